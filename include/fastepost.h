@@ -1,0 +1,16 @@
+/**
+ * @file fastepost.h
+ * @brief libfastepost: CRM webhook ingestion and PostgreSQL data tools for Fast Epost.
+ *
+ * Include this one header. See docs/getting-started.md.
+ */
+#ifndef FASTEPOST_H
+#define FASTEPOST_H
+
+#include "fastepost/common.h"
+#include "fastepost/version.h"
+#include "fastepost/errors.h"
+#include "fastepost/conn.h"
+#include "fastepost/schema.h"
+
+#endif

@@ -1,0 +1,172 @@
+/* Shared plumbing of the CLI: option parsing, connecting, error output. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int set_option(cli_ctx *ctx, const cli_option *o, const char *value) {
+  switch (o->kind) {
+  case CLI_FLAG:
+    *(bool *)o->target = true;
+    return CLI_OK;
+  case CLI_STRING:
+    *(const char **)o->target = value;
+    return CLI_OK;
+  case CLI_LIST: {
+    cli_list *l = o->target;
+    if (l->count >= (int)(sizeof l->items / sizeof l->items[0]))
+      return cli_usage_error(ctx, "too many --%s options", o->name);
+    l->items[l->count++] = value;
+    return CLI_OK;
+  }
+  }
+  return CLI_USAGE;
+}
+
+int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **pos,
+              int max_pos, int *npos) {
+  const cli_option globals[] = {{"db", CLI_STRING, &ctx->db},
+                                {"json", CLI_FLAG, &ctx->json},
+                                {"quiet", CLI_FLAG, &ctx->quiet},
+                                {"help", CLI_FLAG, &ctx->help},
+                                {NULL, CLI_FLAG, NULL}};
+  int n = 0;
+  bool options_done = false;
+  for (int i = 0; i < argc; i++) {
+    const char *arg = argv[i];
+    if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
+      if (n >= max_pos)
+        return cli_usage_error(ctx, "unexpected argument '%s'", arg);
+      pos[n++] = arg;
+      continue;
+    }
+    if (strcmp(arg, "--") == 0) {
+      options_done = true;
+      continue;
+    }
+    if (strncmp(arg, "--", 2) != 0)
+      return cli_usage_error(ctx, "unknown option '%s'", arg);
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    const cli_option *found = NULL;
+    for (int set = 0; set < 2 && !found; set++)
+      for (const cli_option *o = set ? globals : opts; o && o->name; o++)
+        if (strlen(o->name) == len && strncmp(o->name, name, len) == 0) {
+          found = o;
+          break;
+        }
+    if (!found)
+      return cli_usage_error(ctx, "unknown option '--%.*s'", (int)len, name);
+    const char *value = NULL;
+    if (found->kind == CLI_FLAG) {
+      if (eq)
+        return cli_usage_error(ctx, "option '--%s' takes no value", found->name);
+    } else if (eq) {
+      value = eq + 1;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return cli_usage_error(ctx, "option '--%s' needs a value", found->name);
+    }
+    int rc = set_option(ctx, found, value);
+    if (rc)
+      return rc;
+  }
+  if (npos)
+    *npos = n;
+  if (ctx->help && ctx->command)
+    fputs(ctx->command->usage, stdout);
+  return CLI_OK;
+}
+
+int cli_connect(cli_ctx *ctx) {
+  if (ctx->conn)
+    return CLI_OK;
+  const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");
+  if (fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK)
+    return cli_fail(ctx, NULL);
+  return CLI_OK;
+}
+
+int cli_fail(cli_ctx *ctx, const char *what) {
+  const fastepost_error *e = fastepost_error_last();
+  if (ctx && ctx->json) {
+    printf("{\"status\":\"error\",\"code\":");
+    cli_json_string(stdout, fastepost_error_name(e->code));
+    printf(",\"error\":");
+    cli_json_string(stdout, e->message);
+    printf(",\"sqlstate\":");
+    cli_json_string(stdout, *e->sqlstate ? e->sqlstate : NULL);
+    printf("}\n");
+  }
+  fprintf(stderr, "fastepost: %s%s%s\n", what ? what : "", what ? ": " : "",
+          *e->message ? e->message : fastepost_strerror(e->code));
+  return CLI_FAILURE;
+}
+
+int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) {
+  va_list ap;
+  fputs("fastepost: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  if (ctx && ctx->command)
+    fprintf(stderr, "Try 'fastepost %s%s%s --help'.\n", ctx->command->group,
+            ctx->command->name ? " " : "", ctx->command->name ? ctx->command->name : "");
+  else
+    fputs("Try 'fastepost --help'.\n", stderr);
+  return CLI_USAGE;
+}
+
+int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(value, &end, 10);
+  if (errno || end == value || *end || v < min || v > max)
+    return cli_usage_error(ctx, "--%s needs a whole number from %ld to %ld, not '%s'", option, min,
+                           max, value);
+  *out = v;
+  return CLI_OK;
+}
+
+void cli_json_string(FILE *f, const char *s) {
+  if (!s) {
+    fputs("null", f);
+    return;
+  }
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20)
+        fprintf(f, "\\u%04x", *p);
+      else
+        fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+void cli_size_pretty(char *out, size_t outsize, long long bytes) {
+  /* pg_size_pretty's rule: switch unit once the value reaches 10240 of the current one. */
+  static const char *const units[] = {"bytes", "kB", "MB", "GB", "TB", "PB"};
+  double v = (double)bytes;
+  size_t u = 0;
+  while (u + 1 < sizeof units / sizeof units[0] && (v >= 10239.5 || v <= -10239.5)) {
+    v /= 1024.0;
+    u++;
+  }
+  if (u == 0)
+    snprintf(out, outsize, "%lld bytes", bytes);
+  else
+    snprintf(out, outsize, "%.0f %s", v, units[u]);
+}

@@ -1,0 +1,85 @@
+/*
+ * The fastepost command-line tool: shared declarations. The CLI is a thin client of the public
+ * API (it includes only <fastepost.h>); each command group lives in its own cmd_<group>.c.
+ */
+#ifndef FASTEPOST_CLI_H
+#define FASTEPOST_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <fastepost.h>
+
+/* Exit codes, as documented in docs/cli.md. */
+enum { CLI_OK = 0, CLI_FAILURE = 1, CLI_USAGE = 2 };
+
+/* What every command receives: the global options and a lazily opened connection. */
+typedef struct cli_ctx {
+  const char *db;   /* --db, else DATABASE_URL, else NULL (libpq's PG* defaults) */
+  bool json;        /* --json: machine-readable output on stdout */
+  bool quiet;       /* --quiet: no progress output */
+  bool help;        /* --help was given for this command */
+  fastepost_conn *conn;
+  const struct cli_command *command;
+} cli_ctx;
+
+typedef int (*cli_fn)(cli_ctx *ctx, int argc, char **argv);
+
+typedef struct cli_command {
+  const char *group;   /* "schema" */
+  const char *name;    /* "install", or NULL for a one-word command */
+  cli_fn run;
+  const char *summary; /* one line for the command list */
+  const char *usage;   /* the full --help text: synopsis, options, examples */
+} cli_command;
+
+/* Option kinds for cli_parse(). */
+typedef enum { CLI_FLAG, CLI_STRING, CLI_LIST } cli_opt_kind;
+
+/* A repeatable option's values (e.g. --where ... --where ...). */
+typedef struct cli_list {
+  const char *items[64];
+  int count;
+} cli_list;
+
+typedef struct cli_option {
+  const char *name;   /* without the dashes: "limit" */
+  cli_opt_kind kind;
+  void *target;       /* bool * (flag), const char ** (string) or cli_list * (list) */
+} cli_option;
+
+/*
+ * Parse a command's arguments: `--name value`, `--name=value`, flags, positionals (up to
+ * max_pos), `--` ends options, `-` is a positional. The global options --db, --json, --quiet
+ * and --help are accepted everywhere. Returns CLI_OK, or CLI_USAGE after printing what was
+ * wrong. When --help was given, ctx->help is set and the usage has been printed.
+ */
+int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **pos,
+              int max_pos, int *npos);
+
+/* Open ctx->conn if needed. Returns CLI_OK or CLI_FAILURE after printing the error. */
+int cli_connect(cli_ctx *ctx);
+
+/* Print "fastepost: <what>: <message from fastepost_error_last()>" (or a JSON error object
+ * with --json) and return CLI_FAILURE. `what` may be NULL. */
+int cli_fail(cli_ctx *ctx, const char *what);
+/* Print "fastepost: <message>" and the hint to use --help; return CLI_USAGE. */
+int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Parse a non-negative integer option value; CLI_USAGE with a message if it is not one. */
+int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min, long max, long *out);
+
+/* Write s as a JSON string literal (quotes included); NULL writes null. */
+void cli_json_string(FILE *f, const char *s);
+
+/* Human-readable size like pg_size_pretty: "123 bytes", "45 kB", "6 MB". */
+void cli_size_pretty(char *out, size_t outsize, long long bytes);
+
+/* Every command group registers here (one array per cmd_<group>.c, terminated by a NULL run). */
+extern const cli_command cli_schema_commands[];
+
+#endif

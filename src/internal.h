@@ -1,0 +1,106 @@
+/*
+ * Private declarations shared between the library's source files. Never installed.
+ * Cross-file internals are named fastepost__<noun>_<verb>.
+ */
+#ifndef FASTEPOST_INTERNAL_H
+#define FASTEPOST_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "fastepost.h"
+
+#if defined(__GNUC__)
+#define FASTEPOST__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define FASTEPOST__PRINTF(fmt, args)
+#endif
+
+/* ---- errors.c ------------------------------------------------------------------------------ */
+
+/* Record a failure for fastepost_error_last() and return its code, so that callers can write
+ * `return fastepost__error_set(FASTEPOST_EINVALID, "...", ...);`. */
+int fastepost__error_set(int code, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
+int fastepost__error_setv(int code, const char *fmt, va_list ap) FASTEPOST__PRINTF(2, 0);
+/* The same with a SQLSTATE attached. */
+int fastepost__error_set_sqlstate(int code, const char *sqlstate, const char *fmt, ...)
+    FASTEPOST__PRINTF(3, 4);
+/* Record an out-of-memory failure. */
+int fastepost__error_oom(void);
+/* Prefix the current message with context ("importing customers: <old message>"). */
+void fastepost__error_prefix(const char *fmt, ...) FASTEPOST__PRINTF(1, 2);
+
+/* ---- conn.c -------------------------------------------------------------------------------- */
+
+struct fastepost_conn {
+  PGconn *pg;              /* NULL after fastepost_conn_close() */
+  char *conninfo;          /* kept for fastepost_conn_reset(); never logged */
+  int statement_timeout_ms;
+  char *database;          /* copy of PQdb(), "" when closed */
+};
+
+/* The live libpq connection, or NULL with FASTEPOST_ECONN recorded when closed or lost. */
+PGconn *fastepost__conn_pg(fastepost_conn *conn);
+
+/*
+ * Turn a libpq result into a status. OK when PQresultStatus is `expected`; otherwise records
+ * the server's message with its SQLSTATE, prefixed by `what`, and maps the failure:
+ * lost connection -> ECONN, serialization failure or deadlock -> EBUSY, else EDB.
+ * Does not clear `res`.
+ */
+int fastepost__pg_check(fastepost_conn *conn, const PGresult *res, ExecStatusType expected,
+                        const char *what);
+/* Map a SQLSTATE (may be NULL) to an error code, as fastepost__pg_check does. */
+int fastepost__sqlstate_code(const char *sqlstate);
+
+/* Run a statement without parameters that returns no rows. */
+int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what);
+/* Run a parameterised statement (text parameters); returns the result in *out for the caller to
+ * PQclear, or NULL on failure. `expected` is PGRES_TUPLES_OK or PGRES_COMMAND_OK. */
+int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int nparams,
+                     const char *const *params, ExecStatusType expected, const char *what);
+
+/* Transactions. rollback never fails (it reports nothing, keeping the original error). */
+int fastepost__tx_begin(fastepost_conn *conn);
+int fastepost__tx_commit(fastepost_conn *conn);
+void fastepost__tx_rollback(fastepost_conn *conn);
+
+/* ---- util/buf.c: a growable string -------------------------------------------------------- */
+
+typedef struct fastepost__buf {
+  char *data; /* always NUL-terminated once anything was appended; NULL when empty */
+  size_t len;
+  size_t cap;
+  bool oom;   /* sticky: a failed append makes every later one a no-op */
+} fastepost__buf;
+
+#define FASTEPOST__BUF_INIT {NULL, 0, 0, false}
+
+int fastepost__buf_grow(fastepost__buf *buf, size_t extra);
+int fastepost__buf_append(fastepost__buf *buf, const char *data, size_t len);
+int fastepost__buf_puts(fastepost__buf *buf, const char *s);
+int fastepost__buf_putc(fastepost__buf *buf, char c);
+int fastepost__buf_printf(fastepost__buf *buf, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
+/* "" when nothing was appended; never NULL. */
+const char *fastepost__buf_cstr(const fastepost__buf *buf);
+/* Hand the string to the caller (to free with fastepost_free); the buffer becomes empty.
+ * Returns NULL (and records ENOMEM) when an append had failed. */
+char *fastepost__buf_detach(fastepost__buf *buf);
+void fastepost__buf_clear(fastepost__buf *buf);
+void fastepost__buf_free(fastepost__buf *buf);
+
+/* ---- util/str.c ---------------------------------------------------------------------------- */
+
+/* strdup that records ENOMEM on failure. */
+char *fastepost__strdup(const char *s);
+char *fastepost__strndup(const char *s, size_t n);
+/* Constant-time comparison of two byte strings (time depends only on the lengths). */
+bool fastepost__ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* Whether [s, s+len) is valid UTF-8. On failure *bad_offset (if not NULL) is the first bad byte. */
+bool fastepost__utf8_valid(const char *s, size_t len, size_t *bad_offset);
+/* A short, printable, UTF-8-safe preview of a value for error messages (at most ~40 bytes,
+ * control characters escaped); written into out (size >= 64). */
+void fastepost__preview(char *out, size_t outsize, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * The schema: one description of the tables (below) from which migration 1's SQL, the
+ * compatibility check for pre-existing tables and docs/schema.sql are all derived.
+ *
+ * Later migrations are plain SQL appended to `migrations[]`; never edit one that has shipped.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define UTC_NOW "(now() AT TIME ZONE 'UTC')"
+
+typedef struct column_def {
+  const char *name;
+  const char *definition; /* type and constraints for ADD COLUMN */
+  const char *accepts;    /* space-separated pg_type names an existing column may have */
+} column_def;
+
+typedef struct table_def {
+  const char *name;
+  const column_def *columns;
+  const char *const *extras; /* indexes and constraints, each idempotent */
+} table_def;
+
+#define STRING_TYPES "text varchar bpchar citext"
+#define TIME_TYPES "timestamp timestamptz"
+#define ID_TYPES "int8 int4"
+#define TIMESTAMPS                                                                     \
+  {"created_at", "timestamp(6) NOT NULL DEFAULT " UTC_NOW, TIME_TYPES},                \
+  {"updated_at", "timestamp(6) NOT NULL DEFAULT " UTC_NOW, TIME_TYPES}
+
+/* Adds a named constraint only when it is not there yet (ALTER TABLE has no IF NOT EXISTS). */
+#define ADD_CONSTRAINT(table, name, body)                                              \
+  "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '" name     \
+  "' AND conrelid = '" table "'::regclass) THEN ALTER TABLE " table " ADD CONSTRAINT " \
+  name " " body "; END IF; END $$"
+
+static const column_def customer_columns[] = {
+    {"name", "varchar", STRING_TYPES},
+    {"email", "varchar", STRING_TYPES},
+    {"phone", "varchar", STRING_TYPES},
+    {"company", "varchar", STRING_TYPES},
+    {"address", "text", STRING_TYPES},
+    {"crm_source", "varchar", STRING_TYPES},
+    {"crm_id", "varchar", STRING_TYPES},
+    {"crm_updated_at", "timestamp(6)", TIME_TYPES},
+    {"last_synced_at", "timestamp(6)", TIME_TYPES},
+    {"active", "boolean NOT NULL DEFAULT true", "bool"},
+    TIMESTAMPS,
+    {NULL, NULL, NULL}};
+
+static const char *const customer_extras[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS index_customers_on_lower_email "
+    "ON customers (lower(email)) WHERE email IS NOT NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS index_customers_on_crm_source_and_crm_id "
+    "ON customers (crm_source, crm_id) WHERE crm_id IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS index_customers_on_phone ON customers (phone) "
+    "WHERE phone IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS index_customers_on_last_synced_at ON customers (last_synced_at)",
+    NULL};
+
+static const column_def task_columns[] = {
+    {"barcode", "varchar NOT NULL", STRING_TYPES},
+    {"title", "varchar", STRING_TYPES},
+    {"status", "varchar NOT NULL DEFAULT 'pending'", STRING_TYPES},
+    {"customer_id", "bigint REFERENCES customers (id) ON DELETE SET NULL", ID_TYPES},
+    TIMESTAMPS,
+    {NULL, NULL, NULL}};
+
+static const char *const task_extras[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS index_tasks_on_barcode ON tasks (barcode)",
+    "CREATE INDEX IF NOT EXISTS index_tasks_on_customer_id ON tasks (customer_id)",
+    "CREATE INDEX IF NOT EXISTS index_tasks_pending ON tasks (id) WHERE status = 'pending'",
+    ADD_CONSTRAINT("tasks", "tasks_status_check",
+                   "CHECK (status IN ('pending', 'in_progress', 'done', 'cancelled'))"),
+    NULL};
+
+static const column_def remark_columns[] = {
+    {"customer_id", "bigint REFERENCES customers (id) ON DELETE SET NULL", ID_TYPES},
+    {"task_id", "bigint REFERENCES tasks (id) ON DELETE SET NULL", ID_TYPES},
+    {"body", "text NOT NULL", STRING_TYPES},
+    {"source", "varchar", STRING_TYPES},
+    {"external_key", "varchar", STRING_TYPES},
+    TIMESTAMPS,
+    {NULL, NULL, NULL}};
+
+static const char *const remark_extras[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS index_remarks_on_external_key ON remarks (external_key) "
+    "WHERE external_key IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS index_remarks_on_customer_id ON remarks (customer_id)",
+    "CREATE INDEX IF NOT EXISTS index_remarks_on_task_id ON remarks (task_id)",
+    NULL};
+
+static const column_def event_columns[] = {
+    {"source", "varchar NOT NULL", STRING_TYPES},
+    {"event_type", "varchar NOT NULL", STRING_TYPES},
+    {"status", "varchar NOT NULL DEFAULT 'pending'", STRING_TYPES},
+    {"outcome", "varchar", STRING_TYPES},
+    {"external_id", "varchar", STRING_TYPES},
+    {"idempotency_key", "varchar", STRING_TYPES},
+    {"payload", "jsonb", "jsonb json"},
+    {"error_message", "text", STRING_TYPES},
+    {"attempts", "integer NOT NULL DEFAULT 0", "int4 int8 int2"},
+    {"next_attempt_at", "timestamp(6)", TIME_TYPES},
+    {"customer_id", "bigint REFERENCES customers (id) ON DELETE SET NULL", ID_TYPES},
+    {"processed_at", "timestamp(6)", TIME_TYPES},
+    TIMESTAMPS,
+    {NULL, NULL, NULL}};
+
+static const char *const event_extras[] = {
+    "CREATE UNIQUE INDEX IF NOT EXISTS index_integration_events_on_source_and_idempotency_key "
+    "ON integration_events (source, idempotency_key) WHERE idempotency_key IS NOT NULL",
+    /* The recent-events feed and per-source "last event". */
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_created_at "
+    "ON integration_events (created_at DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_source_and_created_at "
+    "ON integration_events (source, created_at DESC)",
+    /* The retry queue: only failed events wait, so the index stays small. */
+    "CREATE INDEX IF NOT EXISTS index_integration_events_retry_queue "
+    "ON integration_events (next_attempt_at) WHERE status = 'error'",
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_customer_id "
+    "ON integration_events (customer_id)",
+    ADD_CONSTRAINT("integration_events", "integration_events_status_check",
+                   "CHECK (status IN ('pending', 'success', 'error', 'dead'))"),
+    NULL};
+
+/* In dependency order: referenced tables first. */
+static const table_def tables[] = {
+    {"customers", customer_columns, customer_extras},
+    {"tasks", task_columns, task_extras},
+    {"remarks", remark_columns, remark_extras},
+    {"integration_events", event_columns, event_extras},
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+typedef struct migration {
+  int version;
+  const char *name;
+  const char *sql; /* NULL: generated from tables[] (migration 1 only) */
+} migration;
+
+static const migration migrations[] = {
+    {1, "base tables: customers, tasks, remarks, integration_events", NULL},
+};
+#define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+static int base_tables_sql(fastepost__buf *b) {
+  for (size_t t = 0; t < NTABLES; t++) {
+    const table_def *td = &tables[t];
+    /* Rails' own shape for a new table (bigserial id); on an existing table, add only what is
+     * missing, so the Rails app's columns and data are never touched. */
+    fastepost__buf_printf(b, "CREATE TABLE IF NOT EXISTS %s (id bigserial PRIMARY KEY);\n",
+                          td->name);
+    fastepost__buf_printf(b, "ALTER TABLE %s", td->name);
+    for (const column_def *c = td->columns; c->name; c++)
+      fastepost__buf_printf(b, "%s\n  ADD COLUMN IF NOT EXISTS %s %s", c == td->columns ? "" : ",",
+                            c->name, c->definition);
+    fastepost__buf_puts(b, ";\n");
+    for (const char *const *x = td->extras; *x; x++)
+      fastepost__buf_printf(b, "%s;\n", *x);
+    fastepost__buf_putc(b, '\n');
+  }
+  return b->oom ? FASTEPOST_ENOMEM : FASTEPOST_OK;
+}
+
+static int migration_sql(fastepost__buf *b, const migration *m) {
+  if (m->sql)
+    return fastepost__buf_printf(b, "%s\n", m->sql);
+  return base_tables_sql(b);
+}
+
+static const char migrations_table[] =
+    "CREATE TABLE IF NOT EXISTS fastepost_schema_migrations (\n"
+    "  version integer PRIMARY KEY,\n"
+    "  name text NOT NULL,\n"
+    "  applied_at timestamp(6) NOT NULL DEFAULT " UTC_NOW "\n);\n";
+
+fastepost_status fastepost_schema_sql(char **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_schema_sql: out is NULL");
+  *out = NULL;
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  fastepost__buf_puts(&b, "-- libfastepost schema, generated by `fastepost schema sql`.\n"
+                          "-- Apply with `fastepost schema install`, which records each migration.\n\n");
+  fastepost__buf_puts(&b, migrations_table);
+  for (size_t i = 0; i < NMIGRATIONS; i++) {
+    fastepost__buf_printf(&b, "\n-- migration %d: %s\n", migrations[i].version, migrations[i].name);
+    migration_sql(&b, &migrations[i]);
+    fastepost__buf_printf(&b,
+                          "INSERT INTO fastepost_schema_migrations (version, name) VALUES (%d, '%s')"
+                          " ON CONFLICT DO NOTHING;\n",
+                          migrations[i].version, migrations[i].name);
+  }
+  *out = fastepost__buf_detach(&b);
+  return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
+}
+
+static bool accepts(const char *list, const char *typname) {
+  size_t n = strlen(typname);
+  for (const char *p = list; (p = strstr(p, typname)) != NULL; p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+      return true;
+  return false;
+}
+
+/* Refuse to touch a pre-existing table whose columns have types our code cannot use. */
+static int check_existing_tables(fastepost_conn *conn) {
+  static const char sql[] =
+      "SELECT c.relname, a.attname, t.typname, format_type(a.atttypid, a.atttypmod) "
+      "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+      "JOIN pg_type t ON t.oid = a.atttypid "
+      "WHERE a.attrelid IN (SELECT to_regclass(quote_ident(x)) FROM unnest($1::text[]) x) "
+      "AND a.attnum > 0 AND NOT a.attisdropped";
+  const char *params[1] = {"{customers,tasks,remarks,integration_events}"};
+  PGresult *res;
+  int rc = fastepost__query(&res, conn, sql, 1, params, PGRES_TUPLES_OK,
+                            "reading existing tables");
+  if (rc)
+    return rc;
+  for (int r = 0; r < PQntuples(res) && rc == FASTEPOST_OK; r++) {
+    const char *table = PQgetvalue(res, r, 0), *column = PQgetvalue(res, r, 1);
+    const char *typname = PQgetvalue(res, r, 2);
+    for (size_t t = 0; t < NTABLES; t++) {
+      if (strcmp(tables[t].name, table) != 0)
+        continue;
+      const char *want = strcmp(column, "id") == 0 ? ID_TYPES : NULL;
+      for (const column_def *c = tables[t].columns; !want && c->name; c++)
+        if (strcmp(c->name, column) == 0)
+          want = c->accepts;
+      if (want && !accepts(want, typname))
+        rc = fastepost__error_set(FASTEPOST_ECONFLICT,
+                                  "table %s already has column %s of type %s, which libfastepost "
+                                  "cannot use (expected one of: %s); nothing was changed",
+                                  table, column, PQgetvalue(res, r, 3), want);
+    }
+  }
+  PQclear(res);
+  return rc;
+}
+
+static int recorded_version(int *current, fastepost_conn *conn) {
+  PGresult *res;
+  int rc = fastepost__query(&res, conn,
+                            "SELECT CASE WHEN to_regclass('fastepost_schema_migrations') IS NULL "
+                            "THEN -1 ELSE 0 END",
+                            0, NULL, PGRES_TUPLES_OK, "reading the schema version");
+  if (rc)
+    return rc;
+  bool exists = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
+  PQclear(res);
+  *current = 0;
+  if (!exists)
+    return FASTEPOST_OK;
+  rc = fastepost__query(&res, conn,
+                        "SELECT coalesce(max(version), 0) FROM fastepost_schema_migrations", 0,
+                        NULL, PGRES_TUPLES_OK, "reading the schema version");
+  if (rc)
+    return rc;
+  *current = atoi(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_schema_version(int *current, int *latest, fastepost_conn *conn) {
+  if (!current)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_schema_version: current is NULL");
+  if (latest)
+    *latest = migrations[NMIGRATIONS - 1].version;
+  return recorded_version(current, conn);
+}
+
+static int apply_pending(int *applied, fastepost_conn *conn) {
+  /* Serialise concurrent installers (two app servers booting at once). */
+  int rc = fastepost__exec(conn, "SELECT pg_advisory_xact_lock(hashtext('fastepost_schema'))",
+                           "locking the schema");
+  if (!rc)
+    rc = fastepost__exec(conn, migrations_table, "creating fastepost_schema_migrations");
+  int current = 0;
+  if (!rc)
+    rc = recorded_version(&current, conn);
+  if (rc)
+    return rc;
+  int latest = migrations[NMIGRATIONS - 1].version;
+  if (current > latest)
+    return fastepost__error_set(FASTEPOST_EVERSION,
+                                "the database schema is at version %d, newer than this "
+                                "libfastepost knows (%d): upgrade the library",
+                                current, latest);
+  if (current < latest && (rc = check_existing_tables(conn)))
+    return rc;
+  for (size_t i = 0; i < NMIGRATIONS && !rc; i++) {
+    const migration *m = &migrations[i];
+    if (m->version <= current)
+      continue;
+    fastepost__buf sql = FASTEPOST__BUF_INIT;
+    rc = migration_sql(&sql, m);
+    if (!rc)
+      rc = fastepost__exec(conn, fastepost__buf_cstr(&sql), "applying a migration");
+    fastepost__buf_free(&sql);
+    if (!rc) {
+      char version[16];
+      snprintf(version, sizeof version, "%d", m->version);
+      const char *params[2] = {version, m->name};
+      PGresult *res;
+      rc = fastepost__query(&res, conn,
+                            "INSERT INTO fastepost_schema_migrations (version, name) VALUES ($1, $2)",
+                            2, params, PGRES_COMMAND_OK, "recording a migration");
+      PQclear(res);
+    }
+    if (rc)
+      fastepost__error_prefix("schema migration %d (%s)", m->version, m->name);
+    else
+      (*applied)++;
+  }
+  return rc;
+}
+
+fastepost_status fastepost_schema_install(int *applied, fastepost_conn *conn) {
+  int count = 0;
+  if (applied)
+    *applied = 0;
+  int rc = fastepost__tx_begin(conn);
+  if (rc)
+    return rc;
+  /* Keep NOTICEs ("relation already exists, skipping") out of the host's stderr. */
+  rc = fastepost__exec(conn, "SET LOCAL client_min_messages = warning", "configuring");
+  if (!rc)
+    rc = apply_pending(&count, conn);
+  if (!rc)
+    rc = fastepost__tx_commit(conn);
+  if (rc) {
+    fastepost__tx_rollback(conn);
+    return rc;
+  }
+  if (applied)
+    *applied = count;
+  return FASTEPOST_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * Test support: every database test gets a database of its own on the throwaway server that
+ * scripts/with-postgres started (FASTEPOST_TEST_DSN), and drops it afterwards.
+ *
+ *   TestSuite(odoo, .init = fptest_setup_schema, .fini = fptest_teardown);
+ *   Test(odoo, something) { fastepost_conn *c = fptest_conn(); ... }
+ *
+ * Checks use a separate plain libpq connection (fptest_scalar / fptest_exec), so that the
+ * library is never asked to confirm its own work.
+ */
+#ifndef FASTEPOST_TESTDB_H
+#define FASTEPOST_TESTDB_H
+
+#include <criterion/criterion.h>
+#include <fastepost.h>
+#include <libpq-fe.h>
+
+typedef struct fptest_db {
+  char name[64];       /* the database's name */
+  char conninfo[1024]; /* FASTEPOST_TEST_DSN with dbname= this database */
+  PGconn *check;       /* plain libpq connection for assertions */
+  fastepost_conn *conn; /* opened by fptest_conn() */
+} fptest_db;
+
+extern fptest_db fptest_current;
+
+/* The server's DSN (key=value form); fails the test when FASTEPOST_TEST_DSN is unset. */
+const char *fptest_dsn(void);
+/* Criterion .init hooks: a fresh empty database, or one with the schema installed. */
+void fptest_setup(void);
+void fptest_setup_schema(void);
+/* Criterion .fini hook: close connections and drop the database. */
+void fptest_teardown(void);
+
+/* Create / drop an extra database (for restore targets); conninfo out has room for 1024. */
+void fptest_db_create(fptest_db *db, const char *prefix);
+void fptest_db_drop(fptest_db *db);
+
+/* A library connection to the current test database (opened once per test). */
+fastepost_conn *fptest_conn(void);
+/* Run SQL on the check connection; asserts success. */
+void fptest_exec(const char *sql);
+/* First column of the first row as a string ("" for NULL, "<none>" for no row); static buffer
+ * valid until the next call. */
+const char *fptest_scalar(const char *sql);
+/* The same as a number (atoll). */
+long long fptest_count(const char *sql);
+/* Path of a file under the source tree or ../shared; static buffer. */
+const char *fptest_source_path(const char *rel);
+const char *fptest_shared_path(const char *rel);
+/* Read a whole file into a malloc'd buffer (NUL-terminated); *len gets its size. */
+char *fptest_read_file(const char *path, size_t *len);
+
+
+
+/* Run the fastepost CLI (FASTEPOST_CLI) through the shell with `args` appended; stdout and
+ * stderr are captured into out (truncated to outsize). Returns the exit status. */
+int fptest_cli(char *out, size_t outsize, const char *args);
+#endif
