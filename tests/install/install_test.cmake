@@ -51,14 +51,14 @@ file(GLOB examples "${SOURCE_DIR}/examples/c/*.c")
 file(MAKE_DIRECTORY "${WORK_DIR}/pc")
 foreach(src ${examples})
   get_filename_component(name "${src}" NAME_WE)
-  run(cc -std=c11 -Wall -Wextra -Werror -o "${WORK_DIR}/pc/${name}" "${src}" ${flags}
+  run(cc -std=c11 -Wall -Wextra -Werror ${EXTRA_CFLAGS} -o "${WORK_DIR}/pc/${name}" "${src}" ${flags}
       "-Wl,-rpath,${pcdir}/..")
   run(env "LD_LIBRARY_PATH=${pcdir}/.." "${WORK_DIR}/pc/${name}" --version)
 endforeach()
 
 # 2. find_package
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/c" -B "${WORK_DIR}/cmake-build"
-    "-DCMAKE_PREFIX_PATH=${PREFIX}")
+    "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DCMAKE_C_FLAGS=${EXTRA_CFLAGS}")
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/cmake-build")
 foreach(src ${examples})
   get_filename_component(name "${src}" NAME_WE)
