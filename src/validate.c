@@ -269,12 +269,18 @@ static const char *check_json(const char *s, size_t len, bool jsonb) {
   json_object *obj = json_tokener_parse_ex(tok, s, (int)len);
   enum json_tokener_error err = json_tokener_get_error(tok);
   size_t used = json_tokener_get_parse_end(tok);
+  bool continued = err == json_tokener_continue;
+  if (continued) {
+    /* A bare number or literal ("1", "null") is only complete once something follows it. */
+    obj = json_tokener_parse_ex(tok, " ", 1);
+    err = json_tokener_get_error(tok);
+  }
   const char *why = NULL;
   if (err == json_tokener_continue)
     why = "incomplete JSON";
   else if (err != json_tokener_success)
     why = "not valid JSON";
-  else {
+  else if (!continued) {
     while (used < len && is_space(s[used]))
       used++;
     if (used != len)
