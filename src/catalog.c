@@ -70,7 +70,7 @@ static const char *const find_sql =
     " ORDER BY n.nspname, c.relname LIMIT 2";
 
 static const char *const columns_sql =
-    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), format_type(a.atttypid, NULL),"
+    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), format_type(a.atttypid, -1),"
     " CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END,"
     " CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,"
     " a.attnotnull OR (t.typtype = 'd' AND t.typnotnull),"

@@ -35,7 +35,8 @@ typedef struct fastepost__column {
   char *name;        /* as in the catalog */
   char *quoted;      /* PQescapeIdentifier(name) */
   char *type;        /* format_type(type, typmod): "character varying(20)", for messages */
-  char *cast_type;   /* format_type(type, NULL): what text is cast to (typmod applied on store) */
+  char *cast_type;   /* format_type(type, -1): what text is cast to; the typmod is applied on
+                        store (-1, not NULL: NULL would make char mean char(1)) */
   unsigned int base_oid; /* the type, or a domain's base type: picks the validator */
   int base_typmod;   /* -1 when none */
   bool not_null;
