@@ -1,7 +1,7 @@
 /* Client-side value validation: types (from the catalog) and model rules. */
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -9,6 +9,10 @@
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+static bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 /* PostgreSQL's input functions for numbers, booleans and dates ignore surrounding spaces. */
 static void trim(const char **s, size_t *len) {
@@ -235,10 +239,6 @@ static const char *check_timestamp(const char *s, size_t len) {
   return i == len ? NULL : msg;
 }
 
-static bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* PostgreSQL's uuid input: 32 hex digits, optionally in braces, with a hyphen allowed after
  * any group of four digits. */
 static const char *check_uuid(const char *s, size_t len) {
@@ -259,44 +259,172 @@ static const char *check_uuid(const char *s, size_t len) {
   return hex == 32 ? NULL : msg;
 }
 
+static size_t skip_ws(const char *s, size_t len, size_t i) {
+  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+    i++;
+  return i;
+}
+
+/* A JSON string starting at s[*i] == '"'. The bytes are valid UTF-8 already (checked on input). */
+static const char *json_string(const char *s, size_t len, size_t *i, bool jsonb) {
+  for ((*i)++; *i < len; (*i)++) {
+    unsigned char c = (unsigned char)s[*i];
+    if (c == '"') {
+      (*i)++;
+      return NULL;
+    }
+    if (c < 0x20)
+      return "control character in a JSON string";
+    if (c != '\\')
+      continue;
+    if (++*i >= len)
+      break;
+    c = (unsigned char)s[*i];
+    if (c == 'u') {
+      if (len - *i < 5)
+        return "bad \\u escape in a JSON string";
+      for (size_t k = 1; k <= 4; k++)
+        if (!is_hex(s[*i + k]))
+          return "bad \\u escape in a JSON string";
+      if (jsonb && strncmp(s + *i + 1, "0000", 4) == 0)
+        return "\\u0000 cannot be stored in jsonb";
+      *i += 4;
+    } else if (!strchr("\"\\/bfnrt", c)) {
+      return "bad escape in a JSON string";
+    }
+  }
+  return "unterminated JSON string";
+}
+
+static bool json_number(const char *s, size_t len, size_t *i) {
+  size_t k = *i;
+  if (k < len && s[k] == '-')
+    k++;
+  if (k < len && s[k] == '0')
+    k++;
+  else if (k < len && s[k] >= '1' && s[k] <= '9')
+    while (k < len && is_digit(s[k]))
+      k++;
+  else
+    return false;
+  if (k < len && s[k] == '.') {
+    if (++k >= len || !is_digit(s[k]))
+      return false;
+    while (k < len && is_digit(s[k]))
+      k++;
+  }
+  if (k < len && (s[k] == 'e' || s[k] == 'E')) {
+    k++;
+    if (k < len && (s[k] == '+' || s[k] == '-'))
+      k++;
+    if (k >= len || !is_digit(s[k]))
+      return false;
+    while (k < len && is_digit(s[k]))
+      k++;
+  }
+  *i = k;
+  return true;
+}
+
+/* Strict RFC 8259 JSON, without building anything: an explicit stack of open containers, so
+ * nesting depth costs one byte per level and no recursion. */
 static const char *check_json(const char *s, size_t len, bool jsonb) {
-  if (len > INT32_MAX)
-    return "JSON value too large";
-  json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 32);
-  if (!tok)
-    return "out of memory checking JSON";
-  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-  json_object *obj = json_tokener_parse_ex(tok, s, (int)len);
-  enum json_tokener_error err = json_tokener_get_error(tok);
-  size_t used = json_tokener_get_parse_end(tok);
-  bool continued = err == json_tokener_continue;
-  if (continued) {
-    /* A bare number or literal ("1", "null") is only complete once something follows it. */
-    obj = json_tokener_parse_ex(tok, " ", 1);
-    err = json_tokener_get_error(tok);
-  }
+  static const char *const bad = "not valid JSON";
+  char small[64], *stack = small;
+  size_t depth = 0, cap = sizeof small;
   const char *why = NULL;
-  if (err == json_tokener_continue)
-    why = "incomplete JSON";
-  else if (err != json_tokener_success)
-    why = "not valid JSON";
-  else if (!continued) {
-    while (used < len && is_space(s[used]))
-      used++;
-    if (used != len)
-      why = "text after the JSON value";
-  }
-  /* jsonb cannot store the \u0000 escape. */
-  if (!why && jsonb) {
-    for (size_t i = 0; i + 5 < len && !why; i++)
-      if (s[i] == '\\') {
-        if (strncmp(s + i + 1, "u0000", 5) == 0)
-          why = "\\u0000 cannot be stored in jsonb";
-        i++;
+  size_t i = skip_ws(s, len, 0);
+  bool want_value = true;
+  while (!why) {
+    if (want_value) {
+      if (i >= len) {
+        why = "incomplete JSON";
+        break;
       }
+      char c = s[i];
+      if (c == '{' || c == '[') {
+        if (depth == cap) {
+          char *grown = malloc(cap * 2);
+          if (!grown) {
+            why = "JSON nested too deeply";
+            break;
+          }
+          memcpy(grown, stack, depth);
+          if (stack != small)
+            free(stack);
+          stack = grown;
+          cap *= 2;
+        }
+        stack[depth++] = c;
+        i = skip_ws(s, len, i + 1);
+        if (i < len && s[i] == (c == '{' ? '}' : ']')) {
+          depth--;
+          i++;
+          want_value = false;
+          continue;
+        }
+        if (c == '{') {
+          if (i >= len || s[i] != '"') {
+            why = bad;
+            break;
+          }
+          if ((why = json_string(s, len, &i, jsonb)))
+            break;
+          i = skip_ws(s, len, i);
+          if (i >= len || s[i] != ':') {
+            why = bad;
+            break;
+          }
+          i = skip_ws(s, len, i + 1);
+        }
+        continue;
+      }
+      if (c == '"')
+        why = json_string(s, len, &i, jsonb);
+      else if (c == '-' || is_digit(c))
+        why = json_number(s, len, &i) ? NULL : bad;
+      else if (len - i >= 4 && (strncmp(s + i, "true", 4) == 0 || strncmp(s + i, "null", 4) == 0))
+        i += 4;
+      else if (len - i >= 5 && strncmp(s + i, "false", 5) == 0)
+        i += 5;
+      else
+        why = bad;
+      want_value = false;
+      continue;
+    }
+    i = skip_ws(s, len, i);
+    if (depth == 0) {
+      if (i != len)
+        why = "text after the JSON value";
+      break;
+    }
+    char top = stack[depth - 1];
+    if (i < len && s[i] == ',') {
+      i = skip_ws(s, len, i + 1);
+      if (top == '{') {
+        if (i >= len || s[i] != '"') {
+          why = bad;
+          break;
+        }
+        if ((why = json_string(s, len, &i, jsonb)))
+          break;
+        i = skip_ws(s, len, i);
+        if (i >= len || s[i] != ':') {
+          why = bad;
+          break;
+        }
+        i = skip_ws(s, len, i + 1);
+      }
+      want_value = true;
+    } else if (i < len && s[i] == (top == '{' ? '}' : ']')) {
+      depth--;
+      i++;
+    } else {
+      why = i >= len ? "incomplete JSON" : bad;
+    }
   }
-  json_object_put(obj);
-  json_tokener_free(tok);
+  if (stack != small)
+    free(stack);
   return why;
 }
 
