@@ -584,6 +584,40 @@ static int diagnose(importer *im, const char *sql, uint64_t lo, uint64_t hi) {
   return rc ? rc : diagnose(im, sql, mid + 1, hi);
 }
 
+/* Rows whose conflict key repeats an earlier row of the file, with both lines. */
+static int duplicate_keys(importer *im) {
+  const fastepost__table *t = im->t;
+  int key = im->o->key ? fastepost__table_column(t, im->o->key, strlen(im->o->key)) : -1;
+  fastepost__buf keys = FASTEPOST__BUF_INIT, names = FASTEPOST__BUF_INIT, sql = FASTEPOST__BUF_INIT;
+  for (size_t i = 0; i < im->nmap; i++) {
+    const fastepost__column *c = &t->cols[im->map[i]];
+    if (key >= 0 ? im->map[i] != key : !c->primary_key)
+      continue;
+    fastepost__buf_printf(&keys, "%sc%zu::%s", keys.len ? ", " : "", i + 1, c->cast_type);
+    fastepost__buf_printf(&names, "%s%s", names.len ? ", " : "", c->name);
+  }
+  fastepost__buf_printf(&sql,
+                        "SELECT line, first FROM (SELECT line, rn, min(line) OVER w AS first,"
+                        " row_number() OVER (w ORDER BY rn) AS k FROM " STAGE " WINDOW w AS"
+                        " (PARTITION BY %s)) d WHERE k > 1 ORDER BY rn",
+                        fastepost__buf_cstr(&keys));
+  PGresult *r = NULL;
+  int rc = sql.oom || keys.oom || names.oom
+               ? FASTEPOST_ENOMEM
+               : fastepost__query(&r, im->conn, fastepost__buf_cstr(&sql), 0, NULL, PGRES_TUPLES_OK,
+                                  "looking for repeated keys");
+  for (int i = 0; !rc && i < PQntuples(r); i++)
+    rc = add_error(im, FASTEPOST_ECONFLICT, strtoull(PQgetvalue(r, i, 0), NULL, 10),
+                   fastepost__buf_cstr(&names), NULL, 0,
+                   "the key (%s) was already given on line %s of the file: update mode takes each "
+                   "key once", fastepost__buf_cstr(&names), PQgetvalue(r, i, 1));
+  PQclear(r);
+  fastepost__buf_free(&keys);
+  fastepost__buf_free(&names);
+  fastepost__buf_free(&sql);
+  return rc;
+}
+
 static int insert_rows(importer *im) {
   fastepost__buf sql = FASTEPOST__BUF_INIT;
   bool count_updates = im->o->on_conflict == FASTEPOST_CONFLICT_UPDATE;
@@ -633,6 +667,11 @@ static int insert_rows(importer *im) {
       im->rep->complete = 0;
   }
   fastepost__buf_free(&ranged);
+  /* In update mode a key given twice in the file fails the one statement ("cannot affect row a
+   * second time") but passes row by row: name those rows. */
+  const char *sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (!rc && im->rep->error_total == before && sqlstate && strcmp(sqlstate, "21000") == 0)
+    rc = duplicate_keys(im);
   /* No single row to blame (a statement-level failure): report the statement's error. */
   if (!rc && im->rep->error_total == before)
     rc = db_error(im, 0, r);

@@ -679,3 +679,18 @@ Test(transfer_import, file_and_fd_sources) {
   remove(path);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
 }
+
+Test(transfer_import, update_mode_names_keys_repeated_in_the_file) {
+  fastepost_import_options o;
+  fastepost_import_options_init(&o);
+  o.on_conflict = FASTEPOST_CONFLICT_UPDATE;
+  fastepost_import_report *r = NULL;
+  int rc = import_str(&r, "customers", "id,name\n1,A\n2,B\n1,C\n3,D\n2,E\n", &o);
+  cr_assert_eq(rc, FASTEPOST_ECONFLICT, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_error_count(r), 2);
+  cr_assert_eq(err_at(r, 0)->line, 4);
+  cr_assert(strstr(err_at(r, 0)->reason, "line 2"), "%s", err_at(r, 0)->reason);
+  cr_assert_eq(err_at(r, 1)->line, 6);
+  fastepost_import_report_free(r);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+}
