@@ -349,7 +349,7 @@ static void feed(importer *im, struct csv_parser *p, const char *data, size_t le
     size_t used = csv_parse(p, data + i, seg, on_field, on_record, im);
     if (used < seg && !im->fatal) {
       add_error(im, FASTEPOST_EPARSE, im->line, "", NULL, 0,
-                "malformed CSV at byte %llu: %s", (unsigned long long)(im->offset + used),
+                "malformed CSV at byte offset %llu: %s", (unsigned long long)(im->offset + used),
                 csv_error(p) == CSV_EPARSE
                     ? "a quote inside an unquoted value, or text after a closing quote"
                     : csv_strerror(csv_error(p)));
@@ -762,7 +762,7 @@ static int read_and_stage(importer *im, fastepost_read_cb read_cb, void *payload
     feed(im, &p, data, valid ? ok : bad);
     if (!valid && !im->fatal) {
       add_error(im, FASTEPOST_EPARSE, im->line, "", data + bad, 1,
-                "%s at byte %llu: the file must be UTF-8 text",
+                "%s at byte offset %llu: the file must be UTF-8 text",
                 data[bad] ? "invalid UTF-8" : "a NUL byte", (unsigned long long)im->offset);
       im->fatal = true;
     }

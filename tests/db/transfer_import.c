@@ -259,7 +259,7 @@ static const fail_case fail_cases[] = {
     {"csvkit/examples/bad.csv", NULL, {"column_a", "column_b", "column_c"}, {2, 3}, FASTEPOST_EPARSE,
      "expected 3 fields, found 4"},
     {"csvkit/examples/test_latin1.csv", NULL, {"a", "b", "c"}, {3}, FASTEPOST_EPARSE,
-     "invalid UTF-8 at byte 16"},
+     "invalid UTF-8 at byte offset 16"},
 };
 
 Test(transfer_import, shared_suites_must_fail_files) {
@@ -693,4 +693,31 @@ Test(transfer_import, update_mode_names_keys_repeated_in_the_file) {
   cr_assert_eq(err_at(r, 1)->line, 6);
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+}
+
+Test(transfer_import, line_numbers_with_every_line_ending) {
+  /* The bad e-mail sits on physical line 7 in each variant: a quoted value spans lines 3-4 and
+   * line 5 is blank. */
+  const char *variants[] = {
+      "name,email\nA,a@x.de\n\"multi\nline\",b@x.de\n\nC,c@x.de\nD,bad\n",
+      "name,email\r\nA,a@x.de\r\n\"multi\r\nline\",b@x.de\r\n\r\nC,c@x.de\r\nD,bad\r\n",
+      "name,email\rA,a@x.de\r\"multi\rline\",b@x.de\r\rC,c@x.de\rD,bad\r",
+      "name,email\r\nA,a@x.de\n\"multi\r\nline\",b@x.de\r\rC,c@x.de\nD,bad",
+  };
+  for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++)
+    for (size_t chunk = 0; chunk < 4; chunk++) {
+      fastepost_import_report *r = NULL;
+      int rc = import_mem(&r, "customers", variants[v], strlen(variants[v]), chunk, NULL);
+      cr_assert_eq(rc, FASTEPOST_EINVALID, "variant %zu: %s", v, fastepost_error_last()->message);
+      cr_assert_eq(err_at(r, 0)->line, 7, "variant %zu chunk %zu: line %llu", v, chunk,
+                   (unsigned long long)err_at(r, 0)->line);
+      cr_assert_eq(fastepost_import_report_rows_read(r), 4);
+      fastepost_import_report_free(r);
+    }
+  /* Syntax errors too: the stray quote is on line 3, at byte offset 21 (counted from 0). */
+  fastepost_import_report *r = NULL;
+  cr_assert_eq(import_str(&r, "customers", "name,email\nA,a@x.de\nB\"x,b@x.de\n", NULL), FASTEPOST_EPARSE);
+  cr_assert_eq(err_at(r, 0)->line, 3);
+  cr_assert(strstr(err_at(r, 0)->reason, "byte offset 21"), "%s", err_at(r, 0)->reason);
+  fastepost_import_report_free(r);
 }
