@@ -1,5 +1,4 @@
 /* Catalog lookups: table resolution, columns and types, identifier quoting. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
