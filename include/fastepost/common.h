@@ -51,6 +51,17 @@ FASTEPOST_EXTERN(void) fastepost_free(void *ptr);
  */
 FASTEPOST_EXTERN(const char *) fastepost_libversion(int *major, int *minor, int *patch);
 
+/**
+ * Progress of a long operation (export, import ...), called every so often and once at the end.
+ *
+ * @param rows     rows processed so far
+ * @param bytes    bytes read (import) or written (export) so far
+ * @param payload  the caller's pointer, passed through
+ * @return 0 to continue; nonzero to stop the operation, which then fails with
+ *         FASTEPOST_ECANCELED (an import is rolled back)
+ */
+typedef int (*fastepost_progress_cb)(uint64_t rows, uint64_t bytes, void *payload);
+
 FASTEPOST_END_DECLS
 
 #endif

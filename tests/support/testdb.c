@@ -150,3 +150,33 @@ int fptest_cli(char *out, size_t outsize, const char *args) {
   int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+char *fptest_copy_out(const char *sql, size_t *len) {
+  PGresult *r = PQexec(fptest_current.check, sql);
+  cr_assert_eq(PQresultStatus(r), PGRES_COPY_OUT, "%s: %s", sql, PQerrorMessage(fptest_current.check));
+  PQclear(r);
+  size_t n = 0, cap = 4096;
+  char *out = malloc(cap);
+  cr_assert(out);
+  for (;;) {
+    char *data = NULL;
+    int got = PQgetCopyData(fptest_current.check, &data, 0);
+    if (got < 0)
+      break;
+    while (n + (size_t)got + 1 > cap)
+      cap *= 2;
+    out = realloc(out, cap);
+    cr_assert(out);
+    memcpy(out + n, data, (size_t)got);
+    n += (size_t)got;
+    PQfreemem(data);
+  }
+  while ((r = PQgetResult(fptest_current.check))) {
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(fptest_current.check));
+    PQclear(r);
+  }
+  out[n] = '\0';
+  if (len)
+    *len = n;
+  return out;
+}

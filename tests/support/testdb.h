@@ -56,4 +56,9 @@ char *fptest_read_file(const char *path, size_t *len);
 /* Run the fastepost CLI (FASTEPOST_CLI) through the shell with `args` appended; stdout and
  * stderr are captured into out (truncated to outsize). Returns the exit status. */
 int fptest_cli(char *out, size_t outsize, const char *args);
+
+/* Run a COPY ... TO STDOUT on the check connection and return everything it sent (malloc'd,
+ * NUL-terminated); *len gets its size. */
+char *fptest_copy_out(const char *sql, size_t *len);
+
 #endif

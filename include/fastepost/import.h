@@ -1,0 +1,139 @@
+/**
+ * @file fastepost/import.h
+ * @brief Validated, all-or-nothing CSV import into a table.
+ *
+ * The file needs a header line; its columns are matched to the table's by name
+ * (case-insensitive, any order). Each value is checked against its column's type and the model
+ * rules of our tables before anything is sent; the rows then go through `COPY FROM STDIN` into a
+ * staging table and into the target with one `INSERT ... SELECT` (with `ON CONFLICT` for the
+ * skip and update modes), all in one transaction: any failure, in the file or in the database,
+ * writes nothing. The report lists every rejected row (line, column, value preview, reason) up
+ * to a limit, with the total count. Memory stays bounded by one row whatever the file size.
+ *
+ * CSV dialect (that of PostgreSQL's COPY): comma, double quote, `""` for a quote inside quotes;
+ * line breaks LF, CRLF or CR (also inside quoted values); spaces are data; an unquoted empty
+ * field is NULL and `""` is an empty string; a UTF-8 BOM is skipped; blank lines are skipped.
+ * See docs/transfer.md.
+ */
+#ifndef FASTEPOST_IMPORT_H
+#define FASTEPOST_IMPORT_H
+
+#include "common.h"
+#include "conn.h"
+
+FASTEPOST_BEGIN_DECLS
+
+/** What to do with a row whose key already exists. */
+typedef enum fastepost_conflict_mode {
+  FASTEPOST_CONFLICT_ERROR = 0, /**< reject the import (the default) */
+  FASTEPOST_CONFLICT_SKIP = 1,  /**< keep the existing row, skip the file's */
+  FASTEPOST_CONFLICT_UPDATE = 2 /**< update the existing row with the file's values (upsert) */
+} fastepost_conflict_mode;
+
+/** Import options. Initialise with fastepost_import_options_init(), then set fields. */
+typedef struct fastepost_import_options {
+  int dry_run;                       /**< nonzero: do everything, then roll back */
+  fastepost_conflict_mode on_conflict; /**< default FASTEPOST_CONFLICT_ERROR */
+  const char *key;                   /**< conflict key column for skip/update; NULL: for update
+                                          the primary key, for skip any unique constraint */
+  size_t max_errors;                 /**< errors listed in the report; 0 means 100 */
+  const char *const *schemas;        /**< NULL-terminated allow-list of schemas the table may
+                                          be in; NULL: any non-system schema */
+  fastepost_progress_cb progress;    /**< rows and bytes read so far; NULL for none */
+  void *progress_payload;            /**< passed to progress */
+} fastepost_import_options;
+
+/** Fill `opts` with the defaults (all zero: error mode, 100 errors listed, no progress). */
+FASTEPOST_EXTERN(void) fastepost_import_options_init(fastepost_import_options *opts);
+
+/**
+ * Supplies the input: copy up to `size` bytes into `buf`.
+ *
+ * @return the number of bytes copied, 0 at the end of the input, or a negative
+ *         fastepost_status (the import fails with it)
+ */
+typedef long long (*fastepost_read_cb)(char *buf, size_t size, void *payload);
+
+/** One rejected value or row. Strings are borrowed from the report. */
+typedef struct fastepost_import_error {
+  uint64_t line;      /**< line in the file where the row starts (1 = header); 0 when the
+                           failure concerns no single row */
+  const char *column; /**< the column, or "" when the whole row is concerned */
+  const char *value;  /**< a short printable preview of the value, or "" */
+  const char *reason; /**< what is wrong, e.g. "not an integer" */
+} fastepost_import_error;
+
+/** The outcome of an import. Opaque; read with the getters below. */
+typedef struct fastepost_import_report fastepost_import_report;
+
+/**
+ * Import a CSV file into `table`.
+ *
+ * @param report  receives the report (also when rows were rejected or the table is unknown;
+ *                NULL only when out of memory); release with fastepost_import_report_free()
+ * @param conn    an open connection, not inside a transaction
+ * @param table   `name` or `schema.name` (see fastepost_export_options_set_table())
+ * @param path    the file
+ * @param opts    options, or NULL for the defaults
+ * @return FASTEPOST_OK (rows written, or validated in a dry run); FASTEPOST_EPARSE (malformed
+ *         CSV, invalid UTF-8, wrong field count); FASTEPOST_EINVALID (header problems, values
+ *         that do not fit their column); FASTEPOST_ECONFLICT (the database refused rows:
+ *         unique, foreign key, check); FASTEPOST_ENOTFOUND (no such table); FASTEPOST_EIO;
+ *         FASTEPOST_ECANCELED (the progress callback stopped it); FASTEPOST_EDB,
+ *         FASTEPOST_ECONN. On any failure nothing is written.
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_import_csv(fastepost_import_report **report,
+                                                        fastepost_conn *conn, const char *table,
+                                                        const char *path,
+                                                        const fastepost_import_options *opts);
+
+/** fastepost_import_csv() reading an open descriptor (read to its end, not closed). */
+FASTEPOST_EXTERN(fastepost_status) fastepost_import_csv_fd(fastepost_import_report **report,
+                                                           fastepost_conn *conn, const char *table,
+                                                           int fd,
+                                                           const fastepost_import_options *opts);
+
+/** fastepost_import_csv() reading through a callback. */
+FASTEPOST_EXTERN(fastepost_status) fastepost_import_csv_cb(fastepost_import_report **report,
+                                                           fastepost_conn *conn, const char *table,
+                                                           fastepost_read_cb read_cb, void *payload,
+                                                           const fastepost_import_options *opts);
+
+/** Release a report. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_import_report_free(fastepost_import_report *report);
+
+/** Data rows read from the file (the header not counted). */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_rows_read(const fastepost_import_report *report);
+/** Rows inserted (in a dry run: that would have been). */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_rows_inserted(const fastepost_import_report *report);
+/** Existing rows updated in update mode (in a dry run: that would have been). */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_rows_updated(const fastepost_import_report *report);
+/** Rows skipped because their key existed, in skip mode. */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_rows_skipped(const fastepost_import_report *report);
+/** Rows actually written (inserted + updated); 0 in a dry run and after any failure. */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_rows_written(const fastepost_import_report *report);
+/** Bytes read from the input. */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_bytes_read(const fastepost_import_report *report);
+/** Whether this was a dry run (1) or not (0). */
+FASTEPOST_EXTERN(int) fastepost_import_report_dry_run(const fastepost_import_report *report);
+/**
+ * Errors found in total (listed or not). Client-side checks count every error in the file;
+ * the search for rows the database refused stops at max_errors, so then this is a lower bound
+ * (see fastepost_import_report_errors_complete()).
+ */
+FASTEPOST_EXTERN(uint64_t) fastepost_import_report_error_total(const fastepost_import_report *report);
+/** 1 when error_total counts every error, 0 when it is a lower bound. */
+FASTEPOST_EXTERN(int) fastepost_import_report_errors_complete(const fastepost_import_report *report);
+/** Number of errors listed (at most max_errors). */
+FASTEPOST_EXTERN(size_t) fastepost_import_report_error_count(const fastepost_import_report *report);
+/**
+ * The i-th listed error, in file order.
+ *
+ * @return borrowed, valid until the report is freed; NULL when i is out of range
+ */
+FASTEPOST_EXTERN(const fastepost_import_error *)
+fastepost_import_report_error(const fastepost_import_report *report, size_t i);
+
+FASTEPOST_END_DECLS
+
+#endif
