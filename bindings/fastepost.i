@@ -134,13 +134,18 @@ static void fp_raise_failure(const fp_failure *f) {
     PyErr_SetString(PyExc_RuntimeError, f->message);
     return;
   }
-  PyObject *exc = PyObject_CallFunction(cls, "s", f->message);
-  if (!exc)
+  /* "replace": a server message may quote bytes that are not UTF-8 (a bad name, say). */
+  PyObject *message = PyUnicode_DecodeUTF8(f->message, (Py_ssize_t)strlen(f->message), "replace");
+  if (!message)
     return;
+  PyObject *exc = PyObject_CallOneArg(cls, message);
+  if (!exc) {
+    Py_DECREF(message);
+    return;
+  }
   PyObject *code = PyLong_FromLong(f->code);
   PyObject *sqlstate = PyUnicode_FromString(f->sqlstate);
-  PyObject *message = PyUnicode_DecodeUTF8(f->message, (Py_ssize_t)strlen(f->message), "replace");
-  if (code && sqlstate && message && PyObject_SetAttrString(exc, "code", code) == 0 &&
+  if (code && sqlstate && PyObject_SetAttrString(exc, "code", code) == 0 &&
       PyObject_SetAttrString(exc, "sqlstate", sqlstate) == 0 &&
       PyObject_SetAttrString(exc, "message", message) == 0)
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
@@ -265,7 +270,9 @@ static void fp_rb_init_errors(void) {
 static void fp_raise_failure(const fp_failure *f) {
   int i = fp_class_index(f->code);
   VALUE cls = i >= 0 ? fp_rb_classes[i] : fp_rb_error;
-  VALUE exc = rb_exc_new_str(cls, rb_utf8_str_new_cstr(f->message));
+  VALUE message = rb_utf8_str_new_cstr(f->message);
+  VALUE scrubbed = rb_str_scrub(message, Qnil); /* a server message may quote non-UTF-8 bytes */
+  VALUE exc = rb_exc_new_str(cls, NIL_P(scrubbed) ? message : scrubbed);
   rb_iv_set(exc, "@code", INT2NUM(f->code));
   rb_iv_set(exc, "@sqlstate", rb_utf8_str_new_cstr(f->sqlstate));
   rb_exc_raise(exc);
@@ -404,6 +411,11 @@ struct TYPE {};
   ~TYPE() { FREE($self); }
 }
 %fastepost_ctor_check(TYPE)
+/* None/nil where a handle is expected is a programming error, not a C NULL. */
+%typemap(check) TYPE *, const TYPE * {
+  if (!$1)
+    SWIG_exception_fail(SWIG_TypeError, "in method '$symname', argument $argnum of type '$1_type' must not be None/nil");
+}
 %typemap(in, numinputs=0) TYPE **out (TYPE *tmp = NULL) "$1 = &tmp;"
 %typemap(argout) TYPE **out {
   $result = SWIG_AppendOutput($result, SWIG_NewPointerObj(*$1, $*1_descriptor, SWIG_POINTER_OWN));
