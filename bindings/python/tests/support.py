@@ -30,11 +30,16 @@ def dsn_for(dbname, extra=""):
     return f"{server_dsn()} dbname={quote_value(dbname)} {extra}".strip()
 
 
+# Child processes (psql) must not inherit the sanitizer runtime that a FASTEPOST_SANITIZE build
+# preloads into the interpreter: psql deadlocks under it.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS")}
+
+
 def psql(sql, dbname="postgres", check=True):
     """Run SQL through psql; returns its unaligned, tuples-only output, stripped."""
     out = subprocess.run(
         ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", dsn_for(dbname), "-c", sql],
-        capture_output=True, text=True, encoding="utf-8")
+        capture_output=True, text=True, encoding="utf-8", env=CHILD_ENV)
     if check and out.returncode != 0:
         raise AssertionError(f"psql failed: {sql}\n{out.stderr}")
     return out.stdout.strip()

@@ -6,7 +6,7 @@ import time
 import unittest
 
 import fastepost
-from support import DbTestCase, dsn_for
+from support import CHILD_ENV, DbTestCase
 
 LOCK_SQL = ("BEGIN; LOCK TABLE fastepost_schema_migrations IN ACCESS EXCLUSIVE MODE; "
             "SELECT pg_sleep({seconds}); COMMIT;")
@@ -32,7 +32,7 @@ class Threads(DbTestCase):
         `seconds`; returns once the lock is granted."""
         proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
                                  LOCK_SQL.format(seconds=seconds)],
-                                stdout=subprocess.DEVNULL)
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
         self.addCleanup(proc.wait)
         deadline = time.monotonic() + 10
         while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "

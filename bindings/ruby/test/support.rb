@@ -22,9 +22,13 @@ module FastepostTest
 
   def dsn_for(dbname, extra = "") = "#{server_dsn} dbname=#{quote_value(dbname)} #{extra}".strip
 
+  # Child processes (psql) must not inherit the sanitizer runtime that a FASTEPOST_SANITIZE
+  # build preloads into the interpreter: psql deadlocks under it.
+  CHILD_ENV = { "LD_PRELOAD" => nil, "ASAN_OPTIONS" => nil }.freeze
+
   # Run SQL through psql; returns its unaligned, tuples-only output, stripped.
   def psql(sql, dbname = "postgres")
-    out, err, status = Open3.capture3("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+    out, err, status = Open3.capture3(CHILD_ENV, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                                       "-d", dsn_for(dbname), "-c", sql)
     raise "psql failed: #{sql}\n#{err}" unless status.success?
 

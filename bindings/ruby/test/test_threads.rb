@@ -10,7 +10,7 @@ class TestThreads < DbTest
   # Start a psql session that holds an exclusive lock on the migrations table for `seconds`;
   # returns once the lock is granted.
   def hold_lock(seconds)
-    @locker = spawn("psql", "-X", "-q", "-d", @dsn, "-c", format(LOCK_SQL, seconds: seconds),
+    @locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c", format(LOCK_SQL, seconds: seconds),
                     out: File::NULL)
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
     until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
