@@ -334,6 +334,10 @@ static fp_failure *fp_rb_pending(void) {
 }
 %typemap(freearg) const char * "RB_GC_GUARD(keep$argnum);"
 %typemap(out) const char * "$result = fp_str_new($1);"
+/* String constants (Core::VERSION): UTF-8 and frozen, like a literal. */
+%typemap(constcode, noblock=1) char *, const char * {
+  rb_define_const($module, "$symname", rb_obj_freeze(fp_str_new($value)));
+}
 
 /* Ruby constructors raise directly: nothing is allocated yet when they fail. */
 %define %fastepost_ctor_check(TYPE)
@@ -421,6 +425,10 @@ struct TYPE {};
   $result = SWIG_AppendOutput($result, SWIG_NewPointerObj(*$1, $*1_descriptor, SWIG_POINTER_OWN));
 }
 %enddef
+
+/* A function that returns a new string (declare it `%newobject fn;`) has it freed after the
+ * conversion. (The C API hands strings out through `char **out`, below, but just in case.) */
+%typemap(newfree) char * "fastepost_free($1);"
 
 /* Strings handed out through `char **out` become the language's string; the C copy is freed. */
 %typemap(in, numinputs=0) char **out (char *tmp = NULL) "$1 = &tmp;"

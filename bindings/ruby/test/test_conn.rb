@@ -7,6 +7,8 @@ class TestVersions < Minitest::Test
   def test_versions_agree
     assert_match(/\A\d+\.\d+\.\d+\z/, Fastepost::VERSION)
     assert_equal Fastepost::VERSION, Fastepost.version
+    assert_equal Encoding::UTF_8, Fastepost::VERSION.encoding
+    assert_predicate Fastepost::VERSION, :frozen?
     core = Fastepost::Core
     assert_equal [core::VERSION_MAJOR, core::VERSION_MINOR, core::VERSION_PATCH], Fastepost.version_info
   end
