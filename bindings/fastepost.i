@@ -293,8 +293,10 @@ static const char *fp_rb_cstr(VALUE obj, volatile VALUE *keep) {
   int idx = ENCODING_GET(str);
   if (idx != rb_utf8_encindex() && idx != rb_usascii_encindex() && idx != rb_ascii8bit_encindex())
     str = rb_str_export_to_enc(str, rb_utf8_encoding());
-  *keep = rb_str_dup(str);
-  return StringValueCStr(*keep);
+  VALUE copy = rb_str_dup(str);
+  const char *s = StringValueCStr(copy); /* raises ArgumentError on an embedded NUL */
+  *keep = copy;
+  return s;
 }
 
 static VALUE fp_str_new(const char *s) { return s ? rb_utf8_str_new_cstr(s) : Qnil; }
