@@ -37,7 +37,7 @@ string(REGEX REPLACE ".*\"(.*)\".*" "\\1" version "${vline}")
 # What a clean process must not inherit: the build tree on any search path.
 set(clean env -u PYTHONPATH -u RUBYLIB -u RUBYOPT -u LD_LIBRARY_PATH -u LD_PRELOAD)
 if(SANITIZER_PRELOAD) # a FASTEPOST_SANITIZE build: the interpreter needs the ASan runtime first
-  list(APPEND clean "LD_PRELOAD=${SANITIZER_PRELOAD}" "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0")
+  list(APPEND clean "LD_PRELOAD=${SANITIZER_PRELOAD}" "ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0:use_sigaltstack=0")
 endif()
 
 if(RUBY)
