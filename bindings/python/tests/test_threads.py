@@ -1,5 +1,6 @@
 """The GIL is released while a call waits on the database: other threads keep running."""
 
+import socket
 import subprocess
 import threading
 import time
@@ -59,6 +60,26 @@ class Threads(DbTestCase):
         self.assertGreater(elapsed, 0.4, "the call did not wait for the lock")
         # ~5 ms per tick: with the GIL held during the wait there would be none.
         self.assertGreater(ticks, 20, f"only {ticks} ticks in {elapsed:.2f}s")
+
+    def test_connect_to_a_silent_server_lets_other_threads_run(self):
+        # A TCP server that accepts and never answers: connecting waits for connect_timeout.
+        server = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(server.close)
+        port = server.getsockname()[1]
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        with self.assertRaises(fastepost.ConnectionError) as ctx:
+            fastepost.connect(f"host=127.0.0.1 port={port} dbname=x connect_timeout=2")
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        self.assertIn("timeout", ctx.exception.message)
+        self.assertGreater(elapsed, 1.0)
+        self.assertGreater(ticks, 40, f"only {ticks} ticks in {elapsed:.2f}s")
 
     def test_statement_timeout_while_blocked(self):
         with fastepost.connect(self.dsn) as conn:

@@ -2,6 +2,7 @@
 
 # The GVL is released while a call waits on the database: other threads keep running.
 require_relative "support"
+require "socket"
 
 class TestThreads < DbTest
   LOCK_SQL = "BEGIN; LOCK TABLE fastepost_schema_migrations IN ACCESS EXCLUSIVE MODE; " \
@@ -51,6 +52,35 @@ class TestThreads < DbTest
       assert_operator elapsed, :>, 0.4, "the call did not wait for the lock"
       assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"
     end
+  end
+
+  def test_connect_to_a_silent_server_lets_other_threads_run
+    # A TCP server that accepts and never answers: connecting waits for connect_timeout.
+    server = TCPServer.new("127.0.0.1", 0)
+    port = server.addr[1]
+    ticks = 0
+    running = true
+    ticker = Thread.new do
+      while running
+        ticks += 1
+        sleep 0.005
+      end
+    end
+    sleep 0.05
+    start = ticks
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    e = assert_raises(Fastepost::ConnectionError) do
+      Fastepost.connect("host=127.0.0.1 port=#{port} dbname=x connect_timeout=2")
+    end
+    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    during = ticks - start
+    running = false
+    ticker.join
+    assert_match(/timeout/, e.message)
+    assert_operator elapsed, :>, 1.0
+    assert_operator during, :>, 40, "only #{during} ticks in #{elapsed.round(2)}s"
+  ensure
+    server&.close
   end
 
   def test_statement_timeout_while_blocked
