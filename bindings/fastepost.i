@@ -389,13 +389,24 @@ static fp_failure *fp_rb_pending(void) {
                   T4 a4; T5 a5; T6 a6;,                                                      \
                   a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA,   \
                   (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6))
+#define FP_UNLOCKED7(FN, T1, T2, T3, T4, T5, T6, T7)                                         \
+  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7), T1 a1; T2 a2; T3 a3; \
+                  T4 a4; T5 a5; T6 a6; T7 a7;,                                               \
+                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA    \
+                  a7 FP_COMMA, (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6, a->a7))
+#define FP_UNLOCKED8(FN, T1, T2, T3, T4, T5, T6, T7, T8)                                     \
+  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8), T1 a1; T2 a2; \
+                  T3 a3; T4 a4; T5 a5; T6 a6; T7 a7; T8 a8;,                                 \
+                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA    \
+                  a7 FP_COMMA a8 FP_COMMA, (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6, a->a7, a->a8))
 #define FP_COMMA ,
 %}
 
 /*
  * %fastepost_blocking(N, fn, T1, ..., TN): fn waits on the database or on a program, so every
  * call of it from the wrapper (the function itself, and %extend code below this line) runs
- * with the GIL/GVL released. fn must return fastepost_status.
+ * with the GIL/GVL released. fn must return fastepost_status; N is its number of parameters
+ * (1 to 8).
  */
 %define %fastepost_blocking(N, FN, ...)
 %header %{
