@@ -1,6 +1,11 @@
 # Install the built project into a temporary prefix, then build examples/c against it twice:
 # with pkg-config and with find_package(fastepost). Run by ctest (`ctest -L install`).
 file(REMOVE_RECURSE "${WORK_DIR}")
+# A sanitized libfastepost needs its runtime in the program too (ASan must come first).
+set(SANITIZE_FLAGS)
+if(SANITIZE)
+  set(SANITIZE_FLAGS -fsanitize=address,undefined)
+endif()
 set(PREFIX "${WORK_DIR}/prefix")
 
 function(run)
@@ -51,14 +56,14 @@ file(GLOB examples "${SOURCE_DIR}/examples/c/*.c")
 file(MAKE_DIRECTORY "${WORK_DIR}/pc")
 foreach(src ${examples})
   get_filename_component(name "${src}" NAME_WE)
-  run(cc -std=c11 -Wall -Wextra -Werror ${EXTRA_CFLAGS} -o "${WORK_DIR}/pc/${name}" "${src}" ${flags}
+  run(cc -std=c11 -Wall -Wextra -Werror ${SANITIZE_FLAGS} -o "${WORK_DIR}/pc/${name}" "${src}" ${flags}
       "-Wl,-rpath,${pcdir}/..")
   run(env "LD_LIBRARY_PATH=${pcdir}/.." "${WORK_DIR}/pc/${name}" --version)
 endforeach()
 
 # 2. find_package
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/c" -B "${WORK_DIR}/cmake-build"
-    "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DCMAKE_C_FLAGS=${EXTRA_CFLAGS}")
+    "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DCMAKE_C_FLAGS=${SANITIZE_FLAGS}")
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/cmake-build")
 foreach(src ${examples})
   get_filename_component(name "${src}" NAME_WE)

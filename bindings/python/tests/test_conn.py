@@ -1,0 +1,106 @@
+"""Connection and schema through the idiomatic layer."""
+
+import unittest
+
+import fastepost
+from fastepost import core
+from support import DbTestCase
+
+
+class Versions(unittest.TestCase):
+    def test_versions_agree(self):
+        self.assertRegex(fastepost.__version__, r"^\d+\.\d+\.\d+$")
+        self.assertEqual(fastepost.version(), fastepost.__version__)
+        self.assertEqual(fastepost.version_info(),
+                         (core.VERSION_MAJOR, core.VERSION_MINOR, core.VERSION_PATCH))
+
+    def test_schema_sql(self):
+        sql = fastepost.schema_sql()
+        self.assertIsInstance(sql, str)
+        self.assertIn("CREATE TABLE IF NOT EXISTS customers", sql)
+
+
+class ConnectionTests(DbTestCase):
+    def test_context_manager_closes(self):
+        with fastepost.connect(self.dsn) as conn:
+            self.assertIsInstance(conn, fastepost.Connection)
+            self.assertFalse(conn.closed)
+            self.assertEqual(self.backends(), 1)
+        self.assertTrue(conn.closed)
+        self.assertEqual(self.backends(expect=0), 0)
+        conn.close()  # twice is fine
+
+    def test_context_manager_closes_on_exception(self):
+        with self.assertRaises(KeyError):
+            with fastepost.connect(self.dsn) as conn:
+                raise KeyError("boom")
+        self.assertTrue(conn.closed)
+
+    def test_attributes(self):
+        with fastepost.connect(self.dsn) as conn:
+            self.assertEqual(conn.database, self.dbname)
+            self.assertGreaterEqual(conn.server_version, 120000)
+            self.assertEqual(conn.server_version, int(self.sql("SHOW server_version_num")))
+            conn.ping()
+            self.assertIn(self.dbname, repr(conn))
+        self.assertEqual(conn.database, "")
+        self.assertEqual(conn.server_version, 0)
+        self.assertIn("closed", repr(conn))
+
+    def test_reset_after_close(self):
+        conn = fastepost.Connection(self.dsn, statement_timeout=1.5)
+        conn.close()
+        conn.reset()
+        conn.ping()
+        self.assertEqual(conn.statement_timeout, 1.5)
+        self.assertEqual(conn.database, self.dbname)
+        conn.close()
+
+    def test_statement_timeout_keyword(self):
+        with fastepost.connect(self.dsn, statement_timeout=2) as conn:
+            self.assertEqual(conn.statement_timeout, 2)
+            conn.statement_timeout = 0.25
+            self.assertEqual(conn.statement_timeout, 0.25)
+        with self.assertRaises(TypeError):
+            fastepost.connect(self.dsn, no_such_option=1)
+
+    def test_schema_install_and_version(self):
+        with fastepost.connect(self.dsn) as conn:
+            before = conn.schema_version()
+            self.assertIsInstance(before, fastepost.SchemaVersion)
+            self.assertEqual(before.current, 0)
+            self.assertFalse(before.up_to_date)
+            applied = conn.schema_install()
+            self.assertIsInstance(applied, int)
+            self.assertEqual(applied, before.latest)
+            self.assertEqual(conn.schema_install(), 0)
+            after = conn.schema_version()
+            self.assertTrue(after.up_to_date)
+            self.assertEqual(after.to_dict(), {"current": before.latest, "latest": before.latest})
+            self.assertEqual(after, fastepost.SchemaVersion(before.latest, before.latest))
+            self.assertIn("current=", repr(after))
+        self.assertEqual(int(self.sql("SELECT max(version) FROM fastepost_schema_migrations")),
+                         before.latest)
+        self.assertEqual(self.sql("SELECT to_regclass('customers') IS NOT NULL"), "t")
+
+
+class CoreLayer(DbTestCase):
+    """The SWIG layer itself: out-parameters become return values, handles own themselves."""
+
+    def test_conn_open_returns_an_owned_handle(self):
+        conn = core.conn_open(self.dsn)
+        self.assertIsInstance(conn, core.Conn)
+        self.assertTrue(conn.thisown)
+        current, latest = core.schema_version(conn)  # a list or tuple, by SWIG version
+        self.assertEqual(current, 0)
+        self.assertGreaterEqual(latest, 1)
+        self.assertEqual(core.conn_database(conn), self.dbname)
+        del conn
+
+    def test_free_is_not_exposed(self):
+        self.assertFalse(hasattr(core, "conn_free"))
+        self.assertFalse(hasattr(core, "free"))
+
+
+if __name__ == "__main__":
+    unittest.main()

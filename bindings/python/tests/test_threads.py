@@ -1,0 +1,139 @@
+"""The GIL is released while a call waits on the database: other threads keep running."""
+
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import fastepost
+from support import CHILD_ENV, DbTestCase
+
+LOCK_SQL = ("BEGIN; LOCK TABLE fastepost_schema_migrations IN ACCESS EXCLUSIVE MODE; "
+            "SELECT pg_sleep({seconds}); COMMIT;")
+
+
+class Ticker(threading.Thread):
+    """Counts while it runs; it can only count while the main thread does not hold the GIL."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.ticks = 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.ticks += 1
+            time.sleep(0.005)
+
+
+class Threads(DbTestCase):
+    def hold_lock(self, seconds):
+        """Start a psql session that holds an exclusive lock on the migrations table for
+        `seconds`; returns once the lock is granted."""
+        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
+                                 LOCK_SQL.format(seconds=seconds)],
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 10
+        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                       "'AccessExclusiveLock' AND relation = "
+                       "'fastepost_schema_migrations'::regclass") != "1":
+            self.assertLess(time.monotonic(), deadline, "the lock was never taken")
+            time.sleep(0.02)
+
+    def test_blocked_call_lets_other_threads_run(self):
+        with fastepost.connect(self.dsn) as conn:
+            conn.schema_install()
+            self.hold_lock(1.0)
+            ticker = Ticker()
+            ticker.start()
+            time.sleep(0.05)
+            start_ticks = ticker.ticks
+            started = time.monotonic()
+            version = conn.schema_version()  # waits for the lock
+            elapsed = time.monotonic() - started
+            ticks = ticker.ticks - start_ticks
+            ticker.stop.set()
+            ticker.join()
+        self.assertTrue(version.up_to_date)
+        self.assertGreater(elapsed, 0.4, "the call did not wait for the lock")
+        # ~5 ms per tick: with the GIL held during the wait there would be none.
+        self.assertGreater(ticks, 20, f"only {ticks} ticks in {elapsed:.2f}s")
+
+    def test_connect_to_a_silent_server_lets_other_threads_run(self):
+        # A TCP server that accepts and never answers: connecting waits for connect_timeout.
+        server = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(server.close)
+        port = server.getsockname()[1]
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        with self.assertRaises(fastepost.ConnectionError) as ctx:
+            fastepost.connect(f"host=127.0.0.1 port={port} dbname=x connect_timeout=2")
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        self.assertIn("timeout", ctx.exception.message)
+        self.assertGreater(elapsed, 1.0)
+        self.assertGreater(ticks, 40, f"only {ticks} ticks in {elapsed:.2f}s")
+
+    def test_statement_timeout_while_blocked(self):
+        with fastepost.connect(self.dsn) as conn:
+            conn.schema_install()
+            self.hold_lock(1.0)
+            conn.statement_timeout = 0.1
+            with self.assertRaises(fastepost.DatabaseError) as ctx:
+                conn.schema_version()
+            self.assertEqual(ctx.exception.sqlstate, "57014")  # query_canceled
+            conn.statement_timeout = 0
+            conn.ping()
+
+    def test_connections_in_parallel_threads(self):
+        errors = []
+
+        def work():
+            try:
+                for _ in range(5):
+                    with fastepost.connect(self.dsn) as conn:
+                        conn.schema_version()
+                        conn.ping()
+                try:
+                    fastepost.connect("=broken")
+                except fastepost.InvalidError as e:
+                    # The thread-local error is read on the thread that made the call.
+                    assert "invalid connection string" in e.message, e.message
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_one_connection_shared_by_threads(self):
+        conn = fastepost.connect(self.dsn)
+        conn.schema_install()
+        results = []
+
+        def work():
+            for _ in range(20):
+                results.append(conn.schema_version().current)
+
+        threads = [threading.Thread(target=work) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        conn.close()
+        self.assertEqual(len(results), 60)
+        self.assertEqual(len(set(results)), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,79 @@
+# frozen_string_literal: true
+
+# Test support: each test gets a database of its own on the throwaway server that
+# scripts/with-postgres started (FASTEPOST_TEST_DSN), and drops it afterwards. Checks go through
+# psql, a separate connection, so that the library is never asked to confirm its own work.
+require "minitest/autorun"
+require "open3"
+require "securerandom"
+require "fastepost"
+
+module FastepostTest
+  module_function
+
+  def server_dsn
+    ENV.fetch("FASTEPOST_TEST_DSN") { raise "FASTEPOST_TEST_DSN is not set (run under scripts/with-postgres)" }
+  end
+
+  # Quote a conninfo value (libpq key='value' syntax).
+  def quote_value(value) = "'#{value.gsub("\\") { "\\\\" }.gsub("'") { "\\'" }}'"
+
+  def quote_ident(name) = %("#{name.gsub('"', '""')}")
+
+  def dsn_for(dbname, extra = "") = "#{server_dsn} dbname=#{quote_value(dbname)} #{extra}".strip
+
+  # Child processes (psql) must not inherit the sanitizer runtime that a FASTEPOST_SANITIZE
+  # build preloads into the interpreter: psql deadlocks under it.
+  CHILD_ENV = { "LD_PRELOAD" => nil, "ASAN_OPTIONS" => nil }.freeze
+
+  # Run SQL through psql; returns its unaligned, tuples-only output, stripped.
+  def psql(sql, dbname = "postgres")
+    out, err, status = Open3.capture3(CHILD_ENV, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                                      "-d", dsn_for(dbname), "-c", sql)
+    raise "psql failed: #{sql}\n#{err}" unless status.success?
+
+    out.force_encoding(Encoding::UTF_8).strip
+  end
+
+  def create_database(prefix = "fp_rb")
+    name = "#{prefix}_#{SecureRandom.hex(5)}"
+    psql("CREATE DATABASE #{quote_ident(name)}")
+    name
+  end
+
+  def drop_database(name)
+    psql("DROP DATABASE IF EXISTS #{quote_ident(name)} WITH (FORCE)")
+  end
+end
+
+# A fresh empty database per test: @dbname, @dsn.
+class DbTest < Minitest::Test
+  include FastepostTest
+
+  def setup
+    @dbname = create_database
+    @dsn = dsn_for(@dbname)
+  end
+
+  def teardown
+    GC.start
+    drop_database(@dbname)
+  end
+
+  def sql(query) = psql(query, @dbname)
+
+  # How many sessions are connected to this test's database (psql's own excluded). A backend
+  # leaves pg_stat_activity shortly after its client disconnects, so wait up to 2 s for the
+  # count to reach `expect` (running GC meanwhile) before returning whatever it is.
+  def backends(expect: nil)
+    40.times do
+      n = sql("SELECT count(*) FROM pg_stat_activity WHERE datname = '#{@dbname}' " \
+              "AND pid <> pg_backend_pid()").to_i
+      return n if expect.nil? || n == expect
+
+      GC.start
+      sleep 0.05
+    end
+    backends
+  end
+end
