@@ -12,5 +12,6 @@
 #include "fastepost/errors.h"
 #include "fastepost/conn.h"
 #include "fastepost/schema.h"
+#include "fastepost/hubspot.h"
 
 #endif
