@@ -13,5 +13,6 @@
 #include "fastepost/conn.h"
 #include "fastepost/schema.h"
 #include "fastepost/hubspot.h"
+#include "fastepost/stats.h"
 
 #endif
