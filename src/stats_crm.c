@@ -159,12 +159,12 @@ static const char sources_sql[] =
     "ORDER BY s.source";
 
 static const char sync_sql[] =
-    "SELECT coalesce(sum(n) FILTER (WHERE counter = 'customers'), 0), "
-    "  coalesce(sum(n) FILTER (WHERE counter = 'customers_crm_synced'), 0), "
-    "  coalesce(sum(n) FILTER (WHERE counter = 'tasks_pending'), 0), "
-    "  " TS_COLS("x.m") " "
-    "FROM fastepost_row_counts, (SELECT max(last_synced_at) AS m FROM customers) x "
-    "GROUP BY x.m";
+    "SELECT c.customers, c.synced, c.pending, " TS_COLS("x.m") " FROM "
+    "(SELECT coalesce(sum(n) FILTER (WHERE counter = 'customers'), 0) AS customers, "
+    "  coalesce(sum(n) FILTER (WHERE counter = 'customers_crm_synced'), 0) AS synced, "
+    "  coalesce(sum(n) FILTER (WHERE counter = 'tasks_pending'), 0) AS pending "
+    "  FROM fastepost_row_counts) c, "
+    "(SELECT max(last_synced_at) AS m FROM customers) x";
 
 static const char recent_sql[] =
     "SELECT id, source, event_type, status, outcome, error_message, " TS_COLS("created_at")
