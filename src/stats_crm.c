@@ -274,32 +274,27 @@ static int read_recent(fastepost_crm_stats *s, fastepost_conn *conn, bool *faile
   return FASTEPOST_OK;
 }
 
-/* FASTEPOST_EVERSION with a hint when migration 2 has not run, rather than a raw SQL error. */
-static int check_counters(fastepost_conn *conn) {
+/*
+ * One round trip for the preconditions: whether migration 2 has run (FASTEPOST_EVERSION with a
+ * hint rather than a raw SQL error) and the server's clock when no explicit one was given.
+ */
+static int check_counters(int64_t *server_now_ms, fastepost_conn *conn) {
   PGresult *res;
   int rc = fastepost__query(&res, conn,
                             "SELECT to_regclass('fastepost_event_counts') IS NOT NULL "
-                            "AND to_regclass('fastepost_row_counts') IS NOT NULL",
+                            "AND to_regclass('fastepost_row_counts') IS NOT NULL, "
+                            "floor(extract(epoch FROM now()) * 1000)::int8",
                             0, NULL, PGRES_TUPLES_OK, "checking the CRM counters");
   if (rc)
     return rc;
   bool ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+  if (server_now_ms)
+    *server_now_ms = col_int(res, 0, 1);
   PQclear(res);
   return ok ? FASTEPOST_OK
             : fastepost__error_set(FASTEPOST_EVERSION,
                                    "the CRM counters are missing: the schema is older than "
                                    "version 2 (run 'fastepost schema install')");
-}
-
-static int server_now_ms(int64_t *out, fastepost_conn *conn) {
-  PGresult *res;
-  int rc = fastepost__query(&res, conn, "SELECT floor(extract(epoch FROM now()) * 1000)::int8", 0,
-                            NULL, PGRES_TUPLES_OK, "reading the server clock");
-  if (rc)
-    return rc;
-  *out = col_int(res, 0, 0);
-  PQclear(res);
-  return FASTEPOST_OK;
 }
 
 static void iso_time(char *out, size_t size, int64_t ms) {
@@ -320,10 +315,11 @@ fastepost_status fastepost_crm_stats_collect_at(fastepost_crm_stats **out, faste
     return fastepost__error_oom();
   bool failed = false;
   int rc = fill_setup(s, base_url, &failed);
+  int64_t server_now = 0;
   if (!rc)
-    rc = check_counters(conn);
+    rc = check_counters(&server_now, conn);
   if (!rc && now_ms < 0)
-    rc = server_now_ms(&now_ms, conn);
+    now_ms = server_now;
   if (!rc) {
     char iso[64];
     s->now_ms = now_ms;
@@ -352,7 +348,7 @@ fastepost_status fastepost_crm_stats_collect(fastepost_crm_stats **out, fastepos
 }
 
 fastepost_status fastepost_crm_stats_rebuild(fastepost_conn *conn) {
-  int rc = check_counters(conn);
+  int rc = check_counters(NULL, conn);
   if (rc)
     return rc;
   if ((rc = fastepost__tx_begin(conn)))
