@@ -110,6 +110,10 @@ Test(crm_stats, no_events) {
   cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), "app.example.com"), FASTEPOST_EINVALID);
   cr_assert_null(s);
   fastepost_crm_stats_free(NULL);
+  cr_assert_eq(fastepost_crm_stats_collect(NULL, fptest_conn(), NULL), FASTEPOST_EINVALID);
+  fastepost_conn_close(fptest_conn());
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_ECONN);
+  cr_assert_eq(fastepost_crm_stats_rebuild(fptest_conn()), FASTEPOST_ECONN);
 }
 
 Test(crm_stats, known_answers_and_boundaries) {
