@@ -256,6 +256,17 @@ Test(crm_stats, triggers_follow_plain_sql_writes) {
   fptest_exec("UPDATE integration_events SET source = 'hubspot' WHERE id % 11 = 0");
   fptest_exec("UPDATE integration_events SET attempts = attempts + 1");
   assert_counters_exact();
+  /* The idempotent paths of the sync core: a duplicate skipped, or updated in place. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'pending', 'k1'), ('odoo', 't', 'pending', 'k2')");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'success', 'k1'), ('odoo', 't', 'success', 'k3') "
+              "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'dead', 'k2'), ('hubspot', 't', 'error', 'k4') "
+              "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL "
+              "DO UPDATE SET status = excluded.status");
+  assert_counters_exact();
   /* Deletes, then one source disappears entirely. */
   fptest_exec("DELETE FROM integration_events WHERE id % 3 = 0");
   fptest_exec("DELETE FROM integration_events WHERE source = 'zoho'");
