@@ -1,4 +1,5 @@
-/* `fastepost hubspot verify`: exit codes and messages. */
+/* `fastepost hubspot verify`: exit codes and messages. Needs no database, but runs the CLI
+ * binary (FASTEPOST_CLI, set by ctest), like the other CLI tests in tests/db. */
 #include <stdio.h>
 #include <string.h>
 
