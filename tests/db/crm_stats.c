@@ -381,3 +381,28 @@ Test(crm_stats, cli_json_and_text) {
             "%s", out);
   cr_assert_eq(fptest_cli(out, sizeof out, "stats crm --now yesterday"), 2, "%s", out);
 }
+
+Test(crm_stats, counts_add_up_across_connections) {
+  /* Rows counted into one connection's slot and deleted or changed by another: only the sums
+   * over the slots must be right. */
+  fastepost_crm_stats *s = NULL;
+  const char *sql =
+      "INSERT INTO integration_events (source, event_type, status) "
+      "SELECT 'hubspot', 't', 'pending' FROM generate_series(1, 10)";
+  PGconn *other = PQconnectdb(fptest_current.conninfo);
+  cr_assert_eq(PQstatus(other), CONNECTION_OK);
+  PGresult *res = PQexec(other, sql);
+  cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(other));
+  PQclear(res);
+  PQfinish(other);
+  fptest_exec("UPDATE integration_events SET status = 'success' WHERE id % 2 = 0");
+  fptest_exec("DELETE FROM integration_events WHERE id % 5 = 0");
+  assert_counters_exact();
+  s = collect(NOW_MS);
+  const fastepost_crm_source_stats *h = fastepost_crm_stats_find_source(s, "hubspot");
+  cr_assert_eq(h->total_events, 8);
+  cr_assert_eq(h->success_events, 4);
+  cr_assert_eq(h->pending_events, 4);
+  cr_assert_float_eq(h->success_rate, 100.0, 1e-9);
+  fastepost_crm_stats_free(s);
+}
