@@ -536,7 +536,8 @@ static void parse_event(fastepost__hs_event *e, json_object *obj) {
     event_fail(e, FASTEPOST_EINVALID, "must be a JSON object, not %s", json_kind(obj));
     return;
   }
-  e->json = fastepost__strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+  e->json = fastepost__strdup(json_object_to_json_string_ext(
+      obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
   /* subscriptionType is what HubSpot sends; one revision of its docs says eventType. */
   json_object *t = NULL;
   get_str(e, obj, json_object_object_get_ex(obj, "subscriptionType", &t) && t ? "subscriptionType"
