@@ -77,3 +77,68 @@ CREATE INDEX IF NOT EXISTS index_integration_events_on_customer_id ON integratio
 DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'integration_events_status_check' AND conrelid = 'integration_events'::regclass) THEN ALTER TABLE integration_events ADD CONSTRAINT integration_events_status_check CHECK (status IN ('pending', 'success', 'error', 'dead')); END IF; END $$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (1, 'base tables: customers, tasks, remarks, integration_events') ON CONFLICT DO NOTHING;
+
+-- migration 2: CRM statistics counters kept by triggers
+LOCK TABLE integration_events, customers, tasks IN SHARE ROW EXCLUSIVE MODE;
+CREATE TABLE IF NOT EXISTS fastepost_event_counts (
+  source varchar NOT NULL, status varchar NOT NULL, slot smallint NOT NULL,
+  n bigint NOT NULL, PRIMARY KEY (source, status, slot));
+CREATE TABLE IF NOT EXISTS fastepost_event_hourly_counts (
+  source varchar NOT NULL, hour timestamp(0) NOT NULL, status varchar NOT NULL,
+  slot smallint NOT NULL, n bigint NOT NULL, PRIMARY KEY (source, hour, status, slot));
+CREATE TABLE IF NOT EXISTS fastepost_row_counts (
+  counter varchar NOT NULL, slot smallint NOT NULL, n bigint NOT NULL,
+  PRIMARY KEY (counter, slot));
+CREATE OR REPLACE FUNCTION fastepost_count_events_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN WITH d AS (SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, 1 AS delta FROM new_rows), totals AS (INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT source, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM d GROUP BY source, status HAVING sum(delta) <> 0 ORDER BY source, status ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1) INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT source, hour, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM (SELECT source, status, coalesce(date_trunc('hour', created_at), 'epoch') AS hour, delta FROM d) x GROUP BY source, hour, status HAVING sum(delta) <> 0 ORDER BY source, hour, status ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_events_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN WITH d AS (SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, 1 AS delta FROM new_rows UNION ALL SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, -1 AS delta FROM old_rows), totals AS (INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT source, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM d GROUP BY source, status HAVING sum(delta) <> 0 ORDER BY source, status ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1) INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT source, hour, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM (SELECT source, status, coalesce(date_trunc('hour', created_at), 'epoch') AS hour, delta FROM d) x GROUP BY source, hour, status HAVING sum(delta) <> 0 ORDER BY source, hour, status ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_events_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN WITH d AS (SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, -1 AS delta FROM old_rows), totals AS (INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT source, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM d GROUP BY source, status HAVING sum(delta) <> 0 ORDER BY source, status ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1) INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT source, hour, status, (pg_backend_pid() % 8)::smallint, sum(delta) FROM (SELECT source, status, coalesce(date_trunc('hour', created_at), 'epoch') AS hour, delta FROM d) x GROUP BY source, hour, status HAVING sum(delta) <> 0 ORDER BY source, hour, status ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_events_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM fastepost_event_counts; DELETE FROM fastepost_event_hourly_counts; RETURN NULL; END $$;
+DROP TRIGGER IF EXISTS fastepost_count_events_insert ON integration_events;
+CREATE TRIGGER fastepost_count_events_insert AFTER INSERT ON integration_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_events_insert();
+DROP TRIGGER IF EXISTS fastepost_count_events_update ON integration_events;
+CREATE TRIGGER fastepost_count_events_update AFTER UPDATE ON integration_events REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_events_update();
+DROP TRIGGER IF EXISTS fastepost_count_events_delete ON integration_events;
+CREATE TRIGGER fastepost_count_events_delete AFTER DELETE ON integration_events REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_events_delete();
+DROP TRIGGER IF EXISTS fastepost_count_events_truncate ON integration_events;
+CREATE TRIGGER fastepost_count_events_truncate AFTER TRUNCATE ON integration_events  FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_events_truncate();
+CREATE OR REPLACE FUNCTION fastepost_count_customers_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'customers' AS counter,  count(*) AS n FROM new_rows UNION ALL SELECT 'customers_crm_synced',  count(crm_id) FROM new_rows) x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_customers_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'customers' AS counter,  count(*) AS n FROM new_rows UNION ALL SELECT 'customers_crm_synced',  count(crm_id) FROM new_rows UNION ALL SELECT 'customers' AS counter, - count(*) AS n FROM old_rows UNION ALL SELECT 'customers_crm_synced', - count(crm_id) FROM old_rows) x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_customers_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'customers' AS counter, - count(*) AS n FROM old_rows UNION ALL SELECT 'customers_crm_synced', - count(crm_id) FROM old_rows) x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_customers_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM fastepost_row_counts WHERE counter LIKE 'customers%'; RETURN NULL; END $$;
+DROP TRIGGER IF EXISTS fastepost_count_customers_insert ON customers;
+CREATE TRIGGER fastepost_count_customers_insert AFTER INSERT ON customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_customers_insert();
+DROP TRIGGER IF EXISTS fastepost_count_customers_update ON customers;
+CREATE TRIGGER fastepost_count_customers_update AFTER UPDATE ON customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_customers_update();
+DROP TRIGGER IF EXISTS fastepost_count_customers_delete ON customers;
+CREATE TRIGGER fastepost_count_customers_delete AFTER DELETE ON customers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_customers_delete();
+DROP TRIGGER IF EXISTS fastepost_count_customers_truncate ON customers;
+CREATE TRIGGER fastepost_count_customers_truncate AFTER TRUNCATE ON customers  FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_customers_truncate();
+CREATE OR REPLACE FUNCTION fastepost_count_tasks_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'tasks_pending' AS counter,  count(*) AS n FROM new_rows WHERE status = 'pending') x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_tasks_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'tasks_pending' AS counter,  count(*) AS n FROM new_rows WHERE status = 'pending' UNION ALL SELECT 'tasks_pending' AS counter, - count(*) AS n FROM old_rows WHERE status = 'pending') x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_tasks_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, (pg_backend_pid() % 8)::smallint, sum(n) FROM (SELECT 'tasks_pending' AS counter, - count(*) AS n FROM old_rows WHERE status = 'pending') x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_count_tasks_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM fastepost_row_counts WHERE counter = 'tasks_pending'; RETURN NULL; END $$;
+DROP TRIGGER IF EXISTS fastepost_count_tasks_insert ON tasks;
+CREATE TRIGGER fastepost_count_tasks_insert AFTER INSERT ON tasks REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_tasks_insert();
+DROP TRIGGER IF EXISTS fastepost_count_tasks_update ON tasks;
+CREATE TRIGGER fastepost_count_tasks_update AFTER UPDATE ON tasks REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_tasks_update();
+DROP TRIGGER IF EXISTS fastepost_count_tasks_delete ON tasks;
+CREATE TRIGGER fastepost_count_tasks_delete AFTER DELETE ON tasks REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_tasks_delete();
+DROP TRIGGER IF EXISTS fastepost_count_tasks_truncate ON tasks;
+CREATE TRIGGER fastepost_count_tasks_truncate AFTER TRUNCATE ON tasks  FOR EACH STATEMENT EXECUTE FUNCTION fastepost_count_tasks_truncate();
+CREATE OR REPLACE FUNCTION fastepost_crm_counters_rebuild() RETURNS void LANGUAGE sql AS $$
+  DELETE FROM fastepost_event_counts;
+  DELETE FROM fastepost_event_hourly_counts;
+  DELETE FROM fastepost_row_counts;
+  INSERT INTO fastepost_event_counts (source, status, slot, n)
+    SELECT coalesce(source, ''), coalesce(status, ''), 0, count(*) FROM integration_events
+    GROUP BY 1, 2;
+  INSERT INTO fastepost_event_hourly_counts (source, hour, status, slot, n)
+    SELECT coalesce(source, ''), coalesce(date_trunc('hour', created_at), 'epoch'),
+           coalesce(status, ''), 0, count(*) FROM integration_events GROUP BY 1, 2, 3;
+  INSERT INTO fastepost_row_counts (counter, slot, n)
+    SELECT 'customers', 0, count(*) FROM customers
+    UNION ALL SELECT 'customers_crm_synced', 0, count(crm_id) FROM customers
+    UNION ALL SELECT 'tasks_pending', 0, count(*) FROM tasks WHERE status = 'pending';
+$$;
+SELECT fastepost_crm_counters_rebuild();
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (2, 'CRM statistics counters kept by triggers') ON CONFLICT DO NOTHING;

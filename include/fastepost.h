@@ -14,5 +14,7 @@
 #include "fastepost/schema.h"
 #include "fastepost/export.h"
 #include "fastepost/import.h"
+#include "fastepost/hubspot.h"
+#include "fastepost/stats.h"
 
 #endif

@@ -140,8 +140,130 @@ typedef struct migration {
   const char *sql; /* NULL: generated from tables[] (migration 1 only) */
 } migration;
 
+/*
+ * Migration 2: counters for the CRM dashboard (see docs/crm-stats.md), kept by statement-level
+ * triggers with transition tables, so that they also count rows written by other code (the
+ * Rails app, psql) and a bulk INSERT ... SELECT costs one aggregate, not one upsert per row.
+ *
+ * - fastepost_event_counts: events per source and status (all time). Constant size.
+ * - fastepost_event_hourly_counts: events per source, UTC hour of created_at and status; the
+ *   24-hour window reads the last 24 full hours from it (plus an exact count of the partial
+ *   hour at the window's start, from the (source, created_at) index).
+ * - fastepost_row_counts: customers, CRM-linked customers, pending tasks.
+ * Every counter is split over 8 `slot`s (the backend pid modulo 8) and readers sum the slots:
+ * concurrent writers then rarely wait on the same counter row until the other commits.
+ * A counter slot may go negative (a row counted by one session, deleted by another): only the
+ * sums mean something.
+ */
+#define SLOT "(pg_backend_pid() % 8)::smallint"
+/* Upsert deltas (source, status, created_at, delta) from the CTE `d` into both event counters;
+ * zero nets (an UPDATE that changed none of the three) write nothing. */
+#define EVENT_DELTAS(rows)                                                                      \
+  "WITH d AS (" rows "), "                                                                      \
+  "totals AS (INSERT INTO fastepost_event_counts AS c (source, status, slot, n) "               \
+  "SELECT source, status, " SLOT ", sum(delta) FROM d GROUP BY source, status "                 \
+  "HAVING sum(delta) <> 0 ORDER BY source, status "                                                 \
+  "ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1) "         \
+  "INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) "             \
+  "SELECT source, hour, status, " SLOT ", sum(delta) FROM "                                     \
+  "(SELECT source, status, coalesce(date_trunc('hour', created_at), 'epoch') AS hour, delta "   \
+  "FROM d) x GROUP BY source, hour, status HAVING sum(delta) <> 0 ORDER BY source, hour, status "   \
+  "ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n"
+#define EVENT_ROWS(table, sign)                                                                 \
+  "SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, " sign    \
+  " AS delta FROM " table
+/* Upsert (counter, n) rows from `rows` into fastepost_row_counts. */
+#define ROW_DELTAS(rows)                                                                        \
+  "INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, " SLOT ", sum(n) "   \
+  "FROM (" rows ") x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter "                      \
+  "ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n"
+#define CUSTOMER_ROWS(table, sign)                                                              \
+  "SELECT 'customers' AS counter, " sign " count(*) AS n FROM " table                           \
+  " UNION ALL SELECT 'customers_crm_synced', " sign " count(crm_id) FROM " table
+#define TASK_ROWS(table, sign)                                                                  \
+  "SELECT 'tasks_pending' AS counter, " sign " count(*) AS n FROM " table                       \
+  " WHERE status = 'pending'"
+#define TRIGGER_FN(name, body)                                                                  \
+  "CREATE OR REPLACE FUNCTION " name "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "         \
+  body "; RETURN NULL; END $$;\n"
+#define TRIGGER(name, when, table, referencing, fn)                                             \
+  "DROP TRIGGER IF EXISTS " name " ON " table ";\n"                                             \
+  "CREATE TRIGGER " name " AFTER " when " ON " table " " referencing                            \
+  " FOR EACH STATEMENT EXECUTE FUNCTION " fn "();\n"
+#define STMT_TRIGGERS(prefix, table)                                                            \
+  TRIGGER(prefix "_insert", "INSERT", table, "REFERENCING NEW TABLE AS new_rows",              \
+          prefix "_insert")                                                                     \
+  TRIGGER(prefix "_update", "UPDATE", table,                                                    \
+          "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", prefix "_update")          \
+  TRIGGER(prefix "_delete", "DELETE", table, "REFERENCING OLD TABLE AS old_rows",              \
+          prefix "_delete")                                                                     \
+  TRIGGER(prefix "_truncate", "TRUNCATE", table, "", prefix "_truncate")
+
+/* One string longer than the 4095 characters C99 promises; GCC and Clang take any length. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+static const char crm_counters_sql[] =
+    /* Writers wait while the triggers are created and the counters backfilled, so that no
+     * row is missed or counted twice. */
+    "LOCK TABLE integration_events, customers, tasks IN SHARE ROW EXCLUSIVE MODE;\n"
+    "CREATE TABLE IF NOT EXISTS fastepost_event_counts (\n"
+    "  source varchar NOT NULL, status varchar NOT NULL, slot smallint NOT NULL,\n"
+    "  n bigint NOT NULL, PRIMARY KEY (source, status, slot));\n"
+    "CREATE TABLE IF NOT EXISTS fastepost_event_hourly_counts (\n"
+    "  source varchar NOT NULL, hour timestamp(0) NOT NULL, status varchar NOT NULL,\n"
+    "  slot smallint NOT NULL, n bigint NOT NULL, PRIMARY KEY (source, hour, status, slot));\n"
+    "CREATE TABLE IF NOT EXISTS fastepost_row_counts (\n"
+    "  counter varchar NOT NULL, slot smallint NOT NULL, n bigint NOT NULL,\n"
+    "  PRIMARY KEY (counter, slot));\n"
+    TRIGGER_FN("fastepost_count_events_insert", EVENT_DELTAS(EVENT_ROWS("new_rows", "1")))
+    TRIGGER_FN("fastepost_count_events_update",
+               EVENT_DELTAS(EVENT_ROWS("new_rows", "1") " UNION ALL "
+                            EVENT_ROWS("old_rows", "-1")))
+    TRIGGER_FN("fastepost_count_events_delete", EVENT_DELTAS(EVENT_ROWS("old_rows", "-1")))
+    TRIGGER_FN("fastepost_count_events_truncate",
+               "DELETE FROM fastepost_event_counts; DELETE FROM fastepost_event_hourly_counts")
+    STMT_TRIGGERS("fastepost_count_events", "integration_events")
+    TRIGGER_FN("fastepost_count_customers_insert", ROW_DELTAS(CUSTOMER_ROWS("new_rows", "")))
+    TRIGGER_FN("fastepost_count_customers_update",
+               ROW_DELTAS(CUSTOMER_ROWS("new_rows", "") " UNION ALL "
+                          CUSTOMER_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_customers_delete", ROW_DELTAS(CUSTOMER_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_customers_truncate",
+               "DELETE FROM fastepost_row_counts WHERE counter LIKE 'customers%'")
+    STMT_TRIGGERS("fastepost_count_customers", "customers")
+    TRIGGER_FN("fastepost_count_tasks_insert", ROW_DELTAS(TASK_ROWS("new_rows", "")))
+    TRIGGER_FN("fastepost_count_tasks_update",
+               ROW_DELTAS(TASK_ROWS("new_rows", "") " UNION ALL " TASK_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_tasks_delete", ROW_DELTAS(TASK_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_tasks_truncate",
+               "DELETE FROM fastepost_row_counts WHERE counter = 'tasks_pending'")
+    STMT_TRIGGERS("fastepost_count_tasks", "tasks")
+    /* The backfill, also run by fastepost_crm_stats_rebuild(). */
+    "CREATE OR REPLACE FUNCTION fastepost_crm_counters_rebuild() RETURNS void LANGUAGE sql AS $$\n"
+    "  DELETE FROM fastepost_event_counts;\n"
+    "  DELETE FROM fastepost_event_hourly_counts;\n"
+    "  DELETE FROM fastepost_row_counts;\n"
+    "  INSERT INTO fastepost_event_counts (source, status, slot, n)\n"
+    "    SELECT coalesce(source, ''), coalesce(status, ''), 0, count(*) FROM integration_events\n"
+    "    GROUP BY 1, 2;\n"
+    "  INSERT INTO fastepost_event_hourly_counts (source, hour, status, slot, n)\n"
+    "    SELECT coalesce(source, ''), coalesce(date_trunc('hour', created_at), 'epoch'),\n"
+    "           coalesce(status, ''), 0, count(*) FROM integration_events GROUP BY 1, 2, 3;\n"
+    "  INSERT INTO fastepost_row_counts (counter, slot, n)\n"
+    "    SELECT 'customers', 0, count(*) FROM customers\n"
+    "    UNION ALL SELECT 'customers_crm_synced', 0, count(crm_id) FROM customers\n"
+    "    UNION ALL SELECT 'tasks_pending', 0, count(*) FROM tasks WHERE status = 'pending';\n"
+    "$$;\n"
+    "SELECT fastepost_crm_counters_rebuild();";
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
+    {2, "CRM statistics counters kept by triggers", crm_counters_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -82,5 +82,7 @@ void cli_size_pretty(char *out, size_t outsize, long long bytes);
 /* Every command group registers here (one array per cmd_<group>.c, terminated by a NULL run). */
 extern const cli_command cli_schema_commands[];
 extern const cli_command cli_transfer_commands[];
+extern const cli_command cli_hubspot_commands[];
+extern const cli_command cli_crmstats_commands[];
 
 #endif

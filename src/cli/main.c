@@ -8,6 +8,8 @@
 static const cli_command *const command_tables[] = {
     cli_schema_commands,
     cli_transfer_commands,
+    cli_hubspot_commands,
+    cli_crmstats_commands,
     NULL,
 };
 

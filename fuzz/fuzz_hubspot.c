@@ -1,0 +1,59 @@
+/* The HubSpot batch parser and dedup key, and v3 verification over arbitrary bodies and URIs:
+ * no input may crash them, a parsed batch is internally consistent, and the URI decoder never
+ * grows its input. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubspot_parse.h"
+#include "internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fastepost__hs_batch b;
+  if (fastepost__hs_parse_batch(&b, (const char *)data, size, 0) == FASTEPOST_OK) {
+    size_t bad = 0;
+    for (size_t i = 0; i < b.count; i++) {
+      const fastepost__hs_event *e = &b.events[i];
+      if ((e->error != 0) != (e->error_message != NULL))
+        abort();
+      if (e->error) {
+        bad++;
+        continue;
+      }
+      char key[FASTEPOST__HS_KEY_SIZE];
+      if (!e->type || !e->object_id.present || !e->occurred_at.present ||
+          fastepost__hs_dedup_key(key, e) != FASTEPOST_OK || strlen(key) != 64)
+        abort();
+    }
+    if (bad != b.bad || b.count > FASTEPOST__HS_DEFAULT_MAX_EVENTS)
+      abort();
+    fastepost__hs_batch_free(&b);
+  }
+  /* The input as a URI (up to the first NUL) and as a body. */
+  char *uri = fastepost__strndup((const char *)data, size);
+  char *decoded = NULL;
+  if (uri && fastepost_hubspot_decode_uri(&decoded, uri) == FASTEPOST_OK) {
+    if (strlen(decoded) > strlen(uri))
+      abort();
+    fastepost_hubspot_verifier *v = NULL;
+    if (fastepost_hubspot_verifier_new(&v) == FASTEPOST_OK &&
+        fastepost_hubspot_verifier_add_secret(v, "fuzz") == FASTEPOST_OK) {
+      fastepost_hubspot_verifier_set_now(v, 1000);
+      char *sig = NULL;
+      if (fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, "fuzz", "POST", uri, "1000", data,
+                                 size) != FASTEPOST_OK ||
+          fastepost_hubspot_verify(NULL, v, "v3", "POST", uri, "1000", sig, data, size) !=
+              (size > FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY ? FASTEPOST_ETOOBIG
+               : *uri                                   ? FASTEPOST_OK
+                                                        : FASTEPOST_EAUTH))
+        abort();
+      fastepost_free(sig);
+    }
+    fastepost_hubspot_verifier_free(v);
+  }
+  fastepost_free(decoded);
+  free(uri);
+  return 0;
+}

@@ -1,0 +1,171 @@
+/**
+ * @file fastepost/hubspot.h
+ * @brief HubSpot webhooks: request signature verification (v3, and v1/v2 on request).
+ *
+ * HubSpot signs every webhook request. Version 3 (headers `X-HubSpot-Signature-v3` and
+ * `X-HubSpot-Request-Timestamp`) is an HMAC-SHA256 with the app's client secret over
+ * `method + URI + body + timestamp`, Base64-encoded, where the URI has 12 percent-escapes
+ * decoded first (see fastepost_hubspot_decode_uri()). Versions 1 and 2 (header
+ * `X-HubSpot-Signature` with `X-HubSpot-Signature-Version`) are plain SHA-256 hex digests of
+ * `secret + body` and `secret + method + URI + body`: they carry no timestamp, so they cannot
+ * refuse a replayed request, and a verifier accepts them only when told to.
+ *
+ * A verifier holds the configuration: one or more secrets (several at once while a secret is
+ * rotated), the accepted versions, the replay window and, for tests, a fixed clock. Verify
+ * over the exact body bytes received, before any JSON parsing. See docs/hubspot.md.
+ */
+#ifndef FASTEPOST_HUBSPOT_H
+#define FASTEPOST_HUBSPOT_H
+
+#include "common.h"
+
+FASTEPOST_BEGIN_DECLS
+
+/** Signature versions, as bits for fastepost_hubspot_verifier_set_versions(). */
+typedef enum fastepost_hubspot_version {
+  FASTEPOST_HUBSPOT_V1 = 1, /**< SHA-256 hex of secret + body (no replay protection) */
+  FASTEPOST_HUBSPOT_V2 = 2, /**< SHA-256 hex of secret + method + URI + body (no replay protection) */
+  FASTEPOST_HUBSPOT_V3 = 4  /**< Base64 HMAC-SHA256 of method + URI + body + timestamp */
+} fastepost_hubspot_version;
+
+/** The largest number of secrets a verifier holds at once. */
+#define FASTEPOST_HUBSPOT_MAX_SECRETS 8
+/** The default replay window: HubSpot's 5 minutes, in milliseconds, in both directions. */
+#define FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_MS 300000
+/** The default largest body accepted for verification (1 MiB). */
+#define FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY (1024 * 1024)
+
+/** Verification settings. Opaque; one thread at a time. */
+typedef struct fastepost_hubspot_verifier fastepost_hubspot_verifier;
+
+/**
+ * Create a verifier with the defaults: no secret (so every request is refused with
+ * FASTEPOST_ENOKEY until one is added), only v3 accepted, a 5-minute window, the system
+ * clock, bodies up to 1 MiB.
+ *
+ * @param out  receives the verifier, to release with fastepost_hubspot_verifier_free()
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_new(fastepost_hubspot_verifier **out);
+
+/** Release a verifier, wiping its secrets from memory. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_free(fastepost_hubspot_verifier *v);
+
+/**
+ * Add a client secret. A request is valid when it matches any of the secrets, so during a
+ * rotation both the old and the new secret can be configured.
+ *
+ * @param v       the verifier
+ * @param secret  the app's client secret (UTF-8, not empty); copied
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL or "", FASTEPOST_ETOOBIG beyond
+ *         FASTEPOST_HUBSPOT_MAX_SECRETS secrets; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_add_secret(fastepost_hubspot_verifier *v,
+                                                                         const char *secret);
+
+/** Forget every secret (wiping them). Afterwards every request fails with FASTEPOST_ENOKEY. */
+FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_clear_secrets(fastepost_hubspot_verifier *v);
+
+/**
+ * Choose the accepted signature versions.
+ *
+ * @param v         the verifier
+ * @param versions  a non-empty combination of fastepost_hubspot_version bits
+ *                  (default FASTEPOST_HUBSPOT_V3)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0 or unknown bits
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_versions(fastepost_hubspot_verifier *v,
+                                                                           unsigned versions);
+
+/**
+ * Set the replay window for v3: a timestamp more than this many milliseconds before or after
+ * the clock is refused.
+ *
+ * @param v   the verifier
+ * @param ms  milliseconds, 1 to 86400000 (default 300000)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID out of range
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_tolerance(fastepost_hubspot_verifier *v,
+                                                                            int64_t ms);
+
+/**
+ * Fix the clock (for tests and replays of recorded requests).
+ *
+ * @param v       the verifier
+ * @param now_ms  milliseconds since the Unix epoch; a negative value returns to the system clock
+ */
+FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_set_now(fastepost_hubspot_verifier *v, int64_t now_ms);
+
+/**
+ * Set the largest body accepted; a larger one is refused before any hashing.
+ *
+ * @param v      the verifier
+ * @param bytes  at least 1 (default FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_max_body(fastepost_hubspot_verifier *v,
+                                                                           size_t bytes);
+
+/**
+ * Verify one request.
+ *
+ * @param secret_index  if not NULL, receives the 0-based position (in the order added) of the
+ *                      secret that matched, or -1 on failure: it tells when an old secret is
+ *                      no longer in use
+ * @param v             the verifier
+ * @param version       "v1", "v2" or "v3" (the `X-HubSpot-Signature-Version` value, or "v3"
+ *                      when the v3 header is used); NULL means "v3"
+ * @param method        the HTTP method as received ("POST"); needed for v2 and v3
+ * @param uri           the full public URL the request was sent to (scheme, host, path,
+ *                      query), percent-escapes as received; needed for v2 and v3. v3 decodes
+ *                      it with fastepost_hubspot_decode_uri(); v2 uses it verbatim
+ * @param timestamp     the `X-HubSpot-Request-Timestamp` value, verbatim (milliseconds since
+ *                      the epoch); needed for v3, ignored by v1 and v2
+ * @param signature     the signature header value
+ * @param body          the raw body bytes (may contain NUL); NULL only when body_len is 0
+ * @param body_len      its length
+ * @return FASTEPOST_OK when the signature matches one secret and the timestamp is fresh;
+ *         FASTEPOST_EAUTH when the request must be refused: a missing header value, a
+ *         version not enabled, a malformed or stale or future timestamp, a mismatch (the
+ *         message says which, and never shows a secret or the expected signature);
+ *         FASTEPOST_ENOKEY when no secret is configured (fail closed);
+ *         FASTEPOST_ETOOBIG when the body exceeds the limit; FASTEPOST_EINVALID for a
+ *         NULL verifier, an unknown version name, or a NULL body with a length
+ */
+FASTEPOST_EXTERN(fastepost_status)
+fastepost_hubspot_verify(int *secret_index, const fastepost_hubspot_verifier *v, const char *version,
+                         const char *method, const char *uri, const char *timestamp,
+                         const char *signature, const void *body, size_t body_len);
+
+/**
+ * Compute a signature as HubSpot would (to test an endpoint, or in tests).
+ *
+ * @param out        receives the signature (Base64 for v3, lowercase hex for v1 and v2);
+ *                   release with fastepost_free()
+ * @param version    FASTEPOST_HUBSPOT_V1, _V2 or _V3 (one bit)
+ * @param secret     the client secret
+ * @param method     HTTP method (v2, v3; may be NULL for v1)
+ * @param uri        the URL (v2 verbatim; v3 decodes it like fastepost_hubspot_verify())
+ * @param timestamp  milliseconds as text (v3 only; may be NULL otherwise)
+ * @param body       the body bytes; NULL only when body_len is 0
+ * @param body_len   its length
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a missing input; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status)
+fastepost_hubspot_sign(char **out, unsigned version, const char *secret, const char *method,
+                       const char *uri, const char *timestamp, const void *body, size_t body_len);
+
+/**
+ * Decode a request URI as HubSpot does before signing with v3: only the 12 escapes
+ * `%3A : %2F / %3F ? %40 @ %21 ! %24 $ %27 ' %28 ( %29 ) %2A * %2C , %3B ;` (hex digits in
+ * either case) are decoded; every other escape (`%20`, `%3D`, `%25` ...) stays as it is.
+ *
+ * @param out  receives the decoded URI; release with fastepost_free()
+ * @param uri  the URI as received
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_decode_uri(char **out, const char *uri);
+
+FASTEPOST_END_DECLS
+
+#endif

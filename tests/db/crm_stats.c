@@ -1,0 +1,408 @@
+/*
+ * CRM statistics: known answers on crafted data (boundaries included), and the trigger-kept
+ * counters against the ground truth after every kind of write by plain SQL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testdb.h"
+
+TestSuite(crm_stats, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+/* 2026-11-27 12:34:56.789 UTC */
+#define NOW_MS 1795782896789LL
+#define NOW "'2026-11-27 12:34:56.789'::timestamp"
+/* 2026-11-27 12:00:00 UTC: the window then starts exactly on an hour. */
+#define HOUR_NOW_MS 1795780800000LL
+#define HOUR_NOW "'2026-11-27 12:00:00'::timestamp"
+
+static fastepost_crm_stats *collect(int64_t now_ms) {
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect_at(&s, fptest_conn(), "https://app.example.com/", now_ms),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  return s;
+}
+
+static void add_event(const char *source, const char *type, const char *status, const char *at) {
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO integration_events (source, event_type, status, created_at) "
+           "VALUES ('%s', '%s', '%s', %s)",
+           source, type, status, at);
+  fptest_exec(sql);
+}
+
+/* The counters agree with a full recount of the tables. */
+static void assert_counters_exact(void) {
+  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
+                            " SELECT source, status, sum(n) AS n FROM fastepost_event_counts"
+                            "  GROUP BY 1, 2 HAVING sum(n) <> 0"
+                            " EXCEPT SELECT source, status, count(*) FROM integration_events"
+                            "  GROUP BY 1, 2) x"),
+               0, "event counts differ from the table");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
+                            " SELECT source, status, count(*) FROM integration_events GROUP BY 1, 2"
+                            " EXCEPT SELECT source, status, sum(n) FROM fastepost_event_counts"
+                            "  GROUP BY 1, 2) x"),
+               0, "events missing from the counts");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
+                            " (SELECT source, hour, status, sum(n) FROM fastepost_event_hourly_counts"
+                            "  GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
+                            "  EXCEPT SELECT source, date_trunc('hour', created_at), status, count(*)"
+                            "  FROM integration_events GROUP BY 1, 2, 3)"
+                            " UNION ALL"
+                            " (SELECT source, date_trunc('hour', created_at), status, count(*)"
+                            "  FROM integration_events GROUP BY 1, 2, 3"
+                            "  EXCEPT SELECT source, hour, status, sum(n)"
+                            "  FROM fastepost_event_hourly_counts GROUP BY 1, 2, 3)) x"),
+               0, "hourly counts differ from the table");
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
+                            "WHERE counter = 'customers') - (SELECT count(*) FROM customers)"),
+               0);
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
+                            "WHERE counter = 'customers_crm_synced') - "
+                            "(SELECT count(crm_id) FROM customers)"),
+               0);
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
+                            "WHERE counter = 'tasks_pending') - "
+                            "(SELECT count(*) FROM tasks WHERE status = 'pending')"),
+               0);
+}
+
+Test(crm_stats, no_events) {
+  fastepost_crm_stats *s = collect(NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_source_count(s), 2, "hubspot and odoo are always there");
+  const fastepost_crm_source_stats *h = fastepost_crm_stats_source(s, 0);
+  cr_assert_str_eq(h->source, "hubspot");
+  cr_assert_str_eq(fastepost_crm_stats_source(s, 1)->source, "odoo");
+  cr_assert_null(fastepost_crm_stats_source(s, 2));
+  cr_assert_eq(h->total_events, 0);
+  cr_assert_eq(h->events_24h, 0);
+  cr_assert_eq(h->has_success_rate, 0);
+  cr_assert_str_eq(h->badge, "none");
+  cr_assert_null(h->last_event_at);
+  cr_assert_null(h->last_event_type);
+  const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
+  cr_assert_eq(sync->total_customers, 0);
+  cr_assert_eq(sync->synced_customers, 0);
+  cr_assert_eq(sync->pending_tasks, 0);
+  cr_assert_null(sync->last_sync_at);
+  cr_assert_eq(fastepost_crm_stats_recent_count(s), 0);
+  cr_assert_null(fastepost_crm_stats_recent(s, 0));
+  cr_assert_str_eq(fastepost_crm_stats_generated_at(s), "2026-11-27T12:34:56.789000Z");
+  cr_assert_eq(fastepost_crm_stats_now_ms(s), NOW_MS);
+  const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
+  cr_assert_str_eq(u->odoo_webhook_url, "https://app.example.com/api/v1/integrations/odoo");
+  cr_assert_str_eq(u->odoo_webhook_url_with_key,
+                   "https://app.example.com/api/v1/integrations/odoo?api_key=YOUR_API_KEY");
+  cr_assert_str_eq(u->hubspot_webhook_url, "https://app.example.com/api/v1/integrations/hubspot");
+  cr_assert_str_eq(u->odoo_api_key_header, "X-Odoo-Api-Key");
+  cr_assert_str_eq(u->odoo_api_key_param, "api_key");
+  cr_assert_str_eq(u->hubspot_signature_header, "X-HubSpot-Signature-v3");
+  cr_assert_str_eq(u->hubspot_timestamp_header, "X-HubSpot-Request-Timestamp");
+  fastepost_crm_stats_free(s);
+
+  /* Paths only without a base URL; a base URL must be http(s). */
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_crm_stats_setup(s)->hubspot_webhook_url, "/api/v1/integrations/hubspot");
+  fastepost_crm_stats_free(s);
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), "app.example.com"), FASTEPOST_EINVALID);
+  cr_assert_null(s);
+  fastepost_crm_stats_free(NULL);
+  cr_assert_eq(fastepost_crm_stats_collect(NULL, fptest_conn(), NULL), FASTEPOST_EINVALID);
+  fastepost_conn_close(fptest_conn());
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_ECONN);
+  cr_assert_eq(fastepost_crm_stats_rebuild(fptest_conn()), FASTEPOST_ECONN);
+}
+
+Test(crm_stats, known_answers_and_boundaries) {
+  /* hubspot: 4 success + 1 error = exactly 80.0 % -> yellow. */
+  add_event("hubspot", "contact.creation", "success", NOW " - interval '24 hours'");
+  add_event("hubspot", "contact.creation", "success", NOW " - interval '24 hours 1 millisecond'");
+  add_event("hubspot", "contact.creation", "success", NOW " - interval '23 hours 59 minutes'");
+  add_event("hubspot", "contact.propertyChange", "success", NOW " - interval '1 hour'");
+  add_event("hubspot", "contact.creation", "error", NOW " - interval '3 days'");
+  /* Pending events count as events but not in the rate. */
+  add_event("hubspot", "contact.creation", "pending", NOW);
+  add_event("hubspot", "contact.deletion", "pending", NOW " + interval '10 minutes'");
+  /* odoo: 1601 of 2000 finished = 80.05 % -> shown 80.1 -> green; 395 error, 4 dead. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) "
+              "SELECT 'odoo', 'res.partner', CASE WHEN i <= 1601 THEN 'success' "
+              "WHEN i <= 1996 THEN 'error' ELSE 'dead' END, " NOW " - i * interval '1 minute' "
+              "FROM generate_series(1, 2000) i");
+  /* A third source with only pending events: listed, no rate. */
+  add_event("pipedrive", "person.added", "pending", NOW " - interval '2 hours'");
+
+  fastepost_crm_stats *s = collect(NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_source_count(s), 3);
+  const fastepost_crm_source_stats *h = fastepost_crm_stats_find_source(s, "hubspot");
+  cr_assert_eq(h->total_events, 7);
+  cr_assert_eq(h->events_24h, 5, "exactly 24 h old counts, 24 h + 1 ms does not, future does");
+  cr_assert_eq(h->success_events, 4);
+  cr_assert_eq(h->error_events, 1);
+  cr_assert_eq(h->pending_events, 2);
+  cr_assert(h->has_success_rate);
+  cr_assert_float_eq(h->success_rate, 80.0, 1e-9);
+  cr_assert_str_eq(h->badge, "yellow", "exactly 80 %% is yellow");
+  cr_assert_str_eq(h->last_event_type, "contact.deletion");
+  cr_assert_str_eq(h->last_event_at, "2026-11-27T12:44:56.789000Z");
+  cr_assert_eq(h->last_event_at_ms, NOW_MS + 600000);
+
+  const fastepost_crm_source_stats *o = fastepost_crm_stats_find_source(s, "odoo");
+  cr_assert_eq(o->total_events, 2000);
+  cr_assert_eq(o->events_24h, 1440, "one per minute: minutes 1 to 1440 are in the window");
+  cr_assert_eq(o->dead_events, 4);
+  cr_assert_float_eq(o->success_rate, 80.1, 1e-9);
+  cr_assert_str_eq(o->badge, "green");
+  cr_assert_str_eq(o->last_event_type, "res.partner");
+
+  const fastepost_crm_source_stats *p = fastepost_crm_stats_find_source(s, "pipedrive");
+  cr_assert_eq(p->total_events, 1);
+  cr_assert_eq(p->events_24h, 1);
+  cr_assert_eq(p->has_success_rate, 0);
+  cr_assert_str_eq(p->badge, "none");
+  cr_assert_null(fastepost_crm_stats_find_source(s, "zoho"));
+  fastepost_crm_stats_free(s);
+
+  /* One more success for hubspot: 5/6 = 83.3 % -> green. */
+  add_event("hubspot", "contact.creation", "success", NOW " - interval '5 days'");
+  s = collect(NOW_MS);
+  h = fastepost_crm_stats_find_source(s, "hubspot");
+  cr_assert_float_eq(h->success_rate, 83.3, 1e-9);
+  cr_assert_str_eq(h->badge, "green");
+  cr_assert_eq(h->events_24h, 5);
+  fastepost_crm_stats_free(s);
+
+  /* A day later, nothing of hubspot is in the window any more except the future-stamped one's
+   * neighbourhood: the window moves with the clock, not with the data. */
+  s = collect(NOW_MS + 24 * 3600000LL);
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "hubspot")->events_24h, 2,
+               "the events at NOW and NOW + 10 min");
+  fastepost_crm_stats_free(s);
+  assert_counters_exact();
+}
+
+Test(crm_stats, window_starting_on_an_hour) {
+  /* now = 12:00:00.000, so the window starts exactly at 12:00 yesterday: no partial hour. */
+  add_event("odoo", "res.partner", "success", HOUR_NOW " - interval '24 hours'");
+  add_event("odoo", "res.partner", "success", HOUR_NOW " - interval '24 hours 1 millisecond'");
+  add_event("odoo", "res.partner", "success", HOUR_NOW " - interval '23 hours 59 minutes 59.999 seconds'");
+  add_event("odoo", "res.partner", "success", HOUR_NOW);
+  fastepost_crm_stats *s = collect(HOUR_NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->events_24h, 3);
+  fastepost_crm_stats_free(s);
+  /* One millisecond later the 24-h-old event leaves the window (now from the partial hour). */
+  s = collect(HOUR_NOW_MS + 1);
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->events_24h, 2);
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, customer_sync_and_recent_events) {
+  fptest_exec("INSERT INTO customers (name, crm_source, crm_id, last_synced_at) VALUES "
+              "('a', 'odoo', 'res.partner:1', '2026-11-27 12:00:00'),"
+              "('b', 'hubspot', '42', '2026-11-27 12:30:00.5'),"
+              "('c', NULL, NULL, NULL)");
+  fptest_exec("INSERT INTO tasks (barcode, status) VALUES ('B1', 'pending'), ('B2', 'pending'), "
+              "('B3', 'done'), ('B4', 'in_progress')");
+  /* 25 events; the newest 20 come back newest first, ties broken by id. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, outcome, "
+              "error_message, created_at) SELECT CASE WHEN i % 2 = 0 THEN 'odoo' ELSE 'hubspot' "
+              "END, 'type' || i, CASE WHEN i = 1 THEN 'error' ELSE 'success' END, "
+              "CASE WHEN i = 1 THEN NULL ELSE 'updated' END, "
+              "CASE WHEN i = 1 THEN 'no such partner' END, "
+              NOW " - (i - 1) * interval '1 minute' - interval '10 seconds' "
+              "FROM generate_series(1, 25) i");
+  add_event("odoo", "tie", "success", NOW " - interval '10 seconds'");
+  fastepost_crm_stats *s = collect(NOW_MS);
+  const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
+  cr_assert_eq(sync->total_customers, 3);
+  cr_assert_eq(sync->synced_customers, 2);
+  cr_assert_eq(sync->pending_tasks, 2);
+  cr_assert_str_eq(sync->last_sync_at, "2026-11-27T12:30:00.500000Z");
+  cr_assert_eq(fastepost_crm_stats_recent_count(s), 20);
+  const fastepost_crm_recent_event *e0 = fastepost_crm_stats_recent(s, 0);
+  const fastepost_crm_recent_event *e1 = fastepost_crm_stats_recent(s, 1);
+  cr_assert_str_eq(e0->event_type, "tie", "same time: the higher id first");
+  cr_assert_str_eq(e1->event_type, "type1");
+  cr_assert_str_eq(e1->status, "error");
+  cr_assert_null(e1->outcome);
+  cr_assert_str_eq(e1->error, "no such partner");
+  cr_assert_str_eq(e1->source, "hubspot");
+  cr_assert_str_eq(e1->time_ago, "just now");
+  cr_assert_str_eq(e1->created_at, "2026-11-27T12:34:46.789000Z");
+  const fastepost_crm_recent_event *e4 = fastepost_crm_stats_recent(s, 4);
+  cr_assert_str_eq(e4->event_type, "type4");
+  cr_assert_str_eq(e4->outcome, "updated");
+  cr_assert_null(e4->error);
+  cr_assert_str_eq(e4->time_ago, "3 minutes ago");
+  cr_assert_str_eq(fastepost_crm_stats_recent(s, 19)->event_type, "type19");
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, triggers_follow_plain_sql_writes) {
+  /* Rows as another program (Rails, psql) writes them, in bulk and one by one. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) "
+              "SELECT (ARRAY['hubspot', 'odoo', 'zoho'])[1 + i % 3], 't', "
+              "(ARRAY['pending', 'success', 'error', 'dead'])[1 + i % 4], "
+              NOW " - i * interval '7 minutes' FROM generate_series(1, 1000) i");
+  add_event("odoo", "t", "pending", NOW);
+  assert_counters_exact();
+  /* Status changes (the retry worker), a source and a time change, a no-op update. */
+  fptest_exec("UPDATE integration_events SET status = 'success' WHERE status = 'pending'");
+  fptest_exec("UPDATE integration_events SET status = 'dead' WHERE id % 10 = 0 AND status = 'error'");
+  fptest_exec("UPDATE integration_events SET created_at = created_at - interval '90 minutes' "
+              "WHERE id % 7 = 0");
+  fptest_exec("UPDATE integration_events SET source = 'hubspot' WHERE id % 11 = 0");
+  fptest_exec("UPDATE integration_events SET attempts = attempts + 1");
+  assert_counters_exact();
+  /* The idempotent paths of the sync core: a duplicate skipped, or updated in place. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'pending', 'k1'), ('odoo', 't', 'pending', 'k2')");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'success', 'k1'), ('odoo', 't', 'success', 'k3') "
+              "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
+              "VALUES ('odoo', 't', 'dead', 'k2'), ('hubspot', 't', 'error', 'k4') "
+              "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL "
+              "DO UPDATE SET status = excluded.status");
+  assert_counters_exact();
+  /* Deletes, then one source disappears entirely. */
+  fptest_exec("DELETE FROM integration_events WHERE id % 3 = 0");
+  fptest_exec("DELETE FROM integration_events WHERE source = 'zoho'");
+  assert_counters_exact();
+  fastepost_crm_stats *s = collect(NOW_MS);
+  cr_assert_null(fastepost_crm_stats_find_source(s, "zoho"), "a source without events is gone");
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->total_events,
+               fptest_count("SELECT count(*) FROM integration_events WHERE source = 'odoo'"));
+  fastepost_crm_stats_free(s);
+
+  /* Customers and tasks. */
+  fptest_exec("INSERT INTO customers (name, crm_id) SELECT 'c' || i, CASE WHEN i % 2 = 0 THEN "
+              "i::text END FROM generate_series(1, 50) i");
+  fptest_exec("UPDATE customers SET crm_id = NULL WHERE id % 4 = 0");
+  fptest_exec("UPDATE customers SET crm_id = 'x' || id WHERE id % 5 = 1");
+  fptest_exec("UPDATE customers SET name = name || '!'");
+  fptest_exec("DELETE FROM customers WHERE id % 6 = 0");
+  fptest_exec("INSERT INTO tasks (barcode) SELECT 'B' || i FROM generate_series(1, 30) i");
+  fptest_exec("UPDATE tasks SET status = 'done' WHERE id % 3 = 0");
+  fptest_exec("UPDATE tasks SET status = 'pending' WHERE id % 9 = 0");
+  fptest_exec("DELETE FROM tasks WHERE id % 4 = 0");
+  assert_counters_exact();
+
+  /* Several writes in one transaction, rolled back: the counters roll back with them. */
+  fptest_exec("BEGIN; INSERT INTO integration_events (source, event_type) VALUES ('odoo', 't'); "
+              "DELETE FROM customers; ROLLBACK");
+  assert_counters_exact();
+
+  /* TRUNCATE resets. */
+  fptest_exec("TRUNCATE integration_events");
+  fptest_exec("TRUNCATE tasks, remarks, customers CASCADE");
+  assert_counters_exact();
+  cr_assert_eq(fptest_count("SELECT count(*) FROM fastepost_event_counts"), 0);
+  s = collect(NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->total_events, 0);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->total_customers, 0);
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, migration_backfills_existing_rows) {
+  /* A database at version 1 with rows already in it: migration 2 must count them. */
+  fptest_exec("DROP TABLE fastepost_event_counts, fastepost_event_hourly_counts, "
+              "fastepost_row_counts CASCADE");
+  fptest_exec("DROP FUNCTION fastepost_count_events_insert, fastepost_count_events_update, "
+              "fastepost_count_events_delete, fastepost_count_events_truncate, "
+              "fastepost_count_customers_insert, fastepost_count_customers_update, "
+              "fastepost_count_customers_delete, fastepost_count_customers_truncate, "
+              "fastepost_count_tasks_insert, fastepost_count_tasks_update, "
+              "fastepost_count_tasks_delete, fastepost_count_tasks_truncate CASCADE");
+  fptest_exec("DELETE FROM fastepost_schema_migrations WHERE version >= 2");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) "
+              "SELECT 'odoo', 't', 'success', " NOW " - i * interval '1 hour' "
+              "FROM generate_series(1, 100) i");
+  fptest_exec("INSERT INTO customers (name, crm_id) VALUES ('a', '1'), ('b', NULL)");
+  fptest_exec("INSERT INTO tasks (barcode) VALUES ('B1')");
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_EVERSION);
+  cr_assert(strstr(fastepost_error_last()->message, "schema install"));
+  int applied = 0;
+  cr_assert_eq(fastepost_schema_install(&applied, fptest_conn()), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_geq(applied, 1);
+  assert_counters_exact();
+  s = collect(NOW_MS);
+  const fastepost_crm_source_stats *o = fastepost_crm_stats_find_source(s, "odoo");
+  cr_assert_eq(o->total_events, 100);
+  cr_assert_eq(o->events_24h, 24);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->synced_customers, 1);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->pending_tasks, 1);
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, rebuild_after_writes_without_triggers) {
+  /* A data-only restore with --disable-triggers, or replication, bypasses the triggers. */
+  fptest_exec("SET session_replication_role = replica; "
+              "INSERT INTO integration_events (source, event_type, status) VALUES "
+              "('hubspot', 't', 'success'), ('hubspot', 't', 'error'); "
+              "INSERT INTO customers (name) VALUES ('x'); "
+              "SET session_replication_role = origin");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM fastepost_event_counts"), 0, "not counted yet");
+  cr_assert_eq(fastepost_crm_stats_rebuild(fptest_conn()), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  assert_counters_exact();
+  fastepost_crm_stats *s = collect(NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "hubspot")->total_events, 2);
+  cr_assert_float_eq(fastepost_crm_stats_find_source(s, "hubspot")->success_rate, 50.0, 1e-9);
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, cli_json_and_text) {
+  add_event("hubspot", "contact.creation", "success", NOW " - interval '3 minutes'");
+  char args[1200], out[16384];
+  snprintf(args, sizeof args, "stats crm --json --now %lld --base-url https://app.example.com --db '%s'",
+           NOW_MS, fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  const char *keys[] = {"\"generated_at\":\"2026-11-27T12:34:56.789000Z\"",
+                        "\"source\":\"hubspot\",\"total_events\":1,\"events_24h\":1",
+                        "\"success_rate\":100.0,\"badge\":\"green\"",
+                        "\"source\":\"odoo\",\"total_events\":0",
+                        "\"success_rate\":null,\"badge\":\"none\",\"last_event_at\":null",
+                        "\"customer_sync\":{\"total_customers\":0,\"crm_synced_customers\":0,"
+                        "\"pending_tasks\":0,\"last_sync_at\":null}",
+                        "\"type\":\"contact.creation\",\"status\":\"success\"",
+                        "\"time_ago\":\"3 minutes ago\"",
+                        "\"hubspot_webhook_url\":\"https://app.example.com/api/v1/integrations/hubspot\"",
+                        "\"odoo_api_key_header\":\"X-Odoo-Api-Key\""};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    cr_assert(strstr(out, keys[i]), "missing %s in %s", keys[i], out);
+  snprintf(args, sizeof args, "stats crm --now %lld --db '%s'", NOW_MS, fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "100.0 %") && strstr(out, "green") && strstr(out, "X-HubSpot-Signature-v3"),
+            "%s", out);
+  cr_assert_eq(fptest_cli(out, sizeof out, "stats crm --now yesterday"), 2, "%s", out);
+}
+
+Test(crm_stats, counts_add_up_across_connections) {
+  /* Rows counted into one connection's slot and deleted or changed by another: only the sums
+   * over the slots must be right. */
+  fastepost_crm_stats *s = NULL;
+  const char *sql =
+      "INSERT INTO integration_events (source, event_type, status) "
+      "SELECT 'hubspot', 't', 'pending' FROM generate_series(1, 10)";
+  PGconn *other = PQconnectdb(fptest_current.conninfo);
+  cr_assert_eq(PQstatus(other), CONNECTION_OK);
+  PGresult *res = PQexec(other, sql);
+  cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(other));
+  PQclear(res);
+  PQfinish(other);
+  fptest_exec("UPDATE integration_events SET status = 'success' WHERE id % 2 = 0");
+  fptest_exec("DELETE FROM integration_events WHERE id % 5 = 0");
+  assert_counters_exact();
+  s = collect(NOW_MS);
+  const fastepost_crm_source_stats *h = fastepost_crm_stats_find_source(s, "hubspot");
+  cr_assert_eq(h->total_events, 8);
+  cr_assert_eq(h->success_events, 4);
+  cr_assert_eq(h->pending_events, 4);
+  cr_assert_float_eq(h->success_rate, 100.0, 1e-9);
+  fastepost_crm_stats_free(s);
+}
