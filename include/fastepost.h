@@ -12,5 +12,7 @@
 #include "fastepost/errors.h"
 #include "fastepost/conn.h"
 #include "fastepost/schema.h"
+#include "fastepost/backup.h"
+#include "fastepost/stats.h"
 
 #endif
