@@ -56,4 +56,10 @@ char *fptest_read_file(const char *path, size_t *len);
 /* Run the fastepost CLI (FASTEPOST_CLI) through the shell with `args` appended; stdout and
  * stderr are captured into out (truncated to outsize). Returns the exit status. */
 int fptest_cli(char *out, size_t outsize, const char *args);
+/* A fresh empty directory under /tmp (mode 0700) for the current test, and its removal. */
+void fptest_tmpdir(char *out, size_t outsize, const char *prefix);
+void fptest_rmtree(const char *path);
+/* Write a file (mode applied with chmod); asserts success. */
+void fptest_write_file(const char *path, const char *data, int mode);
+
 #endif
