@@ -742,10 +742,19 @@ static int open_temp(int *fd, char *name, size_t namesize, int dirfd, const char
 static int publish(char *final, size_t finalsize, int dirfd, const char *tmp, const char *stamp,
                    const char *ext) {
   for (int suffix = 0; suffix < 1000; suffix++) {
-    if (suffix)
+    /* One name per time and suffix whatever the extension, so the suffix orders them. */
+    const char *other_ext = strcmp(ext, ".sql") == 0 ? ".dump" : ".sql";
+    char other[FASTEPOST_BACKUP_NAME_MAX];
+    if (suffix) {
       snprintf(final, finalsize, "%s_%d%s", stamp, suffix, ext);
-    else
+      snprintf(other, sizeof other, "%s_%d%s", stamp, suffix, other_ext);
+    } else {
       snprintf(final, finalsize, "%s%s", stamp, ext);
+      snprintf(other, sizeof other, "%s%s", stamp, other_ext);
+    }
+    struct stat st;
+    if (fstatat(dirfd, other, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      continue;
     if (linkat(dirfd, tmp, dirfd, final, 0) == 0) {
       unlinkat(dirfd, tmp, 0);
       return FASTEPOST_OK;
@@ -754,7 +763,6 @@ static int publish(char *final, size_t finalsize, int dirfd, const char *tmp, co
       continue;
     if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP && errno != EMLINK)
       break;
-    struct stat st;
     if (fstatat(dirfd, final, &st, AT_SYMLINK_NOFOLLOW) == 0)
       continue;
     if (renameat(dirfd, tmp, dirfd, final) == 0)

@@ -81,5 +81,10 @@ void cli_size_pretty(char *out, size_t outsize, long long bytes);
 
 /* Every command group registers here (one array per cmd_<group>.c, terminated by a NULL run). */
 extern const cli_command cli_schema_commands[];
+extern const cli_command cli_backup_commands[];
+extern const cli_command cli_stats_commands[];
+
+/* A Unix time as "2026-01-01 12:00:00 UTC", or ISO 8601 "2026-01-01T12:00:00Z" (cmd_backup.c). */
+void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso);
 
 #endif

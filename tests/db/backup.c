@@ -609,3 +609,74 @@ Test(backup, missing_directory_has_no_backups) {
   cr_assert_str_eq(fastepost_backup_dir_path(d), want);
   fastepost_backup_dir_free(d);
 }
+
+static char out[65536];
+
+#include <stdarg.h>
+__attribute__((format(printf, 1, 2))) static int cli(const char *fmt, ...) {
+  char args[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  return fptest_cli(out, sizeof out, args);
+}
+
+Test(backup, cli_create_list_path_verify_restore_prune) {
+  fptest_exec("CREATE TABLE a (x int); INSERT INTO a SELECT generate_series(1, 1000)");
+  const char *db = fptest_current.conninfo;
+  cr_assert_eq(cli("--db '%s' backup create --dir '%s' --json", db, dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "\"status\":\"ok\"") && strstr(out, "\"name\":\"backup_"), "%s", out);
+  cr_assert_eq(cli("--db '%s' backup create --dir '%s' --format custom --table a", db, dirpath), 0,
+               "%s", out);
+  cr_assert(strstr(out, "Backup created: backup_") && strstr(out, ".dump"), "%s", out);
+  cr_assert_eq(cli("--db '%s' backup create --dir '%s' --format zip", db, dirpath), 2, "%s", out);
+
+  fastepost_backup_info *list;
+  size_t n;
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  cr_assert_eq(n, 2);
+  cr_assert_eq(list[0].format, FASTEPOST_BACKUP_CUSTOM, "the later one is listed first");
+  char newest[64], plain[64];
+  snprintf(newest, sizeof newest, "%s", list[0].name);
+  snprintf(plain, sizeof plain, "%s", list[1].name);
+  fastepost_free(list);
+
+  cr_assert_eq(cli("backup list --dir '%s'", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "NAME") && strstr(out, newest) && strstr(out, " UTC"), "%s", out);
+  cr_assert(strstr(out, newest) < strstr(out, plain), "newest first: %s", out);
+  cr_assert_eq(cli("backup list --dir '%s' --limit 1 --json", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, newest) && !strstr(out, plain), "%s", out);
+  cr_assert_eq(cli("backup list --dir '%s' --limit -1", dirpath), 2, "%s", out);
+
+  cr_assert_eq(cli("backup path %s --dir '%s'", newest, dirpath), 0, "%s", out);
+  cr_assert(strstr(out, path_in(newest)), "%s", out);
+  cr_assert_eq(cli("backup path ../../etc/passwd --dir '%s'", dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "not a backup name"), "%s", out);
+  cr_assert_eq(cli("backup path --dir '%s'", dirpath), 2, "%s", out);
+
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, newest, dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "OK"), "%s", out);
+
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s'", db, plain, dirpath), 2, "%s", out);
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, plain, dirpath, db),
+               1, "%s", out);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s' --json", db, plain, dirpath,
+                   target.conninfo),
+               0, "%s", out);
+  cr_assert_str_eq(scalar_on(target.check, "SELECT sum(x) FROM a"), "500500");
+  fptest_db_drop(&target);
+
+  cr_assert_eq(cli("--db '%s' stats db --exact --dir '%s'", db, dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "backups:   2, newest") && strstr(out, "1000"), "%s", out);
+  cr_assert_eq(cli("--db '%s' stats db --json --dir '%s'", db, dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "\"count\":2") && strstr(out, "\"name\":\"a\""), "%s", out);
+
+  cr_assert_eq(cli("backup prune --dir '%s'", dirpath), 2, "%s", out);
+  cr_assert_eq(cli("backup prune --dir '%s' --keep 1 --json", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
+  cr_assert_eq(access(path_in(plain), F_OK), -1);
+  cr_assert_eq(access(path_in(newest), F_OK), 0);
+}
