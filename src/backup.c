@@ -670,14 +670,6 @@ static int run_pg_tool(fastepost__proc *p, PGconn *pg, const char *dbname, const
 
 /* ---- create -------------------------------------------------------------------------------- */
 
-typedef struct dump_state {
-  int fd;
-  EVP_MD_CTX *sha;
-  int64_t bytes, reported;
-  fastepost_backup_dir *dir;
-  const char *tmpname;
-} dump_state;
-
 static int write_all(int fd, const char *data, size_t len) {
   while (len) {
     ssize_t n = write(fd, data, len);
@@ -691,20 +683,81 @@ static int write_all(int fd, const char *data, size_t len) {
   return 0;
 }
 
-static int dump_chunk(void *payload, const char *data, size_t len) {
-  dump_state *st = payload;
-  if (write_all(st->fd, data, len) != 0)
-    return fastepost__error_set(FASTEPOST_EIO, "writing the backup in %s: %s", st->dir->path,
-                                strerror(errno));
-  EVP_DigestUpdate(st->sha, data, len);
-  st->bytes += (int64_t)len;
-  if (st->dir->progress && st->bytes - st->reported >= 65536) {
-    st->reported = st->bytes;
-    if (st->dir->progress(st->dir->progress_payload, st->bytes))
-      return fastepost__error_set(FASTEPOST_ECANCELED, "backup canceled after %lld bytes",
-                                  (long long)st->bytes);
+/*
+ * pg_dump writes straight into the temporary file (its stdout), exactly as `pg_dump -f` would:
+ * no pipe copy. Meanwhile a tick follows the file's growth to report progress and, for plain
+ * SQL (written strictly in sequence), to hash what is already there, so that little hashing is
+ * left at the end. A custom archive is hashed after pg_dump exits: on a seekable file it goes
+ * back and rewrites its table of contents.
+ */
+typedef struct dump_state {
+  int fd;
+  EVP_MD_CTX *sha;
+  bool hash_while_running;
+  int64_t hashed, reported;
+  char *buf;
+  fastepost_backup_dir *dir;
+} dump_state;
+
+#define HASH_CHUNK (1 << 20)
+
+static int hash_upto(dump_state *st, int64_t end) {
+  while (st->hashed < end) {
+    size_t want = (size_t)(end - st->hashed < HASH_CHUNK ? end - st->hashed : HASH_CHUNK);
+    ssize_t n = pread(st->fd, st->buf, want, (off_t)st->hashed);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return fastepost__error_set(FASTEPOST_EIO, "reading back the backup in %s: %s",
+                                  st->dir->path, strerror(errno));
+    if (n == 0)
+      break;
+    EVP_DigestUpdate(st->sha, st->buf, (size_t)n);
+    st->hashed += n;
   }
-  return 0;
+  return FASTEPOST_OK;
+}
+
+static int file_size(int64_t *size, const dump_state *st) {
+  struct stat sb;
+  if (fstat(st->fd, &sb) != 0)
+    return fastepost__error_set(FASTEPOST_EIO, "cannot stat the backup file: %s", strerror(errno));
+  *size = (int64_t)sb.st_size;
+  return FASTEPOST_OK;
+}
+
+static int report(dump_state *st, int64_t size) {
+  if (!st->dir->progress || size == st->reported)
+    return FASTEPOST_OK;
+  st->reported = size;
+  if (st->dir->progress(st->dir->progress_payload, size))
+    return fastepost__error_set(FASTEPOST_ECANCELED, "backup canceled after %lld bytes",
+                                (long long)size);
+  return FASTEPOST_OK;
+}
+
+static int dump_tick(void *payload) {
+  dump_state *st = payload;
+  int64_t size = 0;
+  int rc = file_size(&size, st);
+  if (!rc && st->hash_while_running)
+    rc = hash_upto(st, size);
+  if (!rc)
+    rc = report(st, size);
+  return rc;
+}
+
+/* After pg_dump exited: hash the rest and report the final size. */
+static int dump_finish(dump_state *st) {
+  int64_t size = 0;
+  int rc = file_size(&size, st);
+  if (!rc)
+    rc = hash_upto(st, size);
+  if (!rc && st->hashed != size)
+    rc = fastepost__error_set(FASTEPOST_EIO, "the backup file shrank while it was read");
+  if (!rc)
+    rc = report(st, size);
+  return rc;
 }
 
 static void sha_hex(char out[SHA256_HEX + 1], EVP_MD_CTX *ctx) {
@@ -724,7 +777,7 @@ static int open_temp(int *fd, char *name, size_t namesize, int dirfd, const char
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(name, namesize, ".partial-%s-%ld-%ld-%u", what, (long)getpid(), (long)ts.tv_nsec,
              counter++);
-    *fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    *fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (*fd >= 0) {
       fchmod(*fd, 0600); /* whatever the umask */
       return FASTEPOST_OK;
@@ -855,8 +908,8 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   if (!rc)
     rc = open_temp(&fd, tmp, sizeof tmp, dirfd, "backup");
 
-  dump_state st = {.fd = fd, .sha = NULL, .dir = dir, .tmpname = tmp};
-  if (!rc && !(st.sha = EVP_MD_CTX_new()))
+  dump_state st = {.fd = fd, .dir = dir, .hash_while_running = format == FASTEPOST_BACKUP_PLAIN};
+  if (!rc && (!(st.sha = EVP_MD_CTX_new()) || !(st.buf = malloc(HASH_CHUNK))))
     rc = fastepost__error_oom();
   if (!rc && EVP_DigestInit_ex(st.sha, EVP_sha256(), NULL) != 1)
     rc = fastepost__error_set(FASTEPOST_ERROR, "SHA-256 is not available");
@@ -864,12 +917,13 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
     const char *argv[] = {tool, NULL, "--no-password",
                           format == FASTEPOST_BACKUP_CUSTOM ? "--format=custom" : "--format=plain",
                           table_arg, NULL};
-    fastepost__proc p = {.stdin_fd = -1, .stdout_fd = -1, .on_stdout = dump_chunk, .payload = &st};
+    fastepost__proc p = {.stdin_fd = -1, .stdout_fd = fd, .on_tick = dump_tick, .tick_ms = 50,
+                         .payload = &st};
     rc = run_pg_tool(&p, pg, NULL, argv);
     fastepost__proc_cleanup(&p);
   }
-  if (!rc && dir->progress && st.bytes != st.reported)
-    dir->progress(dir->progress_payload, st.bytes);
+  if (!rc)
+    rc = dump_finish(&st);
   if (!rc && fsync(fd) != 0)
     rc = fastepost__error_set(FASTEPOST_EIO, "cannot sync the backup to disk: %s", strerror(errno));
   if (fd >= 0)
@@ -896,6 +950,7 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   if (rc && rc != FASTEPOST_ENOMEM)
     fastepost__error_prefix("backup of %s", PQdb(pg));
   EVP_MD_CTX_free(st.sha);
+  free(st.buf);
   if (dirfd >= 0)
     close(dirfd);
   free(tool);

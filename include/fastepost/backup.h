@@ -88,7 +88,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_backup_set_tool(fastepost_backup_di
                                                             const char *path);
 
 /**
- * Report progress of fastepost_backup_create() (about every 64 kB written).
+ * Report progress of fastepost_backup_create(): the size of the file so far, about every
+ * 50 ms while pg_dump runs and once at the end.
  *
  * @param fn       the callback, or NULL for none
  * @param payload  handed to fn; borrowed

@@ -54,6 +54,12 @@ static char **build_env(const fastepost__proc *p) {
   return out;
 }
 
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int set_cloexec(int fd) {
   int flags = fcntl(fd, F_GETFD);
   return flags < 0 ? -1 : fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
@@ -180,9 +186,16 @@ int fastepost__proc_run(fastepost__proc *p) {
   fastepost__buf errbuf = FASTEPOST__BUF_INIT;
   char chunk[65536];
   int stop = 0;
+  int tick_ms = p->tick_ms > 0 ? p->tick_ms : 100;
+  int64_t last_tick = now_ms();
   while (!stop && (out[0] >= 0 || err[0] >= 0)) {
     struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    if (p->on_tick && now_ms() - last_tick >= tick_ms) {
+      last_tick = now_ms();
+      if ((stop = p->on_tick(p->payload)) != 0)
+        break;
+    }
+    if (poll(fds, 2, p->on_tick ? tick_ms : -1) < 0) {
       if (errno == EINTR)
         continue;
       stop = fastepost__error_set(FASTEPOST_EIO, "waiting for %s: %s", p->argv[0], strerror(errno));

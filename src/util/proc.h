@@ -24,6 +24,10 @@
  * child (SIGTERM, then SIGKILL) and makes fastepost__proc_run return that value. */
 typedef int (*fastepost__proc_output_fn)(void *payload, const char *data, size_t len);
 
+/* Called about every tick_ms while the child runs (e.g. to report progress from a file it
+ * writes). Return 0 to go on; anything else kills the child as for on_stdout. */
+typedef int (*fastepost__proc_tick_fn)(void *payload);
+
 /* Default bound on the captured stderr (the tail of a long error is cut, the head kept). */
 #define FASTEPOST__PROC_STDERR_MAX 4096
 
@@ -36,7 +40,9 @@ typedef struct fastepost__proc {
   int stdin_fd;                  /* the child's stdin; -1 for /dev/null */
   int stdout_fd;                 /* the child's stdout when on_stdout is NULL; -1 for /dev/null */
   fastepost__proc_output_fn on_stdout; /* if set, stdout is read through a pipe into this */
-  void *payload;
+  fastepost__proc_tick_fn on_tick;     /* optional */
+  int tick_ms;                   /* 0: 100 */
+  void *payload;                 /* handed to on_stdout and on_tick */
   size_t stderr_max;             /* 0: FASTEPOST__PROC_STDERR_MAX */
   /* ---- out ---- */
   int pid;                       /* the child's pid while it runs, 0 before and after */

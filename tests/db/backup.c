@@ -323,7 +323,11 @@ static int on_progress(void *payload, int64_t bytes) {
 }
 
 Test(backup, progress_and_cancel) {
-  fptest_exec("CREATE TABLE big AS SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+  /* A slow pg_dump: ten chunks of 100 kB, 60 ms apart. */
+  const char *tool = fake_tool("fake_pg_dump", "99.0",
+                               "for i in 1 2 3 4 5 6 7 8 9 10; do head -c 100000 /dev/zero; "
+                               "sleep 0.06; done");
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, tool), FASTEPOST_OK);
   int64_t stop_at = 0;
   fastepost_backup_set_progress(bdir, on_progress, &stop_at);
   char *name = NULL;
@@ -331,16 +335,21 @@ Test(backup, progress_and_cancel) {
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
   struct stat st;
   cr_assert_eq(stat(path_in(name), &st), 0);
-  cr_assert_gt(progress_calls, 2);
+  cr_assert_eq(st.st_size, 1000000);
+  cr_assert_gt(progress_calls, 3, "%d", progress_calls);
   cr_assert_eq(last_progress, (int64_t)st.st_size, "the last report is the whole file");
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "cd '%s' && sha256sum --status -c '%s.sha256'", dirpath, name);
+  cr_assert_eq(system(cmd), 0, "checksum of a file hashed while it grew");
   fastepost_free(name);
   char before[4096];
   snprintf(before, sizeof before, "%s", dir_entries());
-  stop_at = 100000;
+  stop_at = 300000;
   last_progress = 0;
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
                FASTEPOST_ECANCELED);
   cr_assert_null(name);
+  cr_assert_lt(last_progress, 1000000);
   cr_assert_str_eq(dir_entries(), before, "nothing left behind");
 }
 
