@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ROWS=${ROWS:-1000000}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 STATS_TABLES=${STATS_TABLES:-100}
 STATS_ROWS=${STATS_ROWS:-100000}
 

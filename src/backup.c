@@ -473,6 +473,20 @@ static void add_libroot(fastepost__buf *cands, const char *libroot, const char *
   }
 }
 
+/* Debian's layout names the major version: <libroot>/15/bin/pg_dump is PostgreSQL 15. Reading
+ * it from the path saves starting the program (a noticeable part of a small backup). 0 when the
+ * path is not of that form. */
+static int major_from_path(const char *path, const char *libroot) {
+  size_t n = libroot ? strlen(libroot) : 0;
+  if (!n || strncmp(path, libroot, n) != 0 || path[n] != '/')
+    return 0;
+  const char *p = path + n + 1;
+  int major = 0;
+  for (; *p >= '0' && *p <= '9'; p++)
+    major = major * 10 + (*p - '0');
+  return strncmp(p, "/bin/", 5) == 0 && !strchr(p + 5, '/') ? major : 0;
+}
+
 int fastepost__backup_find_tool(char **out, const char *program, const char *explicit_path,
                                 const char *env_path, const char *search_path, const char *libroot,
                                 int need_major) {
@@ -513,8 +527,8 @@ int fastepost__backup_find_tool(char **out, const char *program, const char *exp
     char *nl = strchr(line, '\n');
     *nl = '\0';
     if (is_executable(line)) {
-      int major = 0;
-      if (fastepost__backup_tool_major(&major, line) == FASTEPOST_OK) {
+      int major = major_from_path(line, libroot);
+      if (major > 0 || fastepost__backup_tool_major(&major, line) == FASTEPOST_OK) {
         if (major >= need_major) {
           *out = fastepost__strdup(line);
           rc = *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
