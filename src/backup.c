@@ -34,6 +34,9 @@ static const char *const tool_envs[3] = {"FASTEPOST_PG_DUMP", "FASTEPOST_PG_REST
                                          "FASTEPOST_PSQL"};
 
 #define SHA256_HEX 64
+/* Temporary files; never a backup name. prune removes leftovers a crash may have left. */
+#define PARTIAL_PREFIX ".partial-"
+#define PARTIAL_MAX_AGE (24 * 3600)
 
 /* ---- names ---------------------------------------------------------------------------------- */
 
@@ -282,7 +285,7 @@ static int scan(entry **out, size_t *count, int dirfd, const char *path) {
     return fastepost__error_set(FASTEPOST_EIO, "cannot read the backup directory %s: %s", path,
                                 strerror(errno));
   }
-  rewinddir(d);
+  rewinddir(d); /* a duplicated descriptor shares the directory position */
   entry *list = NULL;
   size_t n = 0, cap = 0;
   int rc = FASTEPOST_OK;
@@ -590,9 +593,9 @@ static void conninfo_value(fastepost__buf *buf, const char *key, const char *val
 
 /*
  * The parameters of a live connection as a conninfo string for pg_dump & co., without the
- * password (that goes into the environment). Only values that differ from libpq's defaults are
- * written, so that an older tool never meets a keyword it does not know; the child inherits our
- * environment, so the PG* defaults are the same for it.
+ * password (that goes into the environment). Host, port and user are always written; other
+ * values only when they differ from libpq's defaults, so that an older tool never meets a
+ * keyword it does not know (the child inherits our environment, hence the same defaults).
  */
 static int child_conninfo(char **out, PGconn *pg, const char *dbname) {
   *out = NULL;
@@ -614,7 +617,10 @@ static int child_conninfo(char **out, PGconn *pg, const char *dbname) {
     for (PQconninfoOption *d = defs; d->keyword; d++)
       if (strcmp(d->keyword, o->keyword) == 0)
         def = d->val;
-    if (def && strcmp(def, o->val) == 0)
+    /* Where and as whom are always spelled out; the rest only when not libpq's default. */
+    bool always = strcmp(o->keyword, "host") == 0 || strcmp(o->keyword, "hostaddr") == 0 ||
+                  strcmp(o->keyword, "port") == 0 || strcmp(o->keyword, "user") == 0;
+    if (!always && def && strcmp(def, o->val) == 0)
       continue;
     conninfo_value(&buf, o->keyword, o->val);
   }
@@ -785,12 +791,13 @@ static void sha_hex(char out[SHA256_HEX + 1], EVP_MD_CTX *ctx) {
 
 /* A fresh temporary file in dirfd; its name (not a backup name) goes into name. */
 static int open_temp(int *fd, char *name, size_t namesize, int dirfd, const char *what) {
-  static unsigned counter;
+  /* Unique enough with pid and nanoseconds; O_EXCL catches the rest (no shared counter, so no
+   * state shared between threads). */
   for (int attempt = 0; attempt < 100; attempt++) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(name, namesize, ".partial-%s-%ld-%ld-%u", what, (long)getpid(), (long)ts.tv_nsec,
-             counter++);
+    snprintf(name, namesize, "%s%s-%ld-%ld-%d", PARTIAL_PREFIX, what, (long)getpid(),
+             (long)ts.tv_nsec, attempt);
     *fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (*fd >= 0) {
       fchmod(*fd, 0600); /* whatever the umask */
@@ -1189,6 +1196,29 @@ fastepost_status fastepost_backup_restore(fastepost_backup_dir *dir, fastepost_c
 
 /* ---- prune --------------------------------------------------------------------------------- */
 
+/* Temporary files of backups whose process died (killed, power loss) before cleaning up. A day
+ * is far longer than any backup runs, so a running one is never touched. */
+static void remove_stale_partials(int dirfd) {
+  int dup_fd = dup(dirfd);
+  DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+  if (!d) {
+    if (dup_fd >= 0)
+      close(dup_fd);
+    return;
+  }
+  rewinddir(d); /* the duplicate shares its position with dirfd, which scan() moved */
+  time_t now = time(NULL);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    struct stat st;
+    if (strncmp(de->d_name, PARTIAL_PREFIX, strlen(PARTIAL_PREFIX)) == 0 &&
+        fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        now - st.st_mtime > PARTIAL_MAX_AGE)
+      unlinkat(dirfd, de->d_name, 0);
+  }
+  closedir(d);
+}
+
 fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t *count,
                                         fastepost_backup_dir *dir, int keep, int older_than_days) {
   if (removed)
@@ -1229,6 +1259,8 @@ fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t 
     unlinkat(dirfd, sumname, 0);
     list[gone++] = list[i]; /* compact the removed ones to the front, order kept */
   }
+  if (!rc)
+    remove_stale_partials(dirfd);
   fsync(dirfd);
   close(dirfd);
   if (!rc && removed)

@@ -176,7 +176,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_backup_verify(fastepost_backup_dir 
  * Delete old backups (and their checksum files). `keep` protects the newest N; `older_than_days`
  * selects those started more than D days ago. With both, a backup is removed only when it is
  * neither among the newest N nor younger than D days, so a stalled backup job never loses
- * the last N. With only one, that rule alone decides.
+ * the last N. With only one, that rule alone decides. Temporary `.partial-*` files older than a
+ * day (left by a backup process that was killed) are removed too.
  *
  * @param removed        if not NULL, receives the removed backups, newest first (free with
  *                       fastepost_free(); NULL when none)

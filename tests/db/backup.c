@@ -589,6 +589,15 @@ Test(backup, list_order_limit_and_prune) {
   cr_assert_eq(n, 1);
   cr_assert_eq(list[0].size, 6);
   fastepost_free(list);
+  /* Leftovers of a crashed backup go once they are a day old; a running one's file stays. */
+  fptest_write_file(path_in(".partial-backup-1-2-0"), "old", 0600);
+  fptest_write_file(path_in(".partial-backup-3-4-0"), "new", 0600);
+  struct timespec times[2] = {{time(NULL) - 2 * day, 0}, {time(NULL) - 2 * day, 0}};
+  cr_assert_eq(utimensat(AT_FDCWD, path_in(".partial-backup-1-2-0"), times, 0), 0);
+  cr_assert_eq(fastepost_backup_prune(NULL, &count, bdir, 10, -1), FASTEPOST_OK);
+  cr_assert_eq(count, 0);
+  cr_assert_eq(access(path_in(".partial-backup-1-2-0"), F_OK), -1);
+  cr_assert_eq(access(path_in(".partial-backup-3-4-0"), F_OK), 0);
   /* Other files untouched. */
   cr_assert_eq(access(path_in("README"), F_OK), 0);
   cr_assert_eq(access(path_in("backup_notes.sql"), F_OK), 0);
