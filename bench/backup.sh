@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 ROWS=${ROWS:-1000000}
-RUNS=${RUNS:-7}
+RUNS=${RUNS:-9}
 STATS_TABLES=${STATS_TABLES:-100}
 STATS_ROWS=${STATS_ROWS:-100000}
 
@@ -27,6 +27,7 @@ trap 'rm -rf "$work"' EXIT
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+minimum() { sort -n | head -n 1; }
 
 echo "==> Backup benchmark: one table of $ROWS rows ($(pg_dump --version))"
 createdb bench_backup
@@ -68,6 +69,9 @@ for fmt in plain custom; do
   printf '         pg_dump -f by hand:              %6d ms   ratio %s (target >= 0.95)\n' "$m" "$ratio"
   printf '         pg_dump -f + sha256sum by hand:  %6d ms   ratio %s\n' "$ms" "$ratio2"
   printf '         fastepost backup create:         %6d ms\n' "$l"
+  mn=$(minimum <"$work/manual_$fmt"); ln=$(minimum <"$work/lib_$fmt")
+  printf '         best runs: by hand %d ms, fastepost %d ms, ratio %s\n' "$mn" "$ln" \
+    "$(awk -v m="$mn" -v l="$ln" 'BEGIN {printf "%.3f", m / l}')"
   echo "         runs (ms): by hand $(tr '\n' ' ' <"$work/manual_$fmt")| +sha256sum $(tr '\n' ' ' <"$work/manualsum_$fmt")| fastepost $(tr '\n' ' ' <"$work/lib_$fmt")"
 done
 dropdb bench_backup
