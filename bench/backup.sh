@@ -40,39 +40,46 @@ psql_q bench_backup "VACUUM ANALYZE customers"
 psql -X -At -d bench_backup -c "SELECT 'database size: ' || pg_size_pretty(pg_database_size(current_database()))"
 
 pgdump=$(command -v pg_dump)
+# Baselines, each writing the same kind of file by hand:
+#   dump      pg_dump -f FILE (note: pg_dump 15 does not fsync plain output, only archives)
+#   dumpsync  pg_dump -f FILE && sync FILE (durable, as the library is)
+#   dumpsum   the same plus sha256sum FILE > FILE.sha256 (the library's whole result)
+variants=(dump dumpsync dumpsum lib)
+label() {
+  case $1 in
+    dump) echo "pg_dump -f by hand" ;; dumpsync) echo "pg_dump -f + sync by hand" ;;
+    dumpsum) echo "pg_dump -f + sync + sha256sum" ;; lib) echo "fastepost backup create" ;;
+  esac
+}
 for fmt in plain custom; do
   ext=sql; [[ $fmt == custom ]] && ext=dump
-  : >"$work/manual_$fmt" ; : >"$work/lib_$fmt"; : >"$work/manualsum_$fmt"
+  for v in "${variants[@]}"; do : >"$work/${v}_$fmt"; done
   for ((i = 1; i <= RUNS; i++)); do
-    # Alternate the order so that caches favour neither side.
-    for who in manual lib manualsum; do
+    # Interleave the variants so that load changes on the machine hit all of them alike.
+    for v in "${variants[@]}"; do
       rm -rf "$work/out"; mkdir -m 700 "$work/out"
+      f="$work/out/manual.$ext"
       t0=$(now_ms)
-      if [[ $who == manual ]]; then
-        # What an operator would type: pg_dump writes (and fsyncs) the file itself.
-        "$pgdump" --dbname=bench_backup --no-password --format=$fmt --file="$work/out/manual.$ext"
-      elif [[ $who == manualsum ]]; then
-        # The same result as the library's: the dump plus a recorded SHA-256.
-        "$pgdump" --dbname=bench_backup --no-password --format=$fmt --file="$work/out/manual.$ext"
-        (cd "$work/out" && sha256sum "manual.$ext" >"manual.$ext.sha256" && sync "manual.$ext.sha256")
-      else
-        "$FASTEPOST" --quiet --db "dbname=bench_backup" backup create --dir "$work/out" --format $fmt >/dev/null
-      fi
-      echo $(( $(now_ms) - t0 )) >>"$work/${who}_$fmt"
+      case $v in
+        dump) "$pgdump" --dbname=bench_backup --no-password --format=$fmt --file="$f" ;;
+        dumpsync) "$pgdump" --dbname=bench_backup --no-password --format=$fmt --file="$f" && sync "$f" ;;
+        dumpsum) "$pgdump" --dbname=bench_backup --no-password --format=$fmt --file="$f" && sync "$f" &&
+                 (cd "$work/out" && sha256sum "manual.$ext" >"manual.$ext.sha256" && sync "manual.$ext.sha256" .) ;;
+        lib) "$FASTEPOST" --quiet --db "dbname=bench_backup" backup create --dir "$work/out" --format $fmt >/dev/null ;;
+      esac
+      echo $(( $(now_ms) - t0 )) >>"$work/${v}_$fmt"
     done
   done
-  size=$(du -b "$work"/out/manual.$ext | cut -f1)
-  m=$(median <"$work/manual_$fmt"); l=$(median <"$work/lib_$fmt"); ms=$(median <"$work/manualsum_$fmt")
-  ratio=$(awk -v m="$m" -v l="$l" 'BEGIN {printf "%.3f", m / l}')
-  ratio2=$(awk -v m="$ms" -v l="$l" 'BEGIN {printf "%.3f", m / l}')
-  printf '  %-6s (%s bytes, medians of %d)\n' "$fmt" "$size" "$RUNS"
-  printf '         pg_dump -f by hand:              %6d ms   ratio %s (target >= 0.95)\n' "$m" "$ratio"
-  printf '         pg_dump -f + sha256sum by hand:  %6d ms   ratio %s\n' "$ms" "$ratio2"
-  printf '         fastepost backup create:         %6d ms\n' "$l"
-  mn=$(minimum <"$work/manual_$fmt"); ln=$(minimum <"$work/lib_$fmt")
-  printf '         best runs: by hand %d ms, fastepost %d ms, ratio %s\n' "$mn" "$ln" \
-    "$(awk -v m="$mn" -v l="$ln" 'BEGIN {printf "%.3f", m / l}')"
-  echo "         runs (ms): by hand $(tr '\n' ' ' <"$work/manual_$fmt")| +sha256sum $(tr '\n' ' ' <"$work/manualsum_$fmt")| fastepost $(tr '\n' ' ' <"$work/lib_$fmt")"
+  size=$(du -b "$work"/out/backup_*.$ext | cut -f1)
+  l=$(median <"$work/lib_$fmt"); lmin=$(minimum <"$work/lib_$fmt")
+  printf '  %s format, %s bytes; median (best) of %d runs; ratio = baseline / fastepost\n' "$fmt" "$size" "$RUNS"
+  for v in "${variants[@]}"; do
+    m=$(median <"$work/${v}_$fmt"); mn=$(minimum <"$work/${v}_$fmt")
+    printf '    %-30s %6d ms (%6d)' "$(label $v)" "$m" "$mn"
+    [[ $v != lib ]] && awk -v m="$m" -v l="$l" -v a="$mn" -v b="$lmin" \
+      'BEGIN {printf "   ratio %.3f (best %.3f)", m / l, a / b}'
+    echo "   runs: $(tr '\n' ' ' <"$work/${v}_$fmt")"
+  done
 done
 dropdb bench_backup
 
@@ -94,5 +101,9 @@ for ((i = 1; i <= 20; i++)); do
 done
 echo "  fastepost stats db (whole CLI run: start, connect, queries, print): median $(median <"$work/stats") ms over 20 runs"
 echo "  for scale, fastepost schema status (start + connect + one query):   median $(median <"$work/conn") ms"
-psql -X -d bench_stats -c '\timing on' -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) SELECT pg_total_relation_size(c.oid), pg_table_size(c.oid), pg_indexes_size(c.oid), c.reltuples FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace" | grep -E 'Execution Time'
+# In-process timing of the library call itself, without process start and connect.
+bindir=$(dirname "$FASTEPOST")
+cc -O2 -o "$work/stats_db_time" bench/stats_db_time.c -I include -I "$bindir/include" \
+  -L "$bindir" -lfastepost -Wl,-rpath,"$bindir"
+"$work/stats_db_time" "dbname=bench_stats" 50
 dropdb bench_stats
