@@ -15,20 +15,25 @@
  * fork is 0 rows for sure; otherwise -1 (unknown).
  */
 static const char *const tables_sql =
-    "SELECT n.nspname, c.relname, "
-    "  CASE WHEN c.relpages > 0 AND c.reltuples >= 0 "
-    "         THEN round(c.reltuples / c.relpages * "
-    "                    (coalesce(pg_relation_size(c.oid), 0) / current_setting('block_size')::float8))::int8 "
-    "       WHEN coalesce(pg_relation_size(c.oid), 0) = 0 THEN 0 "
-    "       WHEN c.reltuples > 0 THEN c.reltuples::int8 "
-    "       WHEN pg_stat_get_live_tuples(c.oid) > 0 THEN pg_stat_get_live_tuples(c.oid) "
+    "SELECT nspname, relname, "
+    "  CASE WHEN relpages > 0 AND reltuples >= 0 "
+    "         THEN round(reltuples / relpages * (main_bytes / current_setting('block_size')::float8))::int8 "
+    "       WHEN main_bytes = 0 THEN 0 "
+    "       WHEN reltuples > 0 THEN reltuples::int8 "
+    "       WHEN live > 0 THEN live "
     "       ELSE -1 END, "
-    "  coalesce(pg_total_relation_size(c.oid), 0), coalesce(pg_table_size(c.oid), 0), "
-    "  coalesce(pg_indexes_size(c.oid), 0) "
-    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-    "  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%' "
-    "ORDER BY 4 DESC, 1, 2";
+    "  total_bytes, table_bytes, index_bytes "
+    "FROM (SELECT n.nspname, c.relname, c.relpages, c.reltuples, "
+    "             pg_stat_get_live_tuples(c.oid) AS live, "
+    "             coalesce(pg_relation_size(c.oid), 0) AS main_bytes, "
+    "             coalesce(pg_total_relation_size(c.oid), 0) AS total_bytes, "
+    "             coalesce(pg_table_size(c.oid), 0) AS table_bytes, "
+    "             coalesce(pg_indexes_size(c.oid), 0) AS index_bytes "
+    "      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "      WHERE c.relkind IN ('r', 'p') "
+    "        AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    "        AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%') t "
+    "ORDER BY total_bytes DESC, nspname, relname";
 
 void fastepost_stats_db_free(fastepost_stats_db *stats) {
   if (!stats)
