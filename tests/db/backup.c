@@ -413,7 +413,33 @@ Test(backup, password_only_in_environment) {
   free(argv);
   free(env);
   free(pw);
+  /* Restore: the target's password goes the same way to psql (a fake that records itself). */
+  char pbody[2048];
+  snprintf(pbody, sizeof pbody,
+           "tr '\\0' '\\n' < /proc/$$/cmdline > '%s/psql_argv'\n"
+           "[ \"$PGPASSWORD\" = secret ] && echo ok > '%s/psql_pw'\n"
+           "cat > /dev/null",
+           dirpath, dirpath);
+  const char *psql = fake_tool("fake_psql", "99.0", pbody);
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PSQL, psql), FASTEPOST_OK);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  char tconn[1200];
+  snprintf(tconn, sizeof tconn, "%s user=fp_password password=secret", target.conninfo);
+  cr_assert_eq(fastepost_backup_restore(bdir, c, name, tconn, 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  argv = fptest_read_file(path_in("psql_argv"), NULL);
+  cr_assert(strstr(argv, "ON_ERROR_STOP=1") && strstr(argv, "--single-transaction") &&
+                strstr(argv, target.name) && !strstr(argv, "secret"),
+            "%s", argv);
+  pw = fptest_read_file(path_in("psql_pw"), NULL);
+  cr_assert_str_eq(pw, "ok\n");
+  free(argv);
+  free(pw);
+  fptest_db_drop(&target);
   fastepost_free(name);
+  name = NULL;
+
   /* And the real pg_dump logs in with it (an empty database: nothing it may not read). */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, NULL), FASTEPOST_OK);
   cr_assert_eq(fastepost_backup_create(&name, bdir, c, FASTEPOST_BACKUP_PLAIN, NULL), FASTEPOST_OK,
