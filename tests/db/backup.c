@@ -456,6 +456,12 @@ Test(backup, pg_dump_too_old_or_missing) {
   cr_assert(strstr(fastepost_error_last()->message, "too old") &&
                 strstr(fastepost_error_last()->message, "(9)"),
             "%s", fastepost_error_last()->message);
+  /* The same through $FASTEPOST_PG_DUMP: taken as given, not silently replaced. */
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, NULL), FASTEPOST_OK);
+  setenv("FASTEPOST_PG_DUMP", old, 1);
+  int rc = fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  unsetenv("FASTEPOST_PG_DUMP");
+  cr_assert_eq(rc, FASTEPOST_EVERSION, "%s", fastepost_error_last()->message);
   /* Explicit path that does not exist. */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, "/nonexistent/pg_dump"),
                FASTEPOST_OK);
