@@ -1102,7 +1102,10 @@ fastepost_status fastepost_backup_verify(fastepost_backup_dir *dir, fastepost_co
   if (!rc && deep) {
     /* A scratch database of our own, always dropped, even after a failed restore. */
     char scratch[64], sql[160];
-    snprintf(scratch, sizeof scratch, "fastepost_verify_%ld_%ld", (long)getpid(), (long)time(NULL));
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(scratch, sizeof scratch, "fastepost_verify_%ld_%ld_%ld", (long)getpid(),
+             (long)ts.tv_sec, (long)ts.tv_nsec);
     snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0", scratch);
     rc = fastepost__exec(conn, sql, "creating the scratch database for a deep verify");
     if (!rc) {
