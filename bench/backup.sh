@@ -6,7 +6,7 @@
 #
 # Environment: ROWS (rows of the big table, default 1000000), RUNS (timed runs each, default 5),
 # STATS_TABLES (default 100), STATS_ROWS (rows per stats table, default 100000),
-# FASTEPOST (the CLI; default: build it into build/bench).
+# FASTEPOST (the CLI; default: build it into build/bench), SKIP_BACKUP=1 (only the stats part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -29,6 +29,7 @@ now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 minimum() { sort -n | head -n 1; }
 
+if [[ -z "${SKIP_BACKUP:-}" ]]; then
 echo "==> Backup benchmark: one table of $ROWS rows ($(pg_dump --version))"
 createdb bench_backup
 psql_q bench_backup "CREATE TABLE customers (id bigint PRIMARY KEY, name text, email text,
@@ -82,6 +83,7 @@ for fmt in plain custom; do
   done
 done
 dropdb bench_backup
+fi
 
 echo
 echo "==> stats db: $STATS_TABLES tables of $STATS_ROWS rows"
@@ -93,7 +95,8 @@ psql_q bench_stats "DO \$\$ BEGIN FOR i IN 1..$STATS_TABLES LOOP
 END LOOP; END \$\$"
 psql_q bench_stats "VACUUM ANALYZE"
 echo "  generated in $(( ($(now_ms) - t0) / 1000 )) s; $(psql -X -At -d bench_stats -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
-"$FASTEPOST" --db dbname=bench_stats stats db | head -8
+"$FASTEPOST" --db dbname=bench_stats stats db >"$work/stats.txt"
+head -n 8 "$work/stats.txt"
 : >"$work/stats"; : >"$work/conn"
 for ((i = 1; i <= 20; i++)); do
   t0=$(now_ms); "$FASTEPOST" --db dbname=bench_stats stats db --json >/dev/null; echo $(( $(now_ms) - t0 )) >>"$work/stats"
