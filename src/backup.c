@@ -716,7 +716,8 @@ typedef struct dump_state {
   bool hash_while_running;
   int64_t hashed, reported;
   char *buf;
-  fastepost_backup_dir *dir;
+  fastepost_backup_dir *dir; /* for progress; NULL when only hashing */
+  const char *what;          /* for messages */
 } dump_state;
 
 #define HASH_CHUNK (1 << 20)
@@ -728,8 +729,7 @@ static int hash_upto(dump_state *st, int64_t end) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      return fastepost__error_set(FASTEPOST_EIO, "reading back the backup in %s: %s",
-                                  st->dir->path, strerror(errno));
+      return fastepost__error_set(FASTEPOST_EIO, "reading %s: %s", st->what, strerror(errno));
     if (n == 0)
       break;
     EVP_DigestUpdate(st->sha, st->buf, (size_t)n);
@@ -741,13 +741,13 @@ static int hash_upto(dump_state *st, int64_t end) {
 static int file_size(int64_t *size, const dump_state *st) {
   struct stat sb;
   if (fstat(st->fd, &sb) != 0)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot stat the backup file: %s", strerror(errno));
+    return fastepost__error_set(FASTEPOST_EIO, "cannot stat %s: %s", st->what, strerror(errno));
   *size = (int64_t)sb.st_size;
   return FASTEPOST_OK;
 }
 
 static int report(dump_state *st, int64_t size) {
-  if (!st->dir->progress || size == st->reported)
+  if (!st->dir || !st->dir->progress || size == st->reported)
     return FASTEPOST_OK;
   st->reported = size;
   if (st->dir->progress(st->dir->progress_payload, size))
@@ -929,7 +929,8 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   if (!rc)
     rc = open_temp(&fd, tmp, sizeof tmp, dirfd, "backup");
 
-  dump_state st = {.fd = fd, .dir = dir, .hash_while_running = format == FASTEPOST_BACKUP_PLAIN};
+  dump_state st = {.fd = fd, .dir = dir, .what = "the new backup file",
+                   .hash_while_running = format == FASTEPOST_BACKUP_PLAIN};
   if (!rc && (!(st.sha = EVP_MD_CTX_new()) || !(st.buf = malloc(HASH_CHUNK))))
     rc = fastepost__error_oom();
   if (!rc && EVP_DigestInit_ex(st.sha, EVP_sha256(), NULL) != 1)
@@ -1006,28 +1007,22 @@ static int read_checksum(char hex[SHA256_HEX + 1], int dirfd, const char *name) 
   return FASTEPOST_OK;
 }
 
+/* The SHA-256 of a whole open file (from its start, whatever the file offset). */
 static int hash_fd(char hex[SHA256_HEX + 1], int fd, const char *name) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-    EVP_MD_CTX_free(ctx);
-    return fastepost__error_oom();
-  }
-  char *buf = malloc(1 << 16);
-  int rc = buf ? FASTEPOST_OK : fastepost__error_oom();
-  while (!rc) {
-    ssize_t n = read(fd, buf, 1 << 16);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      rc = fastepost__error_set(FASTEPOST_EIO, "reading %s: %s", name, strerror(errno));
-    if (n <= 0)
-      break;
-    EVP_DigestUpdate(ctx, buf, (size_t)n);
-  }
+  dump_state st = {.fd = fd, .what = name};
+  int64_t size = 0;
+  int rc = FASTEPOST_OK;
+  if (!(st.sha = EVP_MD_CTX_new()) || !(st.buf = malloc(HASH_CHUNK)) ||
+      EVP_DigestInit_ex(st.sha, EVP_sha256(), NULL) != 1)
+    rc = fastepost__error_oom();
   if (!rc)
-    sha_hex(hex, ctx);
-  free(buf);
-  EVP_MD_CTX_free(ctx);
+    rc = file_size(&size, &st);
+  if (!rc)
+    rc = hash_upto(&st, size);
+  if (!rc)
+    sha_hex(hex, st.sha);
+  free(st.buf);
+  EVP_MD_CTX_free(st.sha);
   return rc;
 }
 
