@@ -77,8 +77,11 @@ for fmt in plain custom; do
   for v in "${variants[@]}"; do
     m=$(median <"$work/${v}_$fmt"); mn=$(minimum <"$work/${v}_$fmt")
     printf '    %-30s %6d ms (%6d)' "$(label $v)" "$m" "$mn"
+    # Also the median of per-round ratios: the variants of one round ran seconds apart, so
+    # this is the figure least disturbed by load that changes during the run.
     [[ $v != lib ]] && awk -v m="$m" -v l="$l" -v a="$mn" -v b="$lmin" \
-      'BEGIN {printf "   ratio %.3f (best %.3f)", m / l, a / b}'
+      -v pr="$(paste "$work/${v}_$fmt" "$work/lib_$fmt" | awk '{print $1 / $2}' | median)" \
+      'BEGIN {printf "   ratio %.3f (best %.3f, per round %.3f)", m / l, a / b, pr}'
     echo "   runs: $(tr '\n' ' ' <"$work/${v}_$fmt")"
   done
 done

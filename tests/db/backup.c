@@ -730,3 +730,23 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert_eq(access(path_in(plain), F_OK), -1);
   cr_assert_eq(access(path_in(newest), F_OK), 0);
 }
+
+Test(backup, cli_help_and_usage) {
+  const char *cmds[] = {"backup create", "backup list", "backup path", "backup verify",
+                        "backup prune", "backup restore", "stats db"};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    cr_assert_eq(cli("%s --help", cmds[i]), 0, "%s", out);
+    char want[64];
+    snprintf(want, sizeof want, "Usage: fastepost %s", cmds[i]);
+    cr_assert(strstr(out, want), "%s", out);
+  }
+  cr_assert_eq(cli("backup --help"), 0, "%s", out);
+  cr_assert(strstr(out, "backup restore") && strstr(out, "backup prune"), "%s", out);
+  cr_assert_eq(cli("backup restore x"), 2, "%s", out);
+  cr_assert(strstr(out, "--target"), "%s", out);
+  cr_assert_eq(cli("backup prune --keep x"), 2, "%s", out);
+  cr_assert_eq(cli("backup list --dir '%s' extra", dirpath), 2, "%s", out);
+  /* Errors as JSON too. */
+  cr_assert_eq(cli("backup path ../x --dir '%s' --json", dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "\"code\":\"FASTEPOST_EINVALID\""), "%s", out);
+}
