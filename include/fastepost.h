@@ -15,6 +15,7 @@
 #include "fastepost/export.h"
 #include "fastepost/import.h"
 #include "fastepost/hubspot.h"
+#include "fastepost/backup.h"
 #include "fastepost/stats.h"
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "catalog.h"
 #include "internal.h"
-#include "util/proc.h"
+#include "pgtool.h"
 #include "validate.h"
 
 typedef struct filter {
@@ -571,46 +571,21 @@ static int copy_out(writer *w, fastepost_conn *conn, PGconn *pg, const char *sql
 
 /* ---- pg_dump -------------------------------------------------------------------------------- */
 
-static int dump_out(const char *data, size_t len, void *payload) {
+static int dump_out(void *payload, const char *data, size_t len) {
   writer *w = payload;
   return put(w, data, len);
 }
 
-/* The connection's parameters as PG* variables for the child: the password never in argv. */
-static int conn_env(char ***out, PGconn *pg) {
-  PQconninfoOption *opts = PQconninfo(pg);
-  if (!opts)
-    return fastepost__error_oom();
-  size_t n = 0;
-  for (PQconninfoOption *o = opts; o->keyword; o++)
-    n++;
-  char **env = calloc(n + 1, sizeof *env);
-  size_t k = 0;
-  for (PQconninfoOption *o = opts; env && o->keyword; o++) {
-    if (!o->envvar || !o->val || !*o->val)
-      continue;
-    fastepost__buf b = FASTEPOST__BUF_INIT;
-    fastepost__buf_printf(&b, "%s=%s", o->envvar, o->val);
-    if (!(env[k++] = fastepost__buf_detach(&b))) {
-      fastepost__strv_free(env);
-      env = NULL;
-    }
-  }
-  PQconninfoFree(opts);
-  if (!env)
-    return fastepost__error_oom();
-  *out = env;
-  return FASTEPOST_OK;
-}
-
-static int run_pg_dump(writer *w, fastepost_conn *conn, PGconn *pg, const fastepost__table *t) {
-  const char *prog = getenv("FASTEPOST_PG_DUMP");
-  if (!prog || !*prog)
-    prog = "pg_dump";
+static int run_pg_dump(writer *w, PGconn *pg, const fastepost__table *t) {
+  char *prog = NULL;
+  int rc = fastepost__pgtool_find(&prog, "pg_dump", NULL, "FASTEPOST_PG_DUMP", PQserverVersion(pg));
+  if (rc)
+    return rc;
   fastepost__buf table_arg = FASTEPOST__BUF_INIT;
   const char *argv[8];
   int argc = 0;
   argv[argc++] = prog;
+  argv[argc++] = NULL; /* --dbname=..., filled in by fastepost__pgtool_run */
   argv[argc++] = "--format=plain";
   argv[argc++] = "--no-password";
   if (t) {
@@ -620,31 +595,11 @@ static int run_pg_dump(writer *w, fastepost_conn *conn, PGconn *pg, const fastep
     argv[argc++] = fastepost__buf_cstr(&table_arg);
   }
   argv[argc] = NULL;
-  char **env = NULL;
-  int rc = table_arg.oom ? FASTEPOST_ENOMEM : conn_env(&env, pg);
-  if (rc) {
-    fastepost__buf_free(&table_arg);
-    return rc;
-  }
-  fastepost__proc spec = {argv, (const char *const *)env, dump_out, w, -1, -1};
-  int status = 0;
-  char *err = NULL;
-  rc = fastepost__proc_run(&status, &err, &spec);
-  fastepost__strv_free(env);
+  fastepost__proc p = {.stdin_fd = -1, .stdout_fd = -1, .on_stdout = dump_out, .payload = w};
+  rc = table_arg.oom ? fastepost__error_oom() : fastepost__pgtool_run(&p, pg, NULL, argv);
+  fastepost__proc_cleanup(&p);
   fastepost__buf_free(&table_arg);
-  if (!rc && status != 0) {
-    /* First line of pg_dump's complaint; it names no secrets (we passed none in argv). */
-    char line[512] = "";
-    if (err) {
-      size_t n = strcspn(err, "\n");
-      snprintf(line, sizeof line, "%.*s", (int)(n < 400 ? n : 400), err);
-    }
-    rc = fastepost__error_set(strstr(err ? err : "", "version mismatch") ? FASTEPOST_EVERSION
-                                                                         : FASTEPOST_EEXTERNAL,
-                              "%s exited with status %d: %s", prog, status, line);
-  }
-  free(err);
-  (void)conn;
+  free(prog);
   if (!rc)
     rc = flush(w);
   return rc ? rc : report(w);
@@ -677,7 +632,7 @@ fastepost_status fastepost_export_run(fastepost_conn *conn, const fastepost_expo
     return fastepost__error_oom();
   }
   if (o->format == FASTEPOST_FORMAT_SQL) {
-    rc = run_pg_dump(&w, conn, pg, t);
+    rc = run_pg_dump(&w, pg, t);
   } else {
     fastepost__buf sql = FASTEPOST__BUF_INIT;
     rc = build_copy(&sql, pg, t, o);

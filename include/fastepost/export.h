@@ -169,7 +169,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_filter_op_parse(fastepost_filter_op
  * @return FASTEPOST_OK; FASTEPOST_ENOTFOUND (unknown or disallowed table, unknown column);
  *         FASTEPOST_EINVALID (no table for csv/json/ndjson, a filter value that does not fit
  *         its column, filters or columns with sql); FASTEPOST_ECANCELED (a callback stopped it);
- *         FASTEPOST_EEXTERNAL, FASTEPOST_EVERSION (pg_dump failed or is too old);
+ *         FASTEPOST_EEXTERNAL (pg_dump failed), FASTEPOST_ENOTFOUND (no pg_dump: FASTEPOST_PG_DUMP,
+ *         PATH, /usr/lib/postgresql/N/bin), FASTEPOST_EVERSION (only older than the server);
  *         FASTEPOST_EDB, FASTEPOST_ECONN
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(fastepost_conn *conn,

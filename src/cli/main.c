@@ -10,6 +10,8 @@ static const cli_command *const command_tables[] = {
     cli_transfer_commands,
     cli_hubspot_commands,
     cli_crmstats_commands,
+    cli_backup_commands,
+    cli_stats_commands,
     NULL,
 };
 

@@ -382,9 +382,11 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   cr_assert(strstr(out, "CREATE TABLE public.tasks"));
   cr_assert(strstr(out, "CREATE TABLE public.customers"));
   free(out);
-  /* A pg_dump that cannot be found is EEXTERNAL. */
+  /* A pg_dump that cannot be found is ENOTFOUND, naming what was tried. */
   setenv("FASTEPOST_PG_DUMP", "/nonexistent/pg_dump", 1);
-  cr_assert_eq(run(&out, NULL, o), FASTEPOST_EEXTERNAL);
+  cr_assert_eq(run(&out, NULL, o), FASTEPOST_ENOTFOUND);
+  cr_assert(strstr(fastepost_error_last()->message, "/nonexistent/pg_dump"), "%s",
+            fastepost_error_last()->message);
   unsetenv("FASTEPOST_PG_DUMP");
   free(out);
   fastepost_export_options_free(o);

@@ -180,3 +180,25 @@ char *fptest_copy_out(const char *sql, size_t *len) {
     *len = n;
   return out;
 }
+
+#include <sys/stat.h>
+void fptest_tmpdir(char *out, size_t outsize, const char *prefix) {
+  snprintf(out, outsize, "/tmp/%s.XXXXXX", prefix);
+  cr_assert(mkdtemp(out), "mkdtemp %s", out);
+}
+
+void fptest_rmtree(const char *path) {
+  if (!path || strncmp(path, "/tmp/", 5) != 0 || strchr(path, '\''))
+    return; /* only what fptest_tmpdir made */
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+void fptest_write_file(const char *path, const char *data, int mode) {
+  FILE *f = fopen(path, "wb");
+  cr_assert(f, "cannot create %s", path);
+  cr_assert_eq(fwrite(data, 1, strlen(data), f), strlen(data));
+  cr_assert_eq(fclose(f), 0);
+  cr_assert_eq(chmod(path, (mode_t)mode), 0);
+}

@@ -60,5 +60,10 @@ int fptest_cli(char *out, size_t outsize, const char *args);
 /* Run a COPY ... TO STDOUT on the check connection and return everything it sent (malloc'd,
  * NUL-terminated); *len gets its size. */
 char *fptest_copy_out(const char *sql, size_t *len);
+/* A fresh empty directory under /tmp (mode 0700) for the current test, and its removal. */
+void fptest_tmpdir(char *out, size_t outsize, const char *prefix);
+void fptest_rmtree(const char *path);
+/* Write a file (mode applied with chmod); asserts success. */
+void fptest_write_file(const char *path, const char *data, int mode);
 
 #endif

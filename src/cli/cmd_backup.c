@@ -1,0 +1,363 @@
+/* fastepost backup create | list | path | verify | prune | restore */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(out, outsize, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+static int open_dir(cli_ctx *ctx, fastepost_backup_dir **dir, const char *path) {
+  if (fastepost_backup_dir_new(dir, path) != FASTEPOST_OK)
+    return cli_fail(ctx, "backup directory");
+  return CLI_OK;
+}
+
+static void json_info(const fastepost_backup_info *b) {
+  char when[32];
+  cli_time_utc(when, sizeof when, b->time, true);
+  printf("{\"name\":");
+  cli_json_string(stdout, b->name);
+  printf(",\"size\":%lld,\"time\":\"%s\",\"format\":\"%s\"}", (long long)b->size, when,
+         b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
+}
+
+/* Progress on a terminal only: a line rewritten in place on stderr. */
+static int show_progress(void *payload, int64_t bytes) {
+  (void)payload;
+  char size[32];
+  cli_size_pretty(size, sizeof size, bytes);
+  fprintf(stderr, "\r  %s written   ", size);
+  fflush(stderr);
+  return 0;
+}
+
+static int backup_create(cli_ctx *ctx, int argc, char **argv) {
+  const char *dir_path = NULL, *format = "plain", *table = NULL;
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
+                             {"format", CLI_STRING, &format},
+                             {"table", CLI_STRING, &table},
+                             {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  if (rc || ctx->help)
+    return rc;
+  fastepost_backup_format fmt;
+  if (strcmp(format, "plain") == 0)
+    fmt = FASTEPOST_BACKUP_PLAIN;
+  else if (strcmp(format, "custom") == 0)
+    fmt = FASTEPOST_BACKUP_CUSTOM;
+  else
+    return cli_usage_error(ctx, "--format must be plain or custom, not '%s'", format);
+  if ((rc = cli_connect(ctx)))
+    return rc;
+  fastepost_backup_dir *dir;
+  if ((rc = open_dir(ctx, &dir, dir_path)))
+    return rc;
+  bool progress = !ctx->quiet && !ctx->json && isatty(STDERR_FILENO);
+  if (progress)
+    fastepost_backup_set_progress(dir, show_progress, NULL);
+  char *name = NULL;
+  int st = fastepost_backup_create(&name, dir, ctx->conn, fmt, table);
+  if (progress)
+    fputs("\r\033[K", stderr);
+  if (st != FASTEPOST_OK) {
+    fastepost_backup_dir_free(dir);
+    return cli_fail(ctx, "backup create");
+  }
+  int fd = -1;
+  int64_t size = 0;
+  if (fastepost_backup_open(&fd, &size, dir, name) == FASTEPOST_OK)
+    close(fd);
+  char pretty[32];
+  cli_size_pretty(pretty, sizeof pretty, size);
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"name\":");
+    cli_json_string(stdout, name);
+    printf(",\"dir\":");
+    cli_json_string(stdout, fastepost_backup_dir_path(dir));
+    printf(",\"size\":%lld}\n", (long long)size);
+  } else {
+    printf("Backup created: %s (%s) in %s\n", name, pretty, fastepost_backup_dir_path(dir));
+  }
+  fastepost_free(name);
+  fastepost_backup_dir_free(dir);
+  return CLI_OK;
+}
+
+static int backup_list(cli_ctx *ctx, int argc, char **argv) {
+  const char *dir_path = NULL, *limit_s = "10";
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
+                             {"limit", CLI_STRING, &limit_s},
+                             {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  if (rc || ctx->help)
+    return rc;
+  long limit;
+  if ((rc = cli_int(ctx, "limit", limit_s, 0, 1000000, &limit)))
+    return rc;
+  fastepost_backup_dir *dir;
+  if ((rc = open_dir(ctx, &dir, dir_path)))
+    return rc;
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  if (fastepost_backup_list(&list, &n, dir, (int)limit) != FASTEPOST_OK) {
+    fastepost_backup_dir_free(dir);
+    return cli_fail(ctx, "backup list");
+  }
+  if (ctx->json) {
+    printf("{\"dir\":");
+    cli_json_string(stdout, fastepost_backup_dir_path(dir));
+    printf(",\"backups\":[");
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        putchar(',');
+      json_info(&list[i]);
+    }
+    printf("]}\n");
+  } else if (n == 0) {
+    printf("No backups in %s\n", fastepost_backup_dir_path(dir));
+  } else {
+    printf("%-32s %10s  %s\n", "NAME", "SIZE", "TIME");
+    for (size_t i = 0; i < n; i++) {
+      char size[32], when[32];
+      cli_size_pretty(size, sizeof size, list[i].size);
+      cli_time_utc(when, sizeof when, list[i].time, false);
+      printf("%-32s %10s  %s\n", list[i].name, size, when);
+    }
+  }
+  fastepost_free(list);
+  fastepost_backup_dir_free(dir);
+  return CLI_OK;
+}
+
+/* Parse the NAME positional and --dir; shared by path, verify, restore. */
+static int name_and_dir(cli_ctx *ctx, int argc, char **argv, cli_option *extra, const char **name,
+                        fastepost_backup_dir **dir) {
+  const char *dir_path = NULL;
+  cli_option opts[8] = {{"dir", CLI_STRING, &dir_path}};
+  int k = 1;
+  for (cli_option *o = extra; o && o->name && k < 7; o++)
+    opts[k++] = *o;
+  opts[k] = (cli_option){NULL, CLI_FLAG, NULL};
+  const char *pos[1] = {NULL};
+  int npos = 0;
+  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  if (rc || ctx->help)
+    return rc;
+  if (npos != 1)
+    return cli_usage_error(ctx, "which backup? Give its NAME (see 'fastepost backup list')");
+  *name = pos[0];
+  return open_dir(ctx, dir, dir_path);
+}
+
+static int backup_path(cli_ctx *ctx, int argc, char **argv) {
+  const char *name = NULL;
+  fastepost_backup_dir *dir = NULL;
+  int rc = name_and_dir(ctx, argc, argv, NULL, &name, &dir);
+  if (rc || ctx->help)
+    return rc;
+  char *path = NULL;
+  if (fastepost_backup_path(&path, dir, name) != FASTEPOST_OK) {
+    fastepost_backup_dir_free(dir);
+    return cli_fail(ctx, "backup path");
+  }
+  if (ctx->json) {
+    printf("{\"name\":");
+    cli_json_string(stdout, name);
+    printf(",\"path\":");
+    cli_json_string(stdout, path);
+    printf("}\n");
+  } else {
+    printf("%s\n", path);
+  }
+  fastepost_free(path);
+  fastepost_backup_dir_free(dir);
+  return CLI_OK;
+}
+
+static int backup_verify(cli_ctx *ctx, int argc, char **argv) {
+  bool deep = false;
+  cli_option extra[] = {{"deep", CLI_FLAG, &deep}, {NULL, CLI_FLAG, NULL}};
+  const char *name = NULL;
+  fastepost_backup_dir *dir = NULL;
+  int rc = name_and_dir(ctx, argc, argv, extra, &name, &dir);
+  if (rc || ctx->help)
+    return rc;
+  /* Only the test restore needs the database. */
+  if (deep && (rc = cli_connect(ctx))) {
+    fastepost_backup_dir_free(dir);
+    return rc;
+  }
+  if (fastepost_backup_verify(dir, deep ? ctx->conn : NULL, name, deep) != FASTEPOST_OK) {
+    fastepost_backup_dir_free(dir);
+    return cli_fail(ctx, "backup verify");
+  }
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"name\":");
+    cli_json_string(stdout, name);
+    printf(",\"deep\":%s}\n", deep ? "true" : "false");
+  } else {
+    printf("%s: OK (checksum%s%s)\n", name, strstr(name, ".dump") ? ", archive contents" : "",
+           deep ? ", test restore" : "");
+  }
+  fastepost_backup_dir_free(dir);
+  return CLI_OK;
+}
+
+static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
+  const char *dir_path = NULL, *keep_s = NULL, *older_s = NULL;
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
+                             {"keep", CLI_STRING, &keep_s},
+                             {"older-than", CLI_STRING, &older_s},
+                             {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  if (rc || ctx->help)
+    return rc;
+  long keep = -1, older = -1;
+  if (!keep_s && !older_s)
+    return cli_usage_error(ctx, "give --keep N, --older-than DAYS, or both");
+  if (keep_s && (rc = cli_int(ctx, "keep", keep_s, 0, 1000000, &keep)))
+    return rc;
+  if (older_s && (rc = cli_int(ctx, "older-than", older_s, 0, 1000000, &older)))
+    return rc;
+  fastepost_backup_dir *dir;
+  if ((rc = open_dir(ctx, &dir, dir_path)))
+    return rc;
+  fastepost_backup_info *removed = NULL;
+  size_t n = 0;
+  int st = fastepost_backup_prune(&removed, &n, dir, (int)keep, (int)older);
+  if (ctx->json) {
+    printf("{\"status\":\"%s\",\"removed\":[", st == FASTEPOST_OK ? "ok" : "error");
+    for (size_t i = 0; i < n && removed; i++) {
+      if (i)
+        putchar(',');
+      json_info(&removed[i]);
+    }
+    printf("]}\n");
+  } else {
+    for (size_t i = 0; i < n && removed; i++)
+      printf("removed %s\n", removed[i].name);
+    if (st == FASTEPOST_OK)
+      printf("%zu backup%s removed from %s\n", n, n == 1 ? "" : "s", fastepost_backup_dir_path(dir));
+  }
+  fastepost_free(removed);
+  fastepost_backup_dir_free(dir);
+  if (st != FASTEPOST_OK) {
+    bool json = ctx->json;
+    ctx->json = false; /* the JSON object was printed above */
+    rc = cli_fail(ctx, "backup prune");
+    ctx->json = json;
+    return rc;
+  }
+  return CLI_OK;
+}
+
+static int backup_restore(cli_ctx *ctx, int argc, char **argv) {
+  const char *target = NULL;
+  bool force = false;
+  cli_option extra[] = {{"target", CLI_STRING, &target},
+                        {"force", CLI_FLAG, &force},
+                        {NULL, CLI_FLAG, NULL}};
+  const char *name = NULL;
+  fastepost_backup_dir *dir = NULL;
+  int rc = name_and_dir(ctx, argc, argv, extra, &name, &dir);
+  if (rc || ctx->help)
+    return rc;
+  if (!target || !*target) {
+    fastepost_backup_dir_free(dir);
+    return cli_usage_error(ctx, "restore needs --target CONNINFO (the database to restore into)");
+  }
+  if ((rc = cli_connect(ctx))) {
+    fastepost_backup_dir_free(dir);
+    return rc;
+  }
+  if (fastepost_backup_restore(dir, ctx->conn, name, target, force) != FASTEPOST_OK) {
+    fastepost_backup_dir_free(dir);
+    return cli_fail(ctx, "backup restore");
+  }
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"name\":");
+    cli_json_string(stdout, name);
+    printf("}\n");
+  } else {
+    printf("Restored %s. Run ANALYZE on the target: backups carry no planner statistics.\n", name);
+  }
+  fastepost_backup_dir_free(dir);
+  return CLI_OK;
+}
+
+#define DIR_HELP                                                                                   \
+  "  --dir D         the backup directory (default: $FASTEPOST_BACKUP_DIR, else tmp/backups\n"     \
+  "                  under the current directory)\n"
+
+const cli_command cli_backup_commands[] = {
+    {"backup", "create", backup_create, "Back up the database with pg_dump",
+     "Usage: fastepost backup create [--dir D] [--format plain|custom] [--table T] [--json]\n"
+     "\n"
+     "Run pg_dump and store its output as backup_YYYYMMDD_HHMMSS.sql (UTC; .dump for the custom\n"
+     "format) with mode 0600, plus NAME.sha256. Written under a temporary name, synced to disk and\n"
+     "then renamed: a failed or interrupted backup leaves nothing behind.\n"
+     "\n"
+     DIR_HELP
+     "  --format F      plain (SQL, default) or custom (compressed, restored with pg_restore)\n"
+     "  --table T       back up only this table (name or schema.name)\n"
+     "\n"
+     "pg_dump is found as $FASTEPOST_PG_DUMP, else in PATH, else the newest\n"
+     "/usr/lib/postgresql/N/bin; it must be at least as new as the server. The password is passed\n"
+     "in the environment, never on the command line.\n"
+     "\n"
+     "Example: fastepost backup create --format custom\n"},
+    {"backup", "list", backup_list, "List backups, newest first",
+     "Usage: fastepost backup list [--dir D] [--limit N] [--json]\n"
+     "\n"
+     "Show the backups in the directory, newest first, with size and time (UTC). Other files are\n"
+     "ignored. Needs no database.\n"
+     "\n"
+     DIR_HELP
+     "  --limit N       show at most N (default 10; 0 for all)\n"},
+    {"backup", "path", backup_path, "Print the path of a backup (for download)",
+     "Usage: fastepost backup path NAME [--dir D] [--json]\n"
+     "\n"
+     "Print the absolute path of a backup that 'backup list' shows. Anything else (../x, absolute\n"
+     "paths, symbolic links, other files) is refused. Needs no database.\n"
+     "\n"
+     DIR_HELP},
+    {"backup", "verify", backup_verify, "Check a backup's checksum (and contents)",
+     "Usage: fastepost backup verify NAME [--deep] [--dir D] [--json]\n"
+     "\n"
+     "Compare the backup with its recorded SHA-256; for the custom format also read its table of\n"
+     "contents with pg_restore --list.\n"
+     "\n"
+     DIR_HELP
+     "  --deep          also restore it into a scratch database, which is dropped afterwards\n"
+     "                  (connects to the database; needs the CREATEDB privilege)\n"},
+    {"backup", "prune", backup_prune, "Delete old backups",
+     "Usage: fastepost backup prune [--keep N] [--older-than DAYS] [--dir D] [--json]\n"
+     "\n"
+     "Delete backups (and their .sha256 files). --keep N keeps the newest N; --older-than DAYS\n"
+     "deletes those started more than DAYS days ago. With both, a backup is deleted only when it\n"
+     "is neither among the newest N nor younger than DAYS days. Prints what was removed.\n"
+     "\n"
+     DIR_HELP
+     "\n"
+     "Example (cron): fastepost backup prune --keep 7 --older-than 30\n"},
+    {"backup", "restore", backup_restore, "Restore a backup into a database (all or nothing)",
+     "Usage: fastepost backup restore NAME --target CONNINFO [--force] [--dir D] [--json]\n"
+     "\n"
+     "Restore into the database CONNINFO names, in one transaction: plain backups with psql\n"
+     "(ON_ERROR_STOP, --single-transaction), custom ones with pg_restore --single-transaction.\n"
+     "On the first error nothing is changed. The target is normally a new, empty database.\n"
+     "\n"
+     "  --target C      the database to restore into (libpq connection string or URL)\n"
+     "  --force         allow the target to be the database of --db (normally refused)\n"
+     DIR_HELP
+     "\n"
+     "Example: createdb app_copy && fastepost backup restore backup_20260101_120000.sql \\\n"
+     "           --target 'dbname=app_copy'\n"},
+    {NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,43 @@
+/*
+ * PostgreSQL client programs (pg_dump, pg_restore, psql) run on behalf of a connection: finding
+ * one new enough for the server, and running it with the connection's parameters. The password
+ * travels in the child's environment (PGPASSWORD), never in its argument list.
+ * Used by backup.c and export.c (the sql format).
+ */
+#ifndef FASTEPOST_PGTOOL_H
+#define FASTEPOST_PGTOOL_H
+
+#include <libpq-fe.h>
+
+#include "util/proc.h"
+
+/* Run `program --version`; *major receives the major version (15 for "15.4", 9 for "9.6.3"),
+ * 0 when the output has no version. FASTEPOST_EEXTERNAL when it cannot be run or fails. */
+int fastepost__pgtool_major(int *major, const char *program);
+
+/*
+ * Find a PostgreSQL client program. Candidates in order: `explicit_path` (if set, the only
+ * candidate), `env_path` (likewise), every directory of `search_path` (a PATH value), then
+ * `libroot`/N/bin for each N, highest first. The first candidate whose major version is at
+ * least `need_major` wins (0: any). A Debian pg_wrapper found in PATH comes after libroot.
+ * *out receives a malloc'd path. FASTEPOST_ENOTFOUND when there is none, FASTEPOST_EVERSION
+ * when only older ones exist (the message names them).
+ */
+int fastepost__pgtool_find_in(char **out, const char *program, const char *explicit_path,
+                              const char *env_path, const char *search_path, const char *libroot,
+                              int need_major);
+
+/* The usual search for a connection's server: explicit path, then the environment variable
+ * `envname` (FASTEPOST_PG_DUMP ...), PATH, /usr/lib/postgresql/N/bin; major >= the server's. */
+int fastepost__pgtool_find(char **out, const char *program, const char *explicit_path,
+                           const char *envname, int server_version);
+
+/*
+ * Run a PostgreSQL tool with the connection's parameters (host, port, user ...; `dbname` when
+ * not NULL, else the connection's database). argv[1] must be a free slot: it is set to
+ * "--dbname=<conninfo>" for the run. The other fields of *p (stdin, stdout, callbacks) are the
+ * caller's. On a non-zero exit the error (FASTEPOST_EEXTERNAL) has the tool's stderr.
+ */
+int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, const char **argv);
+
+#endif
