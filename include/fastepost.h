@@ -12,5 +12,7 @@
 #include "fastepost/errors.h"
 #include "fastepost/conn.h"
 #include "fastepost/schema.h"
+#include "fastepost/events.h"
+#include "fastepost/odoo.h"
 
 #endif

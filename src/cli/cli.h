@@ -81,5 +81,7 @@ void cli_size_pretty(char *out, size_t outsize, long long bytes);
 
 /* Every command group registers here (one array per cmd_<group>.c, terminated by a NULL run). */
 extern const cli_command cli_schema_commands[];
+extern const cli_command cli_odoo_commands[];
+extern const cli_command cli_events_commands[];
 
 #endif

@@ -7,6 +7,8 @@
 /* Each cmd_<group>.c contributes one table; add new groups here. */
 static const cli_command *const command_tables[] = {
     cli_schema_commands,
+    cli_odoo_commands,
+    cli_events_commands,
     NULL,
 };
 

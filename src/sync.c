@@ -1,0 +1,833 @@
+/*
+ * The sync core (see sync.h for the contract): normalised record -> lock, claim the event,
+ * match the customer -> decide -> apply customer, remark, task link and the event row, in one
+ * transaction with two pipelined round trips plus the commit.
+ */
+#include "sync.h"
+
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/sha256.h"
+
+/* ---- small owned-data helpers -------------------------------------------------------------- */
+
+int fastepost__strlist_add(fastepost__strlist *list, const char *s) {
+  char *copy = fastepost__strdup(s);
+  if (!copy)
+    return FASTEPOST_ENOMEM;
+  char **items = realloc(list->items, (list->count + 1) * sizeof *items);
+  if (!items) {
+    free(copy);
+    return fastepost__error_oom();
+  }
+  items[list->count++] = copy;
+  list->items = items;
+  return FASTEPOST_OK;
+}
+
+int fastepost__strlist_addf(fastepost__strlist *list, const char *fmt, ...) {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  return fastepost__strlist_add(list, text);
+}
+
+void fastepost__strlist_free(fastepost__strlist *list) {
+  for (size_t i = 0; i < list->count; i++)
+    free(list->items[i]);
+  free(list->items);
+  list->items = NULL;
+  list->count = 0;
+}
+
+void fastepost__sync_record_init(fastepost__sync_record *rec, const char *source) {
+  memset(rec, 0, sizeof *rec);
+  rec->source = source;
+  rec->facts.active = -1;
+}
+
+static void fact_clear(fastepost__fact *f) {
+  free(f->value);
+  f->value = NULL;
+  f->state = FASTEPOST__FACT_ABSENT;
+}
+
+int fastepost__fact_set(fastepost__fact *fact, const char *s) {
+  fact_clear(fact);
+  if (!s) {
+    fact->state = FASTEPOST__FACT_EMPTY;
+    return FASTEPOST_OK;
+  }
+  if (!(fact->value = fastepost__strdup(s)))
+    return FASTEPOST_ENOMEM;
+  fact->state = FASTEPOST__FACT_VALUE;
+  return FASTEPOST_OK;
+}
+
+void fastepost__sync_record_clear(fastepost__sync_record *rec) {
+  char **owned[] = {&rec->model,    &rec->event_type,   &rec->external_id, &rec->idempotency_key,
+                    &rec->payload,  &rec->failure_message, &rec->ignore_reason, &rec->crm_id,
+                    &rec->link_crm_id, &rec->version,   &rec->note_body,   &rec->note_key};
+  for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+    free(*owned[i]);
+    *owned[i] = NULL;
+  }
+  fact_clear(&rec->facts.name);
+  fact_clear(&rec->facts.email);
+  fact_clear(&rec->facts.phone);
+  fact_clear(&rec->facts.company);
+  fact_clear(&rec->facts.address);
+  fastepost__strlist_free(&rec->barcodes);
+  fastepost__strlist_free(&rec->warnings);
+}
+
+fastepost_event_result *fastepost__result_new(void) {
+  fastepost_event_result *r = calloc(1, sizeof *r);
+  if (!r)
+    fastepost__error_oom();
+  return r;
+}
+
+int fastepost__result_fail(fastepost_event_result *res, int code) {
+  const fastepost_error *e = fastepost_error_last();
+  res->code = code;
+  free(res->error);
+  res->error = fastepost__strdup(*e->message ? e->message : fastepost_strerror(code));
+  return code;
+}
+
+int64_t fastepost__clock_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void fastepost__format_time(char *out, size_t outsize, int64_t us) {
+  time_t secs = (time_t)(us / 1000000);
+  long frac = (long)(us % 1000000);
+  if (frac < 0) {
+    frac += 1000000;
+    secs -= 1;
+  }
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char date[24];
+  strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+  snprintf(out, outsize, "%s.%06ld", date, frac);
+}
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+/* Advisory locks on every match key, in a fixed order, so that concurrent deliveries touching
+ * the same contact (by crm id, email or phone) run one after the other. */
+static const char SQL_LOCK[] =
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+    "FROM unnest($1::text[]) AS k ORDER BY 1) AS s";
+
+/* Insert the event, or take over a failed one with the same key; a key already done returns
+ * the first event's id with claimed = false (a duplicate). */
+static const char SQL_CLAIM[] =
+    "WITH ins AS (INSERT INTO integration_events AS e (source, event_type, status, external_id, "
+    "idempotency_key, payload, attempts, created_at, updated_at) "
+    "VALUES ($1, $2, 'pending', $3, $4, $5::jsonb, 1, $6::timestamp, $6::timestamp) "
+    "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO UPDATE "
+    "SET status = 'pending', attempts = e.attempts + 1, updated_at = EXCLUDED.updated_at "
+    "WHERE e.status IN ('error', 'dead') RETURNING id) "
+    "SELECT id, true FROM ins UNION ALL SELECT id, false FROM integration_events "
+    "WHERE source = $1 AND idempotency_key = $4 AND NOT EXISTS (SELECT 1 FROM ins)";
+
+static const char SQL_RECLAIM[] =
+    "UPDATE integration_events SET status = 'pending', attempts = attempts + 1, "
+    "updated_at = $2::timestamp WHERE id = $1::bigint AND status = 'error' RETURNING id, true";
+
+/* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. */
+static const char SQL_MATCH[] =
+    "SELECT m.rank, c.id, c.crm_source, c.crm_id, c.name, c.email, c.phone, c.company, c.address, "
+    "c.active, coalesce(c.crm_updated_at > $6::timestamp, false) "
+    "FROM (SELECT 1 AS rank, id FROM customers WHERE crm_source = $5 AND crm_id = $1::text "
+    "UNION ALL SELECT 2, id FROM customers WHERE crm_source = $5 AND crm_id = $2::text "
+    "UNION ALL (SELECT 3, id FROM customers WHERE email IS NOT NULL AND lower(email) = "
+    "lower($3::text) LIMIT 1) "
+    "UNION ALL (SELECT 4, id FROM customers WHERE phone IS NOT NULL AND phone = $4::text "
+    "ORDER BY id LIMIT 1)) AS m JOIN customers c ON c.id = m.id ORDER BY m.rank";
+
+/* The first existing task: by id, else by the barcodes in order. */
+static const char SQL_TASK[] =
+    "SELECT t.id, t.customer_id FROM (SELECT 0::bigint AS ord, id FROM tasks WHERE id = $1::bigint "
+    "UNION ALL SELECT k.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS k(code, ord) "
+    "JOIN tasks t ON t.barcode = k.code) AS m JOIN tasks t ON t.id = m.id ORDER BY m.ord LIMIT 1";
+
+/* Everything the decision applies, in one statement: customer (create, update or keep),
+ * remark, task link and the event's final state. Data-modifying CTEs see each other only
+ * through RETURNING, which is all they need. */
+static const char SQL_APPLY[] =
+    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, "
+    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) "
+    "SELECT $3, $4, $5, $6, $7, coalesce($8::boolean, true), $9, $10, $11::timestamp, "
+    "$12::timestamp, $12::timestamp, $12::timestamp WHERE $1::text = 'create' RETURNING id), "
+    "upd AS (UPDATE customers SET name = $3, email = $4, phone = $5, company = $6, address = $7, "
+    "active = coalesce($8::boolean, active), crm_source = $9, crm_id = $10, "
+    "crm_updated_at = coalesce($11::timestamp, crm_updated_at), last_synced_at = $12::timestamp, "
+    "updated_at = CASE WHEN $13::boolean THEN $12::timestamp ELSE updated_at END "
+    "WHERE id = $2::bigint AND $1::text = 'update' RETURNING id), "
+    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd "
+    "UNION ALL SELECT $2::bigint WHERE $1::text = 'keep'), "
+    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, "
+    "updated_at) SELECT (SELECT id FROM cust), $14::bigint, $16, $17, $18, $12::timestamp, "
+    "$12::timestamp WHERE $16::text IS NOT NULL "
+    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), "
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = $12::timestamp "
+    "WHERE id = $14::bigint AND $15::boolean AND customer_id IS NULL RETURNING id), "
+    "res AS (SELECT CASE WHEN $1::text = 'create' THEN 'created' WHEN $13::boolean OR EXISTS "
+    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS "
+    "outcome), "
+    "ev AS (UPDATE integration_events SET status = 'success', outcome = (SELECT outcome FROM res), "
+    "customer_id = (SELECT id FROM cust), processed_at = $12::timestamp, error_message = NULL, "
+    "next_attempt_at = NULL, updated_at = $12::timestamp WHERE id = $19::bigint) "
+    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res)";
+
+/* The final state of an event that applies nothing (stale, ignored, conflict). */
+static const char SQL_FINISH[] =
+    "UPDATE integration_events SET status = $2, outcome = $3, customer_id = $4::bigint, "
+    "error_message = $5, processed_at = $6::timestamp, next_attempt_at = NULL, "
+    "updated_at = $6::timestamp WHERE id = $1::bigint";
+
+/* Log a failure as a new event, or on the failed event with the same key. Transient failures
+ * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. */
+#define BACKOFF(attempts) \
+  "$6::timestamp + make_interval(secs => least(30 * 2 ^ (" attempts " - 1), 3600) * $10::float8)"
+static const char SQL_FAIL_NEW[] =
+    "INSERT INTO integration_events AS e (source, event_type, status, outcome, external_id, "
+    "idempotency_key, payload, error_message, attempts, next_attempt_at, processed_at, created_at, "
+    "updated_at) VALUES ($1, $2, CASE WHEN $8::boolean AND 1 >= $9::int THEN 'dead' ELSE 'error' "
+    "END, $11, $3, $4, $5::jsonb, $7, 1, CASE WHEN $8::boolean AND 1 < $9::int THEN " BACKOFF("1")
+    " END, $6::timestamp, $6::timestamp, $6::timestamp) "
+    "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO UPDATE SET "
+    "status = CASE WHEN $8::boolean AND e.attempts + 1 >= $9::int THEN 'dead' ELSE 'error' END, "
+    "outcome = $11, error_message = $7, attempts = e.attempts + 1, "
+    "next_attempt_at = CASE WHEN $8::boolean AND e.attempts + 1 < $9::int THEN "
+    BACKOFF("e.attempts + 1") " END, processed_at = $6::timestamp, updated_at = $6::timestamp "
+    "WHERE e.status <> 'success' RETURNING id, status";
+/* The same for a stored event being processed again ($1 is its id; it takes SQL_FAIL_NEW's
+ * parameter list so that one array serves both: $2-$5 are unused, num_nulls() only gives
+ * them a type). */
+static const char SQL_FAIL_ID[] =
+    "UPDATE integration_events SET status = CASE WHEN $8::boolean AND attempts + 1 >= $9::int "
+    "THEN 'dead' ELSE 'error' END, outcome = $11, error_message = $7, attempts = attempts + 1, "
+    "next_attempt_at = CASE WHEN $8::boolean AND attempts + 1 < $9::int THEN "
+    BACKOFF("attempts + 1") " END, processed_at = $6::timestamp, updated_at = $6::timestamp "
+    "WHERE id = $1::bigint AND num_nulls($2::text, $3::text, $4::text, $5::text) >= 0 "
+    "RETURNING id, status";
+
+static const struct {
+  const char *name;
+  const char *sql;
+} statements[] = {
+    {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_claim", SQL_CLAIM},
+    {"fastepost_sync_reclaim", SQL_RECLAIM}, {"fastepost_sync_match", SQL_MATCH},
+    {"fastepost_sync_task", SQL_TASK},       {"fastepost_sync_apply", SQL_APPLY},
+    {"fastepost_sync_finish", SQL_FINISH},
+};
+
+static int ensure_prepared(fastepost_conn *conn) {
+  PGconn *pg = fastepost__conn_pg(conn);
+  if (!pg)
+    return fastepost_error_last()->code;
+  if (conn->prepared & FASTEPOST__PREPARED_SYNC)
+    return FASTEPOST_OK;
+  for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+    PGresult *res = PQprepare(pg, statements[i].name, statements[i].sql, 0, NULL);
+    int rc = fastepost__pg_check(conn, res, PGRES_COMMAND_OK, "preparing the sync statements");
+    PQclear(res);
+    if (rc)
+      return rc;
+  }
+  conn->prepared |= FASTEPOST__PREPARED_SYNC;
+  return FASTEPOST_OK;
+}
+
+/* ---- pipelined round trips ------------------------------------------------------------------ */
+
+#define MAX_PARAMS 20
+
+typedef struct step {
+  const char *stmt;   /* a prepared statement's name, or NULL for plain sql */
+  const char *sql;    /* plain SQL without parameters (BEGIN, COMMIT ...) */
+  int nparams;
+  const char *params[MAX_PARAMS];
+  ExecStatusType expected;
+  PGresult *res;
+} step;
+
+static void steps_clear(step *steps, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    PQclear(steps[i].res);
+    steps[i].res = NULL;
+  }
+}
+
+/* Send every step in one pipeline and collect the results: one round trip. Returns OK, or the
+ * first failing step's error. Results stay in steps[i].res for the caller to read and clear. */
+static int run_steps(fastepost_conn *conn, step *steps, size_t n) {
+  PGconn *pg = fastepost__conn_pg(conn);
+  if (!pg)
+    return fastepost_error_last()->code;
+  if (!PQenterPipelineMode(pg))
+    return fastepost__error_set(FASTEPOST_ECONN, "cannot enter pipeline mode: %s", PQerrorMessage(pg));
+  int rc = FASTEPOST_OK;
+  size_t sent = 0;
+  for (; sent < n; sent++) {
+    step *s = &steps[sent];
+    int ok = s->stmt ? PQsendQueryPrepared(pg, s->stmt, s->nparams, s->params, NULL, NULL, 0)
+                     : PQsendQueryParams(pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (!ok)
+      break;
+  }
+  if (sent < n || !PQpipelineSync(pg)) {
+    rc = fastepost__pg_check(conn, NULL, PGRES_COMMAND_OK, "sending statements");
+    PQexitPipelineMode(pg);
+    return rc;
+  }
+  for (size_t i = 0; i < sent; i++) {
+    PGresult *res = PQgetResult(pg);
+    if (!res) { /* the connection broke */
+      rc = rc ? rc : fastepost__pg_check(conn, NULL, steps[i].expected, "reading results");
+      break;
+    }
+    steps[i].res = res;
+    if (rc == FASTEPOST_OK && PQresultStatus(res) != steps[i].expected)
+      rc = fastepost__pg_check(conn, res, steps[i].expected,
+                               steps[i].stmt ? steps[i].stmt : steps[i].sql);
+    /* Each query's results end with NULL. */
+    PGresult *extra;
+    while ((extra = PQgetResult(pg)) != NULL)
+      PQclear(extra);
+  }
+  /* Then the sync point. */
+  for (int guard = 0; guard < 4 && PQstatus(pg) == CONNECTION_OK; guard++) {
+    PGresult *res = PQgetResult(pg);
+    if (!res)
+      continue;
+    ExecStatusType st = PQresultStatus(res);
+    PQclear(res);
+    if (st == PGRES_PIPELINE_SYNC)
+      break;
+  }
+  if (!PQexitPipelineMode(pg) && rc == FASTEPOST_OK)
+    rc = fastepost__pg_check(conn, NULL, PGRES_COMMAND_OK, "leaving pipeline mode");
+  if (rc == FASTEPOST_OK && PQstatus(pg) != CONNECTION_OK)
+    rc = fastepost__error_set(FASTEPOST_ECONN, "the connection to the database was lost");
+  return rc;
+}
+
+/* ---- decision ------------------------------------------------------------------------------- */
+
+enum { RANK_LINK = 1, RANK_OWN, RANK_EMAIL, RANK_PHONE, RANK_COUNT };
+
+typedef struct candidate {
+  bool found;
+  int64_t id;
+  const char *crm_source, *crm_id; /* NULL for SQL NULL */
+  const char *cols[5];             /* name, email, phone, company, address */
+  bool active;
+  bool newer; /* its crm_updated_at is later than the delivery's version */
+} candidate;
+
+typedef struct plan {
+  const char *mode; /* "create", "update", "keep", or NULL: finish without applying */
+  fastepost_outcome outcome; /* for finish: STALE, IGNORED or CONFLICT */
+  const candidate *target;
+  const char *cols[5];
+  const char *active; /* "true", "false" or NULL (keep) */
+  const char *crm_source, *crm_id, *crm_updated_at;
+  bool changed;
+  char message[512];
+} plan;
+
+static const char *get(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static void read_candidates(candidate *c, const PGresult *r) {
+  for (int i = 0; r && i < PQntuples(r); i++) {
+    int rank = atoi(PQgetvalue(r, i, 0));
+    if (rank <= 0 || rank >= RANK_COUNT || c[rank].found)
+      continue;
+    candidate *k = &c[rank];
+    k->found = true;
+    k->id = atoll(PQgetvalue(r, i, 1));
+    k->crm_source = get(r, i, 2);
+    k->crm_id = get(r, i, 3);
+    for (int col = 0; col < 5; col++)
+      k->cols[col] = get(r, i, 4 + col);
+    k->active = PQgetvalue(r, i, 9)[0] == 't';
+    k->newer = PQgetvalue(r, i, 10)[0] == 't';
+  }
+}
+
+static bool str_eq(const char *a, const char *b) {
+  return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether crm_id is "<model>:..." */
+static bool same_model(const char *crm_id, const char *model) {
+  size_t n = model ? strlen(model) : 0;
+  return crm_id && n && strncmp(crm_id, model, n) == 0 && crm_id[n] == ':';
+}
+
+static const char *merge(const fastepost__fact *f, const char *old) {
+  switch (f->state) {
+  case FASTEPOST__FACT_ABSENT: return old;
+  case FASTEPOST__FACT_EMPTY: return NULL;
+  case FASTEPOST__FACT_VALUE: return f->value;
+  }
+  return old;
+}
+
+static bool has_identity(const fastepost__customer_facts *f) {
+  return f->name.state == FASTEPOST__FACT_VALUE || f->email.state == FASTEPOST__FACT_VALUE ||
+         f->phone.state == FASTEPOST__FACT_VALUE || f->company.state == FASTEPOST__FACT_VALUE;
+}
+
+static void decide(plan *p, const fastepost__sync_record *rec, const candidate *c) {
+  const fastepost__fact *facts[5] = {&rec->facts.name, &rec->facts.email, &rec->facts.phone,
+                                     &rec->facts.company, &rec->facts.address};
+  memset(p, 0, sizeof *p);
+  const candidate *t = NULL;
+  int via = 0;
+  for (int rank = RANK_LINK; rank < RANK_COUNT && !t; rank++) {
+    if (!c[rank].found || (rank == RANK_PHONE && !rec->match_phone) ||
+        (rank == RANK_LINK && rec->owns_customer))
+      continue;
+    t = &c[rank];
+    via = rank;
+  }
+  p->target = t;
+  if (rec->ignore_reason) {
+    p->outcome = FASTEPOST_OUTCOME_IGNORED;
+    snprintf(p->message, sizeof p->message, "%s", rec->ignore_reason);
+    return;
+  }
+  if (t && rec->owns_customer && via == RANK_EMAIL && str_eq(t->crm_source, rec->source) &&
+      same_model(t->crm_id, rec->model) && !str_eq(t->crm_id, rec->crm_id)) {
+    p->outcome = FASTEPOST_OUTCOME_CONFLICT;
+    snprintf(p->message, sizeof p->message,
+             "conflict: email %s belongs to customer %lld, linked to %s; this delivery is %s",
+             t->cols[1], (long long)t->id, t->crm_id, rec->crm_id);
+    return;
+  }
+  if (t && rec->owns_customer && via == RANK_OWN && c[RANK_EMAIL].found &&
+      c[RANK_EMAIL].id != t->id && rec->facts.email.state == FASTEPOST__FACT_VALUE) {
+    p->outcome = FASTEPOST_OUTCOME_CONFLICT;
+    snprintf(p->message, sizeof p->message,
+             "conflict: %s (customer %lld) has email %s, which belongs to customer %lld%s%s",
+             rec->crm_id, (long long)t->id, rec->facts.email.value, (long long)c[RANK_EMAIL].id,
+             c[RANK_EMAIL].crm_id ? ", linked to " : "", c[RANK_EMAIL].crm_id ? c[RANK_EMAIL].crm_id : "");
+    return;
+  }
+  bool own_link = t && str_eq(t->crm_source, rec->source) && str_eq(t->crm_id, rec->crm_id);
+  if (t && own_link && rec->version && t->newer) {
+    p->outcome = FASTEPOST_OUTCOME_STALE;
+    snprintf(p->message, sizeof p->message, "stale: %s was changed at %s, older than the stored version",
+             rec->crm_id, rec->version);
+    return;
+  }
+  if (!t) {
+    if (!has_identity(&rec->facts)) {
+      p->outcome = FASTEPOST_OUTCOME_IGNORED;
+      snprintf(p->message, sizeof p->message,
+               "no customer matches %s and it has no name, email, phone or company to create one",
+               rec->crm_id ? rec->crm_id : "the delivery");
+      return;
+    }
+    p->mode = "create";
+    for (int i = 0; i < 5; i++)
+      p->cols[i] = merge(facts[i], NULL);
+    p->active = rec->facts.active < 0 ? NULL : rec->facts.active ? "true" : "false";
+    p->crm_source = rec->source;
+    p->crm_id = rec->crm_id;
+    p->crm_updated_at = rec->version;
+    return;
+  }
+  if (!rec->owns_customer) {
+    p->mode = "keep";
+    return;
+  }
+  p->mode = "update";
+  for (int i = 0; i < 5; i++) {
+    p->cols[i] = merge(facts[i], t->cols[i]);
+    if (!str_eq(p->cols[i], t->cols[i]))
+      p->changed = true;
+  }
+  if (rec->facts.active >= 0) {
+    p->active = rec->facts.active ? "true" : "false";
+    if ((rec->facts.active != 0) != t->active)
+      p->changed = true;
+  }
+  /* Link the customer to this record unless it belongs to another source, or to another
+   * record of the same model (that case was a conflict above). */
+  bool relink = !t->crm_id || (str_eq(t->crm_source, rec->source) && !same_model(t->crm_id, rec->model));
+  if (relink || own_link) {
+    p->crm_source = rec->source;
+    p->crm_id = rec->crm_id;
+    p->crm_updated_at = rec->version;
+    if (!own_link)
+      p->changed = true;
+  } else {
+    p->crm_source = t->crm_source;
+    p->crm_id = t->crm_id;
+  }
+}
+
+/* ---- one event ------------------------------------------------------------------------------ */
+
+static void array_literal(fastepost__buf *b, const char *const *items, size_t n) {
+  fastepost__buf_putc(b, '{');
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      fastepost__buf_putc(b, ',');
+    fastepost__buf_putc(b, '"');
+    for (const char *p = items[i]; *p; p++) {
+      if (*p == '"' || *p == '\\')
+        fastepost__buf_putc(b, '\\');
+      fastepost__buf_putc(b, *p);
+    }
+    fastepost__buf_putc(b, '"');
+  }
+  fastepost__buf_putc(b, '}');
+}
+
+static fastepost_outcome outcome_from(const char *s) {
+  if (!s)
+    return FASTEPOST_OUTCOME_NONE;
+  for (int o = FASTEPOST_OUTCOME_CREATED; o <= FASTEPOST_OUTCOME_DUPLICATE; o++)
+    if (strcmp(fastepost_outcome_name((fastepost_outcome)o), s) == 0)
+      return (fastepost_outcome)o;
+  return FASTEPOST_OUTCOME_NONE;
+}
+
+/* The remark's external_key: "<source>:<note_key>:<sha256(body)>". */
+static int remark_key(fastepost__buf *out, const fastepost__sync_record *rec) {
+  char hex[FASTEPOST__SHA256_HEX_LEN + 1];
+  const char *parts[] = {rec->note_body};
+  size_t lens[] = {strlen(rec->note_body)};
+  int rc = fastepost__sha256_hex(hex, 1, parts, lens);
+  if (rc)
+    return rc;
+  return fastepost__buf_printf(out, "%s:%s:%s", rec->source, rec->note_key ? rec->note_key : "note", hex);
+}
+
+typedef struct attempt_state {
+  bool claimed_existing; /* the event row existed before (failed earlier) */
+} attempt_state;
+
+/* Rounds one and two of an event. Returns a database status; res->code is set for
+ * conflicts (which are committed like any outcome). */
+static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
+                   const fastepost__sync_ctx *ctx, const char *now) {
+  const char *begin = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN";
+  const char *end = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "COMMIT";
+  const char *email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
+  const char *phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE
+                          ? rec->facts.phone.value : NULL;
+  bool want_customer = !rec->ignore_reason;
+  bool want_task = want_customer && (rec->task_id > 0 || rec->barcodes.count);
+
+  /* Round one: begin, lock, claim, match, find the task. */
+  fastepost__buf keys = FASTEPOST__BUF_INIT, barcodes = FASTEPOST__BUF_INIT, rkey = FASTEPOST__BUF_INIT;
+  fastepost__buf crm_own = FASTEPOST__BUF_INIT, crm_link = FASTEPOST__BUF_INIT, mail = FASTEPOST__BUF_INIT,
+                 tel = FASTEPOST__BUF_INIT;
+  const char *lock_keys[4];
+  size_t nkeys = 0;
+  if (rec->crm_id) {
+    fastepost__buf_printf(&crm_own, "crm:%s:%s", rec->source, rec->crm_id);
+    lock_keys[nkeys++] = fastepost__buf_cstr(&crm_own);
+  }
+  if (rec->link_crm_id) {
+    fastepost__buf_printf(&crm_link, "crm:%s:%s", rec->source, rec->link_crm_id);
+    lock_keys[nkeys++] = fastepost__buf_cstr(&crm_link);
+  }
+  if (email) {
+    fastepost__buf_printf(&mail, "email:%s", email);
+    lock_keys[nkeys++] = fastepost__buf_cstr(&mail);
+  }
+  if (phone) {
+    fastepost__buf_printf(&tel, "phone:%s", phone);
+    lock_keys[nkeys++] = fastepost__buf_cstr(&tel);
+  }
+  array_literal(&keys, lock_keys, nkeys);
+  array_literal(&barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
+  char event_id[24], task_id[24];
+  snprintf(event_id, sizeof event_id, "%lld", (long long)rec->event_id);
+  snprintf(task_id, sizeof task_id, "%lld", (long long)rec->task_id);
+
+  step r1[5] = {{0}};
+  size_t n1 = 0, i_claim, i_match = 0, i_task = 0;
+  r1[n1++] = (step){.sql = begin, .expected = PGRES_COMMAND_OK};
+  if (nkeys)
+    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1,
+                      .params = {fastepost__buf_cstr(&keys)}, .expected = PGRES_TUPLES_OK};
+  i_claim = n1;
+  if (rec->event_id > 0)
+    r1[n1++] = (step){.stmt = "fastepost_sync_reclaim", .nparams = 2, .params = {event_id, now},
+                      .expected = PGRES_TUPLES_OK};
+  else
+    r1[n1++] = (step){.stmt = "fastepost_sync_claim", .nparams = 6,
+                      .params = {rec->source, rec->event_type, rec->external_id,
+                                 rec->idempotency_key, rec->payload, now},
+                      .expected = PGRES_TUPLES_OK};
+  if (want_customer) {
+    i_match = n1;
+    r1[n1++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
+                      .params = {rec->link_crm_id, rec->crm_id, email, phone, rec->source, rec->version},
+                      .expected = PGRES_TUPLES_OK};
+  }
+  if (want_task) {
+    i_task = n1;
+    r1[n1++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
+                      .params = {rec->task_id > 0 ? task_id : NULL, fastepost__buf_cstr(&barcodes)},
+                      .expected = PGRES_TUPLES_OK};
+  }
+  int rc = keys.oom || barcodes.oom || crm_own.oom || crm_link.oom || mail.oom || tel.oom
+               ? fastepost__error_oom() : run_steps(conn, r1, n1);
+  step r2[2] = {{0}};
+  if (rc)
+    goto done;
+
+  const PGresult *claim = r1[i_claim].res;
+  if (PQntuples(claim) == 0 || PQgetvalue(claim, 0, 1)[0] != 't') {
+    /* Seen before: report the first event and change nothing. */
+    res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
+    res->event_id = PQntuples(claim) ? atoll(PQgetvalue(claim, 0, 0)) : rec->event_id;
+    r2[0] = (step){.sql = ctx->in_batch ? end : "ROLLBACK", .expected = PGRES_COMMAND_OK};
+    rc = run_steps(conn, r2, 1);
+    goto done;
+  }
+  res->event_id = atoll(PQgetvalue(claim, 0, 0));
+  char ev[24];
+  snprintf(ev, sizeof ev, "%lld", (long long)res->event_id);
+
+  candidate cands[RANK_COUNT];
+  memset(cands, 0, sizeof cands);
+  if (want_customer)
+    read_candidates(cands, r1[i_match].res);
+  plan p;
+  decide(&p, rec, cands);
+
+  /* The task link. */
+  int64_t tid = 0, t_customer = 0;
+  bool link_task = false;
+  if (want_task && PQntuples(r1[i_task].res) == 1) {
+    tid = atoll(PQgetvalue(r1[i_task].res, 0, 0));
+    t_customer = PQgetisnull(r1[i_task].res, 0, 1) ? 0 : atoll(PQgetvalue(r1[i_task].res, 0, 1));
+    int64_t mine = p.target ? p.target->id : 0;
+    if (!t_customer)
+      link_task = true;
+    else if (t_customer != mine && p.mode)
+      fastepost__strlist_addf(&res->warnings,
+                              "task %lld belongs to customer %lld: its customer was left alone",
+                              (long long)tid, (long long)t_customer);
+  }
+  if (rec->note_body && p.mode && remark_key(&rkey, rec))
+    rc = fastepost_error_last()->code;
+  if (rc)
+    goto done;
+
+  char cid[24], tid_s[24];
+  snprintf(cid, sizeof cid, "%lld", (long long)(p.target ? p.target->id : 0));
+  snprintf(tid_s, sizeof tid_s, "%lld", (long long)tid);
+  if (p.mode) {
+    r2[0] = (step){.stmt = "fastepost_sync_apply", .nparams = 19,
+                   .params = {p.mode, cid, p.cols[0], p.cols[1], p.cols[2], p.cols[3], p.cols[4],
+                              p.active, p.crm_source, p.crm_id, p.crm_updated_at, now,
+                              p.changed ? "true" : "false", tid ? tid_s : NULL,
+                              link_task ? "true" : "false", rec->note_body, rec->source,
+                              rec->note_body ? fastepost__buf_cstr(&rkey) : NULL, ev},
+                   .expected = PGRES_TUPLES_OK};
+  } else {
+    bool conflict = p.outcome == FASTEPOST_OUTCOME_CONFLICT;
+    r2[0] = (step){.stmt = "fastepost_sync_finish", .nparams = 6,
+                   .params = {ev, conflict ? "error" : "success", fastepost_outcome_name(p.outcome),
+                              p.target && !conflict ? cid : NULL,
+                              p.outcome == FASTEPOST_OUTCOME_STALE ? NULL : p.message, now},
+                   .expected = PGRES_COMMAND_OK};
+  }
+  r2[1] = (step){.sql = end, .expected = PGRES_COMMAND_OK};
+  if ((rc = run_steps(conn, r2, 2)))
+    goto done;
+
+  if (p.mode) {
+    const PGresult *a = r2[0].res;
+    res->customer_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
+    res->remark_id = PQgetisnull(a, 0, 1) ? 0 : atoll(PQgetvalue(a, 0, 1));
+    res->outcome = outcome_from(get(a, 0, 2));
+    res->task_id = tid;
+  } else {
+    res->outcome = p.outcome;
+    res->customer_id = p.outcome == FASTEPOST_OUTCOME_STALE && p.target ? p.target->id : 0;
+    if (p.outcome == FASTEPOST_OUTCOME_CONFLICT) {
+      fastepost__error_set(FASTEPOST_ECONFLICT, "%s", p.message);
+      fastepost__result_fail(res, FASTEPOST_ECONFLICT);
+    } else if (p.outcome == FASTEPOST_OUTCOME_IGNORED) {
+      fastepost__strlist_addf(&res->warnings, "ignored: %s", p.message);
+    }
+  }
+done:
+  steps_clear(r1, n1);
+  steps_clear(r2, 2);
+  fastepost__buf_free(&keys);
+  fastepost__buf_free(&barcodes);
+  fastepost__buf_free(&rkey);
+  fastepost__buf_free(&crm_own);
+  fastepost__buf_free(&crm_link);
+  fastepost__buf_free(&mail);
+  fastepost__buf_free(&tel);
+  return rc;
+}
+
+/* Log a failed delivery (in the current transaction when in a batch, else on its own). */
+static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
+                       const fastepost__sync_ctx *ctx, const char *now, int code, const char *message) {
+  bool transient = code == FASTEPOST_ECONN || code == FASTEPOST_EBUSY;
+  uint32_t r = 0;
+  RAND_bytes((unsigned char *)&r, sizeof r);
+  char jitter[32], max[16];
+  /* Equal jitter: between half and all of the exponential delay. */
+  snprintf(jitter, sizeof jitter, "%.6f", 0.5 + 0.5 * ((double)r / 4294967296.0));
+  snprintf(max, sizeof max, "%d", ctx->max_attempts > 0 ? ctx->max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS);
+  char ev[24];
+  snprintf(ev, sizeof ev, "%lld", (long long)rec->event_id);
+  const char *event_type = rec->event_type ? rec->event_type : "unknown";
+  const char *params[11];
+  if (rec->event_id > 0) {
+    const char *p[11] = {ev, event_type, NULL, NULL, NULL, now, message,
+                         transient ? "true" : "false", max, jitter, NULL};
+    memcpy(params, p, sizeof p);
+  } else {
+    const char *p[11] = {rec->source, event_type, rec->external_id, rec->idempotency_key,
+                         rec->payload, now, message, transient ? "true" : "false", max, jitter, NULL};
+    memcpy(params, p, sizeof p);
+  }
+  PGresult *out = NULL;
+  int rc = fastepost__query(&out, conn, rec->event_id > 0 ? SQL_FAIL_ID : SQL_FAIL_NEW, 11, params,
+                            PGRES_TUPLES_OK, "logging the failed event");
+  if (rc == FASTEPOST_OK && PQntuples(out) == 1)
+    res->event_id = atoll(PQgetvalue(out, 0, 0));
+  PQclear(out);
+  return rc;
+}
+
+int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
+                            fastepost__sync_record *rec, const fastepost__sync_ctx *ctx) {
+  char now[32];
+  fastepost__format_time(now, sizeof now, ctx->now_us);
+  for (size_t i = 0; i < rec->warnings.count; i++)
+    fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
+  res->code = FASTEPOST_OK;
+
+  if (rec->failure) {
+    /* Rejected by the adapter: log it (the message, never the raw body) and report. */
+    char message[1024];
+    snprintf(message, sizeof message, "%s", rec->failure_message ? rec->failure_message : "");
+    if (log_failure(res, conn, rec, ctx, now, rec->failure, message) != FASTEPOST_OK)
+      fastepost__strlist_addf(&res->warnings, "the failure could not be logged: %s",
+                              fastepost_error_last()->message);
+    fastepost__error_set(rec->failure, "%s", message);
+    return fastepost__result_fail(res, rec->failure);
+  }
+
+  int rc = ensure_prepared(conn);
+  if (rc == FASTEPOST_OK)
+    rc = attempt(res, conn, rec, ctx, now);
+  if (rc == FASTEPOST_OK)
+    return res->code;
+
+  /* The transaction failed: undo it, then log the event as failed on its own. */
+  char message[1024];
+  snprintf(message, sizeof message, "%s", fastepost_error_last()->message);
+  char sqlstate[6];
+  snprintf(sqlstate, sizeof sqlstate, "%s", fastepost_error_last()->sqlstate);
+  res->outcome = FASTEPOST_OUTCOME_NONE;
+  res->customer_id = res->remark_id = res->task_id = 0;
+  if (ctx->in_batch) {
+    if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK) {
+      fastepost__exec(conn, "ROLLBACK TO SAVEPOINT fastepost_event", "rolling back the event");
+      if (log_failure(res, conn, rec, ctx, now, rc, message) == FASTEPOST_OK)
+        fastepost__exec(conn, "RELEASE SAVEPOINT fastepost_event", "releasing the event");
+    }
+  } else {
+    fastepost__tx_rollback(conn);
+    /* A connection that broke under us (not one the host closed) is worth one reconnect,
+     * so that the failure is at least queued for a retry. */
+    if (rc == FASTEPOST_ECONN && conn && conn->pg && PQstatus(conn->pg) != CONNECTION_OK)
+      fastepost_conn_reset(conn);
+    if (conn && conn->pg && PQstatus(conn->pg) == CONNECTION_OK)
+      log_failure(res, conn, rec, ctx, now, rc, message);
+  }
+  fastepost__error_set_sqlstate(rc, sqlstate, "%s", message);
+  return fastepost__result_fail(res, rc);
+}
+
+int fastepost__sync_batch_begin(fastepost_conn *conn) {
+  int rc = ensure_prepared(conn);
+  return rc ? rc : fastepost__tx_begin(conn);
+}
+
+int fastepost__sync_batch_commit(fastepost_conn *conn) { return fastepost__tx_commit(conn); }
+
+/* ---- public pieces of events.h that belong to the result ------------------------------------ */
+
+const char *fastepost_outcome_name(fastepost_outcome outcome) {
+  static const char *const names[] = {"", "created", "updated", "unchanged", "stale",
+                                      "ignored", "conflict", "duplicate"};
+  return (unsigned)outcome < sizeof names / sizeof names[0] ? names[outcome] : "";
+}
+
+int fastepost_status_http(fastepost_status status) {
+  switch (status) {
+  case FASTEPOST_OK: return 200;
+  case FASTEPOST_EPARSE:
+  case FASTEPOST_EINVALID: return 400;
+  case FASTEPOST_EAUTH:
+  case FASTEPOST_ENOKEY: return 401;
+  case FASTEPOST_ECONFLICT: return 409;
+  case FASTEPOST_ETOOBIG: return 413;
+  case FASTEPOST_ECONN:
+  case FASTEPOST_EBUSY: return 503;
+  default: return 500;
+  }
+}
+
+void fastepost_event_result_free(fastepost_event_result *r) {
+  if (!r)
+    return;
+  free(r->error);
+  fastepost__strlist_free(&r->warnings);
+  free(r);
+}
+
+fastepost_status fastepost_event_result_code(const fastepost_event_result *r) {
+  return r ? r->code : FASTEPOST_EINVALID;
+}
+fastepost_outcome fastepost_event_result_outcome(const fastepost_event_result *r) {
+  return r ? r->outcome : FASTEPOST_OUTCOME_NONE;
+}
+int64_t fastepost_event_result_event_id(const fastepost_event_result *r) { return r ? r->event_id : 0; }
+int64_t fastepost_event_result_customer_id(const fastepost_event_result *r) { return r ? r->customer_id : 0; }
+int64_t fastepost_event_result_remark_id(const fastepost_event_result *r) { return r ? r->remark_id : 0; }
+int64_t fastepost_event_result_task_id(const fastepost_event_result *r) { return r ? r->task_id : 0; }
+size_t fastepost_event_result_warning_count(const fastepost_event_result *r) {
+  return r ? r->warnings.count : 0;
+}
+const char *fastepost_event_result_warning(const fastepost_event_result *r, size_t i) {
+  return r && i < r->warnings.count ? r->warnings.items[i] : NULL;
+}
+const char *fastepost_event_result_error(const fastepost_event_result *r) {
+  return r && r->error ? r->error : "";
+}
