@@ -33,7 +33,7 @@ int fastepost__json_parse(json_object **out, const char *data, size_t len, int m
                                 max_depth);
   if (err != json_tokener_success)
     return fastepost__error_set(FASTEPOST_EPARSE, "invalid JSON at byte %zu: %s",
-                                end ? end - 1 : 0, json_tokener_error_desc(err));
+                                end, json_tokener_error_desc(err));
   for (size_t i = end; i < len; i++)
     if (!strchr(" \t\r\n", data[i])) {
       json_object_put(obj);
