@@ -130,21 +130,11 @@ static const char SQL_LOCK[] =
     "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
     "FROM unnest($1::text[]) AS k ORDER BY 1) AS s";
 
-/* Insert the event, or take over a failed one with the same key; a key already done returns
- * the first event's id with claimed = false (a duplicate). */
-static const char SQL_CLAIM[] =
-    "WITH ins AS (INSERT INTO integration_events AS e (source, event_type, status, external_id, "
-    "idempotency_key, payload, attempts, created_at, updated_at) "
-    "VALUES ($1, $2, 'pending', $3, $4, $5::jsonb, 1, $6::timestamp, $6::timestamp) "
-    "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO UPDATE "
-    "SET status = 'pending', attempts = e.attempts + 1, updated_at = EXCLUDED.updated_at "
-    "WHERE e.status IN ('error', 'dead') RETURNING id) "
-    "SELECT id, true FROM ins UNION ALL SELECT id, false FROM integration_events "
-    "WHERE source = $1 AND idempotency_key = $4 AND NOT EXISTS (SELECT 1 FROM ins)";
-
-static const char SQL_RECLAIM[] =
-    "UPDATE integration_events SET status = 'pending', attempts = attempts + 1, "
-    "updated_at = $2::timestamp WHERE id = $1::bigint AND status = 'error' RETURNING id, true";
+/* The event already logged under this idempotency key (or, for a retry, this id). The lock
+ * above serialises deliveries with the same key, so what this sees is settled. */
+static const char SQL_SEEN_KEY[] =
+    "SELECT id, status FROM integration_events WHERE source = $1 AND idempotency_key = $2";
+static const char SQL_SEEN_ID[] = "SELECT id, status FROM integration_events WHERE id = $1::bigint";
 
 /* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. */
 static const char SQL_MATCH[] =
@@ -163,40 +153,58 @@ static const char SQL_TASK[] =
     "UNION ALL SELECT k.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS k(code, ord) "
     "JOIN tasks t ON t.barcode = k.code) AS m JOIN tasks t ON t.id = m.id ORDER BY m.ord LIMIT 1";
 
+/*
+ * The event row is written once, at the end, with its final state: inserted ($1 = 0) or, for a
+ * stored event processed again, updated. Both statements below start with the same parameters:
+ * $1 event id, $2 source, $3 event type, $4 external id, $5 idempotency key, $6 payload,
+ * $7 now.
+ */
+#define EVENT_WRITE(status, outcome, customer, message)                                           \
+  "ev_ins AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, " \
+  "idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, "     \
+  "updated_at) SELECT $2, $3, " status ", " outcome ", $4, $5, $6::jsonb, " customer ", "         \
+  message ", 1, $7::timestamp, $7::timestamp, $7::timestamp WHERE $1::bigint = 0 RETURNING id), " \
+  "ev_upd AS (UPDATE integration_events SET status = " status ", outcome = " outcome ", "          \
+  "customer_id = " customer ", error_message = " message ", next_attempt_at = NULL, "              \
+  "attempts = attempts + 1, processed_at = $7::timestamp, updated_at = $7::timestamp "            \
+  "WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING id) "
+
 /* Everything the decision applies, in one statement: customer (create, update or keep),
- * remark, task link and the event's final state. Data-modifying CTEs see each other only
- * through RETURNING, which is all they need. */
+ * remark, task link and the event row. Data-modifying CTEs see each other only through
+ * RETURNING, which is all they need.
+ * $8 mode ('create', 'update', 'keep'), $9 customer id, $10-$14 name, email, phone, company,
+ * address, $15 active, $16 crm_source, $17 crm_id, $18 crm_updated_at, $19 changed,
+ * $20 task id, $21 link the task, $22 remark body, $23 remark key. */
 static const char SQL_APPLY[] =
     "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, "
     "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) "
-    "SELECT $3, $4, $5, $6, $7, coalesce($8::boolean, true), $9, $10, $11::timestamp, "
-    "$12::timestamp, $12::timestamp, $12::timestamp WHERE $1::text = 'create' RETURNING id), "
-    "upd AS (UPDATE customers SET name = $3, email = $4, phone = $5, company = $6, address = $7, "
-    "active = coalesce($8::boolean, active), crm_source = $9, crm_id = $10, "
-    "crm_updated_at = coalesce($11::timestamp, crm_updated_at), last_synced_at = $12::timestamp, "
-    "updated_at = CASE WHEN $13::boolean THEN $12::timestamp ELSE updated_at END "
-    "WHERE id = $2::bigint AND $1::text = 'update' RETURNING id), "
+    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, "
+    "$7::timestamp, $7::timestamp, $7::timestamp WHERE $8::text = 'create' RETURNING id), "
+    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, "
+    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, "
+    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = $7::timestamp, "
+    "updated_at = CASE WHEN $19::boolean THEN $7::timestamp ELSE updated_at END "
+    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), "
     "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd "
-    "UNION ALL SELECT $2::bigint WHERE $1::text = 'keep'), "
+    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), "
     "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, "
-    "updated_at) SELECT (SELECT id FROM cust), $14::bigint, $16, $17, $18, $12::timestamp, "
-    "$12::timestamp WHERE $16::text IS NOT NULL "
+    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, $7::timestamp, "
+    "$7::timestamp WHERE $22::text IS NOT NULL "
     "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), "
-    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = $12::timestamp "
-    "WHERE id = $14::bigint AND $15::boolean AND customer_id IS NULL RETURNING id), "
-    "res AS (SELECT CASE WHEN $1::text = 'create' THEN 'created' WHEN $13::boolean OR EXISTS "
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = $7::timestamp "
+    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), "
+    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS "
     "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS "
     "outcome), "
-    "ev AS (UPDATE integration_events SET status = 'success', outcome = (SELECT outcome FROM res), "
-    "customer_id = (SELECT id FROM cust), processed_at = $12::timestamp, error_message = NULL, "
-    "next_attempt_at = NULL, updated_at = $12::timestamp WHERE id = $19::bigint) "
-    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res)";
+    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text")
+    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), "
+    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
 
-/* The final state of an event that applies nothing (stale, ignored, conflict). */
+/* The event of a delivery that applies nothing (stale, ignored, conflict).
+ * $8 status, $9 outcome, $10 customer id, $11 error message. */
 static const char SQL_FINISH[] =
-    "UPDATE integration_events SET status = $2, outcome = $3, customer_id = $4::bigint, "
-    "error_message = $5, processed_at = $6::timestamp, next_attempt_at = NULL, "
-    "updated_at = $6::timestamp WHERE id = $1::bigint";
+    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text")
+    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
 
 /* Log a failure as a new event, or on the failed event with the same key. Transient failures
  * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. */
@@ -229,8 +237,8 @@ static const struct {
   const char *name;
   const char *sql;
 } statements[] = {
-    {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_claim", SQL_CLAIM},
-    {"fastepost_sync_reclaim", SQL_RECLAIM}, {"fastepost_sync_match", SQL_MATCH},
+    {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
+    {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},
     {"fastepost_sync_task", SQL_TASK},       {"fastepost_sync_apply", SQL_APPLY},
     {"fastepost_sync_finish", SQL_FINISH},
 };
@@ -254,7 +262,7 @@ static int ensure_prepared(fastepost_conn *conn) {
 
 /* ---- pipelined round trips ------------------------------------------------------------------ */
 
-#define MAX_PARAMS 20
+#define MAX_PARAMS 24
 
 typedef struct step {
   const char *stmt;   /* a prepared statement's name, or NULL for plain sql */
@@ -523,65 +531,79 @@ static int remark_key(fastepost__buf *out, const fastepost__sync_record *rec) {
   return fastepost__buf_printf(out, "%s:%s:%s", rec->source, rec->note_key ? rec->note_key : "note", hex);
 }
 
-typedef struct attempt_state {
-  bool claimed_existing; /* the event row existed before (failed earlier) */
-} attempt_state;
+/* A key for an advisory lock, kept in one of a few small buffers. */
+typedef struct lock_keys {
+  fastepost__buf bufs[5];
+  const char *items[5];
+  size_t count;
+} lock_keys;
 
-/* Rounds one and two of an event. Returns a database status; res->code is set for
- * conflicts (which are committed like any outcome). */
+static void lock_key_add(lock_keys *k, const char *kind, const char *a, const char *b) {
+  if (!b)
+    return;
+  fastepost__buf *buf = &k->bufs[k->count];
+  if (a)
+    fastepost__buf_printf(buf, "%s:%s:%s", kind, a, b);
+  else
+    fastepost__buf_printf(buf, "%s:%s", kind, b);
+  k->items[k->count++] = fastepost__buf_cstr(buf);
+}
+
+static bool lock_keys_oom(const lock_keys *k) {
+  for (size_t i = 0; i < k->count; i++)
+    if (k->bufs[i].oom)
+      return true;
+  return false;
+}
+
+static void lock_keys_free(lock_keys *k) {
+  for (size_t i = 0; i < sizeof k->bufs / sizeof k->bufs[0]; i++)
+    fastepost__buf_free(&k->bufs[i]);
+}
+
+/* Round one sends: begin (or a savepoint), generic plans for this transaction, the advisory
+ * locks, the event already seen, the match candidates and the task. Round two: the apply (or
+ * finish) statement and the commit. Returns a database status; a conflict is committed like
+ * any outcome and reported through res->code. */
 static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
                    const fastepost__sync_ctx *ctx, const char *now) {
-  const char *begin = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN";
-  const char *end = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "COMMIT";
   const char *email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
   const char *phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE
                           ? rec->facts.phone.value : NULL;
   bool want_customer = !rec->ignore_reason;
   bool want_task = want_customer && (rec->task_id > 0 || rec->barcodes.count);
 
-  /* Round one: begin, lock, claim, match, find the task. */
-  fastepost__buf keys = FASTEPOST__BUF_INIT, barcodes = FASTEPOST__BUF_INIT, rkey = FASTEPOST__BUF_INIT;
-  fastepost__buf crm_own = FASTEPOST__BUF_INIT, crm_link = FASTEPOST__BUF_INIT, mail = FASTEPOST__BUF_INIT,
-                 tel = FASTEPOST__BUF_INIT;
-  const char *lock_keys[4];
-  size_t nkeys = 0;
-  if (rec->crm_id) {
-    fastepost__buf_printf(&crm_own, "crm:%s:%s", rec->source, rec->crm_id);
-    lock_keys[nkeys++] = fastepost__buf_cstr(&crm_own);
-  }
-  if (rec->link_crm_id) {
-    fastepost__buf_printf(&crm_link, "crm:%s:%s", rec->source, rec->link_crm_id);
-    lock_keys[nkeys++] = fastepost__buf_cstr(&crm_link);
-  }
-  if (email) {
-    fastepost__buf_printf(&mail, "email:%s", email);
-    lock_keys[nkeys++] = fastepost__buf_cstr(&mail);
-  }
-  if (phone) {
-    fastepost__buf_printf(&tel, "phone:%s", phone);
-    lock_keys[nkeys++] = fastepost__buf_cstr(&tel);
-  }
-  array_literal(&keys, lock_keys, nkeys);
+  lock_keys keys = {0};
+  lock_key_add(&keys, "event", rec->source, rec->event_id > 0 ? NULL : rec->idempotency_key);
+  lock_key_add(&keys, "crm", rec->source, rec->crm_id);
+  lock_key_add(&keys, "crm", rec->source, rec->link_crm_id);
+  lock_key_add(&keys, "email", NULL, email);
+  lock_key_add(&keys, "phone", NULL, phone);
+  fastepost__buf key_array = FASTEPOST__BUF_INIT, barcodes = FASTEPOST__BUF_INIT, rkey = FASTEPOST__BUF_INIT;
+  array_literal(&key_array, keys.items, keys.count);
   array_literal(&barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
   char event_id[24], task_id[24];
   snprintf(event_id, sizeof event_id, "%lld", (long long)rec->event_id);
   snprintf(task_id, sizeof task_id, "%lld", (long long)rec->task_id);
 
-  step r1[5] = {{0}};
-  size_t n1 = 0, i_claim, i_match = 0, i_task = 0;
-  r1[n1++] = (step){.sql = begin, .expected = PGRES_COMMAND_OK};
-  if (nkeys)
+  step r1[6] = {{0}}, r2[2] = {{0}};
+  size_t n1 = 0, i_seen = 0, i_match = 0, i_task = 0;
+  r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
+  /* The statements are parameterised so that their best plan does not depend on the values;
+   * planning them anew each time would cost more than running them. */
+  if (!ctx->in_batch)
+    r1[n1++] = (step){.sql = "SET LOCAL plan_cache_mode = force_generic_plan", .expected = PGRES_COMMAND_OK};
+  if (keys.count)
     r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1,
-                      .params = {fastepost__buf_cstr(&keys)}, .expected = PGRES_TUPLES_OK};
-  i_claim = n1;
-  if (rec->event_id > 0)
-    r1[n1++] = (step){.stmt = "fastepost_sync_reclaim", .nparams = 2, .params = {event_id, now},
-                      .expected = PGRES_TUPLES_OK};
-  else
-    r1[n1++] = (step){.stmt = "fastepost_sync_claim", .nparams = 6,
-                      .params = {rec->source, rec->event_type, rec->external_id,
-                                 rec->idempotency_key, rec->payload, now},
-                      .expected = PGRES_TUPLES_OK};
+                      .params = {fastepost__buf_cstr(&key_array)}, .expected = PGRES_TUPLES_OK};
+  if (rec->event_id > 0 || rec->idempotency_key) {
+    i_seen = n1;
+    r1[n1++] = rec->event_id > 0
+                   ? (step){.stmt = "fastepost_sync_seen_id", .nparams = 1, .params = {event_id},
+                            .expected = PGRES_TUPLES_OK}
+                   : (step){.stmt = "fastepost_sync_seen_key", .nparams = 2,
+                            .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
+  }
   if (want_customer) {
     i_match = n1;
     r1[n1++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
@@ -594,24 +616,33 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
                       .params = {rec->task_id > 0 ? task_id : NULL, fastepost__buf_cstr(&barcodes)},
                       .expected = PGRES_TUPLES_OK};
   }
-  int rc = keys.oom || barcodes.oom || crm_own.oom || crm_link.oom || mail.oom || tel.oom
-               ? fastepost__error_oom() : run_steps(conn, r1, n1);
-  step r2[2] = {{0}};
+  int rc = lock_keys_oom(&keys) || key_array.oom || barcodes.oom ? fastepost__error_oom()
+                                                                 : run_steps(conn, r1, n1);
   if (rc)
     goto done;
 
-  const PGresult *claim = r1[i_claim].res;
-  if (PQntuples(claim) == 0 || PQgetvalue(claim, 0, 1)[0] != 't') {
-    /* Seen before: report the first event and change nothing. */
-    res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
-    res->event_id = PQntuples(claim) ? atoll(PQgetvalue(claim, 0, 0)) : rec->event_id;
-    r2[0] = (step){.sql = ctx->in_batch ? end : "ROLLBACK", .expected = PGRES_COMMAND_OK};
-    rc = run_steps(conn, r2, 1);
+  /* Seen before? A delivery already processed (or a retry of an event no longer failed) is a
+   * duplicate; one that failed before is processed again on its own row. */
+  int64_t ev_id = rec->event_id;
+  if (i_seen && PQntuples(r1[i_seen].res) == 1) {
+    const char *status = PQgetvalue(r1[i_seen].res, 0, 1);
+    int64_t seen = atoll(PQgetvalue(r1[i_seen].res, 0, 0));
+    bool failed = strcmp(status, "error") == 0 || (rec->event_id == 0 && strcmp(status, "dead") == 0);
+    if (!failed) {
+      res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
+      res->event_id = seen;
+      r2[0] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "ROLLBACK",
+                     .expected = PGRES_COMMAND_OK};
+      rc = run_steps(conn, r2, 1);
+      goto done;
+    }
+    ev_id = seen;
+  } else if (rec->event_id > 0) {
+    rc = fastepost__error_set(FASTEPOST_ENOTFOUND, "event %lld no longer exists", (long long)rec->event_id);
     goto done;
   }
-  res->event_id = atoll(PQgetvalue(claim, 0, 0));
   char ev[24];
-  snprintf(ev, sizeof ev, "%lld", (long long)res->event_id);
+  snprintf(ev, sizeof ev, "%lld", (long long)ev_id);
 
   candidate cands[RANK_COUNT];
   memset(cands, 0, sizeof cands);
@@ -620,55 +651,57 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   plan p;
   decide(&p, rec, cands);
 
-  /* The task link. */
-  int64_t tid = 0, t_customer = 0;
+  /* The task: its customer is set when empty, left alone (with a warning) when it is another. */
+  int64_t tid = 0;
   bool link_task = false;
   if (want_task && PQntuples(r1[i_task].res) == 1) {
     tid = atoll(PQgetvalue(r1[i_task].res, 0, 0));
-    t_customer = PQgetisnull(r1[i_task].res, 0, 1) ? 0 : atoll(PQgetvalue(r1[i_task].res, 0, 1));
-    int64_t mine = p.target ? p.target->id : 0;
-    if (!t_customer)
+    int64_t owner = PQgetisnull(r1[i_task].res, 0, 1) ? 0 : atoll(PQgetvalue(r1[i_task].res, 0, 1));
+    if (!owner)
       link_task = true;
-    else if (t_customer != mine && p.mode)
+    else if (p.mode && owner != (p.target ? p.target->id : 0))
       fastepost__strlist_addf(&res->warnings,
                               "task %lld belongs to customer %lld: its customer was left alone",
-                              (long long)tid, (long long)t_customer);
+                              (long long)tid, (long long)owner);
   }
-  if (rec->note_body && p.mode && remark_key(&rkey, rec))
-    rc = fastepost_error_last()->code;
-  if (rc)
+  if (rec->note_body && p.mode && (rc = remark_key(&rkey, rec)))
     goto done;
 
   char cid[24], tid_s[24];
   snprintf(cid, sizeof cid, "%lld", (long long)(p.target ? p.target->id : 0));
   snprintf(tid_s, sizeof tid_s, "%lld", (long long)tid);
   if (p.mode) {
-    r2[0] = (step){.stmt = "fastepost_sync_apply", .nparams = 19,
-                   .params = {p.mode, cid, p.cols[0], p.cols[1], p.cols[2], p.cols[3], p.cols[4],
-                              p.active, p.crm_source, p.crm_id, p.crm_updated_at, now,
-                              p.changed ? "true" : "false", tid ? tid_s : NULL,
-                              link_task ? "true" : "false", rec->note_body, rec->source,
-                              rec->note_body ? fastepost__buf_cstr(&rkey) : NULL, ev},
+    r2[0] = (step){.stmt = "fastepost_sync_apply", .nparams = 23,
+                   .params = {ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
+                              rec->payload, now, p.mode, cid, p.cols[0], p.cols[1], p.cols[2],
+                              p.cols[3], p.cols[4], p.active, p.crm_source, p.crm_id,
+                              p.crm_updated_at, p.changed ? "true" : "false", tid ? tid_s : NULL,
+                              link_task ? "true" : "false", rec->note_body,
+                              rec->note_body ? fastepost__buf_cstr(&rkey) : NULL},
                    .expected = PGRES_TUPLES_OK};
   } else {
     bool conflict = p.outcome == FASTEPOST_OUTCOME_CONFLICT;
-    r2[0] = (step){.stmt = "fastepost_sync_finish", .nparams = 6,
-                   .params = {ev, conflict ? "error" : "success", fastepost_outcome_name(p.outcome),
-                              p.target && !conflict ? cid : NULL,
-                              p.outcome == FASTEPOST_OUTCOME_STALE ? NULL : p.message, now},
-                   .expected = PGRES_COMMAND_OK};
+    r2[0] = (step){.stmt = "fastepost_sync_finish", .nparams = 11,
+                   .params = {ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
+                              rec->payload, now, conflict ? "error" : "success",
+                              fastepost_outcome_name(p.outcome), p.target && !conflict ? cid : NULL,
+                              p.outcome == FASTEPOST_OUTCOME_STALE ? NULL : p.message},
+                   .expected = PGRES_TUPLES_OK};
   }
-  r2[1] = (step){.sql = end, .expected = PGRES_COMMAND_OK};
+  r2[1] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "COMMIT",
+                 .expected = PGRES_COMMAND_OK};
   if ((rc = run_steps(conn, r2, 2)))
     goto done;
 
+  const PGresult *a = r2[0].res;
   if (p.mode) {
-    const PGresult *a = r2[0].res;
     res->customer_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
     res->remark_id = PQgetisnull(a, 0, 1) ? 0 : atoll(PQgetvalue(a, 0, 1));
     res->outcome = outcome_from(get(a, 0, 2));
+    res->event_id = PQgetisnull(a, 0, 3) ? 0 : atoll(PQgetvalue(a, 0, 3));
     res->task_id = tid;
   } else {
+    res->event_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
     res->outcome = p.outcome;
     res->customer_id = p.outcome == FASTEPOST_OUTCOME_STALE && p.target ? p.target->id : 0;
     if (p.outcome == FASTEPOST_OUTCOME_CONFLICT) {
@@ -681,13 +714,10 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
 done:
   steps_clear(r1, n1);
   steps_clear(r2, 2);
-  fastepost__buf_free(&keys);
+  lock_keys_free(&keys);
+  fastepost__buf_free(&key_array);
   fastepost__buf_free(&barcodes);
   fastepost__buf_free(&rkey);
-  fastepost__buf_free(&crm_own);
-  fastepost__buf_free(&crm_link);
-  fastepost__buf_free(&mail);
-  fastepost__buf_free(&tel);
   return rc;
 }
 
@@ -776,7 +806,9 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
 
 int fastepost__sync_batch_begin(fastepost_conn *conn) {
   int rc = ensure_prepared(conn);
-  return rc ? rc : fastepost__tx_begin(conn);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost__exec(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan", "BEGIN");
+  return rc;
 }
 
 int fastepost__sync_batch_commit(fastepost_conn *conn) { return fastepost__tx_commit(conn); }
