@@ -531,193 +531,227 @@ static int remark_key(fastepost__buf *out, const fastepost__sync_record *rec) {
   return fastepost__buf_printf(out, "%s:%s:%s", rec->source, rec->note_key ? rec->note_key : "note", hex);
 }
 
-/* A key for an advisory lock, kept in one of a few small buffers. */
-typedef struct lock_keys {
-  fastepost__buf bufs[5];
-  const char *items[5];
-  size_t count;
-} lock_keys;
+/* ---- one event as a job: round one, decision, round two -------------------------------------- */
 
-static void lock_key_add(lock_keys *k, const char *kind, const char *a, const char *b) {
-  if (!b)
+#define MAX_KEYS 5
+
+/* One delivery on its way through the core. Everything the pipelined statements point to lives
+ * here until its round trips are done. */
+typedef struct job {
+  const fastepost__sync_record *rec;
+  fastepost_event_result *res;
+  const char *email, *phone;
+  bool want_customer, want_task;
+  fastepost__buf keybufs[MAX_KEYS]; /* advisory lock keys */
+  const char *keys[MAX_KEYS];
+  size_t nkeys;
+  fastepost__buf key_array, barcodes, rkey;
+  char event_id[24], task_id[24], ev[24], cid[24], tid_s[24];
+  int i_seen, i_match, i_task; /* indexes into the round-one steps, -1 when not sent */
+  candidate cands[RANK_COUNT];
+  plan p;
+  int64_t tid;
+  bool link_task;
+  bool duplicate;
+  step apply; /* round two */
+} job;
+
+static void job_key(job *j, const char *kind, const char *scope, const char *value) {
+  if (!value || j->nkeys >= MAX_KEYS)
     return;
-  fastepost__buf *buf = &k->bufs[k->count];
-  if (a)
-    fastepost__buf_printf(buf, "%s:%s:%s", kind, a, b);
+  fastepost__buf *b = &j->keybufs[j->nkeys];
+  if (scope)
+    fastepost__buf_printf(b, "%s:%s:%s", kind, scope, value);
   else
-    fastepost__buf_printf(buf, "%s:%s", kind, b);
-  k->items[k->count++] = fastepost__buf_cstr(buf);
+    fastepost__buf_printf(b, "%s:%s", kind, value);
+  j->keys[j->nkeys++] = fastepost__buf_cstr(b);
 }
 
-static bool lock_keys_oom(const lock_keys *k) {
-  for (size_t i = 0; i < k->count; i++)
-    if (k->bufs[i].oom)
-      return true;
-  return false;
+static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_result *res) {
+  memset(j, 0, sizeof *j);
+  j->rec = rec;
+  j->res = res;
+  j->i_seen = j->i_match = j->i_task = -1;
+  j->email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
+  j->phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL;
+  j->want_customer = !rec->ignore_reason;
+  j->want_task = j->want_customer && (rec->task_id > 0 || rec->barcodes.count);
+  /* Deliveries with the same idempotency key, crm record, email or phone run one after the
+   * other: the second then sees what the first committed. */
+  job_key(j, "event", rec->source, rec->event_id > 0 ? NULL : rec->idempotency_key);
+  job_key(j, "crm", rec->source, rec->crm_id);
+  job_key(j, "crm", rec->source, rec->link_crm_id);
+  job_key(j, "email", NULL, j->email);
+  job_key(j, "phone", NULL, j->phone);
+  array_literal(&j->key_array, j->keys, j->nkeys);
+  array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
+  snprintf(j->event_id, sizeof j->event_id, "%lld", (long long)rec->event_id);
+  snprintf(j->task_id, sizeof j->task_id, "%lld", (long long)rec->task_id);
+  bool oom = j->key_array.oom || j->barcodes.oom;
+  for (size_t i = 0; i < j->nkeys; i++)
+    oom |= j->keybufs[i].oom;
+  return oom ? fastepost__error_oom() : FASTEPOST_OK;
 }
 
-static void lock_keys_free(lock_keys *k) {
-  for (size_t i = 0; i < sizeof k->bufs / sizeof k->bufs[0]; i++)
-    fastepost__buf_free(&k->bufs[i]);
+static void job_free(job *j) {
+  for (size_t i = 0; i < MAX_KEYS; i++)
+    fastepost__buf_free(&j->keybufs[i]);
+  fastepost__buf_free(&j->key_array);
+  fastepost__buf_free(&j->barcodes);
+  fastepost__buf_free(&j->rkey);
+  PQclear(j->apply.res);
+  j->apply.res = NULL;
 }
 
-/* Round one sends: begin (or a savepoint), generic plans for this transaction, the advisory
- * locks, the event already seen, the match candidates and the task. Round two: the apply (or
- * finish) statement and the commit. Returns a database status; a conflict is committed like
- * any outcome and reported through res->code. */
-static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
-                   const fastepost__sync_ctx *ctx, const char *now) {
-  const char *email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
-  const char *phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE
-                          ? rec->facts.phone.value : NULL;
-  bool want_customer = !rec->ignore_reason;
-  bool want_task = want_customer && (rec->task_id > 0 || rec->barcodes.count);
-
-  lock_keys keys = {0};
-  lock_key_add(&keys, "event", rec->source, rec->event_id > 0 ? NULL : rec->idempotency_key);
-  lock_key_add(&keys, "crm", rec->source, rec->crm_id);
-  lock_key_add(&keys, "crm", rec->source, rec->link_crm_id);
-  lock_key_add(&keys, "email", NULL, email);
-  lock_key_add(&keys, "phone", NULL, phone);
-  fastepost__buf key_array = FASTEPOST__BUF_INIT, barcodes = FASTEPOST__BUF_INIT, rkey = FASTEPOST__BUF_INIT;
-  array_literal(&key_array, keys.items, keys.count);
-  array_literal(&barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
-  char event_id[24], task_id[24];
-  snprintf(event_id, sizeof event_id, "%lld", (long long)rec->event_id);
-  snprintf(task_id, sizeof task_id, "%lld", (long long)rec->task_id);
-
-  step r1[6] = {{0}}, r2[2] = {{0}};
-  size_t n1 = 0, i_seen = 0, i_match = 0, i_task = 0;
-  r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
-  /* The statements are parameterised so that their best plan does not depend on the values;
-   * planning them anew each time would cost more than running them. */
-  if (!ctx->in_batch)
-    r1[n1++] = (step){.sql = "SET LOCAL plan_cache_mode = force_generic_plan", .expected = PGRES_COMMAND_OK};
-  if (keys.count)
-    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1,
-                      .params = {fastepost__buf_cstr(&key_array)}, .expected = PGRES_TUPLES_OK};
+/* Append the job's lookups (seen, match, task) to round one. */
+static void job_round1(job *j, step *r1, size_t *n) {
+  const fastepost__sync_record *rec = j->rec;
   if (rec->event_id > 0 || rec->idempotency_key) {
-    i_seen = n1;
-    r1[n1++] = rec->event_id > 0
-                   ? (step){.stmt = "fastepost_sync_seen_id", .nparams = 1, .params = {event_id},
-                            .expected = PGRES_TUPLES_OK}
-                   : (step){.stmt = "fastepost_sync_seen_key", .nparams = 2,
-                            .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
+    j->i_seen = (int)*n;
+    r1[(*n)++] = rec->event_id > 0
+                     ? (step){.stmt = "fastepost_sync_seen_id", .nparams = 1, .params = {j->event_id},
+                              .expected = PGRES_TUPLES_OK}
+                     : (step){.stmt = "fastepost_sync_seen_key", .nparams = 2,
+                              .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
   }
-  if (want_customer) {
-    i_match = n1;
-    r1[n1++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
-                      .params = {rec->link_crm_id, rec->crm_id, email, phone, rec->source, rec->version},
-                      .expected = PGRES_TUPLES_OK};
+  if (j->want_customer) {
+    j->i_match = (int)*n;
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
+                        .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
+                        .expected = PGRES_TUPLES_OK};
   }
-  if (want_task) {
-    i_task = n1;
-    r1[n1++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
-                      .params = {rec->task_id > 0 ? task_id : NULL, fastepost__buf_cstr(&barcodes)},
-                      .expected = PGRES_TUPLES_OK};
+  if (j->want_task) {
+    j->i_task = (int)*n;
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
+                        .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
+                        .expected = PGRES_TUPLES_OK};
   }
-  int rc = lock_keys_oom(&keys) || key_array.oom || barcodes.oom ? fastepost__error_oom()
-                                                                 : run_steps(conn, r1, n1);
-  if (rc)
-    goto done;
+}
 
-  /* Seen before? A delivery already processed (or a retry of an event no longer failed) is a
-   * duplicate; one that failed before is processed again on its own row. */
+/* From round one's results: a duplicate, or the round-two statement in j->apply. */
+static int job_decide(job *j, const step *r1, const char *now) {
+  const fastepost__sync_record *rec = j->rec;
+  fastepost_event_result *res = j->res;
+  /* A delivery already processed (or a retry of an event that no longer failed) is a duplicate;
+   * one that failed before is processed again on its own row. */
   int64_t ev_id = rec->event_id;
-  if (i_seen && PQntuples(r1[i_seen].res) == 1) {
-    const char *status = PQgetvalue(r1[i_seen].res, 0, 1);
-    int64_t seen = atoll(PQgetvalue(r1[i_seen].res, 0, 0));
+  if (j->i_seen >= 0 && PQntuples(r1[j->i_seen].res) == 1) {
+    const char *status = PQgetvalue(r1[j->i_seen].res, 0, 1);
+    int64_t seen = atoll(PQgetvalue(r1[j->i_seen].res, 0, 0));
     bool failed = strcmp(status, "error") == 0 || (rec->event_id == 0 && strcmp(status, "dead") == 0);
     if (!failed) {
+      j->duplicate = true;
       res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
       res->event_id = seen;
-      r2[0] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "ROLLBACK",
-                     .expected = PGRES_COMMAND_OK};
-      rc = run_steps(conn, r2, 1);
-      goto done;
+      return FASTEPOST_OK;
     }
     ev_id = seen;
   } else if (rec->event_id > 0) {
-    rc = fastepost__error_set(FASTEPOST_ENOTFOUND, "event %lld no longer exists", (long long)rec->event_id);
-    goto done;
+    return fastepost__error_set(FASTEPOST_ENOTFOUND, "event %lld no longer exists", (long long)rec->event_id);
   }
-  char ev[24];
-  snprintf(ev, sizeof ev, "%lld", (long long)ev_id);
+  snprintf(j->ev, sizeof j->ev, "%lld", (long long)ev_id);
 
-  candidate cands[RANK_COUNT];
-  memset(cands, 0, sizeof cands);
-  if (want_customer)
-    read_candidates(cands, r1[i_match].res);
-  plan p;
-  decide(&p, rec, cands);
+  if (j->i_match >= 0)
+    read_candidates(j->cands, r1[j->i_match].res);
+  plan *p = &j->p;
+  decide(p, rec, j->cands);
 
   /* The task: its customer is set when empty, left alone (with a warning) when it is another. */
-  int64_t tid = 0;
-  bool link_task = false;
-  if (want_task && PQntuples(r1[i_task].res) == 1) {
-    tid = atoll(PQgetvalue(r1[i_task].res, 0, 0));
-    int64_t owner = PQgetisnull(r1[i_task].res, 0, 1) ? 0 : atoll(PQgetvalue(r1[i_task].res, 0, 1));
+  if (j->i_task >= 0 && PQntuples(r1[j->i_task].res) == 1) {
+    const PGresult *t = r1[j->i_task].res;
+    j->tid = atoll(PQgetvalue(t, 0, 0));
+    int64_t owner = PQgetisnull(t, 0, 1) ? 0 : atoll(PQgetvalue(t, 0, 1));
     if (!owner)
-      link_task = true;
-    else if (p.mode && owner != (p.target ? p.target->id : 0))
-      fastepost__strlist_addf(&res->warnings,
-                              "task %lld belongs to customer %lld: its customer was left alone",
-                              (long long)tid, (long long)owner);
+      j->link_task = true;
+    else if (p->mode && owner != (p->target ? p->target->id : 0))
+      fastepost__strlist_addf(&res->warnings, "task %lld belongs to customer %lld: its customer was left alone",
+                              (long long)j->tid, (long long)owner);
   }
-  if (rec->note_body && p.mode && (rc = remark_key(&rkey, rec)))
-    goto done;
-
-  char cid[24], tid_s[24];
-  snprintf(cid, sizeof cid, "%lld", (long long)(p.target ? p.target->id : 0));
-  snprintf(tid_s, sizeof tid_s, "%lld", (long long)tid);
-  if (p.mode) {
-    r2[0] = (step){.stmt = "fastepost_sync_apply", .nparams = 23,
-                   .params = {ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
-                              rec->payload, now, p.mode, cid, p.cols[0], p.cols[1], p.cols[2],
-                              p.cols[3], p.cols[4], p.active, p.crm_source, p.crm_id,
-                              p.crm_updated_at, p.changed ? "true" : "false", tid ? tid_s : NULL,
-                              link_task ? "true" : "false", rec->note_body,
-                              rec->note_body ? fastepost__buf_cstr(&rkey) : NULL},
-                   .expected = PGRES_TUPLES_OK};
+  int rc;
+  if (rec->note_body && p->mode && (rc = remark_key(&j->rkey, rec)))
+    return rc;
+  snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
+  snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
+  if (p->mode) {
+    j->apply = (step){.stmt = "fastepost_sync_apply", .nparams = 23,
+                      .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
+                                 rec->payload, now, p->mode, j->cid, p->cols[0], p->cols[1], p->cols[2],
+                                 p->cols[3], p->cols[4], p->active, p->crm_source, p->crm_id,
+                                 p->crm_updated_at, p->changed ? "true" : "false", j->tid ? j->tid_s : NULL,
+                                 j->link_task ? "true" : "false", rec->note_body,
+                                 rec->note_body ? fastepost__buf_cstr(&j->rkey) : NULL},
+                      .expected = PGRES_TUPLES_OK};
   } else {
-    bool conflict = p.outcome == FASTEPOST_OUTCOME_CONFLICT;
-    r2[0] = (step){.stmt = "fastepost_sync_finish", .nparams = 11,
-                   .params = {ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
-                              rec->payload, now, conflict ? "error" : "success",
-                              fastepost_outcome_name(p.outcome), p.target && !conflict ? cid : NULL,
-                              p.outcome == FASTEPOST_OUTCOME_STALE ? NULL : p.message},
-                   .expected = PGRES_TUPLES_OK};
+    bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
+    j->apply = (step){.stmt = "fastepost_sync_finish", .nparams = 11,
+                      .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
+                                 rec->payload, now, conflict ? "error" : "success",
+                                 fastepost_outcome_name(p->outcome), p->target && !conflict ? j->cid : NULL,
+                                 p->outcome == FASTEPOST_OUTCOME_STALE ? NULL : p->message},
+                      .expected = PGRES_TUPLES_OK};
   }
-  r2[1] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : "COMMIT",
-                 .expected = PGRES_COMMAND_OK};
-  if ((rc = run_steps(conn, r2, 2)))
-    goto done;
+  return FASTEPOST_OK;
+}
 
-  const PGresult *a = r2[0].res;
-  if (p.mode) {
+/* From round two's result: the ids and the outcome. */
+static void job_finish(job *j) {
+  fastepost_event_result *res = j->res;
+  const PGresult *a = j->apply.res;
+  if (j->duplicate)
+    return;
+  if (j->p.mode) {
     res->customer_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
     res->remark_id = PQgetisnull(a, 0, 1) ? 0 : atoll(PQgetvalue(a, 0, 1));
     res->outcome = outcome_from(get(a, 0, 2));
     res->event_id = PQgetisnull(a, 0, 3) ? 0 : atoll(PQgetvalue(a, 0, 3));
-    res->task_id = tid;
-  } else {
-    res->event_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
-    res->outcome = p.outcome;
-    res->customer_id = p.outcome == FASTEPOST_OUTCOME_STALE && p.target ? p.target->id : 0;
-    if (p.outcome == FASTEPOST_OUTCOME_CONFLICT) {
-      fastepost__error_set(FASTEPOST_ECONFLICT, "%s", p.message);
-      fastepost__result_fail(res, FASTEPOST_ECONFLICT);
-    } else if (p.outcome == FASTEPOST_OUTCOME_IGNORED) {
-      fastepost__strlist_addf(&res->warnings, "ignored: %s", p.message);
-    }
+    res->task_id = j->tid;
+    return;
   }
+  res->event_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
+  res->outcome = j->p.outcome;
+  res->customer_id = j->p.outcome == FASTEPOST_OUTCOME_STALE && j->p.target ? j->p.target->id : 0;
+  if (j->p.outcome == FASTEPOST_OUTCOME_CONFLICT) {
+    fastepost__error_set(FASTEPOST_ECONFLICT, "%s", j->p.message);
+    fastepost__result_fail(res, FASTEPOST_ECONFLICT);
+  } else if (j->p.outcome == FASTEPOST_OUTCOME_IGNORED) {
+    fastepost__strlist_addf(&res->warnings, "ignored: %s", j->p.message);
+  }
+}
+
+/* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
+ * database status; a conflict is committed like any outcome and reported through res->code. */
+static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
+                   const fastepost__sync_ctx *ctx, const char *now) {
+  job j;
+  step r1[6] = {{0}}, r2[2] = {{0}};
+  size_t n1 = 0, n2 = 0;
+  int rc = job_init(&j, rec, res);
+  if (rc)
+    goto done;
+  r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
+  /* The statements are written so that their plan does not depend on the values; planning
+   * them anew for each event (PostgreSQL's first five) would cost more than running them. */
+  if (!ctx->in_batch)
+    r1[n1++] = (step){.sql = "SET LOCAL plan_cache_mode = force_generic_plan", .expected = PGRES_COMMAND_OK};
+  if (j.nkeys)
+    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
+                      .expected = PGRES_TUPLES_OK};
+  job_round1(&j, r1, &n1);
+  if ((rc = run_steps(conn, r1, n1)) || (rc = job_decide(&j, r1, now)))
+    goto done;
+  if (!j.duplicate)
+    r2[n2++] = j.apply;
+  r2[n2++] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : j.duplicate ? "ROLLBACK" : "COMMIT",
+                    .expected = PGRES_COMMAND_OK};
+  if ((rc = run_steps(conn, r2, n2)))
+    goto done;
+  j.apply.res = j.duplicate ? NULL : r2[0].res;
+  r2[0].res = j.duplicate ? r2[0].res : NULL;
+  job_finish(&j);
 done:
   steps_clear(r1, n1);
-  steps_clear(r2, 2);
-  lock_keys_free(&keys);
-  fastepost__buf_free(&key_array);
-  fastepost__buf_free(&barcodes);
-  fastepost__buf_free(&rkey);
+  steps_clear(r2, n2);
+  job_free(&j);
   return rc;
 }
 
