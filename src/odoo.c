@@ -978,26 +978,35 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
                                               const fastepost_odoo_options *opts) {
   if (!results || !conn || (n && (!bodies || !lens)))
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: NULL argument");
-  for (size_t i = 0; i < n; i++)
-    results[i] = NULL;
-  int rc = fastepost__sync_batch_begin(conn);
-  size_t done = 0;
-  for (; rc == FASTEPOST_OK && done < n; done++) {
-    int r = process_one(&results[done], conn, bodies[done], lens[done], opts, true, 0, 0);
-    if (r == FASTEPOST_ECONN) /* the transaction is gone with the connection */
-      rc = r;
+  fastepost__sync_record *recs = calloc(n ? n : 1, sizeof *recs);
+  if (!recs)
+    return fastepost__error_oom();
+  for (size_t i = 0; i < n; i++) {
+    results[i] = fastepost__result_new();
+    fastepost__sync_record_init(&recs[i], SOURCE);
+    fastepost__odoo_extract(&recs[i], bodies[i], lens[i], opts);
   }
+  fastepost__sync_ctx ctx = {
+      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+      .in_batch = true,
+      .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  int rc = fastepost__sync_batch_begin(conn);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost__sync_process_many(results, conn, recs, n, &ctx);
   if (rc == FASTEPOST_OK)
     rc = fastepost__sync_batch_commit(conn);
-  if (rc == FASTEPOST_OK)
+  for (size_t i = 0; i < n; i++)
+    fastepost__sync_record_clear(&recs[i]);
+  free(recs);
+  if (rc == FASTEPOST_OK) {
+    fastepost_error_clear();
     return FASTEPOST_OK;
+  }
   /* Nothing of the batch was applied: every result says so. */
   char message[1024];
   snprintf(message, sizeof message, "batch not committed: %s", fastepost_error_last()->message);
   fastepost__tx_rollback(conn);
   for (size_t i = 0; i < n; i++) {
-    if (!results[i])
-      results[i] = fastepost__result_new();
     if (!results[i])
       continue;
     results[i]->outcome = FASTEPOST_OUTCOME_NONE;

@@ -131,7 +131,16 @@ typedef struct fastepost__sync_ctx {
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx);
 
-/* A batch: one transaction around several fastepost__sync_process(ctx.in_batch = true). */
+/* Process n records inside a batch (ctx->in_batch): runs of records that share no customer,
+ * event or task key are looked up in one pipelined round trip and applied in a second; any
+ * failure replays that run record by record with fastepost__sync_process(), each in its own
+ * savepoint. res[i] (NULL skips record i) receives record i's result. Returns FASTEPOST_OK, or
+ * FASTEPOST_ECONN when the connection (and with it the batch) was lost. */
+int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *conn,
+                                 fastepost__sync_record *recs, size_t n, const fastepost__sync_ctx *ctx);
+
+/* A batch: one transaction around fastepost__sync_process_many() or several
+ * fastepost__sync_process(ctx.in_batch = true). */
 int fastepost__sync_batch_begin(fastepost_conn *conn);
 int fastepost__sync_batch_commit(fastepost_conn *conn);
 

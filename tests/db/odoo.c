@@ -397,3 +397,50 @@ Test(odoo, closed_connection_is_econn) {
   fastepost_event_result_free(r);
   cr_assert_eq(fastepost_odoo_process(NULL, NULL, body, strlen(body), NULL), FASTEPOST_EINVALID);
 }
+
+Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
+  /* A trigger refuses one customer name: the chunk it is in is replayed one event at a time. */
+  fptest_exec("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "IF NEW.name = 'Refused' THEN RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$");
+  fptest_exec("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION refuse()");
+  enum { N = 40 };
+  char bodies[N][256];
+  const char *ptrs[N];
+  size_t lens[N];
+  for (int i = 0; i < N; i++) {
+    if (i == 25) /* a later version of contact 3, in the same batch */
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": 103, \"_model\": \"res.partner\", \"name\": \"Three v2\", "
+               "\"email\": \"c3@x.de\", \"write_date\": \"2024-02-01 00:00:00\"}");
+    else if (i == 30)
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": 999, \"_model\": \"res.partner\", \"name\": \"Refused\"}");
+    else if (i % 7 == 6) /* a lead by the email of an earlier contact */
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": %d, \"_model\": \"crm.lead\", \"name\": \"Deal %d\", "
+               "\"email_from\": \"c%d@x.de\"}", i + 100, i, i - 1);
+    else
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"C%d\", "
+               "\"email\": \"c%d@x.de\", \"comment\": \"note %d\", \"write_date\": \"2024-01-01 00:00:00\"}",
+               i + 100, i, i, i);
+    ptrs[i] = bodies[i];
+    lens[i] = strlen(bodies[i]);
+  }
+  fastepost_event_result *res[N];
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), ptrs, lens, N, NULL), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  for (int i = 0; i < N; i++) {
+    fastepost_outcome want = i == 25 ? FASTEPOST_OUTCOME_UPDATED
+                             : i == 30 ? FASTEPOST_OUTCOME_NONE
+                             : i % 7 == 6 ? FASTEPOST_OUTCOME_UPDATED : FASTEPOST_OUTCOME_CREATED;
+    cr_assert_eq(fastepost_event_result_outcome(res[i]), want, "delivery %d: %s (%s)", i,
+                 fastepost_outcome_name(fastepost_event_result_outcome(res[i])), fastepost_event_result_error(res[i]));
+    cr_assert_eq(fastepost_event_result_code(res[i]), i == 30 ? FASTEPOST_EDB : FASTEPOST_OK, "delivery %d", i);
+    cr_assert(i == 30 || fastepost_event_result_event_id(res[i]) > 0);
+  }
+  cr_assert_str_eq(Q("SELECT name FROM customers WHERE crm_id = 'res.partner:103'"), "Three v2");
+  cr_assert_eq(N("SELECT count(*) FROM customers"), N - 5 - 1 - 1, "contacts only, minus 3's second version and the refused one");
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), (N - 5 - 1 - 1) + 5);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), N);
+  cr_assert_str_eq(Q("SELECT status || ' ' || (error_message LIKE '%refused by trigger%') FROM integration_events "
+                     "WHERE external_id = 'res.partner:999'"), "error true");
+  for (int i = 0; i < N; i++)
+    fastepost_event_result_free(res[i]);
+}
