@@ -133,8 +133,9 @@ static const char SQL_LOCK[] =
 /* The event already logged under this idempotency key (or, for a retry, this id). The lock
  * above serialises deliveries with the same key, so what this sees is settled. */
 static const char SQL_SEEN_KEY[] =
-    "SELECT id, status FROM integration_events WHERE source = $1 AND idempotency_key = $2";
-static const char SQL_SEEN_ID[] = "SELECT id, status FROM integration_events WHERE id = $1::bigint";
+    "SELECT id, status, customer_id FROM integration_events WHERE source = $1 AND idempotency_key = $2";
+static const char SQL_SEEN_ID[] =
+    "SELECT id, status, customer_id FROM integration_events WHERE id = $1::bigint";
 
 /* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. */
 static const char SQL_MATCH[] =
@@ -643,6 +644,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
       j->duplicate = true;
       res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
       res->event_id = seen;
+      res->customer_id = PQgetisnull(r1[j->i_seen].res, 0, 2) ? 0 : atoll(PQgetvalue(r1[j->i_seen].res, 0, 2));
       return FASTEPOST_OK;
     }
     ev_id = seen;

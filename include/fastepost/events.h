@@ -57,7 +57,7 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_event_result_code(const fastepost_e
 FASTEPOST_EXTERN(fastepost_outcome) fastepost_event_result_outcome(const fastepost_event_result *result);
 /** The integration_events row (for a duplicate: the first delivery's row); 0 when none was written. */
 FASTEPOST_EXTERN(int64_t) fastepost_event_result_event_id(const fastepost_event_result *result);
-/** The customer created, updated or matched; 0 when none. */
+/** The customer created, updated or matched (for a duplicate: the first delivery's); 0 when none. */
 FASTEPOST_EXTERN(int64_t) fastepost_event_result_customer_id(const fastepost_event_result *result);
 /** The remark created by this delivery; 0 when none (e.g. the same text was already there). */
 FASTEPOST_EXTERN(int64_t) fastepost_event_result_remark_id(const fastepost_event_result *result);

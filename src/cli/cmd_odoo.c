@@ -65,11 +65,16 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
     printf("}\n");
     return;
   }
-  if (st == FASTEPOST_OK)
-    printf("%s (HTTP %d): event %lld, customer %lld, remark %lld, task %lld\n", outcome,
-           fastepost_status_http(st), (long long)fastepost_event_result_event_id(r),
-           (long long)fastepost_event_result_customer_id(r),
-           (long long)fastepost_event_result_remark_id(r), (long long)fastepost_event_result_task_id(r));
+  if (st == FASTEPOST_OK) {
+    printf("%s (HTTP %d)", outcome, fastepost_status_http(st));
+    const char *names[] = {"event", "customer", "remark", "task"};
+    int64_t ids[] = {fastepost_event_result_event_id(r), fastepost_event_result_customer_id(r),
+                     fastepost_event_result_remark_id(r), fastepost_event_result_task_id(r)};
+    for (int i = 0, n = 0; i < 4; i++)
+      if (ids[i])
+        printf("%s %s %lld", n++ ? "," : ":", names[i], (long long)ids[i]);
+    putchar('\n');
+  }
   for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++)
     fprintf(stderr, "fastepost: warning: %s\n", fastepost_event_result_warning(r, i));
   if (st != FASTEPOST_OK)

@@ -31,7 +31,7 @@ Test(cli_odoo, process_prints_the_json_result) {
   cr_assert(strstr(out, "\"outcome\":\"duplicate\""), "%s", out);
   rc = run(out, sizeof out, "odoo process --api-key s3cret --event unlink '%s'", fx);
   cr_assert_eq(rc, 0, "%s", out);
-  cr_assert(strstr(out, "updated (HTTP 200)"), "%s", out);
+  cr_assert(strstr(out, "updated (HTTP 200): event 2, customer 1"), "%s", out);
   cr_assert_str_eq(fptest_scalar("SELECT active::text FROM customers"), "false");
   rc = run(out, sizeof out, "odoo process --api-key s3cret --json --content-type application/x-www-form-urlencoded '%s'",
            fptest_source_path("tests/fixtures/odoo/partner_form.txt"));

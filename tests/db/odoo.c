@@ -95,6 +95,8 @@ Test(odoo, redelivery_is_a_duplicate_and_changes_nothing) {
   snprintf(before, sizeof before, "%s", Q("SELECT updated_at::text || last_synced_at::text FROM customers"));
   fastepost_event_result *r2 = expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_DUPLICATE);
   cr_assert_eq(fastepost_event_result_event_id(r2), fastepost_event_result_event_id(r1), "the first event's id");
+  cr_assert_eq(fastepost_event_result_customer_id(r2), fastepost_event_result_customer_id(r1));
+  cr_assert_eq(fastepost_event_result_remark_id(r2), 0);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
