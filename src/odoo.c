@@ -171,6 +171,8 @@ void fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock
 /* json-c's getters take non-const pointers although they only read. */
 static const char *jstr(const json_object *v) { return json_object_get_string((json_object *)(uintptr_t)v); }
 
+/* A copy of [s, s+n) without surrounding white space; a NUL inside (from \u0000) becomes U+FFFD,
+ * since PostgreSQL text cannot hold it. */
 static char *trimmed_copy(const char *s, size_t n) {
   while (n && isspace((unsigned char)*s)) {
     s++;
@@ -178,7 +180,16 @@ static char *trimmed_copy(const char *s, size_t n) {
   }
   while (n && isspace((unsigned char)s[n - 1]))
     n--;
-  return fastepost__strndup(s, n);
+  if (!memchr(s, '\0', n))
+    return fastepost__strndup(s, n);
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i])
+      fastepost__buf_putc(&b, s[i]);
+    else
+      fastepost__buf_puts(&b, "\xef\xbf\xbd");
+  }
+  return fastepost__buf_detach(&b);
 }
 
 /*

@@ -781,8 +781,13 @@ static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const 
     memcpy(params, p, sizeof p);
   }
   PGresult *out = NULL;
-  int rc = fastepost__query(&out, conn, rec->event_id > 0 ? SQL_FAIL_ID : SQL_FAIL_NEW, 11, params,
-                            PGRES_TUPLES_OK, "logging the failed event");
+  const char *sql = rec->event_id > 0 ? SQL_FAIL_ID : SQL_FAIL_NEW;
+  int rc = fastepost__query(&out, conn, sql, 11, params, PGRES_TUPLES_OK, "logging the failed event");
+  if (rc == FASTEPOST_EDB && params[4] && !ctx->in_batch) {
+    /* The payload itself may be what the database refused: log the failure without it. */
+    params[4] = NULL;
+    rc = fastepost__query(&out, conn, sql, 11, params, PGRES_TUPLES_OK, "logging the failed event");
+  }
   if (rc == FASTEPOST_OK && PQntuples(out) == 1)
     res->event_id = atoll(PQgetvalue(out, 0, 0));
   PQclear(out);

@@ -1,9 +1,62 @@
 /* Guarded JSON parsing and canonical serialisation (see json.h). */
 #include "util/json.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Whether obj holds NaN or an infinity anywhere: json-c reads `NaN` and `Infinity`, which are
+ * not JSON (and which jsonb refuses). */
+static bool has_nonfinite(const json_object *obj) {
+  switch (json_object_get_type(obj)) {
+  case json_type_double: {
+    double d = json_object_get_double(obj);
+    return d != d || d - d != 0;
+  }
+  case json_type_array:
+    for (size_t i = 0; i < json_object_array_length(obj); i++)
+      if (has_nonfinite(json_object_array_get_idx(obj, i)))
+        return true;
+    return false;
+  case json_type_object:
+    for (struct lh_entry *e = json_object_get_object(obj)->head; e; e = e->next)
+      if (has_nonfinite((const json_object *)lh_entry_v(e)))
+        return true;
+    return false;
+  default:
+    return false;
+  }
+}
+
+/* The offset of the first word outside a string that is not true, false, null or an exponent
+ * (where NaN or Infinity starts); len when there is none (the value was a number too large for a
+ * double, which is valid JSON and kept as written). */
+static size_t nonfinite_offset(const char *s, size_t len) {
+  bool in_string = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (isalpha((unsigned char)c)) {
+      size_t start = i;
+      while (i < len && isalpha((unsigned char)s[i]))
+        i++;
+      size_t n = i - start;
+      bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 && isdigit((unsigned char)s[start - 1]);
+      if (!exponent && !(n == 4 && !memcmp(s + start, "true", 4)) && !(n == 5 && !memcmp(s + start, "false", 5)) &&
+          !(n == 4 && !memcmp(s + start, "null", 4)))
+        return start;
+      i--;
+    }
+  }
+  return len;
+}
 
 int fastepost__json_parse(json_object **out, const char *data, size_t len, int max_depth) {
   *out = NULL;
@@ -40,6 +93,12 @@ int fastepost__json_parse(json_object **out, const char *data, size_t len, int m
       return fastepost__error_set(FASTEPOST_EPARSE,
                                   "invalid JSON at byte %zu: unexpected text after the value", i);
     }
+  size_t bad_word = has_nonfinite(obj) ? nonfinite_offset(data, len) : len;
+  if (bad_word < len) {
+    json_object_put(obj);
+    return fastepost__error_set(FASTEPOST_EPARSE, "invalid JSON at byte %zu: NaN and Infinity are not JSON",
+                                bad_word);
+  }
   *out = obj;
   return FASTEPOST_OK;
 }

@@ -120,3 +120,14 @@ Test(json_html, sha256_matches_known_digest) {
   cr_assert_str_neq(h2, h3);
   cr_assert_eq(strlen(h2), 64);
 }
+
+Test(json_html, nan_and_infinity_are_not_json_but_huge_numbers_are) {
+  const char *nan = "{\"a\": \"NaN in a string\", \"b\": NaN}";
+  cr_assert_eq(parse_fails(nan, strlen(nan), 32), FASTEPOST_EPARSE);
+  cr_assert(strstr(fastepost_error_last()->message, "byte 30"), "%s", fastepost_error_last()->message);
+  const char *inf = "[1, -Infinity]";
+  cr_assert_eq(parse_fails(inf, strlen(inf), 32), FASTEPOST_EPARSE);
+  char *c = canonical("{\"x\": 1e999, \"y\": 2.5E3, \"z\": null}");
+  cr_assert_str_eq(c, "{\"x\":1e999,\"y\":2.5E3,\"z\":null}", "kept as written, so jsonb can store it");
+  free(c);
+}

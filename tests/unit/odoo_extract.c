@@ -362,3 +362,10 @@ Test(odoo_extract, options_and_http_mapping) {
   cr_assert_eq(fastepost_status_http(FASTEPOST_EDB), 500);
   cr_assert_str_eq(fastepost_outcome_name(FASTEPOST_OUTCOME_STALE), "stale");
 }
+
+Test(odoo_extract, nul_characters_become_replacement_characters) {
+  const char *body = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"e\\u0000f\"}";
+  cr_assert_eq(fastepost__odoo_extract(&rec, body, strlen(body), NULL), FASTEPOST_OK);
+  fact_is(&rec.facts.name, "e\xef\xbf\xbd" "f");
+  cr_assert(strstr(rec.payload, "\"e\\ufffdf\""), "%s", rec.payload);
+}
