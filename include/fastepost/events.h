@@ -74,7 +74,7 @@ FASTEPOST_EXTERN(const char *) fastepost_event_result_error(const fastepost_even
 
 /** One integration_events row. Strings are never NULL ("" for SQL NULL) and owned by the list. */
 typedef struct fastepost_event {
-  int64_t id;
+  int64_t id;                  /**< integration_events.id */
   const char *source;          /**< "odoo", "hubspot" ... */
   const char *event_type;      /**< "res.partner", "crm.lead.unlink" ... */
   const char *status;          /**< "pending", "success", "error" or "dead" */
