@@ -583,7 +583,8 @@ static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_r
   job_key(j, "crm", rec->source, rec->crm_id);
   job_key(j, "crm", rec->source, rec->link_crm_id);
   job_key(j, "email", NULL, j->email);
-  job_key(j, "phone", NULL, j->phone);
+  /* also when this record does not match by phone: a lead delivered at the same time may */
+  job_key(j, "phone", NULL, rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL);
   array_literal(&j->key_array, j->keys, j->nkeys);
   array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
   snprintf(j->event_id, sizeof j->event_id, "%lld", (long long)rec->event_id);
@@ -861,14 +862,12 @@ static void result_reset(fastepost_event_result *res, const fastepost__sync_reco
 }
 
 /* Everything an event may read or write that another event of the same chunk could too: its
- * lock keys, any phone (a lead may match it), its task references. */
+ * lock keys and its task references. */
 static int chunk_keys(const job *j, fastepost__strlist *out) {
   const fastepost__sync_record *rec = j->rec;
   int rc = FASTEPOST_OK;
   for (size_t i = 0; i < j->nkeys && !rc; i++)
     rc = fastepost__strlist_add(out, j->keys[i]);
-  if (!rc && rec->facts.phone.state == FASTEPOST__FACT_VALUE)
-    rc = fastepost__strlist_addf(out, "phone:%s", rec->facts.phone.value);
   if (!rc && rec->task_id > 0)
     rc = fastepost__strlist_addf(out, "task:%lld", (long long)rec->task_id);
   for (size_t i = 0; i < rec->barcodes.count && !rc; i++)
