@@ -579,7 +579,7 @@ static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_r
   j->want_task = j->want_customer && (rec->task_id > 0 || rec->barcodes.count);
   /* Deliveries with the same idempotency key, crm record, email or phone run one after the
    * other: the second then sees what the first committed. */
-  job_key(j, "event", rec->source, rec->event_id > 0 ? NULL : rec->idempotency_key);
+  job_key(j, "event", rec->source, rec->idempotency_key); /* a retry recomputes the same key */
   job_key(j, "crm", rec->source, rec->crm_id);
   job_key(j, "crm", rec->source, rec->link_crm_id);
   job_key(j, "email", NULL, j->email);
