@@ -940,7 +940,7 @@ key:
 out:
   json_object_put(root);
   fastepost__strlist_free(&default_fields);
-  if (rc == FASTEPOST_OK && rec->failure == 0 && (!rec->event_type))
+  if (rc == FASTEPOST_OK && !rec->event_type) /* the one string every record needs */
     rc = fail(rec, FASTEPOST_ENOMEM);
   return rc;
 }
@@ -948,7 +948,7 @@ out:
 /* ---- processing ---------------------------------------------------------------------------- */
 
 static int process_one(fastepost_event_result **out, fastepost_conn *conn, const char *body, size_t len,
-                       const fastepost_odoo_options *opts, bool in_batch, int64_t event_id, int max_attempts) {
+                       const fastepost_odoo_options *opts, int64_t event_id, int max_attempts) {
   if (out)
     *out = NULL;
   fastepost_event_result *res = fastepost__result_new();
@@ -960,7 +960,7 @@ static int process_one(fastepost_event_result **out, fastepost_conn *conn, const
   fastepost__odoo_extract(&rec, body, len, opts);
   fastepost__sync_ctx ctx = {
       .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
-      .in_batch = in_batch,
+      .in_batch = false,
       .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_process(res, conn, &rec, &ctx);
   fastepost__sync_record_clear(&rec);
@@ -981,7 +981,7 @@ fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_
     *out = NULL;
   if (!conn)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process: conn is NULL");
-  return process_one(out, conn, body, len, opts, false, 0, 0);
+  return process_one(out, conn, body, len, opts, 0, 0);
 }
 
 fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, fastepost_conn *conn,
@@ -1039,7 +1039,7 @@ int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn
     fastepost_odoo_options_set_event(opts, dot + 1);
   /* The stored payload was accepted once; do not refuse it now for its size. */
   opts->max_body = SIZE_MAX;
-  rc = process_one(out, conn, payload, payload ? strlen(payload) : 0, opts, false, event_id, max_attempts);
+  rc = process_one(out, conn, payload, payload ? strlen(payload) : 0, opts, event_id, max_attempts);
   fastepost_odoo_options_free(opts);
   return rc;
 }

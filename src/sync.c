@@ -850,6 +850,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
 
 #define CHUNK_MAX 64
 
+/* A result as it is before processing: nothing but the adapter's warnings (when rec is given). */
 static void result_reset(fastepost_event_result *res, const fastepost__sync_record *rec) {
   res->code = FASTEPOST_OK;
   res->outcome = FASTEPOST_OUTCOME_NONE;
@@ -857,7 +858,7 @@ static void result_reset(fastepost_event_result *res, const fastepost__sync_reco
   free(res->error);
   res->error = NULL;
   fastepost__strlist_free(&res->warnings);
-  for (size_t i = 0; i < rec->warnings.count; i++)
+  for (size_t i = 0; rec && i < rec->warnings.count; i++)
     fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
 }
 
@@ -982,8 +983,7 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
       for (size_t m = 0; m < count && rc != FASTEPOST_ECONN; m++) {
         if (!res[i + m])
           continue;
-        result_reset(res[i + m], &recs[i + m]);
-        fastepost__strlist_free(&res[i + m]->warnings);
+        result_reset(res[i + m], NULL); /* fastepost__sync_process adds the adapter's warnings */
         if (fastepost__sync_process(res[i + m], conn, &recs[i + m], ctx) == FASTEPOST_ECONN)
           rc = FASTEPOST_ECONN;
       }
