@@ -484,6 +484,9 @@ static void locate(located *l, const json_object *obj, int depth) {
       break;
     }
   }
+  /* A native webhook body (it has _id) is the record itself, whatever its fields are called. */
+  if (fastepost__json_get(obj, "_id"))
+    return;
   static const char *const wrappers[] = {"result", "record", "data", "params"};
   for (size_t i = 0; i < 4; i++) {
     json_object *inner = fastepost__json_get(obj, wrappers[i]);

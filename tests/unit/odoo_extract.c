@@ -369,3 +369,11 @@ Test(odoo_extract, nul_characters_become_replacement_characters) {
   fact_is(&rec.facts.name, "e\xef\xbf\xbd" "f");
   cr_assert(strstr(rec.payload, "\"e\\ufffdf\""), "%s", rec.payload);
 }
+
+Test(odoo_extract, a_native_body_is_never_unwrapped) {
+  const char *body = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Outer\", "
+                     "\"data\": {\"_id\": 6, \"name\": \"Inner\"}}";
+  cr_assert_eq(fastepost__odoo_extract(&rec, body, strlen(body), NULL), FASTEPOST_OK);
+  cr_assert_str_eq(rec.crm_id, "res.partner:5");
+  fact_is(&rec.facts.name, "Outer");
+}
