@@ -137,22 +137,26 @@ static const char SQL_SEEN_KEY[] =
 static const char SQL_SEEN_ID[] =
     "SELECT id, status, customer_id FROM integration_events WHERE id = $1::bigint";
 
-/* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. */
+/* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. Each branch reads its row
+ * through its own index (no join: a generic plan chosen while the table was small must stay
+ * good when it is large). */
+#define MATCH_COLUMNS \
+  "id, crm_source, crm_id, name, email, phone, company, address, active, " \
+  "coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
 static const char SQL_MATCH[] =
-    "SELECT m.rank, c.id, c.crm_source, c.crm_id, c.name, c.email, c.phone, c.company, c.address, "
-    "c.active, coalesce(c.crm_updated_at > $6::timestamp, false) "
-    "FROM (SELECT 1 AS rank, id FROM customers WHERE crm_source = $5 AND crm_id = $1::text "
-    "UNION ALL SELECT 2, id FROM customers WHERE crm_source = $5 AND crm_id = $2::text "
-    "UNION ALL (SELECT 3, id FROM customers WHERE email IS NOT NULL AND lower(email) = "
-    "lower($3::text) LIMIT 1) "
-    "UNION ALL (SELECT 4, id FROM customers WHERE phone IS NOT NULL AND phone = $4::text "
-    "ORDER BY id LIMIT 1)) AS m JOIN customers c ON c.id = m.id ORDER BY m.rank";
+    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text "
+    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text "
+    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) "
+    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)";
 
-/* The first existing task: by id, else by the barcodes in order. */
+/* The first existing task: by id, else by the barcodes in order (LATERAL: one index probe per
+ * barcode, whatever the table's size was when the plan was made). */
 static const char SQL_TASK[] =
-    "SELECT t.id, t.customer_id FROM (SELECT 0::bigint AS ord, id FROM tasks WHERE id = $1::bigint "
-    "UNION ALL SELECT k.ord, t.id FROM unnest($2::text[]) WITH ORDINALITY AS k(code, ord) "
-    "JOIN tasks t ON t.barcode = k.code) AS m JOIN tasks t ON t.id = m.id ORDER BY m.ord LIMIT 1";
+    "SELECT id, customer_id FROM (SELECT 0::bigint AS ord, id, customer_id FROM tasks "
+    "WHERE id = $1::bigint UNION ALL SELECT k.ord, t.id, t.customer_id "
+    "FROM unnest($2::text[]) WITH ORDINALITY AS k(code, ord), "
+    "LATERAL (SELECT id, customer_id FROM tasks WHERE barcode = k.code) AS t) AS m "
+    "ORDER BY ord LIMIT 1";
 
 /*
  * The event row is written once, at the end, with its final state: inserted ($1 = 0) or, for a
