@@ -202,6 +202,7 @@ static fastepost__fact_state text_of(const json_object *rec, const char *key, ch
   *out = NULL;
   if (!json_object_object_get_ex(rec, key, &v))
     return FASTEPOST__FACT_ABSENT;
+  bool copied; /* false when a copy ran out of memory: then leave the column alone */
   switch (json_object_get_type(v)) {
   case json_type_string:
     *out = trimmed_copy(jstr(v), (size_t)json_object_get_string_len(v));
@@ -219,13 +220,14 @@ static fastepost__fact_state text_of(const json_object *rec, const char *key, ch
     }
     break;
   default:
-    break;
+    return FASTEPOST__FACT_EMPTY;
   }
+  copied = *out != NULL || json_object_is_type(v, json_type_array);
   if (*out && !**out) {
     free(*out);
     *out = NULL;
   }
-  return *out ? FASTEPOST__FACT_VALUE : FASTEPOST__FACT_EMPTY;
+  return *out ? FASTEPOST__FACT_VALUE : copied ? FASTEPOST__FACT_EMPTY : FASTEPOST__FACT_ABSENT;
 }
 
 /* An HTML field as plain text, with the same states as text_of. */
@@ -515,6 +517,8 @@ static fastepost__fact_state first_text(const json_object *rec, const char *cons
 }
 
 static int set_fact(fastepost__fact *f, fastepost__fact_state st, char *value) {
+  if (st == FASTEPOST__FACT_VALUE && !value) /* out of memory: leave the column alone */
+    st = FASTEPOST__FACT_ABSENT;
   free(f->value);
   f->value = st == FASTEPOST__FACT_VALUE ? value : NULL;
   if (st != FASTEPOST__FACT_VALUE)
