@@ -16,20 +16,17 @@
 
 static void make_body(char *out, size_t size, long i) {
   if (i % 10 < 7) {
+    char comment[64] = "false"; /* a third of the contacts carry HTML notes */
+    if (i % 3 == 0)
+      snprintf(comment, sizeof comment, "\"<p>Customer note <b>%ld</b></p>\"", i);
     snprintf(out, size,
              "{\"_action\": \"Send Webhook Notification(#12)\", \"_id\": %ld, \"_model\": \"res.partner\", "
-             "\"active\": true, \"city\": \"Berlin\", \"comment\": %s%ld%s, \"company_name\": false, "
+             "\"active\": true, \"city\": \"Berlin\", \"comment\": %s, \"company_name\": false, "
              "\"country_code\": \"DE\", \"email\": \"contact%ld@bench.example\", \"id\": %ld, "
              "\"mobile\": false, \"name\": \"Kontakt %ld M\\u00fcller\", \"parent_name\": \"Firma %ld GmbH\", "
              "\"phone\": \"+49 30 %07ld\", \"street\": \"Stra\\u00dfe %ld\", \"street2\": false, "
              "\"write_date\": \"2024-05-03 14:22:07.%06ld\", \"zip\": \"10117\"}",
-             i, i % 3 == 0 ? "\"<p>Customer note <b>" : "false", i % 3 == 0 ? i : 0L,
-             i % 3 == 0 ? "</b></p>\"" : "", i, i, i, i, i, i, i % 1000000);
-    if (i % 3 != 0) { /* no comment: drop the "0" left by the format */
-      char *p = strstr(out, "\"comment\": false0");
-      if (p)
-        memmove(p + 16, p + 17, strlen(p + 17) + 1);
-    }
+             i, comment, i, i, i, i, i, i, i % 1000000);
   } else {
     snprintf(out, size,
              "{\"_action\": \"Send Webhook Notification(#15)\", \"_id\": %ld, \"_model\": \"crm.lead\", "
@@ -106,8 +103,8 @@ int main(int argc, char **argv) {
     free(results);
   }
   double dt = now_s() - t0;
-  printf("fastepost %s%s: %ld events in %.3f s = %.1f events/s (%ld failed)\n", mode,
-         strcmp(mode, "single") ? "" : "", n, dt, (double)n / dt, failures);
+  printf("fastepost %s: %ld events in %.3f s = %.1f events/s (%ld failed)\n", mode, n, dt, (double)n / dt,
+         failures);
   for (long i = 0; i < n; i++)
     free(bodies[i]);
   free(bodies);

@@ -23,7 +23,7 @@ build="$root/build/bench"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I "$root/include" -I "$build/include" \
-  bench/odoo_ingest.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/odoo_ingest"
+  -Wall -Wextra -Werror bench/odoo_ingest.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/odoo_ingest"
 driver="$build/odoo_ingest"
 
 db=fpbench
