@@ -1009,6 +1009,7 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
       .in_batch = true,
       .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_batch_begin(conn);
+  bool began = rc == FASTEPOST_OK;
   if (rc == FASTEPOST_OK)
     rc = fastepost__sync_process_many(results, conn, recs, n, &ctx);
   if (rc == FASTEPOST_OK)
@@ -1023,7 +1024,8 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
   /* Nothing of the batch was applied: every result says so. */
   char message[1024];
   snprintf(message, sizeof message, "batch not committed: %s", fastepost_error_last()->message);
-  fastepost__tx_rollback(conn);
+  if (began) /* never the caller's own transaction */
+    fastepost__tx_rollback(conn);
   for (size_t i = 0; i < n; i++) {
     if (!results[i])
       continue;

@@ -806,6 +806,12 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
   for (size_t i = 0; i < rec->warnings.count; i++)
     fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
   res->code = FASTEPOST_OK;
+  if (!ctx->in_batch && conn && conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+    /* Our COMMIT would end the caller's transaction, or fail inside an aborted one. */
+    fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: an event "
+                                             "needs a transaction of its own");
+    return fastepost__result_fail(res, FASTEPOST_EINVALID);
+  }
 
   if (rec->failure) {
     /* Rejected by the adapter: log it (the message, never the raw body) and report. */
@@ -1000,6 +1006,9 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
 }
 
 int fastepost__sync_batch_begin(fastepost_conn *conn) {
+  if (conn && conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: a batch "
+                                                    "needs a transaction of its own");
   int rc = ensure_prepared(conn);
   if (rc == FASTEPOST_OK)
     rc = fastepost__exec(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan", "BEGIN");

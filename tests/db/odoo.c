@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "testdb.h"
 
 TestSuite(odoo, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -445,4 +446,23 @@ Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
                      "WHERE external_id = 'res.partner:999'"), "error true");
   for (int i = 0; i < N; i++)
     fastepost_event_result_free(res[i]);
+}
+
+Test(odoo, refuses_to_run_inside_the_callers_transaction) {
+  fastepost_conn *c = fptest_conn();
+  cr_assert_eq(fastepost__tx_begin(c), FASTEPOST_OK); /* as a host that forgot to commit */
+  const char *body = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\"}";
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, c, body, strlen(body), NULL), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_event_result_error(r), "inside a transaction"));
+  fastepost_event_result_free(r);
+  size_t len = strlen(body);
+  fastepost_event_result *rs[1];
+  cr_assert_eq(fastepost_odoo_process_batch(rs, c, &body, &len, 1, NULL), FASTEPOST_EINVALID);
+  fastepost_event_result_free(rs[0]);
+  cr_assert_eq(fastepost__exec(c, "SELECT 1", "still in the caller's transaction"), FASTEPOST_OK);
+  cr_assert_eq(PQtransactionStatus(c->pg), PQTRANS_INTRANS, "the caller's transaction is left alone");
+  fastepost__tx_rollback(c);
+  cr_assert_eq(fastepost_odoo_process(NULL, c, body, strlen(body), NULL), FASTEPOST_OK);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
 }
