@@ -120,7 +120,8 @@ FASTEPOST_EXTERN(void) fastepost_odoo_options_set_clock(fastepost_odoo_options *
  * @return FASTEPOST_OK (outcome created, updated, unchanged, stale, ignored or duplicate);
  *         FASTEPOST_ETOOBIG over the body limit; FASTEPOST_EPARSE for a body that is not JSON
  *         (message with the byte offset) or not UTF-8; FASTEPOST_EINVALID for JSON without a
- *         usable record (e.g. `"_id": "abc"`); FASTEPOST_ECONFLICT when the email belongs to a
+ *         usable record (e.g. `"_id": "abc"`), or when conn is inside a transaction of the
+ *         caller's (an event commits on its own); FASTEPOST_ECONFLICT when the email belongs to a
  *         customer linked to another Odoo record of the same model; FASTEPOST_ECONN,
  *         FASTEPOST_EBUSY for transient failures (the event is queued for retry)
  */
@@ -143,7 +144,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result
  * @param opts     options for every delivery, or NULL
  * @return FASTEPOST_OK when the batch committed (each result has its own code);
  *         FASTEPOST_ECONN, FASTEPOST_EDB, FASTEPOST_EBUSY when the commit failed: then nothing
- *         was applied and every result says so; FASTEPOST_EINVALID for NULL arrays
+ *         was applied and every result says so; FASTEPOST_EINVALID for NULL arrays or when
+ *         conn is inside a transaction of the caller's
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process_batch(fastepost_event_result **results,
                                                                 fastepost_conn *conn,
