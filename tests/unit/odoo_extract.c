@@ -377,3 +377,20 @@ Test(odoo_extract, a_native_body_is_never_unwrapped) {
   cr_assert_str_eq(rec.crm_id, "res.partner:5");
   fact_is(&rec.facts.name, "Outer");
 }
+
+Test(odoo_extract, many2one_as_pair_or_digits) {
+  const char *body = "{\"jsonrpc\": \"2.0\", \"id\": 9, \"model\": \"crm.lead\", \"result\": [{\"id\": 119, "
+                     "\"name\": \"Visit\", \"partner_id\": [42, \"J\\u00fcrgen\"], \"task_id\": \"17\"}]}";
+  cr_assert_eq(fastepost__odoo_extract(&rec, body, strlen(body), NULL), FASTEPOST_OK);
+  cr_assert_str_eq(rec.crm_id, "crm.lead:119");
+  cr_assert_str_eq(rec.link_crm_id, "res.partner:42");
+  cr_assert_eq(rec.task_id, 17);
+  cr_assert_str_eq(rec.note_body, "Lead: Visit");
+  fastepost__sync_record_clear(&rec);
+  fastepost__sync_record_init(&rec, "odoo");
+  const char *bad = "{\"_id\": 5, \"_model\": \"crm.lead\", \"name\": \"x\", \"partner_id\": \"abc\", \"task_id\": 1.5}";
+  cr_assert_eq(fastepost__odoo_extract(&rec, bad, strlen(bad), NULL), FASTEPOST_OK);
+  cr_assert_null(rec.link_crm_id);
+  cr_assert_eq(rec.task_id, 0);
+  cr_assert_eq(rec.warnings.count, 2, "both wrong types are reported");
+}
