@@ -224,6 +224,8 @@ char *fastepost__html_to_text(const char *html, size_t len) {
       i += end;
       size_t close = i < len ? find_ci(html + i, len - i, ">") : 0;
       i = i < len ? i + close + 1 : len;
+    } else if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
+      w.pending_space = true; /* table cells side by side */
     } else {
       add_breaks(&w, tag_breaks(name));
     }

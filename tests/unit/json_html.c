@@ -93,6 +93,8 @@ Test(json_html, html_to_text) {
   html_is("<a href=\"x>y\">link</a>", "link");
   html_is("plain\ntext\n\n\n\nkept", "plain\ntext\n\nkept");
   html_is("x\xc2\xa0y", "x y");
+  html_is("<table><tr><td>a</td><td>b</td></tr><tr><th>c</th><td>d</td></tr></table>", "a b\nc d");
+  html_is("<p style=\"margin:0px\" data-oe-version=\"1.2\">Hallo <span class=\"x\">Welt</span></p>", "Hallo Welt");
 }
 
 Test(json_html, html_is_safe_on_malformed_markup) {
