@@ -28,17 +28,28 @@
  *          body>", so a redelivery adds nothing and a changed text adds a new remark.
  *        - task_id / barcodes: the task reference; the first existing task wins.
  *        - warnings: handed on to the result.
- *   2. Call fastepost__sync_process(). It runs, in one transaction (or one savepoint in a
- *      batch): lock the match keys (advisory locks: concurrent deliveries of one contact
- *      serialise), claim the event row by idempotency key (a repeat is `duplicate`), match the
- *      customer, decide, apply customer + remark + task link + the event row's final state, and
- *      commit. Two round trips (pipelined statements) plus the commit.
+ *   2. Call fastepost__sync_process() (one delivery) or, inside fastepost__sync_batch_begin()
+ *      / _commit(), fastepost__sync_process_many(). One event runs in one transaction (a
+ *      savepoint in a batch), in two pipelined round trips plus the commit:
+ *        round one: BEGIN; advisory locks on the event's keys (idempotency key, crm ids, email,
+ *          phone), so that deliveries touching the same customer serialise; the event already
+ *          logged under the key (a processed one makes this a `duplicate`: nothing is written;
+ *          a failed one is processed again on its row); the match candidates; the task.
+ *        decision in C: target customer, outcome (created / updated / unchanged / stale /
+ *          ignored / conflict), the values to write.
+ *        round two: one statement writing customer, remark, task link and the event row with
+ *          its final state (inserted once, never updated afterwards); COMMIT.
+ *      The statements are prepared once per connection and run with generic plans.
  *   3. On a failure the core rolls back and logs the event as `error` in a transaction of its
- *      own; transient failures (ECONN, EBUSY) get `next_attempt_at` (exponential backoff with
- *      jitter) and become `dead` after max_attempts.
+ *      own (the batch's, after rolling back to the savepoint); transient failures (ECONN, EBUSY)
+ *      get `next_attempt_at` (exponential backoff with jitter) and become `dead` after
+ *      max_attempts. The call refuses (EINVALID) to run inside a transaction of the caller's.
  *
- * Reprocessing (events.c) sets event_id to the stored row: the core then claims that row
+ * Reprocessing (events.c) sets event_id to the stored row: the core then updates that row
  * instead of inserting one.
+ *
+ * The result object (struct fastepost_event_result, public getters in events.h) is shared by
+ * every source, as is fastepost_status_http().
  */
 #ifndef FASTEPOST_SYNC_H
 #define FASTEPOST_SYNC_H
