@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Odoo ingestion benchmark (by hand, never in ctest). Run it with fsync on:
 #
-#   scripts/with-postgres --durable bench/odoo_ingest.sh [EVENTS] [BATCH]
+#   scripts/with-postgres --durable bench/odoo_ingest.sh [EVENTS=3000] [BATCH=50]   (ROUNDS=3)
 #
 # One connection, a stream of distinct deliveries (70% res.partner, 30% crm.lead), side by side:
 #   (a) pgbench, one INSERT ... ON CONFLICT DO UPDATE into customers per transaction (the floor
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-events=${1:-2000}
+events=${1:-3000}
 batch=${2:-50}
 shared=${FASTEPOST_SHARED_DIR:-$root/../shared}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
@@ -43,46 +43,51 @@ ON CONFLICT (crm_source, crm_id) WHERE crm_id IS NOT NULL
 DO UPDATE SET name = EXCLUDED.name, last_synced_at = EXCLUDED.last_synced_at;
 SQL
 
-echo "==> (a) pgbench: one INSERT ... ON CONFLICT DO UPDATE per transaction, 1 connection, $events transactions"
-pg_tps=$(pgbench -n -c 1 -t "$events" -f "$work/upsert.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3; exit}')
-echo "pgbench: $pg_tps tps"
-reset_tables
-
-echo "==> fastepost single: $events deliveries"
-single=$("$driver" single "dbname=$db" "$events" 1000000)
-echo "$single"
-single_rate=$(sed -E 's/.*= ([0-9.]+) events.*/\1/' <<<"$single")
-reset_tables
-
-echo "==> fastepost batch: $events deliveries, $batch per batch"
-batched=$("$driver" batch "dbname=$db" "$events" 1000000 "$batch")
-echo "$batched"
-batch_rate=$(sed -E 's/.*= ([0-9.]+) events.*/\1/' <<<"$batched")
-reset_tables
-
-ar_rate=""
+# The disk is often shared, so fsync costs drift during a run: the four measurements are
+# interleaved over ROUNDS rounds and each rate is total events / total time.
+rounds=${ROUNDS:-3}
+per=$(( (events + rounds - 1) / rounds ))
+have_ar=0
 if ruby -e 'require "active_record"; require "pg"' 2>/dev/null && [[ -f "$shared/bench/activerecord_odoo.rb" ]]; then
-  echo "==> (b) ActiveRecord baseline: $events deliveries"
-  "$driver" generate "$events" 1000000 >"$work/payloads.ndjson"
-  ar=$(PGUSER=${PGUSER:-postgres} ruby "$shared/bench/activerecord_odoo.rb" "postgresql:///$db" "$work/payloads.ndjson")
-  echo "$ar"
-  ar_rate=$(sed -E 's/.*= ([0-9.]+) events.*/\1/' <<<"$ar")
-  reset_tables
+  have_ar=1
 else
-  echo "==> (b) ActiveRecord baseline skipped (scripts/deps bench installs ruby-activerecord ruby-pg)"
+  echo "(b) ActiveRecord baseline skipped (scripts/deps bench installs ruby-activerecord ruby-pg)"
 fi
+rate_of() { sed -E 's/.*= ([0-9.]+) events.*/\1/'; }
+t_pg=0 t_single=0 t_batch=0 t_ar=0
+for ((r = 0; r < rounds; r++)); do
+  reset_tables
+  echo "==> round $((r + 1))/$rounds: $per deliveries each"
+  tps=$(pgbench -n -c 1 -t "$per" -f "$work/upsert.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3; exit}')
+  echo "  pgbench upsert (a):   $tps tps"
+  t_pg=$(awk -v t="$t_pg" -v n="$per" -v r="$tps" 'BEGIN {print t + n / r}')
+  out=$("$driver" single "dbname=$db" "$per" $((1000000 + r * per)))
+  echo "  $out"
+  t_single=$(awk -v t="$t_single" -v n="$per" -v r="$(rate_of <<<"$out")" 'BEGIN {print t + n / r}')
+  out=$("$driver" batch "dbname=$db" "$per" $((2000000 + r * per)) "$batch")
+  echo "  $out"
+  t_batch=$(awk -v t="$t_batch" -v n="$per" -v r="$(rate_of <<<"$out")" 'BEGIN {print t + n / r}')
+  if [[ $have_ar -eq 1 ]]; then
+    "$driver" generate "$per" $((3000000 + r * per)) >"$work/payloads.ndjson"
+    out=$(PGUSER=${PGUSER:-postgres} ruby "$shared/bench/activerecord_odoo.rb" "postgresql:///$db" "$work/payloads.ndjson")
+    echo "  $out"
+    t_ar=$(awk -v t="$t_ar" -v n="$per" -v r="$(rate_of <<<"$out")" 'BEGIN {print t + n / r}')
+  fi
+done
+reset_tables
 
-echo
-echo "==> Results (events/s on one connection, fsync on)"
-printf '  %-28s %10s\n' "pgbench upsert (a)" "$pg_tps" "fastepost single" "$single_rate" \
-  "fastepost batch ($batch)" "$batch_rate"
-[[ -n "$ar_rate" ]] && printf '  %-28s %10s\n' "ActiveRecord (b)" "$ar_rate"
-awk -v s="$single_rate" -v b="$batch_rate" -v a="$pg_tps" -v r="${ar_rate:-0}" 'BEGIN {
-  printf "  single / pgbench      = %.2f  (target >= 0.5)\n", s / a
-  printf "  batch / single        = %.2f  (target >= 2)\n", b / s
-  printf "  batch / pgbench       = %.2f\n", b / a
+total=$((per * rounds))
+awk -v n="$total" -v a="$t_pg" -v s="$t_single" -v b="$t_batch" -v r="$t_ar" -v bs="$batch" 'BEGIN {
+  printf "\n==> Results: %d deliveries per method, events/s on one connection, fsync on\n", n
+  printf "  %-26s %8.1f\n", "pgbench upsert (a)", n / a
+  printf "  %-26s %8.1f\n", "fastepost single", n / s
+  printf "  %-26s %8.1f\n", "fastepost batch (" bs ")", n / b
+  if (r > 0) printf "  %-26s %8.1f\n", "ActiveRecord (b)", n / r
+  printf "  single / pgbench      = %.2f  (target >= 0.5)\n", a / s
+  printf "  batch / single        = %.2f  (target >= 2)\n", s / b
+  printf "  batch / pgbench       = %.2f\n", a / b
   if (r > 0) {
-    printf "  single / ActiveRecord = %.1f  (target >= 10)\n", s / r
-    printf "  batch / ActiveRecord  = %.1f\n", b / r
+    printf "  single / ActiveRecord = %.1f  (target >= 10)\n", r / s
+    printf "  batch / ActiveRecord  = %.1f\n", r / b
   }
 }'
