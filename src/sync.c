@@ -787,12 +787,22 @@ static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const 
   }
   PGresult *out = NULL;
   const char *sql = rec->event_id > 0 ? SQL_FAIL_ID : SQL_FAIL_NEW;
-  int rc = fastepost__query(&out, conn, sql, 11, params, PGRES_TUPLES_OK, "logging the failed event");
-  if (rc == FASTEPOST_EDB && params[4] && !ctx->in_batch) {
+  /* In a batch a refused statement would abort the whole transaction: fence it. */
+  int rc = ctx->in_batch ? fastepost__exec(conn, "SAVEPOINT fastepost_log", "logging the failed event")
+                         : FASTEPOST_OK;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost__query(&out, conn, sql, 11, params, PGRES_TUPLES_OK, "logging the failed event");
+  if (rc == FASTEPOST_EDB && params[4]) {
     /* The payload itself may be what the database refused: log the failure without it. */
+    if (ctx->in_batch)
+      fastepost__exec(conn, "ROLLBACK TO SAVEPOINT fastepost_log", "logging the failed event");
     params[4] = NULL;
     rc = fastepost__query(&out, conn, sql, 11, params, PGRES_TUPLES_OK, "logging the failed event");
   }
+  if (ctx->in_batch && conn->pg && PQstatus(conn->pg) == CONNECTION_OK)
+    fastepost__exec(conn, rc ? "ROLLBACK TO SAVEPOINT fastepost_log; RELEASE SAVEPOINT fastepost_log"
+                             : "RELEASE SAVEPOINT fastepost_log",
+                    "logging the failed event");
   if (rc == FASTEPOST_OK && PQntuples(out) == 1)
     res->event_id = atoll(PQgetvalue(out, 0, 0));
   PQclear(out);
