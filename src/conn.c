@@ -62,6 +62,7 @@ static int connect_pg(fastepost_conn *conn) {
     return FASTEPOST_ENOMEM;
   }
   conn->pg = pg;
+  conn->prepared = 0; /* a new session has no prepared statements */
   free(conn->database);
   conn->database = database;
   int rc = apply_session(conn);

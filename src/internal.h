@@ -38,7 +38,11 @@ struct fastepost_conn {
   char *conninfo;          /* kept for fastepost_conn_reset(); never logged */
   int statement_timeout_ms;
   char *database;          /* copy of PQdb(), "" when closed */
+  unsigned prepared;       /* FASTEPOST__PREPARED_* groups prepared on this PGconn; 0 after (re)connect */
 };
+
+/* Groups of prepared statements, one bit each (see fastepost_conn.prepared). */
+#define FASTEPOST__PREPARED_SYNC 0x1u
 
 /* The live libpq connection, or NULL with FASTEPOST_ECONN recorded when closed or lost. */
 PGconn *fastepost__conn_pg(fastepost_conn *conn);

@@ -12,6 +12,8 @@ static const cli_command *const command_tables[] = {
     cli_crmstats_commands,
     cli_backup_commands,
     cli_stats_commands,
+    cli_odoo_commands,
+    cli_events_commands,
     NULL,
 };
 

@@ -1,0 +1,158 @@
+/**
+ * @file fastepost/odoo.h
+ * @brief Odoo webhook ingestion: authenticate a delivery, then process it into customers,
+ * remarks and task links, logged in integration_events.
+ *
+ * A host (Rails controller, WSGI app, the CLI) hands over the raw body and what the URL and
+ * headers said:
+ *
+ *     if (fastepost_odoo_authenticate(NULL, api_key_from_header_or_query) != FASTEPOST_OK)
+ *       answer(fastepost_status_http(fastepost_error_last()->code));   // 401
+ *     fastepost_odoo_options_set_event(opts, query_param("event"));     // may be NULL
+ *     fastepost_event_result *r = NULL;
+ *     fastepost_status st = fastepost_odoo_process(&r, conn, body, len, opts);
+ *     answer(fastepost_status_http(st));
+ *     fastepost_event_result_free(r);
+ *
+ * Accepted shapes, the mapping and the outcomes are in docs/odoo.md.
+ */
+#ifndef FASTEPOST_ODOO_H
+#define FASTEPOST_ODOO_H
+
+#include "common.h"
+#include "conn.h"
+#include "events.h"
+
+FASTEPOST_BEGIN_DECLS
+
+/** Default largest body accepted: 1 MiB. */
+#define FASTEPOST_ODOO_DEFAULT_MAX_BODY (1024 * 1024)
+/** Default deepest JSON nesting accepted. */
+#define FASTEPOST_ODOO_DEFAULT_MAX_DEPTH 32
+/** Default task-barcode fields, tried in this order. */
+#define FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS "x_task_barcode,x_studio_task_barcode,task_barcode,barcode,ref"
+
+/**
+ * Check the key a request presented, in constant time. Odoo's "Send Webhook Notification"
+ * cannot set headers, so hosts take the key from the `X-Odoo-Api-Key` header or, failing that,
+ * from the `api_key` query parameter of the webhook URL.
+ *
+ * Fails closed: with no key configured, every request is refused.
+ *
+ * @param expected   the configured key; NULL reads the `ODOO_API_KEY` environment variable
+ * @param presented  the key the request carried; NULL or "" when none
+ * @return FASTEPOST_OK; FASTEPOST_ENOKEY when no key is configured (unset or empty);
+ *         FASTEPOST_EAUTH when the presented key is missing or wrong
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_authenticate(const char *expected, const char *presented);
+
+/** Processing options. Opaque; every field has a default. */
+typedef struct fastepost_odoo_options fastepost_odoo_options;
+
+/**
+ * New options with the defaults: no event hint, `application/json`, 1 MiB, depth 32, the
+ * default barcode fields, the system clock.
+ *
+ * @param out  receives the options (free with fastepost_odoo_options_free())
+ * @return FASTEPOST_OK; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_new(fastepost_odoo_options **out);
+/** Release options. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_odoo_options_free(fastepost_odoo_options *opts);
+/**
+ * The event hint, as the host read it from the webhook URL (`?event=unlink`): `create`,
+ * `write`, `unlink` or `archive`; NULL or "" for none. `unlink` and `archive` make the
+ * customer inactive. The event type logged is the model plus `.<hint>`.
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for any other value (the options are unchanged)
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_event(fastepost_odoo_options *opts, const char *hint);
+/**
+ * The request's Content-Type: `application/json` (the default, also for NULL) or
+ * `application/x-www-form-urlencoded`; parameters such as `; charset=utf-8` are ignored.
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for another media type
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_content_type(fastepost_odoo_options *opts,
+                                                                           const char *content_type);
+/**
+ * The largest body accepted, in bytes; a larger one fails with FASTEPOST_ETOOBIG.
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_max_body(fastepost_odoo_options *opts, size_t bytes);
+/**
+ * The deepest JSON nesting accepted; deeper bodies fail with FASTEPOST_EPARSE.
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID outside 2..1000
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_max_depth(fastepost_odoo_options *opts, int depth);
+/**
+ * The fields whose values are matched against `tasks.barcode` when a delivery has no
+ * `task_id`, comma-separated, tried in order (default FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS).
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL or an empty list; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_barcode_fields(fastepost_odoo_options *opts,
+                                                                             const char *fields);
+/**
+ * The clock used for the timestamps written (NULL: the system clock).
+ *
+ * @param clock    returns microseconds since the Unix epoch, UTC
+ * @param payload  passed to clock; borrowed, must outlive the options
+ */
+FASTEPOST_EXTERN(void) fastepost_odoo_options_set_clock(fastepost_odoo_options *opts,
+                                                        fastepost_clock_fn clock, void *payload);
+
+/**
+ * Process one delivery: parse and check it, find the record (native webhook, JSON-RPC `read()`
+ * result, code-action wrappers or a form body), sync the customer, remark and task link, and
+ * log the event, all in one transaction. Every delivery is logged, failures too (with the
+ * reason; the payload only when it is valid JSON), except a duplicate, which changes nothing
+ * and reports the first delivery's event.
+ *
+ * @param out   receives the result (free with fastepost_event_result_free()), also on failure
+ *              whenever memory allowed; may be NULL when the caller only wants the status
+ * @param conn  an open connection; the schema must be installed
+ * @param body  the raw request body (need not be NUL-terminated)
+ * @param len   its length in bytes
+ * @param opts  options, or NULL for the defaults
+ * @return FASTEPOST_OK (outcome created, updated, unchanged, stale, ignored or duplicate);
+ *         FASTEPOST_ETOOBIG over the body limit; FASTEPOST_EPARSE for a body that is not JSON
+ *         (message with the byte offset) or not UTF-8; FASTEPOST_EINVALID for JSON without a
+ *         usable record (e.g. `"_id": "abc"`), or when conn is inside a transaction of the
+ *         caller's (an event commits on its own); FASTEPOST_ECONFLICT when the email belongs to a
+ *         customer linked to another Odoo record of the same model; FASTEPOST_ECONN,
+ *         FASTEPOST_EBUSY for transient failures (the event is queued for retry)
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
+                                                          const char *body, size_t len,
+                                                          const fastepost_odoo_options *opts);
+
+/**
+ * Process several deliveries in one transaction, each inside its own savepoint: a failing
+ * delivery is logged as failed and does not affect the others, and the batch costs one durable
+ * commit instead of one per delivery. The host must not acknowledge any delivery before this
+ * returns FASTEPOST_OK.
+ *
+ * @param results  an array of n pointers that receive one result each (free each with
+ *                 fastepost_event_result_free()); entries are NULL where memory ran out
+ * @param conn     an open connection
+ * @param bodies   n bodies
+ * @param lens     their lengths
+ * @param n        how many
+ * @param opts     options for every delivery, or NULL
+ * @return FASTEPOST_OK when the batch committed (each result has its own code);
+ *         FASTEPOST_ECONN, FASTEPOST_EDB, FASTEPOST_EBUSY when the commit failed: then nothing
+ *         was applied and every result says so; FASTEPOST_EINVALID for NULL arrays or when
+ *         conn is inside a transaction of the caller's
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process_batch(fastepost_event_result **results,
+                                                                fastepost_conn *conn,
+                                                                const char *const *bodies,
+                                                                const size_t *lens, size_t n,
+                                                                const fastepost_odoo_options *opts);
+
+FASTEPOST_END_DECLS
+
+#endif

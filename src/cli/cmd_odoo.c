@@ -1,0 +1,168 @@
+/* fastepost odoo process */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Read a file or stdin, at most limit + 1 bytes (enough to tell that it is too big). */
+static char *read_input(const char *path, size_t limit, size_t *len) {
+  FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "rb");
+  if (!f)
+    return NULL;
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      if (cap > limit) /* already past the limit: stop reading */
+        break;
+      char *bigger = realloc(buf, cap * 2);
+      if (!bigger) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = bigger;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  if (f != stdin)
+    fclose(f);
+  *len = n;
+  return buf;
+}
+
+static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepost_event_result *r,
+                         const char *error) {
+  const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
+  if (ctx->json) {
+    printf("{\"status\":");
+    cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
+    printf(",\"http_status\":%d,\"outcome\":", fastepost_status_http(st));
+    cli_json_string(stdout, *outcome ? outcome : NULL);
+    long long ids[] = {(long long)fastepost_event_result_event_id(r),
+                       (long long)fastepost_event_result_customer_id(r),
+                       (long long)fastepost_event_result_remark_id(r),
+                       (long long)fastepost_event_result_task_id(r)};
+    const char *names[] = {"event_id", "customer_id", "remark_id", "task_id"};
+    for (int i = 0; i < 4; i++) {
+      if (ids[i])
+        printf(",\"%s\":%lld", names[i], ids[i]);
+      else
+        printf(",\"%s\":null", names[i]);
+    }
+    printf(",\"warnings\":[");
+    for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++) {
+      if (i)
+        putchar(',');
+      cli_json_string(stdout, fastepost_event_result_warning(r, i));
+    }
+    printf("],\"error\":");
+    cli_json_string(stdout, st == FASTEPOST_OK ? NULL : error);
+    printf("}\n");
+    return;
+  }
+  if (st == FASTEPOST_OK) {
+    printf("%s (HTTP %d)", outcome, fastepost_status_http(st));
+    const char *names[] = {"event", "customer", "remark", "task"};
+    int64_t ids[] = {fastepost_event_result_event_id(r), fastepost_event_result_customer_id(r),
+                     fastepost_event_result_remark_id(r), fastepost_event_result_task_id(r)};
+    for (int i = 0, n = 0; i < 4; i++)
+      if (ids[i])
+        printf("%s %s %lld", n++ ? "," : ":", names[i], (long long)ids[i]);
+    putchar('\n');
+  }
+  for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++)
+    fprintf(stderr, "fastepost: warning: %s\n", fastepost_event_result_warning(r, i));
+  if (st != FASTEPOST_OK)
+    fprintf(stderr, "fastepost: odoo process: %s (HTTP %d)\n", error, fastepost_status_http(st));
+}
+
+static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
+  const char *api_key = NULL, *event = NULL, *content_type = NULL, *max_body = NULL;
+  const cli_option opts[] = {{"api-key", CLI_STRING, &api_key},
+                             {"event", CLI_STRING, &event},
+                             {"content-type", CLI_STRING, &content_type},
+                             {"max-body", CLI_STRING, &max_body},
+                             {NULL, CLI_FLAG, NULL}};
+  const char *pos[1] = {NULL};
+  int npos = 0;
+  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  if (rc || ctx->help)
+    return rc;
+  fastepost_odoo_options *o = NULL;
+  if (fastepost_odoo_options_new(&o) != FASTEPOST_OK)
+    return cli_fail(ctx, "odoo process");
+  long limit = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
+  if (max_body && (rc = cli_int(ctx, "max-body", max_body, 1, 1L << 30, &limit))) {
+    fastepost_odoo_options_free(o);
+    return rc;
+  }
+  if ((event && fastepost_odoo_options_set_event(o, event) != FASTEPOST_OK) ||
+      (content_type && fastepost_odoo_options_set_content_type(o, content_type) != FASTEPOST_OK)) {
+    rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+    fastepost_odoo_options_free(o);
+    return rc;
+  }
+  fastepost_odoo_options_set_max_body(o, (size_t)limit);
+
+  /* The key is checked first, as a web host would, before the body is even read. */
+  fastepost_status st = fastepost_odoo_authenticate(NULL, api_key);
+  if (st != FASTEPOST_OK) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", fastepost_error_last()->message);
+    print_result(ctx, st, NULL, msg);
+    fastepost_odoo_options_free(o);
+    return CLI_FAILURE;
+  }
+  size_t len = 0;
+  char *body = read_input(npos ? pos[0] : NULL, (size_t)limit, &len);
+  if (!body) {
+    fastepost_odoo_options_free(o);
+    fprintf(stderr, "fastepost: odoo process: cannot read %s\n", npos ? pos[0] : "standard input");
+    return CLI_FAILURE;
+  }
+  if ((rc = cli_connect(ctx))) {
+    free(body);
+    fastepost_odoo_options_free(o);
+    return rc;
+  }
+  fastepost_event_result *r = NULL;
+  st = fastepost_odoo_process(&r, ctx->conn, body, len, o);
+  print_result(ctx, st, r, fastepost_event_result_error(r));
+  fastepost_event_result_free(r);
+  fastepost_odoo_options_free(o);
+  free(body);
+  return st == FASTEPOST_OK ? CLI_OK : CLI_FAILURE;
+}
+
+const cli_command cli_odoo_commands[] = {
+    {"odoo", "process", odoo_process, "Process one Odoo webhook delivery",
+     "Usage: fastepost odoo process [--api-key KEY] [--event HINT] [--content-type TYPE]\n"
+     "                              [--max-body BYTES] [--db CONNINFO] [--json] [FILE|-]\n"
+     "\n"
+     "Authenticate and process one Odoo webhook body (from FILE, or standard input with - or no\n"
+     "FILE) as a web host would: sync the customer, remark and task link and log the delivery in\n"
+     "integration_events, in one transaction.\n"
+     "\n"
+     "Options:\n"
+     "  --api-key KEY        the key the request presented (the X-Odoo-Api-Key header or the\n"
+     "                       api_key query parameter); checked against $ODOO_API_KEY, and every\n"
+     "                       request is refused when that is unset or empty\n"
+     "  --event HINT         create, write, unlink or archive (what ?event= in the URL said);\n"
+     "                       unlink and archive make the customer inactive\n"
+     "  --content-type TYPE  application/json (default) or application/x-www-form-urlencoded\n"
+     "  --max-body BYTES     largest body accepted (default 1048576)\n"
+     "  --json               print {\"status\",\"http_status\",\"outcome\",\"event_id\",\n"
+     "                       \"customer_id\",\"remark_id\",\"task_id\",\"warnings\",\"error\"}\n"
+     "\n"
+     "Exit status: 0 when processed (created, updated, unchanged, stale, ignored or duplicate),\n"
+     "1 otherwise (bad key, unparseable, conflict, database unavailable), 2 usage error.\n"
+     "\n"
+     "Example:\n"
+     "  ODOO_API_KEY=s3cret fastepost odoo process --api-key s3cret --json partner.json\n"},
+    {NULL, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,178 @@
+/* The event log (listing) and the retry queue (see fastepost/events.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "odoo.h"
+
+/* Sources whose stored payloads can be processed again, and through which adapter. A new CRM
+ * adds one line here. */
+typedef int (*reprocess_fn)(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
+                            const char *payload, const char *event_type, int max_attempts);
+static const struct {
+  const char *source;
+  reprocess_fn reprocess;
+} adapters[] = {
+    {"odoo", fastepost__odoo_reprocess},
+};
+
+/* ---- listing ------------------------------------------------------------------------------- */
+
+#define EVENT_STRINGS 9
+
+struct fastepost_event_list {
+  fastepost_event *rows;
+  char **strings; /* every string the rows point to */
+  size_t count;
+};
+
+void fastepost_event_list_free(fastepost_event_list *list) {
+  if (!list)
+    return;
+  for (size_t i = 0; i < list->count * EVENT_STRINGS; i++)
+    free(list->strings[i]);
+  free(list->strings);
+  free(list->rows);
+  free(list);
+}
+
+size_t fastepost_event_list_count(const fastepost_event_list *list) { return list ? list->count : 0; }
+
+const fastepost_event *fastepost_event_list_get(const fastepost_event_list *list, size_t i) {
+  return list && i < list->count ? &list->rows[i] : NULL;
+}
+
+static const char SQL_LIST[] =
+    "SELECT id, source, event_type, status, coalesce(outcome, ''), coalesce(external_id, ''), "
+    "coalesce(error_message, ''), attempts, coalesce(customer_id, 0), "
+    "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), "
+    "coalesce(to_char(processed_at, 'YYYY-MM-DD HH24:MI:SS.US'), ''), "
+    "coalesce(to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS.US'), '') "
+    "FROM integration_events WHERE ($1::text IS NULL OR source = $1) "
+    "AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3::int";
+
+fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_conn *conn, const char *source,
+                                       const char *status, int limit) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_events_list: out is NULL");
+  *out = NULL;
+  if (limit < 1)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the limit must be 1 or more, not %d", limit);
+  static const char *const statuses[] = {"pending", "success", "error", "dead"};
+  bool known = !status || !*status;
+  for (size_t i = 0; !known && i < 4; i++)
+    known = strcmp(status, statuses[i]) == 0;
+  if (!known)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "unknown status \"%.32s\": expected pending, success, error or dead", status);
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *params[] = {source && *source ? source : NULL, status && *status ? status : NULL, lim};
+  PGresult *res = NULL;
+  int rc = fastepost__query(&res, conn, SQL_LIST, 3, params, PGRES_TUPLES_OK, "listing events");
+  if (rc)
+    return rc;
+  size_t n = (size_t)PQntuples(res);
+  fastepost_event_list *list = calloc(1, sizeof *list);
+  if (list && n) {
+    list->rows = calloc(n, sizeof *list->rows);
+    list->strings = calloc(n * EVENT_STRINGS, sizeof *list->strings);
+  }
+  if (!list || (n && (!list->rows || !list->strings))) {
+    PQclear(res);
+    fastepost_event_list_free(list);
+    return fastepost__error_oom();
+  }
+  static const int string_cols[EVENT_STRINGS] = {1, 2, 3, 4, 5, 6, 9, 10, 11};
+  for (size_t i = 0; i < n; i++) {
+    char **s = &list->strings[i * EVENT_STRINGS];
+    list->count = i + 1; /* so that a failure below frees what was copied */
+    for (int k = 0; k < EVENT_STRINGS; k++)
+      if (!(s[k] = fastepost__strdup(PQgetvalue(res, (int)i, string_cols[k])))) {
+        PQclear(res);
+        fastepost_event_list_free(list);
+        return FASTEPOST_ENOMEM;
+      }
+    fastepost_event *e = &list->rows[i];
+    e->id = atoll(PQgetvalue(res, (int)i, 0));
+    e->source = s[0];
+    e->event_type = s[1];
+    e->status = s[2];
+    e->outcome = s[3];
+    e->external_id = s[4];
+    e->error_message = s[5];
+    e->attempts = atoi(PQgetvalue(res, (int)i, 7));
+    e->customer_id = atoll(PQgetvalue(res, (int)i, 8));
+    e->created_at = s[6];
+    e->processed_at = s[7];
+    e->next_attempt_at = s[8];
+  }
+  PQclear(res);
+  *out = list;
+  return FASTEPOST_OK;
+}
+
+/* ---- retries ------------------------------------------------------------------------------- */
+
+static const char SQL_DUE[] =
+    "SELECT id, source, event_type, payload::text FROM integration_events "
+    "WHERE status = 'error' AND next_attempt_at <= localtimestamp AND payload IS NOT NULL "
+    "AND source = ANY($1::text[]) ORDER BY next_attempt_at, id LIMIT $2::int";
+
+fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepost_retry_report *report) {
+  if (report)
+    memset(report, 0, sizeof *report);
+  if (limit < 1)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the limit must be 1 or more, not %d", limit);
+  fastepost__buf sources = FASTEPOST__BUF_INIT;
+  fastepost__buf_putc(&sources, '{');
+  for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
+    fastepost__buf_printf(&sources, "%s%s", i ? "," : "", adapters[i].source);
+  fastepost__buf_putc(&sources, '}');
+  char lim[16];
+  snprintf(lim, sizeof lim, "%d", limit);
+  const char *params[] = {fastepost__buf_cstr(&sources), lim};
+  PGresult *due = NULL;
+  int rc = fastepost__query(&due, conn, SQL_DUE, 2, params, PGRES_TUPLES_OK, "reading the retry queue");
+  fastepost__buf_free(&sources);
+  if (rc)
+    return rc;
+  fastepost_retry_report r = {0};
+  for (int i = 0; i < PQntuples(due); i++) {
+    int64_t id = atoll(PQgetvalue(due, i, 0));
+    const char *source = PQgetvalue(due, i, 1);
+    reprocess_fn fn = NULL;
+    for (size_t k = 0; k < sizeof adapters / sizeof adapters[0]; k++)
+      if (strcmp(adapters[k].source, source) == 0)
+        fn = adapters[k].reprocess;
+    if (!fn)
+      continue;
+    r.attempted++;
+    fastepost_event_result *res = NULL;
+    int st = fn(&res, conn, id, PQgetvalue(due, i, 3), PQgetvalue(due, i, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS);
+    fastepost_event_result_free(res);
+    if (st == FASTEPOST_OK) {
+      r.succeeded++;
+      continue;
+    }
+    char idbuf[24];
+    snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
+    const char *p[] = {idbuf};
+    PGresult *s = NULL;
+    if (fastepost__query(&s, conn, "SELECT status FROM integration_events WHERE id = $1::bigint", 1, p,
+                         PGRES_TUPLES_OK, "reading an event's status") == FASTEPOST_OK &&
+        PQntuples(s) == 1 && strcmp(PQgetvalue(s, 0, 0), "dead") == 0)
+      r.dead++;
+    else
+      r.failed++;
+    PQclear(s);
+    if (st == FASTEPOST_ECONN && fastepost_conn_ping(conn) != FASTEPOST_OK)
+      break; /* the database is away: the rest stays queued */
+  }
+  PQclear(due);
+  if (report)
+    *report = r;
+  fastepost_error_clear();
+  return FASTEPOST_OK;
+}

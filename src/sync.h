@@ -1,0 +1,163 @@
+/*
+ * The sync core: one path for every CRM source. Private to the library.
+ *
+ * Contract for an adapter (odoo.c today, hubspot.c next):
+ *
+ *   1. Fill a fastepost__sync_record from the delivery. The adapter knows payload shapes and
+ *      nothing about SQL; the core knows SQL and nothing about payloads.
+ *        - source ("odoo"), model ("res.partner"), event_type ("res.partner.unlink"),
+ *          external_id ("res.partner:42"), payload (canonical JSON text, NULL if not JSON),
+ *          idempotency_key (hex; NULL when there is none: then no duplicate detection).
+ *        - failure / failure_message when the adapter rejected the delivery (parse error, too
+ *          big, invalid): the core only logs it as `error` and returns the code.
+ *        - ignore_reason when the delivery is well-formed but carries nothing to apply (unknown
+ *          model, no usable fields): logged as `success` / `ignored`.
+ *        - crm_id: the record's own customer key, "<model>:<id>" ("res.partner:42",
+ *          "crm.lead:7"); link_crm_id: another record's key the customer may be found by first
+ *          ("res.partner:5" for a lead with partner_id 5).
+ *        - owns_customer: the record IS the customer in the CRM (a contact): existing customers
+ *          are updated from the facts, stale versions refused, and an email match on a customer
+ *          linked to another record of the same model is a conflict. When false (a lead), an
+ *          existing customer is left as it is and only the remark / task link are added.
+ *        - match_phone: also match customers by phone (after crm ids and email).
+ *        - version: the source's timestamp of the record, "YYYY-MM-DD HH:MM:SS.ffffff" UTC, or
+ *          NULL. Older than the stored customers.crm_updated_at => stale.
+ *        - facts: customer columns with per-field presence (absent = leave alone,
+ *          empty = set NULL, value = set).
+ *        - note_body / note_key: a remark; its external_key is "<source>:<note_key>:<sha256 of
+ *          body>", so a redelivery adds nothing and a changed text adds a new remark.
+ *        - task_id / barcodes: the task reference; the first existing task wins.
+ *        - warnings: handed on to the result.
+ *   2. Call fastepost__sync_process() (one delivery) or, inside fastepost__sync_batch_begin()
+ *      / _commit(), fastepost__sync_process_many(). One event runs in one transaction (a
+ *      savepoint in a batch), in two pipelined round trips plus the commit:
+ *        round one: BEGIN; advisory locks on the event's keys (idempotency key, crm ids, email,
+ *          phone), so that deliveries touching the same customer serialise; the event already
+ *          logged under the key (a processed one makes this a `duplicate`: nothing is written;
+ *          a failed one is processed again on its row); the match candidates; the task.
+ *        decision in C: target customer, outcome (created / updated / unchanged / stale /
+ *          ignored / conflict), the values to write.
+ *        round two: one statement writing customer, remark, task link and the event row with
+ *          its final state (inserted once, never updated afterwards); COMMIT.
+ *      The statements are prepared once per connection and run with generic plans.
+ *   3. On a failure the core rolls back and logs the event as `error` in a transaction of its
+ *      own (the batch's, after rolling back to the savepoint); transient failures (ECONN, EBUSY)
+ *      get `next_attempt_at` (exponential backoff with jitter) and become `dead` after
+ *      max_attempts. The call refuses (EINVALID) to run inside a transaction of the caller's.
+ *
+ * Reprocessing (events.c) sets event_id to the stored row: the core then updates that row
+ * instead of inserting one.
+ *
+ * The result object (struct fastepost_event_result, public getters in events.h) is shared by
+ * every source, as is fastepost_status_http().
+ */
+#ifndef FASTEPOST_SYNC_H
+#define FASTEPOST_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+typedef enum { FASTEPOST__FACT_ABSENT = 0, FASTEPOST__FACT_EMPTY, FASTEPOST__FACT_VALUE } fastepost__fact_state;
+
+/* One customer column as delivered. value is owned (malloc) when state is VALUE. */
+typedef struct fastepost__fact {
+  fastepost__fact_state state;
+  char *value;
+} fastepost__fact;
+
+typedef struct fastepost__customer_facts {
+  fastepost__fact name, email, phone, company, address;
+  int active; /* -1 absent, 0 false, 1 true */
+} fastepost__customer_facts;
+
+/* A growable list of owned strings. */
+typedef struct fastepost__strlist {
+  char **items;
+  size_t count;
+} fastepost__strlist;
+
+int fastepost__strlist_add(fastepost__strlist *list, const char *s);
+int fastepost__strlist_addf(fastepost__strlist *list, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
+void fastepost__strlist_free(fastepost__strlist *list);
+
+/* The normalised record. Every char * is owned and freed by fastepost__sync_record_clear(),
+ * except source, which points to a static string. */
+typedef struct fastepost__sync_record {
+  const char *source;
+  char *model;
+  char *event_type;
+  char *external_id;
+  char *idempotency_key;
+  char *payload;
+  int64_t event_id;
+
+  int failure;
+  char *failure_message;
+  char *ignore_reason;
+
+  char *crm_id;
+  char *link_crm_id;
+  bool owns_customer;
+  bool match_phone;
+  char *version;
+  fastepost__customer_facts facts;
+
+  char *note_body;
+  char *note_key;
+
+  int64_t task_id;
+  fastepost__strlist barcodes;
+
+  fastepost__strlist warnings;
+} fastepost__sync_record;
+
+void fastepost__sync_record_init(fastepost__sync_record *rec, const char *source);
+void fastepost__sync_record_clear(fastepost__sync_record *rec);
+/* Set a fact to VALUE (a copy of s, NULL s = EMPTY). */
+int fastepost__fact_set(fastepost__fact *fact, const char *s);
+
+/* The result object behind fastepost_event_result. */
+struct fastepost_event_result {
+  int code;
+  fastepost_outcome outcome;
+  int64_t event_id, customer_id, remark_id, task_id;
+  char *error;
+  fastepost__strlist warnings;
+};
+
+/* A new zeroed result (NULL on ENOMEM); record the final code and message into it. */
+fastepost_event_result *fastepost__result_new(void);
+int fastepost__result_fail(fastepost_event_result *res, int code);
+
+/* How one call runs. */
+typedef struct fastepost__sync_ctx {
+  int64_t now_us;     /* the clock, microseconds since the epoch (UTC) */
+  bool in_batch;      /* inside fastepost__sync_batch_begin(): savepoints, no commit */
+  int max_attempts;   /* transient failures after this many attempts: dead */
+} fastepost__sync_ctx;
+
+/* Process one record; fills res (which must be non-NULL). Returns res->code. */
+int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
+                            fastepost__sync_record *rec, const fastepost__sync_ctx *ctx);
+
+/* Process n records inside a batch (ctx->in_batch): runs of records that share no customer,
+ * event or task key are looked up in one pipelined round trip and applied in a second; any
+ * failure replays that run record by record with fastepost__sync_process(), each in its own
+ * savepoint. res[i] (NULL skips record i) receives record i's result. Returns FASTEPOST_OK, or
+ * FASTEPOST_ECONN when the connection (and with it the batch) was lost. */
+int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *conn,
+                                 fastepost__sync_record *recs, size_t n, const fastepost__sync_ctx *ctx);
+
+/* A batch: one transaction around fastepost__sync_process_many() or several
+ * fastepost__sync_process(ctx.in_batch = true). */
+int fastepost__sync_batch_begin(fastepost_conn *conn);
+int fastepost__sync_batch_commit(fastepost_conn *conn);
+
+/* Microseconds since the epoch from the system clock. */
+int64_t fastepost__clock_now(void);
+/* Format a time as "YYYY-MM-DD HH:MM:SS.ffffff" (out must hold 32 bytes). */
+void fastepost__format_time(char *out, size_t outsize, int64_t us);
+
+#endif

@@ -1,0 +1,188 @@
+/* Guarded JSON parsing and canonical serialisation (see json.h). */
+#include "util/json.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether obj holds NaN or an infinity anywhere: json-c reads `NaN` and `Infinity`, which are
+ * not JSON (and which jsonb refuses). */
+static bool has_nonfinite(const json_object *obj) {
+  switch (json_object_get_type(obj)) {
+  case json_type_double: {
+    double d = json_object_get_double(obj);
+    return d != d || d - d != 0;
+  }
+  case json_type_array:
+    for (size_t i = 0; i < json_object_array_length(obj); i++)
+      if (has_nonfinite(json_object_array_get_idx(obj, i)))
+        return true;
+    return false;
+  case json_type_object:
+    for (struct lh_entry *e = json_object_get_object(obj)->head; e; e = e->next)
+      if (has_nonfinite((const json_object *)lh_entry_v(e)))
+        return true;
+    return false;
+  default:
+    return false;
+  }
+}
+
+/* The offset of the first word outside a string that is not true, false, null or an exponent
+ * (where NaN or Infinity starts); len when there is none (the value was a number too large for a
+ * double, which is valid JSON and kept as written). */
+static size_t nonfinite_offset(const char *s, size_t len) {
+  bool in_string = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (isalpha((unsigned char)c)) {
+      size_t start = i;
+      while (i < len && isalpha((unsigned char)s[i]))
+        i++;
+      size_t n = i - start;
+      bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 && isdigit((unsigned char)s[start - 1]);
+      if (!exponent && !(n == 4 && !memcmp(s + start, "true", 4)) && !(n == 5 && !memcmp(s + start, "false", 5)) &&
+          !(n == 4 && !memcmp(s + start, "null", 4)))
+        return start;
+      i--;
+    }
+  }
+  return len;
+}
+
+int fastepost__json_parse(json_object **out, const char *data, size_t len, int max_depth) {
+  *out = NULL;
+  size_t bad = 0;
+  /* Check UTF-8 ourselves: json-c would accept some invalid sequences inside strings. */
+  if (!fastepost__utf8_valid(data, len, &bad))
+    return fastepost__error_set(FASTEPOST_EPARSE, "invalid UTF-8 at byte %zu", bad);
+  if (len == 0)
+    return fastepost__error_set(FASTEPOST_EPARSE, "empty body: expected JSON at byte 0");
+  if (len > (size_t)INT32_MAX)
+    return fastepost__error_set(FASTEPOST_ETOOBIG, "JSON text of %zu bytes is too large", len);
+  if (max_depth <= 0)
+    max_depth = FASTEPOST__JSON_DEFAULT_DEPTH;
+  json_tokener *tok = json_tokener_new_ex(max_depth);
+  if (!tok)
+    return fastepost__error_oom();
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+  json_object *obj = json_tokener_parse_ex(tok, data, (int)len);
+  enum json_tokener_error err = json_tokener_get_error(tok);
+  size_t end = json_tokener_get_parse_end(tok);
+  json_tokener_free(tok);
+  if (err == json_tokener_continue)
+    return fastepost__error_set(FASTEPOST_EPARSE, "invalid JSON at byte %zu: the text ends early", len);
+  if (err == json_tokener_error_depth)
+    return fastepost__error_set(FASTEPOST_EPARSE,
+                                "invalid JSON at byte %zu: nested deeper than %d levels", end,
+                                max_depth);
+  if (err != json_tokener_success)
+    return fastepost__error_set(FASTEPOST_EPARSE, "invalid JSON at byte %zu: %s",
+                                end, json_tokener_error_desc(err));
+  for (size_t i = end; i < len; i++)
+    if (!strchr(" \t\r\n", data[i])) {
+      json_object_put(obj);
+      return fastepost__error_set(FASTEPOST_EPARSE,
+                                  "invalid JSON at byte %zu: unexpected text after the value", i);
+    }
+  size_t bad_word = has_nonfinite(obj) ? nonfinite_offset(data, len) : len;
+  if (bad_word < len) {
+    json_object_put(obj);
+    return fastepost__error_set(FASTEPOST_EPARSE, "invalid JSON at byte %zu: NaN and Infinity are not JSON",
+                                bad_word);
+  }
+  *out = obj;
+  return FASTEPOST_OK;
+}
+
+int fastepost__json_quote(fastepost__buf *buf, const char *s, size_t len) {
+  fastepost__buf_putc(buf, '"');
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': fastepost__buf_puts(buf, "\\\""); break;
+    case '\\': fastepost__buf_puts(buf, "\\\\"); break;
+    case '\n': fastepost__buf_puts(buf, "\\n"); break;
+    case '\r': fastepost__buf_puts(buf, "\\r"); break;
+    case '\t': fastepost__buf_puts(buf, "\\t"); break;
+    case 0: fastepost__buf_puts(buf, "\\ufffd"); break;
+    default:
+      if (c < 0x20)
+        fastepost__buf_printf(buf, "\\u%04x", c);
+      else
+        fastepost__buf_putc(buf, (char)c);
+    }
+  }
+  return fastepost__buf_putc(buf, '"');
+}
+
+static int compare_keys(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int fastepost__json_canonical(fastepost__buf *buf, const json_object *obj) {
+  switch (json_object_get_type(obj)) {
+  case json_type_null:
+    return fastepost__buf_puts(buf, "null");
+  case json_type_boolean:
+    return fastepost__buf_puts(buf, json_object_get_boolean(obj) ? "true" : "false");
+  case json_type_int:
+    return fastepost__buf_printf(buf, "%lld", (long long)json_object_get_int64(obj));
+  case json_type_double:
+    /* json-c keeps the original spelling of parsed doubles, so 60.0 stays 60.0. */
+    return fastepost__buf_puts(
+        buf, json_object_to_json_string_ext((json_object *)(uintptr_t)obj, JSON_C_TO_STRING_PLAIN));
+  case json_type_string:
+    return fastepost__json_quote(buf, json_object_get_string((json_object *)(uintptr_t)obj),
+                                 (size_t)json_object_get_string_len(obj));
+  case json_type_array: {
+    size_t n = json_object_array_length(obj);
+    fastepost__buf_putc(buf, '[');
+    for (size_t i = 0; i < n; i++) {
+      if (i)
+        fastepost__buf_putc(buf, ',');
+      fastepost__json_canonical(buf, json_object_array_get_idx(obj, i));
+    }
+    return fastepost__buf_putc(buf, ']');
+  }
+  case json_type_object: {
+    size_t n = (size_t)json_object_object_length(obj), k = 0;
+    const char **keys = n ? malloc(n * sizeof *keys) : NULL;
+    if (n && !keys) {
+      buf->oom = true;
+      return fastepost__error_oom();
+    }
+    for (struct lh_entry *e = json_object_get_object(obj)->head; e; e = e->next)
+      keys[k++] = (const char *)lh_entry_k(e);
+    qsort(keys, k, sizeof *keys, compare_keys);
+    fastepost__buf_putc(buf, '{');
+    for (size_t i = 0; i < k; i++) {
+      if (i)
+        fastepost__buf_putc(buf, ',');
+      fastepost__json_quote(buf, keys[i], strlen(keys[i]));
+      fastepost__buf_putc(buf, ':');
+      fastepost__json_canonical(buf, fastepost__json_get(obj, keys[i]));
+    }
+    free(keys);
+    return fastepost__buf_putc(buf, '}');
+  }
+  }
+  return fastepost__buf_puts(buf, "null");
+}
+
+json_object *fastepost__json_get(const json_object *obj, const char *key) {
+  json_object *v = NULL;
+  if (!obj || !json_object_is_type(obj, json_type_object))
+    return NULL;
+  if (!json_object_object_get_ex(obj, key, &v))
+    return NULL;
+  return v;
+}

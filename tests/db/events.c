@@ -1,0 +1,327 @@
+/* The event log, the retry queue (backoff, dead-lettering) and concurrent deliveries. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testdb.h"
+
+TestSuite(events, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+#define Q(sql) fptest_scalar(sql)
+#define N(sql) fptest_count(sql)
+
+static const char PARTNER[] = "{\"_id\": 42, \"_model\": \"res.partner\", \"name\": \"Anna\", "
+                              "\"email\": \"anna@x.de\", \"comment\": \"<p>Call first</p>\", "
+                              "\"write_date\": \"2024-05-03 14:22:07\"}";
+
+static fastepost_status deliver(fastepost_conn *c, const char *body, fastepost_event_result **out) {
+  fastepost_event_result *r = NULL;
+  fastepost_status st = fastepost_odoo_process(&r, c, body, strlen(body), NULL);
+  if (out)
+    *out = r;
+  else
+    fastepost_event_result_free(r);
+  return st;
+}
+
+/* Make every insert into customers fail as a serialization failure would. */
+static void break_customers(void) {
+  fptest_exec("CREATE FUNCTION fail_busy() RETURNS trigger LANGUAGE plpgsql AS "
+              "$$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END $$");
+  fptest_exec("CREATE TRIGGER fail_busy BEFORE INSERT OR UPDATE ON customers "
+              "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
+}
+
+static void make_due(void) {
+  fptest_exec("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 second' "
+              "WHERE next_attempt_at IS NOT NULL");
+}
+
+Test(events, transient_failure_is_queued_with_backoff_then_dead) {
+  break_customers();
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, &r), FASTEPOST_EBUSY);
+  cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 503);
+  cr_assert(strstr(fastepost_event_result_error(r), "simulated"), "%s", fastepost_event_result_error(r));
+  cr_assert_neq(fastepost_event_result_event_id(r), 0);
+  fastepost_event_result_free(r);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 0);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', status, attempts, payload->>'name', error_message LIKE '%simulated%', "
+                     "next_attempt_at - processed_at BETWEEN interval '15 s' AND interval '30 s') "
+                     "FROM integration_events"),
+                   "error|1|Anna|t|t");
+  fastepost_retry_report rep;
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 0, "not due yet");
+
+  for (int attempt = 2; attempt <= 4; attempt++) {
+    make_due();
+    cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+    cr_assert_eq(rep.attempted, 1);
+    cr_assert_eq(rep.failed, 1);
+    cr_assert_eq(rep.dead, 0);
+    char sql[256];
+    /* 30 s * 2^(attempt-1), with jitter between half and all of it */
+    snprintf(sql, sizeof sql,
+             "SELECT attempts = %d AND status = 'error' AND next_attempt_at - processed_at "
+             "BETWEEN interval '%d s' AND interval '%d s' FROM integration_events",
+             attempt, 15 << (attempt - 1), 30 << (attempt - 1));
+    cr_assert_str_eq(Q(sql), "t", "attempt %d", attempt);
+  }
+  make_due();
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 1);
+  cr_assert_eq(rep.dead, 1);
+  cr_assert_str_eq(Q("SELECT status || '|' || attempts || '|' || (next_attempt_at IS NULL) FROM integration_events"),
+                   "dead|5|true");
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1, "always the same row");
+  make_due();
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 0, "dead events are not retried");
+}
+
+Test(events, retry_succeeds_once_the_cause_is_gone) {
+  break_customers();
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, NULL), FASTEPOST_EBUSY);
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  make_due();
+  fastepost_retry_report rep;
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 1);
+  cr_assert_eq(rep.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', status, outcome, attempts, next_attempt_at IS NULL, "
+                     "error_message IS NULL, customer_id IS NOT NULL) FROM integration_events"),
+                   "success|created|2|t|t|t");
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  /* the sender's own redelivery is now a duplicate */
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, &r), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_DUPLICATE);
+  fastepost_event_result_free(r);
+}
+
+Test(events, redelivery_of_a_failed_event_takes_over_its_row) {
+  break_customers();
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, NULL), FASTEPOST_EBUSY);
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, &r), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_CREATED);
+  fastepost_event_result_free(r);
+  cr_assert_str_eq(Q("SELECT count(*) || '|' || max(status) || '|' || max(attempts) FROM integration_events"),
+                   "1|success|2");
+}
+
+Test(events, lost_connection_is_queued_after_reconnecting) {
+  fastepost_conn *c = fptest_conn();
+  cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_OK);
+  fptest_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  sleep_ms(100);
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(c, PARTNER, &r), FASTEPOST_ECONN, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 503);
+  fastepost_event_result_free(r);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', status, attempts, next_attempt_at IS NOT NULL, payload IS NOT NULL) "
+                     "FROM integration_events"),
+                   "error|1|t|t");
+  make_due();
+  fastepost_retry_report rep;
+  cr_assert_eq(fastepost_events_retry(c, 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.succeeded, 1);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+}
+
+Test(events, retry_keeps_the_event_hint) {
+  break_customers();
+  fastepost_odoo_options *o = NULL;
+  fastepost_odoo_options_new(&o);
+  fastepost_odoo_options_set_event(o, "archive");
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), PARTNER, strlen(PARTNER), o), FASTEPOST_EBUSY);
+  fastepost_odoo_options_free(o);
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  make_due();
+  fastepost_retry_report rep;
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
+  cr_assert_str_eq(Q("SELECT event_type FROM integration_events"), "res.partner.archive");
+}
+
+Test(events, list_with_filters) {
+  cr_assert_eq(deliver(fptest_conn(), PARTNER, NULL), FASTEPOST_OK);
+  cr_assert_eq(deliver(fptest_conn(), "{\"_id\": 1, \"_model\"", NULL), FASTEPOST_EPARSE);
+  fptest_exec("INSERT INTO integration_events (source, event_type, status) VALUES ('hubspot', 'contact', 'success')");
+  fastepost_event_list *l = NULL;
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, NULL, 10), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_list_count(l), 3);
+  cr_assert_str_eq(fastepost_event_list_get(l, 0)->source, "hubspot", "newest first");
+  cr_assert_null(fastepost_event_list_get(l, 3));
+  fastepost_event_list_free(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "odoo", "error", 10), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_list_count(l), 1);
+  const fastepost_event *e = fastepost_event_list_get(l, 0);
+  cr_assert_str_eq(e->status, "error");
+  cr_assert_str_eq(e->event_type, "unknown");
+  cr_assert(strstr(e->error_message, "byte"));
+  cr_assert_str_eq(e->outcome, "");
+  cr_assert_str_eq(e->next_attempt_at, "");
+  cr_assert_eq(e->customer_id, 0);
+  cr_assert_eq(strlen(e->created_at), 26);
+  fastepost_event_list_free(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "odoo", "success", 1), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_list_count(l), 1);
+  cr_assert_str_eq(fastepost_event_list_get(l, 0)->outcome, "created");
+  cr_assert_str_eq(fastepost_event_list_get(l, 0)->external_id, "res.partner:42");
+  cr_assert_neq(fastepost_event_list_get(l, 0)->customer_id, 0);
+  fastepost_event_list_free(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, "weird", 10), FASTEPOST_EINVALID);
+  cr_assert_null(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, NULL, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 0, NULL), FASTEPOST_EINVALID);
+}
+
+/* Fork n processes that each open their own connection, wait for a common start, and deliver
+ * bodies[i % nbodies]. Returns how many succeeded. */
+static int deliver_concurrently(int n, const char *const *bodies, int nbodies) {
+  int gate[2];
+  cr_assert_eq(pipe(gate), 0);
+  pid_t pids[32];
+  for (int i = 0; i < n; i++) {
+    pids[i] = fork();
+    cr_assert_geq(pids[i], 0);
+    if (pids[i] == 0) {
+      close(gate[1]);
+      fastepost_conn *c = NULL;
+      if (fastepost_conn_open(&c, fptest_current.conninfo) != FASTEPOST_OK)
+        _exit(2);
+      char b;
+      (void)!read(gate[0], &b, 1); /* returns when the parent closes the pipe */
+      const char *body = bodies[i % nbodies];
+      fastepost_status st = fastepost_odoo_process(NULL, c, body, strlen(body), NULL);
+      if (st != FASTEPOST_OK)
+        fprintf(stderr, "child %d: %s\n", i, fastepost_error_last()->message);
+      fastepost_conn_free(c);
+      _exit(st == FASTEPOST_OK ? 0 : 1);
+    }
+  }
+  close(gate[0]);
+  sleep_ms(200); /* let every child connect */
+  close(gate[1]);
+  int ok = 0;
+  for (int i = 0; i < n; i++) {
+    int status = 0;
+    waitpid(pids[i], &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      ok++;
+  }
+  return ok;
+}
+
+Test(events, concurrent_deliveries_of_one_contact_end_with_one_customer_and_one_remark) {
+  const char *same[] = {PARTNER};
+  cr_assert_eq(deliver_concurrently(8, same, 1), 8);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1, "the others were duplicates");
+
+  /* several versions of one contact (same note), a lead by the same email, all at once */
+  const char *versions[] = {
+      "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Bo v1\", \"email\": \"bo@x.de\", "
+      "\"comment\": \"same note\", \"write_date\": \"2024-01-01 00:00:01\"}",
+      "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Bo v2\", \"email\": \"bo@x.de\", "
+      "\"comment\": \"same note\", \"write_date\": \"2024-01-01 00:00:02\"}",
+      "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Bo v3\", \"email\": \"bo@x.de\", "
+      "\"comment\": \"same note\", \"write_date\": \"2024-01-01 00:00:03\"}",
+      "{\"_id\": 70, \"_model\": \"crm.lead\", \"name\": \"Bo deal\", \"email_from\": \"Bo <BO@x.de>\"}",
+  };
+  cr_assert_eq(deliver_concurrently(12, versions, 4), 12);
+  cr_assert_eq(N("SELECT count(*) FROM customers WHERE lower(email) = 'bo@x.de'"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks WHERE body = 'same note'"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks WHERE body = 'Lead: Bo deal'"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id IN ('res.partner:7', 'crm.lead:70')"), 4);
+}
+
+Test(events, concurrent_deliveries_of_different_contacts_all_land) {
+  char bodies[10][160];
+  const char *ptrs[10];
+  for (int i = 0; i < 10; i++) {
+    snprintf(bodies[i], sizeof bodies[i],
+             "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"P%d\", \"email\": \"p%d@x.de\", "
+             "\"comment\": \"note %d\"}", 100 + i, i, i, i);
+    ptrs[i] = bodies[i];
+  }
+  cr_assert_eq(deliver_concurrently(10, ptrs, 10), 10);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 10);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 10);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'success'"), 10);
+}
+
+Test(events, concurrent_batches_with_overlapping_contacts) {
+  enum { PROCS = 4, PER = 24, CONTACTS = 12 };
+  int gate[2];
+  cr_assert_eq(pipe(gate), 0);
+  pid_t pids[PROCS];
+  for (int p = 0; p < PROCS; p++) {
+    pids[p] = fork();
+    cr_assert_geq(pids[p], 0);
+    if (pids[p] == 0) {
+      close(gate[1]);
+      fastepost_conn *c = NULL;
+      if (fastepost_conn_open(&c, fptest_current.conninfo) != FASTEPOST_OK)
+        _exit(2);
+      char bodies[PER][200];
+      const char *ptrs[PER];
+      size_t lens[PER];
+      for (int i = 0; i < PER; i++) {
+        /* every process walks the same contacts in its own order, with its own versions */
+        int k = (p % 2 ? PER - 1 - i : i) % CONTACTS;
+        snprintf(bodies[i], sizeof bodies[i],
+                 "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"P%d\", \"email\": \"p%d@x.de\", "
+                 "\"comment\": \"note %d\", \"write_date\": \"2024-01-01 00:00:%02d\"}", k + 1, k, k, k, p * 10 + i % 10);
+        ptrs[i] = bodies[i];
+        lens[i] = strlen(bodies[i]);
+      }
+      char b;
+      (void)!read(gate[0], &b, 1);
+      fastepost_event_result *res[PER];
+      fastepost_status st = fastepost_odoo_process_batch(res, c, ptrs, lens, PER, NULL);
+      int bad = st != FASTEPOST_OK;
+      for (int i = 0; i < PER; i++) {
+        int code = fastepost_event_result_code(res[i]);
+        if (code != FASTEPOST_OK && code != FASTEPOST_EBUSY) /* a deadlock victim is queued, not lost */
+          bad = 1;
+        fastepost_event_result_free(res[i]);
+      }
+      fastepost_conn_free(c);
+      _exit(bad);
+    }
+  }
+  close(gate[0]);
+  sleep_ms(200);
+  close(gate[1]);
+  for (int p = 0; p < PROCS; p++) {
+    int status = 0;
+    waitpid(pids[p], &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d failed", p);
+  }
+  /* whatever was queued by a deadlock goes through on retry */
+  make_due();
+  fastepost_retry_report rep;
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 1000, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.failed + rep.dead, 0);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), CONTACTS);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), CONTACTS);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'success'"), 0);
+}

@@ -1,0 +1,468 @@
+/* Odoo ingestion against a real database: every mapping rule and outcome. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "testdb.h"
+
+TestSuite(odoo, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+static int64_t fixed_clock(void *payload) {
+  (void)payload;
+  return 1722513600LL * 1000000 + 123456; /* 2024-08-01 12:00:00.123456 UTC */
+}
+
+static fastepost_status process(fastepost_event_result **r, const char *body, const char *hint) {
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  if (hint)
+    cr_assert_eq(fastepost_odoo_options_set_event(o, hint), FASTEPOST_OK);
+  fastepost_odoo_options_set_clock(o, fixed_clock, NULL);
+  fastepost_status st = fastepost_odoo_process(r, fptest_conn(), body, strlen(body), o);
+  fastepost_odoo_options_free(o);
+  return st;
+}
+
+static char *fixture(const char *name) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "tests/fixtures/odoo/%s", name);
+  return fptest_read_file(fptest_source_path(rel), NULL);
+}
+
+/* Process a fixture, expect a status and an outcome; returns the result (free it). */
+static fastepost_event_result *expect(const char *name, const char *hint, fastepost_status want,
+                                      fastepost_outcome outcome) {
+  char *body = fixture(name);
+  fastepost_event_result *r = NULL;
+  fastepost_status st = process(&r, body, hint);
+  free(body);
+  cr_assert_not_null(r);
+  cr_assert_eq(st, want, "%s: status %s, want %s: %s", name, fastepost_error_name(st),
+               fastepost_error_name(want), fastepost_event_result_error(r));
+  cr_assert_eq(fastepost_event_result_code(r), want);
+  cr_assert_eq(fastepost_event_result_outcome(r), outcome, "%s: outcome %s, want %s", name,
+               fastepost_outcome_name(fastepost_event_result_outcome(r)), fastepost_outcome_name(outcome));
+  return r;
+}
+
+static fastepost_event_result *expect_body(const char *body, const char *hint, fastepost_status want,
+                                           fastepost_outcome outcome) {
+  fastepost_event_result *r = NULL;
+  fastepost_status st = process(&r, body, hint);
+  cr_assert_eq(st, want, "status %s, want %s: %s", fastepost_error_name(st), fastepost_error_name(want),
+               fastepost_event_result_error(r));
+  cr_assert_eq(fastepost_event_result_outcome(r), outcome, "outcome %s, want %s",
+               fastepost_outcome_name(fastepost_event_result_outcome(r)), fastepost_outcome_name(outcome));
+  return r;
+}
+
+#define Q(sql) fptest_scalar(sql)
+#define N(sql) fptest_count(sql)
+
+Test(odoo, partner_creates_customer_with_every_mapping_rule) {
+  fastepost_event_result *r = expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT name FROM customers"), "J\xc3\xbcrgen M\xc3\xbcller \xf0\x9f\x8c\x9f");
+  cr_assert_str_eq(Q("SELECT email FROM customers"), "juergen.mueller@example.de");
+  cr_assert_str_eq(Q("SELECT phone FROM customers"), "+49 170 1234567");
+  cr_assert_str_eq(Q("SELECT company FROM customers"), "Stra\xc3\x9f" "enbau GmbH");
+  cr_assert_str_eq(Q("SELECT address FROM customers"), "Friedrichstra\xc3\x9f" "e 123, 10117 Berlin, DE");
+  cr_assert_str_eq(Q("SELECT crm_source || ' ' || crm_id FROM customers"), "odoo res.partner:42");
+  cr_assert_str_eq(Q("SELECT crm_updated_at::text FROM customers"), "2024-05-03 14:22:07.48392");
+  cr_assert_str_eq(Q("SELECT last_synced_at::text FROM customers"), "2024-08-01 12:00:00.123456");
+  cr_assert_str_eq(Q("SELECT active::text FROM customers"), "true");
+  cr_assert_eq(fastepost_event_result_customer_id(r), N("SELECT id FROM customers"));
+  /* the HTML note became a remark */
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  cr_assert_str_eq(Q("SELECT body FROM remarks"), "Prefers morning deliveries & calls.\n\nGate code: 1234");
+  cr_assert_str_eq(Q("SELECT source FROM remarks"), "odoo");
+  cr_assert_eq(fastepost_event_result_remark_id(r), N("SELECT id FROM remarks"));
+  cr_assert_eq(N("SELECT customer_id FROM remarks"), fastepost_event_result_customer_id(r));
+  /* the event */
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', source, event_type, status, outcome, external_id, "
+                     "attempts, processed_at, customer_id IS NOT NULL, next_attempt_at IS NULL, "
+                     "error_message IS NULL, length(idempotency_key)) FROM integration_events"),
+                   "odoo|res.partner|success|created|res.partner:42|1|2024-08-01 12:00:00.123456|t|t|t|64");
+  cr_assert_str_eq(Q("SELECT payload->>'name' FROM integration_events"), "J\xc3\xbcrgen M\xc3\xbcller \xf0\x9f\x8c\x9f");
+  cr_assert_eq(fastepost_event_result_event_id(r), N("SELECT id FROM integration_events"));
+  fastepost_event_result_free(r);
+}
+
+Test(odoo, redelivery_is_a_duplicate_and_changes_nothing) {
+  fastepost_event_result *r1 = expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  char before[256];
+  snprintf(before, sizeof before, "%s", Q("SELECT updated_at::text || last_synced_at::text FROM customers"));
+  fastepost_event_result *r2 = expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_DUPLICATE);
+  cr_assert_eq(fastepost_event_result_event_id(r2), fastepost_event_result_event_id(r1), "the first event's id");
+  cr_assert_eq(fastepost_event_result_customer_id(r2), fastepost_event_result_customer_id(r1));
+  cr_assert_eq(fastepost_event_result_remark_id(r2), 0);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  cr_assert_str_eq(Q("SELECT updated_at::text || last_synced_at::text FROM customers"), before);
+  fastepost_event_result_free(r1);
+  fastepost_event_result_free(r2);
+}
+
+Test(odoo, newer_version_updates_older_is_stale_same_is_unchanged) {
+  fastepost_event_result_free(expect_body("{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"A\", "
+                                          "\"phone\": \"1\", \"write_date\": \"2024-05-01 10:00:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  fastepost_event_result_free(expect_body("{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"A\", "
+                                          "\"phone\": \"2\", \"write_date\": \"2024-05-02 10:00:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_str_eq(Q("SELECT phone FROM customers"), "2");
+  cr_assert_str_eq(Q("SELECT crm_updated_at::text FROM customers"), "2024-05-02 10:00:00");
+  fastepost_event_result *r = expect_body("{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"B\", "
+                                          "\"phone\": \"3\", \"write_date\": \"2024-05-01 12:00:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_STALE);
+  cr_assert_str_eq(Q("SELECT name || phone FROM customers"), "A2", "nothing applied");
+  cr_assert_eq(fastepost_event_result_customer_id(r), N("SELECT id FROM customers"));
+  cr_assert_str_eq(Q("SELECT status || outcome FROM integration_events ORDER BY id DESC LIMIT 1"), "successstale");
+  fastepost_event_result_free(r);
+  /* same content, newer stamp (a save that changed a field we do not map) */
+  fastepost_event_result_free(expect_body("{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"A\", "
+                                          "\"phone\": \"2\", \"write_date\": \"2024-05-03 10:00:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UNCHANGED));
+  cr_assert_str_eq(Q("SELECT crm_updated_at::text FROM customers"), "2024-05-03 10:00:00");
+  /* absent fields are left alone; false clears */
+  fastepost_event_result_free(expect_body("{\"_id\": 5, \"_model\": \"res.partner\", \"phone\": false, "
+                                          "\"write_date\": \"2024-05-04 10:00:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_str_eq(Q("SELECT name || '|' || coalesce(phone, 'NULL') FROM customers"), "A|NULL");
+}
+
+Test(odoo, unlink_and_archive_hints_deactivate) {
+  fastepost_event_result_free(expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  fastepost_event_result *r = expect("partner_webhook.json", "unlink", FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED);
+  cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
+  cr_assert_str_eq(Q("SELECT event_type FROM integration_events ORDER BY id DESC LIMIT 1"), "res.partner.unlink");
+  fastepost_event_result_free(r);
+  /* ids only with the hint: still enough to deactivate a known customer */
+  fptest_exec("UPDATE customers SET active = true");
+  fastepost_event_result_free(expect("partner_ids_only.json", "archive", FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1, "the same comment is not added twice");
+}
+
+Test(odoo, email_of_another_partner_is_a_conflict_and_changes_nothing) {
+  fastepost_event_result_free(expect_body("{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"A\", "
+                                          "\"email\": \"same@x.de\"}", NULL, FASTEPOST_OK,
+                                          FASTEPOST_OUTCOME_CREATED));
+  fastepost_event_result *r = expect_body("{\"_id\": 2, \"_model\": \"res.partner\", \"name\": \"B\", "
+                                          "\"email\": \"SAME@x.de\", \"comment\": \"<p>note</p>\"}",
+                                          NULL, FASTEPOST_ECONFLICT, FASTEPOST_OUTCOME_CONFLICT);
+  const char *msg = fastepost_event_result_error(r);
+  cr_assert(strstr(msg, "res.partner:1") && strstr(msg, "res.partner:2"), "%s", msg);
+  cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 409);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT name FROM customers"), "A");
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 0);
+  cr_assert_str_eq(Q("SELECT status || '|' || outcome FROM integration_events ORDER BY id DESC LIMIT 1"),
+                   "error|conflict");
+  cr_assert(strstr(Q("SELECT error_message FROM integration_events ORDER BY id DESC LIMIT 1"), "res.partner:1"));
+  fastepost_event_result_free(r);
+  /* and a partner changing its email to one that belongs to another customer */
+  fptest_exec("INSERT INTO customers (name, email) VALUES ('Rails', 'rails@x.de')");
+  r = expect_body("{\"_id\": 1, \"_model\": \"res.partner\", \"email\": \"rails@x.de\"}", NULL,
+                  FASTEPOST_ECONFLICT, FASTEPOST_OUTCOME_CONFLICT);
+  cr_assert_str_eq(Q("SELECT email FROM customers WHERE crm_id = 'res.partner:1'"), "same@x.de");
+  fastepost_event_result_free(r);
+}
+
+Test(odoo, email_match_links_an_existing_customer) {
+  fptest_exec("INSERT INTO customers (name, email, phone) VALUES ('Old', 'Juergen.Mueller@example.de', '0')");
+  fastepost_event_result *r = expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT crm_source || ' ' || crm_id || ' ' || phone FROM customers"),
+                   "odoo res.partner:42 +49 170 1234567");
+  fastepost_event_result_free(r);
+  /* a customer of another source keeps its link */
+  fptest_exec("INSERT INTO customers (name, email, crm_source, crm_id) VALUES ('H', 'h@x.de', 'hubspot', 'contact:1')");
+  fastepost_event_result_free(expect_body("{\"_id\": 9, \"_model\": \"res.partner\", \"name\": \"H2\", "
+                                          "\"email\": \"h@x.de\"}", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_str_eq(Q("SELECT name || ' ' || crm_source || ' ' || crm_id FROM customers WHERE email = 'h@x.de'"),
+                   "H2 hubspot contact:1");
+}
+
+Test(odoo, lead_creates_customer_and_one_remark_per_distinct_content) {
+  fastepost_event_result *r = expect("lead_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', name, email, phone, company, crm_id) FROM customers"),
+                   "Jane Doe|jane.doe@example.com|+49 89 987654|Doe Logistics|crm.lead:118");
+  cr_assert(strncmp(Q("SELECT body FROM remarks"), "Opportunity: Parcel contract 2024\n\nWants a quote", 47) == 0);
+  cr_assert_str_eq(Q("SELECT left(external_key, 18) FROM remarks"), "odoo:crm.lead:118:");
+  fastepost_event_result_free(r);
+  /* a new version with the same content: no new remark */
+  const char *same = "{\"_id\": 118, \"_model\": \"crm.lead\", \"name\": \"Parcel contract 2024\", \"type\": "
+                     "\"opportunity\", \"description\": \"<p>Wants a quote for <strong>500</strong> "
+                     "parcels/month.</p><ul><li>Start: June</li><li>Budget &lt; 10k&#8364;</li></ul>\", "
+                     "\"email_from\": \"jane.doe@example.com\", \"write_date\": \"2024-05-07 00:00:00\"}";
+  r = expect_body(same, NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UNCHANGED);
+  cr_assert_eq(fastepost_event_result_remark_id(r), 0);
+  fastepost_event_result_free(r);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  /* a changed description adds one */
+  r = expect_body("{\"_id\": 118, \"_model\": \"crm.lead\", \"name\": \"Parcel contract 2024\", \"type\": "
+                  "\"opportunity\", \"description\": \"<p>Now 800 parcels.</p>\", \"email_from\": "
+                  "\"jane.doe@example.com\", \"write_date\": \"2024-05-08 00:00:00\"}",
+                  NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED);
+  cr_assert_neq(fastepost_event_result_remark_id(r), 0);
+  fastepost_event_result_free(r);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 2);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT body FROM remarks ORDER BY id DESC LIMIT 1"),
+                   "Opportunity: Parcel contract 2024\n\nNow 800 parcels.");
+}
+
+Test(odoo, lead_matches_by_partner_then_email_then_phone) {
+  fastepost_event_result_free(expect("partner_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  fastepost_event_result *r = expect("lead_with_partner.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1, "found by partner_id");
+  cr_assert_str_eq(Q("SELECT name FROM customers"), "J\xc3\xbcrgen M\xc3\xbcller \xf0\x9f\x8c\x9f",
+                   "a lead does not rewrite the contact");
+  cr_assert_eq(N("SELECT count(*) FROM remarks WHERE body = 'Lead: Follow-up visit'"), 1);
+  fastepost_event_result_free(r);
+  fastepost_event_result_free(expect_body("{\"_id\": 200, \"_model\": \"crm.lead\", \"name\": \"By mail\", "
+                                          "\"email_from\": \"JUERGEN.MUELLER@example.de\"}", NULL,
+                                          FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  fastepost_event_result_free(expect_body("{\"_id\": 201, \"_model\": \"crm.lead\", \"name\": \"By phone\", "
+                                          "\"mobile\": \"+49 170 1234567\"}", NULL, FASTEPOST_OK,
+                                          FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 4);
+  /* nothing matches: a new customer named after the contact */
+  fastepost_event_result_free(expect("wrapper_data.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  cr_assert_str_eq(Q("SELECT name || ' ' || crm_id FROM customers ORDER BY id DESC LIMIT 1"),
+                   "Max Mustermann crm.lead:120");
+}
+
+Test(odoo, task_links) {
+  fptest_exec("INSERT INTO customers (id, name) VALUES (500, 'Other')");
+  fptest_exec("INSERT INTO tasks (id, barcode) VALUES (10, 'FE-0001'), (11, 'FE-0002'), (12, 'FE-0003')");
+  fptest_exec("UPDATE tasks SET customer_id = 500 WHERE id = 12");
+  /* barcode field of a lead */
+  fastepost_event_result *r = expect("lead_webhook.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(fastepost_event_result_task_id(r), 10);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 10"), fastepost_event_result_customer_id(r));
+  cr_assert_eq(N("SELECT task_id FROM remarks"), 10);
+  fastepost_event_result_free(r);
+  /* task_id 999999 does not exist: the barcode in ref wins */
+  r = expect("partner_task_barcode.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(fastepost_event_result_task_id(r), 11);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 11"), fastepost_event_result_customer_id(r));
+  fastepost_event_result_free(r);
+  /* a task_id that exists; the task belongs to someone else: left alone with a warning */
+  r = expect_body("{\"_id\": 77, \"_model\": \"res.partner\", \"name\": \"T\", \"task_id\": 12, "
+                  "\"comment\": \"see task\"}", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(fastepost_event_result_task_id(r), 12);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 12"), 500);
+  cr_assert_eq(fastepost_event_result_warning_count(r), 1);
+  cr_assert(strstr(fastepost_event_result_warning(r, 0), "task 12 belongs to customer 500"));
+  cr_assert_eq(N("SELECT task_id FROM remarks WHERE body = 'see task'"), 12);
+  fastepost_event_result_free(r);
+  /* no match is not an error */
+  r = expect_body("{\"_id\": 78, \"_model\": \"res.partner\", \"name\": \"U\", \"x_task_barcode\": \"NOPE\"}",
+                  NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(fastepost_event_result_task_id(r), 0);
+  fastepost_event_result_free(r);
+}
+
+static void assert_only_error_event(const char *status_outcome) {
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  cr_assert_str_eq(Q("SELECT status || '|' || coalesce(outcome, '') FROM integration_events"), status_outcome);
+}
+
+Test(odoo, hostile_input_is_logged_and_nothing_else_written) {
+  fastepost_event_result *r = expect("hostile_truncated.json", NULL, FASTEPOST_EPARSE, FASTEPOST_OUTCOME_NONE);
+  cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 400);
+  assert_only_error_event("error|");
+  cr_assert_str_eq(Q("SELECT payload IS NULL FROM integration_events"), "t");
+  cr_assert(strstr(Q("SELECT error_message FROM integration_events"), "at byte"));
+  cr_assert_str_eq(Q("SELECT next_attempt_at IS NULL FROM integration_events"), "t", "not retried");
+  cr_assert_eq(fastepost_event_result_event_id(r), N("SELECT id FROM integration_events"));
+  fastepost_event_result_free(r);
+  fptest_exec("DELETE FROM integration_events");
+
+  r = expect("hostile_bad_id.json", NULL, FASTEPOST_EINVALID, FASTEPOST_OUTCOME_NONE);
+  assert_only_error_event("error|");
+  cr_assert_str_eq(Q("SELECT payload->>'_id' FROM integration_events"), "abc", "valid JSON is kept");
+  fastepost_event_result_free(r);
+  fptest_exec("DELETE FROM integration_events");
+
+  const char bad[] = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"M\xfcller\"}";
+  fastepost_odoo_options *o = NULL;
+  fastepost_odoo_options_new(&o);
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), bad, sizeof bad - 1, o), FASTEPOST_EPARSE);
+  assert_only_error_event("error|");
+  cr_assert_str_eq(Q("SELECT payload IS NULL FROM integration_events"), "t");
+  fastepost_event_result_free(r);
+  fptest_exec("DELETE FROM integration_events");
+
+  size_t big = 10 * 1024 * 1024;
+  char *huge = malloc(big);
+  memset(huge, 'a', big);
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), huge, big, o), FASTEPOST_ETOOBIG);
+  cr_assert_eq(fastepost_status_http(FASTEPOST_ETOOBIG), 413);
+  assert_only_error_event("error|");
+  free(huge);
+  fastepost_event_result_free(r);
+  fptest_exec("DELETE FROM integration_events");
+
+  char deep[1024] = "{\"_id\": 1, \"_model\": \"res.partner\", \"x\": ";
+  for (int i = 0; i < 100; i++)
+    strcat(deep, "{\"a\":");
+  strcat(deep, "1");
+  for (int i = 0; i < 101; i++)
+    strcat(deep, "}");
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), deep, strlen(deep), o), FASTEPOST_EPARSE);
+  assert_only_error_event("error|");
+  fastepost_event_result_free(r);
+  fastepost_odoo_options_free(o);
+}
+
+Test(odoo, ignored_deliveries_are_logged_as_success) {
+  fastepost_event_result *r = expect("unknown_model.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_IGNORED);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', event_type, status, outcome, external_id) FROM integration_events"),
+                   "sale.order|success|ignored|sale.order:9");
+  fastepost_event_result_free(r);
+  r = expect("partner_ids_only.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_IGNORED);
+  fastepost_event_result_free(r);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  cr_assert_eq(fastepost_status_http(FASTEPOST_OK), 200);
+}
+
+Test(odoo, form_body_and_every_fixture_shape) {
+  char *body = fixture("partner_form.txt");
+  fastepost_odoo_options *o = NULL;
+  fastepost_odoo_options_new(&o);
+  fastepost_odoo_options_set_content_type(o, "application/x-www-form-urlencoded");
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), body, strlen(body), o), FASTEPOST_OK);
+  cr_assert_str_eq(Q("SELECT name || ' ' || email FROM customers"), "Anna M\xc3\xbcller anna.mueller@example.org");
+  cr_assert_str_eq(Q("SELECT payload->>'_id' FROM integration_events"), "48");
+  fastepost_event_result_free(r);
+  fastepost_odoo_options_free(o);
+  free(body);
+  const char *shapes[] = {"jsonrpc_read.json", "wrapper_model_record.json", "wrapper_params.json",
+                          "partner_company.json", "partner_oca_false_email.json"};
+  for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+    fastepost_event_result_free(expect(shapes[i], NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  fastepost_event_result_free(expect("wrapper_event_data.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
+  cr_assert_str_eq(Q("SELECT name FROM customers WHERE crm_id = 'res.partner:44'"), "Anna Schmidt-Lang");
+  cr_assert_str_eq(Q("SELECT coalesce(email, 'NULL') FROM customers WHERE crm_id = 'res.partner:46'"), "NULL");
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 6);
+}
+
+Test(odoo, batch_commits_once_and_isolates_failures) {
+  const char *bodies[] = {
+      "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\", \"email\": \"one@x.de\"}",
+      "{\"_id\": 2, \"_model\": \"res.partner\", \"name\": \"Two\", \"email\": \"two@x.de\"}",
+      "{\"_id\": 3, \"_model\": \"res.partner\", \"name\": \"Bro",
+      "{\"_id\": 4, \"_model\": \"res.partner\", \"name\": \"Clash\", \"email\": \"one@x.de\"}",
+      "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\", \"email\": \"one@x.de\"}",
+      "{\"_id\": 9, \"_model\": \"crm.lead\", \"name\": \"Deal\", \"email_from\": \"two@x.de\"}",
+  };
+  size_t n = sizeof bodies / sizeof bodies[0], lens[6];
+  for (size_t i = 0; i < n; i++)
+    lens[i] = strlen(bodies[i]);
+  fastepost_event_result *res[6];
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), bodies, lens, n, NULL), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fastepost_outcome want[] = {FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_NONE,
+                              FASTEPOST_OUTCOME_CONFLICT, FASTEPOST_OUTCOME_DUPLICATE, FASTEPOST_OUTCOME_UPDATED};
+  int codes[] = {FASTEPOST_OK, FASTEPOST_OK, FASTEPOST_EPARSE, FASTEPOST_ECONFLICT, FASTEPOST_OK, FASTEPOST_OK};
+  for (size_t i = 0; i < n; i++) {
+    cr_assert_eq(fastepost_event_result_code(res[i]), codes[i], "delivery %zu: %s", i,
+                 fastepost_event_result_error(res[i]));
+    cr_assert_eq(fastepost_event_result_outcome(res[i]), want[i], "delivery %zu", i);
+  }
+  cr_assert_eq(fastepost_event_result_event_id(res[4]), fastepost_event_result_event_id(res[0]));
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 2);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 5);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error'"), 2);
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
+  cr_assert_str_eq(Q("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()"), "0");
+  for (size_t i = 0; i < n; i++)
+    fastepost_event_result_free(res[i]);
+}
+
+Test(odoo, closed_connection_is_econn) {
+  fastepost_conn *c = fptest_conn();
+  fastepost_conn_close(c);
+  fastepost_event_result *r = NULL;
+  const char *body = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\"}";
+  cr_assert_eq(fastepost_odoo_process(&r, c, body, strlen(body), NULL), FASTEPOST_ECONN);
+  cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 503);
+  fastepost_event_result_free(r);
+  cr_assert_eq(fastepost_odoo_process(NULL, NULL, body, strlen(body), NULL), FASTEPOST_EINVALID);
+}
+
+Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
+  /* A trigger refuses one customer name: the chunk it is in is replayed one event at a time. */
+  fptest_exec("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "IF NEW.name = 'Refused' THEN RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$");
+  fptest_exec("CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON customers FOR EACH ROW EXECUTE FUNCTION refuse()");
+  enum { N = 40 };
+  char bodies[N][256];
+  const char *ptrs[N];
+  size_t lens[N];
+  for (int i = 0; i < N; i++) {
+    if (i == 25) /* a later version of contact 3, in the same batch */
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": 103, \"_model\": \"res.partner\", \"name\": \"Three v2\", "
+               "\"email\": \"c3@x.de\", \"write_date\": \"2024-02-01 00:00:00\"}");
+    else if (i == 30)
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": 999, \"_model\": \"res.partner\", \"name\": \"Refused\"}");
+    else if (i % 7 == 6) /* a lead by the email of an earlier contact */
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": %d, \"_model\": \"crm.lead\", \"name\": \"Deal %d\", "
+               "\"email_from\": \"c%d@x.de\"}", i + 100, i, i - 1);
+    else
+      snprintf(bodies[i], sizeof bodies[i], "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"C%d\", "
+               "\"email\": \"c%d@x.de\", \"comment\": \"note %d\", \"write_date\": \"2024-01-01 00:00:00\"}",
+               i + 100, i, i, i);
+    ptrs[i] = bodies[i];
+    lens[i] = strlen(bodies[i]);
+  }
+  fastepost_event_result *res[N];
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), ptrs, lens, N, NULL), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  for (int i = 0; i < N; i++) {
+    fastepost_outcome want = i == 25 ? FASTEPOST_OUTCOME_UPDATED
+                             : i == 30 ? FASTEPOST_OUTCOME_NONE
+                             : i % 7 == 6 ? FASTEPOST_OUTCOME_UPDATED : FASTEPOST_OUTCOME_CREATED;
+    cr_assert_eq(fastepost_event_result_outcome(res[i]), want, "delivery %d: %s (%s)", i,
+                 fastepost_outcome_name(fastepost_event_result_outcome(res[i])), fastepost_event_result_error(res[i]));
+    cr_assert_eq(fastepost_event_result_code(res[i]), i == 30 ? FASTEPOST_EDB : FASTEPOST_OK, "delivery %d", i);
+    cr_assert(i == 30 || fastepost_event_result_event_id(res[i]) > 0);
+  }
+  cr_assert_str_eq(Q("SELECT name FROM customers WHERE crm_id = 'res.partner:103'"), "Three v2");
+  cr_assert_eq(N("SELECT count(*) FROM customers"), N - 5 - 1 - 1, "contacts only, minus 3's second version and the refused one");
+  cr_assert_eq(N("SELECT count(*) FROM remarks"), (N - 5 - 1 - 1) + 5);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), N);
+  cr_assert_str_eq(Q("SELECT status || ' ' || (error_message LIKE '%refused by trigger%') FROM integration_events "
+                     "WHERE external_id = 'res.partner:999'"), "error true");
+  for (int i = 0; i < N; i++)
+    fastepost_event_result_free(res[i]);
+}
+
+Test(odoo, refuses_to_run_inside_the_callers_transaction) {
+  fastepost_conn *c = fptest_conn();
+  cr_assert_eq(fastepost__tx_begin(c), FASTEPOST_OK); /* as a host that forgot to commit */
+  const char *body = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\"}";
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, c, body, strlen(body), NULL), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_event_result_error(r), "inside a transaction"));
+  fastepost_event_result_free(r);
+  size_t len = strlen(body);
+  fastepost_event_result *rs[1];
+  cr_assert_eq(fastepost_odoo_process_batch(rs, c, &body, &len, 1, NULL), FASTEPOST_EINVALID);
+  fastepost_event_result_free(rs[0]);
+  cr_assert_eq(fastepost__exec(c, "SELECT 1", "still in the caller's transaction"), FASTEPOST_OK);
+  cr_assert_eq(PQtransactionStatus(c->pg), PQTRANS_INTRANS, "the caller's transaction is left alone");
+  fastepost__tx_rollback(c);
+  cr_assert_eq(fastepost_odoo_process(NULL, c, body, strlen(body), NULL), FASTEPOST_OK);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+}
