@@ -146,7 +146,11 @@ static int spawn(fastepost__proc *p, pid_t *pid, int out_w, int err_w) {
     posix_spawnattr_destroy(&attr);
     return fastepost__error_oom();
   }
-  int err = posix_spawn(pid, p->argv[0], &fa, &attr, (char *const *)(uintptr_t)p->argv, envp);
+  /* Checked first because not every posix_spawn reports a failed exec (under valgrind the
+   * child just exits 127), and because "not executable" is a clearer message. */
+  int err = access(p->argv[0], X_OK) == 0 ? 0 : errno;
+  if (err == 0)
+    err = posix_spawn(pid, p->argv[0], &fa, &attr, (char *const *)(uintptr_t)p->argv, envp);
   free(envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
