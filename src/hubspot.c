@@ -851,6 +851,7 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
   rec->version = fastepost__strdup(version);
   if (!rec->crm_id || !rec->version)
     return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  rec->owns_customer = true; /* a contact is the customer */
   rec->prop_defs = contact_props;
   rec->nprops = NCONTACT_PROPS;
   const char *a = e->action ? e->action : "";

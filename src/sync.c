@@ -600,6 +600,7 @@ typedef struct job {
   const char *keys[MAX_KEYS];
   size_t nkeys;
   fastepost__buf key_array, barcodes, rkey;
+  fastepost__strlist more_keys; /* lock keys beyond keys[]: merged records */
   char event_id[24], task_id[24], ev[24], cid[24], tid_s[24];
   int i_seen, i_match, i_task, i_props; /* indexes into the round-one steps, -1 when not sent */
   /* versioned properties: the facts rebuilt from them (values point into comp or the record),
@@ -628,14 +629,26 @@ static void job_key(job *j, const char *kind, const char *scope, const char *val
   j->keys[j->nkeys++] = fastepost__buf_cstr(b);
 }
 
+/* The value delivered for a column: the fact, else the first versioned property feeding it. */
+static const char *delivered(const fastepost__sync_record *rec, int column) {
+  const fastepost__fact *f = column == FASTEPOST__COL_EMAIL ? &rec->facts.email : &rec->facts.phone;
+  if (f->state == FASTEPOST__FACT_VALUE)
+    return f->value;
+  for (size_t i = 0; rec->prop_defs && i < rec->nprops && i < FASTEPOST__MAX_PROPS; i++)
+    if (rec->prop_defs[i].column == column && rec->props[i].state == FASTEPOST__FACT_VALUE)
+      return rec->props[i].value;
+  return NULL;
+}
+
 static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_result *res) {
   memset(j, 0, sizeof *j);
   j->rec = rec;
   j->res = res;
   j->i_seen = j->i_match = j->i_task = j->i_props = -1;
   j->facts = rec->facts; /* borrowed; never freed through the job */
-  j->email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
-  j->phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL;
+  const char *phone = delivered(rec, FASTEPOST__COL_PHONE);
+  j->email = delivered(rec, FASTEPOST__COL_EMAIL);
+  j->phone = rec->match_phone ? phone : NULL;
   j->want_customer = !rec->ignore_reason;
   j->want_task = j->want_customer && (rec->task_id > 0 || rec->barcodes.count);
   /* Deliveries with the same idempotency key, crm record, email or phone run one after the
@@ -645,8 +658,21 @@ static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_r
   job_key(j, "crm", rec->source, rec->link_crm_id);
   job_key(j, "email", NULL, j->email);
   /* also when this record does not match by phone: a lead delivered at the same time may */
-  job_key(j, "phone", NULL, rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL);
-  array_literal(&j->key_array, j->keys, j->nkeys);
+  job_key(j, "phone", NULL, phone);
+  /* merged records: their tombstones and customers are written too */
+  for (size_t i = 0; i < rec->retired_crm_ids.count; i++)
+    fastepost__strlist_addf(&j->more_keys, "crm:%s:%s", rec->source, rec->retired_crm_ids.items[i]);
+  {
+    const char **all = malloc((j->nkeys + j->more_keys.count + 1) * sizeof *all);
+    if (!all)
+      return fastepost__error_oom();
+    for (size_t i = 0; i < j->nkeys; i++)
+      all[i] = j->keys[i];
+    for (size_t i = 0; i < j->more_keys.count; i++)
+      all[j->nkeys + i] = j->more_keys.items[i];
+    array_literal(&j->key_array, all, j->nkeys + j->more_keys.count);
+    free(all);
+  }
   array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
   snprintf(j->event_id, sizeof j->event_id, "%lld", (long long)rec->event_id);
   snprintf(j->task_id, sizeof j->task_id, "%lld", (long long)rec->task_id);
@@ -660,6 +686,7 @@ static void job_free(job *j) {
   for (size_t i = 0; i < MAX_KEYS; i++)
     fastepost__buf_free(&j->keybufs[i]);
   fastepost__buf_free(&j->key_array);
+  fastepost__strlist_free(&j->more_keys);
   fastepost__buf_free(&j->barcodes);
   fastepost__buf_free(&j->rkey);
   for (size_t i = 0; i < FASTEPOST__NCOLS; i++)
@@ -1044,6 +1071,8 @@ static int chunk_keys(const job *j, fastepost__strlist *out) {
   int rc = FASTEPOST_OK;
   for (size_t i = 0; i < j->nkeys && !rc; i++)
     rc = fastepost__strlist_add(out, j->keys[i]);
+  for (size_t i = 0; i < j->more_keys.count && !rc; i++)
+    rc = fastepost__strlist_add(out, j->more_keys.items[i]);
   if (!rc && rec->task_id > 0)
     rc = fastepost__strlist_addf(out, "task:%lld", (long long)rec->task_id);
   for (size_t i = 0; i < rec->barcodes.count && !rc; i++)
@@ -1143,6 +1172,8 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
         fastepost__strlist_add(&chunk, mine.items[m]);
       for (size_t m = 0; m < j->nkeys; m++)
         fastepost__strlist_add(&locks, j->keys[m]);
+      for (size_t m = 0; m < j->more_keys.count; m++)
+        fastepost__strlist_add(&locks, j->more_keys.items[m]);
       fastepost__strlist_free(&mine);
       result_reset(res[i + k], &recs[i + k]);
       k++;

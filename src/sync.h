@@ -46,9 +46,10 @@
  *          customer exists yet. Any later-arriving event of that record whose version is not
  *          newer than the tombstone is `stale`, so it cannot revive or change the customer.
  *        - retired_crm_ids: other records folded into this one (a merge): each gets a
- *          tombstone at rec->version and its customer is deactivated. (They are not part of
- *          the advisory locks: an event of a retired record racing the merge is settled by its
- *          version against the tombstone once the merge has committed.)
+ *          tombstone at rec->version and its customer is deactivated. Their crm ids are
+ *          locked like the record's own, so a late event of a merged record waits for the
+ *          merge and then finds the tombstone.
+ *        - a delivered email or phone property is matched and locked like the fact.
  *        - create_bare: the record is known to exist though it carries no facts (a creation
  *          notice): a customer holding only the CRM link may be created.
  *        - merge outcomes: a record with retired_crm_ids that updates a customer counts as
