@@ -1,9 +1,10 @@
 /*
- * HubSpot webhooks: signature verification (v1, v2, v3) and the batch parser.
+ * HubSpot webhooks: signature verification (v1, v2, v3), the batch parser, and the adapter that
+ * turns parsed events into sync records for the sync core (sync.h).
  *
  * Verification works on the exact bytes received and never on parsed JSON (re-serialised JSON
- * differs from what HubSpot signed). The hashes come from OpenSSL's libcrypto. JSON (json-c)
- * is used only in this file, behind the plain structs of hubspot_parse.h.
+ * differs from what HubSpot signed). The hashes come from OpenSSL's libcrypto. JSON goes through
+ * the shared helpers of util/json.h, behind the plain structs of hubspot_parse.h.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -18,6 +19,7 @@
 
 #include "hubspot_parse.h"
 #include "internal.h"
+#include "sync.h"
 #include "util/json.h"
 
 #define SHA256_LEN 32
@@ -684,8 +686,6 @@ int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__h
 }
 
 /* ---- processing: events -> sync records -> the sync core ------------------------------------ */
-
-#include "sync.h"
 
 #define SOURCE "hubspot"
 

@@ -118,6 +118,25 @@ Test(hubspot_process, creation_and_property_changes_build_the_customer) {
                  "AND outcome = 'ignored'"), 1);
 }
 
+Test(hubspot_process, generic_object_format_and_phone_fallback) {
+  BATCH(b);
+  fastepost__buf_puts(&b, "{\"subscriptionType\":\"object.propertyChange\",\"objectTypeId\":\"0-1\","
+                          "\"objectId\":70,\"occurredAt\":1000,\"propertyName\":\"mobilephone\","
+                          "\"propertyValue\":\"+1 555 0100\"}");
+  event(&b, "contact.propertyChange", 70, 1100, 2, "lastname", "Okafor", 0);
+  event(&b, "contact.propertyChange", 70, 1200, 3, "phone", "+1 555 0199", 0);
+  event(&b, "contact.propertyChange", 70, 1300, 4, "phone", "", 0); /* back to the mobile number */
+  fastepost__buf_puts(&b, ",{\"subscriptionType\":\"object.creation\",\"objectTypeId\":\"0-2\","
+                          "\"objectId\":71,\"occurredAt\":1000}");
+  fastepost_hubspot_batch *r = run(&b);
+  EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_UPDATED, FASTEPOST_OUTCOME_UPDATED,
+                  FASTEPOST_OUTCOME_UPDATED, FASTEPOST_OUTCOME_IGNORED);
+  fastepost_hubspot_batch_free(r);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', name, phone, crm_id) FROM customers"), "Okafor|+1 555 0100|70");
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'company:71' AND outcome = 'ignored'"),
+               1);
+}
+
 Test(hubspot_process, redelivery_with_higher_attempt_number_is_a_duplicate) {
   BATCH(b);
   event(&b, "contact.propertyChange", 7, 5000, 1, "email", "a@x.de", 0);
