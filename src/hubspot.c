@@ -864,6 +864,9 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
   } else if (strcmp(a, "deletion") == 0 || strcmp(a, "privacyDeletion") == 0) {
     rec->tombstone = true;
     rec->facts.active = 0;
+  } else if (strcmp(a, "restore") == 0) {
+    rec->restore = true;
+    rec->facts.active = 1;
   } else if (strcmp(a, "merge") == 0) {
     return map_merge(rec, e);
   } else {

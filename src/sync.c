@@ -250,11 +250,14 @@ static const char SQL_PROPS[] =
     "WHERE source = $1 AND crm_id = $2::text";
 
 /* Store the applied properties, the tombstone and the merged records' tombstones, never moving
- * a version backwards, and deactivate the merged records' customers.
+ * a version backwards; deactivate the merged records' customers; on a restore, remove an older
+ * tombstone.
  * $1 source, $2 crm id, $3 version, $4 property names, $5 values, $6 retired crm ids, $7 now,
- * $8 tombstone. */
+ * $8 tombstone, $9 restore. */
 static const char SQL_PROPS_WRITE[] =
-    "WITH w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) "
+    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 "
+    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), "
+    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) "
     "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) "
     "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean "
     "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 "
@@ -263,7 +266,7 @@ static const char SQL_PROPS_WRITE[] =
     "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), "
     "c AS (UPDATE customers SET active = false, updated_at = $7::timestamp, last_synced_at = $7::timestamp "
     "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
-    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c)";
+    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
 
 static const struct {
   const char *name;
@@ -440,7 +443,7 @@ static bool has_identity(const fastepost__customer_facts *f) {
 
 /* Whether the record uses versioned properties, tombstones or merges (sync.h). */
 static bool versioned(const fastepost__sync_record *rec) {
-  return rec->prop_defs || rec->tombstone || rec->retired_crm_ids.count;
+  return rec->prop_defs || rec->tombstone || rec->restore || rec->retired_crm_ids.count;
 }
 
 /* f: the facts to apply (the record's own, or those rebuilt from versioned properties);
@@ -872,10 +875,10 @@ static int job_decide(job *j, const step *r1, const char *now) {
    * found no customer to apply to (a deletion arriving before anything else). */
   j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
   if (j->write_props)
-    j->props_write = (step){.stmt = "fastepost_sync_props_write", .nparams = 8,
+    j->props_write = (step){.stmt = "fastepost_sync_props_write", .nparams = 9,
                             .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
                                        fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
-                                       rec->tombstone ? "true" : "false"},
+                                       rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
                             .expected = PGRES_TUPLES_OK};
   return FASTEPOST_OK;
 }

@@ -45,6 +45,9 @@
  *          and a tombstone (property "_deleted") is stored at rec->version, also when no
  *          customer exists yet. Any later-arriving event of that record whose version is not
  *          newer than the tombstone is `stale`, so it cannot revive or change the customer.
+ *        - restore: the record was restored (un-deleted) in the CRM: a tombstone older than
+ *          rec->version is removed (the adapter also sets facts.active = 1). A restore older
+ *          than the tombstone is `stale` like any other event.
  *        - retired_crm_ids: other records folded into this one (a merge): each gets a
  *          tombstone at rec->version and its customer is deactivated. Their crm ids are
  *          locked like the record's own, so a late event of a merged record waits for the
@@ -155,6 +158,7 @@ typedef struct fastepost__sync_record {
   size_t nprops;
   fastepost__fact props[FASTEPOST__MAX_PROPS];
   bool tombstone;
+  bool restore;
   bool create_bare;
   fastepost__strlist retired_crm_ids;
 } fastepost__sync_record;

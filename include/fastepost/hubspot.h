@@ -226,7 +226,8 @@ typedef struct fastepost_hubspot_batch fastepost_hubspot_batch;
  * Contact events change the customer with `crm_source` hubspot and `crm_id` the objectId:
  * creation, propertyChange (email; firstname + lastname -> name; phone, else mobilephone;
  * company; address, city, zip, country -> address), deletion / privacyDeletion (deactivated,
- * tombstoned), merge (the merged contacts' customers deactivated and tombstoned). A change
+ * tombstoned), restore (reactivated, when newer than the deletion), merge (the merged
+ * contacts' customers deactivated and tombstoned). A change
  * older (by occurredAt) than the stored value of its property, or than the contact's deletion,
  * is `stale`. Other object types and contact subscriptions are `ignored`. An event that is
  * malformed, or fails in the database, fails alone and is logged as an `error` row; the others

@@ -192,6 +192,21 @@ Test(hubspot_process, deletion_then_late_change_stays_deleted) {
   cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties WHERE property = '_deleted'"), 2);
 }
 
+Test(hubspot_process, restore_after_deletion_reactivates) {
+  BATCH(b);
+  event(&b, "contact.propertyChange", 12, 1000, 1, "email", "r@x.de", 0);
+  event(&b, "contact.deletion", 12, 2000, 2, NULL, NULL, 0);
+  event(&b, "contact.restore", 12, 1500, 3, NULL, NULL, 0); /* older than the deletion */
+  event(&b, "contact.restore", 12, 3000, 4, NULL, NULL, 0);
+  event(&b, "contact.propertyChange", 12, 3100, 5, "firstname", "Back", 0);
+  fastepost_hubspot_batch *r = run(&b);
+  EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_UPDATED, FASTEPOST_OUTCOME_STALE,
+                  FASTEPOST_OUTCOME_UPDATED, FASTEPOST_OUTCOME_UPDATED);
+  fastepost_hubspot_batch_free(r);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', name, email, active) FROM customers"), "Back|r@x.de|t");
+  cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties WHERE property = '_deleted'"), 0);
+}
+
 Test(hubspot_process, merge_retires_the_merged_contacts) {
   BATCH(b);
   event(&b, "contact.propertyChange", 20, 1000, 1, "email", "keep@x.de", 0);
