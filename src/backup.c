@@ -26,7 +26,7 @@
 struct fastepost_backup_dir {
   char *path;
   char *tools[3];
-  fastepost_backup_progress_fn progress;
+  fastepost_progress_cb progress;
   void *progress_payload;
 };
 
@@ -167,7 +167,7 @@ fastepost_status fastepost_backup_set_tool(fastepost_backup_dir *dir, fastepost_
   return FASTEPOST_OK;
 }
 
-void fastepost_backup_set_progress(fastepost_backup_dir *dir, fastepost_backup_progress_fn fn,
+void fastepost_backup_set_progress(fastepost_backup_dir *dir, fastepost_progress_cb fn,
                                    void *payload) {
   if (!dir)
     return;
@@ -470,7 +470,7 @@ static int report(dump_state *st, int64_t size) {
   if (!st->dir || !st->dir->progress || size == st->reported)
     return FASTEPOST_OK;
   st->reported = size;
-  if (st->dir->progress(st->dir->progress_payload, size))
+  if (st->dir->progress(0, (uint64_t)size, st->dir->progress_payload))
     return fastepost__error_set(FASTEPOST_ECANCELED, "backup canceled after %lld bytes",
                                 (long long)size);
   return FASTEPOST_OK;

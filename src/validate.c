@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/json.h"
 #include "validate.h"
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -259,175 +260,6 @@ static const char *check_uuid(const char *s, size_t len) {
   return hex == 32 ? NULL : msg;
 }
 
-static size_t skip_ws(const char *s, size_t len, size_t i) {
-  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-    i++;
-  return i;
-}
-
-/* A JSON string starting at s[*i] == '"'. The bytes are valid UTF-8 already (checked on input). */
-static const char *json_string(const char *s, size_t len, size_t *i, bool jsonb) {
-  for ((*i)++; *i < len; (*i)++) {
-    unsigned char c = (unsigned char)s[*i];
-    if (c == '"') {
-      (*i)++;
-      return NULL;
-    }
-    if (c < 0x20)
-      return "control character in a JSON string";
-    if (c != '\\')
-      continue;
-    if (++*i >= len)
-      break;
-    c = (unsigned char)s[*i];
-    if (c == 'u') {
-      if (len - *i < 5)
-        return "bad \\u escape in a JSON string";
-      for (size_t k = 1; k <= 4; k++)
-        if (!is_hex(s[*i + k]))
-          return "bad \\u escape in a JSON string";
-      if (jsonb && strncmp(s + *i + 1, "0000", 4) == 0)
-        return "\\u0000 cannot be stored in jsonb";
-      *i += 4;
-    } else if (!strchr("\"\\/bfnrt", c)) {
-      return "bad escape in a JSON string";
-    }
-  }
-  return "unterminated JSON string";
-}
-
-static bool json_number(const char *s, size_t len, size_t *i) {
-  size_t k = *i;
-  if (k < len && s[k] == '-')
-    k++;
-  if (k < len && s[k] == '0')
-    k++;
-  else if (k < len && s[k] >= '1' && s[k] <= '9')
-    while (k < len && is_digit(s[k]))
-      k++;
-  else
-    return false;
-  if (k < len && s[k] == '.') {
-    if (++k >= len || !is_digit(s[k]))
-      return false;
-    while (k < len && is_digit(s[k]))
-      k++;
-  }
-  if (k < len && (s[k] == 'e' || s[k] == 'E')) {
-    k++;
-    if (k < len && (s[k] == '+' || s[k] == '-'))
-      k++;
-    if (k >= len || !is_digit(s[k]))
-      return false;
-    while (k < len && is_digit(s[k]))
-      k++;
-  }
-  *i = k;
-  return true;
-}
-
-/* Strict RFC 8259 JSON, without building anything: an explicit stack of open containers, so
- * nesting depth costs one byte per level and no recursion. */
-static const char *check_json(const char *s, size_t len, bool jsonb) {
-  static const char *const bad = "not valid JSON";
-  char small[64], *stack = small;
-  size_t depth = 0, cap = sizeof small;
-  const char *why = NULL;
-  size_t i = skip_ws(s, len, 0);
-  bool want_value = true;
-  while (!why) {
-    if (want_value) {
-      if (i >= len) {
-        why = "incomplete JSON";
-        break;
-      }
-      char c = s[i];
-      if (c == '{' || c == '[') {
-        if (depth == cap) {
-          char *grown = malloc(cap * 2);
-          if (!grown) {
-            why = "JSON nested too deeply";
-            break;
-          }
-          memcpy(grown, stack, depth);
-          if (stack != small)
-            free(stack);
-          stack = grown;
-          cap *= 2;
-        }
-        stack[depth++] = c;
-        i = skip_ws(s, len, i + 1);
-        if (i < len && s[i] == (c == '{' ? '}' : ']')) {
-          depth--;
-          i++;
-          want_value = false;
-          continue;
-        }
-        if (c == '{') {
-          if (i >= len || s[i] != '"') {
-            why = bad;
-            break;
-          }
-          if ((why = json_string(s, len, &i, jsonb)))
-            break;
-          i = skip_ws(s, len, i);
-          if (i >= len || s[i] != ':') {
-            why = bad;
-            break;
-          }
-          i = skip_ws(s, len, i + 1);
-        }
-        continue;
-      }
-      if (c == '"')
-        why = json_string(s, len, &i, jsonb);
-      else if (c == '-' || is_digit(c))
-        why = json_number(s, len, &i) ? NULL : bad;
-      else if (len - i >= 4 && (strncmp(s + i, "true", 4) == 0 || strncmp(s + i, "null", 4) == 0))
-        i += 4;
-      else if (len - i >= 5 && strncmp(s + i, "false", 5) == 0)
-        i += 5;
-      else
-        why = bad;
-      want_value = false;
-      continue;
-    }
-    i = skip_ws(s, len, i);
-    if (depth == 0) {
-      if (i != len)
-        why = "text after the JSON value";
-      break;
-    }
-    char top = stack[depth - 1];
-    if (i < len && s[i] == ',') {
-      i = skip_ws(s, len, i + 1);
-      if (top == '{') {
-        if (i >= len || s[i] != '"') {
-          why = bad;
-          break;
-        }
-        if ((why = json_string(s, len, &i, jsonb)))
-          break;
-        i = skip_ws(s, len, i);
-        if (i >= len || s[i] != ':') {
-          why = bad;
-          break;
-        }
-        i = skip_ws(s, len, i + 1);
-      }
-      want_value = true;
-    } else if (i < len && s[i] == (top == '{' ? '}' : ']')) {
-      depth--;
-      i++;
-    } else {
-      why = i >= len ? "incomplete JSON" : bad;
-    }
-  }
-  if (stack != small)
-    free(stack);
-  return why;
-}
-
 static size_t utf8_chars(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
@@ -472,9 +304,9 @@ const char *fastepost__value_check(const fastepost__column *col, const char *s, 
   case FASTEPOST__UUIDOID:
     return check_uuid(s, len);
   case FASTEPOST__JSONOID:
-    return check_json(s, len, false);
+    return fastepost__json_check(s, len, false, NULL);
   case FASTEPOST__JSONBOID:
-    return check_json(s, len, true);
+    return fastepost__json_check(s, len, true, NULL);
   case FASTEPOST__VARCHAROID:
   case FASTEPOST__BPCHAROID:
     return check_length(col, s, len);

@@ -51,16 +51,6 @@ typedef struct fastepost_backup_info {
 } fastepost_backup_info;
 
 /**
- * Progress of a running backup.
- *
- * @param payload  the pointer given to fastepost_backup_set_progress()
- * @param bytes    bytes written to the backup file so far
- * @return 0 to go on; non-zero stops pg_dump, removes the partial file and makes
- *         fastepost_backup_create() fail with FASTEPOST_ECANCELED
- */
-typedef int (*fastepost_backup_progress_fn)(void *payload, int64_t bytes);
-
-/**
  * A handle on a backup directory. Nothing is created or opened yet: the directory is made
  * (mode 0700, with missing parents) by the first fastepost_backup_create().
  *
@@ -88,14 +78,16 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_backup_set_tool(fastepost_backup_di
                                                             const char *path);
 
 /**
- * Report progress of fastepost_backup_create(): the size of the file so far, about every
- * 50 ms while pg_dump runs and once at the end.
+ * Report progress of fastepost_backup_create() through the library's common progress callback:
+ * `rows` is always 0 and `bytes` the size of the file so far, about every 50 ms while pg_dump
+ * runs and once at the end. A non-zero return stops pg_dump, removes the partial file and makes
+ * fastepost_backup_create() fail with FASTEPOST_ECANCELED.
  *
  * @param fn       the callback, or NULL for none
  * @param payload  handed to fn; borrowed
  */
 FASTEPOST_EXTERN(void) fastepost_backup_set_progress(fastepost_backup_dir *dir,
-                                                     fastepost_backup_progress_fn fn, void *payload);
+                                                     fastepost_progress_cb fn, void *payload);
 
 /**
  * Back up the connected database with pg_dump. The output is written under a temporary name,

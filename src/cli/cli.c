@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -169,4 +171,39 @@ void cli_size_pretty(char *out, size_t outsize, long long bytes) {
     snprintf(out, outsize, "%lld bytes", bytes);
   else
     snprintf(out, outsize, "%.0f %s", v, units[u]);
+}
+
+static double monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_progress_init(cli_progress *p, const cli_ctx *ctx) {
+  memset(p, 0, sizeof *p);
+  p->enabled = !ctx->quiet && !ctx->json && isatty(STDERR_FILENO);
+  p->start = p->last = monotonic_seconds();
+}
+
+int cli_progress_cb(uint64_t rows, uint64_t bytes, void *payload) {
+  cli_progress *p = payload;
+  p->rows = rows;
+  p->bytes = bytes;
+  double t = monotonic_seconds();
+  if (!p->enabled || t - p->last < 0.2)
+    return 0;
+  p->last = t;
+  double mb = (double)bytes / 1e6, secs = t - p->start;
+  fputs("\r\033[K ", stderr);
+  if (rows)
+    fprintf(stderr, " %llu rows ", (unsigned long long)rows);
+  fprintf(stderr, " %.1f MB  %.1f MB/s", mb, secs > 0 ? mb / secs : 0.0);
+  p->drawn = true;
+  return 0;
+}
+
+void cli_progress_done(cli_progress *p) {
+  if (p->drawn)
+    fputs("\r\033[K", stderr);
+  p->drawn = false;
 }

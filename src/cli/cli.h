@@ -79,6 +79,21 @@ void cli_json_string(FILE *f, const char *s);
 /* Human-readable size like pg_size_pretty: "123 bytes", "45 kB", "6 MB". */
 void cli_size_pretty(char *out, size_t outsize, long long bytes);
 
+/* A progress line on stderr, drawn only on a terminal and not with --quiet or --json: rows
+ * (when the operation counts any), megabytes and rate, redrawn at most 5 times a second. */
+typedef struct cli_progress {
+  bool enabled;
+  bool drawn;
+  double start, last;
+  uint64_t rows, bytes; /* the latest figures reported, drawn or not */
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, const cli_ctx *ctx);
+/* A fastepost_progress_cb; payload is the cli_progress. Never asks to stop. */
+int cli_progress_cb(uint64_t rows, uint64_t bytes, void *payload);
+/* Erase the line. */
+void cli_progress_done(cli_progress *p);
+
 /* Every command group registers here (one array per cmd_<group>.c, terminated by a NULL run). */
 extern const cli_command cli_schema_commands[];
 extern const cli_command cli_transfer_commands[];

@@ -27,16 +27,6 @@ static void json_info(const fastepost_backup_info *b) {
          b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
 }
 
-/* Progress on a terminal only: a line rewritten in place on stderr. */
-static int show_progress(void *payload, int64_t bytes) {
-  (void)payload;
-  char size[32];
-  cli_size_pretty(size, sizeof size, bytes);
-  fprintf(stderr, "\r  %s written   ", size);
-  fflush(stderr);
-  return 0;
-}
-
 static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   const char *dir_path = NULL, *format = "plain", *table = NULL;
   const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
@@ -58,13 +48,12 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   fastepost_backup_dir *dir;
   if ((rc = open_dir(ctx, &dir, dir_path)))
     return rc;
-  bool progress = !ctx->quiet && !ctx->json && isatty(STDERR_FILENO);
-  if (progress)
-    fastepost_backup_set_progress(dir, show_progress, NULL);
+  cli_progress pr;
+  cli_progress_init(&pr, ctx);
+  fastepost_backup_set_progress(dir, cli_progress_cb, &pr);
   char *name = NULL;
   int st = fastepost_backup_create(&name, dir, ctx->conn, fmt, table);
-  if (progress)
-    fputs("\r\033[K", stderr);
+  cli_progress_done(&pr);
   if (st != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
     return cli_fail(ctx, "backup create");

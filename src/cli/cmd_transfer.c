@@ -7,48 +7,6 @@
 
 #include "cli.h"
 
-/* ---- progress bar (stderr, terminals only) -------------------------------------------------- */
-
-typedef struct progress {
-  bool enabled;
-  bool drawn;
-  double start, last;
-  uint64_t rows, bytes;
-} progress;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void progress_init(progress *p, const cli_ctx *ctx) {
-  memset(p, 0, sizeof *p);
-  p->enabled = !ctx->quiet && isatty(STDERR_FILENO);
-  p->start = p->last = now();
-}
-
-static int progress_cb(uint64_t rows, uint64_t bytes, void *payload) {
-  progress *p = payload;
-  p->rows = rows;
-  p->bytes = bytes;
-  double t = now();
-  if (!p->enabled || t - p->last < 0.2)
-    return 0;
-  p->last = t;
-  double mb = (double)bytes / 1e6, secs = t - p->start;
-  fprintf(stderr, "\r\033[K  %llu rows  %.1f MB  %.1f MB/s", (unsigned long long)rows, mb,
-          secs > 0 ? mb / secs : 0.0);
-  p->drawn = true;
-  return 0;
-}
-
-static void progress_done(progress *p) {
-  if (p->drawn)
-    fputs("\r\033[K", stderr);
-  p->drawn = false;
-}
-
 /* ---- export --------------------------------------------------------------------------------- */
 
 static int add_columns(const cli_ctx *ctx, fastepost_export_options *o, const char *list) {
@@ -130,9 +88,9 @@ static int export_cmd(cli_ctx *ctx, int argc, char **argv) {
     fastepost_export_options_free(o);
     return rc;
   }
-  progress pr;
-  progress_init(&pr, ctx);
-  fastepost_export_options_set_progress(o, progress_cb, &pr);
+  cli_progress pr;
+  cli_progress_init(&pr, ctx);
+  fastepost_export_options_set_progress(o, cli_progress_cb, &pr);
   size_t tables = 0;
   bool all = !table && fmt != FASTEPOST_FORMAT_SQL;
   if (all)
@@ -141,7 +99,7 @@ static int export_cmd(cli_ctx *ctx, int argc, char **argv) {
     rc = fastepost_export_to_file(ctx->conn, o, output);
   else
     rc = fastepost_export_to_fd(ctx->conn, o, STDOUT_FILENO);
-  progress_done(&pr);
+  cli_progress_done(&pr);
   fastepost_export_options_free(o);
   if (rc)
     return cli_fail(ctx, "export");
@@ -279,16 +237,16 @@ static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
     o.schemas = schemas;
   if ((rc = cli_connect(ctx)))
     return rc;
-  progress pr;
-  progress_init(&pr, ctx);
-  o.progress = progress_cb;
+  cli_progress pr;
+  cli_progress_init(&pr, ctx);
+  o.progress = cli_progress_cb;
   o.progress_payload = &pr;
   fastepost_import_report *r = NULL;
   if (strcmp(pos[0], "-") == 0)
     rc = fastepost_import_csv_fd(&r, ctx->conn, table, STDIN_FILENO, &o);
   else
     rc = fastepost_import_csv(&r, ctx->conn, table, pos[0], &o);
-  progress_done(&pr);
+  cli_progress_done(&pr);
   bool listed = r && fastepost_import_report_error_total(r) > 0;
   if (r)
     print_report(ctx, r, table, rc);

@@ -17,6 +17,15 @@
 #define FASTEPOST__JSON_DEFAULT_DEPTH 32
 
 /*
+ * Check that [s, s+len) is exactly one JSON value by RFC 8259, strictly (json-c, even in strict
+ * mode, accepts single-quoted strings and some other extensions). The bytes must already be
+ * valid UTF-8. With jsonb, also refuse what jsonb cannot store (\u0000). Returns NULL when
+ * valid, else a short static reason; *where (if not NULL) gets the byte offset of the problem.
+ * No recursion: nesting costs a byte per level.
+ */
+const char *fastepost__json_check(const char *s, size_t len, bool jsonb, size_t *where);
+
+/*
  * Parse exactly one JSON value from [data, data+len). Fails with FASTEPOST_EPARSE and a message
  * naming the byte offset when the text is not valid UTF-8, not JSON, nested deeper than
  * max_depth, or followed by anything but whitespace. On success *out is a new reference the

@@ -315,7 +315,9 @@ Test(backup, same_second_gets_a_suffix) {
 
 static int64_t last_progress;
 static int progress_calls;
-static int on_progress(void *payload, int64_t bytes) {
+static int on_progress(uint64_t rows, uint64_t ubytes, void *payload) {
+  int64_t bytes = (int64_t)ubytes;
+  cr_assert_eq(rows, 0);
   int64_t stop_at = *(int64_t *)payload;
   cr_assert_geq(bytes, last_progress);
   last_progress = bytes;

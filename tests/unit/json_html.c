@@ -133,3 +133,30 @@ Test(json_html, nan_and_infinity_are_not_json_but_huge_numbers_are) {
   cr_assert_str_eq(c, "{\"x\":1e999,\"y\":2.5E3,\"z\":null}", "kept as written, so jsonb can store it");
   free(c);
 }
+
+Test(json_html, extensions_json_c_tolerates_are_refused) {
+  static const struct {
+    const char *text;
+    size_t offset;
+  } bad[] = {
+      {"{'a': 1}", 1},          /* single-quoted key */
+      {"{\"a\": 'x'}", 6},      /* single-quoted string */
+      {"[1, 2,]", 6},           /* trailing comma */
+      {"{\"a\": 01}", 7},       /* leading zero */
+      {"{\"a\": \"\\x41\"}", 8}, /* bad escape */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    json_object *o = NULL;
+    cr_assert_eq(fastepost__json_parse(&o, bad[i].text, strlen(bad[i].text), 0), FASTEPOST_EPARSE,
+                 "%s", bad[i].text);
+    cr_assert_null(o);
+    char want[64];
+    snprintf(want, sizeof want, "at byte %zu:", bad[i].offset);
+    cr_assert(strstr(fastepost_error_last()->message, want), "%s: %s", bad[i].text,
+              fastepost_error_last()->message);
+  }
+  /* What jsonb cannot store is refused only when asked (the webhook path replaces U+0000). */
+  cr_assert_not_null(fastepost__json_check("\"a\\u0000\"", 9, true, NULL));
+  cr_assert_null(fastepost__json_check("\"a\\u0000\"", 9, false, NULL));
+  cr_assert_null(fastepost__json_check(" {\"a\":[1,-2.5e3,true,false,null,{}]} ", 37, false, NULL));
+}
