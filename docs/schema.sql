@@ -142,3 +142,10 @@ CREATE OR REPLACE FUNCTION fastepost_crm_counters_rebuild() RETURNS void LANGUAG
 $$;
 SELECT fastepost_crm_counters_rebuild();
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (2, 'CRM statistics counters kept by triggers') ON CONFLICT DO NOTHING;
+
+-- migration 3: versioned CRM properties and tombstones
+CREATE TABLE IF NOT EXISTS fastepost_crm_properties (
+  source varchar NOT NULL, crm_id varchar NOT NULL, property varchar NOT NULL,
+  version timestamp(6) NOT NULL, value text,
+  PRIMARY KEY (source, crm_id, property));
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (3, 'versioned CRM properties and tombstones') ON CONFLICT DO NOTHING;

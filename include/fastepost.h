@@ -17,6 +17,7 @@
 #include "fastepost/hubspot.h"
 #include "fastepost/backup.h"
 #include "fastepost/stats.h"
+#include "fastepost/report.h"
 #include "fastepost/events.h"
 #include "fastepost/odoo.h"
 

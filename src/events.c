@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "hubspot_parse.h"
 #include "odoo.h"
 
 /* Sources whose stored payloads can be processed again, and through which adapter. A new CRM
@@ -15,6 +16,7 @@ static const struct {
   reprocess_fn reprocess;
 } adapters[] = {
     {"odoo", fastepost__odoo_reprocess},
+    {"hubspot", fastepost__hubspot_reprocess},
 };
 
 /* ---- listing ------------------------------------------------------------------------------- */

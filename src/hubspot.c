@@ -1,9 +1,10 @@
 /*
- * HubSpot webhooks: signature verification (v1, v2, v3) and the batch parser.
+ * HubSpot webhooks: signature verification (v1, v2, v3), the batch parser, and the adapter that
+ * turns parsed events into sync records for the sync core (sync.h).
  *
  * Verification works on the exact bytes received and never on parsed JSON (re-serialised JSON
- * differs from what HubSpot signed). The hashes come from OpenSSL's libcrypto. JSON (json-c)
- * is used only in this file, behind the plain structs of hubspot_parse.h.
+ * differs from what HubSpot signed). The hashes come from OpenSSL's libcrypto. JSON goes through
+ * the shared helpers of util/json.h, behind the plain structs of hubspot_parse.h.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -18,6 +19,8 @@
 
 #include "hubspot_parse.h"
 #include "internal.h"
+#include "sync.h"
+#include "util/json.h"
 
 #define SHA256_LEN 32
 #define ALL_VERSIONS (FASTEPOST_HUBSPOT_V1 | FASTEPOST_HUBSPOT_V2 | FASTEPOST_HUBSPOT_V3)
@@ -449,8 +452,8 @@ static int event_fail(fastepost__hs_event *e, int code, const char *fmt, ...) {
 /* An optional non-negative integer field. */
 static void get_int(fastepost__hs_event *e, json_object *obj, const char *key,
                     fastepost__hs_int *out, bool required) {
-  json_object *f = NULL;
-  if (!json_object_object_get_ex(obj, key, &f) || f == NULL) {
+  json_object *f = fastepost__json_get(obj, key);
+  if (!f) {
     if (required)
       event_fail(e, FASTEPOST_EINVALID, "required field %s is missing", key);
     return;
@@ -474,8 +477,8 @@ static void get_int(fastepost__hs_event *e, json_object *obj, const char *key,
 /* An optional string field; required ones fail when missing. */
 static void get_str(fastepost__hs_event *e, json_object *obj, const char *key, char **out,
                     bool required) {
-  json_object *f = NULL;
-  if (!json_object_object_get_ex(obj, key, &f) || f == NULL) {
+  json_object *f = fastepost__json_get(obj, key);
+  if (!f) {
     if (required)
       event_fail(e, FASTEPOST_EINVALID, "required field %s is missing", key);
     return;
@@ -490,8 +493,8 @@ static void get_str(fastepost__hs_event *e, json_object *obj, const char *key, c
 }
 
 static void parse_merged(fastepost__hs_event *e, json_object *obj) {
-  json_object *arr = NULL;
-  if (!json_object_object_get_ex(obj, "mergedObjectIds", &arr) || arr == NULL)
+  json_object *arr = fastepost__json_get(obj, "mergedObjectIds");
+  if (!arr)
     return;
   if (!json_object_is_type(arr, json_type_array)) {
     event_fail(e, FASTEPOST_EINVALID, "mergedObjectIds must be an array, not %s", json_kind(arr));
@@ -536,12 +539,12 @@ static void parse_event(fastepost__hs_event *e, json_object *obj) {
     event_fail(e, FASTEPOST_EINVALID, "must be a JSON object, not %s", json_kind(obj));
     return;
   }
-  e->json = fastepost__strdup(json_object_to_json_string_ext(
-      obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  /* The canonical form (the event log's payload, and what a retry parses again). */
+  fastepost__buf canon = FASTEPOST__BUF_INIT;
+  fastepost__json_canonical(&canon, obj);
+  e->json = fastepost__buf_detach(&canon);
   /* subscriptionType is what HubSpot sends; one revision of its docs says eventType. */
-  json_object *t = NULL;
-  get_str(e, obj, json_object_object_get_ex(obj, "subscriptionType", &t) && t ? "subscriptionType"
-                                                                              : "eventType",
+  get_str(e, obj, fastepost__json_get(obj, "subscriptionType") ? "subscriptionType" : "eventType",
           &e->type, false);
   if (!e->type && !e->error)
     event_fail(e, FASTEPOST_EINVALID, "required field subscriptionType (or eventType) is missing");
@@ -592,33 +595,10 @@ void fastepost__hs_batch_free(fastepost__hs_batch *batch) {
 #define MAX_DEPTH 16
 
 static int parse_json(json_object **out, const char *body, size_t len) {
-  size_t bad;
-  if (!fastepost__utf8_valid(body, len, &bad))
-    return fastepost__error_set(FASTEPOST_EPARSE, "HubSpot batch: invalid UTF-8 at byte %zu", bad);
-  if (len > INT32_MAX)
-    return fastepost__error_set(FASTEPOST_ETOOBIG, "HubSpot batch: body too large");
-  json_tokener *tok = json_tokener_new_ex(MAX_DEPTH);
-  if (!tok)
-    return fastepost__error_oom();
-  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-  json_object *root = json_tokener_parse_ex(tok, body, (int)len);
-  enum json_tokener_error jerr = json_tokener_get_error(tok);
-  size_t end = json_tokener_get_parse_end(tok);
-  json_tokener_free(tok);
-  if (jerr == json_tokener_continue)
-    return fastepost__error_set(FASTEPOST_EPARSE, "HubSpot batch: the JSON ends early (byte %zu)",
-                                len);
-  if (jerr != json_tokener_success)
-    return fastepost__error_set(FASTEPOST_EPARSE, "HubSpot batch: invalid JSON near byte %zu: %s",
-                                end, json_tokener_error_desc(jerr));
-  for (size_t i = end; i < len; i++)
-    if (!strchr(" \t\r\n", body[i])) {
-      json_object_put(root);
-      return fastepost__error_set(FASTEPOST_EPARSE,
-                                  "HubSpot batch: unexpected data after the JSON at byte %zu", i);
-    }
-  *out = root;
-  return FASTEPOST_OK;
+  int rc = fastepost__json_parse(out, body, len, MAX_DEPTH);
+  if (rc)
+    fastepost__error_prefix("HubSpot batch");
+  return rc;
 }
 
 int fastepost__hs_parse_batch(fastepost__hs_batch *out, const char *body, size_t len,
@@ -702,5 +682,335 @@ int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__h
   fastepost__buf_free(&b);
   if (!rc)
     to_hex(out, digest, SHA256_LEN);
+  return rc;
+}
+
+/* ---- processing: events -> sync records -> the sync core ------------------------------------ */
+
+#define SOURCE "hubspot"
+
+/* The contact properties synced, and the customer column each feeds, in part order: name is
+ * "firstname lastname", phone the first of phone and mobilephone, address
+ * "address, city, zip, country". */
+static const fastepost__prop_def contact_props[] = {
+    {"firstname", FASTEPOST__COL_NAME},  {"lastname", FASTEPOST__COL_NAME},
+    {"email", FASTEPOST__COL_EMAIL},     {"phone", FASTEPOST__COL_PHONE},
+    {"mobilephone", FASTEPOST__COL_PHONE}, {"company", FASTEPOST__COL_COMPANY},
+    {"address", FASTEPOST__COL_ADDRESS}, {"city", FASTEPOST__COL_ADDRESS},
+    {"zip", FASTEPOST__COL_ADDRESS},     {"country", FASTEPOST__COL_ADDRESS},
+};
+#define NCONTACT_PROPS (sizeof contact_props / sizeof contact_props[0])
+
+struct fastepost_hubspot_options {
+  size_t max_events;
+  fastepost_clock_fn clock;
+  void *clock_payload;
+};
+
+fastepost_status fastepost_hubspot_options_new(fastepost_hubspot_options **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_options_new: out is NULL");
+  if (!(*out = calloc(1, sizeof **out)))
+    return fastepost__error_oom();
+  (*out)->max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS;
+  return FASTEPOST_OK;
+}
+
+void fastepost_hubspot_options_free(fastepost_hubspot_options *opts) { free(opts); }
+
+fastepost_status fastepost_hubspot_options_set_max_events(fastepost_hubspot_options *opts, size_t max_events) {
+  if (!opts || max_events == 0 || max_events > 100000)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the batch limit must be 1 to 100000 events, not %zu",
+                                max_events);
+  opts->max_events = max_events;
+  return FASTEPOST_OK;
+}
+
+void fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts, fastepost_clock_fn clock,
+                                         void *payload) {
+  if (!opts)
+    return;
+  opts->clock = clock;
+  opts->clock_payload = payload;
+}
+
+struct fastepost_hubspot_batch {
+  fastepost_status status;
+  size_t count, failed;
+  fastepost_event_result **results;
+  char **types;
+  int64_t *object_ids;
+};
+
+void fastepost_hubspot_batch_free(fastepost_hubspot_batch *b) {
+  if (!b)
+    return;
+  for (size_t i = 0; i < b->count; i++) {
+    fastepost_event_result_free(b->results[i]);
+    free(b->types[i]);
+  }
+  free(b->results);
+  free(b->types);
+  free(b->object_ids);
+  free(b);
+}
+
+fastepost_status fastepost_hubspot_batch_status(const fastepost_hubspot_batch *b) {
+  return b ? b->status : FASTEPOST_EINVALID;
+}
+int fastepost_hubspot_batch_http_status(const fastepost_hubspot_batch *b) {
+  return fastepost_status_http(fastepost_hubspot_batch_status(b));
+}
+size_t fastepost_hubspot_batch_count(const fastepost_hubspot_batch *b) { return b ? b->count : 0; }
+size_t fastepost_hubspot_batch_failed(const fastepost_hubspot_batch *b) { return b ? b->failed : 0; }
+const fastepost_event_result *fastepost_hubspot_batch_result(const fastepost_hubspot_batch *b, size_t i) {
+  return b && i < b->count ? b->results[i] : NULL;
+}
+const char *fastepost_hubspot_batch_event_type(const fastepost_hubspot_batch *b, size_t i) {
+  return b && i < b->count && b->types[i] ? b->types[i] : "";
+}
+int64_t fastepost_hubspot_batch_object_id(const fastepost_hubspot_batch *b, size_t i) {
+  return b && i < b->count ? b->object_ids[i] : 0;
+}
+
+static int record_fail(fastepost__sync_record *rec, int code, const char *message) {
+  rec->failure = code;
+  free(rec->failure_message);
+  rec->failure_message = fastepost__strdup(message);
+  return code;
+}
+
+/* The reason an event is logged as `ignored`: before + what (at most 64 bytes) + after. */
+static int set_ignored(fastepost__sync_record *rec, const char *before, const char *what, const char *after) {
+  char text[256];
+  snprintf(text, sizeof text, "%s%.64s%s", before, what, after);
+  rec->ignore_reason = fastepost__strdup(text);
+  return rec->ignore_reason ? FASTEPOST_OK : record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+}
+
+/* A propertyChange: the delivered value of one synced property (lower-case email). */
+static int map_property(fastepost__sync_record *rec, const fastepost__hs_event *e) {
+  for (size_t i = 0; i < NCONTACT_PROPS; i++) {
+    if (strcmp(contact_props[i].name, e->property_name) != 0)
+      continue;
+    const char *v = e->property_value && *e->property_value ? e->property_value : NULL;
+    int rc = fastepost__fact_set(&rec->props[i], v);
+    if (rc == FASTEPOST_OK && v && contact_props[i].column == FASTEPOST__COL_EMAIL)
+      for (char *p = rec->props[i].value; *p; p++)
+        *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+    return rc ? record_fail(rec, rc, "out of memory") : FASTEPOST_OK;
+  }
+  return set_ignored(rec, "contact property ", e->property_name, " is not synced");
+}
+
+/* contact.merge: the surviving contact is primaryObjectId (else objectId); every other id named
+ * (objectId, mergedObjectIds) is retired into it. */
+static int map_merge(fastepost__sync_record *rec, const fastepost__hs_event *e) {
+  int64_t target = e->primary_object_id.present ? e->primary_object_id.value : e->object_id.value;
+  char id[24];
+  snprintf(id, sizeof id, "%lld", (long long)target);
+  free(rec->crm_id);
+  rec->crm_id = fastepost__strdup(id);
+  int rc = FASTEPOST_OK;
+  if (e->object_id.value != target)
+    rc = fastepost__strlist_addf(&rec->retired_crm_ids, "%lld", (long long)e->object_id.value);
+  for (size_t i = 0; i < e->merged_count && !rc; i++)
+    if (e->merged_object_ids[i] != target)
+      rc = fastepost__strlist_addf(&rec->retired_crm_ids, "%lld", (long long)e->merged_object_ids[i]);
+  if (!rc && !rec->retired_crm_ids.count)
+    rc = set_ignored(rec, "", "contact.merge", ": the merge names no contact besides the surviving one");
+  return rc || !rec->crm_id ? record_fail(rec, FASTEPOST_ENOMEM, "out of memory") : FASTEPOST_OK;
+}
+
+/* Turn one parsed event into a sync record (no database). A malformed event becomes a failed
+ * record, which the core logs as an error row. */
+static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *e) {
+  fastepost__sync_record_init(rec, SOURCE);
+  rec->event_type = fastepost__strdup(e->type && *e->type ? e->type : "unknown");
+  rec->payload = e->json ? fastepost__strdup(e->json) : NULL;
+  char key[FASTEPOST__HS_KEY_SIZE];
+  if (fastepost__hs_dedup_key(key, e) == FASTEPOST_OK)
+    rec->idempotency_key = fastepost__strdup(key);
+  if (e->object_id.present) {
+    char ext[96];
+    snprintf(ext, sizeof ext, "%.32s:%lld", e->object_type ? e->object_type : "object",
+             (long long)e->object_id.value);
+    rec->external_id = fastepost__strdup(ext);
+  }
+  if (!rec->event_type)
+    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  if (e->error)
+    return record_fail(rec, e->error, e->error_message ? e->error_message : "malformed event");
+  if (!e->object_type || strcmp(e->object_type, "contact") != 0)
+    return set_ignored(rec, "HubSpot ", e->object_type ? e->object_type : e->type, " events are not synced");
+
+  char id[24], version[32];
+  snprintf(id, sizeof id, "%lld", (long long)e->object_id.value);
+  fastepost__format_time(version, sizeof version, e->occurred_at.value * 1000);
+  rec->crm_id = fastepost__strdup(id);
+  rec->version = fastepost__strdup(version);
+  if (!rec->crm_id || !rec->version)
+    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  rec->owns_customer = true; /* a contact is the customer */
+  rec->prop_defs = contact_props;
+  rec->nprops = NCONTACT_PROPS;
+  const char *a = e->action ? e->action : "";
+  if (strcmp(a, "creation") == 0) {
+    rec->create_bare = true;
+  } else if (strcmp(a, "propertyChange") == 0) {
+    if (!e->property_name)
+      return record_fail(rec, FASTEPOST_EINVALID, "a propertyChange event needs propertyName");
+    return map_property(rec, e);
+  } else if (strcmp(a, "deletion") == 0 || strcmp(a, "privacyDeletion") == 0) {
+    rec->tombstone = true;
+    rec->facts.active = 0;
+  } else if (strcmp(a, "restore") == 0) {
+    rec->restore = true;
+    rec->facts.active = 1;
+  } else if (strcmp(a, "merge") == 0) {
+    return map_merge(rec, e);
+  } else {
+    return set_ignored(rec, "contact.", a, " events are not synced");
+  }
+  return FASTEPOST_OK;
+}
+
+static int batch_new(fastepost_hubspot_batch **out, size_t n) {
+  fastepost_hubspot_batch *b = calloc(1, sizeof *b);
+  if (b && n) {
+    b->results = calloc(n, sizeof *b->results);
+    b->types = calloc(n, sizeof *b->types);
+    b->object_ids = calloc(n, sizeof *b->object_ids);
+  }
+  if (!b || (n && (!b->results || !b->types || !b->object_ids))) {
+    fastepost_hubspot_batch_free(b);
+    return fastepost__error_oom();
+  }
+  b->count = n;
+  for (size_t i = 0; i < n; i++)
+    if (!(b->results[i] = fastepost__result_new())) {
+      fastepost_hubspot_batch_free(b);
+      return FASTEPOST_ENOMEM;
+    }
+  *out = b;
+  return FASTEPOST_OK;
+}
+
+/* Hand the batch to the caller (or free it) with its final status. */
+static fastepost_status finish(fastepost_hubspot_batch **out, fastepost_hubspot_batch *b, int rc) {
+  if (b) {
+    b->status = rc;
+    b->failed = 0;
+    for (size_t i = 0; i < b->count; i++)
+      b->failed += b->results[i]->code != FASTEPOST_OK;
+  }
+  if (out)
+    *out = b;
+  else
+    fastepost_hubspot_batch_free(b);
+  return rc;
+}
+
+/* Apply the parsed events in one transaction; fills b (which has one result per event). */
+static int apply_events(fastepost_hubspot_batch *b, fastepost_conn *conn, const fastepost__hs_batch *parsed,
+                        const fastepost_hubspot_options *opts) {
+  size_t n = parsed->count;
+  fastepost__sync_record *recs = calloc(n ? n : 1, sizeof *recs);
+  if (!recs)
+    return fastepost__error_oom();
+  for (size_t i = 0; i < n; i++) {
+    const fastepost__hs_event *e = &parsed->events[i];
+    event_record(&recs[i], e);
+    b->types[i] = e->type ? fastepost__strdup(e->type) : NULL;
+    b->object_ids[i] = e->object_id.present ? e->object_id.value : 0;
+  }
+  fastepost__sync_ctx ctx = {.now_us = opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+                             .in_batch = true,
+                             .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  int rc = fastepost__sync_batch_begin(conn);
+  bool began = rc == FASTEPOST_OK;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost__sync_process_many(b->results, conn, recs, n, &ctx);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost__sync_batch_commit(conn);
+  for (size_t i = 0; i < n; i++)
+    fastepost__sync_record_clear(&recs[i]);
+  free(recs);
+  if (rc == FASTEPOST_OK)
+    return FASTEPOST_OK;
+  /* Nothing of the batch was applied: every result says so. */
+  char message[1024];
+  snprintf(message, sizeof message, "batch not committed: %s", fastepost_error_last()->message);
+  if (began)
+    fastepost__tx_rollback(conn);
+  for (size_t i = 0; i < n; i++) {
+    fastepost_event_result *r = b->results[i];
+    r->outcome = FASTEPOST_OUTCOME_NONE;
+    r->event_id = r->customer_id = r->remark_id = r->task_id = 0;
+    fastepost__error_set(rc, "%s", message);
+    fastepost__result_fail(r, rc);
+  }
+  return fastepost__error_set(rc, "%s", message);
+}
+
+fastepost_status fastepost_hubspot_process(fastepost_hubspot_batch **out, fastepost_conn *conn,
+                                           const fastepost_hubspot_verifier *verifier, const char *version,
+                                           const char *method, const char *uri, const char *timestamp,
+                                           const char *signature, const void *body, size_t len,
+                                           const fastepost_hubspot_options *opts) {
+  if (out)
+    *out = NULL;
+  fastepost_hubspot_batch *b = NULL;
+  if (batch_new(&b, 0))
+    return FASTEPOST_ENOMEM;
+  if (!conn || (!body && len))
+    return finish(out, b, fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_process: NULL argument"));
+  fastepost_hubspot_options defaults = {.max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS};
+  if (!opts)
+    opts = &defaults;
+  int rc;
+  /* Refused requests write nothing: verify before anything else, over the raw bytes. */
+  if (verifier &&
+      (rc = fastepost_hubspot_verify(NULL, verifier, version, method, uri, timestamp, signature, body, len)))
+    return finish(out, b, rc);
+  fastepost__hs_batch parsed;
+  if ((rc = fastepost__hs_parse_batch(&parsed, body, len, opts->max_events)))
+    return finish(out, b, rc);
+  fastepost_hubspot_batch *full = NULL;
+  if ((rc = batch_new(&full, parsed.count))) {
+    fastepost__hs_batch_free(&parsed);
+    return finish(out, b, rc);
+  }
+  fastepost_hubspot_batch_free(b);
+  rc = apply_events(full, conn, &parsed, opts);
+  fastepost__hs_batch_free(&parsed);
+  if (rc == FASTEPOST_OK)
+    fastepost_error_clear();
+  return finish(out, full, rc);
+}
+
+int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
+                                 const char *payload, const char *event_type, int max_attempts) {
+  (void)event_type; /* the payload holds it */
+  *out = NULL;
+  fastepost_event_result *res = fastepost__result_new();
+  if (!res)
+    return FASTEPOST_ENOMEM;
+  fastepost__hs_event e = {0};
+  fastepost__sync_record rec;
+  json_object *obj = NULL;
+  if (parse_json(&obj, payload ? payload : "", payload ? strlen(payload) : 0) == FASTEPOST_OK)
+    parse_event(&e, obj);
+  else
+    event_fail(&e, FASTEPOST_EPARSE, "the stored payload is not JSON");
+  json_object_put(obj);
+  event_record(&rec, &e);
+  rec.event_id = event_id;
+  fastepost__sync_ctx ctx = {.now_us = fastepost__clock_now(),
+                             .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  int rc = fastepost__sync_process(res, conn, &rec, &ctx);
+  fastepost__sync_record_clear(&rec);
+  event_free(&e);
+  *out = res;
   return rc;
 }

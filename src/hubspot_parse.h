@@ -1,7 +1,7 @@
 /*
  * HubSpot batch parsing: a webhook body (a JSON array of events) into plain C records, with
- * no database involved, plus the deduplication key of an event. Private: the processing step
- * (which applies events through the sync core) builds on it. Implemented in hubspot.c.
+ * no database involved, plus the deduplication key of an event, and the reprocessing entry for
+ * events.c. Private; implemented in hubspot.c, whose processing step maps events to sync records.
  */
 #ifndef FASTEPOST_HUBSPOT_PARSE_H
 #define FASTEPOST_HUBSPOT_PARSE_H
@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "internal.h"
 
 /* HubSpot's documented batch limit ("up to 100 events"). */
 #define FASTEPOST__HS_DEFAULT_MAX_EVENTS 100
@@ -78,5 +80,10 @@ void fastepost__hs_batch_free(fastepost__hs_batch *batch);
  * attemptNumber, so a retry of the same event has the same key.
  */
 int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__hs_event *event);
+
+/* Process a stored event payload again (events.c): the event row event_id is claimed instead of
+ * a new one being written. */
+int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
+                                 const char *payload, const char *event_type, int max_attempts);
 
 #endif

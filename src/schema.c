@@ -261,9 +261,21 @@ static const char crm_counters_sql[] =
 #pragma GCC diagnostic pop
 #endif
 
+/*
+ * Migration 3: versioned properties and tombstones for sources that deliver one property at a
+ * time and out of order (HubSpot; see src/sync.h). One row per (source, crm id, property): the
+ * last applied value and the source's time of it; property '_deleted' is a tombstone.
+ */
+static const char crm_properties_sql[] =
+    "CREATE TABLE IF NOT EXISTS fastepost_crm_properties (\n"
+    "  source varchar NOT NULL, crm_id varchar NOT NULL, property varchar NOT NULL,\n"
+    "  version timestamp(6) NOT NULL, value text,\n"
+    "  PRIMARY KEY (source, crm_id, property));";
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
+    {3, "versioned CRM properties and tombstones", crm_properties_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

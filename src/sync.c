@@ -83,6 +83,9 @@ void fastepost__sync_record_clear(fastepost__sync_record *rec) {
   fact_clear(&rec->facts.phone);
   fact_clear(&rec->facts.company);
   fact_clear(&rec->facts.address);
+  for (size_t i = 0; i < FASTEPOST__MAX_PROPS; i++)
+    fact_clear(&rec->props[i]);
+  fastepost__strlist_free(&rec->retired_crm_ids);
   fastepost__strlist_free(&rec->barcodes);
   fastepost__strlist_free(&rec->warnings);
 }
@@ -238,6 +241,33 @@ static const char SQL_FAIL_ID[] =
     "WHERE id = $1::bigint AND num_nulls($2::text, $3::text, $4::text, $5::text) >= 0 "
     "RETURNING id, status";
 
+/* Versioned properties and tombstones of one record (see sync.h): each stored property with
+ * whether it is newer than the delivery ($3), and the tombstone with whether it is at least as
+ * new. */
+static const char SQL_PROPS[] =
+    "SELECT property, value, coalesce(version > $3::timestamp, false), "
+    "coalesce(version >= $3::timestamp, false) FROM fastepost_crm_properties "
+    "WHERE source = $1 AND crm_id = $2::text";
+
+/* Store the applied properties, the tombstone and the merged records' tombstones, never moving
+ * a version backwards; deactivate the merged records' customers; on a restore, remove an older
+ * tombstone.
+ * $1 source, $2 crm id, $3 version, $4 property names, $5 values, $6 retired crm ids, $7 now,
+ * $8 tombstone, $9 restore. */
+static const char SQL_PROPS_WRITE[] =
+    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 "
+    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), "
+    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) "
+    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) "
+    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean "
+    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 "
+    "FROM unnest($6::text[]) AS r WHERE r <> $2 "
+    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, "
+    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), "
+    "c AS (UPDATE customers SET active = false, updated_at = $7::timestamp, last_synced_at = $7::timestamp "
+    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
+    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
+
 static const struct {
   const char *name;
   const char *sql;
@@ -245,7 +275,8 @@ static const struct {
     {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
     {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},
     {"fastepost_sync_task", SQL_TASK},       {"fastepost_sync_apply", SQL_APPLY},
-    {"fastepost_sync_finish", SQL_FINISH},
+    {"fastepost_sync_finish", SQL_FINISH},   {"fastepost_sync_props", SQL_PROPS},
+    {"fastepost_sync_props_write", SQL_PROPS_WRITE},
 };
 
 static int ensure_prepared(fastepost_conn *conn) {
@@ -390,7 +421,9 @@ static bool str_eq(const char *a, const char *b) {
 
 /* Whether crm_id is "<model>:..." */
 static bool same_model(const char *crm_id, const char *model) {
-  size_t n = model ? strlen(model) : 0;
+  if (!model) /* a source whose crm ids are of one kind only (HubSpot contact ids) */
+    return crm_id != NULL;
+  size_t n = strlen(model);
   return crm_id && n && strncmp(crm_id, model, n) == 0 && crm_id[n] == ':';
 }
 
@@ -408,9 +441,16 @@ static bool has_identity(const fastepost__customer_facts *f) {
          f->phone.state == FASTEPOST__FACT_VALUE || f->company.state == FASTEPOST__FACT_VALUE;
 }
 
-static void decide(plan *p, const fastepost__sync_record *rec, const candidate *c) {
-  const fastepost__fact *facts[5] = {&rec->facts.name, &rec->facts.email, &rec->facts.phone,
-                                     &rec->facts.company, &rec->facts.address};
+/* Whether the record uses versioned properties, tombstones or merges (sync.h). */
+static bool versioned(const fastepost__sync_record *rec) {
+  return rec->prop_defs || rec->tombstone || rec->restore || rec->retired_crm_ids.count;
+}
+
+/* f: the facts to apply (the record's own, or those rebuilt from versioned properties);
+ * stale: a reason the delivery is stale that the properties decided, or NULL. */
+static void decide(plan *p, const fastepost__sync_record *rec, const fastepost__customer_facts *f,
+                   const char *stale, const candidate *c) {
+  const fastepost__fact *facts[5] = {&f->name, &f->email, &f->phone, &f->company, &f->address};
   memset(p, 0, sizeof *p);
   const candidate *t = NULL;
   int via = 0;
@@ -425,6 +465,11 @@ static void decide(plan *p, const fastepost__sync_record *rec, const candidate *
   if (rec->ignore_reason) {
     p->outcome = FASTEPOST_OUTCOME_IGNORED;
     snprintf(p->message, sizeof p->message, "%s", rec->ignore_reason);
+    return;
+  }
+  if (stale) {
+    p->outcome = FASTEPOST_OUTCOME_STALE;
+    snprintf(p->message, sizeof p->message, "%s", stale);
     return;
   }
   if (t && rec->owns_customer && via == RANK_EMAIL && str_eq(t->crm_source, rec->source) &&
@@ -445,14 +490,14 @@ static void decide(plan *p, const fastepost__sync_record *rec, const candidate *
     return;
   }
   bool own_link = t && str_eq(t->crm_source, rec->source) && str_eq(t->crm_id, rec->crm_id);
-  if (t && own_link && rec->version && t->newer) {
+  if (t && own_link && rec->version && t->newer && !versioned(rec)) {
     p->outcome = FASTEPOST_OUTCOME_STALE;
     snprintf(p->message, sizeof p->message, "stale: %s was changed at %s, older than the stored version",
              rec->crm_id, rec->version);
     return;
   }
   if (!t) {
-    if (!has_identity(&rec->facts)) {
+    if (!has_identity(f) && !rec->create_bare) {
       p->outcome = FASTEPOST_OUTCOME_IGNORED;
       snprintf(p->message, sizeof p->message,
                "no customer matches %s and it has no name, email, phone or company to create one",
@@ -462,7 +507,7 @@ static void decide(plan *p, const fastepost__sync_record *rec, const candidate *
     p->mode = "create";
     for (int i = 0; i < 5; i++)
       p->cols[i] = merge(facts[i], NULL);
-    p->active = rec->facts.active < 0 ? NULL : rec->facts.active ? "true" : "false";
+    p->active = f->active < 0 ? NULL : f->active ? "true" : "false";
     p->crm_source = rec->source;
     p->crm_id = rec->crm_id;
     p->crm_updated_at = rec->version;
@@ -478,18 +523,21 @@ static void decide(plan *p, const fastepost__sync_record *rec, const candidate *
     if (!str_eq(p->cols[i], t->cols[i]))
       p->changed = true;
   }
-  if (rec->facts.active >= 0) {
-    p->active = rec->facts.active ? "true" : "false";
-    if ((rec->facts.active != 0) != t->active)
+  if (f->active >= 0) {
+    p->active = f->active ? "true" : "false";
+    if ((f->active != 0) != t->active)
       p->changed = true;
   }
+  if (rec->retired_crm_ids.count)
+    p->changed = true; /* a merge: the merged records' customers are deactivated */
   /* Link the customer to this record unless it belongs to another source, or to another
    * record of the same model (that case was a conflict above). */
   bool relink = !t->crm_id || (str_eq(t->crm_source, rec->source) && !same_model(t->crm_id, rec->model));
   if (relink || own_link) {
     p->crm_source = rec->source;
     p->crm_id = rec->crm_id;
-    p->crm_updated_at = rec->version;
+    /* Versioned properties: crm_updated_at only moves forward. */
+    p->crm_updated_at = versioned(rec) && t->newer ? NULL : rec->version;
     if (!own_link)
       p->changed = true;
   } else {
@@ -505,6 +553,10 @@ static void array_literal(fastepost__buf *b, const char *const *items, size_t n)
   for (size_t i = 0; i < n; i++) {
     if (i)
       fastepost__buf_putc(b, ',');
+    if (!items[i]) {
+      fastepost__buf_puts(b, "NULL");
+      continue;
+    }
     fastepost__buf_putc(b, '"');
     for (const char *p = items[i]; *p; p++) {
       if (*p == '"' || *p == '\\')
@@ -551,8 +603,16 @@ typedef struct job {
   const char *keys[MAX_KEYS];
   size_t nkeys;
   fastepost__buf key_array, barcodes, rkey;
+  fastepost__strlist more_keys; /* lock keys beyond keys[]: merged records */
   char event_id[24], task_id[24], ev[24], cid[24], tid_s[24];
-  int i_seen, i_match, i_task; /* indexes into the round-one steps, -1 when not sent */
+  int i_seen, i_match, i_task, i_props; /* indexes into the round-one steps, -1 when not sent */
+  /* versioned properties: the facts rebuilt from them (values point into comp or the record),
+   * what is written back, and why the delivery is stale */
+  fastepost__customer_facts facts;
+  fastepost__buf comp[FASTEPOST__NCOLS], prop_names, prop_values, retired;
+  char stale[256];
+  bool write_props;
+  step props_write;
   candidate cands[RANK_COUNT];
   plan p;
   int64_t tid;
@@ -572,13 +632,26 @@ static void job_key(job *j, const char *kind, const char *scope, const char *val
   j->keys[j->nkeys++] = fastepost__buf_cstr(b);
 }
 
+/* The value delivered for a column: the fact, else the first versioned property feeding it. */
+static const char *delivered(const fastepost__sync_record *rec, int column) {
+  const fastepost__fact *f = column == FASTEPOST__COL_EMAIL ? &rec->facts.email : &rec->facts.phone;
+  if (f->state == FASTEPOST__FACT_VALUE)
+    return f->value;
+  for (size_t i = 0; rec->prop_defs && i < rec->nprops && i < FASTEPOST__MAX_PROPS; i++)
+    if (rec->prop_defs[i].column == column && rec->props[i].state == FASTEPOST__FACT_VALUE)
+      return rec->props[i].value;
+  return NULL;
+}
+
 static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_result *res) {
   memset(j, 0, sizeof *j);
   j->rec = rec;
   j->res = res;
-  j->i_seen = j->i_match = j->i_task = -1;
-  j->email = rec->facts.email.state == FASTEPOST__FACT_VALUE ? rec->facts.email.value : NULL;
-  j->phone = rec->match_phone && rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL;
+  j->i_seen = j->i_match = j->i_task = j->i_props = -1;
+  j->facts = rec->facts; /* borrowed; never freed through the job */
+  const char *phone = delivered(rec, FASTEPOST__COL_PHONE);
+  j->email = delivered(rec, FASTEPOST__COL_EMAIL);
+  j->phone = rec->match_phone ? phone : NULL;
   j->want_customer = !rec->ignore_reason;
   j->want_task = j->want_customer && (rec->task_id > 0 || rec->barcodes.count);
   /* Deliveries with the same idempotency key, crm record, email or phone run one after the
@@ -588,8 +661,21 @@ static int job_init(job *j, const fastepost__sync_record *rec, fastepost_event_r
   job_key(j, "crm", rec->source, rec->link_crm_id);
   job_key(j, "email", NULL, j->email);
   /* also when this record does not match by phone: a lead delivered at the same time may */
-  job_key(j, "phone", NULL, rec->facts.phone.state == FASTEPOST__FACT_VALUE ? rec->facts.phone.value : NULL);
-  array_literal(&j->key_array, j->keys, j->nkeys);
+  job_key(j, "phone", NULL, phone);
+  /* merged records: their tombstones and customers are written too */
+  for (size_t i = 0; i < rec->retired_crm_ids.count; i++)
+    fastepost__strlist_addf(&j->more_keys, "crm:%s:%s", rec->source, rec->retired_crm_ids.items[i]);
+  {
+    const char **all = malloc((j->nkeys + j->more_keys.count + 1) * sizeof *all);
+    if (!all)
+      return fastepost__error_oom();
+    for (size_t i = 0; i < j->nkeys; i++)
+      all[i] = j->keys[i];
+    for (size_t i = 0; i < j->more_keys.count; i++)
+      all[j->nkeys + i] = j->more_keys.items[i];
+    array_literal(&j->key_array, all, j->nkeys + j->more_keys.count);
+    free(all);
+  }
   array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
   snprintf(j->event_id, sizeof j->event_id, "%lld", (long long)rec->event_id);
   snprintf(j->task_id, sizeof j->task_id, "%lld", (long long)rec->task_id);
@@ -603,10 +689,18 @@ static void job_free(job *j) {
   for (size_t i = 0; i < MAX_KEYS; i++)
     fastepost__buf_free(&j->keybufs[i]);
   fastepost__buf_free(&j->key_array);
+  fastepost__strlist_free(&j->more_keys);
   fastepost__buf_free(&j->barcodes);
   fastepost__buf_free(&j->rkey);
+  for (size_t i = 0; i < FASTEPOST__NCOLS; i++)
+    fastepost__buf_free(&j->comp[i]);
+  fastepost__buf_free(&j->prop_names);
+  fastepost__buf_free(&j->prop_values);
+  fastepost__buf_free(&j->retired);
   PQclear(j->apply.res);
   j->apply.res = NULL;
+  PQclear(j->props_write.res);
+  j->props_write.res = NULL;
 }
 
 /* Append the job's lookups (seen, match, task) to round one. */
@@ -626,12 +720,90 @@ static void job_round1(job *j, step *r1, size_t *n) {
                         .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
                         .expected = PGRES_TUPLES_OK};
   }
+  if (versioned(rec) && rec->crm_id) {
+    j->i_props = (int)*n;
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_props", .nparams = 3,
+                        .params = {rec->source, rec->crm_id, rec->version}, .expected = PGRES_TUPLES_OK};
+  }
   if (j->want_task) {
     j->i_task = (int)*n;
     r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
                         .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
                         .expected = PGRES_TUPLES_OK};
   }
+}
+
+/* Versioned properties (sync.h): from the stored ones, decide which delivered properties apply,
+ * rebuild the columns they feed into j->facts, and list what round two stores. */
+static int job_props(job *j, const PGresult *r) {
+  const fastepost__sync_record *rec = j->rec;
+  const char *stored[FASTEPOST__MAX_PROPS] = {0};
+  bool newer[FASTEPOST__MAX_PROPS] = {0}, applied[FASTEPOST__MAX_PROPS] = {0};
+  size_t nprops = rec->nprops < FASTEPOST__MAX_PROPS ? rec->nprops : FASTEPOST__MAX_PROPS;
+  for (int row = 0; row < PQntuples(r); row++) {
+    const char *name = PQgetvalue(r, row, 0);
+    if (strcmp(name, "_deleted") == 0) {
+      if (PQgetvalue(r, row, 3)[0] == 't' && !rec->tombstone)
+        snprintf(j->stale, sizeof j->stale, "stale: %s was deleted at or after %s", rec->crm_id,
+                 rec->version ? rec->version : "this change");
+      continue;
+    }
+    for (size_t i = 0; i < nprops; i++)
+      if (strcmp(rec->prop_defs[i].name, name) == 0) {
+        stored[i] = get(r, row, 1);
+        newer[i] = PQgetvalue(r, row, 2)[0] == 't';
+      }
+  }
+  size_t delivered = 0, napplied = 0;
+  const char *names[FASTEPOST__MAX_PROPS], *values[FASTEPOST__MAX_PROPS];
+  for (size_t i = 0; i < nprops; i++) {
+    if (rec->props[i].state == FASTEPOST__FACT_ABSENT)
+      continue;
+    delivered++;
+    if (newer[i]) {
+      fastepost__strlist_addf(&j->res->warnings, "%s: a newer value is stored; this older one was not applied",
+                              rec->prop_defs[i].name);
+      continue;
+    }
+    applied[i] = true;
+    names[napplied] = rec->prop_defs[i].name;
+    values[napplied++] = rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL;
+  }
+  if (!*j->stale && delivered && !napplied && !rec->tombstone && !rec->retired_crm_ids.count)
+    snprintf(j->stale, sizeof j->stale, "stale: every property of %s in this delivery has a newer stored value",
+             rec->crm_id);
+  fastepost__fact *cols[FASTEPOST__NCOLS] = {&j->facts.name, &j->facts.email, &j->facts.phone,
+                                             &j->facts.company, &j->facts.address};
+  static const char *const sep[FASTEPOST__NCOLS] = {" ", NULL, NULL, NULL, ", "};
+  for (int c = 0; c < FASTEPOST__NCOLS; c++) {
+    bool touched = false;
+    for (size_t i = 0; i < nprops; i++)
+      touched |= applied[i] && rec->prop_defs[i].column == c;
+    if (!touched)
+      continue;
+    fastepost__buf *b = &j->comp[c];
+    bool any = false;
+    for (size_t i = 0; i < nprops; i++) {
+      if (rec->prop_defs[i].column != c)
+        continue;
+      const char *v = applied[i] ? (rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL)
+                                 : stored[i];
+      if (!v || !*v || (any && !sep[c]))
+        continue;
+      fastepost__buf_puts(b, any ? sep[c] : "");
+      fastepost__buf_puts(b, v);
+      any = true;
+    }
+    cols[c]->state = any ? FASTEPOST__FACT_VALUE : FASTEPOST__FACT_EMPTY;
+    cols[c]->value = any ? (char *)(uintptr_t)fastepost__buf_cstr(b) : NULL;
+  }
+  array_literal(&j->prop_names, names, napplied);
+  array_literal(&j->prop_values, values, napplied);
+  array_literal(&j->retired, (const char *const *)rec->retired_crm_ids.items, rec->retired_crm_ids.count);
+  bool oom = j->prop_names.oom || j->prop_values.oom || j->retired.oom;
+  for (int c = 0; c < FASTEPOST__NCOLS; c++)
+    oom |= j->comp[c].oom;
+  return oom ? fastepost__error_oom() : FASTEPOST_OK;
 }
 
 /* From round one's results: a duplicate, or the round-two statement in j->apply. */
@@ -660,8 +832,11 @@ static int job_decide(job *j, const step *r1, const char *now) {
 
   if (j->i_match >= 0)
     read_candidates(j->cands, r1[j->i_match].res);
+  int rc;
+  if (j->i_props >= 0 && (rc = job_props(j, r1[j->i_props].res)))
+    return rc;
   plan *p = &j->p;
-  decide(p, rec, j->cands);
+  decide(p, rec, &j->facts, *j->stale ? j->stale : NULL, j->cands);
 
   /* The task: its customer is set when empty, left alone (with a warning) when it is another. */
   if (j->i_task >= 0 && PQntuples(r1[j->i_task].res) == 1) {
@@ -674,7 +849,6 @@ static int job_decide(job *j, const step *r1, const char *now) {
       fastepost__strlist_addf(&res->warnings, "task %lld belongs to customer %lld: its customer was left alone",
                               (long long)j->tid, (long long)owner);
   }
-  int rc;
   if (rec->note_body && p->mode && (rc = remark_key(&j->rkey, rec)))
     return rc;
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
@@ -697,6 +871,15 @@ static int job_decide(job *j, const step *r1, const char *now) {
                                  p->outcome == FASTEPOST_OUTCOME_STALE ? NULL : p->message},
                       .expected = PGRES_TUPLES_OK};
   }
+  /* Properties and tombstones are stored whenever the delivery was applied, and also when it
+   * found no customer to apply to (a deletion arriving before anything else). */
+  j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
+  if (j->write_props)
+    j->props_write = (step){.stmt = "fastepost_sync_props_write", .nparams = 9,
+                            .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
+                                       fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
+                                       rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
+                            .expected = PGRES_TUPLES_OK};
   return FASTEPOST_OK;
 }
 
@@ -730,7 +913,7 @@ static void job_finish(job *j) {
 static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
                    const fastepost__sync_ctx *ctx, const char *now) {
   job j;
-  step r1[6] = {{0}}, r2[2] = {{0}};
+  step r1[7] = {{0}}, r2[3] = {{0}};
   size_t n1 = 0, n2 = 0;
   int rc = job_init(&j, rec, res);
   if (rc)
@@ -748,6 +931,8 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
     goto done;
   if (!j.duplicate)
     r2[n2++] = j.apply;
+  if (!j.duplicate && j.write_props)
+    r2[n2++] = j.props_write;
   r2[n2++] = (step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : j.duplicate ? "ROLLBACK" : "COMMIT",
                     .expected = PGRES_COMMAND_OK};
   if ((rc = run_steps(conn, r2, n2)))
@@ -889,6 +1074,8 @@ static int chunk_keys(const job *j, fastepost__strlist *out) {
   int rc = FASTEPOST_OK;
   for (size_t i = 0; i < j->nkeys && !rc; i++)
     rc = fastepost__strlist_add(out, j->keys[i]);
+  for (size_t i = 0; i < j->more_keys.count && !rc; i++)
+    rc = fastepost__strlist_add(out, j->more_keys.items[i]);
   if (!rc && rec->task_id > 0)
     rc = fastepost__strlist_addf(out, "task:%lld", (long long)rec->task_id);
   for (size_t i = 0; i < rec->barcodes.count && !rc; i++)
@@ -909,7 +1096,7 @@ static bool shares_key(const fastepost__strlist *chunk, const fastepost__strlist
 static int run_chunk(job *jobs, size_t k, fastepost_conn *conn, const fastepost__strlist *locks, const char *now) {
   fastepost__buf all = FASTEPOST__BUF_INIT;
   array_literal(&all, (const char *const *)locks->items, locks->count);
-  step *r1 = calloc(2 + 3 * k, sizeof *r1), *r2 = calloc(k + 1, sizeof *r2);
+  step *r1 = calloc(2 + 4 * k, sizeof *r1), *r2 = calloc(2 * k + 1, sizeof *r2);
   size_t n1 = 0, n2 = 0;
   int rc = !r1 || !r2 || all.oom ? fastepost__error_oom() : FASTEPOST_OK;
   if (rc)
@@ -925,9 +1112,13 @@ static int run_chunk(job *jobs, size_t k, fastepost_conn *conn, const fastepost_
     rc = job_decide(&jobs[i], r1, now);
   if (rc)
     goto done;
-  for (size_t i = 0; i < k; i++)
-    if (!jobs[i].duplicate)
-      r2[n2++] = jobs[i].apply;
+  for (size_t i = 0; i < k; i++) {
+    if (jobs[i].duplicate)
+      continue;
+    r2[n2++] = jobs[i].apply;
+    if (jobs[i].write_props)
+      r2[n2++] = jobs[i].props_write;
+  }
   r2[n2++] = (step){.sql = "RELEASE SAVEPOINT fastepost_chunk", .expected = PGRES_COMMAND_OK};
   if ((rc = run_steps(conn, r2, n2)))
     goto done;
@@ -936,6 +1127,7 @@ static int run_chunk(job *jobs, size_t k, fastepost_conn *conn, const fastepost_
       continue;
     jobs[i].apply.res = r2[s].res;
     r2[s++].res = NULL;
+    s += jobs[i].write_props; /* its result is cleared with the others */
     job_finish(&jobs[i]);
   }
 done:
@@ -983,6 +1175,8 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
         fastepost__strlist_add(&chunk, mine.items[m]);
       for (size_t m = 0; m < j->nkeys; m++)
         fastepost__strlist_add(&locks, j->keys[m]);
+      for (size_t m = 0; m < j->more_keys.count; m++)
+        fastepost__strlist_add(&locks, j->more_keys.items[m]);
       fastepost__strlist_free(&mine);
       result_reset(res[i + k], &recs[i + k]);
       k++;

@@ -5,7 +5,9 @@
  *
  *   1. Fill a fastepost__sync_record from the delivery. The adapter knows payload shapes and
  *      nothing about SQL; the core knows SQL and nothing about payloads.
- *        - source ("odoo"), model ("res.partner"), event_type ("res.partner.unlink"),
+ *        - source ("odoo"), model ("res.partner"; NULL when the source's crm ids are all of
+ *          one kind, e.g. HubSpot contact ids: then any other crm id of the source counts as
+ *          "another record of the same model"), event_type ("res.partner.unlink"),
  *          external_id ("res.partner:42"), payload (canonical JSON text, NULL if not JSON),
  *          idempotency_key (hex; NULL when there is none: then no duplicate detection).
  *        - failure / failure_message when the adapter rejected the delivery (parse error, too
@@ -28,6 +30,33 @@
  *          body>", so a redelivery adds nothing and a changed text adds a new remark.
  *        - task_id / barcodes: the task reference; the first existing task wins.
  *        - warnings: handed on to the result.
+ *      Versioned properties (sources that deliver one property at a time, out of order, e.g.
+ *      HubSpot), instead of whole-record versions:
+ *        - props / prop_defs / nprops: the source's properties and the customer column each
+ *          feeds (FASTEPOST__COL_*), in part order; props[i] is the delivered state of
+ *          prop_defs[i] (absent = not in this delivery). The core keeps, per (source, crm_id,
+ *          property), the last applied value and its version in fastepost_crm_properties:
+ *          a delivered property whose stored version is newer than rec->version is dropped
+ *          (last writer wins per property; when every delivered property is dropped the
+ *          outcome is `stale`). A column is rebuilt from all its parts, delivered or stored:
+ *          name and address join the non-empty parts with " " and ", ", the other columns take
+ *          the first non-empty part. customers.crm_updated_at only moves forward.
+ *        - tombstone: the record was deleted in the CRM: the customer (if any) is deactivated
+ *          and a tombstone (property "_deleted") is stored at rec->version, also when no
+ *          customer exists yet. Any later-arriving event of that record whose version is not
+ *          newer than the tombstone is `stale`, so it cannot revive or change the customer.
+ *        - restore: the record was restored (un-deleted) in the CRM: a tombstone older than
+ *          rec->version is removed (the adapter also sets facts.active = 1). A restore older
+ *          than the tombstone is `stale` like any other event.
+ *        - retired_crm_ids: other records folded into this one (a merge): each gets a
+ *          tombstone at rec->version and its customer is deactivated. Their crm ids are
+ *          locked like the record's own, so a late event of a merged record waits for the
+ *          merge and then finds the tombstone.
+ *        - a delivered email or phone property is matched and locked like the fact.
+ *        - create_bare: the record is known to exist though it carries no facts (a creation
+ *          notice): a customer holding only the CRM link may be created.
+ *        - merge outcomes: a record with retired_crm_ids that updates a customer counts as
+ *          `updated`.
  *   2. Call fastepost__sync_process() (one delivery) or, inside fastepost__sync_batch_begin()
  *      / _commit(), fastepost__sync_process_many(). One event runs in one transaction (a
  *      savepoint in a batch), in two pipelined round trips plus the commit:
@@ -66,6 +95,18 @@ typedef struct fastepost__fact {
   fastepost__fact_state state;
   char *value;
 } fastepost__fact;
+
+/* Customer columns, in the order of fastepost__customer_facts. */
+enum { FASTEPOST__COL_NAME = 0, FASTEPOST__COL_EMAIL, FASTEPOST__COL_PHONE, FASTEPOST__COL_COMPANY,
+       FASTEPOST__COL_ADDRESS, FASTEPOST__NCOLS };
+
+/* A source property feeding a customer column (see "Versioned properties" above). */
+typedef struct fastepost__prop_def {
+  const char *name; /* the source's property name: "firstname" */
+  int column;       /* FASTEPOST__COL_* */
+} fastepost__prop_def;
+
+#define FASTEPOST__MAX_PROPS 16
 
 typedef struct fastepost__customer_facts {
   fastepost__fact name, email, phone, company, address;
@@ -111,6 +152,15 @@ typedef struct fastepost__sync_record {
   fastepost__strlist barcodes;
 
   fastepost__strlist warnings;
+
+  /* versioned properties, tombstones and merges (see above) */
+  const fastepost__prop_def *prop_defs; /* static, owned by the adapter */
+  size_t nprops;
+  fastepost__fact props[FASTEPOST__MAX_PROPS];
+  bool tombstone;
+  bool restore;
+  bool create_bare;
+  fastepost__strlist retired_crm_ids;
 } fastepost__sync_record;
 
 void fastepost__sync_record_init(fastepost__sync_record *rec, const char *source);

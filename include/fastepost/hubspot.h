@@ -12,12 +12,27 @@
  *
  * A verifier holds the configuration: one or more secrets (several at once while a secret is
  * rotated), the accepted versions, the replay window and, for tests, a fixed clock. Verify
- * over the exact body bytes received, before any JSON parsing. See docs/hubspot.md.
+ * over the exact body bytes received, before any JSON parsing.
+ *
+ * fastepost_hubspot_process() verifies a request and ingests its batch: each event becomes one
+ * integration_events row and, for contacts, a customer change through the same sync core as
+ * Odoo deliveries (last writer wins per property by occurredAt, tombstones for deleted
+ * contacts, merges). A host's webhook action:
+ *
+ *     fastepost_hubspot_batch *b = NULL;
+ *     fastepost_status st = fastepost_hubspot_process(&b, conn, verifier, "v3", "POST", url,
+ *                               ts_header, sig_header, body, len, NULL);
+ *     answer(fastepost_hubspot_batch_http_status(b));
+ *     fastepost_hubspot_batch_free(b);
+ *
+ * See docs/hubspot.md.
  */
 #ifndef FASTEPOST_HUBSPOT_H
 #define FASTEPOST_HUBSPOT_H
 
 #include "common.h"
+#include "conn.h"
+#include "events.h"
 
 FASTEPOST_BEGIN_DECLS
 
@@ -165,6 +180,104 @@ fastepost_hubspot_sign(char **out, unsigned version, const char *secret, const c
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL; FASTEPOST_ENOMEM
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_decode_uri(char **out, const char *uri);
+
+/* ---- processing ---------------------------------------------------------------------------- */
+
+/** HubSpot's documented batch limit ("up to 100 events"), the default of the options. */
+#define FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS 100
+
+/** Processing options. Opaque; every field has a default. */
+typedef struct fastepost_hubspot_options fastepost_hubspot_options;
+
+/**
+ * New options with the defaults: at most 100 events per batch, the system clock.
+ * @param out  receives the options (free with fastepost_hubspot_options_free())
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_new(fastepost_hubspot_options **out);
+/** Release options. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_hubspot_options_free(fastepost_hubspot_options *opts);
+/**
+ * The largest number of events a batch may hold; a larger batch is refused as a whole with
+ * FASTEPOST_ETOOBIG and nothing is written.
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0 or more than 100000
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_max_events(fastepost_hubspot_options *opts,
+                                                                            size_t max_events);
+/**
+ * The clock used for the timestamps written (NULL: the system clock).
+ * @param clock    returns microseconds since the Unix epoch, UTC
+ * @param payload  passed to clock; borrowed, must outlive the options
+ */
+FASTEPOST_EXTERN(void) fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts,
+                                                           fastepost_clock_fn clock, void *payload);
+
+/** What processing one batch did: one result per event, in batch order. Opaque; owns its data. */
+typedef struct fastepost_hubspot_batch fastepost_hubspot_batch;
+
+/**
+ * Verify a HubSpot webhook request, then ingest its batch (a JSON array of events) in one
+ * transaction, each event in its own savepoint.
+ *
+ * Every event is one `integration_events` row (`source` hubspot, `event_type` its
+ * subscriptionType or eventType, `external_id` "contact:<objectId>", the event object as the
+ * payload), deduplicated by a key over appId, portalId, subscriptionId, eventId, objectId,
+ * occurredAt, the type and propertyName (not attemptNumber): a redelivery is a `duplicate`.
+ * Contact events change the customer with `crm_source` hubspot and `crm_id` the objectId:
+ * creation, propertyChange (email; firstname + lastname -> name; phone, else mobilephone;
+ * company; address, city, zip, country -> address), deletion / privacyDeletion (deactivated,
+ * tombstoned), restore (reactivated, when newer than the deletion), merge (the merged
+ * contacts' customers deactivated and tombstoned). A change
+ * older (by occurredAt) than the stored value of its property, or than the contact's deletion,
+ * is `stale`. Other object types and contact subscriptions are `ignored`. An event that is
+ * malformed, or fails in the database, fails alone and is logged as an `error` row; the others
+ * are applied.
+ *
+ * @param out        receives the batch result (free with fastepost_hubspot_batch_free()), also
+ *                   on failure whenever memory allowed (then with no events); may be NULL
+ * @param conn       an open connection, not inside a transaction; the schema installed
+ * @param verifier   the signature settings, or NULL when the host has verified the request
+ *                   itself (then version ... signature are ignored)
+ * @param version    as for fastepost_hubspot_verify() ("v3" when NULL)
+ * @param method     the HTTP method as received
+ * @param uri        the full public URL, as received
+ * @param timestamp  X-HubSpot-Request-Timestamp (v3)
+ * @param signature  X-HubSpot-Signature-v3 (v3) or X-HubSpot-Signature (v1, v2)
+ * @param body       the raw body bytes; NULL only when len is 0
+ * @param len        its length
+ * @param opts       options, or NULL for the defaults
+ * @return FASTEPOST_OK when the batch was committed (whatever each event's outcome: read
+ *         them from the result); nothing is written when the request is refused:
+ *         FASTEPOST_EAUTH, FASTEPOST_ENOKEY (signature, see fastepost_hubspot_verify());
+ *         FASTEPOST_ETOOBIG (body or event count over the limit); FASTEPOST_EPARSE (not UTF-8,
+ *         not JSON, not an array); FASTEPOST_EINVALID (NULL conn, or inside a transaction);
+ *         FASTEPOST_ECONN, FASTEPOST_EBUSY when the batch could not be committed (HubSpot
+ *         should deliver it again: answer 503)
+ */
+FASTEPOST_EXTERN(fastepost_status)
+fastepost_hubspot_process(fastepost_hubspot_batch **out, fastepost_conn *conn,
+                          const fastepost_hubspot_verifier *verifier, const char *version,
+                          const char *method, const char *uri, const char *timestamp,
+                          const char *signature, const void *body, size_t len,
+                          const fastepost_hubspot_options *opts);
+
+/** Release a batch result. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_hubspot_batch_free(fastepost_hubspot_batch *batch);
+/** The status fastepost_hubspot_process() returned. */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_batch_status(const fastepost_hubspot_batch *batch);
+/** The HTTP status to answer HubSpot with: fastepost_status_http() of the batch status. */
+FASTEPOST_EXTERN(int) fastepost_hubspot_batch_http_status(const fastepost_hubspot_batch *batch);
+/** How many events the batch held (0 when it was refused as a whole). */
+FASTEPOST_EXTERN(size_t) fastepost_hubspot_batch_count(const fastepost_hubspot_batch *batch);
+/** How many events failed (their result's code is not FASTEPOST_OK). */
+FASTEPOST_EXTERN(size_t) fastepost_hubspot_batch_failed(const fastepost_hubspot_batch *batch);
+/** Event i's result (events.h getters); NULL out of range. Borrowed: valid until the batch is freed. */
+FASTEPOST_EXTERN(const fastepost_event_result *) fastepost_hubspot_batch_result(const fastepost_hubspot_batch *batch,
+                                                                                size_t i);
+/** Event i's type ("contact.propertyChange"; "" when it had none). Borrowed, as above. */
+FASTEPOST_EXTERN(const char *) fastepost_hubspot_batch_event_type(const fastepost_hubspot_batch *batch, size_t i);
+/** Event i's objectId (0 when it had none). */
+FASTEPOST_EXTERN(int64_t) fastepost_hubspot_batch_object_id(const fastepost_hubspot_batch *batch, size_t i);
 
 FASTEPOST_END_DECLS
 

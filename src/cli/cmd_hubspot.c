@@ -1,4 +1,4 @@
-/* fastepost hubspot verify */
+/* fastepost hubspot verify | process */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,15 +51,32 @@ static int parse_ms(const cli_ctx *ctx, const char *option, const char *value, i
   return CLI_OK;
 }
 
-static int hubspot_verify(cli_ctx *ctx, int argc, char **argv) {
+/* What `verify` and `process` share: the request as received and a verifier built from the
+ * flags. */
+typedef struct request {
+  const char *method, *uri, *timestamp, *signature, *version;
+  char *body;
+  size_t len;
+  fastepost_hubspot_verifier *v;
+  const char *max_events; /* process only */
+} request;
+
+static void request_free(request *r) {
+  fastepost_hubspot_verifier_free(r->v);
+  free(r->body);
+}
+
+static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool process) {
   cli_list secrets = {0};
-  const char *method = NULL, *uri = NULL, *timestamp = NULL, *signature = NULL;
-  const char *version = "v3", *now = NULL, *tolerance = NULL;
-  const cli_option opts[] = {{"secret", CLI_LIST, &secrets},     {"method", CLI_STRING, &method},
-                             {"uri", CLI_STRING, &uri},          {"timestamp", CLI_STRING, &timestamp},
-                             {"signature", CLI_STRING, &signature},
-                             {"version", CLI_STRING, &version},  {"now", CLI_STRING, &now},
+  const char *now = NULL, *tolerance = NULL;
+  memset(req, 0, sizeof *req);
+  req->version = "v3";
+  const cli_option opts[] = {{"secret", CLI_LIST, &secrets},     {"method", CLI_STRING, &req->method},
+                             {"uri", CLI_STRING, &req->uri},      {"timestamp", CLI_STRING, &req->timestamp},
+                             {"signature", CLI_STRING, &req->signature},
+                             {"version", CLI_STRING, &req->version}, {"now", CLI_STRING, &now},
                              {"tolerance", CLI_STRING, &tolerance},
+                             {process ? "max-events" : NULL, CLI_STRING, &req->max_events},
                              {NULL, CLI_FLAG, NULL}};
   const char *pos[1] = {NULL};
   int npos = 0;
@@ -67,58 +84,138 @@ static int hubspot_verify(cli_ctx *ctx, int argc, char **argv) {
   if (rc || ctx->help)
     return rc;
   unsigned ver;
-  if (strcmp(version, "v1") == 0)
+  if (strcmp(req->version, "v1") == 0)
     ver = FASTEPOST_HUBSPOT_V1;
-  else if (strcmp(version, "v2") == 0)
+  else if (strcmp(req->version, "v2") == 0)
     ver = FASTEPOST_HUBSPOT_V2;
-  else if (strcmp(version, "v3") == 0)
+  else if (strcmp(req->version, "v3") == 0)
     ver = FASTEPOST_HUBSPOT_V3;
   else
-    return cli_usage_error(ctx, "--version must be v1, v2 or v3, not '%s'", version);
+    return cli_usage_error(ctx, "--version must be v1, v2 or v3, not '%s'", req->version);
   if (secrets.count == 0)
     return cli_usage_error(ctx, "at least one --secret is needed");
-  if (!signature)
+  if (!req->signature)
     return cli_usage_error(ctx, "--signature is needed");
   int64_t now_ms = -1, tolerance_ms = FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_MS;
   if (now && (rc = parse_ms(ctx, "now", now, &now_ms)))
     return rc;
   if (tolerance && (rc = parse_ms(ctx, "tolerance", tolerance, &tolerance_ms)))
     return rc;
-
-  char *body = NULL;
-  size_t len = 0;
-  if ((rc = read_body(ctx, npos ? pos[0] : NULL, &body, &len)))
+  long max_events = 0;
+  if (req->max_events && (rc = cli_int(ctx, "max-events", req->max_events, 1, 100000, &max_events)))
     return rc;
-  fastepost_hubspot_verifier *v = NULL;
-  int secret_index = -1;
-  if (fastepost_hubspot_verifier_new(&v) != FASTEPOST_OK ||
-      fastepost_hubspot_verifier_set_versions(v, ver) != FASTEPOST_OK ||
-      fastepost_hubspot_verifier_set_tolerance(v, tolerance_ms) != FASTEPOST_OK ||
-      fastepost_hubspot_verifier_set_max_body(v, len ? len : 1) != FASTEPOST_OK) {
-    rc = cli_fail(ctx, "hubspot verify");
-    goto done;
-  }
-  fastepost_hubspot_verifier_set_now(v, now_ms);
+
+  if ((rc = read_body(ctx, npos ? pos[0] : NULL, &req->body, &req->len)))
+    return rc;
+  if (fastepost_hubspot_verifier_new(&req->v) != FASTEPOST_OK ||
+      fastepost_hubspot_verifier_set_versions(req->v, ver) != FASTEPOST_OK ||
+      fastepost_hubspot_verifier_set_tolerance(req->v, tolerance_ms) != FASTEPOST_OK ||
+      fastepost_hubspot_verifier_set_max_body(req->v, req->len ? req->len : 1) != FASTEPOST_OK)
+    return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
+  fastepost_hubspot_verifier_set_now(req->v, now_ms);
   for (int i = 0; i < secrets.count; i++)
-    if (fastepost_hubspot_verifier_add_secret(v, secrets.items[i]) != FASTEPOST_OK) {
-      rc = cli_fail(ctx, "hubspot verify");
-      goto done;
-    }
-  if (fastepost_hubspot_verify(&secret_index, v, version, method, uri, timestamp, signature, body,
-                               len) != FASTEPOST_OK) {
+    if (fastepost_hubspot_verifier_add_secret(req->v, secrets.items[i]) != FASTEPOST_OK)
+      return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
+  return CLI_OK;
+}
+
+static int hubspot_verify(cli_ctx *ctx, int argc, char **argv) {
+  request req;
+  int rc = parse_request(ctx, argc, argv, &req, false);
+  if (rc || ctx->help) {
+    request_free(&req);
+    return rc;
+  }
+  int secret_index = -1;
+  if (fastepost_hubspot_verify(&secret_index, req.v, req.version, req.method, req.uri, req.timestamp,
+                               req.signature, req.body, req.len) != FASTEPOST_OK) {
     rc = cli_fail(ctx, "hubspot verify: invalid");
+  } else {
+    if (ctx->json)
+      printf("{\"status\":\"ok\",\"valid\":true,\"version\":\"%s\",\"secret_index\":%d}\n", req.version,
+             secret_index);
+    else
+      printf("valid: HubSpot %s signature matches secret #%d (%zu body bytes)\n", req.version,
+             secret_index + 1, req.len);
+    rc = CLI_OK;
+  }
+  request_free(&req);
+  return rc;
+}
+
+static void print_event_json(const fastepost_hubspot_batch *b, size_t i) {
+  const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
+  fastepost_status st = fastepost_event_result_code(r);
+  const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
+  printf("%s{\"index\":%zu,\"event_type\":", i ? "," : "", i);
+  cli_json_string(stdout, *fastepost_hubspot_batch_event_type(b, i) ? fastepost_hubspot_batch_event_type(b, i) : NULL);
+  printf(",\"object_id\":%lld,\"status\":", (long long)fastepost_hubspot_batch_object_id(b, i));
+  cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
+  printf(",\"outcome\":");
+  cli_json_string(stdout, *outcome ? outcome : NULL);
+  long long ids[] = {(long long)fastepost_event_result_event_id(r), (long long)fastepost_event_result_customer_id(r)};
+  printf(",\"event_id\":");
+  ids[0] ? printf("%lld", ids[0]) : printf("null");
+  printf(",\"customer_id\":");
+  ids[1] ? printf("%lld", ids[1]) : printf("null");
+  printf(",\"warnings\":[");
+  for (size_t w = 0; w < fastepost_event_result_warning_count(r); w++) {
+    if (w)
+      putchar(',');
+    cli_json_string(stdout, fastepost_event_result_warning(r, w));
+  }
+  printf("],\"error\":");
+  cli_json_string(stdout, st == FASTEPOST_OK ? NULL : fastepost_event_result_error(r));
+  putchar('}');
+}
+
+static int hubspot_process(cli_ctx *ctx, int argc, char **argv) {
+  request req;
+  int rc = parse_request(ctx, argc, argv, &req, true);
+  fastepost_hubspot_options *o = NULL;
+  if (rc || ctx->help || (rc = cli_connect(ctx)))
+    goto done;
+  if (fastepost_hubspot_options_new(&o) != FASTEPOST_OK ||
+      (req.max_events && fastepost_hubspot_options_set_max_events(o, (size_t)atol(req.max_events)) != FASTEPOST_OK)) {
+    rc = cli_fail(ctx, "hubspot process");
     goto done;
   }
-  if (ctx->json)
-    printf("{\"status\":\"ok\",\"valid\":true,\"version\":\"%s\",\"secret_index\":%d}\n", version,
-           secret_index);
-  else
-    printf("valid: HubSpot %s signature matches secret #%d (%zu body bytes)\n", version,
-           secret_index + 1, len);
-  rc = CLI_OK;
+  fastepost_hubspot_batch *b = NULL;
+  fastepost_status st = fastepost_hubspot_process(&b, ctx->conn, req.v, req.version, req.method, req.uri,
+                                                  req.timestamp, req.signature, req.body, req.len, o);
+  char error[1024];
+  snprintf(error, sizeof error, "%s", st == FASTEPOST_OK ? "" : fastepost_error_last()->message);
+  size_t n = fastepost_hubspot_batch_count(b), failed = fastepost_hubspot_batch_failed(b);
+  if (ctx->json) {
+    printf("{\"status\":");
+    cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
+    printf(",\"http_status\":%d,\"count\":%zu,\"failed\":%zu,\"error\":", fastepost_status_http(st), n, failed);
+    cli_json_string(stdout, st == FASTEPOST_OK ? NULL : error);
+    printf(",\"events\":[");
+    for (size_t i = 0; i < n; i++)
+      print_event_json(b, i);
+    printf("]}\n");
+  } else {
+    for (size_t i = 0; i < n; i++) {
+      const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
+      const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
+      printf("%3zu  %-28s %-14lld %s", i, fastepost_hubspot_batch_event_type(b, i),
+             (long long)fastepost_hubspot_batch_object_id(b, i),
+             fastepost_event_result_code(r) == FASTEPOST_OK ? outcome : "FAILED");
+      if (fastepost_event_result_code(r) != FASTEPOST_OK)
+        printf(": %s", fastepost_event_result_error(r));
+      putchar('\n');
+    }
+    if (st == FASTEPOST_OK)
+      printf("batch: %zu events, %zu failed (HTTP %d)\n", n, failed, fastepost_status_http(st));
+    else
+      fprintf(stderr, "fastepost: hubspot process: %s (HTTP %d)\n", error, fastepost_status_http(st));
+  }
+  fastepost_hubspot_batch_free(b);
+  rc = st == FASTEPOST_OK ? CLI_OK : CLI_FAILURE;
 done:
-  fastepost_hubspot_verifier_free(v);
-  free(body);
+  fastepost_hubspot_options_free(o);
+  request_free(&req);
   return rc;
 }
 
@@ -147,5 +244,30 @@ const cli_command cli_hubspot_commands[] = {
      "  fastepost hubspot verify --secret \"$HUBSPOT_SECRET\" --method POST \\\n"
      "    --uri https://app.example.com/api/v1/integrations/hubspot \\\n"
      "    --timestamp 1764270000000 --signature 'aNuH...G7g=' body.json\n"},
+    {"hubspot", "process", hubspot_process, "Verify a HubSpot webhook batch, then ingest it",
+     "Usage: fastepost hubspot process --secret S [--secret S2 ...] --signature SIG\n"
+     "           [--version v1|v2|v3] [--method M] [--uri URL] [--timestamp MS]\n"
+     "           [--now MS] [--tolerance MS] [--max-events N] [--db CONNINFO] [--json] [FILE|-]\n"
+     "\n"
+     "Verify the request exactly as `fastepost hubspot verify` does, then ingest the batch (a JSON\n"
+     "array of events, from FILE or standard input) as a web host would: one integration_events\n"
+     "row per event; contact events create, update, deactivate or merge customers (crm_source\n"
+     "hubspot, crm_id = objectId), last writer wins per property by occurredAt. A refused\n"
+     "request writes nothing. Prints one line per event (index, type, objectId, outcome).\n"
+     "\n"
+     "Options: those of `hubspot verify`, and\n"
+     "  --max-events N   largest batch accepted (default 100, HubSpot's limit)\n"
+     "  --json           print {\"status\",\"http_status\",\"count\",\"failed\",\"error\",\"events\":\n"
+     "                   [{\"index\",\"event_type\",\"object_id\",\"status\",\"outcome\",\n"
+     "                   \"event_id\",\"customer_id\",\"warnings\",\"error\"}]}\n"
+     "\n"
+     "Exit status: 0 when the batch was committed (events that failed alone are listed and\n"
+     "logged), 1 when it was refused (signature, not JSON, too big) or the database failed,\n"
+     "2 usage error.\n"
+     "\n"
+     "Example:\n"
+     "  fastepost hubspot process --secret \"$HUBSPOT_SECRET\" --method POST \\\n"
+     "    --uri https://app.example.com/api/v1/integrations/hubspot \\\n"
+     "    --timestamp 1764270000000 --signature 'aNuH...G7g=' --json batch.json\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

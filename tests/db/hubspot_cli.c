@@ -1,6 +1,7 @@
 /* `fastepost hubspot verify`: exit codes and messages. Needs no database, but runs the CLI
  * binary (FASTEPOST_CLI, set by ctest), like the other CLI tests in tests/db. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testdb.h"
@@ -34,4 +35,47 @@ Test(hubspot_cli, verify_exit_codes) {
   cr_assert_eq(run(out, sizeof out, "--secret s --version v9"), 2, "%s", out);
   cr_assert_eq(fptest_cli(out, sizeof out, "hubspot verify --help"), 0);
   cr_assert(strstr(out, "Usage: fastepost hubspot verify"), "%s", out);
+}
+
+/* `fastepost hubspot process`: verify, then ingest; --json per event; refused writes nothing. */
+Test(hubspot_cli, process_verifies_then_ingests, .init = fptest_setup_schema, .fini = fptest_teardown) {
+  const char *path = fptest_source_path("tests/fixtures/hubspot/contact_batch.json");
+  char file[1024];
+  snprintf(file, sizeof file, "%s", path);
+  size_t len = 0;
+  char *body = fptest_read_file(file, &len);
+  char *sig = NULL;
+  cr_assert_eq(fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, "s3cret", "POST",
+                                      "https://example.com/api/v1/integrations/hubspot", "1764270000000", body, len),
+               FASTEPOST_OK);
+  free(body);
+  char out[8192], args[4096];
+#define COMMON                                                                                     \
+  "hubspot process --db '%s' --secret s3cret --method POST "                                       \
+  "--uri https://example.com/api/v1/integrations/hubspot --timestamp 1764270000000 "               \
+  "--now 1764270001000 --signature '%s' %s '%s'"
+  /* a bad signature: exit 1, nothing written */
+  snprintf(args, sizeof args, COMMON, fptest_current.conninfo, "AAAA", "", file);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "mismatch") && strstr(out, "HTTP 401"), "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0);
+  snprintf(args, sizeof args, COMMON, fptest_current.conninfo, sig, "--json", file);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "{\"status\":\"ok\",\"http_status\":200,\"count\":6,\"failed\":1,"), "%s", out);
+  cr_assert(strstr(out, "\"index\":0,\"event_type\":\"contact.creation\",\"object_id\":65059681032,"
+                        "\"status\":\"ok\",\"outcome\":\"created\""), "%s", out);
+  cr_assert(strstr(out, "\"index\":4,\"event_type\":\"deal.creation\",\"object_id\":777,\"status\":\"ok\","
+                        "\"outcome\":\"ignored\""), "%s", out);
+  cr_assert(strstr(out, "\"index\":5,\"event_type\":\"contact.propertyChange\",\"object_id\":65059681032,"
+                        "\"status\":\"FASTEPOST_EINVALID\",\"outcome\":null"), "%s", out);
+  cr_assert_str_eq(fptest_scalar("SELECT name || '|' || email || '|' || crm_id FROM customers"),
+                   "Ada <Countess> Lovelace|ada@example.com|65059681032");
+  /* the same batch again (text output): every event a duplicate, the bad one failing again */
+  snprintf(args, sizeof args, COMMON, fptest_current.conninfo, sig, "", file);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "duplicate") && strstr(out, "batch: 6 events, 1 failed (HTTP 200)"), "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 6);
+  cr_assert_eq(fptest_cli(out, sizeof out, "hubspot process --help"), 0);
+  cr_assert(strstr(out, "Usage: fastepost hubspot process"), "%s", out);
+  fastepost_free(sig);
 }

@@ -1,0 +1,373 @@
+/*
+ * The HTML report (see fastepost/report.h): the CRM statistics, the database statistics and
+ * the backups, gathered through the public calls and written as one page with inline CSS. Every
+ * text goes through esc(): names, event types and error messages come from outside.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+struct fastepost_report_options {
+  char *backup_dir, *base_url, *title;
+  int64_t now_ms;
+};
+
+fastepost_status fastepost_report_options_new(fastepost_report_options **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_options_new: out is NULL");
+  if (!(*out = calloc(1, sizeof **out)))
+    return fastepost__error_oom();
+  (*out)->now_ms = -1;
+  return FASTEPOST_OK;
+}
+
+void fastepost_report_options_free(fastepost_report_options *o) {
+  if (!o)
+    return;
+  free(o->backup_dir);
+  free(o->base_url);
+  free(o->title);
+  free(o);
+}
+
+static fastepost_status set_string(char **field, const char *value) {
+  char *copy = NULL;
+  if (value && *value && !(copy = fastepost__strdup(value)))
+    return FASTEPOST_ENOMEM;
+  free(*field);
+  *field = copy;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_report_options_set_backup_dir(fastepost_report_options *o, const char *path) {
+  return o ? set_string(&o->backup_dir, path) : FASTEPOST_EINVALID;
+}
+fastepost_status fastepost_report_options_set_base_url(fastepost_report_options *o, const char *url) {
+  return o ? set_string(&o->base_url, url) : FASTEPOST_EINVALID;
+}
+fastepost_status fastepost_report_options_set_title(fastepost_report_options *o, const char *title) {
+  return o ? set_string(&o->title, title) : FASTEPOST_EINVALID;
+}
+void fastepost_report_options_set_now(fastepost_report_options *o, int64_t now_ms) {
+  if (o)
+    o->now_ms = now_ms;
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+/* Text as HTML (element content and attribute values alike); NULL as an em dash. */
+static void esc(fastepost__buf *b, const char *s) {
+  if (!s) {
+    fastepost__buf_puts(b, "\xe2\x80\x94");
+    return;
+  }
+  for (; *s; s++) {
+    switch (*s) {
+    case '&': fastepost__buf_puts(b, "&amp;"); break;
+    case '<': fastepost__buf_puts(b, "&lt;"); break;
+    case '>': fastepost__buf_puts(b, "&gt;"); break;
+    case '"': fastepost__buf_puts(b, "&quot;"); break;
+    case '\'': fastepost__buf_puts(b, "&#39;"); break;
+    default: fastepost__buf_putc(b, *s);
+    }
+  }
+}
+
+static void bytes_text(char *out, size_t size, int64_t bytes) {
+  static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = (double)bytes;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (bytes < 0)
+    snprintf(out, size, "?");
+  else if (u == 0)
+    snprintf(out, size, "%lld B", (long long)bytes);
+  else
+    snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
+/* 1234567 -> "1,234,567" */
+static void count_text(char *out, size_t size, int64_t n) {
+  char digits[32];
+  snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+  size_t len = strlen(digits), o = 0;
+  if (n < 0 && o + 1 < size)
+    out[o++] = '-';
+  for (size_t i = 0; i < len && o + 2 < size; i++) {
+    if (i && (len - i) % 3 == 0)
+      out[o++] = ',';
+    out[o++] = digits[i];
+  }
+  out[o] = '\0';
+}
+
+static void unix_text(char *out, size_t size, int64_t secs) {
+  time_t t = (time_t)secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+static void figure(fastepost__buf *b, const char *label, int64_t n) {
+  char num[40];
+  count_text(num, sizeof num, n);
+  fastepost__buf_printf(b, "<div class=\"fig\"><span class=\"n\">%s</span><span class=\"l\">", num);
+  esc(b, label);
+  fastepost__buf_puts(b, "</span></div>");
+}
+
+static const char CSS[] =
+    ":root{--bg:#f4f5f7;--card:#fff;--ink:#1d2330;--muted:#5f6b7a;--line:#dde1e6;"
+    "--green:#1f7a3d;--green-bg:#dcf3e3;--yellow:#7a5a00;--yellow-bg:#fff2c2;--red:#a1261b}"
+    "*{box-sizing:border-box}"
+    "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
+    "background:var(--bg);color:var(--ink)}"
+    "header{background:#1d2330;color:#fff;padding:16px 20px}"
+    "header code{background:#323b4f;color:#fff}"
+    "header h1{margin:0;font-size:1.35rem}header p{margin:4px 0 0;color:#c8cfd8;font-size:.9rem}"
+    "main{max-width:1180px;margin:0 auto;padding:16px}"
+    "section{margin:0 0 22px}h2{font-size:1.1rem;margin:0 0 10px}"
+    ".grid{display:grid;gap:12px;grid-template-columns:repeat(auto-fit,minmax(260px,1fr))}"
+    ".card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px}"
+    ".card h3{margin:0 0 8px;font-size:1.05rem;display:flex;justify-content:space-between;"
+    "align-items:center;gap:8px}"
+    ".badge{font-size:.8rem;font-weight:600;padding:2px 10px;border-radius:999px;"
+    "text-transform:none;white-space:nowrap}"
+    ".badge.green{background:var(--green-bg);color:var(--green)}"
+    ".badge.yellow{background:var(--yellow-bg);color:var(--yellow)}"
+    ".badge.none{background:#e9ecef;color:var(--muted)}"
+    ".figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(96px,1fr));gap:8px}"
+    ".fig{background:var(--bg);border-radius:8px;padding:8px}"
+    ".fig .n{display:block;font-size:1.25rem;font-weight:650}"
+    ".fig .l{display:block;font-size:.8rem;color:var(--muted)}"
+    ".meta{margin:8px 0 0;font-size:.85rem;color:var(--muted);overflow-wrap:anywhere}"
+    ".scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}"
+    "table{border-collapse:collapse;width:100%;font-size:.9rem}"
+    "th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}"
+    "th{background:#eef0f3;font-weight:600;white-space:nowrap}"
+    "td code{white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.err{color:var(--red);overflow-wrap:anywhere}"
+    ".st{font-weight:600}.st.success{color:var(--green)}.st.error,.st.dead{color:var(--red)}"
+    "code{font-size:.85rem;background:var(--bg);padding:1px 4px;border-radius:4px;"
+    "overflow-wrap:anywhere}"
+    "dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:6px 12px}"
+    "dt{color:var(--muted)}dd{margin:0;min-width:0}"
+    ".empty{color:var(--muted);padding:10px}"
+    "footer{color:var(--muted);font-size:.8rem;text-align:center;padding:12px}"
+    /* Phones: one column, the events table as stacked rows. */
+    "@media (max-width:600px){main{padding:10px}header{padding:12px}"
+    "dl{grid-template-columns:1fr}dt{margin-top:6px}"
+    "table.events thead{display:none}table.events tr{display:block;padding:8px 0;"
+    "border-bottom:1px solid var(--line)}table.events td{display:flex;gap:8px;border:0;padding:2px 10px}"
+    "table.events td:empty{display:none}table.events td code{white-space:normal;overflow-wrap:anywhere}"
+    "table.events td::before{content:attr(data-label);min-width:78px;color:var(--muted)}}";
+
+/* How a CRM calls itself; other sources as stored. */
+static const char *display_name(const char *source) {
+  if (strcmp(source, "hubspot") == 0)
+    return "HubSpot";
+  if (strcmp(source, "odoo") == 0)
+    return "Odoo";
+  return source;
+}
+
+static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) {
+  fastepost__buf_puts(b, "<div class=\"card crm\"><h3><span>");
+  esc(b, display_name(s->source));
+  fastepost__buf_printf(b, "</span><span class=\"badge %s\">",
+                        strcmp(s->badge, "green") == 0 ? "green" : strcmp(s->badge, "yellow") == 0 ? "yellow" : "none");
+  if (s->has_success_rate)
+    fastepost__buf_printf(b, "%.1f%% success", s->success_rate);
+  else
+    fastepost__buf_puts(b, "no events");
+  fastepost__buf_puts(b, "</span></h3><div class=\"figs\">");
+  figure(b, "events", s->total_events);
+  figure(b, "last 24 h", s->events_24h);
+  figure(b, "success", s->success_events);
+  figure(b, "error", s->error_events);
+  figure(b, "dead", s->dead_events);
+  fastepost__buf_puts(b, "</div><p class=\"meta\">Last event: ");
+  if (s->last_event_at) {
+    esc(b, s->last_event_at);
+    fastepost__buf_puts(b, " (<code>");
+    esc(b, s->last_event_type);
+    fastepost__buf_puts(b, "</code>)");
+  } else {
+    fastepost__buf_puts(b, "none yet");
+  }
+  fastepost__buf_puts(b, "</p></div>");
+}
+
+static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
+  fastepost__buf_puts(b, "<section id=\"crm\"><h2>CRM integrations</h2><div class=\"grid\">");
+  for (size_t i = 0; i < fastepost_crm_stats_source_count(st); i++)
+    source_card(b, fastepost_crm_stats_source(st, i));
+  fastepost__buf_puts(b, "</div></section>");
+
+  const fastepost_crm_sync_stats *sy = fastepost_crm_stats_sync(st);
+  fastepost__buf_puts(b, "<section id=\"sync\"><h2>Customer sync</h2><div class=\"card\"><div class=\"figs\">");
+  figure(b, "customers", sy->total_customers);
+  figure(b, "CRM-synced", sy->synced_customers);
+  figure(b, "pending tasks", sy->pending_tasks);
+  fastepost__buf_puts(b, "</div><p class=\"meta\">Last sync: ");
+  if (sy->last_sync_at)
+    esc(b, sy->last_sync_at);
+  else
+    fastepost__buf_puts(b, "never");
+  fastepost__buf_puts(b, "</p></div></section>");
+
+  size_t n = fastepost_crm_stats_recent_count(st);
+  fastepost__buf_printf(b, "<section id=\"events\"><h2>Recent events</h2><div class=\"scroll\">");
+  if (!n) {
+    fastepost__buf_puts(b, "<p class=\"empty\">No events yet.</p>");
+  } else {
+    fastepost__buf_puts(b, "<table class=\"events\"><thead><tr><th>When</th><th>Source</th><th>Type</th>"
+                           "<th>Status</th><th>Outcome</th><th>Error</th></tr></thead><tbody>");
+    for (size_t i = 0; i < n; i++) {
+      const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(st, i);
+      fastepost__buf_puts(b, "<tr><td data-label=\"When\" title=\"");
+      esc(b, e->created_at);
+      fastepost__buf_puts(b, "\">");
+      esc(b, e->time_ago);
+      fastepost__buf_puts(b, "</td><td data-label=\"Source\">");
+      esc(b, e->source);
+      fastepost__buf_puts(b, "</td><td data-label=\"Type\"><code>");
+      esc(b, e->event_type);
+      fastepost__buf_puts(b, "</code></td><td data-label=\"Status\"><span class=\"st ");
+      esc(b, e->status);
+      fastepost__buf_puts(b, "\">");
+      esc(b, e->status);
+      fastepost__buf_puts(b, "</span></td><td data-label=\"Outcome\">");
+      esc(b, e->outcome);
+      fastepost__buf_puts(b, "</td><td data-label=\"Error\" class=\"err\">");
+      if (e->error)
+        esc(b, e->error);
+      fastepost__buf_puts(b, "</td></tr>");
+    }
+    fastepost__buf_puts(b, "</tbody></table>");
+  }
+  fastepost__buf_puts(b, "</div></section>");
+
+  const fastepost_crm_setup *su = fastepost_crm_stats_setup(st);
+  const char *rows[][2] = {
+      {"Odoo webhook URL", su->odoo_webhook_url},
+      {"Odoo URL with key (Odoo's own webhooks)", su->odoo_webhook_url_with_key},
+      {"Odoo key header", su->odoo_api_key_header},
+      {"Odoo key query parameter", su->odoo_api_key_param},
+      {"HubSpot webhook URL", su->hubspot_webhook_url},
+      {"HubSpot signature header", su->hubspot_signature_header},
+      {"HubSpot timestamp header", su->hubspot_timestamp_header},
+  };
+  fastepost__buf_puts(b, "<section id=\"setup\"><h2>Webhook set-up</h2><div class=\"card\"><dl>");
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    fastepost__buf_puts(b, "<dt>");
+    esc(b, rows[i][0]);
+    fastepost__buf_puts(b, "</dt><dd><code>");
+    esc(b, rows[i][1]);
+    fastepost__buf_puts(b, "</code></dd>");
+  }
+  fastepost__buf_puts(b, "</dl></div></section>");
+}
+
+#define BACKUPS_LISTED 10
+
+static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const fastepost_backup_info *backups,
+                        size_t nbackups, const char *backup_dir) {
+  char size[32], num[40];
+  bytes_text(size, sizeof size, db->size_bytes);
+  fastepost__buf_puts(b, "<section id=\"database\"><h2>Database <code>");
+  esc(b, db->database);
+  fastepost__buf_printf(b, "</code> \xc2\xb7 %s</h2><div class=\"scroll\"><table><thead><tr><th>Table</th>"
+                           "<th>Rows (estimate)</th><th>Total size</th><th>Indexes</th></tr></thead><tbody>",
+                        size);
+  for (size_t i = 0; i < db->table_count; i++) {
+    const fastepost_stats_db_table *t = &db->tables[i];
+    fastepost__buf_puts(b, "<tr><td><code>");
+    esc(b, t->name);
+    if (t->rows_estimate < 0)
+      snprintf(num, sizeof num, "?");
+    else
+      count_text(num, sizeof num, t->rows_estimate);
+    bytes_text(size, sizeof size, t->total_bytes);
+    fastepost__buf_printf(b, "</code></td><td class=\"num\">%s</td><td class=\"num\">%s</td>", num, size);
+    bytes_text(size, sizeof size, t->index_bytes);
+    fastepost__buf_printf(b, "<td class=\"num\">%s</td></tr>", size);
+  }
+  fastepost__buf_puts(b, "</tbody></table></div></section>");
+
+  fastepost__buf_puts(b, "<section id=\"backups\"><h2>Backups</h2><div class=\"scroll\">");
+  if (!backup_dir) {
+    fastepost__buf_puts(b, "<p class=\"empty\">No backup directory given.</p>");
+  } else if (!nbackups) {
+    fastepost__buf_puts(b, "<p class=\"empty\">No backups in <code>");
+    esc(b, backup_dir);
+    fastepost__buf_puts(b, "</code>.</p>");
+  } else {
+    fastepost__buf_printf(b, "<p class=\"meta\" style=\"padding:0 10px\">%lld in <code>", (long long)db->backup_count);
+    esc(b, backup_dir);
+    fastepost__buf_puts(b, "</code>, newest first</p><table><thead><tr><th>File</th><th>Taken</th><th>Size</th>"
+                           "</tr></thead><tbody>");
+    for (size_t i = 0; i < nbackups; i++) {
+      char when[40];
+      unix_text(when, sizeof when, backups[i].time);
+      bytes_text(size, sizeof size, backups[i].size);
+      fastepost__buf_puts(b, "<tr><td><code>");
+      esc(b, backups[i].name);
+      fastepost__buf_printf(b, "</code></td><td>%s</td><td class=\"num\">%s</td></tr>", when, size);
+    }
+    fastepost__buf_puts(b, "</tbody></table>");
+  }
+  fastepost__buf_puts(b, "</div></section>");
+}
+
+fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const fastepost_report_options *opts) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_html: out is NULL");
+  *out = NULL;
+  fastepost_report_options defaults = {.now_ms = -1};
+  if (!opts)
+    opts = &defaults;
+  fastepost_crm_stats *crm = NULL;
+  fastepost_stats_db *db = NULL;
+  fastepost_backup_dir *dir = NULL;
+  fastepost_backup_info *backups = NULL;
+  size_t nbackups = 0;
+  int rc = fastepost_crm_stats_collect_at(&crm, conn, opts->base_url, opts->now_ms);
+  if (!rc && opts->backup_dir)
+    rc = fastepost_backup_dir_new(&dir, opts->backup_dir);
+  if (!rc)
+    rc = fastepost_stats_db_get(&db, conn, dir, 0);
+  if (!rc && dir)
+    rc = fastepost_backup_list(&backups, &nbackups, dir, BACKUPS_LISTED);
+  if (rc)
+    goto done;
+
+  const char *title = opts->title ? opts->title : "libfastepost report";
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  fastepost__buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
+  esc(&b, title);
+  fastepost__buf_printf(&b, "</title><style>%s</style></head><body><header><h1>", CSS);
+  esc(&b, title);
+  fastepost__buf_puts(&b, "</h1><p>Generated ");
+  esc(&b, fastepost_crm_stats_generated_at(crm));
+  fastepost__buf_puts(&b, " \xc2\xb7 database <code>");
+  esc(&b, db->database);
+  fastepost__buf_puts(&b, "</code></p></header><main>");
+  crm_sections(&b, crm);
+  db_sections(&b, db, backups, nbackups, opts->backup_dir);
+  fastepost__buf_printf(&b, "</main><footer>libfastepost %s</footer></body></html>\n", fastepost_libversion(NULL, NULL, NULL));
+  if (!(*out = fastepost__buf_detach(&b)))
+    rc = FASTEPOST_ENOMEM;
+done:
+  fastepost_free(backups);
+  fastepost_backup_dir_free(dir);
+  fastepost_stats_db_free(db);
+  fastepost_crm_stats_free(crm);
+  return rc;
+}

@@ -1,0 +1,36 @@
+/* `fastepost report` (no browser needed): empty database, options, errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testdb.h"
+
+TestSuite(report_cli, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+Test(report_cli, writes_the_page_and_reports_errors) {
+  static char out[131072];
+  char args[4096];
+  snprintf(args, sizeof args, "report --db '%s' --output - --now 1764270000000", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strncmp(out, "<!DOCTYPE html>", 15) == 0, "%.200s", out);
+  cr_assert(strstr(out, "No events yet.") && strstr(out, "No backup directory given.") &&
+                strstr(out, "no events</span>") && strstr(out, "<code>/api/v1/integrations/odoo</code>"),
+            "%s", out);
+  char dir[512];
+  fptest_tmpdir(dir, sizeof dir, "report-cli");
+  snprintf(args, sizeof args, "report --db '%s' --output '%s/r.html' --backup-dir '%s' --json", fptest_current.conninfo,
+           dir, dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "{\"status\":\"ok\",\"output\":") && strstr(out, "\"bytes\":"), "%s", out);
+  char path[600];
+  snprintf(path, sizeof path, "%s/r.html", dir);
+  char *html = fptest_read_file(path, NULL);
+  cr_assert(strstr(html, "No backups in <code>"), "%.300s", html);
+  free(html);
+  fptest_rmtree(dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, "report"), 2, "--output is required: %s", out);
+  snprintf(args, sizeof args, "report --db '%s' --output - --base-url ftp://x", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert_eq(fptest_cli(out, sizeof out, "report --help"), 0);
+  cr_assert(strstr(out, "Usage: fastepost report --output FILE.html"), "%s", out);
+}
