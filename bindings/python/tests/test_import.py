@@ -111,7 +111,8 @@ class Import(ImportCase):
         self.assertIn("/nonexistent/file.csv", ctx.exception.message)
         with self.assertRaises(fastepost.InvalidError) as ctx:
             self.conn.import_csv("customers", io.StringIO("nope\n1\n"))
-        self.assertIn("nope", ctx.exception.message)
+        self.assertIn("unknown column", ctx.exception.message)
+        self.assertEqual(ctx.exception.report.errors[0].value, "nope")
         self.assertEqual(self.count(), 0)
 
 
