@@ -33,90 +33,6 @@ module Fastepost
   # Each class has CODE; each exception #code, #sqlstate ("" unless from the server), #message.
   # (Inside `module Fastepost`, IOError means Fastepost::IOError: write ::IOError for Ruby's.)
   class Error
-    CONFLICT = { error: Core::CONFLICT_ERROR, skip: Core::CONFLICT_SKIP, update: Core::CONFLICT_UPDATE }.freeze
-
-    # Export a table as format (:csv, :json, :ndjson or :sql; :sql without a table dumps the
-    # whole database with pg_dump). See docs/transfer.md.
-    #
-    #   io:       anything with #write (an IO, StringIO ...) gets the output in pieces
-    #   path:     write a file instead (mode 0600, removed on failure)
-    #             with neither, the output is returned as a UTF-8 String
-    #   columns:  column names, in output order (default: all)
-    #   where:    filters combined with AND: [column, op, value] (op "=", "!=", "<", "<=", ">",
-    #             ">=", "like", "ilike"), [column, :is_null], [column, :not_null], or text such
-    #             as "email ilike %@x.de"; a Hash {column => value} means equality
-    #   order:    a column or an Array of them; "-id" or [:id, :desc] (inside the Array)
-    #             descending: order: "-id", order: [[:id, :desc], :name]
-    #   limit:    at most this many rows;  schemas: allow tables only from these schemas
-    #   block:    progress, yielded (rows, bytes) every so often and at the end; returning
-    #             false stops the export (CanceledError)
-    #
-    # Raises NotFoundError (unknown or disallowed table or column), InvalidError (a filter
-    # value that does not fit its column ...). An exception (or break/throw) in io.write or the
-    # block stops the export and propagates.
-    def export(table = nil, format: :csv, io: nil, path: nil, columns: nil, where: nil, order: nil,
-               limit: nil, schemas: nil, &progress)
-      opts = export_options(table, format, columns, where, order, limit, schemas)
-      if path
-        synchronize { Core.export_to_file(@conn, opts, path.to_s, progress) }
-        return nil
-      end
-      out = io ? nil : String.new(encoding: Encoding::UTF_8)
-      sink = io || out
-      synchronize { Core.export_run(@conn, opts, ->(chunk) { sink.write(chunk) }, progress) }
-      out
-    end
-
-    # Export every table of the allowed schemas into dir (created, mode 0700), one file per
-    # table (customers.csv; schema.table.csv outside public), as :csv, :json or :ndjson.
-    # Returns the number of files written.
-    def export_all(dir, format: :csv, schemas: nil, &progress)
-      opts = export_options(nil, format, nil, nil, nil, nil, schemas)
-      synchronize { Core.export_all(@conn, opts, dir.to_s, progress) }
-    end
-
-    # Import a CSV file (with a header line) into table, all or nothing, validating every value
-    # first. See docs/transfer.md.
-    #
-    #   source        a path (String, Pathname) or an IO-like object with #read(size)
-    #   dry_run:      do everything, database checks included, then roll back
-    #   on_conflict:  :error (default), :skip (keep existing rows) or :update
-    #   key:          the conflict key column for :skip / :update
-    #   max_errors:   how many row errors the report lists (default 100)
-    #   block:        progress, yielded (rows, bytes); returning false stops and rolls back
-    #
-    # Returns an ImportReport. A failed import writes nothing and raises ParseError,
-    # InvalidError, ConflictError, NotFoundError ... whose #report is the ImportReport with the
-    # rejected rows. An exception in source.read or the block rolls back and propagates.
-    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, &progress)
-      mode = CONFLICT.fetch(on_conflict.to_sym) do
-        raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
-      end
-      path, read = source.respond_to?(:read) ? [nil, ->(size) { source.read(size) }] : [source.to_s, nil]
-      report = synchronize do
-        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
-      end
-      ImportReport.from(report)
-    rescue Error => e
-      e.instance_variable_set(:@report, ImportReport.from(e.report)) if e.report.is_a?(Hash)
-      raise
-    end
-
-    # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
-    # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
-    # schema version 2, InvalidError for a base URL that is not http(s).
-    def crm_stats(base_url = nil, now_ms: nil)
-      h = synchronize { Core.crm_stats_collect(@conn, base_url, now_ms.nil? ? -1 : Integer(now_ms)) }
-      CrmStats.from(h)
-    end
-
-    # Recount the CRM counters from the tables (only needed after writes with the triggers
-    # disabled).
-    def crm_stats_rebuild
-      synchronize { Core.crm_stats_rebuild(@conn) }
-      nil
-    end
-
     def inspect
       "#<#{self.class.name}: #{message} (#{Core.error_name(code)}#{sqlstate.empty? ? '' : " #{sqlstate}"})>"
     end
@@ -370,6 +286,90 @@ module Fastepost
     def schema_version
       current, latest = synchronize { Core.schema_version(@conn) }
       SchemaVersion.new(current: current, latest: latest)
+    end
+
+    CONFLICT = { error: Core::CONFLICT_ERROR, skip: Core::CONFLICT_SKIP, update: Core::CONFLICT_UPDATE }.freeze
+
+    # Export a table as format (:csv, :json, :ndjson or :sql; :sql without a table dumps the
+    # whole database with pg_dump). See docs/transfer.md.
+    #
+    #   io:       anything with #write (an IO, StringIO ...) gets the output in pieces
+    #   path:     write a file instead (mode 0600, removed on failure)
+    #             with neither, the output is returned as a UTF-8 String
+    #   columns:  column names, in output order (default: all)
+    #   where:    filters combined with AND: [column, op, value] (op "=", "!=", "<", "<=", ">",
+    #             ">=", "like", "ilike"), [column, :is_null], [column, :not_null], or text such
+    #             as "email ilike %@x.de"; a Hash {column => value} means equality
+    #   order:    a column or an Array of them; "-id" or [:id, :desc] (inside the Array)
+    #             descending: order: "-id", order: [[:id, :desc], :name]
+    #   limit:    at most this many rows;  schemas: allow tables only from these schemas
+    #   block:    progress, yielded (rows, bytes) every so often and at the end; returning
+    #             false stops the export (CanceledError)
+    #
+    # Raises NotFoundError (unknown or disallowed table or column), InvalidError (a filter
+    # value that does not fit its column ...). An exception (or break/throw) in io.write or the
+    # block stops the export and propagates.
+    def export(table = nil, format: :csv, io: nil, path: nil, columns: nil, where: nil, order: nil,
+               limit: nil, schemas: nil, &progress)
+      opts = export_options(table, format, columns, where, order, limit, schemas)
+      if path
+        synchronize { Core.export_to_file(@conn, opts, path.to_s, progress) }
+        return nil
+      end
+      out = io ? nil : String.new(encoding: Encoding::UTF_8)
+      write = io ? ->(chunk) { io.write(chunk) } : ->(chunk) { out << chunk }
+      synchronize { Core.export_run(@conn, opts, write, progress) }
+      out
+    end
+
+    # Export every table of the allowed schemas into dir (created, mode 0700), one file per
+    # table (customers.csv; schema.table.csv outside public), as :csv, :json or :ndjson.
+    # Returns the number of files written.
+    def export_all(dir, format: :csv, schemas: nil, &progress)
+      opts = export_options(nil, format, nil, nil, nil, nil, schemas)
+      synchronize { Core.export_all(@conn, opts, dir.to_s, progress) }
+    end
+
+    # Import a CSV file (with a header line) into table, all or nothing, validating every value
+    # first. See docs/transfer.md.
+    #
+    #   source        a path (String, Pathname) or an IO-like object with #read(size)
+    #   dry_run:      do everything, database checks included, then roll back
+    #   on_conflict:  :error (default), :skip (keep existing rows) or :update
+    #   key:          the conflict key column for :skip / :update
+    #   max_errors:   how many row errors the report lists (default 100)
+    #   block:        progress, yielded (rows, bytes); returning false stops and rolls back
+    #
+    # Returns an ImportReport. A failed import writes nothing and raises ParseError,
+    # InvalidError, ConflictError, NotFoundError ... whose #report is the ImportReport with the
+    # rejected rows. An exception in source.read or the block rolls back and propagates.
+    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, &progress)
+      mode = CONFLICT.fetch(on_conflict.to_sym) do
+        raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
+      end
+      path, read = source.respond_to?(:read) ? [nil, ->(size) { source.read(size) }] : [source.to_s, nil]
+      report = synchronize do
+        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
+      end
+      ImportReport.from(report)
+    rescue Error => e
+      e.instance_variable_set(:@report, ImportReport.from(e.report)) if e.report.is_a?(Hash)
+      raise
+    end
+
+    # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
+    # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
+    # schema version 2, InvalidError for a base URL that is not http(s).
+    def crm_stats(base_url = nil, now_ms: nil)
+      h = synchronize { Core.crm_stats_collect(@conn, base_url, now_ms.nil? ? -1 : Integer(now_ms)) }
+      CrmStats.from(h)
+    end
+
+    # Recount the CRM counters from the tables (only needed after writes with the triggers
+    # disabled).
+    def crm_stats_rebuild
+      synchronize { Core.crm_stats_rebuild(@conn) }
+      nil
     end
 
     def inspect
