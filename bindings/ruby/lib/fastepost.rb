@@ -347,7 +347,14 @@ module Fastepost
       mode = CONFLICT.fetch(on_conflict.to_sym) do
         raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
       end
-      path, read = source.respond_to?(:read) ? [nil, ->(size) { source.read(size) }] : [source.to_s, nil]
+      # (A Pathname has #read too, but reads from the start on every call: it is a path.)
+      path, read = if source.is_a?(String) || (defined?(Pathname) && source.is_a?(Pathname))
+                     [source.to_s, nil]
+                   elsif source.respond_to?(:read)
+                     [nil, ->(size) { source.read(size) }]
+                   else
+                     raise TypeError, "import_csv: source must be a path or respond to #read, not #{source.class}"
+                   end
       report = synchronize do
         Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
       end

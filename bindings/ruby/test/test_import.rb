@@ -3,6 +3,7 @@
 # import_csv: sources (path, IO), options, the report, failures carrying the report, callbacks
 # (progress block, exceptions in read and the block), UTF-8 round trip, GC.
 require_relative "support"
+require "pathname"
 require "stringio"
 require "tmpdir"
 
@@ -47,6 +48,7 @@ class ImportTest < DbTest
     Dir.mktmpdir do |d|
       File.write(File.join(d, "c.csv"), GOOD)
       File.open(File.join(d, "c.csv")) { |f| assert_equal 3, @conn.import_csv("customers", f).rows_written }
+      assert_equal 3, @conn.import_csv("customers", Pathname(d) / "c.csv", dry_run: true, on_conflict: :skip).rows_skipped
     end
     assert_equal 3, count
   end
@@ -93,6 +95,7 @@ class ImportTest < DbTest
     assert_raises(Fastepost::ParseError) { @conn.import_csv("customers", StringIO.new("name\n\xff\xfe\n".b)) }
     assert_raises(Fastepost::NotFoundError) { @conn.import_csv("no_such_table", StringIO.new(GOOD)) }
     assert_raises(Fastepost::NotFoundError) { @conn.import_csv("customers", "/nonexistent/file.csv") }
+    assert_raises(TypeError) { @conn.import_csv("customers", 42) }
     assert_nil Fastepost::NotFoundError.new("x").report
     assert_equal 0, count
   end
