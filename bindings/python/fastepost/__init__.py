@@ -16,6 +16,9 @@ This module is the hand-written layer over :mod:`fastepost.core`, which SWIG gen
 bindings/fastepost.i and which mirrors the C API one to one. See docs/bindings.md.
 """
 
+import codecs
+import io
+import os
 import threading
 
 from . import core as _core
@@ -41,6 +44,9 @@ from .core import (  # noqa: F401  (re-exported: the exception classes are creat
 __all__ = [
     "connect", "Connection", "Result", "SchemaVersion", "version", "version_info",
     "schema_sql", "strerror", "error_name", "__version__",
+    "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
+    "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
+    "hubspot_decode_uri", "time_ago",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
@@ -89,8 +95,13 @@ class Result:
 
     __slots__ = ()
 
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
     def to_dict(self):
-        return {name: getattr(self, name) for name in self.__slots__}
+        """The fields as a dict; nested results become dicts too."""
+        return {name: _plain(getattr(self, name)) for name in self.__slots__}
 
     def __eq__(self, other):
         return type(self) is type(other) and self.to_dict() == other.to_dict()
@@ -98,6 +109,14 @@ class Result:
     def __repr__(self):
         fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
         return f"{type(self).__name__}({fields})"
+
+
+def _plain(value):
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 class SchemaVersion(Result):
@@ -113,6 +132,277 @@ class SchemaVersion(Result):
     @property
     def up_to_date(self):
         return self.current == self.latest
+
+
+# -- export and import -------------------------------------------------------------------
+
+class ImportRowError(Result):
+    """One rejected value or row: ``line`` in the file (1 = header; 0 when no single row is
+    concerned), ``column`` ("" for the whole row), ``value`` (a short preview, or "") and
+    ``reason``."""
+
+    __slots__ = ("line", "column", "value", "reason")
+
+
+class ImportReport(Result):
+    """The outcome of :meth:`Connection.import_csv`: row counts (``rows_written`` is 0 in a
+    dry run and after any failure), ``error_total`` (a lower bound when ``errors_complete`` is
+    False) and ``errors``, the first ``max_errors`` :class:`ImportRowError`."""
+
+    __slots__ = ("rows_read", "rows_inserted", "rows_updated", "rows_skipped", "rows_written",
+                 "bytes_read", "dry_run", "error_total", "errors_complete", "errors")
+
+    @classmethod
+    def _from(cls, d):
+        d = dict(d, errors=[ImportRowError(**e) for e in d["errors"]])
+        return cls(**d)
+
+    @property
+    def ok(self):
+        return self.error_total == 0
+
+
+_CONFLICT = {"error": _core.CONFLICT_ERROR, "skip": _core.CONFLICT_SKIP,
+             "update": _core.CONFLICT_UPDATE}
+
+
+def _writer(file):
+    """A write(bytes) callable for a file object: binary files get the bytes, text files
+    (io.TextIOBase, or anything with an ``encoding``) the decoded text. Pieces may end inside
+    a UTF-8 character, so text goes through an incremental decoder."""
+    if isinstance(file, io.TextIOBase) or (
+            not isinstance(file, (io.RawIOBase, io.BufferedIOBase)) and hasattr(file, "encoding")):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        return lambda chunk: file.write(decoder.decode(chunk))
+    return file.write
+
+
+class _TextReader:
+    """read(size) in bytes over a text file object: its text, encoded as UTF-8."""
+
+    def __init__(self, file):
+        self.file = file
+        self.pending = b""
+
+    def read(self, size):
+        while len(self.pending) < size:
+            text = self.file.read(size)
+            if not text:
+                break
+            self.pending += text.encode("utf-8")
+        out, self.pending = self.pending[:size], self.pending[size:]
+        return out
+
+
+def _reader(file):
+    if isinstance(file, io.TextIOBase) or isinstance(file.read(0), str):
+        return _TextReader(file).read
+    return file.read
+
+
+def _export_options(table, format, columns, where, order, limit, schemas):
+    opts = _core.ExportOptions()
+    _core.export_options_set_table(opts, table)
+    _core.export_options_set_format(opts, _core.export_format_parse(format))
+    for column in columns or ():
+        _core.export_options_add_column(opts, column)
+    for f in where or ():
+        if isinstance(f, str):  # "email ilike %@x.de"
+            _core.export_options_add_filter_expr(opts, f)
+            continue
+        column, op, *value = f
+        if len(value) > 1:
+            raise ValueError(f"a filter is (column, op[, value]), not {f!r}")
+        value = value[0] if value else None
+        if value is not None and not isinstance(value, (str, bytes)):
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+        _core.export_options_add_filter(opts, column, _core.filter_op_parse(op), value)
+    if isinstance(order, str):
+        order = [order]
+    for key in order or ():
+        if isinstance(key, str):
+            descending = key.startswith("-")
+            column = key[1:] if descending else key
+        else:
+            column, direction = key
+            descending = str(direction).lower() in ("desc", "descending")
+        _core.export_options_add_order(opts, column, int(descending))
+    if limit is not None:
+        _core.export_options_set_limit(opts, int(limit))
+    for schema in schemas or ():
+        _core.export_options_allow_schema(opts, schema)
+    return opts
+
+
+# -- CRM statistics ----------------------------------------------------------------------
+
+class CrmSourceStats(Result):
+    """The figures of one CRM source. ``success_rate`` is a percentage with one decimal, or
+    None when no event has finished; ``badge`` is "green", "yellow" or "none"; times are ISO
+    8601 UTC text (None without events) with ``*_ms`` twins in milliseconds (0 without)."""
+
+    __slots__ = ("source", "total_events", "events_24h", "success_events", "error_events",
+                 "dead_events", "pending_events", "success_rate", "badge", "last_event_at",
+                 "last_event_at_ms", "last_event_type")
+
+
+class CrmSyncStats(Result):
+    """The customer synchronisation panel."""
+
+    __slots__ = ("total_customers", "synced_customers", "pending_tasks", "last_sync_at",
+                 "last_sync_at_ms")
+
+
+class CrmRecentEvent(Result):
+    """One of the newest events, across sources."""
+
+    __slots__ = ("id", "source", "event_type", "status", "outcome", "error", "created_at",
+                 "created_at_ms", "time_ago")
+
+
+class CrmSetup(Result):
+    """Where and how the CRMs send their webhooks, for the base URL given."""
+
+    __slots__ = ("odoo_webhook_url", "odoo_webhook_url_with_key", "odoo_api_key_header",
+                 "odoo_api_key_param", "hubspot_webhook_url", "hubspot_signature_header",
+                 "hubspot_timestamp_header")
+
+
+class CrmStats(Result):
+    """What the CRM dashboard shows (see docs/crm-stats.md): ``sources`` (alphabetical, always
+    with hubspot and odoo), ``sync``, ``recent`` (newest first, at most 20), ``setup``, and the
+    clock they were computed for (``generated_at``, ``generated_at_ms``)."""
+
+    __slots__ = ("generated_at", "generated_at_ms", "sources", "sync", "recent", "setup")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(generated_at=d["generated_at"], generated_at_ms=d["generated_at_ms"],
+                   sources=[CrmSourceStats(**x) for x in d["sources"]],
+                   sync=CrmSyncStats(**d["sync"]),
+                   recent=[CrmRecentEvent(**x) for x in d["recent"]],
+                   setup=CrmSetup(**d["setup"]))
+
+    def source(self, name):
+        """The :class:`CrmSourceStats` of a source ("hubspot"), or None."""
+        return next((s for s in self.sources if s.source == name), None)
+
+
+def time_ago(then_ms, now_ms):
+    """The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...)."""
+    return _core.time_ago(int(then_ms), int(now_ms))
+
+
+# -- HubSpot -----------------------------------------------------------------------------
+
+_HUBSPOT_VERSIONS = {"v1": _core.HUBSPOT_V1, "v2": _core.HUBSPOT_V2, "v3": _core.HUBSPOT_V3}
+
+
+class HubSpotVerifier:
+    """Verifies HubSpot webhook signatures (docs/hubspot.md). Holds one or more client secrets
+    (several during a rotation; wiped from memory when the object is collected), the accepted
+    versions (default only "v3"), the replay window and the body limit::
+
+        verifier = fastepost.HubSpotVerifier(secrets=[os.environ["HUBSPOT_CLIENT_SECRET"]])
+        verifier.verify(method="POST", uri=public_url, body=raw_body,
+                        signature=headers.get("X-HubSpot-Signature-v3"),
+                        timestamp=headers.get("X-HubSpot-Request-Timestamp"))
+
+    :param secrets: client secrets (str)
+    :param versions: accepted signature versions, e.g. ``("v3",)`` or ``("v1", "v2", "v3")``
+    :param tolerance_ms: replay window in both directions (default 300000, HubSpot's 5 min)
+    :param now_ms: a fixed clock (tests, replays); None for the system clock
+    :param max_body: largest body accepted, in bytes (default 1 MiB)
+    """
+
+    def __init__(self, secrets=(), *, versions=None, tolerance_ms=None, now_ms=None,
+                 max_body=None):
+        self._lock = threading.Lock()
+        self._v = _core.HubSpotVerifier()
+        if isinstance(secrets, (str, bytes)):
+            secrets = [secrets]
+        for secret in secrets:
+            self.add_secret(secret)
+        if versions is not None:
+            self.versions = versions
+        if tolerance_ms is not None:
+            _core.hubspot_verifier_set_tolerance(self._v, int(tolerance_ms))
+        if now_ms is not None:
+            self.now_ms = now_ms
+        if max_body is not None:
+            _core.hubspot_verifier_set_max_body(self._v, int(max_body))
+
+    def add_secret(self, secret):
+        """Add a client secret (at most 8; TooBigError beyond)."""
+        with self._lock:
+            _core.hubspot_verifier_add_secret(self._v, secret)
+
+    def clear_secrets(self):
+        """Forget every secret: every request then fails with NoKeyError."""
+        with self._lock:
+            _core.hubspot_verifier_clear_secrets(self._v)
+
+    @property
+    def versions(self):
+        raise AttributeError("versions is write-only")
+
+    @versions.setter
+    def versions(self, names):
+        if isinstance(names, str):
+            names = [names]
+        bits = 0
+        for name in names:
+            if name not in _HUBSPOT_VERSIONS:
+                raise ValueError(f"unknown HubSpot signature version {name!r}")
+            bits |= _HUBSPOT_VERSIONS[name]
+        with self._lock:
+            _core.hubspot_verifier_set_versions(self._v, bits)
+
+    @property
+    def now_ms(self):
+        raise AttributeError("now_ms is write-only")
+
+    @now_ms.setter
+    def now_ms(self, ms):
+        """A fixed clock in ms since the epoch; None returns to the system clock."""
+        with self._lock:
+            _core.hubspot_verifier_set_now(self._v, -1 if ms is None else int(ms))
+
+    def verify(self, *, method, uri, body, signature, timestamp=None, version="v3"):
+        """Verify one request over the exact body bytes received (bytes; a str is taken as
+        UTF-8). Header values may be None when missing. Returns the index of the secret that
+        matched. Raises :class:`AuthError` (refuse the request: the message says why),
+        :class:`NoKeyError` (no secret configured), :class:`TooBigError` (body over the
+        limit), :class:`InvalidError` (unknown version name)."""
+        with self._lock:
+            return _core.hubspot_verify(self._v, version, method, uri, timestamp, signature, body)
+
+
+def hubspot_verify(secret, *, method, uri, body, signature, timestamp=None, version="v3",
+                   **options):
+    """Verify one request with a one-off :class:`HubSpotVerifier` (``secret`` a str or a list
+    of them; options as for the class, e.g. ``versions=("v1", "v2", "v3")`` to accept v1/v2
+    when ``version`` names them). Returns the index of the matching secret; raises as
+    :meth:`HubSpotVerifier.verify`."""
+    if "versions" not in options:
+        options["versions"] = (version,)
+    return HubSpotVerifier(secret, **options).verify(
+        method=method, uri=uri, body=body, signature=signature, timestamp=timestamp,
+        version=version)
+
+
+def hubspot_sign(secret, *, body, method=None, uri=None, timestamp=None, version="v3"):
+    """The signature HubSpot would send (Base64 for v3, hex for v1/v2), to test an endpoint."""
+    if version not in _HUBSPOT_VERSIONS:
+        raise ValueError(f"unknown HubSpot signature version {version!r}")
+    if timestamp is not None:
+        timestamp = str(timestamp)
+    return _core.hubspot_sign(_HUBSPOT_VERSIONS[version], secret, method, uri, timestamp, body)
+
+
+def hubspot_decode_uri(uri):
+    """The URI as HubSpot decodes it before signing with v3 (12 escapes decoded)."""
+    return _core.hubspot_decode_uri(uri)
 
 
 def connect(dsn="", **options):
@@ -211,3 +501,104 @@ class Connection:
         with self._lock:
             current, latest = _core.schema_version(self._conn)
         return SchemaVersion(current, latest)
+
+
+    # -- export and import ---------------------------------------------------------------
+    def export(self, table=None, *, format="csv", file=None, columns=None, where=None,
+               order=None, limit=None, schemas=None, progress=None):
+        """Export a table as ``format`` ("csv", "json", "ndjson" or "sql"; "sql" without a
+        table dumps the whole database with pg_dump). See docs/transfer.md.
+
+        :param file: None to return the output as a ``str``; a path (str or os.PathLike) to
+            write a file (mode 0600, removed on failure); or any object with ``write``:
+            binary files get bytes, text files (``io.TextIOBase`` or with an ``encoding``)
+            str. Nothing else is done with it (not flushed, not closed).
+        :param columns: column names, in output order (default: all, in table order)
+        :param where: filters combined with AND: ``(column, op, value)`` (op ``=``, ``!=``,
+            ``<``, ``<=``, ``>``, ``>=``, ``like``, ``ilike``), ``(column, "is_null")``,
+            ``(column, "not_null")``, or text such as ``"email ilike %@x.de"``. Values are
+            checked against the column's type and quoted by libpq.
+        :param order: a column, or a list of them; ``"-id"`` or ``("id", "desc")`` descending
+        :param limit: at most this many rows
+        :param schemas: allow tables only from these schemas
+        :param progress: ``progress(rows, bytes)``, called every so often and at the end;
+            returning ``False`` stops the export (:class:`CanceledError`)
+        :raises NotFoundError: unknown or disallowed table or column
+        :raises InvalidError: a filter value that does not fit its column ...
+        An exception raised in ``file.write`` or ``progress`` stops the export and propagates.
+        """
+        opts = _export_options(table, format, columns, where, order, limit, schemas)
+        chunks = None
+        if file is None:
+            chunks = []
+            write = chunks.append
+        elif isinstance(file, (str, bytes, os.PathLike)):
+            with self._lock:
+                _core.export_to_file(self._conn, opts, os.fsdecode(file), progress)
+            return None
+        else:
+            write = _writer(file)
+        with self._lock:
+            _core.export_run(self._conn, opts, write, progress)
+        return None if chunks is None else b"".join(chunks).decode("utf-8")
+
+    def export_all(self, directory, *, format="csv", schemas=None, progress=None):
+        """Export every table of the allowed schemas into ``directory`` (created, mode 0700),
+        one file per table (``customers.csv``; ``schema.table.csv`` outside ``public``), in
+        "csv", "json" or "ndjson". Returns the number of files written."""
+        opts = _export_options(None, format, None, None, None, None, schemas)
+        with self._lock:
+            return _core.export_all(self._conn, opts, os.fsdecode(directory), progress)
+
+    def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
+                   max_errors=None, progress=None):
+        """Import a CSV file (with a header line) into ``table``, all or nothing, validating
+        every value first. See docs/transfer.md.
+
+        :param source: a path (str or os.PathLike) or a file object opened for reading
+            (binary, or text: then encoded as UTF-8)
+        :param dry_run: do everything, database checks included, then roll back
+        :param on_conflict: "error" (default), "skip" (keep existing rows) or "update"
+        :param key: the conflict key column for skip/update (default: primary key for update,
+            any unique constraint for skip)
+        :param max_errors: how many row errors the report lists (default 100)
+        :param progress: ``progress(rows, bytes)``; returning ``False`` stops (and rolls back)
+        :returns: an :class:`ImportReport`
+        :raises ParseError, InvalidError, ConflictError, NotFoundError ...: the import failed
+            and wrote nothing; the exception's ``report`` attribute is the
+            :class:`ImportReport` with the rejected rows (None if there is none).
+        An exception raised by ``source.read`` or ``progress`` rolls back and propagates.
+        """
+        if on_conflict not in _CONFLICT:
+            raise ValueError(f"on_conflict must be one of {sorted(_CONFLICT)}, not {on_conflict!r}")
+        path, read = None, None
+        if isinstance(source, (str, bytes, os.PathLike)):
+            path = os.fsdecode(source)
+        else:
+            read = _reader(source)
+        try:
+            with self._lock:
+                report = _core.import_csv(self._conn, table, path, read, int(bool(dry_run)),
+                                          _CONFLICT[on_conflict], key, int(max_errors or 0),
+                                          progress)
+        except Error as e:
+            if isinstance(e.report, dict):
+                e.report = ImportReport._from(e.report)
+            raise
+        return ImportReport._from(report)
+
+    # -- CRM statistics ------------------------------------------------------------------
+    def crm_stats(self, base_url=None, *, now_ms=None):
+        """The CRM dashboard's figures as a :class:`CrmStats`. ``base_url`` (``https://...``)
+        makes the set-up URLs absolute; ``now_ms`` fixes the clock (default: the server's).
+        Raises :class:`VersionError` before schema version 2, :class:`InvalidError` for a
+        base URL that is not http(s)."""
+        with self._lock:
+            d = _core.crm_stats_collect(self._conn, base_url, -1 if now_ms is None else int(now_ms))
+        return CrmStats._from(d)
+
+    def crm_stats_rebuild(self):
+        """Recount the CRM counters from the tables (only needed after writes with the
+        triggers disabled)."""
+        with self._lock:
+            _core.crm_stats_rebuild(self._conn)

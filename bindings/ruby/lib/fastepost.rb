@@ -73,6 +73,145 @@ module Fastepost
     def up_to_date? = current == latest
   end
 
+  # Results with nested results: #to_h converts them too.
+  module DeepHash
+    def to_h
+      super.transform_values { |v| DeepHash.plain(v) }
+    end
+
+    def self.plain(value)
+      case value
+      when Struct then value.to_h
+      when Array then value.map { |v| plain(v) }
+      else value
+      end
+    end
+  end
+
+  # One rejected value or row of an import: line in the file (1 = header; 0 when no single
+  # row is concerned), column ("" for the whole row), value (a short preview) and reason.
+  ImportRowError = Struct.new(:line, :column, :value, :reason, keyword_init: true)
+
+  # The outcome of Connection#import_csv. rows_written is 0 in a dry run and after any failure;
+  # error_total is a lower bound when errors_complete is false; errors lists the first
+  # max_errors ImportRowError.
+  ImportReport = Struct.new(:rows_read, :rows_inserted, :rows_updated, :rows_skipped, :rows_written,
+                            :bytes_read, :dry_run, :error_total, :errors_complete, :errors,
+                            keyword_init: true) do
+    include DeepHash
+    def ok? = error_total.zero?
+    def dry_run? = dry_run
+
+    def self.from(h) = new(**h, errors: h[:errors].map { |e| ImportRowError.new(**e) })
+  end
+
+  # CRM statistics (docs/crm-stats.md). success_rate is a percentage with one decimal, or nil
+  # when no event has finished; times are ISO 8601 UTC text (nil without) with *_ms twins.
+  CrmSourceStats = Struct.new(:source, :total_events, :events_24h, :success_events, :error_events,
+                              :dead_events, :pending_events, :success_rate, :badge, :last_event_at,
+                              :last_event_at_ms, :last_event_type, keyword_init: true)
+  CrmSyncStats = Struct.new(:total_customers, :synced_customers, :pending_tasks, :last_sync_at,
+                            :last_sync_at_ms, keyword_init: true)
+  CrmRecentEvent = Struct.new(:id, :source, :event_type, :status, :outcome, :error, :created_at,
+                              :created_at_ms, :time_ago, keyword_init: true)
+  CrmSetup = Struct.new(:odoo_webhook_url, :odoo_webhook_url_with_key, :odoo_api_key_header,
+                        :odoo_api_key_param, :hubspot_webhook_url, :hubspot_signature_header,
+                        :hubspot_timestamp_header, keyword_init: true)
+  # sources (alphabetical, always with hubspot and odoo), sync, recent (newest first, at most
+  # 20), setup, and the clock they were computed for.
+  CrmStats = Struct.new(:generated_at, :generated_at_ms, :sources, :sync, :recent, :setup,
+                        keyword_init: true) do
+    include DeepHash
+    # The CrmSourceStats of a source ("hubspot"), or nil.
+    def source(name) = sources.find { |s| s.source == name.to_s }
+
+    def self.from(h)
+      new(generated_at: h[:generated_at], generated_at_ms: h[:generated_at_ms],
+          sources: h[:sources].map { |x| CrmSourceStats.new(**x) },
+          sync: CrmSyncStats.new(**h[:sync]),
+          recent: h[:recent].map { |x| CrmRecentEvent.new(**x) },
+          setup: CrmSetup.new(**h[:setup]))
+    end
+  end
+
+  # The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...).
+  def self.time_ago(then_ms, now_ms) = Core.time_ago(Integer(then_ms), Integer(now_ms))
+
+  HUBSPOT_VERSIONS = { "v1" => Core::HUBSPOT_V1, "v2" => Core::HUBSPOT_V2, "v3" => Core::HUBSPOT_V3 }.freeze
+
+  # Verifies HubSpot webhook signatures (docs/hubspot.md): one or more client secrets (several
+  # during a rotation; wiped from memory when collected), the accepted versions (default
+  # [:v3]), the replay window and the body limit.
+  #
+  #   verifier = Fastepost::HubSpotVerifier.new(secrets: [ENV.fetch("HUBSPOT_CLIENT_SECRET")])
+  #   verifier.verify(method: "POST", uri: public_url, body: request.raw_post,
+  #                   signature: request.headers["X-HubSpot-Signature-v3"],
+  #                   timestamp: request.headers["X-HubSpot-Request-Timestamp"])
+  class HubSpotVerifier
+    def initialize(secrets: [], versions: nil, tolerance_ms: nil, now_ms: nil, max_body: nil)
+      @lock = Monitor.new
+      @v = Core::HubSpotVerifier.new
+      Array(secrets).each { |s| add_secret(s) }
+      self.versions = versions if versions
+      Core.hubspot_verifier_set_tolerance(@v, Integer(tolerance_ms)) if tolerance_ms
+      self.now_ms = now_ms if now_ms
+      Core.hubspot_verifier_set_max_body(@v, Integer(max_body)) if max_body
+    end
+
+    # Add a client secret (at most 8; TooBigError beyond).
+    def add_secret(secret)
+      @lock.synchronize { Core.hubspot_verifier_add_secret(@v, secret) }
+      self
+    end
+
+    # Forget every secret: every request then fails with NoKeyError.
+    def clear_secrets
+      @lock.synchronize { Core.hubspot_verifier_clear_secrets(@v) }
+      self
+    end
+
+    # The accepted versions: [:v3], %w[v1 v2 v3] ...
+    def versions=(names)
+      bits = Array(names).sum do |name|
+        HUBSPOT_VERSIONS.fetch(name.to_s) { raise ArgumentError, "unknown HubSpot signature version #{name.inspect}" }
+      end
+      @lock.synchronize { Core.hubspot_verifier_set_versions(@v, bits) }
+    end
+
+    # A fixed clock in ms since the epoch (tests, replays); nil returns to the system clock.
+    def now_ms=(ms)
+      @lock.synchronize { Core.hubspot_verifier_set_now(@v, ms.nil? ? -1 : Integer(ms)) }
+    end
+
+    # Verify one request over the exact body bytes received. Header values may be nil when
+    # missing. Returns the index of the secret that matched. Raises AuthError (refuse the
+    # request; the message says why), NoKeyError (no secret), TooBigError (body over the
+    # limit), InvalidError (unknown version name).
+    def verify(method:, uri:, body:, signature:, timestamp: nil, version: "v3")
+      @lock.synchronize do
+        Core.hubspot_verify(@v, version&.to_s, method, uri, timestamp&.to_s, signature, body)
+      end
+    end
+  end
+
+  # Verify one request with a one-off HubSpotVerifier (secret: a String or an Array of them).
+  # Returns the index of the matching secret; raises as HubSpotVerifier#verify.
+  def self.hubspot_verify(secret:, method:, uri:, body:, signature:, timestamp: nil, version: "v3", **options)
+    options[:versions] ||= [version]
+    HubSpotVerifier.new(secrets: Array(secret), **options)
+                   .verify(method: method, uri: uri, body: body, signature: signature,
+                           timestamp: timestamp, version: version)
+  end
+
+  # The signature HubSpot would send (Base64 for v3, hex for v1/v2), to test an endpoint.
+  def self.hubspot_sign(secret:, body:, method: nil, uri: nil, timestamp: nil, version: "v3")
+    bits = HUBSPOT_VERSIONS.fetch(version.to_s) { raise ArgumentError, "unknown HubSpot signature version #{version.inspect}" }
+    Core.hubspot_sign(bits, secret, method, uri, timestamp&.to_s, body)
+  end
+
+  # The URI as HubSpot decodes it before signing with v3 (12 escapes decoded).
+  def self.hubspot_decode_uri(uri) = Core.hubspot_decode_uri(uri)
+
   # A connection to the PostgreSQL database holding the Fast Epost tables.
   class Connection
     # Connect. With a block, yields the connection and closes it afterwards (returning the
@@ -149,6 +288,97 @@ module Fastepost
       SchemaVersion.new(current: current, latest: latest)
     end
 
+    CONFLICT = { error: Core::CONFLICT_ERROR, skip: Core::CONFLICT_SKIP, update: Core::CONFLICT_UPDATE }.freeze
+
+    # Export a table as format (:csv, :json, :ndjson or :sql; :sql without a table dumps the
+    # whole database with pg_dump). See docs/transfer.md.
+    #
+    #   io:       anything with #write (an IO, StringIO ...) gets the output in pieces
+    #   path:     write a file instead (mode 0600, removed on failure)
+    #             with neither, the output is returned as a UTF-8 String
+    #   columns:  column names, in output order (default: all)
+    #   where:    filters combined with AND: [column, op, value] (op "=", "!=", "<", "<=", ">",
+    #             ">=", "like", "ilike"), [column, :is_null], [column, :not_null], or text such
+    #             as "email ilike %@x.de"; a Hash {column => value} means equality
+    #   order:    a column or an Array of them; "-id" or [:id, :desc] (inside the Array)
+    #             descending: order: "-id", order: [[:id, :desc], :name]
+    #   limit:    at most this many rows;  schemas: allow tables only from these schemas
+    #   block:    progress, yielded (rows, bytes) every so often and at the end; returning
+    #             false stops the export (CanceledError)
+    #
+    # Raises NotFoundError (unknown or disallowed table or column), InvalidError (a filter
+    # value that does not fit its column ...). An exception (or break/throw) in io.write or the
+    # block stops the export and propagates.
+    def export(table = nil, format: :csv, io: nil, path: nil, columns: nil, where: nil, order: nil,
+               limit: nil, schemas: nil, &progress)
+      opts = export_options(table, format, columns, where, order, limit, schemas)
+      if path
+        synchronize { Core.export_to_file(@conn, opts, path.to_s, progress) }
+        return nil
+      end
+      out = io ? nil : String.new(encoding: Encoding::UTF_8)
+      write = io ? ->(chunk) { io.write(chunk) } : ->(chunk) { out << chunk }
+      synchronize { Core.export_run(@conn, opts, write, progress) }
+      out
+    end
+
+    # Export every table of the allowed schemas into dir (created, mode 0700), one file per
+    # table (customers.csv; schema.table.csv outside public), as :csv, :json or :ndjson.
+    # Returns the number of files written.
+    def export_all(dir, format: :csv, schemas: nil, &progress)
+      opts = export_options(nil, format, nil, nil, nil, nil, schemas)
+      synchronize { Core.export_all(@conn, opts, dir.to_s, progress) }
+    end
+
+    # Import a CSV file (with a header line) into table, all or nothing, validating every value
+    # first. See docs/transfer.md.
+    #
+    #   source        a path (String, Pathname) or an IO-like object with #read(size)
+    #   dry_run:      do everything, database checks included, then roll back
+    #   on_conflict:  :error (default), :skip (keep existing rows) or :update
+    #   key:          the conflict key column for :skip / :update
+    #   max_errors:   how many row errors the report lists (default 100)
+    #   block:        progress, yielded (rows, bytes); returning false stops and rolls back
+    #
+    # Returns an ImportReport. A failed import writes nothing and raises ParseError,
+    # InvalidError, ConflictError, NotFoundError ... whose #report is the ImportReport with the
+    # rejected rows. An exception in source.read or the block rolls back and propagates.
+    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, &progress)
+      mode = CONFLICT.fetch(on_conflict.to_sym) do
+        raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
+      end
+      # (A Pathname has #read too, but reads from the start on every call: it is a path.)
+      path, read = if source.is_a?(String) || (defined?(Pathname) && source.is_a?(Pathname))
+                     [source.to_s, nil]
+                   elsif source.respond_to?(:read)
+                     [nil, ->(size) { source.read(size) }]
+                   else
+                     raise TypeError, "import_csv: source must be a path or respond to #read, not #{source.class}"
+                   end
+      report = synchronize do
+        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
+      end
+      ImportReport.from(report)
+    rescue Error => e
+      e.instance_variable_set(:@report, ImportReport.from(e.report)) if e.report.is_a?(Hash)
+      raise
+    end
+
+    # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
+    # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
+    # schema version 2, InvalidError for a base URL that is not http(s).
+    def crm_stats(base_url = nil, now_ms: nil)
+      h = synchronize { Core.crm_stats_collect(@conn, base_url, now_ms.nil? ? -1 : Integer(now_ms)) }
+      CrmStats.from(h)
+    end
+
+    # Recount the CRM counters from the tables (only needed after writes with the triggers
+    # disabled).
+    def crm_stats_rebuild
+      synchronize { Core.crm_stats_rebuild(@conn) }
+      nil
+    end
+
     def inspect
       closed? ? "#<Fastepost::Connection closed>" : "#<Fastepost::Connection database=#{database.inspect}>"
     end
@@ -156,5 +386,37 @@ module Fastepost
     private
 
     def synchronize(&block) = @lock.synchronize(&block)
+
+    def export_options(table, format, columns, where, order, limit, schemas)
+      opts = Core::ExportOptions.new
+      Core.export_options_set_table(opts, table&.to_s)
+      Core.export_options_set_format(opts, Core.export_format_parse(format.to_s))
+      Array(columns).each { |c| Core.export_options_add_column(opts, c.to_s) }
+      filters = case where
+                when nil then []
+                when Hash then where.map { |c, v| [c, "=", v] }
+                when String then [where]
+                else where
+                end
+      filters.each do |f|
+        next Core.export_options_add_filter_expr(opts, f) if f.is_a?(String)
+
+        column, op, *value = f
+        raise ArgumentError, "a filter is [column, op, value] or [column, op], not #{f.inspect}" if value.size > 1
+
+        Core.export_options_add_filter(opts, column.to_s, Core.filter_op_parse(op.to_s), value.first&.to_s)
+      end
+      (order.is_a?(Array) ? order : [order].compact).each do |key|
+        column, descending = if key.is_a?(Array)
+                               [key[0].to_s, key[1].to_s.downcase.start_with?("desc")]
+                             else
+                               key.to_s.start_with?("-") ? [key.to_s[1..], true] : [key.to_s, false]
+                             end
+        Core.export_options_add_order(opts, column, descending ? 1 : 0)
+      end
+      Core.export_options_set_limit(opts, Integer(limit)) if limit
+      Array(schemas).each { |sch| Core.export_options_allow_schema(opts, sch.to_s) }
+      opts
+    end
   end
 end
