@@ -19,5 +19,6 @@
 #include "fastepost/stats.h"
 #include "fastepost/events.h"
 #include "fastepost/odoo.h"
+#include "fastepost/spool.h"
 
 #endif

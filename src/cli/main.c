@@ -14,6 +14,7 @@ static const cli_command *const command_tables[] = {
     cli_stats_commands,
     cli_odoo_commands,
     cli_events_commands,
+    cli_spool_commands,
     NULL,
 };
 
