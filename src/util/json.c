@@ -162,7 +162,8 @@ int fastepost__json_canonical(fastepost__buf *buf, const json_object *obj) {
     }
     for (struct lh_entry *e = json_object_get_object(obj)->head; e; e = e->next)
       keys[k++] = (const char *)lh_entry_k(e);
-    qsort(keys, k, sizeof *keys, compare_keys);
+    if (k > 1) /* qsort(NULL, 0, ...) is undefined: {} has no keys */
+      qsort(keys, k, sizeof *keys, compare_keys);
     fastepost__buf_putc(buf, '{');
     for (size_t i = 0; i < k; i++) {
       if (i)
