@@ -133,3 +133,21 @@ Test(json_html, nan_and_infinity_are_not_json_but_huge_numbers_are) {
   cr_assert_str_eq(c, "{\"x\":1e999,\"y\":2.5E3,\"z\":null}", "kept as written, so jsonb can store it");
   free(c);
 }
+
+/* Found by fuzz_json: a top-level number at the very end of the input was "ends early". */
+Test(json_html, top_level_number_at_end_of_input) {
+  json_object *o = NULL;
+  cr_assert_eq(fastepost__json_parse(&o, "2", 1, 8), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(json_object_get_int(o), 2);
+  json_object_put(o);
+  cr_assert_eq(fastepost__json_parse(&o, "-1.5e3", 6, 8), FASTEPOST_OK);
+  json_object_put(o);
+  cr_assert_eq(fastepost__json_parse(&o, "-", 1, 8), FASTEPOST_EPARSE);
+  cr_assert_eq(fastepost__json_parse(&o, "{\"a\":1", 6, 8), FASTEPOST_EPARSE);
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  cr_assert_eq(fastepost__json_parse(&o, "{}", 2, 8), FASTEPOST_OK);
+  cr_assert_eq(fastepost__json_canonical(&b, o), FASTEPOST_OK);
+  cr_assert_eq(b.len, 2);
+  fastepost__buf_free(&b);
+  json_object_put(o);
+}
