@@ -121,7 +121,10 @@ int fastepost__json_quote(fastepost__buf *buf, const char *s, size_t len) {
     case '\n': fastepost__buf_puts(buf, "\\n"); break;
     case '\r': fastepost__buf_puts(buf, "\\r"); break;
     case '\t': fastepost__buf_puts(buf, "\\t"); break;
-    case 0: fastepost__buf_puts(buf, "\\ufffd"); break;
+    /* U+FFFD as raw UTF-8 like every other character, so that the canonical form of the
+     * canonical form is the same text (found by fuzz_json: "\\ufffd" read back as the raw
+     * character and serialised differently). */
+    case 0: fastepost__buf_puts(buf, "\xEF\xBF\xBD"); break;
     default:
       if (c < 0x20)
         fastepost__buf_printf(buf, "\\u%04x", c);

@@ -31,7 +31,7 @@ Test(json_html, canonical_sorts_keys_and_decodes_escapes) {
   free(c);
   /* jsonb cannot hold U+0000: it becomes U+FFFD */
   c = canonical("{\"x\": \"a\\u0000b\\n\"}");
-  cr_assert_str_eq(c, "{\"x\":\"a\\ufffdb\\n\"}");
+  cr_assert_str_eq(c, "{\"x\":\"a\xef\xbf\xbd" "b\\n\"}");
   free(c);
 }
 
