@@ -136,8 +136,10 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     fastepost_odoo_options_set_spool(o, spool);
     /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
     const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");
-    if (!ctx->conn && fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK)
+    if (!ctx->conn && fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK) {
+      fprintf(stderr, "fastepost: warning: database unreachable: %s\n", fastepost_error_last()->message);
       ctx->conn = NULL;
+    }
   } else if ((rc = cli_connect(ctx))) {
     free(body);
     fastepost_odoo_options_free(o);

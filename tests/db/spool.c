@@ -285,3 +285,28 @@ Test(spool, replay_lock_excludes_a_second_replay) {
   fastepost_spool_free(s);
   fptest_rmtree(dir);
 }
+
+Test(spool, cli_spools_lists_and_replays) {
+  fptest_tmpdir(dir, sizeof dir, "clispool");
+  char body[300], args[2048], out[8192];
+  snprintf(body, sizeof body, "%s/d.json", dir);
+  fptest_write_file(body, "{\"_model\":\"res.partner\",\"_id\":9,\"name\":\"Nine\",\"email\":\"nine@example.org\"}", 0600);
+  snprintf(args, sizeof args,
+           "--db 'host=/nonexistent dbname=x' --json odoo process --api-key k --event write --spool '%s/s' '%s'",
+           dir, body);
+  setenv("ODOO_API_KEY", "k", 1);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"http_status\":202") && strstr(out, "\"outcome\":\"spooled\""), "%s", out);
+  snprintf(args, sizeof args, "--json spool list --dir '%s/s'", dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"source\":\"odoo\",\"event\":\"write\""), "%s", out);
+  snprintf(args, sizeof args, "--db '%s' --json spool replay --dir '%s/s'", fptest_current.conninfo, dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"replayed\":1,\"duplicates\":0,\"rejected\":0,\"remaining\":0"), "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:9'"), 1);
+  /* No directory: a usage error. */
+  unsetenv("FASTEPOST_SPOOL_DIR");
+  cr_assert_eq(fptest_cli(out, sizeof out, "spool list"), 2, "%s", out);
+  unsetenv("ODOO_API_KEY");
+  fptest_rmtree(dir);
+}
