@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,10 @@ struct fastepost_spool {
   int dirfd;
   size_t max_files;
   uint64_t max_bytes;
-  unsigned counter;
 };
+
+/* Per process, not per handle: two handles on one directory never build the same name. */
+static _Atomic unsigned name_counter;
 
 static replay_fn adapter_for(const char *source) {
   for (size_t i = 0; source && i < sizeof adapters / sizeof adapters[0]; i++)
@@ -233,7 +236,7 @@ fastepost_status fastepost_spool_put(char **name_out, fastepost_spool *s, const 
                                 s->dir, files, bytes, s->max_files, s->max_bytes);
 
   char name[96], tmp[112];
-  snprintf(name, sizeof name, "%016" PRId64 "-%010ld-%06u" SUFFIX, now, (long)getpid(), s->counter++ % 1000000);
+  snprintf(name, sizeof name, "%016" PRId64 "-%010ld-%06u" SUFFIX, now, (long)getpid(), name_counter++ % 1000000);
   snprintf(tmp, sizeof tmp, ".tmp-%s", name);
   int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
