@@ -20,5 +20,6 @@
 #include "fastepost/report.h"
 #include "fastepost/events.h"
 #include "fastepost/odoo.h"
+#include "fastepost/spool.h"
 
 #endif

@@ -195,8 +195,12 @@ int fastepost__pg_check(fastepost_conn *conn, const PGresult *res, ExecStatusTyp
     snprintf(msg, sizeof msg, "unexpected result %s",
              res ? PQresStatus(PQresultStatus(res)) : "(none)");
   int code = fastepost__sqlstate_code(sqlstate);
-  /* Client-side failures carry no SQLSTATE; a dead socket is a lost connection. */
-  if (!sqlstate && (!conn || !conn->pg || PQstatus(conn->pg) != CONNECTION_OK))
+  /* Client-side failures carry no SQLSTATE; a dead socket is a lost connection. The server
+   * always sends a SQLSTATE, so a fatal result without one comes from libpq itself: after a
+   * failed write to a server that was killed, PQstatus() can still say CONNECTION_OK (found by
+   * the fault tests: "BEGIN: server closed the connection unexpectedly" was EDB). */
+  if (!sqlstate && (!conn || !conn->pg || PQstatus(conn->pg) != CONNECTION_OK || !res ||
+                    PQresultStatus(res) == PGRES_FATAL_ERROR))
     code = FASTEPOST_ECONN;
   return fastepost__error_set_sqlstate(code, sqlstate, "%s: %s", what, msg);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "import_priv.h"
 #include "internal.h"
 #include "validate.h"
 
@@ -221,6 +222,10 @@ static int flush_copy(importer *im) {
     return FASTEPOST_OK;
   if (im->out.oom)
     return FASTEPOST_ENOMEM;
+  if (!im->conn) { /* fastepost__import_check: parse and validate only */
+    fastepost__buf_clear(&im->out);
+    return FASTEPOST_OK;
+  }
   if (PQputCopyData(im->pg, im->out.data, (int)im->out.len) != 1)
     return fastepost__error_set(FASTEPOST_ECONN, "sending rows: %s", PQerrorMessage(im->pg));
   fastepost__buf_clear(&im->out);
@@ -384,6 +389,8 @@ static size_t complete_prefix(const char *buf, size_t len) {
 /* ---- database side -------------------------------------------------------------------------- */
 
 static int start_copy(importer *im) {
+  if (!im->conn)
+    return FASTEPOST_OK; /* fastepost__import_check */
   fastepost__buf sql = FASTEPOST__BUF_INIT;
   fastepost__buf_puts(&sql, "CREATE TEMP TABLE fastepost_import_stage (rn bigint, line bigint");
   for (size_t i = 0; i < im->nmap; i++)
@@ -923,4 +930,41 @@ fastepost_status fastepost_import_csv(fastepost_import_report **report, fastepos
   int rc = fastepost_import_csv_fd(report, conn, table, fd, opts);
   close(fd);
   return rc;
+}
+
+/* ---- parse and validate only (fuzzing) ------------------------------------------------------ */
+
+typedef struct mem_reader {
+  const char *data;
+  size_t len, pos, step;
+} mem_reader;
+
+static long long mem_read(char *buf, size_t size, void *payload) {
+  mem_reader *m = payload;
+  size_t n = m->len - m->pos;
+  if (n > size)
+    n = size;
+  if (n > m->step)
+    n = m->step;
+  memcpy(buf, m->data + m->pos, n);
+  m->pos += n;
+  return (long long)n;
+}
+
+int fastepost__import_check(fastepost_import_report **report, const fastepost__table *t,
+                            const char *data, size_t len, size_t read_step) {
+  fastepost_import_options o;
+  fastepost_import_options_init(&o);
+  if (!(*report = new_report(&o)))
+    return fastepost__error_oom();
+  importer im = {0};
+  im.t = (fastepost__table *)(uintptr_t)t; /* borrowed: not freed below */
+  im.o = &o;
+  im.rep = *report;
+  im.line = 1;
+  mem_reader m = {data, len, 0, read_step ? read_step : SIZE_MAX};
+  int rc = read_and_stage(&im, mem_read, &m);
+  im.t = NULL;
+  free_importer(&im);
+  return rc ? rc : im.status;
 }

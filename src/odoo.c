@@ -982,13 +982,88 @@ static int process_one(fastepost_event_result **out, fastepost_conn *conn, const
   return rc;
 }
 
+/* The database is unreachable (why: the failure so far): write the delivery to the spool. On
+ * success the result says SPOOLED with code OK; a full spool is ETOOBIG, a write failure EIO. */
+static int spool_delivery(fastepost_event_result **out, const char *body, size_t len,
+                          const fastepost_odoo_options *opts, const char *why) {
+  if (out)
+    *out = NULL;
+  fastepost_event_result *res = fastepost__result_new();
+  if (!res)
+    return FASTEPOST_ENOMEM;
+  int rc;
+  if (len > opts->max_body) { /* never put on disk what would be refused anyway */
+    rc = fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes", len,
+                              opts->max_body);
+  } else {
+    rc = fastepost_spool_put(NULL, opts->spool, SOURCE, opts->hint,
+                             opts->form ? "application/x-www-form-urlencoded" : "application/json", body, len);
+    if (rc)
+      fastepost__error_prefix("the database is unreachable (%s) and spooling failed", why);
+  }
+  if (rc) {
+    fastepost__result_fail(res, rc);
+  } else {
+    res->outcome = FASTEPOST_OUTCOME_SPOOLED;
+    fastepost__strlist_addf(&res->warnings, "spooled: %s", why);
+    fastepost_error_clear();
+  }
+  if (out)
+    *out = res;
+  else
+    fastepost_event_result_free(res);
+  return rc;
+}
+
 fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn, const char *body,
                                         size_t len, const fastepost_odoo_options *opts) {
   if (out)
     *out = NULL;
-  if (!conn)
+  bool spool = opts && opts->spool;
+  if (!conn && !spool)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process: conn is NULL");
-  return process_one(out, conn, body, len, opts, 0, 0);
+  if (!conn)
+    return spool_delivery(out, body, len, opts, "no connection");
+  fastepost_event_result *res = NULL;
+  int rc = process_one(&res, conn, body, len, opts, 0, 0);
+  /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
+  if (rc == FASTEPOST_ECONN && spool && !(res && res->event_id > 0)) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
+    fastepost_event_result_free(res);
+    res = NULL;
+    rc = spool_delivery(&res, body, len, opts, why);
+  }
+  if (out)
+    *out = res;
+  else
+    fastepost_event_result_free(res);
+  return rc;
+}
+
+fastepost_status fastepost_odoo_options_set_spool(fastepost_odoo_options *o, fastepost_spool *spool) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_spool: opts is NULL");
+  o->spool = spool;
+  return FASTEPOST_OK;
+}
+
+int fastepost__odoo_replay(fastepost_event_result **out, fastepost_conn *conn, const char *body, size_t len,
+                           const char *event, const char *content_type) {
+  fastepost_odoo_options *opts = NULL;
+  int rc = fastepost_odoo_options_new(&opts);
+  if (!rc)
+    rc = fastepost_odoo_options_set_event(opts, event);
+  if (!rc)
+    rc = fastepost_odoo_options_set_content_type(opts, content_type);
+  if (rc) {
+    fastepost_odoo_options_free(opts);
+    return rc;
+  }
+  opts->max_body = SIZE_MAX;
+  rc = process_one(out, conn, body, len, opts, 0, 0);
+  fastepost_odoo_options_free(opts);
+  return rc;
 }
 
 fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, fastepost_conn *conn,

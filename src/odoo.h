@@ -16,6 +16,7 @@ struct fastepost_odoo_options {
   fastepost__strlist barcode_fields;
   fastepost_clock_fn clock;
   void *clock_payload;
+  fastepost_spool *spool;   /* borrowed; NULL: no spooling */
 };
 
 /* Turn a body into a record (no database). Returns FASTEPOST_OK when the record is usable, else
@@ -28,6 +29,11 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
  * new one being written. event_type gives back the hint ("res.partner.unlink"). */
 int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
                               const char *payload, const char *event_type, int max_attempts);
+
+/* Process a spooled delivery (spool.c): the normal path with the spooled hint and content type,
+ * no body limit (it was accepted once) and no spooling. */
+int fastepost__odoo_replay(fastepost_event_result **out, fastepost_conn *conn, const char *body, size_t len,
+                           const char *event, const char *content_type);
 
 /* Normalise an Odoo or ISO 8601 datetime to "YYYY-MM-DD HH:MM:SS.ffffff" UTC (out >= 32 bytes).
  * Returns false when s is not one. */

@@ -1225,7 +1225,7 @@ int fastepost__sync_batch_commit(fastepost_conn *conn) { return fastepost__tx_co
 
 const char *fastepost_outcome_name(fastepost_outcome outcome) {
   static const char *const names[] = {"", "created", "updated", "unchanged", "stale",
-                                      "ignored", "conflict", "duplicate"};
+                                      "ignored", "conflict", "duplicate", "spooled"};
   return (unsigned)outcome < sizeof names / sizeof names[0] ? names[outcome] : "";
 }
 

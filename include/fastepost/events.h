@@ -25,7 +25,9 @@ typedef enum fastepost_outcome {
   FASTEPOST_OUTCOME_STALE,     /**< older than what is stored: nothing applied */
   FASTEPOST_OUTCOME_IGNORED,   /**< unknown model or no usable fields: nothing applied */
   FASTEPOST_OUTCOME_CONFLICT,  /**< would merge two CRM records: nothing applied (ECONFLICT) */
-  FASTEPOST_OUTCOME_DUPLICATE  /**< seen before (same idempotency key): nothing applied */
+  FASTEPOST_OUTCOME_DUPLICATE, /**< seen before (same idempotency key): nothing applied */
+  FASTEPOST_OUTCOME_SPOOLED    /**< the database was unreachable: written to the spool for a later
+                                    replay (fastepost/spool.h); answer 202 */
 } fastepost_outcome;
 
 /** "created", "updated" ... as stored in the outcome column; "" for NONE. A static string. */

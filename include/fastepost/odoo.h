@@ -22,6 +22,7 @@
 #include "common.h"
 #include "conn.h"
 #include "events.h"
+#include "spool.h"
 
 FASTEPOST_BEGIN_DECLS
 
@@ -105,6 +106,20 @@ FASTEPOST_EXTERN(void) fastepost_odoo_options_set_clock(fastepost_odoo_options *
                                                         fastepost_clock_fn clock, void *payload);
 
 /**
+ * Spool deliveries that cannot reach the database (fastepost/spool.h): when conn is NULL, or
+ * processing fails with FASTEPOST_ECONN, fastepost_odoo_process() writes the body, the event hint
+ * and the content type (never a key) to the spool and returns FASTEPOST_OK with the outcome
+ * FASTEPOST_OUTCOME_SPOOLED (answer fastepost_event_result_http(): 202). A body over the limit is
+ * refused (ETOOBIG) instead; a full spool fails with FASTEPOST_ETOOBIG, a write error with
+ * FASTEPOST_EIO. Not used by fastepost_odoo_process_batch().
+ *
+ * @param spool  borrowed, must outlive the options; NULL turns spooling off
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_spool(fastepost_odoo_options *opts,
+                                                                    fastepost_spool *spool);
+
+/**
  * Process one delivery: parse and check it, find the record (native webhook, JSON-RPC `read()`
  * result, code-action wrappers or a form body), sync the customer, remark and task link, and
  * log the event, all in one transaction. Every delivery is logged, failures too (with the
@@ -113,7 +128,8 @@ FASTEPOST_EXTERN(void) fastepost_odoo_options_set_clock(fastepost_odoo_options *
  *
  * @param out   receives the result (free with fastepost_event_result_free()), also on failure
  *              whenever memory allowed; may be NULL when the caller only wants the status
- * @param conn  an open connection; the schema must be installed
+ * @param conn  an open connection; the schema must be installed. NULL is allowed only with a
+ *              spool set (the host could not connect): the delivery is spooled
  * @param body  the raw request body (need not be NUL-terminated)
  * @param len   its length in bytes
  * @param opts  options, or NULL for the defaults

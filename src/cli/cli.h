@@ -101,6 +101,7 @@ extern const cli_command cli_hubspot_commands[];
 extern const cli_command cli_crmstats_commands[];
 extern const cli_command cli_backup_commands[];
 extern const cli_command cli_stats_commands[];
+extern const cli_command cli_spool_commands[];
 
 /* A Unix time as "2026-01-01 12:00:00 UTC", or ISO 8601 "2026-01-01T12:00:00Z" (cmd_backup.c). */
 void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso);

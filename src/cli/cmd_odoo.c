@@ -41,7 +41,7 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
   if (ctx->json) {
     printf("{\"status\":");
     cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
-    printf(",\"http_status\":%d,\"outcome\":", fastepost_status_http(st));
+    printf(",\"http_status\":%d,\"outcome\":", fastepost_event_result_http(r, st));
     cli_json_string(stdout, *outcome ? outcome : NULL);
     long long ids[] = {(long long)fastepost_event_result_event_id(r),
                        (long long)fastepost_event_result_customer_id(r),
@@ -66,7 +66,7 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
     return;
   }
   if (st == FASTEPOST_OK) {
-    printf("%s (HTTP %d)", outcome, fastepost_status_http(st));
+    printf("%s (HTTP %d)", outcome, fastepost_event_result_http(r, st));
     const char *names[] = {"event", "customer", "remark", "task"};
     int64_t ids[] = {fastepost_event_result_event_id(r), fastepost_event_result_customer_id(r),
                      fastepost_event_result_remark_id(r), fastepost_event_result_task_id(r)};
@@ -82,8 +82,9 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
 }
 
 static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
-  const char *api_key = NULL, *event = NULL, *content_type = NULL, *max_body = NULL;
+  const char *api_key = NULL, *event = NULL, *content_type = NULL, *max_body = NULL, *spool_dir = NULL;
   const cli_option opts[] = {{"api-key", CLI_STRING, &api_key},
+                             {"spool", CLI_STRING, &spool_dir},
                              {"event", CLI_STRING, &event},
                              {"content-type", CLI_STRING, &content_type},
                              {"max-body", CLI_STRING, &max_body},
@@ -125,7 +126,21 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     fprintf(stderr, "fastepost: odoo process: cannot read %s\n", npos ? pos[0] : "standard input");
     return CLI_FAILURE;
   }
-  if ((rc = cli_connect(ctx))) {
+  fastepost_spool *spool = NULL;
+  if (spool_dir) {
+    if (fastepost_spool_open(&spool, spool_dir) != FASTEPOST_OK) {
+      free(body);
+      fastepost_odoo_options_free(o);
+      return cli_fail(ctx, "odoo process");
+    }
+    fastepost_odoo_options_set_spool(o, spool);
+    /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
+    const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");
+    if (!ctx->conn && fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK) {
+      fprintf(stderr, "fastepost: warning: database unreachable: %s\n", fastepost_error_last()->message);
+      ctx->conn = NULL;
+    }
+  } else if ((rc = cli_connect(ctx))) {
     free(body);
     fastepost_odoo_options_free(o);
     return rc;
@@ -135,6 +150,7 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   print_result(ctx, st, r, fastepost_event_result_error(r));
   fastepost_event_result_free(r);
   fastepost_odoo_options_free(o);
+  fastepost_spool_free(spool);
   free(body);
   return st == FASTEPOST_OK ? CLI_OK : CLI_FAILURE;
 }
@@ -142,7 +158,8 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_odoo_commands[] = {
     {"odoo", "process", odoo_process, "Process one Odoo webhook delivery",
      "Usage: fastepost odoo process [--api-key KEY] [--event HINT] [--content-type TYPE]\n"
-     "                              [--max-body BYTES] [--db CONNINFO] [--json] [FILE|-]\n"
+     "                              [--max-body BYTES] [--spool DIR] [--db CONNINFO] [--json]\n"
+     "                              [FILE|-]\n"
      "\n"
      "Authenticate and process one Odoo webhook body (from FILE, or standard input with - or no\n"
      "FILE) as a web host would: sync the customer, remark and task link and log the delivery in\n"
@@ -156,11 +173,15 @@ const cli_command cli_odoo_commands[] = {
      "                       unlink and archive make the customer inactive\n"
      "  --content-type TYPE  application/json (default) or application/x-www-form-urlencoded\n"
      "  --max-body BYTES     largest body accepted (default 1048576)\n"
+     "  --spool DIR          when the database cannot be reached, write the delivery to this\n"
+     "                       spool directory (0700) and answer 202 with outcome \"spooled\";\n"
+     "                       ingest it later with `fastepost spool replay --dir DIR`\n"
      "  --json               print {\"status\",\"http_status\",\"outcome\",\"event_id\",\n"
      "                       \"customer_id\",\"remark_id\",\"task_id\",\"warnings\",\"error\"}\n"
      "\n"
-     "Exit status: 0 when processed (created, updated, unchanged, stale, ignored or duplicate),\n"
-     "1 otherwise (bad key, unparseable, conflict, database unavailable), 2 usage error.\n"
+     "Exit status: 0 when processed (created, updated, unchanged, stale, ignored, duplicate or\n"
+     "spooled), 1 otherwise (bad key, unparseable, conflict, database unavailable, spool full),\n"
+     "2 usage error.\n"
      "\n"
      "Example:\n"
      "  ODOO_API_KEY=s3cret fastepost odoo process --api-key s3cret --json partner.json\n"},

@@ -15,6 +15,7 @@ static const cli_command *const command_tables[] = {
     cli_odoo_commands,
     cli_events_commands,
     cli_report_commands,
+    cli_spool_commands,
     NULL,
 };
 

@@ -31,7 +31,7 @@ Test(json_html, canonical_sorts_keys_and_decodes_escapes) {
   free(c);
   /* jsonb cannot hold U+0000: it becomes U+FFFD */
   c = canonical("{\"x\": \"a\\u0000b\\n\"}");
-  cr_assert_str_eq(c, "{\"x\":\"a\\ufffdb\\n\"}");
+  cr_assert_str_eq(c, "{\"x\":\"a\xef\xbf\xbd" "b\\n\"}");
   free(c);
 }
 
@@ -159,4 +159,22 @@ Test(json_html, extensions_json_c_tolerates_are_refused) {
   cr_assert_not_null(fastepost__json_check("\"a\\u0000\"", 9, true, NULL));
   cr_assert_null(fastepost__json_check("\"a\\u0000\"", 9, false, NULL));
   cr_assert_null(fastepost__json_check(" {\"a\":[1,-2.5e3,true,false,null,{}]} ", 37, false, NULL));
+}
+
+/* Found by fuzz_json: a top-level number at the very end of the input was "ends early". */
+Test(json_html, top_level_number_at_end_of_input) {
+  json_object *o = NULL;
+  cr_assert_eq(fastepost__json_parse(&o, "2", 1, 8), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(json_object_get_int(o), 2);
+  json_object_put(o);
+  cr_assert_eq(fastepost__json_parse(&o, "-1.5e3", 6, 8), FASTEPOST_OK);
+  json_object_put(o);
+  cr_assert_eq(fastepost__json_parse(&o, "-", 1, 8), FASTEPOST_EPARSE);
+  cr_assert_eq(fastepost__json_parse(&o, "{\"a\":1", 6, 8), FASTEPOST_EPARSE);
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  cr_assert_eq(fastepost__json_parse(&o, "{}", 2, 8), FASTEPOST_OK);
+  cr_assert_eq(fastepost__json_canonical(&b, o), FASTEPOST_OK);
+  cr_assert_eq(b.len, 2);
+  fastepost__buf_free(&b);
+  json_object_put(o);
 }

@@ -367,7 +367,7 @@ Test(odoo_extract, nul_characters_become_replacement_characters) {
   const char *body = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"e\\u0000f\"}";
   cr_assert_eq(fastepost__odoo_extract(&rec, body, strlen(body), NULL), FASTEPOST_OK);
   fact_is(&rec.facts.name, "e\xef\xbf\xbd" "f");
-  cr_assert(strstr(rec.payload, "\"e\\ufffdf\""), "%s", rec.payload);
+  cr_assert(strstr(rec.payload, "\"e\xef\xbf\xbd" "f\""), "%s", rec.payload);
 }
 
 Test(odoo_extract, a_native_body_is_never_unwrapped) {

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Load test (by hand, never in ctest), with fsync on:
+#
+#   scripts/with-postgres --durable bench/load.sh [PROCS=8] [PER=10000] [CONTACTS=5000]
+#
+# PROCS processes x PER Odoo deliveries each, at once, one connection and one transaction per
+# delivery (bench/load_driver.c): 20% are redeliveries (duplicates, racing across processes),
+# contacts overlap across processes and their versions arrive out of order. Then it checks the
+# exact outcome: one customer and one remark per contact, each at its newest version, one event
+# per distinct delivery (all successful), exactly PROCS*PER/5 duplicates and CONTACTS creations
+# reported, no failure. Prints deliveries per second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+procs=${1:-8}
+per=${2:-10000}
+contacts=${3:-5000}
+[[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
+(( per % 5 == 0 )) || { echo "PER must be a multiple of 5" >&2; exit 2; }
+
+build="$root/build/bench"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I "$root/include" -I "$build/include" \
+  -Wall -Wextra -Werror bench/load_driver.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/load_driver"
+
+db=fpload
+dropdb --if-exists "$db" 2>/dev/null || true
+createdb "$db"
+"$build/fastepost" --db "dbname=$db" schema install >/dev/null
+q() { psql -X -At -d "$db" -c "$1"; }
+echo "fsync=$(q 'SHOW fsync') synchronous_commit=$(q 'SHOW synchronous_commit'); $procs x $per deliveries, $contacts contacts"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+start=$(date +%s.%N)
+pids=()
+for ((p = 0; p < procs; p++)); do
+  "$build/load_driver" "dbname=$db" "$p" "$procs" "$per" "$contacts" >"$work/$p.out" 2>"$work/$p.err" &
+  pids+=($!)
+done
+fail=0
+for pid in "${pids[@]}"; do wait "$pid" || fail=1; done
+end=$(date +%s.%N)
+cat "$work"/*.err | head -n 20 >&2
+[[ $fail -eq 0 ]] || echo "a driver reported failures" >&2
+
+sum() { cat "$work"/*.out | tr ' ' '\n' | grep "^$1=" | cut -d= -f2 | paste -sd+ | bc; }
+total=$((procs * per)); unique=$((total * 4 / 5)); dups=$((total - unique))
+check() { # name, got, want
+  if [[ "$2" == "$3" ]]; then printf '  ok    %-44s %s\n' "$1" "$2"; else printf '  FAIL  %-44s %s (want %s)\n' "$1" "$2" "$3"; fail=1; fi
+}
+echo "results: created=$(sum created) updated=$(sum updated) unchanged=$(sum unchanged) stale=$(sum stale) duplicate=$(sum duplicate) failed=$(sum failed)"
+check "deliveries answered" "$(( $(sum created) + $(sum updated) + $(sum unchanged) + $(sum stale) + $(sum duplicate) + $(sum ignored) ))" "$total"
+check "failures" "$(sum failed)" 0
+check "reported duplicates" "$(sum duplicate)" "$dups"
+check "reported creations" "$(sum created)" "$contacts"
+check "customers" "$(q 'SELECT count(*) FROM customers')" "$contacts"
+check "customers at their newest version" \
+  "$(q "SELECT count(*) FROM customers WHERE name = 'P' || split_part(crm_id, ':', 2) || ' v' || (($unique - split_part(crm_id, ':', 2)::int) / $contacts)")" "$contacts"
+check "remarks (one per contact, none twice)" "$(q 'SELECT count(*) FROM remarks')" "$contacts"
+check "events (one per distinct delivery)" "$(q 'SELECT count(*) FROM integration_events')" "$unique"
+check "events not successful" "$(q "SELECT count(*) FROM integration_events WHERE status <> 'success'")" 0
+check "distinct idempotency keys" "$(q 'SELECT count(DISTINCT idempotency_key) FROM integration_events')" "$unique"
+secs=$(echo "$end - $start" | bc)
+printf 'wall time %.1f s: %.0f deliveries/s (%d processes, %.0f per process per s)\n' "$secs" \
+  "$(echo "$total / $secs" | bc -l)" "$procs" "$(echo "$total / $secs / $procs" | bc -l)"
+dropdb "$db"
+exit $fail

@@ -1,0 +1,312 @@
+/* The delivery spool against a real database: spooling when the database is unreachable, replay
+ * exactly once, bounds, permissions, damaged records. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testdb.h"
+
+TestSuite(spool, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+static const char PARTNER[] =
+    "{\"_model\":\"res.partner\",\"_id\":%d,\"name\":\"P %d\",\"email\":\"p%d@example.org\","
+    "\"write_date\":\"2024-08-01 10:00:%02d\"}";
+
+static char dir[256];
+
+static fastepost_spool *open_spool(void) {
+  fptest_tmpdir(dir, sizeof dir, "spool");
+  char sub[300];
+  snprintf(sub, sizeof sub, "%s/s", dir); /* created by the library */
+  fastepost_spool *s = NULL;
+  cr_assert_eq(fastepost_spool_open(&s, sub), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  return s;
+}
+
+static size_t spooled(fastepost_spool *s) {
+  fastepost_spool_entries *l = NULL;
+  cr_assert_eq(fastepost_spool_list(&l, s), FASTEPOST_OK);
+  size_t n = fastepost_spool_entries_count(l);
+  fastepost_spool_entries_free(l);
+  return n;
+}
+
+/* Process body i through the Odoo path with the spool; conn may be NULL. */
+static fastepost_status deliver(fastepost_conn *conn, fastepost_spool *s, int i, fastepost_event_result **r) {
+  char body[512];
+  snprintf(body, sizeof body, PARTNER, i, i, i, i % 60);
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_event(o, "write"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_spool(o, s), FASTEPOST_OK);
+  fastepost_status st = fastepost_odoo_process(r, conn, body, strlen(body), o);
+  fastepost_odoo_options_free(o);
+  return st;
+}
+
+static void kill_library_backends(void) {
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '%s' "
+           "AND pid <> pg_backend_pid()",
+           fptest_current.name);
+  fptest_scalar(sql);
+  struct timespec ts = {0, 100000000};
+  nanosleep(&ts, NULL);
+}
+
+Test(spool, no_connection_spools_with_202_and_private_files) {
+  fastepost_spool *s = open_spool();
+  setenv("ODOO_API_KEY", "spool-test-secret-key", 1);
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(NULL, s, 1, &r), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_SPOOLED);
+  cr_assert_str_eq(fastepost_outcome_name(FASTEPOST_OUTCOME_SPOOLED), "spooled");
+  cr_assert_eq(fastepost_event_result_http(r, FASTEPOST_OK), 202);
+  cr_assert_eq(fastepost_event_result_http(NULL, FASTEPOST_OK), 200);
+  fastepost_event_result_free(r);
+
+  fastepost_spool_entries *l = NULL;
+  cr_assert_eq(fastepost_spool_list(&l, s), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(l), 1);
+  const fastepost_spool_entry *e = fastepost_spool_entries_get(l, 0);
+  cr_assert_str_eq(e->source, "odoo");
+  cr_assert_str_eq(e->event, "write");
+  cr_assert_str_eq(e->content_type, "application/json");
+  char path[512];
+  snprintf(path, sizeof path, "%s/s/%s", dir, e->name);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0600);
+  snprintf(path, sizeof path, "%s/s", dir);
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_eq(st.st_mode & 0777, 0700);
+  /* The key is never written to a spool file. */
+  snprintf(path, sizeof path, "%s/s/%s", dir, e->name);
+  char *text = fptest_read_file(path, NULL);
+  cr_assert_null(strstr(text, "spool-test-secret-key"));
+  cr_assert_not_null(strstr(text, "p1@example.org"));
+  free(text);
+  fastepost_spool_entries_free(l);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, replay_applies_each_delivery_exactly_once_in_order) {
+  fastepost_spool *s = open_spool();
+  /* 1 is committed before the outage, then spooled too (as if the connection broke after the
+   * commit); 2, 3 are spooled only; 2 twice (a redelivery). */
+  cr_assert_eq(deliver(fptest_conn(), s, 1, NULL), FASTEPOST_OK);
+  int order[] = {1, 2, 3, 2};
+  for (int k = 0; k < 4; k++)
+    cr_assert_eq(deliver(NULL, s, order[k], NULL), FASTEPOST_OK);
+  cr_assert_eq(spooled(s), 4);
+  fastepost_spool_replay_report rep;
+  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 4);
+  cr_assert_eq(rep.duplicates, 2);
+  cr_assert_eq(rep.remaining, 0);
+  cr_assert_eq(spooled(s), 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 3);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 3);
+  /* Arrival order: 2 was applied before 3. */
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events a, integration_events b WHERE "
+                            "a.external_id = 'res.partner:2' AND b.external_id = 'res.partner:3' AND a.id < b.id"),
+               1);
+  /* A second replay has nothing to do. */
+  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(rep.replayed, 0);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+static void allow_connections(bool allow) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", fptest_current.name,
+           allow ? "true" : "false");
+  /* Not from the test database itself: PostgreSQL refuses that. */
+  PGconn *other = PQconnectdb(fptest_dsn());
+  cr_assert_eq(PQstatus(other), CONNECTION_OK, "%s", PQerrorMessage(other));
+  PGresult *res = PQexec(other, sql);
+  cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(other));
+  PQclear(res);
+  PQfinish(other);
+}
+
+Test(spool, connection_lost_while_processing_spools_and_replays) {
+  fastepost_spool *s = open_spool();
+  fastepost_conn *conn = fptest_conn();
+  cr_assert_eq(deliver(conn, s, 1, NULL), FASTEPOST_OK);
+  /* The connection breaks and cannot be made again: the delivery reaches nothing, so it is
+   * spooled. (The check connection stays: it is already connected.) */
+  allow_connections(false);
+  kill_library_backends();
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(conn, s, 2, &r), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_SPOOLED);
+  fastepost_event_result_free(r);
+  cr_assert_eq(spooled(s), 1);
+  /* Replay while the database is still unreachable stops and keeps the record. */
+  fastepost_spool_replay_report rep;
+  cr_assert_eq(fastepost_spool_replay(&rep, s, conn, 0), FASTEPOST_ECONN);
+  cr_assert_eq(rep.remaining, 1);
+  cr_assert_eq(spooled(s), 1);
+  allow_connections(true);
+  cr_assert_eq(fastepost_conn_reset(conn), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_replay(&rep, s, conn, 0), FASTEPOST_OK);
+  cr_assert_eq(rep.replayed, 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status = 'success'"), 2);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, connection_dropped_between_calls_reconnects_or_says_so) {
+  fastepost_spool *s = open_spool();
+  fastepost_conn *conn = fptest_conn();
+  cr_assert_eq(deliver(conn, s, 1, NULL), FASTEPOST_OK);
+  kill_library_backends();
+  /* Without a spool: the core reconnects once and queues the delivery for retry (ECONN), or
+   * processes it; it never loses it silently. */
+  char body[512];
+  snprintf(body, sizeof body, PARTNER, 2, 2, 2, 2);
+  fastepost_event_result *r = NULL;
+  fastepost_status st = fastepost_odoo_process(&r, conn, body, strlen(body), NULL);
+  cr_assert(st == FASTEPOST_OK || st == FASTEPOST_ECONN, "%s", fastepost_error_name(st));
+  if (st == FASTEPOST_ECONN)
+    cr_assert_gt(fastepost_event_result_event_id(r), 0, "an ECONN failure is logged for retry");
+  fastepost_event_result_free(r);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE external_id = 'res.partner:2'"), 1);
+  /* The connection works again, or reset brings it back. */
+  if (fastepost_conn_ping(conn) != FASTEPOST_OK) {
+    cr_assert_eq(fastepost_error_last()->code, FASTEPOST_ECONN);
+    cr_assert_eq(fastepost_conn_reset(conn), FASTEPOST_OK);
+  }
+  cr_assert_eq(fastepost_conn_ping(conn), FASTEPOST_OK);
+  /* A plain call after a drop says ECONN; fastepost_conn_reset() brings it back. */
+  kill_library_backends();
+  cr_assert_eq(fastepost_conn_ping(conn), FASTEPOST_ECONN);
+  cr_assert_eq(fastepost_conn_reset(conn), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_ping(conn), FASTEPOST_OK);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, full_spool_is_etoobig_and_adds_nothing) {
+  fastepost_spool *s = open_spool();
+  cr_assert_eq(fastepost_spool_set_limits(s, 2, 1 << 20), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_set_limits(s, 0, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
+  cr_assert_eq(deliver(NULL, s, 2, NULL), FASTEPOST_OK);
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(deliver(NULL, s, 3, &r), FASTEPOST_ETOOBIG);
+  cr_assert_not_null(strstr(fastepost_event_result_error(r), "full"), "%s", fastepost_event_result_error(r));
+  fastepost_event_result_free(r);
+  cr_assert_eq(spooled(s), 2);
+  /* The byte bound too. */
+  cr_assert_eq(fastepost_spool_set_limits(s, 100, 100), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, "{}", 2), FASTEPOST_ETOOBIG);
+  /* Unknown sources and header injection are refused. */
+  cr_assert_eq(fastepost_spool_set_limits(s, 100, 1 << 20), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_put(NULL, s, "nope", NULL, NULL, "{}", 2), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", "write\nsource x", NULL, "{}", 2), FASTEPOST_EINVALID);
+  cr_assert_eq(spooled(s), 2);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, refuses_a_directory_open_to_others) {
+  fptest_tmpdir(dir, sizeof dir, "spool");
+  chmod(dir, 0755);
+  fastepost_spool *s = NULL;
+  cr_assert_eq(fastepost_spool_open(&s, dir), FASTEPOST_EINVALID);
+  cr_assert_not_null(strstr(fastepost_error_last()->message, "0755"));
+  cr_assert_eq(fastepost_spool_open(&s, ""), FASTEPOST_EINVALID);
+  fptest_rmtree(dir);
+}
+
+Test(spool, damaged_records_are_set_aside_and_temp_files_ignored) {
+  fastepost_spool *s = open_spool();
+  cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
+  char path[512];
+  /* A truncated record (length says more than there is) and a leftover temporary file. */
+  snprintf(path, sizeof path, "%s/s/0000000000000001-0000000001-000000.spool", dir);
+  fptest_write_file(path,
+                    "fastepost-spool 1\nsource odoo\nevent \ncontent-type application/json\n"
+                    "spooled-at 1\nlength 50\n\n{\"_model\":",
+                    0600);
+  snprintf(path, sizeof path, "%s/s/.tmp-0000000000000002-0000000001-000000.spool", dir);
+  fptest_write_file(path, "partial", 0600);
+  cr_assert_eq(spooled(s), 2);
+  fastepost_spool_replay_report rep;
+  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(rep.replayed, 1);
+  cr_assert_eq(rep.rejected, 1);
+  cr_assert_eq(spooled(s), 0);
+  snprintf(path, sizeof path, "%s/s/0000000000000001-0000000001-000000.spool.bad", dir);
+  cr_assert_eq(access(path, F_OK), 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, replay_lock_excludes_a_second_replay) {
+  fastepost_spool *s = open_spool();
+  char path[512];
+  snprintf(path, sizeof path, "%s/s/.lock", dir);
+  /* fcntl locks are per process: hold the lock from a child. */
+  int pipefd[2];
+  cr_assert_eq(pipe(pipefd), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(path, O_RDWR | O_CREAT, 0600);
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    fcntl(fd, F_SETLKW, &fl);
+    char c = 'x';
+    (void)!write(pipefd[1], &c, 1);
+    sleep(2);
+    _exit(0);
+  }
+  char c;
+  cr_assert_eq(read(pipefd[0], &c, 1), 1);
+  cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_EBUSY);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
+  fastepost_spool_free(s);
+  fptest_rmtree(dir);
+}
+
+Test(spool, cli_spools_lists_and_replays) {
+  fptest_tmpdir(dir, sizeof dir, "clispool");
+  char body[300], args[2048], out[8192];
+  snprintf(body, sizeof body, "%s/d.json", dir);
+  fptest_write_file(body, "{\"_model\":\"res.partner\",\"_id\":9,\"name\":\"Nine\",\"email\":\"nine@example.org\"}", 0600);
+  snprintf(args, sizeof args,
+           "--db 'host=/nonexistent dbname=x' --json odoo process --api-key k --event write --spool '%s/s' '%s'",
+           dir, body);
+  setenv("ODOO_API_KEY", "k", 1);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"http_status\":202") && strstr(out, "\"outcome\":\"spooled\""), "%s", out);
+  snprintf(args, sizeof args, "--json spool list --dir '%s/s'", dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"source\":\"odoo\",\"event\":\"write\""), "%s", out);
+  snprintf(args, sizeof args, "--db '%s' --json spool replay --dir '%s/s'", fptest_current.conninfo, dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"replayed\":1,\"duplicates\":0,\"rejected\":0,\"remaining\":0"), "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:9'"), 1);
+  /* No directory: a usage error. */
+  unsetenv("FASTEPOST_SPOOL_DIR");
+  cr_assert_eq(fptest_cli(out, sizeof out, "spool list"), 2, "%s", out);
+  unsetenv("ODOO_API_KEY");
+  fptest_rmtree(dir);
+}
