@@ -11,9 +11,15 @@ static const char *trim_message(char *buf, size_t size, const char *msg) {
   size_t n = strlen(buf);
   while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
     buf[--n] = '\0';
-  for (char *p = buf; *p; p++)
-    if (*p == '\n')
-      *p = ' ';
+  /* libpq continues long messages on a new line indented by a tab: make that one space. */
+  char *w = buf;
+  for (const char *r = buf; *r; r++) {
+    char c = (*r == '\n' || *r == '\t') ? ' ' : *r;
+    if (c == ' ' && w > buf && w[-1] == ' ')
+      continue;
+    *w++ = c;
+  }
+  *w = '\0';
   return buf;
 }
 
