@@ -207,3 +207,44 @@ void cli_progress_done(cli_progress *p) {
     fputs("\r\033[K", stderr);
   p->drawn = false;
 }
+
+int cli_read_input(char **out, size_t *len, const char *path, size_t limit) {
+  bool use_stdin = !path || strcmp(path, "-") == 0;
+  const char *name = use_stdin ? "standard input" : path;
+  FILE *f = use_stdin ? stdin : fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "fastepost: cannot open %s: %s\n", name, strerror(errno));
+    return CLI_FAILURE;
+  }
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      if (n > limit) /* enough to say it is too big */
+        break;
+      char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+      if (!bigger) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = bigger;
+      cap *= 2;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  bool failed = ferror(f) != 0;
+  if (!use_stdin)
+    fclose(f);
+  if (!buf || failed) {
+    fprintf(stderr, "fastepost: cannot read %s%s\n", name, buf ? "" : ": out of memory");
+    free(buf);
+    return CLI_FAILURE;
+  }
+  *out = buf;
+  *len = n;
+  return CLI_OK;
+}

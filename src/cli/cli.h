@@ -73,6 +73,13 @@ int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
 /* Parse a non-negative integer option value; CLI_USAGE with a message if it is not one. */
 int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min, long max, long *out);
 
+/*
+ * Read a file, or standard input for NULL or "-", as raw bytes. Stops once more than `limit`
+ * bytes were read (so the caller can tell the input is too big without reading it all).
+ * *out is malloc'd (free with free()). CLI_OK, or CLI_FAILURE after printing why.
+ */
+int cli_read_input(char **out, size_t *len, const char *path, size_t limit);
+
 /* Write s as a JSON string literal (quotes included); NULL writes null. */
 void cli_json_string(FILE *f, const char *s);
 

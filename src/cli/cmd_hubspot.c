@@ -5,42 +5,6 @@
 
 #include "cli.h"
 
-/* Read a whole file ("-" or NULL: stdin) as raw bytes. */
-static int read_body(const cli_ctx *ctx, const char *path, char **out, size_t *len) {
-  FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "fastepost: cannot open %s: %s\n", path, strerror(errno));
-    return CLI_FAILURE;
-  }
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap)
-      break;
-    char *bigger = realloc(buf, cap * 2);
-    if (!bigger) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = bigger;
-    cap *= 2;
-  }
-  int failed = ferror(f);
-  if (f != stdin)
-    fclose(f);
-  if (!buf || failed) {
-    free(buf);
-    fprintf(stderr, "fastepost: cannot read %s\n", path ? path : "standard input");
-    (void)ctx;
-    return CLI_FAILURE;
-  }
-  *out = buf;
-  *len = n;
-  return CLI_OK;
-}
-
 static int parse_ms(const cli_ctx *ctx, const char *option, const char *value, int64_t *out) {
   char *end;
   errno = 0;
@@ -105,7 +69,7 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
   if (req->max_events && (rc = cli_int(ctx, "max-events", req->max_events, 1, 100000, &max_events)))
     return rc;
 
-  if ((rc = read_body(ctx, npos ? pos[0] : NULL, &req->body, &req->len)))
+  if ((rc = cli_read_input(&req->body, &req->len, npos ? pos[0] : NULL, SIZE_MAX)))
     return rc;
   if (fastepost_hubspot_verifier_new(&req->v) != FASTEPOST_OK ||
       fastepost_hubspot_verifier_set_versions(req->v, ver) != FASTEPOST_OK ||

@@ -4,37 +4,6 @@
 
 #include "cli.h"
 
-/* Read a file or stdin, at most limit + 1 bytes (enough to tell that it is too big). */
-static char *read_input(const char *path, size_t limit, size_t *len) {
-  FILE *f = (!path || strcmp(path, "-") == 0) ? stdin : fopen(path, "rb");
-  if (!f)
-    return NULL;
-  size_t cap = 65536, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (n == cap) {
-      if (cap > limit) /* already past the limit: stop reading */
-        break;
-      char *bigger = realloc(buf, cap * 2);
-      if (!bigger) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = bigger;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (f != stdin)
-    fclose(f);
-  *len = n;
-  return buf;
-}
-
 static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepost_event_result *r,
                          const char *error) {
   const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
@@ -120,10 +89,9 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     return CLI_FAILURE;
   }
   size_t len = 0;
-  char *body = read_input(npos ? pos[0] : NULL, (size_t)limit, &len);
-  if (!body) {
+  char *body = NULL;
+  if (cli_read_input(&body, &len, npos ? pos[0] : NULL, (size_t)limit)) {
     fastepost_odoo_options_free(o);
-    fprintf(stderr, "fastepost: odoo process: cannot read %s\n", npos ? pos[0] : "standard input");
     return CLI_FAILURE;
   }
   fastepost_spool *spool = NULL;
