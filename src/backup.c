@@ -533,9 +533,32 @@ static int open_temp(int *fd, char *name, size_t namesize, int dirfd, const char
 /* Give tmp its final name without ever replacing a file: link() fails on an existing name, so
  * a second backup in the same second moves on to the next suffix. Where hard links are not
  * supported, fall back to a check followed by rename(). */
+/* The first suffix after every backup already named for this second, so that the list order
+ * (time, then suffix) stays the order of creation even after pruning removed the lower ones. */
+static int next_suffix(int dirfd, const char *stamp) {
+  int next = 0;
+  int fd = dup(dirfd);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return 0; /* the linkat loop below still never overwrites */
+  }
+  size_t n = strlen(stamp);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int suffix = 0;
+    if (strncmp(e->d_name, stamp, n) == 0 &&
+        fastepost__backup_parse_name(e->d_name, NULL, &suffix, NULL) && suffix + 1 > next)
+      next = suffix + 1;
+  }
+  closedir(d);
+  return next;
+}
+
 static int publish(char *final, size_t finalsize, int dirfd, const char *tmp, const char *stamp,
                    const char *ext) {
-  for (int suffix = 0; suffix < 1000; suffix++) {
+  for (int suffix = next_suffix(dirfd, stamp); suffix < 1000; suffix++) {
     /* One name per time and suffix whatever the extension, so the suffix orders them. */
     const char *other_ext = strcmp(ext, ".sql") == 0 ? ".dump" : ".sql";
     char other[FASTEPOST_BACKUP_NAME_MAX];

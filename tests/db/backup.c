@@ -320,6 +320,40 @@ Test(backup, same_second_gets_a_suffix) {
   fastepost_free(name);
 }
 
+Test(backup, suffix_follows_the_highest_even_after_pruning) {
+  /* Only `_2` is left of this second's backups (say, the base name and `_1` were pruned): a
+   * new backup in the same second must come after it in the list, not take the base name. */
+  time_t now = time(NULL);
+  for (int i = 0; i < 3; i++) {
+    char name[64];
+    struct tm tm;
+    time_t t = now + i;
+    gmtime_r(&t, &tm);
+    strftime(name, sizeof name, "backup_%Y%m%d_%H%M%S_2.sql", &tm);
+    fptest_write_file(path_in(name), "old", 0600);
+  }
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  int suffix = -1;
+  cr_assert(fastepost__backup_parse_name(name, NULL, &suffix, NULL));
+  cr_assert_eq(suffix, 3, "%s", name);
+  fastepost_backup_info *list;
+  size_t n;
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  /* The new one is listed before (newer than) the `_2` of its own second. */
+  size_t mine = n, older = n;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(list[i].name, name) == 0)
+      mine = i;
+    else if (strncmp(list[i].name, name, 22) == 0)
+      older = i;
+  }
+  cr_assert_lt(mine, older, "%s must be listed before the _2 of the same second", name);
+  fastepost_free(list);
+  fastepost_free(name);
+}
+
 static int64_t last_progress;
 static int progress_calls;
 static int on_progress(uint64_t rows, uint64_t ubytes, void *payload) {
