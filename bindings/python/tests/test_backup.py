@@ -2,6 +2,7 @@
 
 import datetime
 import gc
+import os
 import tempfile
 import threading
 import time
@@ -10,6 +11,11 @@ import unittest
 import fastepost
 from support import DbTestCase, create_database, drop_database, dsn_for
 from test_threads import Ticker
+
+# pg_dump and psql, started by the library, inherit this process's environment: in a
+# FASTEPOST_SANITIZE build that would preload the ASan runtime into them, and they hang.
+for _name in ("LD_PRELOAD", "ASAN_OPTIONS"):
+    os.environ.pop(_name, None)
 
 
 class Backup(DbTestCase):

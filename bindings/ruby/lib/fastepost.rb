@@ -537,7 +537,7 @@ module Fastepost
       Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
       convert = ->(list) { list.map { |r| r && EventResult.new(**r) } }
       convert.call(with_result(convert) do
-        Core.odoo_process_batch(@conn, bodies.to_a, event&.to_s, content_type, Integer(max_body || 0))
+        Core.odoo_process_batch(@conn, bodies.map { |b| String.try_convert(b) or raise TypeError, "a body must be a String, not #{b.class}" }, event&.to_s, content_type, Integer(max_body || 0))
       end)
     end
 
