@@ -17,6 +17,7 @@ bindings/fastepost.i and which mirrors the C API one to one. See docs/bindings.m
 """
 
 import codecs
+import datetime
 import io
 import os
 import threading
@@ -46,7 +47,8 @@ __all__ = [
     "schema_sql", "strerror", "error_name", "__version__",
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
-    "hubspot_decode_uri", "time_ago",
+    "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport",
+    "status_http", "odoo_authenticate", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
@@ -405,6 +407,201 @@ def hubspot_decode_uri(uri):
     return _core.hubspot_decode_uri(uri)
 
 
+# -- webhooks and the event log ----------------------------------------------------------
+
+def status_http(code):
+    """The HTTP status a webhook endpoint answers for a status code (0 -> 200, ParseError ->
+    400, AuthError -> 401, ConflictError -> 409, TooBigError -> 413, ConnectionError/BusyError
+    -> 503, else 500)."""
+    return _core.status_http(int(code))
+
+
+def odoo_authenticate(expected, presented):
+    """Check the key an Odoo request presented (header ``X-Odoo-Api-Key`` or ``?api_key=``)
+    in constant time. ``expected`` None reads ``ODOO_API_KEY``. Returns True; raises
+    :class:`NoKeyError` when no key is configured, :class:`AuthError` for a missing or wrong
+    key (both have ``http_status`` 401)."""
+    _core.odoo_authenticate(expected, presented)
+    return True
+
+
+class EventResult(Result):
+    """What processing one delivery did: ``code`` (0 or the error code), ``status`` ("ok" or
+    the error name, "FASTEPOST_EPARSE" ...), ``http_status`` (answer this), ``outcome``
+    ("created", "updated", "unchanged", "stale", "ignored", "conflict", "duplicate"; "" when
+    it failed before a decision), the ids written (0 for none), ``warnings`` and ``error``
+    (the failure message, or None). HubSpot events also have ``type`` and ``object_id``."""
+
+    __slots__ = ("code", "status", "http_status", "outcome", "event_id", "customer_id",
+                 "remark_id", "task_id", "warnings", "error", "type", "object_id")
+
+    def __init__(self, **fields):
+        fields.setdefault("type", None)
+        fields.setdefault("object_id", None)
+        super().__init__(**fields)
+
+    @property
+    def ok(self):
+        return self.code == 0
+
+    def to_dict(self):
+        d = super().to_dict()
+        if self.type is None and self.object_id is None:
+            del d["type"], d["object_id"]
+        return d
+
+
+class HubSpotBatch(Result):
+    """What processing one HubSpot request did: ``status``/``code``/``http_status`` of the
+    whole batch, ``count`` events of which ``failed`` failed, and ``events`` (one
+    :class:`EventResult` each, with ``type`` and ``object_id``)."""
+
+    __slots__ = ("code", "status", "http_status", "count", "failed", "events")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(**dict(d, events=[EventResult(**e) for e in d["events"]]))
+
+    @property
+    def ok(self):
+        return self.code == 0
+
+
+class Event(Result):
+    """One integration_events row (times are UTC text "YYYY-MM-DD HH:MM:SS.ffffff", "" for
+    none; ids 0 for none)."""
+
+    __slots__ = ("id", "source", "event_type", "status", "outcome", "external_id",
+                 "error_message", "attempts", "customer_id", "created_at", "processed_at",
+                 "next_attempt_at")
+
+
+class RetryReport(Result):
+    """What :meth:`Connection.events_retry` did."""
+
+    __slots__ = ("attempted", "succeeded", "failed", "dead")
+
+
+def _body(body):
+    """bytes or str as they are; a bytearray or memoryview copied to bytes, since another
+    thread could resize it while the call runs without the GIL."""
+    if isinstance(body, (bytes, str)) or body is None:
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"body must be bytes or str, not {type(body).__name__}")
+
+
+def _attach_result(e, convert):
+    if isinstance(e.result, (dict, list)):
+        e.result = convert(e.result)
+
+
+# -- backups and database figures ---------------------------------------------------------
+
+_BACKUP_FORMATS = {"plain": _core.BACKUP_PLAIN, "custom": _core.BACKUP_CUSTOM}
+
+
+class BackupInfo(Result):
+    """One backup: ``name``, ``size`` in bytes, ``time`` (a UTC :class:`datetime.datetime`, when
+    it was started) and ``format`` ("plain" or "custom")."""
+
+    __slots__ = ("name", "size", "time", "format")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(**dict(d, time=datetime.datetime.fromtimestamp(d["time"], datetime.timezone.utc)))
+
+
+class BackupDir:
+    """A backup directory (docs/backup.md); ``path`` None uses ``$FASTEPOST_BACKUP_DIR``, else
+    ``tmp/backups``. pg_dump, pg_restore and psql run with the GIL released."""
+
+    def __init__(self, path=None):
+        self._lock = threading.RLock()
+        self._d = _core.BackupDir(None if path is None else os.fsdecode(path))
+
+    @property
+    def dir(self):
+        """The absolute directory path."""
+        return _core.backup_dir_path(self._d)
+
+    def create(self, conn, *, format="plain", table=None, progress=None):
+        """Back up ``conn``'s database (or one ``table``) with pg_dump as "plain" SQL or
+        "custom"; returns the new backup's name. ``progress(rows, bytes)`` is called as the
+        dump grows (returning False cancels)."""
+        if format not in _BACKUP_FORMATS:
+            raise ValueError(f"format must be 'plain' or 'custom', not {format!r}")
+        with conn._lock, self._lock:
+            return _core.backup_create(self._d, conn._conn, _BACKUP_FORMATS[format], table, progress)
+
+    def list(self, limit=10):
+        """The backups, newest first, as :class:`BackupInfo` (``limit`` None or 0 for all)."""
+        with self._lock:
+            return [BackupInfo._from(d) for d in _core.backup_list(self._d, int(limit or 0))]
+
+    def path(self, name):
+        """The absolute path of a backup (NotFoundError/InvalidError for a bad name)."""
+        return _core.backup_path(self._d, name)
+
+    def open(self, name):
+        """The backup as a binary file object opened for reading (close it, or use ``with``)."""
+        return os.fdopen(_core.backup_open(self._d, name), "rb")
+
+    def verify(self, name, conn=None, *, deep=False):
+        """Check the checksum (and for ``deep``, a test restore, which needs ``conn``); raises
+        on a bad backup, returns True."""
+        with self._lock:
+            if conn is None:
+                _core.backup_verify(self._d, None, name, int(bool(deep)))
+            else:
+                with conn._lock:
+                    _core.backup_verify(self._d, conn._conn, name, int(bool(deep)))
+        return True
+
+    def prune(self, keep=None, older_than_days=None):
+        """Remove old backups: all but the ``keep`` newest and/or those older than
+        ``older_than_days``. Returns the removed :class:`BackupInfo`, newest first."""
+        with self._lock:
+            removed = _core.backup_prune(self._d, -1 if keep is None else int(keep),
+                                         -1 if older_than_days is None else int(older_than_days))
+        return [BackupInfo._from(d) for d in removed]
+
+    def restore(self, name, conn, target, *, force=False):
+        """Restore a backup into the database ``target`` (a conninfo or URL); restoring into
+        ``conn``'s own database needs ``force=True``."""
+        with conn._lock, self._lock:
+            _core.backup_restore(self._d, conn._conn, name, target, int(bool(force)))
+
+    def __repr__(self):
+        return f"<fastepost.BackupDir {self.dir!r}>"
+
+
+class DbTableStats(Result):
+    """One table: ``rows_estimate`` (-1 unknown), ``rows_exact`` (-1 unless asked), sizes."""
+
+    __slots__ = ("name", "rows_estimate", "rows_exact", "total_bytes", "table_bytes", "index_bytes")
+
+
+class DbStats(Result):
+    """The database figures (docs/stats.md): ``database``, ``size_bytes``, ``tables`` (largest
+    first), ``backup_count`` (-1 without a backup directory) and ``newest_backup``."""
+
+    __slots__ = ("database", "size_bytes", "tables", "backup_count", "newest_backup")
+
+    @classmethod
+    def _from(cls, d):
+        nb = d["newest_backup"]
+        return cls(**dict(d, tables=[DbTableStats(**t) for t in d["tables"]],
+                          newest_backup=nb and BackupInfo._from(nb)))
+
+
+def _backup_dir(backups):
+    if backups is None or isinstance(backups, BackupDir):
+        return backups
+    return BackupDir(backups)
+
+
 def connect(dsn="", **options):
     """Open a :class:`Connection`. ``dsn`` is a libpq connection string or URL; ``""`` uses
     the ``PG*`` environment variables. Keyword options as for :class:`Connection`."""
@@ -586,6 +783,107 @@ class Connection:
                 e.report = ImportReport._from(e.report)
             raise
         return ImportReport._from(report)
+
+    # -- webhooks and the event log -----------------------------------------------------
+    def odoo_process(self, body, api_key=None, expected_key=None, event=None, content_type=None,
+                     max_body=None):
+        """Process one Odoo webhook delivery (the raw body, bytes or str) into customers,
+        remarks and task links; see docs/odoo.md. Returns an :class:`EventResult`.
+
+        :param api_key: the key the request presented; when given it is checked first
+            against ``expected_key`` (None: ``ODOO_API_KEY``): :class:`AuthError` /
+            :class:`NoKeyError`. (Pass ``api_key=""`` for a request that carried none.)
+        :param event: the URL's ``?event=`` hint: "create", "write", "unlink", "archive"
+        :param content_type: the request's Content-Type (JSON or form-urlencoded)
+        :param max_body: largest body accepted (default 1 MiB)
+        :raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ...:
+            with ``e.result``, the :class:`EventResult` (the event is logged), and
+            ``e.http_status`` to answer."""
+        if api_key is not None:
+            odoo_authenticate(expected_key, api_key)
+        try:
+            with self._lock:
+                d = _core.odoo_process(self._conn, _body(body), event, content_type, int(max_body or 0))
+        except Error as e:
+            _attach_result(e, lambda r: EventResult(**r))
+            raise
+        return EventResult(**d)
+
+    def odoo_process_batch(self, bodies, api_key=None, expected_key=None, event=None,
+                           content_type=None, max_body=None):
+        """Process several deliveries in one transaction (each in a savepoint: a failing one
+        does not affect the others). Returns a list of :class:`EventResult`, each with its own
+        ``code``. Raises when the batch could not be committed (``e.result`` the list)."""
+        if api_key is not None:
+            odoo_authenticate(expected_key, api_key)
+        bodies = [_body(b) for b in bodies]
+        try:
+            with self._lock:
+                rs = _core.odoo_process_batch(self._conn, bodies, event, content_type,
+                                              int(max_body or 0))
+        except Error as e:
+            _attach_result(e, lambda l: [r and EventResult(**r) for r in l])
+            raise
+        return [r and EventResult(**r) for r in rs]
+
+    def hubspot_process(self, body, secrets=(), *, method="POST", uri=None, timestamp=None,
+                        signature=None, version="v3", now_ms=None, max_events=None,
+                        verifier=None):
+        """Verify a HubSpot webhook request and ingest its batch (docs/hubspot.md). Pass
+        ``secrets`` (the app's client secrets) or a ready :class:`HubSpotVerifier`. Header
+        values may be None when missing. Returns a :class:`HubSpotBatch` (events that failed
+        alone are in it with their own code). A refused request raises :class:`AuthError`,
+        :class:`NoKeyError`, :class:`ParseError`, :class:`TooBigError` ... with
+        ``http_status`` and ``result`` (the :class:`HubSpotBatch`, no events)."""
+        if verifier is None:
+            if isinstance(secrets, (str, bytes)):
+                secrets = [secrets]
+            verifier = HubSpotVerifier(secrets, versions=(version,) if version else None,
+                                       now_ms=now_ms)
+        if timestamp is not None:
+            timestamp = str(timestamp)
+        try:
+            with self._lock, verifier._lock:
+                d = _core.hubspot_process(self._conn, verifier._v, version, method, uri,
+                                          timestamp, signature, _body(body), int(max_events or 0))
+        except Error as e:
+            _attach_result(e, HubSpotBatch._from)
+            raise
+        return HubSpotBatch._from(d)
+
+    def events(self, source=None, status=None, limit=50):
+        """The newest integration events as :class:`Event` objects, optionally only of one
+        ``source`` ("odoo", "hubspot") or ``status`` ("pending", "success", "error", "dead")."""
+        with self._lock:
+            return [Event(**d) for d in _core.events_list(self._conn, source, status, int(limit))]
+
+    def events_retry(self, limit=100):
+        """Process again the events that failed transiently and are due; a
+        :class:`RetryReport`."""
+        with self._lock:
+            return RetryReport(**_core.events_retry(self._conn, int(limit)))
+
+    # -- backups, database figures, report ------------------------------------------------
+    def backup(self, dir=None, *, format="plain", table=None, progress=None):
+        """Back up the database into ``dir`` (a path or :class:`BackupDir`; None: the
+        default); returns the backup's name. See :meth:`BackupDir.create`."""
+        return _backup_dir(dir if dir is not None else BackupDir()).create(
+            self, format=format, table=table, progress=progress)
+
+    def db_stats(self, backups=None, *, exact=False):
+        """The database figures as a :class:`DbStats`; ``backups`` (a path or
+        :class:`BackupDir`) adds the backup count; ``exact`` counts every table's rows."""
+        d = _backup_dir(backups)
+        with self._lock:
+            return DbStats._from(_core.stats_db(self._conn, d._d if d else None, int(bool(exact))))
+
+    def report_html(self, backup_dir=None, base_url=None, title=None):
+        """The self-contained HTML report (docs/report.md) as a str."""
+        if isinstance(backup_dir, BackupDir):
+            backup_dir = backup_dir.dir
+        with self._lock:
+            return _core.report_html(self._conn, None if backup_dir is None else os.fsdecode(backup_dir),
+                                     base_url, title)
 
     # -- CRM statistics ------------------------------------------------------------------
     def crm_stats(self, base_url=None, *, now_ms=None):
