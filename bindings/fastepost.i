@@ -95,8 +95,9 @@ static PyObject *fp_py_error; /* fastepost.Error */
 static PyObject *fp_py_new_class(const char *name, PyObject *bases, int code) {
   char qualified[64];
   snprintf(qualified, sizeof qualified, "fastepost.%s", name);
-  PyObject *dict = Py_BuildValue("{s:i,s:s,s:s,s:O}", "code", code, "sqlstate", "", "message", "",
-                                 "report", Py_None);
+  PyObject *dict = Py_BuildValue("{s:i,s:s,s:s,s:O,s:O,s:i}", "code", code, "sqlstate", "",
+                                 "message", "", "report", Py_None, "result", Py_None,
+                                 "http_status", fastepost_status_http((fastepost_status)code));
   if (!dict)
     return NULL;
   PyObject *cls = PyErr_NewException(qualified, bases, dict);
@@ -142,13 +143,16 @@ static void fp_raise_failure_with(const fp_failure *f, const char *attr, PyObjec
   PyObject *exc = message ? PyObject_CallOneArg(cls, message) : NULL;
   PyObject *code = PyLong_FromLong(f->code);
   PyObject *sqlstate = PyUnicode_FromString(f->sqlstate);
-  if (exc && code && sqlstate && PyObject_SetAttrString(exc, "code", code) == 0 &&
+  PyObject *http = PyLong_FromLong(fastepost_status_http((fastepost_status)f->code));
+  if (exc && code && sqlstate && http && PyObject_SetAttrString(exc, "code", code) == 0 &&
+      PyObject_SetAttrString(exc, "http_status", http) == 0 &&
       PyObject_SetAttrString(exc, "sqlstate", sqlstate) == 0 &&
       PyObject_SetAttrString(exc, "message", message) == 0 &&
       (!attr || !value || PyObject_SetAttrString(exc, attr, value) == 0))
     PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
   Py_XDECREF(code);
   Py_XDECREF(sqlstate);
+  Py_XDECREF(http);
   Py_XDECREF(message);
   Py_XDECREF(exc);
   Py_XDECREF(value);
@@ -458,6 +462,8 @@ static void fp_rb_init_errors(void) {
   rb_define_attr(fp_rb_error, "code", 1, 0);
   rb_define_attr(fp_rb_error, "sqlstate", 1, 0);
   rb_define_attr(fp_rb_error, "report", 1, 0); /* an import's report, else nil */
+  rb_define_attr(fp_rb_error, "result", 1, 0); /* a webhook's EventResult / HubSpotBatch, else nil */
+  rb_define_attr(fp_rb_error, "http_status", 1, 0); /* fastepost_status_http(code) */
   rb_define_const(fp_rb_error, "CODE", INT2NUM(FASTEPOST_ERROR));
   for (size_t i = 0; i < FP_NCLASSES; i++) {
     fp_rb_classes[i] = rb_define_class_under(mod, fp_error_classes[i].name, fp_rb_error);
@@ -474,6 +480,7 @@ static VALUE fp_rb_failure_exc(const fp_failure *f) {
   VALUE exc = rb_exc_new_str(cls, NIL_P(scrubbed) ? message : scrubbed);
   rb_iv_set(exc, "@code", INT2NUM(f->code));
   rb_iv_set(exc, "@sqlstate", rb_utf8_str_new_cstr(f->sqlstate));
+  rb_iv_set(exc, "@http_status", INT2NUM(fastepost_status_http((fastepost_status)f->code)));
   return exc;
 }
 
@@ -689,7 +696,9 @@ static int fp_calls_reraise(fp_calls *c) {
     $1 = NULL;
     $2 = 0;
   } else {
-    keep = StringValue($input);
+    /* A frozen copy (shared, copy on write): another thread may change the caller's String
+     * while a call runs without the GVL. */
+    keep = rb_str_new_frozen(StringValue($input));
     $1 = RSTRING_PTR(keep);
     $2 = (size_t)RSTRING_LEN(keep);
   }
@@ -846,3 +855,4 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/import.i"
 %include "swig/hubspot.i"
 %include "swig/stats.i"
+%include "swig/events.i"

@@ -20,6 +20,10 @@
 %apply const char *NULLABLE { const char *version, const char *method, const char *uri,
                               const char *timestamp, const char *signature };
 %apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t body_len) };
+/* Processing (options, batch results) is bound by the hubspot_process helper in events.i. */
+%rename("$ignore", regextarget=1) "^fastepost_hubspot_options";
+%rename("$ignore", regextarget=1) "^fastepost_hubspot_batch";
+%ignore fastepost_hubspot_process;
 %include "fastepost/hubspot.h"
 %clear const char *version, const char *method, const char *uri, const char *timestamp,
        const char *signature;

@@ -46,7 +46,8 @@ __all__ = [
     "schema_sql", "strerror", "error_name", "__version__",
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
-    "hubspot_decode_uri", "time_ago",
+    "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport",
+    "status_http", "odoo_authenticate",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
@@ -405,6 +406,86 @@ def hubspot_decode_uri(uri):
     return _core.hubspot_decode_uri(uri)
 
 
+# -- webhooks and the event log ----------------------------------------------------------
+
+def status_http(code):
+    """The HTTP status a webhook endpoint answers for a status code (0 -> 200, ParseError ->
+    400, AuthError -> 401, ConflictError -> 409, TooBigError -> 413, ConnectionError/BusyError
+    -> 503, else 500)."""
+    return _core.status_http(int(code))
+
+
+def odoo_authenticate(expected, presented):
+    """Check the key an Odoo request presented (header ``X-Odoo-Api-Key`` or ``?api_key=``)
+    in constant time. ``expected`` None reads ``ODOO_API_KEY``. Returns True; raises
+    :class:`NoKeyError` when no key is configured, :class:`AuthError` for a missing or wrong
+    key (both have ``http_status`` 401)."""
+    _core.odoo_authenticate(expected, presented)
+    return True
+
+
+class EventResult(Result):
+    """What processing one delivery did: ``code`` (0 or the error code), ``status`` ("ok" or
+    the error name, "FASTEPOST_EPARSE" ...), ``http_status`` (answer this), ``outcome``
+    ("created", "updated", "unchanged", "stale", "ignored", "conflict", "duplicate"; "" when
+    it failed before a decision), the ids written (0 for none), ``warnings`` and ``error``
+    (the failure message, or None). HubSpot events also have ``type`` and ``object_id``."""
+
+    __slots__ = ("code", "status", "http_status", "outcome", "event_id", "customer_id",
+                 "remark_id", "task_id", "warnings", "error", "type", "object_id")
+
+    def __init__(self, **fields):
+        fields.setdefault("type", None)
+        fields.setdefault("object_id", None)
+        super().__init__(**fields)
+
+    @property
+    def ok(self):
+        return self.code == 0
+
+    def to_dict(self):
+        d = super().to_dict()
+        if self.type is None and self.object_id is None:
+            del d["type"], d["object_id"]
+        return d
+
+
+class HubSpotBatch(Result):
+    """What processing one HubSpot request did: ``status``/``code``/``http_status`` of the
+    whole batch, ``count`` events of which ``failed`` failed, and ``events`` (one
+    :class:`EventResult` each, with ``type`` and ``object_id``)."""
+
+    __slots__ = ("code", "status", "http_status", "count", "failed", "events")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(**dict(d, events=[EventResult(**e) for e in d["events"]]))
+
+    @property
+    def ok(self):
+        return self.code == 0
+
+
+class Event(Result):
+    """One integration_events row (times are UTC text "YYYY-MM-DD HH:MM:SS.ffffff", "" for
+    none; ids 0 for none)."""
+
+    __slots__ = ("id", "source", "event_type", "status", "outcome", "external_id",
+                 "error_message", "attempts", "customer_id", "created_at", "processed_at",
+                 "next_attempt_at")
+
+
+class RetryReport(Result):
+    """What :meth:`Connection.events_retry` did."""
+
+    __slots__ = ("attempted", "succeeded", "failed", "dead")
+
+
+def _attach_result(e, convert):
+    if isinstance(e.result, (dict, list)):
+        e.result = convert(e.result)
+
+
 def connect(dsn="", **options):
     """Open a :class:`Connection`. ``dsn`` is a libpq connection string or URL; ``""`` uses
     the ``PG*`` environment variables. Keyword options as for :class:`Connection`."""
@@ -586,6 +667,85 @@ class Connection:
                 e.report = ImportReport._from(e.report)
             raise
         return ImportReport._from(report)
+
+    # -- webhooks and the event log -----------------------------------------------------
+    def odoo_process(self, body, api_key=None, expected_key=None, event=None, content_type=None,
+                     max_body=None):
+        """Process one Odoo webhook delivery (the raw body, bytes or str) into customers,
+        remarks and task links; see docs/odoo.md. Returns an :class:`EventResult`.
+
+        :param api_key: the key the request presented; when given it is checked first
+            against ``expected_key`` (None: ``ODOO_API_KEY``): :class:`AuthError` /
+            :class:`NoKeyError`. (Pass ``api_key=""`` for a request that carried none.)
+        :param event: the URL's ``?event=`` hint: "create", "write", "unlink", "archive"
+        :param content_type: the request's Content-Type (JSON or form-urlencoded)
+        :param max_body: largest body accepted (default 1 MiB)
+        :raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ...:
+            with ``e.result``, the :class:`EventResult` (the event is logged), and
+            ``e.http_status`` to answer."""
+        if api_key is not None:
+            odoo_authenticate(expected_key, api_key)
+        try:
+            with self._lock:
+                d = _core.odoo_process(self._conn, body, event, content_type, int(max_body or 0))
+        except Error as e:
+            _attach_result(e, lambda r: EventResult(**r))
+            raise
+        return EventResult(**d)
+
+    def odoo_process_batch(self, bodies, api_key=None, expected_key=None, event=None,
+                           content_type=None, max_body=None):
+        """Process several deliveries in one transaction (each in a savepoint: a failing one
+        does not affect the others). Returns a list of :class:`EventResult`, each with its own
+        ``code``. Raises when the batch could not be committed (``e.result`` the list)."""
+        if api_key is not None:
+            odoo_authenticate(expected_key, api_key)
+        bodies = list(bodies)
+        try:
+            with self._lock:
+                rs = _core.odoo_process_batch(self._conn, bodies, event, content_type,
+                                              int(max_body or 0))
+        except Error as e:
+            _attach_result(e, lambda l: [r and EventResult(**r) for r in l])
+            raise
+        return [r and EventResult(**r) for r in rs]
+
+    def hubspot_process(self, body, secrets=(), *, method="POST", uri=None, timestamp=None,
+                        signature=None, version="v3", now_ms=None, max_events=None,
+                        verifier=None):
+        """Verify a HubSpot webhook request and ingest its batch (docs/hubspot.md). Pass
+        ``secrets`` (the app's client secrets) or a ready :class:`HubSpotVerifier`. Header
+        values may be None when missing. Returns a :class:`HubSpotBatch` (events that failed
+        alone are in it with their own code). A refused request raises :class:`AuthError`,
+        :class:`NoKeyError`, :class:`ParseError`, :class:`TooBigError` ... with
+        ``http_status`` and ``result`` (the :class:`HubSpotBatch`, no events)."""
+        if verifier is None:
+            if isinstance(secrets, (str, bytes)):
+                secrets = [secrets]
+            verifier = HubSpotVerifier(secrets, versions=(version,) if version else None,
+                                       now_ms=now_ms)
+        if timestamp is not None:
+            timestamp = str(timestamp)
+        try:
+            with self._lock, verifier._lock:
+                d = _core.hubspot_process(self._conn, verifier._v, version, method, uri,
+                                          timestamp, signature, body, int(max_events or 0))
+        except Error as e:
+            _attach_result(e, HubSpotBatch._from)
+            raise
+        return HubSpotBatch._from(d)
+
+    def events(self, source=None, status=None, limit=50):
+        """The newest integration events as :class:`Event` objects, optionally only of one
+        ``source`` ("odoo", "hubspot") or ``status`` ("pending", "success", "error", "dead")."""
+        with self._lock:
+            return [Event(**d) for d in _core.events_list(self._conn, source, status, int(limit))]
+
+    def events_retry(self, limit=100):
+        """Process again the events that failed transiently and are due; a
+        :class:`RetryReport`."""
+        with self._lock:
+            return RetryReport(**_core.events_retry(self._conn, int(limit)))
 
     # -- CRM statistics ------------------------------------------------------------------
     def crm_stats(self, base_url=None, *, now_ms=None):

@@ -183,6 +183,12 @@ module Fastepost
       @lock.synchronize { Core.hubspot_verifier_set_now(@v, ms.nil? ? -1 : Integer(ms)) }
     end
 
+    # Yields the Core verifier under the lock (Connection#hubspot_process).
+    def locked
+      @lock.synchronize { yield @v }
+    end
+    private :locked
+
     # Verify one request over the exact body bytes received. Header values may be nil when
     # missing. Returns the index of the secret that matched. Raises AuthError (refuse the
     # request; the message says why), NoKeyError (no secret), TooBigError (body over the
@@ -211,6 +217,50 @@ module Fastepost
 
   # The URI as HubSpot decodes it before signing with v3 (12 escapes decoded).
   def self.hubspot_decode_uri(uri) = Core.hubspot_decode_uri(uri)
+
+  # The HTTP status a webhook endpoint answers for a status code (0 -> 200, ParseError -> 400,
+  # AuthError -> 401, ConflictError -> 409, TooBigError -> 413, ConnectionError/BusyError ->
+  # 503, else 500).
+  def self.status_http(code) = Core.status_http(Integer(code))
+
+  # Check the key an Odoo request presented (X-Odoo-Api-Key header or ?api_key=) in constant
+  # time; expected nil reads ODOO_API_KEY. Returns true; raises NoKeyError (no key configured)
+  # or AuthError (missing or wrong key), both with #http_status 401.
+  def self.odoo_authenticate(expected, presented)
+    Core.odoo_authenticate(expected&.to_s, presented&.to_s)
+    true
+  end
+
+  # What processing one delivery did: code (0 or the error code), status ("ok" or the error
+  # name, "FASTEPOST_EPARSE" ...), http_status (answer this), outcome ("created", "updated",
+  # "unchanged", "stale", "ignored", "conflict", "duplicate"; "" when it failed before a
+  # decision), the ids written (0 for none), warnings and error (the message, or nil). HubSpot
+  # events also have type and object_id.
+  EventResult = Struct.new(:code, :status, :http_status, :outcome, :event_id, :customer_id, :remark_id,
+                           :task_id, :warnings, :error, :type, :object_id, keyword_init: true) do
+    def ok? = code.zero?
+
+    def to_h
+      h = super
+      type.nil? && object_id.nil? ? h.except(:type, :object_id) : h
+    end
+  end
+
+  # What processing one HubSpot request did: status/code/http_status of the whole batch, count
+  # events of which failed failed, and events (EventResult each, with type and object_id).
+  HubSpotBatch = Struct.new(:code, :status, :http_status, :count, :failed, :events, keyword_init: true) do
+    include DeepHash
+    def ok? = code.zero?
+
+    def self.from(h) = new(**h, events: h[:events].map { |e| EventResult.new(**e) })
+  end
+
+  # One integration_events row (times UTC text "YYYY-MM-DD HH:MM:SS.ffffff", "" for none).
+  Event = Struct.new(:id, :source, :event_type, :status, :outcome, :external_id, :error_message, :attempts,
+                     :customer_id, :created_at, :processed_at, :next_attempt_at, keyword_init: true)
+
+  # What Connection#events_retry did.
+  RetryReport = Struct.new(:attempted, :succeeded, :failed, :dead, keyword_init: true)
 
   # A connection to the PostgreSQL database holding the Fast Epost tables.
   class Connection
@@ -364,6 +414,64 @@ module Fastepost
       raise
     end
 
+    # Process one Odoo webhook delivery (the raw body) into customers, remarks and task links;
+    # see docs/odoo.md. Returns an EventResult.
+    #
+    #   api_key:       the key the request presented; when given it is checked first against
+    #                  expected_key (nil: ENV["ODOO_API_KEY"]): AuthError / NoKeyError
+    #   event:         the URL's ?event= hint: "create", "write", "unlink", "archive"
+    #   content_type:  the request's Content-Type (JSON or form-urlencoded)
+    #   max_body:      largest body accepted (default 1 MiB)
+    #
+    # Raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ... with
+    # #result (the EventResult: the event is logged) and #http_status to answer.
+    def odoo_process(body, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil)
+      Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
+      h = with_result(->(r) { EventResult.new(**r) }) do
+        Core.odoo_process(@conn, body, event&.to_s, content_type, Integer(max_body || 0))
+      end
+      EventResult.new(**h)
+    end
+
+    # Process several deliveries in one transaction (each in a savepoint: a failing one does not
+    # affect the others). Returns an Array of EventResult, each with its own code. Raises when
+    # the batch could not be committed (#result the Array).
+    def odoo_process_batch(bodies, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil)
+      Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
+      convert = ->(list) { list.map { |r| r && EventResult.new(**r) } }
+      convert.call(with_result(convert) do
+        Core.odoo_process_batch(@conn, bodies.to_a, event&.to_s, content_type, Integer(max_body || 0))
+      end)
+    end
+
+    # Verify a HubSpot webhook request and ingest its batch (docs/hubspot.md). Pass secrets:
+    # (the app's client secrets) or a ready verifier:. Header values may be nil when missing.
+    # Returns a HubSpotBatch (events that failed alone are in it with their own code). A
+    # refused request raises AuthError, NoKeyError, ParseError, TooBigError ... with
+    # #http_status and #result (the HubSpotBatch, no events).
+    def hubspot_process(body, secrets: [], method: "POST", uri: nil, timestamp: nil, signature: nil,
+                        version: "v3", now_ms: nil, max_events: nil, verifier: nil)
+      verifier ||= HubSpotVerifier.new(secrets: Array(secrets), versions: version && [version], now_ms: now_ms)
+      h = with_result(->(b) { HubSpotBatch.from(b) }) do
+        verifier.send(:locked) do |v|
+          Core.hubspot_process(@conn, v, version&.to_s, method, uri, timestamp&.to_s, signature, body,
+                               Integer(max_events || 0))
+        end
+      end
+      HubSpotBatch.from(h)
+    end
+
+    # The newest integration events (Event), optionally only of one source ("odoo",
+    # "hubspot") or status ("pending", "success", "error", "dead").
+    def events(source: nil, status: nil, limit: 50)
+      synchronize { Core.events_list(@conn, source&.to_s, status&.to_s, Integer(limit)) }.map { |h| Event.new(**h) }
+    end
+
+    # Process again the events that failed transiently and are due; a RetryReport.
+    def events_retry(limit: 100)
+      RetryReport.new(**synchronize { Core.events_retry(@conn, Integer(limit)) })
+    end
+
     # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
     # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
     # schema version 2, InvalidError for a base URL that is not http(s).
@@ -386,6 +494,14 @@ module Fastepost
     private
 
     def synchronize(&block) = @lock.synchronize(&block)
+
+    # Run the call; an exception's raw #result (Hash/Array) becomes convert's object.
+    def with_result(convert)
+      synchronize { yield }
+    rescue Error => e
+      e.instance_variable_set(:@result, convert.call(e.result)) if e.result.is_a?(Hash) || e.result.is_a?(Array)
+      raise
+    end
 
     def export_options(table, format, columns, where, order, limit, schemas)
       opts = Core::ExportOptions.new

@@ -1,0 +1,231 @@
+"""Odoo webhook processing, the event log and HubSpot processing from Python."""
+
+import gc
+import json
+import os
+import subprocess
+import threading
+import time
+import unittest
+
+import fastepost
+from support import CHILD_ENV, DbTestCase
+from test_threads import Ticker
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "fixtures", "odoo")
+
+
+def partner(pid=1, email="a@example.de", name="Anna", write_date="2024-05-03 10:00:00"):
+    return json.dumps({"_model": "res.partner", "_id": pid, "id": pid, "name": name,
+                       "email": email, "write_date": write_date})
+
+
+class Odoo(DbTestCase):
+    def setUp(self):
+        super().setUp()
+        self.conn = fastepost.connect(self.dsn)
+        self.addCleanup(self.conn.close)
+        self.conn.schema_install()
+
+    def test_every_outcome(self):
+        c = self.conn
+        r = c.odoo_process(partner())
+        self.assertIsInstance(r, fastepost.EventResult)
+        self.assertEqual((r.outcome, r.status, r.http_status, r.code, r.ok, r.error),
+                         ("created", "ok", 200, 0, True, None))
+        self.assertGreater(r.customer_id, 0)
+        self.assertGreater(r.event_id, 0)
+        self.assertEqual(c.odoo_process(partner()).outcome, "duplicate")
+        self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-04 10:00:00")).outcome,
+                         "updated")
+        self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-05 10:00:00")).outcome,
+                         "unchanged")
+        self.assertEqual(c.odoo_process(partner(name="Old", write_date="2024-01-01 10:00:00")).outcome,
+                         "stale")
+        self.assertEqual(c.odoo_process(b'{"_model": "sale.order", "_id": 9, "name": "S9"}').outcome,
+                         "ignored")
+        d = r.to_dict()
+        self.assertEqual(d["outcome"], "created")
+        self.assertNotIn("type", d)
+        self.assertEqual(self.sql("SELECT name FROM customers"), "Anna B")
+
+    def test_event_hint_and_form_body(self):
+        c = self.conn
+        c.odoo_process(partner())
+        r = c.odoo_process(partner(write_date="2024-06-01 00:00:00"), event="unlink")
+        self.assertEqual(r.outcome, "updated")
+        self.assertEqual(self.sql("SELECT active FROM customers"), "f")
+        with self.assertRaises(fastepost.InvalidError) as ctx:
+            c.odoo_process(partner(), event="explode")
+        self.assertEqual(ctx.exception.http_status, 400)
+        with open(os.path.join(FIXTURES, "partner_form.txt"), "rb") as f:
+            form = f.read()
+        r = c.odoo_process(form, content_type="application/x-www-form-urlencoded; charset=utf-8")
+        self.assertTrue(r.ok)
+
+    def test_exceptions_carry_the_result(self):
+        c = self.conn
+        with self.assertRaises(fastepost.ParseError) as ctx:
+            c.odoo_process(b'{"_model": "res.partner", "id": 1,')
+        e = ctx.exception
+        self.assertEqual((e.http_status, e.result.http_status, e.result.status),
+                         (400, 400, "FASTEPOST_EPARSE"))
+        self.assertIn("at byte", e.result.error)
+        self.assertGreater(e.result.event_id, 0)  # failures are logged too
+        with self.assertRaises(fastepost.TooBigError) as ctx:
+            c.odoo_process(partner(), max_body=10)
+        self.assertEqual(ctx.exception.result.http_status, 413)
+        c.odoo_process(partner(pid=1))
+        with self.assertRaises(fastepost.ConflictError) as ctx:
+            c.odoo_process(partner(pid=2))
+        self.assertEqual((ctx.exception.http_status, ctx.exception.result.outcome), (409, "conflict"))
+        with self.assertRaises(fastepost.ParseError):
+            c.odoo_process(b"\xff\xfe")
+        # The host's pattern:
+        try:
+            c.odoo_process(b"nope")
+        except fastepost.Error as e:
+            status = e.result.http_status if e.result else e.http_status
+        self.assertEqual(status, 400)
+        with self.assertRaises(TypeError):
+            c.odoo_process(42)
+
+    def test_api_key(self):
+        c = self.conn
+        with self.assertRaises(fastepost.AuthError) as ctx:
+            c.odoo_process(partner(), api_key="wrong", expected_key="s3cret")
+        self.assertEqual((ctx.exception.http_status, ctx.exception.result), (401, None))
+        with self.assertRaises(fastepost.AuthError):
+            c.odoo_process(partner(), api_key="", expected_key="s3cret")
+        with self.assertRaises(fastepost.NoKeyError) as ctx:
+            c.odoo_process(partner(), api_key="x", expected_key="")
+        self.assertEqual(ctx.exception.http_status, 401)
+        self.assertTrue(c.odoo_process(partner(), api_key="s3cret", expected_key="s3cret").ok)
+        self.assertEqual(self.sql("SELECT count(*) FROM integration_events"), "1")
+        self.assertTrue(fastepost.odoo_authenticate("k", "k"))
+        self.assertEqual([fastepost.status_http(x) for x in (0, fastepost.AuthError.code,
+                                                            fastepost.BusyError.code)],
+                         [200, 401, 503])
+
+    def test_utf8_round_trip(self):
+        name = "Jürgen Müller-Straße 🌟"
+        r = self.conn.odoo_process(partner(name=name, email="jürgen@example.de").encode("utf-8"))
+        self.assertTrue(r.ok, r)
+        self.assertEqual(self.sql("SELECT name FROM customers"), name)
+        with open(os.path.join(FIXTURES, "partner_webhook.json"), "rb") as f:
+            r = self.conn.odoo_process(f.read())
+        self.assertEqual(r.outcome, "created")
+        self.assertEqual(self.sql(f"SELECT name FROM customers WHERE id = {r.customer_id}"),
+                         "Jürgen Müller 🌟")
+        ev = self.conn.events(source="odoo", limit=1)[0]
+        self.assertEqual(ev.customer_id, r.customer_id)
+
+    def test_batch_events_and_retry(self):
+        c = self.conn
+        rs = c.odoo_process_batch([partner(pid=1, email="a@x.de"), b"{broken",
+                                   partner(pid=2, email="b@x.de")])
+        self.assertEqual([r.outcome for r in rs], ["created", "", "created"])
+        self.assertEqual([r.status for r in rs], ["ok", "FASTEPOST_EPARSE", "ok"])
+        events = c.events()
+        self.assertEqual(len(events), 3)
+        self.assertIsInstance(events[0], fastepost.Event)
+        self.assertEqual({e.status for e in events}, {"success", "error"})
+        self.assertEqual(len(c.events(status="error")), 1)
+        self.assertEqual(c.events(source="hubspot"), [])
+        with self.assertRaises(fastepost.InvalidError):
+            c.events(limit=0)
+        report = c.events_retry(limit=10)
+        self.assertEqual(report.to_dict(), {"attempted": 0, "succeeded": 0, "failed": 0, "dead": 0})
+
+    def test_gc_order(self):
+        conn = fastepost.connect(self.dsn)
+        r = conn.odoo_process(partner())
+        try:
+            conn.odoo_process(b"[")
+        except fastepost.ParseError as e:
+            err = e
+        del conn
+        gc.collect()
+        self.assertEqual(r.outcome, "created")
+        self.assertEqual(err.result.status, "FASTEPOST_EPARSE")
+        del r, err
+        gc.collect()
+
+    def test_thread_runs_during_processing(self):
+        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
+                                 "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; "
+                                 "SELECT pg_sleep(1); COMMIT;"],
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 10
+        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                       "'AccessExclusiveLock' AND relation = 'customers'::regclass") != "1":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        r = self.conn.odoo_process(partner())
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        self.assertEqual(r.outcome, "created")
+        self.assertGreater(elapsed, 0.4)
+        self.assertGreater(ticks, 20, f"only {ticks} ticks in {elapsed:.2f}s")
+
+
+class HubSpotProcess(DbTestCase):
+    SECRET = "hs-secret"
+    URI = "https://crm.example.de/api/v1/integrations/hubspot"
+
+    def setUp(self):
+        super().setUp()
+        self.conn = fastepost.connect(self.dsn)
+        self.addCleanup(self.conn.close)
+        self.conn.schema_install()
+
+    def request(self, events, **kw):
+        body = json.dumps(events).encode("utf-8")
+        ts = str(int(time.time() * 1000))
+        sig = fastepost.hubspot_sign(self.SECRET, method="POST", uri=self.URI, timestamp=ts, body=body)
+        args = dict(secrets=[self.SECRET], uri=self.URI, timestamp=ts, signature=sig)
+        args.update(kw)
+        return self.conn.hubspot_process(body, **args)
+
+    def test_batch(self):
+        now = int(time.time() * 1000)
+        events = [{"eventId": 1, "subscriptionId": 5, "portalId": 7, "appId": 9, "occurredAt": now,
+                   "subscriptionType": "contact.creation", "objectId": 101, "attemptNumber": 0},
+                  {"eventId": 2, "subscriptionId": 6, "portalId": 7, "appId": 9, "occurredAt": now,
+                   "subscriptionType": "contact.propertyChange", "objectId": 101,
+                   "propertyName": "firstname", "propertyValue": "Jörg", "attemptNumber": 0}]
+        b = self.request(events)
+        self.assertIsInstance(b, fastepost.HubSpotBatch)
+        self.assertEqual((b.http_status, b.status, b.count, b.failed), (200, "ok", 2, 0))
+        self.assertEqual([(e.type, e.object_id) for e in b.events],
+                         [("contact.creation", 101), ("contact.propertyChange", 101)])
+        self.assertEqual(b.to_dict()["events"][0]["type"], "contact.creation")
+        self.assertEqual(self.request(events).events[0].outcome, "duplicate")
+
+    def test_refusals(self):
+        with self.assertRaises(fastepost.AuthError) as ctx:
+            self.request([], signature="bogus")
+        self.assertEqual((ctx.exception.http_status, ctx.exception.result.http_status), (401, 401))
+        with self.assertRaises(fastepost.NoKeyError):
+            self.request([], secrets=[])
+        body = b"not json"
+        ts = str(int(time.time() * 1000))
+        sig = fastepost.hubspot_sign(self.SECRET, method="POST", uri=self.URI, timestamp=ts, body=body)
+        with self.assertRaises(fastepost.ParseError) as ctx:
+            self.conn.hubspot_process(body, [self.SECRET], uri=self.URI, timestamp=ts, signature=sig)
+        self.assertEqual(ctx.exception.http_status, 400)
+        with self.assertRaises(fastepost.TooBigError) as ctx:
+            self.request([{"eventId": i} for i in range(3)], max_events=2)
+        self.assertEqual(ctx.exception.http_status, 413)
+
+
+if __name__ == "__main__":
+    unittest.main()

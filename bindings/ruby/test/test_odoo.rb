@@ -1,0 +1,167 @@
+# frozen_string_literal: true
+
+# Odoo webhook processing, the event log and HubSpot processing from Ruby.
+require_relative "support"
+require "json"
+
+class TestOdoo < DbTest
+  FIXTURES = File.expand_path("../../../tests/fixtures/odoo", __dir__)
+
+  def setup
+    super
+    @conn = Fastepost::Connection.new(@dsn)
+    @conn.schema_install
+  end
+
+  def teardown
+    @conn&.close
+    Process.wait(@locker) if @locker
+    super
+  end
+
+  def partner(pid: 1, email: "a@example.de", name: "Anna", write_date: "2024-05-03 10:00:00")
+    JSON.generate({ _model: "res.partner", _id: pid, id: pid, name: name, email: email, write_date: write_date })
+  end
+
+  def test_every_outcome
+    r = @conn.odoo_process(partner)
+    assert_kind_of Fastepost::EventResult, r
+    assert_equal ["created", "ok", 200, 0, true, nil], [r.outcome, r.status, r.http_status, r.code, r.ok?, r.error]
+    assert_operator r.customer_id, :>, 0
+    assert_equal "duplicate", @conn.odoo_process(partner).outcome
+    assert_equal "updated", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-04 10:00:00")).outcome
+    assert_equal "unchanged", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-05 10:00:00")).outcome
+    assert_equal "stale", @conn.odoo_process(partner(name: "Old", write_date: "2024-01-01 10:00:00")).outcome
+    assert_equal "ignored", @conn.odoo_process('{"_model": "sale.order", "_id": 9, "name": "S9"}').outcome
+    assert_equal "created", r.to_h[:outcome]
+    refute r.to_h.key?(:type)
+    assert_equal "updated", @conn.odoo_process(partner(write_date: "2024-06-01 00:00:00"), event: :unlink).outcome
+    assert_equal "f", sql("SELECT active FROM customers")
+  end
+
+  def test_exceptions_carry_the_result
+    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"_model": "res.partner", "id": 1,') }
+    assert_equal [400, 400, "FASTEPOST_EPARSE"], [e.http_status, e.result.http_status, e.result.status]
+    assert_includes e.result.error, "at byte"
+    e = assert_raises(Fastepost::TooBigError) { @conn.odoo_process(partner, max_body: 10) }
+    assert_equal 413, e.result.http_status
+    @conn.odoo_process(partner(pid: 1))
+    e = assert_raises(Fastepost::ConflictError) { @conn.odoo_process(partner(pid: 2)) }
+    assert_equal [409, "conflict"], [e.http_status, e.result.outcome]
+    e = assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, event: "explode") }
+    assert_equal [400, nil], [e.http_status, e.result]
+    assert_raises(Fastepost::ParseError) { @conn.odoo_process("\xff\xfe".b) }
+    status = begin
+      @conn.odoo_process("nope")
+    rescue Fastepost::Error => e
+      e.result ? e.result.http_status : e.http_status
+    end
+    assert_equal 400, status
+  end
+
+  def test_api_key
+    e = assert_raises(Fastepost::AuthError) { @conn.odoo_process(partner, api_key: "wrong", expected_key: "s3cret") }
+    assert_equal [401, nil], [e.http_status, e.result]
+    assert_raises(Fastepost::NoKeyError) { @conn.odoo_process(partner, api_key: "x", expected_key: "") }
+    assert @conn.odoo_process(partner, api_key: "s3cret", expected_key: "s3cret").ok?
+    assert_equal "1", sql("SELECT count(*) FROM integration_events")
+    assert_equal [200, 401, 503], [0, Fastepost::AuthError::CODE, Fastepost::BusyError::CODE].map { |c| Fastepost.status_http(c) }
+  end
+
+  def test_utf8_round_trip
+    name = "Jürgen Müller-Straße 🌟"
+    r = @conn.odoo_process(partner(name: name, email: "juergen@example.de"))
+    assert r.ok?
+    assert_equal name, sql("SELECT name FROM customers")
+    r = @conn.odoo_process(File.binread(File.join(FIXTURES, "partner_webhook.json")))
+    assert_equal "created", r.outcome
+    assert_equal "Jürgen Müller 🌟", sql("SELECT name FROM customers WHERE id = #{r.customer_id}")
+    # A body in another encoding is taken as its bytes (the library checks UTF-8).
+    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process(partner(name: "Jürgen").encode("ISO-8859-1")) }
+    assert_equal Encoding::UTF_8, e.result.error.encoding
+    ev = @conn.events(source: :odoo, limit: 1).first
+    assert_equal Encoding::UTF_8, ev.event_type.encoding
+  end
+
+  def test_batch_events_and_retry
+    rs = @conn.odoo_process_batch([partner(pid: 1, email: "a@x.de"), "{broken", partner(pid: 2, email: "b@x.de")])
+    assert_equal ["created", "", "created"], rs.map(&:outcome)
+    assert_equal %w[ok FASTEPOST_EPARSE ok], rs.map(&:status)
+    events = @conn.events
+    assert_equal 3, events.size
+    assert_kind_of Fastepost::Event, events.first
+    assert_equal 1, @conn.events(status: "error").size
+    assert_empty @conn.events(source: "hubspot")
+    assert_raises(Fastepost::InvalidError) { @conn.events(limit: 0) }
+    assert_equal({ attempted: 0, succeeded: 0, failed: 0, dead: 0 }, @conn.events_retry(limit: 10).to_h)
+    assert_raises(TypeError) { @conn.odoo_process_batch([1]) }
+  end
+
+  def test_gc_order
+    conn = Fastepost::Connection.new(@dsn)
+    r = conn.odoo_process(partner)
+    err = assert_raises(Fastepost::ParseError) { conn.odoo_process("[") }
+    conn = nil # rubocop:disable Lint/UselessAssignment
+    GC.start
+    assert_equal "created", r.outcome
+    assert_equal "FASTEPOST_EPARSE", err.result.status
+  end
+
+  def test_thread_runs_during_processing
+    @locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c",
+                    "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;",
+                    out: File::NULL)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+    until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
+              "AND relation = 'customers'::regclass") == "1"
+      flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      sleep 0.02
+    end
+    ticks = 0
+    running = true
+    ticker = Thread.new do
+      while running
+        ticks += 1
+        sleep 0.005
+      end
+    end
+    sleep 0.05
+    start = ticks
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    r = @conn.odoo_process(partner)
+    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    during = ticks - start
+    running = false
+    ticker.join
+    assert_equal "created", r.outcome
+    assert_operator elapsed, :>, 0.4
+    assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"
+  end
+
+  SECRET = "hs-secret"
+  URI = "https://crm.example.de/api/v1/integrations/hubspot"
+
+  def hubspot(events, **kw)
+    body = JSON.generate(events)
+    ts = (Time.now.to_f * 1000).to_i.to_s
+    sig = Fastepost.hubspot_sign(secret: SECRET, method: "POST", uri: URI, timestamp: ts, body: body)
+    @conn.hubspot_process(body, **{ secrets: [SECRET], uri: URI, timestamp: ts, signature: sig }.merge(kw))
+  end
+
+  def test_hubspot_process
+    now = (Time.now.to_f * 1000).to_i
+    events = [{ eventId: 1, subscriptionId: 5, portalId: 7, appId: 9, occurredAt: now,
+                subscriptionType: "contact.creation", objectId: 101, attemptNumber: 0 }]
+    b = hubspot(events)
+    assert_kind_of Fastepost::HubSpotBatch, b
+    assert_equal [200, "ok", 1, 0], [b.http_status, b.status, b.count, b.failed]
+    assert_equal [["contact.creation", 101]], b.events.map { |e| [e.type, e.object_id] }
+    assert_equal "contact.creation", b.to_h[:events][0][:type]
+    assert_equal "duplicate", hubspot(events).events[0].outcome
+    e = assert_raises(Fastepost::AuthError) { hubspot([], signature: "bogus") }
+    assert_equal [401, 401], [e.http_status, e.result.http_status]
+    assert_raises(Fastepost::NoKeyError) { hubspot([], secrets: []) }
+    e = assert_raises(Fastepost::TooBigError) { hubspot([{ eventId: 1 }, { eventId: 2 }], max_events: 1) }
+    assert_equal 413, e.http_status
+  end
+end

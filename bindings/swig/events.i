@@ -1,0 +1,334 @@
+/* events.h, odoo.h and HubSpot processing (hubspot.h): webhook ingestion, the event log and the
+ * retry queue. Helpers instead of the option handles and the result getters, each returning
+ * plain dicts / Hashes that own their data:
+ *   odoo_process(conn, body, event, content_type, max_body)          max_body 0: the default
+ *   odoo_process_batch(conn, bodies, event, content_type, max_body)  -> list
+ *   hubspot_process(conn, verifier, version, method, uri, timestamp, signature, body, max_events)
+ *   events_list(conn, source, status, limit) -> list;  events_retry(conn, limit) -> counts
+ * A processing failure that comes with a result raises the code's exception class with the
+ * result in its `result` attribute (every exception also has `http_status`). Processing runs
+ * with the GIL/GVL released; bodies are copied or immutable, so no other thread can change
+ * them meanwhile. odoo_authenticate, status_http and outcome_name are mirrored one to one. */
+%fastepost_blocking(5, fastepost_odoo_process, fastepost_event_result **, fastepost_conn *, const char *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(6, fastepost_odoo_process_batch, fastepost_event_result **, fastepost_conn *, const char *const *, const size_t *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(5, fastepost_events_list, fastepost_event_list **, fastepost_conn *, const char *, const char *, int)
+%fastepost_blocking(3, fastepost_events_retry, fastepost_conn *, int, fastepost_retry_report *)
+
+%rename("$ignore", regextarget=1) "^fastepost_event_result";
+%rename("$ignore", regextarget=1) "^fastepost_event_list";
+%rename("$ignore", regextarget=1) "^fastepost_odoo_options";
+%ignore fastepost_event;
+%ignore fastepost_events_list;
+%ignore fastepost_events_retry;
+%ignore fastepost_retry_report;
+%ignore fastepost_odoo_process;
+%ignore fastepost_odoo_process_batch;
+
+%apply const char *NULLABLE { const char *expected, const char *presented };
+%include "fastepost/events.h"
+%include "fastepost/odoo.h"
+%clear const char *expected, const char *presented;
+
+/* ---- copies of a list of bodies (a batch), per language ---- */
+#if defined(SWIGPYTHON)
+%header %{
+/* Copies the bytes (or UTF-8 of str) of each item of a sequence; -1 with the exception set. */
+static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) {
+  PyObject *fast = PySequence_Fast(seq, "bodies must be a sequence of bytes or str");
+  if (!fast)
+    return -1;
+  Py_ssize_t count = PySequence_Fast_GET_SIZE(fast);
+  *n = (size_t)count;
+  *bodies = (char **)calloc((size_t)count + 1, sizeof **bodies);
+  *lens = (size_t *)calloc((size_t)count + 1, sizeof **lens);
+  if (!*bodies || !*lens) {
+    Py_DECREF(fast);
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (Py_ssize_t i = 0; i < count; i++) {
+    PyObject *item = PySequence_Fast_GET_ITEM(fast, i);
+    const char *s;
+    Py_ssize_t len;
+    if (PyUnicode_Check(item)) {
+      s = PyUnicode_AsUTF8AndSize(item, &len);
+    } else if (PyBytes_Check(item)) {
+      s = PyBytes_AS_STRING(item);
+      len = PyBytes_GET_SIZE(item);
+    } else {
+      PyErr_Format(PyExc_TypeError, "body %zd must be bytes or str, not %.100s", i, Py_TYPE(item)->tp_name);
+      s = NULL;
+    }
+    if (!s || !((*bodies)[i] = (char *)malloc((size_t)len + 1))) {
+      if (s)
+        PyErr_NoMemory();
+      Py_DECREF(fast);
+      return -1;
+    }
+    memcpy((*bodies)[i], s, (size_t)len);
+    (*lens)[i] = (size_t)len;
+  }
+  Py_DECREF(fast);
+  return 0;
+}
+%}
+#else
+%header %{
+/* Checks every item first (raising before anything is allocated), then copies. */
+static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) {
+  VALUE ary = rb_Array(seq);
+  long count = RARRAY_LEN(ary);
+  for (long i = 0; i < count; i++)
+    StringValue(RARRAY_PTR(ary)[i]);
+  *n = (size_t)count;
+  *bodies = (char **)calloc((size_t)count + 1, sizeof **bodies);
+  *lens = (size_t *)calloc((size_t)count + 1, sizeof **lens);
+  if (!*bodies || !*lens)
+    return -1;
+  for (long i = 0; i < count; i++) {
+    VALUE s = RARRAY_AREF(ary, i);
+    size_t len = (size_t)RSTRING_LEN(s);
+    if (!((*bodies)[i] = (char *)malloc(len + 1)))
+      return -1;
+    memcpy((*bodies)[i], RSTRING_PTR(s), len);
+    (*lens)[i] = len;
+  }
+  RB_GC_GUARD(ary);
+  return 0;
+}
+%}
+#endif
+
+%header %{
+static void fp_bodies_free(char **bodies, size_t *lens, size_t n) {
+  if (bodies)
+    for (size_t i = 0; i < n; i++)
+      free(bodies[i]);
+  free(bodies);
+  free(lens);
+}
+
+static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
+  fp_rec d = fp_rec_new();
+  fastepost_status code = fastepost_event_result_code(r);
+  fp_rec_int(d, "code", code);
+  fp_rec_str(d, "status", code == FASTEPOST_OK ? "ok" : fastepost_error_name(code));
+  fp_rec_int(d, "http_status", fastepost_status_http(code));
+  fp_rec_str(d, "outcome", fastepost_outcome_name(fastepost_event_result_outcome(r)));
+  fp_rec_int(d, "event_id", (long long)fastepost_event_result_event_id(r));
+  fp_rec_int(d, "customer_id", (long long)fastepost_event_result_customer_id(r));
+  fp_rec_int(d, "remark_id", (long long)fastepost_event_result_remark_id(r));
+  fp_rec_int(d, "task_id", (long long)fastepost_event_result_task_id(r));
+  fp_rec warnings = fp_list_new();
+  for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++)
+    fp_list_push(warnings, fp_str_new(fastepost_event_result_warning(r, i)));
+  fp_rec_rec(d, "warnings", warnings);
+  const char *error = fastepost_event_result_error(r);
+  if (error && error[0])
+    fp_rec_str(d, "error", error);
+  else
+    fp_rec_nil(d, "error");
+  return d;
+}
+
+/* Options from the helper's arguments; on failure *f holds it and NULL is returned. */
+static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const char *event, const char *content_type,
+                                               size_t max_body) {
+  fastepost_odoo_options *o = NULL;
+  fastepost_status rc = fastepost_odoo_options_new(&o);
+  if (rc == FASTEPOST_OK && event)
+    rc = fastepost_odoo_options_set_event(o, event);
+  if (rc == FASTEPOST_OK && content_type)
+    rc = fastepost_odoo_options_set_content_type(o, content_type);
+  if (rc == FASTEPOST_OK && max_body)
+    rc = fastepost_odoo_options_set_max_body(o, max_body);
+  if (rc != FASTEPOST_OK) {
+    fp_failure_capture(f, rc);
+    fastepost_odoo_options_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+/* The result of a call that returned rc and maybe a result: raise with it, or return it. */
+static fp_obj fp_result_or_raise(fastepost_status rc, const fp_failure *f, fp_rec rec) {
+  if (rc != FASTEPOST_OK)
+    return fp_raise_with(f, "result", rec);
+  return fp_rec_done(rec);
+}
+
+typedef struct fp_hubspot_call {
+  fastepost_hubspot_batch **out;
+  fastepost_conn *conn;
+  const fastepost_hubspot_verifier *verifier;
+  const char *version, *method, *uri, *timestamp, *signature;
+  const void *body;
+  size_t len;
+  const fastepost_hubspot_options *opts;
+  fastepost_status rc;
+} fp_hubspot_call;
+
+static void *fp_hubspot_thunk(void *p) {
+  fp_hubspot_call *a = (fp_hubspot_call *)p;
+  a->rc = fastepost_hubspot_process(a->out, a->conn, a->verifier, a->version, a->method, a->uri,
+                                    a->timestamp, a->signature, a->body, a->len, a->opts);
+  return NULL;
+}
+%}
+
+%apply const char *NULLABLE { const char *event, const char *content_type, const char *source,
+                              const char *status, const char *version, const char *method,
+                              const char *uri, const char *timestamp, const char *signature };
+%apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
+%rename(odoo_process) fp_odoo_process;
+%rename(odoo_process_batch) fp_odoo_process_batch;
+%rename(hubspot_process) fp_hubspot_process;
+%rename(events_list) fp_events_list;
+%rename(events_retry) fp_events_retry;
+%inline %{
+static fp_obj fp_odoo_process(fastepost_conn *conn, const void *body, size_t len, const char *event,
+                              const char *content_type, size_t max_body) {
+  fp_failure f;
+  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
+  if (!o)
+    return fp_raise_with(&f, NULL, FP_NIL);
+  fastepost_event_result *r = NULL;
+  /* NULL body with length 0: the library sees an empty body (a ParseError). */
+  fastepost_status rc = fastepost_odoo_process(&r, conn, body ? (const char *)body : "", len, o);
+  if (rc != FASTEPOST_OK)
+    fp_failure_capture(&f, rc);
+  fastepost_odoo_options_free(o);
+  fp_rec rec = r ? fp_event_result_rec(r) : FP_NIL;
+  fastepost_event_result_free(r);
+  return fp_result_or_raise(rc, &f, rec);
+}
+
+static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const char *event,
+                                    const char *content_type, size_t max_body) {
+  fp_failure f;
+  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
+  if (!o)
+    return fp_raise_with(&f, NULL, FP_NIL);
+  char **b = NULL;
+  size_t *lens = NULL, n = 0;
+  fastepost_event_result **rs = NULL;
+  if (fp_bodies_copy(bodies, &b, &lens, &n) < 0 || !(rs = (fastepost_event_result **)calloc(n + 1, sizeof *rs))) {
+    fp_bodies_free(b, lens, n);
+    fastepost_odoo_options_free(o);
+#if defined(SWIGPYTHON)
+    if (!PyErr_Occurred())
+      PyErr_NoMemory();
+    return NULL;
+#else
+    rb_memerror();
+#endif
+  }
+  fastepost_status rc = fastepost_odoo_process_batch(rs, conn, (const char *const *)b, lens, n, o);
+  if (rc != FASTEPOST_OK)
+    fp_failure_capture(&f, rc);
+  fastepost_odoo_options_free(o);
+  fp_bodies_free(b, lens, n);
+  fp_rec list = fp_list_new();
+  for (size_t i = 0; i < n; i++) {
+    fp_list_push(list, rs[i] ? fp_event_result_rec(rs[i]) : fp_none());
+    fastepost_event_result_free(rs[i]);
+  }
+  free(rs);
+  return fp_result_or_raise(rc, &f, list);
+}
+
+static fp_obj fp_hubspot_process(fastepost_conn *conn, const fastepost_hubspot_verifier *verifier,
+                                 const char *version, const char *method, const char *uri,
+                                 const char *timestamp, const char *signature, const void *body,
+                                 size_t len, size_t max_events) {
+  fp_failure f;
+  fastepost_hubspot_options *o = NULL;
+  fastepost_status rc = fastepost_hubspot_options_new(&o);
+  if (rc == FASTEPOST_OK && max_events)
+    rc = fastepost_hubspot_options_set_max_events(o, max_events);
+  if (rc != FASTEPOST_OK) {
+    fp_failure_capture(&f, rc);
+    fastepost_hubspot_options_free(o);
+    return fp_raise_with(&f, NULL, FP_NIL);
+  }
+  fastepost_hubspot_batch *b = NULL;
+  fp_hubspot_call a = {&b, conn, verifier, version, method, uri, timestamp, signature,
+                       body ? body : "", len, o, FASTEPOST_OK};
+  fp_run_unlocked(fp_hubspot_thunk, &a);
+  rc = a.rc;
+  if (rc != FASTEPOST_OK)
+    fp_failure_capture(&f, rc);
+  fastepost_hubspot_options_free(o);
+  fp_rec d = FP_NIL;
+  if (b) {
+    d = fp_rec_new();
+    fastepost_status st = fastepost_hubspot_batch_status(b);
+    fp_rec_int(d, "code", st);
+    fp_rec_str(d, "status", st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
+    fp_rec_int(d, "http_status", fastepost_hubspot_batch_http_status(b));
+    fp_rec_uint(d, "count", fastepost_hubspot_batch_count(b));
+    fp_rec_uint(d, "failed", fastepost_hubspot_batch_failed(b));
+    fp_rec events = fp_list_new();
+    for (size_t i = 0; i < fastepost_hubspot_batch_count(b); i++) {
+      const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
+      fp_rec e = r ? fp_event_result_rec(r) : fp_rec_new();
+      fp_rec_str(e, "type", fastepost_hubspot_batch_event_type(b, i));
+      fp_rec_int(e, "object_id", (long long)fastepost_hubspot_batch_object_id(b, i));
+      fp_list_push(events, e);
+    }
+    fp_rec_rec(d, "events", events);
+    fastepost_hubspot_batch_free(b);
+  }
+  return fp_result_or_raise(rc, &f, d);
+}
+
+static fp_obj fp_events_list(fastepost_conn *conn, const char *source, const char *status, int limit) {
+  fastepost_event_list *l = NULL;
+  fastepost_status rc = fastepost_events_list(&l, conn, source, status, limit);
+  if (rc != FASTEPOST_OK) {
+    fp_failure f;
+    fp_failure_capture(&f, rc);
+    return fp_raise_with(&f, NULL, FP_NIL);
+  }
+  fp_rec list = fp_list_new();
+  for (size_t i = 0; i < fastepost_event_list_count(l); i++) {
+    const fastepost_event *e = fastepost_event_list_get(l, i);
+    fp_rec d = fp_rec_new();
+    fp_rec_int(d, "id", (long long)e->id);
+    fp_rec_str(d, "source", e->source);
+    fp_rec_str(d, "event_type", e->event_type);
+    fp_rec_str(d, "status", e->status);
+    fp_rec_str(d, "outcome", e->outcome);
+    fp_rec_str(d, "external_id", e->external_id);
+    fp_rec_str(d, "error_message", e->error_message);
+    fp_rec_int(d, "attempts", e->attempts);
+    fp_rec_int(d, "customer_id", (long long)e->customer_id);
+    fp_rec_str(d, "created_at", e->created_at);
+    fp_rec_str(d, "processed_at", e->processed_at);
+    fp_rec_str(d, "next_attempt_at", e->next_attempt_at);
+    fp_list_push(list, d);
+  }
+  fastepost_event_list_free(l);
+  return fp_rec_done(list);
+}
+
+static fp_obj fp_events_retry(fastepost_conn *conn, int limit) {
+  fastepost_retry_report r = {0, 0, 0, 0};
+  fastepost_status rc = fastepost_events_retry(conn, limit, &r);
+  if (rc != FASTEPOST_OK) {
+    fp_failure f;
+    fp_failure_capture(&f, rc);
+    return fp_raise_with(&f, NULL, FP_NIL);
+  }
+  fp_rec d = fp_rec_new();
+  fp_rec_int(d, "attempted", r.attempted);
+  fp_rec_int(d, "succeeded", r.succeeded);
+  fp_rec_int(d, "failed", r.failed);
+  fp_rec_int(d, "dead", r.dead);
+  return fp_rec_done(d);
+}
+%}
+%clear const char *event, const char *content_type, const char *source, const char *status,
+       const char *version, const char *method, const char *uri, const char *timestamp,
+       const char *signature;
+%clear (const void *body, size_t len);
