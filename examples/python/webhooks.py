@@ -58,9 +58,9 @@ class WebhookApp:
         path = environ.get("PATH_INFO", "")
         handler = {ODOO_PATH: self.odoo, HUBSPOT_PATH: self.hubspot}.get(path)
         if handler is None:
-            return self.json(start_response, 404, error="not found")
+            return self.json(start_response, 404, {"error": "not found"})
         if environ["REQUEST_METHOD"] != "POST":
-            return self.json(start_response, 405, error="use POST")
+            return self.json(start_response, 405, {"error": "use POST"})
         try:
             return handler(environ, start_response)
         except fastepost.Error as e:
@@ -69,7 +69,7 @@ class WebhookApp:
             result = getattr(e, "result", None)
             fields = result.to_dict() if result is not None else {}
             fields.update(error=type(e).__name__, message=e.message)
-            return self.json(start_response, getattr(e, "http_status", None) or 500, **fields)
+            return self.json(start_response, getattr(e, "http_status", None) or 500, fields)
 
     def odoo(self, environ, start_response):
         query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -77,7 +77,7 @@ class WebhookApp:
         result = self.connection().odoo_process(
             self.body(environ), api_key=key, expected_key=self.odoo_api_key,
             event=query.get("event", [None])[0], content_type=environ.get("CONTENT_TYPE") or None)
-        return self.json(start_response, result.http_status, **result.to_dict())
+        return self.json(start_response, result.http_status, result.to_dict())
 
     def hubspot(self, environ, start_response):
         uri = request_uri(environ)  # what HubSpot signed: the full URL as sent
@@ -87,7 +87,7 @@ class WebhookApp:
             self.body(environ), secrets=self.hubspot_secrets, method=environ["REQUEST_METHOD"],
             uri=uri, timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP"),
             signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3"))
-        return self.json(start_response, batch.http_status, **batch.to_dict())
+        return self.json(start_response, batch.http_status, batch.to_dict())
 
     @staticmethod
     def body(environ):
@@ -98,8 +98,8 @@ class WebhookApp:
         return environ["wsgi.input"].read(min(length, MAX_BODY + 1)) if length > 0 else b""
 
     @staticmethod
-    def json(start_response, status, **fields):
-        body = json.dumps({"status": status, **fields}, default=str).encode()
+    def json(start_response, status, fields):
+        body = json.dumps({"http_status": status, **fields}, default=str).encode()
         start_response(f"{status} {HTTPStatus(status).phrase}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]

@@ -118,7 +118,7 @@ module FastepostExample
     end
 
     def json(status, **fields)
-      [status, { "content-type" => "application/json" }, [JSON.generate({ status: status }.merge(fields))]]
+      [status, { "content-type" => "application/json" }, [JSON.generate(fields.merge(http_status: status))]]
     end
   end
 end

@@ -72,7 +72,7 @@ class WebhookTest(DbTestCase):
         status, body = self.post(base, ODOO, created, {"X-Odoo-Api-Key": KEY})
         self.assertEqual(200, status, body)
         self.assertEqual("created", body["outcome"])
-        self.assertEqual(200, body["status"])
+        self.assertEqual(200, body["http_status"])
 
         status, body = self.post(base, f"{ODOO}?api_key={KEY}", created)  # the key in the query
         self.assertEqual(200, status, body)
@@ -98,7 +98,7 @@ class WebhookTest(DbTestCase):
         self.assertEqual(200, status)
 
         self.assertEqual("1", self.sql("SELECT count(*) FROM customers"))
-        self.assertEqual("f", self.sql("SELECT active FROM customers WHERE crm_id = '42'"),
+        self.assertEqual("f", self.sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'"),
                          "?event=unlink deactivates")
         self.assertEqual("2", self.sql("SELECT count(*) FROM integration_events "
                                        "WHERE source = 'odoo' AND status <> 'error'"))

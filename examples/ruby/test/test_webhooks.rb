@@ -61,7 +61,7 @@ class TestRackWebhooks < DbTest
     status, json = post(base, ODOO, created, "X-Odoo-Api-Key" => KEY)
     assert_equal 200, status, json.inspect
     assert_equal "created", json["outcome"].to_s
-    assert_equal 200, json["status"]
+    assert_equal 200, json["http_status"]
 
     status, json = post(base, "#{ODOO}?api_key=#{KEY}", created) # the key in the query, again
     assert_equal 200, status, json.inspect
@@ -85,7 +85,7 @@ class TestRackWebhooks < DbTest
     assert_equal 200, status
 
     assert_equal "1", sql("SELECT count(*) FROM customers")
-    assert_equal "f", sql("SELECT active FROM customers WHERE crm_id = '42'"), "?event=unlink deactivates"
+    assert_equal "f", sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'"), "?event=unlink deactivates"
     assert_equal "2", sql("SELECT count(*) FROM integration_events WHERE source = 'odoo' AND status <> 'error'")
     assert_operator sql("SELECT count(*) FROM integration_events WHERE status = 'error'").to_i, :>=, 1,
                     "the malformed delivery is logged"
