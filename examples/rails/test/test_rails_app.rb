@@ -167,5 +167,8 @@ class TestRailsGlue < DbTest
     odoo_stats = stats["sources"].find { |s| s["source"] == "odoo" }
     assert_equal 1, odoo_stats["total_events"]
     assert_match %r{\Ahttp://example.org/api/v1/integrations/odoo}, stats["setup"]["odoo_webhook_url"].to_s
+    res = admin("GET", "/admin/crm_dashboard")
+    assert_equal 200, res.status, "HTML without the app's view falls back to JSON"
+    assert_equal stats["sources"].size, json(res)["sources"].size
   end
 end
