@@ -856,3 +856,4 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/hubspot.i"
 %include "swig/stats.i"
 %include "swig/events.i"
+%include "swig/backup.i"

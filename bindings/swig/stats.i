@@ -7,7 +7,7 @@
 %fastepost_blocking(1, fastepost_crm_stats_rebuild, fastepost_conn *)
 
 %rename("$ignore", regextarget=1) "^fastepost_crm_";
-/* The database figures (fastepost_stats_db_*, merged from the backup branch) are not bound yet:
+/* The database figures (fastepost_stats_db_*) are bound by the stats_db helper in backup.i:
  * hidden here so that nothing (their _free, their char * members) is exposed unguarded. */
 %rename("$ignore", regextarget=1) "^fastepost_stats_db";
 %ignore FASTEPOST_STATS_DB_EXACT;

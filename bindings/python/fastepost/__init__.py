@@ -17,6 +17,7 @@ bindings/fastepost.i and which mirrors the C API one to one. See docs/bindings.m
 """
 
 import codecs
+import datetime
 import io
 import os
 import threading
@@ -47,7 +48,7 @@ __all__ = [
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
     "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport",
-    "status_http", "odoo_authenticate",
+    "status_http", "odoo_authenticate", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
@@ -486,6 +487,111 @@ def _attach_result(e, convert):
         e.result = convert(e.result)
 
 
+# -- backups and database figures ---------------------------------------------------------
+
+_BACKUP_FORMATS = {"plain": _core.BACKUP_PLAIN, "custom": _core.BACKUP_CUSTOM}
+
+
+class BackupInfo(Result):
+    """One backup: ``name``, ``size`` in bytes, ``time`` (a UTC :class:`datetime.datetime`, when
+    it was started) and ``format`` ("plain" or "custom")."""
+
+    __slots__ = ("name", "size", "time", "format")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(**dict(d, time=datetime.datetime.fromtimestamp(d["time"], datetime.timezone.utc)))
+
+
+class BackupDir:
+    """A backup directory (docs/backup.md); ``path`` None uses ``$FASTEPOST_BACKUP_DIR``, else
+    ``tmp/backups``. pg_dump, pg_restore and psql run with the GIL released."""
+
+    def __init__(self, path=None):
+        self._lock = threading.RLock()
+        self._d = _core.BackupDir(None if path is None else os.fsdecode(path))
+
+    @property
+    def dir(self):
+        """The absolute directory path."""
+        return _core.backup_dir_path(self._d)
+
+    def create(self, conn, *, format="plain", table=None, progress=None):
+        """Back up ``conn``'s database (or one ``table``) with pg_dump as "plain" SQL or
+        "custom"; returns the new backup's name. ``progress(rows, bytes)`` is called as the
+        dump grows (returning False cancels)."""
+        if format not in _BACKUP_FORMATS:
+            raise ValueError(f"format must be 'plain' or 'custom', not {format!r}")
+        with conn._lock, self._lock:
+            return _core.backup_create(self._d, conn._conn, _BACKUP_FORMATS[format], table, progress)
+
+    def list(self, limit=10):
+        """The backups, newest first, as :class:`BackupInfo` (``limit`` None or 0 for all)."""
+        with self._lock:
+            return [BackupInfo._from(d) for d in _core.backup_list(self._d, int(limit or 0))]
+
+    def path(self, name):
+        """The absolute path of a backup (NotFoundError/InvalidError for a bad name)."""
+        return _core.backup_path(self._d, name)
+
+    def open(self, name):
+        """The backup as a binary file object opened for reading (close it, or use ``with``)."""
+        return os.fdopen(_core.backup_open(self._d, name), "rb")
+
+    def verify(self, name, conn=None, *, deep=False):
+        """Check the checksum (and for ``deep``, a test restore, which needs ``conn``); raises
+        on a bad backup, returns True."""
+        with self._lock:
+            if conn is None:
+                _core.backup_verify(self._d, None, name, int(bool(deep)))
+            else:
+                with conn._lock:
+                    _core.backup_verify(self._d, conn._conn, name, int(bool(deep)))
+        return True
+
+    def prune(self, keep=None, older_than_days=None):
+        """Remove old backups: all but the ``keep`` newest and/or those older than
+        ``older_than_days``. Returns the removed :class:`BackupInfo`, newest first."""
+        with self._lock:
+            removed = _core.backup_prune(self._d, -1 if keep is None else int(keep),
+                                         -1 if older_than_days is None else int(older_than_days))
+        return [BackupInfo._from(d) for d in removed]
+
+    def restore(self, name, conn, target, *, force=False):
+        """Restore a backup into the database ``target`` (a conninfo or URL); restoring into
+        ``conn``'s own database needs ``force=True``."""
+        with conn._lock, self._lock:
+            _core.backup_restore(self._d, conn._conn, name, target, int(bool(force)))
+
+    def __repr__(self):
+        return f"<fastepost.BackupDir {self.dir!r}>"
+
+
+class DbTableStats(Result):
+    """One table: ``rows_estimate`` (-1 unknown), ``rows_exact`` (-1 unless asked), sizes."""
+
+    __slots__ = ("name", "rows_estimate", "rows_exact", "total_bytes", "table_bytes", "index_bytes")
+
+
+class DbStats(Result):
+    """The database figures (docs/stats.md): ``database``, ``size_bytes``, ``tables`` (largest
+    first), ``backup_count`` (-1 without a backup directory) and ``newest_backup``."""
+
+    __slots__ = ("database", "size_bytes", "tables", "backup_count", "newest_backup")
+
+    @classmethod
+    def _from(cls, d):
+        nb = d["newest_backup"]
+        return cls(**dict(d, tables=[DbTableStats(**t) for t in d["tables"]],
+                          newest_backup=nb and BackupInfo._from(nb)))
+
+
+def _backup_dir(backups):
+    if backups is None or isinstance(backups, BackupDir):
+        return backups
+    return BackupDir(backups)
+
+
 def connect(dsn="", **options):
     """Open a :class:`Connection`. ``dsn`` is a libpq connection string or URL; ``""`` uses
     the ``PG*`` environment variables. Keyword options as for :class:`Connection`."""
@@ -746,6 +852,28 @@ class Connection:
         :class:`RetryReport`."""
         with self._lock:
             return RetryReport(**_core.events_retry(self._conn, int(limit)))
+
+    # -- backups, database figures, report ------------------------------------------------
+    def backup(self, dir=None, *, format="plain", table=None, progress=None):
+        """Back up the database into ``dir`` (a path or :class:`BackupDir`; None: the
+        default); returns the backup's name. See :meth:`BackupDir.create`."""
+        return _backup_dir(dir if dir is not None else BackupDir()).create(
+            self, format=format, table=table, progress=progress)
+
+    def db_stats(self, backups=None, *, exact=False):
+        """The database figures as a :class:`DbStats`; ``backups`` (a path or
+        :class:`BackupDir`) adds the backup count; ``exact`` counts every table's rows."""
+        d = _backup_dir(backups)
+        with self._lock:
+            return DbStats._from(_core.stats_db(self._conn, d._d if d else None, int(bool(exact))))
+
+    def report_html(self, backup_dir=None, base_url=None, title=None):
+        """The self-contained HTML report (docs/report.md) as a str."""
+        if isinstance(backup_dir, BackupDir):
+            backup_dir = backup_dir.dir
+        with self._lock:
+            return _core.report_html(self._conn, None if backup_dir is None else os.fsdecode(backup_dir),
+                                     base_url, title)
 
     # -- CRM statistics ------------------------------------------------------------------
     def crm_stats(self, base_url=None, *, now_ms=None):

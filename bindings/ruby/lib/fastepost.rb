@@ -262,6 +262,103 @@ module Fastepost
   # What Connection#events_retry did.
   RetryReport = Struct.new(:attempted, :succeeded, :failed, :dead, keyword_init: true)
 
+  BACKUP_FORMATS = { plain: Core::BACKUP_PLAIN, custom: Core::BACKUP_CUSTOM }.freeze
+
+  # One backup: name, size in bytes, time (a UTC Time, when it was started) and format
+  # ("plain" or "custom").
+  BackupInfo = Struct.new(:name, :size, :time, :format, keyword_init: true) do
+    def self.from(h) = new(**h, time: Time.at(h[:time]).utc)
+  end
+
+  # A backup directory (docs/backup.md); path nil uses $FASTEPOST_BACKUP_DIR, else tmp/backups.
+  # pg_dump, pg_restore and psql run with the GVL released.
+  class BackupDir
+    def initialize(path = nil)
+      @lock = Monitor.new
+      @d = Core::BackupDir.new(path&.to_s)
+    end
+
+    # The absolute directory path.
+    def dir = Core.backup_dir_path(@d)
+
+    # Back up conn's database (or one table) with pg_dump as :plain SQL or :custom; returns the
+    # new backup's name. The block, if any, is yielded (rows, bytes) as the dump grows
+    # (returning false cancels).
+    def create(conn, format: :plain, table: nil, &progress)
+      fmt = BACKUP_FORMATS.fetch(format.to_sym) { raise ArgumentError, "format must be :plain or :custom, not #{format.inspect}" }
+      conn.send(:synchronize) do
+        @lock.synchronize { Core.backup_create(@d, conn.send(:core), fmt, table&.to_s, progress) }
+      end
+    end
+
+    # The backups, newest first, as BackupInfo (limit nil or 0 for all).
+    def list(limit: 10)
+      @lock.synchronize { Core.backup_list(@d, Integer(limit || 0)) }.map { |h| BackupInfo.from(h) }
+    end
+
+    # The absolute path of a backup (NotFoundError/InvalidError for a bad name).
+    def path(name) = Core.backup_path(@d, name.to_s)
+
+    # The backup as a binary IO opened for reading; with a block, yields it and closes it
+    # afterwards (returning the block's value).
+    def open(name)
+      io = IO.new(Core.backup_open(@d, name.to_s), "rb")
+      return io unless block_given?
+
+      begin
+        yield io
+      ensure
+        io.close
+      end
+    end
+
+    # Check the checksum (and for deep:, a test restore, which needs conn:); raises on a bad
+    # backup, returns true.
+    def verify(name, conn: nil, deep: false)
+      if conn
+        conn.send(:synchronize) { @lock.synchronize { Core.backup_verify(@d, conn.send(:core), name.to_s, deep ? 1 : 0) } }
+      else
+        @lock.synchronize { Core.backup_verify(@d, nil, name.to_s, deep ? 1 : 0) }
+      end
+      true
+    end
+
+    # Remove old backups: all but the keep: newest and/or those older than older_than_days:.
+    # Returns the removed BackupInfo, newest first.
+    def prune(keep: nil, older_than_days: nil)
+      removed = @lock.synchronize do
+        Core.backup_prune(@d, keep.nil? ? -1 : Integer(keep), older_than_days.nil? ? -1 : Integer(older_than_days))
+      end
+      removed.map { |h| BackupInfo.from(h) }
+    end
+
+    # Restore a backup into the database target (a conninfo or URL); restoring into conn's own
+    # database needs force: true.
+    def restore(name, conn, target, force: false)
+      conn.send(:synchronize) { @lock.synchronize { Core.backup_restore(@d, conn.send(:core), name.to_s, target.to_s, force ? 1 : 0) } }
+      nil
+    end
+
+    def inspect = "#<Fastepost::BackupDir #{dir.inspect}>"
+
+    # The Core handle (Connection#db_stats).
+    def core = @d
+    private :core
+  end
+
+  # One table of DbStats: rows_estimate (-1 unknown), rows_exact (-1 unless asked), sizes.
+  DbTableStats = Struct.new(:name, :rows_estimate, :rows_exact, :total_bytes, :table_bytes, :index_bytes,
+                            keyword_init: true)
+  # The database figures (docs/stats.md): database, size_bytes, tables (largest first),
+  # backup_count (-1 without a backup directory) and newest_backup (BackupInfo or nil).
+  DbStats = Struct.new(:database, :size_bytes, :tables, :backup_count, :newest_backup, keyword_init: true) do
+    include DeepHash
+    def self.from(h)
+      new(**h, tables: h[:tables].map { |t| DbTableStats.new(**t) },
+               newest_backup: h[:newest_backup] && BackupInfo.from(h[:newest_backup]))
+    end
+  end
+
   # A connection to the PostgreSQL database holding the Fast Epost tables.
   class Connection
     # Connect. With a block, yields the connection and closes it afterwards (returning the
@@ -472,6 +569,25 @@ module Fastepost
       RetryReport.new(**synchronize { Core.events_retry(@conn, Integer(limit)) })
     end
 
+    # Back up the database into dir (a path or BackupDir; nil: the default); returns the
+    # backup's name. See BackupDir#create.
+    def backup(dir = nil, format: :plain, table: nil, &progress)
+      backup_dir(dir || BackupDir.new).create(self, format: format, table: table, &progress)
+    end
+
+    # The database figures as a DbStats; backups: (a path or BackupDir) adds the backup count;
+    # exact: counts every table's rows.
+    def db_stats(backups: nil, exact: false)
+      d = backups && backup_dir(backups)
+      DbStats.from(synchronize { Core.stats_db(@conn, d&.send(:core), exact ? 1 : 0) })
+    end
+
+    # The self-contained HTML report (docs/report.md) as a UTF-8 String.
+    def report_html(backup_dir: nil, base_url: nil, title: nil)
+      backup_dir = backup_dir.dir if backup_dir.is_a?(BackupDir)
+      synchronize { Core.report_html(@conn, backup_dir&.to_s, base_url, title) }
+    end
+
     # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
     # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
     # schema version 2, InvalidError for a base URL that is not http(s).
@@ -494,6 +610,11 @@ module Fastepost
     private
 
     def synchronize(&block) = @lock.synchronize(&block)
+
+    # The Core handle (BackupDir).
+    def core = @conn
+
+    def backup_dir(dir) = dir.is_a?(BackupDir) ? dir : BackupDir.new(dir)
 
     # Run the call; an exception's raw #result (Hash/Array) becomes convert's object.
     def with_result(convert)

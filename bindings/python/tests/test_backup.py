@@ -1,0 +1,86 @@
+"""Backups, database figures and the report from Python."""
+
+import datetime
+import tempfile
+import threading
+import time
+import unittest
+
+import fastepost
+from support import DbTestCase, create_database, drop_database, dsn_for
+from test_threads import Ticker
+
+
+class Backup(DbTestCase):
+    def setUp(self):
+        super().setUp()
+        self.conn = fastepost.connect(self.dsn)
+        self.addCleanup(self.conn.close)
+        self.conn.schema_install()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+
+    def test_round_trip(self):
+        self.conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}')
+        d = fastepost.BackupDir(self.tmp.name)
+        calls = []
+        name = d.create(self.conn, progress=lambda rows, size: calls.append(size))
+        self.assertTrue(name.endswith(".sql"))
+        self.assertTrue(calls)
+        custom = self.conn.backup(d, format="custom")
+        infos = d.list()
+        self.assertEqual({i.name for i in infos}, {name, custom})
+        self.assertEqual(infos[0].time.tzinfo, datetime.timezone.utc)
+        self.assertIn(infos[0].format, ("plain", "custom"))
+        with d.open(name) as f:
+            self.assertIn(b"CREATE TABLE", f.read())
+        self.assertTrue(d.path(name).endswith(name))
+        self.assertTrue(d.verify(name))
+        self.assertTrue(d.verify(custom, self.conn, deep=True))
+        with self.assertRaises(fastepost.InvalidError):
+            d.path("../etc/passwd")
+        target = create_database()
+        self.addCleanup(drop_database, target)
+        d.restore(custom, self.conn, dsn_for(target))
+        with fastepost.connect(dsn_for(target)) as t:
+            self.assertEqual(t.db_stats().database, target)
+        from support import psql
+        self.assertEqual(psql("SELECT name FROM customers", target), "Jürgen")
+        stats = self.conn.db_stats(d, exact=True)
+        self.assertEqual(stats.backup_count, 2)
+        self.assertIn("customers", [t.name for t in stats.tables])
+        self.assertEqual(stats.to_dict()["database"], self.dbname)
+        self.assertEqual([r.name for r in d.prune(keep=1)], [infos[1].name])
+        self.assertEqual(len(d.list(limit=None)), 1)
+        html = self.conn.report_html(backup_dir=d, title="Bericht <ü>")
+        self.assertIn("Bericht &lt;ü&gt;", html)
+
+    def test_progress_exception_propagates(self):
+        d = fastepost.BackupDir(self.tmp.name)
+
+        def boom(rows, size):
+            raise KeyError("stop")
+        with self.assertRaises(KeyError):
+            d.create(self.conn, progress=boom)
+        self.assertEqual(d.list(), [])
+
+    def test_thread_runs_during_pg_dump(self):
+        self.sql("INSERT INTO customers (name, email) SELECT 'n' || g, 'e' || g || '@x.de' "
+                 "FROM generate_series(1, 50000) g")
+        d = fastepost.BackupDir(self.tmp.name)
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        d.create(self.conn)
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        # ~5 ms per tick: expect at least a third of the possible ticks.
+        self.assertGreater(ticks, elapsed / 0.005 / 3, f"only {ticks} ticks in {elapsed:.2f}s")
+
+
+if __name__ == "__main__":
+    unittest.main()
