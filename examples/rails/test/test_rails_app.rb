@@ -152,7 +152,8 @@ class TestRailsGlue < DbTest
     res = admin("GET", "/admin/database/backups/#{names.last}")
     assert_equal 200, res.status
     assert_equal File.binread(File.join(@backups, names.last)), res.body
-    assert_equal 404, admin("GET", "/admin/database/backups/..%2Fetc%2Fpasswd").status
+    assert_equal 400, admin("GET", "/admin/database/backups/..%2Fetc%2Fpasswd").status, "not a backup name"
+    assert_equal 404, admin("GET", "/admin/database/backups/backup_20000101_000000.sql").status
     res = admin("DELETE", "/admin/database/backups?keep=1")
     assert_equal 200, res.status, res.body
     assert_equal [names.first], json(res)["removed"]

@@ -3,7 +3,7 @@
 module Admin
   # The admin's database tools, all done by libfastepost:
   #
-  #   GET    /admin/database                  table sizes and counts (db_stats)
+  #   GET    /admin/database                  size, tables, row counts, backups (db_stats)
   #   GET    /admin/database/export?table=customers&format=csv|json|ndjson
   #                                           a streamed download: memory stays at one row
   #   POST   /admin/database/import           table, file (multipart), dry_run=1, on_conflict, key
@@ -19,7 +19,7 @@ module Admin
     EXPORT_FORMATS = { "csv" => "text/csv", "json" => "application/json", "ndjson" => "application/x-ndjson" }.freeze
 
     def stats
-      render json: fastepost.db_stats.to_h
+      render json: fastepost.db_stats(backups: backup_dir).to_h
     end
 
     # Streamed: the response body is an Enumerator that runs the export while the server sends
@@ -58,14 +58,15 @@ module Admin
     end
 
     def create_backup
-      name = fastepost.backup(dir: FastepostDB.backup_dir, format: params.fetch(:format, "plain").to_sym)
+      name = fastepost.backup(backup_dir, format: params.fetch(:format, "plain").to_sym)
       render json: { name: name }, status: :created
     end
 
     def download_backup
       name = params.require(:name)
-      backup_dir.verify(name) # only a listed backup whose checksum still matches is served
-      send_file File.join(FastepostDB.backup_dir, name), filename: name, type: "application/octet-stream"
+      dir = backup_dir
+      dir.verify(name) # only a listed backup whose checksum still matches is served
+      send_file dir.path(name), filename: name, type: "application/octet-stream"
     end
 
     def prune_backups
