@@ -66,10 +66,9 @@ class WebhookApp:
         except fastepost.Error as e:
             # The library refused: answer its status and say why (messages never contain
             # secrets or payloads). A result, when there is one, says which event was logged.
-            result = getattr(e, "result", None)
-            fields = result.to_dict() if result is not None else {}
+            fields = e.result.to_dict() if e.result is not None else {}
             fields.update(error=type(e).__name__, message=e.message)
-            return self.json(start_response, getattr(e, "http_status", None) or 500, fields)
+            return self.json(start_response, e.http_status or 500, fields)
 
     def odoo(self, environ, start_response):
         query = parse_qs(environ.get("QUERY_STRING", ""))

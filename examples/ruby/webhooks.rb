@@ -88,9 +88,7 @@ module FastepostExample
     rescue Fastepost::Error => e
       # The library refused: answer its status and say why (messages never contain secrets
       # or payloads). A result, when there is one, says which event was logged.
-      status = e.respond_to?(:http_status) && e.http_status ? e.http_status : 500
-      result = e.respond_to?(:result) && e.result ? e.result.to_h : {}
-      json(status, **result, error: e.class.name.split("::").last, message: e.message)
+      json(e.http_status || 500, **e.result.to_h, error: e.class.name.split("::").last, message: e.message)
     end
 
     private

@@ -12,8 +12,7 @@ module FastepostResponses
 
   included do
     rescue_from Fastepost::Error do |e|
-      details = e.respond_to?(:result) && e.result ? e.result.to_h : {}
-      details = e.report.to_h if e.respond_to?(:report) && e.report
+      details = (e.report || e.result).to_h # what was logged or imported, when anything was
       status = fastepost_http_status(e)
       render json: details.merge(http_status: status, error: e.class.name.demodulize, message: e.message),
              status: status
@@ -29,7 +28,7 @@ module FastepostResponses
   def fastepost_http_status(error)
     return 404 if error.is_a?(Fastepost::NotFoundError)
 
-    (error.http_status if error.respond_to?(:http_status)) || 500
+    error.http_status || 500
   end
 
   def raw_body
