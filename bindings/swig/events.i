@@ -76,10 +76,13 @@ static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) 
 %header %{
 /* Checks every item first (raising before anything is allocated), then copies. */
 static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) {
-  VALUE ary = rb_Array(seq);
+  VALUE ary = rb_ary_dup(rb_Array(seq)); /* a copy: the caller's Array is left alone */
   long count = RARRAY_LEN(ary);
-  for (long i = 0; i < count; i++)
-    StringValue(RARRAY_PTR(ary)[i]);
+  for (long i = 0; i < count; i++) {
+    VALUE item = RARRAY_AREF(ary, i);
+    StringValue(item);
+    rb_ary_store(ary, i, item);
+  }
   *n = (size_t)count;
   *bodies = (char **)calloc((size_t)count + 1, sizeof **bodies);
   *lens = (size_t *)calloc((size_t)count + 1, sizeof **lens);
@@ -205,16 +208,12 @@ static fp_obj fp_odoo_process(fastepost_conn *conn, const void *body, size_t len
 
 static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const char *event,
                                     const char *content_type, size_t max_body) {
-  fp_failure f;
-  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
-  if (!o)
-    return fp_raise_with(&f, NULL, FP_NIL);
+  /* The bodies first: Ruby raises from here (a non-String) only before anything is allocated. */
   char **b = NULL;
   size_t *lens = NULL, n = 0;
   fastepost_event_result **rs = NULL;
   if (fp_bodies_copy(bodies, &b, &lens, &n) < 0 || !(rs = (fastepost_event_result **)calloc(n + 1, sizeof *rs))) {
     fp_bodies_free(b, lens, n);
-    fastepost_odoo_options_free(o);
 #if defined(SWIGPYTHON)
     if (!PyErr_Occurred())
       PyErr_NoMemory();
@@ -222,6 +221,13 @@ static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const c
 #else
     rb_memerror();
 #endif
+  }
+  fp_failure f;
+  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
+  if (!o) {
+    fp_bodies_free(b, lens, n);
+    free(rs);
+    return fp_raise_with(&f, NULL, FP_NIL);
   }
   fastepost_status rc = fastepost_odoo_process_batch(rs, conn, (const char *const *)b, lens, n, o);
   if (rc != FASTEPOST_OK)

@@ -482,6 +482,16 @@ class RetryReport(Result):
     __slots__ = ("attempted", "succeeded", "failed", "dead")
 
 
+def _body(body):
+    """bytes or str as they are; a bytearray or memoryview copied to bytes, since another
+    thread could resize it while the call runs without the GIL."""
+    if isinstance(body, (bytes, str)) or body is None:
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"body must be bytes or str, not {type(body).__name__}")
+
+
 def _attach_result(e, convert):
     if isinstance(e.result, (dict, list)):
         e.result = convert(e.result)
@@ -793,7 +803,7 @@ class Connection:
             odoo_authenticate(expected_key, api_key)
         try:
             with self._lock:
-                d = _core.odoo_process(self._conn, body, event, content_type, int(max_body or 0))
+                d = _core.odoo_process(self._conn, _body(body), event, content_type, int(max_body or 0))
         except Error as e:
             _attach_result(e, lambda r: EventResult(**r))
             raise
@@ -806,7 +816,7 @@ class Connection:
         ``code``. Raises when the batch could not be committed (``e.result`` the list)."""
         if api_key is not None:
             odoo_authenticate(expected_key, api_key)
-        bodies = list(bodies)
+        bodies = [_body(b) for b in bodies]
         try:
             with self._lock:
                 rs = _core.odoo_process_batch(self._conn, bodies, event, content_type,
@@ -835,7 +845,7 @@ class Connection:
         try:
             with self._lock, verifier._lock:
                 d = _core.hubspot_process(self._conn, verifier._v, version, method, uri,
-                                          timestamp, signature, body, int(max_events or 0))
+                                          timestamp, signature, _body(body), int(max_events or 0))
         except Error as e:
             _attach_result(e, HubSpotBatch._from)
             raise

@@ -1,6 +1,7 @@
 """Backups, database figures and the report from Python."""
 
 import datetime
+import gc
 import tempfile
 import threading
 import time
@@ -54,6 +55,18 @@ class Backup(DbTestCase):
         self.assertEqual(len(d.list(limit=None)), 1)
         html = self.conn.report_html(backup_dir=d, title="Bericht <ü>")
         self.assertIn("Bericht &lt;ü&gt;", html)
+
+    def test_gc_order(self):
+        conn = fastepost.connect(self.dsn)
+        d = fastepost.BackupDir(self.tmp.name)
+        name = conn.backup(d)
+        f = d.open(name)
+        stats = conn.db_stats(d)
+        del conn, d
+        gc.collect()
+        self.assertTrue(f.read(10))
+        f.close()
+        self.assertEqual(stats.newest_backup.name, name)
 
     def test_progress_exception_propagates(self):
         d = fastepost.BackupDir(self.tmp.name)

@@ -35,7 +35,7 @@ class Odoo(DbTestCase):
                          ("created", "ok", 200, 0, True, None))
         self.assertGreater(r.customer_id, 0)
         self.assertGreater(r.event_id, 0)
-        self.assertEqual(c.odoo_process(partner()).outcome, "duplicate")
+        self.assertEqual(c.odoo_process(bytearray(partner().encode())).outcome, "duplicate")
         self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-04 10:00:00")).outcome,
                          "updated")
         self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-05 10:00:00")).outcome,
