@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import fastepost
@@ -16,6 +17,13 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nightly
 # it (as psql does): drop LD_PRELOAD from the environment once the interpreter has started.
 LAUNCHER = ("import os, runpy, sys; os.environ.pop('LD_PRELOAD', None); sys.argv = sys.argv[1:]; "
             "runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def wait_for_next_second():
+    """Backups are named by the second they start in. Nightly runs are a day apart; here, runs
+    within one second would reuse a name that the previous run's prune freed (a name without
+    suffix sorts before the suffixed ones of that second), so give each run its own second."""
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
 
 
 class NightlyBackupTest(DbTestCase):
@@ -31,11 +39,13 @@ class NightlyBackupTest(DbTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             d = os.path.join(tmp, "backups")
             for _ in range(3):
+                wait_for_next_second()
                 out = self.run_script("--dir", d, "--keep", "2", DATABASE_URL=self.dsn)
                 self.assertEqual(0, out.returncode, out.stderr)
                 self.assertIn("written and verified", out.stdout)
             with open(os.path.join(d, "notes.txt"), "w") as f:
                 f.write("not a backup\n")
+            wait_for_next_second()
             out = self.run_script("--dir", d, "--keep", "2", "--format", "custom", "--dsn", self.dsn)
             self.assertEqual(0, out.returncode, out.stderr)
 
