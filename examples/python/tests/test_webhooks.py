@@ -1,0 +1,140 @@
+"""The WSGI example over real HTTP: webhooks.py runs in a child process on a free port of
+127.0.0.1, requests go through http.client, and the database is checked with psql afterwards.
+Uses the bindings' test support (a fresh database per test, FASTEPOST_TEST_DSN)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+from http.client import HTTPConnection
+from urllib.parse import urlsplit
+
+import fastepost
+from support import DbTestCase
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "..", "data")
+SERVER = os.path.join(HERE, "..", "webhooks.py")
+KEY = "odoo-test-key"
+SECRET = "hubspot-client-secret"
+ODOO = "/api/v1/integrations/odoo"
+HUBSPOT = "/api/v1/integrations/hubspot"
+
+
+def data(*parts):
+    with open(os.path.join(DATA, *parts), "rb") as f:
+        return f.read()
+
+
+class WebhookTest(DbTestCase):
+    def setUp(self):
+        super().setUp()
+        with fastepost.connect(self.dsn) as conn:
+            conn.schema_install()
+        self.servers = []
+
+    def tearDown(self):
+        for proc in self.servers:
+            proc.terminate()
+            proc.wait(timeout=10)
+            proc.stdout.close()
+        super().tearDown()
+
+    def start_server(self, **env):
+        """Start webhooks.py with this environment; returns its base URL once it listens."""
+        child_env = {k: v for k, v in os.environ.items()
+                     if k not in ("ODOO_API_KEY", "HUBSPOT_CLIENT_SECRET", "PUBLIC_URL")}
+        child_env.update(DATABASE_URL=self.dsn, PYTHONPATH=os.pathsep.join(sys.path), **env)
+        proc = subprocess.Popen([sys.executable, SERVER, "--port", "0"], env=child_env,
+                                stdout=subprocess.PIPE, text=True)
+        self.servers.append(proc)
+        line = proc.stdout.readline()
+        self.assertIn("listening on http://", line, "webhooks.py exited before listening")
+        return line.split()[-1]
+
+    def post(self, base, path, body, headers=None):
+        url = urlsplit(base)
+        conn = HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            conn.request("POST", path, body=body,
+                         headers={"Content-Type": "application/json", **(headers or {})})
+            res = conn.getresponse()
+            return res.status, json.loads(res.read())
+        finally:
+            conn.close()
+
+    def test_odoo_deliveries(self):
+        base = self.start_server(ODOO_API_KEY=KEY)
+        created = data("odoo", "01_partner_created.json")
+
+        status, body = self.post(base, ODOO, created, {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(200, status, body)
+        self.assertEqual("created", body["outcome"])
+        self.assertEqual(200, body["http_status"])
+
+        status, body = self.post(base, f"{ODOO}?api_key={KEY}", created)  # the key in the query
+        self.assertEqual(200, status, body)
+        self.assertEqual("duplicate", body["outcome"])
+
+        status, body = self.post(base, ODOO, data("odoo", "02_partner_phone_changed.json"),
+                                 {"X-Odoo-Api-Key": "wrong"})
+        self.assertEqual(401, status)
+        self.assertEqual("AuthError", body["error"])
+        self.assertEqual(401, self.post(base, ODOO, created)[0], "no key presented")
+
+        status, body = self.post(base, ODOO, data("odoo", "06_truncated.json"), {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(400, status)
+        self.assertEqual("ParseError", body["error"])
+
+        huge = b'{"_model": "res.partner", "id": 7, "name": "' + b"x" * (1 << 20) + b'"}'
+        status, body = self.post(base, ODOO, huge, {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(413, status)
+        self.assertEqual("TooBigError", body["error"])
+
+        status, _ = self.post(base, f"{ODOO}?event=unlink&api_key={KEY}",
+                              data("odoo", "02_partner_phone_changed.json"))
+        self.assertEqual(200, status)
+
+        self.assertEqual("1", self.sql("SELECT count(*) FROM customers"))
+        self.assertEqual("f", self.sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'"),
+                         "?event=unlink deactivates")
+        self.assertEqual("2", self.sql("SELECT count(*) FROM integration_events "
+                                       "WHERE source = 'odoo' AND status <> 'error'"))
+        self.assertGreaterEqual(int(self.sql("SELECT count(*) FROM integration_events "
+                                             "WHERE status = 'error'")), 1,
+                                "the malformed delivery is logged")
+
+    def test_odoo_without_configured_key(self):
+        base = self.start_server()
+        status, body = self.post(base, ODOO, data("odoo", "01_partner_created.json"),
+                                 {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(401, status)
+        self.assertEqual("NoKeyError", body["error"])
+        self.assertEqual("0", self.sql("SELECT count(*) FROM customers"))
+
+    def test_hubspot(self):
+        base = self.start_server(HUBSPOT_CLIENT_SECRET=SECRET)
+        body = data("hubspot", "batch.json")
+        now = str(int(time.time() * 1000))
+
+        def headers(secret):
+            sig = fastepost.hubspot_sign(secret, body=body, method="POST", uri=base + HUBSPOT,
+                                         timestamp=now)
+            return {"X-HubSpot-Signature-v3": sig, "X-HubSpot-Request-Timestamp": now}
+
+        status, answer = self.post(base, HUBSPOT, body, headers("not-the-secret"))
+        self.assertEqual(401, status, answer)
+        self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"))
+
+        status, answer = self.post(base, HUBSPOT, body, headers(SECRET))
+        self.assertEqual(200, status, answer)
+        self.assertEqual(7, len(answer["events"]))
+        self.assertEqual("7", self.sql("SELECT count(*) FROM integration_events WHERE source = 'hubspot'"))
+        self.assertEqual("ada@example.com",
+                         self.sql("SELECT email FROM customers WHERE crm_source = 'hubspot'"))
+
+
+if __name__ == "__main__":
+    unittest.main()

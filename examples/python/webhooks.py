@@ -1,0 +1,145 @@
+"""A WSGI app (stdlib only) that receives the Odoo and HubSpot webhooks and hands them to
+libfastepost:
+
+    POST /api/v1/integrations/odoo      key in X-Odoo-Api-Key or ?api_key=, optional ?event=
+    POST /api/v1/integrations/hubspot   X-HubSpot-Signature-v3 + X-HubSpot-Request-Timestamp
+
+It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
+small JSON body. Run it with wsgiref (one thread per request, one connection per thread):
+
+    DATABASE_URL=postgres:///app ODOO_API_KEY=... HUBSPOT_CLIENT_SECRET=... \\
+        python3 webhooks.py --port 8000
+
+or mount `make_app()` in any WSGI server. Configuration is described in README.md.
+"""
+
+import argparse
+import json
+import os
+import socketserver
+import sys
+import threading
+from http import HTTPStatus
+from urllib.parse import parse_qs
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.util import application_uri, request_uri
+
+import fastepost
+
+ODOO_PATH = "/api/v1/integrations/odoo"
+HUBSPOT_PATH = "/api/v1/integrations/hubspot"
+# Read at most this much of a body: one byte over the library's limit is enough for it to
+# answer 413, and a huge upload is never held in memory.
+MAX_BODY = 1024 * 1024
+
+
+class WebhookApp:
+    """The WSGI callable. `dsn` is a libpq connection string or URL; `odoo_api_key` the key
+    Odoo must present (None: the library reads ODOO_API_KEY); `hubspot_secrets` the app's
+    client secret(s), newest first; `public_url` the scheme://host[:port] HubSpot signs with
+    when behind a proxy (None: the URL as this server received it)."""
+
+    def __init__(self, dsn, *, odoo_api_key=None, hubspot_secrets=(), public_url=None):
+        self.dsn = dsn
+        self.odoo_api_key = odoo_api_key
+        self.hubspot_secrets = list(hubspot_secrets)
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self._local = threading.local()
+
+    def connection(self):
+        """This thread's connection, opened on first use (a connection serves one call at a
+        time; giving each worker thread its own keeps requests from waiting on each other)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = self._local.conn = fastepost.connect(self.dsn)
+        return conn
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        handler = {ODOO_PATH: self.odoo, HUBSPOT_PATH: self.hubspot}.get(path)
+        if handler is None:
+            return self.json(start_response, 404, {"error": "not found"})
+        if environ["REQUEST_METHOD"] != "POST":
+            return self.json(start_response, 405, {"error": "use POST"})
+        try:
+            return handler(environ, start_response)
+        except fastepost.Error as e:
+            # The library refused: answer its status and say why (messages never contain
+            # secrets or payloads). A result, when there is one, says which event was logged.
+            fields = e.result.to_dict() if e.result is not None else {}
+            fields.update(error=type(e).__name__, message=e.message)
+            return self.json(start_response, e.http_status or 500, fields)
+
+    def odoo(self, environ, start_response):
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        key = environ.get("HTTP_X_ODOO_API_KEY") or query.get("api_key", [""])[0]
+        result = self.connection().odoo_process(
+            self.body(environ), api_key=key, expected_key=self.odoo_api_key,
+            event=query.get("event", [None])[0], content_type=environ.get("CONTENT_TYPE") or None)
+        return self.json(start_response, result.http_status, result.to_dict())
+
+    def hubspot(self, environ, start_response):
+        uri = request_uri(environ)  # what HubSpot signed: the full URL as sent
+        if self.public_url:  # behind a proxy: the public scheme and host, this path and query
+            uri = self.public_url + uri[len(application_uri_root(environ)):]
+        batch = self.connection().hubspot_process(
+            self.body(environ), secrets=self.hubspot_secrets, method=environ["REQUEST_METHOD"],
+            uri=uri, timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP"),
+            signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3"))
+        return self.json(start_response, batch.http_status, batch.to_dict())
+
+    @staticmethod
+    def body(environ):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        return environ["wsgi.input"].read(min(length, MAX_BODY + 1)) if length > 0 else b""
+
+    @staticmethod
+    def json(start_response, status, fields):
+        body = json.dumps({"http_status": status, **fields}, default=str).encode()
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def make_app(environ=os.environ):
+    secrets = [s.strip() for s in environ.get("HUBSPOT_CLIENT_SECRET", "").split(",") if s.strip()]
+    return WebhookApp(environ.get("DATABASE_URL", ""), odoo_api_key=environ.get("ODOO_API_KEY"),
+                      hubspot_secrets=secrets, public_url=environ.get("PUBLIC_URL"))
+
+
+def application_uri_root(environ):
+    """scheme://host[:port] of the request, without the path."""
+    url = application_uri(environ)
+    return url[:url.index("/", url.index("//") + 2)]
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # one line per request is noise in tests
+        if os.environ.get("WEBHOOKS_ACCESS_LOG"):
+            super().log_message(format, *args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    with make_server(args.host, args.port, make_app(), server_class=ThreadingWSGIServer,
+                     handler_class=QuietHandler) as server:
+        print(f"listening on http://{args.host}:{server.server_port}", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

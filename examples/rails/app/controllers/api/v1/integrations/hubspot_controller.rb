@@ -1,0 +1,34 @@
+# frozen_string_literal: true
+
+module Api
+  module V1
+    module Integrations
+      # POST /api/v1/integrations/hubspot: a HubSpot webhook batch, signed with v3
+      # (X-HubSpot-Signature-v3 over method, URL, body and X-HubSpot-Request-Timestamp, with
+      # the app's client secret, HUBSPOT_CLIENT_SECRET). 200 once the batch is committed (each
+      # event's outcome is in the body); 401 for a bad or stale signature; 503 lets HubSpot retry.
+      class HubspotController < ActionController::API
+        include FastepostResponses
+
+        def create
+          batch = fastepost.hubspot_process(raw_body,
+                                            secrets: FastepostDB.hubspot_secrets,
+                                            method: request.request_method,
+                                            uri: signed_url,
+                                            timestamp: request.headers["X-HubSpot-Request-Timestamp"],
+                                            signature: request.headers["X-HubSpot-Signature-v3"])
+          render json: batch.to_h.merge(http_status: batch.http_status), status: batch.http_status
+        end
+
+        private
+
+        # HubSpot signs the URL it called. Behind a proxy set PUBLIC_URL (https://app.example.com)
+        # or make the proxy pass X-Forwarded-Proto/Host, which request.url honours.
+        def signed_url
+          public_url = ENV["PUBLIC_URL"].presence
+          public_url ? public_url.chomp("/") + request.fullpath : request.url
+        end
+      end
+    end
+  end
+end

@@ -1,0 +1,39 @@
+# frozen_string_literal: true
+
+# What every controller here does with a libfastepost failure: answer the status the library
+# chose (401, 400, 409, 413, 503 ...; 500 otherwise) with a small JSON body. Messages say what
+# and where, never secrets or payloads, so they can go back to the caller.
+module FastepostResponses
+  extend ActiveSupport::Concern
+
+  # Read at most this much of a request body: one byte over the library's 1 MiB limit is
+  # enough for it to answer 413, and a huge upload is never held in memory.
+  MAX_BODY = 1024 * 1024
+
+  included do
+    rescue_from Fastepost::Error do |e|
+      details = (e.report || e.result).to_h # what was logged or imported, when anything was
+      status = fastepost_http_status(e)
+      render json: details.merge(http_status: status, error: e.class.name.demodulize, message: e.message),
+             status: status
+    end
+  end
+
+  private
+
+  def fastepost = FastepostDB.connection
+
+  # The library's mapping is made for webhook senders (an unknown record is a server-side
+  # problem there); for a person asking for a table or a backup by name it is a 404.
+  def fastepost_http_status(error)
+    return 404 if error.is_a?(Fastepost::NotFoundError)
+
+    error.http_status || 500
+  end
+
+  def raw_body
+    io = request.body
+    io.rewind if io.respond_to?(:rewind)
+    (io.read(MAX_BODY + 1) || +"").b
+  end
+end

@@ -1,0 +1,120 @@
+# frozen_string_literal: true
+
+# The Rack example over real HTTP: server.rb runs in a child process on a free port of
+# 127.0.0.1, requests go through Net::HTTP, and the database is checked with psql afterwards.
+# Uses the bindings' test support (a fresh database per test, FASTEPOST_TEST_DSN).
+require "support"
+require "net/http"
+require "json"
+
+class TestRackWebhooks < DbTest
+  DATA = File.expand_path("../../data", __dir__)
+  SERVER = File.expand_path("../server.rb", __dir__)
+  KEY = "odoo-test-key"
+  SECRET = "hubspot-client-secret"
+  ODOO = "/api/v1/integrations/odoo"
+  HUBSPOT = "/api/v1/integrations/hubspot"
+
+  def setup
+    super
+    Fastepost::Connection.open(@dsn, &:schema_install)
+    @servers = []
+  end
+
+  def teardown
+    @servers.each do |pid, out|
+      Process.kill("TERM", pid)
+      Process.wait(pid)
+      out.close
+    end
+    super
+  end
+
+  # Start server.rb with this environment; returns its base URL once it listens.
+  def start_server(env = {})
+    out, child_out = IO.pipe
+    env = { "DATABASE_URL" => @dsn, "RUBYLIB" => $LOAD_PATH.join(File::PATH_SEPARATOR),
+            "ODOO_API_KEY" => nil, "HUBSPOT_CLIENT_SECRET" => nil }.merge(env)
+    pid = spawn(env, RbConfig.ruby, SERVER, "--port", "0", out: child_out)
+    child_out.close
+    @servers << [pid, out]
+    line = out.gets or flunk "server.rb exited before listening"
+    line[%r{listening on (http://\S+)}, 1]
+  end
+
+  def post(base, path, body, headers = {})
+    uri = URI(base + path)
+    Net::HTTP.start(uri.host, uri.port, read_timeout: 30) do |http|
+      req = Net::HTTP::Post.new(uri, { "Content-Type" => "application/json" }.merge(headers))
+      req.body = body
+      res = http.request(req)
+      [res.code.to_i, JSON.parse(res.body)]
+    end
+  end
+
+  def odoo_body(name) = File.binread(File.join(DATA, "odoo", name))
+
+  def test_odoo_deliveries
+    base = start_server("ODOO_API_KEY" => KEY)
+    created = odoo_body("01_partner_created.json")
+
+    status, json = post(base, ODOO, created, "X-Odoo-Api-Key" => KEY)
+    assert_equal 200, status, json.inspect
+    assert_equal "created", json["outcome"].to_s
+    assert_equal 200, json["http_status"]
+
+    status, json = post(base, "#{ODOO}?api_key=#{KEY}", created) # the key in the query, again
+    assert_equal 200, status, json.inspect
+    assert_equal "duplicate", json["outcome"].to_s
+
+    status, json = post(base, ODOO, odoo_body("02_partner_phone_changed.json"), "X-Odoo-Api-Key" => "wrong")
+    assert_equal 401, status
+    assert_equal "AuthError", json["error"]
+    assert_equal 401, post(base, ODOO, created)[0], "no key presented"
+
+    status, json = post(base, ODOO, odoo_body("06_truncated.json"), "X-Odoo-Api-Key" => KEY)
+    assert_equal 400, status
+    assert_equal "ParseError", json["error"]
+
+    huge = %({"_model": "res.partner", "id": 7, "name": "#{"x" * (1024 * 1024)}"})
+    status, json = post(base, ODOO, huge, "X-Odoo-Api-Key" => KEY)
+    assert_equal 413, status
+    assert_equal "TooBigError", json["error"]
+
+    status, = post(base, "#{ODOO}?event=unlink&api_key=#{KEY}", odoo_body("02_partner_phone_changed.json"))
+    assert_equal 200, status
+
+    assert_equal "1", sql("SELECT count(*) FROM customers")
+    assert_equal "f", sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'"), "?event=unlink deactivates"
+    assert_equal "2", sql("SELECT count(*) FROM integration_events WHERE source = 'odoo' AND status <> 'error'")
+    assert_operator sql("SELECT count(*) FROM integration_events WHERE status = 'error'").to_i, :>=, 1,
+                    "the malformed delivery is logged"
+  end
+
+  def test_odoo_without_configured_key
+    base = start_server
+    status, json = post(base, ODOO, odoo_body("01_partner_created.json"), "X-Odoo-Api-Key" => KEY)
+    assert_equal 401, status
+    assert_equal "NoKeyError", json["error"]
+    assert_equal "0", sql("SELECT count(*) FROM customers")
+  end
+
+  def test_hubspot
+    base = start_server("HUBSPOT_CLIENT_SECRET" => SECRET)
+    body = File.binread(File.join(DATA, "hubspot", "batch.json"))
+    now = (Time.now.to_f * 1000).to_i.to_s
+    sign = ->(secret) { Fastepost.hubspot_sign(secret: secret, body: body, method: "POST", uri: base + HUBSPOT, timestamp: now) }
+
+    status, json = post(base, HUBSPOT, body, "X-HubSpot-Signature-v3" => sign.call("not-the-secret"),
+                                              "X-HubSpot-Request-Timestamp" => now)
+    assert_equal 401, status, json.inspect
+    assert_equal "0", sql("SELECT count(*) FROM integration_events")
+
+    status, json = post(base, HUBSPOT, body, "X-HubSpot-Signature-v3" => sign.call(SECRET),
+                                              "X-HubSpot-Request-Timestamp" => now)
+    assert_equal 200, status, json.inspect
+    assert_equal 7, json["events"].size
+    assert_equal "7", sql("SELECT count(*) FROM integration_events WHERE source = 'hubspot'")
+    assert_equal "ada@example.com", sql("SELECT email FROM customers WHERE crm_source = 'hubspot'")
+  end
+end

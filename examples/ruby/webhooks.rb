@@ -1,0 +1,122 @@
+# frozen_string_literal: true
+
+# A Rack app that receives the Odoo and HubSpot webhooks and hands them to libfastepost:
+#
+#   POST /api/v1/integrations/odoo      key in X-Odoo-Api-Key or ?api_key=, optional ?event=
+#   POST /api/v1/integrations/hubspot   X-HubSpot-Signature-v3 + X-HubSpot-Request-Timestamp
+#
+# It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
+# small JSON body. Configuration comes from the environment (see README.md). Rack servers run
+# requests on several threads; each request borrows a connection from a small pool, so a
+# slow request never holds up another one's database work.
+require "json"
+require "rack"
+require "fastepost"
+
+module FastepostExample
+  # At most `size` connections, opened on first use and handed to one request at a time.
+  class Pool
+    def initialize(url, size: 4)
+      @url = url
+      @size = size
+      @idle = Queue.new
+      @all = []
+      @lock = Mutex.new
+    end
+
+    def with
+      conn = checkout
+      yield conn
+    ensure
+      @idle.push(conn) if conn
+    end
+
+    def close
+      @lock.synchronize do
+        @all.each(&:close)
+        @all.clear
+      end
+    end
+
+    private
+
+    def checkout
+      @idle.pop(true)
+    rescue ThreadError # none idle: open another one while under the limit, else wait
+      grown = @lock.synchronize do
+        next nil if @all.size >= @size
+
+        Fastepost::Connection.open(@url).tap { |c| @all << c }
+      end
+      grown || @idle.pop
+    end
+  end
+
+  class WebhookApp
+    ODOO_PATH = "/api/v1/integrations/odoo"
+    HUBSPOT_PATH = "/api/v1/integrations/hubspot"
+    # Read at most this much of a body: one byte over the library's limit is enough for it to
+    # answer 413, and a huge upload is never held in memory.
+    MAX_BODY = 1024 * 1024
+
+    # pool:            a Pool (or anything with #with { |conn| ... })
+    # odoo_api_key:    the key Odoo must present; nil lets the library read ODOO_API_KEY
+    # hubspot_secrets: the app's client secret(s), newest first (rotation)
+    # public_url:      the scheme://host[:port] HubSpot signs with, when behind a proxy;
+    #                  nil: the URL as this server received it
+    def initialize(pool:, odoo_api_key: nil, hubspot_secrets: [], public_url: nil)
+      @pool = pool
+      @odoo_api_key = odoo_api_key
+      @hubspot_secrets = hubspot_secrets
+      @public_url = public_url&.chomp("/")
+    end
+
+    def self.from_env(env = ENV)
+      new(pool: Pool.new(env.fetch("DATABASE_URL", ""), size: Integer(env.fetch("FASTEPOST_POOL", "4"))),
+          odoo_api_key: env["ODOO_API_KEY"],
+          hubspot_secrets: env.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?),
+          public_url: env["PUBLIC_URL"])
+    end
+
+    def call(env)
+      req = Rack::Request.new(env)
+      handler = { ODOO_PATH => :odoo, HUBSPOT_PATH => :hubspot }[req.path_info]
+      return json(404, error: "not found") unless handler
+      return json(405, error: "use POST") unless req.post?
+
+      send(handler, req)
+    rescue Fastepost::Error => e
+      # The library refused: answer its status and say why (messages never contain secrets
+      # or payloads). A result, when there is one, says which event was logged.
+      json(e.http_status || 500, **e.result.to_h, error: e.class.name.split("::").last, message: e.message)
+    end
+
+    private
+
+    def odoo(req)
+      key = req.get_header("HTTP_X_ODOO_API_KEY") || req.GET["api_key"]
+      options = { api_key: key.to_s, event: req.GET["event"], content_type: req.content_type }
+      options[:expected_key] = @odoo_api_key if @odoo_api_key
+      result = @pool.with { |conn| conn.odoo_process(body(req), **options) }
+      json(result.http_status, **result.to_h)
+    end
+
+    def hubspot(req)
+      uri = @public_url ? @public_url + req.fullpath : req.url
+      batch = @pool.with do |conn|
+        conn.hubspot_process(body(req), secrets: @hubspot_secrets, method: req.request_method, uri: uri,
+                                        timestamp: req.get_header("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP"),
+                                        signature: req.get_header("HTTP_X_HUBSPOT_SIGNATURE_V3"))
+      end
+      json(batch.http_status, **batch.to_h)
+    end
+
+    def body(req)
+      (req.body&.read(MAX_BODY + 1) || +"").b
+    end
+
+    def json(status, **fields)
+      [status, { "content-type" => "application/json" }, [JSON.generate(fields.merge(http_status: status))]]
+    end
+  end
+end
