@@ -26,6 +26,32 @@ module FastepostTest
   # build preloads into the interpreter: psql deadlocks under it.
   CHILD_ENV = { "LD_PRELOAD" => nil, "ASAN_OPTIONS" => nil }.freeze
 
+  # Run the block while a ticker thread counts ticks (one per `interval` s, each needing the GVL
+  # back). Returns [block's value, ticks during the block, seconds the block took]: a call that
+  # kept the GVL while waiting would leave the ticker stalled.
+  def ticks_during(interval = 0.005, settle: 0.05)
+    ticks = 0
+    running = true
+    ticker = Thread.new do
+      while running
+        ticks += 1
+        sleep interval
+      end
+    end
+    sleep settle
+    start = ticks
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    begin
+      value = yield
+    ensure
+      elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+      during = ticks - start
+      running = false
+      ticker.join
+    end
+    [value, during, elapsed]
+  end
+
   # Run SQL through psql; returns its unaligned, tuples-only output, stripped.
   def psql(sql, dbname = "postgres")
     out, err, status = Open3.capture3(CHILD_ENV, "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",

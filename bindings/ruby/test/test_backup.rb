@@ -64,22 +64,7 @@ class TestBackup < DbTest
   def test_thread_runs_during_pg_dump
     sql("INSERT INTO customers (name, email) SELECT 'n' || g, 'e' || g || '@x.de' FROM generate_series(1, 50000) g")
     d = Fastepost::BackupDir.new(@tmp)
-    ticks = 0
-    running = true
-    ticker = Thread.new do
-      while running
-        ticks += 1
-        sleep 0.005
-      end
-    end
-    sleep 0.05
-    start = ticks
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    d.create(@conn)
-    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-    during = ticks - start
-    running = false
-    ticker.join
+    _, during, elapsed = ticks_during { d.create(@conn) }
     assert_operator during, :>, elapsed / 0.005 / 3, "only #{during} ticks in #{elapsed.round(2)}s"
   end
 end

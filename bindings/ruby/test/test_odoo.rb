@@ -118,22 +118,7 @@ class TestOdoo < DbTest
       flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
       sleep 0.02
     end
-    ticks = 0
-    running = true
-    ticker = Thread.new do
-      while running
-        ticks += 1
-        sleep 0.005
-      end
-    end
-    sleep 0.05
-    start = ticks
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    r = @conn.odoo_process(partner)
-    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-    during = ticks - start
-    running = false
-    ticker.join
+    r, during, elapsed = ticks_during { @conn.odoo_process(partner) }
     assert_equal "created", r.outcome
     assert_operator elapsed, :>, 0.4
     assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"

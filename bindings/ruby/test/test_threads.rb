@@ -30,24 +30,8 @@ class TestThreads < DbTest
     Fastepost::Connection.open(@dsn) do |conn|
       conn.schema_install
       hold_lock(1.0)
-      ticks = 0
-      running = true
-      # Each tick sleeps 5 ms and then needs the GVL back: with the GVL held during the wait,
-      # the ticker would stall until the call returns.
-      ticker = Thread.new do
-        while running
-          ticks += 1
-          sleep 0.005
-        end
-      end
-      sleep 0.05
-      start = ticks
-      started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-      version = conn.schema_version # waits for the lock
-      elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-      during = ticks - start
-      running = false
-      ticker.join
+      # Each tick needs the GVL back: with the GVL held during the wait, the ticker would stall.
+      version, during, elapsed = ticks_during { conn.schema_version } # waits for the lock
       assert version.up_to_date?
       assert_operator elapsed, :>, 0.4, "the call did not wait for the lock"
       assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"
@@ -58,24 +42,11 @@ class TestThreads < DbTest
     # A TCP server that accepts and never answers: connecting waits for connect_timeout.
     server = TCPServer.new("127.0.0.1", 0)
     port = server.addr[1]
-    ticks = 0
-    running = true
-    ticker = Thread.new do
-      while running
-        ticks += 1
-        sleep 0.005
+    e, during, elapsed = ticks_during do
+      assert_raises(Fastepost::ConnectionError) do
+        Fastepost.connect("host=127.0.0.1 port=#{port} dbname=x connect_timeout=2")
       end
     end
-    sleep 0.05
-    start = ticks
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    e = assert_raises(Fastepost::ConnectionError) do
-      Fastepost.connect("host=127.0.0.1 port=#{port} dbname=x connect_timeout=2")
-    end
-    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-    during = ticks - start
-    running = false
-    ticker.join
     assert_match(/timeout/, e.message)
     assert_operator elapsed, :>, 1.0
     assert_operator during, :>, 40, "only #{during} ticks in #{elapsed.round(2)}s"
