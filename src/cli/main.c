@@ -7,15 +7,15 @@
 /* Each cmd_<group>.c contributes one table; add new groups here. */
 static const cli_command *const command_tables[] = {
     cli_schema_commands,
-    cli_transfer_commands,
-    cli_hubspot_commands,
-    cli_crmstats_commands,
-    cli_backup_commands,
-    cli_stats_commands,
     cli_odoo_commands,
     cli_events_commands,
-    cli_report_commands,
     cli_spool_commands,
+    cli_hubspot_commands,
+    cli_crmstats_commands,
+    cli_stats_commands,
+    cli_report_commands,
+    cli_transfer_commands,
+    cli_backup_commands,
     NULL,
 };
 
