@@ -5,11 +5,14 @@ import gc
 import json
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 import unittest
 
 import fastepost
-from support import DbTestCase
+from support import CHILD_ENV, DbTestCase
+from test_threads import Ticker
 
 
 def partner(pid=1, name="Anna", email="a@example.de"):
@@ -126,6 +129,33 @@ class SpoolTest(DbTestCase):
         s.replay(self.conn)
         self.assertEqual(self.sql("SELECT name FROM customers"), "Jürgen Groß 🚲")
         self.assertIn("spool", repr(s))
+
+    def test_thread_runs_during_replay(self):
+        s = fastepost.Spool(self.dir)
+        s.put(partner())
+        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
+                                 "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; "
+                                 "SELECT pg_sleep(1); COMMIT;"],
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 10
+        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                       "'AccessExclusiveLock' AND relation = 'customers'::regclass") != "1":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        rep = s.replay(self.conn)
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        self.assertEqual(rep.replayed, 1)
+        self.assertGreater(elapsed, 0.4)
+        self.assertGreater(ticks, 20, f"only {ticks} ticks in {elapsed:.2f}s")
 
 
 if __name__ == "__main__":
