@@ -572,8 +572,9 @@ class Spool:
         self.dir = os.fsdecode(dir)
         self._s = _core.Spool(self.dir)
         if max_files is not None or max_bytes is not None:
-            _core.spool_set_limits(self._s, int(max_files or _core.SPOOL_DEFAULT_MAX_FILES),
-                                   int(max_bytes or _core.SPOOL_DEFAULT_MAX_BYTES))
+            _core.spool_set_limits(
+                self._s, _core.SPOOL_DEFAULT_MAX_FILES if max_files is None else int(max_files),
+                _core.SPOOL_DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes))
 
     def put(self, body, source="odoo", event=None, content_type=None):
         """Spool one delivery durably; returns the file name. :class:`TooBigError` when the

@@ -105,6 +105,8 @@ class SpoolTest(DbTestCase):
         self.assertEqual(len(self.files()), 1)
         with self.assertRaises(fastepost.InvalidError):
             s.put("{}", source="nosuch")
+        with self.assertRaises(fastepost.InvalidError):
+            fastepost.Spool(self.dir, max_files=0)
 
     def test_gc_order(self):
         s = fastepost.Spool(self.dir)

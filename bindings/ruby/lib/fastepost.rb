@@ -309,8 +309,8 @@ module Fastepost
       @s = Core::Spool.new(@dir)
       return if max_files.nil? && max_bytes.nil?
 
-      Core.spool_set_limits(@s, Integer(max_files || Core::SPOOL_DEFAULT_MAX_FILES),
-                            Integer(max_bytes || Core::SPOOL_DEFAULT_MAX_BYTES))
+      Core.spool_set_limits(@s, max_files.nil? ? Core::SPOOL_DEFAULT_MAX_FILES : Integer(max_files),
+                            max_bytes.nil? ? Core::SPOOL_DEFAULT_MAX_BYTES : Integer(max_bytes))
     end
 
     # Spool one delivery durably; returns the file name. TooBigError when the spool is full.

@@ -81,6 +81,7 @@ class TestSpool < DbTest
     assert_raises(Fastepost::TooBigError) { Fastepost::Spool.new(@dir, max_bytes: 10).put(partner) }
     assert_equal 1, Dir.children(@dir).size
     assert_raises(Fastepost::InvalidError) { s.put("{}", source: "nosuch") }
+    assert_raises(Fastepost::InvalidError) { Fastepost::Spool.new(@dir, max_files: 0) }
   end
 
   def test_gc_order
