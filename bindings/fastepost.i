@@ -855,5 +855,6 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/import.i"
 %include "swig/hubspot.i"
 %include "swig/stats.i"
+%include "swig/spool.i"
 %include "swig/events.i"
 %include "swig/backup.i"

@@ -1,8 +1,9 @@
 /* events.h, odoo.h and HubSpot processing (hubspot.h): webhook ingestion, the event log and the
  * retry queue. Helpers instead of the option handles and the result getters, each returning
  * plain dicts / Hashes that own their data:
- *   odoo_process(conn, body, event, content_type, max_body)          max_body 0: the default
- *   odoo_process_batch(conn, bodies, event, content_type, max_body)  -> list
+ *   odoo_process(conn or None, body, event, content_type, max_body, max_depth, barcode_fields,
+ *                spool or None)      0 / None: the defaults; conn None spools (a spool is set)
+ *   odoo_process_batch(conn, bodies, event, content_type, max_body, max_depth, barcode_fields)
  *   hubspot_process(conn, verifier, version, method, uri, timestamp, signature, body, max_events)
  *   events_list(conn, source, status, limit) -> list;  events_retry(conn, limit) -> counts
  * A processing failure that comes with a result raises the code's exception class with the
@@ -118,7 +119,7 @@ static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
   fastepost_status code = fastepost_event_result_code(r);
   fp_rec_int(d, "code", code);
   fp_rec_str(d, "status", code == FASTEPOST_OK ? "ok" : fastepost_error_name(code));
-  fp_rec_int(d, "http_status", fastepost_status_http(code));
+  fp_rec_int(d, "http_status", fastepost_event_result_http(r, code));
   fp_rec_str(d, "outcome", fastepost_outcome_name(fastepost_event_result_outcome(r)));
   fp_rec_int(d, "event_id", (long long)fastepost_event_result_event_id(r));
   fp_rec_int(d, "customer_id", (long long)fastepost_event_result_customer_id(r));
@@ -138,7 +139,8 @@ static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
 
 /* Options from the helper's arguments; on failure *f holds it and NULL is returned. */
 static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const char *event, const char *content_type,
-                                               size_t max_body) {
+                                               size_t max_body, int max_depth, const char *barcode_fields,
+                                               fastepost_spool *spool) {
   fastepost_odoo_options *o = NULL;
   fastepost_status rc = fastepost_odoo_options_new(&o);
   if (rc == FASTEPOST_OK && event)
@@ -147,6 +149,12 @@ static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const char *event,
     rc = fastepost_odoo_options_set_content_type(o, content_type);
   if (rc == FASTEPOST_OK && max_body)
     rc = fastepost_odoo_options_set_max_body(o, max_body);
+  if (rc == FASTEPOST_OK && max_depth)
+    rc = fastepost_odoo_options_set_max_depth(o, max_depth);
+  if (rc == FASTEPOST_OK && barcode_fields)
+    rc = fastepost_odoo_options_set_barcode_fields(o, barcode_fields);
+  if (rc == FASTEPOST_OK && spool)
+    rc = fastepost_odoo_options_set_spool(o, spool);
   if (rc != FASTEPOST_OK) {
     fp_failure_capture(f, rc);
     fastepost_odoo_options_free(o);
@@ -181,7 +189,7 @@ static void *fp_hubspot_thunk(void *p) {
 }
 %}
 
-%apply const char *NULLABLE { const char *event, const char *content_type, const char *source,
+%apply const char *NULLABLE { const char *event, const char *content_type, const char *source, const char *barcode_fields,
                               const char *status, const char *version, const char *method,
                               const char *uri, const char *timestamp, const char *signature };
 %apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
@@ -191,15 +199,16 @@ static void *fp_hubspot_thunk(void *p) {
 %rename(events_list) fp_events_list;
 %rename(events_retry) fp_events_retry;
 %inline %{
-static fp_obj fp_odoo_process(fastepost_conn *conn, const void *body, size_t len, const char *event,
-                              const char *content_type, size_t max_body) {
+static fp_obj fp_odoo_process(fastepost_conn *conn_opt, const void *body, size_t len, const char *event,
+                              const char *content_type, size_t max_body, int max_depth,
+                              const char *barcode_fields, fastepost_spool *spool_opt) {
   fp_failure f;
-  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
+  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body, max_depth, barcode_fields, spool_opt);
   if (!o)
     return fp_raise_with(&f, NULL, FP_NIL);
   fastepost_event_result *r = NULL;
   /* NULL body with length 0: the library sees an empty body (a ParseError). */
-  fastepost_status rc = fastepost_odoo_process(&r, conn, body ? (const char *)body : "", len, o);
+  fastepost_status rc = fastepost_odoo_process(&r, conn_opt, body ? (const char *)body : "", len, o);
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_odoo_options_free(o);
@@ -209,7 +218,8 @@ static fp_obj fp_odoo_process(fastepost_conn *conn, const void *body, size_t len
 }
 
 static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const char *event,
-                                    const char *content_type, size_t max_body) {
+                                    const char *content_type, size_t max_body, int max_depth,
+                                    const char *barcode_fields) {
   /* The bodies first: Ruby raises from here (a non-String) only before anything is allocated. */
   char **b = NULL;
   size_t *lens = NULL, n = 0;
@@ -225,7 +235,7 @@ static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const c
 #endif
   }
   fp_failure f;
-  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body);
+  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body, max_depth, barcode_fields, NULL);
   if (!o) {
     fp_bodies_free(b, lens, n);
     free(rs);
@@ -336,7 +346,7 @@ static fp_obj fp_events_retry(fastepost_conn *conn, int limit) {
   return fp_rec_done(d);
 }
 %}
-%clear const char *event, const char *content_type, const char *source, const char *status,
+%clear const char *event, const char *content_type, const char *source, const char *barcode_fields, const char *status,
        const char *version, const char *method, const char *uri, const char *timestamp,
        const char *signature;
 %clear (const void *body, size_t len);

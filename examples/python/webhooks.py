@@ -37,10 +37,15 @@ class WebhookApp:
     """The WSGI callable. `dsn` is a libpq connection string or URL; `odoo_api_key` the key
     Odoo must present (None: the library reads ODOO_API_KEY); `hubspot_secrets` the app's
     client secret(s), newest first; `public_url` the scheme://host[:port] HubSpot signs with
-    when behind a proxy (None: the URL as this server received it)."""
+    when behind a proxy (None: the URL as this server received it); `spool_dir` where Odoo
+    deliveries that cannot reach PostgreSQL are kept (answered 202; replay them with
+    `fastepost spool replay --dir ...`), None for no spool."""
 
-    def __init__(self, dsn, *, odoo_api_key=None, hubspot_secrets=(), public_url=None):
+    def __init__(self, dsn, *, odoo_api_key=None, hubspot_secrets=(), public_url=None,
+                 spool_dir=None):
         self.dsn = dsn
+        # Odoo never retries: without a spool a delivery during a database outage is lost.
+        self.spool = fastepost.Spool(spool_dir) if spool_dir else None
         self.odoo_api_key = odoo_api_key
         self.hubspot_secrets = list(hubspot_secrets)
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -73,8 +78,14 @@ class WebhookApp:
     def odoo(self, environ, start_response):
         query = parse_qs(environ.get("QUERY_STRING", ""))
         key = environ.get("HTTP_X_ODOO_API_KEY") or query.get("api_key", [""])[0]
-        result = self.connection().odoo_process(
-            self.body(environ), api_key=key, expected_key=self.odoo_api_key,
+        try:
+            conn = self.connection()
+        except fastepost.ConnectionError:
+            if self.spool is None:
+                raise
+            conn = None  # the library spools the delivery (202)
+        result = fastepost.odoo_process(
+            self.body(environ), conn, spool=self.spool, api_key=key, expected_key=self.odoo_api_key,
             event=query.get("event", [None])[0], content_type=environ.get("CONTENT_TYPE") or None)
         return self.json(start_response, result.http_status, result.to_dict())
 
@@ -107,7 +118,8 @@ class WebhookApp:
 def make_app(environ=os.environ):
     secrets = [s.strip() for s in environ.get("HUBSPOT_CLIENT_SECRET", "").split(",") if s.strip()]
     return WebhookApp(environ.get("DATABASE_URL", ""), odoo_api_key=environ.get("ODOO_API_KEY"),
-                      hubspot_secrets=secrets, public_url=environ.get("PUBLIC_URL"))
+                      hubspot_secrets=secrets, public_url=environ.get("PUBLIC_URL"),
+                      spool_dir=environ.get("FASTEPOST_SPOOL_DIR") or "tmp/spool")
 
 
 def application_uri_root(environ):

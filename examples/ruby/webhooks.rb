@@ -64,8 +64,12 @@ module FastepostExample
     # hubspot_secrets: the app's client secret(s), newest first (rotation)
     # public_url:      the scheme://host[:port] HubSpot signs with, when behind a proxy;
     #                  nil: the URL as this server received it
-    def initialize(pool:, odoo_api_key: nil, hubspot_secrets: [], public_url: nil)
+    # spool:           a Fastepost::Spool (or directory) where Odoo deliveries that cannot
+    #                  reach PostgreSQL are kept and answered 202 (Odoo never retries); replay
+    #                  them with `fastepost spool replay --dir ...`. nil: no spool
+    def initialize(pool:, odoo_api_key: nil, hubspot_secrets: [], public_url: nil, spool: nil)
       @pool = pool
+      @spool = spool.nil? || spool.is_a?(Fastepost::Spool) ? spool : Fastepost::Spool.new(spool)
       @odoo_api_key = odoo_api_key
       @hubspot_secrets = hubspot_secrets
       @public_url = public_url&.chomp("/")
@@ -75,7 +79,8 @@ module FastepostExample
       new(pool: Pool.new(env.fetch("DATABASE_URL", ""), size: Integer(env.fetch("FASTEPOST_POOL", "4"))),
           odoo_api_key: env["ODOO_API_KEY"],
           hubspot_secrets: env.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?),
-          public_url: env["PUBLIC_URL"])
+          public_url: env["PUBLIC_URL"],
+          spool: env.fetch("FASTEPOST_SPOOL_DIR", "tmp/spool"))
     end
 
     def call(env)
@@ -97,7 +102,17 @@ module FastepostExample
       key = req.get_header("HTTP_X_ODOO_API_KEY") || req.GET["api_key"]
       options = { api_key: key.to_s, event: req.GET["event"], content_type: req.content_type }
       options[:expected_key] = @odoo_api_key if @odoo_api_key
-      result = @pool.with { |conn| conn.odoo_process(body(req), **options) }
+      options[:spool] = @spool if @spool
+      data = body(req)
+      result = begin
+        @pool.with { |conn| conn.odoo_process(data, **options) }
+      rescue Fastepost::ConnectionError => e
+        # Connecting failed (no result: nothing was processed): with a spool, the library
+        # keeps the delivery without a connection and it is answered 202.
+        raise unless @spool && e.result.nil?
+
+        Fastepost.odoo_process(data, conn: nil, **options)
+      end
       json(result.http_status, **result.to_h)
     end
 

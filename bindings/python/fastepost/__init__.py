@@ -48,7 +48,7 @@ __all__ = [
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
     "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport",
-    "status_http", "odoo_authenticate", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
+    "status_http", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
@@ -497,6 +497,107 @@ def _attach_result(e, convert):
         e.result = convert(e.result)
 
 
+def _spool(spool):
+    if spool is None or isinstance(spool, Spool):
+        return spool
+    return Spool(spool)
+
+
+def _odoo_process(conn, body, api_key, expected_key, event, content_type, max_body, max_depth,
+                  barcode_fields, spool):
+    if api_key is not None:
+        odoo_authenticate(expected_key, api_key)
+    spool = _spool(spool)
+    body = _body(body)
+    args = (body, event, content_type, int(max_body or 0), int(max_depth or 0), barcode_fields)
+    try:
+        if conn is None:
+            if spool is None:
+                raise InvalidError("odoo_process without a connection needs a spool")
+            with spool._lock:
+                d = _core.odoo_process(None, *args, spool._s)
+        else:
+            with conn._lock:
+                if spool is None:
+                    d = _core.odoo_process(conn._conn, *args, None)
+                else:
+                    with spool._lock:
+                        d = _core.odoo_process(conn._conn, *args, spool._s)
+    except Error as e:
+        _attach_result(e, lambda r: EventResult(**r))
+        raise
+    return EventResult(**d)
+
+
+def odoo_process(body, conn=None, *, spool=None, api_key=None, expected_key=None, event=None,
+                 content_type=None, max_body=None, max_depth=None, barcode_fields=None):
+    """:meth:`Connection.odoo_process` for a host that may have no connection: with ``conn``
+    None (connecting failed) the delivery goes straight to ``spool`` (a :class:`Spool` or a
+    directory; required then) and the result says "spooled", ``http_status`` 202."""
+    return _odoo_process(conn, body, api_key, expected_key, event, content_type, max_body,
+                         max_depth, barcode_fields, spool)
+
+
+# -- the delivery spool -------------------------------------------------------------------
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+class SpoolEntry(Result):
+    """One spooled delivery: file ``name``, ``source`` ("odoo"; "?" for an unreadable file),
+    ``event`` hint ("" for none), ``content_type``, body size ``bytes`` and ``spooled_at`` (a
+    UTC :class:`datetime.datetime`)."""
+
+    __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at")
+
+    @classmethod
+    def _from(cls, d):
+        return cls(**dict(d, spooled_at=_EPOCH + datetime.timedelta(microseconds=d["spooled_at"])))
+
+
+class SpoolReplayReport(Result):
+    """What :meth:`Spool.replay` did: ``replayed`` (committed, of which ``duplicates`` were in
+    the database already), ``rejected`` (kept as <name>.bad) and ``remaining``."""
+
+    __slots__ = ("replayed", "duplicates", "rejected", "remaining")
+
+
+class Spool:
+    """A spool directory for deliveries that arrive while PostgreSQL is unreachable
+    (docs/spool.md); created with mode 0700 when missing. Writing a record (fsync) and replay
+    run with the GIL released."""
+
+    def __init__(self, dir, max_files=None, max_bytes=None):
+        self._lock = threading.RLock()
+        self.dir = os.fsdecode(dir)
+        self._s = _core.Spool(self.dir)
+        if max_files is not None or max_bytes is not None:
+            _core.spool_set_limits(
+                self._s, _core.SPOOL_DEFAULT_MAX_FILES if max_files is None else int(max_files),
+                _core.SPOOL_DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes))
+
+    def put(self, body, source="odoo", event=None, content_type=None):
+        """Spool one delivery durably; returns the file name. :class:`TooBigError` when the
+        spool is full."""
+        with self._lock:
+            return _core.spool_put(self._s, source, event, content_type, _body(body))
+
+    def list(self):
+        """The spooled deliveries, oldest first (replay order), as :class:`SpoolEntry`."""
+        with self._lock:
+            return [SpoolEntry._from(d) for d in _core.spool_list(self._s)]
+
+    def replay(self, conn, limit=0):
+        """Process the spooled deliveries into ``conn``'s database, oldest first, each exactly
+        once; returns a :class:`SpoolReplayReport`. Stops (raising) when the database fails;
+        what was committed stays committed."""
+        with conn._lock, self._lock:
+            return SpoolReplayReport(**_core.spool_replay(self._s, conn._conn, int(limit or 0)))
+
+    def __repr__(self):
+        return f"<fastepost.Spool {self.dir!r}>"
+
+
 # -- backups and database figures ---------------------------------------------------------
 
 _BACKUP_FORMATS = {"plain": _core.BACKUP_PLAIN, "custom": _core.BACKUP_CUSTOM}
@@ -786,7 +887,7 @@ class Connection:
 
     # -- webhooks and the event log -----------------------------------------------------
     def odoo_process(self, body, api_key=None, expected_key=None, event=None, content_type=None,
-                     max_body=None):
+                     max_body=None, max_depth=None, barcode_fields=None, spool=None):
         """Process one Odoo webhook delivery (the raw body, bytes or str) into customers,
         remarks and task links; see docs/odoo.md. Returns an :class:`EventResult`.
 
@@ -796,31 +897,30 @@ class Connection:
         :param event: the URL's ``?event=`` hint: "create", "write", "unlink", "archive"
         :param content_type: the request's Content-Type (JSON or form-urlencoded)
         :param max_body: largest body accepted (default 1 MiB)
+        :param max_depth: deepest JSON nesting accepted (2..1000)
+        :param barcode_fields: the fields matched against ``tasks.barcode``, comma-separated
+        :param spool: a :class:`Spool` or a directory: a delivery that cannot reach the
+            database is written there instead; the result's ``outcome`` is "spooled" and its
+            ``http_status`` 202 (docs/spool.md)
         :raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ...:
             with ``e.result``, the :class:`EventResult` (the event is logged), and
             ``e.http_status`` to answer."""
-        if api_key is not None:
-            odoo_authenticate(expected_key, api_key)
-        try:
-            with self._lock:
-                d = _core.odoo_process(self._conn, _body(body), event, content_type, int(max_body or 0))
-        except Error as e:
-            _attach_result(e, lambda r: EventResult(**r))
-            raise
-        return EventResult(**d)
+        return _odoo_process(self, body, api_key, expected_key, event, content_type, max_body,
+                             max_depth, barcode_fields, spool)
 
     def odoo_process_batch(self, bodies, api_key=None, expected_key=None, event=None,
-                           content_type=None, max_body=None):
+                           content_type=None, max_body=None, max_depth=None, barcode_fields=None):
         """Process several deliveries in one transaction (each in a savepoint: a failing one
         does not affect the others). Returns a list of :class:`EventResult`, each with its own
-        ``code``. Raises when the batch could not be committed (``e.result`` the list)."""
+        ``code``. Raises when the batch could not be committed (``e.result`` the list). Never
+        spools: a batch is all or nothing."""
         if api_key is not None:
             odoo_authenticate(expected_key, api_key)
         bodies = [_body(b) for b in bodies]
         try:
             with self._lock:
                 rs = _core.odoo_process_batch(self._conn, bodies, event, content_type,
-                                              int(max_body or 0))
+                                              int(max_body or 0), int(max_depth or 0), barcode_fields)
         except Error as e:
             _attach_result(e, lambda l: [r and EventResult(**r) for r in l])
             raise

@@ -262,6 +262,79 @@ module Fastepost
   # What Connection#events_retry did.
   RetryReport = Struct.new(:attempted, :succeeded, :failed, :dead, keyword_init: true)
 
+  # Connection#odoo_process for a host that may have no connection: with conn nil (connecting
+  # failed) the delivery goes straight to spool: (a Spool or a directory; required then) and
+  # the result says "spooled", http_status 202.
+  def self.odoo_process(body, conn: nil, spool: nil, api_key: nil, expected_key: nil, event: nil, content_type: nil,
+                        max_body: nil, max_depth: nil, barcode_fields: nil)
+    odoo_authenticate(expected_key, api_key) unless api_key.nil?
+    spool = Spool.new(spool) unless spool.nil? || spool.is_a?(Spool)
+    raise InvalidError, "odoo_process without a connection needs a spool" if conn.nil? && spool.nil?
+    call = lambda do |core_conn|
+      args = [core_conn, body, event&.to_s, content_type, Integer(max_body || 0), Integer(max_depth || 0),
+              barcode_fields&.to_s]
+      spool ? spool.send(:locked) { |s| Core.odoo_process(*args, s) } : Core.odoo_process(*args, nil)
+    end
+    h = begin
+      conn ? conn.send(:synchronize) { call.call(conn.send(:core)) } : call.call(nil)
+    rescue Error => e
+      e.instance_variable_set(:@result, EventResult.new(**e.result)) if e.result.is_a?(Hash)
+      raise
+    end
+    EventResult.new(**h)
+  end
+
+  # One spooled delivery: file name, source ("odoo"; "?" for an unreadable file), event hint
+  # ("" for none), content_type, body size bytes and spooled_at (a UTC Time).
+  SpoolEntry = Struct.new(:name, :source, :event, :content_type, :bytes, :spooled_at, keyword_init: true) do
+    def self.from(h)
+      us = h[:spooled_at]
+      new(**h, spooled_at: Time.at(us / 1_000_000, us % 1_000_000, :usec).utc)
+    end
+  end
+
+  # What Spool#replay did: replayed (committed, of which duplicates were in the database
+  # already), rejected (kept as <name>.bad) and remaining.
+  SpoolReplayReport = Struct.new(:replayed, :duplicates, :rejected, :remaining, keyword_init: true)
+
+  # A spool directory for deliveries that arrive while PostgreSQL is unreachable
+  # (docs/spool.md); created with mode 0700 when missing. Writing a record (fsync) and replay
+  # run with the GVL released.
+  class Spool
+    attr_reader :dir
+
+    def initialize(dir, max_files: nil, max_bytes: nil)
+      @lock = Monitor.new
+      @dir = dir.to_s
+      @s = Core::Spool.new(@dir)
+      return if max_files.nil? && max_bytes.nil?
+
+      Core.spool_set_limits(@s, max_files.nil? ? Core::SPOOL_DEFAULT_MAX_FILES : Integer(max_files),
+                            max_bytes.nil? ? Core::SPOOL_DEFAULT_MAX_BYTES : Integer(max_bytes))
+    end
+
+    # Spool one delivery durably; returns the file name. TooBigError when the spool is full.
+    def put(body, source: "odoo", event: nil, content_type: nil)
+      @lock.synchronize { Core.spool_put(@s, source.to_s, event&.to_s, content_type, body) }
+    end
+
+    # The spooled deliveries, oldest first (replay order), as SpoolEntry.
+    def list = @lock.synchronize { Core.spool_list(@s) }.map { |h| SpoolEntry.from(h) }
+
+    # Process the spooled deliveries into conn's database, oldest first, each exactly once;
+    # returns a SpoolReplayReport. Raises when the database fails (what was committed stays).
+    def replay(conn, limit: 0)
+      h = conn.send(:synchronize) { @lock.synchronize { Core.spool_replay(@s, conn.send(:core), Integer(limit || 0)) } }
+      SpoolReplayReport.new(**h)
+    end
+
+    def inspect = "#<Fastepost::Spool #{dir.inspect}>"
+
+    private
+
+    def locked = @lock.synchronize { yield @s }
+  end
+
   BACKUP_FORMATS = { plain: Core::BACKUP_PLAIN, custom: Core::BACKUP_CUSTOM }.freeze
 
   # One backup: name, size in bytes, time (a UTC Time, when it was started) and format
@@ -514,30 +587,30 @@ module Fastepost
     # Process one Odoo webhook delivery (the raw body) into customers, remarks and task links;
     # see docs/odoo.md. Returns an EventResult.
     #
-    #   api_key:       the key the request presented; when given it is checked first against
-    #                  expected_key (nil: ENV["ODOO_API_KEY"]): AuthError / NoKeyError
-    #   event:         the URL's ?event= hint: "create", "write", "unlink", "archive"
-    #   content_type:  the request's Content-Type (JSON or form-urlencoded)
-    #   max_body:      largest body accepted (default 1 MiB)
+    #   api_key:        the key the request presented; when given it is checked first against
+    #                   expected_key (nil: ENV["ODOO_API_KEY"]): AuthError / NoKeyError
+    #   event:          the URL's ?event= hint: "create", "write", "unlink", "archive"
+    #   content_type:   the request's Content-Type (JSON or form-urlencoded)
+    #   max_body:       largest body accepted (default 1 MiB)
+    #   max_depth:      deepest JSON nesting accepted (2..1000)
+    #   barcode_fields: the fields matched against tasks.barcode, comma-separated
+    #   spool:          a Spool or a directory: a delivery that cannot reach the database is
+    #                   written there instead (outcome "spooled", http_status 202; docs/spool.md)
     #
     # Raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ... with
     # #result (the EventResult: the event is logged) and #http_status to answer.
-    def odoo_process(body, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil)
-      Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
-      h = with_result(->(r) { EventResult.new(**r) }) do
-        Core.odoo_process(@conn, body, event&.to_s, content_type, Integer(max_body || 0))
-      end
-      EventResult.new(**h)
-    end
+    def odoo_process(body, **options) = Fastepost.odoo_process(body, conn: self, **options)
 
     # Process several deliveries in one transaction (each in a savepoint: a failing one does not
     # affect the others). Returns an Array of EventResult, each with its own code. Raises when
-    # the batch could not be committed (#result the Array).
-    def odoo_process_batch(bodies, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil)
+    # the batch could not be committed (#result the Array). Never spools (all or nothing).
+    def odoo_process_batch(bodies, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil,
+                           max_depth: nil, barcode_fields: nil)
       Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
       convert = ->(list) { list.map { |r| r && EventResult.new(**r) } }
       convert.call(with_result(convert) do
-        Core.odoo_process_batch(@conn, bodies.map { |b| String.try_convert(b) or raise TypeError, "a body must be a String, not #{b.class}" }, event&.to_s, content_type, Integer(max_body || 0))
+        Core.odoo_process_batch(@conn, bodies.map { |b| String.try_convert(b) or raise TypeError, "a body must be a String, not #{b.class}" }, event&.to_s, content_type, Integer(max_body || 0),
+                                Integer(max_depth || 0), barcode_fields&.to_s)
       end)
     end
 
@@ -611,7 +684,7 @@ module Fastepost
 
     def synchronize(&block) = @lock.synchronize(&block)
 
-    # The Core handle (BackupDir).
+    # The Core handle (BackupDir, Spool).
     def core = @conn
 
     def backup_dir(dir) = dir.is_a?(BackupDir) ? dir : BackupDir.new(dir)

@@ -95,7 +95,7 @@ class TestOdoo < DbTest
     assert_raises(Fastepost::InvalidError) { @conn.events(limit: 0) }
     assert_equal({ attempted: 0, succeeded: 0, failed: 0, dead: 0 }, @conn.events_retry(limit: 10).to_h)
     assert_raises(TypeError) { @conn.odoo_process_batch([nil]) }
-    assert_raises(TypeError) { Fastepost::Core.odoo_process_batch(@conn.send(:core), [1], nil, nil, 0) }
+    assert_raises(TypeError) { Fastepost::Core.odoo_process_batch(@conn.send(:core), [1], nil, nil, 0, 0, nil) }
   end
 
   def test_gc_order

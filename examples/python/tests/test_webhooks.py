@@ -4,7 +4,9 @@ Uses the bindings' test support (a fresh database per test, FASTEPOST_TEST_DSN).
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import unittest
@@ -34,6 +36,9 @@ class WebhookTest(DbTestCase):
         with fastepost.connect(self.dsn) as conn:
             conn.schema_install()
         self.servers = []
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.spool_dir = os.path.join(self.tmp, "spool")
 
     def tearDown(self):
         for proc in self.servers:
@@ -46,7 +51,9 @@ class WebhookTest(DbTestCase):
         """Start webhooks.py with this environment; returns its base URL once it listens."""
         child_env = {k: v for k, v in os.environ.items()
                      if k not in ("ODOO_API_KEY", "HUBSPOT_CLIENT_SECRET", "PUBLIC_URL")}
-        child_env.update(DATABASE_URL=self.dsn, PYTHONPATH=os.pathsep.join(sys.path), **env)
+        child_env.update(DATABASE_URL=self.dsn, PYTHONPATH=os.pathsep.join(sys.path),
+                         FASTEPOST_SPOOL_DIR=self.spool_dir)
+        child_env.update(env)
         proc = subprocess.Popen([sys.executable, SERVER, "--port", "0"], env=child_env,
                                 stdout=subprocess.PIPE, text=True)
         self.servers.append(proc)
@@ -105,6 +112,24 @@ class WebhookTest(DbTestCase):
         self.assertGreaterEqual(int(self.sql("SELECT count(*) FROM integration_events "
                                              "WHERE status = 'error'")), 1,
                                 "the malformed delivery is logged")
+
+    def test_odoo_spooled_while_the_database_is_unreachable(self):
+        # A server whose database cannot be reached: a socket directory that does not exist.
+        base = self.start_server(ODOO_API_KEY=KEY,
+                                 DATABASE_URL=f"host={self.tmp}/nosocket dbname=x connect_timeout=2")
+        status, body = self.post(base, ODOO, data("odoo", "01_partner_created.json"),
+                                 {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(202, status, body)
+        self.assertEqual("spooled", body["outcome"])
+        self.assertEqual(401, self.post(base, ODOO, b"{}", {"X-Odoo-Api-Key": "wrong"})[0])
+        spool = fastepost.Spool(self.spool_dir)
+        self.assertEqual(1, len(spool.list()))
+        self.assertEqual("0", self.sql("SELECT count(*) FROM customers"))
+        # The cron job's `fastepost spool replay`, here through the binding.
+        with fastepost.connect(self.dsn) as conn:
+            self.assertEqual(1, spool.replay(conn).replayed)
+        self.assertEqual("1", self.sql("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:42'"))
+        self.assertEqual([], spool.list())
 
     def test_odoo_without_configured_key(self):
         base = self.start_server()

@@ -45,9 +45,11 @@ class TestRailsGlue < DbTest
   def setup
     super
     @backups = Dir.mktmpdir("fp-rails-backups")
+    @spool = Dir.mktmpdir("fp-rails-spool")
     @saved_env = ENV.to_h
     ENV.update("DATABASE_URL" => @dsn, "ODOO_API_KEY" => "odoo-key", "HUBSPOT_CLIENT_SECRET" => SECRET,
-               "FASTEPOST_ADMIN_TOKEN" => TOKEN, "FASTEPOST_BACKUP_DIR" => @backups)
+               "FASTEPOST_ADMIN_TOKEN" => TOKEN, "FASTEPOST_BACKUP_DIR" => @backups,
+               "FASTEPOST_SPOOL_DIR" => File.join(@spool, "spool"))
     FastepostDB.connection.schema_install
     @app = Rack::MockRequest.new(FastepostExampleApp)
   end
@@ -59,6 +61,7 @@ class TestRailsGlue < DbTest
     Thread.current.thread_variable_set(:fastepost_connection, nil)
     ENV.replace(@saved_env)
     FileUtils.remove_entry(@backups)
+    FileUtils.remove_entry(@spool)
     super
   end
 
@@ -86,6 +89,19 @@ class TestRailsGlue < DbTest
     assert_equal "AuthError", json(res)["error"]
     assert_equal 200, odoo("02_partner_phone_changed.json", "?event=archive").status
     assert_equal "f", sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'")
+  end
+
+  def test_odoo_controller_spools_while_the_database_is_unreachable
+    Thread.current.thread_variable_get(:fastepost_connection)&.close
+    ENV["DATABASE_URL"] = "host=#{@spool}/nosocket dbname=x connect_timeout=2"
+    res = odoo("01_partner_created.json")
+    assert_equal 202, res.status, res.body
+    assert_equal "spooled", json(res)["outcome"]
+    assert_equal 401, @app.post("/api/v1/integrations/odoo?api_key=wrong", input: "{}", "CONTENT_TYPE" => "application/json").status
+    ENV["DATABASE_URL"] = @dsn
+    report = FastepostDB.spool.replay(FastepostDB.connection)
+    assert_equal 1, report.replayed
+    assert_equal "1", sql("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:42'")
   end
 
   def test_hubspot_controller

@@ -6,6 +6,8 @@
 require "support"
 require "net/http"
 require "json"
+require "tmpdir"
+require "fileutils"
 
 class TestRackWebhooks < DbTest
   DATA = File.expand_path("../../data", __dir__)
@@ -19,6 +21,8 @@ class TestRackWebhooks < DbTest
     super
     Fastepost::Connection.open(@dsn, &:schema_install)
     @servers = []
+    @tmp = Dir.mktmpdir
+    @spool_dir = File.join(@tmp, "spool")
   end
 
   def teardown
@@ -27,6 +31,7 @@ class TestRackWebhooks < DbTest
       Process.wait(pid)
       out.close
     end
+    FileUtils.rm_rf(@tmp)
     super
   end
 
@@ -34,7 +39,7 @@ class TestRackWebhooks < DbTest
   def start_server(env = {})
     out, child_out = IO.pipe
     env = { "DATABASE_URL" => @dsn, "RUBYLIB" => $LOAD_PATH.join(File::PATH_SEPARATOR),
-            "ODOO_API_KEY" => nil, "HUBSPOT_CLIENT_SECRET" => nil }.merge(env)
+            "ODOO_API_KEY" => nil, "HUBSPOT_CLIENT_SECRET" => nil, "FASTEPOST_SPOOL_DIR" => @spool_dir }.merge(env)
     pid = spawn(env, RbConfig.ruby, SERVER, "--port", "0", out: child_out)
     child_out.close
     @servers << [pid, out]
@@ -89,6 +94,22 @@ class TestRackWebhooks < DbTest
     assert_equal "2", sql("SELECT count(*) FROM integration_events WHERE source = 'odoo' AND status <> 'error'")
     assert_operator sql("SELECT count(*) FROM integration_events WHERE status = 'error'").to_i, :>=, 1,
                     "the malformed delivery is logged"
+  end
+
+  def test_odoo_spooled_while_the_database_is_unreachable
+    # A server whose database cannot be reached: a socket directory that does not exist.
+    base = start_server("ODOO_API_KEY" => KEY, "DATABASE_URL" => "host=#{@tmp}/nosocket dbname=x connect_timeout=2")
+    status, body = post(base, ODOO, odoo_body("01_partner_created.json"), "X-Odoo-Api-Key" => KEY)
+    assert_equal 202, status, body.inspect
+    assert_equal "spooled", body["outcome"]
+    assert_equal 401, post(base, ODOO, "{}", "X-Odoo-Api-Key" => "wrong").first
+    spool = Fastepost::Spool.new(@spool_dir)
+    assert_equal 1, spool.list.size
+    assert_equal "0", sql("SELECT count(*) FROM customers")
+    # The cron job's `fastepost spool replay`, here through the binding.
+    assert_equal 1, Fastepost::Connection.open(@dsn) { |conn| spool.replay(conn).replayed }
+    assert_equal "1", sql("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:42'")
+    assert_empty spool.list
   end
 
   def test_odoo_without_configured_key

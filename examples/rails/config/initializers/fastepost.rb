@@ -30,6 +30,23 @@ module FastepostDB
     ENV.fetch("FASTEPOST_BACKUP_DIR") { Rails.root.join("tmp", "backups").to_s }
   end
 
+  # Where Odoo deliveries that cannot reach PostgreSQL are kept (answered 202: Odoo never
+  # retries). Replay them from cron: `fastepost spool replay --dir <this>`.
+  def spool_dir
+    ENV.fetch("FASTEPOST_SPOOL_DIR") { Rails.root.join("tmp", "spool").to_s }
+  end
+
+  # The spool (created 0700 on first use); one per directory, shared by every thread (a Spool
+  # serialises its own calls).
+  def spool
+    dir = spool_dir
+    @spool_lock.synchronize do
+      @spool = nil if @spool && @spool.dir != dir
+      @spool ||= Fastepost::Spool.new(dir)
+    end
+  end
+  @spool_lock = Mutex.new
+
   # HubSpot app client secrets, newest first (comma-separated while rotating).
   def hubspot_secrets = ENV.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?)
 end

@@ -9,15 +9,27 @@ module Api
       # X-Odoo-Api-Key wins when present. The expected key is ODOO_API_KEY (no key configured:
       # every request is refused with 401). Answers the library's status: 200 (also for a
       # duplicate delivery), 400 malformed, 401, 409 conflicting record, 413 too big, 503 retry.
+      # When PostgreSQL cannot be reached, the delivery goes to the spool (FASTEPOST_SPOOL_DIR,
+      # default tmp/spool) and is answered 202; `fastepost spool replay` ingests it later.
       class OdooController < ActionController::API
         include FastepostResponses
 
         def create
-          result = fastepost.odoo_process(raw_body,
-                                          api_key: request.headers["X-Odoo-Api-Key"] || request.query_parameters["api_key"],
-                                          event: request.query_parameters["event"].presence,
-                                          content_type: request.content_type)
+          options = { api_key: request.headers["X-Odoo-Api-Key"] || request.query_parameters["api_key"],
+                      event: request.query_parameters["event"].presence,
+                      content_type: request.content_type, spool: FastepostDB.spool }
+          result = Fastepost.odoo_process(raw_body, conn: connection_or_nil, **options)
           render json: result.to_h.merge(http_status: result.http_status), status: result.http_status
+        end
+
+        private
+
+        # This thread's connection, or nil when PostgreSQL cannot be reached: the library then
+        # spools the delivery (after checking the key).
+        def connection_or_nil
+          fastepost
+        rescue Fastepost::ConnectionError
+          nil
         end
       end
     end

@@ -1,0 +1,164 @@
+"""The delivery spool from Python: spooling when PostgreSQL is unreachable, replay."""
+
+import datetime
+import gc
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+import fastepost
+from support import CHILD_ENV, DbTestCase
+from test_threads import Ticker
+
+
+def partner(pid=1, name="Anna", email="a@example.de"):
+    return json.dumps({"_model": "res.partner", "_id": pid, "id": pid, "name": name, "email": email,
+                       "write_date": "2024-05-03 10:00:00"}, ensure_ascii=False)
+
+
+class SpoolTest(DbTestCase):
+    def setUp(self):
+        super().setUp()
+        self.tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.tmp)
+        self.dir = os.path.join(self.tmp, "spool")
+        self.conn = fastepost.connect(self.dsn)
+        self.addCleanup(self.conn.close)
+        self.conn.schema_install()
+
+    def files(self):
+        return sorted(os.listdir(self.dir))
+
+    def test_unreachable_database_spools_202_without_the_key(self):
+        # A connection whose server vanished: a socket directory that does not exist.
+        with self.assertRaises(fastepost.ConnectionError):
+            fastepost.connect(f"host={self.tmp}/nosocket dbname=x connect_timeout=2")
+        r = fastepost.odoo_process(partner(), None, spool=self.dir, api_key="sekrit-key",
+                                   expected_key="sekrit-key", event="write")
+        self.assertEqual((r.code, r.outcome, r.http_status, r.ok), (0, "spooled", 202, True))
+        self.assertEqual(r.to_dict()["http_status"], 202)
+        [e] = fastepost.Spool(self.dir).list()
+        self.assertEqual((e.source, e.event, e.content_type, e.bytes),
+                         ("odoo", "write", "application/json", len(partner().encode())))
+        self.assertEqual(e.spooled_at.tzinfo, datetime.timezone.utc)
+        self.assertLess(abs((datetime.datetime.now(datetime.timezone.utc) - e.spooled_at).total_seconds()), 60)
+        self.assertEqual(e.to_dict()["name"], e.name)
+        with open(os.path.join(self.dir, e.name), "rb") as f:
+            self.assertNotIn(b"sekrit-key", f.read())
+        self.assertEqual(os.stat(self.dir).st_mode & 0o777, 0o700)
+        # A wrong key is refused before anything is spooled.
+        with self.assertRaises(fastepost.AuthError):
+            fastepost.odoo_process(partner(), None, spool=self.dir, api_key="bad", expected_key="sekrit-key")
+        self.assertEqual(len(fastepost.Spool(self.dir).list()), 1)
+        # No connection and no spool: nothing to do with it.
+        with self.assertRaises(fastepost.InvalidError):
+            fastepost.odoo_process(partner())
+
+    def test_connection_method_with_spool_and_replay_exactly_once(self):
+        s = fastepost.Spool(self.dir)
+        ok = self.conn.odoo_process(partner(pid=7), spool=s)
+        self.assertEqual((ok.outcome, ok.http_status), ("created", 200))
+        self.assertEqual(s.list(), [])
+        # The same delivery spooled (as if the connection broke after the commit), and a new one.
+        s.put(partner(pid=7))
+        r = fastepost.odoo_process(partner(pid=8, email="b@example.de"), spool=s)
+        self.assertEqual(r.outcome, "spooled")
+        self.assertEqual(len(s.list()), 2)
+        rep = s.replay(self.conn)
+        self.assertIsInstance(rep, fastepost.SpoolReplayReport)
+        self.assertEqual(rep.to_dict(), {"replayed": 2, "duplicates": 1, "rejected": 0, "remaining": 0})
+        self.assertEqual(self.sql("SELECT count(*) FROM customers"), "2")
+        self.assertEqual(s.list(), [])
+        self.assertEqual(s.replay(self.conn).to_dict(),
+                         {"replayed": 0, "duplicates": 0, "rejected": 0, "remaining": 0})
+        self.assertEqual(self.sql("SELECT count(*) FROM customers"), "2")
+
+    def test_replay_limit_and_options(self):
+        s = fastepost.Spool(self.dir)
+        for i in range(3):
+            s.put(partner(pid=i + 1, email=f"c{i}@example.de"), event="create")
+        self.assertEqual(s.replay(self.conn, limit=1).to_dict(),
+                         {"replayed": 1, "duplicates": 0, "rejected": 0, "remaining": 2})
+        self.assertEqual(s.replay(self.conn).remaining, 0)
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.odoo_process(partner(), max_depth=1)
+        with self.assertRaises(fastepost.ParseError):
+            self.conn.odoo_process(json.dumps({"a": [[[[1]]]]}), max_depth=3)
+        self.assertEqual(self.conn.odoo_process(partner(pid=9, email="d@example.de"),
+                                                barcode_fields="x_barcode").outcome, "created")
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.odoo_process_batch([partner()], barcode_fields="")
+
+    def test_full_spool(self):
+        s = fastepost.Spool(self.dir, max_files=1)
+        s.put(partner())
+        with self.assertRaises(fastepost.TooBigError) as cm:
+            fastepost.odoo_process(partner(pid=2), spool=s)
+        self.assertEqual(cm.exception.http_status, 413)
+        self.assertIn("full", cm.exception.message)
+        with self.assertRaises(fastepost.TooBigError):
+            fastepost.Spool(self.dir, max_bytes=10).put(partner())
+        self.assertEqual(len(self.files()), 1)
+        with self.assertRaises(fastepost.InvalidError):
+            s.put("{}", source="nosuch")
+        with self.assertRaises(fastepost.InvalidError):
+            fastepost.Spool(self.dir, max_files=0)
+
+    def test_gc_order(self):
+        s = fastepost.Spool(self.dir)
+        r = fastepost.odoo_process(partner(), spool=s)
+        entries = s.list()
+        del s
+        gc.collect()
+        self.assertEqual((r.outcome, entries[0].source), ("spooled", "odoo"))
+        # A replay holding the only reference to its spool and connection.
+        conn = fastepost.connect(self.dsn)
+        rep = fastepost.Spool(self.dir).replay(conn)
+        del conn
+        gc.collect()
+        self.assertEqual(rep.replayed, 1)
+        self.assertEqual(self.sql("SELECT count(*) FROM customers"), "1")
+
+    def test_utf8_round_trip(self):
+        s = fastepost.Spool(self.dir)
+        body = partner(name="Jürgen Groß 🚲")
+        self.assertEqual(fastepost.odoo_process(body.encode(), spool=s).outcome, "spooled")
+        self.assertEqual(s.list()[0].bytes, len(body.encode()))
+        s.replay(self.conn)
+        self.assertEqual(self.sql("SELECT name FROM customers"), "Jürgen Groß 🚲")
+        self.assertIn("spool", repr(s))
+
+    def test_thread_runs_during_replay(self):
+        s = fastepost.Spool(self.dir)
+        s.put(partner())
+        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
+                                 "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; "
+                                 "SELECT pg_sleep(1); COMMIT;"],
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 10
+        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                       "'AccessExclusiveLock' AND relation = 'customers'::regclass") != "1":
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        ticker = Ticker()
+        ticker.start()
+        time.sleep(0.05)
+        start_ticks = ticker.ticks
+        started = time.monotonic()
+        rep = s.replay(self.conn)
+        elapsed = time.monotonic() - started
+        ticks = ticker.ticks - start_ticks
+        ticker.stop.set()
+        ticker.join()
+        self.assertEqual(rep.replayed, 1)
+        self.assertGreater(elapsed, 0.4)
+        self.assertGreater(ticks, 20, f"only {ticks} ticks in {elapsed:.2f}s")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,96 @@
+/* spool.h: the delivery spool. Spool objects own a fastepost_spool; helpers return plain
+ * dicts / lists that own their data:
+ *   Spool(dir)                                   spool_set_limits(spool, max_files, max_bytes)
+ *   spool_put(spool, source, event, content_type, body) -> name
+ *   spool_list(spool) -> [{name, source, event, content_type, bytes, spooled_at (us, UTC)}]
+ *   spool_replay(spool, conn, limit) -> {replayed, duplicates, rejected, remaining}
+ * Writing a record (fsync) and replaying run with the GIL/GVL released. Included before
+ * events.i, whose odoo_process takes an optional spool. */
+%fastepost_blocking(7, fastepost_spool_put, char **, fastepost_spool *, const char *, const char *, const char *, const char *, size_t)
+%fastepost_blocking(4, fastepost_spool_replay, fastepost_spool_replay_report *, fastepost_spool *, fastepost_conn *, int)
+
+%rename(Spool) fastepost_spool;
+%fastepost_handle(fastepost_spool, fastepost_spool_free)
+%ignore fastepost_spool_open;
+%extend fastepost_spool {
+  fastepost_spool(const char *dir) {
+    fastepost_spool *s = NULL;
+    fastepost_status rc = fastepost_spool_open(&s, dir);
+    if (rc != FASTEPOST_OK)
+      FP_CTOR_FAILED(rc);
+    return s;
+  }
+}
+%rename("$ignore", regextarget=1) "^fastepost_spool_entr";
+%ignore fastepost_spool_replay_report;
+%ignore fastepost_spool_put;
+%ignore fastepost_spool_list;
+%ignore fastepost_spool_replay;
+%ignore fastepost_event_result_http;
+%include "fastepost/spool.h"
+
+/* Optional handles: None/nil passes NULL (the handle typemap refuses it elsewhere). */
+%typemap(check) fastepost_conn *conn_opt, fastepost_spool *spool_opt ""
+
+%header %{
+static fp_obj fp_spool_fail(fastepost_status rc) {
+  fp_failure f;
+  fp_failure_capture(&f, rc);
+  return fp_raise_with(&f, NULL, FP_NIL);
+}
+%}
+
+%apply const char *NULLABLE { const char *event, const char *content_type };
+%apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
+%rename(spool_put) fp_spool_put;
+%rename(spool_list) fp_spool_list;
+%rename(spool_replay) fp_spool_replay;
+%inline %{
+static fp_obj fp_spool_put(fastepost_spool *spool, const char *source, const char *event,
+                           const char *content_type, const void *body, size_t len) {
+  char *name = NULL;
+  fastepost_status rc = fastepost_spool_put(&name, spool, source, event, content_type,
+                                            body ? (const char *)body : "", len);
+  if (rc != FASTEPOST_OK)
+    return fp_spool_fail(rc);
+  fp_obj out = fp_str_new(name);
+  fastepost_free(name);
+  return out;
+}
+
+static fp_obj fp_spool_list(fastepost_spool *spool) {
+  fastepost_spool_entries *l = NULL;
+  fastepost_status rc = fastepost_spool_list(&l, spool);
+  if (rc != FASTEPOST_OK)
+    return fp_spool_fail(rc);
+  fp_rec list = fp_list_new();
+  for (size_t i = 0; i < fastepost_spool_entries_count(l); i++) {
+    const fastepost_spool_entry *e = fastepost_spool_entries_get(l, i);
+    fp_rec d = fp_rec_new();
+    fp_rec_str(d, "name", e->name);
+    fp_rec_str(d, "source", e->source);
+    fp_rec_str(d, "event", e->event);
+    fp_rec_str(d, "content_type", e->content_type);
+    fp_rec_uint(d, "bytes", e->bytes);
+    fp_rec_int(d, "spooled_at", (long long)e->spooled_at);
+    fp_list_push(list, d);
+  }
+  fastepost_spool_entries_free(l);
+  return fp_rec_done(list);
+}
+
+static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, int limit) {
+  fastepost_spool_replay_report r = {0, 0, 0, 0};
+  fastepost_status rc = fastepost_spool_replay(&r, spool, conn, limit);
+  if (rc != FASTEPOST_OK)
+    return fp_spool_fail(rc);
+  fp_rec d = fp_rec_new();
+  fp_rec_int(d, "replayed", r.replayed);
+  fp_rec_int(d, "duplicates", r.duplicates);
+  fp_rec_int(d, "rejected", r.rejected);
+  fp_rec_int(d, "remaining", r.remaining);
+  return fp_rec_done(d);
+}
+%}
+%clear const char *event, const char *content_type;
+%clear (const void *body, size_t len);
