@@ -68,6 +68,20 @@ class DbTestCase(unittest.TestCase):
     def sql(self, query):
         return psql(query, self.dbname)
 
+    def hold_lock(self, table, seconds=1.0):
+        """Start a psql session that holds an exclusive lock on `table` for `seconds`; returns
+        once the lock is granted (the session is waited for at cleanup)."""
+        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
+                                 f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; "
+                                 f"SELECT pg_sleep({seconds}); COMMIT;"],
+                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
+        self.addCleanup(proc.wait)
+        deadline = time.monotonic() + 10
+        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
+                       f"'AccessExclusiveLock' AND relation = '{table}'::regclass") != "1":
+            self.assertLess(time.monotonic(), deadline, "the lock was never taken")
+            time.sleep(0.02)
+
     def backends(self, expect=None):
         """How many sessions are connected to this test's database (psql's own excluded). A
         backend leaves pg_stat_activity shortly after its client disconnects, so wait up to

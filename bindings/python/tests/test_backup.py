@@ -4,7 +4,6 @@ import datetime
 import gc
 import os
 import tempfile
-import threading
 import time
 import unittest
 

@@ -3,13 +3,11 @@
 import gc
 import json
 import os
-import subprocess
-import threading
 import time
 import unittest
 
 import fastepost
-from support import CHILD_ENV, DbTestCase
+from support import DbTestCase
 from test_threads import Ticker
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "fixtures", "odoo")
@@ -152,16 +150,7 @@ class Odoo(DbTestCase):
         gc.collect()
 
     def test_thread_runs_during_processing(self):
-        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
-                                 "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; "
-                                 "SELECT pg_sleep(1); COMMIT;"],
-                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
-        self.addCleanup(proc.wait)
-        deadline = time.monotonic() + 10
-        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
-                       "'AccessExclusiveLock' AND relation = 'customers'::regclass") != "1":
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.02)
+        self.hold_lock("customers", 1)
         ticker = Ticker()
         ticker.start()
         time.sleep(0.05)

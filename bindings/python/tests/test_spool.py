@@ -5,13 +5,12 @@ import gc
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 import unittest
 
 import fastepost
-from support import CHILD_ENV, DbTestCase
+from support import DbTestCase
 from test_threads import Ticker
 
 
@@ -135,16 +134,7 @@ class SpoolTest(DbTestCase):
     def test_thread_runs_during_replay(self):
         s = fastepost.Spool(self.dir)
         s.put(partner())
-        proc = subprocess.Popen(["psql", "-X", "-q", "-d", self.dsn, "-c",
-                                 "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; "
-                                 "SELECT pg_sleep(1); COMMIT;"],
-                                stdout=subprocess.DEVNULL, env=CHILD_ENV)
-        self.addCleanup(proc.wait)
-        deadline = time.monotonic() + 10
-        while self.sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = "
-                       "'AccessExclusiveLock' AND relation = 'customers'::regclass") != "1":
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.02)
+        self.hold_lock("customers", 1)
         ticker = Ticker()
         ticker.start()
         time.sleep(0.05)

@@ -82,11 +82,26 @@ class DbTest < Minitest::Test
   end
 
   def teardown
+    Process.wait(@locker) if @locker
     GC.start
     drop_database(@dbname)
   end
 
   def sql(query) = psql(query, @dbname)
+
+  # Start a psql session that holds an exclusive lock on `table` for `seconds`; returns once the
+  # lock is granted (teardown waits for the session).
+  def hold_lock(table, seconds = 1.0)
+    @locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c",
+                    "BEGIN; LOCK TABLE #{table} IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(#{seconds}); COMMIT;",
+                    out: File::NULL)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
+    until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
+              "AND relation = '#{table}'::regclass") == "1"
+      flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      sleep 0.02
+    end
+  end
 
   # How many sessions are connected to this test's database (psql's own excluded). A backend
   # leaves pg_stat_activity shortly after its client disconnects, so wait up to 2 s for the

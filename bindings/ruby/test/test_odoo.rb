@@ -15,7 +15,6 @@ class TestOdoo < DbTest
 
   def teardown
     @conn&.close
-    Process.wait(@locker) if @locker
     super
   end
 
@@ -109,15 +108,7 @@ class TestOdoo < DbTest
   end
 
   def test_thread_runs_during_processing
-    @locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c",
-                    "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;",
-                    out: File::NULL)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
-              "AND relation = 'customers'::regclass") == "1"
-      flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      sleep 0.02
-    end
+    hold_lock("customers", 1)
     r, during, elapsed = ticks_during { @conn.odoo_process(partner) }
     assert_equal "created", r.outcome
     assert_operator elapsed, :>, 0.4

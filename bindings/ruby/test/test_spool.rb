@@ -111,20 +111,10 @@ class TestSpool < DbTest
   def test_thread_runs_during_replay
     s = Fastepost::Spool.new(@dir)
     s.put(partner)
-    locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c",
-                   "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;",
-                   out: File::NULL)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
-              "AND relation = 'customers'::regclass") == "1"
-      flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      sleep 0.02
-    end
+    hold_lock("customers", 1)
     rep, during, elapsed = ticks_during { s.replay(@conn) }
     assert_equal 1, rep.replayed
     assert_operator elapsed, :>, 0.4
     assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"
-  ensure
-    Process.wait(locker) if locker
   end
 end

@@ -5,31 +5,10 @@ require_relative "support"
 require "socket"
 
 class TestThreads < DbTest
-  LOCK_SQL = "BEGIN; LOCK TABLE fastepost_schema_migrations IN ACCESS EXCLUSIVE MODE; " \
-             "SELECT pg_sleep(%<seconds>s); COMMIT;"
-
-  # Start a psql session that holds an exclusive lock on the migrations table for `seconds`;
-  # returns once the lock is granted.
-  def hold_lock(seconds)
-    @locker = spawn(CHILD_ENV, "psql", "-X", "-q", "-d", @dsn, "-c", format(LOCK_SQL, seconds: seconds),
-                    out: File::NULL)
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    until sql("SELECT count(*) FROM pg_locks WHERE granted AND mode = 'AccessExclusiveLock' " \
-              "AND relation = 'fastepost_schema_migrations'::regclass") == "1"
-      flunk "the lock was never taken" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-      sleep 0.02
-    end
-  end
-
-  def teardown
-    Process.wait(@locker) if @locker
-    super
-  end
-
   def test_blocked_call_lets_other_threads_run
     Fastepost::Connection.open(@dsn) do |conn|
       conn.schema_install
-      hold_lock(1.0)
+      hold_lock("fastepost_schema_migrations", 1.0)
       # Each tick needs the GVL back: with the GVL held during the wait, the ticker would stall.
       version, during, elapsed = ticks_during { conn.schema_version } # waits for the lock
       assert version.up_to_date?
@@ -57,7 +36,7 @@ class TestThreads < DbTest
   def test_statement_timeout_while_blocked
     Fastepost::Connection.open(@dsn) do |conn|
       conn.schema_install
-      hold_lock(1.0)
+      hold_lock("fastepost_schema_migrations", 1.0)
       conn.statement_timeout = 0.1
       e = assert_raises(Fastepost::DatabaseError) { conn.schema_version }
       assert_equal "57014", e.sqlstate # query_canceled
