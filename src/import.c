@@ -934,13 +934,8 @@ fastepost_status fastepost_import_csv(fastepost_import_report **report, fastepos
 
 /* ---- parse and validate only (fuzzing) ------------------------------------------------------ */
 
-typedef struct mem_reader {
-  const char *data;
-  size_t len, pos, step;
-} mem_reader;
-
-static long long mem_read(char *buf, size_t size, void *payload) {
-  mem_reader *m = payload;
+long long fastepost__mem_read(char *buf, size_t size, void *payload) {
+  fastepost__mem_reader *m = payload;
   size_t n = m->len - m->pos;
   if (n > size)
     n = size;
@@ -962,8 +957,8 @@ int fastepost__import_check(fastepost_import_report **report, const fastepost__t
   im.o = &o;
   im.rep = *report;
   im.line = 1;
-  mem_reader m = {data, len, 0, read_step ? read_step : SIZE_MAX};
-  int rc = read_and_stage(&im, mem_read, &m);
+  fastepost__mem_reader m = {data, len, 0, read_step ? read_step : SIZE_MAX};
+  int rc = read_and_stage(&im, fastepost__mem_read, &m);
   im.t = NULL;
   free_importer(&im);
   return rc ? rc : im.status;

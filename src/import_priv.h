@@ -7,6 +7,15 @@
 #include "catalog.h"
 #include "fastepost/import.h"
 
+/* An in-memory read source (a fastepost_import_csv_cb reader) handing out at most `step` bytes
+ * per read, so that reads split UTF-8 characters, CRLF pairs and quoted values anywhere. */
+typedef struct fastepost__mem_reader {
+  const char *data;
+  size_t len, pos, step;
+} fastepost__mem_reader;
+
+long long fastepost__mem_read(char *buf, size_t size, void *payload);
+
 /*
  * Run the CSV parser, the line tracking and the row validator over [data, data+len) for table t
  * (borrowed; no database is touched: nothing is staged or inserted). read_step > 0 hands the

@@ -289,17 +289,24 @@ Test(backup, one_table_checked_against_catalog) {
   cr_assert_eq(strlen(dir_entries()), 2 * 27 + 7, "nothing new: %s", dir_entries());
 }
 
-Test(backup, same_second_gets_a_suffix) {
-  /* Occupy this second and the next two, so the backup's own second is surely taken. */
+/* Write backup_<UTC second><suffix>.sql for this second and the next two, so that a backup
+ * taken now surely finds its own second taken. */
+static void occupy_seconds(const char *suffix) {
   time_t now = time(NULL);
   for (int i = 0; i < 3; i++) {
-    char name[64];
+    char stamp[32], name[64];
     struct tm tm;
     time_t t = now + i;
     gmtime_r(&t, &tm);
-    strftime(name, sizeof name, "backup_%Y%m%d_%H%M%S.sql", &tm);
+    strftime(stamp, sizeof stamp, "backup_%Y%m%d_%H%M%S", &tm);
+    snprintf(name, sizeof name, "%s%s.sql", stamp, suffix);
     fptest_write_file(path_in(name), "old", 0600);
   }
+}
+
+Test(backup, same_second_gets_a_suffix) {
+  /* Occupy this second and the next two, so the backup's own second is surely taken. */
+  occupy_seconds("");
   char *name = NULL;
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
@@ -323,15 +330,7 @@ Test(backup, same_second_gets_a_suffix) {
 Test(backup, suffix_follows_the_highest_even_after_pruning) {
   /* Only `_2` is left of this second's backups (say, the base name and `_1` were pruned): a
    * new backup in the same second must come after it in the list, not take the base name. */
-  time_t now = time(NULL);
-  for (int i = 0; i < 3; i++) {
-    char name[64];
-    struct tm tm;
-    time_t t = now + i;
-    gmtime_r(&t, &tm);
-    strftime(name, sizeof name, "backup_%Y%m%d_%H%M%S_2.sql", &tm);
-    fptest_write_file(path_in(name), "old", 0600);
-  }
+  occupy_seconds("_2");
   char *name = NULL;
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);

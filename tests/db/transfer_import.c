@@ -4,33 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "import_priv.h"
 #include "testdb.h"
 
 TestSuite(transfer_import, .init = fptest_setup_schema, .fini = fptest_teardown);
 
-/* An in-memory source handing out at most `chunk` bytes per read, so that reads split UTF-8
- * characters, CRLF pairs and quoted values at every possible place. */
-typedef struct mem_src {
-  const char *data;
-  size_t len, pos, chunk;
-} mem_src;
-
-static long long mem_read(char *buf, size_t size, void *payload) {
-  mem_src *m = payload;
-  size_t n = m->len - m->pos;
-  if (n > size)
-    n = size;
-  if (n > m->chunk)
-    n = m->chunk;
-  memcpy(buf, m->data + m->pos, n);
-  m->pos += n;
-  return (long long)n;
-}
-
 static int import_mem(fastepost_import_report **r, const char *table, const char *csv, size_t len,
                       size_t chunk, const fastepost_import_options *o) {
-  mem_src m = {csv, len, 0, chunk ? chunk : 1 << 20};
-  return fastepost_import_csv_cb(r, fptest_conn(), table, mem_read, &m, o);
+  fastepost__mem_reader m = {csv, len, 0, chunk ? chunk : 1 << 20};
+  return fastepost_import_csv_cb(r, fptest_conn(), table, fastepost__mem_read, &m, o);
 }
 
 static int import_str(fastepost_import_report **r, const char *table, const char *csv,
