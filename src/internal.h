@@ -107,4 +107,31 @@ bool fastepost__utf8_valid(const char *s, size_t len, size_t *bad_offset);
  * control characters escaped); written into out (size >= 64). */
 void fastepost__preview(char *out, size_t outsize, const char *s, size_t len);
 
+/* ---- ASCII classification (util/str.c) ------------------------------------------------------ */
+
+/* Locale-independent byte classes. <ctype.h> follows LC_CTYPE: under tr_TR tolower('I') is not
+ * 'i', and in single-byte locales bytes >= 0x80 of UTF-8 text count as letters or spaces. Wire
+ * formats (JSON, HTML, CSV, HTTP, SQL keywords) are ASCII, so the library classifies with these. */
+static inline bool fastepost__ascii_isdigit(int c) { return c >= '0' && c <= '9'; }
+static inline bool fastepost__ascii_isupper(int c) { return c >= 'A' && c <= 'Z'; }
+static inline bool fastepost__ascii_islower(int c) { return c >= 'a' && c <= 'z'; }
+static inline bool fastepost__ascii_isalpha(int c) { return fastepost__ascii_isupper(c) || fastepost__ascii_islower(c); }
+static inline bool fastepost__ascii_isalnum(int c) { return fastepost__ascii_isalpha(c) || fastepost__ascii_isdigit(c); }
+static inline bool fastepost__ascii_isxdigit(int c) {
+  return fastepost__ascii_isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+/* space, \t, \n, \v, \f, \r: the C locale's isspace(). */
+static inline bool fastepost__ascii_isspace(int c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+static inline int fastepost__ascii_tolower(int c) { return fastepost__ascii_isupper(c) ? c + ('a' - 'A') : c; }
+static inline int fastepost__ascii_toupper(int c) { return fastepost__ascii_islower(c) ? c - ('a' - 'A') : c; }
+/* strcasecmp / strncasecmp over ASCII letters only. */
+int fastepost__ascii_casecmp(const char *a, const char *b);
+int fastepost__ascii_ncasecmp(const char *a, const char *b, size_t n);
+
+/* The text of an errno value, thread-safe (strerror() may use a static buffer and follows
+ * LC_MESSAGES); always NUL-terminated in buf. Returns buf. */
+const char *fastepost__errno_text(int err, char *buf, size_t size);
+/* Convenience for messages: a per-call buffer of the right size. */
+#define FASTEPOST__ERRNO_BUFSIZE 128
+
 #endif

@@ -1,4 +1,5 @@
 /* Small string helpers: copies, constant-time comparison, UTF-8 checks, previews. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,4 +109,27 @@ void fastepost__preview(char *out, size_t outsize, const char *s, size_t len) {
     o += 3;
   }
   out[o] = '\0';
+}
+
+int fastepost__ascii_ncasecmp(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int ca = fastepost__ascii_tolower((unsigned char)a[i]);
+    int cb = fastepost__ascii_tolower((unsigned char)b[i]);
+    if (ca != cb || !ca)
+      return ca - cb;
+  }
+  return 0;
+}
+
+int fastepost__ascii_casecmp(const char *a, const char *b) { return fastepost__ascii_ncasecmp(a, b, SIZE_MAX); }
+
+const char *fastepost__errno_text(int err, char *buf, size_t size) {
+  if (!size)
+    return "";
+  /* _POSIX_C_SOURCE (CMakeLists.txt) selects the XSI strerror_r, which returns an int. Its text
+   * follows LC_MESSAGES, which is the host's choice; it is never parsed. */
+  if (strerror_r(err, buf, size) != 0)
+    snprintf(buf, size, "error %d", err);
+  buf[size - 1] = '\0';
+  return buf;
 }
