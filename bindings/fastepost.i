@@ -54,6 +54,9 @@ static const fp_error_class fp_error_classes[] = {
     {FASTEPOST_EVERSION, "VersionError", NULL},
     {FASTEPOST_ECANCELED, "CanceledError", NULL},
     {FASTEPOST_EBUSY, "BusyError", NULL},
+    {FASTEPOST_ETIMEOUT, "TimeoutError", "TimeoutError"},
+    {FASTEPOST_EFULL, "FullError", "OSError"},
+    {FASTEPOST_EREADONLY, "ReadOnlyError", NULL},
 };
 #define FP_NCLASSES (sizeof fp_error_classes / sizeof fp_error_classes[0])
 

@@ -111,6 +111,9 @@ static const struct {
     {FASTEPOST_EVERSION, "FASTEPOST_EVERSION", "incompatible version"},
     {FASTEPOST_ECANCELED, "FASTEPOST_ECANCELED", "canceled"},
     {FASTEPOST_EBUSY, "FASTEPOST_EBUSY", "temporary failure, try again"},
+    {FASTEPOST_ETIMEOUT, "FASTEPOST_ETIMEOUT", "timed out"},
+    {FASTEPOST_EFULL, "FASTEPOST_EFULL", "storage full"},
+    {FASTEPOST_EREADONLY, "FASTEPOST_EREADONLY", "the database is read-only"},
 };
 
 const char *fastepost_strerror(int code) {

@@ -1239,7 +1239,10 @@ int fastepost_status_http(fastepost_status status) {
   case FASTEPOST_ECONFLICT: return 409;
   case FASTEPOST_ETOOBIG: return 413;
   case FASTEPOST_ECONN:
-  case FASTEPOST_EBUSY: return 503;
+  case FASTEPOST_EBUSY:
+  case FASTEPOST_ETIMEOUT:
+  case FASTEPOST_EFULL:
+  case FASTEPOST_EREADONLY: return 503;
   default: return 500;
   }
 }

@@ -31,7 +31,10 @@ typedef enum fastepost_error_code {
   FASTEPOST_ENOKEY = -13,    /**< no secret is configured, so every request is refused */
   FASTEPOST_EVERSION = -14,  /**< an incompatible version (server, tool or schema) */
   FASTEPOST_ECANCELED = -15, /**< a callback asked to stop */
-  FASTEPOST_EBUSY = -16      /**< a transient failure (serialization, deadlock): try again */
+  FASTEPOST_EBUSY = -16,     /**< a transient failure (serialization, deadlock, a held lock): try again */
+  FASTEPOST_ETIMEOUT = -17,  /**< a wait ran out: connect, statement or child-program deadline */
+  FASTEPOST_EFULL = -18,     /**< server-side storage is full (spool limit, disk): not the sender's fault */
+  FASTEPOST_EREADONLY = -19  /**< the server accepts no writes (hot standby, read-only transaction) */
 } fastepost_error_code;
 
 /** Description of the last failure on the calling thread. */

@@ -26,6 +26,9 @@ from . import core as _core
 from .core import (  # noqa: F401  (re-exported: the exception classes are created in C)
     AuthError,
     BusyError,
+    FullError,
+    ReadOnlyError,
+    TimeoutError,
     CanceledError,
     ConflictError,
     ConnectionError,
@@ -52,6 +55,7 @@ __all__ = [
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",
+    "TimeoutError", "FullError", "ReadOnlyError",
 ]
 
 #: The version of the headers this binding was compiled against.

@@ -23,6 +23,9 @@ CLASSES = {
     core.EVERSION: (fastepost.VersionError, None),
     core.ECANCELED: (fastepost.CanceledError, None),
     core.EBUSY: (fastepost.BusyError, None),
+    core.ETIMEOUT: (fastepost.TimeoutError, TimeoutError),
+    core.EFULL: (fastepost.FullError, OSError),
+    core.EREADONLY: (fastepost.ReadOnlyError, None),
 }
 
 
@@ -53,7 +56,7 @@ class ErrorClasses(unittest.TestCase):
             self.assertEqual(ctx.exception.sqlstate, "")
 
     def test_all_classes_listed(self):
-        self.assertEqual(len(CLASSES), 15)
+        self.assertEqual(len(CLASSES), 18)
         for name in fastepost.__all__:
             self.assertTrue(hasattr(fastepost, name), name)
         self.assertEqual(fastepost.Error.__module__, "fastepost")

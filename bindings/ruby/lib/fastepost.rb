@@ -29,6 +29,7 @@ module Fastepost
   #   ConnectionError  ECONN       IOError        EIO         ExternalError  EEXTERNAL
   #   AuthError        EAUTH       TooBigError    ETOOBIG     NoKeyError     ENOKEY
   #   VersionError     EVERSION    CanceledError  ECANCELED   BusyError      EBUSY
+  #   TimeoutError     ETIMEOUT    FullError      EFULL       ReadOnlyError  EREADONLY
   #
   # Each class has CODE; each exception #code, #sqlstate ("" unless from the server), #message.
   # (Inside `module Fastepost`, IOError means Fastepost::IOError: write ::IOError for Ruby's.)

@@ -14,11 +14,12 @@ class TestErrorClasses < Minitest::Test
     Core::EEXTERNAL => Fastepost::ExternalError, Core::EAUTH => Fastepost::AuthError,
     Core::ETOOBIG => Fastepost::TooBigError, Core::ENOKEY => Fastepost::NoKeyError,
     Core::EVERSION => Fastepost::VersionError, Core::ECANCELED => Fastepost::CanceledError,
-    Core::EBUSY => Fastepost::BusyError
+    Core::EBUSY => Fastepost::BusyError, Core::ETIMEOUT => Fastepost::TimeoutError,
+    Core::EFULL => Fastepost::FullError, Core::EREADONLY => Fastepost::ReadOnlyError
   }.freeze
 
   def test_every_code_raises_its_class
-    assert_equal 15, CLASSES.size
+    assert_equal 18, CLASSES.size
     CLASSES.each do |code, cls|
       assert_operator cls, :<, Fastepost::Error
       assert_equal code, cls::CODE
