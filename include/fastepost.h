@@ -21,5 +21,6 @@
 #include "fastepost/events.h"
 #include "fastepost/odoo.h"
 #include "fastepost/spool.h"
+#include "fastepost/retention.h"
 
 #endif

@@ -114,6 +114,7 @@ extern const cli_command cli_spool_commands[];
 void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso);
 extern const cli_command cli_odoo_commands[];
 extern const cli_command cli_events_commands[];
+extern const cli_command cli_retention_commands[];
 extern const cli_command cli_report_commands[];
 
 #endif

@@ -9,6 +9,7 @@ static const cli_command *const command_tables[] = {
     cli_schema_commands,
     cli_odoo_commands,
     cli_events_commands,
+    cli_retention_commands,
     cli_spool_commands,
     cli_hubspot_commands,
     cli_crmstats_commands,

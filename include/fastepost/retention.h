@@ -1,0 +1,72 @@
+/**
+ * @file fastepost/retention.h
+ * @brief Event-log retention: delete old rows of `integration_events` in short batches.
+ *
+ * Every delivery leaves one row in `integration_events`; without retention the table (and its
+ * indexes) grows without bound. fastepost_events_prune() deletes the rows older than a number
+ * of days, a bounded batch per transaction, skipping rows that another session holds locked,
+ * so that ingestion carries on meanwhile. The CRM statistics counters stay exactly equal to
+ * what the table holds: they are kept by the table's statement-level DELETE trigger (schema
+ * migration 2), which every batch fires. See docs/events.md and docs/deployment.md.
+ */
+#ifndef FASTEPOST_RETENTION_H
+#define FASTEPOST_RETENTION_H
+
+#include "common.h"
+#include "conn.h"
+
+FASTEPOST_BEGIN_DECLS
+
+/**
+ * The shortest retention fastepost_events_prune() accepts, in days. HubSpot and other senders
+ * redeliver a webhook for up to a few days; the event row holds the delivery's idempotency key,
+ * and a pruned key would let a late redelivery apply a second time.
+ */
+#define FASTEPOST_PRUNE_MIN_DAYS 7
+/** The longest retention accepted, in days (100 years). */
+#define FASTEPOST_PRUNE_MAX_DAYS 36500
+/** Rows deleted per transaction when the caller passes a batch size of 0. */
+#define FASTEPOST_PRUNE_DEFAULT_BATCH 1000
+/** The largest batch accepted (keeps each transaction, and the locks it holds, short). */
+#define FASTEPOST_PRUNE_MAX_BATCH 100000
+
+/** What one fastepost_events_prune() run did. */
+typedef struct fastepost_prune_report {
+  int64_t deleted; /**< rows deleted from integration_events */
+  int64_t batches; /**< transactions that deleted at least one row */
+  char cutoff[32]; /**< rows created before this UTC time were eligible:
+                        "YYYY-MM-DD HH:MM:SS.ffffff"; "" when the run failed before computing it */
+} fastepost_prune_report;
+
+/**
+ * Delete the events created more than `older_than_days` days ago, in batches of at most
+ * `batch_size` rows, each batch its own short transaction
+ * (`DELETE ... WHERE id IN (SELECT id ... LIMIT n FOR UPDATE SKIP LOCKED)`). The cutoff is
+ * fixed when the call starts, so the run ends even while new events arrive. Rows locked by
+ * another session are left for the next run. Uses no session state (no prepared statement,
+ * no temporary table): it works through a transaction pooler too.
+ *
+ * If a batch fails (the connection is lost, a statement timeout), the batches already
+ * committed stay deleted and the report counts them; running the call again continues.
+ *
+ * @param out              if not NULL, receives what was done (also on failure: the batches
+ *                         committed before it)
+ * @param conn             an open connection
+ * @param older_than_days  delete rows older than this many days: FASTEPOST_PRUNE_MIN_DAYS (7)
+ *                         to FASTEPOST_PRUNE_MAX_DAYS
+ * @param status           "success" (the default when NULL): only events processed
+ *                         successfully; "all": every status (error, dead and pending too)
+ * @param batch_size       rows per transaction, 1 to FASTEPOST_PRUNE_MAX_BATCH; 0 for
+ *                         FASTEPOST_PRUNE_DEFAULT_BATCH
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for fewer than 7 days (nothing is deleted), an
+ *         unknown status or a batch size out of range; FASTEPOST_EDB, FASTEPOST_ECONN (and
+ *         FASTEPOST_EREADONLY on a hot standby) when a batch fails
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_events_prune(fastepost_prune_report *out,
+                                                          fastepost_conn *conn,
+                                                          int older_than_days, const char *status,
+                                                          int batch_size);
+
+FASTEPOST_END_DECLS
+
+#endif

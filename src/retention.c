@@ -1,0 +1,86 @@
+/* Event-log retention (see fastepost/retention.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* created_at holds UTC without a time zone; computing "now" in UTC here keeps the cutoff right
+ * whatever the session's TimeZone is (a pooled server connection may carry anyone's). The text
+ * form is ISO, which ::timestamp reads back under any DateStyle. */
+static const char SQL_CUTOFF[] =
+    "SELECT to_char((now() AT TIME ZONE 'UTC') - make_interval(days => $1::int), "
+    "'YYYY-MM-DD HH24:MI:SS.US')";
+
+/* One batch is one autocommitted statement: its locks last as long as the DELETE, and SKIP
+ * LOCKED leaves rows that a concurrent writer holds (a retry updating an old error row) to a
+ * later run instead of waiting for them. The DELETE fires the statement-level counter trigger
+ * once per batch, so the CRM counters move in the same transaction as the rows. */
+static const char SQL_BATCH[] =
+    "WITH gone AS (DELETE FROM integration_events WHERE id IN ("
+    "SELECT id FROM integration_events WHERE created_at < $1::timestamp "
+    "AND ($2::text = 'all' OR status = $2::text) "
+    "LIMIT $3::int FOR UPDATE SKIP LOCKED) RETURNING 1) "
+    "SELECT count(*) FROM gone";
+
+fastepost_status fastepost_events_prune(fastepost_prune_report *out, fastepost_conn *conn,
+                                        int older_than_days, const char *status, int batch_size) {
+  fastepost_prune_report r;
+  memset(&r, 0, sizeof r);
+  if (out)
+    *out = r;
+  if (older_than_days < FASTEPOST_PRUNE_MIN_DAYS)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "refusing to prune events younger than %d days (asked: %d days): "
+                                "senders redeliver within that window, and a pruned idempotency "
+                                "key would let a redelivery apply twice",
+                                FASTEPOST_PRUNE_MIN_DAYS, older_than_days);
+  if (older_than_days > FASTEPOST_PRUNE_MAX_DAYS)
+    return fastepost__error_set(FASTEPOST_EINVALID, "older_than_days must be at most %d, not %d",
+                                FASTEPOST_PRUNE_MAX_DAYS, older_than_days);
+  if (!status)
+    status = "success";
+  if (strcmp(status, "success") != 0 && strcmp(status, "all") != 0) {
+    char preview[64];
+    fastepost__preview(preview, sizeof preview, status, strlen(status));
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "unknown prune status '%s' (expected 'success' or 'all')", preview);
+  }
+  if (batch_size == 0)
+    batch_size = FASTEPOST_PRUNE_DEFAULT_BATCH;
+  if (batch_size < 1 || batch_size > FASTEPOST_PRUNE_MAX_BATCH)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the batch size must be 1 to %d, not %d",
+                                FASTEPOST_PRUNE_MAX_BATCH, batch_size);
+
+  char days[16], batch[16];
+  snprintf(days, sizeof days, "%d", older_than_days);
+  snprintf(batch, sizeof batch, "%d", batch_size);
+  const char *cp[] = {days};
+  PGresult *res = NULL;
+  int rc = fastepost__query(&res, conn, SQL_CUTOFF, 1, cp, PGRES_TUPLES_OK, "computing the prune cutoff");
+  if (rc)
+    return rc;
+  snprintf(r.cutoff, sizeof r.cutoff, "%s", PQgetvalue(res, 0, 0));
+  PQclear(res);
+
+  const char *bp[] = {r.cutoff, status, batch};
+  for (;;) {
+    rc = fastepost__query(&res, conn, SQL_BATCH, 3, bp, PGRES_TUPLES_OK, "pruning integration_events");
+    if (rc) {
+      fastepost__error_prefix("after %lld rows deleted", (long long)r.deleted);
+      break;
+    }
+    long long n = atoll(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    /* Fewer rows than the batch may only mean some were locked: stop at the first empty one. */
+    if (n == 0)
+      break;
+    r.deleted += n;
+    r.batches++;
+  }
+  if (out)
+    *out = r;
+  if (rc == FASTEPOST_OK)
+    fastepost_error_clear();
+  return rc;
+}
