@@ -861,3 +861,5 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/spool.i"
 %include "swig/events.i"
 %include "swig/backup.i"
+%include "swig/retention.i"
+%include "swig/pool.i"

@@ -44,13 +44,14 @@ from .core import (  # noqa: F401  (re-exported: the exception classes are creat
     TooBigError,
     VersionError,
 )
+from .pool import Pool, PoolTimeout
 
 __all__ = [
     "connect", "Connection", "Result", "SchemaVersion", "version", "version_info",
     "schema_sql", "strerror", "error_name", "__version__",
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
-    "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport",
+    "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
     "status_http", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
@@ -484,6 +485,13 @@ class RetryReport(Result):
     """What :meth:`Connection.events_retry` did."""
 
     __slots__ = ("attempted", "succeeded", "failed", "dead")
+
+
+class PruneReport(Result):
+    """What :meth:`Connection.prune_events` did: rows ``deleted``, ``batches`` committed, and
+    the UTC ``cutoff`` ("YYYY-MM-DD HH:MM:SS.ffffff") older rows were deleted before."""
+
+    __slots__ = ("deleted", "batches", "cutoff")
 
 
 def _body(body):
@@ -966,6 +974,22 @@ class Connection:
         :class:`RetryReport`."""
         with self._lock:
             return RetryReport(**_core.events_retry(self._conn, int(limit)))
+
+    def prune_events(self, older_than_days, status="success", batch_size=0):
+        """Delete the events older than ``older_than_days`` (7 or more) in short batches of
+        ``batch_size`` rows (0: 1000); ``status`` "success" or "all". A :class:`PruneReport`.
+
+        :raises InvalidError: fewer than 7 days, an unknown status or batch size; nothing deleted
+        :raises DatabaseError: a batch failed (the exception's ``report`` has what was deleted)
+        """
+        with self._lock:
+            try:
+                d = _core.events_prune(self._conn, int(older_than_days), status, int(batch_size))
+            except Error as e:
+                if isinstance(getattr(e, "report", None), dict):
+                    e.report = PruneReport(**e.report)
+                raise
+        return PruneReport(**d)
 
     # -- backups, database figures, report ------------------------------------------------
     def backup(self, dir=None, *, format="plain", table=None, progress=None):

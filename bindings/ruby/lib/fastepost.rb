@@ -263,6 +263,10 @@ module Fastepost
   # What Connection#events_retry did.
   RetryReport = Struct.new(:attempted, :succeeded, :failed, :dead, keyword_init: true)
 
+  # What Connection#prune_events did: rows deleted, batches committed, and the UTC cutoff
+  # ("YYYY-MM-DD HH:MM:SS.ffffff") older rows were deleted before.
+  PruneReport = Struct.new(:deleted, :batches, :cutoff, keyword_init: true)
+
   # Connection#odoo_process for a host that may have no connection: with conn nil (connecting
   # failed) the delivery goes straight to spool: (a Spool or a directory; required then) and
   # the result says "spooled", http_status 202.
@@ -643,6 +647,18 @@ module Fastepost
       RetryReport.new(**synchronize { Core.events_retry(@conn, Integer(limit)) })
     end
 
+    # Delete the events older than older_than_days (7 or more) in short batches of batch_size
+    # rows (0: 1000); status: "success" or "all". A PruneReport. InvalidError for fewer than
+    # 7 days (nothing deleted); when a batch fails, the exception's #report has what was.
+    def prune_events(older_than_days:, status: "success", batch_size: 0)
+      PruneReport.new(**synchronize do
+        Core.events_prune(@conn, Integer(older_than_days), status&.to_s, Integer(batch_size))
+      rescue Error => e
+        e.instance_variable_set(:@report, PruneReport.new(**e.report)) if e.report.is_a?(Hash)
+        raise
+      end)
+    end
+
     # Back up the database into dir (a path or BackupDir; nil: the default); returns the
     # backup's name. See BackupDir#create.
     def backup(dir = nil, format: :plain, table: nil, &progress)
@@ -731,3 +747,4 @@ module Fastepost
     end
   end
 end
+require "fastepost/pool"
