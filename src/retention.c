@@ -15,13 +15,20 @@ static const char SQL_CUTOFF[] =
 /* One batch is one autocommitted statement: its locks last as long as the DELETE, and SKIP
  * LOCKED leaves rows that a concurrent writer holds (a retry updating an old error row) to a
  * later run instead of waiting for them. The DELETE fires the statement-level counter trigger
- * once per batch, so the CRM counters move in the same transaction as the rows. */
+ * once per batch, so the CRM counters move in the same transaction as the rows.
+ * Batches walk the (created_at, id) index from the oldest row on, each starting after the last
+ * row the previous one deleted ($4, $5): without that key every batch would start again at the
+ * table's beginning and step over the dead rows of all earlier batches (a sequential scan, as
+ * the planner chooses for a plain LIMIT), quadratic in the rows pruned until VACUUM runs.
+ * The result: no row when nothing was deleted, else (deleted, last created_at, last id). */
 static const char SQL_BATCH[] =
-    "WITH gone AS (DELETE FROM integration_events WHERE id IN ("
-    "SELECT id FROM integration_events WHERE created_at < $1::timestamp "
-    "AND ($2::text = 'all' OR status = $2::text) "
-    "LIMIT $3::int FOR UPDATE SKIP LOCKED) RETURNING 1) "
-    "SELECT count(*) FROM gone";
+    "WITH batch AS (SELECT id FROM integration_events WHERE created_at < $1::timestamp "
+    "AND ($2::text = 'all' OR status = $2::text) AND (created_at, id) > ($4::timestamp, $5::bigint) "
+    "ORDER BY created_at, id LIMIT $3::int FOR UPDATE SKIP LOCKED), "
+    "gone AS (DELETE FROM integration_events e USING batch WHERE e.id = batch.id "
+    "RETURNING e.created_at, e.id) "
+    "SELECT count(*) OVER (), to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), id FROM gone "
+    "ORDER BY created_at DESC, id DESC LIMIT 1";
 
 fastepost_status fastepost_events_prune(fastepost_prune_report *out, fastepost_conn *conn,
                                         int older_than_days, const char *status, int batch_size) {
@@ -63,20 +70,25 @@ fastepost_status fastepost_events_prune(fastepost_prune_report *out, fastepost_c
   snprintf(r.cutoff, sizeof r.cutoff, "%s", PQgetvalue(res, 0, 0));
   PQclear(res);
 
-  const char *bp[] = {r.cutoff, status, batch};
+  char after_time[40] = "-infinity", after_id[24] = "0";
+  const char *bp[] = {r.cutoff, status, batch, after_time, after_id};
   for (;;) {
-    rc = fastepost__query(&res, conn, SQL_BATCH, 3, bp, PGRES_TUPLES_OK, "pruning integration_events");
+    rc = fastepost__query(&res, conn, SQL_BATCH, 5, bp, PGRES_TUPLES_OK, "pruning integration_events");
     if (rc) {
-      fastepost__error_prefix("after %lld rows deleted", (long long)r.deleted);
+      if (r.deleted)
+        fastepost__error_prefix("after %lld rows deleted", (long long)r.deleted);
       break;
     }
-    long long n = atoll(PQgetvalue(res, 0, 0));
-    PQclear(res);
     /* Fewer rows than the batch may only mean some were locked: stop at the first empty one. */
-    if (n == 0)
+    if (PQntuples(res) == 0) {
+      PQclear(res);
       break;
-    r.deleted += n;
+    }
+    r.deleted += atoll(PQgetvalue(res, 0, 0));
     r.batches++;
+    snprintf(after_time, sizeof after_time, "%s", PQgetvalue(res, 0, 1));
+    snprintf(after_id, sizeof after_id, "%s", PQgetvalue(res, 0, 2));
+    PQclear(res);
   }
   if (out)
     *out = r;

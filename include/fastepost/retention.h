@@ -39,8 +39,8 @@ typedef struct fastepost_prune_report {
 } fastepost_prune_report;
 
 /**
- * Delete the events created more than `older_than_days` days ago, in batches of at most
- * `batch_size` rows, each batch its own short transaction
+ * Delete the events created more than `older_than_days` days ago, oldest first, in batches of
+ * at most `batch_size` rows, each batch its own short transaction
  * (`DELETE ... WHERE id IN (SELECT id ... LIMIT n FOR UPDATE SKIP LOCKED)`). The cutoff is
  * fixed when the call starts, so the run ends even while new events arrive. Rows locked by
  * another session are left for the next run. Uses no session state (no prepared statement,

@@ -107,10 +107,8 @@ class PoolTests(DbTestCase):
     def test_reset_after_fork(self):
         pool = fastepost.Pool(self.dsn, size=2, timeout=5, ping_after=3600)
         self.addCleanup(pool.close)
-        with pool.connection() as conn:
-            conn.ping()
-            parent_conn_id = id(conn)
-        del conn
+        with pool.connection() as parent_conn:
+            parent_conn.ping()
         pid = os.fork()
         if pid == 0:  # the child: never return into unittest
             ok = False
@@ -118,9 +116,10 @@ class PoolTests(DbTestCase):
                 ok = pool.open_count == 0 and pool.idle_count == 0
                 with pool.connection() as c:
                     c.ping()
-                    ok = ok and id(c) != parent_conn_id
+                    ok = ok and c is not parent_conn
                 del c
                 pool.close()
+                del parent_conn
                 gc.collect()  # the inherited connection object is freed here: it must not close
             finally:
                 os._exit(0 if ok else 1)
@@ -128,7 +127,7 @@ class PoolTests(DbTestCase):
         self.assertEqual(os.waitstatus_to_exitcode(status), 0, "the child's checks failed")
         # The parent's session survived the child (no Terminate sent on its socket).
         with pool.connection() as conn:
-            self.assertEqual(id(conn), parent_conn_id)
+            self.assertIs(conn, parent_conn)
             conn.ping()
 
     def test_arguments_and_close(self):
