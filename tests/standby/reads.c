@@ -242,6 +242,9 @@ Test(standby, writes_fail_clearly) {
   fastepost_status st = odoo_deliver(sb, "partner_company.json", &r);
   assert_read_only_failure(st, "an Odoo delivery");
   fastepost_event_result_free(r);
+  fastepost_prune_report pr;
+  assert_read_only_failure(fastepost_events_prune(&pr, sb, 7, "all", 0), "events prune");
+  cr_assert_eq(pr.deleted, 0);
   close_standby();
 
   /* A database without the schema: installing it there is a write. */
