@@ -461,3 +461,93 @@ Test(conn, free_null_is_noop) {
   fastepost_conn_close(NULL);
   fastepost_free(NULL);
 }
+
+/* ---- thread safety (each statement in docs/api.md "Threads" has its test here) ------------- */
+
+typedef struct sharer {
+  const fastepost_export_options *opts; /* shared, read-only */
+  int index;
+  int rc;
+  char note[160];
+  fastepost__buf out;
+} sharer;
+
+static int collect(const char *data, size_t len, void *payload) {
+  return fastepost__buf_append(payload, data, len);
+}
+
+static void *share_work(void *p) {
+  sharer *s = p;
+  /* Each thread sees only its own last error, whatever the others do meanwhile. */
+  char bad[64], key[32];
+  snprintf(key, sizeof key, "nosuchkey_%d", s->index);
+  snprintf(bad, sizeof bad, "%s=1", key);
+  fastepost_conn *none = NULL;
+  if (fastepost_conn_open(&none, bad) != FASTEPOST_EINVALID) {
+    s->rc = -1000;
+    return NULL;
+  }
+  fastepost_conn *c = NULL;
+  if ((s->rc = fastepost_conn_open(&c, fptest_current.conninfo)))
+    return NULL;
+  for (int i = 0; i < 5 && !s->rc; i++) {
+    fastepost__buf_clear(&s->out);
+    s->rc = fastepost_export_run(c, s->opts, collect, &s->out);
+  }
+  fastepost_conn_free(c);
+  /* Whatever the last error is now, it is not another thread's, and a new one is our own. */
+  snprintf(s->note, sizeof s->note, "%s", fastepost_error_last()->message);
+  if (strstr(s->note, "nosuchkey_") && !strstr(s->note, key))
+    s->rc = -1001;
+  if (fastepost_conn_open(&none, bad) != FASTEPOST_EINVALID || !strstr(fastepost_error_last()->message, key))
+    s->rc = -1002;
+  return NULL;
+}
+
+Test(conn, threads_with_own_connections_share_const_options) {
+  fptest_exec("CREATE TABLE shared_rows AS SELECT g AS id, 'row ' || g AS name FROM generate_series(1, 300) g");
+  fastepost_export_options *opts = NULL;
+  cr_assert_eq(fastepost_export_options_new(&opts), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_set_table(opts, "shared_rows"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_add_order(opts, "id", false), FASTEPOST_OK);
+  enum { N = 4 };
+  sharer s[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    s[i] = (sharer){opts, i, 0, "", FASTEPOST__BUF_INIT};
+    cr_assert_eq(pthread_create(&t[i], NULL, share_work, &s[i]), 0);
+  }
+  for (int i = 0; i < N; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(s[i].rc, FASTEPOST_OK, "thread %d: %d", i, s[i].rc);
+    cr_assert(strstr(fastepost__buf_cstr(&s[i].out), "300,row 300"), "thread %d", i);
+    cr_assert_str_eq(fastepost__buf_cstr(&s[i].out), fastepost__buf_cstr(&s[0].out));
+  }
+  for (int i = 0; i < N; i++)
+    fastepost__buf_free(&s[i].out);
+  fastepost_export_options_free(opts);
+}
+
+static void *read_and_free_list(void *p) {
+  fastepost_event_list *list = p;
+  size_t n = fastepost_event_list_count(list);
+  fastepost_event_list_free(list);
+  return (void *)(uintptr_t)(n + 1);
+}
+
+Test(conn, results_outlive_their_connection_and_move_between_threads) {
+  fastepost_conn *c = NULL;
+  cr_assert_eq(fastepost_conn_open(&c, fptest_current.conninfo), FASTEPOST_OK);
+  int applied = 0;
+  cr_assert_eq(fastepost_schema_install(&applied, c), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_event_list *list = NULL;
+  cr_assert_eq(fastepost_events_list(&list, c, NULL, NULL, 10), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fastepost_conn_free(c);
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, read_and_free_list, list), 0);
+  void *ret = NULL;
+  pthread_join(t, &ret);
+  cr_assert_eq((uintptr_t)ret, 1, "an empty list, read on another thread");
+}
