@@ -491,8 +491,9 @@ static VALUE fp_rb_failure_exc(const fp_failure *f) {
 static void fp_raise_failure(const fp_failure *f) { rb_exc_raise(fp_rb_failure_exc(f)); }
 
 static void fp_run_unlocked(fp_unlocked_fn fn, void *arg) {
-  /* No unblocking function: libpq cannot be interrupted from outside, so Thread#raise and
-   * Thread#kill take effect when the call returns (bound it with a statement timeout). */
+  /* No unblocking function: a call without a connection (pg_dump ...) cannot be interrupted
+   * from outside, so Thread#raise and Thread#kill take effect when it returns. Calls on a
+   * connection use fp_run_unlocked_conn (swig/common.i), which can. */
   rb_thread_call_without_gvl(fn, arg, NULL, NULL);
 }
 
@@ -746,65 +747,8 @@ static int fp_calls_reraise(fp_calls *c) {
 %header %{
 #define FP_CTOR_FAILED(rc) do { fp_failure fp_f; fp_failure_capture(&fp_f, rc); fp_raise_failure(&fp_f); } while (0)
 
-/* Generates FN##__unlocked(args...), which runs FN(args...) with the interpreter lock
- * released. One macro per arity (C has no closures to capture the arguments with). */
-#define FP_UNLOCKED_DEF(FN, PARAMS, FIELDS, INIT, CALL)                                         \
-  typedef struct { FIELDS fastepost_status rc; } FN##__args;                                 \
-  static void *FN##__thunk(void *p) {                                                        \
-    FN##__args *a = (FN##__args *)p;                                                         \
-    a->rc = FN CALL;                                                                         \
-    return NULL;                                                                             \
-  }                                                                                          \
-  static fastepost_status FN##__unlocked PARAMS {                                            \
-    FN##__args a = {INIT FASTEPOST_OK};                                                      \
-    fp_run_unlocked(FN##__thunk, &a);                                                        \
-    return a.rc;                                                                             \
-  }
-#define FP_UNLOCKED1(FN, T1) \
-  FP_UNLOCKED_DEF(FN, (T1 a1), T1 a1;, a1 FP_COMMA, (a->a1))
-#define FP_UNLOCKED2(FN, T1, T2) \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2), T1 a1; T2 a2;, a1 FP_COMMA a2 FP_COMMA, (a->a1, a->a2))
-#define FP_UNLOCKED3(FN, T1, T2, T3)                                                         \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3), T1 a1; T2 a2; T3 a3;,                           \
-                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA, (a->a1, a->a2, a->a3))
-#define FP_UNLOCKED4(FN, T1, T2, T3, T4)                                                     \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4), T1 a1; T2 a2; T3 a3; T4 a4;,             \
-                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA,                           \
-                  (a->a1, a->a2, a->a3, a->a4))
-#define FP_UNLOCKED5(FN, T1, T2, T3, T4, T5)                                                 \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5), T1 a1; T2 a2; T3 a3; T4 a4;       \
-                  T5 a5;, a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA,       \
-                  (a->a1, a->a2, a->a3, a->a4, a->a5))
-#define FP_UNLOCKED6(FN, T1, T2, T3, T4, T5, T6)                                             \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6), T1 a1; T2 a2; T3 a3;       \
-                  T4 a4; T5 a5; T6 a6;,                                                      \
-                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA,   \
-                  (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6))
-#define FP_UNLOCKED7(FN, T1, T2, T3, T4, T5, T6, T7)                                         \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7), T1 a1; T2 a2; T3 a3; \
-                  T4 a4; T5 a5; T6 a6; T7 a7;,                                               \
-                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA    \
-                  a7 FP_COMMA, (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6, a->a7))
-#define FP_UNLOCKED8(FN, T1, T2, T3, T4, T5, T6, T7, T8)                                     \
-  FP_UNLOCKED_DEF(FN, (T1 a1, T2 a2, T3 a3, T4 a4, T5 a5, T6 a6, T7 a7, T8 a8), T1 a1; T2 a2; \
-                  T3 a3; T4 a4; T5 a5; T6 a6; T7 a7; T8 a8;,                                 \
-                  a1 FP_COMMA a2 FP_COMMA a3 FP_COMMA a4 FP_COMMA a5 FP_COMMA a6 FP_COMMA    \
-                  a7 FP_COMMA a8 FP_COMMA, (a->a1, a->a2, a->a3, a->a4, a->a5, a->a6, a->a7, a->a8))
-#define FP_COMMA ,
 %}
 
-/*
- * %fastepost_blocking(N, fn, T1, ..., TN): fn waits on the database or on a program, so every
- * call of it from the wrapper (the function itself, and %extend code below this line) runs
- * with the GIL/GVL released. fn must return fastepost_status; N is its number of parameters
- * (1 to 8).
- */
-%define %fastepost_blocking(N, FN, ...)
-%header %{
-FP_UNLOCKED##N(FN, __VA_ARGS__)
-#define FN FN##__unlocked
-%}
-%enddef
 
 /*
  * %fastepost_handle(TYPE, FREE): an opaque handle becomes a class whose objects free it when

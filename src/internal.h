@@ -6,8 +6,11 @@
 #define FASTEPOST_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "fastepost.h"
 
@@ -36,39 +39,78 @@ void fastepost__error_prefix(const char *fmt, ...) FASTEPOST__PRINTF(1, 2);
 struct fastepost_conn {
   PGconn *pg;              /* NULL after fastepost_conn_close() */
   char *conninfo;          /* kept for fastepost_conn_reset(); never logged */
-  int statement_timeout_ms;
+  int statement_timeout_ms; /* applied with SET LOCAL in every transaction the library opens */
+  int lock_timeout_ms;
+  int connect_timeout_s;   /* the effective connect_timeout, for the "timed out" message */
   char *database;          /* copy of PQdb(), "" when closed */
   unsigned prepared;       /* FASTEPOST__PREPARED_* groups prepared on this PGconn; 0 after (re)connect */
+  /* fastepost_conn_cancel() runs on other threads: `cancel` and `pid` change only under
+   * cancel_lock, and the cancel flag is atomic. */
+  pthread_mutex_t cancel_lock;
+  PGcancel *cancel;        /* made at connect time; NULL when closed */
+  pid_t pid;               /* the process that connected: a forked child must not use pg */
+  atomic_bool cancel_requested; /* a query_canceled (57014) then means ECANCELED, not ETIMEOUT */
 };
 
 /* Groups of prepared statements, one bit each (see fastepost_conn.prepared). */
 #define FASTEPOST__PREPARED_SYNC 0x1u
 
-/* The live libpq connection, or NULL with FASTEPOST_ECONN recorded when closed or lost. */
+/* The live libpq connection, or NULL with an error recorded: ECONN when closed, lost or opened
+ * in another process (after fork); ECANCELED when fastepost_conn_cancel() asked while the
+ * caller's transaction was open between two statements. Call it before each round trip. */
 PGconn *fastepost__conn_pg(fastepost_conn *conn);
 
 /*
  * Turn a libpq result into a status. OK when PQresultStatus is `expected`; otherwise records
- * the server's message with its SQLSTATE, prefixed by `what`, and maps the failure:
- * lost connection -> ECONN, serialization failure or deadlock -> EBUSY, else EDB.
- * Does not clear `res`.
+ * the server's message with its SQLSTATE, prefixed by `what`, and maps the failure: lost
+ * connection (08*, 57P0x, or none from libpq) -> ECONN; serialization failure, deadlock or
+ * lock_timeout (55P03) -> EBUSY; query_canceled (57014) -> ECANCELED after
+ * fastepost_conn_cancel(), else ETIMEOUT (statement_timeout); read-only transaction (25006) or
+ * a hot-standby refusal -> EREADONLY; else EDB. Does not clear `res`.
  */
 int fastepost__pg_check(fastepost_conn *conn, const PGresult *res, ExecStatusType expected,
                         const char *what);
-/* Map a SQLSTATE (may be NULL) to an error code, as fastepost__pg_check does. */
+/* Map a SQLSTATE (may be NULL) to an error code as fastepost__pg_check does without knowing
+ * the connection (57014 -> ETIMEOUT). */
 int fastepost__sqlstate_code(const char *sqlstate);
 
-/* Run a statement without parameters that returns no rows. */
+/*
+ * Statements. Both apply the connection's settings (statement and lock timeouts, UTC) when no
+ * transaction is open, in the same round trip: the statement runs in an implicit transaction
+ * that starts with fastepost__tx_settings_sql(). Inside a transaction opened with
+ * fastepost__tx_begin() the settings are already in force.
+ * fastepost__exec: a statement (or several, `;`-separated) without parameters; any result
+ * status but an error is OK. Statements that PostgreSQL refuses inside a transaction block
+ * (CREATE/DROP DATABASE, VACUUM, ... CONCURRENTLY) are sent alone, without the settings.
+ * fastepost__query: one parameterised statement (text parameters); the result in *out for the
+ * caller to PQclear (NULL on failure). `expected` is PGRES_TUPLES_OK or PGRES_COMMAND_OK.
+ */
 int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what);
-/* Run a parameterised statement (text parameters); returns the result in *out for the caller to
- * PQclear, or NULL on failure. `expected` is PGRES_TUPLES_OK or PGRES_COMMAND_OK. */
 int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int nparams,
                      const char *const *params, ExecStatusType expected, const char *what);
 
-/* Transactions. rollback never fails (it reports nothing, keeping the original error). */
+/*
+ * Transactions. Every transaction the library opens applies the connection's settings with
+ * SET LOCAL semantics (they end with it, so a transaction pooler never hands them on):
+ * fastepost__tx_begin sends `BEGIN; <settings>` in one round trip; fastepost__tx_begin_mode the
+ * same with a mode literal after BEGIN ("ISOLATION LEVEL REPEATABLE READ, READ ONLY"; a
+ * constant, never input). rollback never fails (it reports nothing, keeping the original error)
+ * and does nothing in a forked child.
+ */
 int fastepost__tx_begin(fastepost_conn *conn);
+int fastepost__tx_begin_mode(fastepost_conn *conn, const char *mode);
 int fastepost__tx_commit(fastepost_conn *conn);
 void fastepost__tx_rollback(fastepost_conn *conn);
+
+/*
+ * The settings as ONE statement, for callers that build their own round trips (pipelines):
+ * `SELECT pg_catalog.set_config('statement_timeout', '30000', true), ...lock_timeout...,
+ * ...TimeZone 'UTC'...`. Send it right after BEGIN (or first in an implicit transaction); its
+ * result is PGRES_TUPLES_OK (one row). Written into buf (FASTEPOST__TX_SETTINGS_SIZE bytes
+ * suffice); returns buf.
+ */
+#define FASTEPOST__TX_SETTINGS_SIZE 256
+const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
 
 /* ---- util/buf.c: a growable string -------------------------------------------------------- */
 

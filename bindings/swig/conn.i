@@ -5,7 +5,7 @@
 %fastepost_blocking(2, fastepost_conn_open, fastepost_conn **, const char *)
 %fastepost_blocking(1, fastepost_conn_reset, fastepost_conn *)
 %fastepost_blocking(1, fastepost_conn_ping, fastepost_conn *)
-%fastepost_blocking(2, fastepost_conn_set_statement_timeout, fastepost_conn *, int)
+%fastepost_blocking(1, fastepost_conn_cancel, fastepost_conn *)
 
 %rename(Conn) fastepost_conn;
 %fastepost_handle(fastepost_conn, fastepost_conn_free)

@@ -272,7 +272,7 @@ static fp_obj fp_hubspot_process(fastepost_conn *conn, const fastepost_hubspot_v
   fastepost_hubspot_batch *b = NULL;
   fp_hubspot_call a = {&b, conn, verifier, version, method, uri, timestamp, signature,
                        body ? body : "", len, o, FASTEPOST_OK};
-  fp_run_unlocked(fp_hubspot_thunk, &a);
+  fp_run_unlocked_conn(fp_hubspot_thunk, &a, conn);
   rc = a.rc;
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);

@@ -21,6 +21,7 @@ import datetime
 import io
 import os
 import threading
+import weakref
 
 from . import core as _core
 from .core import (  # noqa: F401  (re-exported: the exception classes are created in C)
@@ -721,6 +722,49 @@ def connect(dsn="", **options):
     return Connection(dsn, **options)
 
 
+class _CallLock:
+    """A connection's lock, taken around every call on it. The first call in a process forked
+    after the connection was opened (gunicorn, multiprocessing with fork) reconnects first: the
+    library refuses the parent's session in a child, and a fresh one is what a preloading
+    server expects."""
+
+    __slots__ = ("_lock", "_pid", "_core_conn", "__weakref__")
+    _all = weakref.WeakSet()
+
+    def __init__(self, core_conn):
+        self._lock = threading.RLock()
+        self._pid = os.getpid()
+        self._core_conn = core_conn
+        _CallLock._all.add(self)
+
+    def __enter__(self):
+        self._lock.acquire()
+        if self._pid != os.getpid():
+            try:
+                if _core.conn_server_version(self._core_conn) != 0:  # not closed by the caller
+                    _core.conn_reset(self._core_conn)
+                self._pid = os.getpid()
+            except BaseException:
+                self._lock.release()
+                raise
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
+        return False
+
+    @classmethod
+    def _after_fork_in_child(cls):
+        # A thread of the parent may have held a lock at fork(): that thread does not exist
+        # here, so the lock would never be released.
+        for lock in list(cls._all):
+            lock._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_CallLock._after_fork_in_child)
+
+
 class Connection:
     """A connection to the PostgreSQL database holding the Fast Epost tables.
 
@@ -729,18 +773,29 @@ class Connection:
         with fastepost.connect(dsn, statement_timeout=30) as conn:
             conn.schema_install()
 
+    Every wait is bounded (docs/bindings.md): ``connect_timeout`` 10 s and TCP keepalives
+    unless the dsn says otherwise, a statement timeout (default 30 s) and a lock timeout
+    (default 5 s) in every transaction. :meth:`cancel` stops a call from another thread.
+    After ``os.fork()`` the child's first call reconnects (the parent's session is untouched).
+
     :param dsn: libpq connection string or URL
-    :param statement_timeout: seconds any one statement may run (``None``/0: no limit)
+    :param statement_timeout: seconds any one statement may run (``None``: the default, 30;
+        0: no limit); a longer one raises :class:`TimeoutError`
+    :param lock_timeout: seconds a statement may wait for a lock (``None``: the default, 5;
+        0: no limit); a longer wait raises :class:`BusyError`
     :raises InvalidError: the connection string cannot be parsed
-    :raises ConnectionError: the server cannot be reached or refuses the login
+    :raises ConnectionError: the server cannot be reached, does not answer in time, or refuses
+        the login
     :raises VersionError: the server is older than PostgreSQL 12
     """
 
-    def __init__(self, dsn="", *, statement_timeout=None):
-        self._lock = threading.RLock()
+    def __init__(self, dsn="", *, statement_timeout=None, lock_timeout=None):
         self._conn = _core.Conn(dsn)
-        if statement_timeout:
+        self._lock = _CallLock(self._conn)
+        if statement_timeout is not None:
             self.statement_timeout = statement_timeout
+        if lock_timeout is not None:
+            self.lock_timeout = lock_timeout
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self):
@@ -753,6 +808,12 @@ class Connection:
         """Reconnect with the same parameters (e.g. after the server restarted)."""
         with self._lock:
             _core.conn_reset(self._conn)
+
+    def cancel(self):
+        """Stop the call running on this connection in another thread: it raises
+        :class:`CanceledError`. Safe from any thread (it does not wait for the call's lock);
+        does nothing when no call runs. A call that runs pg_dump is not stopped."""
+        _core.conn_cancel(self._conn)
 
     def __enter__(self):
         return self
@@ -788,15 +849,25 @@ class Connection:
 
     @property
     def statement_timeout(self):
-        """Seconds any one statement may run (0: no limit). Kept across :meth:`reset`."""
-        return getattr(self, "_statement_timeout", 0)
+        """Seconds any one statement may run (0: no limit; default 30). Kept across
+        :meth:`reset`."""
+        return _core.conn_statement_timeout(self._conn) / 1000
 
     @statement_timeout.setter
     def statement_timeout(self, seconds):
-        ms = int(round((seconds or 0) * 1000))
         with self._lock:
-            _core.conn_set_statement_timeout(self._conn, ms)
-        self._statement_timeout = seconds or 0
+            _core.conn_set_statement_timeout(self._conn, int(round((seconds or 0) * 1000)))
+
+    @property
+    def lock_timeout(self):
+        """Seconds a statement may wait for a lock (0: no limit; default 5). Kept across
+        :meth:`reset`."""
+        return _core.conn_lock_timeout(self._conn) / 1000
+
+    @lock_timeout.setter
+    def lock_timeout(self, seconds):
+        with self._lock:
+            _core.conn_set_lock_timeout(self._conn, int(round((seconds or 0) * 1000)))
 
     # -- schema --------------------------------------------------------------------------
     def schema_install(self):

@@ -1,5 +1,6 @@
 """Connection and schema through the idiomatic layer."""
 
+import os
 import unittest
 
 import fastepost
@@ -63,6 +64,38 @@ class ConnectionTests(DbTestCase):
             self.assertEqual(conn.statement_timeout, 0.25)
         with self.assertRaises(TypeError):
             fastepost.connect(self.dsn, no_such_option=1)
+
+    def test_timeout_defaults(self):
+        with fastepost.connect(self.dsn) as conn:
+            self.assertEqual(conn.statement_timeout, 30)
+            self.assertEqual(conn.lock_timeout, 5)
+            conn.lock_timeout = 0
+            self.assertEqual(conn.lock_timeout, 0)
+            with self.assertRaises(fastepost.InvalidError):
+                conn.lock_timeout = -1
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs fork()")
+    def test_fork_child_reconnects_and_parent_session_survives(self):
+        backend = ("SELECT string_agg(pid::text, ' ') FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        with fastepost.connect(self.dsn) as conn:
+            conn.schema_install()
+            parent_backend = self.sql(backend)
+            pid = os.fork()
+            if pid == 0:  # the child: its first call reconnects transparently
+                code = 1
+                try:
+                    conn.ping()
+                    if conn.schema_version().up_to_date:
+                        code = 0
+                    conn.close()
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+            # The parent's own session was neither used nor terminated by the child.
+            conn.ping()
+            self.assertIn(parent_backend, self.sql(backend).split())
 
     def test_schema_install_and_version(self):
         with fastepost.connect(self.dsn) as conn:

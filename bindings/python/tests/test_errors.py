@@ -106,13 +106,13 @@ class RealFailures(DbTestCase):
                 conn.statement_timeout = -1
 
     def test_database_error_carries_the_sqlstate(self):
-        # A read-only session cannot create tables: SQLSTATE 25006.
+        # A read-only session cannot create tables: SQLSTATE 25006 (ReadOnlyError, 503).
         dsn = self.dsn + " options='-c default_transaction_read_only=on'"
         with fastepost.connect(dsn) as conn:
-            with self.assertRaises(fastepost.DatabaseError) as ctx:
+            with self.assertRaises(fastepost.ReadOnlyError) as ctx:
                 conn.schema_install()
             self.assertEqual(ctx.exception.sqlstate, "25006")
-            self.assertEqual(ctx.exception.code, core.EDB)
+            self.assertEqual(ctx.exception.code, core.EREADONLY)
             self.assertIn("read-only", ctx.exception.message)
             conn.ping()  # the connection survives a failed statement
 

@@ -69,11 +69,38 @@ class Threads(DbTestCase):
             conn.schema_install()
             self.hold_lock("fastepost_schema_migrations", 1.0)
             conn.statement_timeout = 0.1
-            with self.assertRaises(fastepost.DatabaseError) as ctx:
+            with self.assertRaises(fastepost.TimeoutError) as ctx:
                 conn.schema_version()
             self.assertEqual(ctx.exception.sqlstate, "57014")  # query_canceled
+            self.assertEqual(ctx.exception.http_status, 503)
             conn.statement_timeout = 0
             conn.ping()
+
+    def test_held_lock_is_busy_within_the_lock_timeout(self):
+        with fastepost.connect(self.dsn, lock_timeout=0.3) as conn:
+            self.assertEqual(conn.lock_timeout, 0.3)
+            conn.schema_install()
+            self.hold_lock("fastepost_schema_migrations", 3.0)
+            started = time.monotonic()
+            with self.assertRaises(fastepost.BusyError) as ctx:
+                conn.schema_version()
+            self.assertLess(time.monotonic() - started, 2.0)
+            self.assertEqual(ctx.exception.sqlstate, "55P03")  # lock_not_available
+
+    def test_cancel_from_another_thread(self):
+        self.sql("CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 1000) g")
+        with fastepost.connect(self.dsn) as conn:
+            conn.cancel()  # nothing runs: nothing happens
+            self.hold_lock("big", 6.0)
+            timer = threading.Timer(0.5, conn.cancel)
+            timer.start()
+            started = time.monotonic()
+            with self.assertRaises(fastepost.CanceledError):
+                conn.export("big")  # waits for the lock until cancelled
+            elapsed = time.monotonic() - started
+            timer.join()
+            self.assertLess(elapsed, 3.0, "cancel did not stop the call")
+            conn.ping()  # still usable
 
     def test_connections_in_parallel_threads(self):
         errors = []

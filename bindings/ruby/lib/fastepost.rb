@@ -438,14 +438,24 @@ module Fastepost
   end
 
   # A connection to the PostgreSQL database holding the Fast Epost tables.
+  #
+  # Every wait is bounded (docs/bindings.md): connect_timeout 10 s and TCP keepalives unless
+  # the url says otherwise, a statement timeout (default 30 s) and a lock timeout (default 5 s)
+  # in every transaction. Timeout.timeout, Thread#raise and Ctrl-C interrupt a call at once
+  # (the statement is cancelled on the server). After fork (Puma, Unicorn preload) the child's
+  # first call reconnects; the parent's session is untouched.
   class Connection
     # Connect. With a block, yields the connection and closes it afterwards (returning the
     # block's value); without, returns it.
     #
     #   url                a libpq connection string or URL; "" uses the PG* variables
-    #   statement_timeout: seconds any one statement may run (nil/0: no limit)
+    #   statement_timeout: seconds any one statement may run (nil: the default, 30; 0: no
+    #                      limit); a longer one raises TimeoutError
+    #   lock_timeout:      seconds a statement may wait for a lock (nil: the default, 5; 0: no
+    #                      limit); a longer wait raises BusyError
     #
-    # Raises InvalidError (unparsable string), ConnectionError, VersionError (server < 12).
+    # Raises InvalidError (unparsable string), ConnectionError (unreachable, no answer within
+    # connect_timeout, login refused), VersionError (server < 12).
     def self.open(url = "", **options)
       conn = new(url, **options)
       return conn unless block_given?
@@ -457,11 +467,12 @@ module Fastepost
       end
     end
 
-    def initialize(url = "", statement_timeout: nil)
+    def initialize(url = "", statement_timeout: nil, lock_timeout: nil)
       @lock = Monitor.new
       @conn = Core::Conn.new(url)
-      @statement_timeout = 0
-      self.statement_timeout = statement_timeout if statement_timeout
+      @pid = Process.pid
+      self.statement_timeout = statement_timeout unless statement_timeout.nil?
+      self.lock_timeout = lock_timeout unless lock_timeout.nil?
     end
 
     # Disconnect now. Later calls raise ConnectionError until #reset. Safe to call twice; the
@@ -475,6 +486,14 @@ module Fastepost
     def reset
       synchronize { Core.conn_reset(@conn) }
       self
+    end
+
+    # Stop the call running on this connection in another thread (it raises CanceledError).
+    # Safe from any thread: it does not wait for the call's lock. Does nothing when no call
+    # runs. A call that runs pg_dump is not stopped.
+    def cancel
+      Core.conn_cancel(@conn)
+      nil
     end
 
     # True once #close was called.
@@ -492,12 +511,18 @@ module Fastepost
     # The name of the connected database ("" when closed).
     def database = Core.conn_database(@conn)
 
-    # Seconds any one statement may run (0: no limit). Kept across #reset.
-    attr_reader :statement_timeout
+    # Seconds any one statement may run (0: no limit; default 30). Kept across #reset.
+    def statement_timeout = seconds(Core.conn_statement_timeout(@conn))
 
     def statement_timeout=(seconds)
       synchronize { Core.conn_set_statement_timeout(@conn, ((seconds || 0) * 1000).round) }
-      @statement_timeout = seconds || 0
+    end
+
+    # Seconds a statement may wait for a lock (0: no limit; default 5). Kept across #reset.
+    def lock_timeout = seconds(Core.conn_lock_timeout(@conn))
+
+    def lock_timeout=(seconds)
+      synchronize { Core.conn_set_lock_timeout(@conn, ((seconds || 0) * 1000).round) }
     end
 
     # Install or upgrade the schema; returns how many migrations were applied (0 when up to
@@ -699,7 +724,20 @@ module Fastepost
 
     private
 
-    def synchronize(&block) = @lock.synchronize(&block)
+    # Every call on the connection goes through here. In a process forked after the connection
+    # was opened, the first call reconnects: the library refuses the parent's session there.
+    def synchronize
+      @lock.synchronize do
+        if @pid != Process.pid
+          Core.conn_reset(@conn) unless closed?
+          @pid = Process.pid
+        end
+        yield
+      end
+    end
+
+    # Milliseconds as seconds: an Integer when whole (30, not 30.0).
+    def seconds(ms) = (ms % 1000).zero? ? ms / 1000 : ms / 1000.0
 
     # The Core handle (BackupDir, Spool).
     def core = @conn

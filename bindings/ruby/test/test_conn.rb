@@ -83,6 +83,38 @@ class TestConnection < DbTest
     end
   end
 
+  def test_timeout_defaults
+    Fastepost::Connection.open(@dsn) do |conn|
+      assert_equal 30, conn.statement_timeout
+      assert_equal 5, conn.lock_timeout
+      conn.lock_timeout = 0
+      assert_equal 0, conn.lock_timeout
+      assert_raises(Fastepost::InvalidError) { conn.lock_timeout = -1 }
+    end
+  end
+
+  # Puma/Unicorn preload: a connection opened before fork reconnects on its first use in the
+  # child, and the parent's session is neither used nor terminated.
+  def test_fork_child_reconnects_and_parent_session_survives
+    backend = "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity " \
+              "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    Fastepost::Connection.open(@dsn) do |conn|
+      conn.schema_install
+      parent_backend = sql(backend)
+      pid = fork do
+        ok = conn.ping && conn.schema_version.up_to_date?
+        conn.close
+        exit!(ok ? 0 : 1)
+      rescue Exception # rubocop:disable Lint/RescueException
+        exit!(2)
+      end
+      _, status = Process.wait2(pid)
+      assert_equal 0, status.exitstatus
+      assert conn.ping
+      assert_includes sql(backend).split, parent_backend
+    end
+  end
+
   def test_schema_install_and_version
     Fastepost::Connection.open(@dsn) do |conn|
       before = conn.schema_version

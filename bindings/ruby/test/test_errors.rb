@@ -97,9 +97,9 @@ class TestRealFailures < DbTest
 
   def test_database_error_carries_the_sqlstate
     Fastepost::Connection.open("#{@dsn} options='-c default_transaction_read_only=on'") do |conn|
-      e = assert_raises(Fastepost::DatabaseError) { conn.schema_install }
+      e = assert_raises(Fastepost::ReadOnlyError) { conn.schema_install } # 25006: 503
       assert_equal "25006", e.sqlstate
-      assert_equal Fastepost::Core::EDB, e.code
+      assert_equal Fastepost::Core::EREADONLY, e.code
       assert_match(/read-only/, e.message)
       assert conn.ping
     end

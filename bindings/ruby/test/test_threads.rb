@@ -3,6 +3,7 @@
 # The GVL is released while a call waits on the database: other threads keep running.
 require_relative "support"
 require "socket"
+require "timeout"
 
 class TestThreads < DbTest
   def test_blocked_call_lets_other_threads_run
@@ -38,9 +39,83 @@ class TestThreads < DbTest
       conn.schema_install
       hold_lock("fastepost_schema_migrations", 1.0)
       conn.statement_timeout = 0.1
-      e = assert_raises(Fastepost::DatabaseError) { conn.schema_version }
+      e = assert_raises(Fastepost::TimeoutError) { conn.schema_version }
       assert_equal "57014", e.sqlstate # query_canceled
+      assert_equal 503, e.http_status
       conn.statement_timeout = 0
+      assert conn.ping
+    end
+  end
+
+  def test_held_lock_is_busy_within_the_lock_timeout
+    Fastepost::Connection.open(@dsn, lock_timeout: 0.3) do |conn|
+      assert_equal 0.3, conn.lock_timeout
+      conn.schema_install
+      hold_lock("fastepost_schema_migrations", 3.0)
+      started = now
+      e = assert_raises(Fastepost::BusyError) { conn.schema_version }
+      assert_operator now - started, :<, 2.0
+      assert_equal "55P03", e.sqlstate # lock_not_available
+    end
+  end
+
+  def now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+
+  # A call waiting on the server (here for a table lock) is interrupted by Timeout: the
+  # unblocking function cancels its statement. Run in a child process: in the sanitizer build,
+  # threads started after Timeout's own thread ran the unblocking function trip an ASan
+  # stack-bookkeeping CHECK (Ruby reuses that native thread); a child keeps that away from the
+  # other tests. The child's exit status says which step failed.
+  def test_timeout_interrupts_a_waiting_export
+    sql("CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 1000) g")
+    hold_lock("big", 6.0)
+    pid = fork do
+      Fastepost::Connection.open(@dsn) do |conn|
+        started = now
+        begin
+          Timeout.timeout(1) { conn.export("big") }
+          exit!(1) # the export finished: the lock was not waited for
+        rescue Timeout::Error
+          exit!(2) if now - started >= 3.0 # Timeout waited for the call
+        end
+        exit!(conn.ping ? 0 : 3) # still usable
+      end
+    rescue Exception # rubocop:disable Lint/RescueException
+      exit!(4)
+    end
+    _, status = Process.wait2(pid)
+    assert_equal 0, status.exitstatus, "step #{status.exitstatus} failed"
+  end
+
+  def test_thread_raise_interrupts_a_waiting_call
+    sql("CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 1000) g")
+    Fastepost::Connection.open(@dsn) do |conn|
+      hold_lock("big", 6.0)
+      worker = Thread.new do
+        conn.export("big")
+        :finished
+      rescue RuntimeError => e
+        e.message
+      end
+      sleep 0.5
+      started = now
+      worker.raise(RuntimeError, "stop")
+      assert_equal "stop", worker.value
+      assert_operator now - started, :<, 2.0
+      assert conn.ping
+    end
+  end
+
+  def test_cancel_from_another_thread
+    sql("CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 1000) g")
+    Fastepost::Connection.open(@dsn) do |conn|
+      assert_nil conn.cancel # nothing runs: nothing happens
+      hold_lock("big", 6.0)
+      canceller = Thread.new { sleep 0.5; conn.cancel }
+      started = now
+      assert_raises(Fastepost::CanceledError) { conn.export("big") }
+      assert_operator now - started, :<, 3.0
+      canceller.join
       assert conn.ping
     end
   end
