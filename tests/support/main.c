@@ -9,7 +9,7 @@
  *   (Python's locale.setlocale(locale.LC_ALL, ""), daemons), so that the locale suite (ctest
  *   label `locale`) runs the library under LC_ALL=de_DE.UTF-8, tr_TR.UTF-8 ... A locale that is
  *   not installed fails the run: a suite that silently ran under "C" would prove nothing.
- *   Criterion's workers run main() again, so they set the same locale.
+ *   Every worker sets it too (see setlocale_from_env()).
  */
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
@@ -23,35 +23,37 @@
 #define SKIP_EXIT_CODE 77
 
 static size_t skipped, failed;
+static char locale_name[128]; /* set when FASTEPOST_TEST_SETLOCALE=1 */
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
   skipped = stats->tests_skipped;
   failed = stats->tests_failed + stats->tests_crashed;
 }
 
-static int setlocale_from_env(void) {
+/* A constructor, not a call in main(): Criterion's workers re-execute this program, but their
+ * main() is patched to jump straight into the test, so only constructors run in both. */
+__attribute__((constructor)) static void setlocale_from_env(void) {
   const char *want = getenv("FASTEPOST_TEST_SETLOCALE");
   if (!want || strcmp(want, "1") != 0)
-    return 0;
+    return;
   const char *name = setlocale(LC_ALL, "");
   if (!name) {
     const char *lc_all = getenv("LC_ALL");
     fprintf(stderr, "FASTEPOST_TEST_SETLOCALE: setlocale(LC_ALL, \"\") failed for LC_ALL=%s "
                     "(not installed? scripts/deps locales generates the test locales)\n",
             lc_all ? lc_all : "(unset)");
-    return -1;
+    exit(1);
   }
-  fprintf(stderr, "FASTEPOST_TEST_SETLOCALE: running under %s (decimal point '%s')\n", name,
-          localeconv()->decimal_point);
-  return 0;
+  snprintf(locale_name, sizeof locale_name, "%s", name);
 }
 
 /* Criterion's workers re-run the executable and find main() in the dynamic symbol table, so it
  * must be exported (ENABLE_EXPORTS) and visible despite the project's hidden default; else the
  * worker finds the library's weak main() and enters the runner again. */
 __attribute__((visibility("default"))) int main(int argc, char *argv[]) {
-  if (setlocale_from_env() != 0)
-    return 1;
+  if (locale_name[0])
+    fprintf(stderr, "FASTEPOST_TEST_SETLOCALE: running under %s (decimal point '%s')\n", locale_name,
+            localeconv()->decimal_point);
   struct criterion_test_set *tests = criterion_initialize();
   int result = 0;
   int go = criterion_handle_args(argc, argv, true);
