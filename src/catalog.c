@@ -241,7 +241,8 @@ int fastepost__table_column(const fastepost__table *t, const char *name, size_t 
       return (int)i;
   int found = -1;
   for (size_t i = 0; i < t->ncols; i++)
-    if (strlen(t->cols[i].name) == len && strncasecmp(t->cols[i].name, name, len) == 0) {
+    /* ASCII folding: strncasecmp() follows LC_CTYPE, and under tr_TR "ID" does not match "id". */
+    if (strlen(t->cols[i].name) == len && fastepost__ascii_ncasecmp(t->cols[i].name, name, len) == 0) {
       if (found >= 0)
         return -1; /* ambiguous: "Email" and "email" both exist */
       found = (int)i;

@@ -76,20 +76,35 @@ static void esc(fastepost__buf *b, const char *s) {
   }
 }
 
+/* Tenths as "12.3". printf's %f writes LC_NUMERIC's decimal point, and a host that called
+ * setlocale(LC_ALL, "") under de_DE would get "12,3": the report must read the same in every
+ * locale, so the figures are made from integers. */
+static void tenths_text(char *out, size_t size, uint64_t tenths, const char *suffix) {
+  snprintf(out, size, "%llu.%u%s", (unsigned long long)(tenths / 10), (unsigned)(tenths % 10), suffix);
+}
+
+/* Sizes in binary units with one decimal, rounded half to even like %.1f was. */
 static void bytes_text(char *out, size_t size, int64_t bytes) {
-  static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = (double)bytes;
+  static const char *const units[] = {" B", " kB", " MB", " GB", " TB"};
+  if (bytes < 0) {
+    snprintf(out, size, "?");
+    return;
+  }
+  uint64_t n = (uint64_t)bytes, div = 1;
   int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
+  while (u < 4 && n / div >= 1024) {
+    div *= 1024;
     u++;
   }
-  if (bytes < 0)
-    snprintf(out, size, "?");
-  else if (u == 0)
-    snprintf(out, size, "%lld B", (long long)bytes);
-  else
-    snprintf(out, size, "%.1f %s", v, units[u]);
+  if (u == 0) {
+    snprintf(out, size, "%llu B", (unsigned long long)n);
+    return;
+  }
+  /* n % div < 2^40, so ten times it cannot overflow. */
+  uint64_t rem = n % div, tenths = n / div * 10 + rem * 10 / div, half = rem * 10 % div * 2;
+  if (half > div || (half == div && tenths % 2))
+    tenths++;
+  tenths_text(out, size, tenths, units[u]);
 }
 
 /* 1234567 -> "1,234,567" */
@@ -181,8 +196,13 @@ static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) 
   esc(b, display_name(s->source));
   fastepost__buf_printf(b, "</span><span class=\"badge %s\">",
                         strcmp(s->badge, "green") == 0 ? "green" : strcmp(s->badge, "yellow") == 0 ? "yellow" : "none");
-  if (s->has_success_rate)
-    fastepost__buf_printf(b, "%.1f%% success", s->success_rate);
+  if (s->has_success_rate) {
+    /* The rate is a whole number of tenths already (stats.h); +0.5 undoes the binary fraction. */
+    double tenths = s->success_rate * 10.0 + 0.5;
+    char rate[40];
+    tenths_text(rate, sizeof rate, tenths > 0 ? (uint64_t)tenths : 0, "% success");
+    fastepost__buf_puts(b, rate);
+  }
   else
     fastepost__buf_puts(b, "no events");
   fastepost__buf_puts(b, "</span></h3><div class=\"figs\">");

@@ -2,7 +2,6 @@
  * beyond the output. */
 #include "util/html.h"
 
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,8 +100,8 @@ static size_t entity(writer *w, const char *s, size_t len) {
     if (hex)
       i++;
     size_t start = i;
-    while (i < len && i - start < 8 && (hex ? isxdigit((unsigned char)s[i]) : isdigit((unsigned char)s[i]))) {
-      cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit((unsigned char)s[i]) ? s[i] - '0' : (tolower((unsigned char)s[i]) - 'a' + 10));
+    while (i < len && i - start < 8 && (hex ? fastepost__ascii_isxdigit(s[i]) : fastepost__ascii_isdigit(s[i]))) {
+      cp = cp * (hex ? 16 : 10) + (unsigned long)(fastepost__ascii_isdigit(s[i]) ? s[i] - '0' : (fastepost__ascii_tolower(s[i]) - 'a' + 10));
       i++;
     }
     if (i == start)
@@ -113,7 +112,7 @@ static size_t entity(writer *w, const char *s, size_t len) {
     return i;
   }
   size_t start = i;
-  while (i < len && i - start < 10 && isalnum((unsigned char)s[i]))
+  while (i < len && i - start < 10 && fastepost__ascii_isalnum(s[i]))
     i++;
   if (i == start || i >= len || s[i] != ';')
     return 0;
@@ -151,7 +150,7 @@ static size_t find_ci(const char *s, size_t len, const char *needle) {
   size_t n = strlen(needle);
   for (size_t i = 0; i + n <= len; i++) {
     size_t k = 0;
-    while (k < n && tolower((unsigned char)s[i + k]) == needle[k])
+    while (k < n && fastepost__ascii_tolower(s[i + k]) == needle[k])
       k++;
     if (k == n)
       return i;
@@ -175,7 +174,7 @@ char *fastepost__html_to_text(const char *html, size_t len) {
       continue;
     }
     bool tag_start = c == '<' && i + 1 < len &&
-                     (isalpha((unsigned char)html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!');
+                     (fastepost__ascii_isalpha(html[i + 1]) || html[i + 1] == '/' || html[i + 1] == '!');
     if (!tag_start) {
       if ((unsigned char)c == 0xC2 && i + 1 < len && (unsigned char)html[i + 1] == 0xA0) {
         w.pending_space = true; /* a raw no-break space */
@@ -197,9 +196,9 @@ char *fastepost__html_to_text(const char *html, size_t len) {
       j++;
     char name[16];
     size_t n = 0;
-    while (j < len && isalnum((unsigned char)html[j])) {
+    while (j < len && fastepost__ascii_isalnum(html[j])) {
       if (n < sizeof name - 1)
-        name[n++] = (char)tolower((unsigned char)html[j]);
+        name[n++] = (char)fastepost__ascii_tolower(html[j]);
       j++;
     }
     name[n] = '\0';

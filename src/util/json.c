@@ -1,10 +1,11 @@
 /* Guarded JSON parsing and canonical serialisation (see json.h). */
 #include "util/json.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "internal.h"
 
 /* Whether obj holds NaN or an infinity anywhere: json-c reads `NaN` and `Infinity`, which are
  * not JSON (and which jsonb refuses). */
@@ -43,12 +44,12 @@ static size_t nonfinite_offset(const char *s, size_t len) {
         in_string = false;
     } else if (c == '"') {
       in_string = true;
-    } else if (isalpha((unsigned char)c)) {
+    } else if (fastepost__ascii_isalpha(c)) {
       size_t start = i;
-      while (i < len && isalpha((unsigned char)s[i]))
+      while (i < len && fastepost__ascii_isalpha(s[i]))
         i++;
       size_t n = i - start;
-      bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 && isdigit((unsigned char)s[start - 1]);
+      bool exponent = n == 1 && (c == 'e' || c == 'E') && start > 0 && fastepost__ascii_isdigit(s[start - 1]);
       if (!exponent && !(n == 4 && !memcmp(s + start, "true", 4)) && !(n == 5 && !memcmp(s + start, "false", 5)) &&
           !(n == 4 && !memcmp(s + start, "null", 4)))
         return start;
@@ -59,12 +60,6 @@ static size_t nonfinite_offset(const char *s, size_t len) {
 }
 
 /* ---- strict RFC 8259 checking --------------------------------------------------------------- */
-
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-static bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
 
 static size_t skip_ws(const char *s, size_t len, size_t i) {
   while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
@@ -91,7 +86,7 @@ static const char *json_string(const char *s, size_t len, size_t *i, bool jsonb)
       if (len - *i < 5)
         return "bad \\u escape in a JSON string";
       for (size_t k = 1; k <= 4; k++)
-        if (!is_hex(s[*i + k]))
+        if (!fastepost__ascii_isxdigit(s[*i + k]))
           return "bad \\u escape in a JSON string";
       if (jsonb && strncmp(s + *i + 1, "0000", 4) == 0)
         return "\\u0000 cannot be stored in jsonb";
@@ -110,23 +105,23 @@ static bool json_number(const char *s, size_t len, size_t *i) {
   if (k < len && s[k] == '0')
     k++;
   else if (k < len && s[k] >= '1' && s[k] <= '9')
-    while (k < len && is_digit(s[k]))
+    while (k < len && fastepost__ascii_isdigit(s[k]))
       k++;
   else
     return false;
   if (k < len && s[k] == '.') {
-    if (++k >= len || !is_digit(s[k]))
+    if (++k >= len || !fastepost__ascii_isdigit(s[k]))
       return false;
-    while (k < len && is_digit(s[k]))
+    while (k < len && fastepost__ascii_isdigit(s[k]))
       k++;
   }
   if (k < len && (s[k] == 'e' || s[k] == 'E')) {
     k++;
     if (k < len && (s[k] == '+' || s[k] == '-'))
       k++;
-    if (k >= len || !is_digit(s[k]))
+    if (k >= len || !fastepost__ascii_isdigit(s[k]))
       return false;
-    while (k < len && is_digit(s[k]))
+    while (k < len && fastepost__ascii_isdigit(s[k]))
       k++;
   }
   *i = k;
@@ -190,7 +185,7 @@ const char *fastepost__json_check(const char *s, size_t len, bool jsonb, size_t 
       }
       if (c == '"')
         why = json_string(s, len, &i, jsonb);
-      else if (c == '-' || is_digit(c))
+      else if (c == '-' || fastepost__ascii_isdigit(c))
         why = json_number(s, len, &i) ? NULL : bad;
       else if (len - i >= 4 && (strncmp(s + i, "true", 4) == 0 || strncmp(s + i, "null", 4) == 0))
         i += 4;

@@ -112,10 +112,22 @@ const char *fptest_source_path(const char *rel) {
   return path;
 }
 
+const char *fptest_conformance_path(const char *rel) {
+  static char path[4096];
+  const char *root = getenv("FASTEPOST_CONFORMANCE_DIR");
+  if (!root || !*root)
+    return NULL;
+  snprintf(path, sizeof path, "%s/%s", root, rel);
+  return path;
+}
+
 const char *fptest_shared_path(const char *rel) {
   static char path[4096];
   const char *root = getenv("FASTEPOST_SHARED_DIR");
-  snprintf(path, sizeof path, "%s/%s", root ? root : "../shared", rel);
+  if (!root || !*root)
+    cr_assert_fail("FASTEPOST_SHARED_DIR is not set (tests read nothing outside the repository: "
+                   "use fptest_conformance_path() and FASTEPOST_CONFORMANCE_DIR)");
+  snprintf(path, sizeof path, "%s/%s", root, rel);
   return path;
 }
 

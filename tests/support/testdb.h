@@ -45,8 +45,15 @@ void fptest_exec(const char *sql);
 const char *fptest_scalar(const char *sql);
 /* The same as a number (atoll). */
 long long fptest_count(const char *sql);
-/* Path of a file under the source tree or ../shared; static buffer. */
+/* Path of a file under the source tree; static buffer. */
 const char *fptest_source_path(const char *rel);
+/* Path of a file in the public conformance suites, which stay outside the repository:
+ * FASTEPOST_CONFORMANCE_DIR/rel (the directory holds csv/ ...; .ci/run sets it when the suites
+ * are beside the checkout). NULL when the variable is unset or empty: the caller then reports
+ * its tests skipped (cr_skip_test; the suite exits 77), never passed. Static buffer. */
+const char *fptest_conformance_path(const char *rel);
+/* Old name, kept until its last user moves to fptest_conformance_path(): FASTEPOST_SHARED_DIR/rel,
+ * and a failed test when that is unset (it used to default to ../shared, outside the repository). */
 const char *fptest_shared_path(const char *rel);
 /* Read a whole file into a malloc'd buffer (NUL-terminated); *len gets its size. */
 char *fptest_read_file(const char *path, size_t *len);

@@ -3,18 +3,41 @@ scripts/with-postgres started (FASTEPOST_TEST_DSN), and drops it afterwards. Che
 psql, a separate connection, so that the library is never asked to confirm its own work."""
 
 import gc
+import locale
 import os
 import subprocess
+import sys
 import time
 import unittest
 import uuid
 
 
 def server_dsn():
+    # A missing server is a failure, not a skip: a test that did not run must not count as passed.
     dsn = os.environ.get("FASTEPOST_TEST_DSN")
     if not dsn:
-        raise unittest.SkipTest("FASTEPOST_TEST_DSN is not set (run under scripts/with-postgres)")
+        raise RuntimeError("FASTEPOST_TEST_DSN is not set: run the tests through scripts/test "
+                           "or scripts/with-postgres")
     return dsn
+
+
+def _setlocale_from_env():
+    """The locale suite (ctest label `locale`) sets FASTEPOST_TEST_SETLOCALE=1 and LC_ALL: do what
+    many hosts do, locale.setlocale(LC_ALL, ""), so that LC_NUMERIC too follows the environment
+    (Python itself sets only LC_CTYPE). A locale that is not installed fails: a run that fell
+    back to "C" would prove nothing."""
+    if os.environ.get("FASTEPOST_TEST_SETLOCALE") != "1":
+        return
+    try:
+        name = locale.setlocale(locale.LC_ALL, "")
+    except locale.Error as e:
+        raise RuntimeError(f"FASTEPOST_TEST_SETLOCALE: cannot set LC_ALL={os.environ.get('LC_ALL')} "
+                           f"({e}; scripts/deps locales generates the test locales)") from e
+    print(f"FASTEPOST_TEST_SETLOCALE: running under {name} "
+          f"(decimal point {locale.localeconv()['decimal_point']!r})", file=sys.stderr)
+
+
+_setlocale_from_env()
 
 
 def quote_value(value):

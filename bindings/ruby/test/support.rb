@@ -11,6 +11,25 @@ require "fastepost"
 module FastepostTest
   module_function
 
+  # The locale suite (ctest label `locale`) sets FASTEPOST_TEST_SETLOCALE=1 and LC_ALL. Ruby
+  # itself sets only LC_CTYPE from the environment, but a native extension or an embedding host
+  # may call setlocale(LC_ALL, "") in the same process: do that here (through Fiddle, as such a
+  # host would in C), so that LC_NUMERIC follows too. A locale that is not installed fails: a
+  # run that fell back to "C" would prove nothing.
+  def setlocale_from_env
+    return unless ENV["FASTEPOST_TEST_SETLOCALE"] == "1"
+
+    require "fiddle"
+    lc_all = 6 # glibc's LC_ALL
+    setlocale = Fiddle::Function.new(Fiddle::Handle::DEFAULT["setlocale"],
+                                     [Fiddle::TYPE_INT, Fiddle::TYPE_VOIDP], Fiddle::TYPE_VOIDP)
+    name = setlocale.call(lc_all, "")
+    raise "FASTEPOST_TEST_SETLOCALE: cannot set LC_ALL=#{ENV.fetch("LC_ALL", nil)} (scripts/deps locales " \
+          "generates the test locales)" if name.null?
+
+    warn "FASTEPOST_TEST_SETLOCALE: running under #{name}"
+  end
+
   def server_dsn
     ENV.fetch("FASTEPOST_TEST_DSN") { raise "FASTEPOST_TEST_DSN is not set (run under scripts/with-postgres)" }
   end
@@ -71,6 +90,8 @@ module FastepostTest
     psql("DROP DATABASE IF EXISTS #{quote_ident(name)} WITH (FORCE)")
   end
 end
+
+FastepostTest.setlocale_from_env
 
 # A fresh empty database per test: @dbname, @dsn.
 class DbTest < Minitest::Test
