@@ -17,10 +17,16 @@
 %ignore fastepost_backup_dir_new;
 %apply const char *NULLABLE { const char *path };
 %extend fastepost_backup_dir {
-  /* BackupDir(path): path None/nil uses $FASTEPOST_BACKUP_DIR, else tmp/backups. */
+  /* BackupDir(path): path None/nil uses fastepost_backup_default_dir() ($FASTEPOST_BACKUP_DIR,
+   * $XDG_STATE_HOME/fastepost/backups, ~/.local/state/fastepost/backups), never /tmp or the
+   * working directory. The environment is read here, once. */
   fastepost_backup_dir(const char *path) {
     fastepost_backup_dir *d = NULL;
-    fastepost_status rc = fastepost_backup_dir_new(&d, path);
+    char *def = NULL;
+    fastepost_status rc = path && *path ? FASTEPOST_OK : fastepost_backup_default_dir(&def);
+    if (rc == FASTEPOST_OK)
+      rc = fastepost_backup_dir_new(&d, def ? def : path);
+    fastepost_free(def);
     if (rc != FASTEPOST_OK)
       FP_CTOR_FAILED(rc);
     return d;
@@ -34,6 +40,9 @@
 %ignore fastepost_backup_prune;
 %ignore fastepost_backup_verify;
 %ignore fastepost_backup_set_progress;
+%ignore fastepost_backup_set_interrupt;
+%ignore fastepost_backup_default_dir;
+%ignore fastepost_backup_prune_all;
 %apply const char *NULLABLE { const char *path };
 %include "fastepost/backup.h"
 %clear const char *path;
@@ -48,6 +57,8 @@ static fp_rec fp_backup_info_rec(const fastepost_backup_info *b) {
   fp_rec_int(d, "size", (long long)b->size);
   fp_rec_int(d, "time", (long long)b->time);
   fp_rec_str(d, "format", b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
+  fp_rec_str(d, "kind", b->kind == FASTEPOST_BACKUP_TABLE ? "table" : "full");
+  fp_rec_str(d, "table", b->kind == FASTEPOST_BACKUP_TABLE ? b->table : NULL);
   return d;
 }
 

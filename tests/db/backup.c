@@ -217,7 +217,10 @@ Test(backup, verify_detects_corruption_and_custom_toc) {
 
 Test(backup, deep_verify_of_broken_plain_dump_fails_and_cleans_up) {
   const char *name = "backup_20200101_000000.sql";
-  fptest_write_file(path_in(name), "CREATE TABLE ok (a int);\nTHIS IS NOT SQL;\n", 0600);
+  fptest_write_file(path_in(name),
+                    "CREATE TABLE ok (a int);\nTHIS IS NOT SQL;\n--\n-- PostgreSQL database dump "
+                    "complete\n--\n",
+                    0600);
   char sum[2048];
   snprintf(sum, sizeof sum, "cd '%s' && sha256sum %s > %s.sha256", dirpath, name, name);
   cr_assert_eq(system(sum), 0);
@@ -279,14 +282,17 @@ Test(backup, one_table_checked_against_catalog) {
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN,
                                        "\"Other Table\""),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert(strstr(name, "_table-Other_Table.sql"), "a table backup by its name: %s", name);
   char *text = fptest_read_file(path_in(name), NULL);
   cr_assert(strstr(text, "\"Other Table\"") && !strstr(text, "keep_me"), "%s", text);
+  cr_assert_null(strstr(text, "CREATE TABLE"), "rows only: %s", text);
   free(text);
+  size_t entries_len = 2 * (strlen(name) + 1) + 7;
   fastepost_free(name);
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, "nope"),
                FASTEPOST_ENOTFOUND);
   cr_assert(strstr(fastepost_error_last()->message, "nope"));
-  cr_assert_eq(strlen(dir_entries()), 2 * 27 + 7, "nothing new: %s", dir_entries());
+  cr_assert_eq(strlen(dir_entries()), entries_len, "nothing new: %s", dir_entries());
 }
 
 /* Write backup_<UTC second><suffix>.sql for this second and the next two, so that a backup
@@ -439,7 +445,7 @@ Test(backup, password_only_in_environment) {
            "tr '\\0' '\\n' < /proc/$$/cmdline > '%s/argv'\n"
            "env | cut -d= -f1 > '%s/envnames'\n"
            "[ \"$PGPASSWORD\" = secret ] && echo ok > '%s/pw'\n"
-           "echo '-- fake dump'",
+           "printf -- '-- fake dump\\n--\\n-- PostgreSQL database dump complete\\n--\\n'",
            dirpath, dirpath, dirpath);
   const char *tool = fake_tool("fake_pg_dump", "99.0", body);
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, tool), FASTEPOST_OK);
@@ -499,12 +505,20 @@ Test(backup, pg_dump_too_old_or_missing) {
   cr_assert(strstr(fastepost_error_last()->message, "too old") &&
                 strstr(fastepost_error_last()->message, "(9)"),
             "%s", fastepost_error_last()->message);
-  /* The same through $FASTEPOST_PG_DUMP: taken as given, not silently replaced. */
+  /* The same through $FASTEPOST_PG_DUMP: taken as given, not silently replaced. The environment
+   * is read when a handle is created, never during a call: bdir, made before, does not see it. */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, NULL), FASTEPOST_OK);
   setenv("FASTEPOST_PG_DUMP", old, 1);
-  int rc = fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  fastepost_backup_dir *later;
+  cr_assert_eq(fastepost_backup_dir_new(&later, dirpath), FASTEPOST_OK);
   unsetenv("FASTEPOST_PG_DUMP");
+  int rc = fastepost_backup_create(NULL, later, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
   cr_assert_eq(rc, FASTEPOST_EVERSION, "%s", fastepost_error_last()->message);
+  fastepost_backup_dir_free(later);
+  setenv("FASTEPOST_PG_DUMP", old, 1);
+  rc = fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  unsetenv("FASTEPOST_PG_DUMP");
+  cr_assert_eq(rc, FASTEPOST_OK, "made before the setenv: %s", fastepost_error_last()->message);
   /* Explicit path that does not exist. */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, "/nonexistent/pg_dump"),
                FASTEPOST_OK);
@@ -644,7 +658,7 @@ Test(backup, list_order_limit_and_prune) {
   cr_assert_eq(count, 2);
   cr_assert_eq(removed[0].size, 2);
   cr_assert_eq(removed[1].size, 1);
-  char sum[80];
+  char sum[FASTEPOST_BACKUP_NAME_MAX + 8];
   snprintf(sum, sizeof sum, "%s.sha256", removed[1].name);
   cr_assert_eq(access(path_in(sum), F_OK), -1, "checksum file removed too");
   fastepost_free(removed);
@@ -689,18 +703,34 @@ Test(backup, missing_directory_has_no_backups) {
   int fd;
   cr_assert_eq(fastepost_backup_open(&fd, NULL, d, "backup_20260101_120000.sql"), FASTEPOST_ENOTFOUND);
   fastepost_backup_dir_free(d);
-  /* Default: $FASTEPOST_BACKUP_DIR, else tmp/backups under the working directory. */
+  /* The library takes the directory as an argument: no default, least of all the working
+   * directory (/ under systemd) or /tmp. */
   setenv("FASTEPOST_BACKUP_DIR", dirpath, 1);
-  cr_assert_eq(fastepost_backup_dir_new(&d, NULL), FASTEPOST_OK);
-  cr_assert_str_eq(fastepost_backup_dir_path(d), dirpath);
-  fastepost_backup_dir_free(d);
+  cr_assert_eq(fastepost_backup_dir_new(&d, NULL), FASTEPOST_EINVALID);
+  cr_assert_null(d);
+  cr_assert_eq(fastepost_backup_dir_new(&d, ""), FASTEPOST_EINVALID);
+  /* The hosts' default: $FASTEPOST_BACKUP_DIR, $XDG_STATE_HOME/..., ~/.local/state/..., else
+   * refused. */
+  char *def = NULL;
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, dirpath);
+  fastepost_free(def);
   unsetenv("FASTEPOST_BACKUP_DIR");
-  cr_assert_eq(fastepost_backup_dir_new(&d, ""), FASTEPOST_OK);
-  char cwd[512], want[600];
-  cr_assert(getcwd(cwd, sizeof cwd));
-  snprintf(want, sizeof want, "%s/tmp/backups", cwd);
-  cr_assert_str_eq(fastepost_backup_dir_path(d), want);
-  fastepost_backup_dir_free(d);
+  setenv("XDG_STATE_HOME", "/srv/state", 1);
+  setenv("HOME", "/home/someone", 1);
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, "/srv/state/fastepost/backups");
+  fastepost_free(def);
+  setenv("XDG_STATE_HOME", "relative/state", 1); /* invalid per XDG: ignored */
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, "/home/someone/.local/state/fastepost/backups");
+  fastepost_free(def);
+  unsetenv("XDG_STATE_HOME");
+  unsetenv("HOME");
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_ENOTFOUND);
+  cr_assert_null(def);
+  cr_assert(strstr(fastepost_error_last()->message, "FASTEPOST_BACKUP_DIR"), "%s",
+            fastepost_error_last()->message);
 }
 
 static char out[65536];
@@ -730,13 +760,18 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
   cr_assert_eq(n, 2);
   cr_assert_eq(list[0].format, FASTEPOST_BACKUP_CUSTOM, "the later one is listed first");
-  char newest[64], plain[64];
+  cr_assert_eq(list[0].kind, FASTEPOST_BACKUP_TABLE);
+  cr_assert_str_eq(list[0].table, "a");
+  cr_assert_eq(list[1].kind, FASTEPOST_BACKUP_FULL);
+  cr_assert_str_eq(list[1].table, "");
+  char newest[FASTEPOST_BACKUP_NAME_MAX], plain[FASTEPOST_BACKUP_NAME_MAX];
   snprintf(newest, sizeof newest, "%s", list[0].name);
   snprintf(plain, sizeof plain, "%s", list[1].name);
   fastepost_free(list);
 
   cr_assert_eq(cli("backup list --dir '%s'", dirpath), 0, "%s", out);
   cr_assert(strstr(out, "NAME") && strstr(out, newest) && strstr(out, " UTC"), "%s", out);
+  cr_assert(strstr(out, " table ") && strstr(out, " full "), "kinds listed: %s", out);
   cr_assert(strstr(out, newest) < strstr(out, plain), "newest first: %s", out);
   cr_assert_eq(cli("backup list --dir '%s' --limit 1 --json", dirpath), 0, "%s", out);
   cr_assert(strstr(out, newest) && !strstr(out, plain), "%s", out);
@@ -748,8 +783,12 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert(strstr(out, "not a backup name"), "%s", out);
   cr_assert_eq(cli("backup path --dir '%s'", dirpath), 2, "%s", out);
 
-  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, newest, dirpath), 0, "%s", out);
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, plain, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "OK"), "%s", out);
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s'", db, newest, dirpath), 0, "%s", out);
+  /* Rows only: no empty scratch database can take them. */
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, newest, dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "table backup"), "%s", out);
 
   cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s'", db, plain, dirpath), 2, "%s", out);
   cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, plain, dirpath, db),
@@ -764,14 +803,25 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
 
   cr_assert_eq(cli("--db '%s' stats db --exact --dir '%s'", db, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "backups:   2, newest") && strstr(out, "1000"), "%s", out);
+  /* The newest backup is the table one, but "the newest backup" is the full one. */
+  cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
   cr_assert_eq(cli("--db '%s' stats db --json --dir '%s'", db, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "\"count\":2") && strstr(out, "\"name\":\"a\""), "%s", out);
 
   cr_assert_eq(cli("backup prune --dir '%s'", dirpath), 2, "%s", out);
+  /* --keep 0 would delete everything without a word: refused; --all says it. */
+  cr_assert_eq(cli("backup prune --dir '%s' --keep 0", dirpath), 2, "%s", out);
+  cr_assert(strstr(out, "at least 1") && strstr(out, "--all"), "%s", out);
+  cr_assert_eq(access(path_in(plain), F_OK), 0);
+  /* The table backup is no full one: --keep 1 keeps the newest of each kind. */
   cr_assert_eq(cli("backup prune --dir '%s' --keep 1 --json", dirpath), 0, "%s", out);
-  cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
+  cr_assert(!strstr(out, plain) && !strstr(out, newest), "%s", out);
+  cr_assert_eq(access(path_in(plain), F_OK), 0);
+  cr_assert_eq(cli("backup prune --dir '%s' --all --keep 1", dirpath), 2, "%s", out);
+  cr_assert_eq(cli("backup prune --dir '%s' --all --json", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, plain) && strstr(out, newest), "%s", out);
   cr_assert_eq(access(path_in(plain), F_OK), -1);
-  cr_assert_eq(access(path_in(newest), F_OK), 0);
+  cr_assert_eq(access(path_in(newest), F_OK), -1);
 }
 
 Test(backup, cli_help_and_usage) {
