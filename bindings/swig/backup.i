@@ -3,6 +3,7 @@
  *   backup_create(dir, conn, format, table, progress) -> name   (progress(rows, bytes) or None)
  *   backup_list(dir, limit) -> [{name, size, time, format}]     backup_open(dir, name) -> fd
  *   backup_prune(dir, keep, older_than_days) -> removed list     (-1: no such rule)
+ *   backup_default_dir() -> the per-user default directory (for BackupDir(None))
  *   backup_verify(dir, conn or None, name, deep)  backup_restore(dir, conn, name, target, force)
  *   stats_db(conn, dir or None, exact) -> figures                report_html(conn, dir, url, title)
  * pg_dump, pg_restore and psql run with the GIL/GVL released. */
@@ -81,6 +82,7 @@ static fp_obj fp_fail(fastepost_status rc) {
 %rename(backup_list) fp_backup_list;
 %rename(backup_open) fp_backup_open;
 %rename(backup_prune) fp_backup_prune;
+%rename(backup_default_dir) fp_backup_default_dir;
 %rename(backup_verify) fp_backup_verify;
 %rename(stats_db) fp_stats_db;
 %rename(report_html) fp_report_html;
@@ -124,6 +126,17 @@ static fp_obj fp_backup_open(fastepost_backup_dir *dir, const char *name) {
   if (rc != FASTEPOST_OK)
     return fp_fail(rc);
   return fp_int_new(fd);
+}
+
+/* The per-user default directory (raises NotFoundError when no variable is usable). */
+static fp_obj fp_backup_default_dir(void) {
+  char *d = NULL;
+  fastepost_status rc = fastepost_backup_default_dir(&d);
+  if (rc != FASTEPOST_OK)
+    return fp_fail(rc);
+  fp_obj out = fp_str_new(d);
+  fastepost_free(d);
+  return out;
 }
 
 static fp_obj fp_backup_prune(fastepost_backup_dir *dir, int keep, int older_than_days) {

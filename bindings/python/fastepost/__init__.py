@@ -627,7 +627,7 @@ class BackupDir:
 
     def __init__(self, path=None):
         self._lock = threading.RLock()
-        self._d = _core.BackupDir(None if path is None else os.fsdecode(path))
+        self._d = _core.BackupDir(_core.backup_default_dir() if path is None else os.fsdecode(path))
 
     @property
     def dir(self):

@@ -351,7 +351,7 @@ module Fastepost
   class BackupDir
     def initialize(path = nil)
       @lock = Monitor.new
-      @d = Core::BackupDir.new(path&.to_s)
+      @d = Core::BackupDir.new(path.nil? ? Core.backup_default_dir : path.to_s)
     end
 
     # The absolute directory path.
