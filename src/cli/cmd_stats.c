@@ -51,6 +51,8 @@ static void print_db_text(const fastepost_stats_db *s, bool exact, const char *d
   printf("database:  %s\nsize:      %s\ntables:    %zu\n", s->database, size, s->table_count);
   if (s->backup_count < 0) {
     printf("backups:   no backup directory (give --dir)\n");
+  } else if (s->backup_count == 0) {
+    printf("backups:   none in %s\n", dir);
   } else if (!s->newest_backup.name[0]) {
     printf("backups:   %lld, no full backup in %s\n", (long long)s->backup_count, dir);
   } else {
