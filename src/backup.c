@@ -7,6 +7,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -28,6 +29,14 @@ struct fastepost_backup_dir {
   char *tools[3];
   fastepost_progress_cb progress;
   void *progress_payload;
+  /* The process environment as it was when the handle was created: PATH, FASTEPOST_PG_* and
+   * the children's environment come from here, never from environ during a call (which may
+   * run without the host's GIL/GVL while another thread calls setenv). */
+  char **env;
+  int64_t child_timeout_ms;  /* pg_dump, pg_restore, psql */
+  int lock_wait_timeout_ms;  /* pg_dump --lock-wait-timeout, lock_timeout of a restore */
+  int connect_timeout_s;     /* PGCONNECT_TIMEOUT of every child, unless its conninfo says */
+  const volatile sig_atomic_t *stop_flag;
 };
 
 static const char *const tool_names[3] = {"pg_dump", "pg_restore", "psql"};
@@ -35,6 +44,15 @@ static const char *const tool_envs[3] = {"FASTEPOST_PG_DUMP", "FASTEPOST_PG_REST
                                          "FASTEPOST_PSQL"};
 
 #define SHA256_HEX 64
+/* errno as text for a message (thread-safe, locale-independent); the compound literal lives to
+ * the end of the enclosing block. */
+#define ERRNO_TEXT()                                                                               \
+  fastepost__errno_text(errno, (char[FASTEPOST__ERRNO_BUFSIZE]){0}, FASTEPOST__ERRNO_BUFSIZE)
+#define DEFAULT_CHILD_TIMEOUT_MS (3600 * 1000)
+#define DEFAULT_LOCK_WAIT_TIMEOUT_MS (60 * 1000)
+#define DEFAULT_CONNECT_TIMEOUT_S 10
+/* The table part of a table backup's name: table-<name>, <name> at most this long. */
+#define TABLE_NAME_MAX 64
 /* Temporary files; never a backup name. prune removes leftovers a crash may have left. */
 #define PARTIAL_PREFIX ".partial-"
 #define PARTIAL_MAX_AGE (24 * 3600)
@@ -69,9 +87,20 @@ static int days_in_month(int y, int m) {
   return m == 2 && leap ? 29 : days[m - 1];
 }
 
+static bool table_name_char(int c) {
+  return fastepost__ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
+}
+
 bool fastepost__backup_parse_name(const char *name, int64_t *time_out, int *suffix_out,
                                   fastepost_backup_format *format_out) {
-  /* backup_YYYYMMDD_HHMMSS[_N].sql|.dump */
+  return fastepost__backup_parse_name_kind(name, time_out, suffix_out, format_out, NULL, NULL, 0);
+}
+
+bool fastepost__backup_parse_name_kind(const char *name, int64_t *time_out, int *suffix_out,
+                                       fastepost_backup_format *format_out,
+                                       fastepost_backup_kind *kind_out, char *table_out,
+                                       size_t table_size) {
+  /* backup_YYYYMMDD_HHMMSS[_N][_table-<name>].sql|.dump */
   int y, mo, d, h, mi, s, suffix = 0;
   if (!name || strncmp(name, "backup_", 7) != 0 || strlen(name) >= FASTEPOST_BACKUP_NAME_MAX)
     return false;
@@ -80,13 +109,31 @@ bool fastepost__backup_parse_name(const char *name, int64_t *time_out, int *suff
       !digits(p + 9, 2, &h) || !digits(p + 11, 2, &mi) || !digits(p + 13, 2, &s))
     return false;
   p += 15;
-  if (*p == '_') {
+  if (*p == '_' && fastepost__ascii_isdigit((unsigned char)p[1])) {
     int n = 0;
     while (p[1 + n] >= '0' && p[1 + n] <= '9')
       n++;
     if (n < 1 || n > 3 || p[1] == '0' || !digits(p + 1, n, &suffix))
       return false;
     p += 1 + n;
+  }
+  fastepost_backup_kind kind = FASTEPOST_BACKUP_FULL;
+  const char *table = NULL;
+  size_t table_len = 0;
+  if (strncmp(p, "_table-", 7) == 0) {
+    kind = FASTEPOST_BACKUP_TABLE;
+    table = p + 7;
+    const char *ext = strrchr(table, '.');
+    if (!ext)
+      return false;
+    /* The extension is the last dot; the table part may have dots of its own (schema.name). */
+    table_len = (size_t)(ext - table);
+    if (table_len < 1 || table_len > TABLE_NAME_MAX)
+      return false;
+    for (size_t i = 0; i < table_len; i++)
+      if (!table_name_char((unsigned char)table[i]))
+        return false;
+    p = ext;
   }
   fastepost_backup_format format;
   if (strcmp(p, ".sql") == 0)
@@ -104,7 +151,304 @@ bool fastepost__backup_parse_name(const char *name, int64_t *time_out, int *suff
     *suffix_out = suffix;
   if (format_out)
     *format_out = format;
+  if (kind_out)
+    *kind_out = kind;
+  if (table_out && table_size) {
+    size_t n = table_len < table_size - 1 ? table_len : table_size - 1;
+    if (table)
+      memcpy(table_out, table, n);
+    table_out[table ? n : 0] = '\0';
+  }
   return true;
+}
+
+/* ---- what a plain backup may contain ---------------------------------------------------------- */
+
+/*
+ * psql runs a plain backup, and psql runs meta-commands: `\! cmd` is a shell command. A plain
+ * file is restored only when it holds nothing but what pg_dump writes: SQL, COPY data blocks,
+ * and `\restrict KEY` / `\unrestrict KEY` (pg_dump 15.14+). The scanner follows psql's lexer
+ * (quotes, E'' strings, "identifiers", dollar quotes, nested comments) so that a backslash is
+ * judged where psql would judge it. Where psql's reading depends on server state
+ * (standard_conforming_strings decides whether \' ends a plain string), an odd run of
+ * backslashes before a quote is refused rather than guessed. COPY data is recognised only after a
+ * line that is exactly one `COPY ... FROM stdin;` statement, which psql certainly runs as such.
+ */
+enum { LEX_NORMAL, LEX_SQUOTE, LEX_SQUOTE_END, LEX_ESTRING, LEX_ESTRING_ESC, LEX_ESTRING_END,
+       LEX_DQUOTE, LEX_DQUOTE_END, LEX_DOLLAR_TAG, LEX_DOLLAR, LEX_LINE_COMMENT, LEX_BLOCK_COMMENT,
+       LEX_META };
+
+static const char trailer[] = "-- PostgreSQL database dump complete";
+
+static bool ident_char(int c) {
+  return fastepost__ascii_isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+/* "line N: <before>'<what>'<after>", what shortened for the message. */
+static int scan_fail(fastepost__plain_scan *s, const char *before, const char *what,
+                     const char *after) {
+  if (!s->rc) {
+    char shown[64];
+    fastepost__preview(shown, sizeof shown, what, strlen(what));
+    s->rc = fastepost__error_set(FASTEPOST_EPARSE, "line %lld: %s'%s'%s", s->line_no, before,
+                                 shown, after);
+  }
+  return s->rc;
+}
+
+static bool restrict_line(const char *line, const char *cmd, char *key, size_t keysize) {
+  size_t n = strlen(cmd);
+  if (strncmp(line, cmd, n) != 0 || line[n] != ' ')
+    return false;
+  const char *k = line + n + 1;
+  size_t len = 0;
+  while (fastepost__ascii_isalnum((unsigned char)k[len]))
+    len++;
+  if (len == 0 || len >= keysize || k[len] != '\0')
+    return false;
+  memcpy(key, k, len + 1);
+  return true;
+}
+
+/* The end of a line in SQL mode: the line-level rules. */
+static void scan_line_end(fastepost__plain_scan *s) {
+  char *line = s->line;
+  size_t n = s->line_len;
+  while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+    n--;
+  line[n] = '\0';
+  bool clean = s->line_clean_start;
+  if (s->has_meta) {
+    char key[sizeof s->restrict_key];
+    if (!clean || s->line_truncated)
+      scan_fail(s, "a psql meta-command inside a statement ", line, "; pg_dump never writes one");
+    else if (restrict_line(line, "\\restrict", key, sizeof key) && !s->restrict_key[0] &&
+             !s->seen_statement)
+      memcpy(s->restrict_key, key, sizeof key);
+    else if (restrict_line(line, "\\unrestrict", key, sizeof key) && s->restrict_key[0] &&
+             strcmp(key, s->restrict_key) == 0 && !s->unrestricted)
+      s->unrestricted = true;
+    else
+      scan_fail(s, "the psql meta-command ", line,
+                " is not one pg_dump writes; a plain backup runs in psql, so it is refused");
+  } else if (s->seen_trailer) {
+    if (n && strcmp(line, "--") != 0)
+      scan_fail(s, "", line, " after pg_dump's completion trailer");
+  } else if (clean && strcmp(line, trailer) == 0) {
+    s->seen_trailer = true;
+  } else if (clean && !s->line_truncated && s->lex == LEX_NORMAL && !s->pending &&
+             strncmp(line, "COPY ", 5) == 0 && n > 17 &&
+             strcmp(line + n - 12, " FROM stdin;") == 0 && s->statements_on_line == 1) {
+    s->copy = true;
+  }
+  if (s->unrestricted && !s->has_meta && n && strcmp(line, "--") != 0)
+    scan_fail(s, "", line, " after \\unrestrict");
+  s->line_no++;
+  s->line_len = 0;
+  s->line_truncated = false;
+  s->has_meta = false;
+  s->statements_on_line = 0;
+  if (s->lex == LEX_LINE_COMMENT || s->lex == LEX_META)
+    s->lex = LEX_NORMAL;
+  s->line_clean_start = s->lex == LEX_NORMAL && !s->pending;
+}
+
+/* One character of SQL (not '\n' in NORMAL: that goes through scan_line_end). */
+static void scan_char(fastepost__plain_scan *s, int c) {
+again:
+  switch (s->lex) {
+  case LEX_NORMAL:
+    if (s->pend_dash || s->pend_slash) {
+      bool dash = s->pend_dash;
+      s->pend_dash = s->pend_slash = false;
+      if (dash && c == '-') {
+        s->lex = LEX_LINE_COMMENT;
+        break;
+      }
+      if (!dash && c == '*') {
+        s->lex = LEX_BLOCK_COMMENT;
+        s->depth = 1;
+        s->prev = 0;
+        break;
+      }
+      s->pending = true;
+      s->prev = dash ? '-' : '/';
+      s->prev2 = 0;
+    }
+    if (c == '-' || c == '/') {
+      if (c == '-')
+        s->pend_dash = true;
+      else
+        s->pend_slash = true;
+      break;
+    }
+    if (c == '\\') {
+      s->has_meta = true;
+      s->lex = LEX_META; /* psql takes the rest of the line as the command's arguments */
+      break;
+    }
+    if (c == '\'') {
+      bool e = (s->prev == 'E' || s->prev == 'e') && !ident_char(s->prev2);
+      s->lex = e ? LEX_ESTRING : LEX_SQUOTE;
+      s->backslashes = 0;
+    } else if (c == '"') {
+      s->lex = LEX_DQUOTE;
+    } else if (c == '$' && !ident_char(s->prev)) {
+      s->lex = LEX_DOLLAR_TAG;
+      s->tag_len = 0;
+    } else if (c == ';') {
+      s->pending = false;
+      s->statements_on_line++;
+      s->seen_statement = true;
+    }
+    if (!fastepost__ascii_isspace(c) && c != ';')
+      s->pending = true;
+    s->prev2 = s->prev;
+    s->prev = c;
+    break;
+  case LEX_SQUOTE:
+    if (c == '\'') {
+      if (s->backslashes % 2)
+        scan_fail(s, "a quote after an odd run of backslashes ", "\\'",
+                  " reads differently with standard_conforming_strings on and off; refused");
+      s->lex = LEX_SQUOTE_END;
+    }
+    s->backslashes = c == '\\' ? s->backslashes + 1 : 0;
+    break;
+  case LEX_SQUOTE_END:
+  case LEX_ESTRING_END:
+  case LEX_DQUOTE_END: {
+    int back = s->lex == LEX_SQUOTE_END ? LEX_SQUOTE : s->lex == LEX_ESTRING_END ? LEX_ESTRING
+                                                                                 : LEX_DQUOTE;
+    if (c == (back == LEX_DQUOTE ? '"' : '\'')) { /* doubled: still inside */
+      s->lex = back;
+      s->backslashes = 0;
+      break;
+    }
+    s->lex = LEX_NORMAL;
+    s->prev = s->prev2 = 'x'; /* a literal ended: what follows is not an E prefix */
+    goto again;
+  }
+  case LEX_ESTRING:
+    if (c == '\\')
+      s->lex = LEX_ESTRING_ESC;
+    else if (c == '\'')
+      s->lex = LEX_ESTRING_END;
+    break;
+  case LEX_ESTRING_ESC:
+    s->lex = LEX_ESTRING;
+    break;
+  case LEX_DQUOTE:
+    if (c == '"')
+      s->lex = LEX_DQUOTE_END;
+    break;
+  case LEX_DOLLAR_TAG:
+    if (c == '$') {
+      s->lex = LEX_DOLLAR;
+      s->match = 0;
+    } else if ((fastepost__ascii_isalpha(c) || c == '_' || c >= 0x80 ||
+                (s->tag_len && fastepost__ascii_isdigit(c))) &&
+               s->tag_len < sizeof s->tag - 1) {
+      s->tag[s->tag_len++] = (char)c;
+    } else { /* $1, or not a delimiter */
+      s->lex = LEX_NORMAL;
+      s->prev = '$';
+      s->prev2 = 0;
+      goto again;
+    }
+    break;
+  case LEX_DOLLAR: {
+    /* Looking for "$tag$"; a tag holds no '$', so a mismatch restarts at 0 or 1. */
+    size_t want = s->tag_len + 2;
+    char expect = s->match == 0 || s->match == want - 1 ? '$' : s->tag[s->match - 1];
+    if (c == expect) {
+      if (++s->match == want) {
+        s->lex = LEX_NORMAL;
+        s->prev = s->prev2 = 'x';
+      }
+    } else {
+      s->match = c == '$' ? 1 : 0;
+    }
+    break;
+  }
+  case LEX_LINE_COMMENT:
+  case LEX_META:
+    break;
+  case LEX_BLOCK_COMMENT:
+    if (s->prev == '/' && c == '*') {
+      s->depth++;
+      c = 0;
+    } else if (s->prev == '*' && c == '/') {
+      if (--s->depth == 0)
+        s->lex = LEX_NORMAL;
+      c = 0;
+    }
+    s->prev = c;
+    break;
+  }
+}
+
+void fastepost__plain_scan_init(fastepost__plain_scan *s) {
+  memset(s, 0, sizeof *s);
+  s->line_no = 1;
+  s->line_clean_start = true;
+}
+
+int fastepost__plain_scan_feed(fastepost__plain_scan *s, const char *data, size_t len) {
+  const char *p = data, *end = data + len;
+  while (p < end && !s->rc) {
+    if (s->copy) {
+      /* COPY data: only the end marker "\." matters; a line may be long. */
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      size_t n = (size_t)((nl ? nl : end) - p);
+      for (size_t i = 0; i < n && s->line_len < 3; i++)
+        s->line[s->line_len++] = p[i];
+      if (n > 3)
+        s->line_len = 4; /* longer than "\.\r": not the end marker */
+      if (nl) {
+        bool marker = (s->line_len == 2 || (s->line_len == 3 && s->line[2] == '\r')) &&
+                      s->line[0] == '\\' && s->line[1] == '.';
+        if (marker)
+          s->copy = false;
+        s->line_len = 0;
+        s->line_no++;
+        p = nl + 1;
+      } else {
+        p = end;
+      }
+      continue;
+    }
+    int c = (unsigned char)*p++;
+    if (c == '\n') {
+      scan_char(s, c); /* content inside quotes and comments, white space outside */
+      scan_line_end(s);
+      continue;
+    }
+    if (s->line_len < sizeof s->line - 1)
+      s->line[s->line_len++] = (char)c;
+    else
+      s->line_truncated = true;
+    scan_char(s, c);
+  }
+  return s->rc;
+}
+
+int fastepost__plain_scan_finish(fastepost__plain_scan *s) {
+  if (!s->rc && (s->line_len || s->has_meta))
+    scan_line_end(s);
+  if (s->rc)
+    return s->rc;
+  if (s->copy)
+    return s->rc = fastepost__error_set(FASTEPOST_EPARSE, "incomplete: the file ends inside COPY "
+                                        "data (truncated)");
+  if (!s->seen_trailer)
+    return s->rc = fastepost__error_set(FASTEPOST_EPARSE,
+                                        "incomplete: pg_dump's last line '%s' is missing (the "
+                                        "file was cut short)", trailer);
+  if (s->restrict_key[0] && !s->unrestricted)
+    return s->rc = fastepost__error_set(FASTEPOST_EPARSE, "incomplete: \\restrict without its "
+                                        "\\unrestrict");
+  return FASTEPOST_OK;
 }
 
 /* ---- the directory handle ------------------------------------------------------------------ */
@@ -113,16 +457,20 @@ fastepost_status fastepost_backup_dir_new(fastepost_backup_dir **out, const char
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_dir_new: out is NULL");
   *out = NULL;
+  /* No default here: a library has no business guessing a place for database dumps (the old
+   * default, tmp/backups under the working directory, was /tmp/backups under systemd). */
   if (!path || !*path)
-    path = getenv("FASTEPOST_BACKUP_DIR");
-  if (!path || !*path)
-    path = "tmp/backups";
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "no backup directory given (fastepost_backup_default_dir() "
+                                "gives the per-user default)");
   fastepost__buf buf = FASTEPOST__BUF_INIT;
   if (path[0] != '/') {
     char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
+    if (!getcwd(cwd, sizeof cwd)) {
+      char eb[FASTEPOST__ERRNO_BUFSIZE];
       return fastepost__error_set(FASTEPOST_EIO, "cannot determine the working directory: %s",
-                                  strerror(errno));
+                                  fastepost__errno_text(errno, eb, sizeof eb));
+    }
     fastepost__buf_printf(&buf, "%s/", cwd);
   }
   fastepost__buf_puts(&buf, path);
@@ -133,13 +481,64 @@ fastepost_status fastepost_backup_dir_new(fastepost_backup_dir **out, const char
   if (!abs)
     return FASTEPOST_ENOMEM;
   fastepost_backup_dir *dir = calloc(1, sizeof *dir);
-  if (!dir) {
+  char **env = dir ? fastepost__env_snapshot() : NULL;
+  if (!dir || !env) {
     free(abs);
+    free(dir);
     return fastepost__error_oom();
   }
   dir->path = abs;
+  dir->env = env;
+  dir->child_timeout_ms = DEFAULT_CHILD_TIMEOUT_MS;
+  dir->lock_wait_timeout_ms = DEFAULT_LOCK_WAIT_TIMEOUT_MS;
+  dir->connect_timeout_s = DEFAULT_CONNECT_TIMEOUT_S;
   *out = dir;
   return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_backup_default_dir(char **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_default_dir: out is NULL");
+  *out = NULL;
+  fastepost__buf buf = FASTEPOST__BUF_INIT;
+  const char *v = getenv("FASTEPOST_BACKUP_DIR");
+  const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+  /* XDG: a relative XDG_STATE_HOME is invalid and must be ignored. */
+  if (v && *v)
+    fastepost__buf_puts(&buf, v);
+  else if (state && state[0] == '/')
+    fastepost__buf_printf(&buf, "%s/fastepost/backups", state);
+  else if (home && home[0] == '/' && strcmp(home, "/") != 0)
+    fastepost__buf_printf(&buf, "%s/.local/state/fastepost/backups", home);
+  else
+    return fastepost__error_set(FASTEPOST_ENOTFOUND,
+                                "no backup directory: give one (--dir), or set "
+                                "FASTEPOST_BACKUP_DIR, XDG_STATE_HOME or HOME");
+  *out = fastepost__buf_detach(&buf);
+  return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
+}
+
+fastepost_status fastepost_backup_set_timeouts(fastepost_backup_dir *dir, int64_t child_timeout_ms,
+                                               int lock_wait_timeout_ms, int connect_timeout_s) {
+  if (!dir)
+    return fastepost__error_set(FASTEPOST_EINVALID, "backup directory is NULL");
+  /* Every wait is bounded: "no deadline" is not offered. */
+  if (child_timeout_ms < 1000 || lock_wait_timeout_ms < 1 || connect_timeout_s < 2)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "backup timeouts out of range: child %lld ms (at least 1000), lock "
+                                "wait %d ms (at least 1), connect %d s (at least 2)",
+                                (long long)child_timeout_ms, lock_wait_timeout_ms,
+                                connect_timeout_s);
+  dir->child_timeout_ms = child_timeout_ms;
+  dir->lock_wait_timeout_ms = lock_wait_timeout_ms;
+  dir->connect_timeout_s = connect_timeout_s;
+  return FASTEPOST_OK;
+}
+
+void fastepost_backup_set_interrupt(fastepost_backup_dir *dir,
+                                    const volatile sig_atomic_t *flag) {
+  if (dir)
+    dir->stop_flag = flag;
 }
 
 void fastepost_backup_dir_free(fastepost_backup_dir *dir) {
@@ -147,6 +546,7 @@ void fastepost_backup_dir_free(fastepost_backup_dir *dir) {
     return;
   for (int i = 0; i < 3; i++)
     free(dir->tools[i]);
+  fastepost__env_free(dir->env);
   free(dir->path);
   free(dir);
 }
@@ -187,8 +587,9 @@ static int make_dirs(const char *path) {
     char c = *p;
     *p = '\0';
     if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+      char eb[FASTEPOST__ERRNO_BUFSIZE];
       rc = fastepost__error_set(FASTEPOST_EIO, "cannot create the backup directory %s: %s", copy,
-                                strerror(errno));
+                                fastepost__errno_text(errno, eb, sizeof eb));
       break;
     }
     *p = c;
@@ -197,6 +598,42 @@ static int make_dirs(const char *path) {
   }
   free(copy);
   return rc;
+}
+
+/*
+ * Whether an opened directory (name NULL) or file may be trusted, the way ssh judges its files:
+ * owned by the user running us, and nobody else may write the directory (else anyone could plant
+ * a backup, and a plain backup runs in psql) or touch a backup (0600: it holds the data). A
+ * checksum file holds no data: others may read it, not write it. The message says how to fix it.
+ */
+static int check_trust(int fd, const char *dirpath, const char *name) {
+  struct stat st;
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  if (fstat(fd, &st) != 0)
+    return fastepost__error_set(FASTEPOST_EIO, "cannot stat %s%s%s: %s", dirpath, name ? "/" : "",
+                                name ? name : "", fastepost__errno_text(errno, eb, sizeof eb));
+  uid_t me = geteuid();
+  const char *what = name ? "backup file" : "backup directory";
+  if (st.st_uid != me)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "untrusted %s %s%s%s: it is owned by uid %lu, not by this user "
+                                "(uid %lu); fix: chown %lu '%s%s%s' (or use a directory of your "
+                                "own)",
+                                what, dirpath, name ? "/" : "", name ? name : "",
+                                (unsigned long)st.st_uid, (unsigned long)me, (unsigned long)me,
+                                dirpath, name ? "/" : "", name ? name : "");
+  bool checksum = name && strstr(name, ".sha256");
+  mode_t bad = name && !checksum ? 077 : 022;
+  if (st.st_mode & bad)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "untrusted %s %s%s%s: mode %04o lets %s; fix: chmod %s '%s%s%s'",
+                                what, dirpath, name ? "/" : "", name ? name : "",
+                                (unsigned)(st.st_mode & 07777),
+                                name && !checksum ? "others than its owner read or change it"
+                                                  : "others than its owner write to it",
+                                name && !checksum ? "600" : "go-w", dirpath, name ? "/" : "",
+                                name ? name : "");
+  return FASTEPOST_OK;
 }
 
 /* A descriptor of the directory. *fd = -1 without an error when it does not exist and
@@ -214,22 +651,29 @@ static int open_dir(int *fd, const fastepost_backup_dir *dir, bool create, bool 
   if (*fd < 0) {
     if (errno == ENOENT && missing_ok)
       return FASTEPOST_OK;
+    char eb[FASTEPOST__ERRNO_BUFSIZE];
     return fastepost__error_set(errno == ENOENT ? FASTEPOST_ENOTFOUND : FASTEPOST_EIO,
                                 "cannot open the backup directory %s: %s", dir->path,
-                                strerror(errno));
+                                fastepost__errno_text(errno, eb, sizeof eb));
   }
-  return FASTEPOST_OK;
+  int rc = check_trust(*fd, dir->path, NULL);
+  if (rc) {
+    close(*fd);
+    *fd = -1;
+  }
+  return rc;
 }
 
 /* Open a backup by name inside dirfd: the name must be a backup name, the file a regular file
  * reached without following a symbolic link. */
-static int open_backup(int *fd, int64_t *size, int dirfd, const char *name) {
+static int open_backup(int *fd, int64_t *size, int dirfd, const char *dirpath, const char *name) {
   *fd = -1;
   char shown[64];
   fastepost__preview(shown, sizeof shown, name ? name : "", name ? strlen(name) : 0);
   if (!fastepost__backup_parse_name(name, NULL, NULL, NULL))
     return fastepost__error_set(FASTEPOST_EINVALID,
-                                "'%s' is not a backup name (backup_YYYYMMDD_HHMMSS.sql or .dump)",
+                                "'%s' is not a backup name (backup_YYYYMMDD_HHMMSS[_table-NAME]"
+                                ".sql or .dump)",
                                 shown);
   if (dirfd < 0)
     return fastepost__error_set(FASTEPOST_ENOTFOUND, "no backup named %s", name);
@@ -239,13 +683,20 @@ static int open_backup(int *fd, int64_t *size, int dirfd, const char *name) {
     if (errno == ENOENT || errno == ELOOP)
       return fastepost__error_set(FASTEPOST_ENOTFOUND, "no backup named %s%s", name,
                                   errno == ELOOP ? " (it is a symbolic link)" : "");
-    return fastepost__error_set(FASTEPOST_EIO, "cannot open backup %s: %s", name, strerror(errno));
+    char eb[FASTEPOST__ERRNO_BUFSIZE];
+    return fastepost__error_set(FASTEPOST_EIO, "cannot open backup %s: %s", name,
+                                fastepost__errno_text(errno, eb, sizeof eb));
   }
   struct stat st;
   if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(f);
     return fastepost__error_set(FASTEPOST_ENOTFOUND, "no backup named %s (not a regular file)",
                                 name);
+  }
+  int rc = check_trust(f, dirpath, name);
+  if (rc) {
+    close(f);
+    return rc;
   }
   int flags = fcntl(f, F_GETFL);
   if (flags >= 0)
@@ -283,8 +734,11 @@ static int scan(entry **out, size_t *count, int dirfd, const char *path) {
   if (!d) {
     if (dup_fd >= 0)
       close(dup_fd);
+  {
+    char eb[FASTEPOST__ERRNO_BUFSIZE];
     return fastepost__error_set(FASTEPOST_EIO, "cannot read the backup directory %s: %s", path,
-                                strerror(errno));
+                                fastepost__errno_text(errno, eb, sizeof eb));
+  }
   }
   rewinddir(d); /* a duplicated descriptor shares the directory position */
   entry *list = NULL;
@@ -294,7 +748,8 @@ static int scan(entry **out, size_t *count, int dirfd, const char *path) {
   while ((de = readdir(d)) != NULL) {
     entry e;
     memset(&e, 0, sizeof e);
-    if (!fastepost__backup_parse_name(de->d_name, &e.info.time, &e.suffix, &e.info.format))
+    if (!fastepost__backup_parse_name_kind(de->d_name, &e.info.time, &e.suffix, &e.info.format,
+                                           &e.info.kind, e.info.table, sizeof e.info.table))
       continue;
     struct stat st;
     if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
@@ -373,7 +828,7 @@ fastepost_status fastepost_backup_path(char **out, fastepost_backup_dir *dir, co
   int rc = open_dir(&dirfd, dir, false, true);
   if (rc)
     return rc;
-  rc = open_backup(&fd, NULL, dirfd, name);
+  rc = open_backup(&fd, NULL, dirfd, dir->path, name);
   if (dirfd >= 0)
     close(dirfd);
   if (rc)
@@ -394,7 +849,7 @@ fastepost_status fastepost_backup_open(int *fd, int64_t *size, fastepost_backup_
   int rc = open_dir(&dirfd, dir, false, true);
   if (rc)
     return rc;
-  rc = open_backup(fd, size, dirfd, name);
+  rc = open_backup(fd, size, dirfd, dir->path, name);
   if (dirfd >= 0)
     close(dirfd);
   return rc;
@@ -404,8 +859,8 @@ fastepost_status fastepost_backup_open(int *fd, int64_t *size, fastepost_backup_
 
 static int find_tool(char **out, const fastepost_backup_dir *dir, fastepost_backup_tool tool,
                      int server_version) {
-  return fastepost__pgtool_find(out, tool_names[tool], dir->tools[tool], tool_envs[tool],
-                                server_version);
+  return fastepost__pgtool_find_env(out, tool_names[tool], dir->tools[tool], tool_envs[tool],
+                                    server_version, dir->env);
 }
 
 /* ---- create -------------------------------------------------------------------------------- */
@@ -438,6 +893,8 @@ typedef struct dump_state {
   char *buf;
   fastepost_backup_dir *dir; /* for progress; NULL when only hashing */
   const char *what;          /* for messages */
+  fastepost__plain_scan *scan; /* when checking a plain backup: fed what is hashed */
+  const volatile sig_atomic_t *stop_flag;
 } dump_state;
 
 #define HASH_CHUNK (1 << 20)
@@ -449,10 +906,14 @@ static int hash_upto(dump_state *st, int64_t end) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
-      return fastepost__error_set(FASTEPOST_EIO, "reading %s: %s", st->what, strerror(errno));
+      return fastepost__error_set(FASTEPOST_EIO, "reading %s: %s", st->what, ERRNO_TEXT());
     if (n == 0)
       break;
+    if (st->stop_flag && *st->stop_flag)
+      return fastepost__error_set(FASTEPOST_ECANCELED, "interrupted while reading %s", st->what);
     EVP_DigestUpdate(st->sha, st->buf, (size_t)n);
+    if (st->scan)
+      fastepost__plain_scan_feed(st->scan, st->buf, (size_t)n); /* its verdict comes later */
     st->hashed += n;
   }
   return FASTEPOST_OK;
@@ -461,7 +922,7 @@ static int hash_upto(dump_state *st, int64_t end) {
 static int file_size(int64_t *size, const dump_state *st) {
   struct stat sb;
   if (fstat(st->fd, &sb) != 0)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot stat %s: %s", st->what, strerror(errno));
+    return fastepost__error_set(FASTEPOST_EIO, "cannot stat %s: %s", st->what, ERRNO_TEXT());
   *size = (int64_t)sb.st_size;
   return FASTEPOST_OK;
 }
@@ -527,7 +988,7 @@ static int open_temp(int *fd, char *name, size_t namesize, int dirfd, const char
       break;
   }
   return fastepost__error_set(FASTEPOST_EIO, "cannot create a file in the backup directory: %s",
-                              strerror(errno));
+                              ERRNO_TEXT());
 }
 
 /* Give tmp its final name without ever replacing a file: link() fails on an existing name, so
@@ -557,18 +1018,16 @@ static int next_suffix(int dirfd, const char *stamp) {
 }
 
 static int publish(char *final, size_t finalsize, int dirfd, const char *tmp, const char *stamp,
-                   const char *ext) {
+                   const char *kind, const char *ext) {
   for (int suffix = next_suffix(dirfd, stamp); suffix < 1000; suffix++) {
     /* One name per time and suffix whatever the extension, so the suffix orders them. */
     const char *other_ext = strcmp(ext, ".sql") == 0 ? ".dump" : ".sql";
     char other[FASTEPOST_BACKUP_NAME_MAX];
-    if (suffix) {
-      snprintf(final, finalsize, "%s_%d%s", stamp, suffix, ext);
-      snprintf(other, sizeof other, "%s_%d%s", stamp, suffix, other_ext);
-    } else {
-      snprintf(final, finalsize, "%s%s", stamp, ext);
-      snprintf(other, sizeof other, "%s%s", stamp, other_ext);
-    }
+    char num[16] = "";
+    if (suffix)
+      snprintf(num, sizeof num, "_%d", suffix);
+    snprintf(final, finalsize, "%s%s%s%s", stamp, num, kind, ext);
+    snprintf(other, sizeof other, "%s%s%s%s", stamp, num, kind, other_ext);
     struct stat st;
     if (fstatat(dirfd, other, &st, AT_SYMLINK_NOFOLLOW) == 0)
       continue;
@@ -587,7 +1046,7 @@ static int publish(char *final, size_t finalsize, int dirfd, const char *tmp, co
     break;
   }
   return fastepost__error_set(FASTEPOST_EIO, "cannot name the backup %s: %s", final,
-                              strerror(errno));
+                              ERRNO_TEXT());
 }
 
 static int write_checksum(int dirfd, const char *name, const char *hex) {
@@ -601,7 +1060,7 @@ static int write_checksum(int dirfd, const char *name, const char *hex) {
   snprintf(sumname, sizeof sumname, "%s.sha256", name);
   if (write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0 ||
       renameat(dirfd, tmp, dirfd, sumname) != 0) {
-    rc = fastepost__error_set(FASTEPOST_EIO, "cannot write %s: %s", sumname, strerror(errno));
+    rc = fastepost__error_set(FASTEPOST_EIO, "cannot write %s: %s", sumname, ERRNO_TEXT());
     unlinkat(dirfd, tmp, 0);
   }
   close(fd);
@@ -609,7 +1068,8 @@ static int write_checksum(int dirfd, const char *name, const char *hex) {
 }
 
 /* The table as a pg_dump pattern that matches exactly it: "schema"."name", quoted. */
-static int table_pattern(char **out, fastepost_conn *conn, PGconn *pg, const char *table) {
+static int table_pattern(char **out, char kind[TABLE_NAME_MAX + 8], fastepost_conn *conn,
+                         PGconn *pg, const char *table) {
   *out = NULL;
   PGresult *res;
   const char *params[] = {table};
@@ -626,6 +1086,18 @@ static int table_pattern(char **out, fastepost_conn *conn, PGconn *pg, const cha
     fastepost__preview(shown, sizeof shown, table, strlen(table));
     return fastepost__error_set(FASTEPOST_ENOTFOUND, "no table named %s", shown);
   }
+  /* The name part: "_table-" and schema.name (public. left out), reduced to characters that
+   * are safe in a file name and unambiguous in the pattern. */
+  fastepost__buf shown = FASTEPOST__BUF_INIT;
+  if (strcmp(PQgetvalue(res, 0, 0), "public") != 0)
+    fastepost__buf_printf(&shown, "%s.", PQgetvalue(res, 0, 0));
+  fastepost__buf_puts(&shown, PQgetvalue(res, 0, 1));
+  size_t k = 0;
+  k += (size_t)snprintf(kind, 8, "_table-");
+  for (size_t i = 0; i < shown.len && k < 7 + TABLE_NAME_MAX; i++)
+    kind[k++] = table_name_char((unsigned char)shown.data[i]) ? shown.data[i] : '_';
+  kind[k] = '\0';
+  fastepost__buf_free(&shown);
   char *schema = PQescapeIdentifier(pg, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
   char *name = PQescapeIdentifier(pg, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)));
   PQclear(res);
@@ -647,6 +1119,8 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
     *name = NULL;
   if (!dir)
     return fastepost__error_set(FASTEPOST_EINVALID, "backup directory is NULL");
+  if (dir->stop_flag && *dir->stop_flag)
+    return fastepost__error_set(FASTEPOST_ECANCELED, "backup interrupted before it started");
   if (format != FASTEPOST_BACKUP_PLAIN && format != FASTEPOST_BACKUP_CUSTOM)
     return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup format %d", (int)format);
   PGconn *pg = fastepost__conn_pg(conn);
@@ -660,10 +1134,10 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   gmtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "backup_%Y%m%d_%H%M%S", &tm);
 
-  char *tool = NULL, *table_arg = NULL;
+  char *tool = NULL, *table_arg = NULL, kind[TABLE_NAME_MAX + 8] = "";
   int rc = find_tool(&tool, dir, FASTEPOST_TOOL_PG_DUMP, PQserverVersion(pg));
   if (!rc && table)
-    rc = table_pattern(&table_arg, conn, pg, table);
+    rc = table_pattern(&table_arg, kind, conn, pg, table);
   int dirfd = -1;
   if (!rc)
     rc = open_dir(&dirfd, dir, true, false);
@@ -679,24 +1153,32 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   if (!rc && EVP_DigestInit_ex(st.sha, EVP_sha256(), NULL) != 1)
     rc = fastepost__error_set(FASTEPOST_ERROR, "SHA-256 is not available");
   if (!rc) {
+    char lockwait[48];
+    snprintf(lockwait, sizeof lockwait, "--lock-wait-timeout=%d", dir->lock_wait_timeout_ms);
+    /* A table backup holds the rows only: it goes into a database that has the schema (the
+     * table's definition alone, without the functions its triggers call, restores nowhere). */
     const char *argv[] = {tool, NULL, "--no-password",
                           format == FASTEPOST_BACKUP_CUSTOM ? "--format=custom" : "--format=plain",
-                          table_arg, NULL};
-    fastepost__proc p = {.stdin_fd = -1, .stdout_fd = fd, .on_tick = dump_tick, .tick_ms = 50,
-                         .payload = &st};
+                          lockwait, table_arg ? "--data-only" : table_arg, table_arg, NULL};
+    char ct[48];
+    snprintf(ct, sizeof ct, "PGCONNECT_TIMEOUT=%d", dir->connect_timeout_s);
+    const char *env[] = {ct, NULL};
+    fastepost__proc p = {.base_env = (const char *const *)dir->env, .env = env, .stdin_fd = -1,
+                         .stdout_fd = fd, .on_tick = dump_tick, .tick_ms = 50, .payload = &st,
+                         .timeout_ms = dir->child_timeout_ms, .stop_flag = dir->stop_flag};
     rc = fastepost__pgtool_run(&p, pg, NULL, argv);
     fastepost__proc_cleanup(&p);
   }
   if (!rc)
     rc = dump_finish(&st);
   if (!rc && fsync(fd) != 0)
-    rc = fastepost__error_set(FASTEPOST_EIO, "cannot sync the backup to disk: %s", strerror(errno));
+    rc = fastepost__error_set(FASTEPOST_EIO, "cannot sync the backup to disk: %s", ERRNO_TEXT());
   if (fd >= 0)
     close(fd);
 
   char final[FASTEPOST_BACKUP_NAME_MAX] = "";
   if (!rc)
-    rc = publish(final, sizeof final, dirfd, tmp, stamp,
+    rc = publish(final, sizeof final, dirfd, tmp, stamp, kind,
                  format == FASTEPOST_BACKUP_CUSTOM ? ".dump" : ".sql");
   if (rc && tmp[0])
     unlinkat(dirfd, tmp, 0);
@@ -709,7 +1191,7 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
   }
   if (!rc && fsync(dirfd) != 0)
     rc = fastepost__error_set(FASTEPOST_EIO, "cannot sync the backup directory: %s",
-                              strerror(errno));
+                              ERRNO_TEXT());
   if (!rc && name && !(*name = fastepost__strdup(final)))
     rc = FASTEPOST_ENOMEM;
   if (rc && rc != FASTEPOST_ENOMEM)
@@ -725,13 +1207,19 @@ fastepost_status fastepost_backup_create(char **name, fastepost_backup_dir *dir,
 
 /* ---- verify, restore ----------------------------------------------------------------------- */
 
-static int read_checksum(char hex[SHA256_HEX + 1], int dirfd, const char *name) {
+static int read_checksum(char hex[SHA256_HEX + 1], int dirfd, const char *dirpath,
+                         const char *name) {
   char sumname[FASTEPOST_BACKUP_NAME_MAX + 8];
   snprintf(sumname, sizeof sumname, "%s.sha256", name);
   int fd = openat(dirfd, sumname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return fastepost__error_set(FASTEPOST_ENOTFOUND, "no checksum recorded for %s (%s: %s)", name,
-                                sumname, strerror(errno));
+                                sumname, ERRNO_TEXT());
+  int rc = check_trust(fd, dirpath, sumname);
+  if (rc) {
+    close(fd);
+    return rc;
+  }
   char line[SHA256_HEX + 1];
   ssize_t n = read(fd, line, SHA256_HEX);
   close(fd);
@@ -751,8 +1239,9 @@ static int read_checksum(char hex[SHA256_HEX + 1], int dirfd, const char *name) 
 }
 
 /* The SHA-256 of a whole open file (from its start, whatever the file offset). */
-static int hash_fd(char hex[SHA256_HEX + 1], int fd, const char *name) {
-  dump_state st = {.fd = fd, .what = name};
+static int hash_fd(char hex[SHA256_HEX + 1], int fd, const char *name, fastepost__plain_scan *scan,
+                   const volatile sig_atomic_t *stop_flag) {
+  dump_state st = {.fd = fd, .what = name, .scan = scan, .stop_flag = stop_flag};
   int64_t size = 0;
   int rc = FASTEPOST_OK;
   if (!(st.sha = EVP_MD_CTX_new()) || !(st.buf = malloc(HASH_CHUNK)) ||
@@ -769,8 +1258,38 @@ static int hash_fd(char hex[SHA256_HEX + 1], int fd, const char *name) {
   return rc;
 }
 
+/* Whether pg reaches the server itself rather than a pooler: PgBouncer answers `port` with the
+ * server's setting, which is not the port we connected to (nor is it behind a port mapping;
+ * then no startup options are sent either, which only loses the server-side timeouts). */
+static bool direct_connection(PGconn *pg) {
+  PGresult *r = PQexec(pg, "SELECT current_setting('port')");
+  const char *port = PQport(pg);
+  bool direct = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                strcmp(PQgetvalue(r, 0, 0), port && *port ? port : "5432") == 0;
+  PQclear(r);
+  return direct;
+}
+
+/* Run a PostgreSQL program for the handle: its environment snapshot, deadline, interrupt flag
+ * and connect timeout; on a direct connection also the session's lock and statement timeouts. */
+static int run_tool(fastepost_backup_dir *dir, fastepost__proc *p, PGconn *pg, const char *dbname,
+                    const char **argv, bool session_timeouts) {
+  char ct[48], opts[128];
+  snprintf(ct, sizeof ct, "PGCONNECT_TIMEOUT=%d", dir->connect_timeout_s);
+  snprintf(opts, sizeof opts, "PGOPTIONS=-c lock_timeout=%d -c statement_timeout=%lld",
+           dir->lock_wait_timeout_ms, (long long)dir->child_timeout_ms);
+  const char *env[] = {ct, session_timeouts && direct_connection(pg) ? opts : NULL, NULL};
+  p->base_env = (const char *const *)dir->env;
+  p->env = env;
+  p->timeout_ms = dir->child_timeout_ms;
+  p->stop_flag = dir->stop_flag;
+  int rc = fastepost__pgtool_run(p, pg, dbname, argv);
+  p->env = NULL;
+  return rc;
+}
+
 /* Restore the open backup file (fd, read from the start) into dbname on the server of pg. */
-static int restore_fd(const fastepost_backup_dir *dir, PGconn *pg, const char *dbname, int fd,
+static int restore_fd(fastepost_backup_dir *dir, PGconn *pg, const char *dbname, int fd,
                       fastepost_backup_format format) {
   bool plain = format == FASTEPOST_BACKUP_PLAIN;
   char *tool = NULL;
@@ -780,7 +1299,7 @@ static int restore_fd(const fastepost_backup_dir *dir, PGconn *pg, const char *d
     return rc;
   if (lseek(fd, 0, SEEK_SET) != 0) {
     free(tool);
-    return fastepost__error_set(FASTEPOST_EIO, "cannot rewind the backup: %s", strerror(errno));
+    return fastepost__error_set(FASTEPOST_EIO, "cannot rewind the backup: %s", ERRNO_TEXT());
   }
   /* The file goes in as stdin: the tool never opens a path that could have changed. */
   const char *psql_argv[] = {tool, NULL, "--no-password", "-X", "-q", "-v", "ON_ERROR_STOP=1",
@@ -788,9 +1307,59 @@ static int restore_fd(const fastepost_backup_dir *dir, PGconn *pg, const char *d
   const char *restore_argv[] = {tool, NULL, "--no-password", "--single-transaction",
                                 "--exit-on-error", NULL};
   fastepost__proc p = {.stdin_fd = fd, .stdout_fd = -1};
-  rc = fastepost__pgtool_run(&p, pg, dbname, plain ? psql_argv : restore_argv);
+  rc = run_tool(dir, &p, pg, dbname, plain ? psql_argv : restore_argv, true);
   fastepost__proc_cleanup(&p);
   free(tool);
+  return rc;
+}
+
+/*
+ * Everything a backup must pass before it is used: trusted file, recorded checksum matching,
+ * complete, and for plain SQL nothing but what pg_dump writes (one pass: the scanner reads what
+ * the hash reads); for the custom format pg_restore must read its table of contents.
+ */
+static int check_backup(fastepost_backup_dir *dir, int dirfd, int fd, const char *name,
+                        fastepost_backup_format format, int server_version) {
+  char want[SHA256_HEX + 1], got[SHA256_HEX + 1];
+  fastepost__plain_scan *scan = NULL;
+  int rc = read_checksum(want, dirfd, dir->path, name);
+  if (!rc && format == FASTEPOST_BACKUP_PLAIN) {
+    if (!(scan = malloc(sizeof *scan)))
+      rc = fastepost__error_oom();
+    else
+      fastepost__plain_scan_init(scan);
+  }
+  if (!rc)
+    rc = hash_fd(got, fd, name, scan, dir->stop_flag);
+  if (!rc && strcmp(want, got) != 0)
+    rc = fastepost__error_set(FASTEPOST_EIO,
+                              "checksum mismatch for %s: recorded %.12s..., file has %.12s... "
+                              "(the file was changed or damaged)",
+                              name, want, got);
+  if (!rc && scan)
+    rc = fastepost__plain_scan_finish(scan);
+  free(scan);
+  if (!rc && format == FASTEPOST_BACKUP_CUSTOM) {
+    char *tool = NULL;
+    rc = find_tool(&tool, dir, FASTEPOST_TOOL_PG_RESTORE, server_version);
+    if (!rc && lseek(fd, 0, SEEK_SET) != 0)
+      rc = fastepost__error_set(FASTEPOST_EIO, "cannot rewind %s: %s", name, ERRNO_TEXT());
+    if (!rc) {
+      const char *argv[] = {tool, "--list", NULL};
+      fastepost__proc p = {.argv = argv, .base_env = (const char *const *)dir->env,
+                           .stdin_fd = fd, .stdout_fd = -1, .timeout_ms = dir->child_timeout_ms,
+                           .stop_flag = dir->stop_flag};
+      rc = fastepost__proc_run(&p);
+      if (!rc && (p.exit_code != 0 || p.signal)) {
+        char how[96];
+        fastepost__proc_describe(&p, how, sizeof how);
+        rc = fastepost__error_set(FASTEPOST_EEXTERNAL, "pg_restore --list %s%s%s", how,
+                                  *p.err ? ": " : "", p.err);
+      }
+      fastepost__proc_cleanup(&p);
+    }
+    free(tool);
+  }
   return rc;
 }
 
@@ -808,35 +1377,16 @@ fastepost_status fastepost_backup_verify(fastepost_backup_dir *dir, fastepost_co
     return rc;
   fastepost_backup_format format = FASTEPOST_BACKUP_PLAIN;
   fastepost__backup_parse_name(name, NULL, NULL, &format);
-  rc = open_backup(&fd, NULL, dirfd, name);
-  char want[SHA256_HEX + 1], got[SHA256_HEX + 1];
+  rc = open_backup(&fd, NULL, dirfd, dir->path, name);
   if (!rc)
-    rc = read_checksum(want, dirfd, name);
-  if (!rc)
-    rc = hash_fd(got, fd, name);
-  if (!rc && strcmp(want, got) != 0)
-    rc = fastepost__error_set(FASTEPOST_EIO,
-                              "checksum mismatch for %s: recorded %.12s..., file has %.12s...",
-                              name, want, got);
-  if (!rc && format == FASTEPOST_BACKUP_CUSTOM) {
-    char *tool = NULL;
-    rc = find_tool(&tool, dir, FASTEPOST_TOOL_PG_RESTORE, pg ? PQserverVersion(pg) : 0);
-    if (!rc && lseek(fd, 0, SEEK_SET) != 0)
-      rc = fastepost__error_set(FASTEPOST_EIO, "cannot rewind %s: %s", name, strerror(errno));
-    if (!rc) {
-      const char *argv[] = {tool, "--list", NULL};
-      fastepost__proc p = {.argv = argv, .stdin_fd = fd, .stdout_fd = -1};
-      rc = fastepost__proc_run(&p);
-      if (!rc && (p.exit_code != 0 || p.signal)) {
-        char how[96];
-        fastepost__proc_describe(&p, how, sizeof how);
-        rc = fastepost__error_set(FASTEPOST_EEXTERNAL, "pg_restore --list %s%s%s", how,
-                                  *p.err ? ": " : "", p.err);
-      }
-      fastepost__proc_cleanup(&p);
-    }
-    free(tool);
-  }
+    rc = check_backup(dir, dirfd, fd, name, format, pg ? PQserverVersion(pg) : 0);
+  fastepost_backup_kind kind = FASTEPOST_BACKUP_FULL;
+  fastepost__backup_parse_name_kind(name, NULL, NULL, NULL, &kind, NULL, 0);
+  if (!rc && deep && kind == FASTEPOST_BACKUP_TABLE)
+    rc = fastepost__error_set(FASTEPOST_EINVALID,
+                              "%s is a table backup (rows only): an empty scratch database cannot "
+                              "take it; test it by restoring into a database that has the schema",
+                              name);
   if (!rc && deep) {
     /* A scratch database of our own, always dropped, even after a failed restore. */
     char scratch[64], sql[160];
@@ -904,19 +1454,30 @@ fastepost_status fastepost_backup_restore(fastepost_backup_dir *dir, fastepost_c
     return rc;
   fastepost_backup_format format = FASTEPOST_BACKUP_PLAIN;
   fastepost__backup_parse_name(name, NULL, NULL, &format);
-  rc = open_backup(&fd, NULL, dirfd, name);
+  rc = open_backup(&fd, NULL, dirfd, dir->path, name);
+  /* Verified before the target is even opened: a bad backup touches nothing. */
+  if (!rc) {
+    rc = check_backup(dir, dirfd, fd, name, format, PQserverVersion(pg));
+    if (rc && rc != FASTEPOST_ENOMEM)
+      fastepost__error_prefix("refusing to restore %s, which does not verify (nothing was sent "
+                              "to the target)", name);
+  }
   if (dirfd >= 0)
     close(dirfd);
-  if (rc)
+  if (rc) {
+    if (fd >= 0)
+      close(fd);
     return rc;
-
-  PGconn *tpg = PQconnectdb(target);
-  if (!tpg || PQstatus(tpg) != CONNECTION_OK) {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", tpg ? PQerrorMessage(tpg) : "out of memory");
-    msg[strcspn(msg, "\n")] = '\0';
-    rc = fastepost__error_set(FASTEPOST_ECONN, "cannot connect to the restore target: %s", msg);
   }
+
+  /* The same session set-up as every connection of the library (timeouts and all). */
+  fastepost_conn *tconn = NULL;
+  PGconn *tpg = NULL;
+  rc = fastepost_conn_open(&tconn, target);
+  if (rc)
+    fastepost__error_prefix("cannot connect to the restore target");
+  else if (!(tpg = fastepost__conn_pg(tconn)))
+    rc = fastepost_error_last()->code;
   bool same = false;
   if (!rc)
     rc = same_database(&same, pg, tpg);
@@ -930,7 +1491,7 @@ fastepost_status fastepost_backup_restore(fastepost_backup_dir *dir, fastepost_c
     if (rc && rc != FASTEPOST_ENOMEM)
       fastepost__error_prefix("restoring %s into %s (nothing was changed)", name, PQdb(tpg));
   }
-  PQfinish(tpg);
+  fastepost_conn_free(tconn);
   close(fd);
   return rc;
 }
@@ -960,15 +1521,9 @@ static void remove_stale_partials(int dirfd) {
   closedir(d);
 }
 
-fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t *count,
-                                        fastepost_backup_dir *dir, int keep, int older_than_days) {
-  if (removed)
-    *removed = NULL;
-  if (count)
-    *count = 0;
-  if (keep < 0 && older_than_days < 0)
-    return fastepost__error_set(FASTEPOST_EINVALID,
-                                "prune needs a number of backups to keep or a maximum age");
+/* keep < 0 and older_than_days < 0 together: every backup. */
+static int prune(fastepost_backup_info **removed, size_t *count, fastepost_backup_dir *dir,
+                 int keep, int older_than_days) {
   int dirfd;
   int rc = open_dir(&dirfd, dir, false, true);
   if (rc || dirfd < 0)
@@ -982,17 +1537,21 @@ fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t 
   }
   int64_t cutoff = older_than_days >= 0 ? (int64_t)time(NULL) - (int64_t)older_than_days * 86400
                                         : 0;
-  size_t gone = 0;
+  size_t gone = 0, seen[2] = {0, 0};
+  bool all = keep < 0 && older_than_days < 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    bool beyond_keep = keep >= 0 && i >= (size_t)keep;
+    /* Ranked within its kind: table backups never count towards the full ones kept. */
+    size_t rank = seen[list[i].info.kind == FASTEPOST_BACKUP_TABLE]++;
+    bool beyond_keep = keep >= 0 && rank >= (size_t)keep;
     bool too_old = older_than_days >= 0 && list[i].info.time < cutoff;
-    bool remove = keep >= 0 && older_than_days >= 0 ? beyond_keep && too_old
-                                                    : beyond_keep || too_old;
+    bool remove = all ? true
+                  : keep >= 0 && older_than_days >= 0 ? beyond_keep && too_old
+                                                      : beyond_keep || too_old;
     if (!remove)
       continue;
     if (unlinkat(dirfd, list[i].info.name, 0) != 0 && errno != ENOENT) {
       rc = fastepost__error_set(FASTEPOST_EIO, "cannot remove backup %s: %s", list[i].info.name,
-                                strerror(errno));
+                                ERRNO_TEXT());
       break;
     }
     char sumname[FASTEPOST_BACKUP_NAME_MAX + 8];
@@ -1010,4 +1569,29 @@ fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t 
     *count = gone;
   free(list);
   return rc;
+}
+
+fastepost_status fastepost_backup_prune(fastepost_backup_info **removed, size_t *count,
+                                        fastepost_backup_dir *dir, int keep, int older_than_days) {
+  if (removed)
+    *removed = NULL;
+  if (count)
+    *count = 0;
+  if (keep < 0 && older_than_days < 0)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "prune needs a number of backups to keep or a maximum age");
+  if (keep == 0)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "prune keeps at least 1 backup (keep 0 would delete every one; "
+                                "that is prune_all / --all)");
+  return prune(removed, count, dir, keep, older_than_days);
+}
+
+fastepost_status fastepost_backup_prune_all(fastepost_backup_info **removed, size_t *count,
+                                            fastepost_backup_dir *dir) {
+  if (removed)
+    *removed = NULL;
+  if (count)
+    *count = 0;
+  return prune(removed, count, dir, -1, -1);
 }

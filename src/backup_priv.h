@@ -3,12 +3,41 @@
 #define FASTEPOST_BACKUP_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "internal.h"
 
-/* Whether `name` is a backup name (backup_YYYYMMDD_HHMMSS[_N].sql|.dump with a real date and
- * time). Any out pointer may be NULL. */
+/* Whether `name` is a backup name (backup_YYYYMMDD_HHMMSS[_N][_table-NAME].sql|.dump with a real
+ * date and time). Any out pointer may be NULL. */
 bool fastepost__backup_parse_name(const char *name, int64_t *time, int *suffix,
                                   fastepost_backup_format *format);
+/* The same, also giving the kind and (for a table backup) the table part of the name into
+ * table_out (table_size bytes, may be 0). */
+bool fastepost__backup_parse_name_kind(const char *name, int64_t *time, int *suffix,
+                                       fastepost_backup_format *format,
+                                       fastepost_backup_kind *kind, char *table_out,
+                                       size_t table_size);
+
+/* The check of a plain backup's text before psql may run it (see backup.c): feed the whole
+ * file in any chunks, then finish. FASTEPOST_EPARSE (message with the line) on the first thing
+ * pg_dump does not write, or when the file is incomplete. */
+typedef struct fastepost__plain_scan {
+  int lex, rc;
+  long long line_no;
+  char line[8192]; /* the start of the current line */
+  size_t line_len;
+  bool line_truncated, line_clean_start, has_meta, pending, pend_dash, pend_slash;
+  bool copy, seen_trailer, seen_statement, unrestricted;
+  int statements_on_line;
+  int prev, prev2, depth;
+  unsigned backslashes;
+  char tag[64];
+  size_t tag_len, match;
+  char restrict_key[128];
+} fastepost__plain_scan;
+
+void fastepost__plain_scan_init(fastepost__plain_scan *s);
+int fastepost__plain_scan_feed(fastepost__plain_scan *s, const char *data, size_t len);
+int fastepost__plain_scan_finish(fastepost__plain_scan *s);
 
 #endif

@@ -1,11 +1,13 @@
 /* PostgreSQL client programs run for a connection: see pgtool.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -18,12 +20,25 @@ static int collect_version(void *payload, const char *data, size_t len) {
   return 0;
 }
 
+/* The leading decimal integer of s, bounded; ASCII digits only (atof/atoi would do, but the
+ * former follows LC_NUMERIC and neither reports overflow). */
+static int leading_int(const char *s) {
+  int v = 0;
+  for (; fastepost__ascii_isdigit((unsigned char)*s) && v < 100000; s++)
+    v = v * 10 + (*s - '0');
+  return v;
+}
+
+/* `--version` needs no environment: an empty one means no read of environ during a call. */
+static const char *const no_env[] = {NULL};
+
 int fastepost__pgtool_major(int *major, const char *program) {
   *major = 0;
   const char *argv[] = {program, "--version", NULL};
   fastepost__buf out = FASTEPOST__BUF_INIT;
-  fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1,
-                       .on_stdout = collect_version, .payload = &out};
+  fastepost__proc p = {.argv = argv, .base_env = no_env, .stdin_fd = -1, .stdout_fd = -1,
+                       .on_stdout = collect_version, .payload = &out,
+                       .timeout_ms = 30000};
   int rc = fastepost__proc_run(&p);
   if (!rc && (p.exit_code != 0 || p.signal)) {
     char how[96];
@@ -36,9 +51,9 @@ int fastepost__pgtool_major(int *major, const char *program) {
     const char *s = fastepost__buf_cstr(&out);
     const char *v = strstr(s, ") ");
     v = v ? v + 2 : s;
-    while (*v && (*v < '0' || *v > '9'))
+    while (*v && !fastepost__ascii_isdigit((unsigned char)*v))
       v++;
-    *major = atoi(v);
+    *major = leading_int(v);
   }
   fastepost__proc_cleanup(&p);
   fastepost__buf_free(&out);
@@ -62,7 +77,7 @@ static bool is_pg_wrapper(const char *path) {
 }
 
 static int by_number_desc(const void *a, const void *b) {
-  double x = atof(*(char *const *)a), y = atof(*(char *const *)b);
+  int x = leading_int(*(char *const *)a), y = leading_int(*(char *const *)b);
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
@@ -75,7 +90,7 @@ static void add_libroot(fastepost__buf *cands, const char *libroot, const char *
   int n = 0;
   struct dirent *de;
   while ((de = readdir(d)) != NULL && n < 64)
-    if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+    if (fastepost__ascii_isdigit((unsigned char)de->d_name[0]))
       names[n++] = fastepost__strdup(de->d_name);
   closedir(d);
   qsort(names, (size_t)n, sizeof names[0], by_number_desc);
@@ -192,30 +207,36 @@ static void conninfo_value(fastepost__buf *buf, const char *key, const char *val
   fastepost__buf_putc(buf, '\'');
 }
 
+/* Whether libpq marks the option secret (dispchar '*': password, sslpassword, and whatever a
+ * newer libpq adds); those never go on a command line. */
+static bool is_secret(const PQconninfoOption *defs, const char *keyword) {
+  for (const PQconninfoOption *d = defs; d && d->keyword; d++)
+    if (strcmp(d->keyword, keyword) == 0)
+      return d->dispchar && d->dispchar[0] == '*';
+  return false;
+}
+
 /*
- * The parameters of a live connection as a conninfo string for pg_dump & co., without the
- * password (that goes into the environment). Host, port and user are always written; other
- * values only when they differ from libpq's defaults, so that an older tool never meets a
- * keyword it does not know (the child inherits our environment, hence the same defaults).
+ * The parameters of a live connection as a conninfo string for pg_dump & co., without any secret
+ * option (those go into the environment or a service file). Host, port and user are always
+ * written; other values only when they differ from libpq's defaults, so that an older tool never
+ * meets a keyword it does not know (the child's environment is the handle's snapshot, which gave
+ * the same defaults). `service` is left out: its values are already resolved here, and the
+ * child's service, if any, is the one holding the secrets.
  */
-static int child_conninfo(char **out, PGconn *pg, const char *dbname) {
+static int child_conninfo(char **out, PGconn *pg, const PQconninfoOption *opts,
+                          const PQconninfoOption *defs, const char *dbname) {
   *out = NULL;
-  PQconninfoOption *opts = PQconninfo(pg);
-  PQconninfoOption *defs = PQconndefaults();
-  if (!opts || !defs) {
-    PQconninfoFree(opts);
-    PQconninfoFree(defs);
-    return fastepost__error_oom();
-  }
   fastepost__buf buf = FASTEPOST__BUF_INIT;
   conninfo_value(&buf, "dbname", dbname ? dbname : PQdb(pg));
-  for (PQconninfoOption *o = opts; o->keyword; o++) {
+  for (const PQconninfoOption *o = opts; o->keyword; o++) {
     if (!o->val || !*o->val || strcmp(o->keyword, "dbname") == 0 ||
-        strcmp(o->keyword, "password") == 0 || strcmp(o->keyword, "client_encoding") == 0 ||
+        strcmp(o->keyword, "service") == 0 || is_secret(defs, o->keyword) ||
+        strcmp(o->keyword, "client_encoding") == 0 ||
         strcmp(o->keyword, "fallback_application_name") == 0)
       continue;
     const char *def = NULL;
-    for (PQconninfoOption *d = defs; d->keyword; d++)
+    for (const PQconninfoOption *d = defs; d->keyword; d++)
       if (strcmp(d->keyword, o->keyword) == 0)
         def = d->val;
     /* Where and as whom are always spelled out; the rest only when not libpq's default. */
@@ -226,20 +247,6 @@ static int child_conninfo(char **out, PGconn *pg, const char *dbname) {
     conninfo_value(&buf, o->keyword, o->val);
   }
   conninfo_value(&buf, "fallback_application_name", "libfastepost");
-  PQconninfoFree(opts);
-  PQconninfoFree(defs);
-  *out = fastepost__buf_detach(&buf);
-  return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
-}
-
-/* "PGPASSWORD=..." for the child, or NULL when the connection used no password. */
-static int child_password_env(char **out, PGconn *pg) {
-  *out = NULL;
-  const char *pass = PQpass(pg);
-  if (!pass || !*pass)
-    return FASTEPOST_OK;
-  fastepost__buf buf = FASTEPOST__BUF_INIT;
-  fastepost__buf_printf(&buf, "PGPASSWORD=%s", pass);
   *out = fastepost__buf_detach(&buf);
   return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
 }
@@ -253,27 +260,158 @@ static void free_secret(char *s) {
   free(s);
 }
 
+/* The secrets of a run: PGPASSWORD for the password (libpq's own variable); every other secret
+ * option (sslpassword has no environment variable) in a 0600 service file inside a 0700
+ * directory of our own, named by PGSERVICEFILE/PGSERVICE and removed after the run. */
+typedef struct secrets {
+  char *env[4];        /* "PGPASSWORD=...", "PGSERVICEFILE=...", "PGSERVICE=fastepost", NULL */
+  int n;
+  char dir[PATH_MAX - 32]; /* the private directory, "" when none */
+  char file[PATH_MAX];
+} secrets;
+
+static void secrets_free(secrets *s) {
+  for (int i = 0; i < s->n; i++)
+    free_secret(s->env[i]);
+  s->n = 0;
+  if (s->file[0])
+    unlink(s->file);
+  if (s->dir[0])
+    rmdir(s->dir);
+  s->file[0] = s->dir[0] = '\0';
+}
+
+static int env_entry(secrets *s, const char *name, const char *value) {
+  fastepost__buf buf = FASTEPOST__BUF_INIT;
+  fastepost__buf_printf(&buf, "%s=%s", name, value);
+  if (!(s->env[s->n] = fastepost__buf_detach(&buf)))
+    return FASTEPOST_ENOMEM;
+  s->n++;
+  return FASTEPOST_OK;
+}
+
+static int service_file(secrets *s, const fastepost__buf *content, const char *tmpdir) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  snprintf(s->dir, sizeof s->dir, "%s/fastepost-pg-XXXXXX",
+           tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
+  if (!mkdtemp(s->dir)) { /* mode 0700 */
+    int e = errno;
+    s->dir[0] = '\0';
+    return fastepost__error_set(FASTEPOST_EIO, "cannot create a private directory for the "
+                                "connection's secrets: %s", fastepost__errno_text(e, eb, sizeof eb));
+  }
+  snprintf(s->file, sizeof s->file, "%s/pg_service.conf", s->dir);
+  int fd = open(s->file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    s->file[0] = '\0';
+    return fastepost__error_set(FASTEPOST_EIO, "cannot write the service file for the "
+                                "connection's secrets: %s", fastepost__errno_text(e, eb, sizeof eb));
+  }
+  size_t off = 0;
+  while (off < content->len) {
+    ssize_t n = write(fd, content->data + off, content->len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return fastepost__error_set(FASTEPOST_EIO, "cannot write the service file for the "
+                                  "connection's secrets: %s",
+                                  fastepost__errno_text(e, eb, sizeof eb));
+    }
+    off += (size_t)n;
+  }
+  close(fd);
+  int rc = env_entry(s, "PGSERVICEFILE", s->file);
+  return rc ? rc : env_entry(s, "PGSERVICE", "fastepost");
+}
+
+static int child_secrets(secrets *s, const PQconninfoOption *opts, const PQconninfoOption *defs,
+                         const char *tmpdir) {
+  fastepost__buf service = FASTEPOST__BUF_INIT;
+  int rc = FASTEPOST_OK;
+  for (const PQconninfoOption *o = opts; o->keyword && !rc; o++) {
+    if (!o->val || !*o->val || !is_secret(defs, o->keyword))
+      continue;
+    if (strcmp(o->keyword, "password") == 0) {
+      rc = env_entry(s, "PGPASSWORD", o->val);
+      continue;
+    }
+    /* libpq's service file has no quoting: one line per value, surrounding blanks dropped. */
+    size_t len = strlen(o->val);
+    if (strpbrk(o->val, "\r\n") || fastepost__ascii_isspace((unsigned char)o->val[0]) ||
+        fastepost__ascii_isspace((unsigned char)o->val[len - 1])) {
+      rc = fastepost__error_set(FASTEPOST_EINVALID,
+                                "the connection's %s has a line break or surrounding blanks; it "
+                                "cannot be handed to a PostgreSQL client program safely",
+                                o->keyword);
+      break;
+    }
+    fastepost__buf_printf(&service, "%s%s=%s\n", service.len ? "" : "[fastepost]\n", o->keyword,
+                          o->val);
+  }
+  if (!rc && service.oom)
+    rc = fastepost__error_oom();
+  if (!rc && service.len)
+    rc = service_file(s, &service, tmpdir);
+  if (service.data) {
+    volatile char *p = service.data;
+    for (size_t i = 0; i < service.len; i++)
+      p[i] = '\0';
+  }
+  fastepost__buf_free(&service);
+  return rc;
+}
+
 int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, const char **argv) {
-  char *conninfo = NULL, *pass = NULL;
-  int rc = child_conninfo(&conninfo, pg, dbname);
+  char *conninfo = NULL;
+  secrets sec;
+  memset(&sec, 0, sizeof sec);
+  PQconninfoOption *opts = PQconninfo(pg);
+  PQconninfoOption *defs = PQconndefaults();
+  int rc = opts && defs ? FASTEPOST_OK : fastepost__error_oom();
   if (!rc)
-    rc = child_password_env(&pass, pg);
+    rc = child_conninfo(&conninfo, pg, opts, defs, dbname);
+  if (!rc)
+    rc = child_secrets(&sec, opts, defs,
+                       fastepost__env_get((char *const *)(uintptr_t)p->base_env, "TMPDIR"));
+  /* PQconninfo copies values, the password among them. */
+  for (PQconninfoOption *o = opts; o && o->keyword; o++)
+    if (o->val && is_secret(defs, o->keyword))
+      for (volatile char *c = o->val; *c; c++)
+        *c = '\0';
+  PQconninfoFree(opts);
+  PQconninfoFree(defs);
   fastepost__buf dbarg = FASTEPOST__BUF_INIT;
   if (!rc) {
     fastepost__buf_printf(&dbarg, "--dbname=%s", conninfo);
     if (dbarg.oom)
       rc = fastepost__error_oom();
   }
+  /* The caller's entries (PGCONNECT_TIMEOUT, PGOPTIONS ...) plus the secrets. */
+  const char *env[24];
+  size_t k = 0;
+  for (const char *const *e = p->env; e && *e && k < 16; e++)
+    env[k++] = *e;
+  for (int i = 0; i < sec.n; i++)
+    env[k++] = sec.env[i];
+  env[k] = NULL;
+  const char *const *caller_env = p->env, *const *caller_remove = p->env_remove;
   if (!rc) {
     argv[1] = dbarg.data;
-    const char *env[] = {pass, NULL};
     /* Without a password of ours, do not let an inherited one leak to another server. */
     const char *remove[] = {"PGPASSWORD", NULL};
+    bool has_pass = false;
+    for (int i = 0; i < sec.n; i++)
+      has_pass |= strncmp(sec.env[i], "PGPASSWORD=", 11) == 0;
     p->argv = argv;
-    p->env = pass ? env : NULL;
-    p->env_remove = pass ? NULL : remove;
+    p->env = env;
+    p->env_remove = has_pass ? caller_remove : remove;
     rc = fastepost__proc_run(p);
     argv[1] = NULL;
+    p->env = caller_env;
+    p->env_remove = caller_remove;
     if (!rc && (p->exit_code != 0 || p->signal)) {
       char how[96];
       fastepost__proc_describe(p, how, sizeof how);
@@ -283,13 +421,20 @@ int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, co
   }
   fastepost__buf_free(&dbarg);
   free(conninfo);
-  free_secret(pass);
+  secrets_free(&sec);
   return rc;
 }
 
 int fastepost__pgtool_find(char **out, const char *program, const char *explicit_path,
                            const char *envname, int server_version) {
+  return fastepost__pgtool_find_env(out, program, explicit_path, envname, server_version, NULL);
+}
+
+int fastepost__pgtool_find_env(char **out, const char *program, const char *explicit_path,
+                               const char *envname, int server_version, char *const *env) {
   int need = server_version >= 100000 ? server_version / 10000 : 0;
-  return fastepost__pgtool_find_in(out, program, explicit_path, envname ? getenv(envname) : NULL,
-                                   getenv("PATH"), "/usr/lib/postgresql", need);
+  const char *chosen = envname ? (env ? fastepost__env_get(env, envname) : getenv(envname)) : NULL;
+  const char *path = env ? fastepost__env_get(env, "PATH") : getenv("PATH");
+  return fastepost__pgtool_find_in(out, program, explicit_path, chosen, path,
+                                   "/usr/lib/postgresql", need);
 }

@@ -1,7 +1,8 @@
 /*
  * PostgreSQL client programs (pg_dump, pg_restore, psql) run on behalf of a connection: finding
- * one new enough for the server, and running it with the connection's parameters. The password
- * travels in the child's environment (PGPASSWORD), never in its argument list.
+ * one new enough for the server, and running it with the connection's parameters. Secret options
+ * (libpq's dispchar '*') never travel in the argument list: the password in PGPASSWORD, the
+ * others in a 0600 service file of a private 0700 directory (PGSERVICEFILE), removed after.
  * Used by backup.c and export.c (the sql format).
  */
 #ifndef FASTEPOST_PGTOOL_H
@@ -28,15 +29,23 @@ int fastepost__pgtool_find_in(char **out, const char *program, const char *expli
                               int need_major);
 
 /* The usual search for a connection's server: explicit path, then the environment variable
- * `envname` (FASTEPOST_PG_DUMP ...), PATH, /usr/lib/postgresql/N/bin; major >= the server's. */
+ * `envname` (FASTEPOST_PG_DUMP ...), PATH, /usr/lib/postgresql/N/bin; major >= the server's.
+ * `envname` and PATH are read from `env`, an environment snapshot taken when the caller's
+ * handle was created (proc.h); NULL reads the process environment now (only for callers not yet
+ * moved to a snapshot: export.c). */
+int fastepost__pgtool_find_env(char **out, const char *program, const char *explicit_path,
+                               const char *envname, int server_version, char *const *env);
+/* fastepost__pgtool_find_env() reading the process environment now. */
 int fastepost__pgtool_find(char **out, const char *program, const char *explicit_path,
                            const char *envname, int server_version);
 
 /*
  * Run a PostgreSQL tool with the connection's parameters (host, port, user ...; `dbname` when
  * not NULL, else the connection's database). argv[1] must be a free slot: it is set to
- * "--dbname=<conninfo>" for the run. The other fields of *p (stdin, stdout, callbacks) are the
- * caller's. On a non-zero exit the error (FASTEPOST_EEXTERNAL) has the tool's stderr.
+ * "--dbname=<conninfo>" for the run. The other fields of *p (stdin, stdout, callbacks,
+ * base_env, env entries such as PGCONNECT_TIMEOUT (at most 16), deadline, stop flag) are the
+ * caller's. On a non-zero exit the error (FASTEPOST_EEXTERNAL) has the tool's stderr;
+ * FASTEPOST_EINVALID when a secret cannot be passed safely (a line break in it).
  */
 int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, const char **argv);
 

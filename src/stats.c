@@ -113,8 +113,13 @@ static int collect_backups(fastepost_stats_db *s, fastepost_backup_dir *backups)
   if (rc)
     return rc;
   s->backup_count = (int64_t)n;
-  if (n)
-    s->newest_backup = list[0];
+  /* "The newest backup" is what a restore of the database would use: a table backup is not. */
+  for (size_t i = 0; i < n; i++) {
+    if (list[i].kind == FASTEPOST_BACKUP_FULL) {
+      s->newest_backup = list[i];
+      break;
+    }
+  }
   fastepost_free(list);
   return FASTEPOST_OK;
 }

@@ -3,6 +3,7 @@
  *   backup_create(dir, conn, format, table, progress) -> name   (progress(rows, bytes) or None)
  *   backup_list(dir, limit) -> [{name, size, time, format}]     backup_open(dir, name) -> fd
  *   backup_prune(dir, keep, older_than_days) -> removed list     (-1: no such rule)
+ *   backup_default_dir() -> the per-user default directory (for BackupDir(None))
  *   backup_verify(dir, conn or None, name, deep)  backup_restore(dir, conn, name, target, force)
  *   stats_db(conn, dir or None, exact) -> figures                report_html(conn, dir, url, title)
  * pg_dump, pg_restore and psql run with the GIL/GVL released. */
@@ -17,10 +18,16 @@
 %ignore fastepost_backup_dir_new;
 %apply const char *NULLABLE { const char *path };
 %extend fastepost_backup_dir {
-  /* BackupDir(path): path None/nil uses $FASTEPOST_BACKUP_DIR, else tmp/backups. */
+  /* BackupDir(path): path None/nil uses fastepost_backup_default_dir() ($FASTEPOST_BACKUP_DIR,
+   * $XDG_STATE_HOME/fastepost/backups, ~/.local/state/fastepost/backups), never /tmp or the
+   * working directory. The environment is read here, once. */
   fastepost_backup_dir(const char *path) {
     fastepost_backup_dir *d = NULL;
-    fastepost_status rc = fastepost_backup_dir_new(&d, path);
+    char *def = NULL;
+    fastepost_status rc = path && *path ? FASTEPOST_OK : fastepost_backup_default_dir(&def);
+    if (rc == FASTEPOST_OK)
+      rc = fastepost_backup_dir_new(&d, def ? def : path);
+    fastepost_free(def);
     if (rc != FASTEPOST_OK)
       FP_CTOR_FAILED(rc);
     return d;
@@ -34,6 +41,9 @@
 %ignore fastepost_backup_prune;
 %ignore fastepost_backup_verify;
 %ignore fastepost_backup_set_progress;
+%ignore fastepost_backup_set_interrupt;
+%ignore fastepost_backup_default_dir;
+%ignore fastepost_backup_prune_all;
 %apply const char *NULLABLE { const char *path };
 %include "fastepost/backup.h"
 %clear const char *path;
@@ -48,6 +58,8 @@ static fp_rec fp_backup_info_rec(const fastepost_backup_info *b) {
   fp_rec_int(d, "size", (long long)b->size);
   fp_rec_int(d, "time", (long long)b->time);
   fp_rec_str(d, "format", b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
+  fp_rec_str(d, "kind", b->kind == FASTEPOST_BACKUP_TABLE ? "table" : "full");
+  fp_rec_str(d, "table", b->kind == FASTEPOST_BACKUP_TABLE ? b->table : NULL);
   return d;
 }
 
@@ -70,6 +82,7 @@ static fp_obj fp_fail(fastepost_status rc) {
 %rename(backup_list) fp_backup_list;
 %rename(backup_open) fp_backup_open;
 %rename(backup_prune) fp_backup_prune;
+%rename(backup_default_dir) fp_backup_default_dir;
 %rename(backup_verify) fp_backup_verify;
 %rename(stats_db) fp_stats_db;
 %rename(report_html) fp_report_html;
@@ -113,6 +126,17 @@ static fp_obj fp_backup_open(fastepost_backup_dir *dir, const char *name) {
   if (rc != FASTEPOST_OK)
     return fp_fail(rc);
   return fp_int_new(fd);
+}
+
+/* The per-user default directory (raises NotFoundError when no variable is usable). */
+static fp_obj fp_backup_default_dir(void) {
+  char *d = NULL;
+  fastepost_status rc = fastepost_backup_default_dir(&d);
+  if (rc != FASTEPOST_OK)
+    return fp_fail(rc);
+  fp_obj out = fp_str_new(d);
+  fastepost_free(d);
+  return out;
 }
 
 static fp_obj fp_backup_prune(fastepost_backup_dir *dir, int keep, int older_than_days) {

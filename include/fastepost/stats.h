@@ -43,7 +43,8 @@ typedef struct fastepost_stats_db {
   size_t table_count;               /**< entries in `tables` */
   fastepost_stats_db_table *tables; /**< user tables, largest (total_bytes) first, then by name */
   int64_t backup_count;             /**< backups in the directory given, -1 when none given */
-  fastepost_backup_info newest_backup; /**< the newest backup; name "" when there is none */
+  fastepost_backup_info newest_backup; /**< the newest full backup (table backups do not count);
+                                            name "" when there is none */
 } fastepost_stats_db;
 
 /**

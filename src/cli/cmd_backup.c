@@ -1,4 +1,5 @@
 /* fastepost backup create | list | path | verify | prune | restore */
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,10 +13,45 @@ void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso) {
   strftime(out, outsize, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* --dir, else the per-user default ($FASTEPOST_BACKUP_DIR, $XDG_STATE_HOME/fastepost/backups,
+ * ~/.local/state/fastepost/backups): never /tmp or the working directory. */
 static int open_dir(cli_ctx *ctx, fastepost_backup_dir **dir, const char *path) {
-  if (fastepost_backup_dir_new(dir, path) != FASTEPOST_OK)
+  char *def = NULL;
+  if ((!path || !*path) && fastepost_backup_default_dir(&def) != FASTEPOST_OK)
+    return cli_fail(ctx, "backup directory");
+  int st = fastepost_backup_dir_new(dir, def ? def : path);
+  fastepost_free(def);
+  if (st != FASTEPOST_OK)
     return cli_fail(ctx, "backup directory");
   return CLI_OK;
+}
+
+/* SIGINT/SIGTERM during create, verify and restore: the library stops the child program and
+ * removes partial files when it sees the flag; we then exit 128 + the signal. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) { interrupted = sig; }
+
+static void catch_interrupts(fastepost_backup_dir *dir) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0; /* no SA_RESTART: the library's wait returns at once */
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  fastepost_backup_set_interrupt(dir, &interrupted);
+}
+
+static int fail_or_interrupted(cli_ctx *ctx, const char *what) {
+  int sig = interrupted;
+  if (!sig || fastepost_error_last()->code != FASTEPOST_ECANCELED)
+    return cli_fail(ctx, what);
+  cli_fail(ctx, what);
+  fprintf(stderr, "fastepost: interrupted by %s: the child program was stopped and partial "
+                  "files removed\n",
+          sig == SIGINT ? "SIGINT" : "SIGTERM");
+  return 128 + sig;
 }
 
 static void json_info(const fastepost_backup_info *b) {
@@ -23,8 +59,14 @@ static void json_info(const fastepost_backup_info *b) {
   cli_time_utc(when, sizeof when, b->time, true);
   printf("{\"name\":");
   cli_json_string(stdout, b->name);
-  printf(",\"size\":%lld,\"time\":\"%s\",\"format\":\"%s\"}", (long long)b->size, when,
-         b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
+  printf(",\"size\":%lld,\"time\":\"%s\",\"format\":\"%s\",\"kind\":\"%s\"", (long long)b->size,
+         when, b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain",
+         b->kind == FASTEPOST_BACKUP_TABLE ? "table" : "full");
+  if (b->kind == FASTEPOST_BACKUP_TABLE) {
+    printf(",\"table\":");
+    cli_json_string(stdout, b->table);
+  }
+  putchar('}');
 }
 
 static int backup_create(cli_ctx *ctx, int argc, char **argv) {
@@ -51,12 +93,13 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   cli_progress pr;
   cli_progress_init(&pr, ctx);
   fastepost_backup_set_progress(dir, cli_progress_cb, &pr);
+  catch_interrupts(dir);
   char *name = NULL;
   int st = fastepost_backup_create(&name, dir, ctx->conn, fmt, table);
   cli_progress_done(&pr);
   if (st != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
-    return cli_fail(ctx, "backup create");
+    return fail_or_interrupted(ctx, "backup create");
   }
   int fd = -1;
   int64_t size = 0;
@@ -111,12 +154,17 @@ static int backup_list(cli_ctx *ctx, int argc, char **argv) {
   } else if (n == 0) {
     printf("No backups in %s\n", fastepost_backup_dir_path(dir));
   } else {
-    printf("%-32s %10s  %s\n", "NAME", "SIZE", "TIME");
+    int w = 32;
+    for (size_t i = 0; i < n; i++)
+      if ((int)strlen(list[i].name) > w)
+        w = (int)strlen(list[i].name);
+    printf("%-*s %-5s %10s  %s\n", w, "NAME", "KIND", "SIZE", "TIME");
     for (size_t i = 0; i < n; i++) {
       char size[32], when[32];
       cli_size_pretty(size, sizeof size, list[i].size);
       cli_time_utc(when, sizeof when, list[i].time, false);
-      printf("%-32s %10s  %s\n", list[i].name, size, when);
+      printf("%-*s %-5s %10s  %s\n", w, list[i].name,
+             list[i].kind == FASTEPOST_BACKUP_TABLE ? "table" : "full", size, when);
     }
   }
   fastepost_free(list);
@@ -182,9 +230,10 @@ static int backup_verify(cli_ctx *ctx, int argc, char **argv) {
     fastepost_backup_dir_free(dir);
     return rc;
   }
+  catch_interrupts(dir);
   if (fastepost_backup_verify(dir, deep ? ctx->conn : NULL, name, deep) != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
-    return cli_fail(ctx, "backup verify");
+    return fail_or_interrupted(ctx, "backup verify");
   }
   if (ctx->json) {
     printf("{\"status\":\"ok\",\"name\":");
@@ -200,17 +249,23 @@ static int backup_verify(cli_ctx *ctx, int argc, char **argv) {
 
 static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
   const char *dir_path = NULL, *keep_s = NULL, *older_s = NULL;
+  bool all = false;
   const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
                              {"keep", CLI_STRING, &keep_s},
                              {"older-than", CLI_STRING, &older_s},
+                             {"all", CLI_FLAG, &all},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
   long keep = -1, older = -1;
-  if (!keep_s && !older_s)
-    return cli_usage_error(ctx, "give --keep N, --older-than DAYS, or both");
-  if (keep_s && (rc = cli_int(ctx, "keep", keep_s, 0, 1000000, &keep)))
+  if (all && (keep_s || older_s))
+    return cli_usage_error(ctx, "--all deletes every backup; it takes no --keep or --older-than");
+  if (!all && !keep_s && !older_s)
+    return cli_usage_error(ctx, "give --keep N, --older-than DAYS, or both (or --all)");
+  if (keep_s && strcmp(keep_s, "0") == 0)
+    return cli_usage_error(ctx, "--keep must be at least 1; to delete every backup, use --all");
+  if (keep_s && (rc = cli_int(ctx, "keep", keep_s, 1, 1000000, &keep)))
     return rc;
   if (older_s && (rc = cli_int(ctx, "older-than", older_s, 0, 1000000, &older)))
     return rc;
@@ -219,7 +274,8 @@ static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   fastepost_backup_info *removed = NULL;
   size_t n = 0;
-  int st = fastepost_backup_prune(&removed, &n, dir, (int)keep, (int)older);
+  int st = all ? fastepost_backup_prune_all(&removed, &n, dir)
+               : fastepost_backup_prune(&removed, &n, dir, (int)keep, (int)older);
   if (ctx->json) {
     printf("{\"status\":\"%s\",\"removed\":[", st == FASTEPOST_OK ? "ok" : "error");
     for (size_t i = 0; i < n && removed; i++) {
@@ -265,9 +321,10 @@ static int backup_restore(cli_ctx *ctx, int argc, char **argv) {
     fastepost_backup_dir_free(dir);
     return rc;
   }
+  catch_interrupts(dir);
   if (fastepost_backup_restore(dir, ctx->conn, name, target, force) != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
-    return cli_fail(ctx, "backup restore");
+    return fail_or_interrupted(ctx, "backup restore");
   }
   if (ctx->json) {
     printf("{\"status\":\"ok\",\"name\":");
@@ -281,8 +338,9 @@ static int backup_restore(cli_ctx *ctx, int argc, char **argv) {
 }
 
 #define DIR_HELP                                                                                   \
-  "  --dir D         the backup directory (default: $FASTEPOST_BACKUP_DIR, else tmp/backups\n"     \
-  "                  under the current directory)\n"
+  "  --dir D         the backup directory (default: $FASTEPOST_BACKUP_DIR, else\n"                 \
+  "                  $XDG_STATE_HOME/fastepost/backups, else ~/.local/state/fastepost/backups).\n" \
+  "                  It must be yours and not writable by others; backups must be 0600.\n"
 
 const cli_command cli_backup_commands[] = {
     {"backup", "create", backup_create, "Back up the database with pg_dump",
@@ -290,11 +348,13 @@ const cli_command cli_backup_commands[] = {
      "\n"
      "Run pg_dump and store its output as backup_YYYYMMDD_HHMMSS.sql (UTC; .dump for the custom\n"
      "format) with mode 0600, plus NAME.sha256. Written under a temporary name, synced to disk and\n"
-     "then renamed: a failed or interrupted backup leaves nothing behind.\n"
+     "then renamed: a failed or interrupted backup (SIGINT/SIGTERM: exit 130/143) leaves nothing\n"
+     "behind. pg_dump runs with --lock-wait-timeout=60000 and a deadline of 1 hour.\n"
      "\n"
      DIR_HELP
      "  --format F      plain (SQL, default) or custom (compressed, restored with pg_restore)\n"
-     "  --table T       back up only this table (name or schema.name)\n"
+     "  --table T       back up only this table's rows (name or schema.name), as a table backup\n"
+     "                  backup_..._table-NAME.sql: restore it into a database that has the schema\n"
      "\n"
      "pg_dump is found as $FASTEPOST_PG_DUMP, else in PATH, else the newest\n"
      "/usr/lib/postgresql/N/bin; it must be at least as new as the server. The password is passed\n"
@@ -319,18 +379,21 @@ const cli_command cli_backup_commands[] = {
     {"backup", "verify", backup_verify, "Check a backup's checksum (and contents)",
      "Usage: fastepost backup verify NAME [--deep] [--dir D] [--json]\n"
      "\n"
-     "Compare the backup with its recorded SHA-256; for the custom format also read its table of\n"
-     "contents with pg_restore --list.\n"
+     "Compare the backup with its recorded SHA-256 and check that it is complete (plain: pg_dump's\n"
+     "last line; custom: pg_restore --list reads its table of contents) and, for plain SQL, that\n"
+     "it holds no psql meta-command pg_dump does not write (such as \\!). Restore runs the same\n"
+     "checks first.\n"
      "\n"
      DIR_HELP
      "  --deep          also restore it into a scratch database, which is dropped afterwards\n"
      "                  (connects to the database; needs the CREATEDB privilege)\n"},
     {"backup", "prune", backup_prune, "Delete old backups",
-     "Usage: fastepost backup prune [--keep N] [--older-than DAYS] [--dir D] [--json]\n"
+     "Usage: fastepost backup prune [--keep N] [--older-than DAYS] [--all] [--dir D] [--json]\n"
      "\n"
-     "Delete backups (and their .sha256 files). --keep N keeps the newest N; --older-than DAYS\n"
-     "deletes those started more than DAYS days ago. With both, a backup is deleted only when it\n"
-     "is neither among the newest N nor younger than DAYS days. Prints what was removed.\n"
+     "Delete backups (and their .sha256 files). --keep N (at least 1) keeps the newest N full\n"
+     "backups and the newest N table backups; --older-than DAYS deletes those started more than\n"
+     "DAYS days ago. With both, a backup is deleted only when it is neither among the newest N nor\n"
+     "younger than DAYS days. --all deletes every backup. Prints what was removed.\n"
      "\n"
      DIR_HELP
      "\n"
@@ -340,7 +403,9 @@ const cli_command cli_backup_commands[] = {
      "\n"
      "Restore into the database CONNINFO names, in one transaction: plain backups with psql\n"
      "(ON_ERROR_STOP, --single-transaction), custom ones with pg_restore --single-transaction.\n"
-     "On the first error nothing is changed. The target is normally a new, empty database.\n"
+     "Only a backup that verifies is restored (see 'backup verify'); on the first error nothing is\n"
+     "changed. The target is a new, empty database for a full backup, and a database that has the\n"
+     "schema for a table backup. SIGINT/SIGTERM stop it (exit 130/143), nothing committed.\n"
      "\n"
      "  --target C      the database to restore into (libpq connection string or URL)\n"
      "  --force         allow the target to be the database of --db (normally refused)\n"

@@ -49,8 +49,12 @@ static void print_db_text(const fastepost_stats_db *s, bool exact, const char *d
   char size[32];
   cli_size_pretty(size, sizeof size, s->size_bytes);
   printf("database:  %s\nsize:      %s\ntables:    %zu\n", s->database, size, s->table_count);
-  if (s->backup_count == 0) {
+  if (s->backup_count < 0) {
+    printf("backups:   no backup directory (give --dir)\n");
+  } else if (s->backup_count == 0) {
     printf("backups:   none in %s\n", dir);
+  } else if (!s->newest_backup.name[0]) {
+    printf("backups:   %lld, no full backup in %s\n", (long long)s->backup_count, dir);
   } else {
     char when[32], bsize[32];
     cli_time_utc(when, sizeof when, s->newest_backup.time, false);
@@ -92,8 +96,14 @@ static int stats_db(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   if ((rc = cli_connect(ctx)))
     return rc;
+  /* Without --dir the per-user default, as for 'backup'; none usable: no backup figures. */
   fastepost_backup_dir *dir = NULL;
-  if (fastepost_backup_dir_new(&dir, dir_path) != FASTEPOST_OK)
+  char *def = NULL;
+  if (!dir_path && fastepost_backup_default_dir(&def) == FASTEPOST_OK)
+    dir_path = def;
+  int st = dir_path ? fastepost_backup_dir_new(&dir, dir_path) : FASTEPOST_OK;
+  fastepost_free(def);
+  if (st != FASTEPOST_OK)
     return cli_fail(ctx, "stats db");
   fastepost_stats_db *s = NULL;
   if (fastepost_stats_db_get(&s, ctx->conn, dir, exact ? FASTEPOST_STATS_DB_EXACT : 0) !=
@@ -116,9 +126,10 @@ const cli_command cli_stats_commands[] = {
      "\n"
      "Show the database size, every table with its estimated rows (from the planner statistics;\n"
      "'?' when never analyzed) and its total, table and index size (largest first), and the\n"
-     "number of backups and the newest one.\n"
+     "number of backups and the newest full one (table backups do not count as that).\n"
      "\n"
      "  --exact         also count every table's rows with count(*) (reads whole tables)\n"
-     "  --dir D         the backup directory (default: $FASTEPOST_BACKUP_DIR, else tmp/backups)\n"},
+     "  --dir D         the backup directory (default: $FASTEPOST_BACKUP_DIR, else\n"
+     "                  $XDG_STATE_HOME/fastepost/backups, else ~/.local/state/fastepost/backups)\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -1,10 +1,12 @@
 /* Backups: create, list, path/open, verify, prune, restore; pg_dump found, failing, killed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +54,7 @@ static const char *dir_entries(void) {
 static const char *fake_tool(const char *file, const char *version, const char *body) {
   static char path[512];
   snprintf(path, sizeof path, "%s/%s", dirpath, file);
-  char script[4096];
+  char script[16384];
   snprintf(script, sizeof script,
            "#!/bin/sh\ncase \"$1\" in --version) echo 'pg_dump (PostgreSQL) %s'; exit 0;; esac\n%s\n",
            version, body);
@@ -217,7 +219,10 @@ Test(backup, verify_detects_corruption_and_custom_toc) {
 
 Test(backup, deep_verify_of_broken_plain_dump_fails_and_cleans_up) {
   const char *name = "backup_20200101_000000.sql";
-  fptest_write_file(path_in(name), "CREATE TABLE ok (a int);\nTHIS IS NOT SQL;\n", 0600);
+  fptest_write_file(path_in(name),
+                    "CREATE TABLE ok (a int);\nTHIS IS NOT SQL;\n--\n-- PostgreSQL database dump "
+                    "complete\n--\n",
+                    0600);
   char sum[2048];
   snprintf(sum, sizeof sum, "cd '%s' && sha256sum %s > %s.sha256", dirpath, name, name);
   cr_assert_eq(system(sum), 0);
@@ -279,14 +284,17 @@ Test(backup, one_table_checked_against_catalog) {
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN,
                                        "\"Other Table\""),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert(strstr(name, "_table-Other_Table.sql"), "a table backup by its name: %s", name);
   char *text = fptest_read_file(path_in(name), NULL);
   cr_assert(strstr(text, "\"Other Table\"") && !strstr(text, "keep_me"), "%s", text);
+  cr_assert_null(strstr(text, "CREATE TABLE"), "rows only: %s", text);
   free(text);
+  size_t entries_len = 2 * (strlen(name) + 1) + 7;
   fastepost_free(name);
   cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, "nope"),
                FASTEPOST_ENOTFOUND);
   cr_assert(strstr(fastepost_error_last()->message, "nope"));
-  cr_assert_eq(strlen(dir_entries()), 2 * 27 + 7, "nothing new: %s", dir_entries());
+  cr_assert_eq(strlen(dir_entries()), entries_len, "nothing new: %s", dir_entries());
 }
 
 /* Write backup_<UTC second><suffix>.sql for this second and the next two, so that a backup
@@ -439,7 +447,7 @@ Test(backup, password_only_in_environment) {
            "tr '\\0' '\\n' < /proc/$$/cmdline > '%s/argv'\n"
            "env | cut -d= -f1 > '%s/envnames'\n"
            "[ \"$PGPASSWORD\" = secret ] && echo ok > '%s/pw'\n"
-           "echo '-- fake dump'",
+           "printf -- '-- fake dump\\n--\\n-- PostgreSQL database dump complete\\n--\\n'",
            dirpath, dirpath, dirpath);
   const char *tool = fake_tool("fake_pg_dump", "99.0", body);
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, tool), FASTEPOST_OK);
@@ -499,12 +507,20 @@ Test(backup, pg_dump_too_old_or_missing) {
   cr_assert(strstr(fastepost_error_last()->message, "too old") &&
                 strstr(fastepost_error_last()->message, "(9)"),
             "%s", fastepost_error_last()->message);
-  /* The same through $FASTEPOST_PG_DUMP: taken as given, not silently replaced. */
+  /* The same through $FASTEPOST_PG_DUMP: taken as given, not silently replaced. The environment
+   * is read when a handle is created, never during a call: bdir, made before, does not see it. */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, NULL), FASTEPOST_OK);
   setenv("FASTEPOST_PG_DUMP", old, 1);
-  int rc = fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  fastepost_backup_dir *later;
+  cr_assert_eq(fastepost_backup_dir_new(&later, dirpath), FASTEPOST_OK);
   unsetenv("FASTEPOST_PG_DUMP");
+  int rc = fastepost_backup_create(NULL, later, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
   cr_assert_eq(rc, FASTEPOST_EVERSION, "%s", fastepost_error_last()->message);
+  fastepost_backup_dir_free(later);
+  setenv("FASTEPOST_PG_DUMP", old, 1);
+  rc = fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  unsetenv("FASTEPOST_PG_DUMP");
+  cr_assert_eq(rc, FASTEPOST_OK, "made before the setenv: %s", fastepost_error_last()->message);
   /* Explicit path that does not exist. */
   cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, "/nonexistent/pg_dump"),
                FASTEPOST_OK);
@@ -644,7 +660,7 @@ Test(backup, list_order_limit_and_prune) {
   cr_assert_eq(count, 2);
   cr_assert_eq(removed[0].size, 2);
   cr_assert_eq(removed[1].size, 1);
-  char sum[80];
+  char sum[FASTEPOST_BACKUP_NAME_MAX + 8];
   snprintf(sum, sizeof sum, "%s.sha256", removed[1].name);
   cr_assert_eq(access(path_in(sum), F_OK), -1, "checksum file removed too");
   fastepost_free(removed);
@@ -689,18 +705,34 @@ Test(backup, missing_directory_has_no_backups) {
   int fd;
   cr_assert_eq(fastepost_backup_open(&fd, NULL, d, "backup_20260101_120000.sql"), FASTEPOST_ENOTFOUND);
   fastepost_backup_dir_free(d);
-  /* Default: $FASTEPOST_BACKUP_DIR, else tmp/backups under the working directory. */
+  /* The library takes the directory as an argument: no default, least of all the working
+   * directory (/ under systemd) or /tmp. */
   setenv("FASTEPOST_BACKUP_DIR", dirpath, 1);
-  cr_assert_eq(fastepost_backup_dir_new(&d, NULL), FASTEPOST_OK);
-  cr_assert_str_eq(fastepost_backup_dir_path(d), dirpath);
-  fastepost_backup_dir_free(d);
+  cr_assert_eq(fastepost_backup_dir_new(&d, NULL), FASTEPOST_EINVALID);
+  cr_assert_null(d);
+  cr_assert_eq(fastepost_backup_dir_new(&d, ""), FASTEPOST_EINVALID);
+  /* The hosts' default: $FASTEPOST_BACKUP_DIR, $XDG_STATE_HOME/..., ~/.local/state/..., else
+   * refused. */
+  char *def = NULL;
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, dirpath);
+  fastepost_free(def);
   unsetenv("FASTEPOST_BACKUP_DIR");
-  cr_assert_eq(fastepost_backup_dir_new(&d, ""), FASTEPOST_OK);
-  char cwd[512], want[600];
-  cr_assert(getcwd(cwd, sizeof cwd));
-  snprintf(want, sizeof want, "%s/tmp/backups", cwd);
-  cr_assert_str_eq(fastepost_backup_dir_path(d), want);
-  fastepost_backup_dir_free(d);
+  setenv("XDG_STATE_HOME", "/srv/state", 1);
+  setenv("HOME", "/home/someone", 1);
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, "/srv/state/fastepost/backups");
+  fastepost_free(def);
+  setenv("XDG_STATE_HOME", "relative/state", 1); /* invalid per XDG: ignored */
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_OK);
+  cr_assert_str_eq(def, "/home/someone/.local/state/fastepost/backups");
+  fastepost_free(def);
+  unsetenv("XDG_STATE_HOME");
+  unsetenv("HOME");
+  cr_assert_eq(fastepost_backup_default_dir(&def), FASTEPOST_ENOTFOUND);
+  cr_assert_null(def);
+  cr_assert(strstr(fastepost_error_last()->message, "FASTEPOST_BACKUP_DIR"), "%s",
+            fastepost_error_last()->message);
 }
 
 static char out[65536];
@@ -730,13 +762,18 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
   cr_assert_eq(n, 2);
   cr_assert_eq(list[0].format, FASTEPOST_BACKUP_CUSTOM, "the later one is listed first");
-  char newest[64], plain[64];
+  cr_assert_eq(list[0].kind, FASTEPOST_BACKUP_TABLE);
+  cr_assert_str_eq(list[0].table, "a");
+  cr_assert_eq(list[1].kind, FASTEPOST_BACKUP_FULL);
+  cr_assert_str_eq(list[1].table, "");
+  char newest[FASTEPOST_BACKUP_NAME_MAX], plain[FASTEPOST_BACKUP_NAME_MAX];
   snprintf(newest, sizeof newest, "%s", list[0].name);
   snprintf(plain, sizeof plain, "%s", list[1].name);
   fastepost_free(list);
 
   cr_assert_eq(cli("backup list --dir '%s'", dirpath), 0, "%s", out);
   cr_assert(strstr(out, "NAME") && strstr(out, newest) && strstr(out, " UTC"), "%s", out);
+  cr_assert(strstr(out, " table ") && strstr(out, " full "), "kinds listed: %s", out);
   cr_assert(strstr(out, newest) < strstr(out, plain), "newest first: %s", out);
   cr_assert_eq(cli("backup list --dir '%s' --limit 1 --json", dirpath), 0, "%s", out);
   cr_assert(strstr(out, newest) && !strstr(out, plain), "%s", out);
@@ -748,8 +785,12 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert(strstr(out, "not a backup name"), "%s", out);
   cr_assert_eq(cli("backup path --dir '%s'", dirpath), 2, "%s", out);
 
-  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, newest, dirpath), 0, "%s", out);
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, plain, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "OK"), "%s", out);
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s'", db, newest, dirpath), 0, "%s", out);
+  /* Rows only: no empty scratch database can take them. */
+  cr_assert_eq(cli("--db '%s' backup verify %s --dir '%s' --deep", db, newest, dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "table backup"), "%s", out);
 
   cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s'", db, plain, dirpath), 2, "%s", out);
   cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, plain, dirpath, db),
@@ -764,14 +805,25 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
 
   cr_assert_eq(cli("--db '%s' stats db --exact --dir '%s'", db, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "backups:   2, newest") && strstr(out, "1000"), "%s", out);
+  /* The newest backup is the table one, but "the newest backup" is the full one. */
+  cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
   cr_assert_eq(cli("--db '%s' stats db --json --dir '%s'", db, dirpath), 0, "%s", out);
   cr_assert(strstr(out, "\"count\":2") && strstr(out, "\"name\":\"a\""), "%s", out);
 
   cr_assert_eq(cli("backup prune --dir '%s'", dirpath), 2, "%s", out);
+  /* --keep 0 would delete everything without a word: refused; --all says it. */
+  cr_assert_eq(cli("backup prune --dir '%s' --keep 0", dirpath), 2, "%s", out);
+  cr_assert(strstr(out, "at least 1") && strstr(out, "--all"), "%s", out);
+  cr_assert_eq(access(path_in(plain), F_OK), 0);
+  /* The table backup is no full one: --keep 1 keeps the newest of each kind. */
   cr_assert_eq(cli("backup prune --dir '%s' --keep 1 --json", dirpath), 0, "%s", out);
-  cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
+  cr_assert(!strstr(out, plain) && !strstr(out, newest), "%s", out);
+  cr_assert_eq(access(path_in(plain), F_OK), 0);
+  cr_assert_eq(cli("backup prune --dir '%s' --all --keep 1", dirpath), 2, "%s", out);
+  cr_assert_eq(cli("backup prune --dir '%s' --all --json", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, plain) && strstr(out, newest), "%s", out);
   cr_assert_eq(access(path_in(plain), F_OK), -1);
-  cr_assert_eq(access(path_in(newest), F_OK), 0);
+  cr_assert_eq(access(path_in(newest), F_OK), -1);
 }
 
 Test(backup, cli_help_and_usage) {
@@ -792,4 +844,481 @@ Test(backup, cli_help_and_usage) {
   /* Errors as JSON too. */
   cr_assert_eq(cli("backup path ../x --dir '%s' --json", dirpath), 1, "%s", out);
   cr_assert(strstr(out, "\"code\":\"FASTEPOST_EINVALID\""), "%s", out);
+}
+
+/* ---- restore only what verifies ------------------------------------------------------------- */
+
+/* Record the file's current SHA-256, as an attacker (or a broken copy job) could: then only the
+ * content checks stand between the file and psql. */
+static void rewrite_checksum(const char *name) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && umask 077 && sha256sum '%s' > '%s.sha256'", dirpath, name,
+           name);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+static long long public_tables(PGconn *pg) {
+  return atoll(scalar_on(pg, "SELECT count(*) FROM pg_class WHERE relnamespace = "
+                             "'public'::regnamespace AND relkind = 'r'"));
+}
+
+Test(backup, restore_only_what_verifies) {
+  fptest_exec(dataset_sql);
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  size_t len = 0;
+  char *orig = fptest_read_file(path_in(name), &len);
+  cr_assert(strstr(orig, "-- PostgreSQL database dump complete"), "%s", orig);
+  char marker[400];
+  snprintf(marker, sizeof marker, "%s/planted-ran", dirpath);
+
+  /* The damaged copies: [content, length, checksum rewritten, expected code, message part]. */
+  char *planted = malloc(len + 200);
+  const char *set = strstr(orig, "\nSET ");
+  cr_assert_not_null(set);
+  size_t at = (size_t)(set - orig) + 1;
+  memcpy(planted, orig, at);
+  int k = snprintf(planted + at, 200, "\\! touch '%s'\n", marker);
+  memcpy(planted + at + (size_t)k, orig + at, len - at + 1);
+  char *flipped = fastepost__strdup(orig);
+  flipped[len / 2] ^= 0x01;
+  const char *data_end = NULL;
+  for (const char *p = strstr(orig, "\n\\.\n"); p; p = strstr(p + 1, "\n\\.\n"))
+    data_end = p;
+  cr_assert_not_null(data_end, "the dump has COPY data");
+  struct {
+    const char *what;
+    const char *content;
+    size_t len;
+    bool resum;
+    int code;
+    const char *says;
+  } cases[] = {
+      {"half-truncated", orig, len / 2, false, FASTEPOST_EIO, "checksum mismatch"},
+      {"half-truncated, checksum rewritten", orig, len / 2, true, FASTEPOST_EPARSE, "incomplete"},
+      {"cut after the data, checksum rewritten", orig, (size_t)(data_end - orig) + 4, true,
+       FASTEPOST_EPARSE, "dump complete"},
+      {"one flipped bit", flipped, len, false, FASTEPOST_EIO, "checksum mismatch"},
+      {"planted \\! line, checksum rewritten", planted, len + (size_t)k, true, FASTEPOST_EPARSE,
+       "\\! touch"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *copy = fastepost__strndup(cases[i].content, cases[i].len);
+    fptest_write_file(path_in(name), copy, 0600);
+    free(copy);
+    if (cases[i].resum)
+      rewrite_checksum(name);
+    cr_assert_eq(fastepost_backup_verify(bdir, NULL, name, 0), cases[i].code, "%s: %s",
+                 cases[i].what, fastepost_error_last()->message);
+    fptest_db target;
+    fptest_db_create(&target, "fptr");
+    cr_assert_eq(fastepost_backup_restore(bdir, fptest_conn(), name, target.conninfo, 0),
+                 cases[i].code, "%s: %s", cases[i].what, fastepost_error_last()->message);
+    const char *msg = fastepost_error_last()->message;
+    cr_assert(strstr(msg, cases[i].says) && strstr(msg, "nothing was sent"), "%s: %s",
+              cases[i].what, msg);
+    cr_assert_eq(public_tables(target.check), 0, "%s: the target is unchanged", cases[i].what);
+    fptest_db_drop(&target);
+    cr_assert_eq(access(marker, F_OK), -1, "%s: the planted command ran", cases[i].what);
+    /* Back to the good file for the next case. */
+    fptest_write_file(path_in(name), orig, 0600);
+    rewrite_checksum(name);
+  }
+  /* The original still restores. */
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  cr_assert_eq(fastepost_backup_restore(bdir, fptest_conn(), name, target.conninfo, 0),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  assert_same_tables(fptest_current.check, target.check);
+  fptest_db_drop(&target);
+  free(planted);
+  free(flipped);
+  free(orig);
+  fastepost_free(name);
+}
+
+/* ---- trust -------------------------------------------------------------------------------- */
+
+Test(backup, untrusted_directory_and_files_refused) {
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  /* A directory others may write to: anyone could plant a backup. */
+  cr_assert_eq(chmod(dirpath, 0777), 0);
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_error_last()->message, "chmod go-w") &&
+                strstr(fastepost_error_last()->message, dirpath),
+            "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_backup_verify(bdir, NULL, name, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_EINVALID);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  cr_assert_eq(fastepost_backup_restore(bdir, fptest_conn(), name, target.conninfo, 0),
+               FASTEPOST_EINVALID);
+  cr_assert_eq(cli("backup list --dir '%s'", dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "chmod go-w"), "%s", out);
+  cr_assert_eq(chmod(dirpath, 02770), 0);
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_EINVALID, "group-writable");
+  cr_assert_eq(chmod(dirpath, 0700), 0);
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  fastepost_free(list);
+  /* A backup others may read or change. */
+  cr_assert_eq(chmod(path_in(name), 0644), 0);
+  cr_assert_eq(fastepost_backup_verify(bdir, NULL, name, 0), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_error_last()->message, "chmod 600"), "%s",
+            fastepost_error_last()->message);
+  int fd = -1;
+  cr_assert_eq(fastepost_backup_open(&fd, NULL, bdir, name), FASTEPOST_EINVALID);
+  cr_assert_eq(chmod(path_in(name), 0600), 0);
+  cr_assert_eq(fastepost_backup_verify(bdir, NULL, name, 0), FASTEPOST_OK);
+  /* Someone else's file or directory (needs root to set up). */
+  if (geteuid() == 0) {
+    cr_assert_eq(chown(path_in(name), 65534, 65534), 0);
+    cr_assert_eq(fastepost_backup_verify(bdir, NULL, name, 0), FASTEPOST_EINVALID);
+    cr_assert(strstr(fastepost_error_last()->message, "chown 0") &&
+                  strstr(fastepost_error_last()->message, "uid 65534"),
+              "%s", fastepost_error_last()->message);
+    cr_assert_eq(fastepost_backup_restore(bdir, fptest_conn(), name, target.conninfo, 0),
+                 FASTEPOST_EINVALID);
+    cr_assert_eq(chown(path_in(name), 0, 0), 0);
+    cr_assert_eq(chown(dirpath, 65534, 65534), 0);
+    cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_EINVALID);
+    cr_assert(strstr(fastepost_error_last()->message, "chown"), "%s",
+              fastepost_error_last()->message);
+    cr_assert_eq(chown(dirpath, 0, 0), 0);
+  }
+  cr_assert_eq(public_tables(target.check), 0, "nothing was restored");
+  fptest_db_drop(&target);
+  fastepost_free(name);
+}
+
+/* Without --dir the CLI uses a per-user state directory, never /tmp or the working directory. */
+Test(backup, cli_default_directory) {
+  char state[400], home[400], want[500];
+  snprintf(state, sizeof state, "%s/state", dirpath);
+  snprintf(home, sizeof home, "%s/home", dirpath);
+  unsetenv("FASTEPOST_BACKUP_DIR");
+  setenv("XDG_STATE_HOME", state, 1);
+  setenv("HOME", home, 1);
+  cr_assert_eq(cli("--db '%s' backup create", fptest_current.conninfo), 0, "%s", out);
+  snprintf(want, sizeof want, "in %s/fastepost/backups", state);
+  cr_assert(strstr(out, want), "%s", out);
+  unsetenv("XDG_STATE_HOME");
+  cr_assert_eq(cli("backup list --json"), 0, "%s", out);
+  snprintf(want, sizeof want, "\"dir\":\"%s/.local/state/fastepost/backups\"", home);
+  cr_assert(strstr(out, want), "%s", out);
+  unsetenv("HOME");
+  cr_assert_eq(cli("backup list"), 1, "%s", out);
+  cr_assert(strstr(out, "--dir") && strstr(out, "XDG_STATE_HOME"), "%s", out);
+}
+
+/* ---- children: secrets, deadlines, interrupts ------------------------------------------------ */
+
+Test(backup, secrets_never_in_argv_of_any_child) {
+  char conninfo[1400];
+  snprintf(conninfo, sizeof conninfo, "%s user=fp_password password=secret sslpassword=ssl-secret",
+           fptest_current.conninfo);
+  fastepost_conn *c;
+  cr_assert_eq(fastepost_conn_open(&c, conninfo), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  /* Each fake records its command line, its secrets' channels and its timeouts. */
+  char body[8192];
+  /* D=<the test directory>, T=<the tool> are set in front of it. */
+  const char *record =
+      "tr '\\0' '\\n' < /proc/$$/cmdline > \"$D/$T.argv\"\n"
+      "echo \"pw=$PGPASSWORD svc=$PGSERVICE ct=$PGCONNECT_TIMEOUT opts=$PGOPTIONS\" > \"$D/$T.env\"\n"
+      "cat \"$PGSERVICEFILE\" > \"$D/$T.svc\"; echo \"$PGSERVICEFILE\" > \"$D/$T.svcpath\"\n"
+      "ls -ld \"$(dirname \"$PGSERVICEFILE\")\" \"$PGSERVICEFILE\" | cut -c1-10 > \"$D/$T.modes\"\n";
+  char rec[4096];
+  snprintf(rec, sizeof rec, "D='%s' T=dump\n%s", dirpath, record);
+  snprintf(body, sizeof body, "%sprintf -- '--\\n-- PostgreSQL database dump complete\\n--\\n'", rec);
+  const char *dump = fake_tool("fake_pg_dump", "99.0", body);
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, dump), FASTEPOST_OK);
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, c, FASTEPOST_BACKUP_PLAIN, NULL), FASTEPOST_OK,
+               "%s", fastepost_error_last()->message);
+  snprintf(rec, sizeof rec, "D='%s' T=psql\n%s", dirpath, record);
+  snprintf(body, sizeof body, "%scat > /dev/null", rec);
+  const char *psql = fake_tool("fake_psql", "99.0", body);
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PSQL, psql), FASTEPOST_OK);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  char tconn[1400];
+  snprintf(tconn, sizeof tconn, "%s user=fp_password password=secret sslpassword=ssl-secret",
+           target.conninfo);
+  cr_assert_eq(fastepost_backup_restore(bdir, c, name, tconn, 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  const char *tools[] = {"dump", "psql"};
+  for (int i = 0; i < 2; i++) {
+    char file[400];
+    snprintf(file, sizeof file, "%s/%s.argv", dirpath, tools[i]);
+    char *argv = fptest_read_file(file, NULL);
+    cr_assert(strstr(argv, "--dbname=") && strstr(argv, "fp_password"), "%s", argv);
+    cr_assert(!strstr(argv, "secret") && !strstr(argv, "sslpassword"), "%s: a secret in argv: %s",
+              tools[i], argv);
+    if (i == 0)
+      cr_assert(strstr(argv, "--lock-wait-timeout=60000"), "%s", argv);
+    free(argv);
+    snprintf(file, sizeof file, "%s/%s.env", dirpath, tools[i]);
+    char *env = fptest_read_file(file, NULL);
+    cr_assert(strstr(env, "pw=secret svc=fastepost ct=10"), "%s", env);
+    /* The restore target is the server itself: the session timeouts go as startup options. */
+    if (i == 1)
+      cr_assert(strstr(env, "opts=-c lock_timeout=60000 -c statement_timeout=3600000"), "%s", env);
+    free(env);
+    snprintf(file, sizeof file, "%s/%s.svc", dirpath, tools[i]);
+    char *svc = fptest_read_file(file, NULL);
+    cr_assert_str_eq(svc, "[fastepost]\nsslpassword=ssl-secret\n");
+    free(svc);
+    snprintf(file, sizeof file, "%s/%s.modes", dirpath, tools[i]);
+    char *modes = fptest_read_file(file, NULL);
+    cr_assert_str_eq(modes, "drwx------\n-rw-------\n");
+    free(modes);
+    snprintf(file, sizeof file, "%s/%s.svcpath", dirpath, tools[i]);
+    char *svcpath = fptest_read_file(file, NULL);
+    svcpath[strcspn(svcpath, "\n")] = '\0';
+    cr_assert_eq(access(svcpath, F_OK), -1, "the service file is removed after the run: %s", svcpath);
+    free(svcpath);
+  }
+  fptest_db_drop(&target);
+  fastepost_free(name);
+  fastepost_conn_free(c);
+}
+
+/* The number of entries in the backup directory whose names start with prefix. */
+static int entries_starting(const char *prefix) {
+  int n = 0;
+  for (const char *p = dir_entries(); (p = strstr(p, prefix)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static pid_t pid_in(const char *file) {
+  char *text = NULL;
+  for (int i = 0; i < 500 && !text; i++) {
+    if (access(path_in(file), F_OK) == 0)
+      text = fptest_read_file(path_in(file), NULL);
+    if (!text || !*text) {
+      free(text);
+      text = NULL;
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+  }
+  cr_assert_not_null(text, "no %s", file);
+  pid_t pid = (pid_t)atol(text);
+  free(text);
+  return pid;
+}
+
+/* Running, not a zombie (an orphan's zombie may wait for a PID 1 that never reaps it). */
+static bool running(pid_t pid) {
+  if (kill(pid, 0) != 0)
+    return false;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  char *stat = fptest_read_file(path, NULL);
+  const char *rp = stat ? strrchr(stat, ')') : NULL;
+  bool zombie = rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+  free(stat);
+  return !zombie;
+}
+
+static void assert_gone(pid_t pid) {
+  for (int i = 0; i < 300 && running(pid); i++)
+    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  cr_assert_not(running(pid), "child %ld still runs", (long)pid);
+}
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(backup, child_deadline) {
+  char body[600];
+  snprintf(body, sizeof body, "echo $$ > '%s/slow.pid'\nhead -c 100000 /dev/zero\nexec sleep 60",
+           dirpath);
+  const char *slow = fake_tool("slow_pg_dump", "99.0", body);
+  cr_assert_eq(fastepost_backup_set_timeouts(bdir, 999, 60000, 10), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_set_timeouts(bdir, 1000, 60000, 10), FASTEPOST_OK);
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, slow), FASTEPOST_OK);
+  int64_t t0 = now_ms();
+  cr_assert_eq(fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_ETIMEOUT, "%s", fastepost_error_last()->message);
+  cr_assert_lt(now_ms() - t0, 5000);
+  cr_assert(strstr(fastepost_error_last()->message, "1 s"), "%s", fastepost_error_last()->message);
+  assert_gone(pid_in("slow.pid"));
+  cr_assert_eq(entries_starting(".partial"), 0, "%s", dir_entries());
+  cr_assert_eq(entries_starting("backup_"), 0, "%s", dir_entries());
+  /* A restore that hangs: stopped, nothing committed. */
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, NULL), FASTEPOST_OK);
+  fptest_exec("CREATE TABLE a (x int); INSERT INTO a VALUES (1)");
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  snprintf(body, sizeof body, "echo $$ > '%s/psql.pid'\nexec sleep 60", dirpath);
+  const char *psql = fake_tool("slow_psql", "99.0", body);
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PSQL, psql), FASTEPOST_OK);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  cr_assert_eq(fastepost_backup_restore(bdir, fptest_conn(), name, target.conninfo, 0),
+               FASTEPOST_ETIMEOUT, "%s", fastepost_error_last()->message);
+  assert_gone(pid_in("psql.pid"));
+  cr_assert_eq(public_tables(target.check), 0);
+  fptest_db_drop(&target);
+  fastepost_free(name);
+}
+
+/* Run the CLI with `args` in the background, wait for the fake tool to write `pidfile`, send
+ * `sig` to the CLI; returns its exit code (128 + n when killed by signal n). */
+static int cli_interrupted(const char *args, const char *pidfile, int sig, pid_t *child) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "exec '%s' %s > '%s/cli.out' 2>&1", getenv("FASTEPOST_CLI"), args,
+           dirpath);
+  unlink(path_in(pidfile));
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  *child = pid_in(pidfile);
+  cr_assert(running(*child));
+  kill(pid, sig);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  char *text = fptest_read_file(path_in("cli.out"), NULL);
+  snprintf(out, sizeof out, "%s", text ? text : "");
+  free(text);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(backup, cli_interrupts_clean_up) {
+  const char *db = fptest_current.conninfo;
+  char body[600];
+  snprintf(body, sizeof body,
+           "echo $$ > '%s/dump.pid'\nhead -c 300000 /dev/zero | tr '\\0' x\nexec sleep 60", dirpath);
+  setenv("FASTEPOST_PG_DUMP", fake_tool("slow_pg_dump", "99.0", body), 1);
+  char args[4096];
+  snprintf(args, sizeof args, "--db '%s' backup create --dir '%s'", db, dirpath);
+  pid_t child;
+  /* Let the partial file grow before the signal. */
+  int code = cli_interrupted(args, "dump.pid", SIGINT, &child);
+  cr_assert_eq(code, 130, "%s", out);
+  cr_assert(strstr(out, "interrupted by SIGINT"), "%s", out);
+  assert_gone(child);
+  cr_assert_eq(entries_starting(".partial"), 0, "%s", dir_entries());
+  cr_assert_eq(entries_starting("backup_"), 0, "%s", dir_entries());
+  cr_assert_eq(cli_interrupted(args, "dump.pid", SIGTERM, &child), 143, "%s", out);
+  assert_gone(child);
+  cr_assert_eq(entries_starting(".partial"), 0, "%s", dir_entries());
+  /* fastepost itself killed: its pg_dump dies with it, no orphan finishes the file. */
+  cr_assert_eq(cli_interrupted(args, "dump.pid", SIGKILL, &child), 128 + SIGKILL, "%s", out);
+  assert_gone(child);
+  cr_assert_eq(entries_starting("backup_"), 0, "%s", dir_entries());
+  unsetenv("FASTEPOST_PG_DUMP");
+
+  /* Restore and verify. */
+  fptest_exec("CREATE TABLE a (x int); INSERT INTO a VALUES (1)");
+  char *plain = NULL, *custom = NULL;
+  cr_assert_eq(fastepost_backup_create(&plain, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_backup_create(&custom, bdir, fptest_conn(), FASTEPOST_BACKUP_CUSTOM, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  snprintf(body, sizeof body, "echo $$ > '%s/psql.pid'\nexec sleep 60", dirpath);
+  setenv("FASTEPOST_PSQL", fake_tool("slow_psql", "99.0", body), 1);
+  fptest_db target;
+  fptest_db_create(&target, "fptr");
+  snprintf(args, sizeof args, "--db '%s' backup restore %s --dir '%s' --target '%s'", db, plain,
+           dirpath, target.conninfo);
+  cr_assert_eq(cli_interrupted(args, "psql.pid", SIGTERM, &child), 143, "%s", out);
+  assert_gone(child);
+  cr_assert_eq(public_tables(target.check), 0);
+  fptest_db_drop(&target);
+  unsetenv("FASTEPOST_PSQL");
+  snprintf(body, sizeof body, "echo $$ > '%s/restore.pid'\nexec sleep 60", dirpath);
+  setenv("FASTEPOST_PG_RESTORE", fake_tool("slow_pg_restore", "99.0", body), 1);
+  snprintf(args, sizeof args, "backup verify %s --dir '%s'", custom, dirpath);
+  cr_assert_eq(cli_interrupted(args, "restore.pid", SIGINT, &child), 130, "%s", out);
+  assert_gone(child);
+  unsetenv("FASTEPOST_PG_RESTORE");
+  fastepost_free(plain);
+  fastepost_free(custom);
+}
+
+/* The application's schema for the table-backup test: a table whose trigger keeps a count, as
+ * the library's own schema does. pg_dump's output runs with an empty search_path, so a trigger
+ * function that fires during a data-only restore must not depend on it (SET search_path). */
+static const char *const counted_schema_sql =
+    "CREATE TABLE customers (id int PRIMARY KEY, name text);"
+    "CREATE TABLE row_counts (counter text PRIMARY KEY, n bigint NOT NULL);"
+    "INSERT INTO row_counts VALUES ('customers', 0);"
+    "CREATE FUNCTION count_customers() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS"
+    " $$ BEGIN UPDATE row_counts SET n = n + 1 WHERE counter = 'customers'; RETURN NULL; END $$;"
+    "CREATE TRIGGER count_customers AFTER INSERT ON customers FOR EACH ROW"
+    " EXECUTE FUNCTION count_customers();";
+
+/* docs/operations.md, step by step: a table backup restores into a database that has the schema
+ * (there its triggers find their functions), and is refused by an empty one without harm. */
+Test(backup, table_backup_restores_into_a_database_with_the_schema) {
+  const char *db = fptest_current.conninfo;
+  fptest_exec(counted_schema_sql);
+  fptest_exec("INSERT INTO customers VALUES (1, 'Grüße'), (2, 'b'), (3, NULL)");
+  cr_assert_eq(cli("--db '%s' backup create --table customers --dir '%s' --json", db, dirpath), 0,
+               "%s", out);
+  cr_assert(strstr(out, "_table-customers.sql"), "%s", out);
+  cr_assert_eq(cli("backup list --dir '%s' --json", dirpath), 0, "%s", out);
+  cr_assert(strstr(out, "\"kind\":\"table\",\"table\":\"customers\""), "%s", out);
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  cr_assert_eq(n, 1);
+  char name[FASTEPOST_BACKUP_NAME_MAX];
+  snprintf(name, sizeof name, "%s", list[0].name);
+  fastepost_free(list);
+  /* An empty database: refused (no such table), nothing left behind. */
+  fptest_db empty;
+  fptest_db_create(&empty, "fptr");
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, name, dirpath,
+                   empty.conninfo),
+               1, "%s", out);
+  cr_assert(strstr(out, "customers") && strstr(out, "nothing was changed"), "%s", out);
+  cr_assert_eq(public_tables(empty.check), 0);
+  fptest_db_drop(&empty);
+  /* A scratch database with the schema: the rows arrive, its triggers run. */
+  fptest_db scratch;
+  fptest_db_create(&scratch, "fptr");
+  PQclear(PQexec(scratch.check, counted_schema_sql));
+  cr_assert_str_eq(scalar_on(scratch.check, "SELECT count(*) FROM row_counts"), "1");
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, name, dirpath,
+                   scratch.conninfo),
+               0, "%s", out);
+  cr_assert_str_eq(scalar_on(scratch.check, "SELECT string_agg(id || ':' || coalesce(name, '-'), ',' "
+                                            "ORDER BY id) FROM customers"),
+                   "1:Grüße,2:b,3:-");
+  cr_assert_str_eq(scalar_on(scratch.check, "SELECT n FROM row_counts"), "3", "its trigger ran");
+  fptest_db_drop(&scratch);
+}
+
+/* A host that ignores SIGCHLD gets the real outcome of every child. */
+Test(backup, sigchld_ignored_by_the_host) {
+  signal(SIGCHLD, SIG_IGN);
+  fptest_exec("CREATE TABLE a (x int); INSERT INTO a VALUES (1)");
+  char *name = NULL;
+  cr_assert_eq(fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_CUSTOM, NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_backup_verify(bdir, fptest_conn(), name, 1), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  const char *failing = fake_tool("failing_pg_dump", "99.0", "echo 'pg_dump: boom' >&2; exit 3");
+  cr_assert_eq(fastepost_backup_set_tool(bdir, FASTEPOST_TOOL_PG_DUMP, failing), FASTEPOST_OK);
+  cr_assert_eq(fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL),
+               FASTEPOST_EEXTERNAL);
+  cr_assert(strstr(fastepost_error_last()->message, "status 3") &&
+                strstr(fastepost_error_last()->message, "boom"),
+            "%s", fastepost_error_last()->message);
+  fastepost_free(name);
 }

@@ -1,8 +1,14 @@
 /* The child-process runner and backup name parsing (no database). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -82,7 +88,7 @@ Test(proc, signal_reported_and_missing_program) {
   cr_assert_eq(p.exit_code, -1);
   char how[64];
   fastepost__proc_describe(&p, how, sizeof how);
-  cr_assert(strstr(how, "signal 9"), "%s", how);
+  cr_assert_str_eq(how, "was killed by signal 9 (SIGKILL)", "a fixed name, not strsignal()");
   fastepost__proc_cleanup(&p);
   const char *missing[] = {"/nonexistent/tool", NULL};
   fastepost__proc q = {.argv = missing, .stdin_fd = -1, .stdout_fd = -1};
@@ -113,4 +119,309 @@ Test(backup_names, pattern_and_calendar) {
                        "backup_19690101_000000.sql"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_assert_not(fastepost__backup_parse_name(bad[i], NULL, NULL, NULL), "%s", bad[i] ? bad[i] : "NULL");
+}
+
+Test(backup_names, table_kind) {
+  int64_t t;
+  int suffix;
+  fastepost_backup_format f;
+  fastepost_backup_kind k;
+  char table[72];
+  cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000_table-customers.sql", &t,
+                                              &suffix, &f, &k, table, sizeof table));
+  cr_assert_eq(k, FASTEPOST_BACKUP_TABLE);
+  cr_assert_str_eq(table, "customers");
+  cr_assert_eq(f, FASTEPOST_BACKUP_PLAIN);
+  cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000_2_table-crm.x-y_z.dump", NULL,
+                                              &suffix, &f, &k, table, sizeof table));
+  cr_assert_eq(suffix, 2);
+  cr_assert_eq(f, FASTEPOST_BACKUP_CUSTOM);
+  cr_assert_str_eq(table, "crm.x-y_z");
+  cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000.sql", NULL, NULL, NULL, &k,
+                                              table, sizeof table));
+  cr_assert_eq(k, FASTEPOST_BACKUP_FULL);
+  cr_assert_str_eq(table, "");
+  const char *bad[] = {"backup_20240101_000000_table-.sql", "backup_20240101_000000_table-a b.sql",
+                       "backup_20240101_000000_table-a/b.sql", "backup_20240101_000000_table-a",
+                       "backup_20240101_000000_tablea.sql", "backup_20240101_000000_table-a.txt"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_assert_not(fastepost__backup_parse_name(bad[i], NULL, NULL, NULL), "%s", bad[i]);
+}
+
+/* ---- deadlines, interrupts, process groups, SIGCHLD ----------------------------------------- */
+
+/* Running, not a zombie: an orphan's zombie waits for a PID 1 that may never reap it (in a
+ * container), though it runs no more. */
+static bool alive(pid_t pid) {
+  if (kill(pid, 0) != 0)
+    return false;
+  char path[64], stat[256] = "";
+  snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return false;
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = '\0';
+  const char *rp = strrchr(stat, ')');
+  return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
+static pid_t read_pid(const char *path) {
+  for (int i = 0; i < 500; i++) {
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f) {
+      int n = fscanf(f, "%ld", &pid);
+      fclose(f);
+      if (n == 1 && pid > 0)
+        return (pid_t)pid;
+    }
+    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  }
+  cr_assert_fail("no pid in %s", path);
+  return -1;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(proc, deadline_kills_the_whole_group) {
+  char dir[] = "/tmp/fpproc.XXXXXX";
+  cr_assert(mkdtemp(dir));
+  char script[512];
+  /* The program leaves a grandchild (a background sleep): the group kill must take it too. */
+  snprintf(script, sizeof script, "sleep 60 & echo $! > %s/grandchild; echo $$ > %s/child; wait",
+           dir, dir);
+  const char *argv[] = {"/bin/sh", "-c", script, NULL};
+  fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .timeout_ms = 500};
+  int64_t t0 = mono_ms();
+  cr_assert_eq(fastepost__proc_run(&p), FASTEPOST_ETIMEOUT);
+  cr_assert_lt(mono_ms() - t0, 4000, "bounded by the deadline (+ the 2 s SIGTERM grace at most)");
+  cr_assert(strstr(fastepost_error_last()->message, "500 ms"), "%s", fastepost_error_last()->message);
+  char path[600];
+  snprintf(path, sizeof path, "%s/child", dir);
+  pid_t child = read_pid(path);
+  snprintf(path, sizeof path, "%s/grandchild", dir);
+  pid_t grandchild = read_pid(path);
+  cr_assert_not(alive(child), "the child was reaped");
+  for (int i = 0; i < 100 && alive(grandchild); i++)
+    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  cr_assert_not(alive(grandchild), "the grandchild died with the group");
+  fastepost__proc_cleanup(&p);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+static volatile sig_atomic_t stop_flag;
+static void raise_flag(int sig) { stop_flag = sig; }
+
+Test(proc, stop_flag_raised_by_a_signal_handler) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = raise_flag;
+  sigemptyset(&sa.sa_mask);
+  cr_assert_eq(sigaction(SIGALRM, &sa, NULL), 0);
+  struct itimerval it = {{0, 0}, {0, 300 * 1000}};
+  cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+  const char *argv[] = {"/bin/sh", "-c", "exec sleep 60", NULL};
+  fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stop_flag = &stop_flag};
+  int64_t t0 = mono_ms();
+  cr_assert_eq(fastepost__proc_run(&p), FASTEPOST_ECANCELED);
+  cr_assert_lt(mono_ms() - t0, 3000);
+  cr_assert_eq(stop_flag, SIGALRM);
+  cr_assert(strstr(fastepost_error_last()->message, "interrupted"), "%s",
+            fastepost_error_last()->message);
+  fastepost__proc_cleanup(&p);
+  /* A flag already up: the run stops at once. */
+  fastepost__proc q = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .stop_flag = &stop_flag};
+  cr_assert_eq(fastepost__proc_run(&q), FASTEPOST_ECANCELED);
+  fastepost__proc_cleanup(&q);
+}
+
+/* The host ignores SIGCHLD (the kernel then discards children's statuses): we still learn them,
+ * without touching the host's disposition. */
+Test(proc, sigchld_ignored_by_the_host) {
+  signal(SIGCHLD, SIG_IGN);
+  const char *argv[] = {"/bin/sh", "-c", "echo out; exit 3", NULL};
+  sink s = {0};
+  fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1, .on_stdout = collect,
+                       .payload = &s};
+  cr_assert_eq(fastepost__proc_run(&p), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(p.exit_code, 3);
+  cr_assert_str_eq(s.data, "out\n");
+  fastepost__proc_cleanup(&p);
+  const char *killed[] = {"/bin/sh", "-c", "kill -TERM $$", NULL};
+  fastepost__proc q = {.argv = killed, .stdin_fd = -1, .stdout_fd = -1};
+  cr_assert_eq(fastepost__proc_run(&q), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(q.signal, SIGTERM);
+  fastepost__proc_cleanup(&q);
+  const char *ok[] = {"/bin/true", NULL};
+  fastepost__proc r = {.argv = ok, .stdin_fd = -1, .stdout_fd = -1, .timeout_ms = 5000};
+  cr_assert_eq(fastepost__proc_run(&r), FASTEPOST_OK);
+  cr_assert_eq(r.exit_code, 0);
+  fastepost__proc_cleanup(&r);
+  /* Timeouts still work through the relay. */
+  const char *slow[] = {"/bin/sh", "-c", "exec sleep 60", NULL};
+  fastepost__proc t = {.argv = slow, .stdin_fd = -1, .stdout_fd = -1, .timeout_ms = 300};
+  cr_assert_eq(fastepost__proc_run(&t), FASTEPOST_ETIMEOUT);
+  fastepost__proc_cleanup(&t);
+  struct sigaction now;
+  cr_assert_eq(sigaction(SIGCHLD, NULL, &now), 0);
+  cr_assert_eq(now.sa_handler, SIG_IGN, "the host's disposition is left alone");
+}
+
+/* If the process (thread) that started a child dies, the child dies with it: an orphaned
+ * pg_dump never finishes a file, an orphaned psql never commits a restore. */
+Test(proc, child_dies_with_its_parent) {
+  char dir[] = "/tmp/fpproc.XXXXXX";
+  cr_assert(mkdtemp(dir));
+  char script[512], path[600];
+  snprintf(script, sizeof script, "echo $$ > %s/child; exec sleep 60", dir);
+  snprintf(path, sizeof path, "%s/child", dir);
+  pid_t host = fork();
+  cr_assert_geq(host, 0);
+  if (host == 0) {
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1};
+    fastepost__proc_run(&p);
+    _exit(0);
+  }
+  pid_t child = read_pid(path);
+  cr_assert(alive(child));
+  kill(host, SIGKILL);
+  waitpid(host, NULL, 0);
+  for (int i = 0; i < 200 && alive(child); i++)
+    nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  cr_assert_not(alive(child), "the child outlived its killed parent");
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+/* The environment comes from the snapshot given, not from environ at spawn time. */
+Test(proc, environment_from_the_snapshot) {
+  setenv("FP_SNAP", "before", 1);
+  char **snap = fastepost__env_snapshot();
+  cr_assert_not_null(snap);
+  setenv("FP_SNAP", "after", 1);
+  setenv("FP_LATE", "late", 1);
+  cr_assert_str_eq(fastepost__env_get(snap, "FP_SNAP"), "before");
+  cr_assert_null(fastepost__env_get(snap, "FP_LATE"));
+  const char *argv[] = {"/bin/sh", "-c", "echo \"$FP_SNAP|${FP_LATE-unset}\"", NULL};
+  sink s = {0};
+  fastepost__proc p = {.argv = argv, .base_env = (const char *const *)snap, .stdin_fd = -1,
+                       .stdout_fd = -1, .on_stdout = collect, .payload = &s};
+  cr_assert_eq(fastepost__proc_run(&p), FASTEPOST_OK);
+  cr_assert_str_eq(s.data, "before|unset\n");
+  fastepost__proc_cleanup(&p);
+  fastepost__env_free(snap);
+}
+
+Test(proc, exec_failure_reported) {
+  char path[] = "/tmp/fpproc-noexec.XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(write(fd, "\x7f" "ELF-not-really", 15), 15);
+  close(fd);
+  chmod(path, 0755);
+  const char *argv[] = {path, NULL};
+  fastepost__proc p = {.argv = argv, .stdin_fd = -1, .stdout_fd = -1};
+  cr_assert_eq(fastepost__proc_run(&p), FASTEPOST_EEXTERNAL);
+  cr_assert(strstr(fastepost_error_last()->message, "cannot run") &&
+                strstr(fastepost_error_last()->message, path),
+            "%s", fastepost_error_last()->message);
+  fastepost__proc_cleanup(&p);
+  unlink(path);
+}
+
+/* ---- what psql may be fed ------------------------------------------------------------------- */
+
+#define TRAILER "--\n-- PostgreSQL database dump complete\n--\n\n"
+
+static int scan_text(const char *text, size_t chunk) {
+  fastepost__plain_scan *s = malloc(sizeof *s);
+  cr_assert_not_null(s);
+  fastepost__plain_scan_init(s);
+  size_t len = strlen(text);
+  for (size_t off = 0; off < len; off += chunk)
+    fastepost__plain_scan_feed(s, text + off, len - off < chunk ? len - off : chunk);
+  int rc = fastepost__plain_scan_finish(s);
+  free(s);
+  return rc;
+}
+
+/* Every text in every chunking (one byte at a time finds state carried across chunks wrong). */
+static void assert_scan(const char *text, int want) {
+  size_t chunks[] = {1, 2, 7, 1 << 20};
+  for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++)
+    cr_assert_eq(scan_text(text, chunks[i]), want, "chunk %zu: %s\n-> %s", chunks[i], text,
+                 fastepost_error_last()->message);
+}
+
+Test(plain_scan, what_pg_dump_writes_passes) {
+  assert_scan("--\n-- PostgreSQL database dump\n--\n\n\\restrict abcXYZ09\n\n"
+              "SET standard_conforming_strings = on;\n"
+              "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $_$\nBEGIN\n"
+              "  RAISE NOTICE 'x \\! y'; -- \\! inside a body\nRETURN NEW;\nEND $_$;\n"
+              "COMMENT ON TABLE t IS 'C:\\\\dir\\\\ and ''quoted'' \\! text';\n"
+              "CREATE TABLE \"we\"\"ird\\\" (a text DEFAULT E'\\\\! \\' still inside');\n"
+              "/* a /* nested */ comment \\! */ SELECT 1;\n"
+              "SELECT $$ \\! $$, $tag$ $x$ \\! $tag$;\n"
+              "COPY public.t (a, b) FROM stdin;\n1\t\\N\n\\! not a command here\n\\.\n"
+              "SELECT pg_catalog.setval('s', 1, true);\n"
+              TRAILER "\\unrestrict abcXYZ09\n\n",
+              FASTEPOST_OK);
+  assert_scan("CREATE TABLE a (x int);\n" TRAILER, FASTEPOST_OK);
+}
+
+Test(plain_scan, planted_commands_refused) {
+  const char *bad[] = {
+      "\\! id\n" TRAILER,
+      "SELECT 1;\n\\! id\n" TRAILER,
+      "SELECT 1; \\! id\n" TRAILER,
+      "SELECT 1 \\g\n" TRAILER,
+      "SELECT '' \\! id\n" TRAILER,
+      "\\connect other\n" TRAILER,
+      "\\set ON_ERROR_STOP 0\n" TRAILER,
+      "\\copy t from program 'id'\n" TRAILER,
+      "\\i /etc/passwd\n" TRAILER,
+      /* psql with standard_conforming_strings off would end the string at the next quote */
+      "SELECT 'a\\' \\! id '\n" TRAILER,
+      /* not a COPY statement of its own, so these lines are SQL to psql */
+      "SELECT 1; COPY t FROM stdin;\n\\! id\n\\.\n" TRAILER,
+      /* a second \restrict, or \unrestrict with another key */
+      "\\restrict a1\n\\restrict b2\n" TRAILER "\\unrestrict b2\n",
+      "\\restrict a1\n" TRAILER "\\unrestrict b2\n",
+      /* anything after the trailer */
+      TRAILER "DROP TABLE t;\n",
+      "SELECT 1;\n" TRAILER "\\! id\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_scan(bad[i], FASTEPOST_EPARSE);
+  cr_assert(scan_text("SELECT 1;\n\\! id > /tmp/x\n" TRAILER, 1 << 20) == FASTEPOST_EPARSE);
+  cr_assert(strstr(fastepost_error_last()->message, "line 2") &&
+                strstr(fastepost_error_last()->message, "\\! id"),
+            "%s", fastepost_error_last()->message);
+}
+
+Test(plain_scan, incomplete_files_refused) {
+  const char *bad[] = {
+      "",
+      "CREATE TABLE a (x int);\n",
+      "COPY public.t (a) FROM stdin;\n1\n2\n",                /* cut inside data */
+      "COPY public.t (a) FROM stdin;\n1\n\\.\n",            /* cut after data: no trailer */
+      "SELECT 'open string;\n" TRAILER,                     /* the trailer inside a string */
+      "SELECT $x$ body\n" TRAILER,                          /* ... or a body */
+      "\\restrict k1\nSELECT 1;\n" TRAILER,                 /* \restrict never lifted */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    assert_scan(bad[i], FASTEPOST_EPARSE);
+  scan_text("COPY public.t (a) FROM stdin;\n1\n\\.\n", 1 << 20);
+  cr_assert(strstr(fastepost_error_last()->message, "incomplete"), "%s",
+            fastepost_error_last()->message);
 }

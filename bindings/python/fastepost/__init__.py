@@ -618,9 +618,10 @@ _BACKUP_FORMATS = {"plain": _core.BACKUP_PLAIN, "custom": _core.BACKUP_CUSTOM}
 
 class BackupInfo(Result):
     """One backup: ``name``, ``size`` in bytes, ``time`` (a UTC :class:`datetime.datetime`, when
-    it was started) and ``format`` ("plain" or "custom")."""
+    it was started), ``format`` ("plain" or "custom"), ``kind`` ("full" or "table") and
+    ``table`` (the table of a table backup, else None)."""
 
-    __slots__ = ("name", "size", "time", "format")
+    __slots__ = ("name", "size", "time", "format", "kind", "table")
 
     @classmethod
     def _from(cls, d):
@@ -629,11 +630,13 @@ class BackupInfo(Result):
 
 class BackupDir:
     """A backup directory (docs/backup.md); ``path`` None uses ``$FASTEPOST_BACKUP_DIR``, else
-    ``tmp/backups``. pg_dump, pg_restore and psql run with the GIL released."""
+    ``$XDG_STATE_HOME/fastepost/backups``, else ``~/.local/state/fastepost/backups``. It must be
+    the user's own and not writable by others. The environment (PATH, FASTEPOST_PG_*) is read
+    once, here. pg_dump, pg_restore and psql run with the GIL released."""
 
     def __init__(self, path=None):
         self._lock = threading.RLock()
-        self._d = _core.BackupDir(None if path is None else os.fsdecode(path))
+        self._d = _core.BackupDir(_core.backup_default_dir() if path is None else os.fsdecode(path))
 
     @property
     def dir(self):
@@ -674,8 +677,9 @@ class BackupDir:
         return True
 
     def prune(self, keep=None, older_than_days=None):
-        """Remove old backups: all but the ``keep`` newest and/or those older than
-        ``older_than_days``. Returns the removed :class:`BackupInfo`, newest first."""
+        """Remove old backups: all but the ``keep`` newest of each kind (at least 1: 0 raises
+        InvalidError) and/or those older than ``older_than_days``. Returns the removed
+        :class:`BackupInfo`, newest first."""
         with self._lock:
             removed = _core.backup_prune(self._d, -1 if keep is None else int(keep),
                                          -1 if older_than_days is None else int(older_than_days))

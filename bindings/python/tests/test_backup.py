@@ -61,6 +61,40 @@ class Backup(DbTestCase):
         html = self.conn.report_html(backup_dir=d, title="Bericht <ü>")
         self.assertIn("Bericht &lt;ü&gt;", html)
 
+    def test_kinds_default_dir_and_trust(self):
+        d = fastepost.BackupDir(self.tmp.name)
+        full = d.create(self.conn)
+        table = d.create(self.conn, table="customers")
+        self.assertIn("_table-customers.sql", table)
+        kinds = {i.name: (i.kind, i.table) for i in d.list()}
+        self.assertEqual(kinds, {full: ("full", None), table: ("table", "customers")})
+        # The newest backup of the database is the full one, and prune counts kinds apart.
+        self.assertEqual(self.conn.db_stats(d).newest_backup.name, full)
+        self.assertEqual(d.prune(keep=1), [])
+        with self.assertRaises(fastepost.InvalidError):
+            d.prune(keep=0)
+        # No path: the per-user state directory, never /tmp or the working directory.
+        saved = {k: os.environ.get(k) for k in ("FASTEPOST_BACKUP_DIR", "XDG_STATE_HOME")}
+        try:
+            os.environ.pop("FASTEPOST_BACKUP_DIR", None)
+            os.environ["XDG_STATE_HOME"] = os.path.join(self.tmp.name, "state")
+            self.assertEqual(fastepost.BackupDir().dir,
+                             os.path.join(self.tmp.name, "state", "fastepost", "backups"))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        # A directory others may write to is refused, with the fix in the message.
+        os.chmod(self.tmp.name, 0o777)
+        try:
+            with self.assertRaises(fastepost.InvalidError) as cm:
+                d.list()
+            self.assertIn("chmod go-w", str(cm.exception))
+        finally:
+            os.chmod(self.tmp.name, 0o700)
+
     def test_gc_order(self):
         conn = fastepost.connect(self.dsn)
         d = fastepost.BackupDir(self.tmp.name)

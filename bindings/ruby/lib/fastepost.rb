@@ -342,18 +342,20 @@ module Fastepost
 
   BACKUP_FORMATS = { plain: Core::BACKUP_PLAIN, custom: Core::BACKUP_CUSTOM }.freeze
 
-  # One backup: name, size in bytes, time (a UTC Time, when it was started) and format
-  # ("plain" or "custom").
-  BackupInfo = Struct.new(:name, :size, :time, :format, keyword_init: true) do
+  # One backup: name, size in bytes, time (a UTC Time, when it was started), format
+  # ("plain" or "custom"), kind ("full" or "table") and table (of a table backup, else nil).
+  BackupInfo = Struct.new(:name, :size, :time, :format, :kind, :table, keyword_init: true) do
     def self.from(h) = new(**h, time: Time.at(h[:time]).utc)
   end
 
-  # A backup directory (docs/backup.md); path nil uses $FASTEPOST_BACKUP_DIR, else tmp/backups.
-  # pg_dump, pg_restore and psql run with the GVL released.
+  # A backup directory (docs/backup.md); path nil uses $FASTEPOST_BACKUP_DIR, else
+  # $XDG_STATE_HOME/fastepost/backups, else ~/.local/state/fastepost/backups. It must be the
+  # user's own and not writable by others. The environment (PATH, FASTEPOST_PG_*) is read once,
+  # here. pg_dump, pg_restore and psql run with the GVL released.
   class BackupDir
     def initialize(path = nil)
       @lock = Monitor.new
-      @d = Core::BackupDir.new(path&.to_s)
+      @d = Core::BackupDir.new(path.nil? ? Core.backup_default_dir : path.to_s)
     end
 
     # The absolute directory path.

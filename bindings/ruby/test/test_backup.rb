@@ -54,6 +54,34 @@ class TestBackup < DbTest
     assert_equal Encoding::UTF_8, html.encoding
   end
 
+  def test_kinds_default_dir_and_trust
+    d = Fastepost::BackupDir.new(@tmp)
+    full = d.create(@conn)
+    table = d.create(@conn, table: "customers")
+    assert_includes table, "_table-customers.sql"
+    kinds = d.list.to_h { |i| [i.name, [i.kind, i.table]] }
+    assert_equal({ full => ["full", nil], table => %w[table customers] }, kinds)
+    assert_equal full, @conn.db_stats(backups: d).newest_backup.name
+    assert_empty d.prune(keep: 1)
+    assert_raises(Fastepost::InvalidError) { d.prune(keep: 0) }
+    saved = ENV.to_h.slice("FASTEPOST_BACKUP_DIR", "XDG_STATE_HOME")
+    begin
+      ENV.delete("FASTEPOST_BACKUP_DIR")
+      ENV["XDG_STATE_HOME"] = File.join(@tmp, "state")
+      assert_equal File.join(@tmp, "state", "fastepost", "backups"), Fastepost::BackupDir.new.dir
+    ensure
+      ENV.delete("XDG_STATE_HOME")
+      ENV.update(saved)
+    end
+    File.chmod(0o777, @tmp)
+    begin
+      e = assert_raises(Fastepost::InvalidError) { d.list }
+      assert_includes e.message, "chmod go-w"
+    ensure
+      File.chmod(0o700, @tmp)
+    end
+  end
+
   def test_progress_exception_propagates
     d = Fastepost::BackupDir.new(@tmp)
     assert_raises(KeyError) { d.create(@conn) { raise KeyError, "stop" } }
