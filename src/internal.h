@@ -70,6 +70,12 @@ int fastepost__tx_begin(fastepost_conn *conn);
 int fastepost__tx_commit(fastepost_conn *conn);
 void fastepost__tx_rollback(fastepost_conn *conn);
 
+/* ---- events.c ------------------------------------------------------------------------------ */
+
+/* The statement fastepost_events_list() runs for a given set of filters ($1 source, $2 status,
+ * $3 limit), for the test that checks each one's plan. */
+const char *fastepost__events_list_sql(bool source, bool status);
+
 /* ---- util/buf.c: a growable string -------------------------------------------------------- */
 
 typedef struct fastepost__buf {
