@@ -148,6 +148,7 @@ static void print_report(const cli_ctx *ctx, const fastepost_import_report *r, c
     if (status != FASTEPOST_OK) {
       printf(",\"code\":");
       cli_json_string(stdout, fastepost_error_name(status));
+      printf(",\"http_status\":%d", fastepost_status_http(status));
       printf(",\"error\":");
       cli_json_string(stdout, fastepost_error_last()->message);
     }
@@ -252,12 +253,12 @@ static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
   else
     rc = fastepost_import_csv(&r, ctx->conn, table, pos[0], &o);
   cli_progress_done(&pr);
-  bool listed = r && fastepost_import_report_error_total(r) > 0;
+  bool listed = r && fastepost_import_report_error_total(r) > 0, reported = r != NULL;
   if (r)
     print_report(ctx, r, table, rc);
   fastepost_import_report_free(r);
   if (rc && !listed) {
-    if (ctx->json)
+    if (ctx->json && reported)
       return CLI_FAILURE; /* the JSON report above carries the error */
     return cli_fail(ctx, "import");
   }
