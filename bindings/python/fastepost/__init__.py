@@ -871,7 +871,7 @@ class Connection:
             return _core.export_all(self._conn, opts, os.fsdecode(directory), progress)
 
     def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
-                   max_errors=None, progress=None):
+                   max_errors=None, max_field=None, progress=None):
         """Import a CSV file (with a header line) into ``table``, all or nothing, validating
         every value first. See docs/transfer.md.
 
@@ -882,6 +882,8 @@ class Connection:
         :param key: the conflict key column for skip/update (default: primary key for update,
             any unique constraint for skip)
         :param max_errors: how many row errors the report lists (default 100)
+        :param max_field: the largest field in bytes (default 16 MiB); a larger one raises
+            :class:`TooBigError` naming its line, before it is read whole
         :param progress: ``progress(rows, bytes)``; returning ``False`` stops (and rolls back)
         :returns: an :class:`ImportReport`
         :raises ParseError, InvalidError, ConflictError, NotFoundError ...: the import failed
@@ -900,7 +902,7 @@ class Connection:
             with self._lock:
                 report = _core.import_csv(self._conn, table, path, read, int(bool(dry_run)),
                                           _CONFLICT[on_conflict], key, int(max_errors or 0),
-                                          progress)
+                                          int(max_field or 0), progress)
         except Error as e:
             if isinstance(e.report, dict):
                 e.report = ImportReport._from(e.report)

@@ -570,12 +570,14 @@ module Fastepost
     #   on_conflict:  :error (default), :skip (keep existing rows) or :update
     #   key:          the conflict key column for :skip / :update
     #   max_errors:   how many row errors the report lists (default 100)
+    #   max_field:    the largest field in bytes (default 16 MiB); a larger one raises
+    #                 TooBigError naming its line, before it is read whole
     #   block:        progress, yielded (rows, bytes); returning false stops and rolls back
     #
     # Returns an ImportReport. A failed import writes nothing and raises ParseError,
     # InvalidError, ConflictError, NotFoundError ... whose #report is the ImportReport with the
     # rejected rows. An exception in source.read or the block rolls back and propagates.
-    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, &progress)
+    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, max_field: nil, &progress)
       mode = CONFLICT.fetch(on_conflict.to_sym) do
         raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
       end
@@ -588,7 +590,8 @@ module Fastepost
                      raise TypeError, "import_csv: source must be a path or respond to #read, not #{source.class}"
                    end
       report = synchronize do
-        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
+        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0),
+                        Integer(max_field || 0), progress)
       end
       ImportReport.from(report)
     rescue Error => e
