@@ -45,7 +45,7 @@ Test(transfer_import, own_fixtures_valid_files, .timeout = 120) {
     size_t n = strlen(e->d_name);
     if (n < 5 || strcmp(e->d_name + n - 4, ".csv"))
       continue;
-    char path[700], json[700];
+    char path[1024], json[1024];
     snprintf(path, sizeof path, "%s/%s", dirbuf, e->d_name);
     snprintf(json, sizeof json, "%s/%.*s.json", dirbuf, (int)(n - 4), e->d_name);
     size_t len = 0;
