@@ -149,3 +149,10 @@ CREATE TABLE IF NOT EXISTS fastepost_crm_properties (
   version timestamp(6) NOT NULL, value text,
   PRIMARY KEY (source, crm_id, property));
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (3, 'versioned CRM properties and tombstones') ON CONFLICT DO NOTHING;
+
+-- migration 4: indexes for the event list filters
+CREATE INDEX IF NOT EXISTS index_integration_events_on_source_created_at_id ON integration_events (source, created_at DESC, id DESC);
+DROP INDEX IF EXISTS index_integration_events_on_source_and_created_at;
+CREATE INDEX IF NOT EXISTS index_integration_events_on_status_created_at_id ON integration_events (status, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS index_integration_events_on_source_status_created_at_id ON integration_events (source, status, created_at DESC, id DESC);
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (4, 'indexes for the event list filters') ON CONFLICT DO NOTHING;

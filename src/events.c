@@ -45,14 +45,30 @@ const fastepost_event *fastepost_event_list_get(const fastepost_event_list *list
   return list && i < list->count ? &list->rows[i] : NULL;
 }
 
-static const char SQL_LIST[] =
-    "SELECT id, source, event_type, status, coalesce(outcome, ''), coalesce(external_id, ''), "
-    "coalesce(error_message, ''), attempts, coalesce(customer_id, 0), "
-    "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), "
-    "coalesce(to_char(processed_at, 'YYYY-MM-DD HH24:MI:SS.US'), ''), "
-    "coalesce(to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS.US'), '') "
-    "FROM integration_events WHERE ($1::text IS NULL OR source = $1) "
-    "AND ($2::text IS NULL OR status = $2) ORDER BY created_at DESC, id DESC LIMIT $3::int";
+/* One statement per combination of filters, each matching one index of migration 4 exactly
+ * (source, status, or both, then created_at DESC, id DESC), so that the newest rows come straight
+ * off the index and a filter that matches nothing costs one index probe. A single statement
+ * with "$1 IS NULL OR source = $1" would leave the choice to a plan that cannot know which
+ * filters are set. */
+#define SQL_LIST_HEAD                                                                       \
+  "SELECT id, source, event_type, status, coalesce(outcome, ''), coalesce(external_id, ''), " \
+  "coalesce(error_message, ''), attempts, coalesce(customer_id, 0), "                        \
+  "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), "                                        \
+  "coalesce(to_char(processed_at, 'YYYY-MM-DD HH24:MI:SS.US'), ''), "                        \
+  "coalesce(to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS.US'), '') FROM integration_events "
+#define SQL_LIST_TAIL " ORDER BY created_at DESC, id DESC LIMIT $3::int"
+/* Indexed by (source set) + 2 * (status set). $1 and $2 are always passed; num_nulls() gives an
+ * unused one its type without touching the plan. */
+static const char *const SQL_LIST[4] = {
+    SQL_LIST_HEAD "WHERE num_nulls($1::text, $2::text) >= 0" SQL_LIST_TAIL,
+    SQL_LIST_HEAD "WHERE source = $1::text AND num_nulls($2::text) >= 0" SQL_LIST_TAIL,
+    SQL_LIST_HEAD "WHERE status = $2::text AND num_nulls($1::text) >= 0" SQL_LIST_TAIL,
+    SQL_LIST_HEAD "WHERE source = $1::text AND status = $2::text" SQL_LIST_TAIL,
+};
+
+const char *fastepost__events_list_sql(bool source, bool status) {
+  return SQL_LIST[(source ? 1 : 0) + (status ? 2 : 0)];
+}
 
 fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_conn *conn, const char *source,
                                        const char *status, int limit) {
@@ -72,7 +88,8 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
   snprintf(lim, sizeof lim, "%d", limit);
   const char *params[] = {source && *source ? source : NULL, status && *status ? status : NULL, lim};
   PGresult *res = NULL;
-  int rc = fastepost__query(&res, conn, SQL_LIST, 3, params, PGRES_TUPLES_OK, "listing events");
+  int rc = fastepost__query(&res, conn, fastepost__events_list_sql(params[0] != NULL, params[1] != NULL), 3, params,
+                            PGRES_TUPLES_OK, "listing events");
   if (rc)
     return rc;
   size_t n = (size_t)PQntuples(res);
@@ -117,10 +134,22 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
 
 /* ---- retries ------------------------------------------------------------------------------- */
 
-static const char SQL_DUE[] =
-    "SELECT id, source, event_type, payload::text FROM integration_events "
-    "WHERE status = 'error' AND next_attempt_at <= localtimestamp AND payload IS NOT NULL "
-    "AND source = ANY($1::text[]) ORDER BY next_attempt_at, id LIMIT $2::int";
+/*
+ * Claim the next due event: move its next_attempt_at a lease ahead, in one autocommitted
+ * statement. FOR UPDATE SKIP LOCKED makes concurrent runs (two cron jobs, two hosts) pass over
+ * a row another run is claiming, and once that claim commits the row is no longer due: each
+ * event is processed by exactly one run. Processing then writes the row's real next state (done,
+ * failed with a new backoff, dead); if the run dies in between, the event is due again when the
+ * lease ends. One event per claim, so that no claim can expire while its run is still busy with
+ * earlier events. The due check runs on the server's clock.
+ */
+#define RETRY_LEASE "interval '10 minutes'"
+static const char SQL_CLAIM[] =
+    "WITH due AS (SELECT id FROM integration_events WHERE status = 'error' "
+    "AND next_attempt_at <= localtimestamp AND payload IS NOT NULL AND source = ANY($1::text[]) "
+    "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE integration_events e SET next_attempt_at = localtimestamp + " RETRY_LEASE " FROM due "
+    "WHERE e.id = due.id RETURNING e.id, e.source, e.event_type, e.payload::text";
 
 fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepost_retry_report *report) {
   if (report)
@@ -132,28 +161,32 @@ fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepo
   for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
     fastepost__buf_printf(&sources, "%s%s", i ? "," : "", adapters[i].source);
   fastepost__buf_putc(&sources, '}');
-  char lim[16];
-  snprintf(lim, sizeof lim, "%d", limit);
-  const char *params[] = {fastepost__buf_cstr(&sources), lim};
-  PGresult *due = NULL;
-  int rc = fastepost__query(&due, conn, SQL_DUE, 2, params, PGRES_TUPLES_OK, "reading the retry queue");
-  fastepost__buf_free(&sources);
-  if (rc)
-    return rc;
+  if (sources.oom) {
+    fastepost__buf_free(&sources);
+    return fastepost__error_oom();
+  }
+  const char *params[] = {fastepost__buf_cstr(&sources)};
   fastepost_retry_report r = {0};
-  for (int i = 0; i < PQntuples(due); i++) {
-    int64_t id = atoll(PQgetvalue(due, i, 0));
-    const char *source = PQgetvalue(due, i, 1);
+  int rc = FASTEPOST_OK;
+  while (r.attempted < limit) {
+    PGresult *due = NULL;
+    rc = fastepost__query(&due, conn, SQL_CLAIM, 1, params, PGRES_TUPLES_OK, "claiming a due event");
+    if (rc || PQntuples(due) == 0) {
+      PQclear(due);
+      break;
+    }
+    int64_t id = atoll(PQgetvalue(due, 0, 0));
+    const char *source = PQgetvalue(due, 0, 1);
     reprocess_fn fn = NULL;
     for (size_t k = 0; k < sizeof adapters / sizeof adapters[0]; k++)
       if (strcmp(adapters[k].source, source) == 0)
         fn = adapters[k].reprocess;
-    if (!fn)
-      continue;
     r.attempted++;
     fastepost_event_result *res = NULL;
-    int st = fn(&res, conn, id, PQgetvalue(due, i, 3), PQgetvalue(due, i, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS);
+    int st = fn ? fn(&res, conn, id, PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS)
+                : fastepost__error_set(FASTEPOST_EINVALID, "no adapter for source %s", source);
     fastepost_event_result_free(res);
+    PQclear(due);
     if (st == FASTEPOST_OK) {
       r.succeeded++;
       continue;
@@ -172,7 +205,9 @@ fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepo
     if (st == FASTEPOST_ECONN && fastepost_conn_ping(conn) != FASTEPOST_OK)
       break; /* the database is away: the rest stays queued */
   }
-  PQclear(due);
+  fastepost__buf_free(&sources);
+  if (rc && !r.attempted)
+    return rc;
   if (report)
     *report = r;
   fastepost_error_clear();

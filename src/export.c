@@ -1,6 +1,5 @@
 /* Export: table + columns + filters -> SQL checked against the catalog -> COPY TO STDOUT ->
  * format writer (csv passthrough, json/ndjson from binary COPY of row_to_json) -> callback. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -607,14 +606,26 @@ static int run_pg_dump(writer *w, PGconn *pg, const fastepost__table *t) {
 
 /* ---- entry points --------------------------------------------------------------------------- */
 
-fastepost_status fastepost_export_run(fastepost_conn *conn, const fastepost_export_options *o,
-                                      fastepost_write_cb write_cb, void *payload) {
+/* What an export will run, prepared before any output exists: the options checked, the table
+ * resolved in the catalog and the COPY statement built (filter values checked against their
+ * columns). A file export is created only once this succeeded, so that a mistyped table or a
+ * bad filter never touches the file. */
+typedef struct plan {
+  PGconn *pg;
+  fastepost__table *t; /* NULL for a whole-database sql export */
+  fastepost__buf sql;  /* the COPY statement; empty for sql */
+} plan;
+
+static void plan_free(plan *pl) {
+  fastepost__table_free(pl->t);
+  fastepost__buf_free(&pl->sql);
+}
+
+static int plan_export(plan *pl, fastepost_conn *conn, const fastepost_export_options *o) {
+  memset(pl, 0, sizeof *pl);
   if (need(o, "options"))
     return FASTEPOST_EINVALID;
-  if (!write_cb)
-    return fastepost__error_set(FASTEPOST_EINVALID, "write callback is NULL");
-  PGconn *pg = fastepost__conn_pg(conn);
-  if (!pg)
+  if (!(pl->pg = fastepost__conn_pg(conn)))
     return fastepost_error_last()->code;
   if (o->format == FASTEPOST_FORMAT_SQL && (o->ncolumns || o->nfilters || o->norders || o->limit >= 0))
     return fastepost__error_set(FASTEPOST_EINVALID,
@@ -622,42 +633,60 @@ fastepost_status fastepost_export_run(fastepost_conn *conn, const fastepost_expo
                                 "and limit do not apply");
   if (o->format != FASTEPOST_FORMAT_SQL && !o->table)
     return fastepost__error_set(FASTEPOST_EINVALID, "no table given to export");
-  fastepost__table *t = NULL;
   int rc = FASTEPOST_OK;
-  if (o->table && (rc = fastepost__table_resolve(&t, conn, o->table, (const char *const *)o->schemas)))
+  if (o->table && (rc = fastepost__table_resolve(&pl->t, conn, o->table, (const char *const *)o->schemas)))
     return rc;
+  if (o->format != FASTEPOST_FORMAT_SQL) {
+    rc = build_copy(&pl->sql, pl->pg, pl->t, o);
+    if (!rc && pl->sql.oom)
+      rc = fastepost__error_oom();
+  }
+  if (rc) {
+    if (pl->t)
+      fastepost__error_prefix("exporting %s.%s", pl->t->schema, pl->t->name);
+    plan_free(pl);
+  }
+  return rc;
+}
+
+static int run_plan(plan *pl, fastepost_conn *conn, const fastepost_export_options *o, fastepost_write_cb write_cb,
+                    void *payload) {
   writer w = {write_cb, payload, o, malloc(OUT_CAP), 0, 0, 0};
-  if (!w.buf) {
-    fastepost__table_free(t);
+  if (!w.buf)
     return fastepost__error_oom();
-  }
-  if (o->format == FASTEPOST_FORMAT_SQL) {
-    rc = run_pg_dump(&w, pg, t);
-  } else {
-    fastepost__buf sql = FASTEPOST__BUF_INIT;
-    rc = build_copy(&sql, pg, t, o);
-    if (!rc && sql.oom)
-      rc = FASTEPOST_ENOMEM;
-    if (!rc)
-      rc = copy_out(&w, conn, pg, fastepost__buf_cstr(&sql));
-    fastepost__buf_free(&sql);
-  }
-  if (rc && t)
-    fastepost__error_prefix("exporting %s.%s", t->schema, t->name);
+  int rc = o->format == FASTEPOST_FORMAT_SQL ? run_pg_dump(&w, pl->pg, pl->t)
+                                             : copy_out(&w, conn, pl->pg, fastepost__buf_cstr(&pl->sql));
+  if (rc && pl->t)
+    fastepost__error_prefix("exporting %s.%s", pl->t->schema, pl->t->name);
   free(w.buf);
-  fastepost__table_free(t);
+  return rc;
+}
+
+fastepost_status fastepost_export_run(fastepost_conn *conn, const fastepost_export_options *o,
+                                      fastepost_write_cb write_cb, void *payload) {
+  if (!write_cb)
+    return fastepost__error_set(FASTEPOST_EINVALID, "write callback is NULL");
+  plan pl;
+  int rc = plan_export(&pl, conn, o);
+  if (rc)
+    return rc;
+  rc = run_plan(&pl, conn, o, write_cb, payload);
+  plan_free(&pl);
   return rc;
 }
 
 static int fd_write(const char *data, size_t len, void *payload) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
   int fd = *(int *)payload;
   while (len) {
     ssize_t n = write(fd, data, len);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0)
-      return fastepost__error_set(FASTEPOST_EIO, "writing the export: %s",
-                                  n < 0 ? strerror(errno) : "nothing written");
+    if (n <= 0) {
+      int e = n < 0 ? errno : ENOSPC;
+      return fastepost__error_set(e == ENOSPC || e == EDQUOT ? FASTEPOST_EFULL : FASTEPOST_EIO,
+                                  "writing the output: %s", fastepost__errno_text(e, eb, sizeof eb));
+    }
     data += n;
     len -= (size_t)n;
   }
@@ -671,19 +700,100 @@ fastepost_status fastepost_export_to_fd(fastepost_conn *conn, const fastepost_ex
   return fastepost_export_run(conn, o, fd_write, &fd);
 }
 
+/* ---- files written whole or not at all ------------------------------------------------------- */
+
+/* A file being written under a temporary name in the target's directory, renamed over the
+ * target only once it is complete and on disk. Until then the target - yesterday's good export -
+ * is untouched, whatever fails: the database, the disk, a signal. */
+typedef struct atomic_file {
+  const char *path;
+  char *tmp;
+  int fd;
+} atomic_file;
+
+static int atomic_open(atomic_file *af, const char *path) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  af->path = path;
+  af->fd = -1;
+  const char *slash = strrchr(path, '/');
+  size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+  fastepost__buf tmp = FASTEPOST__BUF_INIT;
+  fastepost__buf_printf(&tmp, "%.*s.%s.tmp-XXXXXX", (int)dirlen, path, slash ? slash + 1 : path);
+  if (tmp.oom)
+    return fastepost__error_oom();
+  af->tmp = fastepost__buf_detach(&tmp);
+  af->fd = mkstemp(af->tmp); /* mode 0600: exports hold personal data */
+  if (af->fd < 0) {
+    int e = errno;
+    free(af->tmp);
+    af->tmp = NULL;
+    return fastepost__error_set(e == ENOSPC || e == EDQUOT ? FASTEPOST_EFULL : FASTEPOST_EIO,
+                                "cannot create a file beside %s: %s", path, fastepost__errno_text(e, eb, sizeof eb));
+  }
+  fcntl(af->fd, F_SETFD, FD_CLOEXEC);
+  return FASTEPOST_OK;
+}
+
+/* Finish: on success (ok) sync, rename over the target and sync the directory; otherwise, or
+ * when any of that fails, remove the temporary file. Returns ok's status or the failure. */
+static int atomic_close(atomic_file *af, int rc) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  const char *step = NULL;
+  int e = 0;
+  if (!rc && fsync(af->fd) != 0)
+    step = "syncing", e = errno;
+  if (close(af->fd) != 0 && !rc && !step)
+    step = "closing", e = errno;
+  if (!rc && !step && rename(af->tmp, af->path) != 0)
+    step = "renaming", e = errno;
+  if (!rc && !step) {
+    /* The rename is durable only once the directory is synced. */
+    const char *slash = strrchr(af->path, '/');
+    char *dir = slash ? fastepost__strndup(af->path, slash == af->path ? 1 : (size_t)(slash - af->path)) : NULL;
+    int dfd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (dfd >= 0) {
+      fsync(dfd);
+      close(dfd);
+    }
+  }
+  if (step)
+    rc = fastepost__error_set(e == ENOSPC || e == EDQUOT ? FASTEPOST_EFULL : FASTEPOST_EIO, "writing %s failed while %s: %s",
+                              af->path, step, fastepost__errno_text(e, eb, sizeof eb));
+  if (rc)
+    unlink(af->tmp);
+  free(af->tmp);
+  af->tmp = NULL;
+  return rc;
+}
+
 fastepost_status fastepost_export_to_file(fastepost_conn *conn, const fastepost_export_options *o,
                                           const char *path) {
-  if (need(path, "path"))
+  if (need(path, "path") || need(o, "options"))
     return FASTEPOST_EINVALID;
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot create %s: %s", path, strerror(errno));
-  int rc = fastepost_export_to_fd(conn, o, fd);
-  if (close(fd) && !rc)
-    rc = fastepost__error_set(FASTEPOST_EIO, "writing %s: %s", path, strerror(errno));
+  plan pl;
+  int rc = plan_export(&pl, conn, o);
   if (rc)
-    unlink(path);
+    return rc;
+  atomic_file af;
+  if (!(rc = atomic_open(&af, path))) {
+    rc = run_plan(&pl, conn, o, fd_write, &af.fd);
+    rc = atomic_close(&af, rc);
+  }
+  plan_free(&pl);
   return rc;
+}
+
+fastepost_status fastepost_file_write(const char *path, const void *data, size_t len) {
+  if (need(path, "path") || (!data && len))
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_file_write: invalid argument");
+  atomic_file af;
+  int rc = atomic_open(&af, path);
+  if (rc)
+    return rc;
+  int fd = af.fd;
+  rc = len ? fd_write(data, len, &fd) : FASTEPOST_OK;
+  return atomic_close(&af, rc);
 }
 
 /* "schema"."name" (as fastepost__table_list gives) -> a file name, see export.h. */
@@ -692,7 +802,7 @@ static int file_name(fastepost__buf *out, const char *dir, const fastepost__tabl
   for (int part = strcmp(t->schema, "public") == 0 ? 1 : 0; part < 2; part++) {
     const unsigned char *s = (const unsigned char *)(part ? t->name : t->schema);
     for (; *s; s++) {
-      if (isalnum(*s) && *s < 0x80)
+      if (fastepost__ascii_isalnum(*s))
         fastepost__buf_putc(out, (char)*s);
       else if (*s == '_' || *s == '-')
         fastepost__buf_putc(out, (char)*s);
@@ -718,8 +828,10 @@ fastepost_status fastepost_export_all(size_t *tables, fastepost_conn *conn,
   if (o->table || o->ncolumns || o->nfilters || o->norders || o->limit >= 0)
     return fastepost__error_set(FASTEPOST_EINVALID, "export of all tables takes no table, "
                                                     "columns, filters, order or limit");
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
   if (mkdir(dir, 0700) && errno != EEXIST)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+    return fastepost__error_set(FASTEPOST_EIO, "cannot create directory %s: %s", dir,
+                                fastepost__errno_text(errno, eb, sizeof eb));
   char **list = NULL;
   int rc = fastepost__table_list(&list, conn, (const char *const *)o->schemas);
   if (rc)

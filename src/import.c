@@ -91,6 +91,8 @@ typedef struct importer {
   bool *fnull;
   size_t nfields, fcap;
 
+  size_t max_field;     /* the largest field accepted, in bytes */
+
   /* header */
   bool header_done;
   int *map;             /* file field -> table column */
@@ -280,12 +282,26 @@ static int data_row(importer *im) {
 
 static int start_copy(importer *im);
 
+/* A field over the limit stops the import: its bytes are never all held in memory (libcsv
+ * buffers a field whole, so the check runs while it grows, see feed()). */
+static void field_too_big(importer *im, size_t field, size_t len, bool at_least) {
+  const char *column = im->header_done && field < im->nmap ? im->t->cols[im->map[field]].name : "";
+  add_error(im, FASTEPOST_ETOOBIG, im->record_line ? im->record_line : im->line, column, NULL, 0,
+            "field %zu is %s%zu bytes, over the limit of %zu bytes (max_field, --max-field)", field + 1,
+            at_least ? "more than " : "", len, im->max_field);
+  im->fatal = true;
+}
+
 /* libcsv callbacks. They cannot return an error, so failures are parked in im->status and
  * im->fatal, and the caller stops feeding. */
 static void on_field(void *s, size_t len, void *data) {
   importer *im = data;
   if (im->fatal)
     return;
+  if (len > im->max_field) {
+    field_too_big(im, im->nfields, len, false);
+    return;
+  }
   if (im->nfields == im->fcap) {
     size_t cap = im->fcap ? im->fcap * 2 : 32;
     size_t *fs = realloc(im->fstart, cap * sizeof *fs);
@@ -352,6 +368,8 @@ static void feed(importer *im, struct csv_parser *p, const char *data, size_t le
     if (im->record_line == 0 && end > i)
       im->record_line = im->line; /* the first byte of a record */
     size_t used = csv_parse(p, data + i, seg, on_field, on_record, im);
+    if (p->entry_pos > im->max_field && !im->fatal) /* a field still growing past the limit */
+      field_too_big(im, im->nfields, p->entry_pos, true);
     if (used < seg && !im->fatal) {
       add_error(im, FASTEPOST_EPARSE, im->line, "", NULL, 0,
                 "malformed CSV at byte offset %llu: %s", (unsigned long long)(im->offset + used),
@@ -831,6 +849,7 @@ static int import(fastepost_import_report **report, fastepost_conn *conn, const 
   importer im = {0};
   im.conn = conn;
   im.o = o;
+  im.max_field = o->max_field ? o->max_field : FASTEPOST_IMPORT_DEFAULT_MAX_FIELD;
   im.rep = *report;
   im.line = 1;
   if (!(im.pg = fastepost__conn_pg(conn)))
@@ -884,8 +903,11 @@ static long long fd_read(char *buf, size_t size, void *payload) {
     ssize_t n = read(fd, buf, size);
     if (n >= 0)
       return n;
-    if (errno != EINTR)
-      return fastepost__error_set(FASTEPOST_EIO, "reading the CSV input: %s", strerror(errno));
+    if (errno != EINTR) {
+      char eb[FASTEPOST__ERRNO_BUFSIZE];
+      return fastepost__error_set(FASTEPOST_EIO, "reading the CSV input: %s",
+                                  fastepost__errno_text(errno, eb, sizeof eb));
+    }
   }
 }
 
@@ -924,8 +946,9 @@ fastepost_status fastepost_import_csv(fastepost_import_report **report, fastepos
     int e = errno;
     if (report)
       *report = new_report(opts);
+    char eb[FASTEPOST__ERRNO_BUFSIZE];
     return fastepost__error_set(e == ENOENT ? FASTEPOST_ENOTFOUND : FASTEPOST_EIO, "cannot open %s: %s",
-                                path, strerror(e));
+                                path, fastepost__errno_text(e, eb, sizeof eb));
   }
   int rc = fastepost_import_csv_fd(report, conn, table, fd, opts);
   close(fd);
@@ -953,6 +976,7 @@ int fastepost__import_check(fastepost_import_report **report, const fastepost__t
   if (!(*report = new_report(&o)))
     return fastepost__error_oom();
   importer im = {0};
+  im.max_field = FASTEPOST_IMPORT_DEFAULT_MAX_FIELD;
   im.t = (fastepost__table *)(uintptr_t)t; /* borrowed: not freed below */
   im.o = &o;
   im.rep = *report;

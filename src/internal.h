@@ -112,6 +112,12 @@ void fastepost__tx_rollback(fastepost_conn *conn);
 #define FASTEPOST__TX_SETTINGS_SIZE 256
 const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
 
+/* ---- events.c ------------------------------------------------------------------------------ */
+
+/* The statement fastepost_events_list() runs for a given set of filters ($1 source, $2 status,
+ * $3 limit), for the test that checks each one's plan. */
+const char *fastepost__events_list_sql(bool source, bool status);
+
 /* ---- util/buf.c: a growable string -------------------------------------------------------- */
 
 typedef struct fastepost__buf {

@@ -272,10 +272,27 @@ static const char crm_properties_sql[] =
     "  version timestamp(6) NOT NULL, value text,\n"
     "  PRIMARY KEY (source, crm_id, property));";
 
+/*
+ * Migration 4: indexes for every filter of `events list` (source, status, both), each ending in
+ * the list's order (created_at DESC, id DESC), so that the newest matching rows come straight
+ * off one index and a filter that matches nothing is a single probe, not a walk over every row
+ * of the source (4.6-7.7 s on 5M events before). The source index gains the id tie-breaker and
+ * replaces migration 1's (source, created_at DESC), which it covers.
+ */
+static const char event_filter_indexes_sql[] =
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_source_created_at_id "
+    "ON integration_events (source, created_at DESC, id DESC);\n"
+    "DROP INDEX IF EXISTS index_integration_events_on_source_and_created_at;\n"
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_status_created_at_id "
+    "ON integration_events (status, created_at DESC, id DESC);\n"
+    "CREATE INDEX IF NOT EXISTS index_integration_events_on_source_status_created_at_id "
+    "ON integration_events (source, status, created_at DESC, id DESC);";
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
     {3, "versioned CRM properties and tombstones", crm_properties_sql},
+    {4, "indexes for the event list filters", event_filter_indexes_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

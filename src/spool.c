@@ -5,19 +5,26 @@
  * is arrival order (within a process exactly, across processes to the microsecond). A file is a
  * few "key value" header lines, a blank line, then the raw body:
  *
- *     fastepost-spool 1
+ *     fastepost-spool 2
  *     source odoo
  *     event write
  *     content-type application/json
  *     spooled-at 1732700000000000
  *     length 123
+ *     sha256 <64 hex digits over the lines above and the body>
  *
  *     {...body...}
  *
+ * Version 1 records (no sha256 line) written before checksums existed are still read: they were
+ * acknowledged as spooled, so dropping them would lose deliveries.
+ *
  * Written as ".tmp-<name>" (0600, O_EXCL, O_NOFOLLOW), fsync'd, renamed, then the directory is
  * fsync'd: a crash leaves either no record or a complete one (a leftover ".tmp-*" file was
- * never acknowledged as spooled and is ignored). Replay holds an fcntl lock on ".lock" so that two replays never
- * process the same file.
+ * never acknowledged as spooled and is ignored). A record that cannot be replayed is renamed to
+ * "<name>.bad" next to "<name>.bad.reason" (one line: why), so one bad file never stops the
+ * others. Replay holds a flock() on ".lock": flock locks belong to the open file description,
+ * so two handles or two threads of one process exclude each other too (fcntl record locks are
+ * per process and would let both in).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,10 +42,15 @@
 #include "internal.h"
 #include "odoo.h"
 #include "sync.h"
+#include "util/sha256.h"
 
-#define MAGIC "fastepost-spool 1\n"
+#define MAGIC_V1 "fastepost-spool 1\n"
+#define MAGIC "fastepost-spool 2\n"
 #define SUFFIX ".spool"
+#define BAD_SUFFIX ".bad"
+#define REASON_SUFFIX ".bad.reason"
 #define MAX_OPTION 200
+#define MAX_REASON 400
 
 /* Sources a spooled delivery can be replayed through. A new CRM adds one line here. */
 typedef int (*replay_fn)(fastepost_event_result **out, fastepost_conn *conn, const char *body, size_t len,
@@ -51,7 +64,9 @@ static const struct {
 
 struct fastepost_spool {
   char *dir;
-  int dirfd;
+  int dirfd;      /* -1 when the directory is unusable (see warning) */
+  int unusable;   /* the code to fail with when the spool is needed */
+  char *warning;  /* why the directory is unusable, with the fix; NULL when usable */
   size_t max_files;
   uint64_t max_bytes;
 };
@@ -66,7 +81,78 @@ static replay_fn adapter_for(const char *source) {
   return NULL;
 }
 
+static const char *etext(int e, char *buf) { return fastepost__errno_text(e, buf, FASTEPOST__ERRNO_BUFSIZE); }
+
 /* ---- open ---------------------------------------------------------------------------------- */
+
+/* mkdir -p, 0700 for what is created. 0 or the errno of the failing step. */
+static int make_dirs(const char *dir) {
+  char *copy = fastepost__strdup(dir);
+  if (!copy)
+    return ENOMEM;
+  int err = 0;
+  for (char *p = copy + 1;; p++) {
+    if (*p != '/' && *p != '\0')
+      continue;
+    char c = *p;
+    *p = '\0';
+    if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
+      err = errno;
+      break;
+    }
+    *p = c;
+    if (!c)
+      break;
+  }
+  free(copy);
+  return err;
+}
+
+/* Checks the directory the way ssh checks ~/.ssh: ours, and nobody else may read or write it
+ * (the records hold customer data). On failure returns the code and writes the reason, with
+ * how to fix it, into why. */
+static int check_dir(const char *dir, int *fd_out, char *why, size_t whysize) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  *fd_out = -1;
+  int err = make_dirs(dir);
+  if (err == ENOMEM)
+    return FASTEPOST_ENOMEM;
+  if (err) {
+    snprintf(why, whysize,
+             "cannot create the spool directory %s: %s; create it as the user that runs fastepost "
+             "(mkdir -m 700 -p %s) or choose another one",
+             dir, etext(err, eb), dir);
+    return FASTEPOST_EIO;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    snprintf(why, whysize, "cannot open the spool directory %s: %s", dir, etext(e, eb));
+    return FASTEPOST_EIO;
+  }
+  if (st.st_uid != geteuid()) {
+    close(fd);
+    snprintf(why, whysize,
+             "the spool directory %s belongs to user id %u, not to the running user (%u): anyone "
+             "who owns it can plant or read deliveries; use a directory of your own, or "
+             "chown %u %s",
+             dir, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), dir);
+    return FASTEPOST_EINVALID;
+  }
+  if (st.st_mode & 077) {
+    close(fd);
+    snprintf(why, whysize,
+             "the spool directory %s is accessible by other users (mode %04o): it holds customer "
+             "data; fix it with chmod 700 %s",
+             dir, (unsigned)(st.st_mode & 07777), dir);
+    return FASTEPOST_EINVALID;
+  }
+  *fd_out = fd;
+  return FASTEPOST_OK;
+}
 
 fastepost_status fastepost_spool_open(fastepost_spool **out, const char *dir) {
   if (!out)
@@ -74,49 +160,29 @@ fastepost_status fastepost_spool_open(fastepost_spool **out, const char *dir) {
   *out = NULL;
   if (!dir || !*dir)
     return fastepost__error_set(FASTEPOST_EINVALID, "no spool directory given");
-  /* mkdir -p, 0700 for what we create. */
-  char *copy = fastepost__strdup(dir);
-  if (!copy)
-    return fastepost__error_oom();
-  for (char *p = copy + 1;; p++) {
-    if (*p != '/' && *p != '\0')
-      continue;
-    char c = *p;
-    *p = '\0';
-    if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-      int e = errno;
-      free(copy);
-      return fastepost__error_set(FASTEPOST_EIO, "cannot create the spool directory %s: %s", dir, strerror(e));
-    }
-    *p = c;
-    if (!c)
-      break;
-  }
-  free(copy);
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    int e = errno;
-    if (fd >= 0)
-      close(fd);
-    return fastepost__error_set(FASTEPOST_EIO, "cannot open the spool directory %s: %s", dir, strerror(e));
-  }
-  if (st.st_mode & 077) {
-    close(fd);
-    return fastepost__error_set(FASTEPOST_EINVALID,
-                                "the spool directory %s is accessible by other users (mode %04o): it "
-                                "holds customer data, make it 0700",
-                                dir, (unsigned)(st.st_mode & 07777));
-  }
   fastepost_spool *s = calloc(1, sizeof *s);
   if (!s || !(s->dir = fastepost__strdup(dir))) {
     free(s);
-    close(fd);
     return fastepost__error_oom();
   }
-  s->dirfd = fd;
   s->max_files = FASTEPOST_SPOOL_DEFAULT_MAX_FILES;
   s->max_bytes = FASTEPOST_SPOOL_DEFAULT_MAX_BYTES;
+  char why[MAX_REASON + 600];
+  int rc = check_dir(dir, &s->dirfd, why, sizeof why);
+  if (rc == FASTEPOST_ENOMEM) {
+    fastepost_spool_free(s);
+    return fastepost__error_oom();
+  }
+  /* An unusable directory must not fail deliveries the database accepts: the handle opens and
+   * carries the warning; only a call that needs the directory fails. */
+  if (rc) {
+    s->unusable = rc;
+    if (!(s->warning = fastepost__strdup(why))) {
+      fastepost_spool_free(s);
+      return fastepost__error_oom();
+    }
+  }
+  fastepost_error_clear();
   *out = s;
   return FASTEPOST_OK;
 }
@@ -124,10 +190,14 @@ fastepost_status fastepost_spool_open(fastepost_spool **out, const char *dir) {
 void fastepost_spool_free(fastepost_spool *s) {
   if (!s)
     return;
-  close(s->dirfd);
+  if (s->dirfd >= 0)
+    close(s->dirfd);
   free(s->dir);
+  free(s->warning);
   free(s);
 }
+
+const char *fastepost_spool_warning(const fastepost_spool *s) { return s ? s->warning : NULL; }
 
 fastepost_status fastepost_spool_set_limits(fastepost_spool *s, size_t max_files, uint64_t max_bytes) {
   if (!s || !max_files || !max_bytes)
@@ -137,36 +207,46 @@ fastepost_status fastepost_spool_set_limits(fastepost_spool *s, size_t max_files
   return FASTEPOST_OK;
 }
 
+/* Refuse a call that needs the directory when it is unusable. */
+static int usable(const fastepost_spool *s, int code) {
+  return s->warning ? fastepost__error_set(code ? code : s->unusable, "%s", s->warning) : FASTEPOST_OK;
+}
+
 /* ---- the directory ------------------------------------------------------------------------- */
 
-static bool is_record_name(const char *n) {
-  size_t len = strlen(n);
-  return n[0] != '.' && len > strlen(SUFFIX) && !strcmp(n + len - strlen(SUFFIX), SUFFIX);
+static bool has_suffix(const char *n, const char *suffix) {
+  size_t len = strlen(n), sl = strlen(suffix);
+  return n[0] != '.' && len > sl && !strcmp(n + len - sl, suffix);
 }
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The record names, sorted, and their total size. */
-static int scan(fastepost_spool *s, fastepost__strlist *names, uint64_t *bytes) {
+/* The names ending in suffix, sorted, and the total size of the regular files among them.
+ * Entries that are not regular files are listed too: replay sets them aside with a reason
+ * rather than skipping them silently. */
+static int scan(fastepost_spool *s, const char *suffix, fastepost__strlist *names, uint64_t *bytes) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
   int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
+    int e = errno;
     if (fd >= 0)
       close(fd);
-    return fastepost__error_set(FASTEPOST_EIO, "cannot read the spool directory %s: %s", s->dir, strerror(errno));
+    return fastepost__error_set(FASTEPOST_EIO, "cannot read the spool directory %s: %s", s->dir, etext(e, eb));
   }
   *bytes = 0;
   int rc = FASTEPOST_OK;
   struct dirent *e;
   while (!rc && (e = readdir(d)) != NULL) {
-    if (!is_record_name(e->d_name))
+    if (!has_suffix(e->d_name, suffix))
       continue;
     struct stat st;
-    if (fstatat(s->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-      continue; /* removed meanwhile by a replay, or not ours */
-    *bytes += (uint64_t)st.st_size;
+    if (fstatat(s->dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue; /* removed meanwhile by a replay */
+    if (S_ISREG(st.st_mode))
+      *bytes += (uint64_t)st.st_size;
     rc = fastepost__strlist_add(names, e->d_name);
   }
   closedir(d);
@@ -188,12 +268,81 @@ static int write_all(int fd, const char *p, size_t n) {
     ssize_t w = write(fd, p, n);
     if (w < 0 && errno == EINTR)
       continue;
-    if (w <= 0)
+    if (w < 0)
       return -1;
+    if (w == 0) {
+      errno = ENOSPC;
+      return -1;
+    }
     p += w;
     n -= (size_t)w;
   }
   return 0;
+}
+
+/* A full disk or quota is "storage full" (503), not a server bug (500). */
+static int write_error_code(int e) { return e == ENOSPC || e == EDQUOT ? FASTEPOST_EFULL : FASTEPOST_EIO; }
+
+/* The checksum of a record: over its header lines (magic to length) and its body. */
+static int record_sum(char out[FASTEPOST__SHA256_HEX_LEN + 1], const char *head, size_t hlen, const char *body,
+                      size_t len) {
+  const char *parts[] = {head, body ? body : ""};
+  const size_t lens[] = {hlen, len};
+  return fastepost__sha256_hex(out, 2, parts, lens);
+}
+
+/* Write head + body as `name` durably (temporary file, fsync, rename, fsync of the directory). */
+static int write_record(fastepost_spool *s, const char *name, const char *head, size_t hlen, const char *body,
+                        size_t len) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  char tmp[320];
+  snprintf(tmp, sizeof tmp, ".tmp-%s", name);
+  int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    return fastepost__error_set(write_error_code(e), "cannot create %s/%s: %s", s->dir, tmp, etext(e, eb));
+  }
+  const char *step = "writing";
+  bool ok = write_all(fd, head, hlen) == 0 && write_all(fd, body, len) == 0;
+  if (ok && !(ok = fsync(fd) == 0))
+    step = "syncing";
+  int e = errno;
+  if (close(fd) != 0 && ok) {
+    ok = false;
+    e = errno;
+    step = "closing";
+  }
+  if (ok && renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
+    ok = false;
+    e = errno;
+    step = "renaming";
+  }
+  if (!ok) {
+    unlinkat(s->dirfd, tmp, 0); /* no partial record stays behind */
+    return fastepost__error_set(write_error_code(e), "spooling a delivery to %s failed while %s: %s", s->dir,
+                                step, etext(e, eb));
+  }
+  if (fsync(s->dirfd) != 0) {
+    e = errno;
+    unlinkat(s->dirfd, name, 0);
+    return fastepost__error_set(write_error_code(e), "syncing the spool directory %s: %s", s->dir, etext(e, eb));
+  }
+  return FASTEPOST_OK;
+}
+
+/* The header of a version 2 record, sha256 line included. */
+static int build_head(char *head, size_t size, size_t *hlen, const char *source, const char *event,
+                      const char *content_type, int64_t at, const char *body, size_t len) {
+  int hn = snprintf(head, size, MAGIC "source %s\nevent %s\ncontent-type %s\nspooled-at %" PRId64 "\nlength %zu\n",
+                    source, event, content_type, at, len);
+  if (hn < 0 || (size_t)hn + FASTEPOST__SHA256_HEX_LEN + 10 >= size)
+    return fastepost__error_set(FASTEPOST_EINVALID, "spool header too long");
+  char sum[FASTEPOST__SHA256_HEX_LEN + 1];
+  if (record_sum(sum, head, (size_t)hn, body, len))
+    return fastepost__error_set(FASTEPOST_ERROR, "computing a spool record's checksum failed");
+  hn += snprintf(head + hn, size - (size_t)hn, "sha256 %s\n\n", sum);
+  *hlen = (size_t)hn;
+  return FASTEPOST_OK;
 }
 
 /* ---- put ----------------------------------------------------------------------------------- */
@@ -212,60 +361,35 @@ fastepost_status fastepost_spool_put(char **name_out, fastepost_spool *s, const 
   if (!option_ok(event) || !option_ok(content_type))
     return fastepost__error_set(FASTEPOST_EINVALID,
                                 "an event hint or content type to spool has control characters or is too long");
+  /* The spool is needed now: an unusable directory is storage the server lacks (503). */
+  int rc = usable(s, FASTEPOST_EFULL);
+  if (rc)
+    return rc;
   int64_t now = fastepost__clock_now();
-  char head[4 * MAX_OPTION];
-  int hn = snprintf(head, sizeof head,
-                    MAGIC "source %s\nevent %s\ncontent-type %s\nspooled-at %" PRId64 "\nlength %zu\n\n",
-                    source, event, content_type, now, len);
-  if (hn < 0 || (size_t)hn >= sizeof head)
-    return fastepost__error_set(FASTEPOST_EINVALID, "spool header too long");
+  char head[4 * MAX_OPTION + 128];
+  size_t hlen = 0;
+  if ((rc = build_head(head, sizeof head, &hlen, source, event, content_type, now, body, len)))
+    return rc;
 
   /* Bounds. Concurrent writers may overshoot by one file each: the limit protects the disk, it
    * is not an exact quota. */
   fastepost__strlist names = {0};
   uint64_t bytes = 0;
-  int rc = scan(s, &names, &bytes);
+  rc = scan(s, SUFFIX, &names, &bytes);
   size_t files = names.count;
   fastepost__strlist_free(&names);
   if (rc)
     return rc;
-  if (files + 1 > s->max_files || bytes + (uint64_t)hn + len > s->max_bytes)
-    return fastepost__error_set(FASTEPOST_ETOOBIG,
+  if (files + 1 > s->max_files || bytes + (uint64_t)hlen + len > s->max_bytes)
+    return fastepost__error_set(FASTEPOST_EFULL,
                                 "the spool %s is full: %zu files, %" PRIu64 " bytes (limits %zu files, %" PRIu64
                                 " bytes); replay it with `fastepost spool replay`",
                                 s->dir, files, bytes, s->max_files, s->max_bytes);
 
-  char name[96], tmp[112];
+  char name[96];
   snprintf(name, sizeof name, "%016" PRId64 "-%010ld-%06u" SUFFIX, now, (long)getpid(), name_counter++ % 1000000);
-  snprintf(tmp, sizeof tmp, ".tmp-%s", name);
-  int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot create %s/%s: %s", s->dir, tmp, strerror(errno));
-  const char *step = "writing";
-  bool ok = write_all(fd, head, (size_t)hn) == 0 && write_all(fd, body, len) == 0;
-  if (ok && !(ok = fsync(fd) == 0))
-    step = "syncing";
-  int e = errno;
-  if (close(fd) != 0 && ok) {
-    ok = false;
-    e = errno;
-    step = "closing";
-  }
-  if (ok && renameat(s->dirfd, tmp, s->dirfd, name) != 0) {
-    ok = false;
-    e = errno;
-    step = "renaming";
-  }
-  if (!ok) {
-    unlinkat(s->dirfd, tmp, 0); /* no partial record stays behind */
-    return fastepost__error_set(FASTEPOST_EIO, "spooling a delivery to %s failed while %s: %s", s->dir, step,
-                                strerror(e));
-  }
-  if (fsync(s->dirfd) != 0) {
-    e = errno;
-    unlinkat(s->dirfd, name, 0);
-    return fastepost__error_set(FASTEPOST_EIO, "syncing the spool directory %s: %s", s->dir, strerror(e));
-  }
+  if ((rc = write_record(s, name, head, hlen, body, len)))
+    return rc;
   if (name_out && !(*name_out = fastepost__strdup(name)))
     return fastepost__error_oom(); /* the record is on disk all the same */
   return FASTEPOST_OK;
@@ -279,6 +403,7 @@ typedef struct record {
   const char *body;
   size_t len;
   int64_t spooled_at;
+  bool checked; /* a version 2 record whose checksum matched */
 } record;
 
 /* The value of header line "key value" at *p, NUL-terminated in place. */
@@ -294,71 +419,177 @@ static const char *header_value(char **p, const char *key) {
   return v;
 }
 
-/* Read and parse a record. FASTEPOST_EPARSE for a file that is not one. */
-static int read_record(fastepost_spool *s, const char *name, record *r) {
+/*
+ * Read and parse a record. FASTEPOST_ENOTFOUND when it vanished (replayed meanwhile);
+ * FASTEPOST_ENOMEM; otherwise a failure that is the record's own (unreadable, corrupt,
+ * altered): FASTEPOST_EIO or FASTEPOST_EPARSE with the reason in `why`.
+ * verify = false skips the checksum (requeue re-seals a record an operator fixed).
+ */
+static int read_record(fastepost_spool *s, const char *name, record *r, bool verify, char *why, size_t whysize) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
   memset(r, 0, sizeof *r);
-  int fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO planted under a record name must not hang the replay. */
+  int fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat(fd, &st) != 0) {
     int e = errno;
     if (fd >= 0)
       close(fd);
-    return fastepost__error_set(e == ENOENT ? FASTEPOST_ENOTFOUND : FASTEPOST_EIO, "cannot open %s/%s: %s",
-                                s->dir, name, strerror(e));
+    if (e == ENOENT)
+      return FASTEPOST_ENOTFOUND;
+    snprintf(why, whysize, "unreadable: %s", e == ELOOP ? "a symbolic link, not a spool record" : etext(e, eb));
+    return FASTEPOST_EIO;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    snprintf(why, whysize, "unreadable: not a regular file");
+    return FASTEPOST_EIO;
   }
   size_t size = (size_t)st.st_size;
   if (!(r->data = malloc(size + 1))) {
     close(fd);
-    return fastepost__error_oom();
+    return FASTEPOST_ENOMEM;
   }
   size_t got = 0;
+  int rerr = 0;
   while (got < size) {
     ssize_t n = read(fd, r->data + got, size - got);
     if (n < 0 && errno == EINTR)
       continue;
+    if (n < 0)
+      rerr = errno;
     if (n <= 0)
       break;
     got += (size_t)n;
   }
   close(fd);
+  if (rerr) {
+    free(r->data);
+    r->data = NULL;
+    snprintf(why, whysize, "unreadable: %s", etext(rerr, eb));
+    return FASTEPOST_EIO;
+  }
   r->data[got] = '\0';
   char *p = r->data;
-  const char *at = NULL, *length = NULL;
-  if (got != size || strncmp(p, MAGIC, strlen(MAGIC)) != 0)
+  const char *at = NULL, *length = NULL, *sum = NULL;
+  bool v2 = strncmp(p, MAGIC, strlen(MAGIC)) == 0;
+  if (got != size || (!v2 && strncmp(p, MAGIC_V1, strlen(MAGIC_V1)) != 0)) {
+    snprintf(why, whysize, "corrupt: not a spool record (unknown first line)");
     goto bad;
+  }
   p += strlen(MAGIC);
   if (!(r->source = header_value(&p, "source")) || !(r->event = header_value(&p, "event")) ||
       !(r->content_type = header_value(&p, "content-type")) || !(at = header_value(&p, "spooled-at")) ||
-      !(length = header_value(&p, "length")) || *p != '\n')
+      !(length = header_value(&p, "length"))) {
+    snprintf(why, whysize, "corrupt: a header line is missing or damaged");
     goto bad;
+  }
+  size_t hlen = (size_t)(p - r->data);
+  if (v2 && !(sum = header_value(&p, "sha256"))) {
+    snprintf(why, whysize, "corrupt: the sha256 line is missing");
+    goto bad;
+  }
+  if (*p != '\n') {
+    snprintf(why, whysize, "corrupt: no blank line after the header");
+    goto bad;
+  }
   p++;
   char *end;
   errno = 0;
   unsigned long long len = strtoull(length, &end, 10);
-  if (errno || *end || len != (unsigned long long)(got - (size_t)(p - r->data)))
-    goto bad; /* truncated or padded: never replay a partial body */
+  if (errno || *end || len != (unsigned long long)(got - (size_t)(p - r->data))) {
+    /* truncated or padded: never replay a partial body */
+    snprintf(why, whysize, "corrupt: the body has %zu bytes, the header says %s", got - (size_t)(p - r->data),
+             length);
+    goto bad;
+  }
   r->body = p;
   r->len = (size_t)len;
   r->spooled_at = strtoll(at, NULL, 10);
+  if (v2 && verify) {
+    /* The header was NUL-split in place: hash it as written, with the newlines back. */
+    char *copy = malloc(hlen ? hlen : 1);
+    if (!copy) {
+      free(r->data);
+      r->data = NULL;
+      return FASTEPOST_ENOMEM;
+    }
+    memcpy(copy, r->data, hlen);
+    for (size_t i = 0; i < hlen; i++)
+      if (!copy[i])
+        copy[i] = '\n';
+    char want[FASTEPOST__SHA256_HEX_LEN + 1];
+    int hr = record_sum(want, copy, hlen, r->body, r->len);
+    free(copy);
+    if (hr || !fastepost__ct_equal(want, strlen(want), sum, strlen(sum))) {
+      snprintf(why, whysize, "altered: the checksum does not match the contents (changed after it was spooled)");
+      goto bad;
+    }
+    r->checked = true;
+  }
   return FASTEPOST_OK;
 bad:
   free(r->data);
   r->data = NULL;
-  return fastepost__error_set(FASTEPOST_EPARSE, "%s/%s is not a complete spool record", s->dir, name);
+  return FASTEPOST_EPARSE;
+}
+
+/* ---- setting aside ------------------------------------------------------------------------- */
+
+/* Set a record that cannot be replayed aside as "<name>.bad" with "<name>.bad.reason" (not
+ * matched by the *.spool scan), so that the rest of the spool goes on. The reason is written
+ * first: a crash between the two leaves the record in place, to be looked at again. */
+static void set_aside(fastepost_spool *s, const char *name, const char *reason) {
+  char bad[320], why[340], tmp[360];
+  snprintf(bad, sizeof bad, "%s" BAD_SUFFIX, name);
+  snprintf(why, sizeof why, "%s" REASON_SUFFIX, name);
+  snprintf(tmp, sizeof tmp, ".tmp-%s", why);
+  int fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    char line[MAX_REASON + 2];
+    int n = snprintf(line, sizeof line, "%s\n", reason);
+    bool ok = n > 0 && write_all(fd, line, strlen(line)) == 0 && fsync(fd) == 0;
+    if (close(fd) == 0 && ok)
+      renameat(s->dirfd, tmp, s->dirfd, why);
+    else
+      unlinkat(s->dirfd, tmp, 0);
+  }
+  renameat(s->dirfd, name, s->dirfd, bad);
+  fsync(s->dirfd);
+}
+
+/* The reason file's first line, or "" when there is none. */
+static void read_reason(fastepost_spool *s, const char *bad, char *out, size_t outsize) {
+  char why[340];
+  snprintf(why, sizeof why, "%s.reason", bad);
+  out[0] = '\0';
+  int fd = openat(s->dirfd, why, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(out, outsize, "no reason recorded");
+    return;
+  }
+  ssize_t n = read(fd, out, outsize - 1);
+  close(fd);
+  out[n > 0 ? n : 0] = '\0';
+  char *nl = strchr(out, '\n');
+  if (nl)
+    *nl = '\0';
 }
 
 /* ---- list ---------------------------------------------------------------------------------- */
 
+#define ENTRY_STRINGS 5
+
 struct fastepost_spool_entries {
   fastepost_spool_entry *rows;
-  char **strings; /* 4 per row */
+  char **strings; /* ENTRY_STRINGS per row */
   size_t count;
 };
 
 void fastepost_spool_entries_free(fastepost_spool_entries *l) {
   if (!l)
     return;
-  for (size_t i = 0; i < l->count * 4; i++)
+  for (size_t i = 0; i < l->count * ENTRY_STRINGS; i++)
     free(l->strings[i]);
   free(l->strings);
   free(l->rows);
@@ -371,36 +602,45 @@ const fastepost_spool_entry *fastepost_spool_entries_get(const fastepost_spool_e
   return l && i < l->count ? &l->rows[i] : NULL;
 }
 
-fastepost_status fastepost_spool_list(fastepost_spool_entries **out, fastepost_spool *s) {
+/* List the records (bad = false) or the set-aside ones (bad = true). */
+static int list(fastepost_spool_entries **out, fastepost_spool *s, bool bad) {
   if (!out || !s)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_list: NULL argument");
   *out = NULL;
+  int rc = usable(s, 0);
+  if (rc)
+    return rc;
   fastepost__strlist names = {0};
   uint64_t bytes;
-  int rc = scan(s, &names, &bytes);
+  rc = scan(s, bad ? BAD_SUFFIX : SUFFIX, &names, &bytes);
   fastepost_spool_entries *l = rc ? NULL : calloc(1, sizeof *l);
   if (!rc && (!l || !(l->rows = calloc(names.count + 1, sizeof *l->rows)) ||
-              !(l->strings = calloc(names.count * 4 + 1, sizeof *l->strings))))
+              !(l->strings = calloc(names.count * ENTRY_STRINGS + 1, sizeof *l->strings))))
     rc = fastepost__error_oom();
   for (size_t i = 0; !rc && i < names.count; i++) {
     record r;
-    int rr = read_record(s, names.items[i], &r);
+    char why[MAX_REASON] = "";
+    int rr = read_record(s, names.items[i], &r, true, why, sizeof why);
     if (rr == FASTEPOST_ENOTFOUND)
-      continue; /* replayed meanwhile */
-    if (rr == FASTEPOST_ENOMEM || rr == FASTEPOST_EIO) {
-      rc = rr;
+      continue; /* replayed or requeued meanwhile */
+    if (rr == FASTEPOST_ENOMEM) {
+      rc = fastepost__error_oom();
       break;
     }
-    char **str = &l->strings[l->count * 4];
+    if (bad)
+      read_reason(s, names.items[i], why, sizeof why);
+    char **str = &l->strings[l->count * ENTRY_STRINGS];
     str[0] = fastepost__strdup(names.items[i]);
     str[1] = fastepost__strdup(rr ? "?" : r.source);
     str[2] = fastepost__strdup(rr ? "" : r.event);
     str[3] = fastepost__strdup(rr ? "" : r.content_type);
+    str[4] = fastepost__strdup(why);
     fastepost_spool_entry *e = &l->rows[l->count++];
-    *e = (fastepost_spool_entry){str[0], str[1], str[2], str[3], rr ? 0 : r.len, rr ? 0 : r.spooled_at};
+    *e = (fastepost_spool_entry){str[0], str[1], str[2], str[3], rr ? 0 : r.len, rr ? 0 : r.spooled_at, str[4]};
     free(r.data);
-    if (!str[0] || !str[1] || !str[2] || !str[3])
-      rc = fastepost__error_oom();
+    for (int k = 0; k < ENTRY_STRINGS; k++)
+      if (!str[k])
+        rc = fastepost__error_oom();
   }
   fastepost__strlist_free(&names);
   if (rc) {
@@ -412,6 +652,65 @@ fastepost_status fastepost_spool_list(fastepost_spool_entries **out, fastepost_s
   return FASTEPOST_OK;
 }
 
+fastepost_status fastepost_spool_list(fastepost_spool_entries **out, fastepost_spool *s) { return list(out, s, false); }
+
+fastepost_status fastepost_spool_list_bad(fastepost_spool_entries **out, fastepost_spool *s) {
+  return list(out, s, true);
+}
+
+/* ---- requeue ------------------------------------------------------------------------------- */
+
+fastepost_status fastepost_spool_requeue(fastepost_spool *s, const char *name) {
+  if (!s || !name)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_requeue: NULL argument");
+  int rc = usable(s, 0);
+  if (rc)
+    return rc;
+  /* The record's name, with or without ".bad"; never a path. */
+  char base[256];
+  size_t n = strlen(name);
+  if (n > strlen(BAD_SUFFIX) && !strcmp(name + n - strlen(BAD_SUFFIX), BAD_SUFFIX))
+    n -= strlen(BAD_SUFFIX);
+  if (n >= sizeof base || strchr(name, '/') || name[0] == '.' || !n)
+    return fastepost__error_set(FASTEPOST_EINVALID, "\"%.64s\" is not the name of a set-aside spool record", name);
+  memcpy(base, name, n);
+  base[n] = '\0';
+  if (!has_suffix(base, SUFFIX))
+    return fastepost__error_set(FASTEPOST_EINVALID, "\"%.64s\" is not the name of a set-aside spool record", name);
+  char bad[300], why[MAX_REASON];
+  snprintf(bad, sizeof bad, "%s" BAD_SUFFIX, base);
+  record r;
+  int rr = read_record(s, bad, &r, false, why, sizeof why);
+  if (rr == FASTEPOST_ENOTFOUND)
+    return fastepost__error_set(FASTEPOST_ENOTFOUND, "no set-aside record %s in %s (see `fastepost spool list --bad`)",
+                                bad, s->dir);
+  if (rr == FASTEPOST_ENOMEM)
+    return fastepost__error_oom();
+  if (rr)
+    return fastepost__error_set(rr, "%s/%s cannot be requeued: %s", s->dir, bad, why);
+  if (!adapter_for(r.source) || !option_ok(r.event) || !option_ok(r.content_type)) {
+    free(r.data);
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s/%s cannot be requeued: unknown source or bad header", s->dir,
+                                bad);
+  }
+  /* The operator vouches for the fixed contents: seal them with a fresh checksum, under the
+   * original name so that the record keeps its place in arrival order. */
+  char head[4 * MAX_OPTION + 128];
+  size_t hlen = 0;
+  rc = build_head(head, sizeof head, &hlen, r.source, r.event, r.content_type, r.spooled_at, r.body, r.len);
+  if (!rc)
+    rc = write_record(s, base, head, hlen, r.body, r.len);
+  free(r.data);
+  if (rc)
+    return rc;
+  snprintf(why, sizeof why, "%s" REASON_SUFFIX, base);
+  unlinkat(s->dirfd, bad, 0);
+  unlinkat(s->dirfd, why, 0);
+  fsync(s->dirfd);
+  fastepost_error_clear();
+  return FASTEPOST_OK;
+}
+
 /* ---- replay -------------------------------------------------------------------------------- */
 
 /* Remove a replayed record and make the removal durable. */
@@ -420,51 +719,57 @@ static void remove_record(fastepost_spool *s, const char *name) {
   fsync(s->dirfd);
 }
 
-/* Set a record that cannot be replayed aside as "<name>.bad" (not matched by the *.spool scan). */
-static void set_aside(fastepost_spool *s, const char *name) {
-  char bad[160];
-  snprintf(bad, sizeof bad, "%s.bad", name);
-  renameat(s->dirfd, name, s->dirfd, bad);
-  fsync(s->dirfd);
-}
-
 static bool transient(int rc) {
   return rc == FASTEPOST_ECONN || rc == FASTEPOST_EBUSY || rc == FASTEPOST_EDB || rc == FASTEPOST_ENOMEM ||
-         rc == FASTEPOST_EIO;
+         rc == FASTEPOST_EIO || rc == FASTEPOST_ETIMEOUT || rc == FASTEPOST_EREADONLY || rc == FASTEPOST_EFULL;
 }
 
 fastepost_status fastepost_spool_replay(fastepost_spool_replay_report *report, fastepost_spool *s,
                                         fastepost_conn *conn, int limit) {
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
   fastepost_spool_replay_report rep = {0};
   if (report)
     *report = rep;
   if (!s || !conn || limit < 0)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_replay: invalid argument");
+  int rc = usable(s, 0);
+  if (rc)
+    return rc;
   int lock = openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (lock < 0)
-    return fastepost__error_set(FASTEPOST_EIO, "cannot open %s/.lock: %s", s->dir, strerror(errno));
-  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-  if (fcntl(lock, F_SETLK, &fl) != 0) {
+  if (lock < 0) {
+    int e = errno;
+    return fastepost__error_set(FASTEPOST_EIO, "cannot open %s/.lock: %s", s->dir, etext(e, eb));
+  }
+  if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
     close(lock);
     return fastepost__error_set(FASTEPOST_EBUSY, "another replay of %s is running", s->dir);
   }
   fastepost__strlist names = {0};
   uint64_t bytes;
-  int rc = scan(s, &names, &bytes);
-  size_t i = 0;
-  for (; !rc && i < names.count && (!limit || (int)i < limit); i++) {
+  rc = scan(s, SUFFIX, &names, &bytes);
+  size_t gone = 0;
+  for (size_t i = 0; !rc && i < names.count && (!limit || rep.replayed + rep.rejected < limit); i++) {
     const char *name = names.items[i];
     record r;
-    int rr = read_record(s, name, &r);
-    if (rr == FASTEPOST_ENOTFOUND)
+    char why[MAX_REASON] = "";
+    int rr = read_record(s, name, &r, true, why, sizeof why);
+    if (rr == FASTEPOST_ENOTFOUND) {
+      gone++;
       continue;
-    replay_fn fn = rr ? NULL : adapter_for(r.source);
-    if (rr == FASTEPOST_ENOMEM || rr == FASTEPOST_EIO) {
-      rc = rr;
+    }
+    if (rr == FASTEPOST_ENOMEM) {
+      rc = fastepost__error_oom();
       break;
     }
+    if (rr) { /* unreadable, corrupt or altered: it would fail the same way every time */
+      set_aside(s, name, why);
+      rep.rejected++;
+      continue;
+    }
+    replay_fn fn = adapter_for(r.source);
     if (!fn) {
-      set_aside(s, name);
+      snprintf(why, sizeof why, "refused: unknown source \"%.32s\"", r.source);
+      set_aside(s, name, why);
       rep.rejected++;
       free(r.data);
       continue;
@@ -481,12 +786,14 @@ fastepost_status fastepost_spool_replay(fastepost_spool_replay_report *report, f
     } else if (transient(pr)) {
       rc = pr; /* the database went away: keep this record and the rest */
     } else {
-      set_aside(s, name); /* refused and not logged: would fail the same way every time */
+      /* refused and not logged: would fail the same way every time */
+      snprintf(why, sizeof why, "refused: %s: %.300s", fastepost_error_name(pr), fastepost_error_last()->message);
+      set_aside(s, name, why);
       rep.rejected++;
     }
     fastepost_event_result_free(res);
   }
-  rep.remaining = (int)(names.count - (size_t)rep.replayed - (size_t)rep.rejected);
+  rep.remaining = (int)(names.count - gone - (size_t)rep.replayed - (size_t)rep.rejected);
   fastepost__strlist_free(&names);
   close(lock);
   if (report)

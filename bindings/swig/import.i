@@ -1,5 +1,5 @@
 /* import.h: one helper instead of the options struct, the three sources and the report getters:
- *   import_csv(conn, table, path, read, dry_run, on_conflict, key, max_errors, progress)
+ *   import_csv(conn, table, path, read, dry_run, on_conflict, key, max_errors, max_field, progress)
  * reads `path`, or else calls read(size) for bytes (b""/None/nil at the end). It returns the
  * report as a dict / Hash that owns its data; a failed import raises the code's exception
  * class (ParseError, InvalidError, ConflictError ...) with the report in its `report`
@@ -48,7 +48,7 @@ static fp_rec fp_import_report_rec(const fastepost_import_report *r) {
 %inline %{
 static fp_obj fp_import_csv(fastepost_conn *conn, const char *table, const char *path, fp_obj read,
                             int dry_run, int on_conflict, const char *key, size_t max_errors,
-                            fp_obj progress) {
+                            size_t max_field, fp_obj progress) {
   fp_calls c;
   fastepost_import_options o;
   fastepost_import_report *report = NULL;
@@ -59,6 +59,7 @@ static fp_obj fp_import_csv(fastepost_conn *conn, const char *table, const char 
   o.on_conflict = (fastepost_conflict_mode)on_conflict;
   o.key = key;
   o.max_errors = max_errors;
+  o.max_field = max_field; /* 0: the default, 16 MiB */
   o.progress = fp_is_none(progress) ? NULL : fp_progress_cb;
   o.progress_payload = &c;
   if (!path && !fp_is_none(read))

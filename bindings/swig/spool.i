@@ -25,6 +25,9 @@
 %ignore fastepost_spool_replay_report;
 %ignore fastepost_spool_put;
 %ignore fastepost_spool_list;
+%ignore fastepost_spool_list_bad;
+%ignore fastepost_spool_requeue;
+%ignore fastepost_spool_warning;
 %ignore fastepost_spool_replay;
 %ignore fastepost_event_result_http;
 %include "fastepost/spool.h"
@@ -44,6 +47,9 @@ static fp_obj fp_spool_fail(fastepost_status rc) {
 %apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
 %rename(spool_put) fp_spool_put;
 %rename(spool_list) fp_spool_list;
+%rename(spool_list_bad) fp_spool_list_bad;
+%rename(spool_requeue) fp_spool_requeue;
+%rename(spool_warning) fp_spool_warning;
 %rename(spool_replay) fp_spool_replay;
 %inline %{
 static fp_obj fp_spool_put(fastepost_spool *spool, const char *source, const char *event,
@@ -58,9 +64,9 @@ static fp_obj fp_spool_put(fastepost_spool *spool, const char *source, const cha
   return out;
 }
 
-static fp_obj fp_spool_list(fastepost_spool *spool) {
+static fp_obj fp_spool_entries(fastepost_spool *spool, int bad) {
   fastepost_spool_entries *l = NULL;
-  fastepost_status rc = fastepost_spool_list(&l, spool);
+  fastepost_status rc = bad ? fastepost_spool_list_bad(&l, spool) : fastepost_spool_list(&l, spool);
   if (rc != FASTEPOST_OK)
     return fp_spool_fail(rc);
   fp_rec list = fp_list_new();
@@ -73,10 +79,27 @@ static fp_obj fp_spool_list(fastepost_spool *spool) {
     fp_rec_str(d, "content_type", e->content_type);
     fp_rec_uint(d, "bytes", e->bytes);
     fp_rec_int(d, "spooled_at", (long long)e->spooled_at);
+    fp_rec_str(d, "reason", e->reason);
     fp_list_push(list, d);
   }
   fastepost_spool_entries_free(l);
   return fp_rec_done(list);
+}
+
+static fp_obj fp_spool_list(fastepost_spool *spool) { return fp_spool_entries(spool, 0); }
+static fp_obj fp_spool_list_bad(fastepost_spool *spool) { return fp_spool_entries(spool, 1); }
+
+static fp_obj fp_spool_requeue(fastepost_spool *spool, const char *name) {
+  fastepost_status rc = fastepost_spool_requeue(spool, name);
+  if (rc != FASTEPOST_OK)
+    return fp_spool_fail(rc);
+  return fp_str_new(name);
+}
+
+/* None/nil when the directory is usable. */
+static fp_obj fp_spool_warning(fastepost_spool *spool) {
+  const char *w = fastepost_spool_warning(spool);
+  return w ? fp_str_new(w) : fp_none();
 }
 
 static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, int limit) {

@@ -178,10 +178,16 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(fastepost_conn *conn,
                                                         fastepost_write_cb write_cb, void *payload);
 
 /**
- * Run an export into a file, created (mode 0600: exports hold personal data) or truncated.
- * On failure the partial file is removed.
+ * Run an export into a file (mode 0600: exports hold personal data), all or nothing.
  *
- * @return as fastepost_export_run(); FASTEPOST_EIO when the file cannot be written
+ * The options are checked and the table, columns and filters resolved before any file is
+ * touched; the output then goes to a temporary file in the same directory, which is synced and
+ * renamed over `path` only when the export succeeded. On any failure (a mistyped table, a bad
+ * filter, the database, a full disk) an existing file at `path` is left exactly as it was and
+ * no temporary file remains.
+ *
+ * @return as fastepost_export_run(); FASTEPOST_EFULL when the disk or quota is full;
+ *         FASTEPOST_EIO when the file cannot be written otherwise
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_file(fastepost_conn *conn,
                                                             const fastepost_export_options *opts,
@@ -190,7 +196,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_file(fastepost_conn *conn
 /**
  * Run an export into an open file descriptor (not closed).
  *
- * @return as fastepost_export_run(); FASTEPOST_EIO when writing fails
+ * @return as fastepost_export_run(); FASTEPOST_EFULL (disk full), FASTEPOST_EIO when writing
+ *         fails
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_fd(fastepost_conn *conn,
                                                           const fastepost_export_options *opts,
@@ -209,6 +216,19 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_fd(fastepost_conn *conn,
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_all(size_t *tables, fastepost_conn *conn,
                                                         const fastepost_export_options *opts,
                                                         const char *dir);
+
+/**
+ * Write a whole file, all or nothing: `data` goes to a temporary file (mode 0600) in the same
+ * directory, synced and renamed over `path`; on failure an existing file at `path` is left as it
+ * was. The CLI writes every output file (`--output`) this way.
+ *
+ * @param path  the file to create or replace
+ * @param data  the contents (borrowed); may be NULL when len is 0
+ * @param len   their length in bytes
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (NULL path); FASTEPOST_EFULL (disk or quota full);
+ *         FASTEPOST_EIO
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_file_write(const char *path, const void *data, size_t len);
 
 FASTEPOST_END_DECLS
 

@@ -23,6 +23,9 @@
 
 FASTEPOST_BEGIN_DECLS
 
+/** Default largest CSV field accepted by an import: 16 MiB. */
+#define FASTEPOST_IMPORT_DEFAULT_MAX_FIELD ((size_t)16 * 1024 * 1024)
+
 /** What to do with a row whose key already exists. */
 typedef enum fastepost_conflict_mode {
   FASTEPOST_CONFLICT_ERROR = 0, /**< reject the import (the default) */
@@ -41,9 +44,14 @@ typedef struct fastepost_import_options {
                                           be in; NULL: any non-system schema */
   fastepost_progress_cb progress;    /**< rows and bytes read so far; NULL for none */
   void *progress_payload;            /**< passed to progress */
+  size_t max_field;                  /**< largest field in bytes; a larger one fails the import
+                                          with FASTEPOST_ETOOBIG naming its line, before it is
+                                          read whole (memory stays bounded by about this much);
+                                          0 means FASTEPOST_IMPORT_DEFAULT_MAX_FIELD */
 } fastepost_import_options;
 
-/** Fill `opts` with the defaults (all zero: error mode, 100 errors listed, no progress). */
+/** Fill `opts` with the defaults (all zero: error mode, 100 errors listed, no progress, fields
+ * up to 16 MiB). */
 FASTEPOST_EXTERN(void) fastepost_import_options_init(fastepost_import_options *opts);
 
 /**
@@ -77,7 +85,8 @@ typedef struct fastepost_import_report fastepost_import_report;
  * @param opts    options, or NULL for the defaults
  * @return FASTEPOST_OK (rows written, or validated in a dry run); FASTEPOST_EPARSE (malformed
  *         CSV, invalid UTF-8, wrong field count); FASTEPOST_EINVALID (header problems, values
- *         that do not fit their column); FASTEPOST_ECONFLICT (the database refused rows:
+ *         that do not fit their column); FASTEPOST_ETOOBIG (a field over max_field);
+ *         FASTEPOST_ECONFLICT (the database refused rows:
  *         unique, foreign key, check); FASTEPOST_ENOTFOUND (no such table); FASTEPOST_EIO;
  *         FASTEPOST_ECANCELED (the progress callback stopped it); FASTEPOST_EDB,
  *         FASTEPOST_ECONN. On any failure nothing is written.

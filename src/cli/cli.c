@@ -27,8 +27,13 @@ static int set_option(cli_ctx *ctx, const cli_option *o, const char *value) {
   return CLI_USAGE;
 }
 
+/* The command's context, for the helpers that predate a ctx parameter (cli_read_input): every
+ * command calls cli_parse first. */
+static cli_ctx *current;
+
 int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **pos,
               int max_pos, int *npos) {
+  current = ctx;
   const cli_option globals[] = {{"db", CLI_STRING, &ctx->db},
                                 {"json", CLI_FLAG, &ctx->json},
                                 {"quiet", CLI_FLAG, &ctx->quiet},
@@ -93,34 +98,62 @@ int cli_connect(cli_ctx *ctx) {
   return CLI_OK;
 }
 
+/* How to fix the most common set-up mistakes, or NULL: a raw libpq or SQL message alone does not
+ * tell a new user what to do. */
+static const char *hint_for(const cli_ctx *ctx, const fastepost_error *e) {
+  const char *url = getenv("DATABASE_URL");
+  bool no_db = !(ctx && ctx->db) && (!url || !*url);
+  if (e->code == FASTEPOST_ECONN && no_db)
+    return "set DATABASE_URL or --db CONNINFO (e.g. --db 'host=/run/postgresql dbname=app')";
+  /* undefined_table, undefined_function, invalid_schema_name: our tables are not there. */
+  if (!strcmp(e->sqlstate, "42P01") || !strcmp(e->sqlstate, "42883") || !strcmp(e->sqlstate, "3F000"))
+    return "run `fastepost schema install` (the schema is missing or older than this version)";
+  return NULL;
+}
+
+void cli_json_error(const cli_ctx *ctx, int code, const char *message, const char *sqlstate, const char *hint) {
+  (void)ctx;
+  printf("{\"status\":\"error\",\"code\":");
+  cli_json_string(stdout, fastepost_error_name(code));
+  printf(",\"http_status\":%d,\"error\":", fastepost_status_http(code));
+  cli_json_string(stdout, message);
+  printf(",\"sqlstate\":");
+  cli_json_string(stdout, sqlstate && *sqlstate ? sqlstate : NULL);
+  printf(",\"hint\":");
+  cli_json_string(stdout, hint);
+  printf("}\n");
+  fflush(stdout);
+}
+
 int cli_fail(cli_ctx *ctx, const char *what) {
   const fastepost_error *e = fastepost_error_last();
-  if (ctx && ctx->json) {
-    printf("{\"status\":\"error\",\"code\":");
-    cli_json_string(stdout, fastepost_error_name(e->code));
-    printf(",\"error\":");
-    cli_json_string(stdout, e->message);
-    printf(",\"sqlstate\":");
-    cli_json_string(stdout, *e->sqlstate ? e->sqlstate : NULL);
-    printf("}\n");
-  }
+  int code = e->code ? e->code : FASTEPOST_ERROR;
+  const char *hint = hint_for(ctx, e);
+  if (ctx && ctx->json)
+    cli_json_error(ctx, code, *e->message ? e->message : fastepost_strerror(code), e->sqlstate, hint);
   fprintf(stderr, "fastepost: %s%s%s\n", what ? what : "", what ? ": " : "",
-          *e->message ? e->message : fastepost_strerror(e->code));
+          *e->message ? e->message : fastepost_strerror(code));
+  if (hint)
+    fprintf(stderr, "fastepost: hint: %s\n", hint);
   return CLI_FAILURE;
 }
 
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...) {
+  char msg[1024];
   va_list ap;
-  fputs("fastepost: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  char help[160];
   if (ctx && ctx->command)
-    fprintf(stderr, "Try 'fastepost %s%s%s --help'.\n", ctx->command->group,
-            ctx->command->name ? " " : "", ctx->command->name ? ctx->command->name : "");
+    snprintf(help, sizeof help, "Try 'fastepost %s%s%s --help'.", ctx->command->group,
+             ctx->command->name ? " " : "", ctx->command->name ? ctx->command->name : "");
   else
-    fputs("Try 'fastepost --help'.\n", stderr);
+    snprintf(help, sizeof help, "Try 'fastepost --help'.");
+  /* With --json, a usage error is JSON too: scripts parse every outcome the same way. */
+  if (ctx && ctx->json)
+    cli_json_error(ctx, FASTEPOST_EINVALID, msg, NULL, help);
+  fprintf(stderr, "fastepost: %s\n%s\n", msg, help);
   return CLI_USAGE;
 }
 
@@ -213,7 +246,11 @@ int cli_read_input(char **out, size_t *len, const char *path, size_t limit) {
   const char *name = use_stdin ? "standard input" : path;
   FILE *f = use_stdin ? stdin : fopen(path, "rb");
   if (!f) {
-    fprintf(stderr, "fastepost: cannot open %s: %s\n", name, strerror(errno));
+    char msg[600];
+    snprintf(msg, sizeof msg, "cannot open %s: %s", name, strerror(errno));
+    if (current && current->json)
+      cli_json_error(current, FASTEPOST_EIO, msg, NULL, NULL);
+    fprintf(stderr, "fastepost: %s\n", msg);
     return CLI_FAILURE;
   }
   size_t cap = 65536, n = 0;
@@ -240,7 +277,11 @@ int cli_read_input(char **out, size_t *len, const char *path, size_t limit) {
   if (!use_stdin)
     fclose(f);
   if (!buf || failed) {
-    fprintf(stderr, "fastepost: cannot read %s%s\n", name, buf ? "" : ": out of memory");
+    char msg[600];
+    snprintf(msg, sizeof msg, "cannot read %s%s", name, buf ? "" : ": out of memory");
+    if (current && current->json)
+      cli_json_error(current, buf ? FASTEPOST_EIO : FASTEPOST_ENOMEM, msg, NULL, NULL);
+    fprintf(stderr, "fastepost: %s\n", msg);
     free(buf);
     return CLI_FAILURE;
   }

@@ -60,10 +60,17 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const
 /* Open ctx->conn if needed. Returns CLI_OK or CLI_FAILURE after printing the error. */
 int cli_connect(cli_ctx *ctx);
 
-/* Print "fastepost: <what>: <message from fastepost_error_last()>" (or a JSON error object
- * with --json) and return CLI_FAILURE. `what` may be NULL. */
+/* Print "fastepost: <what>: <message from fastepost_error_last()>" on stderr, with a hint for a
+ * missing connection setting or schema, and with --json also the JSON error object (see
+ * cli_json_error) on stdout; return CLI_FAILURE. `what` may be NULL. Every command reports its
+ * failures through this (or cli_json_error) so that --json always prints JSON. */
 int cli_fail(cli_ctx *ctx, const char *what);
-/* Print "fastepost: <message>" and the hint to use --help; return CLI_USAGE. */
+/* The JSON error object every failure prints with --json, on stdout:
+ * {"status":"error","code":"FASTEPOST_...","http_status":N,"error":msg,"sqlstate":s|null,
+ *  "hint":h|null}. http_status is fastepost_status_http(code), always present. */
+void cli_json_error(const cli_ctx *ctx, int code, const char *message, const char *sqlstate, const char *hint);
+/* Print "fastepost: <message>" and the hint to use --help (with --json also the JSON error
+ * object, code FASTEPOST_EINVALID); return CLI_USAGE. */
 int cli_usage_error(const cli_ctx *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

@@ -38,14 +38,14 @@ static int report(cli_ctx *ctx, int argc, char **argv) {
   if (rc)
     return rc;
   bool to_stdout = strcmp(output, "-") == 0;
-  FILE *f = to_stdout ? stdout : fopen(output, "wb");
   size_t len = strlen(html);
-  bool ok = f && fwrite(html, 1, len, f) == len;
-  if (f && !to_stdout)
-    ok = fclose(f) == 0 && ok;
+  /* A file is replaced only by a complete page: a failure leaves the previous report. */
+  bool ok = to_stdout ? fwrite(html, 1, len, stdout) == len : fastepost_file_write(output, html, len) == FASTEPOST_OK;
   fastepost_free(html);
   if (!ok) {
-    fprintf(stderr, "fastepost: report: cannot write %s: %s\n", output, strerror(errno));
+    if (!to_stdout)
+      return cli_fail(ctx, "report");
+    fprintf(stderr, "fastepost: report: cannot write to standard output\n");
     return CLI_FAILURE;
   }
   if (to_stdout)

@@ -1,11 +1,12 @@
-/* fastepost spool list | replay */
+/* fastepost spool list | replay | requeue */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "cli.h"
 
-/* --dir, else $FASTEPOST_SPOOL_DIR. */
+/* --dir, else $FASTEPOST_SPOOL_DIR. An unusable directory is refused here with the library's
+ * explanation (which says how to fix it): these commands all need it. */
 static int open_spool(cli_ctx *ctx, const char *dir, fastepost_spool **out) {
   if (!dir)
     dir = getenv("FASTEPOST_SPOOL_DIR");
@@ -18,7 +19,8 @@ static int open_spool(cli_ctx *ctx, const char *dir, fastepost_spool **out) {
 
 static int spool_list(cli_ctx *ctx, int argc, char **argv) {
   const char *dir = NULL;
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {NULL, CLI_FLAG, NULL}};
+  bool bad = false;
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"bad", CLI_FLAG, &bad}, {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
@@ -26,7 +28,7 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
   if ((rc = open_spool(ctx, dir, &spool)))
     return rc;
   fastepost_spool_entries *list = NULL;
-  if (fastepost_spool_list(&list, spool) != FASTEPOST_OK) {
+  if ((bad ? fastepost_spool_list_bad(&list, spool) : fastepost_spool_list(&list, spool)) != FASTEPOST_OK) {
     fastepost_spool_free(spool);
     return cli_fail(ctx, "spool list");
   }
@@ -34,7 +36,8 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json)
     putchar('[');
   else
-    printf("%-45s %-8s %-8s %-10s %s\n", "NAME", "SOURCE", "EVENT", "BYTES", "SPOOLED AT (UTC)");
+    printf("%-50s %-8s %-8s %-10s %-19s %s\n", "NAME", "SOURCE", "EVENT", "BYTES", "SPOOLED AT (UTC)",
+           bad ? "REASON" : "");
   for (size_t i = 0; i < n; i++) {
     const fastepost_spool_entry *e = fastepost_spool_entries_get(list, i);
     char when[32] = "-";
@@ -53,16 +56,18 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
       cli_json_string(stdout, e->content_type);
       printf(",\"bytes\":%llu,\"spooled_at\":", (unsigned long long)e->bytes);
       cli_json_string(stdout, when);
+      printf(",\"reason\":");
+      cli_json_string(stdout, *e->reason ? e->reason : NULL);
       putchar('}');
     } else {
-      printf("%-45s %-8s %-8s %-10llu %s\n", e->name, e->source, *e->event ? e->event : "-",
-             (unsigned long long)e->bytes, when);
+      printf("%-50s %-8s %-8s %-10llu %-19s %s\n", e->name, e->source, *e->event ? e->event : "-",
+             (unsigned long long)e->bytes, when, e->reason);
     }
   }
   if (ctx->json)
     printf("]\n");
   else if (!ctx->quiet)
-    printf("(%zu spooled deliver%s)\n", n, n == 1 ? "y" : "ies");
+    printf("(%zu %s deliver%s)\n", n, bad ? "set-aside" : "spooled", n == 1 ? "y" : "ies");
   fastepost_spool_entries_free(list);
   fastepost_spool_free(spool);
   return CLI_OK;
@@ -98,26 +103,62 @@ static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
   else
     printf("Replayed %d spooled deliver%s (%d already in the database), %d set aside as .bad, %d left.\n",
            r.replayed, r.replayed == 1 ? "y" : "ies", r.duplicates, r.rejected, r.remaining);
+  if (r.rejected && !ctx->json && !ctx->quiet)
+    fprintf(stderr, "fastepost: see why with `fastepost spool list --bad`; after fixing, "
+                    "`fastepost spool requeue NAME`\n");
+  return CLI_OK;
+}
+
+static int spool_requeue(cli_ctx *ctx, int argc, char **argv) {
+  const char *dir = NULL;
+  const char *pos[1] = {NULL};
+  int npos = 0;
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  if (rc || ctx->help)
+    return rc;
+  if (npos != 1)
+    return cli_usage_error(ctx, "give the NAME of a set-aside record (see `fastepost spool list --bad`)");
+  fastepost_spool *spool = NULL;
+  if ((rc = open_spool(ctx, dir, &spool)))
+    return rc;
+  fastepost_status st = fastepost_spool_requeue(spool, pos[0]);
+  fastepost_spool_free(spool);
+  if (st != FASTEPOST_OK)
+    return cli_fail(ctx, "spool requeue");
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"requeued\":");
+    cli_json_string(stdout, pos[0]);
+    printf("}\n");
+  } else if (!ctx->quiet) {
+    printf("Requeued %s: the next `fastepost spool replay` processes it.\n", pos[0]);
+  }
   return CLI_OK;
 }
 
 const cli_command cli_spool_commands[] = {
     {"spool", "list", spool_list, "List webhook deliveries waiting in a spool directory",
-     "Usage: fastepost spool list [--dir DIR] [--json]\n"
+     "Usage: fastepost spool list [--dir DIR] [--bad] [--json]\n"
      "\n"
      "List the deliveries spooled while the database was unreachable, oldest first (the order\n"
-     "replay uses). The directory is --dir or $FASTEPOST_SPOOL_DIR.\n"
+     "replay uses). A record that cannot be read, is damaged or fails its checksum is listed with\n"
+     "source ? and its reason. With --bad, list the records that replays set aside instead, each\n"
+     "with the reason. The directory is --dir or $FASTEPOST_SPOOL_DIR.\n"
      "\n"
      "Options:\n"
-     "  --dir DIR    the spool directory (mode 0700)\n"
-     "  --json       print [{\"name\",\"source\",\"event\",\"content_type\",\"bytes\",\"spooled_at\"}]\n"},
+     "  --dir DIR    the spool directory (yours, mode 0700)\n"
+     "  --bad        the set-aside records (NAME.bad) and why\n"
+     "  --json       print [{\"name\",\"source\",\"event\",\"content_type\",\"bytes\",\"spooled_at\",\n"
+     "               \"reason\"}]\n"},
     {"spool", "replay", spool_replay, "Ingest spooled webhook deliveries, exactly once",
      "Usage: fastepost spool replay [--dir DIR] [--limit N] [--db CONNINFO] [--json]\n"
      "\n"
      "Process the spooled deliveries, oldest first, through the normal processing path, and\n"
      "remove each file only after its event is committed. A delivery that had reached the\n"
-     "database before it was spooled is recognised as a duplicate. Stops, keeping the rest, when\n"
-     "the database becomes unreachable; run it again later. One replay at a time per directory.\n"
+     "database before it was spooled is recognised as a duplicate. A record that is unreadable,\n"
+     "damaged, altered (checksum) or refused is set aside as NAME.bad with its reason, and the\n"
+     "rest go on. Stops, keeping the rest, when the database becomes unreachable; run it again\n"
+     "later. One replay at a time per directory.\n"
      "\n"
      "Options:\n"
      "  --dir DIR    the spool directory (default $FASTEPOST_SPOOL_DIR)\n"
@@ -125,5 +166,15 @@ const cli_command cli_spool_commands[] = {
      "  --json       print {\"status\",\"replayed\",\"duplicates\",\"rejected\",\"remaining\"}\n"
      "\n"
      "Exit status: 0 when every delivery was processed, 1 when the replay stopped, 2 usage error.\n"},
+    {"spool", "requeue", spool_requeue, "Put a fixed set-aside spool record back",
+     "Usage: fastepost spool requeue [--dir DIR] [--json] NAME\n"
+     "\n"
+     "Put the set-aside record NAME (as `fastepost spool list --bad` shows it, with or without\n"
+     ".bad) back into the spool, once it or its cause was fixed. It must parse as a spool record;\n"
+     "it is sealed with a fresh checksum and keeps its place in arrival order.\n"
+     "\n"
+     "Options:\n"
+     "  --dir DIR    the spool directory (default $FASTEPOST_SPOOL_DIR)\n"
+     "  --json       print {\"status\",\"requeued\"}\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -148,6 +148,7 @@ static void print_report(const cli_ctx *ctx, const fastepost_import_report *r, c
     if (status != FASTEPOST_OK) {
       printf(",\"code\":");
       cli_json_string(stdout, fastepost_error_name(status));
+      printf(",\"http_status\":%d", fastepost_status_http(status));
       printf(",\"error\":");
       cli_json_string(stdout, fastepost_error_last()->message);
     }
@@ -197,12 +198,13 @@ static void print_report(const cli_ctx *ctx, const fastepost_import_report *r, c
 }
 
 static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
-  const char *table = NULL, *conflict = "error", *key = NULL, *max_errors = NULL;
+  const char *table = NULL, *conflict = "error", *key = NULL, *max_errors = NULL, *max_field = NULL;
   bool dry_run = false;
   cli_list schema = {{0}, 0};
   const cli_option opts[] = {{"table", CLI_STRING, &table},     {"dry-run", CLI_FLAG, &dry_run},
                              {"on-conflict", CLI_STRING, &conflict}, {"key", CLI_STRING, &key},
                              {"max-errors", CLI_STRING, &max_errors}, {"schema", CLI_LIST, &schema},
+                             {"max-field", CLI_STRING, &max_field},
                              {NULL, CLI_FLAG, NULL}};
   const char *pos[1] = {NULL};
   int npos = 0;
@@ -229,6 +231,10 @@ static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
   if (max_errors && (rc = cli_int(ctx, "max-errors", max_errors, 1, 1000000, &max)))
     return rc;
   o.max_errors = (size_t)max;
+  long field = 0;
+  if (max_field && (rc = cli_int(ctx, "max-field", max_field, 1, 1L << 40, &field)))
+    return rc;
+  o.max_field = (size_t)field;
   const char *schemas[65];
   for (int i = 0; i < schema.count; i++)
     schemas[i] = schema.items[i];
@@ -247,12 +253,12 @@ static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
   else
     rc = fastepost_import_csv(&r, ctx->conn, table, pos[0], &o);
   cli_progress_done(&pr);
-  bool listed = r && fastepost_import_report_error_total(r) > 0;
+  bool listed = r && fastepost_import_report_error_total(r) > 0, reported = r != NULL;
   if (r)
     print_report(ctx, r, table, rc);
   fastepost_import_report_free(r);
   if (rc && !listed) {
-    if (ctx->json)
+    if (ctx->json && reported)
       return CLI_FAILURE; /* the JSON report above carries the error */
     return cli_fail(ctx, "import");
   }
@@ -293,7 +299,7 @@ const cli_command cli_transfer_commands[] = {
      "  fastepost export --format sql --output db.sql\n"},
     {"import", NULL, import_cmd, "Validate and import a CSV file, all or nothing",
      "Usage: fastepost import --table T [--dry-run] [--on-conflict error|skip|update] [--key COL]\n"
-     "                        [--max-errors N] [--schema S]... FILE|-\n"
+     "                        [--max-errors N] [--max-field BYTES] [--schema S]... FILE|-\n"
      "\n"
      "Import a CSV file with a header line (columns matched by name, any order, case-insensitive)\n"
      "in one transaction: every value is checked against its column's type and our model rules,\n"
@@ -309,6 +315,8 @@ const cli_command cli_transfer_commands[] = {
      "  --key COL             the conflict key column (default: the primary key; it needs a\n"
      "                        unique index of its own)\n"
      "  --max-errors N        list at most N errors (default 100); all are counted\n"
+     "  --max-field BYTES     refuse a field larger than this (default 16777216, 16 MiB);\n"
+     "                        memory stays bounded by about this much\n"
      "  --schema S            only allow tables from schema S (repeatable)\n"
      "  --quiet               no progress bar (shown on a terminal only)\n"
      "  --json                print the report as JSON\n"

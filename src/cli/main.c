@@ -70,6 +70,11 @@ static const cli_command *find_command(const char *group, const char *name) {
 
 int main(int argc, char **argv) {
   cli_ctx ctx = {0};
+  /* --json is honoured wherever it appears (before "--"), so that even an error found before the
+   * parser reaches it - an unknown command or option - is reported as JSON. */
+  for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+    if (strcmp(argv[k], "--json") == 0)
+      ctx.json = true;
   int i = 1;
   /* Global options before the command. */
   for (; i < argc && argv[i][0] == '-'; i++) {
@@ -89,10 +94,12 @@ int main(int argc, char **argv) {
     } else if (strncmp(a, "--db=", 5) == 0) {
       ctx.db = a + 5;
     } else {
-      return cli_usage_error(NULL, "unknown or incomplete option '%s'", a);
+      return cli_usage_error(&ctx, "unknown or incomplete option '%s'", a);
     }
   }
   if (i >= argc) {
+    if (ctx.json)
+      return cli_usage_error(&ctx, "no command given");
     print_help(stderr);
     return CLI_USAGE;
   }
@@ -101,8 +108,11 @@ int main(int argc, char **argv) {
   const cli_command *cmd = find_command(group, name);
   if (!cmd) {
     if (!group_exists(group))
-      return cli_usage_error(NULL, "unknown command '%s'", group);
+      return cli_usage_error(&ctx, "unknown command '%s'", group);
     bool help = name && (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0);
+    if (!help && ctx.json)
+      cli_json_error(&ctx, FASTEPOST_EINVALID, name ? "unknown command" : "missing subcommand", NULL,
+                     "Try 'fastepost --help'.");
     FILE *f = help ? stdout : stderr;
     if (!help)
       fprintf(stderr, "fastepost: %s '%s %s'\n", name ? "unknown command" : "missing subcommand for",

@@ -1,6 +1,9 @@
 /* The fastepost CLI: exit codes, error format, schema commands. */
 #include <stdio.h>
+#include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "testdb.h"
 
@@ -76,4 +79,82 @@ Test(cli, connection_failure_exit_1_with_message) {
 Test(cli, schema_sql_needs_no_database) {
   cr_assert_eq(cli("schema sql"), 0);
   cr_assert(strstr(out, "CREATE TABLE IF NOT EXISTS integration_events"), "%s", out);
+}
+
+/* Run the CLI with `env` (assignments, may be "") and args; stdout only (stderr dropped) into
+ * out, parsed as one JSON object. Returns the exit status. */
+static int cli_json(json_object **doc, const char *env, const char *args) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s '%s' %s 2>/dev/null", env, getenv("FASTEPOST_CLI"), args);
+  FILE *p = popen(cmd, "r");
+  cr_assert(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  int st = pclose(p);
+  *doc = json_tokener_parse(out);
+  cr_assert(*doc && json_object_is_type(*doc, json_type_object), "%s: stdout is not one JSON object: '%s'", args,
+            out);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static const char *jstr(json_object *doc, const char *key) {
+  json_object *v = NULL;
+  return json_object_object_get_ex(doc, key, &v) && v ? json_object_get_string(v) : "";
+}
+
+static int jint(json_object *doc, const char *key) {
+  json_object *v = NULL;
+  cr_assert(json_object_object_get_ex(doc, key, &v) && v, "no %s in %s", key, out);
+  return json_object_get_int(v);
+}
+
+Test(cli, json_for_every_outcome_usage_errors_included) {
+  struct {
+    const char *args;
+    int exit;
+  } cases[] = {
+      {"--json frobnicate", 2},
+      {"--json schema", 2},
+      {"--json schema install --bogus", 2},
+      {"schema install --bogus --json", 2}, /* an error found before the parser reached --json */
+      {"export --json --format xml --table customers", 2},
+      {"import --table customers --json", 2},
+      {"--json import --table customers --max-field 0 x.csv", 2},
+      {"--json spool list", 2},
+      {"--json --db 'host=/nonexistent dbname=x' events list", 1},
+      {"--json odoo process --api-key-file /nonexistent/key /nonexistent/body", -1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_object *doc = NULL;
+    int rc = cli_json(&doc, "FASTEPOST_SPOOL_DIR=", cases[i].args);
+    if (cases[i].exit >= 0)
+      cr_assert_eq(rc, cases[i].exit, "%s: exit %d: %s", cases[i].args, rc, out);
+    else
+      cr_assert_neq(rc, 0, "%s", cases[i].args);
+    cr_assert_str_eq(jstr(doc, "status"), "error", "%s: %s", cases[i].args, out);
+    cr_assert(strncmp(jstr(doc, "code"), "FASTEPOST_E", 11) == 0, "%s: %s", cases[i].args, out);
+    cr_assert_neq(*jstr(doc, "error"), '\0', "%s: %s", cases[i].args, out);
+    cr_assert_geq(jint(doc, "http_status"), 400, "%s: %s", cases[i].args, out);
+    json_object_put(doc);
+  }
+}
+
+Test(cli, missing_connection_or_schema_says_how_to_fix_it) {
+  json_object *doc = NULL;
+  /* No --db, no DATABASE_URL: libpq's defaults lead nowhere. */
+  cr_assert_eq(cli_json(&doc, "DATABASE_URL= PGHOST=/nonexistent", "--json events list"), 1);
+  cr_assert_str_eq(jstr(doc, "code"), "FASTEPOST_ECONN");
+  cr_assert_eq(jint(doc, "http_status"), 503);
+  cr_assert(strstr(jstr(doc, "hint"), "set DATABASE_URL or --db"), "%s", out);
+  json_object_put(doc);
+  char args[2048];
+  cr_assert_eq(fptest_cli(out, sizeof out, "--db 'host=/nonexistent' events list"), 1);
+  cr_assert_null(strstr(out, "set DATABASE_URL"), "--db was given: %s", out);
+  /* A database without our schema. */
+  snprintf(args, sizeof args, "--json --db '%s' events list", fptest_current.conninfo);
+  cr_assert_eq(cli_json(&doc, "", args), 1);
+  cr_assert(strstr(jstr(doc, "hint"), "fastepost schema install"), "%s", out);
+  json_object_put(doc);
+  cr_assert_eq(cli("--db '%s' events list", fptest_current.conninfo), 1);
+  cr_assert(strstr(out, "hint: run `fastepost schema install`"), "%s", out);
 }

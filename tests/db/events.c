@@ -1,4 +1,5 @@
 /* The event log, the retry queue (backoff, dead-lettering) and concurrent deliveries. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "testdb.h"
 
 TestSuite(events, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -324,4 +326,110 @@ Test(events, concurrent_batches_with_overlapping_contacts) {
   cr_assert_eq(N("SELECT count(*) FROM customers"), CONTACTS);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), CONTACTS);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'success'"), 0);
+}
+
+/* ---- concurrent retries and the list's plans ------------------------------------------------ */
+
+typedef struct retry_arg {
+  fastepost_conn *conn;
+  fastepost_status st;
+  fastepost_retry_report rep;
+} retry_arg;
+
+static void *retry_thread(void *p) {
+  retry_arg *a = p;
+  a->st = fastepost_events_retry(a->conn, 10000, &a->rep);
+  return NULL;
+}
+
+Test(events, concurrent_retry_runs_claim_each_event_once) {
+  enum { DUE = 300 };
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO integration_events (source, event_type, status, attempts, idempotency_key, payload, "
+           "next_attempt_at) SELECT 'odoo', 'unknown', 'error', 1, 'k' || g, jsonb_build_object('_id', g, "
+           "'_model', 'res.partner', 'name', 'N ' || g, 'email', 'n' || g || '@x.de'), "
+           "localtimestamp - interval '1 minute' FROM generate_series(1, %d) g",
+           DUE);
+  fptest_exec(sql);
+  /* Not due: untouched by both. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, attempts, payload, next_attempt_at) "
+              "VALUES ('odoo', 'unknown', 'error', 1, '{}', localtimestamp + interval '1 hour')");
+  retry_arg a[3];
+  pthread_t t[3];
+  for (int k = 0; k < 3; k++) {
+    memset(&a[k], 0, sizeof a[k]);
+    cr_assert_eq(fastepost_conn_open(&a[k].conn, fptest_current.conninfo), FASTEPOST_OK);
+  }
+  for (int k = 0; k < 3; k++)
+    pthread_create(&t[k], NULL, retry_thread, &a[k]);
+  int attempted = 0, succeeded = 0;
+  for (int k = 0; k < 3; k++) {
+    pthread_join(t[k], NULL);
+    cr_assert_eq(a[k].st, FASTEPOST_OK, "%d", a[k].st);
+    attempted += a[k].rep.attempted;
+    succeeded += a[k].rep.succeeded;
+    fastepost_conn_free(a[k].conn);
+  }
+  /* What they report is what they did: each due event once, in all. */
+  cr_assert_eq(attempted, DUE);
+  cr_assert_eq(succeeded, DUE);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'success' AND attempts = 2"), DUE);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), DUE);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error' AND attempts = 1 "
+                 "AND next_attempt_at > localtimestamp + interval '50 minutes'"),
+               1);
+}
+
+/* The plan of the list's statement for these filters, as run (EXPLAIN ANALYZE), as text. */
+static char *list_plan(const char *source, const char *status) {
+  char sql[4096];
+  snprintf(sql, sizeof sql, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) %s",
+           fastepost__events_list_sql(source != NULL, status != NULL));
+  const char *params[] = {source, status, "50"};
+  PGresult *r = PQexecParams(fptest_current.check, sql, 3, NULL, params, NULL, NULL, 0);
+  cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(fptest_current.check));
+  size_t cap = 8192, len = 0;
+  char *plan = calloc(1, cap);
+  for (int i = 0; i < PQntuples(r); i++)
+    len += (size_t)snprintf(plan + len, cap - len, "%s\n", PQgetvalue(r, i, 0));
+  PQclear(r);
+  return plan;
+}
+
+Test(events, every_list_filter_is_one_index_probe_on_a_big_table, .timeout = 120) {
+  /* 200k events over 3 sources and 3 statuses ('dead' never occurs), then statistics. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at, updated_at) "
+              "SELECT (ARRAY['odoo','hubspot','other'])[1 + g % 3], 'x', "
+              "(ARRAY['success','success','success','error','pending'])[1 + g % 5], "
+              "timestamp '2024-01-01' + g * interval '1 second', timestamp '2024-01-01' "
+              "FROM generate_series(1, 200000) g");
+  fptest_exec("ANALYZE integration_events");
+  const char *sources[] = {NULL, "odoo", "nosuch"};
+  const char *statuses[] = {NULL, "success", "error", "dead"};
+  for (size_t i = 0; i < 3; i++)
+    for (size_t k = 0; k < 4; k++) {
+      char *plan = list_plan(sources[i], statuses[k]);
+      cr_assert(strstr(plan, "Index Scan"), "%s/%s:\n%s", sources[i], statuses[k], plan);
+      cr_assert_null(strstr(plan, "Seq Scan"), "%s/%s:\n%s", sources[i], statuses[k], plan);
+      cr_assert_null(strstr(plan, "Sort"), "%s/%s:\n%s", sources[i], statuses[k], plan);
+      /* Walking an index past rows that do not match is allowed only for a frequent value (the
+       * planner may then prefer the plain created_at index): never a walk over the table. */
+      for (const char *f = plan; (f = strstr(f, "Rows Removed by Filter: ")) != NULL; f++)
+        cr_assert_leq(atol(f + strlen("Rows Removed by Filter: ")), 1000, "%s/%s:\n%s", sources[i], statuses[k],
+                      plan);
+      free(plan);
+    }
+  /* And the answers are right. */
+  fastepost_event_list *l = NULL;
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "hubspot", "error", 5), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_list_count(l), 5);
+  for (size_t i = 0; i < 5; i++)
+    cr_assert(!strcmp(fastepost_event_list_get(l, i)->source, "hubspot") &&
+              !strcmp(fastepost_event_list_get(l, i)->status, "error"));
+  cr_assert_gt(strcmp(fastepost_event_list_get(l, 0)->created_at, fastepost_event_list_get(l, 4)->created_at), 0);
+  fastepost_event_list_free(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "nosuch", "dead", 5), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_list_count(l), 0);
+  fastepost_event_list_free(l);
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -201,20 +203,23 @@ Test(spool, connection_dropped_between_calls_reconnects_or_says_so) {
   fptest_rmtree(dir);
 }
 
-Test(spool, full_spool_is_etoobig_and_adds_nothing) {
+Test(spool, full_spool_is_efull_503_and_adds_nothing) {
   fastepost_spool *s = open_spool();
   cr_assert_eq(fastepost_spool_set_limits(s, 2, 1 << 20), FASTEPOST_OK);
   cr_assert_eq(fastepost_spool_set_limits(s, 0, 1), FASTEPOST_EINVALID);
   cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
   cr_assert_eq(deliver(NULL, s, 2, NULL), FASTEPOST_OK);
   fastepost_event_result *r = NULL;
-  cr_assert_eq(deliver(NULL, s, 3, &r), FASTEPOST_ETOOBIG);
+  fastepost_status st = deliver(NULL, s, 3, &r);
+  /* A full spool is the server's condition, not the sender's: 503, not 413. */
+  cr_assert_eq(st, FASTEPOST_EFULL);
+  cr_assert_eq(fastepost_event_result_http(r, st), 503);
   cr_assert_not_null(strstr(fastepost_event_result_error(r), "full"), "%s", fastepost_event_result_error(r));
   fastepost_event_result_free(r);
   cr_assert_eq(spooled(s), 2);
   /* The byte bound too. */
   cr_assert_eq(fastepost_spool_set_limits(s, 100, 100), FASTEPOST_OK);
-  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, "{}", 2), FASTEPOST_ETOOBIG);
+  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, "{}", 2), FASTEPOST_EFULL);
   /* Unknown sources and header injection are refused. */
   cr_assert_eq(fastepost_spool_set_limits(s, 100, 1 << 20), FASTEPOST_OK);
   cr_assert_eq(fastepost_spool_put(NULL, s, "nope", NULL, NULL, "{}", 2), FASTEPOST_EINVALID);
@@ -224,20 +229,88 @@ Test(spool, full_spool_is_etoobig_and_adds_nothing) {
   fptest_rmtree(dir);
 }
 
-Test(spool, refuses_a_directory_open_to_others) {
-  fptest_tmpdir(dir, sizeof dir, "spool");
-  chmod(dir, 0755);
+/* Deliver i with the database up, then without it, through a spool on `path`. */
+static void unusable_dir_case(const char *path, const char *expect) {
   fastepost_spool *s = NULL;
-  cr_assert_eq(fastepost_spool_open(&s, dir), FASTEPOST_EINVALID);
-  cr_assert_not_null(strstr(fastepost_error_last()->message, "0755"));
+  cr_assert_eq(fastepost_spool_open(&s, path), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  const char *w = fastepost_spool_warning(s);
+  cr_assert_not_null(w, "%s: no warning", path);
+  cr_assert_not_null(strstr(w, expect), "%s", w);
+  /* The database accepts it: the unusable spool changes nothing. */
+  fastepost_event_result *r = NULL;
+  fastepost_status st = deliver(fptest_conn(), s, 1, &r);
+  cr_assert_eq(st, FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_event_result_http(r, st), 200);
+  fastepost_event_result_free(r);
+  /* The spool is needed: 503 with the reason and the fix, nothing written. */
+  st = deliver(NULL, s, 2, &r);
+  cr_assert_eq(st, FASTEPOST_EFULL);
+  cr_assert_eq(fastepost_event_result_http(r, st), 503);
+  cr_assert_not_null(strstr(fastepost_event_result_error(r), expect), "%s", fastepost_event_result_error(r));
+  fastepost_event_result_free(r);
+  fastepost_spool_entries *l = NULL;
+  cr_assert_neq(fastepost_spool_list(&l, s), FASTEPOST_OK);
+  cr_assert_not_null(strstr(fastepost_error_last()->message, expect));
+  cr_assert_neq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
+  fastepost_spool_free(s);
+}
+
+Test(spool, unusable_directory_warns_and_never_fails_an_accepted_delivery) {
+  fptest_tmpdir(dir, sizeof dir, "spool");
+  char path[400];
+  /* 0777 and 0755: open to others. */
+  snprintf(path, sizeof path, "%s/open", dir);
+  mkdir(path, 0777);
+  chmod(path, 0777);
+  unusable_dir_case(path, "chmod 700");
+  chmod(path, 0755);
+  unusable_dir_case(path, "0755");
+  /* Uncreatable: a file stands where a parent directory should be. */
+  snprintf(path, sizeof path, "%s/file", dir);
+  fptest_write_file(path, "x", 0600);
+  snprintf(path, sizeof path, "%s/file/spool", dir);
+  unusable_dir_case(path, "cannot create");
+  /* Someone else's directory (needs root to give it away). */
+  if (geteuid() == 0) {
+    snprintf(path, sizeof path, "%s/theirs", dir);
+    mkdir(path, 0700);
+    cr_assert_eq(chown(path, 65534, 65534), 0);
+    unusable_dir_case(path, "belongs to user id 65534");
+  }
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
+  fastepost_spool *s = NULL;
   cr_assert_eq(fastepost_spool_open(&s, ""), FASTEPOST_EINVALID);
+  s = open_spool();
+  cr_assert_null(fastepost_spool_warning(s));
+  fastepost_spool_free(s);
   fptest_rmtree(dir);
 }
 
-Test(spool, damaged_records_are_set_aside_and_temp_files_ignored) {
+/* The one record in the spool, as a malloc'd path. */
+static char *only_record(fastepost_spool *s) {
+  fastepost_spool_entries *l = NULL;
+  cr_assert_eq(fastepost_spool_list(&l, s), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(l), 1);
+  char *path = malloc(600);
+  snprintf(path, 600, "%s/s/%s", dir, fastepost_spool_entries_get(l, 0)->name);
+  fastepost_spool_entries_free(l);
+  return path;
+}
+
+Test(spool, damaged_records_are_set_aside_with_reasons_and_the_rest_continue) {
   fastepost_spool *s = open_spool();
-  cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
-  char path[512];
+  /* A record with one byte changed, same length ("P 5" -> "Q 5"): the checksum catches it. */
+  cr_assert_eq(deliver(NULL, s, 5, NULL), FASTEPOST_OK);
+  char *altered = only_record(s);
+  size_t len = 0;
+  char *text = fptest_read_file(altered, &len);
+  char *p = strstr(text, "\"P 5\"");
+  cr_assert_not_null(p);
+  p[1] = 'Q';
+  fptest_write_file(altered, text, 0600);
+  free(text);
+  cr_assert_eq(deliver(NULL, s, 6, NULL), FASTEPOST_OK);
+  char path[600];
   /* A truncated record (length says more than there is) and a leftover temporary file. */
   snprintf(path, sizeof path, "%s/s/0000000000000001-0000000001-000000.spool", dir);
   fptest_write_file(path,
@@ -246,42 +319,131 @@ Test(spool, damaged_records_are_set_aside_and_temp_files_ignored) {
                     0600);
   snprintf(path, sizeof path, "%s/s/.tmp-0000000000000002-0000000001-000000.spool", dir);
   fptest_write_file(path, "partial", 0600);
-  cr_assert_eq(spooled(s), 2);
+  /* An unreadable record: a symbolic link (root reads any file, so mode 000 shows only
+   * without root), and a mode-000 file. */
+  snprintf(path, sizeof path, "%s/s/0000000000000003-0000000001-000000.spool", dir);
+  cr_assert_eq(symlink("/etc/hostname", path), 0);
+  snprintf(path, sizeof path, "%s/s/0000000000000004-0000000001-000000.spool", dir);
+  fptest_write_file(path, "fastepost-spool 2\n", 0000);
+  /* A version 1 record (before checksums) still replays. */
+  snprintf(path, sizeof path, "%s/s/0000000000000005-0000000001-000000.spool", dir);
+  const char *v1body = "{\"_model\":\"res.partner\",\"_id\":7,\"name\":\"P 7\",\"email\":\"p7@example.org\"}";
+  char v1[600];
+  snprintf(v1, sizeof v1,
+           "fastepost-spool 1\nsource odoo\nevent write\ncontent-type application/json\nspooled-at 5\nlength %zu\n\n%s",
+           strlen(v1body), v1body);
+  fptest_write_file(path, v1, 0600);
+
+  /* Listing never fails on them: they show as "?" with their reason. */
+  fastepost_spool_entries *l = NULL;
+  cr_assert_eq(fastepost_spool_list(&l, s), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_spool_entries_count(l), 6);
+  int unknown = 0;
+  for (size_t i = 0; i < 6; i++)
+    unknown += !strcmp(fastepost_spool_entries_get(l, i)->source, "?");
+  cr_assert_eq(unknown, 4);
+  fastepost_spool_entries_free(l);
+
   fastepost_spool_replay_report rep;
+  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 2); /* 6 and the version 1 record */
+  cr_assert_eq(rep.rejected, 4);
+  cr_assert_eq(rep.remaining, 0);
+  cr_assert_eq(spooled(s), 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE name LIKE 'Q%'"), 0);
+
+  /* Set aside with their reasons, and listed. */
+  cr_assert_eq(fastepost_spool_list_bad(&l, s), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(l), 4);
+  bool saw_altered = false, saw_corrupt = false, saw_unreadable = false;
+  for (size_t i = 0; i < 4; i++) {
+    const fastepost_spool_entry *e = fastepost_spool_entries_get(l, i);
+    cr_assert(strlen(e->name) > 4 && !strcmp(e->name + strlen(e->name) - 4, ".bad"), "%s", e->name);
+    saw_altered |= strncmp(e->reason, "altered:", 8) == 0;
+    saw_corrupt |= strncmp(e->reason, "corrupt:", 8) == 0;
+    saw_unreadable |= strncmp(e->reason, "unreadable:", 11) == 0;
+  }
+  cr_assert(saw_altered && saw_corrupt && saw_unreadable);
+  fastepost_spool_entries_free(l);
+
+  /* Requeue: the altered one, fixed back, replays; a still-broken one stays aside. */
+  const char *name = strrchr(altered, '/') + 1;
+  char bad[700];
+  snprintf(bad, sizeof bad, "%s.bad", altered);
+  text = fptest_read_file(bad, &len);
+  p = strstr(text, "\"Q 5\"");
+  cr_assert_not_null(p);
+  p[1] = 'P';
+  fptest_write_file(bad, text, 0600);
+  free(text);
+  cr_assert_eq(fastepost_spool_requeue(s, name), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(access(bad, F_OK), -1);
+  snprintf(bad, sizeof bad, "%s.bad.reason", altered);
+  cr_assert_eq(access(bad, F_OK), -1);
+  cr_assert_eq(fastepost_spool_requeue(s, "0000000000000001-0000000001-000000.spool.bad"), FASTEPOST_EPARSE);
+  cr_assert_eq(fastepost_spool_requeue(s, "nosuch.spool"), FASTEPOST_ENOTFOUND);
+  cr_assert_eq(fastepost_spool_requeue(s, "../x.spool"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
   cr_assert_eq(rep.replayed, 1);
-  cr_assert_eq(rep.rejected, 1);
-  cr_assert_eq(spooled(s), 0);
-  snprintf(path, sizeof path, "%s/s/0000000000000001-0000000001-000000.spool.bad", dir);
-  cr_assert_eq(access(path, F_OK), 0);
-  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE name = 'P 5'"), 1);
+  free(altered);
   fastepost_spool_free(s);
   fptest_rmtree(dir);
 }
 
-Test(spool, replay_lock_excludes_a_second_replay) {
+typedef struct replay_arg {
+  fastepost_spool *spool;
+  fastepost_conn *conn;
+  fastepost_status st;
+  fastepost_spool_replay_report rep;
+} replay_arg;
+
+static void *replay_thread(void *p) {
+  replay_arg *a = p;
+  a->st = fastepost_spool_replay(&a->rep, a->spool, a->conn, 0);
+  return NULL;
+}
+
+Test(spool, replay_lock_excludes_another_handle_and_thread_of_this_process) {
   fastepost_spool *s = open_spool();
   char path[512];
   snprintf(path, sizeof path, "%s/s/.lock", dir);
-  /* fcntl locks are per process: hold the lock from a child. */
-  int pipefd[2];
-  cr_assert_eq(pipe(pipefd), 0);
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(path, O_RDWR | O_CREAT, 0600);
-    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-    fcntl(fd, F_SETLKW, &fl);
-    char c = 'x';
-    (void)!write(pipefd[1], &c, 1);
-    sleep(2);
-    _exit(0);
-  }
-  char c;
-  cr_assert_eq(read(pipefd[0], &c, 1), 1);
+  /* The lock held through another descriptor of this very process (an fcntl record lock would
+   * not exclude it). */
+  int fd = open(path, O_RDWR | O_CREAT, 0600);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
   cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_EBUSY);
-  kill(pid, SIGKILL);
-  waitpid(pid, NULL, 0);
+  close(fd);
   cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
+
+  /* Two threads with two handles replay 40 records: each is processed exactly once. */
+  for (int i = 1; i <= 40; i++)
+    cr_assert_eq(deliver(NULL, s, i, NULL), FASTEPOST_OK);
+  fastepost_spool *s2 = NULL;
+  snprintf(path, sizeof path, "%s/s", dir);
+  cr_assert_eq(fastepost_spool_open(&s2, path), FASTEPOST_OK);
+  replay_arg a[2] = {{s, NULL, 0, {0}}, {s2, NULL, 0, {0}}};
+  for (int k = 0; k < 2; k++)
+    cr_assert_eq(fastepost_conn_open(&a[k].conn, fptest_current.conninfo), FASTEPOST_OK);
+  pthread_t t[2];
+  for (int k = 0; k < 2; k++)
+    pthread_create(&t[k], NULL, replay_thread, &a[k]);
+  for (int k = 0; k < 2; k++)
+    pthread_join(t[k], NULL);
+  int ok = 0, busy = 0;
+  for (int k = 0; k < 2; k++) {
+    ok += a[k].st == FASTEPOST_OK;
+    busy += a[k].st == FASTEPOST_EBUSY;
+    fastepost_conn_free(a[k].conn);
+  }
+  cr_assert_eq(ok + busy, 2);
+  cr_assert_eq(a[0].rep.replayed + a[1].rep.replayed, 40);
+  cr_assert_eq(a[0].rep.duplicates + a[1].rep.duplicates, 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 40);
+  fastepost_spool_free(s2);
   fastepost_spool_free(s);
   fptest_rmtree(dir);
 }
@@ -304,6 +466,25 @@ Test(spool, cli_spools_lists_and_replays) {
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   cr_assert(strstr(out, "\"replayed\":1,\"duplicates\":0,\"rejected\":0,\"remaining\":0"), "%s", out);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:9'"), 1);
+  /* A damaged record: replay sets it aside, list --bad shows why, requeue puts it back. */
+  char rec[600];
+  snprintf(rec, sizeof rec, "%s/s/0000000000000009-0000000001-000000.spool", dir);
+  fptest_write_file(rec, "fastepost-spool 2\nsource odoo\n", 0600);
+  snprintf(args, sizeof args, "--db '%s' --json spool replay --dir '%s/s'", fptest_current.conninfo, dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"rejected\":1"), "%s", out);
+  snprintf(args, sizeof args, "spool list --bad --dir '%s/s'", dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "0000000000000009-0000000001-000000.spool.bad") && strstr(out, "corrupt:"), "%s", out);
+  snprintf(args, sizeof args, "--json spool requeue --dir '%s/s' 0000000000000009-0000000001-000000.spool", dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "\"code\":\"FASTEPOST_EPARSE\""), "%s", out);
+  /* An open directory is refused with the fix. */
+  snprintf(args, sizeof args, "%s/s", dir);
+  chmod(args, 0777);
+  snprintf(args, sizeof args, "spool list --dir '%s/s'", dir);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "chmod 700"), "%s", out);
   /* No directory: a usage error. */
   unsetenv("FASTEPOST_SPOOL_DIR");
   cr_assert_eq(fptest_cli(out, sizeof out, "spool list"), 2, "%s", out);

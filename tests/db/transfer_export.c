@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "testdb.h"
 
 TestSuite(transfer_export, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -451,4 +452,76 @@ Test(transfer_export, cli_export_and_import) {
   snprintf(args, sizeof args, "import --db '%s' --table customers --on-conflict maybe x.csv", fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
   remove(csv);
+}
+
+/* The names in dir (not . and ..), sorted by readdir order, space-separated. */
+static const char *dir_entries(const char *dir) {
+  static char out[2048];
+  out[0] = '\0';
+  DIR *d = opendir(dir);
+  cr_assert(d, "%s", dir);
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      snprintf(out + strlen(out), sizeof out - strlen(out), "%s ", e->d_name);
+  closedir(d);
+  return out;
+}
+
+static void assert_untouched(const char *dir, const char *path, const char *what) {
+  char *text = fptest_read_file(path, NULL);
+  cr_assert_str_eq(text, "yesterday's good export\n", "%s changed the file", what);
+  free(text);
+  cr_assert_str_eq(dir_entries(dir), "good.csv ", "%s left: %s", what, dir_entries(dir));
+}
+
+Test(transfer_export, a_failed_export_never_touches_the_existing_file) {
+  fptest_exec("INSERT INTO customers (name, email) SELECT 'n' || g, 'e' || g || '@x.de' FROM generate_series(1, 100000) g");
+  char dir[256], path[320], args[2048], out[4096];
+  fptest_tmpdir(dir, sizeof dir, "export_atomic");
+  snprintf(path, sizeof path, "%s/good.csv", dir);
+  fptest_write_file(path, "yesterday's good export\n", 0640);
+  /* A mistyped table, an unknown column, a filter value that does not fit its column: refused
+   * before any file is created. */
+  fastepost_export_options *o = opts("custmers", FASTEPOST_FORMAT_CSV);
+  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_ENOTFOUND);
+  assert_untouched(dir, path, "a mistyped table");
+  fastepost_export_options_free(o);
+  snprintf(args, sizeof args, "export --db '%s' --table custmers --output '%s'", fptest_current.conninfo, path);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  assert_untouched(dir, path, "the CLI with a mistyped table");
+  snprintf(args, sizeof args, "export --db '%s' --table customers --where 'id = abc' --output '%s'",
+           fptest_current.conninfo, path);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  assert_untouched(dir, path, "a bad --where");
+  snprintf(args, sizeof args, "export --db '%s' --table customers --where 'nosuch = 1' --output '%s'",
+           fptest_current.conninfo, path);
+  cr_assert_neq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  assert_untouched(dir, path, "an unknown filter column");
+  /* A failure in the middle of the stream (the statement times out on the server). */
+  o = opts("customers", FASTEPOST_FORMAT_JSON);
+  PGresult *r = PQexec(fastepost__conn_pg(fptest_conn()), "SET statement_timeout = '1ms'");
+  PQclear(r);
+  fastepost_status st = fastepost_export_to_file(fptest_conn(), o, path);
+  r = PQexec(fastepost__conn_pg(fptest_conn()), "RESET statement_timeout");
+  PQclear(r);
+  cr_assert_neq(st, FASTEPOST_OK);
+  assert_untouched(dir, path, "a failure while streaming");
+  /* Success replaces it whole, private. */
+  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_str_eq(dir_entries(dir), "good.csv ");
+  struct stat sb;
+  cr_assert_eq(stat(path, &sb), 0);
+  cr_assert_eq(sb.st_mode & 0777, 0600);
+  cr_assert_gt(sb.st_size, 100000);
+  fastepost_export_options_free(o);
+  /* The same for any whole file (the CLI's report). */
+  cr_assert_eq(fastepost_file_write(path, "abc", 3), FASTEPOST_OK);
+  char *text = fptest_read_file(path, NULL);
+  cr_assert_str_eq(text, "abc");
+  free(text);
+  snprintf(args, sizeof args, "%s/nosuchdir/x.html", dir);
+  cr_assert_eq(fastepost_file_write(args, "abc", 3), FASTEPOST_EIO);
+  cr_assert_str_eq(dir_entries(dir), "good.csv ");
+  fptest_rmtree(dir);
 }

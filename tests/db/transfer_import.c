@@ -1,278 +1,144 @@
-/* CSV import: dialect (the shared CSV suites), validation, all-or-nothing, conflict modes. */
+/* CSV import: dialect (the project's own CSV fixtures; the public suites are in
+ * tests/conformance/csv.c), validation, all-or-nothing, conflict modes. */
+#include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
-#include "import_priv.h"
-#include "testdb.h"
+#include "transfer_csv.h"
 
 TestSuite(transfer_import, .init = fptest_setup_schema, .fini = fptest_teardown);
 
-static int import_mem(fastepost_import_report **r, const char *table, const char *csv, size_t len,
-                      size_t chunk, const fastepost_import_options *o) {
-  fastepost__mem_reader m = {csv, len, 0, chunk ? chunk : 1 << 20};
-  return fastepost_import_csv_cb(r, fptest_conn(), table, fastepost__mem_read, &m, o);
-}
+/* ---- the CSV dialect, on the project's own fixtures (tests/fixtures/transfer/csv/) ----------- */
 
-static int import_str(fastepost_import_report **r, const char *table, const char *csv,
-                      const fastepost_import_options *o) {
-  return import_mem(r, table, csv, strlen(csv), 0, o);
-}
-
-static const fastepost_import_error *err_at(const fastepost_import_report *r, size_t i) {
-  const fastepost_import_error *e = fastepost_import_report_error(r, i);
-  cr_assert(e, "no error #%zu (have %zu)", i, fastepost_import_report_error_count(r));
-  return e;
-}
-
-/* ---- the shared CSV suites ------------------------------------------------------------------ */
-
-static const char *shared_csv(const char *rel) {
-  static char path[512];
-  snprintf(path, sizeof path, "testdata/csv/%s", rel);
-  return fptest_shared_path(path);
-}
-
-/* Create table t (fastepost_id serial, <cols> text) and import `csv` with chunk size `chunk`. */
-static int import_text_table(fastepost_import_report **r, const char *const *cols, size_t ncols,
-                             const char *csv, size_t len, size_t chunk) {
-  char sql[2048] = "DROP TABLE IF EXISTS t; CREATE TABLE t (fastepost_id serial";
-  for (size_t i = 0; i < ncols; i++) {
-    strcat(sql, ", \"");
-    strcat(sql, cols[i]);
-    strcat(sql, "\" text");
+/* Import `csv` into a text table of `cols` whole and in 1-, 2- and 3-byte reads, check the rows
+ * each time, then export and re-import them unchanged. */
+static void check_valid(const char *name, const char *csv, size_t len, json_object *cols, json_object *rows) {
+  size_t ncols = json_object_array_length(cols);
+  const char *names[16];
+  cr_assert_leq(ncols, 16);
+  for (size_t c = 0; c < ncols; c++)
+    names[c] = json_object_get_string(json_object_array_get_idx(cols, c));
+  size_t chunks[] = {0, 1, 2, 3};
+  for (size_t ci = 0; ci < 4; ci++) {
+    fastepost_import_report *r = NULL;
+    int rc = import_text_table(&r, names, ncols, csv, len, chunks[ci]);
+    cr_assert_eq(rc, FASTEPOST_OK, "%s (chunk %zu): %s", name, chunks[ci], fastepost_error_last()->message);
+    cr_assert_eq(fastepost_import_report_rows_read(r), json_object_array_length(rows), "%s", name);
+    fastepost_import_report_free(r);
+    assert_rows(name, rows, ncols);
   }
-  strcat(sql, ")");
-  fptest_exec(sql);
-  return import_mem(r, "t", csv, len, chunk, NULL);
+  assert_round_trip(name);
 }
 
-/* Compare table t (ordered by fastepost_id) with expected rows (json arrays of strings/null). */
-static void assert_rows(const char *name, json_object *rows, size_t ncols) {
-  size_t n = json_object_array_length(rows);
-  PGresult *r = PQexec(fptest_current.check, "SELECT * FROM t ORDER BY fastepost_id");
-  cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK);
-  cr_assert_eq((size_t)PQntuples(r), n, "%s: %d rows, expected %zu", name, PQntuples(r), n);
-  cr_assert_eq((size_t)PQnfields(r), ncols + 1);
-  for (size_t i = 0; i < n; i++) {
-    json_object *row = json_object_array_get_idx(rows, i);
-    for (size_t c = 0; c < ncols; c++) {
-      json_object *v = json_object_array_get_idx(row, c);
-      bool want_null = !v || json_object_is_type(v, json_type_null);
-      bool is_null = PQgetisnull(r, (int)i, (int)c + 1);
-      cr_assert_eq(is_null, want_null, "%s: row %zu column %zu: NULL is %d, expected %d", name, i + 1,
-                   c + 1, is_null, want_null);
-      if (!want_null)
-        cr_assert_str_eq(PQgetvalue(r, (int)i, (int)c + 1), json_object_get_string(v),
-                         "%s: row %zu column %zu", name, i + 1, c + 1);
-    }
-  }
-  PQclear(r);
-}
-
-/* Export t's data columns back to CSV, import that into t2 and check the tables are equal. */
-static void assert_round_trip(const char *name) {
-  fastepost_export_options *o = NULL;
-  cr_assert_eq(fastepost_export_options_new(&o), FASTEPOST_OK);
-  fastepost_export_options_set_table(o, "t");
-  const char *path = "/tmp/fptest_roundtrip.csv";
-  PGresult *r = PQexec(fptest_current.check, "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass "
-                                            "AND attnum > 1 AND NOT attisdropped ORDER BY attnum");
-  for (int i = 0; i < PQntuples(r); i++)
-    fastepost_export_options_add_column(o, PQgetvalue(r, i, 0));
-  PQclear(r);
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_OK, "%s: %s", name,
-               fastepost_error_last()->message);
-  fastepost_export_options_free(o);
-  fptest_exec("DROP TABLE IF EXISTS t2; CREATE TABLE t2 (LIKE t INCLUDING ALL)");
-  fptest_exec("ALTER TABLE t2 ALTER fastepost_id SET DEFAULT nextval(pg_get_serial_sequence('t', 'fastepost_id'))");
-  fptest_exec("SELECT setval(pg_get_serial_sequence('t', 'fastepost_id'), 1, false)");
-  fastepost_import_report *rep = NULL;
-  cr_assert_eq(fastepost_import_csv(&rep, fptest_conn(), "t2", path, NULL), FASTEPOST_OK, "%s: %s",
-               name, fastepost_error_last()->message);
-  fastepost_import_report_free(rep);
-  cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM t2) d"), 0,
-               "%s: export -> import changed values", name);
-  cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT * FROM t2 EXCEPT ALL SELECT * FROM t) d"), 0);
-  /* NULL vs '' survives: EXCEPT treats NULLs as equal, so check the NULL count too. */
-  cr_assert_str_eq(fptest_scalar("SELECT (SELECT string_agg(num_nulls(t.*)::text, ',' ORDER BY fastepost_id) FROM t)"
-                                 " IS NOT DISTINCT FROM (SELECT string_agg(num_nulls(t2.*)::text, ',' ORDER BY fastepost_id) FROM t2)"),
-                   "t");
-  remove(path);
-}
-
-typedef struct valid_case {
-  const char *csv;      /* under ../shared/testdata/csv */
-  const char *json;     /* expected */
-  int kind;             /* 0 spectrum (objects), 1 cpython (rows, no header), 2 csvkit (output_rows) */
-} valid_case;
-
-static const valid_case valid_cases[] = {
-    {"csv-spectrum/csvs/comma_in_quotes.csv", "csv-spectrum/json/comma_in_quotes.json", 0},
-    {"csv-spectrum/csvs/empty.csv", "csv-spectrum/json/empty.json", 0},
-    {"csv-spectrum/csvs/empty_crlf.csv", "csv-spectrum/json/empty_crlf.json", 0},
-    {"csv-spectrum/csvs/escaped_quotes.csv", "csv-spectrum/json/escaped_quotes.json", 0},
-    {"csv-spectrum/csvs/json.csv", "csv-spectrum/json/json.json", 0},
-    {"csv-spectrum/csvs/newlines.csv", "csv-spectrum/json/newlines.json", 0},
-    {"csv-spectrum/csvs/newlines_cr.csv", "csv-spectrum/json/newlines_cr.json", 0},
-    {"csv-spectrum/csvs/newlines_crlf.csv", "csv-spectrum/json/newlines_crlf.json", 0},
-    {"csv-spectrum/csvs/null.csv", "csv-spectrum/json/null.json", 0},
-    {"csv-spectrum/csvs/quotes_and_newlines.csv", "csv-spectrum/json/quotes_and_newlines.json", 0},
-    {"csv-spectrum/csvs/simple.csv", "csv-spectrum/json/simple.json", 0},
-    {"csv-spectrum/csvs/simple_crlf.csv", "csv-spectrum/json/simple_crlf.json", 0},
-    {"csv-spectrum/csvs/utf8.csv", "csv-spectrum/json/utf8.json", 0},
-    {"cpython-test_csv/read_bigfield.csv", "cpython-test_csv/read_bigfield.json", 1},
-    {"cpython-test_csv/read_eol_cr.csv", "cpython-test_csv/read_eol_cr.json", 1},
-    {"cpython-test_csv/read_eol_crlf.csv", "cpython-test_csv/read_eol_crlf.json", 1},
-    {"cpython-test_csv/read_quoting_comma.csv", "cpython-test_csv/read_quoting_comma.json", 1},
-    /* COPY semantics: the NULL-aware expectation (unquoted empty -> NULL, "" -> ''). */
-    {"cpython-test_csv/read_quoting_empty.csv", "cpython-test_csv/read_quoting_empty.null-aware.json", 1},
-    {"cpython-test_csv/read_quoting_newline.csv", "cpython-test_csv/read_quoting_newline.json", 1},
-    {"cpython-test_csv/roundtrip_quoted_newlines_cr.csv", "cpython-test_csv/roundtrip_quoted_newlines_cr.json", 1},
-    {"cpython-test_csv/roundtrip_quoted_newlines_crlf.csv", "cpython-test_csv/roundtrip_quoted_newlines_crlf.json", 1},
-    {"cpython-test_csv/roundtrip_quoted_newlines_lf.csv", "cpython-test_csv/roundtrip_quoted_newlines_lf.json", 1},
-    {"csvkit/examples/test_utf8_bom.csv", "csvkit/expected/test_utf8_bom.json", 2},
-    {"csvkit/examples/optional_quote_characters.csv", "csvkit/expected/optional_quote_characters.json", 2},
-};
-
-/* Turn any expectation into (header names, rows as arrays). */
-static json_object *expected_rows(const valid_case *vc, json_object *doc, char names[][64], size_t *ncols) {
-  json_object *rows = json_object_new_array();
-  if (vc->kind == 0) {
-    json_object *first = json_object_array_get_idx(doc, 0);
-    size_t n = 0;
-    json_object_object_foreach(first, key, val) {
-      (void)val;
-      snprintf(names[n++], 64, "%s", key);
-    }
-    *ncols = n;
-    for (size_t i = 0; i < json_object_array_length(doc); i++) {
-      json_object *obj = json_object_array_get_idx(doc, i), *row = json_object_new_array();
-      for (size_t c = 0; c < n; c++) {
-        json_object *v = NULL;
-        json_object_object_get_ex(obj, names[c], &v);
-        json_object_array_add(row, json_object_get(v));
-      }
-      json_object_array_add(rows, row);
-    }
-    return rows;
-  }
-  json_object *src = NULL;
-  json_object_object_get_ex(doc, vc->kind == 1 ? "rows" : "output_rows", &src);
-  size_t start = vc->kind == 2 ? 1 : 0;
-  json_object *head = json_object_array_get_idx(src, 0);
-  *ncols = json_object_array_length(head);
-  for (size_t c = 0; c < *ncols; c++)
-    snprintf(names[c], 64, "%s", vc->kind == 2 ? json_object_get_string(json_object_array_get_idx(head, c)) : "");
-  if (vc->kind == 1)
-    for (size_t c = 0; c < *ncols; c++)
-      snprintf(names[c], 64, "c%zu", c + 1);
-  for (size_t i = start; i < json_object_array_length(src); i++)
-    json_object_array_add(rows, json_object_get(json_object_array_get_idx(src, i)));
-  return rows;
-}
-
-Test(transfer_import, shared_suites_valid_files, .timeout = 120) {
-  for (size_t k = 0; k < sizeof valid_cases / sizeof valid_cases[0]; k++) {
-    const valid_case *vc = &valid_cases[k];
-    size_t len;
-    char *csv = fptest_read_file(shared_csv(vc->csv), &len);
-    json_object *doc = json_object_from_file(shared_csv(vc->json));
-    cr_assert(doc, "cannot parse %s", vc->json);
-    char names[16][64];
-    size_t ncols = 0;
-    json_object *rows = expected_rows(vc, doc, names, &ncols);
-    if (strstr(vc->csv, "csv-spectrum/csvs/null.csv")) {
-      /* Dialect difference (docs/transfer.md): csv-spectrum PR #16 reads unquoted NULL as "" and
-       * an unquoted empty field as ""; COPY reads the empty field as NULL and NULL as the text. */
-      json_object_array_put_idx(json_object_array_get_idx(rows, 0), 1, NULL);
-      json_object_array_put_idx(json_object_array_get_idx(rows, 2), 1, json_object_new_string("NULL"));
-    }
-    /* cpython cases have no header: give them one. */
-    char *input = csv;
-    size_t input_len = len;
-    if (vc->kind == 1) {
-      input = malloc(len + 256);
-      size_t o = 0;
-      for (size_t c = 0; c < ncols; c++)
-        o += (size_t)sprintf(input + o, "%s%s", c ? "," : "", names[c]);
-      input[o++] = '\n';
-      memcpy(input + o, csv, len);
-      input_len = o + len;
-    }
-    const char *cols[16];
-    for (size_t c = 0; c < ncols; c++)
-      cols[c] = names[c];
-    /* Whole file at once, then in 1-, 2- and 3-byte reads. */
-    size_t chunks[] = {0, 1, 2, 3};
-    for (size_t ci = 0; ci < 4; ci++) {
-      fastepost_import_report *r = NULL;
-      int rc = import_text_table(&r, cols, ncols, input, input_len, chunks[ci]);
-      cr_assert_eq(rc, FASTEPOST_OK, "%s (chunk %zu): %s", vc->csv, chunks[ci], fastepost_error_last()->message);
-      cr_assert_eq(fastepost_import_report_rows_read(r), json_object_array_length(rows), "%s", vc->csv);
-      fastepost_import_report_free(r);
-      assert_rows(vc->csv, rows, ncols);
-    }
-    assert_round_trip(vc->csv);
-    json_object_put(rows);
+Test(transfer_import, own_fixtures_valid_files, .timeout = 120) {
+  const char *dir = fptest_source_path("tests/fixtures/transfer/csv/valid");
+  char dirbuf[512];
+  snprintf(dirbuf, sizeof dirbuf, "%s", dir);
+  DIR *d = opendir(dirbuf);
+  cr_assert(d, "%s", dirbuf);
+  int seen = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 5 || strcmp(e->d_name + n - 4, ".csv"))
+      continue;
+    char path[1024], json[1024];
+    snprintf(path, sizeof path, "%s/%s", dirbuf, e->d_name);
+    snprintf(json, sizeof json, "%s/%.*s.json", dirbuf, (int)(n - 4), e->d_name);
+    size_t len = 0;
+    char *csv = fptest_read_file(path, &len);
+    json_object *doc = json_object_from_file(json);
+    cr_assert(doc, "cannot parse %s", json);
+    check_valid(e->d_name, csv, len, json_object_object_get(doc, "columns"), json_object_object_get(doc, "rows"));
     json_object_put(doc);
-    if (input != csv)
-      free(input);
     free(csv);
+    seen++;
   }
+  closedir(d);
+  cr_assert_geq(seen, 10, "only %d fixtures found", seen);
 }
 
-typedef struct fail_case {
-  const char *csv;
-  const char *header; /* prepended (cpython files have none), or NULL */
+Test(transfer_import, own_fixtures_big_field) {
+  /* A 1 MiB quoted field with quotes, commas and line breaks inside, between small ones. */
+  size_t big = 1 << 20;
+  char *csv = malloc(big * 2 + 64), *v = malloc(big + 1);
+  size_t o = (size_t)sprintf(csv, "a,b,c\n1,\"");
+  for (size_t i = 0; i < big; i++) {
+    char ch = i % 97 == 0 ? '"' : i % 89 == 0 ? ',' : i % 83 == 0 ? '\n' : (char)('a' + i % 26);
+    v[i] = ch;
+    csv[o++] = ch;
+    if (ch == '"')
+      csv[o++] = '"';
+  }
+  v[big] = '\0';
+  o += (size_t)sprintf(csv + o, "\",3\n");
+  json_object *cols = json_object_new_array(), *rows = json_object_new_array(), *row = json_object_new_array();
+  json_object_array_add(cols, json_object_new_string("a"));
+  json_object_array_add(cols, json_object_new_string("b"));
+  json_object_array_add(cols, json_object_new_string("c"));
+  json_object_array_add(row, json_object_new_string("1"));
+  json_object_array_add(row, json_object_new_string(v));
+  json_object_array_add(row, json_object_new_string("3"));
+  json_object_array_add(rows, row);
+  const char *names[] = {"a", "b", "c"};
+  fastepost_import_report *r = NULL;
+  cr_assert_eq(import_text_table(&r, names, 3, csv, o, 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_import_report_free(r);
+  assert_rows("big field", rows, 3);
+  assert_round_trip("big field");
+  json_object_put(cols);
+  json_object_put(rows);
+  free(csv);
+  free(v);
+}
+
+typedef struct own_fail_case {
+  const char *file; /* under tests/fixtures/transfer/csv/fail */
   const char *columns[4];
-  uint64_t lines[3];  /* expected error lines (0-terminated) */
+  uint64_t lines[3]; /* expected error lines (0-terminated) */
   int code;
   const char *reason; /* substring of the first reason */
-} fail_case;
+} own_fail_case;
 
-static const fail_case fail_cases[] = {
-    {"cpython-test_csv/read_eof_unterminated.csv", "c1\n", {"c1"}, {2}, FASTEPOST_EPARSE, "unterminated"},
-    {"cpython-test_csv/read_eof_unterminated_after_delim.csv", "c1,c2\n", {"c1", "c2"}, {2}, FASTEPOST_EPARSE,
-     "unterminated"},
-    {"cpython-test_csv/read_oddinputs_text_after_quote.csv", "c1\n", {"c1"}, {2}, FASTEPOST_EPARSE,
-     "malformed CSV"},
-    {"csvkit/examples/bad.csv", NULL, {"column_a", "column_b", "column_c"}, {2, 3}, FASTEPOST_EPARSE,
-     "expected 3 fields, found 4"},
-    {"csvkit/examples/test_latin1.csv", NULL, {"a", "b", "c"}, {3}, FASTEPOST_EPARSE,
-     "invalid UTF-8 at byte offset 16"},
+static const own_fail_case own_fail_cases[] = {
+    {"unterminated_quote.csv", {"a"}, {2}, FASTEPOST_EPARSE, "unterminated"},
+    {"unterminated_after_delimiter.csv", {"a", "b"}, {2}, FASTEPOST_EPARSE, "unterminated"},
+    {"text_after_closing_quote.csv", {"a"}, {2}, FASTEPOST_EPARSE, "malformed CSV"},
+    {"quote_inside_unquoted.csv", {"a"}, {2}, FASTEPOST_EPARSE, "malformed CSV"},
+    {"wrong_field_counts.csv", {"a", "b", "c"}, {2, 4}, FASTEPOST_EPARSE, "expected 3 fields, found 2"},
+    {"latin1_not_utf8.csv", {"a", "b"}, {2}, FASTEPOST_EPARSE, "invalid UTF-8 at byte offset 9"},
+    {"nul_byte.csv", {"a", "b"}, {2}, FASTEPOST_EPARSE, "a NUL byte"},
 };
 
-Test(transfer_import, shared_suites_must_fail_files) {
-  for (size_t k = 0; k < sizeof fail_cases / sizeof fail_cases[0]; k++) {
-    const fail_case *fc = &fail_cases[k];
+Test(transfer_import, own_fixtures_must_fail_files) {
+  for (size_t k = 0; k < sizeof own_fail_cases / sizeof own_fail_cases[0]; k++) {
+    const own_fail_case *fc = &own_fail_cases[k];
+    char rel[256];
+    snprintf(rel, sizeof rel, "tests/fixtures/transfer/csv/fail/%s", fc->file);
     size_t len;
-    char *csv = fptest_read_file(shared_csv(fc->csv), &len);
-    char *input = malloc(len + 64);
-    size_t o = fc->header ? (size_t)sprintf(input, "%s", fc->header) : 0;
-    memcpy(input + o, csv, len);
+    char *csv = fptest_read_file(fptest_source_path(rel), &len);
     size_t ncols = 0;
     while (ncols < 4 && fc->columns[ncols])
       ncols++;
     for (size_t chunk = 0; chunk < 3; chunk++) {
       fastepost_import_report *r = NULL;
-      int rc = import_text_table(&r, fc->columns, ncols, input, o + len, chunk);
-      cr_assert_eq(rc, fc->code, "%s: got %s: %s", fc->csv, fastepost_error_name(rc),
-                   fastepost_error_last()->message);
+      int rc = import_text_table(&r, fc->columns, ncols, csv, len, chunk);
+      cr_assert_eq(rc, fc->code, "%s: got %s: %s", fc->file, fastepost_error_name(rc), fastepost_error_last()->message);
       size_t want = 0;
       while (want < 3 && fc->lines[want])
         want++;
-      cr_assert_eq(fastepost_import_report_error_count(r), want, "%s", fc->csv);
+      cr_assert_eq(fastepost_import_report_error_count(r), want, "%s", fc->file);
       for (size_t i = 0; i < want; i++)
-        cr_assert_eq(err_at(r, i)->line, fc->lines[i], "%s: error %zu at line %llu (%s)", fc->csv, i,
+        cr_assert_eq(err_at(r, i)->line, fc->lines[i], "%s: error %zu at line %llu (%s)", fc->file, i,
                      (unsigned long long)err_at(r, i)->line, err_at(r, i)->reason);
-      cr_assert(strstr(err_at(r, 0)->reason, fc->reason), "%s: %s", fc->csv, err_at(r, 0)->reason);
+      cr_assert(strstr(err_at(r, 0)->reason, fc->reason), "%s: %s", fc->file, err_at(r, 0)->reason);
       cr_assert_eq(fastepost_import_report_rows_written(r), 0);
-      cr_assert_eq(fptest_count("SELECT count(*) FROM t"), 0, "%s: nothing written", fc->csv);
+      cr_assert_eq(fptest_count("SELECT count(*) FROM t"), 0, "%s: nothing written", fc->file);
       fastepost_import_report_free(r);
     }
-    free(input);
     free(csv);
   }
 }
@@ -702,4 +568,61 @@ Test(transfer_import, line_numbers_with_every_line_ending) {
   cr_assert_eq(err_at(r, 0)->line, 3);
   cr_assert(strstr(err_at(r, 0)->reason, "byte offset 21"), "%s", err_at(r, 0)->reason);
   fastepost_import_report_free(r);
+}
+
+/* ---- field size limit ----------------------------------------------------------------------- */
+
+/* A CSV produced on the fly: a header, a small row, then one row whose quoted field has `big`
+ * bytes (never held in memory here). */
+typedef struct big_source {
+  size_t big, pos;
+} big_source;
+
+static long long big_read(char *buf, size_t size, void *payload) {
+  big_source *b = payload;
+  static const char head[] = "name,address\nsmall,x\nbig,\"";
+  size_t hl = sizeof head - 1, total = hl + b->big + 2;
+  size_t n = 0;
+  while (n < size && b->pos < total) {
+    size_t p = b->pos++;
+    buf[n++] = p < hl ? head[p] : p < hl + b->big ? (p % 61 ? 'a' : '\n') : p == hl + b->big ? '"' : '\n';
+  }
+  return (long long)n;
+}
+
+static long max_rss_kb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+Test(transfer_import, a_field_over_the_limit_is_refused_with_its_line_in_bounded_memory, .timeout = 120) {
+  fastepost_import_options o;
+  fastepost_import_options_init(&o);
+  o.max_field = 1 << 20;
+  long before = max_rss_kb();
+  big_source src = {20u << 20, 0};
+  fastepost_import_report *r = NULL;
+  int rc = fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &src, &o);
+  long grown_kb = max_rss_kb() - before;
+  cr_assert_eq(rc, FASTEPOST_ETOOBIG, "%s", fastepost_error_last()->message);
+  cr_assert_eq(err_at(r, 0)->line, 3);
+  cr_assert_str_eq(err_at(r, 0)->column, "address");
+  cr_assert(strstr(err_at(r, 0)->reason, "over the limit of 1048576 bytes"), "%s", err_at(r, 0)->reason);
+  cr_assert_eq(fastepost_import_report_rows_written(r), 0);
+  fastepost_import_report_free(r);
+  /* The 20 MiB field was never held: growth stays near the limit, not the field. */
+  cr_assert_lt(grown_kb, 8 * 1024, "peak memory grew by %ld kB", grown_kb);
+  /* The reading stopped early too. */
+  cr_assert_lt(src.pos, 4u << 20);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+  /* The default limit (16 MiB) refuses it as well; a field under the limit is imported. */
+  big_source again = {20u << 20, 0};
+  cr_assert_eq(fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &again, NULL), FASTEPOST_ETOOBIG);
+  fastepost_import_report_free(r);
+  big_source fits = {200000, 0};
+  cr_assert_eq(fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &fits, &o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fastepost_import_report_free(r);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE length(address) = 200000"), 1);
 }

@@ -90,7 +90,8 @@ Test(fault_disk, spool_on_a_full_filesystem_fails_clearly_and_leaves_nothing) {
   size_t len = 400 * 1024;
   char *body = malloc(len);
   memset(body, 'x', len);
-  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, body, len), FASTEPOST_EIO);
+  /* A full disk is storage the server lacks: EFULL (503), not a server bug. */
+  cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, body, len), FASTEPOST_EFULL);
   const char *msg = fastepost_error_last()->message;
   cr_assert(strstr(msg, "No space left on device"), "%s", msg);
   cr_assert_str_eq(entries(dir), "", "left behind: %s", entries(dir));
@@ -98,4 +99,24 @@ Test(fault_disk, spool_on_a_full_filesystem_fails_clearly_and_leaves_nothing) {
   cr_assert_eq(fastepost_spool_put(NULL, s, "odoo", NULL, NULL, "{}", 2), FASTEPOST_OK);
   free(body);
   fastepost_spool_free(s);
+}
+
+Test(fault_disk, export_on_a_full_filesystem_keeps_the_previous_file) {
+  fptest_exec("INSERT INTO customers (name, email, address) SELECT 'Customer ' || i, 'c' || i || "
+              "'@example.org', repeat(md5(i::text), 30) FROM generate_series(1, 2000) i");
+  char path[320];
+  snprintf(path, sizeof path, "%s/customers.csv", mnt);
+  fptest_write_file(path, "yesterday\n", 0600);
+  fastepost_export_options *o = NULL;
+  cr_assert_eq(fastepost_export_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_set_table(o, "customers"), FASTEPOST_OK);
+  fastepost_status st = fastepost_export_to_file(fptest_conn(), o, path);
+  const char *msg = fastepost_error_last()->message;
+  cr_assert_eq(st, FASTEPOST_EFULL, "%s: %s", fastepost_error_name(st), msg);
+  cr_assert(strstr(msg, "No space left on device"), "%s", msg);
+  char *text = fptest_read_file(path, NULL);
+  cr_assert_str_eq(text, "yesterday\n");
+  free(text);
+  cr_assert_str_eq(entries(mnt), "customers.csv ", "left behind: %s", entries(mnt));
+  fastepost_export_options_free(o);
 }

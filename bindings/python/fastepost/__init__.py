@@ -558,10 +558,11 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 class SpoolEntry(Result):
     """One spooled delivery: file ``name``, ``source`` ("odoo"; "?" for an unreadable file),
-    ``event`` hint ("" for none), ``content_type``, body size ``bytes`` and ``spooled_at`` (a
-    UTC :class:`datetime.datetime`)."""
+    ``event`` hint ("" for none), ``content_type``, body size ``bytes``, ``spooled_at`` (a
+    UTC :class:`datetime.datetime`) and ``reason`` ("" for a good record; else why it cannot
+    be replayed: "unreadable: ...", "corrupt: ...", "altered: ...", "refused: ...")."""
 
-    __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at")
+    __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at", "reason")
 
     @classmethod
     def _from(cls, d):
@@ -590,8 +591,8 @@ class Spool:
                 _core.SPOOL_DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes))
 
     def put(self, body, source="odoo", event=None, content_type=None):
-        """Spool one delivery durably; returns the file name. :class:`TooBigError` when the
-        spool is full."""
+        """Spool one delivery durably; returns the file name. :class:`FullError` (HTTP 503)
+        when the spool or its disk is full, or its directory is unusable (:attr:`warning`)."""
         with self._lock:
             return _core.spool_put(self._s, source, event, content_type, _body(body))
 
@@ -599,6 +600,23 @@ class Spool:
         """The spooled deliveries, oldest first (replay order), as :class:`SpoolEntry`."""
         with self._lock:
             return [SpoolEntry._from(d) for d in _core.spool_list(self._s)]
+
+    def list_bad(self):
+        """The records replays set aside (``<name>.bad``), each with its ``reason``."""
+        with self._lock:
+            return [SpoolEntry._from(d) for d in _core.spool_list_bad(self._s)]
+
+    def requeue(self, name):
+        """Put the fixed set-aside record ``name`` (with or without ".bad") back; returns it."""
+        with self._lock:
+            return _core.spool_requeue(self._s, name)
+
+    @property
+    def warning(self):
+        """Why the directory is unusable (with the fix), or None. Deliveries the database
+        accepts still succeed; only spooling fails then."""
+        with self._lock:
+            return _core.spool_warning(self._s)
 
     def replay(self, conn, limit=0):
         """Process the spooled deliveries into ``conn``'s database, oldest first, each exactly
@@ -936,7 +954,7 @@ class Connection:
             return _core.export_all(self._conn, opts, os.fsdecode(directory), progress)
 
     def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
-                   max_errors=None, progress=None):
+                   max_errors=None, max_field=None, progress=None):
         """Import a CSV file (with a header line) into ``table``, all or nothing, validating
         every value first. See docs/transfer.md.
 
@@ -947,6 +965,8 @@ class Connection:
         :param key: the conflict key column for skip/update (default: primary key for update,
             any unique constraint for skip)
         :param max_errors: how many row errors the report lists (default 100)
+        :param max_field: the largest field in bytes (default 16 MiB); a larger one raises
+            :class:`TooBigError` naming its line, before it is read whole
         :param progress: ``progress(rows, bytes)``; returning ``False`` stops (and rolls back)
         :returns: an :class:`ImportReport`
         :raises ParseError, InvalidError, ConflictError, NotFoundError ...: the import failed
@@ -965,7 +985,7 @@ class Connection:
             with self._lock:
                 report = _core.import_csv(self._conn, table, path, read, int(bool(dry_run)),
                                           _CONFLICT[on_conflict], key, int(max_errors or 0),
-                                          progress)
+                                          int(max_field or 0), progress)
         except Error as e:
             if isinstance(e.report, dict):
                 e.report = ImportReport._from(e.report)

@@ -47,6 +47,14 @@ class Import(ImportCase):
         self.assertEqual(d["errors"], [])
         self.assertEqual(self.sql("SELECT name FROM customers ORDER BY id LIMIT 1"), "Zoë Ærø")
 
+    def test_max_field(self):
+        big = "name,address\nA," + "x" * 5000 + "\n"
+        with self.assertRaises(fastepost.TooBigError) as cm:
+            self.conn.import_csv("customers", io.StringIO(big), max_field=1000)
+        self.assertEqual(cm.exception.report.errors[0].line, 2)
+        self.assertEqual(self.count(), 0)
+        self.assertEqual(self.conn.import_csv("customers", io.StringIO(big), max_field=5000).rows_written, 1)
+
     def test_file_objects_binary_and_text(self):
         r1 = self.conn.import_csv("customers", io.BytesIO(GOOD.encode()), dry_run=True)
         self.assertTrue(r1.dry_run)

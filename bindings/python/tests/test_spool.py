@@ -95,17 +95,49 @@ class SpoolTest(DbTestCase):
     def test_full_spool(self):
         s = fastepost.Spool(self.dir, max_files=1)
         s.put(partner())
-        with self.assertRaises(fastepost.TooBigError) as cm:
+        with self.assertRaises(fastepost.FullError) as cm:
             fastepost.odoo_process(partner(pid=2), spool=s)
-        self.assertEqual(cm.exception.http_status, 413)
+        self.assertEqual(cm.exception.http_status, 503)
         self.assertIn("full", cm.exception.message)
-        with self.assertRaises(fastepost.TooBigError):
+        with self.assertRaises(fastepost.FullError):
             fastepost.Spool(self.dir, max_bytes=10).put(partner())
         self.assertEqual(len(self.files()), 1)
         with self.assertRaises(fastepost.InvalidError):
             s.put("{}", source="nosuch")
         with self.assertRaises(fastepost.InvalidError):
             fastepost.Spool(self.dir, max_files=0)
+
+    def test_damaged_record_set_aside_listed_and_requeued(self):
+        s = fastepost.Spool(self.dir)
+        self.assertIsNone(s.warning)
+        name = s.put(partner(pid=3, name="P51"))
+        path = os.path.join(self.dir, name)
+        with open(path, "rb") as f:
+            data = f.read()
+        with open(path, "wb") as f:  # one byte changed, same length
+            f.write(data.replace(b"P51", b"Q51"))
+        rep = s.replay(self.conn)
+        self.assertEqual((rep.replayed, rep.rejected), (0, 1))
+        bad = s.list_bad()
+        self.assertEqual(len(bad), 1)
+        self.assertTrue(bad[0].reason.startswith("altered:"), bad[0].reason)
+        with open(path + ".bad", "wb") as f:
+            f.write(data)
+        self.assertEqual(s.requeue(bad[0].name), bad[0].name)
+        self.assertEqual(s.list_bad(), [])
+        self.assertEqual(s.replay(self.conn).replayed, 1)
+        with self.assertRaises(fastepost.NotFoundError):
+            s.requeue(name)
+
+    def test_open_directory_warns_but_accepted_deliveries_succeed(self):
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o777)
+        s = fastepost.Spool(self.dir)
+        self.assertIn("chmod 700", s.warning)
+        self.assertEqual(self.conn.odoo_process(partner(pid=4), spool=s).outcome, "created")
+        with self.assertRaises(fastepost.FullError) as cm:
+            fastepost.odoo_process(partner(pid=5), spool=s)
+        self.assertEqual(cm.exception.http_status, 503)
 
     def test_gc_order(self):
         s = fastepost.Spool(self.dir)

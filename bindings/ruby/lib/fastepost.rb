@@ -291,7 +291,7 @@ module Fastepost
 
   # One spooled delivery: file name, source ("odoo"; "?" for an unreadable file), event hint
   # ("" for none), content_type, body size bytes and spooled_at (a UTC Time).
-  SpoolEntry = Struct.new(:name, :source, :event, :content_type, :bytes, :spooled_at, keyword_init: true) do
+  SpoolEntry = Struct.new(:name, :source, :event, :content_type, :bytes, :spooled_at, :reason, keyword_init: true) do
     def self.from(h)
       us = h[:spooled_at]
       new(**h, spooled_at: Time.at(us / 1_000_000, us % 1_000_000, :usec).utc)
@@ -318,13 +318,24 @@ module Fastepost
                             max_bytes.nil? ? Core::SPOOL_DEFAULT_MAX_BYTES : Integer(max_bytes))
     end
 
-    # Spool one delivery durably; returns the file name. TooBigError when the spool is full.
+    # Spool one delivery durably; returns the file name. FullError (HTTP 503) when the spool or
+    # its disk is full, or its directory is unusable (see #warning).
     def put(body, source: "odoo", event: nil, content_type: nil)
       @lock.synchronize { Core.spool_put(@s, source.to_s, event&.to_s, content_type, body) }
     end
 
     # The spooled deliveries, oldest first (replay order), as SpoolEntry.
     def list = @lock.synchronize { Core.spool_list(@s) }.map { |h| SpoolEntry.from(h) }
+
+    # The records replays set aside (<name>.bad), each with its reason.
+    def list_bad = @lock.synchronize { Core.spool_list_bad(@s) }.map { |h| SpoolEntry.from(h) }
+
+    # Put the fixed set-aside record name (with or without ".bad") back; returns the name.
+    def requeue(name) = @lock.synchronize { Core.spool_requeue(@s, name.to_s) }
+
+    # Why the directory is unusable (with the fix), or nil. Deliveries the database accepts
+    # still succeed; only spooling fails then.
+    def warning = @lock.synchronize { Core.spool_warning(@s) }
 
     # Process the spooled deliveries into conn's database, oldest first, each exactly once;
     # returns a SpoolReplayReport. Raises when the database fails (what was committed stays).
@@ -590,12 +601,14 @@ module Fastepost
     #   on_conflict:  :error (default), :skip (keep existing rows) or :update
     #   key:          the conflict key column for :skip / :update
     #   max_errors:   how many row errors the report lists (default 100)
+    #   max_field:    the largest field in bytes (default 16 MiB); a larger one raises
+    #                 TooBigError naming its line, before it is read whole
     #   block:        progress, yielded (rows, bytes); returning false stops and rolls back
     #
     # Returns an ImportReport. A failed import writes nothing and raises ParseError,
     # InvalidError, ConflictError, NotFoundError ... whose #report is the ImportReport with the
     # rejected rows. An exception in source.read or the block rolls back and propagates.
-    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, &progress)
+    def import_csv(table, source, dry_run: false, on_conflict: :error, key: nil, max_errors: nil, max_field: nil, &progress)
       mode = CONFLICT.fetch(on_conflict.to_sym) do
         raise ArgumentError, "on_conflict must be one of #{CONFLICT.keys.inspect}, not #{on_conflict.inspect}"
       end
@@ -608,7 +621,8 @@ module Fastepost
                      raise TypeError, "import_csv: source must be a path or respond to #read, not #{source.class}"
                    end
       report = synchronize do
-        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0), progress)
+        Core.import_csv(@conn, table, path, read, dry_run ? 1 : 0, mode, key&.to_s, Integer(max_errors || 0),
+                        Integer(max_field || 0), progress)
       end
       ImportReport.from(report)
     rescue Error => e

@@ -40,6 +40,14 @@ class ImportTest < DbTest
     assert_equal "Zoë Ærø", sql("SELECT name FROM customers ORDER BY id LIMIT 1")
   end
 
+  def test_max_field
+    big = "name,address\nA,#{"x" * 5000}\n"
+    e = assert_raises(Fastepost::TooBigError) { @conn.import_csv("customers", StringIO.new(big), max_field: 1000) }
+    assert_equal 2, e.report.errors[0].line
+    assert_equal 0, count
+    assert_equal 1, @conn.import_csv("customers", StringIO.new(big), max_field: 5000).rows_written
+  end
+
   def test_io_sources
     r = @conn.import_csv("customers", StringIO.new(GOOD), dry_run: true)
     assert r.dry_run?

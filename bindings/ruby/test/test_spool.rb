@@ -75,13 +75,42 @@ class TestSpool < DbTest
   def test_full_spool
     s = Fastepost::Spool.new(@dir, max_files: 1)
     s.put(partner)
-    e = assert_raises(Fastepost::TooBigError) { Fastepost.odoo_process(partner(pid: 2), spool: s) }
-    assert_equal 413, e.http_status
+    e = assert_raises(Fastepost::FullError) { Fastepost.odoo_process(partner(pid: 2), spool: s) }
+    assert_equal 503, e.http_status
     assert_includes e.message, "full"
-    assert_raises(Fastepost::TooBigError) { Fastepost::Spool.new(@dir, max_bytes: 10).put(partner) }
+    assert_raises(Fastepost::FullError) { Fastepost::Spool.new(@dir, max_bytes: 10).put(partner) }
     assert_equal 1, Dir.children(@dir).size
     assert_raises(Fastepost::InvalidError) { s.put("{}", source: "nosuch") }
     assert_raises(Fastepost::InvalidError) { Fastepost::Spool.new(@dir, max_files: 0) }
+  end
+
+  def test_damaged_record_set_aside_listed_and_requeued
+    s = Fastepost::Spool.new(@dir)
+    assert_nil s.warning
+    name = s.put(partner(pid: 3, name: "P51"))
+    path = File.join(@dir, name)
+    data = File.binread(path)
+    File.binwrite(path, data.sub("P51", "Q51")) # one byte changed, same length
+    rep = s.replay(@conn)
+    assert_equal [0, 1], [rep.replayed, rep.rejected]
+    bad = s.list_bad
+    assert_equal 1, bad.size
+    assert bad[0].reason.start_with?("altered:"), bad[0].reason
+    File.binwrite("#{path}.bad", data)
+    assert_equal bad[0].name, s.requeue(bad[0].name)
+    assert_empty s.list_bad
+    assert_equal 1, s.replay(@conn).replayed
+    assert_raises(Fastepost::NotFoundError) { s.requeue(name) }
+  end
+
+  def test_open_directory_warns_but_accepted_deliveries_succeed
+    FileUtils.mkdir_p(@dir)
+    File.chmod(0o777, @dir)
+    s = Fastepost::Spool.new(@dir)
+    assert_includes s.warning, "chmod 700"
+    assert_equal "created", @conn.odoo_process(partner(pid: 4), spool: s).outcome
+    e = assert_raises(Fastepost::FullError) { Fastepost.odoo_process(partner(pid: 5), spool: s) }
+    assert_equal 503, e.http_status
   end
 
   def test_gc_order
