@@ -611,8 +611,9 @@ Test(transfer_import, a_field_over_the_limit_is_refused_with_its_line_in_bounded
   cr_assert(strstr(err_at(r, 0)->reason, "over the limit of 1048576 bytes"), "%s", err_at(r, 0)->reason);
   cr_assert_eq(fastepost_import_report_rows_written(r), 0);
   fastepost_import_report_free(r);
-  /* The 20 MiB field was never held: growth stays near the limit, not the field. */
-  cr_assert_lt(grown_kb, 8 * 1024, "peak memory grew by %ld kB", grown_kb);
+  /* The 20 MiB field was never held: growth stays near the 1 MiB limit (a few MiB more under
+   * AddressSanitizer's bookkeeping), well below the field's size. */
+  cr_assert_lt(grown_kb, 16 * 1024, "peak memory grew by %ld kB", grown_kb);
   /* The reading stopped early too. */
   cr_assert_lt(src.pos, 4u << 20);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
