@@ -156,3 +156,20 @@ DROP INDEX IF EXISTS index_integration_events_on_source_and_created_at;
 CREATE INDEX IF NOT EXISTS index_integration_events_on_status_created_at_id ON integration_events (status, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS index_integration_events_on_source_status_created_at_id ON integration_events (source, status, created_at DESC, id DESC);
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (4, 'indexes for the event list filters') ON CONFLICT DO NOTHING;
+
+-- migration 5: counter functions keep their own search_path
+ALTER FUNCTION fastepost_count_events_insert() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_events_update() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_events_delete() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_events_truncate() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_customers_insert() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_customers_update() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_customers_delete() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_customers_truncate() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_tasks_insert() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_tasks_update() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_tasks_delete() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_count_tasks_truncate() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_crm_counters_rebuild() SET search_path FROM CURRENT;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (5, 'counter functions keep their own search_path') ON CONFLICT DO NOTHING;

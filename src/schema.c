@@ -288,11 +288,26 @@ static const char event_filter_indexes_sql[] =
     "CREATE INDEX IF NOT EXISTS index_integration_events_on_source_status_created_at_id "
     "ON integration_events (source, status, created_at DESC, id DESC);";
 
+/*
+ * Migration 5: the counter functions resolve their tables through the search_path they were
+ * installed with, not the caller's. pg_dump's output empties search_path, so restoring a table
+ * backup (data only: its COPY fires these triggers) failed with "relation fastepost_row_counts
+ * does not exist". FROM CURRENT records the installing session's path.
+ */
+#define PIN_PATH(fn) "ALTER FUNCTION " fn "() SET search_path FROM CURRENT;\n"
+#define PIN_PATHS(prefix)                                                                       \
+  PIN_PATH(prefix "_insert") PIN_PATH(prefix "_update") PIN_PATH(prefix "_delete")              \
+  PIN_PATH(prefix "_truncate")
+static const char pinned_search_path_sql[] =
+    PIN_PATHS("fastepost_count_events") PIN_PATHS("fastepost_count_customers")
+    PIN_PATHS("fastepost_count_tasks") PIN_PATH("fastepost_crm_counters_rebuild");
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
     {3, "versioned CRM properties and tombstones", crm_properties_sql},
     {4, "indexes for the event list filters", event_filter_indexes_sql},
+    {5, "counter functions keep their own search_path", pinned_search_path_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -1304,6 +1304,39 @@ Test(backup, table_backup_restores_into_a_database_with_the_schema) {
   fptest_db_drop(&scratch);
 }
 
+/* The same with the library's own schema: its counter triggers fire during the data-only
+ * restore, which runs with an empty search_path (migration 5 pins theirs). */
+Test(backup, table_backup_restores_under_the_library_schema) {
+  const char *db = fptest_current.conninfo;
+  cr_assert_eq(fastepost_schema_install(NULL, fptest_conn()), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fptest_exec("INSERT INTO customers (name, email, created_at, updated_at) VALUES "
+              "('A', 'a@example.com', now(), now()), ('B', NULL, now(), now())");
+  cr_assert_eq(cli("--db '%s' backup create --table customers --dir '%s' --json", db, dirpath), 0,
+               "%s", out);
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  cr_assert_eq(n, 1);
+  char name[FASTEPOST_BACKUP_NAME_MAX];
+  snprintf(name, sizeof name, "%s", list[0].name);
+  fastepost_free(list);
+  fptest_db scratch;
+  fptest_db_create(&scratch, "fptr");
+  fastepost_conn *sc = NULL;
+  cr_assert_eq(fastepost_conn_open(&sc, scratch.conninfo), FASTEPOST_OK);
+  cr_assert_eq(fastepost_schema_install(NULL, sc), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_conn_free(sc);
+  cr_assert_eq(cli("--db '%s' backup restore %s --dir '%s' --target '%s'", db, name, dirpath,
+                   scratch.conninfo),
+               0, "%s", out);
+  cr_assert_str_eq(scalar_on(scratch.check, "SELECT count(*) FROM customers"), "2");
+  cr_assert_str_eq(scalar_on(scratch.check, "SELECT sum(n) FROM fastepost_row_counts "
+                                            "WHERE counter = 'customers'"),
+                   "2", "the counter triggers ran");
+  fptest_db_drop(&scratch);
+}
+
 /* A host that ignores SIGCHLD gets the real outcome of every child. */
 Test(backup, sigchld_ignored_by_the_host) {
   signal(SIGCHLD, SIG_IGN);
