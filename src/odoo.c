@@ -4,11 +4,9 @@
  */
 #include "odoo.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/html.h"
 #include "util/json.h"
@@ -100,6 +98,7 @@ fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
     return fastepost__error_oom();
   o->max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
   o->max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  o->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
   int rc = set_barcode_fields(o, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
   if (rc) {
     free(o);
@@ -180,9 +179,9 @@ fastepost_status fastepost_odoo_options_set_content_type(fastepost_odoo_options 
   while (n && ct[n - 1] == ' ')
     n--;
   static const char json[] = "application/json", form[] = "application/x-www-form-urlencoded";
-  if (n == sizeof json - 1 && strncasecmp(ct, json, n) == 0) {
+  if (n == sizeof json - 1 && fastepost__ascii_ncasecmp(ct, json, n) == 0) {
     o->form = false;
-  } else if (n == sizeof form - 1 && strncasecmp(ct, form, n) == 0) {
+  } else if (n == sizeof form - 1 && fastepost__ascii_ncasecmp(ct, form, n) == 0) {
     o->form = true;
   } else {
     char p[64];
@@ -214,6 +213,13 @@ fastepost_status fastepost_odoo_options_set_barcode_fields(fastepost_odoo_option
   return set_barcode_fields(o, fields);
 }
 
+fastepost_status fastepost_odoo_options_set_time_range(fastepost_odoo_options *o, int64_t min_us,
+                                                       int64_t max_ahead_us) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_time_range: opts is NULL");
+  return fastepost__time_range_set(&o->time_range, min_us, max_ahead_us);
+}
+
 void fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock_fn clock, void *payload) {
   if (!o)
     return;
@@ -229,11 +235,11 @@ static const char *jstr(const json_object *v) { return json_object_get_string((j
 /* A copy of [s, s+n) without surrounding white space; a NUL inside (from \u0000) becomes U+FFFD,
  * since PostgreSQL text cannot hold it. */
 static char *trimmed_copy(const char *s, size_t n) {
-  while (n && isspace((unsigned char)*s)) {
+  while (n && fastepost__ascii_isspace((unsigned char)*s)) {
     s++;
     n--;
   }
-  while (n && isspace((unsigned char)s[n - 1]))
+  while (n && fastepost__ascii_isspace((unsigned char)s[n - 1]))
     n--;
   if (!memchr(s, '\0', n))
     return fastepost__strndup(s, n);
@@ -312,9 +318,9 @@ static int bool_of(const json_object *rec, const char *key) {
     return json_object_get_int64(v) != 0;
   if (json_object_is_type(v, json_type_string)) {
     const char *s = jstr(v);
-    if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "on"))
+    if (!fastepost__ascii_casecmp(s, "true") || !strcmp(s, "1") || !fastepost__ascii_casecmp(s, "on"))
       return 1;
-    if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "off") || !*s)
+    if (!fastepost__ascii_casecmp(s, "false") || !strcmp(s, "0") || !fastepost__ascii_casecmp(s, "off") || !*s)
       return 0;
   }
   return -1;
@@ -358,7 +364,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 static bool digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i]))
+    if (!fastepost__ascii_isdigit((unsigned char)s[i]))
       return false;
     v = v * 10 + (s[i] - '0');
   }
@@ -367,6 +373,11 @@ static bool digits(const char *s, int n, int *out) {
 }
 
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
+  int64_t us;
+  return fastepost__odoo_datetime_us(&us, s) && fastepost__format_time(out, outsize, us);
+}
+
+bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
   int Y, M, D, h = 0, mi = 0, sec = 0;
   long us = 0;
   size_t n = strlen(s);
@@ -383,7 +394,7 @@ bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
       p++;
       int nd = 0;
       long scale = 100000;
-      while (isdigit((unsigned char)*p)) {
+      while (fastepost__ascii_isdigit((unsigned char)*p)) {
         if (nd < 6) {
           us += (*p - '0') * scale;
           scale /= 10;
@@ -421,9 +432,10 @@ bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
     return false;
+  /* Four-digit years keep secs within +-3e11, far from overflowing when scaled to microseconds. */
   int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
                  (int64_t)offset_min * 60;
-  fastepost__format_time(out, outsize, secs * 1000000 + us);
+  *us_out = secs * 1000000 + us;
   return true;
 }
 
@@ -447,7 +459,7 @@ char *fastepost__odoo_email(const char *raw) {
   for (char *p = addr; ok && *p; p++) {
     if ((unsigned char)*p <= ' ' || strchr("<>()[],;:\"\\", *p))
       ok = false;
-    *p = (char)tolower((unsigned char)*p);
+    *p = (char)fastepost__ascii_tolower((unsigned char)*p);
   }
   if (!ok) {
     free(addr);
@@ -783,7 +795,9 @@ static void map_lead(fastepost__sync_record *rec, const json_object *r, int64_t 
 /* ---- form bodies --------------------------------------------------------------------------- */
 
 static int hexval(char c) {
-  return isdigit((unsigned char)c) ? c - '0' : isxdigit((unsigned char)c) ? tolower((unsigned char)c) - 'a' + 10 : -1;
+  if (fastepost__ascii_isdigit((unsigned char)c))
+    return c - '0';
+  return fastepost__ascii_isxdigit((unsigned char)c) ? fastepost__ascii_tolower((unsigned char)c) - 'a' + 10 : -1;
 }
 
 static char *form_decode(const char *s, size_t n) {
@@ -871,6 +885,7 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
     memset(&defaults, 0, sizeof defaults);
     defaults.max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
     defaults.max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+    defaults.time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
     set_barcode_fields(&defaults, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
     default_fields = defaults.barcode_fields;
     opts = &defaults;
@@ -961,11 +976,19 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
   char *wd = NULL;
   if (text_of(l.record, "write_date", &wd) == FASTEPOST__FACT_VALUE) {
     char norm[32];
-    if (!fastepost__odoo_datetime(norm, sizeof norm, wd)) {
+    int64_t wd_us = 0;
+    if (!fastepost__odoo_datetime_us(&wd_us, wd)) {
       char p[64];
       fastepost__preview(p, sizeof p, wd, strlen(wd));
       free(wd);
       rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "write_date \"%s\" is not a datetime", p));
+      goto out;
+    }
+    int64_t now_us = opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    if (fastepost__sync_time_check(wd_us, &opts->time_range, now_us, "write_date") ||
+        !fastepost__format_time(norm, sizeof norm, wd_us)) {
+      free(wd);
+      rc = fail(rec, fastepost_error_last()->code ? fastepost_error_last()->code : FASTEPOST_EINVALID);
       goto out;
     }
     rec->version = fastepost__strdup(norm);
@@ -1021,7 +1044,7 @@ static int process_one(fastepost_event_result **out, fastepost_conn *conn, const
   rec.event_id = event_id;
   fastepost__odoo_extract(&rec, body, len, opts);
   fastepost__sync_ctx ctx = {
-      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK,
       .in_batch = false,
       .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_process(res, conn, &rec, &ctx);
@@ -1160,7 +1183,7 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
     fastepost__odoo_extract(&recs[i], bodies[i], lens[i], opts);
   }
   fastepost__sync_ctx ctx = {
-      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK,
       .in_batch = true,
       .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_batch_begin(conn);
@@ -1203,8 +1226,10 @@ int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn
   const char *dot = event_type ? strrchr(event_type, '.') : NULL;
   if (dot && known_hint(dot + 1) && !strcmp(known_hint(dot + 1), dot + 1))
     fastepost_odoo_options_set_event(opts, dot + 1);
-  /* The stored payload was accepted once; do not refuse it now for its size. */
+  /* The stored payload was accepted once; do not refuse it now for its size or (with options
+   * that are gone now) its time. */
   opts->max_body = SIZE_MAX;
+  opts->time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
   rc = process_one(out, conn, payload, payload ? strlen(payload) : 0, opts, event_id, max_attempts);
   fastepost_odoo_options_free(opts);
   return rc;

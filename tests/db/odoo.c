@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "testdb.h"
@@ -622,4 +623,108 @@ Test(odoo, batch_refuses_each_delivery_without_its_key) {
     fastepost_event_result_free(res[i]);
   }
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+}
+
+/* ---- source times that cannot poison state (issue 11 item 6) ---- */
+
+Test(odoo, write_date_outside_the_sane_range_is_refused_and_not_retried) {
+  static const char *const bad[] = {"1999-12-31 23:59:59", "2024-08-02 12:01:00", "9999-12-31 23:59:59",
+                                    "0001-01-01 00:00:00"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char body[256];
+    snprintf(body, sizeof body, "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Poison\", "
+             "\"email\": \"p@x.de\", \"write_date\": \"%s\"}", bad[i]);
+    fastepost_event_result *r = expect_body(body, NULL, FASTEPOST_EINVALID, FASTEPOST_OUTCOME_NONE);
+    cr_assert(strstr(fastepost_event_result_error(r), "write_date") &&
+              strstr(fastepost_event_result_error(r), "outside the accepted range"), "%s",
+              fastepost_event_result_error(r));
+    fastepost_event_result_free(r);
+  }
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error' AND next_attempt_at IS NULL"), 4);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  /* Within the range (the fixed clock is 2024-08-01 12:00; a day ahead is fine). */
+  fastepost_event_result_free(expect_body("{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Real\", "
+                                          "\"email\": \"p@x.de\", \"write_date\": \"2024-08-02 11:59:00\"}",
+                                          NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+}
+
+Test(odoo, time_range_is_configurable) {
+  fastepost_odoo_options *o = new_options();
+  fastepost_odoo_options_set_clock(o, fixed_clock, NULL);
+  cr_assert_eq(fastepost_odoo_options_set_time_range(o, -1, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_time_range(NULL, 0, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_time_range(o, 0, INT64_MAX), FASTEPOST_EINVALID);
+  /* From 1990 on, and nothing ahead of the clock. */
+  cr_assert_eq(fastepost_odoo_options_set_time_range(o, 631152000LL * 1000000, 0), FASTEPOST_OK);
+  const char old[] = "{\"_id\": 8, \"_model\": \"res.partner\", \"name\": \"Old\", \"write_date\": \"1995-01-01 00:00:00\"}";
+  const char ahead[] = "{\"_id\": 9, \"_model\": \"res.partner\", \"name\": \"Ahead\", \"write_date\": \"2024-08-01 12:00:01\"}";
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, old, strlen(old), o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, ahead, strlen(ahead), o), FASTEPOST_EINVALID);
+  fastepost_odoo_options_free(o);
+}
+
+Test(odoo, event_rows_use_the_server_clock_unless_one_is_injected) {
+  const char body[] = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Srv\", \"email\": \"s@x.de\"}";
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, body, strlen(body), keyed()), FASTEPOST_OK);
+  /* The server's statement_timestamp() of the same transaction: created_at equals the
+   * customer's, and both lie within the server's last minute. */
+  cr_assert_str_eq(Q("SELECT (e.created_at = c.created_at AND e.created_at BETWEEN localtimestamp - interval "
+                     "'1 minute' AND localtimestamp)::text FROM integration_events e JOIN customers c ON "
+                     "c.id = e.customer_id"), "true");
+  fastepost_event_result_free(expect_body("{\"_id\": 6, \"_model\": \"res.partner\", \"name\": \"Inj\"}", NULL,
+                                          FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  cr_assert_str_eq(Q("SELECT created_at FROM integration_events WHERE external_id = 'res.partner:6'"),
+                   "2024-08-01 12:00:00.123456");
+}
+
+/* ---- bounded waits (issue 11 item 3) ---- */
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec t1;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+Test(odoo, a_locked_customer_is_ebusy_within_the_lock_timeout_and_queued_for_retry) {
+  const char body[] = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Locked\", \"email\": \"l@x.de\", "
+                      "\"write_date\": \"2024-07-01 00:00:00\"}";
+  const char later[] = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Locked v2\", \"email\": \"l@x.de\", "
+                       "\"write_date\": \"2024-07-02 00:00:00\"}";
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, body, strlen(body), keyed()), FASTEPOST_OK);
+  /* A short lock timeout for this session (the sync core keeps one the host set). */
+  cr_assert_eq(fastepost__exec(fptest_conn(), "SET lock_timeout = '300ms'", "test"), FASTEPOST_OK);
+  fptest_exec("BEGIN");
+  fptest_exec("SELECT id FROM customers WHERE crm_id = 'res.partner:5' FOR UPDATE");
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  fastepost_event_result *r = NULL;
+  fastepost_status st = fastepost_odoo_process(&r, fptest_conn(), KEY, later, strlen(later), keyed());
+  double took = seconds_since(&t0);
+  fptest_exec("ROLLBACK");
+  cr_assert_eq(st, FASTEPOST_EBUSY, "%s: %s", fastepost_error_name(st), fastepost_event_result_error(r));
+  cr_assert_eq(fastepost_status_http(st), 503);
+  cr_assert_lt(took, 0.9, "a bound, not a speed claim: %.3f s for a 300 ms lock timeout", took);
+  cr_assert_gt(fastepost_event_result_event_id(r), 0, "logged for retry");
+  fastepost_event_result_free(r);
+  cr_assert_str_eq(Q("SELECT status || ' ' || (next_attempt_at IS NOT NULL) FROM integration_events "
+                     "WHERE id = (SELECT max(id) FROM integration_events)"), "error true");
+  cr_assert_str_eq(Q("SELECT name FROM customers"), "Locked");
+}
+
+Test(odoo, an_advisory_lock_on_the_customer_is_ebusy_too) {
+  const char body[] = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Adv\", \"email\": \"adv@x.de\"}";
+  cr_assert_eq(fastepost__exec(fptest_conn(), "SET lock_timeout = '300ms'", "test"), FASTEPOST_OK);
+  /* Another delivery of the same customer, mid-transaction in another session: it holds the
+   * advisory locks the sync core takes on the customer's keys. */
+  fptest_exec("BEGIN");
+  fptest_exec("SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(ARRAY['odoo:res.partner:5', "
+              "'res.partner:5', 'adv@x.de', 'email:adv@x.de', 'crm:odoo:res.partner:5']) AS k");
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  fastepost_status st = fastepost_odoo_process(NULL, fptest_conn(), KEY, body, strlen(body), keyed());
+  double took = seconds_since(&t0);
+  fptest_exec("ROLLBACK");
+  cr_assert_lt(took, 0.9, "%.3f s", took);
+  cr_assert_eq(st, FASTEPOST_EBUSY, "%s: %s (the advisory lock keys changed?)", fastepost_error_name(st),
+               fastepost_error_last()->message);
 }

@@ -48,7 +48,7 @@ static void populate(const char *backups) {
   const char partner[] = "{\"_id\": 42, \"_model\": \"res.partner\", \"name\": \"<script>alert('x')</script> & Co\", "
                          "\"email\": \"anna@x.de\", \"write_date\": \"2024-05-03 14:22:07\"}";
   cr_assert_eq(fastepost_odoo_process(NULL, c, NULL, partner, strlen(partner), host_authenticated()), FASTEPOST_OK);
-  const char batch[] = "[{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":5,\"occurredAt\":1000,"
+  const char batch[] = "[{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":5,\"occurredAt\":1764270000000,"
                        "\"propertyName\":\"email\",\"propertyValue\":\"ada@x.de\"},"
                        "{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":\"five\",\"occurredAt\":1}]";
   cr_assert_eq(fastepost_hubspot_process(NULL, c, NULL, NULL, NULL, NULL, NULL, NULL, batch, strlen(batch), NULL),

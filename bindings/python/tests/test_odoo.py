@@ -268,6 +268,21 @@ class HubSpotProcess(DbTestCase):
         self.assertEqual((ctx.exception.http_status, ctx.exception.result.http_status), (401, 401))
         with self.assertRaises(fastepost.NoKeyError):
             self.request([], secrets=[])
+        # None or "" for the secret or the signature never skips verification, and writes nothing.
+        events = [{"eventId": 1, "subscriptionId": 5, "portalId": 7, "appId": 9,
+                   "occurredAt": int(time.time() * 1000), "subscriptionType": "contact.creation",
+                   "objectId": 101, "attemptNumber": 0}]
+        with self.assertRaises(TypeError):
+            self.request(events, secrets=None)
+        with self.assertRaises(fastepost.InvalidError):
+            self.request(events, secrets="")
+        with self.assertRaises(fastepost.InvalidError):
+            self.request(events, secrets=[""])
+        for bad in (dict(signature=None), dict(signature=""), dict(timestamp=None)):
+            with self.assertRaises(fastepost.AuthError, msg=str(bad)) as ctx:
+                self.request(events, **bad)
+            self.assertEqual(ctx.exception.http_status, 401)
+        self.assertEqual(self.sql("SELECT count(*) FROM integration_events"), "0")
         body = b"not json"
         ts = str(int(time.time() * 1000))
         sig = fastepost.hubspot_sign(self.SECRET, method="POST", uri=self.URI, timestamp=ts, body=body)

@@ -195,6 +195,16 @@ class TestOdoo < DbTest
     e = assert_raises(Fastepost::AuthError) { hubspot([], signature: "bogus") }
     assert_equal [401, 401], [e.http_status, e.result.http_status]
     assert_raises(Fastepost::NoKeyError) { hubspot([], secrets: []) }
+    # nil or "" for the secret or the signature never skips verification, and writes nothing.
+    before = sql("SELECT count(*) FROM integration_events")
+    assert_raises(Fastepost::NoKeyError) { hubspot(events, secrets: nil) }
+    assert_raises(Fastepost::InvalidError) { hubspot(events, secrets: "") }
+    assert_raises(Fastepost::InvalidError) { hubspot(events, secrets: [""]) }
+    e = assert_raises(Fastepost::AuthError) { hubspot(events, signature: nil) }
+    assert_equal 401, e.http_status
+    assert_raises(Fastepost::AuthError) { hubspot(events, signature: "") }
+    assert_raises(Fastepost::AuthError) { hubspot(events, timestamp: nil) }
+    assert_equal before, sql("SELECT count(*) FROM integration_events")
     e = assert_raises(Fastepost::TooBigError) { hubspot([{ eventId: 1 }, { eventId: 2 }], max_events: 1) }
     assert_equal 413, e.http_status
   end
