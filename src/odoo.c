@@ -16,39 +16,33 @@ static const char SOURCE[] = "odoo";
 
 /* ---- authentication ------------------------------------------------------------------------ */
 
-fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
-  if (!expected || !*expected)
+/* The presented key against the accepted ones. Every configured key is compared, so the time
+ * taken says nothing about which key (if any) was close; it depends only on the lengths. */
+static int match_key(char *const *keys, size_t nkeys, const char *presented) {
+  if (!nkeys)
     return fastepost__error_set(FASTEPOST_ENOKEY, "no Odoo API key is configured: every request is refused");
-  if (!presented || !*presented)
-    return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
-                                                 "header or the api_key query parameter)");
-  if (!fastepost__ct_equal(expected, strlen(expected), presented, strlen(presented)))
-    return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
-  return FASTEPOST_OK;
-}
-
-/* The key check every public processing call runs before it looks at the body. Every
- * configured key is compared, so the time taken says nothing about which key (if any) was close;
- * it depends only on the lengths involved. */
-static int check_key(const fastepost_odoo_options *o, const char *presented) {
-  if (o && o->host_authenticated)
-    return FASTEPOST_OK;
-  if (!o || !o->api_keys.count)
-    return fastepost__error_set(FASTEPOST_ENOKEY,
-                                "no Odoo API key is configured (fastepost_odoo_options_add_api_key): "
-                                "every request is refused");
   if (!presented || !*presented)
     return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
                                                  "header or the api_key query parameter)");
   size_t plen = strlen(presented);
   unsigned match = 0;
-  for (size_t i = 0; i < o->api_keys.count; i++) {
-    const char *k = o->api_keys.items[i];
-    match |= (unsigned)fastepost__ct_equal(k, strlen(k), presented, plen);
-  }
+  for (size_t i = 0; i < nkeys; i++)
+    match |= (unsigned)fastepost__ct_equal(keys[i], strlen(keys[i]), presented, plen);
   if (!match)
     return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
   return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
+  char *keys[1] = {(char *)(uintptr_t)expected};
+  return match_key(keys, expected && *expected ? 1 : 0, presented);
+}
+
+/* The key check every public processing call runs before it looks at the body. */
+static int check_key(const fastepost_odoo_options *o, const char *presented) {
+  if (o && o->host_authenticated)
+    return FASTEPOST_OK;
+  return match_key(o ? o->api_keys.items : NULL, o ? o->api_keys.count : 0, presented);
 }
 
 /* A refused request: a result that says why (401), and nothing written. */
