@@ -160,7 +160,11 @@ static int fp_keys_copy(fp_obj seq, fp_keys *k) {
   if (NIL_P(seq))
     return 0;
 #endif
-  return fp_bodies_copy(seq, &k->keys, &k->lens, &k->n);
+  if (fp_bodies_copy(seq, &k->keys, &k->lens, &k->n) < 0)
+    return -1;
+  for (size_t i = 0; i < k->n; i++) /* C strings: fp_bodies_copy leaves room for the NUL */
+    k->keys[i][k->lens[i]] = '\0';
+  return 0;
 }
 
 static void fp_keys_free(fp_keys *k) {
@@ -206,7 +210,6 @@ static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const fp_keys *exp
   for (size_t i = 0; rc == FASTEPOST_OK && i < expected->n; i++) {
     /* A key cut at a NUL byte would accept a shorter key: refused as an empty one (EINVALID);
      * the layers say why before they get here. */
-    expected->keys[i][expected->lens[i]] = '\0';
     bool cut = strlen(expected->keys[i]) != expected->lens[i];
     rc = fastepost_odoo_options_add_api_key(o, cut ? "" : expected->keys[i]);
   }
