@@ -703,6 +703,7 @@ static const fastepost__prop_def contact_props[] = {
 
 struct fastepost_hubspot_options {
   size_t max_events;
+  fastepost__time_range time_range;
   fastepost_clock_fn clock;
   void *clock_payload;
 };
@@ -713,6 +714,7 @@ fastepost_status fastepost_hubspot_options_new(fastepost_hubspot_options **out) 
   if (!(*out = calloc(1, sizeof **out)))
     return fastepost__error_oom();
   (*out)->max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS;
+  (*out)->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
   return FASTEPOST_OK;
 }
 
@@ -724,6 +726,13 @@ fastepost_status fastepost_hubspot_options_set_max_events(fastepost_hubspot_opti
                                 max_events);
   opts->max_events = max_events;
   return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_hubspot_options_set_time_range(fastepost_hubspot_options *opts, int64_t min_us,
+                                                          int64_t max_ahead_us) {
+  if (!opts)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_options_set_time_range: opts is NULL");
+  return fastepost__time_range_set(&opts->time_range, min_us, max_ahead_us);
 }
 
 void fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts, fastepost_clock_fn clock,
@@ -824,7 +833,8 @@ static int map_merge(fastepost__sync_record *rec, const fastepost__hs_event *e) 
 
 /* Turn one parsed event into a sync record (no database). A malformed event becomes a failed
  * record, which the core logs as an error row. */
-static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *e) {
+static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *e,
+                        const fastepost__time_range *range, int64_t now_us) {
   fastepost__sync_record_init(rec, SOURCE);
   rec->event_type = fastepost__strdup(e->type && *e->type ? e->type : "unknown");
   rec->payload = e->json ? fastepost__strdup(e->json) : NULL;
@@ -844,9 +854,16 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
   if (!e->object_type || strcmp(e->object_type, "contact") != 0)
     return set_ignored(rec, "HubSpot ", e->object_type ? e->object_type : e->type, " events are not synced");
 
+  /* occurredAt is in milliseconds: check before scaling to microseconds, so that no value a
+   * sender can put there overflows (9223372036854775806 would wrap to 1969). */
+  if (e->occurred_at.value > INT64_MAX / 1000)
+    return record_fail(rec, FASTEPOST_EINVALID, "occurredAt is out of range (beyond year 9999): refused, not retried");
+  int64_t occurred_us = e->occurred_at.value * 1000;
+  if (fastepost__sync_time_check(occurred_us, range, now_us, "occurredAt"))
+    return record_fail(rec, FASTEPOST_EINVALID, fastepost_error_last()->message);
   char id[24], version[32];
   snprintf(id, sizeof id, "%lld", (long long)e->object_id.value);
-  fastepost__format_time(version, sizeof version, e->occurred_at.value * 1000);
+  fastepost__format_time(version, sizeof version, occurred_us);
   rec->crm_id = fastepost__strdup(id);
   rec->version = fastepost__strdup(version);
   if (!rec->crm_id || !rec->version)
@@ -918,13 +935,14 @@ static int apply_events(fastepost_hubspot_batch *b, fastepost_conn *conn, const 
   fastepost__sync_record *recs = calloc(n ? n : 1, sizeof *recs);
   if (!recs)
     return fastepost__error_oom();
+  int64_t now_us = opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
   for (size_t i = 0; i < n; i++) {
     const fastepost__hs_event *e = &parsed->events[i];
-    event_record(&recs[i], e);
+    event_record(&recs[i], e, &opts->time_range, now_us);
     b->types[i] = e->type ? fastepost__strdup(e->type) : NULL;
     b->object_ids[i] = e->object_id.present ? e->object_id.value : 0;
   }
-  fastepost__sync_ctx ctx = {.now_us = opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+  fastepost__sync_ctx ctx = {.now_us = now_us,
                              .in_batch = true,
                              .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_batch_begin(conn);
@@ -965,7 +983,8 @@ fastepost_status fastepost_hubspot_process(fastepost_hubspot_batch **out, fastep
     return FASTEPOST_ENOMEM;
   if (!conn || (!body && len))
     return finish(out, b, fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_process: NULL argument"));
-  fastepost_hubspot_options defaults = {.max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS};
+  fastepost_hubspot_options defaults = {.max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS,
+                                       .time_range = FASTEPOST__TIME_RANGE_DEFAULT};
   if (!opts)
     opts = &defaults;
   int rc;
@@ -1004,9 +1023,12 @@ int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *c
   else
     event_fail(&e, FASTEPOST_EPARSE, "the stored payload is not JSON");
   json_object_put(obj);
-  event_record(&rec, &e);
+  /* The time range was checked when the request came in (with its options, gone now): a retry
+   * only keeps the arithmetic safe. */
+  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  event_record(&rec, &e, &any, FASTEPOST__SYNC_SERVER_CLOCK);
   rec.event_id = event_id;
-  fastepost__sync_ctx ctx = {.now_us = fastepost__clock_now(),
+  fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK,
                              .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_process(res, conn, &rec, &ctx);
   fastepost__sync_record_clear(&rec);

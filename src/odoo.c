@@ -4,11 +4,9 @@
  */
 #include "odoo.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "util/html.h"
 #include "util/json.h"
@@ -18,19 +16,44 @@ static const char SOURCE[] = "odoo";
 
 /* ---- authentication ------------------------------------------------------------------------ */
 
-fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
-  if (!expected)
-    expected = getenv("ODOO_API_KEY");
-  if (!expected || !*expected)
-    return fastepost__error_set(FASTEPOST_ENOKEY,
-                                "no Odoo API key is configured (ODOO_API_KEY is unset or empty): "
-                                "every request is refused");
+/* The presented key against the accepted ones. Every configured key is compared, so the time
+ * taken says nothing about which key (if any) was close; it depends only on the lengths. */
+static int match_key(char *const *keys, size_t nkeys, const char *presented) {
+  if (!nkeys)
+    return fastepost__error_set(FASTEPOST_ENOKEY, "no Odoo API key is configured: every request is refused");
   if (!presented || !*presented)
     return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
                                                  "header or the api_key query parameter)");
-  if (!fastepost__ct_equal(expected, strlen(expected), presented, strlen(presented)))
+  size_t plen = strlen(presented);
+  unsigned match = 0;
+  for (size_t i = 0; i < nkeys; i++)
+    match |= (unsigned)fastepost__ct_equal(keys[i], strlen(keys[i]), presented, plen);
+  if (!match)
     return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
   return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
+  char *keys[1] = {(char *)(uintptr_t)expected};
+  return match_key(keys, expected && *expected ? 1 : 0, presented);
+}
+
+/* The key check every public processing call runs before it looks at the body. */
+static int check_key(const fastepost_odoo_options *o, const char *presented) {
+  if (o && o->host_authenticated)
+    return FASTEPOST_OK;
+  return match_key(o ? o->api_keys.items : NULL, o ? o->api_keys.count : 0, presented);
+}
+
+/* A refused request: a result that says why (401), and nothing written. */
+static int refuse(fastepost_event_result **out, int code) {
+  if (!out)
+    return code;
+  *out = fastepost__result_new();
+  if (*out)
+    fastepost__result_fail(*out, code);
+  fastepost__error_set(code, "%s", (*out && (*out)->error) ? (*out)->error : fastepost_strerror(code));
+  return code;
 }
 
 /* ---- options ------------------------------------------------------------------------------- */
@@ -69,6 +92,7 @@ fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
     return fastepost__error_oom();
   o->max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
   o->max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  o->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
   int rc = set_barcode_fields(o, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
   if (rc) {
     free(o);
@@ -78,11 +102,35 @@ fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
   return FASTEPOST_OK;
 }
 
+/* Keys do not linger in freed heap memory (a core dump, a later allocation's contents). */
+static void wipe_keys(fastepost__strlist *keys) {
+  for (size_t i = 0; i < keys->count; i++)
+    for (volatile char *p = keys->items[i]; *p; p++)
+      *p = 0;
+  fastepost__strlist_free(keys);
+}
+
 void fastepost_odoo_options_free(fastepost_odoo_options *o) {
   if (!o)
     return;
   fastepost__strlist_free(&o->barcode_fields);
+  wipe_keys(&o->api_keys);
   free(o);
+}
+
+fastepost_status fastepost_odoo_options_add_api_key(fastepost_odoo_options *o, const char *key) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_add_api_key: opts is NULL");
+  if (!key || !*key)
+    return fastepost__error_set(FASTEPOST_EINVALID, "an Odoo API key must not be NULL or empty");
+  return fastepost__strlist_add(&o->api_keys, key);
+}
+
+fastepost_status fastepost_odoo_options_set_host_authenticated(fastepost_odoo_options *o, bool yes) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_host_authenticated: opts is NULL");
+  o->host_authenticated = yes;
+  return FASTEPOST_OK;
 }
 
 /* "update" and "delete" are what some code-action envelopes call write and unlink. */
@@ -125,9 +173,9 @@ fastepost_status fastepost_odoo_options_set_content_type(fastepost_odoo_options 
   while (n && ct[n - 1] == ' ')
     n--;
   static const char json[] = "application/json", form[] = "application/x-www-form-urlencoded";
-  if (n == sizeof json - 1 && strncasecmp(ct, json, n) == 0) {
+  if (n == sizeof json - 1 && fastepost__ascii_ncasecmp(ct, json, n) == 0) {
     o->form = false;
-  } else if (n == sizeof form - 1 && strncasecmp(ct, form, n) == 0) {
+  } else if (n == sizeof form - 1 && fastepost__ascii_ncasecmp(ct, form, n) == 0) {
     o->form = true;
   } else {
     char p[64];
@@ -159,6 +207,13 @@ fastepost_status fastepost_odoo_options_set_barcode_fields(fastepost_odoo_option
   return set_barcode_fields(o, fields);
 }
 
+fastepost_status fastepost_odoo_options_set_time_range(fastepost_odoo_options *o, int64_t min_us,
+                                                       int64_t max_ahead_us) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_time_range: opts is NULL");
+  return fastepost__time_range_set(&o->time_range, min_us, max_ahead_us);
+}
+
 void fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock_fn clock, void *payload) {
   if (!o)
     return;
@@ -174,11 +229,11 @@ static const char *jstr(const json_object *v) { return json_object_get_string((j
 /* A copy of [s, s+n) without surrounding white space; a NUL inside (from \u0000) becomes U+FFFD,
  * since PostgreSQL text cannot hold it. */
 static char *trimmed_copy(const char *s, size_t n) {
-  while (n && isspace((unsigned char)*s)) {
+  while (n && fastepost__ascii_isspace((unsigned char)*s)) {
     s++;
     n--;
   }
-  while (n && isspace((unsigned char)s[n - 1]))
+  while (n && fastepost__ascii_isspace((unsigned char)s[n - 1]))
     n--;
   if (!memchr(s, '\0', n))
     return fastepost__strndup(s, n);
@@ -257,9 +312,9 @@ static int bool_of(const json_object *rec, const char *key) {
     return json_object_get_int64(v) != 0;
   if (json_object_is_type(v, json_type_string)) {
     const char *s = jstr(v);
-    if (!strcasecmp(s, "true") || !strcmp(s, "1") || !strcasecmp(s, "on"))
+    if (!fastepost__ascii_casecmp(s, "true") || !strcmp(s, "1") || !fastepost__ascii_casecmp(s, "on"))
       return 1;
-    if (!strcasecmp(s, "false") || !strcmp(s, "0") || !strcasecmp(s, "off") || !*s)
+    if (!fastepost__ascii_casecmp(s, "false") || !strcmp(s, "0") || !fastepost__ascii_casecmp(s, "off") || !*s)
       return 0;
   }
   return -1;
@@ -303,7 +358,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 static bool digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i]))
+    if (!fastepost__ascii_isdigit((unsigned char)s[i]))
       return false;
     v = v * 10 + (s[i] - '0');
   }
@@ -312,6 +367,11 @@ static bool digits(const char *s, int n, int *out) {
 }
 
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
+  int64_t us;
+  return fastepost__odoo_datetime_us(&us, s) && fastepost__format_time(out, outsize, us);
+}
+
+bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
   int Y, M, D, h = 0, mi = 0, sec = 0;
   long us = 0;
   size_t n = strlen(s);
@@ -328,7 +388,7 @@ bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
       p++;
       int nd = 0;
       long scale = 100000;
-      while (isdigit((unsigned char)*p)) {
+      while (fastepost__ascii_isdigit((unsigned char)*p)) {
         if (nd < 6) {
           us += (*p - '0') * scale;
           scale /= 10;
@@ -366,9 +426,10 @@ bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
   static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
     return false;
+  /* Four-digit years keep secs within +-3e11, far from overflowing when scaled to microseconds. */
   int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
                  (int64_t)offset_min * 60;
-  fastepost__format_time(out, outsize, secs * 1000000 + us);
+  *us_out = secs * 1000000 + us;
   return true;
 }
 
@@ -392,7 +453,7 @@ char *fastepost__odoo_email(const char *raw) {
   for (char *p = addr; ok && *p; p++) {
     if ((unsigned char)*p <= ' ' || strchr("<>()[],;:\"\\", *p))
       ok = false;
-    *p = (char)tolower((unsigned char)*p);
+    *p = (char)fastepost__ascii_tolower((unsigned char)*p);
   }
   if (!ok) {
     free(addr);
@@ -728,7 +789,9 @@ static void map_lead(fastepost__sync_record *rec, const json_object *r, int64_t 
 /* ---- form bodies --------------------------------------------------------------------------- */
 
 static int hexval(char c) {
-  return isdigit((unsigned char)c) ? c - '0' : isxdigit((unsigned char)c) ? tolower((unsigned char)c) - 'a' + 10 : -1;
+  if (fastepost__ascii_isdigit((unsigned char)c))
+    return c - '0';
+  return fastepost__ascii_isxdigit((unsigned char)c) ? fastepost__ascii_tolower((unsigned char)c) - 'a' + 10 : -1;
 }
 
 static char *form_decode(const char *s, size_t n) {
@@ -816,6 +879,7 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
     memset(&defaults, 0, sizeof defaults);
     defaults.max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
     defaults.max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+    defaults.time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
     set_barcode_fields(&defaults, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
     default_fields = defaults.barcode_fields;
     opts = &defaults;
@@ -906,11 +970,19 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
   char *wd = NULL;
   if (text_of(l.record, "write_date", &wd) == FASTEPOST__FACT_VALUE) {
     char norm[32];
-    if (!fastepost__odoo_datetime(norm, sizeof norm, wd)) {
+    int64_t wd_us = 0;
+    if (!fastepost__odoo_datetime_us(&wd_us, wd)) {
       char p[64];
       fastepost__preview(p, sizeof p, wd, strlen(wd));
       free(wd);
       rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "write_date \"%s\" is not a datetime", p));
+      goto out;
+    }
+    int64_t now_us = opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    if (fastepost__sync_time_check(wd_us, &opts->time_range, now_us, "write_date") ||
+        !fastepost__format_time(norm, sizeof norm, wd_us)) {
+      free(wd);
+      rc = fail(rec, fastepost_error_last()->code ? fastepost_error_last()->code : FASTEPOST_EINVALID);
       goto out;
     }
     rec->version = fastepost__strdup(norm);
@@ -966,7 +1038,7 @@ static int process_one(fastepost_event_result **out, fastepost_conn *conn, const
   rec.event_id = event_id;
   fastepost__odoo_extract(&rec, body, len, opts);
   fastepost__sync_ctx ctx = {
-      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK,
       .in_batch = false,
       .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_process(res, conn, &rec, &ctx);
@@ -1015,10 +1087,19 @@ static int spool_delivery(fastepost_event_result **out, const char *body, size_t
   return rc;
 }
 
-fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn, const char *body,
-                                        size_t len, const fastepost_odoo_options *opts) {
+/* Failures that say the database could not take the delivery at all (unreachable, shutting
+ * down, read-only): the delivery is spooled when a spool is configured. */
+static bool unreachable(int rc) { return rc == FASTEPOST_ECONN || rc == FASTEPOST_EREADONLY; }
+
+fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
+                                        const char *presented_key, const char *body, size_t len,
+                                        const fastepost_odoo_options *opts) {
   if (out)
     *out = NULL;
+  /* Before anything else, so that a refused request reaches neither the database nor the spool. */
+  int krc = check_key(opts, presented_key);
+  if (krc)
+    return refuse(out, krc);
   bool spool = opts && opts->spool;
   if (!conn && !spool)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process: conn is NULL");
@@ -1027,7 +1108,7 @@ fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_
   fastepost_event_result *res = NULL;
   int rc = process_one(&res, conn, body, len, opts, 0, 0);
   /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
-  if (rc == FASTEPOST_ECONN && spool && !(res && res->event_id > 0)) {
+  if (unreachable(rc) && spool && !(res && res->event_id > 0)) {
     char why[256];
     snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
     fastepost_event_result_free(res);
@@ -1061,38 +1142,55 @@ int fastepost__odoo_replay(fastepost_event_result **out, fastepost_conn *conn, c
     return rc;
   }
   opts->max_body = SIZE_MAX;
+  /* Only authenticated deliveries are ever spooled (the key is checked before spooling). */
+  opts->host_authenticated = true;
   rc = process_one(out, conn, body, len, opts, 0, 0);
   fastepost_odoo_options_free(opts);
   return rc;
 }
 
 fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, fastepost_conn *conn,
-                                              const char *const *bodies, const size_t *lens, size_t n,
-                                              const fastepost_odoo_options *opts) {
+                                              const char *const *presented_keys, const char *const *bodies,
+                                              const size_t *lens, size_t n, const fastepost_odoo_options *opts) {
   if (!results || !conn || (n && (!bodies || !lens)))
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: NULL argument");
+  for (size_t i = 0; i < n; i++)
+    results[i] = NULL;
+  if (n && !presented_keys && !(opts && opts->host_authenticated))
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: presented_keys is NULL");
   fastepost__sync_record *recs = calloc(n ? n : 1, sizeof *recs);
-  if (!recs)
+  /* The results the core fills: NULL for a refused delivery, which it then skips. */
+  fastepost_event_result **accepted = calloc(n ? n : 1, sizeof *accepted);
+  if (!recs || !accepted) {
+    free(recs);
+    free(accepted);
     return fastepost__error_oom();
+  }
   for (size_t i = 0; i < n; i++) {
-    results[i] = fastepost__result_new();
     fastepost__sync_record_init(&recs[i], SOURCE);
+    int krc = check_key(opts, presented_keys ? presented_keys[i] : NULL);
+    if (krc) {
+      refuse(&results[i], krc);
+      continue;
+    }
+    accepted[i] = results[i] = fastepost__result_new();
     fastepost__odoo_extract(&recs[i], bodies[i], lens[i], opts);
   }
   fastepost__sync_ctx ctx = {
-      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : fastepost__clock_now(),
+      .now_us = opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK,
       .in_batch = true,
       .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_batch_begin(conn);
   bool began = rc == FASTEPOST_OK;
   if (rc == FASTEPOST_OK)
-    rc = fastepost__sync_process_many(results, conn, recs, n, &ctx);
+    rc = fastepost__sync_process_many(accepted, conn, recs, n, &ctx);
   if (rc == FASTEPOST_OK)
     rc = fastepost__sync_batch_commit(conn);
   for (size_t i = 0; i < n; i++)
     fastepost__sync_record_clear(&recs[i]);
   free(recs);
   if (rc == FASTEPOST_OK) {
+    free(accepted);
     fastepost_error_clear();
     return FASTEPOST_OK;
   }
@@ -1102,13 +1200,14 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
   if (began) /* never the caller's own transaction */
     fastepost__tx_rollback(conn);
   for (size_t i = 0; i < n; i++) {
-    if (!results[i])
+    if (!accepted[i]) /* refused ones keep their own 401 */
       continue;
     results[i]->outcome = FASTEPOST_OUTCOME_NONE;
     results[i]->event_id = results[i]->customer_id = results[i]->remark_id = results[i]->task_id = 0;
     fastepost__error_set(rc, "%s", message);
     fastepost__result_fail(results[i], rc);
   }
+  free(accepted);
   return fastepost__error_set(rc, "%s", message);
 }
 
@@ -1121,8 +1220,10 @@ int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn
   const char *dot = event_type ? strrchr(event_type, '.') : NULL;
   if (dot && known_hint(dot + 1) && !strcmp(known_hint(dot + 1), dot + 1))
     fastepost_odoo_options_set_event(opts, dot + 1);
-  /* The stored payload was accepted once; do not refuse it now for its size. */
+  /* The stored payload was accepted once; do not refuse it now for its size or (with options
+   * that are gone now) its time. */
   opts->max_body = SIZE_MAX;
+  opts->time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
   rc = process_one(out, conn, payload, payload ? strlen(payload) : 0, opts, event_id, max_attempts);
   fastepost_odoo_options_free(opts);
   return rc;

@@ -9,11 +9,14 @@
 #include "sync.h"
 
 struct fastepost_odoo_options {
+  fastepost__strlist api_keys; /* accepted keys; none: every request is refused (ENOKEY) */
+  bool host_authenticated;     /* the host checked the request itself: no key check */
   char hint[16];            /* "" or create / write / unlink / archive */
   bool form;                /* application/x-www-form-urlencoded */
   size_t max_body;
   int max_depth;
   fastepost__strlist barcode_fields;
+  fastepost__time_range time_range; /* accepted write_date range */
   fastepost_clock_fn clock;
   void *clock_payload;
   fastepost_spool *spool;   /* borrowed; NULL: no spooling */
@@ -38,6 +41,8 @@ int fastepost__odoo_replay(fastepost_event_result **out, fastepost_conn *conn, c
 /* Normalise an Odoo or ISO 8601 datetime to "YYYY-MM-DD HH:MM:SS.ffffff" UTC (out >= 32 bytes).
  * Returns false when s is not one. */
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s);
+/* The same as microseconds since the epoch (no formatting); false when s is not a datetime. */
+bool fastepost__odoo_datetime_us(int64_t *us, const char *s);
 
 /* The address in an email field ("Jane <JANE@X.DE>" -> "jane@x.de"), or NULL (not an address
  * or out of memory). Free with free(). */

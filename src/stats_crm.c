@@ -283,7 +283,7 @@ static int check_counters(int64_t *server_now_ms, fastepost_conn *conn) {
   int rc = fastepost__query(&res, conn,
                             "SELECT to_regclass('fastepost_event_counts') IS NOT NULL "
                             "AND to_regclass('fastepost_row_counts') IS NOT NULL, "
-                            "floor(extract(epoch FROM now()) * 1000)::int8",
+                            "floor(extract(epoch FROM statement_timestamp()) * 1000)::int8",
                             0, NULL, PGRES_TUPLES_OK, "checking the CRM counters");
   if (rc)
     return rc;

@@ -105,13 +105,18 @@ int fastepost__result_fail(fastepost_event_result *res, int code) {
   return code;
 }
 
+bool fastepost__sync_transient(int code) {
+  return code == FASTEPOST_ECONN || code == FASTEPOST_EBUSY || code == FASTEPOST_EREADONLY ||
+         code == FASTEPOST_ETIMEOUT;
+}
+
 int64_t fastepost__clock_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void fastepost__format_time(char *out, size_t outsize, int64_t us) {
+bool fastepost__format_time(char *out, size_t outsize, int64_t us) {
   time_t secs = (time_t)(us / 1000000);
   long frac = (long)(us % 1000000);
   if (frac < 0) {
@@ -119,13 +124,58 @@ void fastepost__format_time(char *out, size_t outsize, int64_t us) {
     secs -= 1;
   }
   struct tm tm;
-  gmtime_r(&secs, &tm);
   char date[24];
-  strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+  /* A year gmtime_r cannot represent, or one of more than four digits, would be written as
+   * something PostgreSQL reads differently (or not at all): leave an empty string, which the
+   * server refuses, rather than a wrong time. */
+  if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999 ||
+      !strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm)) {
+    if (outsize)
+      out[0] = '\0';
+    return false;
+  }
   snprintf(out, outsize, "%s.%06ld", date, frac);
+  return true;
+}
+
+int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us) {
+  if (!range || min_us < 0 || min_us > FASTEPOST__TIME_LIMIT_US || max_ahead_us < 0 ||
+      max_ahead_us > 100LL * 366 * 86400 * 1000000)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the time range must start between 1970 and 9999 and "
+                                                    "reach at most 100 years ahead");
+  range->min_us = min_us;
+  range->max_ahead_us = max_ahead_us;
+  return FASTEPOST_OK;
+}
+
+int fastepost__sync_time_check(int64_t us, const fastepost__time_range *range, int64_t now_us, const char *what) {
+  fastepost__time_range defaults = FASTEPOST__TIME_RANGE_DEFAULT;
+  if (!range)
+    range = &defaults;
+  if (now_us == FASTEPOST__SYNC_SERVER_CLOCK)
+    now_us = fastepost__clock_now();
+  /* now + ahead cannot overflow: the setters keep both within a few centuries of the epoch. */
+  int64_t latest = now_us + range->max_ahead_us;
+  if (us >= range->min_us && us <= latest)
+    return FASTEPOST_OK;
+  char when[32] = "", lo[32] = "";
+  fastepost__format_time(lo, sizeof lo, range->min_us);
+  if (!fastepost__format_time(when, sizeof when, us))
+    snprintf(when, sizeof when, "beyond year 9999");
+  return fastepost__error_set(FASTEPOST_EINVALID,
+                              "%s (%s UTC) is outside the accepted range %.19s to now + %lld s: refused, "
+                              "not retried", what, when, lo, (long long)(range->max_ahead_us / 1000000));
 }
 
 /* ---- statements ---------------------------------------------------------------------------- */
+
+/* The time written into rows: the server's clock (statement_timestamp(), naive UTC as the
+ * schema stores it) unless the caller injected a clock, which then arrives as the parameter.
+ * One clock for event rows, the retry due check and the statistics, whatever the app host's
+ * clock says. $7 is "now" in the event-writing statements, $6 in the failure statements. */
+#define SERVER_NOW "(statement_timestamp() AT TIME ZONE 'UTC')"
+#define NOW7 "coalesce($7::timestamp, " SERVER_NOW ")"
+#define NOW6 "coalesce($6::timestamp, " SERVER_NOW ")"
 
 /* Advisory locks on every match key, in a fixed order, so that concurrent deliveries touching
  * the same contact (by crm id, email or phone) run one after the other. */
@@ -171,10 +221,10 @@ static const char SQL_TASK[] =
   "ev_ins AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, " \
   "idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, "     \
   "updated_at) SELECT $2, $3, " status ", " outcome ", $4, $5, $6::jsonb, " customer ", "         \
-  message ", 1, $7::timestamp, $7::timestamp, $7::timestamp WHERE $1::bigint = 0 RETURNING id), " \
+  message ", 1, " NOW7 ", " NOW7 ", " NOW7 " WHERE $1::bigint = 0 RETURNING id), " \
   "ev_upd AS (UPDATE integration_events SET status = " status ", outcome = " outcome ", "          \
   "customer_id = " customer ", error_message = " message ", next_attempt_at = NULL, "              \
-  "attempts = attempts + 1, processed_at = $7::timestamp, updated_at = $7::timestamp "            \
+  "attempts = attempts + 1, processed_at = " NOW7 ", updated_at = " NOW7 " "            \
   "WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING id) "
 
 /* Everything the decision applies, in one statement: customer (create, update or keep),
@@ -187,19 +237,19 @@ static const char SQL_APPLY[] =
     "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, "
     "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) "
     "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, "
-    "$7::timestamp, $7::timestamp, $7::timestamp WHERE $8::text = 'create' RETURNING id), "
+    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), "
     "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, "
     "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, "
-    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = $7::timestamp, "
-    "updated_at = CASE WHEN $19::boolean THEN $7::timestamp ELSE updated_at END "
+    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", "
+    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END "
     "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), "
     "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd "
     "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), "
     "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, "
-    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, $7::timestamp, "
-    "$7::timestamp WHERE $22::text IS NOT NULL "
+    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", "
+    NOW7 " WHERE $22::text IS NOT NULL "
     "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), "
-    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = $7::timestamp "
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " "
     "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), "
     "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS "
     "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS "
@@ -215,20 +265,23 @@ static const char SQL_FINISH[] =
     "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
 
 /* Log a failure as a new event, or on the failed event with the same key. Transient failures
- * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. */
+ * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. The
+ * jitter ($10) travels as an integer in parts per million: a fraction sent as text would follow
+ * the client's LC_NUMERIC ("0,78" under de_DE), which PostgreSQL refuses, and the failure would
+ * go unlogged. */
 #define BACKOFF(attempts) \
-  "$6::timestamp + make_interval(secs => least(30 * 2 ^ (" attempts " - 1), 3600) * $10::float8)"
+  NOW6 " + make_interval(secs => least(30 * 2 ^ (" attempts " - 1), 3600) * ($10::int / 1000000.0))"
 static const char SQL_FAIL_NEW[] =
     "INSERT INTO integration_events AS e (source, event_type, status, outcome, external_id, "
     "idempotency_key, payload, error_message, attempts, next_attempt_at, processed_at, created_at, "
     "updated_at) VALUES ($1, $2, CASE WHEN $8::boolean AND 1 >= $9::int THEN 'dead' ELSE 'error' "
     "END, $11, $3, $4, $5::jsonb, $7, 1, CASE WHEN $8::boolean AND 1 < $9::int THEN " BACKOFF("1")
-    " END, $6::timestamp, $6::timestamp, $6::timestamp) "
+    " END, " NOW6 ", " NOW6 ", " NOW6 ") "
     "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO UPDATE SET "
     "status = CASE WHEN $8::boolean AND e.attempts + 1 >= $9::int THEN 'dead' ELSE 'error' END, "
     "outcome = $11, error_message = $7, attempts = e.attempts + 1, "
     "next_attempt_at = CASE WHEN $8::boolean AND e.attempts + 1 < $9::int THEN "
-    BACKOFF("e.attempts + 1") " END, processed_at = $6::timestamp, updated_at = $6::timestamp "
+    BACKOFF("e.attempts + 1") " END, processed_at = " NOW6 ", updated_at = " NOW6 " "
     "WHERE e.status <> 'success' RETURNING id, status";
 /* The same for a stored event being processed again ($1 is its id; it takes SQL_FAIL_NEW's
  * parameter list so that one array serves both: $2-$5 are unused, num_nulls() only gives
@@ -237,7 +290,7 @@ static const char SQL_FAIL_ID[] =
     "UPDATE integration_events SET status = CASE WHEN $8::boolean AND attempts + 1 >= $9::int "
     "THEN 'dead' ELSE 'error' END, outcome = $11, error_message = $7, attempts = attempts + 1, "
     "next_attempt_at = CASE WHEN $8::boolean AND attempts + 1 < $9::int THEN "
-    BACKOFF("attempts + 1") " END, processed_at = $6::timestamp, updated_at = $6::timestamp "
+    BACKOFF("attempts + 1") " END, processed_at = " NOW6 ", updated_at = " NOW6 " "
     "WHERE id = $1::bigint AND num_nulls($2::text, $3::text, $4::text, $5::text) >= 0 "
     "RETURNING id, status";
 
@@ -264,7 +317,7 @@ static const char SQL_PROPS_WRITE[] =
     "FROM unnest($6::text[]) AS r WHERE r <> $2 "
     "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, "
     "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), "
-    "c AS (UPDATE customers SET active = false, updated_at = $7::timestamp, last_synced_at = $7::timestamp "
+    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " "
     "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
     "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
 
@@ -908,6 +961,55 @@ static void job_finish(job *j) {
   }
 }
 
+/* The "now" parameter: the injected clock's time, or NULL for the server's clock (NOW7). */
+static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *ctx) {
+  if (ctx->now_us == FASTEPOST__SYNC_SERVER_CLOCK)
+    return NULL;
+  fastepost__format_time(buf, size, ctx->now_us);
+  return buf;
+}
+
+/* ---- bounded waits ------------------------------------------------------------------------- */
+
+/* The sync transaction takes advisory locks and row locks that another session may hold; none
+ * of those waits may be unbounded (a webhook sender gives up after seconds, and a hung worker
+ * holds its connection). Internal defaults until conn.c has per-connection lock and statement
+ * timeouts; these two getters are the one place to point at them. */
+#define SYNC_LOCK_TIMEOUT_MS 5000
+#define SYNC_STATEMENT_TIMEOUT_MS 30000
+
+static int sync_lock_timeout_ms(const fastepost_conn *conn) {
+  (void)conn;
+  return SYNC_LOCK_TIMEOUT_MS;
+}
+
+static int sync_statement_timeout_ms(const fastepost_conn *conn) {
+  return conn && conn->statement_timeout_ms > 0 ? conn->statement_timeout_ms : SYNC_STATEMENT_TIMEOUT_MS;
+}
+
+/* The transaction's settings as ONE statement (a pipeline step must be a single statement):
+ * set_config(..., true) is SET LOCAL, so nothing outlives the transaction and a pooler in
+ * transaction mode (pgbouncer) hands no setting on to another client. A lock timeout the host
+ * set for its session (SET lock_timeout) is kept; 0 (none) becomes the default. */
+static const char *sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
+  snprintf(buf, size,
+           "SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
+           "pg_catalog.set_config('statement_timeout', '%d', true), "
+           "pg_catalog.set_config('lock_timeout', CASE pg_catalog.current_setting('lock_timeout') "
+           "WHEN '0' THEN '%d' ELSE pg_catalog.current_setting('lock_timeout') END, true)",
+           sync_statement_timeout_ms(conn), sync_lock_timeout_ms(conn));
+  return buf;
+}
+
+/* lock_not_available (lock_timeout, NOWAIT) is a transient failure: the customer is busy in
+ * another session. conn.c maps 55P03 to EBUSY itself once its SQLSTATE table has it; until then
+ * this keeps the sync core honest. */
+static int busy_if_locked(int rc) {
+  if (rc == FASTEPOST_EDB && strcmp(fastepost_error_last()->sqlstate, "55P03") == 0)
+    return fastepost__error_set_sqlstate(FASTEPOST_EBUSY, "55P03", "%s", fastepost_error_last()->message);
+  return rc;
+}
+
 /* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
  * database status; a conflict is committed like any outcome and reported through res->code. */
 static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
@@ -920,9 +1022,11 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
     goto done;
   r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
   /* The statements are written so that their plan does not depend on the values; planning
-   * them anew for each event (PostgreSQL's first five) would cost more than running them. */
+   * them anew for each event (PostgreSQL's first five) would cost more than running them. A
+   * batch sets this (and the timeouts) once for its transaction. */
+  char settings[512];
   if (!ctx->in_batch)
-    r1[n1++] = (step){.sql = "SET LOCAL plan_cache_mode = force_generic_plan", .expected = PGRES_COMMAND_OK};
+    r1[n1++] = (step){.sql = sync_settings_sql(conn, settings, sizeof settings), .expected = PGRES_TUPLES_OK};
   if (j.nkeys)
     r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
                       .expected = PGRES_TUPLES_OK};
@@ -950,12 +1054,13 @@ done:
 /* Log a failed delivery (in the current transaction when in a batch, else on its own). */
 static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
                        const fastepost__sync_ctx *ctx, const char *now, int code, const char *message) {
-  bool transient = code == FASTEPOST_ECONN || code == FASTEPOST_EBUSY;
+  bool transient = fastepost__sync_transient(code);
   uint32_t r = 0;
   RAND_bytes((unsigned char *)&r, sizeof r);
   char jitter[32], max[16];
-  /* Equal jitter: between half and all of the exponential delay. */
-  snprintf(jitter, sizeof jitter, "%.6f", 0.5 + 0.5 * ((double)r / 4294967296.0));
+  /* Equal jitter: between half and all of the exponential delay, in parts per million (integer
+   * arithmetic only: 500000 .. 999999). */
+  snprintf(jitter, sizeof jitter, "%u", 500000u + (unsigned)(((uint64_t)r * 500000u) >> 32));
   snprintf(max, sizeof max, "%d", ctx->max_attempts > 0 ? ctx->max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS);
   char ev[24];
   snprintf(ev, sizeof ev, "%lld", (long long)rec->event_id);
@@ -996,8 +1101,8 @@ static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const 
 
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx) {
-  char now[32];
-  fastepost__format_time(now, sizeof now, ctx->now_us);
+  char clock_buf[32];
+  const char *now = sync_now(clock_buf, sizeof clock_buf, ctx);
   for (size_t i = 0; i < rec->warnings.count; i++)
     fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
   res->code = FASTEPOST_OK;
@@ -1021,7 +1126,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
 
   int rc = ensure_prepared(conn);
   if (rc == FASTEPOST_OK)
-    rc = attempt(res, conn, rec, ctx, now);
+    rc = busy_if_locked(attempt(res, conn, rec, ctx, now));
   if (rc == FASTEPOST_OK)
     return res->code;
 
@@ -1150,8 +1255,8 @@ done:
 
 int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *conn,
                                  fastepost__sync_record *recs, size_t n, const fastepost__sync_ctx *ctx) {
-  char now[32];
-  fastepost__format_time(now, sizeof now, ctx->now_us);
+  char clock_buf[32];
+  const char *now = sync_now(clock_buf, sizeof clock_buf, ctx);
   job *jobs = calloc(CHUNK_MAX, sizeof *jobs);
   if (!jobs)
     return fastepost__error_oom();
@@ -1214,8 +1319,10 @@ int fastepost__sync_batch_begin(fastepost_conn *conn) {
     return fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: a batch "
                                                     "needs a transaction of its own");
   int rc = ensure_prepared(conn);
+  char sql[600], settings[512];
+  snprintf(sql, sizeof sql, "BEGIN; %s", sync_settings_sql(conn, settings, sizeof settings));
   if (rc == FASTEPOST_OK)
-    rc = fastepost__exec(conn, "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan", "BEGIN");
+    rc = fastepost__exec(conn, sql, "BEGIN");
   return rc;
 }
 

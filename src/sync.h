@@ -182,8 +182,13 @@ fastepost_event_result *fastepost__result_new(void);
 int fastepost__result_fail(fastepost_event_result *res, int code);
 
 /* How one call runs. */
+/* ctx.now_us for "the database server's clock" (statement_timestamp()): the default, so that
+ * event rows, the retry due check and the statistics share one clock. */
+#define FASTEPOST__SYNC_SERVER_CLOCK INT64_MIN
+
 typedef struct fastepost__sync_ctx {
-  int64_t now_us;     /* the clock, microseconds since the epoch (UTC) */
+  int64_t now_us;     /* an injected clock, microseconds since the epoch (UTC), or
+                       * FASTEPOST__SYNC_SERVER_CLOCK */
   bool in_batch;      /* inside fastepost__sync_batch_begin(): savepoints, no commit */
   int max_attempts;   /* transient failures after this many attempts: dead */
 } fastepost__sync_ctx;
@@ -205,9 +210,37 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
 int fastepost__sync_batch_begin(fastepost_conn *conn);
 int fastepost__sync_batch_commit(fastepost_conn *conn);
 
+/* Whether a failure is transient (retried with backoff): the database was unreachable, busy,
+ * read-only or too slow, not the delivery wrong. */
+bool fastepost__sync_transient(int code);
+
 /* Microseconds since the epoch from the system clock. */
 int64_t fastepost__clock_now(void);
-/* Format a time as "YYYY-MM-DD HH:MM:SS.ffffff" (out must hold 32 bytes). */
-void fastepost__format_time(char *out, size_t outsize, int64_t us);
+/* Format a time as "YYYY-MM-DD HH:MM:SS.ffffff" (out must hold 32 bytes). false (and "") when
+ * the time is not a year 1..9999 that gmtime_r can represent. */
+bool fastepost__format_time(char *out, size_t outsize, int64_t us);
+
+/* The accepted range of source timestamps (HubSpot occurredAt, Odoo write_date ...): a time
+ * outside it would poison last-writer-wins (every later genuine change would be "stale"). */
+typedef struct fastepost__time_range {
+  int64_t min_us;       /* earliest, microseconds since the epoch */
+  int64_t max_ahead_us; /* latest: now plus this */
+} fastepost__time_range;
+
+/* 2000-01-01 00:00:00 UTC to now + 1 day. */
+#define FASTEPOST__TIME_MIN_US 946684800000000LL
+#define FASTEPOST__TIME_AHEAD_US 86400000000LL
+#define FASTEPOST__TIME_RANGE_DEFAULT {FASTEPOST__TIME_MIN_US, FASTEPOST__TIME_AHEAD_US}
+/* The largest accepted bounds for a setter (no arithmetic on them can overflow). */
+#define FASTEPOST__TIME_LIMIT_US (253402300799LL * 1000000) /* 9999-12-31 23:59:59 */
+
+/* FASTEPOST_OK when us lies in the range (NULL: the default) as seen from now_us (the injected
+ * clock; FASTEPOST__SYNC_SERVER_CLOCK: the system clock, since the server's is not at hand
+ * before the transaction: a day of slack covers any sane skew). Else FASTEPOST_EINVALID with a
+ * message naming `what`. */
+int fastepost__sync_time_check(int64_t us, const fastepost__time_range *range, int64_t now_us, const char *what);
+/* Check and store a range for a setter: FASTEPOST_EINVALID unless 0 <= min_us <= the limit
+ * and 0 <= max_ahead_us <= 100 years. */
+int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us);
 
 #endif

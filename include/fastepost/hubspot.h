@@ -205,7 +205,23 @@ FASTEPOST_EXTERN(void) fastepost_hubspot_options_free(fastepost_hubspot_options 
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_max_events(fastepost_hubspot_options *opts,
                                                                             size_t max_events);
 /**
- * The clock used for the timestamps written (NULL: the system clock).
+ * The accepted range of source timestamps (`occurredAt`): a delivery whose timestamp is earlier than
+ * min_us or later than now + max_ahead_us is refused with FASTEPOST_EINVALID and logged as a
+ * failed event that is not retried (it can never become valid). Default: 2000-01-01 00:00 UTC
+ * to now + 1 day. "Now" is the injected clock (set_clock), else the host's system clock.
+ *
+ * @param opts          the options
+ * @param min_us        the earliest accepted time, microseconds since the Unix epoch (UTC)
+ * @param max_ahead_us  how far past now a timestamp may lie, in microseconds
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts, min_us outside 1970..9999 or
+ *         max_ahead_us outside 0..100 years
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_time_range(fastepost_hubspot_options *opts,
+                                                                           int64_t min_us, int64_t max_ahead_us);
+/**
+ * A clock for tests and replays (NULL: the database server's clock, statement_timestamp(), so
+ * that event rows, the retry due check and the statistics agree). It also drives the time
+ * range check above.
  * @param clock    returns microseconds since the Unix epoch, UTC
  * @param payload  passed to clock; borrowed, must outlive the options
  */

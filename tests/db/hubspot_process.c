@@ -37,7 +37,7 @@ static void event(fastepost__buf *b, const char *type, long long object_id, long
 }
 
 /* Sign and process a body with the verifier; returns the batch (free it). */
-static fastepost_hubspot_batch *process_signed(const char *body, fastepost_status want) {
+static fastepost_hubspot_batch *process_signed_range(const char *body, fastepost_status want, bool default_range) {
   fastepost_hubspot_verifier *v = NULL;
   cr_assert_eq(fastepost_hubspot_verifier_new(&v), FASTEPOST_OK);
   cr_assert_eq(fastepost_hubspot_verifier_add_secret(v, SECRET), FASTEPOST_OK);
@@ -48,6 +48,10 @@ static fastepost_hubspot_batch *process_signed(const char *body, fastepost_statu
   fastepost_hubspot_options *o = NULL;
   cr_assert_eq(fastepost_hubspot_options_new(&o), FASTEPOST_OK);
   fastepost_hubspot_options_set_clock(o, fixed_clock, NULL);
+  /* These tests count occurredAt from the epoch (1000 = 1970-01-01 00:00:01): widen the range
+   * of accepted source times to start there. The default range has its own tests below. */
+  if (!default_range)
+    cr_assert_eq(fastepost_hubspot_options_set_time_range(o, 0, 86400000000LL), FASTEPOST_OK);
   fastepost_hubspot_batch *b = NULL;
   fastepost_status st =
       fastepost_hubspot_process(&b, fptest_conn(), v, "v3", "POST", URI, TS, sig, body, strlen(body), o);
@@ -58,6 +62,10 @@ static fastepost_hubspot_batch *process_signed(const char *body, fastepost_statu
   fastepost_hubspot_options_free(o);
   fastepost_hubspot_verifier_free(v);
   return b;
+}
+
+static fastepost_hubspot_batch *process_signed(const char *body, fastepost_status want) {
+  return process_signed_range(body, want, false);
 }
 
 static fastepost_outcome outcome(const fastepost_hubspot_batch *b, size_t i) {
@@ -329,10 +337,12 @@ Test(hubspot_process, concurrent_deliveries_are_idempotent) {
   char bodies[N_CHILDREN][2048];
   for (int i = 0; i < N_CHILDREN; i++) {
     BATCH(b);
-    event(&b, "contact.creation", 60, 1000, 1, NULL, NULL, i);
-    event(&b, "contact.propertyChange", 60, 1100, 2, "email", "same@x.de", i);
-    event(&b, "contact.propertyChange", 60, 1200 + i % 2 * 100, 3 + i % 2, "firstname", i % 2 ? "B" : "A", i);
-    event(&b, "contact.propertyChange", 61 + i, 1000, 10 + i, "email", "other@x.de", 0);
+    /* Recent times: without options the default range of source times applies. */
+    const long long t = 1764260000000LL;
+    event(&b, "contact.creation", 60, t + 1000, 1, NULL, NULL, i);
+    event(&b, "contact.propertyChange", 60, t + 1100, 2, "email", "same@x.de", i);
+    event(&b, "contact.propertyChange", 60, t + 1200 + i % 2 * 100, 3 + i % 2, "firstname", i % 2 ? "B" : "A", i);
+    event(&b, "contact.propertyChange", 61 + i, t + 1000, 10 + i, "email", "other@x.de", 0);
     fastepost__buf_putc(&b, ']');
     snprintf(bodies[i], sizeof bodies[i], "%s", fastepost__buf_cstr(&b));
     fastepost__buf_free(&b);
@@ -370,4 +380,57 @@ Test(hubspot_process, concurrent_deliveries_are_idempotent) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'contact:60'"), 4);
   cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'other@x.de'"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE outcome = 'conflict'"), N_CHILDREN - 1);
+}
+
+/* ---- source times that cannot poison state (issue 11 item 6) ---- */
+
+/* One contact property change at occurredAt (ms), processed with the default time range. */
+static fastepost_hubspot_batch *change_at(long long occurred, long long event_id, const char *value) {
+  BATCH(b);
+  event(&b, "contact.propertyChange", 801, occurred, event_id, "firstname", value, 0);
+  fastepost__buf_putc(&b, ']');
+  fastepost_hubspot_batch *r = process_signed_range(fastepost__buf_cstr(&b), FASTEPOST_OK, true);
+  fastepost__buf_free(&b);
+  return r;
+}
+
+Test(hubspot_process, occurred_at_outside_the_sane_range_is_refused_and_cannot_poison_later_changes) {
+  /* 1970, a millisecond before 2000, year 287168 (stored as such before), INT64_MAX - 1 ms
+   * (overflowed to 1969), and a day and a minute past the (fixed) clock. */
+  static const long long bad[] = {1000LL, 946684799999LL, 9000000000000000LL, 9223372036854775806LL,
+                                  1764270000000LL + 86400000LL + 60000LL};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    fastepost_hubspot_batch *b = change_at(bad[i], (long long)i + 1, "Poison");
+    const fastepost_event_result *r = fastepost_hubspot_batch_result(b, 0);
+    cr_assert_eq(fastepost_event_result_code(r), FASTEPOST_EINVALID, "occurredAt %lld: %s", bad[i],
+                 fastepost_event_result_error(r));
+    cr_assert(strstr(fastepost_event_result_error(r), "occurredAt"), "%s", fastepost_event_result_error(r));
+    fastepost_hubspot_batch_free(b);
+  }
+  /* Logged as failed, never queued for a retry (it can never become valid), nothing applied. */
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error' AND next_attempt_at IS NULL"), 5);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 5);
+  cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  /* A genuine change afterwards applies, and a later one wins. */
+  fastepost_hubspot_batch *b = change_at(1764269000000LL, 10, "Real");
+  cr_assert_eq(outcome(b, 0), FASTEPOST_OUTCOME_CREATED, "%s",
+               fastepost_event_result_error(fastepost_hubspot_batch_result(b, 0)));
+  fastepost_hubspot_batch_free(b);
+  b = change_at(1764269500000LL, 11, "Later");
+  cr_assert_eq(outcome(b, 0), FASTEPOST_OUTCOME_UPDATED);
+  fastepost_hubspot_batch_free(b);
+  cr_assert_str_eq(Q("SELECT name || '|' || crm_updated_at FROM customers"), "Later|2025-11-27 18:51:40");
+}
+
+Test(hubspot_process, time_range_is_configurable) {
+  fastepost_hubspot_options *o = NULL;
+  cr_assert_eq(fastepost_hubspot_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(NULL, 0, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(o, -1, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(o, 0, -1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(o, 0, INT64_MAX), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(o, INT64_MAX, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_time_range(o, 0, 3600000000LL), FASTEPOST_OK);
+  fastepost_hubspot_options_free(o);
 }
