@@ -5,8 +5,58 @@
 # request on that thread. A connection serves one call at a time, and calls release the GVL
 # while they wait on PostgreSQL or pg_dump, so threads never wait on each other here.
 require "fastepost"
+require "json"
+require "stringio"
 
 module FastepostDB
+  # The webhook paths of config/routes/fastepost.rb (keep the two in step) and the most of a
+  # webhook body anything here reads: one byte over the library's 1 MiB limit.
+  WEBHOOK_PATHS = %w[/api/v1/integrations/odoo /api/v1/integrations/hubspot].freeze
+  MAX_BODY = 1024 * 1024
+
+  # First in the middleware stack: a webhook body over MAX_BODY is answered 413 here, from its
+  # Content-Length alone when it declares one, else after reading MAX_BODY + 1 bytes, so no
+  # later middleware, parameter parser or logger ever sees it. A body within the limit is
+  # handed on as the bytes read, with the request parameters already set (to none): Rails then
+  # never parses a webhook body into `params`, and so never writes customers' data to the log
+  # as "Parameters:". (The webhook controllers also read only `request.body`, raw.)
+  class WebhookBodyLimit
+    def initialize(app, paths: WEBHOOK_PATHS, limit: MAX_BODY)
+      @app = app
+      @paths = paths
+      @limit = limit
+    end
+
+    def call(env)
+      return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && webhook?(env["PATH_INFO"])
+
+      declared = env["CONTENT_LENGTH"].to_s
+      return too_big(env) if declared.match?(/\A\d+\z/) && declared.to_i > @limit
+
+      body = (env["rack.input"]&.read(@limit + 1) || +"").b
+      return too_big(env) if body.bytesize > @limit
+
+      env["rack.input"] = StringIO.new(body)
+      env["CONTENT_LENGTH"] = body.bytesize.to_s
+      env["action_dispatch.request.request_parameters"] = ActiveSupport::HashWithIndifferentAccess.new
+      @app.call(env)
+    end
+
+    private
+
+    # The router matches /odoo, /odoo/, //odoo and /odoo.json alike; so does this.
+    def webhook?(path)
+      @paths.include?(path.to_s.squeeze("/").chomp("/").sub(%r{\.[^./]*\z}, ""))
+    end
+
+    def too_big(env)
+      Rails.logger&.warn("Refused a webhook body over #{@limit} bytes (413): POST #{env["PATH_INFO"]}")
+      body = JSON.generate(http_status: 413, error: "TooBigError",
+                           message: "request body over #{@limit} bytes, the limit for a webhook")
+      [413, { "Content-Type" => "application/json", "Content-Length" => body.bytesize.to_s }, [body]]
+    end
+  end
+
   module_function
 
   # This thread's connection (reopened if it was closed, e.g. after a failover).
@@ -50,3 +100,7 @@ module FastepostDB
   # HubSpot app client secrets, newest first (comma-separated while rotating).
   def hubspot_secrets = ENV.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?)
 end
+
+Rails.application.config.middleware.insert_before 0, FastepostDB::WebhookBodyLimit
+# The Odoo key may come as ?api_key=: keep it out of "Started POST ..." and "Parameters:".
+Rails.application.config.filter_parameters |= [:api_key]

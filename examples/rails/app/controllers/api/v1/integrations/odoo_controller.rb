@@ -13,6 +13,7 @@ module Api
       # default tmp/spool) and is answered 202; `fastepost spool replay` ingests it later.
       class OdooController < ActionController::API
         include FastepostResponses
+        include FastepostWebhook
 
         def create
           options = { api_key: request.headers["X-Odoo-Api-Key"] || request.query_parameters["api_key"],
