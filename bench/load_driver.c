@@ -49,6 +49,13 @@ int main(int argc, char **argv) {
     plan[j] = plan[r];
     plan[r] = t;
   }
+  /* Every delivery presents the configured key, as Odoo would: the check is part of the cost. */
+  static const char key[] = "load-driver-key";
+  fastepost_odoo_options *opts = NULL;
+  if (fastepost_odoo_options_new(&opts) != FASTEPOST_OK || fastepost_odoo_options_add_api_key(opts, key) != FASTEPOST_OK) {
+    fprintf(stderr, "load_driver: %s\n", fastepost_error_last()->message);
+    return 1;
+  }
   fastepost_conn *conn = NULL;
   if (fastepost_conn_open(&conn, conninfo) != FASTEPOST_OK) {
     fprintf(stderr, "load_driver: %s\n", fastepost_error_last()->message);
@@ -64,7 +71,7 @@ int main(int argc, char **argv) {
                      "\"comment\":\"<p>Notes for contact %ld</p>\",\"write_date\":\"2024-01-01 %02ld:%02ld:%02ld\"}",
                      c, c, v, c, c, v / 3600, v / 60 % 60, v % 60);
     fastepost_event_result *r = NULL;
-    fastepost_status st = fastepost_odoo_process(&r, conn, body, (size_t)n, NULL);
+    fastepost_status st = fastepost_odoo_process(&r, conn, key, body, (size_t)n, opts);
     if (st == FASTEPOST_OK) {
       counts[fastepost_event_result_outcome(r)]++;
     } else {
@@ -79,6 +86,7 @@ int main(int argc, char **argv) {
          counts[FASTEPOST_OUTCOME_STALE], counts[FASTEPOST_OUTCOME_DUPLICATE], counts[FASTEPOST_OUTCOME_IGNORED],
          failed, secs);
   fastepost_conn_free(conn);
+  fastepost_odoo_options_free(opts);
   free(plan);
   return failed ? 1 : 0;
 }

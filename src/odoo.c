@@ -19,18 +19,49 @@ static const char SOURCE[] = "odoo";
 /* ---- authentication ------------------------------------------------------------------------ */
 
 fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
-  if (!expected)
-    expected = getenv("ODOO_API_KEY");
   if (!expected || !*expected)
-    return fastepost__error_set(FASTEPOST_ENOKEY,
-                                "no Odoo API key is configured (ODOO_API_KEY is unset or empty): "
-                                "every request is refused");
+    return fastepost__error_set(FASTEPOST_ENOKEY, "no Odoo API key is configured: every request is refused");
   if (!presented || !*presented)
     return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
                                                  "header or the api_key query parameter)");
   if (!fastepost__ct_equal(expected, strlen(expected), presented, strlen(presented)))
     return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
   return FASTEPOST_OK;
+}
+
+/* The key check every public processing call runs before it looks at the body. Every
+ * configured key is compared, so the time taken says nothing about which key (if any) was close;
+ * it depends only on the lengths involved. */
+static int check_key(const fastepost_odoo_options *o, const char *presented) {
+  if (o && o->host_authenticated)
+    return FASTEPOST_OK;
+  if (!o || !o->api_keys.count)
+    return fastepost__error_set(FASTEPOST_ENOKEY,
+                                "no Odoo API key is configured (fastepost_odoo_options_add_api_key): "
+                                "every request is refused");
+  if (!presented || !*presented)
+    return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
+                                                 "header or the api_key query parameter)");
+  size_t plen = strlen(presented);
+  unsigned match = 0;
+  for (size_t i = 0; i < o->api_keys.count; i++) {
+    const char *k = o->api_keys.items[i];
+    match |= (unsigned)fastepost__ct_equal(k, strlen(k), presented, plen);
+  }
+  if (!match)
+    return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
+  return FASTEPOST_OK;
+}
+
+/* A refused request: a result that says why (401), and nothing written. */
+static int refuse(fastepost_event_result **out, int code) {
+  if (!out)
+    return code;
+  *out = fastepost__result_new();
+  if (*out)
+    fastepost__result_fail(*out, code);
+  fastepost__error_set(code, "%s", (*out && (*out)->error) ? (*out)->error : fastepost_strerror(code));
+  return code;
 }
 
 /* ---- options ------------------------------------------------------------------------------- */
@@ -78,11 +109,35 @@ fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
   return FASTEPOST_OK;
 }
 
+/* Keys do not linger in freed heap memory (a core dump, a later allocation's contents). */
+static void wipe_keys(fastepost__strlist *keys) {
+  for (size_t i = 0; i < keys->count; i++)
+    for (volatile char *p = keys->items[i]; *p; p++)
+      *p = 0;
+  fastepost__strlist_free(keys);
+}
+
 void fastepost_odoo_options_free(fastepost_odoo_options *o) {
   if (!o)
     return;
   fastepost__strlist_free(&o->barcode_fields);
+  wipe_keys(&o->api_keys);
   free(o);
+}
+
+fastepost_status fastepost_odoo_options_add_api_key(fastepost_odoo_options *o, const char *key) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_add_api_key: opts is NULL");
+  if (!key || !*key)
+    return fastepost__error_set(FASTEPOST_EINVALID, "an Odoo API key must not be NULL or empty");
+  return fastepost__strlist_add(&o->api_keys, key);
+}
+
+fastepost_status fastepost_odoo_options_set_host_authenticated(fastepost_odoo_options *o, bool yes) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_host_authenticated: opts is NULL");
+  o->host_authenticated = yes;
+  return FASTEPOST_OK;
 }
 
 /* "update" and "delete" are what some code-action envelopes call write and unlink. */
@@ -1015,10 +1070,19 @@ static int spool_delivery(fastepost_event_result **out, const char *body, size_t
   return rc;
 }
 
-fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn, const char *body,
-                                        size_t len, const fastepost_odoo_options *opts) {
+/* Failures that say the database could not take the delivery at all (unreachable, shutting
+ * down, read-only): the delivery is spooled when a spool is configured. */
+static bool unreachable(int rc) { return rc == FASTEPOST_ECONN || rc == FASTEPOST_EREADONLY; }
+
+fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
+                                        const char *presented_key, const char *body, size_t len,
+                                        const fastepost_odoo_options *opts) {
   if (out)
     *out = NULL;
+  /* Before anything else, so that a refused request reaches neither the database nor the spool. */
+  int krc = check_key(opts, presented_key);
+  if (krc)
+    return refuse(out, krc);
   bool spool = opts && opts->spool;
   if (!conn && !spool)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process: conn is NULL");
@@ -1027,7 +1091,7 @@ fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_
   fastepost_event_result *res = NULL;
   int rc = process_one(&res, conn, body, len, opts, 0, 0);
   /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
-  if (rc == FASTEPOST_ECONN && spool && !(res && res->event_id > 0)) {
+  if (unreachable(rc) && spool && !(res && res->event_id > 0)) {
     char why[256];
     snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
     fastepost_event_result_free(res);
@@ -1061,22 +1125,38 @@ int fastepost__odoo_replay(fastepost_event_result **out, fastepost_conn *conn, c
     return rc;
   }
   opts->max_body = SIZE_MAX;
+  /* Only authenticated deliveries are ever spooled (the key is checked before spooling). */
+  opts->host_authenticated = true;
   rc = process_one(out, conn, body, len, opts, 0, 0);
   fastepost_odoo_options_free(opts);
   return rc;
 }
 
 fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, fastepost_conn *conn,
-                                              const char *const *bodies, const size_t *lens, size_t n,
-                                              const fastepost_odoo_options *opts) {
+                                              const char *const *presented_keys, const char *const *bodies,
+                                              const size_t *lens, size_t n, const fastepost_odoo_options *opts) {
   if (!results || !conn || (n && (!bodies || !lens)))
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: NULL argument");
+  for (size_t i = 0; i < n; i++)
+    results[i] = NULL;
+  if (n && !presented_keys && !(opts && opts->host_authenticated))
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: presented_keys is NULL");
   fastepost__sync_record *recs = calloc(n ? n : 1, sizeof *recs);
-  if (!recs)
+  /* The results the core fills: NULL for a refused delivery, which it then skips. */
+  fastepost_event_result **accepted = calloc(n ? n : 1, sizeof *accepted);
+  if (!recs || !accepted) {
+    free(recs);
+    free(accepted);
     return fastepost__error_oom();
+  }
   for (size_t i = 0; i < n; i++) {
-    results[i] = fastepost__result_new();
     fastepost__sync_record_init(&recs[i], SOURCE);
+    int krc = check_key(opts, presented_keys ? presented_keys[i] : NULL);
+    if (krc) {
+      refuse(&results[i], krc);
+      continue;
+    }
+    accepted[i] = results[i] = fastepost__result_new();
     fastepost__odoo_extract(&recs[i], bodies[i], lens[i], opts);
   }
   fastepost__sync_ctx ctx = {
@@ -1086,13 +1166,14 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
   int rc = fastepost__sync_batch_begin(conn);
   bool began = rc == FASTEPOST_OK;
   if (rc == FASTEPOST_OK)
-    rc = fastepost__sync_process_many(results, conn, recs, n, &ctx);
+    rc = fastepost__sync_process_many(accepted, conn, recs, n, &ctx);
   if (rc == FASTEPOST_OK)
     rc = fastepost__sync_batch_commit(conn);
   for (size_t i = 0; i < n; i++)
     fastepost__sync_record_clear(&recs[i]);
   free(recs);
   if (rc == FASTEPOST_OK) {
+    free(accepted);
     fastepost_error_clear();
     return FASTEPOST_OK;
   }
@@ -1102,13 +1183,14 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
   if (began) /* never the caller's own transaction */
     fastepost__tx_rollback(conn);
   for (size_t i = 0; i < n; i++) {
-    if (!results[i])
+    if (!accepted[i]) /* refused ones keep their own 401 */
       continue;
     results[i]->outcome = FASTEPOST_OUTCOME_NONE;
     results[i]->event_id = results[i]->customer_id = results[i]->remark_id = results[i]->task_id = 0;
     fastepost__error_set(rc, "%s", message);
     fastepost__result_fail(results[i], rc);
   }
+  free(accepted);
   return fastepost__error_set(rc, "%s", message);
 }
 

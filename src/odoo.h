@@ -9,6 +9,8 @@
 #include "sync.h"
 
 struct fastepost_odoo_options {
+  fastepost__strlist api_keys; /* accepted keys; none: every request is refused (ENOKEY) */
+  bool host_authenticated;     /* the host checked the request itself: no key check */
   char hint[16];            /* "" or create / write / unlink / archive */
   bool form;                /* application/x-www-form-urlencoded */
   size_t max_body;

@@ -1,17 +1,21 @@
 /* events.h, odoo.h and HubSpot processing (hubspot.h): webhook ingestion, the event log and the
  * retry queue. Helpers instead of the option handles and the result getters, each returning
  * plain dicts / Hashes that own their data:
- *   odoo_process(conn or None, body, event, content_type, max_body, max_depth, barcode_fields,
- *                spool or None)      0 / None: the defaults; conn None spools (a spool is set)
- *   odoo_process_batch(conn, bodies, event, content_type, max_body, max_depth, barcode_fields)
+ *   odoo_process(conn or None, body, presented_key, expected_keys, host_authenticated, event,
+ *                content_type, max_body, max_depth, barcode_fields, spool or None)
+ *                                    0 / None: the defaults; conn None spools (a spool is set)
+ *   odoo_process_batch(conn, bodies, presented_keys, expected_keys, host_authenticated, event,
+ *                      content_type, max_body, max_depth, barcode_fields)
+ *     expected_keys and presented_keys are lists of strings (the layers build them, and read
+ *     ODOO_API_KEY: the library reads no environment variable)
  *   hubspot_process(conn, verifier, version, method, uri, timestamp, signature, body, max_events)
  *   events_list(conn, source, status, limit) -> list;  events_retry(conn, limit) -> counts
  * A processing failure that comes with a result raises the code's exception class with the
  * result in its `result` attribute (every exception also has `http_status`). Processing runs
  * with the GIL/GVL released; bodies are copied or immutable, so no other thread can change
  * them meanwhile. odoo_authenticate, status_http and outcome_name are mirrored one to one. */
-%fastepost_blocking(5, fastepost_odoo_process, fastepost_event_result **, fastepost_conn *, const char *, size_t, const fastepost_odoo_options *)
-%fastepost_blocking(6, fastepost_odoo_process_batch, fastepost_event_result **, fastepost_conn *, const char *const *, const size_t *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(6, fastepost_odoo_process, fastepost_event_result **, fastepost_conn *, const char *, const char *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(7, fastepost_odoo_process_batch, fastepost_event_result **, fastepost_conn *, const char *const *, const char *const *, const size_t *, size_t, const fastepost_odoo_options *)
 %fastepost_blocking(5, fastepost_events_list, fastepost_event_list **, fastepost_conn *, const char *, const char *, int)
 %fastepost_blocking(3, fastepost_events_retry, fastepost_conn *, int, fastepost_retry_report *)
 
@@ -78,14 +82,21 @@ static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) 
 /* Checks every item first, then copies. Raises only with rb_raise() from this frame, before
  * anything is allocated: a raise from inside Ruby (StringValue ...) would longjmp past this
  * instrumented frame without AddressSanitizer noticing (see fp_rb_call_body). */
-static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) {
+static void fp_bodies_check(fp_obj seq) {
   VALUE ary = seq;
   if (!RB_TYPE_P(ary, T_ARRAY))
-    rb_raise(rb_eTypeError, "bodies must be an Array of Strings, not %s", rb_obj_classname(ary));
+    rb_raise(rb_eTypeError, "bodies and keys must be an Array of Strings, not %s", rb_obj_classname(ary));
   long count = RARRAY_LEN(ary);
   for (long i = 0; i < count; i++)
     if (!RB_TYPE_P(RARRAY_AREF(ary, i), T_STRING))
-      rb_raise(rb_eTypeError, "body %ld must be a String, not %s", i, rb_obj_classname(RARRAY_AREF(ary, i)));
+      rb_raise(rb_eTypeError, "item %ld must be a String, not %s", i, rb_obj_classname(RARRAY_AREF(ary, i)));
+}
+
+/* Call fp_bodies_check() on every list first when copying several. */
+static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) {
+  VALUE ary = seq;
+  fp_bodies_check(ary);
+  long count = RARRAY_LEN(ary);
   *n = (size_t)count;
   *bodies = (char **)calloc((size_t)count + 1, sizeof **bodies);
   *lens = (size_t *)calloc((size_t)count + 1, sizeof **lens);
@@ -105,6 +116,12 @@ static int fp_bodies_copy(fp_obj seq, char ***bodies, size_t **lens, size_t *n) 
 %}
 #endif
 
+#if defined(SWIGPYTHON)
+%header %{
+static void fp_bodies_check(fp_obj seq) { (void)seq; /* fp_bodies_copy sets the exception */ }
+%}
+#endif
+
 %header %{
 static void fp_bodies_free(char **bodies, size_t *lens, size_t n) {
   if (bodies)
@@ -112,6 +129,48 @@ static void fp_bodies_free(char **bodies, size_t *lens, size_t n) {
       free(bodies[i]);
   free(bodies);
   free(lens);
+}
+
+/* fp_bodies_check() for a list of keys, which may be None / nil. */
+static void fp_bodies_check_keys(fp_obj seq) {
+#if defined(SWIGPYTHON)
+  (void)seq;
+#else
+  if (!NIL_P(seq))
+    fp_bodies_check(seq);
+#endif
+}
+
+/* A copy of a list of keys (None / nil: an empty list); keys are wiped before they are freed.
+ * -1 with the exception set (Python); Ruby raises from fp_bodies_check() before any copy. */
+typedef struct fp_keys {
+  char **keys;
+  size_t *lens;
+  size_t n;
+} fp_keys;
+
+static int fp_keys_copy(fp_obj seq, fp_keys *k) {
+  k->keys = NULL;
+  k->lens = NULL;
+  k->n = 0;
+#if defined(SWIGPYTHON)
+  if (!seq || seq == Py_None)
+    return 0;
+#else
+  if (NIL_P(seq))
+    return 0;
+#endif
+  return fp_bodies_copy(seq, &k->keys, &k->lens, &k->n);
+}
+
+static void fp_keys_free(fp_keys *k) {
+  for (size_t i = 0; k->keys && i < k->n; i++)
+    if (k->keys[i])
+      for (volatile char *p = k->keys[i]; p < k->keys[i] + k->lens[i]; p++)
+        *p = 0;
+  fp_bodies_free(k->keys, k->lens, k->n);
+  k->keys = NULL;
+  k->n = 0;
 }
 
 static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
@@ -138,11 +197,21 @@ static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
 }
 
 /* Options from the helper's arguments; on failure *f holds it and NULL is returned. */
-static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const char *event, const char *content_type,
+static fastepost_odoo_options *fp_odoo_options(fp_failure *f, const fp_keys *expected, int host_authenticated,
+                                               const char *event, const char *content_type,
                                                size_t max_body, int max_depth, const char *barcode_fields,
                                                fastepost_spool *spool) {
   fastepost_odoo_options *o = NULL;
   fastepost_status rc = fastepost_odoo_options_new(&o);
+  for (size_t i = 0; rc == FASTEPOST_OK && i < expected->n; i++) {
+    /* A key cut at a NUL byte would accept a shorter key: refused as an empty one (EINVALID);
+     * the layers say why before they get here. */
+    expected->keys[i][expected->lens[i]] = '\0';
+    bool cut = strlen(expected->keys[i]) != expected->lens[i];
+    rc = fastepost_odoo_options_add_api_key(o, cut ? "" : expected->keys[i]);
+  }
+  if (rc == FASTEPOST_OK && host_authenticated)
+    rc = fastepost_odoo_options_set_host_authenticated(o, true);
   if (rc == FASTEPOST_OK && event)
     rc = fastepost_odoo_options_set_event(o, event);
   if (rc == FASTEPOST_OK && content_type)
@@ -189,7 +258,7 @@ static void *fp_hubspot_thunk(void *p) {
 }
 %}
 
-%apply const char *NULLABLE { const char *event, const char *content_type, const char *source, const char *barcode_fields,
+%apply const char *NULLABLE { const char *presented_key, const char *event, const char *content_type, const char *source, const char *barcode_fields,
                               const char *status, const char *version, const char *method,
                               const char *uri, const char *timestamp, const char *signature };
 %apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
@@ -199,16 +268,37 @@ static void *fp_hubspot_thunk(void *p) {
 %rename(events_list) fp_events_list;
 %rename(events_retry) fp_events_retry;
 %inline %{
-static fp_obj fp_odoo_process(fastepost_conn *conn_opt, const void *body, size_t len, const char *event,
+/* Out of memory while copying lists (Python: the exception is set; Ruby raises). */
+static fp_obj fp_copy_failed(void) {
+#if defined(SWIGPYTHON)
+  if (!PyErr_Occurred())
+    PyErr_NoMemory();
+  return NULL;
+#else
+  rb_memerror();
+  return Qnil;
+#endif
+}
+
+static fp_obj fp_odoo_process(fastepost_conn *conn_opt, const void *body, size_t len, const char *presented_key,
+                              fp_obj expected_keys, int host_authenticated, const char *event,
                               const char *content_type, size_t max_body, int max_depth,
                               const char *barcode_fields, fastepost_spool *spool_opt) {
+  fp_keys expected;
+  fp_bodies_check_keys(expected_keys);
+  if (fp_keys_copy(expected_keys, &expected) < 0) {
+    fp_keys_free(&expected);
+    return fp_copy_failed();
+  }
   fp_failure f;
-  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body, max_depth, barcode_fields, spool_opt);
+  fastepost_odoo_options *o = fp_odoo_options(&f, &expected, host_authenticated, event, content_type, max_body,
+                                              max_depth, barcode_fields, spool_opt);
+  fp_keys_free(&expected);
   if (!o)
     return fp_raise_with(&f, NULL, FP_NIL);
   fastepost_event_result *r = NULL;
   /* NULL body with length 0: the library sees an empty body (a ParseError). */
-  fastepost_status rc = fastepost_odoo_process(&r, conn_opt, body ? (const char *)body : "", len, o);
+  fastepost_status rc = fastepost_odoo_process(&r, conn_opt, presented_key, body ? (const char *)body : "", len, o);
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_odoo_options_free(o);
@@ -217,35 +307,48 @@ static fp_obj fp_odoo_process(fastepost_conn *conn_opt, const void *body, size_t
   return fp_result_or_raise(rc, &f, rec);
 }
 
-static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, const char *event,
+static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, fp_obj presented_keys,
+                                    fp_obj expected_keys, int host_authenticated, const char *event,
                                     const char *content_type, size_t max_body, int max_depth,
                                     const char *barcode_fields) {
-  /* The bodies first: Ruby raises from here (a non-String) only before anything is allocated. */
+  /* Every list is checked first: Ruby raises from here (a non-String) only before anything is
+   * allocated. */
+  fp_bodies_check(bodies);
+  fp_bodies_check_keys(presented_keys);
+  fp_bodies_check_keys(expected_keys);
   char **b = NULL;
   size_t *lens = NULL, n = 0;
   fastepost_event_result **rs = NULL;
-  if (fp_bodies_copy(bodies, &b, &lens, &n) < 0 || !(rs = (fastepost_event_result **)calloc(n + 1, sizeof *rs))) {
+  fp_keys presented = {NULL, NULL, 0}, expected = {NULL, NULL, 0};
+  if (fp_bodies_copy(bodies, &b, &lens, &n) < 0 || fp_keys_copy(presented_keys, &presented) < 0 ||
+      fp_keys_copy(expected_keys, &expected) < 0 || !(rs = (fastepost_event_result **)calloc(n + 1, sizeof *rs))) {
     fp_bodies_free(b, lens, n);
-#if defined(SWIGPYTHON)
-    if (!PyErr_Occurred())
-      PyErr_NoMemory();
-    return NULL;
-#else
-    rb_memerror();
-#endif
+    fp_keys_free(&presented);
+    fp_keys_free(&expected);
+    return fp_copy_failed();
   }
   fp_failure f;
-  fastepost_odoo_options *o = fp_odoo_options(&f, event, content_type, max_body, max_depth, barcode_fields, NULL);
+  fastepost_odoo_options *o = fp_odoo_options(&f, &expected, host_authenticated, event, content_type, max_body,
+                                              max_depth, barcode_fields, NULL);
+  fp_keys_free(&expected);
+  if (presented.n != n) /* not one per body: as if none were given (the library refuses) */
+    fp_keys_free(&presented);
   if (!o) {
     fp_bodies_free(b, lens, n);
+    fp_keys_free(&presented);
     free(rs);
     return fp_raise_with(&f, NULL, FP_NIL);
   }
-  fastepost_status rc = fastepost_odoo_process_batch(rs, conn, (const char *const *)b, lens, n, o);
+  for (size_t i = 0; i < presented.n; i++) /* a key with a NUL byte is refused as a wrong one */
+    if (strlen(presented.keys[i]) != presented.lens[i])
+      presented.keys[i][0] = '\0';
+  fastepost_status rc = fastepost_odoo_process_batch(rs, conn, (const char *const *)presented.keys,
+                                                     (const char *const *)b, lens, n, o);
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_odoo_options_free(o);
   fp_bodies_free(b, lens, n);
+  fp_keys_free(&presented);
   fp_rec list = fp_list_new();
   for (size_t i = 0; i < n; i++) {
     fp_list_push(list, rs[i] ? fp_event_result_rec(rs[i]) : fp_none());

@@ -1,10 +1,14 @@
 /*
- * Ingest one Odoo webhook delivery from standard input, as a web server's handler would:
- * check the key, process the body, answer with the HTTP status the library suggests.
+ * Ingest one Odoo webhook delivery from standard input, as a CGI handler would: configure the
+ * accepted key, process the body with the key the request presented, answer with the HTTP status
+ * the library suggests. Keys travel in the environment, never on the command line (where every
+ * local user could read them with ps):
  *
- *   ODOO_API_KEY=secret ./odoo_ingest DSN PRESENTED_KEY [EVENT_HINT] < body.json
+ *   ODOO_API_KEY=secret HTTP_X_ODOO_API_KEY=secret ./odoo_ingest DSN [EVENT_HINT] < body.json
  *
- * Prints "HTTP <status> <outcome> event=<id> customer=<id>" and exits 0 for a 2xx answer.
+ * ODOO_API_KEY is the configured key; HTTP_X_ODOO_API_KEY is the request's X-Odoo-Api-Key
+ * header as a CGI server passes it. Prints "HTTP <status> <outcome> event=<id> customer=<id>"
+ * and exits 0 for a 2xx answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,14 +37,22 @@ int main(int argc, char **argv) {
     printf("libfastepost %s\n", fastepost_libversion(NULL, NULL, NULL));
     return 0;
   }
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s DSN PRESENTED_KEY [EVENT_HINT] < body.json\n", argv[0]);
+  if (argc < 2) {
+    fprintf(stderr, "usage: ODOO_API_KEY=KEY HTTP_X_ODOO_API_KEY=KEY %s DSN [EVENT_HINT] < body.json\n", argv[0]);
     return 2;
   }
-  /* NULL expected key: the library reads ODOO_API_KEY and refuses everything when it is unset. */
-  fastepost_status st = fastepost_odoo_authenticate(NULL, argv[2]);
-  if (st != FASTEPOST_OK) {
-    printf("HTTP %d %s\n", fastepost_status_http(st), fastepost_error_last()->message);
+  fastepost_odoo_options *opts = NULL;
+  if (fastepost_odoo_options_new(&opts) != FASTEPOST_OK) {
+    printf("HTTP 500 %s\n", fastepost_error_last()->message);
+    return 1;
+  }
+  /* No configured key: none is added, and processing refuses every request (401). */
+  const char *configured = getenv("ODOO_API_KEY");
+  if (configured && *configured)
+    fastepost_odoo_options_add_api_key(opts, configured);
+  if (argc > 2 && fastepost_odoo_options_set_event(opts, argv[2]) != FASTEPOST_OK) {
+    printf("HTTP 400 %s\n", fastepost_error_last()->message);
+    fastepost_odoo_options_free(opts);
     return 1;
   }
   size_t len = 0;
@@ -48,18 +60,14 @@ int main(int argc, char **argv) {
   fastepost_conn *conn = NULL;
   if (!body || fastepost_conn_open(&conn, argv[1]) != FASTEPOST_OK) {
     printf("HTTP 503 %s\n", fastepost_error_last()->message);
+    fastepost_odoo_options_free(opts);
+    fastepost_conn_free(conn);
     free(body);
     return 1;
   }
-  fastepost_odoo_options *opts = NULL;
-  fastepost_odoo_options_new(&opts);
-  if (argc > 3 && fastepost_odoo_options_set_event(opts, argv[3]) != FASTEPOST_OK) {
-    printf("HTTP 400 %s\n", fastepost_error_last()->message);
-    return 1;
-  }
   fastepost_event_result *res = NULL;
-  st = fastepost_odoo_process(&res, conn, body, len, opts);
-  int http = fastepost_status_http(st);
+  fastepost_status st = fastepost_odoo_process(&res, conn, getenv("HTTP_X_ODOO_API_KEY"), body, len, opts);
+  int http = fastepost_event_result_http(res, st);
   printf("HTTP %d %s event=%lld customer=%lld%s%s\n", http,
          st == FASTEPOST_OK ? fastepost_outcome_name(fastepost_event_result_outcome(res))
                             : fastepost_error_name(st),

@@ -3,21 +3,26 @@
  * @brief Odoo webhook ingestion: authenticate a delivery, then process it into customers,
  * remarks and task links, logged in integration_events.
  *
- * A host (Rails controller, WSGI app, the CLI) hands over the raw body and what the URL and
- * headers said:
+ * A host (Rails controller, WSGI app, the CLI) configures the accepted key(s) once and hands
+ * over, per request, the raw body and the key the request presented (the `X-Odoo-Api-Key`
+ * header or, failing that, the `api_key` query parameter):
  *
- *     if (fastepost_odoo_authenticate(NULL, api_key_from_header_or_query) != FASTEPOST_OK)
- *       answer(fastepost_status_http(fastepost_error_last()->code));   // 401
+ *     fastepost_odoo_options_add_api_key(opts, key_from_the_hosts_secret_store);
  *     fastepost_odoo_options_set_event(opts, query_param("event"));     // may be NULL
  *     fastepost_event_result *r = NULL;
- *     fastepost_status st = fastepost_odoo_process(&r, conn, body, len, opts);
- *     answer(fastepost_status_http(st));
+ *     fastepost_status st = fastepost_odoo_process(&r, conn, presented_key, body, len, opts);
+ *     answer(fastepost_event_result_http(r, st));                       // 401 for a bad key
  *     fastepost_event_result_free(r);
+ *
+ * Processing checks the key itself: there is no way to process a delivery without a checked
+ * key except the explicit fastepost_odoo_options_set_host_authenticated().
  *
  * Accepted shapes, the mapping and the outcomes are in docs/odoo.md.
  */
 #ifndef FASTEPOST_ODOO_H
 #define FASTEPOST_ODOO_H
+
+#include <stdbool.h>
 
 #include "common.h"
 #include "conn.h"
@@ -34,15 +39,15 @@ FASTEPOST_BEGIN_DECLS
 #define FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS "x_task_barcode,x_studio_task_barcode,task_barcode,barcode,ref"
 
 /**
- * Check the key a request presented, in constant time. Odoo's "Send Webhook Notification"
- * cannot set headers, so hosts take the key from the `X-Odoo-Api-Key` header or, failing that,
- * from the `api_key` query parameter of the webhook URL.
+ * Check a presented key against one expected key, in constant time. Processing does this
+ * itself (fastepost_odoo_options_add_api_key()); this is for hosts that check a key elsewhere.
+ * Reads no environment variable: the host passes the configured key.
  *
  * Fails closed: with no key configured, every request is refused.
  *
- * @param expected   the configured key; NULL reads the `ODOO_API_KEY` environment variable
+ * @param expected   the configured key; NULL or "" when none is configured
  * @param presented  the key the request carried; NULL or "" when none
- * @return FASTEPOST_OK; FASTEPOST_ENOKEY when no key is configured (unset or empty);
+ * @return FASTEPOST_OK; FASTEPOST_ENOKEY when expected is NULL or empty;
  *         FASTEPOST_EAUTH when the presented key is missing or wrong
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_authenticate(const char *expected, const char *presented);
@@ -51,8 +56,9 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_authenticate(const char *expec
 typedef struct fastepost_odoo_options fastepost_odoo_options;
 
 /**
- * New options with the defaults: no event hint, `application/json`, 1 MiB, depth 32, the
- * default barcode fields, the system clock.
+ * New options with the defaults: no accepted key (so every request is refused with
+ * FASTEPOST_ENOKEY until one is added), no event hint, `application/json`, 1 MiB, depth 32, the
+ * default barcode fields, the server's clock, source timestamps from 2000-01-01 to now + 1 day.
  *
  * @param out  receives the options (free with fastepost_odoo_options_free())
  * @return FASTEPOST_OK; FASTEPOST_ENOMEM
@@ -60,6 +66,29 @@ typedef struct fastepost_odoo_options fastepost_odoo_options;
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_new(fastepost_odoo_options **out);
 /** Release options. A no-op on NULL. */
 FASTEPOST_EXTERN(void) fastepost_odoo_options_free(fastepost_odoo_options *opts);
+/**
+ * Add a key that processing accepts as the presented key. Call it several times to accept
+ * several keys while a key is rotated. The key is copied; it is never logged, spooled or put
+ * into an error message. Every configured key is compared in constant time, without an early
+ * exit on a match.
+ *
+ * @param opts  the options
+ * @param key   the key, NUL-terminated; copied
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or a NULL or empty key;
+ *         FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_add_api_key(fastepost_odoo_options *opts, const char *key);
+/**
+ * The explicit opt-out from key checking: the host has authenticated this request itself (for
+ * example by mutual TLS or its own signature check), and processing then ignores the presented
+ * key. Off by default; a host that sets it owns authentication completely.
+ *
+ * @param opts  the options
+ * @param yes   true to skip the key check
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_host_authenticated(fastepost_odoo_options *opts,
+                                                                                 bool yes);
 /**
  * The event hint, as the host read it from the webhook URL (`?event=unlink`): `create`,
  * `write`, `unlink` or `archive`; NULL or "" for none. `unlink` and `archive` make the
@@ -126,15 +155,22 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_spool(fastepost_od
  * reason; the payload only when it is valid JSON), except a duplicate, which changes nothing
  * and reports the first delivery's event.
  *
+ * The presented key is checked first (see fastepost_odoo_options_add_api_key()): a refused
+ * request writes nothing (no event row, no spool file) and out still receives a result whose
+ * code is the failure and whose HTTP status is 401.
+ *
  * @param out   receives the result (free with fastepost_event_result_free()), also on failure
  *              whenever memory allowed; may be NULL when the caller only wants the status
  * @param conn  an open connection; the schema must be installed. NULL is allowed only with a
  *              spool set (the host could not connect): the delivery is spooled
+ * @param presented_key  the key the request carried (NULL or "" when none); borrowed, never
+ *              stored; ignored when the options say the host authenticated the request
  * @param body  the raw request body (need not be NUL-terminated)
  * @param len   its length in bytes
  * @param opts  options, or NULL for the defaults
  * @return FASTEPOST_OK (outcome created, updated, unchanged, stale, ignored or duplicate);
- *         FASTEPOST_ETOOBIG over the body limit; FASTEPOST_EPARSE for a body that is not JSON
+ *         FASTEPOST_ENOKEY when no key is configured; FASTEPOST_EAUTH when the presented key is
+ *         missing, empty or wrong; FASTEPOST_ETOOBIG over the body limit; FASTEPOST_EPARSE for a body that is not JSON
  *         (message with the byte offset) or not UTF-8; FASTEPOST_EINVALID for JSON without a
  *         usable record (e.g. `"_id": "abc"`), or when conn is inside a transaction of the
  *         caller's (an event commits on its own); FASTEPOST_ECONFLICT when the email belongs to a
@@ -142,29 +178,34 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_spool(fastepost_od
  *         FASTEPOST_EBUSY for transient failures (the event is queued for retry)
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
-                                                          const char *body, size_t len,
+                                                          const char *presented_key, const char *body, size_t len,
                                                           const fastepost_odoo_options *opts);
 
 /**
  * Process several deliveries in one transaction, each inside its own savepoint: a failing
  * delivery is logged as failed and does not affect the others, and the batch costs one durable
  * commit instead of one per delivery. The host must not acknowledge any delivery before this
- * returns FASTEPOST_OK.
+ * returns FASTEPOST_OK. Each delivery's key is checked as by fastepost_odoo_process(): a refused
+ * delivery gets its 401 result and writes nothing; the others are processed.
  *
  * @param results  an array of n pointers that receive one result each (free each with
  *                 fastepost_event_result_free()); entries are NULL where memory ran out
  * @param conn     an open connection
+ * @param presented_keys  n keys, one per delivery (entries may be NULL); may be NULL only when
+ *                 the options say the host authenticated the requests
  * @param bodies   n bodies
  * @param lens     their lengths
  * @param n        how many
  * @param opts     options for every delivery, or NULL
- * @return FASTEPOST_OK when the batch committed (each result has its own code);
+ * @return FASTEPOST_OK when the batch committed (each result has its own code, ENOKEY or EAUTH
+ *         for a refused delivery);
  *         FASTEPOST_ECONN, FASTEPOST_EDB, FASTEPOST_EBUSY when the commit failed: then nothing
  *         was applied and every result says so; FASTEPOST_EINVALID for NULL arrays or when
  *         conn is inside a transaction of the caller's
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process_batch(fastepost_event_result **results,
                                                                 fastepost_conn *conn,
+                                                                const char *const *presented_keys,
                                                                 const char *const *bodies,
                                                                 const size_t *lens, size_t n,
                                                                 const fastepost_odoo_options *opts);

@@ -50,9 +50,70 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
     fprintf(stderr, "fastepost: odoo process: %s (HTTP %d)\n", error, fastepost_status_http(st));
 }
 
+/* A key file: one key per line, at most 4 KiB; surrounding white space and empty lines are not
+ * part of a key. Each key is handed to add(), which copies it; nothing of it is printed. */
+static int read_key_file(const char *path, int (*add)(const char *key, void *payload), void *payload) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "fastepost: cannot open the key file %s\n", path);
+    return CLI_FAILURE;
+  }
+  char buf[4097];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  bool failed = ferror(f) != 0;
+  fclose(f);
+  if (failed || n == sizeof buf) {
+    fprintf(stderr, "fastepost: cannot read the key file %s%s\n", path, failed ? "" : ": larger than 4 KiB");
+    memset(buf, 0, sizeof buf);
+    return CLI_FAILURE;
+  }
+  buf[n] = '\0';
+  int rc = CLI_OK, lines = 0;
+  for (char *line = buf, *next; line && rc == CLI_OK; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+      line[--len] = '\0';
+    while (*line == ' ' || *line == '\t')
+      line++;
+    if (*line || !lines++) /* an empty file gives one empty key: refused, never "no key" */
+      rc = add(line, payload);
+  }
+  memset(buf, 0, sizeof buf);
+  return rc;
+}
+
+static int add_expected(const char *key, void *payload) {
+  if (!*key)
+    return CLI_OK;
+  if (fastepost_odoo_options_add_api_key(payload, key) != FASTEPOST_OK) {
+    fprintf(stderr, "fastepost: odoo process: %s\n", fastepost_error_last()->message);
+    return CLI_FAILURE;
+  }
+  return CLI_OK;
+}
+
+typedef struct presented {
+  char key[4097];
+  bool set;
+} presented;
+
+static int take_presented(const char *key, void *payload) {
+  presented *p = payload;
+  if (!p->set) /* several lines: the first is the key */
+    snprintf(p->key, sizeof p->key, "%s", key);
+  p->set = true;
+  return CLI_OK;
+}
+
 static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
-  const char *api_key = NULL, *event = NULL, *content_type = NULL, *max_body = NULL, *spool_dir = NULL;
+  const char *api_key = NULL, *api_key_file = NULL, *expected_key_file = NULL, *event = NULL,
+             *content_type = NULL, *max_body = NULL, *spool_dir = NULL;
   const cli_option opts[] = {{"api-key", CLI_STRING, &api_key},
+                             {"api-key-file", CLI_STRING, &api_key_file},
+                             {"expected-key-file", CLI_STRING, &expected_key_file},
                              {"spool", CLI_STRING, &spool_dir},
                              {"event", CLI_STRING, &event},
                              {"content-type", CLI_STRING, &content_type},
@@ -63,6 +124,11 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
   if (rc || ctx->help)
     return rc;
+  if (api_key && api_key_file)
+    return cli_usage_error(ctx, "give --api-key-file or --api-key, not both");
+  if (api_key)
+    fprintf(stderr, "fastepost: warning: --api-key puts the key on the command line, where every local "
+                    "user can read it (ps, /proc/PID/cmdline); use --api-key-file FILE or ODOO_API_KEY\n");
   fastepost_odoo_options *o = NULL;
   if (fastepost_odoo_options_new(&o) != FASTEPOST_OK)
     return cli_fail(ctx, "odoo process");
@@ -79,18 +145,29 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   }
   fastepost_odoo_options_set_max_body(o, (size_t)limit);
 
-  /* The key is checked first, as a web host would, before the body is even read. */
-  fastepost_status st = fastepost_odoo_authenticate(NULL, api_key);
-  if (st != FASTEPOST_OK) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", fastepost_error_last()->message);
-    print_result(ctx, st, NULL, msg);
+  /* The accepted keys: --expected-key-file, else $ODOO_API_KEY; none leaves the options without
+   * a key, and the library refuses every request (ENOKEY). The presented key: --api-key-file,
+   * --api-key, else $ODOO_API_KEY (an operator who holds the configured key presents it). */
+  const char *env_key = getenv("ODOO_API_KEY");
+  presented pk = {.set = false};
+  rc = CLI_OK;
+  if (expected_key_file)
+    rc = read_key_file(expected_key_file, add_expected, o);
+  else if (env_key && *env_key)
+    rc = add_expected(env_key, o);
+  if (rc == CLI_OK && api_key_file)
+    rc = read_key_file(api_key_file, take_presented, &pk);
+  else if (rc == CLI_OK)
+    take_presented(api_key ? api_key : env_key ? env_key : "", &pk);
+  if (rc != CLI_OK) {
     fastepost_odoo_options_free(o);
     return CLI_FAILURE;
   }
+
   size_t len = 0;
   char *body = NULL;
   if (cli_read_input(&body, &len, npos ? pos[0] : NULL, (size_t)limit)) {
+    memset(&pk, 0, sizeof pk);
     fastepost_odoo_options_free(o);
     return CLI_FAILURE;
   }
@@ -114,7 +191,8 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   fastepost_event_result *r = NULL;
-  st = fastepost_odoo_process(&r, ctx->conn, body, len, o);
+  fastepost_status st = fastepost_odoo_process(&r, ctx->conn, pk.key, body, len, o);
+  memset(&pk, 0, sizeof pk);
   print_result(ctx, st, r, fastepost_event_result_error(r));
   fastepost_event_result_free(r);
   fastepost_odoo_options_free(o);
@@ -125,25 +203,34 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
 
 const cli_command cli_odoo_commands[] = {
     {"odoo", "process", odoo_process, "Process one Odoo webhook delivery",
-     "Usage: fastepost odoo process [--api-key KEY] [--event HINT] [--content-type TYPE]\n"
-     "                              [--max-body BYTES] [--spool DIR] [--db CONNINFO] [--json]\n"
-     "                              [FILE|-]\n"
+     "Usage: fastepost odoo process [--api-key-file FILE] [--expected-key-file FILE]\n"
+     "                              [--event HINT] [--content-type TYPE] [--max-body BYTES]\n"
+     "                              [--spool DIR] [--db CONNINFO] [--json] [FILE|-]\n"
      "\n"
      "Authenticate and process one Odoo webhook body (from FILE, or standard input with - or no\n"
      "FILE) as a web host would: sync the customer, remark and task link and log the delivery in\n"
      "integration_events, in one transaction.\n"
      "\n"
+     "The key the request presented (what the X-Odoo-Api-Key header or the api_key query\n"
+     "parameter carried) comes from --api-key-file, else from $ODOO_API_KEY. It is checked\n"
+     "against the accepted keys: those in --expected-key-file (one per line, for rotation), else\n"
+     "$ODOO_API_KEY. With no accepted key every request is refused (HTTP 401); so is a missing,\n"
+     "empty or wrong key. A refused request writes nothing.\n"
+     "\n"
      "Options:\n"
-     "  --api-key KEY        the key the request presented (the X-Odoo-Api-Key header or the\n"
-     "                       api_key query parameter); checked against $ODOO_API_KEY, and every\n"
-     "                       request is refused when that is unset or empty\n"
+     "  --api-key-file FILE  read the presented key from FILE (its first line)\n"
+     "  --expected-key-file FILE\n"
+     "                       the accepted keys, one per line (instead of $ODOO_API_KEY)\n"
+     "  --api-key KEY        the presented key on the command line: deprecated, since every local\n"
+     "                       user can read it in ps; prints a warning\n"
      "  --event HINT         create, write, unlink or archive (what ?event= in the URL said);\n"
      "                       unlink and archive make the customer inactive\n"
      "  --content-type TYPE  application/json (default) or application/x-www-form-urlencoded\n"
      "  --max-body BYTES     largest body accepted (default 1048576)\n"
-     "  --spool DIR          when the database cannot be reached, write the delivery to this\n"
-     "                       spool directory (0700) and answer 202 with outcome \"spooled\";\n"
-     "                       ingest it later with `fastepost spool replay --dir DIR`\n"
+     "  --spool DIR          when the database cannot be reached (refused, shutting down,\n"
+     "                       read-only), write the delivery to this spool directory (0700) and\n"
+     "                       answer 202 with outcome \"spooled\"; ingest it later with\n"
+     "                       `fastepost spool replay --dir DIR`\n"
      "  --json               print {\"status\",\"http_status\",\"outcome\",\"event_id\",\n"
      "                       \"customer_id\",\"remark_id\",\"task_id\",\"warnings\",\"error\"}\n"
      "\n"
@@ -152,6 +239,6 @@ const cli_command cli_odoo_commands[] = {
      "2 usage error.\n"
      "\n"
      "Example:\n"
-     "  ODOO_API_KEY=s3cret fastepost odoo process --api-key s3cret --json partner.json\n"},
+     "  ODOO_API_KEY=s3cret fastepost odoo process --api-key-file request.key --json partner.json\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

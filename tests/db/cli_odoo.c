@@ -22,18 +22,18 @@ Test(cli_odoo, process_prints_the_json_result) {
   setenv("ODOO_API_KEY", "s3cret", 1);
   char out[4096];
   const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
-  int rc = run(out, sizeof out, "odoo process --api-key s3cret --json '%s'", fx);
+  int rc = run(out, sizeof out, "odoo process --json '%s'", fx);
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strstr(out, "{\"status\":\"ok\",\"http_status\":200,\"outcome\":\"created\",\"event_id\":"), "%s", out);
   cr_assert(strstr(out, "\"customer_id\":1,\"remark_id\":1,\"task_id\":null,\"warnings\":[],\"error\":null}"), "%s", out);
-  rc = run(out, sizeof out, "odoo process --api-key s3cret --json - < '%s'", fx);
+  rc = run(out, sizeof out, "odoo process --json - < '%s'", fx);
   cr_assert_eq(rc, 0);
   cr_assert(strstr(out, "\"outcome\":\"duplicate\""), "%s", out);
-  rc = run(out, sizeof out, "odoo process --api-key s3cret --event unlink '%s'", fx);
+  rc = run(out, sizeof out, "odoo process --event unlink '%s'", fx);
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strstr(out, "updated (HTTP 200): event 2, customer 1"), "%s", out);
   cr_assert_str_eq(fptest_scalar("SELECT active::text FROM customers"), "false");
-  rc = run(out, sizeof out, "odoo process --api-key s3cret --json --content-type application/x-www-form-urlencoded '%s'",
+  rc = run(out, sizeof out, "odoo process --json --content-type application/x-www-form-urlencoded '%s'",
            fptest_source_path("tests/fixtures/odoo/partner_form.txt"));
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strstr(out, "\"outcome\":\"created\""), "%s", out);
@@ -43,30 +43,73 @@ Test(cli_odoo, failures_exit_1_with_the_http_status) {
   setenv("ODOO_API_KEY", "s3cret", 1);
   char out[4096];
   const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
-  cr_assert_eq(run(out, sizeof out, "odoo process --api-key wrong --json '%s'", fx), 1);
-  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
-  cr_assert_eq(run(out, sizeof out, "odoo process --json '%s'", fx), 1);
-  cr_assert(strstr(out, "\"http_status\":401"), "%s", out);
-  unsetenv("ODOO_API_KEY");
-  cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --json '%s'", fx), 1);
-  cr_assert(strstr(out, "FASTEPOST_ENOKEY"), "%s", out);
-  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0, "refused before anything is written");
-  setenv("ODOO_API_KEY", "s3cret", 1);
   cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --json '%s'",
                    fptest_source_path("tests/fixtures/odoo/hostile_truncated.json")), 1);
   cr_assert(strstr(out, "\"http_status\":400") && strstr(out, "at byte"), "%s", out);
-  cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --max-body 10 --json '%s'", fx), 1);
+  cr_assert_eq(run(out, sizeof out, "odoo process --max-body 10 --json '%s'", fx), 1);
   cr_assert(strstr(out, "\"http_status\":413"), "%s", out);
-  cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --event destroy '%s'", fx), 2);
+  cr_assert_eq(run(out, sizeof out, "odoo process --event destroy '%s'", fx), 2);
   cr_assert_eq(run(out, sizeof out, "odoo process --help"), 0);
-  cr_assert(strstr(out, "X-Odoo-Api-Key"), "%s", out);
+  cr_assert(strstr(out, "X-Odoo-Api-Key") && strstr(out, "--api-key-file"), "%s", out);
+}
+
+/* A key file in the test's own temporary directory. */
+static const char *key_file(const char *dir, const char *name, const char *content) {
+  static char path[4][512];
+  static int next;
+  char *p = path[next++ % 4];
+  snprintf(p, sizeof path[0], "%s/%s", dir, name);
+  fptest_write_file(p, content, 0600);
+  return p;
+}
+
+Test(cli_odoo, keys_come_from_files_or_the_environment_and_refusals_write_nothing) {
+  char dir[256], out[4096];
+  fptest_tmpdir(dir, sizeof dir, "clikeys");
+  const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
+  const char *right = key_file(dir, "right", "s3cret\n"), *wrong = key_file(dir, "wrong", "s3creT\n"),
+             *empty = key_file(dir, "empty", ""), *accepted = key_file(dir, "accepted", "old-key\ns3cret\n");
+  /* No key configured: refused, whatever is presented. */
+  unsetenv("ODOO_API_KEY");
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", right, fx), 1);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_ENOKEY\",\"http_status\":401"), "%s", out);
+  /* Configured, but the presented key is missing (nothing in the environment), empty or wrong. */
+  cr_assert_eq(run(out, sizeof out, "odoo process --expected-key-file '%s' --json '%s'", right, fx), 1);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  setenv("ODOO_API_KEY", "s3cret", 1);
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", empty, fx), 1);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", wrong, fx), 1);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  cr_assert(!strstr(out, "s3creT") && !strstr(out, "s3cret"), "no key in the output: %s", out);
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s/missing' '%s'", dir, fx), 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0, "refused before anything is written");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+  /* The right key from a file; --api-key still works but warns that ps shows it. */
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", right, fx), 0, "%s", out);
+  cr_assert(strstr(out, "\"outcome\":\"created\""), "%s", out);
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --json '%s'", fx), 0, "%s", out);
+  cr_assert(strstr(out, "warning: --api-key puts the key on the command line") && strstr(out, "\"duplicate\""),
+            "%s", out);
+  cr_assert_eq(run(out, sizeof out, "odoo process --api-key s3cret --api-key-file '%s' '%s'", right, fx), 2);
+  /* Rotation: accepted keys from a file, one per line, instead of the environment. */
+  unsetenv("ODOO_API_KEY");
+  cr_assert_eq(run(out, sizeof out, "odoo process --expected-key-file '%s' --api-key-file '%s' --json '%s'",
+                   accepted, right, fx), 0, "%s", out);
+  const char *old = key_file(dir, "old", "old-key");
+  cr_assert_eq(run(out, sizeof out, "odoo process --expected-key-file '%s' --api-key-file '%s' --json '%s'",
+                   accepted, old, fx), 0, "%s", out);
+  cr_assert_eq(run(out, sizeof out, "odoo process --expected-key-file '%s' --api-key-file '%s' --json '%s'",
+                   accepted, wrong, fx), 1, "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
+  fptest_rmtree(dir);
 }
 
 Test(cli_odoo, events_list_and_retry) {
   setenv("ODOO_API_KEY", "s3cret", 1);
   char out[8192];
-  run(out, sizeof out, "odoo process --api-key s3cret '%s'", fptest_source_path("tests/fixtures/odoo/lead_webhook.json"));
-  run(out, sizeof out, "odoo process --api-key s3cret '%s'", fptest_source_path("tests/fixtures/odoo/hostile_bad_id.json"));
+  run(out, sizeof out, "odoo process '%s'", fptest_source_path("tests/fixtures/odoo/lead_webhook.json"));
+  run(out, sizeof out, "odoo process '%s'", fptest_source_path("tests/fixtures/odoo/hostile_bad_id.json"));
   cr_assert_eq(run(out, sizeof out, "events list"), 0, "%s", out);
   cr_assert(strstr(out, "crm.lead") && strstr(out, "created") && strstr(out, "(2 events)"), "%s", out);
   cr_assert_eq(run(out, sizeof out, "events list --status error --source odoo --json"), 0);

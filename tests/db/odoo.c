@@ -13,13 +13,39 @@ static int64_t fixed_clock(void *payload) {
   return 1722513600LL * 1000000 + 123456; /* 2024-08-01 12:00:00.123456 UTC */
 }
 
-static fastepost_status process(fastepost_event_result **r, const char *body, const char *hint) {
+#define KEY "odoo-test-key-1"
+
+/* New options that accept KEY (free them). */
+static fastepost_odoo_options *new_options(void) {
   fastepost_odoo_options *o = NULL;
   cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, KEY), FASTEPOST_OK);
+  return o;
+}
+
+/* Options that accept KEY, for calls that used the defaults (each test runs in its own process). */
+static const fastepost_odoo_options *keyed(void) {
+  static fastepost_odoo_options *o;
+  if (!o)
+    o = new_options();
+  return o;
+}
+
+/* n copies of KEY, for batches. */
+static const char *const *keys(size_t n) {
+  static const char *k[64];
+  cr_assert_leq(n, 64);
+  for (size_t i = 0; i < n; i++)
+    k[i] = KEY;
+  return k;
+}
+
+static fastepost_status process(fastepost_event_result **r, const char *body, const char *hint) {
+  fastepost_odoo_options *o = new_options();
   if (hint)
     cr_assert_eq(fastepost_odoo_options_set_event(o, hint), FASTEPOST_OK);
   fastepost_odoo_options_set_clock(o, fixed_clock, NULL);
-  fastepost_status st = fastepost_odoo_process(r, fptest_conn(), body, strlen(body), o);
+  fastepost_status st = fastepost_odoo_process(r, fptest_conn(), KEY, body, strlen(body), o);
   fastepost_odoo_options_free(o);
   return st;
 }
@@ -294,9 +320,8 @@ Test(odoo, hostile_input_is_logged_and_nothing_else_written) {
   fptest_exec("DELETE FROM integration_events");
 
   const char bad[] = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"M\xfcller\"}";
-  fastepost_odoo_options *o = NULL;
-  fastepost_odoo_options_new(&o);
-  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), bad, sizeof bad - 1, o), FASTEPOST_EPARSE);
+  fastepost_odoo_options *o = new_options();
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), KEY, bad, sizeof bad - 1, o), FASTEPOST_EPARSE);
   assert_only_error_event("error|");
   cr_assert_str_eq(Q("SELECT payload IS NULL FROM integration_events"), "t");
   fastepost_event_result_free(r);
@@ -305,7 +330,7 @@ Test(odoo, hostile_input_is_logged_and_nothing_else_written) {
   size_t big = 10 * 1024 * 1024;
   char *huge = malloc(big);
   memset(huge, 'a', big);
-  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), huge, big, o), FASTEPOST_ETOOBIG);
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), KEY, huge, big, o), FASTEPOST_ETOOBIG);
   cr_assert_eq(fastepost_status_http(FASTEPOST_ETOOBIG), 413);
   assert_only_error_event("error|");
   free(huge);
@@ -318,7 +343,7 @@ Test(odoo, hostile_input_is_logged_and_nothing_else_written) {
   strcat(deep, "1");
   for (int i = 0; i < 101; i++)
     strcat(deep, "}");
-  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), deep, strlen(deep), o), FASTEPOST_EPARSE);
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), KEY, deep, strlen(deep), o), FASTEPOST_EPARSE);
   assert_only_error_event("error|");
   fastepost_event_result_free(r);
   fastepost_odoo_options_free(o);
@@ -337,11 +362,10 @@ Test(odoo, ignored_deliveries_are_logged_as_success) {
 
 Test(odoo, form_body_and_every_fixture_shape) {
   char *body = fixture("partner_form.txt");
-  fastepost_odoo_options *o = NULL;
-  fastepost_odoo_options_new(&o);
+  fastepost_odoo_options *o = new_options();
   fastepost_odoo_options_set_content_type(o, "application/x-www-form-urlencoded");
   fastepost_event_result *r = NULL;
-  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), body, strlen(body), o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), KEY, body, strlen(body), o), FASTEPOST_OK);
   cr_assert_str_eq(Q("SELECT name || ' ' || email FROM customers"), "Anna M\xc3\xbcller anna.mueller@example.org");
   cr_assert_str_eq(Q("SELECT payload->>'_id' FROM integration_events"), "48");
   fastepost_event_result_free(r);
@@ -370,7 +394,7 @@ Test(odoo, batch_commits_once_and_isolates_failures) {
   for (size_t i = 0; i < n; i++)
     lens[i] = strlen(bodies[i]);
   fastepost_event_result *res[6];
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), bodies, lens, n, NULL), FASTEPOST_OK, "%s",
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(n), bodies, lens, n, keyed()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   fastepost_outcome want[] = {FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_NONE,
                               FASTEPOST_OUTCOME_CONFLICT, FASTEPOST_OUTCOME_DUPLICATE, FASTEPOST_OUTCOME_UPDATED};
@@ -395,10 +419,10 @@ Test(odoo, closed_connection_is_econn) {
   fastepost_conn_close(c);
   fastepost_event_result *r = NULL;
   const char *body = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\"}";
-  cr_assert_eq(fastepost_odoo_process(&r, c, body, strlen(body), NULL), FASTEPOST_ECONN);
+  cr_assert_eq(fastepost_odoo_process(&r, c, KEY, body, strlen(body), keyed()), FASTEPOST_ECONN);
   cr_assert_eq(fastepost_status_http(fastepost_event_result_code(r)), 503);
   fastepost_event_result_free(r);
-  cr_assert_eq(fastepost_odoo_process(NULL, NULL, body, strlen(body), NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_process(NULL, NULL, KEY, body, strlen(body), keyed()), FASTEPOST_EINVALID);
 }
 
 Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
@@ -427,7 +451,7 @@ Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
     lens[i] = strlen(bodies[i]);
   }
   fastepost_event_result *res[N];
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), ptrs, lens, N, NULL), FASTEPOST_OK, "%s",
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(N), ptrs, lens, N, keyed()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   for (int i = 0; i < N; i++) {
     fastepost_outcome want = i == 25 ? FASTEPOST_OUTCOME_UPDATED
@@ -453,16 +477,149 @@ Test(odoo, refuses_to_run_inside_the_callers_transaction) {
   cr_assert_eq(fastepost__tx_begin(c), FASTEPOST_OK); /* as a host that forgot to commit */
   const char *body = "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\"}";
   fastepost_event_result *r = NULL;
-  cr_assert_eq(fastepost_odoo_process(&r, c, body, strlen(body), NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_process(&r, c, KEY, body, strlen(body), keyed()), FASTEPOST_EINVALID);
   cr_assert(strstr(fastepost_event_result_error(r), "inside a transaction"));
   fastepost_event_result_free(r);
   size_t len = strlen(body);
   fastepost_event_result *rs[1];
-  cr_assert_eq(fastepost_odoo_process_batch(rs, c, &body, &len, 1, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_process_batch(rs, c, keys(1), &body, &len, 1, keyed()), FASTEPOST_EINVALID);
   fastepost_event_result_free(rs[0]);
   cr_assert_eq(fastepost__exec(c, "SELECT 1", "still in the caller's transaction"), FASTEPOST_OK);
   cr_assert_eq(PQtransactionStatus(c->pg), PQTRANS_INTRANS, "the caller's transaction is left alone");
   fastepost__tx_rollback(c);
-  cr_assert_eq(fastepost_odoo_process(NULL, c, body, strlen(body), NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_process(NULL, c, KEY, body, strlen(body), keyed()), FASTEPOST_OK);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+}
+
+/* ---- authentication: the presented key is an argument of processing (issue 11 item 1) ---- */
+
+static const char AUTH_BODY[] = "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Key\", \"email\": \"key@x.de\"}";
+
+/* Process AUTH_BODY with presented key and options; assert the status, a 401 result for a
+ * refusal, and that a refusal wrote nothing. */
+static void expect_auth(const fastepost_odoo_options *o, const char *presented, fastepost_status want) {
+  long long events = N("SELECT count(*) FROM integration_events"), customers = N("SELECT count(*) FROM customers");
+  fastepost_event_result *r = NULL;
+  fastepost_status st = fastepost_odoo_process(&r, fptest_conn(), presented, AUTH_BODY, strlen(AUTH_BODY), o);
+  cr_assert_eq(st, want, "key \"%s\": %s, want %s", presented ? presented : "(null)", fastepost_error_name(st),
+               fastepost_error_name(want));
+  cr_assert_not_null(r, "a refused request still gets a result");
+  cr_assert_eq(fastepost_event_result_code(r), want);
+  if (want != FASTEPOST_OK) {
+    cr_assert_eq(fastepost_event_result_http(r, st), 401);
+    cr_assert_eq(fastepost_event_result_event_id(r), 0);
+    cr_assert_eq(N("SELECT count(*) FROM integration_events"), events, "a refused request logs no event");
+    cr_assert_eq(N("SELECT count(*) FROM customers"), customers, "a refused request writes no customer");
+    const char *err = fastepost_event_result_error(r);
+    cr_assert(err && !strstr(err, KEY) && !strstr(err, "second-key"), "no key in the message: %s", err);
+  }
+  fastepost_event_result_free(r);
+  cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), presented, AUTH_BODY, strlen(AUTH_BODY), o), want,
+               "the same without a result");
+}
+
+Test(odoo, no_key_configured_refuses_every_request) {
+  expect_auth(NULL, KEY, FASTEPOST_ENOKEY);
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  expect_auth(o, KEY, FASTEPOST_ENOKEY);
+  expect_auth(o, NULL, FASTEPOST_ENOKEY);
+  /* The environment configures nothing: the host passes its keys. */
+  setenv("ODOO_API_KEY", KEY, 1);
+  expect_auth(o, KEY, FASTEPOST_ENOKEY);
+  unsetenv("ODOO_API_KEY");
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  fastepost_odoo_options_free(o);
+}
+
+Test(odoo, missing_empty_and_wrong_keys_are_refused_right_key_and_rotation_pass) {
+  fastepost_odoo_options *o = new_options();
+  expect_auth(o, NULL, FASTEPOST_EAUTH);
+  expect_auth(o, "", FASTEPOST_EAUTH);
+  expect_auth(o, "wrong", FASTEPOST_EAUTH);
+  expect_auth(o, KEY "x", FASTEPOST_EAUTH);
+  expect_auth(o, "odoo-test-key-", FASTEPOST_EAUTH);
+  expect_auth(o, "second-key", FASTEPOST_EAUTH);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  expect_auth(o, KEY, FASTEPOST_OK);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  /* Rotation: a second accepted key; the first keeps working until the host drops it. */
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, "second-key"), FASTEPOST_OK);
+  expect_auth(o, "second-key", FASTEPOST_OK);
+  expect_auth(o, KEY, FASTEPOST_OK);
+  expect_auth(o, "third-key", FASTEPOST_EAUTH);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1, "the redeliveries were duplicates");
+  fastepost_odoo_options_free(o);
+}
+
+Test(odoo, host_authenticated_is_the_only_way_around_the_key) {
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  expect_auth(o, NULL, FASTEPOST_ENOKEY);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, true), FASTEPOST_OK);
+  expect_auth(o, NULL, FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, false), FASTEPOST_OK);
+  expect_auth(o, "anything", FASTEPOST_ENOKEY);
+  fastepost_odoo_options_free(o);
+}
+
+Test(odoo, refused_request_is_never_spooled) {
+  char dir[256];
+  fptest_tmpdir(dir, sizeof dir, "authspool");
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_odoo_options *o = new_options();
+  cr_assert_eq(fastepost_odoo_options_set_spool(o, spool), FASTEPOST_OK);
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, NULL, "wrong", AUTH_BODY, strlen(AUTH_BODY), o), FASTEPOST_EAUTH);
+  cr_assert_eq(fastepost_event_result_http(r, FASTEPOST_EAUTH), 401);
+  fastepost_event_result_free(r);
+  cr_assert_eq(fastepost_odoo_process(NULL, NULL, NULL, AUTH_BODY, strlen(AUTH_BODY), o), FASTEPOST_EAUTH);
+  fastepost_spool_entries *l = NULL;
+  cr_assert_eq(fastepost_spool_list(&l, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(l), 0, "nothing spooled for a refused request");
+  fastepost_spool_entries_free(l);
+  /* The right key is spooled, and replay (which trusts what was spooled) ingests it. */
+  cr_assert_eq(fastepost_odoo_process(&r, NULL, KEY, AUTH_BODY, strlen(AUTH_BODY), o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_SPOOLED);
+  fastepost_event_result_free(r);
+  fastepost_spool_replay_report rep;
+  cr_assert_eq(fastepost_spool_replay(&rep, spool, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'key@x.de'"), 1);
+  fastepost_odoo_options_free(o);
+  fastepost_spool_free(spool);
+}
+
+Test(odoo, batch_refuses_each_delivery_without_its_key) {
+  const char *bodies[] = {
+      "{\"_id\": 1, \"_model\": \"res.partner\", \"name\": \"One\", \"email\": \"one@x.de\"}",
+      "{\"_id\": 2, \"_model\": \"res.partner\", \"name\": \"Two\", \"email\": \"two@x.de\"}",
+      "{\"_id\": 3, \"_model\": \"res.partner\", \"name\": \"Three\", \"email\": \"three@x.de\"}",
+      "{\"_id\": 4, \"_model\": \"res.partner\", \"name\": \"Four\", \"email\": \"four@x.de\"}",
+  };
+  const char *presented[] = {KEY, "wrong", NULL, ""};
+  size_t lens[4];
+  for (size_t i = 0; i < 4; i++)
+    lens[i] = strlen(bodies[i]);
+  fastepost_event_result *res[4];
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), presented, bodies, lens, 4, keyed()), FASTEPOST_OK,
+               "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_event_result_outcome(res[0]), FASTEPOST_OUTCOME_CREATED);
+  for (size_t i = 1; i < 4; i++) {
+    cr_assert_eq(fastepost_event_result_code(res[i]), FASTEPOST_EAUTH, "delivery %zu", i);
+    cr_assert_eq(fastepost_status_http(fastepost_event_result_code(res[i])), 401, "delivery %zu", i);
+  }
+  for (size_t i = 0; i < 4; i++)
+    fastepost_event_result_free(res[i]);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  /* No keys at all: refused unless the host authenticated. */
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), NULL, bodies, lens, 4, keyed()), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(4), bodies, lens, 4, NULL), FASTEPOST_OK);
+  for (size_t i = 0; i < 4; i++) {
+    cr_assert_eq(fastepost_event_result_code(res[i]), FASTEPOST_ENOKEY);
+    fastepost_event_result_free(res[i]);
+  }
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
 }

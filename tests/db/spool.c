@@ -46,7 +46,8 @@ static fastepost_status deliver(fastepost_conn *conn, fastepost_spool *s, int i,
   cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_event(o, "write"), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_spool(o, s), FASTEPOST_OK);
-  fastepost_status st = fastepost_odoo_process(r, conn, body, strlen(body), o);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, true), FASTEPOST_OK);
+  fastepost_status st = fastepost_odoo_process(r, conn, NULL, body, strlen(body), o);
   fastepost_odoo_options_free(o);
   return st;
 }
@@ -180,7 +181,11 @@ Test(spool, connection_dropped_between_calls_reconnects_or_says_so) {
   char body[512];
   snprintf(body, sizeof body, PARTNER, 2, 2, 2, 2);
   fastepost_event_result *r = NULL;
-  fastepost_status st = fastepost_odoo_process(&r, conn, body, strlen(body), NULL);
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, true), FASTEPOST_OK);
+  fastepost_status st = fastepost_odoo_process(&r, conn, NULL, body, strlen(body), o);
+  fastepost_odoo_options_free(o);
   cr_assert(st == FASTEPOST_OK || st == FASTEPOST_ECONN, "%s", fastepost_error_name(st));
   if (st == FASTEPOST_ECONN)
     cr_assert_gt(fastepost_event_result_event_id(r), 0, "an ECONN failure is logged for retry");

@@ -15,13 +15,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$bin/example_schema_install" "$dsn" | grep -q "schema version" || fail "schema_install"
 
 body="$src/examples/data/odoo/01_partner_created.json"
-out=$(ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" k <"$body") || fail "odoo_ingest: $out"
+out=$(ODOO_API_KEY=k HTTP_X_ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" <"$body") || fail "odoo_ingest: $out"
 [[ "$out" == "HTTP 200 created "* ]] || fail "first delivery: $out"
-out=$(ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" k <"$body") || fail "odoo_ingest again: $out"
+out=$(ODOO_API_KEY=k HTTP_X_ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" <"$body") || fail "odoo_ingest again: $out"
 [[ "$out" == "HTTP 200 duplicate "* ]] || fail "redelivery: $out"
-out=$(ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" wrong <"$body") && fail "wrong key accepted"
+out=$(ODOO_API_KEY=k HTTP_X_ODOO_API_KEY=wrong "$bin/example_odoo_ingest" "$dsn" <"$body") && fail "wrong key accepted"
 [[ "$out" == "HTTP 401 "* ]] || fail "wrong key: $out"
-out=$(env -u ODOO_API_KEY "$bin/example_odoo_ingest" "$dsn" k <"$body") && fail "no key accepted"
+out=$(ODOO_API_KEY=k env -u HTTP_X_ODOO_API_KEY "$bin/example_odoo_ingest" "$dsn" <"$body") && fail "missing key accepted"
+[[ "$out" == "HTTP 401 "* ]] || fail "missing key: $out"
+out=$(env -u ODOO_API_KEY HTTP_X_ODOO_API_KEY=k "$bin/example_odoo_ingest" "$dsn" <"$body") && fail "no key accepted"
 [[ "$out" == "HTTP 401 "* ]] || fail "no configured key: $out"
 
 csv=$("$bin/example_export_table" "$dsn" customers)

@@ -127,6 +127,7 @@ Test(fault_server, stopped_during_deliveries_nothing_lost_nothing_twice) {
   fastepost_odoo_options *o = NULL;
   cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_spool(o, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, true), FASTEPOST_OK);
 
   /* A child kills the server while the stream runs; the stream goes on against the dead server. */
   pid_t killer = fork();
@@ -142,7 +143,7 @@ Test(fault_server, stopped_during_deliveries_nothing_lost_nothing_twice) {
     snprintf(body, sizeof body,
              "{\"_model\":\"res.partner\",\"_id\":%d,\"name\":\"P%d\",\"email\":\"p%d@example.org\"}", i, i, i);
     fastepost_event_result *r = NULL;
-    fastepost_status st = fastepost_odoo_process(&r, conn, body, strlen(body), o);
+    fastepost_status st = fastepost_odoo_process(&r, conn, NULL, body, strlen(body), o);
     /* Every delivery is either processed (200) or spooled (202): none is refused. */
     cr_assert(st == FASTEPOST_OK || (st == FASTEPOST_ECONN && fastepost_event_result_event_id(r) > 0),
               "delivery %d: %s: %s", i, fastepost_error_name(st), fastepost_event_result_error(r));

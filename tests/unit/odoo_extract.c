@@ -328,8 +328,10 @@ Test(odoo_extract, authentication_fails_closed) {
   cr_assert_eq(fastepost_odoo_authenticate(NULL, ""), FASTEPOST_ENOKEY);
   setenv("ODOO_API_KEY", "", 1);
   cr_assert_eq(fastepost_odoo_authenticate(NULL, ""), FASTEPOST_ENOKEY);
+  /* The library reads no environment variable: the host passes the key. */
   setenv("ODOO_API_KEY", "from-env", 1);
-  cr_assert_eq(fastepost_odoo_authenticate(NULL, "from-env"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_authenticate(NULL, "from-env"), FASTEPOST_ENOKEY);
+  unsetenv("ODOO_API_KEY");
   cr_assert_eq(fastepost_status_http(FASTEPOST_ENOKEY), 401);
   cr_assert_eq(fastepost_status_http(FASTEPOST_EAUTH), 401);
 }
@@ -393,4 +395,17 @@ Test(odoo_extract, many2one_as_pair_or_digits) {
   cr_assert_null(rec.link_crm_id);
   cr_assert_eq(rec.task_id, 0);
   cr_assert_eq(rec.warnings.count, 2, "both wrong types are reported");
+}
+
+Test(odoo_extract, api_key_options) {
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, ""), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(NULL, "k"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(NULL, true), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, "old-key"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, "new-key"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, false), FASTEPOST_OK);
+  fastepost_odoo_options_free(o);
 }

@@ -52,16 +52,17 @@ Test(security, key_compare_time_does_not_depend_on_where_keys_differ) {
 }
 
 Test(security, auth_fails_closed_and_never_echoes_keys) {
-  unsetenv("ODOO_API_KEY");
+  /* The library reads no environment variable: a set ODOO_API_KEY configures nothing. */
+  setenv("ODOO_API_KEY", "configured-key-456", 1);
   cr_assert_eq(fastepost_odoo_authenticate(NULL, "presented-key-123"), FASTEPOST_ENOKEY);
   cr_assert_null(strstr(fastepost_error_last()->message, "presented-key-123"));
-  setenv("ODOO_API_KEY", "configured-key-456", 1);
-  cr_assert_eq(fastepost_odoo_authenticate(NULL, "presented-key-123"), FASTEPOST_EAUTH);
+  cr_assert_eq(fastepost_odoo_authenticate(NULL, "configured-key-456"), FASTEPOST_ENOKEY);
+  unsetenv("ODOO_API_KEY");
+  cr_assert_eq(fastepost_odoo_authenticate("configured-key-456", "presented-key-123"), FASTEPOST_EAUTH);
   cr_assert_null(strstr(fastepost_error_last()->message, "presented-key-123"));
   cr_assert_null(strstr(fastepost_error_last()->message, "configured-key-456"));
-  cr_assert_eq(fastepost_odoo_authenticate(NULL, "configured-key-45"), FASTEPOST_EAUTH);
+  cr_assert_eq(fastepost_odoo_authenticate("configured-key-456", "configured-key-45"), FASTEPOST_EAUTH);
   cr_assert_null(strstr(fastepost_error_last()->message, "configured-key-45"));
-  unsetenv("ODOO_API_KEY");
 }
 
 Test(security, html_stripping_survives_hostile_markup) {

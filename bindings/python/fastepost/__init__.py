@@ -422,11 +422,40 @@ def status_http(code):
 
 def odoo_authenticate(expected, presented):
     """Check the key an Odoo request presented (header ``X-Odoo-Api-Key`` or ``?api_key=``)
-    in constant time. ``expected`` None reads ``ODOO_API_KEY``. Returns True; raises
-    :class:`NoKeyError` when no key is configured, :class:`AuthError` for a missing or wrong
-    key (both have ``http_status`` 401)."""
+    in constant time. ``expected`` None reads ``ODOO_API_KEY`` (at call time). Returns True;
+    raises :class:`NoKeyError` when no key is configured, :class:`AuthError` for a missing or
+    wrong key (both have ``http_status`` 401). :meth:`Connection.odoo_process` checks the key
+    itself: this is for hosts that check it elsewhere."""
+    if expected is None:
+        expected = os.environ.get("ODOO_API_KEY")
     _core.odoo_authenticate(expected, presented)
     return True
+
+
+def _expected_keys(expected_keys):
+    """The accepted keys as a list: None reads ``ODOO_API_KEY`` now (a list of one, or none:
+    then every request is refused with NoKeyError); one str or bytes is a list of one."""
+    if expected_keys is None:
+        key = os.environ.get("ODOO_API_KEY")
+        return [key] if key else []
+    if isinstance(expected_keys, (str, bytes)):
+        expected_keys = [expected_keys]
+    keys = list(expected_keys)
+    for k in keys:
+        if not isinstance(k, (str, bytes)):
+            raise TypeError(f"an expected key must be str or bytes, not {type(k).__name__}")
+        if not k or (b"\0" if isinstance(k, bytes) else "\0") in k:
+            raise InvalidError("an expected Odoo API key must not be empty or contain a NUL byte")
+    return keys
+
+
+def _presented_key(api_key):
+    """None, "" and a key with a NUL byte all reach the library as no key or a wrong one."""
+    if api_key is None or isinstance(api_key, (str, bytes)):
+        if api_key is not None and (b"\0" if isinstance(api_key, bytes) else "\0") in api_key:
+            return ""
+        return api_key
+    raise TypeError(f"api_key must be str or bytes, not {type(api_key).__name__}")
 
 
 class EventResult(Result):
@@ -507,13 +536,14 @@ def _spool(spool):
     return Spool(spool)
 
 
-def _odoo_process(conn, body, api_key, expected_key, event, content_type, max_body, max_depth,
-                  barcode_fields, spool):
-    if api_key is not None:
-        odoo_authenticate(expected_key, api_key)
+def _odoo_process(conn, body, api_key, expected_keys, host_authenticated, event, content_type,
+                  max_body, max_depth, barcode_fields, spool):
+    keys = _expected_keys(expected_keys)
+    api_key = _presented_key(api_key)
     spool = _spool(spool)
     body = _body(body)
-    args = (body, event, content_type, int(max_body or 0), int(max_depth or 0), barcode_fields)
+    args = (body, api_key, keys, int(bool(host_authenticated)), event, content_type,
+            int(max_body or 0), int(max_depth or 0), barcode_fields)
     try:
         if conn is None:
             if spool is None:
@@ -533,13 +563,15 @@ def _odoo_process(conn, body, api_key, expected_key, event, content_type, max_bo
     return EventResult(**d)
 
 
-def odoo_process(body, conn=None, *, spool=None, api_key=None, expected_key=None, event=None,
-                 content_type=None, max_body=None, max_depth=None, barcode_fields=None):
+def odoo_process(body, conn=None, *, api_key=None, expected_keys=None, spool=None,
+                 host_authenticated=False, event=None, content_type=None, max_body=None,
+                 max_depth=None, barcode_fields=None):
     """:meth:`Connection.odoo_process` for a host that may have no connection: with ``conn``
     None (connecting failed) the delivery goes straight to ``spool`` (a :class:`Spool` or a
-    directory; required then) and the result says "spooled", ``http_status`` 202."""
-    return _odoo_process(conn, body, api_key, expected_key, event, content_type, max_body,
-                         max_depth, barcode_fields, spool)
+    directory; required then) and the result says "spooled", ``http_status`` 202. The key is
+    checked first, also then: a refused request is never spooled."""
+    return _odoo_process(conn, body, api_key, expected_keys, host_authenticated, event,
+                         content_type, max_body, max_depth, barcode_fields, spool)
 
 
 # -- the delivery spool -------------------------------------------------------------------
@@ -890,14 +922,21 @@ class Connection:
         return ImportReport._from(report)
 
     # -- webhooks and the event log -----------------------------------------------------
-    def odoo_process(self, body, api_key=None, expected_key=None, event=None, content_type=None,
-                     max_body=None, max_depth=None, barcode_fields=None, spool=None):
+    def odoo_process(self, body, api_key=None, expected_keys=None, event=None, content_type=None,
+                     max_body=None, max_depth=None, barcode_fields=None, spool=None, *,
+                     host_authenticated=False):
         """Process one Odoo webhook delivery (the raw body, bytes or str) into customers,
         remarks and task links; see docs/odoo.md. Returns an :class:`EventResult`.
 
-        :param api_key: the key the request presented; when given it is checked first
-            against ``expected_key`` (None: ``ODOO_API_KEY``): :class:`AuthError` /
-            :class:`NoKeyError`. (Pass ``api_key=""`` for a request that carried none.)
+        :param api_key: the key the request presented (the ``X-Odoo-Api-Key`` header, else the
+            ``api_key`` query parameter); None or "" when it carried none. Always checked,
+            before anything is written: a missing, empty or wrong key raises
+            :class:`AuthError` (``http_status`` 401) and writes nothing.
+        :param expected_keys: the accepted keys, a list (several while a key is rotated) or
+            one str; None reads the ``ODOO_API_KEY`` environment variable at call time. No
+            key configured raises :class:`NoKeyError` (401) for every request.
+        :param host_authenticated: True only when the host has authenticated the request
+            itself (then ``api_key`` is ignored): the explicit opt-out of the key check.
         :param event: the URL's ``?event=`` hint: "create", "write", "unlink", "archive"
         :param content_type: the request's Content-Type (JSON or form-urlencoded)
         :param max_body: largest body accepted (default 1 MiB)
@@ -909,21 +948,32 @@ class Connection:
         :raises ParseError, InvalidError, ConflictError, TooBigError, ConnectionError ...:
             with ``e.result``, the :class:`EventResult` (the event is logged), and
             ``e.http_status`` to answer."""
-        return _odoo_process(self, body, api_key, expected_key, event, content_type, max_body,
-                             max_depth, barcode_fields, spool)
+        return _odoo_process(self, body, api_key, expected_keys, host_authenticated, event,
+                             content_type, max_body, max_depth, barcode_fields, spool)
 
-    def odoo_process_batch(self, bodies, api_key=None, expected_key=None, event=None,
-                           content_type=None, max_body=None, max_depth=None, barcode_fields=None):
+    def odoo_process_batch(self, bodies, api_key=None, expected_keys=None, event=None,
+                           content_type=None, max_body=None, max_depth=None, barcode_fields=None,
+                           *, host_authenticated=False):
         """Process several deliveries in one transaction (each in a savepoint: a failing one
         does not affect the others). Returns a list of :class:`EventResult`, each with its own
         ``code``. Raises when the batch could not be committed (``e.result`` the list). Never
-        spools: a batch is all or nothing."""
-        if api_key is not None:
-            odoo_authenticate(expected_key, api_key)
+        spools: a batch is all or nothing.
+
+        :param api_key: the key each request presented: a list with one per body, or one key
+            for all; checked as by :meth:`odoo_process`, and a refused delivery gets its own
+            401 result (``code`` AuthError or NoKeyError) without anything written."""
+        keys = _expected_keys(expected_keys)
         bodies = [_body(b) for b in bodies]
+        if isinstance(api_key, (list, tuple)):
+            if len(api_key) != len(bodies):
+                raise InvalidError(f"{len(api_key)} keys for {len(bodies)} bodies")
+            presented = [_presented_key(k) or "" for k in api_key]
+        else:
+            presented = [_presented_key(api_key) or ""] * len(bodies)
         try:
             with self._lock:
-                rs = _core.odoo_process_batch(self._conn, bodies, event, content_type,
+                rs = _core.odoo_process_batch(self._conn, bodies, presented, keys,
+                                              int(bool(host_authenticated)), event, content_type,
                                               int(max_body or 0), int(max_depth or 0), barcode_fields)
         except Error as e:
             _attach_result(e, lambda l: [r and EventResult(**r) for r in l])

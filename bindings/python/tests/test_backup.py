@@ -27,7 +27,8 @@ class Backup(DbTestCase):
         self.addCleanup(self.tmp.cleanup)
 
     def test_round_trip(self):
-        self.conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}')
+        self.conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}',
+                               host_authenticated=True)
         d = fastepost.BackupDir(self.tmp.name)
         calls = []
         name = d.create(self.conn, progress=lambda rows, size: calls.append(size))

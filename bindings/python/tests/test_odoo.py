@@ -3,6 +3,8 @@
 import gc
 import json
 import os
+import shutil
+import tempfile
 import time
 import unittest
 
@@ -18,6 +20,9 @@ def partner(pid=1, email="a@example.de", name="Anna", write_date="2024-05-03 10:
                        "email": email, "write_date": write_date})
 
 
+KEY = "odoo-test-key-1"
+
+
 class Odoo(DbTestCase):
     def setUp(self):
         super().setUp()
@@ -25,22 +30,28 @@ class Odoo(DbTestCase):
         self.addCleanup(self.conn.close)
         self.conn.schema_install()
 
+    def odoo(self, body, **kw):
+        """Process with the key the test configures and presents."""
+        kw.setdefault("api_key", KEY)
+        kw.setdefault("expected_keys", [KEY])
+        return self.conn.odoo_process(body, **kw)
+
     def test_every_outcome(self):
         c = self.conn
-        r = c.odoo_process(partner())
+        r = self.odoo(partner())
         self.assertIsInstance(r, fastepost.EventResult)
         self.assertEqual((r.outcome, r.status, r.http_status, r.code, r.ok, r.error),
                          ("created", "ok", 200, 0, True, None))
         self.assertGreater(r.customer_id, 0)
         self.assertGreater(r.event_id, 0)
-        self.assertEqual(c.odoo_process(bytearray(partner().encode())).outcome, "duplicate")
-        self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-04 10:00:00")).outcome,
+        self.assertEqual(self.odoo(bytearray(partner().encode())).outcome, "duplicate")
+        self.assertEqual(self.odoo(partner(name="Anna B", write_date="2024-05-04 10:00:00")).outcome,
                          "updated")
-        self.assertEqual(c.odoo_process(partner(name="Anna B", write_date="2024-05-05 10:00:00")).outcome,
+        self.assertEqual(self.odoo(partner(name="Anna B", write_date="2024-05-05 10:00:00")).outcome,
                          "unchanged")
-        self.assertEqual(c.odoo_process(partner(name="Old", write_date="2024-01-01 10:00:00")).outcome,
+        self.assertEqual(self.odoo(partner(name="Old", write_date="2024-01-01 10:00:00")).outcome,
                          "stale")
-        self.assertEqual(c.odoo_process(b'{"_model": "sale.order", "_id": 9, "name": "S9"}').outcome,
+        self.assertEqual(self.odoo(b'{"_model": "sale.order", "_id": 9, "name": "S9"}').outcome,
                          "ignored")
         d = r.to_dict()
         self.assertEqual(d["outcome"], "created")
@@ -49,69 +60,121 @@ class Odoo(DbTestCase):
 
     def test_event_hint_and_form_body(self):
         c = self.conn
-        c.odoo_process(partner())
-        r = c.odoo_process(partner(write_date="2024-06-01 00:00:00"), event="unlink")
+        self.odoo(partner())
+        r = self.odoo(partner(write_date="2024-06-01 00:00:00"), event="unlink")
         self.assertEqual(r.outcome, "updated")
         self.assertEqual(self.sql("SELECT active FROM customers"), "f")
         with self.assertRaises(fastepost.InvalidError) as ctx:
-            c.odoo_process(partner(), event="explode")
+            self.odoo(partner(), event="explode")
         self.assertEqual(ctx.exception.http_status, 400)
         with open(os.path.join(FIXTURES, "partner_form.txt"), "rb") as f:
             form = f.read()
-        r = c.odoo_process(form, content_type="application/x-www-form-urlencoded; charset=utf-8")
+        r = self.odoo(form, content_type="application/x-www-form-urlencoded; charset=utf-8")
         self.assertTrue(r.ok)
 
     def test_exceptions_carry_the_result(self):
         c = self.conn
         with self.assertRaises(fastepost.ParseError) as ctx:
-            c.odoo_process(b'{"_model": "res.partner", "id": 1,')
+            self.odoo(b'{"_model": "res.partner", "id": 1,')
         e = ctx.exception
         self.assertEqual((e.http_status, e.result.http_status, e.result.status),
                          (400, 400, "FASTEPOST_EPARSE"))
         self.assertIn("at byte", e.result.error)
         self.assertGreater(e.result.event_id, 0)  # failures are logged too
         with self.assertRaises(fastepost.TooBigError) as ctx:
-            c.odoo_process(partner(), max_body=10)
+            self.odoo(partner(), max_body=10)
         self.assertEqual(ctx.exception.result.http_status, 413)
-        c.odoo_process(partner(pid=1))
+        self.odoo(partner(pid=1))
         with self.assertRaises(fastepost.ConflictError) as ctx:
-            c.odoo_process(partner(pid=2))
+            self.odoo(partner(pid=2))
         self.assertEqual((ctx.exception.http_status, ctx.exception.result.outcome), (409, "conflict"))
         with self.assertRaises(fastepost.ParseError):
-            c.odoo_process(b"\xff\xfe")
+            self.odoo(b"\xff\xfe")
         # The host's pattern:
         try:
-            c.odoo_process(b"nope")
+            self.odoo(b"nope")
         except fastepost.Error as e:
             status = e.result.http_status if e.result else e.http_status
         self.assertEqual(status, 400)
         with self.assertRaises(TypeError):
-            c.odoo_process(42)
+            self.odoo(42)
+
+    def count(self, table):
+        return int(self.sql(f"SELECT count(*) FROM {table}"))
+
+    def assert_refused(self, exc, **kw):
+        """A refused request: exc, HTTP 401 on the exception and its result, nothing written."""
+        before = (self.count("integration_events"), self.count("customers"))
+        with self.assertRaises(exc) as ctx:
+            self.conn.odoo_process(partner(pid=7, email="k@x.de"), **kw)
+        self.assertEqual((ctx.exception.http_status, ctx.exception.result.http_status), (401, 401))
+        self.assertNotIn(KEY, str(ctx.exception))
+        self.assertEqual((self.count("integration_events"), self.count("customers")), before)
 
     def test_api_key(self):
-        c = self.conn
-        with self.assertRaises(fastepost.AuthError) as ctx:
-            c.odoo_process(partner(), api_key="wrong", expected_key="s3cret")
-        self.assertEqual((ctx.exception.http_status, ctx.exception.result), (401, None))
+        saved = os.environ.pop("ODOO_API_KEY", None)
+        self.addCleanup(lambda: saved is None or os.environ.__setitem__("ODOO_API_KEY", saved))
+        # No key configured: every request is refused.
+        self.assert_refused(fastepost.NoKeyError, api_key=KEY)
+        self.assert_refused(fastepost.NoKeyError, api_key=KEY, expected_keys=[])
+        self.assert_refused(fastepost.NoKeyError)
+        # A missing, None, empty or wrong key is a 401 AuthError, never a skip.
+        self.assert_refused(fastepost.AuthError, expected_keys=[KEY])
+        self.assert_refused(fastepost.AuthError, api_key=None, expected_keys=[KEY])
+        self.assert_refused(fastepost.AuthError, api_key="", expected_keys=[KEY])
+        self.assert_refused(fastepost.AuthError, api_key="wrong", expected_keys=[KEY])
+        self.assert_refused(fastepost.AuthError, api_key=KEY + "\0", expected_keys=[KEY])
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.odoo_process(partner(), api_key=KEY, expected_keys=[""])
+        self.assertEqual(self.count("integration_events"), 0)
+        # The right key, one of several while rotating, or from ODOO_API_KEY read at call time.
+        self.assertTrue(self.conn.odoo_process(partner(), api_key=KEY, expected_keys=KEY).ok)
+        self.assertEqual(self.conn.odoo_process(partner(), api_key="new-key",
+                                                expected_keys=[KEY, "new-key"]).outcome, "duplicate")
+        os.environ["ODOO_API_KEY"] = "from-env"
+        self.assertEqual(self.conn.odoo_process(partner(), api_key="from-env").outcome, "duplicate")
+        self.assert_refused(fastepost.AuthError, api_key=KEY)
+        del os.environ["ODOO_API_KEY"]
+        self.assert_refused(fastepost.NoKeyError, api_key="from-env")
+        # The module function, also with a spool: a refused request is never spooled.
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, tmp, True)
+        spool_dir = os.path.join(tmp, "spool")
         with self.assertRaises(fastepost.AuthError):
-            c.odoo_process(partner(), api_key="", expected_key="s3cret")
-        with self.assertRaises(fastepost.NoKeyError) as ctx:
-            c.odoo_process(partner(), api_key="x", expected_key="")
-        self.assertEqual(ctx.exception.http_status, 401)
-        self.assertTrue(c.odoo_process(partner(), api_key="s3cret", expected_key="s3cret").ok)
-        self.assertEqual(self.sql("SELECT count(*) FROM integration_events"), "1")
+            fastepost.odoo_process(partner(pid=3), None, api_key="wrong", expected_keys=[KEY], spool=spool_dir)
+        self.assertEqual(fastepost.Spool(spool_dir).list(), [])
+        self.assertEqual(fastepost.odoo_process(partner(pid=3, email="c@x.de"), self.conn, api_key=KEY,
+                                                expected_keys=[KEY]).outcome, "created")
+        # The explicit opt-out: the host authenticated the request itself.
+        self.assertEqual(self.conn.odoo_process(partner(pid=4, email="d@x.de"), host_authenticated=True).outcome,
+                         "created")
+        self.assertEqual(self.count("integration_events"), 3)
         self.assertTrue(fastepost.odoo_authenticate("k", "k"))
+        with self.assertRaises(fastepost.NoKeyError):
+            fastepost.odoo_authenticate(None, "k")
         self.assertEqual([fastepost.status_http(x) for x in (0, fastepost.AuthError.code,
                                                             fastepost.BusyError.code)],
                          [200, 401, 503])
 
+    def test_batch_refuses_each_delivery_without_its_key(self):
+        rs = self.conn.odoo_process_batch([partner(pid=1, email="a@x.de"), partner(pid=2, email="b@x.de"),
+                                           partner(pid=3, email="c@x.de")],
+                                          api_key=[KEY, None, "wrong"], expected_keys=[KEY])
+        self.assertEqual([(r.status, r.http_status) for r in rs],
+                         [("ok", 200), ("FASTEPOST_EAUTH", 401), ("FASTEPOST_EAUTH", 401)])
+        rs = self.conn.odoo_process_batch([partner(pid=5, email="e@x.de")], api_key=KEY, expected_keys=[])
+        self.assertEqual(rs[0].status, "FASTEPOST_ENOKEY")
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.odoo_process_batch([partner()], api_key=[KEY, KEY], expected_keys=[KEY])
+        self.assertEqual(self.count("customers"), 1)
+
     def test_utf8_round_trip(self):
         name = "Jürgen Müller-Straße 🌟"
-        r = self.conn.odoo_process(partner(name=name, email="jürgen@example.de").encode("utf-8"))
+        r = self.odoo(partner(name=name, email="jürgen@example.de").encode("utf-8"))
         self.assertTrue(r.ok, r)
         self.assertEqual(self.sql("SELECT name FROM customers"), name)
         with open(os.path.join(FIXTURES, "partner_webhook.json"), "rb") as f:
-            r = self.conn.odoo_process(f.read())
+            r = self.odoo(f.read())
         self.assertEqual(r.outcome, "created")
         self.assertEqual(self.sql(f"SELECT name FROM customers WHERE id = {r.customer_id}"),
                          "Jürgen Müller 🌟")
@@ -121,7 +184,7 @@ class Odoo(DbTestCase):
     def test_batch_events_and_retry(self):
         c = self.conn
         rs = c.odoo_process_batch([partner(pid=1, email="a@x.de"), b"{broken",
-                                   partner(pid=2, email="b@x.de")])
+                                   partner(pid=2, email="b@x.de")], api_key=KEY, expected_keys=[KEY])
         self.assertEqual([r.outcome for r in rs], ["created", "", "created"])
         self.assertEqual([r.status for r in rs], ["ok", "FASTEPOST_EPARSE", "ok"])
         events = c.events()
@@ -137,9 +200,9 @@ class Odoo(DbTestCase):
 
     def test_gc_order(self):
         conn = fastepost.connect(self.dsn)
-        r = conn.odoo_process(partner())
+        r = conn.odoo_process(partner(), api_key=KEY, expected_keys=[KEY])
         try:
-            conn.odoo_process(b"[")
+            conn.odoo_process(b"[", api_key=KEY, expected_keys=[KEY])
         except fastepost.ParseError as e:
             err = e
         del conn
@@ -156,7 +219,7 @@ class Odoo(DbTestCase):
         time.sleep(0.05)
         start_ticks = ticker.ticks
         started = time.monotonic()
-        r = self.conn.odoo_process(partner())
+        r = self.odoo(partner())
         elapsed = time.monotonic() - started
         ticks = ticker.ticks - start_ticks
         ticker.stop.set()

@@ -14,6 +14,10 @@ from support import DbTestCase
 from test_threads import Ticker
 
 
+# Processing checks the key itself: the tests present the one they configure.
+AUTH = {"api_key": "sekrit-key", "expected_keys": ["sekrit-key"]}
+
+
 def partner(pid=1, name="Anna", email="a@example.de"):
     return json.dumps({"_model": "res.partner", "_id": pid, "id": pid, "name": name, "email": email,
                        "write_date": "2024-05-03 10:00:00"}, ensure_ascii=False)
@@ -37,7 +41,7 @@ class SpoolTest(DbTestCase):
         with self.assertRaises(fastepost.ConnectionError):
             fastepost.connect(f"host={self.tmp}/nosocket dbname=x connect_timeout=2")
         r = fastepost.odoo_process(partner(), None, spool=self.dir, api_key="sekrit-key",
-                                   expected_key="sekrit-key", event="write")
+                                   expected_keys=["sekrit-key"], event="write")
         self.assertEqual((r.code, r.outcome, r.http_status, r.ok), (0, "spooled", 202, True))
         self.assertEqual(r.to_dict()["http_status"], 202)
         [e] = fastepost.Spool(self.dir).list()
@@ -51,20 +55,20 @@ class SpoolTest(DbTestCase):
         self.assertEqual(os.stat(self.dir).st_mode & 0o777, 0o700)
         # A wrong key is refused before anything is spooled.
         with self.assertRaises(fastepost.AuthError):
-            fastepost.odoo_process(partner(), None, spool=self.dir, api_key="bad", expected_key="sekrit-key")
+            fastepost.odoo_process(partner(), None, spool=self.dir, api_key="bad", expected_keys=["sekrit-key"])
         self.assertEqual(len(fastepost.Spool(self.dir).list()), 1)
         # No connection and no spool: nothing to do with it.
         with self.assertRaises(fastepost.InvalidError):
-            fastepost.odoo_process(partner())
+            fastepost.odoo_process(partner(), **AUTH)
 
     def test_connection_method_with_spool_and_replay_exactly_once(self):
         s = fastepost.Spool(self.dir)
-        ok = self.conn.odoo_process(partner(pid=7), spool=s)
+        ok = self.conn.odoo_process(partner(pid=7), spool=s, **AUTH)
         self.assertEqual((ok.outcome, ok.http_status), ("created", 200))
         self.assertEqual(s.list(), [])
         # The same delivery spooled (as if the connection broke after the commit), and a new one.
         s.put(partner(pid=7))
-        r = fastepost.odoo_process(partner(pid=8, email="b@example.de"), spool=s)
+        r = fastepost.odoo_process(partner(pid=8, email="b@example.de"), spool=s, **AUTH)
         self.assertEqual(r.outcome, "spooled")
         self.assertEqual(len(s.list()), 2)
         rep = s.replay(self.conn)
@@ -84,19 +88,19 @@ class SpoolTest(DbTestCase):
                          {"replayed": 1, "duplicates": 0, "rejected": 0, "remaining": 2})
         self.assertEqual(s.replay(self.conn).remaining, 0)
         with self.assertRaises(fastepost.InvalidError):
-            self.conn.odoo_process(partner(), max_depth=1)
+            self.conn.odoo_process(partner(), max_depth=1, **AUTH)
         with self.assertRaises(fastepost.ParseError):
-            self.conn.odoo_process(json.dumps({"a": [[[[1]]]]}), max_depth=3)
+            self.conn.odoo_process(json.dumps({"a": [[[[1]]]]}), max_depth=3, **AUTH)
         self.assertEqual(self.conn.odoo_process(partner(pid=9, email="d@example.de"),
-                                                barcode_fields="x_barcode").outcome, "created")
+                                                barcode_fields="x_barcode", **AUTH).outcome, "created")
         with self.assertRaises(fastepost.InvalidError):
-            self.conn.odoo_process_batch([partner()], barcode_fields="")
+            self.conn.odoo_process_batch([partner()], barcode_fields="", **AUTH)
 
     def test_full_spool(self):
         s = fastepost.Spool(self.dir, max_files=1)
         s.put(partner())
         with self.assertRaises(fastepost.TooBigError) as cm:
-            fastepost.odoo_process(partner(pid=2), spool=s)
+            fastepost.odoo_process(partner(pid=2), spool=s, **AUTH)
         self.assertEqual(cm.exception.http_status, 413)
         self.assertIn("full", cm.exception.message)
         with self.assertRaises(fastepost.TooBigError):
@@ -109,7 +113,7 @@ class SpoolTest(DbTestCase):
 
     def test_gc_order(self):
         s = fastepost.Spool(self.dir)
-        r = fastepost.odoo_process(partner(), spool=s)
+        r = fastepost.odoo_process(partner(), spool=s, **AUTH)
         entries = s.list()
         del s
         gc.collect()
@@ -125,7 +129,7 @@ class SpoolTest(DbTestCase):
     def test_utf8_round_trip(self):
         s = fastepost.Spool(self.dir)
         body = partner(name="Jürgen Groß 🚲")
-        self.assertEqual(fastepost.odoo_process(body.encode(), spool=s).outcome, "spooled")
+        self.assertEqual(fastepost.odoo_process(body.encode(), spool=s, **AUTH).outcome, "spooled")
         self.assertEqual(s.list()[0].bytes, len(body.encode()))
         s.replay(self.conn)
         self.assertEqual(self.sql("SELECT name FROM customers"), "Jürgen Groß 🚲")

@@ -225,12 +225,37 @@ module Fastepost
   def self.status_http(code) = Core.status_http(Integer(code))
 
   # Check the key an Odoo request presented (X-Odoo-Api-Key header or ?api_key=) in constant
-  # time; expected nil reads ODOO_API_KEY. Returns true; raises NoKeyError (no key configured)
-  # or AuthError (missing or wrong key), both with #http_status 401.
+  # time; expected nil reads ENV["ODOO_API_KEY"] (at call time). Returns true; raises NoKeyError
+  # (no key configured) or AuthError (missing or wrong key), both with #http_status 401.
+  # Connection#odoo_process checks the key itself: this is for hosts that check it elsewhere.
   def self.odoo_authenticate(expected, presented)
+    expected = ENV["ODOO_API_KEY"] if expected.nil?
     Core.odoo_authenticate(expected&.to_s, presented&.to_s)
     true
   end
+
+  # The accepted keys as an Array of Strings: nil reads ENV["ODOO_API_KEY"] now (one key, or
+  # none: then every request is refused with NoKeyError); one String is an Array of one.
+  def self.expected_odoo_keys(expected_keys)
+    if expected_keys.nil?
+      key = ENV["ODOO_API_KEY"]
+      return key.nil? || key.empty? ? [] : [key]
+    end
+    Array(expected_keys).map do |k|
+      k = String.try_convert(k) or raise TypeError, "an expected key must be a String, not #{k.class}"
+      raise InvalidError, "an expected Odoo API key must not be empty or contain a NUL byte" if k.empty? || k.include?("\0")
+      k
+    end
+  end
+  private_class_method :expected_odoo_keys
+
+  # nil, "" and a key with a NUL byte all reach the library as no key or a wrong one.
+  def self.presented_odoo_key(api_key)
+    return nil if api_key.nil?
+    key = String.try_convert(api_key) or raise TypeError, "api_key must be a String, not #{api_key.class}"
+    key.include?("\0") ? "" : key
+  end
+  private_class_method :presented_odoo_key
 
   # What processing one delivery did: code (0 or the error code), status ("ok" or the error
   # name, "FASTEPOST_EPARSE" ...), http_status (answer this), outcome ("created", "updated",
@@ -265,15 +290,17 @@ module Fastepost
 
   # Connection#odoo_process for a host that may have no connection: with conn nil (connecting
   # failed) the delivery goes straight to spool: (a Spool or a directory; required then) and
-  # the result says "spooled", http_status 202.
-  def self.odoo_process(body, conn: nil, spool: nil, api_key: nil, expected_key: nil, event: nil, content_type: nil,
-                        max_body: nil, max_depth: nil, barcode_fields: nil)
-    odoo_authenticate(expected_key, api_key) unless api_key.nil?
+  # the result says "spooled", http_status 202. The key is checked first, also then: a refused
+  # request is never spooled.
+  def self.odoo_process(body, conn: nil, api_key: nil, expected_keys: nil, host_authenticated: false, spool: nil,
+                        event: nil, content_type: nil, max_body: nil, max_depth: nil, barcode_fields: nil)
+    keys = expected_odoo_keys(expected_keys)
+    api_key = presented_odoo_key(api_key)
     spool = Spool.new(spool) unless spool.nil? || spool.is_a?(Spool)
     raise InvalidError, "odoo_process without a connection needs a spool" if conn.nil? && spool.nil?
     call = lambda do |core_conn|
-      args = [core_conn, body, event&.to_s, content_type, Integer(max_body || 0), Integer(max_depth || 0),
-              barcode_fields&.to_s]
+      args = [core_conn, body, api_key, keys, host_authenticated ? 1 : 0, event&.to_s, content_type,
+              Integer(max_body || 0), Integer(max_depth || 0), barcode_fields&.to_s]
       spool ? spool.send(:locked) { |s| Core.odoo_process(*args, s) } : Core.odoo_process(*args, nil)
     end
     h = begin
@@ -588,8 +615,14 @@ module Fastepost
     # Process one Odoo webhook delivery (the raw body) into customers, remarks and task links;
     # see docs/odoo.md. Returns an EventResult.
     #
-    #   api_key:        the key the request presented; when given it is checked first against
-    #                   expected_key (nil: ENV["ODOO_API_KEY"]): AuthError / NoKeyError
+    #   api_key:        the key the request presented (X-Odoo-Api-Key, else ?api_key=); nil or
+    #                   "" when none. Always checked before anything is written: a missing,
+    #                   empty or wrong key raises AuthError (#http_status 401), writes nothing
+    #   expected_keys:  the accepted keys, an Array (several while a key is rotated) or one
+    #                   String; nil reads ENV["ODOO_API_KEY"] at call time. None configured:
+    #                   NoKeyError (401) for every request
+    #   host_authenticated: true only when the host has authenticated the request itself
+    #                   (api_key is then ignored): the explicit opt-out of the key check
     #   event:          the URL's ?event= hint: "create", "write", "unlink", "archive"
     #   content_type:   the request's Content-Type (JSON or form-urlencoded)
     #   max_body:       largest body accepted (default 1 MiB)
@@ -605,13 +638,23 @@ module Fastepost
     # Process several deliveries in one transaction (each in a savepoint: a failing one does not
     # affect the others). Returns an Array of EventResult, each with its own code. Raises when
     # the batch could not be committed (#result the Array). Never spools (all or nothing).
-    def odoo_process_batch(bodies, api_key: nil, expected_key: nil, event: nil, content_type: nil, max_body: nil,
-                           max_depth: nil, barcode_fields: nil)
-      Fastepost.odoo_authenticate(expected_key, api_key) unless api_key.nil?
+    # api_key: an Array with the key each request presented, or one key for all; a refused
+    # delivery gets its own 401 result (code AuthError / NoKeyError) and writes nothing.
+    def odoo_process_batch(bodies, api_key: nil, expected_keys: nil, host_authenticated: false, event: nil,
+                           content_type: nil, max_body: nil, max_depth: nil, barcode_fields: nil)
+      keys = Fastepost.send(:expected_odoo_keys, expected_keys)
+      bodies = bodies.map { |b| String.try_convert(b) or raise TypeError, "a body must be a String, not #{b.class}" }
+      presented = if api_key.is_a?(Array)
+                    raise InvalidError, "#{api_key.size} keys for #{bodies.size} bodies" if api_key.size != bodies.size
+
+                    api_key.map { |k| Fastepost.send(:presented_odoo_key, k) || "" }
+                  else
+                    [Fastepost.send(:presented_odoo_key, api_key) || ""] * bodies.size
+                  end
       convert = ->(list) { list.map { |r| r && EventResult.new(**r) } }
       convert.call(with_result(convert) do
-        Core.odoo_process_batch(@conn, bodies.map { |b| String.try_convert(b) or raise TypeError, "a body must be a String, not #{b.class}" }, event&.to_s, content_type, Integer(max_body || 0),
-                                Integer(max_depth || 0), barcode_fields&.to_s)
+        Core.odoo_process_batch(@conn, bodies, presented, keys, host_authenticated ? 1 : 0, event&.to_s, content_type,
+                                Integer(max_body || 0), Integer(max_depth || 0), barcode_fields&.to_s)
       end)
     end
 

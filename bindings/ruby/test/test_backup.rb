@@ -24,7 +24,7 @@ class TestBackup < DbTest
   end
 
   def test_round_trip
-    @conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}')
+    @conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}', host_authenticated: true)
     d = Fastepost::BackupDir.new(@tmp)
     sizes = []
     name = d.create(@conn) { |_rows, bytes| sizes << bytes }

@@ -3,9 +3,13 @@
 # Odoo webhook processing, the event log and HubSpot processing from Ruby.
 require_relative "support"
 require "json"
+require "tmpdir"
 
 class TestOdoo < DbTest
   FIXTURES = File.expand_path("../../../tests/fixtures/odoo", __dir__)
+  KEY = "odoo-test-key-1"
+  # Processing checks the key itself: the tests present the one they configure.
+  AUTH = { api_key: KEY, expected_keys: [KEY] }.freeze
 
   def setup
     super
@@ -23,67 +27,120 @@ class TestOdoo < DbTest
   end
 
   def test_every_outcome
-    r = @conn.odoo_process(partner)
+    r = @conn.odoo_process(partner, **AUTH)
     assert_kind_of Fastepost::EventResult, r
     assert_equal ["created", "ok", 200, 0, true, nil], [r.outcome, r.status, r.http_status, r.code, r.ok?, r.error]
     assert_operator r.customer_id, :>, 0
-    assert_equal "duplicate", @conn.odoo_process(partner).outcome
-    assert_equal "updated", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-04 10:00:00")).outcome
-    assert_equal "unchanged", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-05 10:00:00")).outcome
-    assert_equal "stale", @conn.odoo_process(partner(name: "Old", write_date: "2024-01-01 10:00:00")).outcome
-    assert_equal "ignored", @conn.odoo_process('{"_model": "sale.order", "_id": 9, "name": "S9"}').outcome
+    assert_equal "duplicate", @conn.odoo_process(partner, **AUTH).outcome
+    assert_equal "updated", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-04 10:00:00"), **AUTH).outcome
+    assert_equal "unchanged", @conn.odoo_process(partner(name: "Anna B", write_date: "2024-05-05 10:00:00"), **AUTH).outcome
+    assert_equal "stale", @conn.odoo_process(partner(name: "Old", write_date: "2024-01-01 10:00:00"), **AUTH).outcome
+    assert_equal "ignored", @conn.odoo_process('{"_model": "sale.order", "_id": 9, "name": "S9"}', **AUTH).outcome
     assert_equal "created", r.to_h[:outcome]
     refute r.to_h.key?(:type)
-    assert_equal "updated", @conn.odoo_process(partner(write_date: "2024-06-01 00:00:00"), event: :unlink).outcome
+    assert_equal "updated", @conn.odoo_process(partner(write_date: "2024-06-01 00:00:00"), event: :unlink, **AUTH).outcome
     assert_equal "f", sql("SELECT active FROM customers")
   end
 
   def test_exceptions_carry_the_result
-    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"_model": "res.partner", "id": 1,') }
+    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"_model": "res.partner", "id": 1,', **AUTH) }
     assert_equal [400, 400, "FASTEPOST_EPARSE"], [e.http_status, e.result.http_status, e.result.status]
     assert_includes e.result.error, "at byte"
-    e = assert_raises(Fastepost::TooBigError) { @conn.odoo_process(partner, max_body: 10) }
+    e = assert_raises(Fastepost::TooBigError) { @conn.odoo_process(partner, max_body: 10, **AUTH) }
     assert_equal 413, e.result.http_status
-    @conn.odoo_process(partner(pid: 1))
-    e = assert_raises(Fastepost::ConflictError) { @conn.odoo_process(partner(pid: 2)) }
+    @conn.odoo_process(partner(pid: 1), **AUTH)
+    e = assert_raises(Fastepost::ConflictError) { @conn.odoo_process(partner(pid: 2), **AUTH) }
     assert_equal [409, "conflict"], [e.http_status, e.result.outcome]
-    e = assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, event: "explode") }
+    e = assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, event: "explode", **AUTH) }
     assert_equal [400, nil], [e.http_status, e.result]
-    assert_raises(Fastepost::ParseError) { @conn.odoo_process("\xff\xfe".b) }
+    assert_raises(Fastepost::ParseError) { @conn.odoo_process("\xff\xfe".b, **AUTH) }
     status = begin
-      @conn.odoo_process("nope")
+      @conn.odoo_process("nope", **AUTH)
     rescue Fastepost::Error => e
       e.result ? e.result.http_status : e.http_status
     end
     assert_equal 400, status
   end
 
+  def count(table) = Integer(sql("SELECT count(*) FROM #{table}"))
+
+  # A refused request: exc, HTTP 401 on the exception and its result, nothing written.
+  def assert_refused(exc, **options)
+    before = [count("integration_events"), count("customers")]
+    e = assert_raises(exc) { @conn.odoo_process(partner(pid: 7, email: "k@x.de"), **options) }
+    assert_equal [401, 401], [e.http_status, e.result.http_status]
+    refute_includes e.message, KEY
+    assert_equal before, [count("integration_events"), count("customers")]
+  end
+
   def test_api_key
-    e = assert_raises(Fastepost::AuthError) { @conn.odoo_process(partner, api_key: "wrong", expected_key: "s3cret") }
-    assert_equal [401, nil], [e.http_status, e.result]
-    assert_raises(Fastepost::NoKeyError) { @conn.odoo_process(partner, api_key: "x", expected_key: "") }
-    assert @conn.odoo_process(partner, api_key: "s3cret", expected_key: "s3cret").ok?
-    assert_equal "1", sql("SELECT count(*) FROM integration_events")
+    saved = ENV.delete("ODOO_API_KEY")
+    # No key configured: every request is refused.
+    assert_refused(Fastepost::NoKeyError, api_key: KEY)
+    assert_refused(Fastepost::NoKeyError, api_key: KEY, expected_keys: [])
+    assert_refused(Fastepost::NoKeyError)
+    # A missing, nil, empty or wrong key is a 401 AuthError, never a skip.
+    assert_refused(Fastepost::AuthError, expected_keys: [KEY])
+    assert_refused(Fastepost::AuthError, api_key: nil, expected_keys: [KEY])
+    assert_refused(Fastepost::AuthError, api_key: "", expected_keys: [KEY])
+    assert_refused(Fastepost::AuthError, api_key: "wrong", expected_keys: [KEY])
+    assert_refused(Fastepost::AuthError, api_key: "#{KEY}\0", expected_keys: [KEY])
+    assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, api_key: KEY, expected_keys: [""]) }
+    assert_equal 0, count("integration_events")
+    # The right key, one of several while rotating, or from ODOO_API_KEY read at call time.
+    assert @conn.odoo_process(partner, api_key: KEY, expected_keys: KEY).ok?
+    assert_equal "duplicate", @conn.odoo_process(partner, api_key: "new-key", expected_keys: [KEY, "new-key"]).outcome
+    ENV["ODOO_API_KEY"] = "from-env"
+    assert_equal "duplicate", @conn.odoo_process(partner, api_key: "from-env").outcome
+    assert_refused(Fastepost::AuthError, api_key: KEY)
+    ENV.delete("ODOO_API_KEY")
+    assert_refused(Fastepost::NoKeyError, api_key: "from-env")
+    # The module function, also with a spool: a refused request is never spooled.
+    Dir.mktmpdir do |tmp|
+      dir = File.join(tmp, "spool")
+      assert_raises(Fastepost::AuthError) do
+        Fastepost.odoo_process(partner(pid: 3), api_key: "wrong", expected_keys: [KEY], spool: dir)
+      end
+      assert_empty Fastepost::Spool.new(dir).list
+    end
+    assert_equal "created", Fastepost.odoo_process(partner(pid: 3, email: "c@x.de"), conn: @conn, **AUTH).outcome
+    # The explicit opt-out: the host authenticated the request itself.
+    assert_equal "created", @conn.odoo_process(partner(pid: 4, email: "d@x.de"), host_authenticated: true).outcome
+    assert_equal 3, count("integration_events")
+    assert Fastepost.odoo_authenticate("k", "k")
+    assert_raises(Fastepost::NoKeyError) { Fastepost.odoo_authenticate(nil, "k") }
     assert_equal [200, 401, 503], [0, Fastepost::AuthError::CODE, Fastepost::BusyError::CODE].map { |c| Fastepost.status_http(c) }
+  ensure
+    saved.nil? ? ENV.delete("ODOO_API_KEY") : ENV["ODOO_API_KEY"] = saved
+  end
+
+  def test_batch_refuses_each_delivery_without_its_key
+    rs = @conn.odoo_process_batch([partner(pid: 1, email: "a@x.de"), partner(pid: 2, email: "b@x.de"),
+                                   partner(pid: 3, email: "c@x.de")], api_key: [KEY, nil, "wrong"], expected_keys: [KEY])
+    assert_equal [["ok", 200], ["FASTEPOST_EAUTH", 401], ["FASTEPOST_EAUTH", 401]], rs.map { |r| [r.status, r.http_status] }
+    rs = @conn.odoo_process_batch([partner(pid: 5, email: "e@x.de")], api_key: KEY, expected_keys: [])
+    assert_equal "FASTEPOST_ENOKEY", rs.first.status
+    assert_raises(Fastepost::InvalidError) { @conn.odoo_process_batch([partner], api_key: [KEY, KEY], expected_keys: [KEY]) }
+    assert_equal 1, count("customers")
   end
 
   def test_utf8_round_trip
     name = "Jürgen Müller-Straße 🌟"
-    r = @conn.odoo_process(partner(name: name, email: "juergen@example.de"))
+    r = @conn.odoo_process(partner(name: name, email: "juergen@example.de"), **AUTH)
     assert r.ok?
     assert_equal name, sql("SELECT name FROM customers")
-    r = @conn.odoo_process(File.binread(File.join(FIXTURES, "partner_webhook.json")))
+    r = @conn.odoo_process(File.binread(File.join(FIXTURES, "partner_webhook.json")), **AUTH)
     assert_equal "created", r.outcome
     assert_equal "Jürgen Müller 🌟", sql("SELECT name FROM customers WHERE id = #{r.customer_id}")
     # A body in another encoding is taken as its bytes (the library checks UTF-8).
-    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process(partner(name: "Jürgen").encode("ISO-8859-1")) }
+    e = assert_raises(Fastepost::ParseError) { @conn.odoo_process(partner(name: "Jürgen").encode("ISO-8859-1"), **AUTH) }
     assert_equal Encoding::UTF_8, e.result.error.encoding
     ev = @conn.events(source: :odoo, limit: 1).first
     assert_equal Encoding::UTF_8, ev.event_type.encoding
   end
 
   def test_batch_events_and_retry
-    rs = @conn.odoo_process_batch([partner(pid: 1, email: "a@x.de"), "{broken", partner(pid: 2, email: "b@x.de")])
+    rs = @conn.odoo_process_batch([partner(pid: 1, email: "a@x.de"), "{broken", partner(pid: 2, email: "b@x.de")], **AUTH)
     assert_equal ["created", "", "created"], rs.map(&:outcome)
     assert_equal %w[ok FASTEPOST_EPARSE ok], rs.map(&:status)
     events = @conn.events
@@ -93,14 +150,14 @@ class TestOdoo < DbTest
     assert_empty @conn.events(source: "hubspot")
     assert_raises(Fastepost::InvalidError) { @conn.events(limit: 0) }
     assert_equal({ attempted: 0, succeeded: 0, failed: 0, dead: 0 }, @conn.events_retry(limit: 10).to_h)
-    assert_raises(TypeError) { @conn.odoo_process_batch([nil]) }
-    assert_raises(TypeError) { Fastepost::Core.odoo_process_batch(@conn.send(:core), [1], nil, nil, 0, 0, nil) }
+    assert_raises(TypeError) { @conn.odoo_process_batch([nil], **AUTH) }
+    assert_raises(TypeError) { Fastepost::Core.odoo_process_batch(@conn.send(:core), [1], nil, nil, 0, nil, nil, 0, 0, nil) }
   end
 
   def test_gc_order
     conn = Fastepost::Connection.new(@dsn)
-    r = conn.odoo_process(partner)
-    err = assert_raises(Fastepost::ParseError) { conn.odoo_process("[") }
+    r = conn.odoo_process(partner, **AUTH)
+    err = assert_raises(Fastepost::ParseError) { conn.odoo_process("[", **AUTH) }
     conn = nil # rubocop:disable Lint/UselessAssignment
     GC.start
     assert_equal "created", r.outcome
@@ -109,7 +166,7 @@ class TestOdoo < DbTest
 
   def test_thread_runs_during_processing
     hold_lock("customers", 1)
-    r, during, elapsed = ticks_during { @conn.odoo_process(partner) }
+    r, during, elapsed = ticks_during { @conn.odoo_process(partner, **AUTH) }
     assert_equal "created", r.outcome
     assert_operator elapsed, :>, 0.4
     assert_operator during, :>, 20, "only #{during} ticks in #{elapsed.round(2)}s"

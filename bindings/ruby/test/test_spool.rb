@@ -7,6 +7,9 @@ require "tmpdir"
 require "fileutils"
 
 class TestSpool < DbTest
+  # Processing checks the key itself: the tests present the one they configure.
+  AUTH = { api_key: "sekrit-key", expected_keys: ["sekrit-key"] }.freeze
+
   def setup
     super
     @tmp = Dir.mktmpdir
@@ -27,7 +30,7 @@ class TestSpool < DbTest
 
   def test_unreachable_database_spools_202_without_the_key
     assert_raises(Fastepost::ConnectionError) { Fastepost::Connection.new("host=#{@tmp}/nosocket dbname=x connect_timeout=2") }
-    r = Fastepost.odoo_process(partner, spool: @dir, api_key: "sekrit-key", expected_key: "sekrit-key", event: :write)
+    r = Fastepost.odoo_process(partner, spool: @dir, api_key: "sekrit-key", expected_keys: ["sekrit-key"], event: :write)
     assert_equal [0, "spooled", 202, true], [r.code, r.outcome, r.http_status, r.ok?]
     assert_equal 202, r.to_h[:http_status]
     entries = Fastepost::Spool.new(@dir).list
@@ -39,18 +42,18 @@ class TestSpool < DbTest
     assert_equal e.name, e.to_h[:name]
     refute_includes File.binread(File.join(@dir, e.name)), "sekrit-key"
     assert_equal 0o700, File.stat(@dir).mode & 0o777
-    assert_raises(Fastepost::AuthError) { Fastepost.odoo_process(partner, spool: @dir, api_key: "bad", expected_key: "sekrit-key") }
+    assert_raises(Fastepost::AuthError) { Fastepost.odoo_process(partner, spool: @dir, api_key: "bad", expected_keys: ["sekrit-key"]) }
     assert_equal 1, Fastepost::Spool.new(@dir).list.size
-    assert_raises(Fastepost::InvalidError) { Fastepost.odoo_process(partner) }
+    assert_raises(Fastepost::InvalidError) { Fastepost.odoo_process(partner, **AUTH) }
   end
 
   def test_connection_method_with_spool_and_replay_exactly_once
     s = Fastepost::Spool.new(@dir)
-    ok = @conn.odoo_process(partner(pid: 7), spool: s)
+    ok = @conn.odoo_process(partner(pid: 7), spool: s, **AUTH)
     assert_equal ["created", 200], [ok.outcome, ok.http_status]
     assert_empty s.list
     s.put(partner(pid: 7)) # as if the connection broke after the commit
-    assert_equal "spooled", Fastepost.odoo_process(partner(pid: 8, email: "b@example.de"), spool: s).outcome
+    assert_equal "spooled", Fastepost.odoo_process(partner(pid: 8, email: "b@example.de"), spool: s, **AUTH).outcome
     assert_equal 2, s.list.size
     rep = s.replay(@conn)
     assert_kind_of Fastepost::SpoolReplayReport, rep
@@ -66,16 +69,16 @@ class TestSpool < DbTest
     3.times { |i| s.put(partner(pid: i + 1, email: "c#{i}@example.de"), event: :create) }
     assert_equal({ replayed: 1, duplicates: 0, rejected: 0, remaining: 2 }, s.replay(@conn, limit: 1).to_h)
     assert_equal 0, s.replay(@conn).remaining
-    assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, max_depth: 1) }
-    assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"a": [[[[1]]]]}', max_depth: 3) }
-    assert_equal "created", @conn.odoo_process(partner(pid: 9, email: "d@example.de"), barcode_fields: "x_barcode").outcome
-    assert_raises(Fastepost::InvalidError) { @conn.odoo_process_batch([partner], barcode_fields: "") }
+    assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, max_depth: 1, **AUTH) }
+    assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"a": [[[[1]]]]}', max_depth: 3, **AUTH) }
+    assert_equal "created", @conn.odoo_process(partner(pid: 9, email: "d@example.de"), barcode_fields: "x_barcode", **AUTH).outcome
+    assert_raises(Fastepost::InvalidError) { @conn.odoo_process_batch([partner], barcode_fields: "", **AUTH) }
   end
 
   def test_full_spool
     s = Fastepost::Spool.new(@dir, max_files: 1)
     s.put(partner)
-    e = assert_raises(Fastepost::TooBigError) { Fastepost.odoo_process(partner(pid: 2), spool: s) }
+    e = assert_raises(Fastepost::TooBigError) { Fastepost.odoo_process(partner(pid: 2), spool: s, **AUTH) }
     assert_equal 413, e.http_status
     assert_includes e.message, "full"
     assert_raises(Fastepost::TooBigError) { Fastepost::Spool.new(@dir, max_bytes: 10).put(partner) }
@@ -85,7 +88,7 @@ class TestSpool < DbTest
   end
 
   def test_gc_order
-    r = Fastepost.odoo_process(partner, spool: Fastepost::Spool.new(@dir))
+    r = Fastepost.odoo_process(partner, spool: Fastepost::Spool.new(@dir), **AUTH)
     entries = Fastepost::Spool.new(@dir).list
     GC.start
     assert_equal ["spooled", "odoo"], [r.outcome, entries.first.source]
@@ -101,7 +104,7 @@ class TestSpool < DbTest
   def test_utf8_round_trip
     s = Fastepost::Spool.new(@dir)
     body = partner(name: "Jürgen Groß 🚲")
-    assert_equal "spooled", Fastepost.odoo_process(body.encode("UTF-8"), spool: s).outcome
+    assert_equal "spooled", Fastepost.odoo_process(body.encode("UTF-8"), spool: s, **AUTH).outcome
     assert_equal body.bytesize, s.list.first.bytes
     s.replay(@conn)
     assert_equal "Jürgen Groß 🚲", sql("SELECT name FROM customers")
