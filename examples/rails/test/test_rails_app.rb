@@ -116,6 +116,45 @@ class TestRailsGlue < DbTest
     assert_equal "f", sql("SELECT active FROM customers WHERE crm_id = 'res.partner:42'")
   end
 
+  # Item 1 of issue 11: the controller hands the presented key to processing; nil or empty is
+  # a 401 like a wrong one, never a skipped check.
+  def test_odoo_authentication
+    start_server("ODOO_API_KEY" => "old-key, #{ODOO_KEY}") # rotating: both accepted
+    body = odoo_file("01_partner_created.json")
+    refused = {
+      "no key" => [ODOO, {}],
+      "empty ?api_key=" => ["#{ODOO}?api_key=", {}],
+      "empty header" => [ODOO, { "X-Odoo-Api-Key" => "" }],
+      "empty header, right key in the query" => ["#{ODOO}?api_key=#{ODOO_KEY}", { "X-Odoo-Api-Key" => "" }],
+      "wrong key" => [ODOO, { "X-Odoo-Api-Key" => "wrong-key-123" }],
+      "wrong key in the query" => ["#{ODOO}?api_key=wrong-key-123", {}]
+    }
+    refused.each do |what, (path, headers)|
+      res = request("POST", path, body: body, headers: { "Content-Type" => "application/json" }.merge(headers))
+      assert_equal 401, res.code.to_i, "#{what}: #{res.body}"
+      assert_equal "AuthError", json(res)["error"], what
+      refute_match(/#{ODOO_KEY}|old-key|wrong-key-123/, res.body, "#{what}: no key in the answer")
+    end
+    assert_equal "0", sql("SELECT count(*) FROM integration_events"), "a refused delivery writes nothing"
+    assert_equal "0", sql("SELECT count(*) FROM customers")
+    refute_match(/#{ODOO_KEY}|old-key|wrong-key-123/, File.read(@log), "no key in the log")
+
+    assert_equal "created", json(odoo("01_partner_created.json"))["outcome"].to_s
+    res = request("POST", "#{ODOO}?api_key=old-key", body: odoo_file("02_partner_phone_changed.json"),
+                                                     headers: { "Content-Type" => "application/json" })
+    assert_equal 200, res.code.to_i, res.body
+    assert_equal "updated", json(res)["outcome"].to_s
+    assert_equal "2", sql("SELECT count(*) FROM integration_events")
+    assert_equal "1", sql("SELECT count(*) FROM customers")
+
+    stop_server
+    start_server("ODOO_API_KEY" => nil)
+    res = odoo("02_partner_phone_changed.json")
+    assert_equal 401, res.code.to_i
+    assert_equal "NoKeyError", json(res)["error"]
+    assert_equal "2", sql("SELECT count(*) FROM integration_events"), "no key configured: nothing written"
+  end
+
   def test_odoo_controller_spools_while_the_database_is_unreachable
     start_server("DATABASE_URL" => "host=#{@tmp}/nosocket dbname=x connect_timeout=2")
     res = odoo("01_partner_created.json")

@@ -97,8 +97,13 @@ module FastepostDB
   end
   @spool_lock = Mutex.new
 
+  # The keys Odoo may present (comma-separated while rotating); none: every request is 401.
+  def odoo_api_keys = list(ENV["ODOO_API_KEY"])
+
   # HubSpot app client secrets, newest first (comma-separated while rotating).
-  def hubspot_secrets = ENV.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?)
+  def hubspot_secrets = list(ENV["HUBSPOT_CLIENT_SECRET"])
+
+  def list(value) = value.to_s.split(",").map(&:strip).reject(&:empty?)
 end
 
 Rails.application.config.middleware.insert_before 0, FastepostDB::WebhookBodyLimit
