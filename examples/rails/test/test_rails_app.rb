@@ -38,7 +38,7 @@ class TestRailsGlue < DbTest
 
   # Boot stock_app.rb with this environment (nil removes a variable) under WEBrick or Puma;
   # sets @base to its URL.
-  def start_server(env = {}, server: "webrick")
+  def start_server(env = {}, server = "webrick")
     out, child_out = IO.pipe
     env = { "DATABASE_URL" => @dsn, "RUBYLIB" => $LOAD_PATH.join(File::PATH_SEPARATOR),
             "ODOO_API_KEY" => ODOO_KEY, "HUBSPOT_CLIENT_SECRET" => SECRET, "FASTEPOST_ADMIN_TOKEN" => TOKEN,
@@ -285,7 +285,7 @@ class TestRailsGlue < DbTest
   def test_webhook_body_limit_comes_before_rails_under_puma = check_webhook_body_limit("puma")
 
   def check_webhook_body_limit(server)
-    start_server(server: server)
+    start_server({}, server)
     pid = @server[0]
     marker = "personal-data-#{SecureRandom.hex(4)}"
     assert_equal 200, odoo("01_partner_created.json").code.to_i # everything loaded and warm
@@ -336,7 +336,7 @@ class TestRailsGlue < DbTest
   def check_export_streams(server)
     sql("INSERT INTO customers (name, email, address) SELECT 'customer ' || i, 'c' || i || '@example.com', " \
         "repeat('street ', 40) || i FROM generate_series(1, 150000) AS i") # 58 MB of CSV
-    start_server(server: server)
+    start_server({}, server)
     pid = @server[0]
     assert_equal 200, admin("GET", "/admin/database/export?table=integration_events").code.to_i # warm up
     before = rss_kb(pid, "VmHWM")
