@@ -43,9 +43,7 @@ class TestRailsGlue < DbTest
     env = { "DATABASE_URL" => @dsn, "RUBYLIB" => $LOAD_PATH.join(File::PATH_SEPARATOR),
             "ODOO_API_KEY" => ODOO_KEY, "HUBSPOT_CLIENT_SECRET" => SECRET, "FASTEPOST_ADMIN_TOKEN" => TOKEN,
             "FASTEPOST_BACKUP_DIR" => @backups, "FASTEPOST_SPOOL_DIR" => File.join(@tmp, "spool"),
-            # pg_dump, which backups spawn with this environment, hangs under a preloaded ASan
-            # runtime (FASTEPOST_SANITIZE builds); the interpreter has no use for it either.
-            "LD_PRELOAD" => nil, "RAILS_ENV" => nil }.merge(env)
+            "RAILS_ENV" => nil }.merge(env)
     pid = spawn(env, RbConfig.ruby, APP, "--port", "0", "--log", @log, "--server", server, out: child_out)
     child_out.close
     @server = [pid, out]
@@ -101,6 +99,17 @@ class TestRailsGlue < DbTest
   end
 
   def rss_kb(pid, field = "VmRSS") = File.read("/proc/#{pid}/status")[/^#{field}:\s+(\d+)/, 1].to_i
+
+  # Under AddressSanitizer (a FASTEPOST_SANITIZE build preloads its runtime) freed memory is
+  # held in quarantine by design, so memory use says nothing about the code: the memory checks
+  # are left out there (and say so); everything else is checked.
+  SANITIZED = ENV["LD_PRELOAD"].to_s.include?("asan")
+
+  def assert_memory_below(grown_mb, limit_mb, what)
+    return puts("  (memory not checked under ASan: +#{grown_mb.round(1)} MB)") if SANITIZED
+
+    assert_operator grown_mb, :<, limit_mb, what
+  end
 
   def test_odoo_controller
     start_server
@@ -304,12 +313,12 @@ class TestRailsGlue < DbTest
     if server == "puma"
       # Puma keeps a big body in a temporary file (what grows is its read buffers' garbage,
       # about 28 MB, whatever the size); the app reads at most 1 MiB + 1 of it.
-      assert_operator grown_mb, :<, big.bytesize / 1_000_000.0 * 0.8, "the body never held in memory"
+      assert_memory_below grown_mb, big.bytesize / 1_000_000.0 * 0.8, "the body never held in memory"
     else
       # WEBrick (Rack 2.2's handler) reads the whole request body into one growing String
       # before any middleware runs (up to twice its size while it grows): that much is the
       # server's, and no app can avoid it. Rails parsing it took about 410 MB.
-      assert_operator grown_mb, :<, big.bytesize / 1_000_000.0 * 2.5, "nothing but the server's own copy of the body"
+      assert_memory_below grown_mb, big.bytesize / 1_000_000.0 * 2.5, "nothing but the server's own copy of the body"
     end
     log = File.read(@log)
     refute_includes log, marker, "nothing of the body in the log"
@@ -367,7 +376,7 @@ class TestRailsGlue < DbTest
     assert_operator total, :>, 40_000_000
     grown_mb = (rss_kb(pid, "VmHWM") - before) / 1024.0
     puts format("%s, %.1f MB export: server peak memory +%.1f MB", server, total / 1e6, grown_mb)
-    assert_operator grown_mb, :<, 20, "memory stays flat while streaming"
+    assert_memory_below grown_mb, 20, "memory stays flat while streaming"
     assert_equal "0", sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() " \
                           "AND query LIKE 'COPY%customers%' AND state = 'active'"), "the export has ended"
   end
