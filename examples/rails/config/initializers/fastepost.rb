@@ -28,13 +28,14 @@ module FastepostDB
     end
 
     def call(env)
-      return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && webhook?(env["PATH_INFO"])
+      path = webhook_path(env["PATH_INFO"])
+      return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && path
 
       declared = env["CONTENT_LENGTH"].to_s
-      return too_big(env) if declared.match?(/\A\d+\z/) && declared.to_i > @limit
+      return too_big(path) if declared.match?(/\A\d+\z/) && declared.to_i > @limit
 
       body = (env["rack.input"]&.read(@limit + 1) || +"").b
-      return too_big(env) if body.bytesize > @limit
+      return too_big(path) if body.bytesize > @limit
 
       env["rack.input"] = StringIO.new(body)
       env["CONTENT_LENGTH"] = body.bytesize.to_s
@@ -44,13 +45,15 @@ module FastepostDB
 
     private
 
-    # The router matches /odoo, /odoo/, //odoo and /odoo.json alike; so does this.
-    def webhook?(path)
-      @paths.include?(path.to_s.squeeze("/").chomp("/").sub(%r{\.[^./]*\z}, ""))
+    # The router matches /odoo, /odoo/, //odoo and /odoo.json alike; so does this. Returns the
+    # webhook path (one of @paths, never the request's own text) or nil.
+    def webhook_path(path_info)
+      path = path_info.to_s.squeeze("/").chomp("/").sub(%r{\.[^./]*\z}, "")
+      @paths.find { |p| p == path }
     end
 
-    def too_big(env)
-      Rails.logger&.warn("Refused a webhook body over #{@limit} bytes (413): POST #{env["PATH_INFO"]}")
+    def too_big(path)
+      Rails.logger&.warn("Refused a webhook body over #{@limit} bytes (413): POST #{path}")
       body = JSON.generate(http_status: 413, error: "TooBigError",
                            message: "request body over #{@limit} bytes, the limit for a webhook")
       [413, { "Content-Type" => "application/json", "Content-Length" => body.bytesize.to_s }, [body]]
