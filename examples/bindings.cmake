@@ -31,7 +31,7 @@ if(Ruby_FOUND)
     add_test(NAME ${test_name}
       COMMAND ${Ruby_EXECUTABLE} -w -I${CMAKE_CURRENT_BINARY_DIR}/ruby
         -I${CMAKE_CURRENT_SOURCE_DIR}/ruby/lib -I${CMAKE_CURRENT_SOURCE_DIR}/ruby/test "${src}" -v)
-    set_tests_properties(${test_name} PROPERTIES LABELS "examples;ruby;db" TIMEOUT 300
+    set_tests_properties(${test_name} PROPERTIES LABELS "examples;ruby;db" TIMEOUT 600
       ENVIRONMENT "${FASTEPOST_BINDINGS_TEST_ENV}")
   endforeach()
 endif()

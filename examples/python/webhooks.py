@@ -34,19 +34,20 @@ MAX_BODY = 1024 * 1024
 
 
 class WebhookApp:
-    """The WSGI callable. `dsn` is a libpq connection string or URL; `odoo_api_key` the key
-    Odoo must present (None: the library reads ODOO_API_KEY); `hubspot_secrets` the app's
+    """The WSGI callable. `dsn` is a libpq connection string or URL; `odoo_api_keys` the keys
+    Odoo may present (several while rotating; empty: every Odoo request is refused with 401;
+    None: the library reads ODOO_API_KEY); `hubspot_secrets` the app's
     client secret(s), newest first; `public_url` the scheme://host[:port] HubSpot signs with
     when behind a proxy (None: the URL as this server received it); `spool_dir` where Odoo
     deliveries that cannot reach PostgreSQL are kept (answered 202; replay them with
     `fastepost spool replay --dir ...`), None for no spool."""
 
-    def __init__(self, dsn, *, odoo_api_key=None, hubspot_secrets=(), public_url=None,
+    def __init__(self, dsn, *, odoo_api_keys=None, hubspot_secrets=(), public_url=None,
                  spool_dir=None):
         self.dsn = dsn
         # Odoo never retries: without a spool a delivery during a database outage is lost.
         self.spool = fastepost.Spool(spool_dir) if spool_dir else None
-        self.odoo_api_key = odoo_api_key
+        self.odoo_api_keys = None if odoo_api_keys is None else list(odoo_api_keys)
         self.hubspot_secrets = list(hubspot_secrets)
         self.public_url = public_url.rstrip("/") if public_url else None
         self._local = threading.local()
@@ -76,8 +77,13 @@ class WebhookApp:
             return self.json(start_response, e.http_status or 500, fields)
 
     def odoo(self, environ, start_response):
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        key = environ.get("HTTP_X_ODOO_API_KEY") or query.get("api_key", [""])[0]
+        # The library checks the key itself, before it writes or spools anything: a missing
+        # (None), empty or wrong one is 401 AuthError, and with no key configured every
+        # request is 401 NoKeyError. The header wins when present, even empty.
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        key = environ.get("HTTP_X_ODOO_API_KEY")
+        if key is None:
+            key = query.get("api_key", [None])[0]
         try:
             conn = self.connection()
         except fastepost.ConnectionError:
@@ -85,7 +91,7 @@ class WebhookApp:
                 raise
             conn = None  # the library spools the delivery (202)
         result = fastepost.odoo_process(
-            self.body(environ), conn, spool=self.spool, api_key=key, expected_key=self.odoo_api_key,
+            self.body(environ), conn, spool=self.spool, api_key=key, expected_keys=self.odoo_api_keys,
             event=query.get("event", [None])[0], content_type=environ.get("CONTENT_TYPE") or None)
         return self.json(start_response, result.http_status, result.to_dict())
 
@@ -115,10 +121,16 @@ class WebhookApp:
         return [body]
 
 
+def split_list(value):
+    """"a, b" -> ["a", "b"]: comma-separated while a key or secret is rotated; unset -> []."""
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
 def make_app(environ=os.environ):
-    secrets = [s.strip() for s in environ.get("HUBSPOT_CLIENT_SECRET", "").split(",") if s.strip()]
-    return WebhookApp(environ.get("DATABASE_URL", ""), odoo_api_key=environ.get("ODOO_API_KEY"),
-                      hubspot_secrets=secrets, public_url=environ.get("PUBLIC_URL"),
+    return WebhookApp(environ.get("DATABASE_URL", ""),
+                      odoo_api_keys=split_list(environ.get("ODOO_API_KEY")),
+                      hubspot_secrets=split_list(environ.get("HUBSPOT_CLIENT_SECRET")),
+                      public_url=environ.get("PUBLIC_URL"),
                       spool_dir=environ.get("FASTEPOST_SPOOL_DIR") or "tmp/spool")
 
 

@@ -60,28 +60,32 @@ module FastepostExample
     MAX_BODY = 1024 * 1024
 
     # pool:            a Pool (or anything with #with { |conn| ... })
-    # odoo_api_key:    the key Odoo must present; nil lets the library read ODOO_API_KEY
+    # odoo_api_keys:   the keys Odoo may present (several while rotating; none: every Odoo
+    #                  request is refused, 401); nil lets the library read ODOO_API_KEY
     # hubspot_secrets: the app's client secret(s), newest first (rotation)
     # public_url:      the scheme://host[:port] HubSpot signs with, when behind a proxy;
     #                  nil: the URL as this server received it
     # spool:           a Fastepost::Spool (or directory) where Odoo deliveries that cannot
     #                  reach PostgreSQL are kept and answered 202 (Odoo never retries); replay
     #                  them with `fastepost spool replay --dir ...`. nil: no spool
-    def initialize(pool:, odoo_api_key: nil, hubspot_secrets: [], public_url: nil, spool: nil)
+    def initialize(pool:, odoo_api_keys: nil, hubspot_secrets: [], public_url: nil, spool: nil)
       @pool = pool
       @spool = spool.nil? || spool.is_a?(Fastepost::Spool) ? spool : Fastepost::Spool.new(spool)
-      @odoo_api_key = odoo_api_key
+      @odoo_api_keys = odoo_api_keys
       @hubspot_secrets = hubspot_secrets
       @public_url = public_url&.chomp("/")
     end
 
     def self.from_env(env = ENV)
       new(pool: Pool.new(env.fetch("DATABASE_URL", ""), size: Integer(env.fetch("FASTEPOST_POOL", "4"))),
-          odoo_api_key: env["ODOO_API_KEY"],
-          hubspot_secrets: env.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?),
+          odoo_api_keys: list(env["ODOO_API_KEY"]),
+          hubspot_secrets: list(env["HUBSPOT_CLIENT_SECRET"]),
           public_url: env["PUBLIC_URL"],
           spool: env.fetch("FASTEPOST_SPOOL_DIR", "tmp/spool"))
     end
+
+    # "a, b" -> ["a", "b"]: comma-separated while a key or secret is rotated; unset -> [].
+    def self.list(value) = value.to_s.split(",").map(&:strip).reject(&:empty?)
 
     def call(env)
       req = Rack::Request.new(env)
@@ -98,10 +102,12 @@ module FastepostExample
 
     private
 
+    # The library checks the key itself, before it writes or spools anything: a missing
+    # (nil), empty or wrong one is 401 AuthError, and with no key configured every request is
+    # 401 NoKeyError. The header wins when present, even empty.
     def odoo(req)
       key = req.get_header("HTTP_X_ODOO_API_KEY") || req.GET["api_key"]
-      options = { api_key: key.to_s, event: req.GET["event"], content_type: req.content_type }
-      options[:expected_key] = @odoo_api_key if @odoo_api_key
+      options = { api_key: key, expected_keys: @odoo_api_keys, event: req.GET["event"], content_type: req.content_type }
       options[:spool] = @spool if @spool
       data = body(req)
       result = begin

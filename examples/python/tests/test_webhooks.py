@@ -113,6 +113,39 @@ class WebhookTest(DbTestCase):
                                              "WHERE status = 'error'")), 1,
                                 "the malformed delivery is logged")
 
+    def test_odoo_authentication(self):
+        """Item 1 of issue 11: the key is checked by processing itself; None/empty never skip it."""
+        base = self.start_server(ODOO_API_KEY=f"old-key, {KEY}")  # rotating: both accepted
+        created = data("odoo", "01_partner_created.json")
+        refused = {
+            "no key": (ODOO, {}),
+            "empty ?api_key=": (f"{ODOO}?api_key=", {}),
+            "empty header": (ODOO, {"X-Odoo-Api-Key": ""}),
+            "empty header, right key in the query": (f"{ODOO}?api_key={KEY}", {"X-Odoo-Api-Key": ""}),
+            "wrong key": (ODOO, {"X-Odoo-Api-Key": "wrong-key-123"}),
+            "wrong key in the query": (f"{ODOO}?api_key=wrong-key-123", {}),
+        }
+        for what, (path, headers) in refused.items():
+            with self.subTest(what):
+                status, body = self.post(base, path, created, headers)
+                self.assertEqual(401, status, body)
+                self.assertEqual("AuthError", body["error"])
+                self.assertNotRegex(json.dumps(body), f"{KEY}|old-key|wrong-key-123",
+                                    "no key in the answer")
+        self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"),
+                         "a refused delivery writes nothing")
+        self.assertEqual("0", self.sql("SELECT count(*) FROM customers"))
+
+        status, body = self.post(base, ODOO, created, {"X-Odoo-Api-Key": KEY})
+        self.assertEqual(200, status, body)
+        self.assertEqual("created", body["outcome"])
+        status, body = self.post(base, f"{ODOO}?api_key=old-key",
+                                 data("odoo", "02_partner_phone_changed.json"))
+        self.assertEqual(200, status, body)
+        self.assertEqual("updated", body["outcome"])
+        self.assertEqual("2", self.sql("SELECT count(*) FROM integration_events"))
+        self.assertEqual("1", self.sql("SELECT count(*) FROM customers"))
+
     def test_odoo_spooled_while_the_database_is_unreachable(self):
         # A server whose database cannot be reached: a socket directory that does not exist.
         base = self.start_server(ODOO_API_KEY=KEY,
@@ -137,7 +170,10 @@ class WebhookTest(DbTestCase):
                                  {"X-Odoo-Api-Key": KEY})
         self.assertEqual(401, status)
         self.assertEqual("NoKeyError", body["error"])
+        self.assertEqual(401, self.post(base, f"{ODOO}?api_key=", data("odoo", "01_partner_created.json"))[0],
+                         "none configured, none presented")
         self.assertEqual("0", self.sql("SELECT count(*) FROM customers"))
+        self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"))
 
     def test_hubspot(self):
         base = self.start_server(HUBSPOT_CLIENT_SECRET=SECRET)

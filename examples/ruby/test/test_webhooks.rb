@@ -96,6 +96,37 @@ class TestRackWebhooks < DbTest
                     "the malformed delivery is logged"
   end
 
+  # Item 1 of issue 11: the key is checked by processing itself; nil/empty never skip it.
+  def test_odoo_authentication
+    base = start_server("ODOO_API_KEY" => "old-key, #{KEY}") # rotating: both accepted
+    created = odoo_body("01_partner_created.json")
+    refused = {
+      "no key" => [ODOO, {}],
+      "empty ?api_key=" => ["#{ODOO}?api_key=", {}],
+      "empty header" => [ODOO, { "X-Odoo-Api-Key" => "" }],
+      "empty header, right key in the query" => ["#{ODOO}?api_key=#{KEY}", { "X-Odoo-Api-Key" => "" }],
+      "wrong key" => [ODOO, { "X-Odoo-Api-Key" => "wrong-key-123" }],
+      "wrong key in the query" => ["#{ODOO}?api_key=wrong-key-123", {}]
+    }
+    refused.each do |what, (path, headers)|
+      status, json = post(base, path, created, headers)
+      assert_equal 401, status, "#{what}: #{json.inspect}"
+      assert_equal "AuthError", json["error"], what
+      refute_match(/#{KEY}|old-key|wrong-key-123/, JSON.generate(json), "#{what}: no key in the answer")
+    end
+    assert_equal "0", sql("SELECT count(*) FROM integration_events"), "a refused delivery writes nothing"
+    assert_equal "0", sql("SELECT count(*) FROM customers")
+
+    status, json = post(base, ODOO, created, "X-Odoo-Api-Key" => KEY)
+    assert_equal 200, status, json.inspect
+    assert_equal "created", json["outcome"].to_s
+    status, json = post(base, "#{ODOO}?api_key=old-key", odoo_body("02_partner_phone_changed.json"))
+    assert_equal 200, status, json.inspect
+    assert_equal "updated", json["outcome"].to_s
+    assert_equal "2", sql("SELECT count(*) FROM integration_events")
+    assert_equal "1", sql("SELECT count(*) FROM customers")
+  end
+
   def test_odoo_spooled_while_the_database_is_unreachable
     # A server whose database cannot be reached: a socket directory that does not exist.
     base = start_server("ODOO_API_KEY" => KEY, "DATABASE_URL" => "host=#{@tmp}/nosocket dbname=x connect_timeout=2")
@@ -117,7 +148,9 @@ class TestRackWebhooks < DbTest
     status, json = post(base, ODOO, odoo_body("01_partner_created.json"), "X-Odoo-Api-Key" => KEY)
     assert_equal 401, status
     assert_equal "NoKeyError", json["error"]
+    assert_equal 401, post(base, "#{ODOO}?api_key=", odoo_body("01_partner_created.json"))[0], "none configured, none presented"
     assert_equal "0", sql("SELECT count(*) FROM customers")
+    assert_equal "0", sql("SELECT count(*) FROM integration_events")
   end
 
   def test_hubspot

@@ -5,8 +5,61 @@
 # request on that thread. A connection serves one call at a time, and calls release the GVL
 # while they wait on PostgreSQL or pg_dump, so threads never wait on each other here.
 require "fastepost"
+require "json"
+require "stringio"
 
 module FastepostDB
+  # The webhook paths of config/routes/fastepost.rb (keep the two in step) and the most of a
+  # webhook body anything here reads: one byte over the library's 1 MiB limit.
+  WEBHOOK_PATHS = %w[/api/v1/integrations/odoo /api/v1/integrations/hubspot].freeze
+  MAX_BODY = 1024 * 1024
+
+  # First in the middleware stack: a webhook body over MAX_BODY is answered 413 here, from its
+  # Content-Length alone when it declares one, else after reading MAX_BODY + 1 bytes, so no
+  # later middleware, parameter parser or logger ever sees it. A body within the limit is
+  # handed on as the bytes read, with the request parameters already set (to none): Rails then
+  # never parses a webhook body into `params`, and so never writes customers' data to the log
+  # as "Parameters:". (The webhook controllers also read only `request.body`, raw.)
+  class WebhookBodyLimit
+    def initialize(app, paths: WEBHOOK_PATHS, limit: MAX_BODY)
+      @app = app
+      @paths = paths
+      @limit = limit
+    end
+
+    def call(env)
+      path = webhook_path(env["PATH_INFO"])
+      return @app.call(env) unless env["REQUEST_METHOD"] == "POST" && path
+
+      declared = env["CONTENT_LENGTH"].to_s
+      return too_big(path) if declared.match?(/\A\d+\z/) && declared.to_i > @limit
+
+      body = (env["rack.input"]&.read(@limit + 1) || +"").b
+      return too_big(path) if body.bytesize > @limit
+
+      env["rack.input"] = StringIO.new(body)
+      env["CONTENT_LENGTH"] = body.bytesize.to_s
+      env["action_dispatch.request.request_parameters"] = ActiveSupport::HashWithIndifferentAccess.new
+      @app.call(env)
+    end
+
+    private
+
+    # The router matches /odoo, /odoo/, //odoo and /odoo.json alike; so does this. Returns the
+    # webhook path (one of @paths, never the request's own text) or nil.
+    def webhook_path(path_info)
+      path = path_info.to_s.squeeze("/").chomp("/").sub(%r{\.[^./]*\z}, "")
+      @paths.find { |p| p == path }
+    end
+
+    def too_big(path)
+      Rails.logger&.warn("Refused a webhook body over #{@limit} bytes (413): POST #{path}")
+      body = JSON.generate(http_status: 413, error: "TooBigError",
+                           message: "request body over #{@limit} bytes, the limit for a webhook")
+      [413, { "Content-Type" => "application/json", "Content-Length" => body.bytesize.to_s }, [body]]
+    end
+  end
+
   module_function
 
   # This thread's connection (reopened if it was closed, e.g. after a failover).
@@ -47,6 +100,15 @@ module FastepostDB
   end
   @spool_lock = Mutex.new
 
+  # The keys Odoo may present (comma-separated while rotating); none: every request is 401.
+  def odoo_api_keys = list(ENV["ODOO_API_KEY"])
+
   # HubSpot app client secrets, newest first (comma-separated while rotating).
-  def hubspot_secrets = ENV.fetch("HUBSPOT_CLIENT_SECRET", "").split(",").map(&:strip).reject(&:empty?)
+  def hubspot_secrets = list(ENV["HUBSPOT_CLIENT_SECRET"])
+
+  def list(value) = value.to_s.split(",").map(&:strip).reject(&:empty?)
 end
+
+Rails.application.config.middleware.insert_before 0, FastepostDB::WebhookBodyLimit
+# The Odoo key may come as ?api_key=: keep it out of "Started POST ..." and "Parameters:".
+Rails.application.config.filter_parameters |= [:api_key]

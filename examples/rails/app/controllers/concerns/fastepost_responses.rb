@@ -6,10 +6,6 @@
 module FastepostResponses
   extend ActiveSupport::Concern
 
-  # Read at most this much of a request body: one byte over the library's 1 MiB limit is
-  # enough for it to answer 413, and a huge upload is never held in memory.
-  MAX_BODY = 1024 * 1024
-
   included do
     rescue_from Fastepost::Error do |e|
       details = (e.report || e.result).to_h # what was logged or imported, when anything was
@@ -29,11 +25,5 @@ module FastepostResponses
     return 404 if error.is_a?(Fastepost::NotFoundError)
 
     error.http_status || 500
-  end
-
-  def raw_body
-    io = request.body
-    io.rewind if io.respond_to?(:rewind)
-    (io.read(MAX_BODY + 1) || +"").b
   end
 end

@@ -9,6 +9,7 @@ module Api
       # event's outcome is in the body); 401 for a bad or stale signature; 503 lets HubSpot retry.
       class HubspotController < ActionController::API
         include FastepostResponses
+        include FastepostWebhook
 
         def create
           batch = fastepost.hubspot_process(raw_body,

@@ -6,16 +6,21 @@ module Api
       # POST /api/v1/integrations/odoo[?api_key=...][&event=create|write|unlink|archive]
       #
       # Odoo's "Send Webhook Notification" cannot set headers, so the key may come in the URL;
-      # X-Odoo-Api-Key wins when present. The expected key is ODOO_API_KEY (no key configured:
-      # every request is refused with 401). Answers the library's status: 200 (also for a
+      # X-Odoo-Api-Key wins when present, even empty. The library checks it before it writes or
+      # spools anything: missing, empty or wrong is 401 AuthError; the accepted keys are
+      # ODOO_API_KEY (comma-separated while rotating; none configured: every request is 401
+      # NoKeyError). The URL's key never reaches the log (filter_parameters, see the
+      # initializer). Answers the library's status: 200 (also for a
       # duplicate delivery), 400 malformed, 401, 409 conflicting record, 413 too big, 503 retry.
       # When PostgreSQL cannot be reached, the delivery goes to the spool (FASTEPOST_SPOOL_DIR,
       # default tmp/spool) and is answered 202; `fastepost spool replay` ingests it later.
       class OdooController < ActionController::API
         include FastepostResponses
+        include FastepostWebhook
 
         def create
           options = { api_key: request.headers["X-Odoo-Api-Key"] || request.query_parameters["api_key"],
+                      expected_keys: FastepostDB.odoo_api_keys,
                       event: request.query_parameters["event"].presence,
                       content_type: request.content_type, spool: FastepostDB.spool }
           result = Fastepost.odoo_process(raw_body, conn: connection_or_nil, **options)

@@ -1,0 +1,74 @@
+# frozen_string_literal: true
+
+# A stock Rails 6.1 application with the glue copied in, served by WEBrick or Puma as
+# `rails server` would: the defaults of `rails new` (load_defaults 6.1, so forgery protection on in every
+# ActionController::Base controller, the default middleware stack), an ApplicationController
+# with nothing added, and the app's root at examples/rails so that the initializer, the
+# concerns, the controllers and config/routes/fastepost.rb load exactly as in a copy.
+#
+#   ruby stock_app.rb --port 0 --log FILE [--server webrick|puma]
+#
+# prints "listening on http://127.0.0.1:PORT" once it accepts requests. Configuration
+# (DATABASE_URL, ODOO_API_KEY, FASTEPOST_ADMIN_TOKEN ...) comes from the environment.
+require "optparse"
+require "logger"
+
+options = { port: 0, log: File::NULL, server: "webrick" }
+OptionParser.new do |o|
+  o.on("--port P", Integer) { |p| options[:port] = p }
+  o.on("--log FILE") { |f| options[:log] = f }
+  o.on("--server NAME", %w[webrick puma]) { |n| options[:server] = n }
+end.parse!
+OPTIONS = options.freeze
+
+ENV["RAILS_ENV"] ||= "production"
+verbose, $VERBOSE = $VERBOSE, nil # Rails 6.1 and its dependencies warn under -w; our files need not
+require "rails"
+require "action_controller/railtie"
+if options[:server] == "puma"
+  require "puma"
+  require "puma/server"
+else
+  require "rack/handler/webrick"
+end
+$VERBOSE = verbose
+
+class StockApp < Rails::Application
+  config.load_defaults 6.1
+  config.action_controller.default_protect_from_forgery = true # what load_defaults says; made explicit
+  config.root = File.expand_path("..", __dir__)
+  config.eager_load = false
+  config.secret_key_base = "0" * 64
+  config.logger = ActiveSupport::Logger.new(OPTIONS[:log])
+  config.log_level = :debug # the most a log ever gets, "Parameters:" included
+  config.hosts.clear
+end
+
+StockApp.initialize!
+StockApp.routes.draw { draw :fastepost }
+
+# In a FASTEPOST_SANITIZE build the test preloads the ASan runtime into this interpreter, but
+# pg_dump, which backups spawn with the inherited environment, hangs under it (as psql does):
+# the preload has done its work once the binding is loaded, so drop it.
+ENV.delete("LD_PRELOAD")
+
+# The host app's app/controllers/application_controller.rb as `rails new` writes it.
+class ApplicationController < ActionController::Base
+end
+
+$stdout.sync = true
+if OPTIONS[:server] == "puma"
+  # Puma as `rails server` starts it (threads 0:5), without its launcher's config files.
+  server = Puma::Server.new(StockApp, Puma::Events.new($stderr, $stderr), max_threads: 5)
+  port = server.add_tcp_listener("127.0.0.1", OPTIONS[:port]).addr[1]
+  thread = server.run
+  puts "listening on http://127.0.0.1:#{port}"
+  %w[INT TERM].each { |sig| trap(sig) { server.stop } }
+  thread.join
+else
+  Rack::Handler::WEBrick.run(StockApp, Host: "127.0.0.1", Port: OPTIONS[:port], AccessLog: [],
+                                       Logger: WEBrick::Log.new($stderr, WEBrick::Log::WARN)) do |server|
+    puts "listening on http://127.0.0.1:#{server.config[:Port]}"
+    %w[INT TERM].each { |sig| trap(sig) { server.shutdown } }
+  end
+end
