@@ -973,41 +973,15 @@ static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *c
 
 /* The sync transaction takes advisory locks and row locks that another session may hold; none
  * of those waits may be unbounded (a webhook sender gives up after seconds, and a hung worker
- * holds its connection). Internal defaults until conn.c has per-connection lock and statement
- * timeouts; these two getters are the one place to point at them. */
-#define SYNC_LOCK_TIMEOUT_MS 5000
-#define SYNC_STATEMENT_TIMEOUT_MS 30000
-
-static int sync_lock_timeout_ms(const fastepost_conn *conn) {
-  (void)conn;
-  return SYNC_LOCK_TIMEOUT_MS;
-}
-
-static int sync_statement_timeout_ms(const fastepost_conn *conn) {
-  return conn && conn->statement_timeout_ms > 0 ? conn->statement_timeout_ms : SYNC_STATEMENT_TIMEOUT_MS;
-}
-
-/* The transaction's settings as ONE statement (a pipeline step must be a single statement):
- * set_config(..., true) is SET LOCAL, so nothing outlives the transaction and a pooler in
- * transaction mode (pgbouncer) hands no setting on to another client. A lock timeout the host
- * set for its session (SET lock_timeout) is kept; 0 (none) becomes the default. */
+ * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come
+ * with the plan-cache setting in ONE statement (a pipeline step must be a single statement);
+ * set_config(..., true) is SET LOCAL, so a transaction pooler hands nothing on. A held lock
+ * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried. */
 static const char *sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
-  snprintf(buf, size,
-           "SELECT pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
-           "pg_catalog.set_config('statement_timeout', '%d', true), "
-           "pg_catalog.set_config('lock_timeout', CASE pg_catalog.current_setting('lock_timeout') "
-           "WHEN '0' THEN '%d' ELSE pg_catalog.current_setting('lock_timeout') END, true)",
-           sync_statement_timeout_ms(conn), sync_lock_timeout_ms(conn));
+  char tx[FASTEPOST__TX_SETTINGS_SIZE];
+  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)",
+           fastepost__tx_settings_sql(conn, tx, sizeof tx));
   return buf;
-}
-
-/* lock_not_available (lock_timeout, NOWAIT) is a transient failure: the customer is busy in
- * another session. conn.c maps 55P03 to EBUSY itself once its SQLSTATE table has it; until then
- * this keeps the sync core honest. */
-static int busy_if_locked(int rc) {
-  if (rc == FASTEPOST_EDB && strcmp(fastepost_error_last()->sqlstate, "55P03") == 0)
-    return fastepost__error_set_sqlstate(FASTEPOST_EBUSY, "55P03", "%s", fastepost_error_last()->message);
-  return rc;
 }
 
 /* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
@@ -1126,7 +1100,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
 
   int rc = ensure_prepared(conn);
   if (rc == FASTEPOST_OK)
-    rc = busy_if_locked(attempt(res, conn, rec, ctx, now));
+    rc = attempt(res, conn, rec, ctx, now);
   if (rc == FASTEPOST_OK)
     return res->code;
 

@@ -123,10 +123,12 @@ static void odoo_failure_and_retry(fastepost_conn *conn) {
       "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
 
   fastepost_event_result *r = NULL;
-  /* On merging the "ingest" branch this becomes
-   * fastepost_odoo_process(&r, conn, key, PARTNER, strlen(PARTNER), opts) with the key added to
-   * opts by fastepost_odoo_options_add_api_key(). */
-  fastepost_status st = fastepost_odoo_process(&r, conn, PARTNER, strlen(PARTNER), NULL);
+  fastepost_odoo_options *opts = NULL;
+  if (fastepost_odoo_options_new(&opts) != FASTEPOST_OK ||
+      fastepost_odoo_options_add_api_key(opts, "locale-key") != FASTEPOST_OK)
+    fail("odoo options: %s", fastepost_error_last()->message);
+  fastepost_status st = fastepost_odoo_process(&r, conn, "locale-key", PARTNER, strlen(PARTNER), opts);
+  fastepost_odoo_options_free(opts);
   print_status("odoo delivery while customers fail", st);
   if (st != FASTEPOST_EBUSY)
     fail("a transient failure should give EBUSY, got %d: %s", st, fastepost_error_last()->message);
