@@ -465,6 +465,21 @@ int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what) {
   return rc;
 }
 
+/* A pipeline that failed half-way (its server died, a send failed) leaves libpq in pipeline
+ * mode with results pending, and PQstatus() may still say CONNECTION_OK: every later statement
+ * would fail and PQtransactionStatus() say "active". Collect what is pending so that the
+ * connection is either usable again or visibly broken (for the caller's reconnect). Reading a
+ * dead socket ends at once; a silent one is bounded by the keepalives. */
+static void pipeline_leave(PGconn *pg) {
+  for (int guard = 0; guard < 64 && PQpipelineStatus(pg) != PQ_PIPELINE_OFF; guard++) {
+    if (PQexitPipelineMode(pg) || PQstatus(pg) != CONNECTION_OK)
+      return;
+    PGresult *res;
+    while ((res = PQgetResult(pg)) != NULL)
+      PQclear(res);
+  }
+}
+
 /* Outside a transaction: the settings and the statement in one pipeline, which runs both in
  * one implicit transaction (it ends at the sync point) and costs one round trip. */
 static int query_with_settings(PGresult **out, fastepost_conn *conn, PGconn *pg, const char *sql,
@@ -478,7 +493,7 @@ static int query_with_settings(PGresult **out, fastepost_conn *conn, PGconn *pg,
   if (!PQsendQueryParams(pg, settings, 0, NULL, NULL, NULL, NULL, 0) ||
       !PQsendQueryParams(pg, sql, nparams, NULL, params, NULL, NULL, 0) || !PQpipelineSync(pg)) {
     rc = fastepost__pg_check(conn, NULL, expected, what);
-    PQexitPipelineMode(pg);
+    pipeline_leave(pg);
     return rc;
   }
   PGresult *results[2] = {NULL, NULL};
@@ -502,8 +517,11 @@ static int query_with_settings(PGresult **out, fastepost_conn *conn, PGconn *pg,
     if (st == PGRES_PIPELINE_SYNC)
       break;
   }
-  if (!PQexitPipelineMode(pg) && rc == FASTEPOST_OK)
-    rc = fastepost__pg_check(conn, NULL, expected, what);
+  if (!PQexitPipelineMode(pg)) {
+    if (rc == FASTEPOST_OK)
+      rc = fastepost__pg_check(conn, NULL, expected, what);
+    pipeline_leave(pg);
+  }
   PQclear(results[0]);
   if (rc)
     PQclear(results[1]);
@@ -548,8 +566,10 @@ int fastepost__tx_begin(fastepost_conn *conn) { return fastepost__tx_begin_mode(
 int fastepost__tx_commit(fastepost_conn *conn) { return fastepost__exec(conn, "COMMIT", "COMMIT"); }
 
 void fastepost__tx_rollback(fastepost_conn *conn) {
-  if (conn && conn->pg && conn->pid == getpid() && PQstatus(conn->pg) == CONNECTION_OK &&
-      PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+  if (!conn || !conn->pg || conn->pid != getpid())
+    return;
+  pipeline_leave(conn->pg);
+  if (PQstatus(conn->pg) == CONNECTION_OK && PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
     PGresult *res = PQexec(conn->pg, "ROLLBACK");
     PQclear(res);
   }

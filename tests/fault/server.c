@@ -146,7 +146,9 @@ Test(fault_server, stopped_during_deliveries_nothing_lost_nothing_twice) {
     fastepost_status st = fastepost_odoo_process(&r, conn, NULL, body, strlen(body), o);
     /* Every delivery is either processed (200) or spooled (202): none is refused. */
     cr_assert(st == FASTEPOST_OK || (st == FASTEPOST_ECONN && fastepost_event_result_event_id(r) > 0),
-              "delivery %d: %s: %s", i, fastepost_error_name(st), fastepost_event_result_error(r));
+              "delivery %d: %s: %s [status %d tx %d pipeline %d]", i, fastepost_error_name(st), fastepost_event_result_error(r),
+              conn->pg ? (int)PQstatus(conn->pg) : -1, conn->pg ? (int)PQtransactionStatus(conn->pg) : -1,
+              conn->pg ? (int)PQpipelineStatus(conn->pg) : -1);
     if (fastepost_event_result_outcome(r) == FASTEPOST_OUTCOME_SPOOLED)
       spooled++;
     else
