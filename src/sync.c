@@ -1073,6 +1073,24 @@ static int log_failure(fastepost_event_result *res, fastepost_conn *conn, const 
   return rc;
 }
 
+/* Whether conn cannot start a transaction of our own, with the error set: inside the caller's
+ * transaction our COMMIT would end it (EINVALID); a connection that a lost server or an
+ * interrupted pipeline left broken is ECONN, so the host resets it (or the delivery is spooled). */
+static bool busy_connection(fastepost_conn *conn, const char *what) {
+  if (!conn || !conn->pg)
+    return false;
+  if (PQstatus(conn->pg) != CONNECTION_OK || PQtransactionStatus(conn->pg) == PQTRANS_UNKNOWN) {
+    fastepost__error_set(FASTEPOST_ECONN, "the connection to the database was lost");
+    return true;
+  }
+  if (PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
+    fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: %s needs a "
+                                             "transaction of its own", what);
+    return true;
+  }
+  return false;
+}
+
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx) {
   char clock_buf[32];
@@ -1080,12 +1098,8 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
   for (size_t i = 0; i < rec->warnings.count; i++)
     fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
   res->code = FASTEPOST_OK;
-  if (!ctx->in_batch && conn && conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE) {
-    /* Our COMMIT would end the caller's transaction, or fail inside an aborted one. */
-    fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: an event "
-                                             "needs a transaction of its own");
-    return fastepost__result_fail(res, FASTEPOST_EINVALID);
-  }
+  if (!ctx->in_batch && busy_connection(conn, "an event"))
+    return fastepost__result_fail(res, fastepost_error_last()->code);
 
   if (rec->failure) {
     /* Rejected by the adapter: log it (the message, never the raw body) and report. */
@@ -1289,9 +1303,8 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
 }
 
 int fastepost__sync_batch_begin(fastepost_conn *conn) {
-  if (conn && conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
-    return fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: a batch "
-                                                    "needs a transaction of its own");
+  if (busy_connection(conn, "a batch"))
+    return fastepost_error_last()->code;
   int rc = ensure_prepared(conn);
   char sql[600], settings[512];
   snprintf(sql, sizeof sql, "BEGIN; %s", sync_settings_sql(conn, settings, sizeof settings));

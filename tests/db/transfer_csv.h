@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "import_priv.h"
 #include "testdb.h"
@@ -73,7 +74,9 @@ static inline void assert_round_trip(const char *name) {
   fastepost_export_options *o = NULL;
   cr_assert_eq(fastepost_export_options_new(&o), FASTEPOST_OK);
   fastepost_export_options_set_table(o, "t");
-  const char *path = "/tmp/fptest_roundtrip.csv";
+  /* Per process: the locale suite runs this file's tests in parallel with the plain run. */
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/fptest_roundtrip.%ld.csv", (long)getpid());
   PGresult *r = PQexec(fptest_current.check, "SELECT attname FROM pg_attribute WHERE attrelid = 't'::regclass "
                                             "AND attnum > 1 AND NOT attisdropped ORDER BY attnum");
   for (int i = 0; i < PQntuples(r); i++)

@@ -515,7 +515,8 @@ Test(transfer_import, progress_and_cancel) {
 }
 
 Test(transfer_import, file_and_fd_sources) {
-  const char *path = "/tmp/fptest_import_file.csv";
+  char path[64]; /* per process: the locale suite runs this suite in parallel */
+  snprintf(path, sizeof path, "/tmp/fptest_import_file.%ld.csv", (long)getpid());
   FILE *f = fopen(path, "w");
   fputs("name,email\nA,a@x.de\n", f);
   fclose(f);
