@@ -86,6 +86,15 @@ static fp_obj fp_fail(fastepost_status rc) {
 %rename(backup_verify) fp_backup_verify;
 %rename(stats_db) fp_stats_db;
 %rename(report_html) fp_report_html;
+%header %{
+#ifdef SWIGRUBY
+/* Ruby's unblocking function for a backup (Timeout, Thread#raise, Ctrl-C): pg_dump is not a
+ * statement that a cancel request could stop, so set the handle's interrupt flag; the library
+ * then stops pg_dump, removes the partial file and returns FASTEPOST_ECANCELED. Only a store to
+ * a sig_atomic_t, so it is safe from any thread. */
+static void fp_rb_backup_ubf(void *flag) { *(volatile sig_atomic_t *)flag = 1; }
+#endif
+%}
 %inline %{
 static fp_obj fp_backup_create(fastepost_backup_dir *dir, fastepost_conn *conn, int format, const char *table,
                                fp_obj progress) {
@@ -93,13 +102,32 @@ static fp_obj fp_backup_create(fastepost_backup_dir *dir, fastepost_conn *conn, 
   fp_calls_init(&c, FP_NIL, FP_NIL, progress);
   fastepost_backup_set_progress(dir, fp_is_none(progress) ? NULL : fp_progress_cb, &c);
   char *name = NULL;
+#ifdef SWIGRUBY
+  volatile sig_atomic_t interrupted = 0;
+  fastepost_backup_set_interrupt(dir, &interrupted);
+  /* The thunk of %fastepost_blocking, run with our own unblocking function. RB_NOGVL_INTR_FAIL:
+   * Ruby neither starts the call with an interrupt pending (rc stays ECANCELED) nor raises one
+   * on the way out, where it would jump over the clean-up below; it is raised after it. */
+  fastepost_backup_create__args a = {&name, dir, conn, (fastepost_backup_format)format, table, FASTEPOST_ECANCELED};
+  rb_nogvl(fastepost_backup_create__thunk, &a, fp_rb_backup_ubf, (void *)&interrupted, RB_NOGVL_INTR_FAIL);
+  fastepost_status rc = a.rc;
+  fastepost_backup_set_interrupt(dir, NULL);
+  (void)fastepost_backup_create__unlocked; /* the generated wrapper the lines above replace */
+#else
   fastepost_status rc = fastepost_backup_create(&name, dir, conn, (fastepost_backup_format)format, table);
+#endif
   fastepost_backup_set_progress(dir, NULL, NULL);
   fp_failure f;
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fp_obj out = rc == FASTEPOST_OK ? fp_str_new(name) : FP_NIL;
   fastepost_free(name);
+#ifdef SWIGRUBY
+  /* Interrupted: raise what interrupted us (Timeout::Error, Interrupt ...) rather than a
+   * CanceledError, now that nothing is left to clean up. */
+  if (rc == FASTEPOST_ECANCELED && interrupted)
+    rb_thread_check_ints();
+#endif
   if (fp_calls_reraise(&c)) {
     fp_rec_drop(out);
     return fp_error_value();
