@@ -6,11 +6,12 @@
 #include "internal.h"
 #include "hubspot_parse.h"
 #include "odoo.h"
+#include "sync.h"
 
 /* Sources whose stored payloads can be processed again, and through which adapter. A new CRM
  * adds one line here. */
 typedef int (*reprocess_fn)(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                            const char *payload, const char *event_type, int max_attempts);
+                            const char *payload, const char *event_type, int max_attempts, int64_t now_us);
 static const struct {
   const char *source;
   reprocess_fn reprocess;
@@ -141,17 +142,28 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
  * event is processed by exactly one run. Processing then writes the row's real next state (done,
  * failed with a new backoff, dead); if the run dies in between, the event is due again when the
  * lease ends. One event per claim, so that no claim can expire while its run is still busy with
- * earlier events. The due check runs on the server's clock.
+ * earlier events.
+ *
+ * The due check runs on the clock the event rows were written with: the server's
+ * (statement_timestamp() in UTC, as the sync core writes next_attempt_at, and independent of the
+ * session's TimeZone), or the injected one ($2), which then also stamps the reprocessed rows and
+ * their next backoff. One clock for all three, so a test can move time forward and see a retry.
  */
 #define RETRY_LEASE "interval '10 minutes'"
+#define RETRY_NOW "coalesce($2::timestamp, statement_timestamp() AT TIME ZONE 'UTC')"
 static const char SQL_CLAIM[] =
     "WITH due AS (SELECT id FROM integration_events WHERE status = 'error' "
-    "AND next_attempt_at <= localtimestamp AND payload IS NOT NULL AND source = ANY($1::text[]) "
+    "AND next_attempt_at <= " RETRY_NOW " AND payload IS NOT NULL AND source = ANY($1::text[]) "
     "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-    "UPDATE integration_events e SET next_attempt_at = localtimestamp + " RETRY_LEASE " FROM due "
+    "UPDATE integration_events e SET next_attempt_at = " RETRY_NOW " + " RETRY_LEASE " FROM due "
     "WHERE e.id = due.id RETURNING e.id, e.source, e.event_type, e.payload::text";
 
 fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepost_retry_report *report) {
+  return fastepost_events_retry_with_clock(conn, limit, NULL, NULL, report);
+}
+
+fastepost_status fastepost_events_retry_with_clock(fastepost_conn *conn, int limit, fastepost_clock_fn clock,
+                                                   void *payload, fastepost_retry_report *report) {
   if (report)
     memset(report, 0, sizeof *report);
   if (limit < 1)
@@ -165,12 +177,22 @@ fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepo
     fastepost__buf_free(&sources);
     return fastepost__error_oom();
   }
-  const char *params[] = {fastepost__buf_cstr(&sources)};
+  const char *params[] = {fastepost__buf_cstr(&sources), NULL};
   fastepost_retry_report r = {0};
   int rc = FASTEPOST_OK;
   while (r.attempted < limit) {
+    /* Read the injected clock once per claim: the claim and the reprocessing of that event
+     * then agree on "now", and a clock that advances is seen to advance. */
+    int64_t now_us = clock ? clock(payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    char now_text[40];
+    if (clock && !fastepost__format_time(now_text, sizeof now_text, now_us)) {
+      rc = fastepost__error_set(FASTEPOST_EINVALID, "the injected clock gave %lld us, not a time from year 1 to 9999",
+                                (long long)now_us);
+      break;
+    }
+    params[1] = clock ? now_text : NULL;
     PGresult *due = NULL;
-    rc = fastepost__query(&due, conn, SQL_CLAIM, 1, params, PGRES_TUPLES_OK, "claiming a due event");
+    rc = fastepost__query(&due, conn, SQL_CLAIM, 2, params, PGRES_TUPLES_OK, "claiming a due event");
     if (rc || PQntuples(due) == 0) {
       PQclear(due);
       break;
@@ -183,7 +205,7 @@ fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepo
         fn = adapters[k].reprocess;
     r.attempted++;
     fastepost_event_result *res = NULL;
-    int st = fn ? fn(&res, conn, id, PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS)
+    int st = fn ? fn(&res, conn, id, PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS, now_us)
                 : fastepost__error_set(FASTEPOST_EINVALID, "no adapter for source %s", source);
     fastepost_event_result_free(res);
     PQclear(due);

@@ -39,6 +39,10 @@ struct fastepost_export_options {
   size_t nschemas;
   fastepost_progress_cb progress;
   void *progress_payload;
+  /* The process environment when the options were made: the sql format finds pg_dump (PATH,
+   * FASTEPOST_PG_DUMP) and starts it from this, never from environ during the export, which may
+   * run without the host's GIL/GVL while another thread calls setenv(). */
+  char **env;
 };
 
 /* ---- options -------------------------------------------------------------------------------- */
@@ -46,10 +50,16 @@ struct fastepost_export_options {
 fastepost_status fastepost_export_options_new(fastepost_export_options **out) {
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_export_options_new: out is NULL");
-  *out = calloc(1, sizeof **out);
-  if (!*out)
+  fastepost_export_options *o = calloc(1, sizeof *o);
+  char **env = o ? fastepost__env_snapshot() : NULL;
+  if (!o || !env) {
+    free(o);
+    *out = NULL;
     return fastepost__error_oom();
-  (*out)->limit = -1;
+  }
+  o->limit = -1;
+  o->env = env;
+  *out = o;
   return FASTEPOST_OK;
 }
 
@@ -71,6 +81,7 @@ void fastepost_export_options_free(fastepost_export_options *o) {
   for (size_t i = 0; i < o->nschemas; i++)
     free(o->schemas[i]);
   free(o->schemas);
+  fastepost__env_free(o->env);
   free(o);
 }
 
@@ -577,7 +588,7 @@ static int dump_out(void *payload, const char *data, size_t len) {
 
 static int run_pg_dump(writer *w, PGconn *pg, const fastepost__table *t) {
   char *prog = NULL;
-  int rc = fastepost__pgtool_find(&prog, "pg_dump", NULL, "FASTEPOST_PG_DUMP", PQserverVersion(pg));
+  int rc = fastepost__pgtool_find_env(&prog, "pg_dump", NULL, "FASTEPOST_PG_DUMP", PQserverVersion(pg), w->opts->env);
   if (rc)
     return rc;
   fastepost__buf table_arg = FASTEPOST__BUF_INIT;
@@ -594,7 +605,8 @@ static int run_pg_dump(writer *w, PGconn *pg, const fastepost__table *t) {
     argv[argc++] = fastepost__buf_cstr(&table_arg);
   }
   argv[argc] = NULL;
-  fastepost__proc p = {.stdin_fd = -1, .stdout_fd = -1, .on_stdout = dump_out, .payload = w};
+  fastepost__proc p = {.base_env = (const char *const *)w->opts->env, .stdin_fd = -1, .stdout_fd = -1,
+                       .on_stdout = dump_out, .payload = w};
   rc = table_arg.oom ? fastepost__error_oom() : fastepost__pgtool_run(&p, pg, NULL, argv);
   fastepost__proc_cleanup(&p);
   fastepost__buf_free(&table_arg);

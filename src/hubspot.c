@@ -1009,7 +1009,7 @@ fastepost_status fastepost_hubspot_process(fastepost_hubspot_batch **out, fastep
 }
 
 int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                                 const char *payload, const char *event_type, int max_attempts) {
+                                 const char *payload, const char *event_type, int max_attempts, int64_t now_us) {
   (void)event_type; /* the payload holds it */
   *out = NULL;
   fastepost_event_result *res = fastepost__result_new();
@@ -1026,9 +1026,9 @@ int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *c
   /* The time range was checked when the request came in (with its options, gone now): a retry
    * only keeps the arithmetic safe. */
   const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
-  event_record(&rec, &e, &any, FASTEPOST__SYNC_SERVER_CLOCK);
+  event_record(&rec, &e, &any, now_us);
   rec.event_id = event_id;
-  fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK,
+  fastepost__sync_ctx ctx = {.now_us = now_us,
                              .max_attempts = max_attempts > 0 ? max_attempts : FASTEPOST_EVENTS_MAX_ATTEMPTS};
   int rc = fastepost__sync_process(res, conn, &rec, &ctx);
   fastepost__sync_record_clear(&rec);

@@ -82,8 +82,8 @@ void fastepost__hs_batch_free(fastepost__hs_batch *batch);
 int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__hs_event *event);
 
 /* Process a stored event payload again (events.c): the event row event_id is claimed instead of
- * a new one being written. */
+ * a new one being written. now_us as for fastepost__odoo_reprocess(). */
 int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                                 const char *payload, const char *event_type, int max_attempts);
+                                 const char *payload, const char *event_type, int max_attempts, int64_t now_us);
 
 #endif

@@ -1211,8 +1211,11 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_result **results, 
   return fastepost__error_set(rc, "%s", message);
 }
 
+/* The retry run's fixed "now", through the options' clock hook. */
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
 int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                              const char *payload, const char *event_type, int max_attempts) {
+                              const char *payload, const char *event_type, int max_attempts, int64_t now_us) {
   fastepost_odoo_options *opts = NULL;
   int rc = fastepost_odoo_options_new(&opts);
   if (rc)
@@ -1224,6 +1227,8 @@ int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn
    * that are gone now) its time. */
   opts->max_body = SIZE_MAX;
   opts->time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
+  if (now_us != FASTEPOST__SYNC_SERVER_CLOCK)
+    fastepost_odoo_options_set_clock(opts, fixed_clock, &now_us);
   rc = process_one(out, conn, payload, payload ? strlen(payload) : 0, opts, event_id, max_attempts);
   fastepost_odoo_options_free(opts);
   return rc;

@@ -29,9 +29,11 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
                             const fastepost_odoo_options *opts);
 
 /* Process a stored payload again (events.c): the event row event_id is claimed instead of a
- * new one being written. event_type gives back the hint ("res.partner.unlink"). */
+ * new one being written. event_type gives back the hint ("res.partner.unlink"). now_us is the
+ * retry run's clock (FASTEPOST__SYNC_SERVER_CLOCK: the server's), so that the row's timestamps
+ * and its next backoff follow the clock the due check used. */
 int fastepost__odoo_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                              const char *payload, const char *event_type, int max_attempts);
+                              const char *payload, const char *event_type, int max_attempts, int64_t now_us);
 
 /* Process a spooled delivery (spool.c): the normal path with the spooled hint and content type,
  * no body limit (it was accepted once) and no spooling. */

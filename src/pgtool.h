@@ -31,8 +31,8 @@ int fastepost__pgtool_find_in(char **out, const char *program, const char *expli
 /* The usual search for a connection's server: explicit path, then the environment variable
  * `envname` (FASTEPOST_PG_DUMP ...), PATH, /usr/lib/postgresql/N/bin; major >= the server's.
  * `envname` and PATH are read from `env`, an environment snapshot taken when the caller's
- * handle was created (proc.h); NULL reads the process environment now (only for callers not yet
- * moved to a snapshot: export.c). */
+ * handle or options were created (proc.h: the backup dir handle, the export options); NULL reads
+ * the process environment now (no library caller does any more). */
 int fastepost__pgtool_find_env(char **out, const char *program, const char *explicit_path,
                                const char *envname, int server_version, char *const *env);
 /* fastepost__pgtool_find_env() reading the process environment now. */

@@ -5,7 +5,9 @@ libfastepost:
     POST /api/v1/integrations/hubspot   X-HubSpot-Signature-v3 + X-HubSpot-Request-Timestamp
 
 It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
-small JSON body. Run it with wsgiref (one thread per request, one connection per thread):
+small JSON body. Run it with wsgiref (one thread per request; the requests share a bounded
+`fastepost.Pool` of FASTEPOST_POOL connections, and one that finds none free within
+FASTEPOST_POOL_TIMEOUT seconds is answered 503, `PoolTimeout`, so the sender delivers again):
 
     DATABASE_URL=postgres:///app ODOO_API_KEY=... HUBSPOT_CLIENT_SECRET=... \\
         python3 webhooks.py --port 8000
@@ -18,7 +20,6 @@ import json
 import os
 import socketserver
 import sys
-import threading
 from http import HTTPStatus
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -40,25 +41,21 @@ class WebhookApp:
     client secret(s), newest first; `public_url` the scheme://host[:port] HubSpot signs with
     when behind a proxy (None: the URL as this server received it); `spool_dir` where Odoo
     deliveries that cannot reach PostgreSQL are kept (answered 202; replay them with
-    `fastepost spool replay --dir ...`), None for no spool."""
+    `fastepost spool replay --dir ...`), None for no spool; `pool_size` and `pool_timeout`
+    size the connection pool and bound the wait for a free connection (seconds), or `pool` is
+    a ready :class:`fastepost.Pool` (anything with ``connection()``)."""
 
-    def __init__(self, dsn, *, odoo_api_keys=None, hubspot_secrets=(), public_url=None,
-                 spool_dir=None):
-        self.dsn = dsn
+    def __init__(self, dsn="", *, odoo_api_keys=None, hubspot_secrets=(), public_url=None,
+                 spool_dir=None, pool_size=4, pool_timeout=5.0, pool=None):
+        # One pool for all request threads: at most pool_size connections whatever the number
+        # of threads (wsgiref starts one per request), reused across requests.
+        self.pool = pool if pool is not None else fastepost.Pool(dsn, size=pool_size,
+                                                                 timeout=pool_timeout)
         # Odoo never retries: without a spool a delivery during a database outage is lost.
         self.spool = fastepost.Spool(spool_dir) if spool_dir else None
         self.odoo_api_keys = None if odoo_api_keys is None else list(odoo_api_keys)
         self.hubspot_secrets = list(hubspot_secrets)
         self.public_url = public_url.rstrip("/") if public_url else None
-        self._local = threading.local()
-
-    def connection(self):
-        """This thread's connection, opened on first use (a connection serves one call at a
-        time; giving each worker thread its own keeps requests from waiting on each other)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self._local.conn = fastepost.connect(self.dsn)
-        return conn
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -72,6 +69,7 @@ class WebhookApp:
         except fastepost.Error as e:
             # The library refused: answer its status and say why (messages never contain
             # secrets or payloads). A result, when there is one, says which event was logged.
+            # PoolTimeout (no connection free in time) is a fastepost.Error too: 503.
             fields = e.result.to_dict() if e.result is not None else {}
             fields.update(error=type(e).__name__, message=e.message)
             return self.json(start_response, e.http_status or 500, fields)
@@ -84,25 +82,31 @@ class WebhookApp:
         key = environ.get("HTTP_X_ODOO_API_KEY")
         if key is None:
             key = query.get("api_key", [None])[0]
+        body = self.body(environ)
+        options = dict(spool=self.spool, api_key=key, expected_keys=self.odoo_api_keys,
+                       event=query.get("event", [None])[0],
+                       content_type=environ.get("CONTENT_TYPE") or None)
         try:
-            conn = self.connection()
-        except fastepost.ConnectionError:
-            if self.spool is None:
+            with self.pool.connection() as conn:
+                result = fastepost.odoo_process(body, conn, **options)
+        except fastepost.ConnectionError as e:
+            # Connecting failed (no result: nothing was processed): with a spool, the library
+            # keeps the delivery without a connection and it is answered 202.
+            if self.spool is None or e.result is not None:
                 raise
-            conn = None  # the library spools the delivery (202)
-        result = fastepost.odoo_process(
-            self.body(environ), conn, spool=self.spool, api_key=key, expected_keys=self.odoo_api_keys,
-            event=query.get("event", [None])[0], content_type=environ.get("CONTENT_TYPE") or None)
+            result = fastepost.odoo_process(body, None, **options)
         return self.json(start_response, result.http_status, result.to_dict())
 
     def hubspot(self, environ, start_response):
         uri = request_uri(environ)  # what HubSpot signed: the full URL as sent
         if self.public_url:  # behind a proxy: the public scheme and host, this path and query
             uri = self.public_url + uri[len(application_uri_root(environ)):]
-        batch = self.connection().hubspot_process(
-            self.body(environ), secrets=self.hubspot_secrets, method=environ["REQUEST_METHOD"],
-            uri=uri, timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP"),
-            signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3"))
+        body = self.body(environ)
+        with self.pool.connection() as conn:
+            batch = conn.hubspot_process(
+                body, secrets=self.hubspot_secrets, method=environ["REQUEST_METHOD"],
+                uri=uri, timestamp=environ.get("HTTP_X_HUBSPOT_REQUEST_TIMESTAMP"),
+                signature=environ.get("HTTP_X_HUBSPOT_SIGNATURE_V3"))
         return self.json(start_response, batch.http_status, batch.to_dict())
 
     @staticmethod
@@ -131,7 +135,9 @@ def make_app(environ=os.environ):
                       odoo_api_keys=split_list(environ.get("ODOO_API_KEY")),
                       hubspot_secrets=split_list(environ.get("HUBSPOT_CLIENT_SECRET")),
                       public_url=environ.get("PUBLIC_URL"),
-                      spool_dir=environ.get("FASTEPOST_SPOOL_DIR") or "tmp/spool")
+                      spool_dir=environ.get("FASTEPOST_SPOOL_DIR") or "tmp/spool",
+                      pool_size=int(environ.get("FASTEPOST_POOL") or 4),
+                      pool_timeout=float(environ.get("FASTEPOST_POOL_TIMEOUT") or 5))
 
 
 def application_uri_root(environ):

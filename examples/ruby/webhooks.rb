@@ -7,51 +7,15 @@
 #
 # It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
 # small JSON body. Configuration comes from the environment (see README.md). Rack servers run
-# requests on several threads; each request borrows a connection from a small pool, so a
-# slow request never holds up another one's database work.
+# requests on several threads; each request borrows a connection from a Fastepost::Pool
+# (bounded: a request that finds no connection free within the pool's timeout is answered
+# 503, PoolTimeout, and the sender delivers again), so a slow request never holds up another
+# one's database work and the server never opens more than FASTEPOST_POOL connections.
 require "json"
 require "rack"
 require "fastepost"
 
 module FastepostExample
-  # At most `size` connections, opened on first use and handed to one request at a time.
-  class Pool
-    def initialize(url, size: 4)
-      @url = url
-      @size = size
-      @idle = Queue.new
-      @all = []
-      @lock = Mutex.new
-    end
-
-    def with
-      conn = checkout
-      yield conn
-    ensure
-      @idle.push(conn) if conn
-    end
-
-    def close
-      @lock.synchronize do
-        @all.each(&:close)
-        @all.clear
-      end
-    end
-
-    private
-
-    def checkout
-      @idle.pop(true)
-    rescue ThreadError # none idle: open another one while under the limit, else wait
-      grown = @lock.synchronize do
-        next nil if @all.size >= @size
-
-        Fastepost::Connection.open(@url).tap { |c| @all << c }
-      end
-      grown || @idle.pop
-    end
-  end
-
   class WebhookApp
     ODOO_PATH = "/api/v1/integrations/odoo"
     HUBSPOT_PATH = "/api/v1/integrations/hubspot"
@@ -59,7 +23,7 @@ module FastepostExample
     # answer 413, and a huge upload is never held in memory.
     MAX_BODY = 1024 * 1024
 
-    # pool:            a Pool (or anything with #with { |conn| ... })
+    # pool:            a Fastepost::Pool (or anything with #with { |conn| ... })
     # odoo_api_keys:   the keys Odoo may present (several while rotating; none: every Odoo
     #                  request is refused, 401); nil lets the library read ODOO_API_KEY
     # hubspot_secrets: the app's client secret(s), newest first (rotation)
@@ -77,7 +41,9 @@ module FastepostExample
     end
 
     def self.from_env(env = ENV)
-      new(pool: Pool.new(env.fetch("DATABASE_URL", ""), size: Integer(env.fetch("FASTEPOST_POOL", "4"))),
+      new(pool: Fastepost::Pool.new(env.fetch("DATABASE_URL", ""),
+                                    size: Integer(env.fetch("FASTEPOST_POOL", "4")),
+                                    timeout: Float(env.fetch("FASTEPOST_POOL_TIMEOUT", "5"))),
           odoo_api_keys: list(env["ODOO_API_KEY"]),
           hubspot_secrets: list(env["HUBSPOT_CLIENT_SECRET"]),
           public_url: env["PUBLIC_URL"],
@@ -96,7 +62,8 @@ module FastepostExample
       send(handler, req)
     rescue Fastepost::Error => e
       # The library refused: answer its status and say why (messages never contain secrets
-      # or payloads). A result, when there is one, says which event was logged.
+      # or payloads). A result, when there is one, says which event was logged. PoolTimeout
+      # (no connection free in time) is a Fastepost::Error too: 503.
       json(e.http_status || 500, **e.result.to_h, error: e.class.name.split("::").last, message: e.message)
     end
 

@@ -145,6 +145,28 @@ typedef struct fastepost_retry_report {
 FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry(fastepost_conn *conn, int limit,
                                                           fastepost_retry_report *report);
 
+/**
+ * fastepost_events_retry() on an injected clock, for tests and replays: an event is due when
+ * its `next_attempt_at` is at or before the clock's time, and the reprocessed rows get their
+ * `processed_at` and next backoff from it too. Pass the same clock as to the processing options
+ * (fastepost_odoo_options_set_clock(), fastepost_hubspot_options_set_clock()) and its time to
+ * fastepost_crm_stats_collect_at(): one clock then drives the event rows, the retry due check and
+ * the 24-hour statistics, as the server's clock does by default. The clock is read once per
+ * event claimed.
+ *
+ * @param conn     an open connection
+ * @param limit    at most this many events (1 or more)
+ * @param clock    returns microseconds since the Unix epoch, UTC; NULL: the database server's
+ *                 clock (statement_timestamp()), exactly fastepost_events_retry()
+ * @param payload  passed to clock; borrowed for the call
+ * @param report   if not NULL, receives the counts
+ * @return as fastepost_events_retry(); FASTEPOST_EINVALID also when the clock gives a time
+ *         outside the years 1 to 9999
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry_with_clock(fastepost_conn *conn, int limit,
+                                                                     fastepost_clock_fn clock, void *payload,
+                                                                     fastepost_retry_report *report);
+
 FASTEPOST_END_DECLS
 
 #endif

@@ -59,6 +59,11 @@ typedef int (*fastepost_write_cb)(const char *data, size_t len, void *payload);
  * New options: format csv, no table, all columns, no filter, no order, no limit, any
  * non-system schema.
  *
+ * The process environment is read here, once: the sql format finds pg_dump through
+ * `FASTEPOST_PG_DUMP`, `PATH` and /usr/lib/postgresql/N/bin and starts it with this copy of the
+ * environment (TMPDIR, PG* variables). An export never reads the environment while it runs, so
+ * another thread may call setenv() meanwhile; to use a changed environment, make new options.
+ *
  * @param out  receives the options; release with fastepost_export_options_free()
  * @return FASTEPOST_OK; FASTEPOST_EINVALID (out is NULL); FASTEPOST_ENOMEM
  */

@@ -289,3 +289,50 @@ int cli_read_input(char **out, size_t *len, const char *path, size_t limit) {
   *len = n;
   return CLI_OK;
 }
+
+/* A secret file that cannot be used: said on stderr and, with --json, as the JSON error object.
+ * The path is the operator's own argument; nothing of the file's content is printed. */
+static int secret_file_error(const cli_ctx *ctx, int code, const char *what, const char *path) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "cannot %s the secret file %s", what, path);
+  if (ctx && ctx->json)
+    cli_json_error(ctx, code, msg, NULL, NULL);
+  fprintf(stderr, "fastepost: %s\n", msg);
+  return CLI_FAILURE;
+}
+
+int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void *payload) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return secret_file_error(ctx, FASTEPOST_EIO, "open", path);
+  char buf[4097];
+  size_t n = fread(buf, 1, sizeof buf, f);
+  bool failed = ferror(f) != 0;
+  fclose(f);
+  if (failed || n == sizeof buf) {
+    memset(buf, 0, sizeof buf);
+    return secret_file_error(ctx, failed ? FASTEPOST_EIO : FASTEPOST_ETOOBIG, failed ? "read" : "use (over 4 KiB)",
+                             path);
+  }
+  buf[n] = '\0';
+  int rc = CLI_OK, added = 0;
+  for (char *line = buf, *next; line && rc == CLI_OK; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+      line[--len] = '\0';
+    while (*line == ' ' || *line == '\t')
+      line++;
+    if (*line) {
+      rc = add(ctx, line, payload);
+      added++;
+    }
+  }
+  if (rc == CLI_OK && !added) /* an empty file gives one empty secret: refused, never "none given" */
+    rc = add(ctx, "", payload);
+  /* The buffer held secrets: do not leave them in freed stack memory. */
+  memset(buf, 0, sizeof buf);
+  return rc;
+}

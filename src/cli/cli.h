@@ -87,6 +87,19 @@ int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min,
  */
 int cli_read_input(char **out, size_t *len, const char *path, size_t limit);
 
+/* Receives one secret of a secret file (see cli_read_secret_file); copies it. Returns CLI_OK,
+ * or CLI_FAILURE after reporting the error (through cli_fail). */
+typedef int (*cli_secret_fn)(cli_ctx *ctx, const char *secret, void *payload);
+
+/*
+ * Read a file of secrets (API keys, client secrets): one per line, at most 4 KiB, surrounding
+ * white space and empty lines are not part of a secret (an empty file gives one empty secret,
+ * so that it is refused rather than taken as "none"). Each is handed to add() in file order.
+ * Secrets never travel in argv (ps shows it); nothing of the file is printed. Returns CLI_OK,
+ * or CLI_FAILURE after printing why (with --json, as the JSON error object), or add()'s failure.
+ */
+int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void *payload);
+
 /* Write s as a JSON string literal (quotes included); NULL writes null. */
 void cli_json_string(FILE *f, const char *s);
 

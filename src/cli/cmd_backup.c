@@ -277,7 +277,19 @@ static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
   int st = all ? fastepost_backup_prune_all(&removed, &n, dir)
                : fastepost_backup_prune(&removed, &n, dir, (int)keep, (int)older);
   if (ctx->json) {
-    printf("{\"status\":\"%s\",\"removed\":[", st == FASTEPOST_OK ? "ok" : "error");
+    /* A failure part-way has removed some backups already: one object says both, the error
+     * in the fields every --json failure has (cli_json_error) and what is gone. */
+    const fastepost_error *e = fastepost_error_last();
+    int code = e->code ? e->code : FASTEPOST_ERROR;
+    if (st == FASTEPOST_OK) {
+      printf("{\"status\":\"ok\",\"http_status\":200,\"removed\":[");
+    } else {
+      printf("{\"status\":\"error\",\"code\":");
+      cli_json_string(stdout, fastepost_error_name(code));
+      printf(",\"http_status\":%d,\"error\":", fastepost_status_http(code));
+      cli_json_string(stdout, *e->message ? e->message : fastepost_strerror(code));
+      printf(",\"removed\":[");
+    }
     for (size_t i = 0; i < n && removed; i++) {
       if (i)
         putchar(',');

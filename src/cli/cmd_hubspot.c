@@ -25,6 +25,41 @@ typedef struct request {
   const char *max_events; /* process only */
 } request;
 
+static int add_secret(cli_ctx *ctx, const char *secret, void *payload) {
+  request *req = payload;
+  if (fastepost_hubspot_verifier_add_secret(req->v, secret) != FASTEPOST_OK)
+    return cli_fail(ctx, "hubspot");
+  return CLI_OK;
+}
+
+/* HUBSPOT_CLIENT_SECRET: comma-separated while a secret is rotated, newest first (as the
+ * examples read it); empty items are skipped. */
+static int add_env_secrets(cli_ctx *ctx, request *req, const char *value) {
+  char buf[4097];
+  if (strlen(value) >= sizeof buf)
+    return cli_usage_error(ctx, "HUBSPOT_CLIENT_SECRET is longer than 4 KiB");
+  snprintf(buf, sizeof buf, "%s", value);
+  int rc = CLI_OK, added = 0;
+  for (char *item = buf, *next; item && rc == CLI_OK; item = next) {
+    next = strchr(item, ',');
+    if (next)
+      *next++ = '\0';
+    size_t len = strlen(item);
+    while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
+      item[--len] = '\0';
+    while (*item == ' ' || *item == '\t')
+      item++;
+    if (*item) {
+      rc = add_secret(ctx, item, req);
+      added++;
+    }
+  }
+  memset(buf, 0, sizeof buf);
+  if (rc == CLI_OK && !added)
+    return cli_usage_error(ctx, "a secret is needed: --secret-file FILE or HUBSPOT_CLIENT_SECRET");
+  return rc;
+}
+
 static void request_free(request *r) {
   fastepost_hubspot_verifier_free(r->v);
   free(r->body);
@@ -32,10 +67,11 @@ static void request_free(request *r) {
 
 static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool process) {
   cli_list secrets = {0};
-  const char *now = NULL, *tolerance = NULL;
+  const char *now = NULL, *tolerance = NULL, *secret_file = NULL;
   memset(req, 0, sizeof *req);
   req->version = "v3";
-  const cli_option opts[] = {{"secret", CLI_LIST, &secrets},     {"method", CLI_STRING, &req->method},
+  const cli_option opts[] = {{"secret", CLI_LIST, &secrets},     {"secret-file", CLI_STRING, &secret_file},
+                             {"method", CLI_STRING, &req->method},
                              {"uri", CLI_STRING, &req->uri},      {"timestamp", CLI_STRING, &req->timestamp},
                              {"signature", CLI_STRING, &req->signature},
                              {"version", CLI_STRING, &req->version}, {"now", CLI_STRING, &now},
@@ -56,8 +92,16 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
     ver = FASTEPOST_HUBSPOT_V3;
   else
     return cli_usage_error(ctx, "--version must be v1, v2 or v3, not '%s'", req->version);
-  if (secrets.count == 0)
-    return cli_usage_error(ctx, "at least one --secret is needed");
+  /* The secrets: --secret-file, else $HUBSPOT_CLIENT_SECRET; --secret still works but puts
+   * the secret where every local user can read it. */
+  const char *env_secret = getenv("HUBSPOT_CLIENT_SECRET");
+  if (secrets.count && secret_file)
+    return cli_usage_error(ctx, "give --secret-file or --secret, not both");
+  if (!secrets.count && !secret_file && !(env_secret && *env_secret))
+    return cli_usage_error(ctx, "a secret is needed: --secret-file FILE or HUBSPOT_CLIENT_SECRET");
+  if (secrets.count)
+    fprintf(stderr, "fastepost: warning: --secret puts the secret on the command line, where every local "
+                    "user can read it (ps, /proc/PID/cmdline); use --secret-file FILE or HUBSPOT_CLIENT_SECRET\n");
   if (!req->signature)
     return cli_usage_error(ctx, "--signature is needed");
   int64_t now_ms = -1, tolerance_ms = FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_MS;
@@ -77,9 +121,13 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
       fastepost_hubspot_verifier_set_max_body(req->v, req->len ? req->len : 1) != FASTEPOST_OK)
     return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
   fastepost_hubspot_verifier_set_now(req->v, now_ms);
+  if (secret_file)
+    return cli_read_secret_file(ctx, secret_file, add_secret, req);
+  if (!secrets.count)
+    return add_env_secrets(ctx, req, env_secret);
   for (int i = 0; i < secrets.count; i++)
-    if (fastepost_hubspot_verifier_add_secret(req->v, secrets.items[i]) != FASTEPOST_OK)
-      return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
+    if ((rc = add_secret(ctx, secrets.items[i], req)))
+      return rc;
   return CLI_OK;
 }
 
@@ -185,7 +233,7 @@ done:
 
 const cli_command cli_hubspot_commands[] = {
     {"hubspot", "verify", hubspot_verify, "Check a HubSpot webhook request signature",
-     "Usage: fastepost hubspot verify --secret S [--secret S2 ...] --signature SIG\n"
+     "Usage: fastepost hubspot verify [--secret-file FILE] --signature SIG\n"
      "           [--version v1|v2|v3] [--method M] [--uri URL] [--timestamp MS]\n"
      "           [--now MS] [--tolerance MS] [--json] [FILE|-]\n"
      "\n"
@@ -194,7 +242,11 @@ const cli_command cli_hubspot_commands[] = {
      "mismatch, missing value), 2 on a usage error.\n"
      "\n"
      "Options:\n"
-     "  --secret S       the app's client secret; repeat it during a rotation\n"
+     "  --secret-file FILE  the app's client secret(s), one per line, newest first (several\n"
+     "                   during a rotation); without it, $HUBSPOT_CLIENT_SECRET (several\n"
+     "                   comma-separated)\n"
+     "  --secret S       the secret on the command line: deprecated, since every local user\n"
+     "                   can read it in ps; prints a warning (repeat it during a rotation)\n"
      "  --signature SIG  X-HubSpot-Signature-v3 (v3) or X-HubSpot-Signature (v1, v2)\n"
      "  --version V      v3 (default), or v1 / v2, which have no replay protection\n"
      "  --method M       the HTTP method, e.g. POST (v2, v3)\n"
@@ -205,11 +257,11 @@ const cli_command cli_hubspot_commands[] = {
      "  --tolerance MS   the replay window in both directions (default 300000 = 5 minutes)\n"
      "\n"
      "Example:\n"
-     "  fastepost hubspot verify --secret \"$HUBSPOT_SECRET\" --method POST \\\n"
+     "  HUBSPOT_CLIENT_SECRET=... fastepost hubspot verify --method POST \\\n"
      "    --uri https://app.example.com/api/v1/integrations/hubspot \\\n"
      "    --timestamp 1764270000000 --signature 'aNuH...G7g=' body.json\n"},
     {"hubspot", "process", hubspot_process, "Verify a HubSpot webhook batch, then ingest it",
-     "Usage: fastepost hubspot process --secret S [--secret S2 ...] --signature SIG\n"
+     "Usage: fastepost hubspot process [--secret-file FILE] --signature SIG\n"
      "           [--version v1|v2|v3] [--method M] [--uri URL] [--timestamp MS]\n"
      "           [--now MS] [--tolerance MS] [--max-events N] [--db CONNINFO] [--json] [FILE|-]\n"
      "\n"
@@ -230,7 +282,7 @@ const cli_command cli_hubspot_commands[] = {
      "2 usage error.\n"
      "\n"
      "Example:\n"
-     "  fastepost hubspot process --secret \"$HUBSPOT_SECRET\" --method POST \\\n"
+     "  fastepost hubspot process --secret-file /etc/app/hubspot.secret --method POST \\\n"
      "    --uri https://app.example.com/api/v1/integrations/hubspot \\\n"
      "    --timestamp 1764270000000 --signature 'aNuH...G7g=' --json batch.json\n"},
     {NULL, NULL, NULL, NULL, NULL},

@@ -50,48 +50,11 @@ static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepos
     fprintf(stderr, "fastepost: odoo process: %s (HTTP %d)\n", error, fastepost_status_http(st));
 }
 
-/* A key file: one key per line, at most 4 KiB; surrounding white space and empty lines are not
- * part of a key. Each key is handed to add(), which copies it; nothing of it is printed. */
-static int read_key_file(const char *path, int (*add)(const char *key, void *payload), void *payload) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "fastepost: cannot open the key file %s\n", path);
-    return CLI_FAILURE;
-  }
-  char buf[4097];
-  size_t n = fread(buf, 1, sizeof buf, f);
-  bool failed = ferror(f) != 0;
-  fclose(f);
-  if (failed || n == sizeof buf) {
-    fprintf(stderr, "fastepost: cannot read the key file %s%s\n", path, failed ? "" : ": larger than 4 KiB");
-    memset(buf, 0, sizeof buf);
-    return CLI_FAILURE;
-  }
-  buf[n] = '\0';
-  int rc = CLI_OK, lines = 0;
-  for (char *line = buf, *next; line && rc == CLI_OK; line = next) {
-    next = strchr(line, '\n');
-    if (next)
-      *next++ = '\0';
-    size_t len = strlen(line);
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-      line[--len] = '\0';
-    while (*line == ' ' || *line == '\t')
-      line++;
-    if (*line || !lines++) /* an empty file gives one empty key: refused, never "no key" */
-      rc = add(line, payload);
-  }
-  memset(buf, 0, sizeof buf);
-  return rc;
-}
-
-static int add_expected(const char *key, void *payload) {
+static int add_expected(cli_ctx *ctx, const char *key, void *payload) {
   if (!*key)
     return CLI_OK;
-  if (fastepost_odoo_options_add_api_key(payload, key) != FASTEPOST_OK) {
-    fprintf(stderr, "fastepost: odoo process: %s\n", fastepost_error_last()->message);
-    return CLI_FAILURE;
-  }
+  if (fastepost_odoo_options_add_api_key(payload, key) != FASTEPOST_OK)
+    return cli_fail(ctx, "odoo process");
   return CLI_OK;
 }
 
@@ -100,7 +63,8 @@ typedef struct presented {
   bool set;
 } presented;
 
-static int take_presented(const char *key, void *payload) {
+static int take_presented(cli_ctx *ctx, const char *key, void *payload) {
+  (void)ctx;
   presented *p = payload;
   if (!p->set) /* several lines: the first is the key */
     snprintf(p->key, sizeof p->key, "%s", key);
@@ -152,13 +116,13 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   presented pk = {.set = false};
   rc = CLI_OK;
   if (expected_key_file)
-    rc = read_key_file(expected_key_file, add_expected, o);
+    rc = cli_read_secret_file(ctx, expected_key_file, add_expected, o);
   else if (env_key && *env_key)
-    rc = add_expected(env_key, o);
+    rc = add_expected(ctx, env_key, o);
   if (rc == CLI_OK && api_key_file)
-    rc = read_key_file(api_key_file, take_presented, &pk);
+    rc = cli_read_secret_file(ctx, api_key_file, take_presented, &pk);
   else if (rc == CLI_OK)
-    take_presented(api_key ? api_key : env_key ? env_key : "", &pk);
+    take_presented(ctx, api_key ? api_key : env_key ? env_key : "", &pk);
   if (rc != CLI_OK) {
     fastepost_odoo_options_free(o);
     return CLI_FAILURE;
@@ -178,6 +142,11 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
       fastepost_odoo_options_free(o);
       return cli_fail(ctx, "odoo process");
     }
+    /* An unusable directory does not stop a delivery the database accepts; say why now, not
+     * only when the spool is needed. */
+    const char *warning = fastepost_spool_warning(spool);
+    if (warning)
+      fprintf(stderr, "fastepost: warning: %s\n", warning);
     fastepost_odoo_options_set_spool(o, spool);
     /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
     const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");

@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "testdb.h"
@@ -157,4 +158,60 @@ Test(cli, missing_connection_or_schema_says_how_to_fix_it) {
   json_object_put(doc);
   cr_assert_eq(cli("--db '%s' events list", fptest_current.conninfo), 1);
   cr_assert(strstr(out, "hint: run `fastepost schema install`"), "%s", out);
+}
+
+/* backup and stats report every failure through the shared error object with --json: an
+ * unusable directory, a missing backup, an unreachable database, a usage error. */
+Test(cli, backup_and_stats_print_json_for_every_failure) {
+  char good[256], open_dir[256], args[4096];
+  fptest_tmpdir(good, sizeof good, "clibk");
+  fptest_tmpdir(open_dir, sizeof open_dir, "clibk777");
+  cr_assert_eq(chmod(open_dir, 0777), 0);
+  const char *db = fptest_current.conninfo;
+  struct {
+    char args[2048];
+    int exit;
+  } cases[12];
+  size_t n = 0;
+#define CASE(code, ...) (snprintf(cases[n].args, sizeof cases[n].args, __VA_ARGS__), cases[n++].exit = (code))
+  CASE(1, "--json backup list --dir '%s'", open_dir);
+  CASE(2, "--json backup prune --keep 0 --dir '%s'", good);
+  CASE(1, "--json backup prune --keep 1 --dir '%s'", open_dir);
+  CASE(1, "--json backup verify backup_20000101_000000.sql --dir '%s'", good);
+  CASE(2, "--json backup restore backup_20000101_000000.sql --dir '%s'", good);
+  CASE(1, "--json --db 'host=/nonexistent dbname=x' backup create --dir '%s'", good);
+  CASE(1, "--json --db '%s' backup create --dir '%s'", db, open_dir);
+  CASE(2, "--json backup create --format zip --dir '%s'", good);
+  CASE(1, "--json --db 'host=/nonexistent dbname=x' stats db --dir '%s'", good);
+  CASE(1, "--json --db '%s' stats db --dir '%s'", db, open_dir);
+  CASE(2, "--json stats db --bogus");
+#undef CASE
+  for (size_t i = 0; i < n; i++) {
+    json_object *doc = NULL;
+    int rc = cli_json(&doc, "", cases[i].args);
+    cr_assert_eq(rc, cases[i].exit, "%s: exit %d: %s", cases[i].args, rc, out);
+    cr_assert_str_eq(jstr(doc, "status"), "error", "%s: %s", cases[i].args, out);
+    cr_assert(strncmp(jstr(doc, "code"), "FASTEPOST_E", 11) == 0, "%s: %s", cases[i].args, out);
+    cr_assert_neq(*jstr(doc, "error"), '\0', "%s: %s", cases[i].args, out);
+    cr_assert_geq(jint(doc, "http_status"), 400, "%s: %s", cases[i].args, out);
+    json_object_put(doc);
+  }
+  /* A prune that fails still says what it removed (nothing here). */
+  json_object *doc = NULL, *removed = NULL;
+  snprintf(args, sizeof args, "--json backup prune --keep 1 --dir '%s'", open_dir);
+  cli_json(&doc, "", args);
+  cr_assert(json_object_object_get_ex(doc, "removed", &removed) && json_object_array_length(removed) == 0, "%s", out);
+  json_object_put(doc);
+  /* And success is JSON too, with its status. */
+  snprintf(args, sizeof args, "--json backup prune --keep 1 --dir '%s'", good);
+  cr_assert_eq(cli_json(&doc, "", args), 0, "%s", out);
+  cr_assert_str_eq(jstr(doc, "status"), "ok");
+  cr_assert_eq(jint(doc, "http_status"), 200);
+  json_object_put(doc);
+  snprintf(args, sizeof args, "--json --db '%s' stats db --dir '%s'", db, good);
+  cr_assert_eq(cli_json(&doc, "", args), 0, "%s", out);
+  cr_assert_eq(jint(doc, "table_count"), 0, "%s", out);
+  json_object_put(doc);
+  fptest_rmtree(good);
+  fptest_rmtree(open_dir);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "testdb.h"
 
@@ -120,4 +121,66 @@ Test(cli_odoo, events_list_and_retry) {
   cr_assert(strstr(out, "{\"status\":\"ok\",\"attempted\":0,"), "%s", out);
   cr_assert_eq(run(out, sizeof out, "events retry --limit 5"), 0);
   cr_assert(strstr(out, "Retried 0 due events"), "%s", out);
+}
+
+/* stdout alone (stderr to `err`), for checking that --json prints exactly one JSON object. */
+static int run_split(char *out, size_t size, const char *err, const char *args) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "--db '%s' %s 2>'%s'; (exit $?)", fptest_current.conninfo, args, err);
+  return fptest_cli(out, size, cmd);
+}
+
+/* Issue 12 item 7: the spool's warning is printed when it is opened (stderr), and --json has
+ * http_status for every outcome, failures before processing included. */
+Test(cli_odoo, spool_warning_and_http_status_in_every_json_outcome) {
+  setenv("ODOO_API_KEY", "s3cret", 1);
+  char dir[256], spool[512], err[512], args[2048], out[8192];
+  fptest_tmpdir(dir, sizeof dir, "clispool");
+  snprintf(spool, sizeof spool, "%s/spool", dir);
+  snprintf(err, sizeof err, "%s/stderr", dir);
+  cr_assert_eq(mkdir(spool, 0700), 0);
+  cr_assert_eq(chmod(spool, 0777), 0); /* open to everyone: unusable, but the database is up */
+  const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
+  snprintf(args, sizeof args, "odoo process --spool '%s' --json '%s'", spool, fx);
+  cr_assert_eq(run_split(out, sizeof out, err, args), 0, "%s", out);
+  cr_assert(strncmp(out, "{\"status\":\"ok\",\"http_status\":200,\"outcome\":\"created\"", 52) == 0, "%s", out);
+  size_t err_len = 0;
+  char *stderr_text = fptest_read_file(err, &err_len);
+  cr_assert(strstr(stderr_text, "fastepost: warning: ") && strstr(stderr_text, "chmod 700"), "%s", stderr_text);
+  free(stderr_text);
+
+  /* Failures: each one JSON object with http_status on stdout. */
+  struct {
+    char args[1024];
+    int http;
+  } cases[5];
+  snprintf(cases[0].args, sizeof cases[0].args, "odoo process --json --api-key-file /nonexistent/key '%s'", fx);
+  snprintf(cases[1].args, sizeof cases[1].args, "odoo process --json --expected-key-file /nonexistent/keys '%s'", fx);
+  snprintf(cases[2].args, sizeof cases[2].args, "odoo process --json /nonexistent/body.json");
+  snprintf(cases[3].args, sizeof cases[3].args, "odoo process --json --event destroy '%s'", fx);
+  snprintf(cases[4].args, sizeof cases[4].args, "odoo process --json --api-key-file /dev/null '%s'", fx); /* empty */
+  int http[] = {500, 500, 500, 400, 401};
+  for (size_t i = 0; i < 5; i++) {
+    const char *cmd = cases[i].args;
+    cases[i].http = http[i];
+    cr_assert_neq(run_split(out, sizeof out, err, cmd), 0, "%s", cmd);
+    char *nl = strchr(out, '\n');
+    cr_assert(out[0] == '{' && nl && nl[1] == '\0', "%s: one JSON line: '%s'", cmd, out);
+    char want[64];
+    snprintf(want, sizeof want, "\"http_status\":%d", cases[i].http);
+    cr_assert(strstr(out, want), "%s: %s in '%s'", cmd, want, out);
+  }
+  /* The database down and no spool: 503, in JSON. */
+  snprintf(args, sizeof args, "'%s' --db 'host=%s/nosocket dbname=x' odoo process --json '%s' 2>/dev/null; (exit $?)",
+           getenv("FASTEPOST_CLI"), dir, fx);
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "%s", args);
+  FILE *p = popen(cmd, "r");
+  cr_assert(p);
+  size_t n = fread(out, 1, sizeof out - 1, p);
+  out[n] = '\0';
+  cr_assert_neq(pclose(p), 0);
+  cr_assert(strstr(out, "\"http_status\":503") && strstr(out, "FASTEPOST_ECONN"), "%s", out);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1, "only the first delivery wrote");
+  fptest_rmtree(dir);
 }

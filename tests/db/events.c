@@ -443,3 +443,70 @@ Test(events, every_list_filter_is_one_index_probe_on_a_big_table, .timeout = 120
   cr_assert_eq(fastepost_event_list_count(l), 0);
   fastepost_event_list_free(l);
 }
+
+/* Issue 11 item 6: one injected clock drives the event rows, the retry due check and the
+ * 24-hour statistics. The clock is set years ahead of the server's, so that only the injected
+ * clock can make the event due (the server's never would) and only it can stamp the rows. */
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
+Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
+  const int64_t t0 = INT64_C(1893456000) * 1000000; /* 2030-01-01 00:00:00 UTC */
+  int64_t now = t0;
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  fastepost_odoo_options_set_host_authenticated(o, true);
+  fastepost_odoo_options_set_clock(o, fixed_clock, &now);
+  break_customers();
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), NULL, PARTNER, strlen(PARTNER), o), FASTEPOST_EBUSY);
+  fastepost_event_result_free(r);
+  fastepost_odoo_options_free(o);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', created_at, processed_at, next_attempt_at BETWEEN "
+                     "timestamp '2030-01-01 00:00:15' AND timestamp '2030-01-01 00:00:30') FROM integration_events"),
+                   "2030-01-01 00:00:00|2030-01-01 00:00:00|t");
+
+  fastepost_retry_report rep;
+  now = t0 + INT64_C(10) * 1000000; /* before next_attempt_at: nothing happens */
+  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 0, "not due at +10 s");
+  cr_assert_str_eq(Q("SELECT attempts || '|' || processed_at FROM integration_events"), "1|2030-01-01 00:00:00");
+
+  now = t0 + INT64_C(31) * 1000000; /* after it: retried, and fails again (still broken) */
+  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 1, "due at +31 s on the injected clock");
+  cr_assert_eq(rep.failed, 1);
+  /* The new backoff (30 s * 2, jitter: 30 to 60 s) counts from the injected now. */
+  cr_assert_str_eq(Q("SELECT concat_ws('|', attempts, processed_at, next_attempt_at BETWEEN "
+                     "timestamp '2030-01-01 00:01:01' AND timestamp '2030-01-01 00:01:31') FROM integration_events"),
+                   "2|2030-01-01 00:00:31|t");
+  /* The server's clock (years earlier) never finds it due. */
+  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 0);
+
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  now = t0 + INT64_C(40) * 1000000;
+  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 0, "not due at +40 s");
+  now = t0 + INT64_C(95) * 1000000;
+  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 1);
+  cr_assert_eq(rep.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', status, attempts, processed_at, next_attempt_at IS NULL, "
+                     "(SELECT last_synced_at FROM customers)) FROM integration_events"),
+                   "success|3|2030-01-01 00:01:35|t|2030-01-01 00:01:35");
+
+  /* The statistics on the same clock: the event is within its 24 hours, the sync time is its. */
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect_at(&s, fptest_conn(), NULL, now / 1000), FASTEPOST_OK,
+               "%s", fastepost_error_last()->message);
+  const fastepost_crm_source_stats *odoo = fastepost_crm_stats_find_source(s, "odoo");
+  cr_assert_not_null(odoo);
+  cr_assert_eq(odoo->events_24h, 1);
+  cr_assert_eq(odoo->success_events, 1);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->last_sync_at_ms, now / 1000);
+  fastepost_crm_stats_free(s);
+
+  /* A clock outside what a timestamp can hold is refused before anything is claimed. */
+  now = INT64_MAX;
+  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_EINVALID);
+}

@@ -12,7 +12,7 @@
   "--timestamp 1764270000000 --signature aNuHLlI5QxS/U+zRIzRloIiAeUHPOI1/FDGz+jL7G7g= "
 
 static int run(char *out, size_t size, const char *extra) {
-  char args[2048];
+  char args[4096];
   snprintf(args, sizeof args, ARGS "%s %s", extra,
            fptest_source_path("tests/fixtures/hubspot/empty_batch.json"));
   return fptest_cli(out, size, args);
@@ -78,4 +78,46 @@ Test(hubspot_cli, process_verifies_then_ingests, .init = fptest_setup_schema, .f
   cr_assert_eq(fptest_cli(out, sizeof out, "hubspot process --help"), 0);
   cr_assert(strstr(out, "Usage: fastepost hubspot process"), "%s", out);
   fastepost_free(sig);
+}
+
+/* Issue 11 item 5: the secret comes from --secret-file or HUBSPOT_CLIENT_SECRET, never needs to
+ * be in argv; --secret still works but warns. */
+Test(hubspot_cli, secret_from_a_file_or_the_environment) {
+  char dir[256], file[512], rotated[512], empty[512], out[4096], args[1024];
+  fptest_tmpdir(dir, sizeof dir, "hubsecret");
+  snprintf(file, sizeof file, "%s/secret", dir);
+  snprintf(rotated, sizeof rotated, "%s/rotated", dir);
+  snprintf(empty, sizeof empty, "%s/empty", dir);
+  fptest_write_file(file, "new-secret\n", 0600);
+  fptest_write_file(rotated, "old\n\n  new-secret  \n", 0600);
+  fptest_write_file(empty, "", 0600);
+  unsetenv("HUBSPOT_CLIENT_SECRET");
+  snprintf(args, sizeof args, "--secret-file '%s' --now 1764270000000", file);
+  cr_assert_eq(run(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "matches secret #1") && !strstr(out, "warning"), "%s", out);
+  snprintf(args, sizeof args, "--secret-file '%s' --now 1764270000000", rotated);
+  cr_assert_eq(run(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "matches secret #2"), "one per line, blank lines skipped: %s", out);
+  snprintf(args, sizeof args, "--secret-file '%s' --now 1764270000000", empty);
+  cr_assert_eq(run(out, sizeof out, args), 1, "an empty file is refused, not 'no secret': %s", out);
+  snprintf(args, sizeof args, "--secret-file '%s/missing' --now 1764270000000 --json", dir);
+  cr_assert_eq(run(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "\"http_status\":500") && strstr(out, "cannot open the secret file"), "%s", out);
+  snprintf(args, sizeof args, "--secret-file '%s' --secret new-secret --now 1764270000000", file);
+  cr_assert_eq(run(out, sizeof out, args), 2, "both: a usage error: %s", out);
+  cr_assert_eq(run(out, sizeof out, "--now 1764270000000 --json"), 2, "none: a usage error: %s", out);
+  cr_assert(strstr(out, "HUBSPOT_CLIENT_SECRET") && strstr(out, "\"http_status\":400"), "%s", out);
+
+  /* The environment: several comma-separated while rotating. */
+  setenv("HUBSPOT_CLIENT_SECRET", "old, new-secret", 1);
+  cr_assert_eq(run(out, sizeof out, "--now 1764270000000"), 0, "%s", out);
+  cr_assert(strstr(out, "matches secret #2") && !strstr(out, "warning"), "%s", out);
+  setenv("HUBSPOT_CLIENT_SECRET", " , ", 1);
+  cr_assert_eq(run(out, sizeof out, "--now 1764270000000"), 2, "only separators: no secret: %s", out);
+  unsetenv("HUBSPOT_CLIENT_SECRET");
+
+  /* --secret: accepted, with a warning that ps shows it. */
+  cr_assert_eq(run(out, sizeof out, "--secret new-secret --now 1764270000000"), 0, "%s", out);
+  cr_assert(strstr(out, "warning: --secret puts the secret on the command line"), "%s", out);
+  fptest_rmtree(dir);
 }

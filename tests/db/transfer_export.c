@@ -383,13 +383,21 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   cr_assert(strstr(out, "CREATE TABLE public.tasks"));
   cr_assert(strstr(out, "CREATE TABLE public.customers"));
   free(out);
-  /* A pg_dump that cannot be found is ENOTFOUND, naming what was tried. */
+  /* The environment is read when the options are made (issue 11 item 4), never during the
+   * export: a later setenv() changes nothing for these options ... */
   setenv("FASTEPOST_PG_DUMP", "/nonexistent/pg_dump", 1);
-  cr_assert_eq(run(&out, NULL, o), FASTEPOST_ENOTFOUND);
+  cr_assert_eq(run(&out, NULL, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert(strstr(out, "CREATE TABLE public.customers"));
+  free(out);
+  /* ... while options made now see it: a pg_dump that cannot be found is ENOTFOUND, naming what
+   * was tried, and stays so after the variable is gone again. */
+  fastepost_export_options *later = opts(NULL, FASTEPOST_FORMAT_SQL);
+  unsetenv("FASTEPOST_PG_DUMP");
+  cr_assert_eq(run(&out, NULL, later), FASTEPOST_ENOTFOUND);
   cr_assert(strstr(fastepost_error_last()->message, "/nonexistent/pg_dump"), "%s",
             fastepost_error_last()->message);
-  unsetenv("FASTEPOST_PG_DUMP");
   free(out);
+  fastepost_export_options_free(later);
   fastepost_export_options_free(o);
 }
 

@@ -3,7 +3,9 @@
 import datetime
 import gc
 import os
+import signal
 import tempfile
+import threading
 import time
 import unittest
 
@@ -25,6 +27,44 @@ class Backup(DbTestCase):
         self.conn.schema_install()
         self.tmp = tempfile.TemporaryDirectory()
         self.addCleanup(self.tmp.cleanup)
+
+    def hanging_pg_dump(self):
+        """A pg_dump that writes a little and then hangs: a real program the library starts."""
+        path = os.path.join(self.tmp.name, "pg_dump")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n"
+                    "if [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 99.0'; exit 0; fi\n"
+                    "printf -- '-- partial dump\\n'\n"
+                    "exec sleep 60\n")
+        os.chmod(path, 0o755)
+        return path
+
+    def test_ctrl_c_interrupts_a_running_backup(self):
+        """Ctrl-C (SIGINT) stops a running backup: the binding sets the handle's interrupt flag
+        from the signal, the library stops pg_dump and removes the partial file, and
+        KeyboardInterrupt is raised, not a CanceledError."""
+        old = os.environ.get("FASTEPOST_PG_DUMP")
+        os.environ["FASTEPOST_PG_DUMP"] = self.hanging_pg_dump()  # read once, by BackupDir()
+        try:
+            d = fastepost.BackupDir(os.path.join(self.tmp.name, "backups"))
+        finally:
+            if old is None:
+                del os.environ["FASTEPOST_PG_DUMP"]
+            else:
+                os.environ["FASTEPOST_PG_DUMP"] = old
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        started = time.monotonic()
+        timer.start()
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                d.create(self.conn)
+        finally:
+            timer.cancel()
+        took = time.monotonic() - started
+        self.assertLess(took, 5, "stopped at once, not after pg_dump's 60 s")
+        self.assertEqual([], os.listdir(d.dir), "no partial file left")
+        self.assertEqual([], d.list())
+        self.conn.ping()
 
     def test_round_trip(self):
         self.conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}',

@@ -23,6 +23,40 @@ class TestBackup < DbTest
     super
   end
 
+  # A pg_dump that writes a little and then hangs: a real program, started by the library.
+  def hanging_pg_dump
+    path = File.join(@tmp, "pg_dump")
+    File.write(path, <<~SH)
+      #!/bin/sh
+      if [ "$1" = --version ]; then echo 'pg_dump (PostgreSQL) 99.0'; exit 0; fi
+      printf -- '-- partial dump\n'
+      exec sleep 60
+    SH
+    File.chmod(0o755, path)
+    path
+  end
+
+  # Timeout (and Thread#raise, Ctrl-C) stop a running backup: the binding's unblocking function
+  # sets the handle's interrupt flag, the library stops pg_dump and removes the partial file,
+  # and the Timeout::Error is raised, not a CanceledError.
+  def test_timeout_interrupts_a_running_backup
+    require "timeout"
+    fake = hanging_pg_dump
+    old = ENV["FASTEPOST_PG_DUMP"]
+    ENV["FASTEPOST_PG_DUMP"] = fake # read once, by BackupDir.new
+    d = Fastepost::BackupDir.new(File.join(@tmp, "backups"))
+    ENV["FASTEPOST_PG_DUMP"] = old
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    assert_raises(Timeout::Error) { Timeout.timeout(1) { @conn.backup(d) } }
+    took = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    assert_operator took, :<, 5, "stopped at once, not after pg_dump's 60 s"
+    assert_empty Dir.children(d.dir), "no partial file left"
+    assert_equal "1", sql("SELECT 1"), "the connection's database is untouched"
+    # The handle and the connection still work.
+    assert_empty d.list
+    assert @conn.ping
+  end
+
   def test_round_trip
     @conn.odoo_process('{"_model": "res.partner", "_id": 1, "name": "Jürgen", "email": "j@x.de"}', host_authenticated: true)
     d = Fastepost::BackupDir.new(@tmp)

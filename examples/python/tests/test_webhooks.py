@@ -2,14 +2,17 @@
 127.0.0.1, requests go through http.client, and the database is checked with psql afterwards.
 Uses the bindings' test support (a fresh database per test, FASTEPOST_TEST_DSN)."""
 
+import io
 import json
 import os
 import shutil
 import subprocess
-import tempfile
 import sys
+import tempfile
+import threading
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPConnection
 from urllib.parse import urlsplit
 
@@ -174,6 +177,59 @@ class WebhookTest(DbTestCase):
                          "none configured, none presented")
         self.assertEqual("0", self.sql("SELECT count(*) FROM customers"))
         self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"))
+
+    def test_concurrent_requests_share_a_bounded_pool(self):
+        """Issue 13 item 3: more concurrent requests than the pool has connections; every one is
+        served (they wait for a free connection) and the server never opens more than the pool
+        size."""
+        base = self.start_server(ODOO_API_KEY=KEY, FASTEPOST_POOL="2", FASTEPOST_POOL_TIMEOUT="20")
+        template = json.loads(data("odoo", "01_partner_created.json"))
+        bodies = [json.dumps({**template, "id": 1000 + i, "_id": 1000 + i,
+                              "email": f"pool{i}@example.com",
+                              "mobile": f"+49 170 100{i:04d}"}).encode() for i in range(1, 13)]
+        start = threading.Barrier(len(bodies))
+
+        def deliver(body):
+            start.wait(timeout=30)  # all requests at once
+            return self.post(base, ODOO, body, {"X-Odoo-Api-Key": KEY})
+
+        with ThreadPoolExecutor(len(bodies)) as ex:
+            answers = list(ex.map(deliver, bodies))
+        self.assertEqual([200] * len(bodies), [status for status, _ in answers], answers)
+        self.assertEqual({"created"}, {body["outcome"] for _, body in answers})
+        self.assertEqual(str(len(bodies)), self.sql("SELECT count(*) FROM customers"))
+        self.assertLessEqual(int(self.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                          "current_database() AND pid <> pg_backend_pid()")), 2,
+                             "at most FASTEPOST_POOL connections")
+
+    def test_pool_timeout_answers_503(self):
+        """A request that finds no connection free within the pool's timeout is answered 503
+        (PoolTimeout), so the sender delivers again. The pool's only connection is held here."""
+        sys.path.insert(0, os.path.dirname(SERVER))
+        try:
+            import webhooks
+        finally:
+            sys.path.pop(0)
+        pool = fastepost.Pool(self.dsn, size=1, timeout=0.2)
+        self.addCleanup(pool.close)
+        app = webhooks.WebhookApp(pool=pool, odoo_api_keys=[KEY])
+        body = data("odoo", "01_partner_created.json")
+
+        def call():
+            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": ODOO, "QUERY_STRING": "",
+                       "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body)),
+                       "HTTP_X_ODOO_API_KEY": KEY, "wsgi.input": io.BytesIO(body)}
+            answer = {}
+            chunks = app(environ, lambda status, headers: answer.update(status=status))
+            return int(answer["status"].split()[0]), json.loads(b"".join(chunks))
+
+        with pool.connection():
+            status, answer = call()
+        self.assertEqual(503, status, answer)
+        self.assertEqual("PoolTimeout", answer["error"])
+        self.assertEqual(503, answer["http_status"])
+        self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"), "nothing written")
+        self.assertEqual(200, call()[0], "free again: served")
 
     def test_hubspot(self):
         base = self.start_server(HUBSPOT_CLIENT_SECRET=SECRET)

@@ -195,6 +195,60 @@ class TestRailsGlue < DbTest
     assert_equal "7", sql("SELECT count(*) FROM integration_events WHERE source = 'hubspot'")
   end
 
+  # Issue 13 item 3: the glue shares one bounded Fastepost::Pool per process. More concurrent
+  # webhooks than the pool has connections are all served, and no more than FASTEPOST_POOL
+  # connections are ever opened.
+  def test_concurrent_webhooks_share_a_bounded_pool
+    start_server("FASTEPOST_POOL" => "2", "FASTEPOST_POOL_TIMEOUT" => "20")
+    template = JSON.parse(odoo_file("01_partner_created.json"))
+    bodies = (1..12).map do |i|
+      JSON.generate(template.merge("id" => 1000 + i, "_id" => 1000 + i, "email" => "pool#{i}@example.com",
+                                   "mobile" => "+49 170 100#{format("%04d", i)}"))
+    end
+    gate = Queue.new
+    threads = bodies.map do |body|
+      Thread.new do
+        gate.pop # all requests at once
+        res = request("POST", ODOO, body: body, headers: { "Content-Type" => "application/json", "X-Odoo-Api-Key" => ODOO_KEY })
+        [res.code.to_i, res.body]
+      end
+    end
+    bodies.size.times { gate << true }
+    answers = threads.map(&:value)
+    assert_equal [200] * bodies.size, answers.map(&:first), answers.inspect
+    assert_equal bodies.size.to_s, sql("SELECT count(*) FROM customers")
+    assert_operator sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() " \
+                        "AND pid <> pg_backend_pid()").to_i, :<=, 2, "at most FASTEPOST_POOL connections"
+  end
+
+  # When every connection is busy for longer than FASTEPOST_POOL_TIMEOUT, a webhook is answered
+  # 503 (PoolTimeout) and the sender delivers again; nothing is written. Here a streamed export
+  # to a client that stops reading holds the pool's only connection.
+  def test_pool_timeout_answers_503
+    sql("INSERT INTO customers (name, email, address) SELECT 'customer ' || i, 'c' || i || '@example.com', " \
+        "repeat('street ', 40) || i FROM generate_series(1, 60000) AS i") # 23 MB of CSV
+    start_server("FASTEPOST_POOL" => "1", "FASTEPOST_POOL_TIMEOUT" => "0.5")
+    answer = nil
+    http do |h|
+      req = Net::HTTP::Get.new("/admin/database/export?table=customers&format=csv", "Authorization" => "Bearer #{TOKEN}")
+      h.request(req) do |res|
+        assert_equal "200", res.code
+        res.read_body do |_chunk|
+          next if answer # read the rest once the webhook was answered
+
+          sleep 0.5 # the export now blocks on a full socket, holding its connection
+          answer = odoo("01_partner_created.json")
+        end
+      end
+    end
+    refute_nil answer
+    assert_equal 503, answer.code.to_i, answer.body
+    assert_equal "PoolTimeout", json(answer)["error"]
+    assert_equal 503, json(answer)["http_status"]
+    assert_equal "0", sql("SELECT count(*) FROM integration_events"), "nothing written"
+    assert_equal 200, odoo("01_partner_created.json").code.to_i, "the connection is free again"
+  end
+
   # A stock ApplicationController protects against forgery: without the glue's token handling
   # every POST and DELETE below would be 422 InvalidAuthenticityToken.
   def test_admin_requires_the_token

@@ -153,6 +153,53 @@ class TestRackWebhooks < DbTest
     assert_equal "0", sql("SELECT count(*) FROM integration_events")
   end
 
+  # Issue 13 item 3: more concurrent requests than the pool has connections; every one is
+  # served (they wait for a free connection) and the server never opens more than the pool size.
+  def test_concurrent_requests_share_a_bounded_pool
+    base = start_server("ODOO_API_KEY" => KEY, "FASTEPOST_POOL" => "2", "FASTEPOST_POOL_TIMEOUT" => "20")
+    template = JSON.parse(odoo_body("01_partner_created.json"))
+    bodies = (1..12).map do |i|
+      JSON.generate(template.merge("id" => 1000 + i, "_id" => 1000 + i, "email" => "pool#{i}@example.com",
+                                   "mobile" => "+49 170 100#{format("%04d", i)}"))
+    end
+    gate = Queue.new
+    threads = bodies.map do |body|
+      Thread.new do
+        gate.pop # all threads start together
+        post(base, ODOO, body, "X-Odoo-Api-Key" => KEY)
+      end
+    end
+    bodies.size.times { gate << true }
+    answers = threads.map(&:value)
+    assert_equal [200] * bodies.size, answers.map(&:first), answers.inspect
+    assert_equal %w[created], answers.map { |_, json| json["outcome"] }.uniq
+    assert_equal bodies.size.to_s, sql("SELECT count(*) FROM customers")
+    assert_operator sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() " \
+                        "AND pid <> pg_backend_pid()").to_i, :<=, 2, "at most FASTEPOST_POOL connections"
+  end
+
+  # A request that finds no connection free within the pool's timeout is answered 503
+  # (PoolTimeout), so the sender delivers again. The pool's only connection is held here.
+  def test_pool_timeout_answers_503
+    require_relative "../webhooks"
+    require "rack/mock"
+    pool = Fastepost::Pool.new(@dsn, size: 1, timeout: 0.2)
+    app = FastepostExample::WebhookApp.new(pool: pool, odoo_api_keys: [KEY])
+    res = pool.with do
+      Rack::MockRequest.new(app).post(ODOO, input: odoo_body("01_partner_created.json"),
+                                            "CONTENT_TYPE" => "application/json", "HTTP_X_ODOO_API_KEY" => KEY)
+    end
+    assert_equal 503, res.status, res.body
+    json = JSON.parse(res.body)
+    assert_equal "PoolTimeout", json["error"]
+    assert_equal 503, json["http_status"]
+    assert_equal "0", sql("SELECT count(*) FROM integration_events"), "nothing written"
+    assert_equal 200, Rack::MockRequest.new(app).post(ODOO, input: odoo_body("01_partner_created.json"),
+                                                      "HTTP_X_ODOO_API_KEY" => KEY).status, "free again: served"
+  ensure
+    pool&.close
+  end
+
   def test_hubspot
     base = start_server("HUBSPOT_CLIENT_SECRET" => SECRET)
     body = File.binread(File.join(DATA, "hubspot", "batch.json"))

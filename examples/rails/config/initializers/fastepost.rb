@@ -1,9 +1,13 @@
 # frozen_string_literal: true
 
-# libfastepost in the Rails app: one connection per thread (each Puma worker thread, each
-# Sidekiq/ActiveJob thread), opened on first use from DATABASE_URL and reused for every later
-# request on that thread. A connection serves one call at a time, and calls release the GVL
-# while they wait on PostgreSQL or pg_dump, so threads never wait on each other here.
+# libfastepost in the Rails app: one Fastepost::Pool per process, shared by every thread (each
+# Puma worker thread, each Sidekiq/ActiveJob thread). At most FASTEPOST_POOL connections
+# (default RAILS_MAX_THREADS, else 5) are opened, on first use, from DATABASE_URL, whatever the
+# number of threads; a thread that finds none free within FASTEPOST_POOL_TIMEOUT seconds gets
+# Fastepost::PoolTimeout, which the controllers answer 503 (a webhook sender delivers again).
+# A connection serves one call at a time, and calls release the GVL while they wait on
+# PostgreSQL or pg_dump. The pool resets itself in a process forked after it was made (Puma's
+# preload_app): the parent's connections are never used or closed there.
 require "fastepost"
 require "json"
 require "stringio"
@@ -62,26 +66,40 @@ module FastepostDB
 
   module_function
 
-  # This thread's connection (reopened if it was closed, e.g. after a failover).
-  def connection
-    conn = Thread.current.thread_variable_get(:fastepost_connection)
-    return conn if conn && !conn.closed?
+  # Check a connection out of the process's pool for the block; the block's value. A broken
+  # connection (e.g. after a failover) is replaced on the next checkout. Raises PoolTimeout
+  # (503) when none became free in time, ConnectionError when a new one cannot be opened.
+  def with(&block) = pool.with(&block)
 
-    conn = Fastepost::Connection.open(database_url, statement_timeout: statement_timeout)
-    Thread.current.thread_variable_set(:fastepost_connection, conn)
-    conn
+  # The process's pool, made on first use with the configuration below.
+  def pool
+    @pool_lock.synchronize do
+      @pool ||= Fastepost::Pool.new(database_url, size: pool_size, timeout: pool_timeout,
+                                                  statement_timeout: statement_timeout)
+    end
   end
+  @pool_lock = Mutex.new
 
   def database_url = ENV.fetch("DATABASE_URL", "")
+
+  # Connections per process: as many as the threads that may use them at once (Puma's
+  # RAILS_MAX_THREADS, Sidekiq's concurrency). Mind PostgreSQL's max_connections: the sum over
+  # all processes must stay below it.
+  def pool_size = Integer(ENV.fetch("FASTEPOST_POOL") { ENV.fetch("RAILS_MAX_THREADS", "5") })
+
+  # Seconds a request waits for a free connection before PoolTimeout (503).
+  def pool_timeout = Float(ENV.fetch("FASTEPOST_POOL_TIMEOUT", "5"))
 
   # Seconds; 0 turns the limit off. Webhook senders give up quickly (Odoo after ~1 s), so
   # keep it short; exports and backups are not bound by it.
   def statement_timeout = Float(ENV.fetch("FASTEPOST_STATEMENT_TIMEOUT", "30"))
 
-  # Where backups go (created 0700 on the first backup).
-  def backup_dir
-    ENV.fetch("FASTEPOST_BACKUP_DIR") { Rails.root.join("tmp", "backups").to_s }
-  end
+  # Where backups go: FASTEPOST_BACKUP_DIR, else the library's per-user default
+  # ($XDG_STATE_HOME/fastepost/backups, else ~/.local/state/fastepost/backups), never a
+  # directory inside the app (a deploy may make it group-writable or share it). The library
+  # creates it 0700 on the first backup and refuses one that is not owned by the app's user or
+  # is group- or world-writable. Returns a Fastepost::BackupDir (#dir is its path).
+  def backup_dir = Fastepost::BackupDir.new(ENV["FASTEPOST_BACKUP_DIR"].presence)
 
   # Where Odoo deliveries that cannot reach PostgreSQL are kept (answered 202: Odoo never
   # retries). Replay them from cron: `fastepost spool replay --dir <this>`.

@@ -10,7 +10,7 @@ module Admin
     include FastepostAdmin
 
     def show
-      @stats = fastepost.crm_stats(request.base_url)
+      @stats = with_fastepost { |conn| conn.crm_stats(request.base_url) }
       respond_to do |format|
         format.html { render(template_exists?("admin/crm_dashboard/show") ? {} : { json: @stats.to_h }) }
         format.json { render json: @stats.to_h }

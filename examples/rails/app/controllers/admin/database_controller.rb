@@ -19,7 +19,7 @@ module Admin
     EXPORT_FORMATS = { "csv" => "text/csv", "json" => "application/json", "ndjson" => "application/x-ndjson" }.freeze
 
     def stats
-      render json: fastepost.db_stats(backups: backup_dir).to_h
+      render json: with_fastepost { |conn| conn.db_stats(backups: backup_dir).to_h }
     end
 
     # Streamed: rows reach the client as the export reads them, memory stays at one batch and
@@ -33,7 +33,7 @@ module Admin
         return render(json: { error: "format must be one of #{EXPORT_FORMATS.keys.join(", ")}" }, status: :bad_request)
       end
 
-      fastepost.export(table, format: format.to_sym, limit: 0)
+      with_fastepost { |conn| conn.export(table, format: format.to_sym, limit: 0) }
       response.headers["Content-Type"] = EXPORT_FORMATS[format]
       response.headers["Content-Disposition"] =
         ActionDispatch::Http::ContentDisposition.format(disposition: "attachment", filename: "#{table}.#{format}")
@@ -48,19 +48,22 @@ module Admin
 
     def import
       upload = params.require(:file)
-      report = fastepost.import_csv(params.require(:table), upload.respond_to?(:path) ? upload.path : upload,
-                                    dry_run: TRUE_VALUES.include?(params[:dry_run].to_s.downcase),
-                                    on_conflict: params.fetch(:on_conflict, "error").to_sym,
-                                    key: params[:key].presence)
+      report = with_fastepost do |conn|
+        conn.import_csv(params.require(:table), upload.respond_to?(:path) ? upload.path : upload,
+                        dry_run: TRUE_VALUES.include?(params[:dry_run].to_s.downcase),
+                        on_conflict: params.fetch(:on_conflict, "error").to_sym,
+                        key: params[:key].presence)
+      end
       render json: report.to_h
     end
 
     def backups
-      render json: { directory: FastepostDB.backup_dir, backups: backup_dir.list(limit: 20).map(&:to_h) }
+      dir = backup_dir
+      render json: { directory: dir.dir, backups: dir.list(limit: 20).map(&:to_h) }
     end
 
     def create_backup
-      name = fastepost.backup(backup_dir, format: params.fetch(:format, "plain").to_sym)
+      name = with_fastepost { |conn| conn.backup(backup_dir, format: params.fetch(:format, "plain").to_sym) }
       render json: { name: name }, status: :created
     end
 
@@ -82,16 +85,16 @@ module Admin
     # Passenger) get it that way, because WEBrick collects a Rack body whole before sending a
     # byte. The server calls the lambda after this request has left the controller and the
     # thread moves on to other requests, so the export runs on a thread and a connection of its
-    # own, both gone when it ends; an unreachable client (EPIPE) ends it too.
+    # own (checked out of the pool, so exports count against FASTEPOST_POOL like everything
+    # else), given back when it ends; an unreachable client (EPIPE) ends it too.
     def stream_hijacked(table, format)
-      url = FastepostDB.database_url
       log = logger
       response.headers["rack.hijack"] = lambda do |io|
         Thread.new do
           # Binary: with Rails' Encoding.default_internal every write to a text-mode IO makes
           # a converted copy of the chunk (40 MB more server memory for a 58 MB export).
           io.binmode
-          Fastepost::Connection.open(url) { |conn| conn.export(table, format: format, io: SpentChunkWriter.new(io)) }
+          FastepostDB.with { |conn| conn.export(table, format: format, io: SpentChunkWriter.new(io)) }
         rescue StandardError => e
           log&.warn("fastepost export of #{table} cut short: #{e.class}: #{e.message}")
         ensure
@@ -103,12 +106,11 @@ module Admin
 
     # Other servers get an Enumerator that runs the export while they send it. Rack::ETag would
     # read a body without an ETag or Last-Modified whole to compute one, so it gets the time of
-    # the export as Last-Modified.
+    # the export as Last-Modified. The connection is checked out while the server enumerates.
     def stream_body(table, format)
       response.headers["Last-Modified"] = Time.now.httpdate
-      conn = fastepost
       self.response_body = Enumerator.new do |out|
-        conn.export(table, format: format, io: ChunkWriter.new(out))
+        FastepostDB.with { |conn| conn.export(table, format: format, io: ChunkWriter.new(out)) }
       end
     end
 
@@ -131,6 +133,6 @@ module Admin
       end
     end
 
-    def backup_dir = Fastepost::BackupDir.new(FastepostDB.backup_dir)
+    def backup_dir = FastepostDB.backup_dir
   end
 end

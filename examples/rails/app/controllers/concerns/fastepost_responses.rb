@@ -17,7 +17,9 @@ module FastepostResponses
 
   private
 
-  def fastepost = FastepostDB.connection
+  # A connection of the process's pool for the block (FastepostDB.with); PoolTimeout, when
+  # none is free in time, is a Fastepost::Error and so answered 503 above.
+  def with_fastepost(&block) = FastepostDB.with(&block)
 
   # The library's mapping is made for webhook senders (an unknown record is a server-side
   # problem there); for a person asking for a table or a backup by name it is a 404.

@@ -12,12 +12,14 @@ module Api
         include FastepostWebhook
 
         def create
-          batch = fastepost.hubspot_process(raw_body,
-                                            secrets: FastepostDB.hubspot_secrets,
-                                            method: request.request_method,
-                                            uri: signed_url,
-                                            timestamp: request.headers["X-HubSpot-Request-Timestamp"],
-                                            signature: request.headers["X-HubSpot-Signature-v3"])
+          body = raw_body
+          batch = with_fastepost do |conn|
+            conn.hubspot_process(body, secrets: FastepostDB.hubspot_secrets,
+                                       method: request.request_method,
+                                       uri: signed_url,
+                                       timestamp: request.headers["X-HubSpot-Request-Timestamp"],
+                                       signature: request.headers["X-HubSpot-Signature-v3"])
+          end
           render json: batch.to_h.merge(http_status: batch.http_status), status: batch.http_status
         end
 

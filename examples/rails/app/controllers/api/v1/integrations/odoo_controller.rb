@@ -23,18 +23,17 @@ module Api
                       expected_keys: FastepostDB.odoo_api_keys,
                       event: request.query_parameters["event"].presence,
                       content_type: request.content_type, spool: FastepostDB.spool }
-          result = Fastepost.odoo_process(raw_body, conn: connection_or_nil, **options)
+          body = raw_body
+          result = begin
+            with_fastepost { |conn| Fastepost.odoo_process(body, conn: conn, **options) }
+          rescue Fastepost::ConnectionError => e
+            # No connection could be opened (no result: nothing was processed): without one
+            # the library spools the delivery, after checking the key.
+            raise unless e.result.nil?
+
+            Fastepost.odoo_process(body, conn: nil, **options)
+          end
           render json: result.to_h.merge(http_status: result.http_status), status: result.http_status
-        end
-
-        private
-
-        # This thread's connection, or nil when PostgreSQL cannot be reached: the library then
-        # spools the delivery (after checking the key).
-        def connection_or_nil
-          fastepost
-        rescue Fastepost::ConnectionError
-          nil
         end
       end
     end
