@@ -89,9 +89,10 @@ class WebhookApp:
         try:
             with self.pool.connection() as conn:
                 result = fastepost.odoo_process(body, conn, **options)
-        except fastepost.ConnectionError as e:
-            # Connecting failed (no result: nothing was processed): with a spool, the library
-            # keeps the delivery without a connection and it is answered 202.
+        except (fastepost.ConnectionError, fastepost.PoolTimeout) as e:
+            # Connecting failed or no connection was free in time (no result: nothing was
+            # processed): with a spool, the library keeps the delivery without a connection and
+            # it is answered 202. Odoo never redelivers, so a 503 here would lose it.
             if self.spool is None or e.result is not None:
                 raise
             result = fastepost.odoo_process(body, None, **options)

@@ -79,9 +79,10 @@ module FastepostExample
       data = body(req)
       result = begin
         @pool.with { |conn| conn.odoo_process(data, **options) }
-      rescue Fastepost::ConnectionError => e
-        # Connecting failed (no result: nothing was processed): with a spool, the library
-        # keeps the delivery without a connection and it is answered 202.
+      rescue Fastepost::ConnectionError, Fastepost::PoolTimeout => e
+        # Connecting failed or no connection was free in time (no result: nothing was
+        # processed): with a spool, the library keeps the delivery without a connection and it
+        # is answered 202. Odoo never redelivers, so a 503 here would lose it.
         raise unless @spool && e.result.nil?
 
         Fastepost.odoo_process(data, conn: nil, **options)

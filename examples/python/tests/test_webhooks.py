@@ -230,6 +230,14 @@ class WebhookTest(DbTestCase):
         self.assertEqual(503, answer["http_status"])
         self.assertEqual("0", self.sql("SELECT count(*) FROM integration_events"), "nothing written")
         self.assertEqual(200, call()[0], "free again: served")
+        # With a spool, an Odoo delivery that finds no connection free is kept (202): Odoo never
+        # redelivers, so a 503 would lose it.
+        app = webhooks.WebhookApp(pool=pool, odoo_api_keys=[KEY], spool_dir=self.spool_dir)
+        with pool.connection():
+            status, answer = call()
+        self.assertEqual(202, status, answer)
+        self.assertEqual("spooled", answer["outcome"])
+        self.assertEqual(1, len(fastepost.Spool(self.spool_dir).list()))
 
     def test_hubspot(self):
         base = self.start_server(HUBSPOT_CLIENT_SECRET=SECRET)

@@ -26,9 +26,10 @@ module Api
           body = raw_body
           result = begin
             with_fastepost { |conn| Fastepost.odoo_process(body, conn: conn, **options) }
-          rescue Fastepost::ConnectionError => e
-            # No connection could be opened (no result: nothing was processed): without one
-            # the library spools the delivery, after checking the key.
+          rescue Fastepost::ConnectionError, Fastepost::PoolTimeout => e
+            # No connection could be opened, or none was free in time (no result: nothing was
+            # processed): without one the library spools the delivery, after checking the key.
+            # Odoo never redelivers, so a 503 here would lose it.
             raise unless e.result.nil?
 
             Fastepost.odoo_process(body, conn: nil, **options)
