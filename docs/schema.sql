@@ -173,3 +173,8 @@ ALTER FUNCTION fastepost_count_tasks_truncate() SET search_path FROM CURRENT;
 ALTER FUNCTION fastepost_crm_counters_rebuild() SET search_path FROM CURRENT;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (5, 'counter functions keep their own search_path') ON CONFLICT DO NOTHING;
+
+-- migration 6: customers by phone, lowest id first
+CREATE INDEX IF NOT EXISTS index_customers_on_phone_and_id ON customers (phone, id) WHERE phone IS NOT NULL;
+DROP INDEX IF EXISTS index_customers_on_phone;
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (6, 'customers by phone, lowest id first') ON CONFLICT DO NOTHING;

@@ -321,41 +321,29 @@ static const char SQL_PROPS_WRITE[] =
     "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
     "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
 
-static const struct {
-  const char *name;
-  const char *sql;
-} statements[] = {
+/* The hot path's statements, by name for error messages and for the plan test
+ * (tests/db/plans.c). They are sent unnamed, inside the transaction that uses them: a named
+ * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
+ * transaction mode) hands to other clients between transactions ("prepared statement ...
+ * already exists" / "does not exist"). Unnamed, each is planned with its values (a custom plan),
+ * at a planning cost measured in bench/README.md. */
+const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
     {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},
     {"fastepost_sync_task", SQL_TASK},       {"fastepost_sync_apply", SQL_APPLY},
     {"fastepost_sync_finish", SQL_FINISH},   {"fastepost_sync_props", SQL_PROPS},
     {"fastepost_sync_props_write", SQL_PROPS_WRITE},
+    {"fastepost_sync_fail_new", SQL_FAIL_NEW}, {"fastepost_sync_fail_id", SQL_FAIL_ID},
+    {NULL, NULL},
 };
-
-static int ensure_prepared(fastepost_conn *conn) {
-  PGconn *pg = fastepost__conn_pg(conn);
-  if (!pg)
-    return fastepost_error_last()->code;
-  if (conn->prepared & FASTEPOST__PREPARED_SYNC)
-    return FASTEPOST_OK;
-  for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
-    PGresult *res = PQprepare(pg, statements[i].name, statements[i].sql, 0, NULL);
-    int rc = fastepost__pg_check(conn, res, PGRES_COMMAND_OK, "preparing the sync statements");
-    PQclear(res);
-    if (rc)
-      return rc;
-  }
-  conn->prepared |= FASTEPOST__PREPARED_SYNC;
-  return FASTEPOST_OK;
-}
 
 /* ---- pipelined round trips ------------------------------------------------------------------ */
 
 #define MAX_PARAMS 24
 
 typedef struct step {
-  const char *stmt;   /* a prepared statement's name, or NULL for plain sql */
-  const char *sql;    /* plain SQL without parameters (BEGIN, COMMIT ...) */
+  const char *stmt;   /* the statement's name (error messages), or NULL for plain sql */
+  const char *sql;    /* the statement; with stmt NULL, plain SQL without parameters */
   int nparams;
   const char *params[MAX_PARAMS];
   ExecStatusType expected;
@@ -381,8 +369,7 @@ static int run_steps(fastepost_conn *conn, step *steps, size_t n) {
   size_t sent = 0;
   for (; sent < n; sent++) {
     step *s = &steps[sent];
-    int ok = s->stmt ? PQsendQueryPrepared(pg, s->stmt, s->nparams, s->params, NULL, NULL, 0)
-                     : PQsendQueryParams(pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
+    int ok = PQsendQueryParams(pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
     if (!ok)
       break;
   }
@@ -762,25 +749,25 @@ static void job_round1(job *j, step *r1, size_t *n) {
   if (rec->event_id > 0 || rec->idempotency_key) {
     j->i_seen = (int)*n;
     r1[(*n)++] = rec->event_id > 0
-                     ? (step){.stmt = "fastepost_sync_seen_id", .nparams = 1, .params = {j->event_id},
+                     ? (step){.stmt = "fastepost_sync_seen_id", .sql = SQL_SEEN_ID, .nparams = 1, .params = {j->event_id},
                               .expected = PGRES_TUPLES_OK}
-                     : (step){.stmt = "fastepost_sync_seen_key", .nparams = 2,
+                     : (step){.stmt = "fastepost_sync_seen_key", .sql = SQL_SEEN_KEY, .nparams = 2,
                               .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
   }
   if (j->want_customer) {
     j->i_match = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .sql = SQL_MATCH, .nparams = 6,
                         .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
                         .expected = PGRES_TUPLES_OK};
   }
   if (versioned(rec) && rec->crm_id) {
     j->i_props = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_props", .nparams = 3,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_props", .sql = SQL_PROPS, .nparams = 3,
                         .params = {rec->source, rec->crm_id, rec->version}, .expected = PGRES_TUPLES_OK};
   }
   if (j->want_task) {
     j->i_task = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .sql = SQL_TASK, .nparams = 2,
                         .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
                         .expected = PGRES_TUPLES_OK};
   }
@@ -907,7 +894,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
   snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
   if (p->mode) {
-    j->apply = (step){.stmt = "fastepost_sync_apply", .nparams = 23,
+    j->apply = (step){.stmt = "fastepost_sync_apply", .sql = SQL_APPLY, .nparams = 23,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, p->mode, j->cid, p->cols[0], p->cols[1], p->cols[2],
                                  p->cols[3], p->cols[4], p->active, p->crm_source, p->crm_id,
@@ -917,7 +904,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
                       .expected = PGRES_TUPLES_OK};
   } else {
     bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
-    j->apply = (step){.stmt = "fastepost_sync_finish", .nparams = 11,
+    j->apply = (step){.stmt = "fastepost_sync_finish", .sql = SQL_FINISH, .nparams = 11,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, conflict ? "error" : "success",
                                  fastepost_outcome_name(p->outcome), p->target && !conflict ? j->cid : NULL,
@@ -928,7 +915,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
    * found no customer to apply to (a deletion arriving before anything else). */
   j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
   if (j->write_props)
-    j->props_write = (step){.stmt = "fastepost_sync_props_write", .nparams = 9,
+    j->props_write = (step){.stmt = "fastepost_sync_props_write", .sql = SQL_PROPS_WRITE, .nparams = 9,
                             .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
                                        fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
                                        rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
@@ -973,15 +960,13 @@ static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *c
 
 /* The sync transaction takes advisory locks and row locks that another session may hold; none
  * of those waits may be unbounded (a webhook sender gives up after seconds, and a hung worker
- * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come
- * with the plan-cache setting in ONE statement (a pipeline step must be a single statement);
- * set_config(..., true) is SET LOCAL, so a transaction pooler hands nothing on. A held lock
- * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried. */
+ * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come in
+ * ONE statement (a pipeline step must be a single statement); set_config(..., true) is SET
+ * LOCAL, so a transaction pooler hands nothing on. A held lock (55P03) is FASTEPOST_EBUSY through
+ * conn.c's SQLSTATE map: 503, and the event is retried. No plan_cache_mode: the statements are
+ * unnamed, planned once per use with their values, and a custom plan is never worse there. */
 static const char *sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
-  char tx[FASTEPOST__TX_SETTINGS_SIZE];
-  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)",
-           fastepost__tx_settings_sql(conn, tx, sizeof tx));
-  return buf;
+  return fastepost__tx_settings_sql(conn, buf, size);
 }
 
 /* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
@@ -995,14 +980,12 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   if (rc)
     goto done;
   r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
-  /* The statements are written so that their plan does not depend on the values; planning
-   * them anew for each event (PostgreSQL's first five) would cost more than running them. A
-   * batch sets this (and the timeouts) once for its transaction. */
-  char settings[512];
+  /* A batch sets the timeouts once for its transaction. */
+  char settings[FASTEPOST__TX_SETTINGS_SIZE];
   if (!ctx->in_batch)
     r1[n1++] = (step){.sql = sync_settings_sql(conn, settings, sizeof settings), .expected = PGRES_TUPLES_OK};
   if (j.nkeys)
-    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
+    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .sql = SQL_LOCK, .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
                       .expected = PGRES_TUPLES_OK};
   job_round1(&j, r1, &n1);
   if ((rc = run_steps(conn, r1, n1)) || (rc = job_decide(&j, r1, now)))
@@ -1098,7 +1081,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
     return fastepost__result_fail(res, rec->failure);
   }
 
-  int rc = ensure_prepared(conn);
+  int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
   if (rc == FASTEPOST_OK)
     rc = attempt(res, conn, rec, ctx, now);
   if (rc == FASTEPOST_OK)
@@ -1181,7 +1164,7 @@ static int run_chunk(job *jobs, size_t k, fastepost_conn *conn, const fastepost_
   if (rc)
     goto done;
   r1[n1++] = (step){.sql = "SAVEPOINT fastepost_chunk", .expected = PGRES_COMMAND_OK};
-  r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&all)},
+  r1[n1++] = (step){.stmt = "fastepost_sync_lock", .sql = SQL_LOCK, .nparams = 1, .params = {fastepost__buf_cstr(&all)},
                     .expected = PGRES_TUPLES_OK};
   for (size_t i = 0; i < k; i++)
     job_round1(&jobs[i], r1, &n1);
@@ -1292,8 +1275,8 @@ int fastepost__sync_batch_begin(fastepost_conn *conn) {
   if (conn && conn->pg && PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
     return fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: a batch "
                                                     "needs a transaction of its own");
-  int rc = ensure_prepared(conn);
-  char sql[600], settings[512];
+  int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
+  char sql[FASTEPOST__TX_SETTINGS_SIZE + 16], settings[FASTEPOST__TX_SETTINGS_SIZE];
   snprintf(sql, sizeof sql, "BEGIN; %s", sync_settings_sql(conn, settings, sizeof settings));
   if (rc == FASTEPOST_OK)
     rc = fastepost__exec(conn, sql, "BEGIN");
