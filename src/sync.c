@@ -233,36 +233,38 @@ static const char SQL_TASK[] =
  * $8 mode ('create', 'update', 'keep'), $9 customer id, $10-$14 name, email, phone, company,
  * address, $15 active, $16 crm_source, $17 crm_id, $18 crm_updated_at, $19 changed,
  * $20 task id, $21 link the task, $22 remark body, $23 remark key. */
-static const char SQL_APPLY[] =
-    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, "
-    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) "
-    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, "
-    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), "
-    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, "
-    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, "
-    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", "
-    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END "
-    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), "
-    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd "
-    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), "
-    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, "
-    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", "
-    NOW7 " WHERE $22::text IS NOT NULL "
-    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), "
-    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " "
-    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), "
-    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS "
-    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS "
-    "outcome), "
-    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text")
-    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), "
-    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
+#define SQL_APPLY_TEXT \
+    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, " \
+    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) " \
+    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, " \
+    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), " \
+    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, " \
+    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, " \
+    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", " \
+    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END " \
+    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), " \
+    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd " \
+    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), " \
+    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, " \
+    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", " \
+    NOW7 " WHERE $22::text IS NOT NULL " \
+    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), " \
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " " \
+    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), " \
+    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS " \
+    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS " \
+    "outcome), " \
+    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text") \
+    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), " \
+    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_APPLY[] = SQL_APPLY_TEXT;
 
 /* The event of a delivery that applies nothing (stale, ignored, conflict).
  * $8 status, $9 outcome, $10 customer id, $11 error message. */
-static const char SQL_FINISH[] =
-    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text")
-    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
+#define SQL_FINISH_TEXT \
+    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") \
+    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_FINISH[] = SQL_FINISH_TEXT;
 
 /* Log a failure as a new event, or on the failed event with the same key. Transient failures
  * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. The
@@ -307,26 +309,63 @@ static const char SQL_PROPS[] =
  * tombstone.
  * $1 source, $2 crm id, $3 version, $4 property names, $5 values, $6 retired crm ids, $7 now,
  * $8 tombstone, $9 restore. */
-static const char SQL_PROPS_WRITE[] =
-    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 "
-    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), "
-    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) "
-    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) "
-    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean "
-    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 "
-    "FROM unnest($6::text[]) AS r WHERE r <> $2 "
-    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, "
-    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), "
-    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " "
-    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
-    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
+#define SQL_PROPS_WRITE_TEXT \
+    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 " \
+    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), " \
+    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) " \
+    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) " \
+    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean " \
+    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 " \
+    "FROM unnest($6::text[]) AS r WHERE r <> $2 " \
+    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, " \
+    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), " \
+    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " " \
+    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) " \
+    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)"
+static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
+
+/*
+ * The three large statements of round two as PL/pgSQL functions (schema migrations 7-9): a
+ * function's plans are cached in the server session that runs it, whoever the client is, so
+ * behind a transaction pooler every server connection plans them once, and the client sends a
+ * small unnamed call that is cheap to plan. The bodies are the statements above, unchanged:
+ * every parameter arrives as text and the statements cast what is not text. Those migrations'
+ * text must not change once shipped: a changed statement means a new migration that replaces the
+ * function (CREATE OR REPLACE), and a call of its own name for the new signature if it has one.
+ */
+#define PARAMS_TEXT(n) PARAMS_TEXT_##n
+#define PARAMS_TEXT_3 "text, text, text"
+#define PARAMS_TEXT_9 PARAMS_TEXT_3 ", " PARAMS_TEXT_3 ", " PARAMS_TEXT_3
+#define PARAMS_TEXT_11 PARAMS_TEXT_9 ", text, text"
+#define PARAMS_TEXT_23 PARAMS_TEXT_11 ", " PARAMS_TEXT_11 ", text"
+#define SYNC_FUNCTION(name, n, returns, body)                                                   \
+  "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "        \
+  "LANGUAGE plpgsql AS $fastepost$\n#variable_conflict use_column\nBEGIN\nRETURN QUERY " body \
+  ";\nEND\n$fastepost$;\n"
+const char fastepost__sync_function_apply_sql[] =
+    SYNC_FUNCTION("fastepost_sync_apply", 23, "o_customer_id bigint, o_remark_id bigint, o_outcome text, "
+                  "o_event_id bigint", SQL_APPLY_TEXT);
+const char fastepost__sync_function_finish_sql[] =
+    SYNC_FUNCTION("fastepost_sync_finish", 11, "o_event_id bigint", SQL_FINISH_TEXT);
+const char fastepost__sync_function_props_write_sql[] =
+    SYNC_FUNCTION("fastepost_sync_props_write", 9, "o_written bigint, o_deactivated bigint, o_restored bigint",
+                  SQL_PROPS_WRITE_TEXT);
+
+static const char CALL_APPLY[] =
+    "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+    "$15, $16, $17, $18, $19, $20, $21, $22, $23)";
+static const char CALL_FINISH[] =
+    "SELECT * FROM fastepost_sync_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char CALL_PROPS_WRITE[] =
+    "SELECT * FROM fastepost_sync_props_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /* The hot path's statements, by name for error messages and for the plan test
  * (tests/db/plans.c). They are sent unnamed, inside the transaction that uses them: a named
  * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
  * transaction mode) hands to other clients between transactions ("prepared statement ...
  * already exists" / "does not exist"). Unnamed, each is planned with its values (a custom plan),
- * at a planning cost measured in bench/README.md. */
+ * at a planning cost measured in bench/README.md; the three large ones run inside functions
+ * (above), whose plans the server session caches. */
 const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
     {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},
@@ -894,7 +933,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
   snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
   if (p->mode) {
-    j->apply = (step){.stmt = "fastepost_sync_apply", .sql = SQL_APPLY, .nparams = 23,
+    j->apply = (step){.stmt = "fastepost_sync_apply", .sql = CALL_APPLY, .nparams = 23,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, p->mode, j->cid, p->cols[0], p->cols[1], p->cols[2],
                                  p->cols[3], p->cols[4], p->active, p->crm_source, p->crm_id,
@@ -904,7 +943,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
                       .expected = PGRES_TUPLES_OK};
   } else {
     bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
-    j->apply = (step){.stmt = "fastepost_sync_finish", .sql = SQL_FINISH, .nparams = 11,
+    j->apply = (step){.stmt = "fastepost_sync_finish", .sql = CALL_FINISH, .nparams = 11,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, conflict ? "error" : "success",
                                  fastepost_outcome_name(p->outcome), p->target && !conflict ? j->cid : NULL,
@@ -915,7 +954,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
    * found no customer to apply to (a deletion arriving before anything else). */
   j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
   if (j->write_props)
-    j->props_write = (step){.stmt = "fastepost_sync_props_write", .sql = SQL_PROPS_WRITE, .nparams = 9,
+    j->props_write = (step){.stmt = "fastepost_sync_props_write", .sql = CALL_PROPS_WRITE, .nparams = 9,
                             .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
                                        fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
                                        rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
@@ -960,13 +999,19 @@ static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *c
 
 /* The sync transaction takes advisory locks and row locks that another session may hold; none
  * of those waits may be unbounded (a webhook sender gives up after seconds, and a hung worker
- * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come in
- * ONE statement (a pipeline step must be a single statement); set_config(..., true) is SET
- * LOCAL, so a transaction pooler hands nothing on. A held lock (55P03) is FASTEPOST_EBUSY through
- * conn.c's SQLSTATE map: 503, and the event is retried. No plan_cache_mode: the statements are
- * unnamed, planned once per use with their values, and a custom plan is never worse there. */
+ * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come
+ * with the plan-cache setting in ONE statement (a pipeline step must be a single statement);
+ * set_config(..., true) is SET LOCAL, so a transaction pooler hands nothing on. A held lock
+ * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried.
+ * force_generic_plan: the sync functions' statements (migrations 7-9) are planned once per
+ * server session instead of again and again (PostgreSQL keeps custom plans while they look
+ * cheaper than the generic one, and they do for data-modifying CTEs); every statement of the
+ * hot path has a generic plan that probes indexes (tests/db/plans.c). */
 static const char *sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
-  return fastepost__tx_settings_sql(conn, buf, size);
+  char tx[FASTEPOST__TX_SETTINGS_SIZE];
+  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)",
+           fastepost__tx_settings_sql(conn, tx, sizeof tx));
+  return buf;
 }
 
 /* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
@@ -980,8 +1025,8 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   if (rc)
     goto done;
   r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
-  /* A batch sets the timeouts once for its transaction. */
-  char settings[FASTEPOST__TX_SETTINGS_SIZE];
+  /* A batch sets these once for its transaction. */
+  char settings[512];
   if (!ctx->in_batch)
     r1[n1++] = (step){.sql = sync_settings_sql(conn, settings, sizeof settings), .expected = PGRES_TUPLES_OK};
   if (j.nkeys)
@@ -1276,7 +1321,7 @@ int fastepost__sync_batch_begin(fastepost_conn *conn) {
     return fastepost__error_set(FASTEPOST_EINVALID, "the connection is inside a transaction: a batch "
                                                     "needs a transaction of its own");
   int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
-  char sql[FASTEPOST__TX_SETTINGS_SIZE + 16], settings[FASTEPOST__TX_SETTINGS_SIZE];
+  char sql[600], settings[512];
   snprintf(sql, sizeof sql, "BEGIN; %s", sync_settings_sql(conn, settings, sizeof settings));
   if (rc == FASTEPOST_OK)
     rc = fastepost__exec(conn, sql, "BEGIN");
