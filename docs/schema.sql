@@ -208,3 +208,13 @@ END
 $fastepost$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (9, 'sync function: write versioned properties') ON CONFLICT DO NOTHING;
+
+-- migration 10: sync function: match candidates
+CREATE OR REPLACE FUNCTION fastepost_sync_match(text, text, text, text, text, text) RETURNS TABLE (o_rank int, o_id bigint, o_crm_source text, o_crm_id text, o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, o_newer boolean) LANGUAGE plpgsql AS $fastepost$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY SELECT 1, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE crm_source = $5 AND crm_id = $1::text UNION ALL SELECT 2, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE crm_source = $5 AND crm_id = $2::text UNION ALL (SELECT 3, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) UNION ALL (SELECT 4, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1);
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (10, 'sync function: match candidates') ON CONFLICT DO NOTHING;

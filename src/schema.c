@@ -325,6 +325,7 @@ static const migration migrations[] = {
     {7, "sync function: apply a delivery", fastepost__sync_function_apply_sql},
     {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql},
     {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
+    {10, "sync function: match candidates", fastepost__sync_function_match_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

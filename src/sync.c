@@ -194,13 +194,14 @@ static const char SQL_SEEN_ID[] =
  * through its own index (no join: a generic plan chosen while the table was small must stay
  * good when it is large). */
 #define MATCH_COLUMNS \
-  "id, crm_source, crm_id, name, email, phone, company, address, active, " \
-  "coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
-static const char SQL_MATCH[] =
-    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text "
-    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text "
-    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) "
-    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)";
+  "id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, " \
+  "address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
+#define SQL_MATCH_TEXT \
+    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text " \
+    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text " \
+    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) " \
+    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)"
+static const char SQL_MATCH[] = SQL_MATCH_TEXT;
 
 /* The first existing task: by id, else by the barcodes in order (LATERAL: one index probe per
  * barcode, whatever the table's size was when the plan was made). */
@@ -325,7 +326,8 @@ static const char SQL_PROPS[] =
 static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
 
 /*
- * The three large statements of round two as PL/pgSQL functions (schema migrations 7-9): a
+ * The match and the three large statements of round two as PL/pgSQL functions (schema
+ * migrations 7-10): a
  * function's plans are cached in the server session that runs it, whoever the client is, so
  * behind a transaction pooler every server connection plans them once, and the client sends a
  * small unnamed call that is cheap to plan. The bodies are the statements above, unchanged:
@@ -335,6 +337,7 @@ static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
  */
 #define PARAMS_TEXT(n) PARAMS_TEXT_##n
 #define PARAMS_TEXT_3 "text, text, text"
+#define PARAMS_TEXT_6 PARAMS_TEXT_3 ", " PARAMS_TEXT_3
 #define PARAMS_TEXT_9 PARAMS_TEXT_3 ", " PARAMS_TEXT_3 ", " PARAMS_TEXT_3
 #define PARAMS_TEXT_11 PARAMS_TEXT_9 ", text, text"
 #define PARAMS_TEXT_23 PARAMS_TEXT_11 ", " PARAMS_TEXT_11 ", text"
@@ -342,6 +345,12 @@ static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
   "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "        \
   "LANGUAGE plpgsql AS $fastepost$\n#variable_conflict use_column\nBEGIN\nRETURN QUERY " body \
   ";\nEND\n$fastepost$;\n"
+/* The match runs first, in round one; its columns are cast to fixed types, since an existing
+ * Rails table may have text where the library would create varchar. */
+const char fastepost__sync_function_match_sql[] =
+    SYNC_FUNCTION("fastepost_sync_match", 6, "o_rank int, o_id bigint, o_crm_source text, o_crm_id text, "
+                  "o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, "
+                  "o_newer boolean", SQL_MATCH_TEXT);
 const char fastepost__sync_function_apply_sql[] =
     SYNC_FUNCTION("fastepost_sync_apply", 23, "o_customer_id bigint, o_remark_id bigint, o_outcome text, "
                   "o_event_id bigint", SQL_APPLY_TEXT);
@@ -351,6 +360,7 @@ const char fastepost__sync_function_props_write_sql[] =
     SYNC_FUNCTION("fastepost_sync_props_write", 9, "o_written bigint, o_deactivated bigint, o_restored bigint",
                   SQL_PROPS_WRITE_TEXT);
 
+static const char CALL_MATCH[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
 static const char CALL_APPLY[] =
     "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
     "$15, $16, $17, $18, $19, $20, $21, $22, $23)";
@@ -795,7 +805,7 @@ static void job_round1(job *j, step *r1, size_t *n) {
   }
   if (j->want_customer) {
     j->i_match = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .sql = SQL_MATCH, .nparams = 6,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .sql = CALL_MATCH, .nparams = 6,
                         .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
                         .expected = PGRES_TUPLES_OK};
   }
@@ -1003,7 +1013,7 @@ static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *c
  * with the plan-cache setting in ONE statement (a pipeline step must be a single statement);
  * set_config(..., true) is SET LOCAL, so a transaction pooler hands nothing on. A held lock
  * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried.
- * force_generic_plan: the sync functions' statements (migrations 7-9) are planned once per
+ * force_generic_plan: the sync functions' statements (migrations 7-10) are planned once per
  * server session instead of again and again (PostgreSQL keeps custom plans while they look
  * cheaper than the generic one, and they do for data-modifying CTEs); every statement of the
  * hot path has a generic plan that probes indexes (tests/db/plans.c). */

@@ -202,10 +202,11 @@ typedef struct fastepost__sync_statement {
   const char *sql;
 } fastepost__sync_statement;
 extern const fastepost__sync_statement fastepost__sync_statements[];
-/* Schema migrations 7-9: the large statements as PL/pgSQL functions (see sync.c). */
+/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync.c). */
 extern const char fastepost__sync_function_apply_sql[];
 extern const char fastepost__sync_function_finish_sql[];
 extern const char fastepost__sync_function_props_write_sql[];
+extern const char fastepost__sync_function_match_sql[];
 
 /* Process one record; fills res (which must be non-NULL). Returns res->code. */
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
