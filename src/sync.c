@@ -373,9 +373,9 @@ static const char CALL_PROPS_WRITE[] =
  * (tests/db/plans.c). They are sent unnamed, inside the transaction that uses them: a named
  * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
  * transaction mode) hands to other clients between transactions ("prepared statement ...
- * already exists" / "does not exist"). Unnamed, each is planned with its values (a custom plan),
- * at a planning cost measured in bench/README.md; the three large ones run inside functions
- * (above), whose plans the server session caches. */
+ * already exists" / "does not exist"). The small ones are planned at each use (a cost measured
+ * in bench/README.md); the match and the three large ones run inside the functions above, whose
+ * plans the server session caches. */
 const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
     {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},

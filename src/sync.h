@@ -69,8 +69,10 @@
  *        round two: one statement writing customer, remark, task link and the event row with
  *          its final state (inserted once, never updated afterwards); COMMIT.
  *      The statements are sent unnamed (nothing outlives the transaction, so a transaction
- *      pooler may hand the server session to anyone between two deliveries) and planned with
- *      their values; each has a plan test against large tables (tests/db/plans.c).
+ *      pooler may hand the server session to anyone between two deliveries); the match and
+ *      the round-two statements are PL/pgSQL functions of the schema (migrations 7-10), whose
+ *      plans each server session caches. Every statement has a generic-plan test against large
+ *      tables (tests/db/plans.c).
  *   3. On a failure the core rolls back and logs the event as `error` in a transaction of its
  *      own (the batch's, after rolling back to the savepoint); transient failures (ECONN, EBUSY)
  *      get `next_attempt_at` (exponential backoff with jitter) and become `dead` after
