@@ -4,11 +4,13 @@
  * (host=A,B target_session_attrs=read-write), a spool, PER Odoo deliveries. 80 % are new
  * contacts (contact k goes to process k % NPROCS), 20 % are redeliveries of this process's own
  * earlier ones (the same body, so the same idempotency key). A delivery that cannot reach a
- * writable server is spooled (outcome "spooled", HTTP 202); the process then resets its
- * connection (bounded: 60 s) and carries on. At the end it replays its spool (bounded too).
+ * writable server is spooled (outcome "spooled", HTTP 202), or, when the library's one
+ * reconnect reached the new primary in time to log it, queued there for retry (a transient code
+ * with an event id: HTTP 503, `fastepost events retry` processes it); the process then resets
+ * its connection (bounded: 60 s) and carries on. At the end it replays its spool (bounded too).
  *
  *   failover_driver CONNINFO SPOOLDIR PROC NPROCS PER
- * prints: ok= duplicate= spooled= failed= resets= replayed= remaining=
+ * prints: ok= duplicate= spooled= queued= failed= resets= replayed= remaining=
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "failover_driver %ld: no writable server: %s\n", proc, fastepost_error_last()->message);
     return 1;
   }
-  long ok = 0, dup = 0, spooled = 0, failed = 0, resets = 0;
+  long ok = 0, dup = 0, spooled = 0, queued = 0, failed = 0, resets = 0;
   for (long j = 0; j < per; j++) {
     /* every fifth delivery repeats an earlier one of this process */
     long u = j % 5 == 4 ? (j / 5) * 4 : j - j / 5;
@@ -74,6 +76,9 @@ int main(int argc, char **argv) {
       dup++;
     else if (st == FASTEPOST_OK)
       ok++;
+    else if ((st == FASTEPOST_ECONN || st == FASTEPOST_EREADONLY || st == FASTEPOST_EBUSY ||
+              st == FASTEPOST_ETIMEOUT) && fastepost_event_result_event_id(r) > 0)
+      queued++;
     else {
       failed++;
       fprintf(stderr, "failover_driver %ld: contact %ld: %s (%s)\n", proc, c, fastepost_strerror(st),
@@ -100,8 +105,8 @@ int main(int argc, char **argv) {
     reconnect(&conn, conninfo, 10);
     sleep_ms(200);
   }
-  printf("ok=%ld duplicate=%ld spooled=%ld failed=%ld resets=%ld replayed=%d remaining=%d\n", ok, dup, spooled,
-         failed, resets, replayed, rep.remaining);
+  printf("ok=%ld duplicate=%ld spooled=%ld queued=%ld failed=%ld resets=%ld replayed=%d remaining=%d\n", ok, dup,
+         spooled, queued, failed, resets, replayed, rep.remaining);
   fastepost_conn_free(conn);
   fastepost_odoo_options_free(opts);
   fastepost_spool_free(spool);
