@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Load test (by hand, never in ctest), with fsync on:
+# Load test, with fsync on:
 #
 #   scripts/with-postgres --durable bench/load.sh [PROCS=8] [PER=10000] [CONTACTS=5000]
+#   scripts/with-postgres --durable --pgbouncer env LOAD_VIA=pooler bench/load.sh 8 500 300
+#
+# LOAD_VIA=pooler sends the deliveries through PgBouncer (FASTEPOST_TEST_POOLER_DSN, transaction
+# mode, 2 server connections); the checks read the database directly. ctest runs a smaller size
+# through the pooler (pooler_load, tests/pooler/load.sh), with LOAD_DRIVER and LOAD_CLI naming
+# binaries it already built.
 #
 # PROCS processes x PER Odoo deliveries each, at once, one connection and one transaction per
 # delivery (bench/load_driver.c): 20% are redeliveries (duplicates, racing across processes),
@@ -18,25 +24,36 @@ contacts=${3:-5000}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
 (( per % 5 == 0 )) || { echo "PER must be a multiple of 5" >&2; exit 2; }
 
-build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I "$root/include" -I "$build/include" \
-  -Wall -Wextra -Werror bench/load_driver.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/load_driver"
+if [[ -n "${LOAD_DRIVER:-}" && -n "${LOAD_CLI:-}" ]]; then
+  driver=$LOAD_DRIVER cli=$LOAD_CLI
+else
+  build="$root/build/bench"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+  cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I "$root/include" -I "$build/include" \
+    -Wall -Wextra -Werror bench/load_driver.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/load_driver"
+  driver=$build/load_driver cli=$build/fastepost
+fi
 
-db=fpload
+db=fpload$$
+# The deliveries' conninfo: the server's socket, or PgBouncer's (a later dbname= wins in libpq).
+target="dbname=$db"
+if [[ "${LOAD_VIA:-}" == pooler ]]; then
+  [[ -n "${FASTEPOST_TEST_POOLER_DSN:-}" ]] || { echo "LOAD_VIA=pooler needs scripts/with-postgres --pgbouncer" >&2; exit 2; }
+  target="$FASTEPOST_TEST_POOLER_DSN dbname=$db"
+fi
 dropdb --if-exists "$db" 2>/dev/null || true
 createdb "$db"
-"$build/fastepost" --db "dbname=$db" schema install >/dev/null
+"$cli" --db "dbname=$db" schema install >/dev/null
 q() { psql -X -At -d "$db" -c "$1"; }
-echo "fsync=$(q 'SHOW fsync') synchronous_commit=$(q 'SHOW synchronous_commit'); $procs x $per deliveries, $contacts contacts"
+echo "fsync=$(q 'SHOW fsync') synchronous_commit=$(q 'SHOW synchronous_commit'); $procs x $per deliveries, $contacts contacts, via ${LOAD_VIA:-direct}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 start=$(date +%s.%N)
 pids=()
 for ((p = 0; p < procs; p++)); do
-  "$build/load_driver" "dbname=$db" "$p" "$procs" "$per" "$contacts" >"$work/$p.out" 2>"$work/$p.err" &
+  timeout 600 "$driver" "$target" "$p" "$procs" "$per" "$contacts" >"$work/$p.out" 2>"$work/$p.err" &
   pids+=($!)
 done
 fail=0
@@ -65,5 +82,6 @@ check "distinct idempotency keys" "$(q 'SELECT count(DISTINCT idempotency_key) F
 secs=$(echo "$end - $start" | bc)
 printf 'wall time %.1f s: %.0f deliveries/s (%d processes, %.0f per process per s)\n' "$secs" \
   "$(echo "$total / $secs" | bc -l)" "$procs" "$(echo "$total / $secs / $procs" | bc -l)"
-dropdb "$db"
+# PgBouncer keeps server connections to the database: drop it with FORCE.
+psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
 exit $fail

@@ -173,3 +173,48 @@ ALTER FUNCTION fastepost_count_tasks_truncate() SET search_path FROM CURRENT;
 ALTER FUNCTION fastepost_crm_counters_rebuild() SET search_path FROM CURRENT;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (5, 'counter functions keep their own search_path') ON CONFLICT DO NOTHING;
+
+-- migration 6: customers by phone, lowest id first
+CREATE INDEX IF NOT EXISTS index_customers_on_phone_and_id ON customers (phone, id) WHERE phone IS NOT NULL;
+DROP INDEX IF EXISTS index_customers_on_phone;
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (6, 'customers by phone, lowest id first') ON CONFLICT DO NOTHING;
+
+-- migration 7: sync function: apply a delivery
+CREATE OR REPLACE FUNCTION fastepost_sync_apply(text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) RETURNS TABLE (o_customer_id bigint, o_remark_id bigint, o_outcome text, o_event_id bigint) LANGUAGE plpgsql AS $fastepost$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, crm_id, crm_updated_at, last_synced_at, created_at, updated_at) SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE $8::text = 'create' RETURNING id), upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), updated_at = CASE WHEN $19::boolean THEN coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) ELSE updated_at END WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE $22::text IS NOT NULL ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS (SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS outcome), ev_ins AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, updated_at) SELECT $2, $3, 'success', (SELECT outcome FROM res), $4, $5, $6::jsonb, (SELECT id FROM cust), NULL::text, 1, coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE $1::bigint = 0 RETURNING id), ev_upd AS (UPDATE integration_events SET status = 'success', outcome = (SELECT outcome FROM res), customer_id = (SELECT id FROM cust), error_message = NULL::text, next_attempt_at = NULL, attempts = attempts + 1, processed_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), updated_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING id) SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd);
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (7, 'sync function: apply a delivery') ON CONFLICT DO NOTHING;
+
+-- migration 8: sync function: finish a delivery that applies nothing
+CREATE OR REPLACE FUNCTION fastepost_sync_finish(text, text, text, text, text, text, text, text, text, text, text) RETURNS TABLE (o_event_id bigint) LANGUAGE plpgsql AS $fastepost$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY WITH ev_ins AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, updated_at) SELECT $2, $3, $8, $9, $4, $5, $6::jsonb, $10::bigint, $11::text, 1, coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE $1::bigint = 0 RETURNING id), ev_upd AS (UPDATE integration_events SET status = $8, outcome = $9, customer_id = $10::bigint, error_message = $11::text, next_attempt_at = NULL, attempts = attempts + 1, processed_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), updated_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING id) SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd);
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (8, 'sync function: finish a delivery that applies nothing') ON CONFLICT DO NOTHING;
+
+-- migration 9: sync function: write versioned properties
+CREATE OR REPLACE FUNCTION fastepost_sync_props_write(text, text, text, text, text, text, text, text, text) RETURNS TABLE (o_written bigint, o_deactivated bigint, o_restored bigint) LANGUAGE plpgsql AS $fastepost$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 AND property = '_deleted' AND version < $3::timestamp RETURNING 1), w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 FROM unnest($6::text[]) AS r WHERE r <> $2 ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, value = excluded.value WHERE p.version <= excluded.version RETURNING 1), c AS (UPDATE customers SET active = false, updated_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')), last_synced_at = coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC')) WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r);
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (9, 'sync function: write versioned properties') ON CONFLICT DO NOTHING;
+
+-- migration 10: sync function: match candidates
+CREATE OR REPLACE FUNCTION fastepost_sync_match(text, text, text, text, text, text) RETURNS TABLE (o_rank int, o_id bigint, o_crm_source text, o_crm_id text, o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, o_newer boolean) LANGUAGE plpgsql AS $fastepost$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY SELECT 1, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE crm_source = $5 AND crm_id = $1::text UNION ALL SELECT 2, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE crm_source = $5 AND crm_id = $2::text UNION ALL (SELECT 3, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) UNION ALL (SELECT 4, id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1);
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (10, 'sync function: match candidates') ON CONFLICT DO NOTHING;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sync.h"
 
 #define UTC_NOW "(now() AT TIME ZONE 'UTC')"
 
@@ -302,12 +303,29 @@ static const char pinned_search_path_sql[] =
     PIN_PATHS("fastepost_count_events") PIN_PATHS("fastepost_count_customers")
     PIN_PATHS("fastepost_count_tasks") PIN_PATH("fastepost_crm_counters_rebuild");
 
+/*
+ * Migration 6: the phone branch of the sync match ("the lowest id with this phone") reads one
+ * entry of (phone, id). With (phone) alone the planner may walk the primary key in id order and
+ * filter every row (a generic plan did: 23.7 ms per delivery at 27k customers). (phone, id)
+ * covers (phone), which goes.
+ */
+static const char phone_id_index_sql[] =
+    "CREATE INDEX IF NOT EXISTS index_customers_on_phone_and_id ON customers (phone, id) "
+    "WHERE phone IS NOT NULL;\n"
+    "DROP INDEX IF EXISTS index_customers_on_phone;";
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
     {3, "versioned CRM properties and tombstones", crm_properties_sql},
     {4, "indexes for the event list filters", event_filter_indexes_sql},
     {5, "counter functions keep their own search_path", pinned_search_path_sql},
+    {6, "customers by phone, lowest id first", phone_id_index_sql},
+    /* src/sync.c: their plans are cached per server session, also behind a transaction pooler */
+    {7, "sync function: apply a delivery", fastepost__sync_function_apply_sql},
+    {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql},
+    {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
+    {10, "sync function: match candidates", fastepost__sync_function_match_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

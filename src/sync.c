@@ -194,13 +194,14 @@ static const char SQL_SEEN_ID[] =
  * through its own index (no join: a generic plan chosen while the table was small must stay
  * good when it is large). */
 #define MATCH_COLUMNS \
-  "id, crm_source, crm_id, name, email, phone, company, address, active, " \
-  "coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
-static const char SQL_MATCH[] =
-    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text "
-    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text "
-    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) "
-    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)";
+  "id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, " \
+  "address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
+#define SQL_MATCH_TEXT \
+    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text " \
+    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text " \
+    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) " \
+    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)"
+static const char SQL_MATCH[] = SQL_MATCH_TEXT;
 
 /* The first existing task: by id, else by the barcodes in order (LATERAL: one index probe per
  * barcode, whatever the table's size was when the plan was made). */
@@ -233,36 +234,38 @@ static const char SQL_TASK[] =
  * $8 mode ('create', 'update', 'keep'), $9 customer id, $10-$14 name, email, phone, company,
  * address, $15 active, $16 crm_source, $17 crm_id, $18 crm_updated_at, $19 changed,
  * $20 task id, $21 link the task, $22 remark body, $23 remark key. */
-static const char SQL_APPLY[] =
-    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, "
-    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) "
-    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, "
-    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), "
-    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, "
-    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, "
-    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", "
-    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END "
-    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), "
-    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd "
-    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), "
-    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, "
-    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", "
-    NOW7 " WHERE $22::text IS NOT NULL "
-    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), "
-    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " "
-    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), "
-    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS "
-    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS "
-    "outcome), "
-    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text")
-    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), "
-    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
+#define SQL_APPLY_TEXT \
+    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, " \
+    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) " \
+    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, " \
+    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), " \
+    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, " \
+    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, " \
+    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", " \
+    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END " \
+    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), " \
+    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd " \
+    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), " \
+    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, " \
+    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", " \
+    NOW7 " WHERE $22::text IS NOT NULL " \
+    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), " \
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " " \
+    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), " \
+    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS " \
+    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS " \
+    "outcome), " \
+    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text") \
+    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), " \
+    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_APPLY[] = SQL_APPLY_TEXT;
 
 /* The event of a delivery that applies nothing (stale, ignored, conflict).
  * $8 status, $9 outcome, $10 customer id, $11 error message. */
-static const char SQL_FINISH[] =
-    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text")
-    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)";
+#define SQL_FINISH_TEXT \
+    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") \
+    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_FINISH[] = SQL_FINISH_TEXT;
 
 /* Log a failure as a new event, or on the failed event with the same key. Transient failures
  * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. The
@@ -307,55 +310,89 @@ static const char SQL_PROPS[] =
  * tombstone.
  * $1 source, $2 crm id, $3 version, $4 property names, $5 values, $6 retired crm ids, $7 now,
  * $8 tombstone, $9 restore. */
-static const char SQL_PROPS_WRITE[] =
-    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 "
-    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), "
-    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) "
-    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) "
-    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean "
-    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 "
-    "FROM unnest($6::text[]) AS r WHERE r <> $2 "
-    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, "
-    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), "
-    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " "
-    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) "
-    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)";
+#define SQL_PROPS_WRITE_TEXT \
+    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 " \
+    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), " \
+    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) " \
+    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) " \
+    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean " \
+    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 " \
+    "FROM unnest($6::text[]) AS r WHERE r <> $2 " \
+    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, " \
+    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), " \
+    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " " \
+    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) " \
+    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)"
+static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
 
-static const struct {
-  const char *name;
-  const char *sql;
-} statements[] = {
+/*
+ * The match and the three large statements of round two as PL/pgSQL functions (schema
+ * migrations 7-10): a
+ * function's plans are cached in the server session that runs it, whoever the client is, so
+ * behind a transaction pooler every server connection plans them once, and the client sends a
+ * small unnamed call that is cheap to plan. The bodies are the statements above, unchanged:
+ * every parameter arrives as text and the statements cast what is not text. Those migrations'
+ * text must not change once shipped: a changed statement means a new migration that replaces the
+ * function (CREATE OR REPLACE), and a call of its own name for the new signature if it has one.
+ */
+#define PARAMS_TEXT(n) PARAMS_TEXT_##n
+#define PARAMS_TEXT_3 "text, text, text"
+#define PARAMS_TEXT_6 PARAMS_TEXT_3 ", " PARAMS_TEXT_3
+#define PARAMS_TEXT_9 PARAMS_TEXT_3 ", " PARAMS_TEXT_3 ", " PARAMS_TEXT_3
+#define PARAMS_TEXT_11 PARAMS_TEXT_9 ", text, text"
+#define PARAMS_TEXT_23 PARAMS_TEXT_11 ", " PARAMS_TEXT_11 ", text"
+#define SYNC_FUNCTION(name, n, returns, body)                                                   \
+  "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "        \
+  "LANGUAGE plpgsql AS $fastepost$\n#variable_conflict use_column\nBEGIN\nRETURN QUERY " body \
+  ";\nEND\n$fastepost$;\n"
+/* The match runs first, in round one; its columns are cast to fixed types, since an existing
+ * Rails table may have text where the library would create varchar. */
+const char fastepost__sync_function_match_sql[] =
+    SYNC_FUNCTION("fastepost_sync_match", 6, "o_rank int, o_id bigint, o_crm_source text, o_crm_id text, "
+                  "o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, "
+                  "o_newer boolean", SQL_MATCH_TEXT);
+const char fastepost__sync_function_apply_sql[] =
+    SYNC_FUNCTION("fastepost_sync_apply", 23, "o_customer_id bigint, o_remark_id bigint, o_outcome text, "
+                  "o_event_id bigint", SQL_APPLY_TEXT);
+const char fastepost__sync_function_finish_sql[] =
+    SYNC_FUNCTION("fastepost_sync_finish", 11, "o_event_id bigint", SQL_FINISH_TEXT);
+const char fastepost__sync_function_props_write_sql[] =
+    SYNC_FUNCTION("fastepost_sync_props_write", 9, "o_written bigint, o_deactivated bigint, o_restored bigint",
+                  SQL_PROPS_WRITE_TEXT);
+
+static const char CALL_MATCH[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
+static const char CALL_APPLY[] =
+    "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+    "$15, $16, $17, $18, $19, $20, $21, $22, $23)";
+static const char CALL_FINISH[] =
+    "SELECT * FROM fastepost_sync_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char CALL_PROPS_WRITE[] =
+    "SELECT * FROM fastepost_sync_props_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* The hot path's statements, by name for error messages and for the plan test
+ * (tests/db/plans.c). They are sent unnamed, inside the transaction that uses them: a named
+ * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
+ * transaction mode) hands to other clients between transactions ("prepared statement ...
+ * already exists" / "does not exist"). The small ones are planned at each use (a cost measured
+ * in bench/README.md); the match and the three large ones run inside the functions above, whose
+ * plans the server session caches. */
+const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_lock", SQL_LOCK},       {"fastepost_sync_seen_key", SQL_SEEN_KEY},
     {"fastepost_sync_seen_id", SQL_SEEN_ID}, {"fastepost_sync_match", SQL_MATCH},
     {"fastepost_sync_task", SQL_TASK},       {"fastepost_sync_apply", SQL_APPLY},
     {"fastepost_sync_finish", SQL_FINISH},   {"fastepost_sync_props", SQL_PROPS},
     {"fastepost_sync_props_write", SQL_PROPS_WRITE},
+    {"fastepost_sync_fail_new", SQL_FAIL_NEW}, {"fastepost_sync_fail_id", SQL_FAIL_ID},
+    {NULL, NULL},
 };
-
-static int ensure_prepared(fastepost_conn *conn) {
-  PGconn *pg = fastepost__conn_pg(conn);
-  if (!pg)
-    return fastepost_error_last()->code;
-  if (conn->prepared & FASTEPOST__PREPARED_SYNC)
-    return FASTEPOST_OK;
-  for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
-    PGresult *res = PQprepare(pg, statements[i].name, statements[i].sql, 0, NULL);
-    int rc = fastepost__pg_check(conn, res, PGRES_COMMAND_OK, "preparing the sync statements");
-    PQclear(res);
-    if (rc)
-      return rc;
-  }
-  conn->prepared |= FASTEPOST__PREPARED_SYNC;
-  return FASTEPOST_OK;
-}
 
 /* ---- pipelined round trips ------------------------------------------------------------------ */
 
 #define MAX_PARAMS 24
 
 typedef struct step {
-  const char *stmt;   /* a prepared statement's name, or NULL for plain sql */
-  const char *sql;    /* plain SQL without parameters (BEGIN, COMMIT ...) */
+  const char *stmt;   /* the statement's name (error messages), or NULL for plain sql */
+  const char *sql;    /* the statement; with stmt NULL, plain SQL without parameters */
   int nparams;
   const char *params[MAX_PARAMS];
   ExecStatusType expected;
@@ -381,8 +418,7 @@ static int run_steps(fastepost_conn *conn, step *steps, size_t n) {
   size_t sent = 0;
   for (; sent < n; sent++) {
     step *s = &steps[sent];
-    int ok = s->stmt ? PQsendQueryPrepared(pg, s->stmt, s->nparams, s->params, NULL, NULL, 0)
-                     : PQsendQueryParams(pg, s->sql, 0, NULL, NULL, NULL, NULL, 0);
+    int ok = PQsendQueryParams(pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
     if (!ok)
       break;
   }
@@ -762,25 +798,25 @@ static void job_round1(job *j, step *r1, size_t *n) {
   if (rec->event_id > 0 || rec->idempotency_key) {
     j->i_seen = (int)*n;
     r1[(*n)++] = rec->event_id > 0
-                     ? (step){.stmt = "fastepost_sync_seen_id", .nparams = 1, .params = {j->event_id},
+                     ? (step){.stmt = "fastepost_sync_seen_id", .sql = SQL_SEEN_ID, .nparams = 1, .params = {j->event_id},
                               .expected = PGRES_TUPLES_OK}
-                     : (step){.stmt = "fastepost_sync_seen_key", .nparams = 2,
+                     : (step){.stmt = "fastepost_sync_seen_key", .sql = SQL_SEEN_KEY, .nparams = 2,
                               .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
   }
   if (j->want_customer) {
     j->i_match = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .nparams = 6,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_match", .sql = CALL_MATCH, .nparams = 6,
                         .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
                         .expected = PGRES_TUPLES_OK};
   }
   if (versioned(rec) && rec->crm_id) {
     j->i_props = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_props", .nparams = 3,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_props", .sql = SQL_PROPS, .nparams = 3,
                         .params = {rec->source, rec->crm_id, rec->version}, .expected = PGRES_TUPLES_OK};
   }
   if (j->want_task) {
     j->i_task = (int)*n;
-    r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .nparams = 2,
+    r1[(*n)++] = (step){.stmt = "fastepost_sync_task", .sql = SQL_TASK, .nparams = 2,
                         .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
                         .expected = PGRES_TUPLES_OK};
   }
@@ -907,7 +943,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
   snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
   if (p->mode) {
-    j->apply = (step){.stmt = "fastepost_sync_apply", .nparams = 23,
+    j->apply = (step){.stmt = "fastepost_sync_apply", .sql = CALL_APPLY, .nparams = 23,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, p->mode, j->cid, p->cols[0], p->cols[1], p->cols[2],
                                  p->cols[3], p->cols[4], p->active, p->crm_source, p->crm_id,
@@ -917,7 +953,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
                       .expected = PGRES_TUPLES_OK};
   } else {
     bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
-    j->apply = (step){.stmt = "fastepost_sync_finish", .nparams = 11,
+    j->apply = (step){.stmt = "fastepost_sync_finish", .sql = CALL_FINISH, .nparams = 11,
                       .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
                                  rec->payload, now, conflict ? "error" : "success",
                                  fastepost_outcome_name(p->outcome), p->target && !conflict ? j->cid : NULL,
@@ -928,7 +964,7 @@ static int job_decide(job *j, const step *r1, const char *now) {
    * found no customer to apply to (a deletion arriving before anything else). */
   j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
   if (j->write_props)
-    j->props_write = (step){.stmt = "fastepost_sync_props_write", .nparams = 9,
+    j->props_write = (step){.stmt = "fastepost_sync_props_write", .sql = CALL_PROPS_WRITE, .nparams = 9,
                             .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
                                        fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
                                        rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
@@ -976,7 +1012,11 @@ static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *c
  * holds its connection). The connection's statement and lock timeouts (conn.h) and UTC come
  * with the plan-cache setting in ONE statement (a pipeline step must be a single statement);
  * set_config(..., true) is SET LOCAL, so a transaction pooler hands nothing on. A held lock
- * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried. */
+ * (55P03) is FASTEPOST_EBUSY through conn.c's SQLSTATE map: 503, and the event is retried.
+ * force_generic_plan: the sync functions' statements (migrations 7-10) are planned once per
+ * server session instead of again and again (PostgreSQL keeps custom plans while they look
+ * cheaper than the generic one, and they do for data-modifying CTEs); every statement of the
+ * hot path has a generic plan that probes indexes (tests/db/plans.c). */
 static const char *sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
   char tx[FASTEPOST__TX_SETTINGS_SIZE];
   snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)",
@@ -995,14 +1035,12 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   if (rc)
     goto done;
   r1[n1++] = (step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
-  /* The statements are written so that their plan does not depend on the values; planning
-   * them anew for each event (PostgreSQL's first five) would cost more than running them. A
-   * batch sets this (and the timeouts) once for its transaction. */
+  /* A batch sets these once for its transaction. */
   char settings[512];
   if (!ctx->in_batch)
     r1[n1++] = (step){.sql = sync_settings_sql(conn, settings, sizeof settings), .expected = PGRES_TUPLES_OK};
   if (j.nkeys)
-    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
+    r1[n1++] = (step){.stmt = "fastepost_sync_lock", .sql = SQL_LOCK, .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
                       .expected = PGRES_TUPLES_OK};
   job_round1(&j, r1, &n1);
   if ((rc = run_steps(conn, r1, n1)) || (rc = job_decide(&j, r1, now)))
@@ -1112,7 +1150,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
     return fastepost__result_fail(res, rec->failure);
   }
 
-  int rc = ensure_prepared(conn);
+  int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
   if (rc == FASTEPOST_OK)
     rc = attempt(res, conn, rec, ctx, now);
   if (rc == FASTEPOST_OK)
@@ -1195,7 +1233,7 @@ static int run_chunk(job *jobs, size_t k, fastepost_conn *conn, const fastepost_
   if (rc)
     goto done;
   r1[n1++] = (step){.sql = "SAVEPOINT fastepost_chunk", .expected = PGRES_COMMAND_OK};
-  r1[n1++] = (step){.stmt = "fastepost_sync_lock", .nparams = 1, .params = {fastepost__buf_cstr(&all)},
+  r1[n1++] = (step){.stmt = "fastepost_sync_lock", .sql = SQL_LOCK, .nparams = 1, .params = {fastepost__buf_cstr(&all)},
                     .expected = PGRES_TUPLES_OK};
   for (size_t i = 0; i < k; i++)
     job_round1(&jobs[i], r1, &n1);
@@ -1305,7 +1343,7 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
 int fastepost__sync_batch_begin(fastepost_conn *conn) {
   if (busy_connection(conn, "a batch"))
     return fastepost_error_last()->code;
-  int rc = ensure_prepared(conn);
+  int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
   char sql[600], settings[512];
   snprintf(sql, sizeof sql, "BEGIN; %s", sync_settings_sql(conn, settings, sizeof settings));
   if (rc == FASTEPOST_OK)

@@ -68,7 +68,11 @@
  *          ignored / conflict), the values to write.
  *        round two: one statement writing customer, remark, task link and the event row with
  *          its final state (inserted once, never updated afterwards); COMMIT.
- *      The statements are prepared once per connection and run with generic plans.
+ *      The statements are sent unnamed (nothing outlives the transaction, so a transaction
+ *      pooler may hand the server session to anyone between two deliveries); the match and
+ *      the round-two statements are PL/pgSQL functions of the schema (migrations 7-10), whose
+ *      plans each server session caches. Every statement has a generic-plan test against large
+ *      tables (tests/db/plans.c).
  *   3. On a failure the core rolls back and logs the event as `error` in a transaction of its
  *      own (the batch's, after rolling back to the savepoint); transient failures (ECONN, EBUSY)
  *      get `next_attempt_at` (exponential backoff with jitter) and become `dead` after
@@ -192,6 +196,19 @@ typedef struct fastepost__sync_ctx {
   bool in_batch;      /* inside fastepost__sync_batch_begin(): savepoints, no commit */
   int max_attempts;   /* transient failures after this many attempts: dead */
 } fastepost__sync_ctx;
+
+/* The hot path's statements (a {NULL, NULL} entry ends the list): name and SQL, for the plan
+ * test (tests/db/plans.c), which prepares each one itself on a large table. */
+typedef struct fastepost__sync_statement {
+  const char *name;
+  const char *sql;
+} fastepost__sync_statement;
+extern const fastepost__sync_statement fastepost__sync_statements[];
+/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync.c). */
+extern const char fastepost__sync_function_apply_sql[];
+extern const char fastepost__sync_function_finish_sql[];
+extern const char fastepost__sync_function_props_write_sql[];
+extern const char fastepost__sync_function_match_sql[];
 
 /* Process one record; fills res (which must be non-NULL). Returns res->code. */
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
