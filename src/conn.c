@@ -166,7 +166,6 @@ static int connect_pg(fastepost_conn *conn) {
     return FASTEPOST_ENOMEM;
   }
   set_pg(conn, pg);
-  conn->prepared = 0; /* a new session has no prepared statements */
   free(conn->database);
   conn->database = database;
   rc = apply_session(conn);

@@ -43,7 +43,6 @@ struct fastepost_conn {
   int lock_timeout_ms;
   int connect_timeout_s;   /* the effective connect_timeout, for the "timed out" message */
   char *database;          /* copy of PQdb(), "" when closed */
-  unsigned prepared;       /* FASTEPOST__PREPARED_* groups prepared on this PGconn; 0 after (re)connect */
   /* fastepost_conn_cancel() runs on other threads: `cancel` and `pid` change only under
    * cancel_lock, and the cancel flag is atomic. */
   pthread_mutex_t cancel_lock;
@@ -51,9 +50,6 @@ struct fastepost_conn {
   pid_t pid;               /* the process that connected: a forked child must not use pg */
   atomic_bool cancel_requested; /* a query_canceled (57014) then means ECANCELED, not ETIMEOUT */
 };
-
-/* Groups of prepared statements, one bit each (see fastepost_conn.prepared). */
-#define FASTEPOST__PREPARED_SYNC 0x1u
 
 /* The live libpq connection, or NULL with an error recorded: ECONN when closed, lost or opened
  * in another process (after fork); ECANCELED when fastepost_conn_cancel() asked while the

@@ -1250,6 +1250,16 @@ Test(backup, cli_interrupts_clean_up) {
   fastepost_free(custom);
 }
 
+/* The name of the one backup in the directory (asserts there is exactly one). */
+static void only_backup_name(char name[FASTEPOST_BACKUP_NAME_MAX]) {
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
+  cr_assert_eq(n, 1);
+  snprintf(name, FASTEPOST_BACKUP_NAME_MAX, "%s", list[0].name);
+  fastepost_free(list);
+}
+
 /* The application's schema for the table-backup test: a table whose trigger keeps a count, as
  * the library's own schema does. pg_dump's output runs with an empty search_path, so a trigger
  * function that fires during a data-only restore must not depend on it (SET search_path). */
@@ -1273,13 +1283,8 @@ Test(backup, table_backup_restores_into_a_database_with_the_schema) {
   cr_assert(strstr(out, "_table-customers.sql"), "%s", out);
   cr_assert_eq(cli("backup list --dir '%s' --json", dirpath), 0, "%s", out);
   cr_assert(strstr(out, "\"kind\":\"table\",\"table\":\"customers\""), "%s", out);
-  fastepost_backup_info *list = NULL;
-  size_t n = 0;
-  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
-  cr_assert_eq(n, 1);
   char name[FASTEPOST_BACKUP_NAME_MAX];
-  snprintf(name, sizeof name, "%s", list[0].name);
-  fastepost_free(list);
+  only_backup_name(name);
   /* An empty database: refused (no such table), nothing left behind. */
   fptest_db empty;
   fptest_db_create(&empty, "fptr");
@@ -1314,13 +1319,8 @@ Test(backup, table_backup_restores_under_the_library_schema) {
               "('A', 'a@example.com', now(), now()), ('B', NULL, now(), now())");
   cr_assert_eq(cli("--db '%s' backup create --table customers --dir '%s' --json", db, dirpath), 0,
                "%s", out);
-  fastepost_backup_info *list = NULL;
-  size_t n = 0;
-  cr_assert_eq(fastepost_backup_list(&list, &n, bdir, 0), FASTEPOST_OK);
-  cr_assert_eq(n, 1);
   char name[FASTEPOST_BACKUP_NAME_MAX];
-  snprintf(name, sizeof name, "%s", list[0].name);
-  fastepost_free(list);
+  only_backup_name(name);
   fptest_db scratch;
   fptest_db_create(&scratch, "fptr");
   fastepost_conn *sc = NULL;
