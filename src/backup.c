@@ -23,6 +23,8 @@
 #include "internal.h"
 #include "pgtool.h"
 #include "util/proc.h"
+#include "util/time.h"
+#include "util/fs.h"
 
 struct fastepost_backup_dir {
   char *path;
@@ -59,34 +61,6 @@ static const char *const tool_envs[3] = {"FASTEPOST_PG_DUMP", "FASTEPOST_PG_REST
 
 /* ---- names ---------------------------------------------------------------------------------- */
 
-static bool digits(const char *s, int n, int *value) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *value = v;
-  return true;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm); timegm()
- * is not POSIX. */
-static int64_t days_from_civil(int y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
-
 static bool table_name_char(int c) {
   return fastepost__ascii_isalnum(c) || c == '_' || c == '.' || c == '-';
 }
@@ -105,15 +79,15 @@ bool fastepost__backup_parse_name_kind(const char *name, int64_t *time_out, int 
   if (!name || strncmp(name, "backup_", 7) != 0 || strlen(name) >= FASTEPOST_BACKUP_NAME_MAX)
     return false;
   const char *p = name + 7;
-  if (!digits(p, 4, &y) || !digits(p + 4, 2, &mo) || !digits(p + 6, 2, &d) || p[8] != '_' ||
-      !digits(p + 9, 2, &h) || !digits(p + 11, 2, &mi) || !digits(p + 13, 2, &s))
+  if (!fastepost__parse_digits(p, 4, &y) || !fastepost__parse_digits(p + 4, 2, &mo) || !fastepost__parse_digits(p + 6, 2, &d) || p[8] != '_' ||
+      !fastepost__parse_digits(p + 9, 2, &h) || !fastepost__parse_digits(p + 11, 2, &mi) || !fastepost__parse_digits(p + 13, 2, &s))
     return false;
   p += 15;
   if (*p == '_' && fastepost__ascii_isdigit((unsigned char)p[1])) {
     int n = 0;
     while (p[1 + n] >= '0' && p[1 + n] <= '9')
       n++;
-    if (n < 1 || n > 3 || p[1] == '0' || !digits(p + 1, n, &suffix))
+    if (n < 1 || n > 3 || p[1] == '0' || !fastepost__parse_digits(p + 1, n, &suffix))
       return false;
     p += 1 + n;
   }
@@ -142,11 +116,11 @@ bool fastepost__backup_parse_name_kind(const char *name, int64_t *time_out, int 
     format = FASTEPOST_BACKUP_CUSTOM;
   else
     return false;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > fastepost__days_in_month(y, mo) || h > 23 || mi > 59 ||
       s > 59)
     return false;
   if (time_out)
-    *time_out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    *time_out = fastepost__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
   if (suffix_out)
     *suffix_out = suffix;
   if (format_out)
@@ -577,27 +551,13 @@ void fastepost_backup_set_progress(fastepost_backup_dir *dir, fastepost_progress
 
 /* mkdir -p with mode 0700 for every directory it creates. */
 static int make_dirs(const char *path) {
-  char *copy = fastepost__strdup(path);
-  if (!copy)
-    return FASTEPOST_ENOMEM;
-  int rc = FASTEPOST_OK;
-  for (char *p = copy + 1;; p++) {
-    if (*p != '/' && *p != '\0')
-      continue;
-    char c = *p;
-    *p = '\0';
-    if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-      char eb[FASTEPOST__ERRNO_BUFSIZE];
-      rc = fastepost__error_set(FASTEPOST_EIO, "cannot create the backup directory %s: %s", copy,
-                                fastepost__errno_text(errno, eb, sizeof eb));
-      break;
-    }
-    *p = c;
-    if (c == '\0')
-      break;
-  }
-  free(copy);
-  return rc;
+  int err = fastepost__mkdir_p(path, 0700);
+  if (err == ENOMEM)
+    return fastepost__error_oom();
+  char eb[FASTEPOST__ERRNO_BUFSIZE];
+  return err ? fastepost__error_set(FASTEPOST_EIO, "cannot create the backup directory %s: %s", path,
+                                    fastepost__errno_text(err, eb, sizeof eb))
+             : FASTEPOST_OK;
 }
 
 /*
@@ -865,19 +825,6 @@ static int find_tool(char **out, const fastepost_backup_dir *dir, fastepost_back
 
 /* ---- create -------------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *data, size_t len) {
-  while (len) {
-    ssize_t n = write(fd, data, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return -1;
-    data += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 /*
  * pg_dump writes straight into the temporary file (its stdout), exactly as `pg_dump -f` would:
  * no pipe copy. Meanwhile a tick follows the file's growth to report progress and, for plain
@@ -1058,7 +1005,7 @@ static int write_checksum(int dirfd, const char *name, const char *hex) {
   char line[SHA256_HEX + FASTEPOST_BACKUP_NAME_MAX + 8];
   int n = snprintf(line, sizeof line, "%s  %s\n", hex, name);
   snprintf(sumname, sizeof sumname, "%s.sha256", name);
-  if (write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0 ||
+  if (fastepost__write_all(fd, line, (size_t)n) != 0 || fsync(fd) != 0 ||
       renameat(dirfd, tmp, dirfd, sumname) != 0) {
     rc = fastepost__error_set(FASTEPOST_EIO, "cannot write %s: %s", sumname, ERRNO_TEXT());
     unlinkat(dirfd, tmp, 0);

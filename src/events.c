@@ -7,6 +7,7 @@
 #include "hubspot_parse.h"
 #include "odoo.h"
 #include "sync.h"
+#include "util/time.h"
 
 /* Sources whose stored payloads can be processed again, and through which adapter. A new CRM
  * adds one line here. */
@@ -185,7 +186,7 @@ fastepost_status fastepost_events_retry_with_clock(fastepost_conn *conn, int lim
      * then agree on "now", and a clock that advances is seen to advance. */
     int64_t now_us = clock ? clock(payload) : FASTEPOST__SYNC_SERVER_CLOCK;
     char now_text[40];
-    if (clock && !fastepost__format_time(now_text, sizeof now_text, now_us)) {
+    if (clock && !fastepost__time_format(now_text, sizeof now_text, now_us)) {
       rc = fastepost__error_set(FASTEPOST_EINVALID, "the injected clock gave %lld us, not a time from year 1 to 9999",
                                 (long long)now_us);
       break;

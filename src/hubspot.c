@@ -21,8 +21,10 @@
 #include "internal.h"
 #include "sync.h"
 #include "util/json.h"
+#include "util/time.h"
+#include "util/digest.h"
 
-#define SHA256_LEN 32
+#define SHA256_LEN FASTEPOST__SHA256_LEN
 #define ALL_VERSIONS (FASTEPOST_HUBSPOT_V1 | FASTEPOST_HUBSPOT_V2 | FASTEPOST_HUBSPOT_V3)
 
 struct fastepost_hubspot_verifier {
@@ -115,49 +117,6 @@ fastepost_status fastepost_hubspot_verifier_set_max_body(fastepost_hubspot_verif
 
 /* ---- hashing ----------------------------------------------------------------------------- */
 
-/* A list of byte ranges hashed one after the other, so that nothing is concatenated. */
-typedef struct part {
-  const void *data;
-  size_t len;
-} part;
-
-static int sha256_parts(unsigned char out[SHA256_LEN], const part *parts, size_t n) {
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  unsigned int outlen = 0;
-  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-  for (size_t i = 0; ok && i < n; i++)
-    ok = EVP_DigestUpdate(ctx, parts[i].data, parts[i].len);
-  ok = ok && EVP_DigestFinal_ex(ctx, out, &outlen) && outlen == SHA256_LEN;
-  EVP_MD_CTX_free(ctx);
-  return ok ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_ERROR, "OpenSSL SHA-256 failed");
-}
-
-static int hmac_sha256_parts(unsigned char out[SHA256_LEN], const char *key, size_t keylen,
-                             const part *parts, size_t n) {
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-  size_t outlen = 0;
-  int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)key, keylen, params);
-  for (size_t i = 0; ok && i < n; i++)
-    ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
-  ok = ok && EVP_MAC_final(ctx, out, &outlen, SHA256_LEN) && outlen == SHA256_LEN;
-  EVP_MAC_CTX_free(ctx);
-  EVP_MAC_free(mac);
-  return ok ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_ERROR, "OpenSSL HMAC-SHA256 failed");
-}
-
-static void to_hex(char *out, const unsigned char *bytes, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 15];
-  }
-  out[2 * n] = '\0';
-}
-
 /* The 12 escapes HubSpot decodes before signing with v3 (validating-requests, step 2). */
 static int decoded_char(const char *p) {
   static const struct {
@@ -205,24 +164,24 @@ static int compute(char out[65], unsigned version, const char *secret, size_t se
   unsigned char mac[SHA256_LEN];
   int rc;
   if (version == FASTEPOST_HUBSPOT_V3) {
-    part parts[] = {{method, strlen(method)},
+    fastepost__bytes parts[] = {{method, strlen(method)},
                     {uri, strlen(uri)},
                     {body, body_len},
                     {timestamp, strlen(timestamp)}};
-    rc = hmac_sha256_parts(mac, secret, secret_len, parts, 4);
+    rc = fastepost__hmac_sha256(mac, secret, secret_len, parts, 4);
     if (!rc)
       EVP_EncodeBlock((unsigned char *)out, mac, SHA256_LEN); /* 44 chars + NUL */
   } else {
-    part parts[4] = {{secret, secret_len}};
+    fastepost__bytes parts[4] = {{secret, secret_len}};
     size_t n = 1;
     if (version == FASTEPOST_HUBSPOT_V2) {
-      parts[n++] = (part){method, strlen(method)};
-      parts[n++] = (part){uri, strlen(uri)};
+      parts[n++] = (fastepost__bytes){method, strlen(method)};
+      parts[n++] = (fastepost__bytes){uri, strlen(uri)};
     }
-    parts[n++] = (part){body, body_len};
-    rc = sha256_parts(mac, parts, n);
+    parts[n++] = (fastepost__bytes){body, body_len};
+    rc = fastepost__sha256(mac, parts, n);
     if (!rc)
-      to_hex(out, mac, SHA256_LEN);
+      fastepost__hex(out, mac, SHA256_LEN);
   }
   OPENSSL_cleanse(mac, sizeof mac);
   return rc;
@@ -677,11 +636,11 @@ int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__h
     return FASTEPOST_ENOMEM;
   }
   unsigned char digest[SHA256_LEN];
-  part p = {b.data, b.len};
-  int rc = sha256_parts(digest, &p, 1);
+  fastepost__bytes p = {b.data, b.len};
+  int rc = fastepost__sha256(digest, &p, 1);
   fastepost__buf_free(&b);
   if (!rc)
-    to_hex(out, digest, SHA256_LEN);
+    fastepost__hex(out, digest, SHA256_LEN);
   return rc;
 }
 
@@ -863,7 +822,7 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
     return record_fail(rec, FASTEPOST_EINVALID, fastepost_error_last()->message);
   char id[24], version[32];
   snprintf(id, sizeof id, "%lld", (long long)e->object_id.value);
-  fastepost__format_time(version, sizeof version, occurred_us);
+  fastepost__time_format(version, sizeof version, occurred_us);
   rec->crm_id = fastepost__strdup(id);
   rec->version = fastepost__strdup(version);
   if (!rec->crm_id || !rec->version)

@@ -10,7 +10,8 @@
 
 #include "util/html.h"
 #include "util/json.h"
-#include "util/sha256.h"
+#include "util/digest.h"
+#include "util/time.h"
 
 static const char SOURCE[] = "odoo";
 
@@ -346,42 +347,22 @@ static int64_t id_of(const json_object *v) {
   return -1;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool digits(const char *s, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (!fastepost__ascii_isdigit((unsigned char)s[i]))
-      return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
   int64_t us;
-  return fastepost__odoo_datetime_us(&us, s) && fastepost__format_time(out, outsize, us);
+  return fastepost__odoo_datetime_us(&us, s) && fastepost__time_format(out, outsize, us);
 }
 
 bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
   int Y, M, D, h = 0, mi = 0, sec = 0;
   long us = 0;
   size_t n = strlen(s);
-  if (n < 10 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
-      !digits(s + 8, 2, &D))
+  if (n < 10 || !fastepost__parse_digits(s, 4, &Y) || s[4] != '-' || !fastepost__parse_digits(s + 5, 2, &M) || s[7] != '-' ||
+      !fastepost__parse_digits(s + 8, 2, &D))
     return false;
   const char *p = s + 10;
   if (*p == ' ' || *p == 'T') {
-    if (strlen(p) < 9 || !digits(p + 1, 2, &h) || p[3] != ':' || !digits(p + 4, 2, &mi) ||
-        p[6] != ':' || !digits(p + 7, 2, &sec))
+    if (strlen(p) < 9 || !fastepost__parse_digits(p + 1, 2, &h) || p[3] != ':' || !fastepost__parse_digits(p + 4, 2, &mi) ||
+        p[6] != ':' || !fastepost__parse_digits(p + 7, 2, &sec))
       return false;
     p += 9;
     if (*p == '.') {
@@ -409,13 +390,13 @@ bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
     int oh, om = 0;
     int sign = *p == '-' ? -1 : 1;
     p++;
-    if (!digits(p, 2, &oh))
+    if (!fastepost__parse_digits(p, 2, &oh))
       return false;
     p += 2;
     if (*p == ':')
       p++;
     if (*p) {
-      if (!digits(p, 2, &om))
+      if (!fastepost__parse_digits(p, 2, &om))
         return false;
       p += 2;
     }
@@ -427,7 +408,7 @@ bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
   if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
     return false;
   /* Four-digit years keep secs within +-3e11, far from overflowing when scaled to microseconds. */
-  int64_t secs = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
+  int64_t secs = fastepost__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
                  (int64_t)offset_min * 60;
   *us_out = secs * 1000000 + us;
   return true;
@@ -980,7 +961,7 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const char *body, size_
     }
     int64_t now_us = opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
     if (fastepost__sync_time_check(wd_us, &opts->time_range, now_us, "write_date") ||
-        !fastepost__format_time(norm, sizeof norm, wd_us)) {
+        !fastepost__time_format(norm, sizeof norm, wd_us)) {
       free(wd);
       rc = fail(rec, fastepost_error_last()->code ? fastepost_error_last()->code : FASTEPOST_EINVALID);
       goto out;

@@ -42,7 +42,9 @@
 #include "internal.h"
 #include "odoo.h"
 #include "sync.h"
-#include "util/sha256.h"
+#include "util/digest.h"
+#include "util/time.h"
+#include "util/fs.h"
 
 #define MAGIC_V1 "fastepost-spool 1\n"
 #define MAGIC "fastepost-spool 2\n"
@@ -85,36 +87,13 @@ static const char *etext(int e, char *buf) { return fastepost__errno_text(e, buf
 
 /* ---- open ---------------------------------------------------------------------------------- */
 
-/* mkdir -p, 0700 for what is created. 0 or the errno of the failing step. */
-static int make_dirs(const char *dir) {
-  char *copy = fastepost__strdup(dir);
-  if (!copy)
-    return ENOMEM;
-  int err = 0;
-  for (char *p = copy + 1;; p++) {
-    if (*p != '/' && *p != '\0')
-      continue;
-    char c = *p;
-    *p = '\0';
-    if (mkdir(copy, 0700) != 0 && errno != EEXIST) {
-      err = errno;
-      break;
-    }
-    *p = c;
-    if (!c)
-      break;
-  }
-  free(copy);
-  return err;
-}
-
 /* Checks the directory the way ssh checks ~/.ssh: ours, and nobody else may read or write it
  * (the records hold customer data). On failure returns the code and writes the reason, with
  * how to fix it, into why. */
 static int check_dir(const char *dir, int *fd_out, char *why, size_t whysize) {
   char eb[FASTEPOST__ERRNO_BUFSIZE];
   *fd_out = -1;
-  int err = make_dirs(dir);
+  int err = fastepost__mkdir_p(dir, 0700);
   if (err == ENOMEM)
     return FASTEPOST_ENOMEM;
   if (err) {
@@ -263,23 +242,6 @@ static bool option_ok(const char *v) {
   return n <= MAX_OPTION;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return -1;
-    if (w == 0) {
-      errno = ENOSPC;
-      return -1;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 /* A full disk or quota is "storage full" (503), not a server bug (500). */
 static int write_error_code(int e) { return e == ENOSPC || e == EDQUOT ? FASTEPOST_EFULL : FASTEPOST_EIO; }
 
@@ -303,7 +265,7 @@ static int write_record(fastepost_spool *s, const char *name, const char *head, 
     return fastepost__error_set(write_error_code(e), "cannot create %s/%s: %s", s->dir, tmp, etext(e, eb));
   }
   const char *step = "writing";
-  bool ok = write_all(fd, head, hlen) == 0 && write_all(fd, body, len) == 0;
+  bool ok = fastepost__write_all(fd, head, hlen) == 0 && fastepost__write_all(fd, body, len) == 0;
   if (ok && !(ok = fsync(fd) == 0))
     step = "syncing";
   int e = errno;
@@ -365,7 +327,7 @@ fastepost_status fastepost_spool_put(char **name_out, fastepost_spool *s, const 
   int rc = usable(s, FASTEPOST_EFULL);
   if (rc)
     return rc;
-  int64_t now = fastepost__clock_now();
+  int64_t now = fastepost__time_now_us();
   char head[4 * MAX_OPTION + 128];
   size_t hlen = 0;
   if ((rc = build_head(head, sizeof head, &hlen, source, event, content_type, now, body, len)))
@@ -548,7 +510,7 @@ static void set_aside(fastepost_spool *s, const char *name, const char *reason) 
   if (fd >= 0) {
     char line[MAX_REASON + 2];
     int n = snprintf(line, sizeof line, "%s\n", reason);
-    bool ok = n > 0 && write_all(fd, line, strlen(line)) == 0 && fsync(fd) == 0;
+    bool ok = n > 0 && fastepost__write_all(fd, line, strlen(line)) == 0 && fsync(fd) == 0;
     if (close(fd) == 0 && ok)
       renameat(s->dirfd, tmp, s->dirfd, why);
     else

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "util/sha256.h"
+#include "util/digest.h"
+#include "util/time.h"
 
 /* ---- small owned-data helpers -------------------------------------------------------------- */
 
@@ -110,34 +111,6 @@ bool fastepost__sync_transient(int code) {
          code == FASTEPOST_ETIMEOUT;
 }
 
-int64_t fastepost__clock_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-bool fastepost__format_time(char *out, size_t outsize, int64_t us) {
-  time_t secs = (time_t)(us / 1000000);
-  long frac = (long)(us % 1000000);
-  if (frac < 0) {
-    frac += 1000000;
-    secs -= 1;
-  }
-  struct tm tm;
-  char date[24];
-  /* A year gmtime_r cannot represent, or one of more than four digits, would be written as
-   * something PostgreSQL reads differently (or not at all): leave an empty string, which the
-   * server refuses, rather than a wrong time. */
-  if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 < 1 || tm.tm_year + 1900 > 9999 ||
-      !strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm)) {
-    if (outsize)
-      out[0] = '\0';
-    return false;
-  }
-  snprintf(out, outsize, "%s.%06ld", date, frac);
-  return true;
-}
-
 int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us) {
   if (!range || min_us < 0 || min_us > FASTEPOST__TIME_LIMIT_US || max_ahead_us < 0 ||
       max_ahead_us > 100LL * 366 * 86400 * 1000000)
@@ -153,14 +126,14 @@ int fastepost__sync_time_check(int64_t us, const fastepost__time_range *range, i
   if (!range)
     range = &defaults;
   if (now_us == FASTEPOST__SYNC_SERVER_CLOCK)
-    now_us = fastepost__clock_now();
+    now_us = fastepost__time_now_us();
   /* now + ahead cannot overflow: the setters keep both within a few centuries of the epoch. */
   int64_t latest = now_us + range->max_ahead_us;
   if (us >= range->min_us && us <= latest)
     return FASTEPOST_OK;
   char when[32] = "", lo[32] = "";
-  fastepost__format_time(lo, sizeof lo, range->min_us);
-  if (!fastepost__format_time(when, sizeof when, us))
+  fastepost__time_format(lo, sizeof lo, range->min_us);
+  if (!fastepost__time_format(when, sizeof when, us))
     snprintf(when, sizeof when, "beyond year 9999");
   return fastepost__error_set(FASTEPOST_EINVALID,
                               "%s (%s UTC) is outside the accepted range %.19s to now + %lld s: refused, "
@@ -1001,7 +974,7 @@ static void job_finish(job *j) {
 static const char *sync_now(char *buf, size_t size, const fastepost__sync_ctx *ctx) {
   if (ctx->now_us == FASTEPOST__SYNC_SERVER_CLOCK)
     return NULL;
-  fastepost__format_time(buf, size, ctx->now_us);
+  fastepost__time_format(buf, size, ctx->now_us);
   return buf;
 }
 

@@ -231,11 +231,6 @@ int fastepost__sync_batch_commit(fastepost_conn *conn);
  * read-only or too slow, not the delivery wrong. */
 bool fastepost__sync_transient(int code);
 
-/* Microseconds since the epoch from the system clock. */
-int64_t fastepost__clock_now(void);
-/* Format a time as "YYYY-MM-DD HH:MM:SS.ffffff" (out must hold 32 bytes). false (and "") when
- * the time is not a year 1..9999 that gmtime_r can represent. */
-bool fastepost__format_time(char *out, size_t outsize, int64_t us);
 
 /* The accepted range of source timestamps (HubSpot occurredAt, Odoo write_date ...): a time
  * outside it would poison last-writer-wins (every later genuine change would be "stale"). */

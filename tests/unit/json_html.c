@@ -6,7 +6,7 @@
 #include "internal.h"
 #include "util/html.h"
 #include "util/json.h"
-#include "util/sha256.h"
+#include "util/digest.h"
 
 static char *canonical(const char *text) {
   json_object *o = NULL;
