@@ -1542,3 +1542,25 @@ fastepost_status fastepost_backup_prune_all(fastepost_backup_info **removed, siz
     *count = 0;
   return prune(removed, count, dir, -1, -1);
 }
+
+int fastepost__backup_summarize(fastepost__backup_summary *out, fastepost_backup_dir *dir) {
+  memset(out, 0, sizeof *out);
+  fastepost_backup_info *list = NULL;
+  size_t n = 0;
+  int rc = fastepost_backup_list(&list, &n, dir, 0);
+  if (rc)
+    return rc;
+  out->count = n;
+  /* "The newest backup" is what a restore of the database would use: a table backup is not. */
+  for (size_t i = 0; i < n && !out->has_newest; i++) {
+    if (list[i].kind != FASTEPOST_BACKUP_FULL)
+      continue;
+    out->has_newest = 1;
+    snprintf(out->newest_name, sizeof out->newest_name, "%s", list[i].name);
+    out->newest_created_us = list[i].time * 1000000;
+    out->newest_size = (uint64_t)list[i].size;
+    out->newest_format = list[i].format;
+  }
+  fastepost_free(list);
+  return FASTEPOST_OK;
+}

@@ -40,4 +40,17 @@ void fastepost__plain_scan_init(fastepost__plain_scan *s);
 int fastepost__plain_scan_feed(fastepost__plain_scan *s, const char *data, size_t len);
 int fastepost__plain_scan_finish(fastepost__plain_scan *s);
 
+/* What the database figures (stats.c) show of a backup directory: stats.c reads backups only
+ * through this, so the backup list's public shape can change without touching statistics. */
+typedef struct fastepost__backup_summary {
+  size_t count;             /* backups of any kind */
+  int has_newest;           /* 1 when there is a full backup (table backups do not count) */
+  char newest_name[FASTEPOST_BACKUP_NAME_MAX];
+  int64_t newest_created_us; /* from the name, microseconds since the epoch UTC */
+  uint64_t newest_size;     /* bytes */
+  fastepost_backup_format newest_format;
+} fastepost__backup_summary;
+
+int fastepost__backup_summarize(fastepost__backup_summary *out, fastepost_backup_dir *dir);
+
 #endif

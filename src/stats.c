@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup_priv.h"
 #include "internal.h"
 
 /* ==== Database figures ======================================================================= */
@@ -107,20 +108,18 @@ static int collect_tables(fastepost_stats_db *s, fastepost_conn *conn, int flags
 }
 
 static int collect_backups(fastepost_stats_db *s, fastepost_backup_dir *backups) {
-  fastepost_backup_info *list = NULL;
-  size_t n = 0;
-  int rc = fastepost_backup_list(&list, &n, backups, 0);
+  fastepost__backup_summary sum;
+  int rc = fastepost__backup_summarize(&sum, backups);
   if (rc)
     return rc;
-  s->backup_count = (int64_t)n;
-  /* "The newest backup" is what a restore of the database would use: a table backup is not. */
-  for (size_t i = 0; i < n; i++) {
-    if (list[i].kind == FASTEPOST_BACKUP_FULL) {
-      s->newest_backup = list[i];
-      break;
-    }
+  s->backup_count = (int64_t)sum.count;
+  if (sum.has_newest) {
+    snprintf(s->newest_backup.name, sizeof s->newest_backup.name, "%s", sum.newest_name);
+    s->newest_backup.time = sum.newest_created_us / 1000000;
+    s->newest_backup.size = (int64_t)sum.newest_size;
+    s->newest_backup.format = sum.newest_format;
+    s->newest_backup.kind = FASTEPOST_BACKUP_FULL;
   }
-  fastepost_free(list);
   return FASTEPOST_OK;
 }
 
