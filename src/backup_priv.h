@@ -1,4 +1,4 @@
-/* Internals of backup.c shared with stats.c and the tests. */
+/* Internals of the backup module (src/backup/) shared with stats.c, the tests and the fuzzer. */
 #ifndef FASTEPOST_BACKUP_PRIV_H
 #define FASTEPOST_BACKUP_PRIV_H
 
@@ -8,17 +8,18 @@
 #include "internal.h"
 
 /* Whether `name` is a backup name (backup_YYYYMMDD_HHMMSS[_N][_table-NAME].sql|.dump with a real
- * date and time). Any out pointer may be NULL. */
-bool fastepost__backup_parse_name(const char *name, int64_t *time, int *suffix,
+ * date and time; created_us: that time in microseconds since the epoch UTC). Any out pointer may
+ * be NULL. (src/backup/names.c) */
+bool fastepost__backup_parse_name(const char *name, int64_t *created_us, int *suffix,
                                   fastepost_backup_format *format);
 /* The same, also giving the kind and (for a table backup) the table part of the name into
  * table_out (table_size bytes, may be 0). */
-bool fastepost__backup_parse_name_kind(const char *name, int64_t *time, int *suffix,
+bool fastepost__backup_parse_name_kind(const char *name, int64_t *created_us, int *suffix,
                                        fastepost_backup_format *format,
                                        fastepost_backup_kind *kind, char *table_out,
                                        size_t table_size);
 
-/* The check of a plain backup's text before psql may run it (see backup.c): feed the whole
+/* The check of a plain backup's text before psql may run it (src/backup/plain_scan.c): feed the whole
  * file in any chunks, then finish. FASTEPOST_EPARSE (message with the line) on the first thing
  * pg_dump does not write, or when the file is incomplete. */
 typedef struct fastepost__plain_scan {
@@ -51,6 +52,6 @@ typedef struct fastepost__backup_summary {
   fastepost_backup_format newest_format;
 } fastepost__backup_summary;
 
-int fastepost__backup_summarize(fastepost__backup_summary *out, fastepost_backup_dir *dir);
+int fastepost__backup_summarize(fastepost__backup_summary *out, const fastepost_backup_dir *dir);
 
 #endif

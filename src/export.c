@@ -39,10 +39,13 @@ struct fastepost_export_options {
   size_t nschemas;
   fastepost_progress_cb progress;
   void *progress_payload;
-  /* The process environment when the options were made: the sql format finds pg_dump (PATH,
-   * FASTEPOST_PG_DUMP) and starts it from this, never from environ during the export, which may
-   * run without the host's GIL/GVL while another thread calls setenv(). */
+  /* The environment pg_dump (the sql format) inherits, copied when the options were made: never
+   * environ during the export, which may run without the host's GIL/GVL while another thread
+   * calls setenv(). Nothing is looked up in it: pg_dump is pg_dump_path, else searched for in
+   * search_path (NULL: the default directories, pgtool.h). */
   char **env;
+  char *pg_dump_path;
+  char *search_path;
 };
 
 /* ---- options -------------------------------------------------------------------------------- */
@@ -82,6 +85,8 @@ void fastepost_export_options_free(fastepost_export_options *o) {
     free(o->schemas[i]);
   free(o->schemas);
   fastepost__env_free(o->env);
+  free(o->pg_dump_path);
+  free(o->search_path);
   free(o);
 }
 
@@ -102,6 +107,26 @@ static void *push(void *array_ptr, size_t *count, size_t size) {
 
 static int need(const void *p, const char *what) {
   return p ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_EINVALID, "%s is NULL", what);
+}
+
+/* Replace *slot by a copy of value (NULL or "": none). */
+static int set_path(char **slot, const char *value) {
+  char *copy = NULL;
+  if (value && *value && !(copy = fastepost__strdup(value)))
+    return FASTEPOST_ENOMEM;
+  free(*slot);
+  *slot = copy;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_export_options_set_tool_path(fastepost_export_options *o,
+                                                        const char *path) {
+  return need(o, "options") ? FASTEPOST_EINVALID : set_path(&o->pg_dump_path, path);
+}
+
+fastepost_status fastepost_export_options_set_search_path(fastepost_export_options *o,
+                                                          const char *search_path) {
+  return need(o, "options") ? FASTEPOST_EINVALID : set_path(&o->search_path, search_path);
 }
 
 fastepost_status fastepost_export_options_set_table(fastepost_export_options *o, const char *table) {
@@ -588,7 +613,8 @@ static int dump_out(void *payload, const char *data, size_t len) {
 
 static int run_pg_dump(writer *w, PGconn *pg, const fastepost__table *t) {
   char *prog = NULL;
-  int rc = fastepost__pgtool_find_env(&prog, "pg_dump", NULL, "FASTEPOST_PG_DUMP", PQserverVersion(pg), w->opts->env);
+  int rc = fastepost__pgtool_find(&prog, "pg_dump", w->opts->pg_dump_path, w->opts->search_path,
+                                  PQserverVersion(pg));
   if (rc)
     return rc;
   fastepost__buf table_arg = FASTEPOST__BUF_INIT;

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "pgtool.h"
+#include "util/fs.h"
 
 static int collect_version(void *payload, const char *data, size_t len) {
   fastepost__buf *buf = payload;
@@ -115,29 +116,43 @@ static int major_from_path(const char *path, const char *libroot) {
   return strncmp(p, "/bin/", 5) == 0 && !strchr(p + 5, '/') ? major : 0;
 }
 
+/* "<dir>/<program>" for each directory of a ':'-separated list: executables into cands, Debian
+ * pg_wrapper links into wrappers. */
+static void add_dirs(fastepost__buf *cands, fastepost__buf *wrappers, const char *dirs,
+                     const char *program) {
+  for (const char *p = dirs; *p;) {
+    size_t n = strcspn(p, ":");
+    if (n) {
+      fastepost__buf c = FASTEPOST__BUF_INIT;
+      fastepost__buf_printf(&c, "%.*s/%s", (int)n, p, program);
+      if (c.data && is_executable(c.data))
+        fastepost__buf_printf(is_pg_wrapper(c.data) ? wrappers : cands, "%s\n", c.data);
+      fastepost__buf_free(&c);
+    }
+    p += n + (p[n] == ':');
+  }
+}
+
 int fastepost__pgtool_find_in(char **out, const char *program, const char *explicit_path,
-                                const char *env_path, const char *search_path, const char *libroot,
-                                int need_major) {
+                              const char *search_path, const char *libroot, int need_major) {
   *out = NULL;
   /* Candidates, one per line. An explicit choice is the only candidate: no silent fallback. */
   fastepost__buf cands = FASTEPOST__BUF_INIT, wrappers = FASTEPOST__BUF_INIT;
-  const char *chosen = explicit_path && *explicit_path ? explicit_path
-                       : env_path && *env_path        ? env_path
-                                                      : NULL;
+  const char *chosen = explicit_path && *explicit_path ? explicit_path : NULL;
   if (chosen) {
     fastepost__buf_printf(&cands, "%s\n", chosen);
+  } else if (search_path && *search_path) {
+    add_dirs(&cands, &wrappers, search_path, program);
   } else {
-    for (const char *p = search_path ? search_path : ""; *p;) {
-      size_t n = strcspn(p, ":");
-      if (n) {
-        fastepost__buf c = FASTEPOST__BUF_INIT;
-        fastepost__buf_printf(&c, "%.*s/%s", (int)n, p, program);
-        if (c.data && is_executable(c.data))
-          fastepost__buf_printf(is_pg_wrapper(c.data) ? &wrappers : &cands, "%s\n", c.data);
-        fastepost__buf_free(&c);
-      }
-      p += n + (p[n] == ':');
-    }
+    fastepost__buf dirs = FASTEPOST__BUF_INIT;
+    if (need_major > 0 && libroot)
+      fastepost__buf_printf(&dirs, "%s/%d/bin:", libroot, need_major);
+    fastepost__buf_puts(&dirs, FASTEPOST__PGTOOL_DEFAULT_DIRS);
+    add_dirs(&cands, &wrappers, fastepost__buf_cstr(&dirs), program);
+    cands.oom |= dirs.oom;
+    fastepost__buf_free(&dirs);
+  }
+  if (!chosen) {
     add_libroot(&cands, libroot, program);
     fastepost__buf_puts(&cands, fastepost__buf_cstr(&wrappers));
   }
@@ -172,9 +187,6 @@ int fastepost__pgtool_find_in(char **out, const char *program, const char *expli
     }
     line = nl + 1;
   }
-  char envname[64] = "FASTEPOST_";
-  for (size_t i = 0; program[i] && i + 11 < sizeof envname; i++)
-    envname[10 + i] = (char)(program[i] >= 'a' && program[i] <= 'z' ? program[i] - 32 : program[i]);
   if (reported)
     ;
   else if (rc == FASTEPOST_ENOTFOUND && too_old.len)
@@ -182,12 +194,14 @@ int fastepost__pgtool_find_in(char **out, const char *program, const char *expli
                               "%s is too old for the PostgreSQL %d server: found only %s; install "
                               "the PostgreSQL %d client (or newer)%s%s",
                               program, need_major, fastepost__buf_cstr(&too_old), need_major,
-                              chosen ? "" : " or set ", chosen ? "" : envname);
+                              chosen ? "" : " or give the path of a newer ", chosen ? "" : program);
   else if (rc == FASTEPOST_ENOTFOUND && !chosen)
     rc = fastepost__error_set(FASTEPOST_ENOTFOUND,
-                              "%s not found in PATH or %s/*/bin; install the PostgreSQL client "
-                              "or set %s",
-                              program, libroot ? libroot : "/usr/lib/postgresql", envname);
+                              "%s not found in %s or %s/*/bin; install the PostgreSQL client, "
+                              "or give its path or a search path",
+                              program, search_path && *search_path ? search_path
+                                                                   : FASTEPOST__PGTOOL_DEFAULT_DIRS,
+                              libroot ? libroot : FASTEPOST__PGTOOL_LIBROOT);
   else if (rc == FASTEPOST_ENOTFOUND)
     rc = fastepost__error_set(FASTEPOST_ENOTFOUND, "%s not found: %s does not run", program, chosen);
   fastepost__buf_free(&too_old);
@@ -290,10 +304,9 @@ static int env_entry(secrets *s, const char *name, const char *value) {
   return FASTEPOST_OK;
 }
 
-static int service_file(secrets *s, const fastepost__buf *content, const char *tmpdir) {
+static int service_file(secrets *s, const fastepost__buf *content) {
   char eb[FASTEPOST__ERRNO_BUFSIZE];
-  snprintf(s->dir, sizeof s->dir, "%s/fastepost-pg-XXXXXX",
-           tmpdir && tmpdir[0] == '/' ? tmpdir : "/tmp");
+  snprintf(s->dir, sizeof s->dir, "/tmp/fastepost-pg-XXXXXX");
   if (!mkdtemp(s->dir)) { /* mode 0700 */
     int e = errno;
     s->dir[0] = '\0';
@@ -308,27 +321,18 @@ static int service_file(secrets *s, const fastepost__buf *content, const char *t
     return fastepost__error_set(FASTEPOST_EIO, "cannot write the service file for the "
                                 "connection's secrets: %s", fastepost__errno_text(e, eb, sizeof eb));
   }
-  size_t off = 0;
-  while (off < content->len) {
-    ssize_t n = write(fd, content->data + off, content->len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int e = errno;
-      close(fd);
-      return fastepost__error_set(FASTEPOST_EIO, "cannot write the service file for the "
-                                  "connection's secrets: %s",
-                                  fastepost__errno_text(e, eb, sizeof eb));
-    }
-    off += (size_t)n;
+  if (fastepost__write_all(fd, content->data, content->len) != 0) {
+    int e = errno;
+    close(fd);
+    return fastepost__error_set(FASTEPOST_EIO, "cannot write the service file for the "
+                                "connection's secrets: %s", fastepost__errno_text(e, eb, sizeof eb));
   }
   close(fd);
   int rc = env_entry(s, "PGSERVICEFILE", s->file);
   return rc ? rc : env_entry(s, "PGSERVICE", "fastepost");
 }
 
-static int child_secrets(secrets *s, const PQconninfoOption *opts, const PQconninfoOption *defs,
-                         const char *tmpdir) {
+static int child_secrets(secrets *s, const PQconninfoOption *opts, const PQconninfoOption *defs) {
   fastepost__buf service = FASTEPOST__BUF_INIT;
   int rc = FASTEPOST_OK;
   for (const PQconninfoOption *o = opts; o->keyword && !rc; o++) {
@@ -354,7 +358,7 @@ static int child_secrets(secrets *s, const PQconninfoOption *opts, const PQconni
   if (!rc && service.oom)
     rc = fastepost__error_oom();
   if (!rc && service.len)
-    rc = service_file(s, &service, tmpdir);
+    rc = service_file(s, &service);
   if (service.data) {
     volatile char *p = service.data;
     for (size_t i = 0; i < service.len; i++)
@@ -374,8 +378,7 @@ int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, co
   if (!rc)
     rc = child_conninfo(&conninfo, pg, opts, defs, dbname);
   if (!rc)
-    rc = child_secrets(&sec, opts, defs,
-                       fastepost__env_get((char *const *)(uintptr_t)p->base_env, "TMPDIR"));
+    rc = child_secrets(&sec, opts, defs);
   /* PQconninfo copies values, the password among them. */
   for (PQconninfoOption *o = opts; o && o->keyword; o++)
     if (o->val && is_secret(defs, o->keyword))
@@ -426,15 +429,8 @@ int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, co
 }
 
 int fastepost__pgtool_find(char **out, const char *program, const char *explicit_path,
-                           const char *envname, int server_version) {
-  return fastepost__pgtool_find_env(out, program, explicit_path, envname, server_version, NULL);
-}
-
-int fastepost__pgtool_find_env(char **out, const char *program, const char *explicit_path,
-                               const char *envname, int server_version, char *const *env) {
+                           const char *search_path, int server_version) {
   int need = server_version >= 100000 ? server_version / 10000 : 0;
-  const char *chosen = envname ? (env ? fastepost__env_get(env, envname) : getenv(envname)) : NULL;
-  const char *path = env ? fastepost__env_get(env, "PATH") : getenv("PATH");
-  return fastepost__pgtool_find_in(out, program, explicit_path, chosen, path,
-                                   "/usr/lib/postgresql", need);
+  return fastepost__pgtool_find_in(out, program, explicit_path, search_path,
+                                   FASTEPOST__PGTOOL_LIBROOT, need);
 }

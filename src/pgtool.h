@@ -16,35 +16,35 @@
  * 0 when the output has no version. FASTEPOST_EEXTERNAL when it cannot be run or fails. */
 int fastepost__pgtool_major(int *major, const char *program);
 
+/* The search path used when the caller set none: the server's major-version directory (when
+ * need_major > 0), then the usual system directories. */
+#define FASTEPOST__PGTOOL_DEFAULT_DIRS "/usr/local/bin:/usr/bin:/bin"
+#define FASTEPOST__PGTOOL_LIBROOT "/usr/lib/postgresql"
+
 /*
  * Find a PostgreSQL client program. Candidates in order: `explicit_path` (if set, the only
- * candidate), `env_path` (likewise), every directory of `search_path` (a PATH value), then
- * `libroot`/N/bin for each N, highest first. The first candidate whose major version is at
- * least `need_major` wins (0: any). A Debian pg_wrapper found in PATH comes after libroot.
- * *out receives a malloc'd path. FASTEPOST_ENOTFOUND when there is none, FASTEPOST_EVERSION
- * when only older ones exist (the message names them).
+ * candidate), every directory of `search_path` (':'-separated; NULL or "": `libroot`/<need_major>/bin
+ * then FASTEPOST__PGTOOL_DEFAULT_DIRS), then `libroot`/N/bin for each N, highest first; a Debian
+ * pg_wrapper found in the directories comes last. The first candidate whose major version is
+ * at least `need_major` wins (0: any). Nothing is read from the environment. *out receives a
+ * malloc'd path. FASTEPOST_ENOTFOUND when there is none, FASTEPOST_EVERSION when only older ones
+ * exist (the message names them).
  */
 int fastepost__pgtool_find_in(char **out, const char *program, const char *explicit_path,
-                              const char *env_path, const char *search_path, const char *libroot,
-                              int need_major);
+                              const char *search_path, const char *libroot, int need_major);
 
-/* The usual search for a connection's server: explicit path, then the environment variable
- * `envname` (FASTEPOST_PG_DUMP ...), PATH, /usr/lib/postgresql/N/bin; major >= the server's.
- * `envname` and PATH are read from `env`, an environment snapshot taken when the caller's
- * handle or options were created (proc.h: the backup dir handle, the export options); NULL reads
- * the process environment now (no library caller does any more). */
-int fastepost__pgtool_find_env(char **out, const char *program, const char *explicit_path,
-                               const char *envname, int server_version, char *const *env);
-/* fastepost__pgtool_find_env() reading the process environment now. */
+/* The usual search for a connection's server (server_version as PQserverVersion(), 0 when
+ * unknown): fastepost__pgtool_find_in() under FASTEPOST__PGTOOL_LIBROOT, major >= the server's. */
 int fastepost__pgtool_find(char **out, const char *program, const char *explicit_path,
-                           const char *envname, int server_version);
+                           const char *search_path, int server_version);
 
 /*
  * Run a PostgreSQL tool with the connection's parameters (host, port, user ...; `dbname` when
  * not NULL, else the connection's database). argv[1] must be a free slot: it is set to
  * "--dbname=<conninfo>" for the run. The other fields of *p (stdin, stdout, callbacks,
  * base_env, env entries such as PGCONNECT_TIMEOUT (at most 16), deadline, stop flag) are the
- * caller's. On a non-zero exit the error (FASTEPOST_EEXTERNAL) has the tool's stderr;
+ * caller's. Secrets other than the password go in a service file of a fresh 0700 directory
+ * under /tmp (a fixed place: the library reads no TMPDIR). On a non-zero exit the error (FASTEPOST_EEXTERNAL) has the tool's stderr;
  * FASTEPOST_EINVALID when a secret cannot be passed safely (a line break in it).
  */
 int fastepost__pgtool_run(fastepost__proc *p, PGconn *pg, const char *dbname, const char **argv);

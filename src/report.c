@@ -296,8 +296,9 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
 
 #define BACKUPS_LISTED 10
 
-static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const fastepost_backup_info *backups,
-                        size_t nbackups, const char *backup_dir) {
+static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const fastepost_backup_list *backups,
+                        const char *backup_dir) {
+  size_t nbackups = fastepost_backup_list_count(backups);
   char size[32], num[40];
   bytes_text(size, sizeof size, db->size_bytes);
   fastepost__buf_puts(b, "<section id=\"database\"><h2>Database <code>");
@@ -334,10 +335,11 @@ static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const f
                            "</tr></thead><tbody>");
     for (size_t i = 0; i < nbackups; i++) {
       char when[40];
-      unix_text(when, sizeof when, backups[i].time);
-      bytes_text(size, sizeof size, backups[i].size);
+      const fastepost_backup_info *bi = fastepost_backup_list_get(backups, i);
+      unix_text(when, sizeof when, fastepost_backup_info_created_us(bi) / 1000000);
+      bytes_text(size, sizeof size, (int64_t)fastepost_backup_info_size(bi));
       fastepost__buf_puts(b, "<tr><td><code>");
-      esc(b, backups[i].name);
+      esc(b, fastepost_backup_info_name(bi));
       fastepost__buf_printf(b, "</code></td><td>%s</td><td class=\"num\">%s</td></tr>", when, size);
     }
     fastepost__buf_puts(b, "</tbody></table>");
@@ -355,15 +357,14 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   fastepost_crm_stats *crm = NULL;
   fastepost_stats_db *db = NULL;
   fastepost_backup_dir *dir = NULL;
-  fastepost_backup_info *backups = NULL;
-  size_t nbackups = 0;
+  fastepost_backup_list *backups = NULL;
   int rc = fastepost_crm_stats_collect_at(&crm, conn, opts->base_url, opts->now_ms);
   if (!rc && opts->backup_dir)
     rc = fastepost_backup_dir_new(&dir, opts->backup_dir);
   if (!rc)
     rc = fastepost_stats_db_get(&db, conn, dir, 0);
   if (!rc && dir)
-    rc = fastepost_backup_list(&backups, &nbackups, dir, BACKUPS_LISTED);
+    rc = fastepost_backup_dir_list(&backups, dir, BACKUPS_LISTED);
   if (rc)
     goto done;
 
@@ -380,12 +381,12 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   esc(&b, db->database);
   fastepost__buf_puts(&b, "</code></p></header><main>");
   crm_sections(&b, crm);
-  db_sections(&b, db, backups, nbackups, opts->backup_dir);
+  db_sections(&b, db, backups, opts->backup_dir);
   fastepost__buf_printf(&b, "</main><footer>libfastepost %s</footer></body></html>\n", fastepost_libversion(NULL, NULL, NULL));
   if (!(*out = fastepost__buf_detach(&b)))
     rc = FASTEPOST_ENOMEM;
 done:
-  fastepost_free(backups);
+  fastepost_backup_list_free(backups);
   fastepost_backup_dir_free(dir);
   fastepost_stats_db_free(db);
   fastepost_crm_stats_free(crm);

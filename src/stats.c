@@ -118,7 +118,7 @@ static int collect_backups(fastepost_stats_db *s, fastepost_backup_dir *backups)
     s->newest_backup.time = sum.newest_created_us / 1000000;
     s->newest_backup.size = (int64_t)sum.newest_size;
     s->newest_backup.format = sum.newest_format;
-    s->newest_backup.kind = FASTEPOST_BACKUP_FULL;
+    s->newest_backup.kind = FASTEPOST_BACKUP_KIND_FULL;
   }
   return FASTEPOST_OK;
 }

@@ -1,72 +1,91 @@
 /* backup.h, the database figures of stats.h and report.h. BackupDir objects own a
- * fastepost_backup_dir; helpers return plain dicts / lists that own their data:
+ * fastepost_backup_dir; the setters of backup.h (set_tool, set_search_path, set_timeouts) and the
+ * enum constants are wrapped one to one. What this file adds: helpers that return plain dicts /
+ * lists owning their data, instead of the opaque fastepost_backup_list / _info and their getters:
  *   backup_create(dir, conn, format, table, progress) -> name   (progress(rows, bytes) or None)
- *   backup_list(dir, limit) -> [{name, size, time, format}]     backup_open(dir, name) -> fd
- *   backup_prune(dir, keep, older_than_days) -> removed list     (-1: no such rule)
- *   backup_default_dir() -> the per-user default directory (for BackupDir(None))
+ *   backup_list(dir, limit) -> [{name, size, created_us, format, kind, table}]
+ *   backup_open(dir, name) -> fd
+ *   backup_prune(dir, keep, older_than_us) -> removed list      (0: no such rule)
+ *   backup_prune_all(dir) -> removed list
+ *   backup_default_dir(state_home, home) -> the XDG default (the bindings read the environment)
  *   backup_verify(dir, conn or None, name, deep)  backup_restore(dir, conn, name, target, force)
  *   stats_db(conn, dir or None, exact) -> figures                report_html(conn, dir, url, title)
- * pg_dump, pg_restore and psql run with the GIL/GVL released. */
+ * The keys of a backup dict are those of the CLI's --json (docs/backup.md). pg_dump, pg_restore
+ * and psql run with the GIL/GVL released. */
 %fastepost_blocking(5, fastepost_backup_create, char **, fastepost_backup_dir *, fastepost_conn *, fastepost_backup_format, const char *)
-%fastepost_blocking(4, fastepost_backup_verify, fastepost_backup_dir *, fastepost_conn *, const char *, int)
-%fastepost_blocking(5, fastepost_backup_restore, fastepost_backup_dir *, fastepost_conn *, const char *, const char *, int)
+%fastepost_blocking(4, fastepost_backup_verify, const fastepost_backup_dir *, fastepost_conn *, const char *, int)
+%fastepost_blocking(5, fastepost_backup_restore, const fastepost_backup_dir *, fastepost_conn *, const char *, const char *, int)
 %fastepost_blocking(4, fastepost_stats_db_get, fastepost_stats_db **, fastepost_conn *, fastepost_backup_dir *, int)
 %fastepost_blocking(3, fastepost_report_html, char **, fastepost_conn *, const fastepost_report_options *)
 
 %rename(BackupDir) fastepost_backup_dir;
 %fastepost_handle(fastepost_backup_dir, fastepost_backup_dir_free)
 %ignore fastepost_backup_dir_new;
-%apply const char *NULLABLE { const char *path };
 %extend fastepost_backup_dir {
-  /* BackupDir(path): path None/nil uses fastepost_backup_default_dir() ($FASTEPOST_BACKUP_DIR,
-   * $XDG_STATE_HOME/fastepost/backups, ~/.local/state/fastepost/backups), never /tmp or the
-   * working directory. The environment is read here, once. */
+  /* BackupDir(path): an absolute path (the idiomatic layers compute the default and make a
+   * relative path absolute). */
   fastepost_backup_dir(const char *path) {
     fastepost_backup_dir *d = NULL;
-    char *def = NULL;
-    fastepost_status rc = path && *path ? FASTEPOST_OK : fastepost_backup_default_dir(&def);
-    if (rc == FASTEPOST_OK)
-      rc = fastepost_backup_dir_new(&d, def ? def : path);
-    fastepost_free(def);
+    fastepost_status rc = fastepost_backup_dir_new(&d, path);
     if (rc != FASTEPOST_OK)
       FP_CTOR_FAILED(rc);
     return d;
   }
 }
-%clear const char *path;
 %ignore fastepost_backup_info;
-%ignore fastepost_backup_create;
 %ignore fastepost_backup_list;
+%ignore fastepost_backup_create;
+%ignore fastepost_backup_dir_list;
+%ignore fastepost_backup_list_count;
+%ignore fastepost_backup_list_get;
+%ignore fastepost_backup_list_free;
+%ignore fastepost_backup_info_name;
+%ignore fastepost_backup_info_size;
+%ignore fastepost_backup_info_created_us;
+%ignore fastepost_backup_info_format;
+%ignore fastepost_backup_info_kind;
+%ignore fastepost_backup_info_table;
 %ignore fastepost_backup_open;
 %ignore fastepost_backup_prune;
 %ignore fastepost_backup_verify;
-%ignore fastepost_backup_set_progress;
-%ignore fastepost_backup_set_interrupt;
+%ignore fastepost_backup_dir_set_progress;
+%ignore fastepost_backup_dir_set_interrupt;
 %ignore fastepost_backup_default_dir;
 %ignore fastepost_backup_prune_all;
-%apply const char *NULLABLE { const char *path };
+%ignore fastepost_backup_format_parse;
+%ignore fastepost_backup_kind_parse;
+%ignore fastepost_backup_tool_parse;
+%apply const char *NULLABLE { const char *path, const char *search_path };
 %include "fastepost/backup.h"
-%clear const char *path;
+%clear const char *path, const char *search_path;
 
 /* An optional handle: None/nil passes NULL (the handle typemap refuses it elsewhere). */
 %typemap(check) fastepost_conn *conn_opt, fastepost_backup_dir *dir_opt ""
 
 %header %{
-static fp_rec fp_backup_info_rec(const fastepost_backup_info *b) {
+static fp_rec fp_backup_rec(const char *name, unsigned long long size, long long created_us,
+                            fastepost_backup_format format, fastepost_backup_kind kind,
+                            const char *table) {
   fp_rec d = fp_rec_new();
-  fp_rec_str(d, "name", b->name);
-  fp_rec_int(d, "size", (long long)b->size);
-  fp_rec_int(d, "time", (long long)b->time);
-  fp_rec_str(d, "format", b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain");
-  fp_rec_str(d, "kind", b->kind == FASTEPOST_BACKUP_TABLE ? "table" : "full");
-  fp_rec_str(d, "table", b->kind == FASTEPOST_BACKUP_TABLE ? b->table : NULL);
+  fp_rec_str(d, "name", name);
+  fp_rec_int(d, "size", (long long)size);
+  fp_rec_int(d, "created_us", created_us);
+  fp_rec_str(d, "format", fastepost_backup_format_name(format));
+  fp_rec_str(d, "kind", fastepost_backup_kind_name(kind));
+  fp_rec_str(d, "table", kind == FASTEPOST_BACKUP_KIND_TABLE ? table : NULL);
   return d;
 }
 
-static fp_rec fp_backup_info_list(const fastepost_backup_info *b, size_t n) {
+static fp_rec fp_backup_info_rec(const fastepost_backup_info *b) {
+  return fp_backup_rec(fastepost_backup_info_name(b), fastepost_backup_info_size(b),
+                       fastepost_backup_info_created_us(b), fastepost_backup_info_format(b),
+                       fastepost_backup_info_kind(b), fastepost_backup_info_table(b));
+}
+
+static fp_rec fp_backup_info_list(const fastepost_backup_list *l) {
   fp_rec list = fp_list_new();
-  for (size_t i = 0; i < n; i++)
-    fp_list_push(list, fp_backup_info_rec(&b[i]));
+  for (size_t i = 0; i < fastepost_backup_list_count(l); i++)
+    fp_list_push(list, fp_backup_info_rec(fastepost_backup_list_get(l, i)));
   return list;
 }
 
@@ -77,11 +96,12 @@ static fp_obj fp_fail(fastepost_status rc) {
 }
 %}
 
-%apply const char *NULLABLE { const char *table, const char *backup_dir, const char *base_url, const char *title };
+%apply const char *NULLABLE { const char *table, const char *backup_dir, const char *base_url, const char *title, const char *state_home, const char *home };
 %rename(backup_create) fp_backup_create;
 %rename(backup_list) fp_backup_list;
 %rename(backup_open) fp_backup_open;
 %rename(backup_prune) fp_backup_prune;
+%rename(backup_prune_all) fp_backup_prune_all;
 %rename(backup_default_dir) fp_backup_default_dir;
 %rename(backup_verify) fp_backup_verify;
 %rename(stats_db) fp_stats_db;
@@ -172,29 +192,29 @@ static fp_obj fp_backup_create(fastepost_backup_dir *dir, fastepost_conn *conn, 
                                fp_obj progress) {
   fp_calls c;
   fp_calls_init(&c, FP_NIL, FP_NIL, progress);
-  fastepost_backup_set_progress(dir, fp_is_none(progress) ? NULL : fp_progress_cb, &c);
+  fastepost_backup_dir_set_progress(dir, fp_is_none(progress) ? NULL : fp_progress_cb, &c);
   char *name = NULL;
 #ifdef SWIGRUBY
   volatile sig_atomic_t interrupted = 0;
-  fastepost_backup_set_interrupt(dir, &interrupted);
+  fastepost_backup_dir_set_interrupt(dir, &interrupted);
   /* The thunk of %fastepost_blocking, run with our own unblocking function. RB_NOGVL_INTR_FAIL:
    * Ruby neither starts the call with an interrupt pending (rc stays ECANCELED) nor raises one
    * on the way out, where it would jump over the clean-up below; it is raised after it. */
   fastepost_backup_create__args a = {&name, dir, conn, (fastepost_backup_format)format, table, FASTEPOST_ECANCELED};
   rb_nogvl(fastepost_backup_create__thunk, &a, fp_rb_backup_ubf, (void *)&interrupted, RB_NOGVL_INTR_FAIL);
   fastepost_status rc = a.rc;
-  fastepost_backup_set_interrupt(dir, NULL);
+  fastepost_backup_dir_set_interrupt(dir, NULL);
   (void)fastepost_backup_create__unlocked; /* the generated wrapper the lines above replace */
 #else
   volatile sig_atomic_t interrupted = 0;
   int slot = fp_py_sigint_add(&interrupted);
   if (slot >= 0)
-    fastepost_backup_set_interrupt(dir, &interrupted);
+    fastepost_backup_dir_set_interrupt(dir, &interrupted);
   fastepost_status rc = fastepost_backup_create(&name, dir, conn, (fastepost_backup_format)format, table);
-  fastepost_backup_set_interrupt(dir, NULL);
+  fastepost_backup_dir_set_interrupt(dir, NULL);
   fp_py_sigint_remove(slot);
 #endif
-  fastepost_backup_set_progress(dir, NULL, NULL);
+  fastepost_backup_dir_set_progress(dir, NULL, NULL);
   fp_failure f;
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
@@ -220,15 +240,22 @@ static fp_obj fp_backup_create(fastepost_backup_dir *dir, fastepost_conn *conn, 
   return out;
 }
 
-static fp_obj fp_backup_list(fastepost_backup_dir *dir, int limit) {
-  fastepost_backup_info *b = NULL;
-  size_t n = 0;
-  fastepost_status rc = fastepost_backup_list(&b, &n, dir, limit);
-  if (rc != FASTEPOST_OK)
+/* A list of backups as a list of dicts; the C list is freed. */
+static fp_obj fp_backup_list_done(fastepost_status rc, fastepost_backup_list *b) {
+  if (rc != FASTEPOST_OK) {
+    fastepost_backup_list_free(b);
     return fp_fail(rc);
-  fp_rec list = fp_backup_info_list(b, n);
-  fastepost_free(b);
+  }
+  fp_rec list = fp_backup_info_list(b);
+  fastepost_backup_list_free(b);
   return fp_rec_done(list);
+}
+
+static fp_obj fp_backup_list(fastepost_backup_dir *dir, long long limit) {
+  if (limit < 0)
+    return fp_fail(FASTEPOST_EINVALID);
+  fastepost_backup_list *b = NULL;
+  return fp_backup_list_done(fastepost_backup_dir_list(&b, dir, (size_t)limit), b);
 }
 
 static fp_obj fp_backup_open(fastepost_backup_dir *dir, const char *name) {
@@ -239,10 +266,11 @@ static fp_obj fp_backup_open(fastepost_backup_dir *dir, const char *name) {
   return fp_int_new(fd);
 }
 
-/* The per-user default directory (raises NotFoundError when no variable is usable). */
-static fp_obj fp_backup_default_dir(void) {
+/* The XDG default directory from the values the binding read (NotFoundError when neither is
+ * usable). */
+static fp_obj fp_backup_default_dir(const char *state_home, const char *home) {
   char *d = NULL;
-  fastepost_status rc = fastepost_backup_default_dir(&d);
+  fastepost_status rc = fastepost_backup_default_dir(&d, state_home, home);
   if (rc != FASTEPOST_OK)
     return fp_fail(rc);
   fp_obj out = fp_str_new(d);
@@ -250,15 +278,16 @@ static fp_obj fp_backup_default_dir(void) {
   return out;
 }
 
-static fp_obj fp_backup_prune(fastepost_backup_dir *dir, int keep, int older_than_days) {
-  fastepost_backup_info *b = NULL;
-  size_t n = 0;
-  fastepost_status rc = fastepost_backup_prune(&b, &n, dir, keep, older_than_days);
-  if (rc != FASTEPOST_OK)
-    return fp_fail(rc);
-  fp_rec list = fp_backup_info_list(b, n);
-  fastepost_free(b);
-  return fp_rec_done(list);
+static fp_obj fp_backup_prune(fastepost_backup_dir *dir, long long keep, long long older_than_us) {
+  if (keep < 0)
+    return fp_fail(FASTEPOST_EINVALID);
+  fastepost_backup_list *b = NULL;
+  return fp_backup_list_done(fastepost_backup_prune(&b, dir, (size_t)keep, older_than_us), b);
+}
+
+static fp_obj fp_backup_prune_all(fastepost_backup_dir *dir) {
+  fastepost_backup_list *b = NULL;
+  return fp_backup_list_done(fastepost_backup_prune_all(&b, dir), b);
 }
 
 static fp_obj fp_backup_verify(fastepost_backup_dir *dir, fastepost_conn *conn_opt, const char *name, int deep) {
@@ -289,7 +318,10 @@ static fp_obj fp_stats_db(fastepost_conn *conn, fastepost_backup_dir *dir_opt, i
   fp_rec_rec(d, "tables", tables);
   fp_rec_int(d, "backup_count", (long long)s->backup_count);
   if (s->newest_backup.name[0])
-    fp_rec_rec(d, "newest_backup", fp_backup_info_rec(&s->newest_backup));
+    fp_rec_rec(d, "newest_backup",
+               fp_backup_rec(s->newest_backup.name, (unsigned long long)s->newest_backup.size,
+                             (long long)s->newest_backup.time * 1000000, s->newest_backup.format,
+                             s->newest_backup.kind, ""));
   else
     fp_rec_nil(d, "newest_backup");
   fastepost_stats_db_free(s);
@@ -316,4 +348,4 @@ static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const
   return out;
 }
 %}
-%clear const char *table, const char *backup_dir, const char *base_url, const char *title;
+%clear const char *table, const char *backup_dir, const char *base_url, const char *title, const char *state_home, const char *home;

@@ -3,6 +3,9 @@
  * would (see examples/cron and examples/systemd for scheduling the CLI instead).
  *
  *   ./backup_now DSN DIRECTORY [KEEP]      (KEEP: prune to the newest KEEP backups)
+ *
+ * The library reads no environment: the program passes PATH on as the search path for pg_dump
+ * (DIRECTORY must be absolute).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,27 +29,30 @@ int main(int argc, char **argv) {
   if (!rc)
     rc = fastepost_backup_dir_new(&dir, argv[2]);
   if (!rc)
-    rc = fastepost_backup_create(&name, dir, conn, FASTEPOST_BACKUP_CUSTOM, NULL);
+    rc = fastepost_backup_dir_set_search_path(dir, getenv("PATH"));
+  if (!rc)
+    rc = fastepost_backup_create(&name, dir, conn, FASTEPOST_BACKUP_FORMAT_CUSTOM, NULL);
   if (!rc)
     printf("created %s\n", name);
   if (!rc && argc > 3) {
-    fastepost_backup_info *removed = NULL;
-    size_t nremoved = 0;
-    rc = fastepost_backup_prune(&removed, &nremoved, dir, atoi(argv[3]), -1);
-    for (size_t i = 0; !rc && i < nremoved; i++)
-      printf("pruned %s\n", removed[i].name);
-    fastepost_free(removed);
+    fastepost_backup_list *removed = NULL;
+    rc = fastepost_backup_prune(&removed, dir, (size_t)atoi(argv[3]), 0);
+    for (size_t i = 0; i < fastepost_backup_list_count(removed); i++)
+      printf("pruned %s\n", fastepost_backup_info_name(fastepost_backup_list_get(removed, i)));
+    fastepost_backup_list_free(removed);
   }
-  fastepost_backup_info *list = NULL;
-  size_t n = 0;
+  fastepost_backup_list *list = NULL;
   if (!rc)
-    rc = fastepost_backup_list(&list, &n, dir, 5);
-  for (size_t i = 0; !rc && i < n; i++)
-    printf("%s %lld bytes\n", list[i].name, (long long)list[i].size);
+    rc = fastepost_backup_dir_list(&list, dir, 5);
+  for (size_t i = 0; i < fastepost_backup_list_count(list); i++) {
+    const fastepost_backup_info *b = fastepost_backup_list_get(list, i);
+    printf("%s %llu bytes\n", fastepost_backup_info_name(b),
+           (unsigned long long)fastepost_backup_info_size(b));
+  }
   if (rc)
     fprintf(stderr, "backup_now: %s (%s)\n", fastepost_error_last()->message,
             fastepost_error_name(rc));
-  fastepost_free(list);
+  fastepost_backup_list_free(list);
   fastepost_free(name);
   fastepost_backup_dir_free(dir);
   fastepost_conn_free(conn);

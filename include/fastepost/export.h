@@ -59,10 +59,11 @@ typedef int (*fastepost_write_cb)(const char *data, size_t len, void *payload);
  * New options: format csv, no table, all columns, no filter, no order, no limit, any
  * non-system schema.
  *
- * The process environment is read here, once: the sql format finds pg_dump through
- * `FASTEPOST_PG_DUMP`, `PATH` and /usr/lib/postgresql/N/bin and starts it with this copy of the
- * environment (TMPDIR, PG* variables). An export never reads the environment while it runs, so
- * another thread may call setenv() meanwhile; to use a changed environment, make new options.
+ * The sql format runs pg_dump: the one set with fastepost_export_options_set_tool_path(), else
+ * the first new enough in fastepost_export_options_set_search_path()'s directories (see there);
+ * the library reads no environment variable and no `PATH` for it. pg_dump inherits a copy of the
+ * process environment taken here (PG* variables), so an export never reads the environment
+ * while it runs and another thread may call setenv() meanwhile.
  *
  * @param out  receives the options; release with fastepost_export_options_free()
  * @return FASTEPOST_OK; FASTEPOST_EINVALID (out is NULL); FASTEPOST_ENOMEM
@@ -148,6 +149,30 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_progress(fastepo
                                                                          void *payload);
 
 /**
+ * The pg_dump the sql format runs, instead of searching for it (the CLI passes
+ * `FASTEPOST_PG_DUMP`). The only candidate: when it does not run or is older than the server,
+ * the export fails rather than fall back to another.
+ *
+ * @param path  an executable; NULL or "" goes back to searching. Copied.
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (opts is NULL); FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_tool_path(fastepost_export_options *opts,
+                                                                         const char *path);
+
+/**
+ * Where the sql format searches for pg_dump: directories separated by ':' (a `PATH` value; the
+ * CLI and the bindings pass `PATH`). Default (NULL or ""):
+ * `/usr/lib/postgresql/<server major>/bin:/usr/local/bin:/usr/bin:/bin`; after these every
+ * `/usr/lib/postgresql/N/bin` is tried, highest N first. The first pg_dump at least as new as
+ * the server wins.
+ *
+ * @param search_path  the directories; copied
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (opts is NULL); FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_search_path(fastepost_export_options *opts,
+                                                                           const char *search_path);
+
+/**
  * Parse a format name: `csv`, `json`, `ndjson`, `sql`.
  *
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for anything else
@@ -174,8 +199,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_filter_op_parse(fastepost_filter_op
  * @return FASTEPOST_OK; FASTEPOST_ENOTFOUND (unknown or disallowed table, unknown column);
  *         FASTEPOST_EINVALID (no table for csv/json/ndjson, a filter value that does not fit
  *         its column, filters or columns with sql); FASTEPOST_ECANCELED (a callback stopped it);
- *         FASTEPOST_EEXTERNAL (pg_dump failed), FASTEPOST_ENOTFOUND (no pg_dump: FASTEPOST_PG_DUMP,
- *         PATH, /usr/lib/postgresql/N/bin), FASTEPOST_EVERSION (only older than the server);
+ *         FASTEPOST_EEXTERNAL (pg_dump failed), FASTEPOST_ENOTFOUND (no pg_dump: see
+ *         fastepost_export_options_set_search_path()), FASTEPOST_EVERSION (only older than the server);
  *         FASTEPOST_EDB, FASTEPOST_ECONN
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(fastepost_conn *conn,

@@ -43,8 +43,14 @@ typedef struct fastepost_stats_db {
   size_t table_count;               /**< entries in `tables` */
   fastepost_stats_db_table *tables; /**< user tables, largest (total_bytes) first, then by name */
   int64_t backup_count;             /**< backups in the directory given, -1 when none given */
-  fastepost_backup_info newest_backup; /**< the newest full backup (table backups do not count);
-                                            name "" when there is none */
+  struct {
+    char name[FASTEPOST_BACKUP_NAME_MAX];
+    int64_t size;                   /**< bytes */
+    int64_t time;                   /**< when it was started, Unix seconds UTC */
+    fastepost_backup_format format;
+    fastepost_backup_kind kind;
+  } newest_backup; /**< the newest full backup (table backups do not count); name "" when there
+                        is none (fastepost_backup_info is opaque now: the stats API replaces this) */
 } fastepost_stats_db;
 
 /**

@@ -4,7 +4,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
 #include "cli.h"
+#include "cmd_backup.h"
+
+/* path made absolute against the working directory (the library takes absolute paths only);
+ * when the working directory is unknown, path as given, which the library then refuses. */
+static fastepost_status cli_backup_absolute(char **out, const char *path) {
+  char cwd[PATH_MAX];
+  size_t n = strlen(path) + 1;
+  bool rel = path[0] != '/' && getcwd(cwd, sizeof cwd);
+  if (rel)
+    n += strlen(cwd) + 1;
+  if (!(*out = malloc(n)))
+    return FASTEPOST_ENOMEM;
+  if (rel)
+    snprintf(*out, n, "%s/%s", cwd, path);
+  else
+    memcpy(*out, path, n);
+  return FASTEPOST_OK;
+}
 
 void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso) {
   time_t tt = (time_t)t;
@@ -13,17 +35,46 @@ void cli_time_utc(char *out, size_t outsize, int64_t t, bool iso) {
   strftime(out, outsize, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-/* --dir, else the per-user default ($FASTEPOST_BACKUP_DIR, $XDG_STATE_HOME/fastepost/backups,
- * ~/.local/state/fastepost/backups): never /tmp or the working directory. */
+fastepost_status cli_backup_default_dir(char **out) {
+  const char *v = getenv("FASTEPOST_BACKUP_DIR");
+  if (v && *v) {
+    *out = NULL;
+    return cli_backup_absolute(out, v);
+  }
+  return fastepost_backup_default_dir(out, getenv("XDG_STATE_HOME"), getenv("HOME"));
+}
+
+fastepost_status cli_backup_dir_new(fastepost_backup_dir **out, const char *path) {
+  *out = NULL;
+  char *abs = NULL;
+  fastepost_status st = path && *path ? cli_backup_absolute(&abs, path) : cli_backup_default_dir(&abs);
+  if (st == FASTEPOST_OK)
+    st = fastepost_backup_dir_new(out, abs);
+  free(abs); /* cli_backup_absolute() or the library: both malloc */
+  /* The client programs: FASTEPOST_PG_DUMP ... and PATH, which the library does not read. */
+  static const char *const vars[] = {"FASTEPOST_PG_DUMP", "FASTEPOST_PG_RESTORE", "FASTEPOST_PSQL"};
+  static const fastepost_backup_tool tools[] = {FASTEPOST_BACKUP_TOOL_PG_DUMP,
+                                                FASTEPOST_BACKUP_TOOL_PG_RESTORE,
+                                                FASTEPOST_BACKUP_TOOL_PSQL};
+  for (int i = 0; i < 3 && st == FASTEPOST_OK; i++)
+    st = fastepost_backup_dir_set_tool(*out, tools[i], getenv(vars[i]));
+  if (st == FASTEPOST_OK)
+    st = fastepost_backup_dir_set_search_path(*out, getenv("PATH"));
+  if (st != FASTEPOST_OK) {
+    fastepost_backup_dir_free(*out);
+    *out = NULL;
+  }
+  return st;
+}
+
+/* --dir, else the per-user default: never /tmp or the working directory. */
 static int open_dir(cli_ctx *ctx, fastepost_backup_dir **dir, const char *path) {
-  char *def = NULL;
-  if ((!path || !*path) && fastepost_backup_default_dir(&def) != FASTEPOST_OK)
-    return cli_fail(ctx, "backup directory");
-  int st = fastepost_backup_dir_new(dir, def ? def : path);
-  fastepost_free(def);
-  if (st != FASTEPOST_OK)
-    return cli_fail(ctx, "backup directory");
-  return CLI_OK;
+  if (cli_backup_dir_new(dir, path) == FASTEPOST_OK)
+    return CLI_OK;
+  bool no_default = (!path || !*path) && fastepost_error_last()->code == FASTEPOST_ENOTFOUND;
+  return cli_fail(ctx, no_default ? "backup directory (give --dir, or set FASTEPOST_BACKUP_DIR, "
+                                    "XDG_STATE_HOME or HOME)"
+                                  : "backup directory");
 }
 
 /* SIGINT/SIGTERM during create, verify and restore: the library stops the child program and
@@ -40,7 +91,7 @@ static void catch_interrupts(fastepost_backup_dir *dir) {
   sa.sa_flags = 0; /* no SA_RESTART: the library's wait returns at once */
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  fastepost_backup_set_interrupt(dir, &interrupted);
+  fastepost_backup_dir_set_interrupt(dir, &interrupted);
 }
 
 static int fail_or_interrupted(cli_ctx *ctx, const char *what) {
@@ -54,19 +105,31 @@ static int fail_or_interrupted(cli_ctx *ctx, const char *what) {
   return 128 + sig;
 }
 
+/* One backup: the same keys and types as Python's BackupInfo.to_dict() and Ruby's to_h (name,
+ * size, created_us, format, kind, table: null for a full backup). */
 static void json_info(const fastepost_backup_info *b) {
-  char when[32];
-  cli_time_utc(when, sizeof when, b->time, true);
   printf("{\"name\":");
-  cli_json_string(stdout, b->name);
-  printf(",\"size\":%lld,\"time\":\"%s\",\"format\":\"%s\",\"kind\":\"%s\"", (long long)b->size,
-         when, b->format == FASTEPOST_BACKUP_CUSTOM ? "custom" : "plain",
-         b->kind == FASTEPOST_BACKUP_TABLE ? "table" : "full");
-  if (b->kind == FASTEPOST_BACKUP_TABLE) {
-    printf(",\"table\":");
-    cli_json_string(stdout, b->table);
-  }
+  cli_json_string(stdout, fastepost_backup_info_name(b));
+  printf(",\"size\":%llu,\"created_us\":%lld,\"format\":\"%s\",\"kind\":\"%s\",\"table\":",
+         (unsigned long long)fastepost_backup_info_size(b),
+         (long long)fastepost_backup_info_created_us(b),
+         fastepost_backup_format_name(fastepost_backup_info_format(b)),
+         fastepost_backup_kind_name(fastepost_backup_info_kind(b)));
+  if (fastepost_backup_info_kind(b) == FASTEPOST_BACKUP_KIND_TABLE)
+    cli_json_string(stdout, fastepost_backup_info_table(b));
+  else
+    printf("null");
   putchar('}');
+}
+
+static void json_list(const fastepost_backup_list *list) {
+  putchar('[');
+  for (size_t i = 0; i < fastepost_backup_list_count(list); i++) {
+    if (i)
+      putchar(',');
+    json_info(fastepost_backup_list_get(list, i));
+  }
+  putchar(']');
 }
 
 static int backup_create(cli_ctx *ctx, int argc, char **argv) {
@@ -79,11 +142,7 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   if (rc || ctx->help)
     return rc;
   fastepost_backup_format fmt;
-  if (strcmp(format, "plain") == 0)
-    fmt = FASTEPOST_BACKUP_PLAIN;
-  else if (strcmp(format, "custom") == 0)
-    fmt = FASTEPOST_BACKUP_CUSTOM;
-  else
+  if (fastepost_backup_format_parse(&fmt, format) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--format must be plain or custom, not '%s'", format);
   if ((rc = cli_connect(ctx)))
     return rc;
@@ -92,7 +151,7 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   cli_progress pr;
   cli_progress_init(&pr, ctx);
-  fastepost_backup_set_progress(dir, cli_progress_cb, &pr);
+  fastepost_backup_dir_set_progress(dir, cli_progress_cb, &pr);
   catch_interrupts(dir);
   char *name = NULL;
   int st = fastepost_backup_create(&name, dir, ctx->conn, fmt, table);
@@ -102,17 +161,17 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
     return fail_or_interrupted(ctx, "backup create");
   }
   int fd = -1;
-  int64_t size = 0;
+  uint64_t size = 0;
   if (fastepost_backup_open(&fd, &size, dir, name) == FASTEPOST_OK)
     close(fd);
   char pretty[32];
-  cli_size_pretty(pretty, sizeof pretty, size);
+  cli_size_pretty(pretty, sizeof pretty, (long long)size);
   if (ctx->json) {
     printf("{\"status\":\"ok\",\"name\":");
     cli_json_string(stdout, name);
     printf(",\"dir\":");
     cli_json_string(stdout, fastepost_backup_dir_path(dir));
-    printf(",\"size\":%lld}\n", (long long)size);
+    printf(",\"size\":%llu}\n", (unsigned long long)size);
   } else {
     printf("Backup created: %s (%s) in %s\n", name, pretty, fastepost_backup_dir_path(dir));
   }
@@ -135,39 +194,36 @@ static int backup_list(cli_ctx *ctx, int argc, char **argv) {
   fastepost_backup_dir *dir;
   if ((rc = open_dir(ctx, &dir, dir_path)))
     return rc;
-  fastepost_backup_info *list = NULL;
-  size_t n = 0;
-  if (fastepost_backup_list(&list, &n, dir, (int)limit) != FASTEPOST_OK) {
+  fastepost_backup_list *list = NULL;
+  if (fastepost_backup_dir_list(&list, dir, (size_t)limit) != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
     return cli_fail(ctx, "backup list");
   }
   if (ctx->json) {
     printf("{\"dir\":");
     cli_json_string(stdout, fastepost_backup_dir_path(dir));
-    printf(",\"backups\":[");
-    for (size_t i = 0; i < n; i++) {
-      if (i)
-        putchar(',');
-      json_info(&list[i]);
-    }
-    printf("]}\n");
-  } else if (n == 0) {
+    printf(",\"backups\":");
+    json_list(list);
+    printf("}\n");
+  } else if (fastepost_backup_list_count(list) == 0) {
     printf("No backups in %s\n", fastepost_backup_dir_path(dir));
   } else {
+    size_t n = fastepost_backup_list_count(list);
     int w = 32;
     for (size_t i = 0; i < n; i++)
-      if ((int)strlen(list[i].name) > w)
-        w = (int)strlen(list[i].name);
+      if ((int)strlen(fastepost_backup_info_name(fastepost_backup_list_get(list, i))) > w)
+        w = (int)strlen(fastepost_backup_info_name(fastepost_backup_list_get(list, i)));
     printf("%-*s %-5s %10s  %s\n", w, "NAME", "KIND", "SIZE", "TIME");
     for (size_t i = 0; i < n; i++) {
+      const fastepost_backup_info *b = fastepost_backup_list_get(list, i);
       char size[32], when[32];
-      cli_size_pretty(size, sizeof size, list[i].size);
-      cli_time_utc(when, sizeof when, list[i].time, false);
-      printf("%-*s %-5s %10s  %s\n", w, list[i].name,
-             list[i].kind == FASTEPOST_BACKUP_TABLE ? "table" : "full", size, when);
+      cli_size_pretty(size, sizeof size, (long long)fastepost_backup_info_size(b));
+      cli_time_utc(when, sizeof when, fastepost_backup_info_created_us(b) / 1000000, false);
+      printf("%-*s %-5s %10s  %s\n", w, fastepost_backup_info_name(b),
+             fastepost_backup_kind_name(fastepost_backup_info_kind(b)), size, when);
     }
   }
-  fastepost_free(list);
+  fastepost_backup_list_free(list);
   fastepost_backup_dir_free(dir);
   return CLI_OK;
 }
@@ -258,7 +314,7 @@ static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
-  long keep = -1, older = -1;
+  long keep = 0, older = 0;
   if (all && (keep_s || older_s))
     return cli_usage_error(ctx, "--all deletes every backup; it takes no --keep or --older-than");
   if (!all && !keep_s && !older_s)
@@ -272,37 +328,35 @@ static int backup_prune(cli_ctx *ctx, int argc, char **argv) {
   fastepost_backup_dir *dir;
   if ((rc = open_dir(ctx, &dir, dir_path)))
     return rc;
-  fastepost_backup_info *removed = NULL;
-  size_t n = 0;
-  int st = all ? fastepost_backup_prune_all(&removed, &n, dir)
-               : fastepost_backup_prune(&removed, &n, dir, (int)keep, (int)older);
+  fastepost_backup_list *removed = NULL;
+  /* --older-than 0 means "every backup started before now": 1 us is the library's nearest. */
+  int64_t older_us = older_s ? (older ? (int64_t)older * 86400 * 1000000 : 1) : 0;
+  int st = all ? fastepost_backup_prune_all(&removed, dir)
+               : fastepost_backup_prune(&removed, dir, (size_t)keep, older_us);
+  size_t n = fastepost_backup_list_count(removed);
   if (ctx->json) {
     /* A failure part-way has removed some backups already: one object says both, the error
      * in the fields every --json failure has (cli_json_error) and what is gone. */
     const fastepost_error *e = fastepost_error_last();
     int code = e->code ? e->code : FASTEPOST_ERROR;
     if (st == FASTEPOST_OK) {
-      printf("{\"status\":\"ok\",\"http_status\":200,\"removed\":[");
+      printf("{\"status\":\"ok\",\"http_status\":200,\"removed\":");
     } else {
       printf("{\"status\":\"error\",\"code\":");
       cli_json_string(stdout, fastepost_error_name(code));
       printf(",\"http_status\":%d,\"error\":", fastepost_status_http(code));
       cli_json_string(stdout, *e->message ? e->message : fastepost_strerror(code));
-      printf(",\"removed\":[");
+      printf(",\"removed\":");
     }
-    for (size_t i = 0; i < n && removed; i++) {
-      if (i)
-        putchar(',');
-      json_info(&removed[i]);
-    }
-    printf("]}\n");
+    json_list(removed);
+    printf("}\n");
   } else {
-    for (size_t i = 0; i < n && removed; i++)
-      printf("removed %s\n", removed[i].name);
+    for (size_t i = 0; i < n; i++)
+      printf("removed %s\n", fastepost_backup_info_name(fastepost_backup_list_get(removed, i)));
     if (st == FASTEPOST_OK)
       printf("%zu backup%s removed from %s\n", n, n == 1 ? "" : "s", fastepost_backup_dir_path(dir));
   }
-  fastepost_free(removed);
+  fastepost_backup_list_free(removed);
   fastepost_backup_dir_free(dir);
   if (st != FASTEPOST_OK) {
     bool json = ctx->json;

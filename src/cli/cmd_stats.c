@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_backup.h"
 
 static void rows_text(char *out, size_t outsize, int64_t rows) {
   if (rows < 0)
@@ -99,9 +100,9 @@ static int stats_db(cli_ctx *ctx, int argc, char **argv) {
   /* Without --dir the per-user default, as for 'backup'; none usable: no backup figures. */
   fastepost_backup_dir *dir = NULL;
   char *def = NULL;
-  if (!dir_path && fastepost_backup_default_dir(&def) == FASTEPOST_OK)
+  if (!dir_path && cli_backup_default_dir(&def) == FASTEPOST_OK)
     dir_path = def;
-  int st = dir_path ? fastepost_backup_dir_new(&dir, dir_path) : FASTEPOST_OK;
+  int st = dir_path ? cli_backup_dir_new(&dir, dir_path) : FASTEPOST_OK;
   fastepost_free(def);
   if (st != FASTEPOST_OK)
     return cli_fail(ctx, "stats db");

@@ -22,7 +22,8 @@
  *   ...
  *   fastepost__proc_cleanup(&p);
  *
- * Used by backup.c for pg_dump, pg_restore and psql; meant to be the one runner of the library.
+ * Used by the backup module (src/backup/) and the sql export (through pgtool.c) for pg_dump,
+ * pg_restore and psql; meant to be the one runner of the library.
  */
 #ifndef FASTEPOST_UTIL_PROC_H
 #define FASTEPOST_UTIL_PROC_H
@@ -96,11 +97,12 @@ void fastepost__proc_describe(const fastepost__proc *p, char *out, size_t outsiz
  * neither thread-safe nor locale-independent. */
 const char *fastepost__signal_name(int sig);
 
-/* A deep copy of the process environment, NULL-ended, for base_env: taken when a handle is
- * created (with the host's GIL/GVL held), so that a call running without it never reads
- * environ while another thread may setenv(). NULL (ENOMEM recorded) on failure. */
+/* A deep copy of the process environment, NULL-ended, for base_env: what the child programs
+ * inherit, taken when a handle is created (with the host's GIL/GVL held), so that a call running
+ * without it never reads environ while another thread may setenv(). The library looks nothing
+ * up in it (no hidden configuration, docs/api.md rule 14). NULL (ENOMEM recorded) on failure. */
 char **fastepost__env_snapshot(void);
-/* The value of `name` in a snapshot, or NULL. */
+/* The value of `name` in a snapshot, or NULL (for the tests of the snapshot). */
 const char *fastepost__env_get(char *const *env, const char *name);
 /* Free a snapshot; a no-op on NULL. */
 void fastepost__env_free(char **env);

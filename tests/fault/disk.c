@@ -72,7 +72,7 @@ Test(fault_disk, backup_on_a_full_filesystem_fails_clearly_and_leaves_nothing) {
   fastepost_backup_dir *bdir = NULL;
   cr_assert_eq(fastepost_backup_dir_new(&bdir, dir), FASTEPOST_OK);
   char *name = NULL;
-  fastepost_status st = fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_PLAIN, NULL);
+  fastepost_status st = fastepost_backup_create(&name, bdir, fptest_conn(), FASTEPOST_BACKUP_FORMAT_PLAIN, NULL);
   const char *msg = fastepost_error_last()->message;
   /* pg_dump writes the file itself: its own "could not write" reaches the message. */
   cr_assert(st == FASTEPOST_EEXTERNAL || st == FASTEPOST_EIO, "%s: %s", fastepost_error_name(st), msg);

@@ -201,7 +201,7 @@ Test(standby, backup_create) {
   fastepost_backup_dir *bd = NULL;
   cr_assert_eq(fastepost_backup_dir_new(&bd, dir), FASTEPOST_OK);
   char *name = NULL;
-  cr_assert_eq(fastepost_backup_create(&name, bd, sb, FASTEPOST_BACKUP_PLAIN, NULL), FASTEPOST_OK,
+  cr_assert_eq(fastepost_backup_create(&name, bd, sb, FASTEPOST_BACKUP_FORMAT_PLAIN, NULL), FASTEPOST_OK,
                "%s", fastepost_error_last()->message);
   char path[512];
   snprintf(path, sizeof path, "%s/%s", dir, name);

@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 
 #include "backup_priv.h"
+#include "pgtool.h"
 #include "util/proc.h"
 
 typedef struct sink {
@@ -104,11 +105,11 @@ Test(backup_names, pattern_and_calendar) {
   cr_assert(fastepost__backup_parse_name("backup_19700101_000000.sql", &t, &suffix, &f));
   cr_assert_eq(t, 0);
   cr_assert_eq(suffix, 0);
-  cr_assert_eq(f, FASTEPOST_BACKUP_PLAIN);
+  cr_assert_eq(f, FASTEPOST_BACKUP_FORMAT_PLAIN);
   cr_assert(fastepost__backup_parse_name("backup_20240229_235959_12.dump", &t, &suffix, &f));
-  cr_assert_eq(t, 1709251199);
+  cr_assert_eq(t, INT64_C(1709251199) * 1000000, "microseconds since the epoch");
   cr_assert_eq(suffix, 12);
-  cr_assert_eq(f, FASTEPOST_BACKUP_CUSTOM);
+  cr_assert_eq(f, FASTEPOST_BACKUP_FORMAT_CUSTOM);
   const char *bad[] = {NULL, "", "backup_20230229_000000.sql", "backup_20240230_000000.sql",
                        "backup_20241301_000000.sql", "backup_20240101_240000.sql",
                        "backup_20240101_000060.sql", "backup_2024011_0000000.sql",
@@ -121,6 +122,136 @@ Test(backup_names, pattern_and_calendar) {
     cr_assert_not(fastepost__backup_parse_name(bad[i], NULL, NULL, NULL), "%s", bad[i] ? bad[i] : "NULL");
 }
 
+Test(backup_names, enum_text_forms_round_trip) {
+  for (int i = 0; i < 2; i++) {
+    fastepost_backup_format f = FASTEPOST_BACKUP_FORMAT_CUSTOM;
+    fastepost_backup_kind k = FASTEPOST_BACKUP_KIND_TABLE;
+    cr_assert_eq(fastepost_backup_format_parse(&f, fastepost_backup_format_name(i)), FASTEPOST_OK);
+    cr_assert_eq((int)f, i);
+    cr_assert_eq(fastepost_backup_kind_parse(&k, fastepost_backup_kind_name(i)), FASTEPOST_OK);
+    cr_assert_eq((int)k, i);
+  }
+  for (int i = 0; i < 3; i++) {
+    fastepost_backup_tool t = FASTEPOST_BACKUP_TOOL_PSQL;
+    cr_assert_eq(fastepost_backup_tool_parse(&t, fastepost_backup_tool_name(i)), FASTEPOST_OK);
+    cr_assert_eq((int)t, i);
+  }
+  cr_assert_str_eq(fastepost_backup_format_name(FASTEPOST_BACKUP_FORMAT_CUSTOM), "custom");
+  cr_assert_str_eq(fastepost_backup_kind_name(FASTEPOST_BACKUP_KIND_FULL), "full");
+  cr_assert_str_eq(fastepost_backup_tool_name(FASTEPOST_BACKUP_TOOL_PG_RESTORE), "pg_restore");
+  cr_assert_str_eq(fastepost_backup_format_name((fastepost_backup_format)7), "");
+  fastepost_backup_format f = FASTEPOST_BACKUP_FORMAT_CUSTOM;
+  cr_assert_eq(fastepost_backup_format_parse(&f, "sql"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_format_parse(&f, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(f, FASTEPOST_BACKUP_FORMAT_CUSTOM, "untouched on failure");
+}
+
+/* The default directory is a function of what the host passes: the environment is not read. */
+Test(backup_names, default_dir_from_the_values_given) {
+  setenv("XDG_STATE_HOME", "/from/the/environment", 1);
+  setenv("HOME", "/home/environment", 1);
+  char *d = NULL;
+  cr_assert_eq(fastepost_backup_default_dir(&d, "/srv/state", "/home/someone"), FASTEPOST_OK);
+  cr_assert_str_eq(d, "/srv/state/fastepost/backups");
+  fastepost_free(d);
+  /* A relative XDG_STATE_HOME is invalid per XDG: ignored. */
+  cr_assert_eq(fastepost_backup_default_dir(&d, "relative/state", "/home/someone"), FASTEPOST_OK);
+  cr_assert_str_eq(d, "/home/someone/.local/state/fastepost/backups");
+  fastepost_free(d);
+  cr_assert_eq(fastepost_backup_default_dir(&d, NULL, "/"), FASTEPOST_ENOTFOUND);
+  cr_assert_null(d);
+  cr_assert_eq(fastepost_backup_default_dir(&d, NULL, NULL), FASTEPOST_ENOTFOUND);
+  unsetenv("XDG_STATE_HOME");
+  unsetenv("HOME");
+}
+
+/* A handle takes an absolute path only: nothing depends on the working directory. */
+Test(backup_names, dir_path_must_be_absolute) {
+  fastepost_backup_dir *d = (fastepost_backup_dir *)&d;
+  cr_assert_eq(fastepost_backup_dir_new(&d, "tmp/backups"), FASTEPOST_EINVALID);
+  cr_assert_null(d);
+  cr_assert(strstr(fastepost_error_last()->message, "absolute"), "%s",
+            fastepost_error_last()->message);
+  cr_assert_eq(fastepost_backup_dir_new(&d, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_dir_new(&d, ""), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_dir_new(&d, "/srv/backups//"), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_backup_dir_path(d), "/srv/backups");
+  cr_assert_eq(fastepost_backup_dir_set_timeouts(d, 999999, 0, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_dir_set_timeouts(d, 0, 0, 1999999), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_dir_set_timeouts(d, 0, 0, 0), FASTEPOST_OK, "0: the defaults");
+  cr_assert_eq(fastepost_backup_dir_set_tool(d, (fastepost_backup_tool)3, "/x"), FASTEPOST_EINVALID);
+  fastepost_backup_list *l = NULL;
+  cr_assert_eq(fastepost_backup_prune(&l, d, 0, 0), FASTEPOST_EINVALID, "no rule");
+  cr_assert_eq(fastepost_backup_prune(&l, d, 0, -1), FASTEPOST_EINVALID);
+  cr_assert_null(l);
+  cr_assert_eq(fastepost_backup_list_count(NULL), 0);
+  cr_assert_null(fastepost_backup_list_get(NULL, 0));
+  fastepost_backup_dir_free(d);
+}
+
+/* A fake client program in dir that answers --version with `version`. */
+static void fake_program(const char *dir, const char *name, const char *version) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' && printf '#!/bin/sh\\necho \"%s (PostgreSQL) %s\"\\n' > '%s/%s' && "
+           "chmod 755 '%s/%s'",
+           dir, name, version, dir, name, dir, name);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* pg_dump is looked for in the search path given and the library root, never in $PATH or
+ * $FASTEPOST_PG_DUMP (docs/api.md rule 14). */
+Test(pgtool, search_path_given_and_no_environment) {
+  char dir[] = "/tmp/fp-pgtool-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char a[128], b[128], lib[128], want[256];
+  snprintf(a, sizeof a, "%s/a", dir);
+  snprintf(b, sizeof b, "%s/b", dir);
+  snprintf(lib, sizeof lib, "%s/lib", dir);
+  fake_program(a, "pg_dump", "14.2");
+  fake_program(b, "pg_dump", "16.1");
+  char major[160];
+  snprintf(major, sizeof major, "%s/16/bin", lib);
+  fake_program(major, "pg_dump", "16.0");
+  char env_path[300];
+  snprintf(env_path, sizeof env_path, "%s:%s", b, a);
+  setenv("PATH", env_path, 1);
+  snprintf(want, sizeof want, "%s/pg_dump", b);
+  setenv("FASTEPOST_PG_DUMP", want, 1);
+  char *found = NULL;
+  /* Only the old one where we look: too old, though PATH and FASTEPOST_PG_DUMP have a new one. */
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", NULL, a, "/nonexistent", 15),
+               FASTEPOST_EVERSION);
+  cr_assert(strstr(fastepost_error_last()->message, "(14)"), "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", NULL, "/nonexistent", "/nonexistent",
+                                         15),
+               FASTEPOST_ENOTFOUND);
+  cr_assert(strstr(fastepost_error_last()->message, "/nonexistent"), "%s",
+            fastepost_error_last()->message);
+  /* In order of the search path, the first new enough wins. */
+  char both[300];
+  snprintf(both, sizeof both, "%s::%s", a, b);
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", NULL, both, lib, 15), FASTEPOST_OK);
+  cr_assert_str_eq(found, want);
+  free(found);
+  /* The default search: <libroot>/<server major>/bin first. */
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", NULL, NULL, lib, 16), FASTEPOST_OK);
+  snprintf(want, sizeof want, "%s/pg_dump", major);
+  cr_assert_str_eq(found, want);
+  free(found);
+  /* An explicit path is the only candidate. */
+  snprintf(want, sizeof want, "%s/pg_dump", a);
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", want, both, lib, 15), FASTEPOST_EVERSION);
+  cr_assert_eq(fastepost__pgtool_find_in(&found, "pg_dump", want, both, lib, 14), FASTEPOST_OK);
+  cr_assert_str_eq(found, want);
+  free(found);
+  unsetenv("FASTEPOST_PG_DUMP");
+  setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
 Test(backup_names, table_kind) {
   int64_t t;
   int suffix;
@@ -129,17 +260,17 @@ Test(backup_names, table_kind) {
   char table[72];
   cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000_table-customers.sql", &t,
                                               &suffix, &f, &k, table, sizeof table));
-  cr_assert_eq(k, FASTEPOST_BACKUP_TABLE);
+  cr_assert_eq(k, FASTEPOST_BACKUP_KIND_TABLE);
   cr_assert_str_eq(table, "customers");
-  cr_assert_eq(f, FASTEPOST_BACKUP_PLAIN);
+  cr_assert_eq(f, FASTEPOST_BACKUP_FORMAT_PLAIN);
   cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000_2_table-crm.x-y_z.dump", NULL,
                                               &suffix, &f, &k, table, sizeof table));
   cr_assert_eq(suffix, 2);
-  cr_assert_eq(f, FASTEPOST_BACKUP_CUSTOM);
+  cr_assert_eq(f, FASTEPOST_BACKUP_FORMAT_CUSTOM);
   cr_assert_str_eq(table, "crm.x-y_z");
   cr_assert(fastepost__backup_parse_name_kind("backup_20240101_000000.sql", NULL, NULL, NULL, &k,
                                               table, sizeof table));
-  cr_assert_eq(k, FASTEPOST_BACKUP_FULL);
+  cr_assert_eq(k, FASTEPOST_BACKUP_KIND_FULL);
   cr_assert_str_eq(table, "");
   const char *bad[] = {"backup_20240101_000000_table-.sql", "backup_20240101_000000_table-a b.sql",
                        "backup_20240101_000000_table-a/b.sql", "backup_20240101_000000_table-a",
