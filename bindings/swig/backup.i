@@ -58,6 +58,10 @@
 %apply const char *NULLABLE { const char *path, const char *search_path };
 %include "fastepost/backup.h"
 %clear const char *path, const char *search_path;
+/* TRANSITIONAL, removed once backup.py/.rb use BACKUP_FORMAT_*: the old names, so that the
+ * idiomatic layers still load. */
+%constant int BACKUP_PLAIN = FASTEPOST_BACKUP_FORMAT_PLAIN;
+%constant int BACKUP_CUSTOM = FASTEPOST_BACKUP_FORMAT_CUSTOM;
 
 /* An optional handle: None/nil passes NULL (the handle typemap refuses it elsewhere). */
 %typemap(check) fastepost_conn *conn_opt, fastepost_backup_dir *dir_opt ""

@@ -1155,8 +1155,8 @@ Test(backup, child_deadline) {
   snprintf(body, sizeof body, "echo $$ > '%s/slow.pid'\nhead -c 100000 /dev/zero\nexec sleep 60",
            dirpath);
   const char *slow = fake_tool("slow_pg_dump", "99.0", body);
-  cr_assert_eq(fastepost_backup_dir_set_timeouts(bdir, 999, 60000, 10), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_backup_dir_set_timeouts(bdir, 1000, 60000, 10), FASTEPOST_OK);
+  cr_assert_eq(fastepost_backup_dir_set_timeouts(bdir, 999999, 60000000, 10000000), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_backup_dir_set_timeouts(bdir, 1000000, 60000000, 10000000), FASTEPOST_OK);
   cr_assert_eq(fastepost_backup_dir_set_tool(bdir, FASTEPOST_BACKUP_TOOL_PG_DUMP, slow), FASTEPOST_OK);
   int64_t t0 = now_ms();
   cr_assert_eq(fastepost_backup_create(NULL, bdir, fptest_conn(), FASTEPOST_BACKUP_FORMAT_PLAIN, NULL),

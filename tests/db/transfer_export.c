@@ -383,19 +383,27 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   cr_assert(strstr(out, "CREATE TABLE public.tasks"));
   cr_assert(strstr(out, "CREATE TABLE public.customers"));
   free(out);
-  /* The environment is read when the options are made (issue 11 item 4), never during the
-   * export: a later setenv() changes nothing for these options ... */
+  /* The library reads no environment (docs/api.md rule 14): FASTEPOST_PG_DUMP is the CLI's ... */
   setenv("FASTEPOST_PG_DUMP", "/nonexistent/pg_dump", 1);
-  cr_assert_eq(run(&out, NULL, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_export_options *later = opts(NULL, FASTEPOST_FORMAT_SQL);
+  cr_assert_eq(run(&out, NULL, later), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert(strstr(out, "CREATE TABLE public.customers"));
   free(out);
-  /* ... while options made now see it: a pg_dump that cannot be found is ENOTFOUND, naming what
-   * was tried, and stays so after the variable is gone again. */
-  fastepost_export_options *later = opts(NULL, FASTEPOST_FORMAT_SQL);
   unsetenv("FASTEPOST_PG_DUMP");
+  /* ... the options say which pg_dump: one that cannot be found is ENOTFOUND, naming it, ... */
+  cr_assert_eq(fastepost_export_options_set_tool_path(later, "/nonexistent/pg_dump"), FASTEPOST_OK);
   cr_assert_eq(run(&out, NULL, later), FASTEPOST_ENOTFOUND);
   cr_assert(strstr(fastepost_error_last()->message, "/nonexistent/pg_dump"), "%s",
             fastepost_error_last()->message);
+  free(out);
+  /* ... and where to search (the CLI passes PATH): nothing there is ENOTFOUND too. */
+  cr_assert_eq(fastepost_export_options_set_tool_path(later, NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_set_search_path(later, "/nonexistent/bin"), FASTEPOST_OK);
+  int src = run(&out, NULL, later);
+  cr_assert(src == FASTEPOST_ENOTFOUND || src == FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  if (src == FASTEPOST_ENOTFOUND)
+    cr_assert(strstr(fastepost_error_last()->message, "/nonexistent/bin"), "%s",
+              fastepost_error_last()->message);
   free(out);
   fastepost_export_options_free(later);
   fastepost_export_options_free(o);
