@@ -58,10 +58,6 @@
 %apply const char *NULLABLE { const char *path, const char *search_path };
 %include "fastepost/backup.h"
 %clear const char *path, const char *search_path;
-/* TRANSITIONAL, removed once backup.py/.rb use BACKUP_FORMAT_*: the old names, so that the
- * idiomatic layers still load. */
-%constant int BACKUP_PLAIN = FASTEPOST_BACKUP_FORMAT_PLAIN;
-%constant int BACKUP_CUSTOM = FASTEPOST_BACKUP_FORMAT_CUSTOM;
 
 /* An optional handle: None/nil passes NULL (the handle typemap refuses it elsewhere). */
 %typemap(check) fastepost_conn *conn_opt, fastepost_backup_dir *dir_opt ""
@@ -259,7 +255,8 @@ static fp_obj fp_backup_list(fastepost_backup_dir *dir, long long limit) {
   if (limit < 0)
     return fp_fail(FASTEPOST_EINVALID);
   fastepost_backup_list *b = NULL;
-  return fp_backup_list_done(fastepost_backup_dir_list(&b, dir, (size_t)limit), b);
+  fastepost_status rc = fastepost_backup_dir_list(&b, dir, (size_t)limit); /* before b is read */
+  return fp_backup_list_done(rc, b);
 }
 
 static fp_obj fp_backup_open(fastepost_backup_dir *dir, const char *name) {
@@ -286,12 +283,14 @@ static fp_obj fp_backup_prune(fastepost_backup_dir *dir, long long keep, long lo
   if (keep < 0)
     return fp_fail(FASTEPOST_EINVALID);
   fastepost_backup_list *b = NULL;
-  return fp_backup_list_done(fastepost_backup_prune(&b, dir, (size_t)keep, older_than_us), b);
+  fastepost_status rc = fastepost_backup_prune(&b, dir, (size_t)keep, older_than_us); /* before b is read */
+  return fp_backup_list_done(rc, b);
 }
 
 static fp_obj fp_backup_prune_all(fastepost_backup_dir *dir) {
   fastepost_backup_list *b = NULL;
-  return fp_backup_list_done(fastepost_backup_prune_all(&b, dir), b);
+  fastepost_status rc = fastepost_backup_prune_all(&b, dir); /* before b is read */
+  return fp_backup_list_done(rc, b);
 }
 
 static fp_obj fp_backup_verify(fastepost_backup_dir *dir, fastepost_conn *conn_opt, const char *name, int deep) {

@@ -8,35 +8,79 @@ import threading
 from . import core as _core
 from ._support import Result
 
-_BACKUP_FORMATS = {"plain": _core.BACKUP_PLAIN, "custom": _core.BACKUP_CUSTOM}
+_BACKUP_FORMATS = {"plain": _core.BACKUP_FORMAT_PLAIN, "custom": _core.BACKUP_FORMAT_CUSTOM}
+_BACKUP_TOOLS = {"pg_dump": _core.BACKUP_TOOL_PG_DUMP, "pg_restore": _core.BACKUP_TOOL_PG_RESTORE,
+                 "psql": _core.BACKUP_TOOL_PSQL}
+# The environment variables that name a tool (the library reads none: this layer passes them on).
+_TOOL_VARS = {"pg_dump": "FASTEPOST_PG_DUMP", "pg_restore": "FASTEPOST_PG_RESTORE",
+              "psql": "FASTEPOST_PSQL"}
+_US_PER_DAY = 86400 * 1000000
 
 
 class BackupInfo(Result):
-    """One backup: ``name``, ``size`` in bytes, ``time`` (a UTC :class:`datetime.datetime`, when
-    it was started), ``format`` ("plain" or "custom"), ``kind`` ("full" or "table") and
-    ``table`` (the table of a table backup, else None)."""
+    """One backup: ``name``, ``size`` in bytes, ``created_us`` (when it was started, microseconds
+    since the epoch UTC; :attr:`created` gives it as a UTC :class:`datetime.datetime`),
+    ``format`` ("plain" or "custom"), ``kind`` ("full" or "table") and ``table`` (the table of a
+    table backup, else None). ``to_dict()`` has the keys and types of the CLI's ``--json``."""
 
-    __slots__ = ("name", "size", "time", "format", "kind", "table")
+    __slots__ = ("name", "size", "created_us", "format", "kind", "table")
+
+    @property
+    def created(self):
+        """The start time as an aware UTC :class:`datetime.datetime`."""
+        return (datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+                + datetime.timedelta(microseconds=self.created_us))
 
     @classmethod
     def _from(cls, d):
-        return cls(**dict(d, time=datetime.datetime.fromtimestamp(d["time"], datetime.timezone.utc)))
+        return cls(**d)
+
+
+def default_dir():
+    """The per-user default backup directory: ``$FASTEPOST_BACKUP_DIR``, else
+    ``$XDG_STATE_HOME/fastepost/backups`` (an absolute XDG_STATE_HOME only), else
+    ``~/.local/state/fastepost/backups`` (NotFoundError when none is usable)."""
+    env = os.environ.get("FASTEPOST_BACKUP_DIR")
+    if env:
+        return os.path.abspath(env)
+    return _core.backup_default_dir(os.environ.get("XDG_STATE_HOME"), os.environ.get("HOME"))
 
 
 class BackupDir:
-    """A backup directory (docs/backup.md); ``path`` None uses ``$FASTEPOST_BACKUP_DIR``, else
-    ``$XDG_STATE_HOME/fastepost/backups``, else ``~/.local/state/fastepost/backups``. It must be
-    the user's own and not writable by others. The environment (PATH, FASTEPOST_PG_*) is read
-    once, here. pg_dump, pg_restore and psql run with the GIL released."""
+    """A backup directory (docs/backup.md); ``path`` None uses :func:`default_dir`, a relative
+    path is taken from the working directory now. It must be the user's own and not writable
+    by others. The library reads no environment: this constructor passes ``$FASTEPOST_PG_DUMP``,
+    ``$FASTEPOST_PG_RESTORE``, ``$FASTEPOST_PSQL`` and ``$PATH`` on (see :meth:`set_tool` and
+    :meth:`set_search_path` to choose otherwise). pg_dump, pg_restore and psql run with the GIL
+    released."""
 
     def __init__(self, path=None):
         self._lock = threading.RLock()
-        self._d = _core.BackupDir(_core.backup_default_dir() if path is None else os.fsdecode(path))
+        self._d = _core.BackupDir(default_dir() if path is None else os.path.abspath(os.fsdecode(path)))
+        for tool, var in _TOOL_VARS.items():
+            if os.environ.get(var):
+                self.set_tool(tool, os.environ[var])
+        self.set_search_path(os.environ.get("PATH"))
 
     @property
     def dir(self):
         """The absolute directory path."""
         return _core.backup_dir_path(self._d)
+
+    def set_tool(self, tool, path):
+        """Run this program as ``tool`` ("pg_dump", "pg_restore" or "psql") instead of searching
+        for it; None goes back to searching."""
+        if tool not in _BACKUP_TOOLS:
+            raise ValueError(f"tool must be one of {sorted(_BACKUP_TOOLS)}, not {tool!r}")
+        with self._lock:
+            _core.backup_dir_set_tool(self._d, _BACKUP_TOOLS[tool], None if path is None else os.fsdecode(path))
+
+    def set_search_path(self, search_path):
+        """Where to search for the tools: directories separated by ":" (a PATH value); None for
+        the library's default (/usr/lib/postgresql/<server major>/bin, then
+        /usr/local/bin:/usr/bin:/bin)."""
+        with self._lock:
+            _core.backup_dir_set_search_path(self._d, search_path)
 
     def create(self, conn, *, format="plain", table=None, progress=None):
         """Back up ``conn``'s database (or one ``table``) with pg_dump as "plain" SQL or
@@ -49,8 +93,11 @@ class BackupDir:
 
     def list(self, limit=10):
         """The backups, newest first, as :class:`BackupInfo` (``limit`` None or 0 for all)."""
+        limit = int(limit or 0)
+        if limit < 0:
+            raise ValueError(f"limit must be 0 (all) or more, not {limit}")
         with self._lock:
-            return [BackupInfo._from(d) for d in _core.backup_list(self._d, int(limit or 0))]
+            return [BackupInfo._from(d) for d in _core.backup_list(self._d, limit)]
 
     def path(self, name):
         """The absolute path of a backup (NotFoundError/InvalidError for a bad name)."""
@@ -71,13 +118,27 @@ class BackupDir:
                     _core.backup_verify(self._d, conn._conn, name, int(bool(deep)))
         return True
 
-    def prune(self, keep=None, older_than_days=None):
-        """Remove old backups: all but the ``keep`` newest of each kind (at least 1: 0 raises
-        InvalidError) and/or those older than ``older_than_days``. Returns the removed
-        :class:`BackupInfo`, newest first."""
+    def prune(self, keep=None, older_than_days=None, *, all=False):
+        """Remove old backups: all but the ``keep`` newest of each kind and/or those started more
+        than ``older_than_days`` days ago (with both, only those beyond ``keep`` *and* older);
+        at least one rule (InvalidError otherwise; ``keep=0`` is no rule). ``all=True`` removes
+        every backup. Returns the removed :class:`BackupInfo`, newest first."""
+        if all:
+            if keep is not None or older_than_days is not None:
+                raise ValueError("all=True removes every backup; it takes no keep or older_than_days")
+            with self._lock:
+                removed = _core.backup_prune_all(self._d)
+            return [BackupInfo._from(d) for d in removed]
+        keep = 0 if keep is None else int(keep)
+        if keep < 0:
+            raise ValueError(f"keep must be 1 or more, not {keep}")
+        older_us = 0
+        if older_than_days is not None:
+            if older_than_days < 0:
+                raise ValueError(f"older_than_days must be 0 or more, not {older_than_days}")
+            older_us = max(1, int(older_than_days * _US_PER_DAY))  # 0 days: started before now
         with self._lock:
-            removed = _core.backup_prune(self._d, -1 if keep is None else int(keep),
-                                         -1 if older_than_days is None else int(older_than_days))
+            removed = _core.backup_prune(self._d, keep, older_us)
         return [BackupInfo._from(d) for d in removed]
 
     def restore(self, name, conn, target, *, force=False):

@@ -77,8 +77,18 @@ class Backup(DbTestCase):
         custom = self.conn.backup(d, format="custom")
         infos = d.list()
         self.assertEqual({i.name for i in infos}, {name, custom})
-        self.assertEqual(infos[0].time.tzinfo, datetime.timezone.utc)
+        self.assertEqual(infos[0].created.tzinfo, datetime.timezone.utc)
         self.assertIn(infos[0].format, ("plain", "custom"))
+        # The keys and types of the CLI's --json (docs/backup.md).
+        info = infos[0].to_dict()
+        self.assertEqual(list(info), ["name", "size", "created_us", "format", "kind", "table"])
+        self.assertIsInstance(info["size"], int)
+        self.assertIsInstance(info["created_us"], int)
+        self.assertEqual(info["created_us"] % 1000000, 0, "from the name: whole seconds")
+        self.assertLess(abs(info["created_us"] / 1e6 - time.time()), 600)
+        self.assertEqual(infos[0].created.timestamp(), info["created_us"] / 1e6)
+        self.assertIsNone(info["table"])
+        self.assertEqual(info["kind"], "full")
         with d.open(name) as f:
             self.assertIn(b"CREATE TABLE", f.read())
         self.assertTrue(d.path(name).endswith(name))
@@ -114,6 +124,8 @@ class Backup(DbTestCase):
         self.assertEqual(d.prune(keep=1), [])
         with self.assertRaises(fastepost.InvalidError):
             d.prune(keep=0)
+        with self.assertRaises(ValueError):
+            d.prune(keep=1, all=True)
         # No path: the per-user state directory, never /tmp or the working directory.
         saved = {k: os.environ.get(k) for k in ("FASTEPOST_BACKUP_DIR", "XDG_STATE_HOME")}
         try:
@@ -121,6 +133,13 @@ class Backup(DbTestCase):
             os.environ["XDG_STATE_HOME"] = os.path.join(self.tmp.name, "state")
             self.assertEqual(fastepost.BackupDir().dir,
                              os.path.join(self.tmp.name, "state", "fastepost", "backups"))
+            # A relative path is taken from the working directory, by the binding.
+            cwd = os.getcwd()
+            os.chdir(self.tmp.name)
+            try:
+                self.assertEqual(fastepost.BackupDir("rel").dir, os.path.join(os.getcwd(), "rel"))
+            finally:
+                os.chdir(cwd)
         finally:
             for k, v in saved.items():
                 if v is None:
@@ -135,6 +154,28 @@ class Backup(DbTestCase):
             self.assertIn("chmod go-w", str(cm.exception))
         finally:
             os.chmod(self.tmp.name, 0o700)
+
+    def test_tools_from_the_environment_and_prune_all(self):
+        """The binding passes FASTEPOST_PG_DUMP and PATH on; set_tool/set_search_path override
+        them (the library itself reads neither)."""
+        fake = self.hanging_pg_dump()
+        os.environ["FASTEPOST_PG_DUMP"] = "/nonexistent/pg_dump"
+        try:
+            d = fastepost.BackupDir(os.path.join(self.tmp.name, "b"))
+        finally:
+            del os.environ["FASTEPOST_PG_DUMP"]
+        with self.assertRaises(fastepost.NotFoundError) as cm:
+            d.create(self.conn)
+        self.assertIn("/nonexistent/pg_dump", str(cm.exception))
+        d.set_tool("pg_dump", None)
+        d.set_search_path(os.path.dirname(fake) + ":/nonexistent")
+        with self.assertRaises(ValueError):
+            d.set_tool("pg_dumpall", fake)
+        d.set_search_path(None)  # the default search finds the real one
+        names = [d.create(self.conn), d.create(self.conn, format="custom")]
+        removed = d.prune(all=True)
+        self.assertEqual(sorted(names), sorted(r.name for r in removed))
+        self.assertEqual([], d.list())
 
     def test_gc_order(self):
         conn = fastepost.connect(self.dsn)

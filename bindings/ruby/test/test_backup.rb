@@ -67,7 +67,17 @@ class TestBackup < DbTest
     custom = @conn.backup(d, format: :custom)
     infos = d.list
     assert_equal [name, custom].sort, infos.map(&:name).sort
-    assert infos[0].time.utc?
+    assert infos[0].created.utc?
+    # The keys and types of the CLI's --json (docs/backup.md).
+    info = infos[0].to_h
+    assert_equal %i[name size created_us format kind table], info.keys
+    assert_kind_of Integer, info[:size]
+    assert_kind_of Integer, info[:created_us]
+    assert_equal 0, info[:created_us] % 1_000_000, "from the name: whole seconds"
+    assert_in_delta Time.now.to_f, info[:created_us] / 1e6, 600
+    assert_equal info[:created_us], (infos[0].created.to_r * 1_000_000).to_i
+    assert_nil info[:table]
+    assert_equal "full", info[:kind]
     assert_includes d.open(name, &:read), "CREATE TABLE"
     assert d.path(name).end_with?(name)
     assert d.verify(name)
@@ -98,11 +108,14 @@ class TestBackup < DbTest
     assert_equal full, @conn.db_stats(backups: d).newest_backup.name
     assert_empty d.prune(keep: 1)
     assert_raises(Fastepost::InvalidError) { d.prune(keep: 0) }
+    assert_raises(ArgumentError) { d.prune(keep: 1, all: true) }
     saved = ENV.to_h.slice("FASTEPOST_BACKUP_DIR", "XDG_STATE_HOME")
     begin
       ENV.delete("FASTEPOST_BACKUP_DIR")
       ENV["XDG_STATE_HOME"] = File.join(@tmp, "state")
       assert_equal File.join(@tmp, "state", "fastepost", "backups"), Fastepost::BackupDir.new.dir
+      # A relative path is taken from the working directory, by the binding.
+      Dir.chdir(@tmp) { assert_equal File.join(Dir.pwd, "rel"), Fastepost::BackupDir.new("rel").dir }
     ensure
       ENV.delete("XDG_STATE_HOME")
       ENV.update(saved)
@@ -114,6 +127,24 @@ class TestBackup < DbTest
     ensure
       File.chmod(0o700, @tmp)
     end
+  end
+
+  # The binding passes FASTEPOST_PG_DUMP and PATH on; set_tool/set_search_path override them
+  # (the library itself reads neither).
+  def test_tools_from_the_environment_and_prune_all
+    old = ENV["FASTEPOST_PG_DUMP"]
+    ENV["FASTEPOST_PG_DUMP"] = "/nonexistent/pg_dump"
+    d = Fastepost::BackupDir.new(File.join(@tmp, "b"))
+    ENV["FASTEPOST_PG_DUMP"] = old
+    e = assert_raises(Fastepost::NotFoundError) { d.create(@conn) }
+    assert_includes e.message, "/nonexistent/pg_dump"
+    d.set_tool(:pg_dump, nil)
+    d.set_search_path("/nonexistent")
+    assert_raises(ArgumentError) { d.set_tool(:pg_dumpall, "/bin/true") }
+    d.set_search_path(nil) # the default search finds the real one
+    names = [d.create(@conn), d.create(@conn, format: :custom)]
+    assert_equal names.sort, d.prune(all: true).map(&:name).sort
+    assert_empty d.list
   end
 
   def test_progress_exception_propagates

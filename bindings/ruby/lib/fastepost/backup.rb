@@ -2,22 +2,62 @@
 
 # Backups (docs/backup.md): BackupDir, BackupInfo and Connection#backup.
 module Fastepost
-  BACKUP_FORMATS = { plain: Core::BACKUP_PLAIN, custom: Core::BACKUP_CUSTOM }.freeze
+  BACKUP_FORMATS = { plain: Core::BACKUP_FORMAT_PLAIN, custom: Core::BACKUP_FORMAT_CUSTOM }.freeze
+  BACKUP_TOOLS = { pg_dump: Core::BACKUP_TOOL_PG_DUMP, pg_restore: Core::BACKUP_TOOL_PG_RESTORE,
+                   psql: Core::BACKUP_TOOL_PSQL }.freeze
+  # The environment variables that name a tool (the library reads none: this layer passes them on).
+  BACKUP_TOOL_VARS = { pg_dump: "FASTEPOST_PG_DUMP", pg_restore: "FASTEPOST_PG_RESTORE",
+                       psql: "FASTEPOST_PSQL" }.freeze
+  US_PER_DAY = 86_400 * 1_000_000
+  private_constant :BACKUP_TOOL_VARS, :US_PER_DAY
 
-  # One backup: name, size in bytes, time (a UTC Time, when it was started), format
-  # ("plain" or "custom"), kind ("full" or "table") and table (of a table backup, else nil).
-  BackupInfo = Struct.new(:name, :size, :time, :format, :kind, :table, keyword_init: true) do
-    def self.from(h) = new(**h, time: Time.at(h[:time]).utc)
+  # One backup: name, size in bytes, created_us (when it was started, microseconds since the
+  # epoch UTC; #created gives it as a UTC Time), format ("plain" or "custom"), kind ("full" or
+  # "table") and table (of a table backup, else nil). to_h has the keys and types of the CLI's
+  # --json.
+  BackupInfo = Struct.new(:name, :size, :created_us, :format, :kind, :table, keyword_init: true) do
+    def self.from(h) = new(**h)
+
+    # The start time as a UTC Time.
+    def created = Time.at(created_us / 1_000_000, created_us % 1_000_000, :usec).utc
   end
 
-  # A backup directory (docs/backup.md); path nil uses $FASTEPOST_BACKUP_DIR, else
-  # $XDG_STATE_HOME/fastepost/backups, else ~/.local/state/fastepost/backups. It must be the
-  # user's own and not writable by others. The environment (PATH, FASTEPOST_PG_*) is read once,
-  # here. pg_dump, pg_restore and psql run with the GVL released.
+  # A backup directory (docs/backup.md); path nil uses BackupDir.default_dir, a relative path is
+  # taken from the working directory now. It must be the user's own and not writable by others.
+  # The library reads no environment: the constructor passes $FASTEPOST_PG_DUMP,
+  # $FASTEPOST_PG_RESTORE, $FASTEPOST_PSQL and $PATH on (see #set_tool and #set_search_path to
+  # choose otherwise). pg_dump, pg_restore and psql run with the GVL released.
   class BackupDir
+    # The per-user default: $FASTEPOST_BACKUP_DIR, else $XDG_STATE_HOME/fastepost/backups (an
+    # absolute XDG_STATE_HOME only), else ~/.local/state/fastepost/backups (NotFoundError when
+    # none is usable).
+    def self.default_dir
+      env = ENV["FASTEPOST_BACKUP_DIR"]
+      return File.expand_path(env) if env && !env.empty?
+
+      Core.backup_default_dir(ENV["XDG_STATE_HOME"], ENV["HOME"])
+    end
+
     def initialize(path = nil)
       @lock = Monitor.new
-      @d = Core::BackupDir.new(path.nil? ? Core.backup_default_dir : path.to_s)
+      @d = Core::BackupDir.new(path.nil? ? BackupDir.default_dir : File.expand_path(path.to_s))
+      BACKUP_TOOL_VARS.each { |tool, var| set_tool(tool, ENV[var]) if ENV[var] && !ENV[var].empty? }
+      set_search_path(ENV["PATH"])
+    end
+
+    # Run this program as tool (:pg_dump, :pg_restore or :psql) instead of searching for it;
+    # nil goes back to searching.
+    def set_tool(tool, path)
+      t = BACKUP_TOOLS.fetch(tool.to_sym) { raise ArgumentError, "tool must be one of #{BACKUP_TOOLS.keys}, not #{tool.inspect}" }
+      @lock.synchronize { Core.backup_dir_set_tool(@d, t, path&.to_s) }
+      nil
+    end
+
+    # Where to search for the tools: directories separated by ":" (a PATH value); nil for the
+    # library's default (/usr/lib/postgresql/<server major>/bin, then /usr/local/bin:/usr/bin:/bin).
+    def set_search_path(search_path)
+      @lock.synchronize { Core.backup_dir_set_search_path(@d, search_path&.to_s) }
+      nil
     end
 
     # The absolute directory path.
@@ -35,7 +75,10 @@ module Fastepost
 
     # The backups, newest first, as BackupInfo (limit nil or 0 for all).
     def list(limit: 10)
-      @lock.synchronize { Core.backup_list(@d, Integer(limit || 0)) }.map { |h| BackupInfo.from(h) }
+      limit = Integer(limit || 0)
+      raise ArgumentError, "limit must be 0 (all) or more, not #{limit}" if limit.negative?
+
+      @lock.synchronize { Core.backup_list(@d, limit) }.map { |h| BackupInfo.from(h) }
     end
 
     # The absolute path of a backup (NotFoundError/InvalidError for a bad name).
@@ -65,13 +108,26 @@ module Fastepost
       true
     end
 
-    # Remove old backups: all but the keep: newest and/or those older than older_than_days:.
-    # Returns the removed BackupInfo, newest first.
-    def prune(keep: nil, older_than_days: nil)
-      removed = @lock.synchronize do
-        Core.backup_prune(@d, keep.nil? ? -1 : Integer(keep), older_than_days.nil? ? -1 : Integer(older_than_days))
+    # Remove old backups: all but the keep: newest of each kind and/or those started more than
+    # older_than_days: days ago (with both, only those beyond keep and older); at least one rule
+    # (InvalidError otherwise; keep: 0 is no rule). all: true removes every backup. Returns the
+    # removed BackupInfo, newest first.
+    def prune(keep: nil, older_than_days: nil, all: false)
+      if all
+        raise ArgumentError, "all: true removes every backup; it takes no keep: or older_than_days:" if keep || older_than_days
+
+        return @lock.synchronize { Core.backup_prune_all(@d) }.map { |h| BackupInfo.from(h) }
       end
-      removed.map { |h| BackupInfo.from(h) }
+      keep = keep.nil? ? 0 : Integer(keep)
+      raise ArgumentError, "keep must be 1 or more, not #{keep}" if keep.negative?
+
+      older_us = 0
+      unless older_than_days.nil?
+        raise ArgumentError, "older_than_days must be 0 or more, not #{older_than_days}" if older_than_days.negative?
+
+        older_us = [1, (older_than_days * US_PER_DAY).to_i].max # 0 days: started before now
+      end
+      @lock.synchronize { Core.backup_prune(@d, keep, older_us) }.map { |h| BackupInfo.from(h) }
     end
 
     # Restore a backup into the database target (a conninfo or URL); restoring into conn's own
