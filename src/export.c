@@ -109,24 +109,14 @@ static int need(const void *p, const char *what) {
   return p ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_EINVALID, "%s is NULL", what);
 }
 
-/* Replace *slot by a copy of value (NULL or "": none). */
-static int set_path(char **slot, const char *value) {
-  char *copy = NULL;
-  if (value && *value && !(copy = fastepost__strdup(value)))
-    return FASTEPOST_ENOMEM;
-  free(*slot);
-  *slot = copy;
-  return FASTEPOST_OK;
-}
-
 fastepost_status fastepost_export_options_set_tool_path(fastepost_export_options *o,
                                                         const char *path) {
-  return need(o, "options") ? FASTEPOST_EINVALID : set_path(&o->pg_dump_path, path);
+  return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_replace(&o->pg_dump_path, path);
 }
 
 fastepost_status fastepost_export_options_set_search_path(fastepost_export_options *o,
                                                           const char *search_path) {
-  return need(o, "options") ? FASTEPOST_EINVALID : set_path(&o->search_path, search_path);
+  return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_replace(&o->search_path, search_path);
 }
 
 fastepost_status fastepost_export_options_set_table(fastepost_export_options *o, const char *table) {

@@ -111,28 +111,18 @@ const char *fastepost_backup_dir_path(const fastepost_backup_dir *dir) {
   return dir ? dir->path : "";
 }
 
-/* Replace *slot by a copy of value (NULL or "": none). */
-static int set_string(char **slot, const char *value) {
-  char *copy = NULL;
-  if (value && *value && !(copy = fastepost__strdup(value)))
-    return FASTEPOST_ENOMEM;
-  free(*slot);
-  *slot = copy;
-  return FASTEPOST_OK;
-}
-
 fastepost_status fastepost_backup_dir_set_tool(fastepost_backup_dir *dir,
                                                fastepost_backup_tool tool, const char *path) {
   if (!dir)
     return null_dir();
   if ((unsigned)tool > FASTEPOST_BACKUP_TOOL_PSQL)
     return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup tool %d", (int)tool);
-  return set_string(&dir->tools[tool], path);
+  return fastepost__str_replace(&dir->tools[tool], path);
 }
 
 fastepost_status fastepost_backup_dir_set_search_path(fastepost_backup_dir *dir,
                                                       const char *search_path) {
-  return dir ? set_string(&dir->search_path, search_path) : null_dir();
+  return dir ? fastepost__str_replace(&dir->search_path, search_path) : null_dir();
 }
 
 fastepost_status fastepost_backup_dir_set_progress(fastepost_backup_dir *dir,

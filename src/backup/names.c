@@ -96,11 +96,14 @@ static const char *const format_names[] = {"plain", "custom"};
 static const char *const kind_names[] = {"full", "table"};
 static const char *const tool_names[] = {"pg_dump", "pg_restore", "psql"};
 
-static int parse_of(int *out, const char *text, const char *const *names, size_t n,
+/* The index of text in names into *v; out is the caller's out-parameter, checked here. */
+static int parse_of(int *v, const void *out, const char *text, const char *const *names, size_t n,
                     const char *what) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "parsing a backup %s: out is NULL", what);
   for (size_t i = 0; text && i < n; i++)
     if (strcmp(text, names[i]) == 0) {
-      *out = (int)i;
+      *v = (int)i;
       return FASTEPOST_OK;
     }
   char shown[64];
@@ -108,46 +111,33 @@ static int parse_of(int *out, const char *text, const char *const *names, size_t
   return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup %s '%s'", what, shown);
 }
 
-const char *fastepost_backup_format_name(fastepost_backup_format format) {
-  return (unsigned)format < 2 ? format_names[format] : "";
-}
+#define NAME_OF(names, value) ((unsigned)(value) < sizeof names / sizeof names[0] ? names[value] : "")
 
-fastepost_status fastepost_backup_format_parse(fastepost_backup_format *out, const char *text) {
-  int v;
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_format_parse: out is NULL");
-  int rc = parse_of(&v, text, format_names, 2, "format");
-  if (!rc)
-    *out = (fastepost_backup_format)v;
-  return rc;
+const char *fastepost_backup_format_name(fastepost_backup_format format) {
+  return NAME_OF(format_names, format);
 }
 
 const char *fastepost_backup_kind_name(fastepost_backup_kind kind) {
-  return (unsigned)kind < 2 ? kind_names[kind] : "";
-}
-
-fastepost_status fastepost_backup_kind_parse(fastepost_backup_kind *out, const char *text) {
-  int v;
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_kind_parse: out is NULL");
-  int rc = parse_of(&v, text, kind_names, 2, "kind");
-  if (!rc)
-    *out = (fastepost_backup_kind)v;
-  return rc;
+  return NAME_OF(kind_names, kind);
 }
 
 const char *fastepost_backup_tool_name(fastepost_backup_tool tool) {
-  return (unsigned)tool < 3 ? tool_names[tool] : "";
+  return NAME_OF(tool_names, tool);
+}
+
+fastepost_status fastepost_backup_format_parse(fastepost_backup_format *out, const char *text) {
+  int v, rc = parse_of(&v, out, text, format_names, 2, "format");
+  return rc ? rc : (*out = (fastepost_backup_format)v, FASTEPOST_OK);
+}
+
+fastepost_status fastepost_backup_kind_parse(fastepost_backup_kind *out, const char *text) {
+  int v, rc = parse_of(&v, out, text, kind_names, 2, "kind");
+  return rc ? rc : (*out = (fastepost_backup_kind)v, FASTEPOST_OK);
 }
 
 fastepost_status fastepost_backup_tool_parse(fastepost_backup_tool *out, const char *text) {
-  int v;
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_tool_parse: out is NULL");
-  int rc = parse_of(&v, text, tool_names, 3, "tool");
-  if (!rc)
-    *out = (fastepost_backup_tool)v;
-  return rc;
+  int v, rc = parse_of(&v, out, text, tool_names, 3, "tool");
+  return rc ? rc : (*out = (fastepost_backup_tool)v, FASTEPOST_OK);
 }
 
 /* ---- the per-user default directory ---------------------------------------------------------- */
