@@ -788,6 +788,18 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   cr_assert(strstr(out, newest) < strstr(out, plain), "newest first: %s", out);
   cr_assert_eq(cli("backup list --dir '%s' --limit 1 --json", dirpath), 0, "%s", out);
   cr_assert(strstr(out, newest) && !strstr(out, plain), "%s", out);
+  /* One backup in --json: the keys and types of Python's to_dict() and Ruby's to_h. */
+  cr_assert_eq(cli("backup list --dir '%s' --json", dirpath), 0, "%s", out);
+  char want[400];
+  snprintf(want, sizeof want, "{\"name\":\"%s\",\"size\":", plain);
+  const char *full = strstr(out, want);
+  cr_assert(full, "%s", out);
+  long long created = 0, size = -1;
+  cr_assert_eq(sscanf(full + strlen(want), "%lld,\"created_us\":%lld,", &size, &created), 2, "%s", full);
+  cr_assert_gt(size, 0);
+  cr_assert_eq(created % 1000000, 0, "%s", full);
+  cr_assert_lt(llabs(created / 1000000 - (long long)time(NULL)), 600, "%s", full);
+  cr_assert(strstr(full, "\"format\":\"plain\",\"kind\":\"full\",\"table\":null}"), "%s", full);
   cr_assert_eq(cli("backup list --dir '%s' --limit -1", dirpath), 2, "%s", out);
 
   cr_assert_eq(cli("backup path %s --dir '%s'", newest, dirpath), 0, "%s", out);
