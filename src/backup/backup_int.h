@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "backup_priv.h"
 #include "internal.h"
@@ -68,6 +69,14 @@ struct fastepost_backup_list {
 #define FASTEPOST__BACKUP_TABLE_MAX 64
 /* Temporary files; never a backup name. prune removes leftovers a crash may have left. */
 #define FASTEPOST__BACKUP_PARTIAL_PREFIX ".partial-"
+
+/* Text from a caller (a name, a path) shortened and made printable for a message; the compound
+ * literal lives to the end of the enclosing block. */
+#define FASTEPOST__SHOWN(text) fastepost__backup_shown((char[64]){0}, 64, (text))
+static inline const char *fastepost__backup_shown(char *buf, size_t size, const char *text) {
+  fastepost__preview(buf, size, text ? text : "", text ? strlen(text) : 0);
+  return buf;
+}
 
 /* names.c: a byte allowed in the table part of a name. */
 bool fastepost__backup_table_char(int c);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backup/backup_int.h"
+#include "catalog.h"
 #include "pgtool.h"
 #include "util/fs.h"
 #include "util/time.h"
@@ -176,9 +177,7 @@ static int table_pattern(char **out, char kind[FASTEPOST__BACKUP_TABLE_MAX + 8],
     return rc;
   if (PQntuples(res) == 0) {
     PQclear(res);
-    char shown[64];
-    fastepost__preview(shown, sizeof shown, table, strlen(table));
-    return fastepost__error_set(FASTEPOST_ENOTFOUND, "no table named %s", shown);
+    return fastepost__error_set(FASTEPOST_ENOTFOUND, "no table named %s", FASTEPOST__SHOWN(table));
   }
   const char *nsp = PQgetvalue(res, 0, 0), *rel = PQgetvalue(res, 0, 1);
   fastepost__buf shown = FASTEPOST__BUF_INIT;
@@ -190,18 +189,16 @@ static int table_pattern(char **out, char kind[FASTEPOST__BACKUP_TABLE_MAX + 8],
     kind[k++] = fastepost__backup_table_char((unsigned char)shown.data[i]) ? shown.data[i] : '_';
   kind[k] = '\0';
   fastepost__buf_free(&shown);
-  char *schema = PQescapeIdentifier(pg, nsp, strlen(nsp));
-  char *name = PQescapeIdentifier(pg, rel, strlen(rel));
-  PQclear(res);
   fastepost__buf buf = FASTEPOST__BUF_INIT;
-  if (schema && name)
-    fastepost__buf_printf(&buf, "--table=%s.%s", schema, name);
-  else
-    buf.oom = true;
-  PQfreemem(schema);
-  PQfreemem(name);
-  *out = fastepost__buf_detach(&buf);
-  return *out ? FASTEPOST_OK : fastepost__error_oom();
+  fastepost__buf_puts(&buf, "--table=");
+  rc = fastepost__buf_put_ident(&buf, pg, nsp);
+  fastepost__buf_putc(&buf, '.');
+  if (!rc)
+    rc = fastepost__buf_put_ident(&buf, pg, rel);
+  PQclear(res);
+  *out = rc ? NULL : fastepost__buf_detach(&buf);
+  fastepost__buf_free(&buf);
+  return rc ? rc : *out ? FASTEPOST_OK : fastepost__error_oom();
 }
 
 /* Run pg_dump into fd, hashing and reporting as it grows. */

@@ -27,14 +27,11 @@ fastepost_status fastepost_backup_dir_new(fastepost_backup_dir **out, const char
     return fastepost__error_set(FASTEPOST_EINVALID,
                                 "no backup directory given (fastepost_backup_default_dir() "
                                 "gives the per-user default)");
-  if (path[0] != '/') {
-    char shown[64];
-    fastepost__preview(shown, sizeof shown, path, strlen(path));
+  if (path[0] != '/')
     return fastepost__error_set(FASTEPOST_EINVALID,
                                 "the backup directory '%s' is relative: give an absolute path "
                                 "(the library does not depend on the working directory)",
-                                shown);
-  }
+                                FASTEPOST__SHOWN(path));
   char *abs = fastepost__strdup(path);
   if (!abs)
     return FASTEPOST_ENOMEM;
@@ -207,13 +204,11 @@ int fastepost__backup_open_dir(int *fd, const fastepost_backup_dir *dir, bool cr
 int fastepost__backup_open_file(int *fd, uint64_t *size, int dirfd, const char *dirpath,
                                 const char *name) {
   *fd = -1;
-  char shown[64];
-  fastepost__preview(shown, sizeof shown, name ? name : "", name ? strlen(name) : 0);
   if (!fastepost__backup_parse_name(name, NULL, NULL, NULL))
     return fastepost__error_set(FASTEPOST_EINVALID,
                                 "'%s' is not a backup name (backup_YYYYMMDD_HHMMSS[_table-NAME]"
                                 ".sql or .dump)",
-                                shown);
+                                FASTEPOST__SHOWN(name));
   if (dirfd < 0)
     return fastepost__error_set(FASTEPOST_ENOTFOUND, "no backup named %s", name);
   /* O_NONBLOCK: a FIFO planted under a backup name must not hang the open. */
@@ -249,14 +244,17 @@ int fastepost__backup_open_file(int *fd, uint64_t *size, int dirfd, const char *
 
 fastepost_status fastepost_backup_path(char **out, const fastepost_backup_dir *dir,
                                        const char *name) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_path: out is NULL");
-  *out = NULL;
-  int fd;
-  fastepost_status rc = fastepost_backup_open(&fd, NULL, dir, name);
+  int fd = -1;
+  if (out)
+    *out = NULL;
+  /* The same checks as a download, on the opened file. */
+  fastepost_status rc = !out ? fastepost__error_set(FASTEPOST_EINVALID, "fastepost_backup_path: "
+                                                    "out is NULL")
+                             : fastepost_backup_open(&fd, NULL, dir, name);
+  if (fd >= 0)
+    close(fd);
   if (rc)
     return rc;
-  close(fd);
   fastepost__buf buf = FASTEPOST__BUF_INIT;
   fastepost__buf_printf(&buf, "%s/%s", dir->path, name);
   *out = fastepost__buf_detach(&buf);

@@ -106,9 +106,8 @@ static int parse_of(int *v, const void *out, const char *text, const char *const
       *v = (int)i;
       return FASTEPOST_OK;
     }
-  char shown[64];
-  fastepost__preview(shown, sizeof shown, text ? text : "", text ? strlen(text) : 0);
-  return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup %s '%s'", what, shown);
+  return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup %s '%s'", what,
+                              FASTEPOST__SHOWN(text));
 }
 
 #define NAME_OF(names, value) ((unsigned)(value) < sizeof names / sizeof names[0] ? names[value] : "")
