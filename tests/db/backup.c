@@ -1040,6 +1040,46 @@ Test(backup, cli_default_directory) {
   cr_assert(strstr(out, "--dir") && strstr(out, "XDG_STATE_HOME"), "%s", out);
 }
 
+/* The library reads no PATH; the CLI passes its PATH on as the search path: a pg_dump found
+ * first in PATH is the one it runs, and the same handle made by the library alone does not. */
+Test(backup, cli_passes_path_as_the_search_path) {
+  char bin[400], path[4096];
+  snprintf(bin, sizeof bin, "%s/bin", dirpath);
+  cr_assert_eq(mkdir(bin, 0700), 0);
+  const char *fake = fake_tool("bin/pg_dump", "99.0",
+                               "printf -- '-- from PATH\\n--\\n-- PostgreSQL database dump complete\\n--\\n'");
+  cr_assert(strstr(fake, "/bin/pg_dump"));
+  const char *old_path = getenv("PATH");
+  char *saved = strdup(old_path ? old_path : "/usr/bin:/bin");
+  snprintf(path, sizeof path, "%s:%s", bin, saved);
+  setenv("PATH", path, 1);
+  int code = cli("--db '%s' backup create --dir '%s/out' --json", fptest_current.conninfo, dirpath);
+  setenv("PATH", saved, 1);
+  free(saved);
+  cr_assert_eq(code, 0, "%s", out);
+  char name[FASTEPOST_BACKUP_NAME_MAX] = "";
+  const char *n = strstr(out, "\"name\":\"");
+  cr_assert(n, "%s", out);
+  sscanf(n + 8, "%100[^\"]", name);
+  char file[700];
+  snprintf(file, sizeof file, "%s/out/%s", dirpath, name);
+  char *text = fptest_read_file(file, NULL);
+  cr_assert(text && strstr(text, "-- from PATH"), "%s: %s", file, text ? text : "(none)");
+  free(text);
+  /* The library: the search path of the handle only (the real pg_dump by default). */
+  setenv("PATH", path, 1);
+  char *lib_name = NULL;
+  int rc = fastepost_backup_create(&lib_name, bdir, fptest_conn(), FASTEPOST_BACKUP_FORMAT_PLAIN,
+                                   NULL);
+  unsetenv("PATH");
+  setenv("PATH", path + strlen(bin) + 1, 1);
+  cr_assert_eq(rc, FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  text = fptest_read_file(path_in(lib_name), NULL);
+  cr_assert(text && !strstr(text, "-- from PATH"), "the library searched PATH");
+  free(text);
+  fastepost_free(lib_name);
+}
+
 /* ---- children: secrets, deadlines, interrupts ------------------------------------------------ */
 
 Test(backup, secrets_never_in_argv_of_any_child) {
