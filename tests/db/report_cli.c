@@ -10,7 +10,7 @@ TestSuite(report_cli, .init = fptest_setup_schema, .fini = fptest_teardown);
 Test(report_cli, writes_the_page_and_reports_errors) {
   static char out[131072];
   char args[4096];
-  snprintf(args, sizeof args, "report --db '%s' --output - --now 1764270000000", fptest_current.conninfo);
+  snprintf(args, sizeof args, "report --db '%s' --output - --now 1764270000000000", fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   cr_assert(strncmp(out, "<!DOCTYPE html>", 15) == 0, "%.200s", out);
   cr_assert(strstr(out, "No events yet.") && strstr(out, "No backup directory given.") &&
