@@ -151,10 +151,7 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
   fastepost_crm_stats_options_free(o);
   if (rc)
     return rc;
-  if (ctx->json)
-    print_json(s);
-  else
-    print_text(s);
+  (ctx->json ? print_json : print_text)(s);
   fastepost_crm_stats_free(s);
   return CLI_OK;
 }
