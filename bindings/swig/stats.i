@@ -18,6 +18,7 @@
 %ignore FASTEPOST_STATS_DB_EXACT;
 %rename(crm_stats_rebuild) fastepost_crm_stats_rebuild;
 %rename(crm_stats_health_name) fastepost_crm_stats_health_name;
+%rename(crm_stats_health) fastepost_crm_stats_health;
 %include "fastepost/stats.h"
 
 %header %{

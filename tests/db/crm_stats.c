@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/shape.h"
 #include "testdb.h"
 
 TestSuite(crm_stats, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -396,6 +397,13 @@ Test(crm_stats, cli_json_and_text) {
                         "\"odoo_api_key_header\":\"X-Odoo-Api-Key\""};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_assert(strstr(out, keys[i]), "missing %s in %s", keys[i], out);
+  /* Every key and type as tests/report/shapes.txt says (the bindings' to_dict / to_h too):
+   * with a synced customer and an event with an error, so that every optional value shows. */
+  fptest_exec("INSERT INTO customers (name, crm_id, last_synced_at) VALUES ('a', '1', " NOW ")");
+  add_event("odoo", "res.partner", "error", NOW " - interval '1 day'");
+  fptest_exec("UPDATE integration_events SET error_message = 'boom', outcome = NULL WHERE source = 'odoo'");
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  shape_check(out, "crm_stats");
   snprintf(args, sizeof args, "stats crm --now %lld --db '%s'", NOW_US, fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   cr_assert(strstr(out, "100.0 %") && strstr(out, "green") && strstr(out, "X-HubSpot-Signature-v3"),

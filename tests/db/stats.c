@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../report/shape.h"
 #include "testdb.h"
 
 TestSuite(stats, .init = fptest_setup, .fini = fptest_teardown);
@@ -133,6 +134,24 @@ Test(stats, backups_counted_and_newest_named) {
   cr_assert_null(fastepost_stats_db_table_get(s, 0));
   fastepost_stats_db_free(s);
   fastepost_backup_dir_free(bd);
+
+  /* The CLI's --json: the keys and types of tests/report/shapes.txt (as the bindings'). */
+  fptest_exec("CREATE TABLE t (a int); INSERT INTO t VALUES (1)");
+  static char out[65536];
+  char args[2048];
+  snprintf(args, sizeof args, "stats db --json --exact --dir '%s' --db '%s'", dir, fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"backup_count\":2,\"newest_backup\":{\"name\":\"backup_20260301_101010.dump\","
+                        "\"size_bytes\":3,\"created_at\":\"2026-03-01T10:10:10.000000Z\","
+                        "\"created_at_us\":1772359810000000}"),
+            "%s", out);
+  cr_assert(strstr(out, "\"rows_exact\":1,"), "%s", out);
+  shape_check(out, "stats_db");
+  /* Without --exact: null, not -1. */
+  snprintf(args, sizeof args, "stats db --json --dir '%s' --db '%s'", dir, fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"rows_exact\":null") && !strstr(out, "-1"), "%s", out);
+  shape_check(out, "stats_db");
   fptest_rmtree(dir);
 }
 
