@@ -47,22 +47,26 @@ static fastepost_status set_string(char **field, const char *value) {
   return FASTEPOST_OK;
 }
 
+static fastepost_status no_options(const char *fn) {
+  return fastepost__error_set(FASTEPOST_EINVALID, "%s: opts is NULL", fn);
+}
+
 fastepost_status fastepost_report_options_set_backup_dir(fastepost_report_options *o, const char *path) {
-  return o ? set_string(&o->backup_dir, path) : FASTEPOST_EINVALID;
+  return o ? set_string(&o->backup_dir, path) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_base_url(fastepost_report_options *o, const char *url) {
-  return o ? fastepost_crm_stats_options_set_base_url(o->crm, url) : FASTEPOST_EINVALID;
+  return o ? fastepost_crm_stats_options_set_base_url(o->crm, url) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_webhook_path(fastepost_report_options *o, const char *source,
                                                            const char *path) {
-  return o ? fastepost_crm_stats_options_set_path(o->crm, source, path) : FASTEPOST_EINVALID;
+  return o ? fastepost_crm_stats_options_set_path(o->crm, source, path) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_title(fastepost_report_options *o, const char *title) {
-  return o ? set_string(&o->title, title) : FASTEPOST_EINVALID;
+  return o ? set_string(&o->title, title) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_clock(fastepost_report_options *o, fastepost_clock_fn clock,
                                                     void *payload) {
-  return o ? fastepost_crm_stats_options_set_clock(o->crm, clock, payload) : FASTEPOST_EINVALID;
+  return o ? fastepost_crm_stats_options_set_clock(o->crm, clock, payload) : no_options(__func__);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
