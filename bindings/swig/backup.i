@@ -3,7 +3,7 @@
  * enum constants are wrapped one to one. What this file adds: helpers that return plain dicts /
  * lists owning their data, instead of the opaque fastepost_backup_list / _info and their getters:
  *   backup_create(dir, conn, format, table, progress) -> name   (progress(rows, bytes) or None)
- *   backup_list(dir, limit) -> [{name, size, created_us, format, kind, table}]
+ *   backup_list(dir, limit) -> [{name, size_bytes, created_at, created_at_us, format, kind, table}]
  *   backup_open(dir, name) -> fd
  *   backup_prune(dir, keep, older_than_us) -> removed list      (0: no such rule)
  *   backup_prune_all(dir) -> removed list
@@ -65,8 +65,16 @@ static fp_rec fp_backup_rec(const char *name, unsigned long long size, long long
                             const char *table) {
   fp_rec d = fp_rec_new();
   fp_rec_str(d, "name", name);
-  fp_rec_int(d, "size", (long long)size);
-  fp_rec_int(d, "created_us", created_us);
+  fp_rec_int(d, "size_bytes", (long long)size);
+  char *iso = NULL; /* every time twice, as in the CLI's --json: ISO 8601 text and microseconds */
+  if (created_us && fastepost_report_time_iso(&iso, created_us) == FASTEPOST_OK) {
+    fp_rec_str(d, "created_at", iso);
+    fp_rec_int(d, "created_at_us", created_us);
+  } else {
+    fp_rec_nil(d, "created_at");
+    fp_rec_nil(d, "created_at_us");
+  }
+  fastepost_free(iso);
   fp_rec_str(d, "format", fastepost_backup_format_name(format));
   fp_rec_str(d, "kind", fastepost_backup_kind_name(kind));
   fp_rec_str(d, "table", kind == FASTEPOST_BACKUP_KIND_TABLE ? table : NULL);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cmd_backup.h"
+#include "stats_common.h"
 
 /* path made absolute against the working directory (the library takes absolute paths only);
  * when the working directory is unknown, path as given, which the library then refuses. */
@@ -106,13 +107,14 @@ static int fail_or_interrupted(cli_ctx *ctx, const char *what) {
 }
 
 /* One backup: the same keys and types as Python's BackupInfo.to_dict() and Ruby's to_h (name,
- * size, created_us, format, kind, table: null for a full backup). */
+ * size_bytes, created_at (ISO 8601) and created_at_us as every time of the --json output, format,
+ * kind, table: null for a full backup). */
 static void json_info(const fastepost_backup_info *b) {
   printf("{\"name\":");
   cli_json_string(stdout, fastepost_backup_info_name(b));
-  printf(",\"size\":%llu,\"created_us\":%lld,\"format\":\"%s\",\"kind\":\"%s\",\"table\":",
-         (unsigned long long)fastepost_backup_info_size(b),
-         (long long)fastepost_backup_info_created_us(b),
+  printf(",\"size_bytes\":%llu", (unsigned long long)fastepost_backup_info_size(b));
+  cli_stats_json_time("created_at", fastepost_backup_info_created_us(b));
+  printf(",\"format\":\"%s\",\"kind\":\"%s\",\"table\":",
          fastepost_backup_format_name(fastepost_backup_info_format(b)),
          fastepost_backup_kind_name(fastepost_backup_info_kind(b)));
   if (fastepost_backup_info_kind(b) == FASTEPOST_BACKUP_KIND_TABLE)

@@ -791,11 +791,15 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   /* One backup in --json: the keys and types of Python's to_dict() and Ruby's to_h. */
   cr_assert_eq(cli("backup list --dir '%s' --json", dirpath), 0, "%s", out);
   char want[400];
-  snprintf(want, sizeof want, "{\"name\":\"%s\",\"size\":", plain);
+  snprintf(want, sizeof want, "{\"name\":\"%s\",\"size_bytes\":", plain);
   const char *full = strstr(out, want);
   cr_assert(full, "%s", out);
   long long created = 0, size = -1;
-  cr_assert_eq(sscanf(full + strlen(want), "%lld,\"created_us\":%lld,", &size, &created), 2, "%s", full);
+  char iso[40] = "";
+  cr_assert_eq(sscanf(full + strlen(want), "%lld,\"created_at\":\"%39[^\"]\",\"created_at_us\":%lld,",
+                      &size, iso, &created),
+               3, "%s", full);
+  cr_assert(strlen(iso) == 27 && strcmp(iso + 19, ".000000Z") == 0, "%s", iso);
   cr_assert_gt(size, 0);
   cr_assert_eq(created % 1000000, 0, "%s", full);
   cr_assert_lt(llabs(created / 1000000 - (long long)time(NULL)), 600, "%s", full);

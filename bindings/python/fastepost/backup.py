@@ -18,18 +18,19 @@ _US_PER_DAY = 86400 * 1000000
 
 
 class BackupInfo(Result):
-    """One backup: ``name``, ``size`` in bytes, ``created_us`` (when it was started, microseconds
-    since the epoch UTC; :attr:`created` gives it as a UTC :class:`datetime.datetime`),
-    ``format`` ("plain" or "custom"), ``kind`` ("full" or "table") and ``table`` (the table of a
-    table backup, else None). ``to_dict()`` has the keys and types of the CLI's ``--json``."""
+    """One backup: ``name``, ``size_bytes``, ``created_at`` and ``created_at_us`` (when it was
+    started, ISO 8601 UTC text and microseconds since the epoch; :attr:`created` gives it as a
+    UTC :class:`datetime.datetime`), ``format`` ("plain" or "custom"), ``kind`` ("full" or
+    "table") and ``table`` (the table of a table backup, else None). ``to_dict()`` has the keys
+    and types of the CLI's ``--json``."""
 
-    __slots__ = ("name", "size", "created_us", "format", "kind", "table")
+    __slots__ = ("name", "size_bytes", "created_at", "created_at_us", "format", "kind", "table")
 
     @property
     def created(self):
         """The start time as an aware UTC :class:`datetime.datetime`."""
         return (datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-                + datetime.timedelta(microseconds=self.created_us))
+                + datetime.timedelta(microseconds=self.created_at_us))
 
     @classmethod
     def _from(cls, d):

@@ -81,12 +81,15 @@ class Backup(DbTestCase):
         self.assertIn(infos[0].format, ("plain", "custom"))
         # The keys and types of the CLI's --json (docs/backup.md).
         info = infos[0].to_dict()
-        self.assertEqual(list(info), ["name", "size", "created_us", "format", "kind", "table"])
-        self.assertIsInstance(info["size"], int)
-        self.assertIsInstance(info["created_us"], int)
-        self.assertEqual(info["created_us"] % 1000000, 0, "from the name: whole seconds")
-        self.assertLess(abs(info["created_us"] / 1e6 - time.time()), 600)
-        self.assertEqual(infos[0].created.timestamp(), info["created_us"] / 1e6)
+        self.assertEqual(list(info), ["name", "size_bytes", "created_at", "created_at_us", "format",
+                                      "kind", "table"])
+        self.assertIsInstance(info["size_bytes"], int)
+        self.assertIsInstance(info["created_at_us"], int)
+        self.assertEqual(info["created_at_us"] % 1000000, 0, "from the name: whole seconds")
+        self.assertLess(abs(info["created_at_us"] / 1e6 - time.time()), 600)
+        self.assertEqual(infos[0].created.timestamp(), info["created_at_us"] / 1e6)
+        self.assertEqual(info["created_at"],
+                         infos[0].created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         self.assertIsNone(info["table"])
         self.assertEqual(info["kind"], "full")
         with d.open(name) as f:

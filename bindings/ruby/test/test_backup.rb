@@ -70,12 +70,13 @@ class TestBackup < DbTest
     assert infos[0].created.utc?
     # The keys and types of the CLI's --json (docs/backup.md).
     info = infos[0].to_h
-    assert_equal %i[name size created_us format kind table], info.keys
-    assert_kind_of Integer, info[:size]
-    assert_kind_of Integer, info[:created_us]
-    assert_equal 0, info[:created_us] % 1_000_000, "from the name: whole seconds"
-    assert_in_delta Time.now.to_f, info[:created_us] / 1e6, 600
-    assert_equal info[:created_us], (infos[0].created.to_r * 1_000_000).to_i
+    assert_equal %i[name size_bytes created_at created_at_us format kind table], info.keys
+    assert_kind_of Integer, info[:size_bytes]
+    assert_kind_of Integer, info[:created_at_us]
+    assert_equal 0, info[:created_at_us] % 1_000_000, "from the name: whole seconds"
+    assert_in_delta Time.now.to_f, info[:created_at_us] / 1e6, 600
+    assert_equal info[:created_at_us], (infos[0].created.to_r * 1_000_000).to_i
+    assert_equal infos[0].created.strftime("%Y-%m-%dT%H:%M:%S.%6NZ"), info[:created_at]
     assert_nil info[:table]
     assert_equal "full", info[:kind]
     assert_includes d.open(name, &:read), "CREATE TABLE"

@@ -11,15 +11,16 @@ module Fastepost
   US_PER_DAY = 86_400 * 1_000_000
   private_constant :BACKUP_TOOL_VARS, :US_PER_DAY
 
-  # One backup: name, size in bytes, created_us (when it was started, microseconds since the
-  # epoch UTC; #created gives it as a UTC Time), format ("plain" or "custom"), kind ("full" or
-  # "table") and table (of a table backup, else nil). to_h has the keys and types of the CLI's
-  # --json.
-  BackupInfo = Struct.new(:name, :size, :created_us, :format, :kind, :table, keyword_init: true) do
+  # One backup: name, size_bytes, created_at and created_at_us (when it was started, ISO 8601 UTC
+  # text and microseconds since the epoch; #created gives it as a UTC Time), format ("plain" or
+  # "custom"), kind ("full" or "table") and table (of a table backup, else nil). to_h has the
+  # keys and types of the CLI's --json.
+  BackupInfo = Struct.new(:name, :size_bytes, :created_at, :created_at_us, :format, :kind, :table,
+                          keyword_init: true) do
     def self.from(h) = new(**h)
 
     # The start time as a UTC Time.
-    def created = Time.at(created_us / 1_000_000, created_us % 1_000_000, :usec).utc
+    def created = Time.at(created_at_us / 1_000_000, created_at_us % 1_000_000, :usec).utc
   end
 
   # A backup directory (docs/backup.md); path nil uses BackupDir.default_dir, a relative path is
