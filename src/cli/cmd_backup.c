@@ -109,6 +109,20 @@ static int fail_or_interrupted(cli_ctx *ctx, const char *what) {
 /* One backup: the same keys and types as Python's BackupInfo.to_dict() and Ruby's to_h (name,
  * size_bytes, created_at (ISO 8601) and created_at_us as every time of the --json output, format,
  * kind, table: null for a full backup). */
+/* The end of a verify or restore: the handle freed; the failure, or CLI_OK with the JSON object
+ * {"status":"ok","name":... begun (the caller ends it). */
+static int finish(cli_ctx *ctx, fastepost_backup_dir *dir, fastepost_status st, const char *what,
+                  const char *name) {
+  fastepost_backup_dir_free(dir);
+  if (st != FASTEPOST_OK)
+    return fail_or_interrupted(ctx, what);
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"name\":");
+    cli_json_string(stdout, name);
+  }
+  return CLI_OK;
+}
+
 static void json_info(const fastepost_backup_info *b) {
   printf("{\"name\":");
   cli_json_string(stdout, fastepost_backup_info_name(b));
@@ -257,10 +271,10 @@ static int backup_path(cli_ctx *ctx, int argc, char **argv) {
   if (rc || ctx->help)
     return rc;
   char *path = NULL;
-  if (fastepost_backup_path(&path, dir, name) != FASTEPOST_OK) {
-    fastepost_backup_dir_free(dir);
+  int st = fastepost_backup_path(&path, dir, name);
+  fastepost_backup_dir_free(dir);
+  if (st != FASTEPOST_OK)
     return cli_fail(ctx, "backup path");
-  }
   if (ctx->json) {
     printf("{\"name\":");
     cli_json_string(stdout, name);
@@ -271,7 +285,6 @@ static int backup_path(cli_ctx *ctx, int argc, char **argv) {
     printf("%s\n", path);
   }
   fastepost_free(path);
-  fastepost_backup_dir_free(dir);
   return CLI_OK;
 }
 
@@ -289,19 +302,16 @@ static int backup_verify(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   catch_interrupts(dir);
-  if (fastepost_backup_verify(dir, deep ? ctx->conn : NULL, name, deep) != FASTEPOST_OK) {
-    fastepost_backup_dir_free(dir);
-    return fail_or_interrupted(ctx, "backup verify");
-  }
+  rc = finish(ctx, dir, fastepost_backup_verify(dir, deep ? ctx->conn : NULL, name, deep),
+              "backup verify", name);
+  if (rc)
+    return rc;
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"name\":");
-    cli_json_string(stdout, name);
     printf(",\"deep\":%s}\n", deep ? "true" : "false");
   } else {
     printf("%s: OK (checksum%s%s)\n", name, strstr(name, ".dump") ? ", archive contents" : "",
            deep ? ", test restore" : "");
   }
-  fastepost_backup_dir_free(dir);
   return CLI_OK;
 }
 
@@ -390,18 +400,15 @@ static int backup_restore(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   catch_interrupts(dir);
-  if (fastepost_backup_restore(dir, ctx->conn, name, target, force) != FASTEPOST_OK) {
-    fastepost_backup_dir_free(dir);
-    return fail_or_interrupted(ctx, "backup restore");
-  }
+  rc = finish(ctx, dir, fastepost_backup_restore(dir, ctx->conn, name, target, force),
+              "backup restore", name);
+  if (rc)
+    return rc;
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"name\":");
-    cli_json_string(stdout, name);
     printf("}\n");
   } else {
     printf("Restored %s. Run ANALYZE on the target: backups carry no planner statistics.\n", name);
   }
-  fastepost_backup_dir_free(dir);
   return CLI_OK;
 }
 
