@@ -33,6 +33,10 @@
 
 struct fastepost__sync_record;
 
+/* Narrow [*s, *s + *len) to leave out surrounding ASCII white space (space, \t, \n, \v, \f,
+ * \r), as the rules below do first. */
+void fastepost__ascii_trim(const char **s, size_t *len);
+
 /* The email rule's verdict on [s, s+len) as delivered (white space is trimmed first): NULL when
  * it is an address, else a short static reason. An empty value is "not an e-mail address" here;
  * callers that read an empty field as "no email" check for that first. */

@@ -7,7 +7,7 @@
 
 #include "sync.h"
 
-static void trim(const char **s, size_t *len) {
+void fastepost__ascii_trim(const char **s, size_t *len) {
   while (*len && fastepost__ascii_isspace((unsigned char)**s)) {
     (*s)++;
     (*len)--;
@@ -37,12 +37,12 @@ static bool email_valid(const char *s, size_t len) {
 static const char *const NOT_AN_EMAIL = "not an e-mail address";
 
 const char *fastepost__email_check(const char *s, size_t len) {
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   return email_valid(s, len) ? NULL : NOT_AN_EMAIL;
 }
 
 const char *fastepost__email_normalize(fastepost__buf *out, const char *s, size_t len) {
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   fastepost__buf_grow(out, len + 1);
   for (size_t i = 0; i < len; i++)
     fastepost__buf_putc(out, (char)fastepost__ascii_tolower((unsigned char)s[i]));
@@ -50,7 +50,7 @@ const char *fastepost__email_normalize(fastepost__buf *out, const char *s, size_
 }
 
 void fastepost__phone_normalize(fastepost__buf *out, const char *s, size_t len) {
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   fastepost__buf_grow(out, len + 1);
   bool space = false;
   for (size_t i = 0; i < len; i++) {
