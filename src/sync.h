@@ -81,8 +81,14 @@
  * Reprocessing (events.c) sets event_id to the stored row: the core then updates that row
  * instead of inserting one.
  *
- * The result object (struct fastepost_event_result, public getters in events.h) is shared by
- * every source, as is fastepost_status_http().
+ * Before a record is looked at, the core normalises its customer values with one rule for
+ * every source (src/normalize.h: email trimmed, validated and ASCII lower-cased, phone white
+ * space): an adapter need not, and cannot, apply a rule of its own.
+ *
+ * The result object (struct fastepost_event_result, public getters in events.h, bodies in
+ * src/result.c) is shared by every source, as is fastepost_status_http().
+ *
+ * The implementation lives in src/sync/, one concern per file (src/sync/sync_priv.h lists them).
  */
 #ifndef FASTEPOST_SYNC_H
 #define FASTEPOST_SYNC_H
@@ -204,7 +210,7 @@ typedef struct fastepost__sync_statement {
   const char *sql;
 } fastepost__sync_statement;
 extern const fastepost__sync_statement fastepost__sync_statements[];
-/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync.c). */
+/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync/statements.c). */
 extern const char fastepost__sync_function_apply_sql[];
 extern const char fastepost__sync_function_finish_sql[];
 extern const char fastepost__sync_function_props_write_sql[];
