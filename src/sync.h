@@ -216,11 +216,14 @@ extern const char fastepost__sync_function_finish_sql[];
 extern const char fastepost__sync_function_props_write_sql[];
 extern const char fastepost__sync_function_match_sql[];
 
-/* Process one record; fills res (which must be non-NULL). Returns res->code. */
+/* Process one record; fills res (which must be non-NULL). Returns res->code. The record's
+ * customer values are normalised in place first (normalize.h; its warnings join rec->warnings),
+ * so a record processed again is processed alike. */
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx);
 
-/* Process n records inside a batch (ctx->in_batch): runs of records that share no customer,
+/* Process n records inside a batch (ctx->in_batch), each normalised in place first like
+ * fastepost__sync_process()'s: runs of records that share no customer,
  * event or task key are looked up in one pipelined round trip and applied in a second; any
  * failure replays that run record by record with fastepost__sync_process(), each in its own
  * savepoint. res[i] (NULL skips record i) receives record i's result. Returns FASTEPOST_OK, or
