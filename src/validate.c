@@ -153,30 +153,6 @@ static bool parse_bc(const char *s, size_t len, size_t *i) {
   return false;
 }
 
-/* What dates and timestamps start with, after trimming: "infinity" or "-infinity" (*special),
- * else a date (false when there is none). */
-static bool date_start(const char **s, size_t *len, size_t *i, bool *special) {
-  fastepost__ascii_trim(s, len);
-  *i = 0;
-  *special = word_is(*s, *len, "infinity") || word_is(*s, *len, "-infinity");
-  return *special || parse_date(*s, *len, i);
-}
-
-/* What they end with: an optional " BC", then nothing. */
-static const char *date_end(const char *s, size_t len, size_t i, const char *msg) {
-  parse_bc(s, len, &i);
-  return i == len ? NULL : msg;
-}
-
-static const char *check_date(const char *s, size_t len) {
-  static const char *const msg = "not a date (YYYY-MM-DD)";
-  size_t i;
-  bool special;
-  if (!date_start(&s, &len, &i, &special))
-    return msg;
-  return special ? NULL : date_end(s, len, i, msg);
-}
-
 /* HH[:MM[:SS]], two digits each, into f (fields not there are left alone): how many were read,
  * or -1 when one is broken. */
 static int clock_fields(const char *s, size_t len, size_t *i, int f[3]) {
@@ -193,15 +169,10 @@ static int clock_fields(const char *s, size_t len, size_t *i, int f[3]) {
   return k;
 }
 
-/* Date, then optionally [T ]HH:MM[:SS[.frac]], then optionally Z or +-HH[:MM[:SS]], " BC". */
-static const char *check_timestamp(const char *s, size_t len) {
-  static const char *const msg = "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])";
-  size_t i;
-  bool special;
-  if (!date_start(&s, &len, &i, &special))
-    return msg;
-  if (special)
-    return NULL;
+/* A timestamp's time of day after its date (s[*i]): optionally [T ]HH:MM[:SS[.frac]], then
+ * optionally Z or +-HH[:MM[:SS]] or +-HHMM. NULL, or why not. */
+static const char *time_part(const char *s, size_t len, size_t *ip, const char *msg) {
+  size_t i = *ip;
   if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < len && is_digit(s[i + 1])) {
     i++;
     int t[3] = {0, 0, 0}; /* hours, minutes, seconds */
@@ -231,7 +202,26 @@ static const char *check_timestamp(const char *s, size_t len) {
         return "time zone offset out of range";
     }
   }
-  return date_end(s, len, i, msg);
+  *ip = i;
+  return NULL;
+}
+
+/* A date (YYYY-MM-DD) or, with_time, a timestamp (time_part), either optionally " BC"; or
+ * "infinity" / "-infinity". */
+static const char *check_datetime(const char *s, size_t len, bool with_time) {
+  const char *msg = with_time ? "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])"
+                              : "not a date (YYYY-MM-DD)";
+  fastepost__ascii_trim(&s, &len);
+  if (word_is(s, len, "infinity") || word_is(s, len, "-infinity"))
+    return NULL;
+  size_t i = 0;
+  if (!parse_date(s, len, &i))
+    return msg;
+  const char *why = with_time ? time_part(s, len, &i, msg) : NULL;
+  if (why)
+    return why;
+  parse_bc(s, len, &i);
+  return i == len ? NULL : msg;
 }
 
 /* PostgreSQL's uuid input: 32 hex digits, optionally in braces, with a hyphen allowed after
@@ -291,10 +281,10 @@ const char *fastepost__value_check(const fastepost__column *col, const char *s, 
   case FASTEPOST__BOOLOID:
     return check_boolean(s, len);
   case FASTEPOST__DATEOID:
-    return check_date(s, len);
+    return check_datetime(s, len, false);
   case FASTEPOST__TIMESTAMPOID:
   case FASTEPOST__TIMESTAMPTZOID:
-    return check_timestamp(s, len);
+    return check_datetime(s, len, true);
   case FASTEPOST__UUIDOID:
     return check_uuid(s, len);
   case FASTEPOST__JSONOID:
