@@ -46,7 +46,8 @@ static bool shares_key(const fastepost__strlist *chunk, const fastepost__strlist
 
 /* Look up every event of the chunk in one round trip, apply them all in a second. On any
  * failure the chunk is rolled back to its savepoint and the caller replays it event by event. */
-static int run_chunk(fastepost__job *jobs, size_t k, fastepost_conn *conn, const fastepost__strlist *locks, const char *now) {
+static int run_chunk(fastepost__job *jobs, size_t k, fastepost_conn *conn, const fastepost__strlist *locks,
+                     const char *now) {
   fastepost__buf all = FASTEPOST__BUF_INIT;
   fastepost__sync_array_literal(&all, (const char *const *)locks->items, locks->count);
   fastepost__step *r1 = calloc(2 + 4 * k, sizeof *r1), *r2 = calloc(2 * k + 1, sizeof *r2);
@@ -55,8 +56,11 @@ static int run_chunk(fastepost__job *jobs, size_t k, fastepost_conn *conn, const
   if (rc)
     goto done;
   r1[n1++] = (fastepost__step){.sql = "SAVEPOINT fastepost_chunk", .expected = PGRES_COMMAND_OK};
-  r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock", .sql = fastepost__sync_sql_lock, .nparams = 1, .params = {fastepost__buf_cstr(&all)},
-                    .expected = PGRES_TUPLES_OK};
+  r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock",
+                               .sql = fastepost__sync_sql_lock,
+                               .nparams = 1,
+                               .params = {fastepost__buf_cstr(&all)},
+                               .expected = PGRES_TUPLES_OK};
   for (size_t i = 0; i < k; i++)
     fastepost__job_round1(&jobs[i], r1, &n1);
   if ((rc = fastepost__sync_run_steps(conn, r1, n1)))
@@ -122,7 +126,8 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
     while (i + k < n && k < CHUNK_MAX && !recs[i + k].failure && res[i + k]) {
       fastepost__strlist mine = {0};
       fastepost__job *j = &jobs[k];
-      bool ok = fastepost__job_init(j, &recs[i + k], res[i + k]) == FASTEPOST_OK && chunk_keys(j, &mine) == FASTEPOST_OK;
+      bool ok = fastepost__job_init(j, &recs[i + k], res[i + k]) == FASTEPOST_OK &&
+                chunk_keys(j, &mine) == FASTEPOST_OK;
       if (!ok || shares_key(&chunk, &mine)) {
         fastepost__strlist_free(&mine);
         fastepost__job_free(j);

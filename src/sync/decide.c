@@ -80,9 +80,10 @@ static void decide(fastepost__plan *p, const fastepost__sync_record *rec, const 
       c[FASTEPOST__RANK_EMAIL].id != t->id && rec->facts.email.state == FASTEPOST__FACT_VALUE) {
     p->outcome = FASTEPOST_OUTCOME_CONFLICT;
     snprintf(p->message, sizeof p->message,
-             "conflict: %s (customer %lld) has email %s, which belongs to customer %lld%s%s",
-             rec->crm_id, (long long)t->id, rec->facts.email.value, (long long)c[FASTEPOST__RANK_EMAIL].id,
-             c[FASTEPOST__RANK_EMAIL].crm_id ? ", linked to " : "", c[FASTEPOST__RANK_EMAIL].crm_id ? c[FASTEPOST__RANK_EMAIL].crm_id : "");
+             "conflict: %s (customer %lld) has email %s, which belongs to customer %lld%s%s", rec->crm_id,
+             (long long)t->id, rec->facts.email.value, (long long)c[FASTEPOST__RANK_EMAIL].id,
+             c[FASTEPOST__RANK_EMAIL].crm_id ? ", linked to " : "",
+             c[FASTEPOST__RANK_EMAIL].crm_id ? c[FASTEPOST__RANK_EMAIL].crm_id : "");
     return;
   }
   bool own_link = t && str_eq(t->crm_source, rec->source) && str_eq(t->crm_id, rec->crm_id);
@@ -181,7 +182,8 @@ static int job_props(fastepost__job *j, const PGresult *r) {
       continue;
     delivered++;
     if (newer[i]) {
-      fastepost__strlist_addf(&j->res->warnings, "%s: a newer value is stored; this older one was not applied",
+      fastepost__strlist_addf(&j->res->warnings,
+                              "%s: a newer value is stored; this older one was not applied",
                               rec->prop_defs[i].name);
       continue;
     }
@@ -190,8 +192,8 @@ static int job_props(fastepost__job *j, const PGresult *r) {
     values[napplied++] = rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL;
   }
   if (!*j->stale && delivered && !napplied && !rec->tombstone && !rec->retired_crm_ids.count)
-    snprintf(j->stale, sizeof j->stale, "stale: every property of %s in this delivery has a newer stored value",
-             rec->crm_id);
+    snprintf(j->stale, sizeof j->stale,
+             "stale: every property of %s in this delivery has a newer stored value", rec->crm_id);
   fastepost__fact *cols[FASTEPOST__NCOLS] = {&j->facts.name, &j->facts.email, &j->facts.phone,
                                              &j->facts.company, &j->facts.address};
   static const char *const sep[FASTEPOST__NCOLS] = {" ", NULL, NULL, NULL, ", "};
@@ -219,7 +221,8 @@ static int job_props(fastepost__job *j, const PGresult *r) {
   }
   fastepost__sync_array_literal(&j->prop_names, names, napplied);
   fastepost__sync_array_literal(&j->prop_values, values, napplied);
-  fastepost__sync_array_literal(&j->retired, (const char *const *)rec->retired_crm_ids.items, rec->retired_crm_ids.count);
+  fastepost__sync_array_literal(&j->retired, (const char *const *)rec->retired_crm_ids.items,
+                                rec->retired_crm_ids.count);
   bool oom = j->prop_names.oom || j->prop_values.oom || j->retired.oom;
   for (int c = 0; c < FASTEPOST__NCOLS; c++)
     oom |= j->comp[c].oom;
@@ -241,7 +244,8 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
       j->duplicate = true;
       res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
       res->event_id = seen;
-      res->customer_id = PQgetisnull(r1[j->i_seen].res, 0, 2) ? 0 : atoll(PQgetvalue(r1[j->i_seen].res, 0, 2));
+      res->customer_id =
+          PQgetisnull(r1[j->i_seen].res, 0, 2) ? 0 : atoll(PQgetvalue(r1[j->i_seen].res, 0, 2));
       return FASTEPOST_OK;
     }
     ev_id = seen;
@@ -266,7 +270,8 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
     if (!owner)
       j->link_task = true;
     else if (p->mode && owner != (p->target ? p->target->id : 0))
-      fastepost__strlist_addf(&res->warnings, "task %lld belongs to customer %lld: its customer was left alone",
+      fastepost__strlist_addf(&res->warnings,
+                              "task %lld belongs to customer %lld: its customer was left alone",
                               (long long)j->tid, (long long)owner);
   }
   if (rec->note_body && p->mode && (rc = remark_key(&j->rkey, rec)))
@@ -274,32 +279,58 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
   snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
   if (p->mode) {
-    j->apply = (fastepost__step){.stmt = "fastepost_sync_apply", .sql = fastepost__sync_call_apply, .nparams = 23,
-                      .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
-                                 rec->payload, now, p->mode, j->cid, p->cols[0], p->cols[1], p->cols[2],
-                                 p->cols[3], p->cols[4], p->active, p->crm_source, p->crm_id,
-                                 p->crm_updated_at, p->changed ? "true" : "false", j->tid ? j->tid_s : NULL,
-                                 j->link_task ? "true" : "false", rec->note_body,
-                                 rec->note_body ? fastepost__buf_cstr(&j->rkey) : NULL},
-                      .expected = PGRES_TUPLES_OK};
+    j->apply = (fastepost__step){.stmt = "fastepost_sync_apply",
+                                 .sql = fastepost__sync_call_apply,
+                                 .nparams = 23,
+                                 .params = {j->ev,
+                                            rec->source,
+                                            rec->event_type,
+                                            rec->external_id,
+                                            rec->idempotency_key,
+                                            rec->payload,
+                                            now,
+                                            p->mode,
+                                            j->cid,
+                                            p->cols[0],
+                                            p->cols[1],
+                                            p->cols[2],
+                                            p->cols[3],
+                                            p->cols[4],
+                                            p->active,
+                                            p->crm_source,
+                                            p->crm_id,
+                                            p->crm_updated_at,
+                                            p->changed ? "true" : "false",
+                                            j->tid ? j->tid_s : NULL,
+                                            j->link_task ? "true" : "false",
+                                            rec->note_body,
+                                            rec->note_body ? fastepost__buf_cstr(&j->rkey) : NULL},
+                                 .expected = PGRES_TUPLES_OK};
   } else {
     bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
-    j->apply = (fastepost__step){.stmt = "fastepost_sync_finish", .sql = fastepost__sync_call_finish, .nparams = 11,
-                      .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key,
-                                 rec->payload, now, conflict ? "error" : "success",
-                                 fastepost_outcome_name(p->outcome), p->target && !conflict ? j->cid : NULL,
-                                 p->outcome == FASTEPOST_OUTCOME_STALE ? NULL : p->message},
-                      .expected = PGRES_TUPLES_OK};
+    j->apply = (fastepost__step){
+        .stmt = "fastepost_sync_finish",
+        .sql = fastepost__sync_call_finish,
+        .nparams = 11,
+        .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key, rec->payload,
+                   now, conflict ? "error" : "success", fastepost_outcome_name(p->outcome),
+                   p->target && !conflict ? j->cid : NULL,
+                   p->outcome == FASTEPOST_OUTCOME_STALE ? NULL : p->message},
+        .expected = PGRES_TUPLES_OK};
   }
   /* Properties and tombstones are stored whenever the delivery was applied, and also when it
    * found no customer to apply to (a deletion arriving before anything else). */
-  j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
+  j->write_props =
+      j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
   if (j->write_props)
-    j->props_write = (fastepost__step){.stmt = "fastepost_sync_props_write", .sql = fastepost__sync_call_props_write, .nparams = 9,
-                            .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
-                                       fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
-                                       rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
-                            .expected = PGRES_TUPLES_OK};
+    j->props_write = (fastepost__step){
+        .stmt = "fastepost_sync_props_write",
+        .sql = fastepost__sync_call_props_write,
+        .nparams = 9,
+        .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),
+                   fastepost__buf_cstr(&j->prop_values), fastepost__buf_cstr(&j->retired), now,
+                   rec->tombstone ? "true" : "false", rec->restore ? "true" : "false"},
+        .expected = PGRES_TUPLES_OK};
   return FASTEPOST_OK;
 }
 

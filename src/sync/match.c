@@ -115,28 +115,42 @@ void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n) {
   const fastepost__sync_record *rec = j->rec;
   if (rec->event_id > 0 || rec->idempotency_key) {
     j->i_seen = (int)*n;
-    r1[(*n)++] = rec->event_id > 0
-                     ? (fastepost__step){.stmt = "fastepost_sync_seen_id", .sql = fastepost__sync_sql_seen_id, .nparams = 1, .params = {j->event_id},
-                              .expected = PGRES_TUPLES_OK}
-                     : (fastepost__step){.stmt = "fastepost_sync_seen_key", .sql = fastepost__sync_sql_seen_key, .nparams = 2,
-                              .params = {rec->source, rec->idempotency_key}, .expected = PGRES_TUPLES_OK};
+    r1[(*n)++] = rec->event_id > 0 ? (fastepost__step){.stmt = "fastepost_sync_seen_id",
+                                                       .sql = fastepost__sync_sql_seen_id,
+                                                       .nparams = 1,
+                                                       .params = {j->event_id},
+                                                       .expected = PGRES_TUPLES_OK}
+                                   : (fastepost__step){.stmt = "fastepost_sync_seen_key",
+                                                       .sql = fastepost__sync_sql_seen_key,
+                                                       .nparams = 2,
+                                                       .params = {rec->source, rec->idempotency_key},
+                                                       .expected = PGRES_TUPLES_OK};
   }
   if (j->want_customer) {
     j->i_match = (int)*n;
-    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_match", .sql = fastepost__sync_call_match, .nparams = 6,
-                        .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
-                        .expected = PGRES_TUPLES_OK};
+    r1[(*n)++] = (fastepost__step){
+        .stmt = "fastepost_sync_match",
+        .sql = fastepost__sync_call_match,
+        .nparams = 6,
+        .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},
+        .expected = PGRES_TUPLES_OK};
   }
   if (fastepost__sync_versioned(rec) && rec->crm_id) {
     j->i_props = (int)*n;
-    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_props", .sql = fastepost__sync_sql_props, .nparams = 3,
-                        .params = {rec->source, rec->crm_id, rec->version}, .expected = PGRES_TUPLES_OK};
+    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_props",
+                                   .sql = fastepost__sync_sql_props,
+                                   .nparams = 3,
+                                   .params = {rec->source, rec->crm_id, rec->version},
+                                   .expected = PGRES_TUPLES_OK};
   }
   if (j->want_task) {
     j->i_task = (int)*n;
-    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_task", .sql = fastepost__sync_sql_task, .nparams = 2,
-                        .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
-                        .expected = PGRES_TUPLES_OK};
+    r1[(*n)++] =
+        (fastepost__step){.stmt = "fastepost_sync_task",
+                          .sql = fastepost__sync_sql_task,
+                          .nparams = 2,
+                          .params = {rec->task_id > 0 ? j->task_id : NULL, fastepost__buf_cstr(&j->barcodes)},
+                          .expected = PGRES_TUPLES_OK};
   }
 }
 

@@ -67,9 +67,14 @@ void fastepost__phone_normalize(fastepost__buf *out, const char *s, size_t len) 
 
 /* ---- records --------------------------------------------------------------------------------- */
 
+/* Whether v is empty or starts or ends with white space. */
+static bool padded(const char *v, size_t len) {
+  return !len || fastepost__ascii_isspace((unsigned char)v[0]) || fastepost__ascii_isspace((unsigned char)v[len - 1]);
+}
+
 /* Whether v is in its normal form already (the common case: no copy then). */
 static bool email_is_normal(const char *v, size_t len) {
-  if (!len || fastepost__ascii_isspace((unsigned char)v[0]) || fastepost__ascii_isspace((unsigned char)v[len - 1]))
+  if (padded(v, len))
     return false;
   for (size_t i = 0; i < len; i++)
     if (fastepost__ascii_isupper((unsigned char)v[i]))
@@ -78,7 +83,7 @@ static bool email_is_normal(const char *v, size_t len) {
 }
 
 static bool phone_is_normal(const char *v, size_t len) {
-  if (!len || fastepost__ascii_isspace((unsigned char)v[0]) || fastepost__ascii_isspace((unsigned char)v[len - 1]))
+  if (padded(v, len))
     return false;
   for (size_t i = 0; i < len; i++)
     if (fastepost__ascii_isspace((unsigned char)v[i]) &&

@@ -20,14 +20,19 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   int rc = fastepost__job_init(&j, rec, res);
   if (rc)
     goto done;
-  r1[n1++] = (fastepost__step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN", .expected = PGRES_COMMAND_OK};
+  r1[n1++] = (fastepost__step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN",
+                               .expected = PGRES_COMMAND_OK};
   /* A batch sets these once for its transaction. */
   char settings[512];
   if (!ctx->in_batch)
-    r1[n1++] = (fastepost__step){.sql = fastepost__sync_settings_sql(conn, settings, sizeof settings), .expected = PGRES_TUPLES_OK};
+    r1[n1++] = (fastepost__step){.sql = fastepost__sync_settings_sql(conn, settings, sizeof settings),
+                                 .expected = PGRES_TUPLES_OK};
   if (j.nkeys)
-    r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock", .sql = fastepost__sync_sql_lock, .nparams = 1, .params = {fastepost__buf_cstr(&j.key_array)},
-                      .expected = PGRES_TUPLES_OK};
+    r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock",
+                                 .sql = fastepost__sync_sql_lock,
+                                 .nparams = 1,
+                                 .params = {fastepost__buf_cstr(&j.key_array)},
+                                 .expected = PGRES_TUPLES_OK};
   fastepost__job_round1(&j, r1, &n1);
   if ((rc = fastepost__sync_run_steps(conn, r1, n1)) || (rc = fastepost__job_decide(&j, r1, now)))
     goto done;
@@ -35,8 +40,10 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
     r2[n2++] = j.apply;
   if (!j.duplicate && j.write_props)
     r2[n2++] = j.props_write;
-  r2[n2++] = (fastepost__step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event" : j.duplicate ? "ROLLBACK" : "COMMIT",
-                    .expected = PGRES_COMMAND_OK};
+  r2[n2++] = (fastepost__step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event"
+                                      : j.duplicate ? "ROLLBACK"
+                                                    : "COMMIT",
+                               .expected = PGRES_COMMAND_OK};
   if ((rc = fastepost__sync_run_steps(conn, r2, n2)))
     goto done;
   j.apply.res = j.duplicate ? NULL : r2[0].res;
