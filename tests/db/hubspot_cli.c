@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "testdb.h"
+#include "hubspot_request.h"
 
 /* Signed: 'POST' + URL + '[]' + '1764270000000' with secret "new-secret"; see tests/unit/hubspot.c. */
 #define ARGS                                                                                    \
@@ -45,7 +46,7 @@ Test(hubspot_cli, process_verifies_then_ingests, .init = fptest_setup_schema, .f
   size_t len = 0;
   char *body = fptest_read_file(file, &len);
   char *sig = NULL;
-  cr_assert_eq(fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, "s3cret", "POST",
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, "s3cret", "POST",
                                       "https://example.com/api/v1/integrations/hubspot", "1764270000000", body, len),
                FASTEPOST_OK);
   free(body);

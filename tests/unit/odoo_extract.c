@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "odoo.h"
+#include "adapters/odoo.h"
 
 static fastepost__sync_record rec;
 
