@@ -289,7 +289,8 @@ Test(hubspot_process, refused_requests_write_nothing) {
   fastepost_event_batch_free(r);
   fastepost_hubspot_options *o = NULL;
   cr_assert_eq(fastepost_hubspot_options_new(&o), FASTEPOST_OK);
-  cr_assert_eq(fastepost_hubspot_options_set_max_events(o, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_options_set_max_events(o, 0), FASTEPOST_OK, "0: the default, 100");
+  cr_assert_eq(fastepost_hubspot_options_set_max_events(o, 100001), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_hubspot_options_set_max_events(o, 1), FASTEPOST_OK);
   const char two[] = "[{},{}]";
   cr_assert_eq(fptest_hs_process(NULL, fptest_conn(), NULL, NULL, NULL, NULL, NULL, NULL, two, 7, o),

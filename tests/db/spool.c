@@ -212,7 +212,7 @@ Test(spool, connection_dropped_between_calls_reconnects_or_says_so) {
 Test(spool, full_spool_is_efull_503_and_adds_nothing) {
   fastepost_spool *s = open_spool();
   cr_assert_eq(fastepost_spool_set_limits(s, 2, 1 << 20), FASTEPOST_OK);
-  cr_assert_eq(fastepost_spool_set_limits(s, 0, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_spool_set_limits(NULL, 1, 1), FASTEPOST_EINVALID);
   cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
   cr_assert_eq(deliver(NULL, s, 2, NULL), FASTEPOST_OK);
   fastepost_event_result *r = NULL;
@@ -496,4 +496,27 @@ Test(spool, cli_spools_lists_and_replays) {
   cr_assert_eq(fptest_cli(out, sizeof out, "spool list"), 2, "%s", out);
   unsetenv("ODOO_API_KEY");
   fptest_rmtree(dir);
+}
+
+/* The spool knows no CRM: it finds the adapter by the record's source in the registry. A
+ * HubSpot batch (two events in one body) replays through the HubSpot adapter in one
+ * transaction, and a second replay of the same body is a duplicate. */
+Test(spool, replays_any_adapter_from_the_registry_a_batch_in_one_go) {
+  fastepost_spool *s = open_spool();
+  const char body[] = "[{\"subscriptionType\":\"contact.creation\",\"objectId\":77,\"occurredAt\":1764270000000,"
+                      "\"eventId\":1},{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":77,"
+                      "\"occurredAt\":1764270000001,\"eventId\":2,\"propertyName\":\"email\","
+                      "\"propertyValue\":\"Spooled@X.DE\"}]";
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(fastepost_spool_put(NULL, s, "hubspot", NULL, NULL, body, strlen(body)), FASTEPOST_OK, "%s",
+                 fastepost_error_last()->message);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 2);
+  cr_assert_eq(rep.duplicates, 1, "the second copy: every event a duplicate");
+  cr_assert_eq(rep.rejected, 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE source = 'hubspot'"), 2);
+  cr_assert_str_eq(fptest_scalar("SELECT email || '|' || crm_source || '|' || crm_id FROM customers"),
+                   "spooled@x.de|hubspot|77");
+  fastepost_spool_free(s);
 }

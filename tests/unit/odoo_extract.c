@@ -346,7 +346,9 @@ Test(odoo_extract, options_and_http_mapping) {
   cr_assert_str_eq(o->hint, "");
   cr_assert_eq(fastepost_odoo_options_set_content_type(o, "text/xml"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_options_set_content_type(o, "Application/JSON; charset=utf-8"), FASTEPOST_OK);
-  cr_assert_eq(fastepost_odoo_options_set_max_body(o, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_max_body(o, 0), FASTEPOST_OK, "0: the default, 1 MiB");
+  cr_assert_eq(fastepost_odoo_options_set_max_body(NULL, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 0), FASTEPOST_OK, "0: the default, 32");
   cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 1), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 5), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_barcode_fields(o, " , "), FASTEPOST_EINVALID);
