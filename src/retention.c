@@ -42,8 +42,34 @@ int64_t fastepost_prune_report_cutoff_us(const fastepost_prune_report *r) { retu
 
 #define US_PER_DAY (INT64_C(86400) * 1000000)
 
+const char *fastepost_prune_status_name(fastepost_prune_status status) {
+  switch (status) {
+  case FASTEPOST_PRUNE_STATUS_SUCCESS:
+    return "success";
+  case FASTEPOST_PRUNE_STATUS_ALL:
+    return "all";
+  }
+  return "";
+}
+
+fastepost_status fastepost_prune_status_parse(fastepost_prune_status *out, const char *name) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_prune_status_parse: out is NULL");
+  if (!name || !*name || strcmp(name, "success") == 0) {
+    *out = FASTEPOST_PRUNE_STATUS_SUCCESS;
+  } else if (strcmp(name, "all") == 0) {
+    *out = FASTEPOST_PRUNE_STATUS_ALL;
+  } else {
+    char preview[64];
+    fastepost__preview(preview, sizeof preview, name, strlen(name));
+    return fastepost__error_set(FASTEPOST_EINVALID, "unknown prune status '%s' (expected 'success' or 'all')",
+                                preview);
+  }
+  return FASTEPOST_OK;
+}
+
 fastepost_status fastepost_events_prune(fastepost_prune_report **out, fastepost_conn *conn, int64_t older_than_us,
-                                        const char *status, size_t batch_size) {
+                                        fastepost_prune_status which, size_t batch_size) {
   fastepost_prune_report r = {0, 0, 0};
   if (out && !(*out = calloc(1, sizeof **out)))
     return fastepost__error_oom();
@@ -56,14 +82,10 @@ fastepost_status fastepost_events_prune(fastepost_prune_report **out, fastepost_
   if (older_than_us > FASTEPOST_PRUNE_MAX_AGE_US)
     return fastepost__error_set(FASTEPOST_EINVALID, "the age must be at most 36500 days, not %.0f days",
                                 (double)older_than_us / (double)US_PER_DAY);
-  if (!status)
-    status = "success";
-  if (strcmp(status, "success") != 0 && strcmp(status, "all") != 0) {
-    char preview[64];
-    fastepost__preview(preview, sizeof preview, status, strlen(status));
-    return fastepost__error_set(FASTEPOST_EINVALID,
-                                "unknown prune status '%s' (expected 'success' or 'all')", preview);
-  }
+  const char *status = fastepost_prune_status_name(which);
+  if (!*status)
+    return fastepost__error_set(FASTEPOST_EINVALID, "unknown prune status %d (expected "
+                                "FASTEPOST_PRUNE_STATUS_SUCCESS or _ALL)", (int)which);
   if (batch_size == 0)
     batch_size = FASTEPOST_PRUNE_DEFAULT_BATCH;
   if (batch_size > FASTEPOST_PRUNE_MAX_BATCH)

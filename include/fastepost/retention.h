@@ -30,6 +30,24 @@ FASTEPOST_BEGIN_DECLS
 /** The largest batch accepted (keeps each transaction, and the locks it holds, short). */
 #define FASTEPOST_PRUNE_MAX_BATCH 100000
 
+/** Which events fastepost_events_prune() deletes. */
+typedef enum fastepost_prune_status {
+  FASTEPOST_PRUNE_STATUS_SUCCESS = 0, /**< only events processed successfully (the default) */
+  FASTEPOST_PRUNE_STATUS_ALL = 1      /**< every status: error, dead and pending too */
+  /* append-only: the numbers are ABI */
+} fastepost_prune_status;
+
+/** "success" or "all"; "" for a value that is not a fastepost_prune_status. A static string. */
+FASTEPOST_EXTERN(const char *) fastepost_prune_status_name(fastepost_prune_status status);
+/**
+ * The status named by its text form.
+ *
+ * @param out   receives the status
+ * @param name  "success" or "all"; NULL or "" for the default, "success"
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for another name (out untouched)
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_prune_status_parse(fastepost_prune_status *out, const char *name);
+
 /** What one fastepost_events_prune() run did. Opaque. */
 typedef struct fastepost_prune_report fastepost_prune_report;
 
@@ -62,16 +80,16 @@ FASTEPOST_EXTERN(int64_t) fastepost_prune_report_cutoff_us(const fastepost_prune
  * @param conn           an open connection
  * @param older_than_us  delete rows older than this, in microseconds: FASTEPOST_PRUNE_MIN_AGE_US
  *                       (7 days) to FASTEPOST_PRUNE_MAX_AGE_US
- * @param status         "success" (the default when NULL): only events processed
- *                       successfully; "all": every status (error, dead and pending too)
+ * @param which          FASTEPOST_PRUNE_STATUS_SUCCESS: only events processed successfully;
+ *                       FASTEPOST_PRUNE_STATUS_ALL: every status
  * @param batch_size     rows per transaction, up to FASTEPOST_PRUNE_MAX_BATCH; 0 for the
  *                       default, FASTEPOST_PRUNE_DEFAULT_BATCH
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for less than 7 days (nothing is deleted), an
- *         unknown status or a batch size out of range; FASTEPOST_EDB, FASTEPOST_ECONN (and
+ *         unknown `which` or a batch size out of range; FASTEPOST_EDB, FASTEPOST_ECONN (and
  *         FASTEPOST_EREADONLY on a hot standby) when a batch fails
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_events_prune(fastepost_prune_report **out, fastepost_conn *conn,
-                                                          int64_t older_than_us, const char *status,
+                                                          int64_t older_than_us, fastepost_prune_status which,
                                                           size_t batch_size);
 
 FASTEPOST_END_DECLS

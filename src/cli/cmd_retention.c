@@ -22,7 +22,8 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   if (batch_s && (rc = cli_int(ctx, "batch", batch_s, 1, FASTEPOST_PRUNE_MAX_BATCH, &batch)))
     return rc;
-  if (status && strcmp(status, "success") != 0 && strcmp(status, "all") != 0)
+  fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_SUCCESS;
+  if (status && fastepost_prune_status_parse(&which, status) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--status must be 'success' or 'all', not '%s'", status);
   if ((int64_t)days * 86400 * 1000000 < FASTEPOST_PRUNE_MIN_AGE_US)
     return cli_usage_error(ctx,
@@ -31,7 +32,7 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
   if ((rc = cli_connect(ctx)))
     return rc;
   fastepost_prune_report *r = NULL;
-  rc = fastepost_events_prune(&r, ctx->conn, (int64_t)days * 86400 * 1000000, status, (size_t)batch);
+  rc = fastepost_events_prune(&r, ctx->conn, (int64_t)days * 86400 * 1000000, which, (size_t)batch);
   unsigned long long deleted = fastepost_prune_report_deleted(r), batches = fastepost_prune_report_batches(r);
   int64_t cutoff_us = fastepost_prune_report_cutoff_us(r);
   fastepost_prune_report_free(r);
@@ -45,7 +46,7 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
     printf("{\"status\":\"ok\",\"deleted\":%llu,\"batches\":%llu,\"cutoff_us\":%lld", deleted, batches,
            (long long)cutoff_us);
     printf(",\"older_than_days\":%ld,\"event_status\":", days);
-    cli_json_string(stdout, status ? status : "success");
+    cli_json_string(stdout, fastepost_prune_status_name(which));
     printf("}\n");
   } else {
     char cutoff[32] = "?";
@@ -54,7 +55,7 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
     if (gmtime_r(&t, &tm))
       strftime(cutoff, sizeof cutoff, "%Y-%m-%d %H:%M:%S", &tm);
     printf("Deleted %llu %sevent%s created before %s UTC (%llu batch%s).\n", deleted,
-           status && strcmp(status, "all") == 0 ? "" : "successful ", deleted == 1 ? "" : "s", cutoff, batches,
+           which == FASTEPOST_PRUNE_STATUS_ALL ? "" : "successful ", deleted == 1 ? "" : "s", cutoff, batches,
            batches == 1 ? "" : "es");
   }
   return CLI_OK;

@@ -69,7 +69,17 @@ Test(retention, refuses_less_than_seven_days) {
   /* The other refusals change nothing either. */
   cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 30, "error", 0), FASTEPOST_EINVALID);
   /* Just under seven days, in microseconds, is refused too. */
-  cr_assert_eq(fastepost_events_prune(NULL, fptest_conn(), FASTEPOST_PRUNE_MIN_AGE_US - 1, NULL, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_events_prune(NULL, fptest_conn(), FASTEPOST_PRUNE_MIN_AGE_US - 1, FASTEPOST_PRUNE_STATUS_ALL, 0),
+               FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_events_prune(NULL, fptest_conn(), FASTEPOST_PRUNE_MIN_AGE_US, (fastepost_prune_status)7, 0),
+               FASTEPOST_EINVALID, "not a fastepost_prune_status");
+  fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_ALL;
+  cr_assert_eq(fastepost_prune_status_parse(&which, NULL), FASTEPOST_OK);
+  cr_assert_eq(which, FASTEPOST_PRUNE_STATUS_SUCCESS);
+  cr_assert_eq(fastepost_prune_status_parse(&which, "all"), FASTEPOST_OK);
+  cr_assert_eq(which, FASTEPOST_PRUNE_STATUS_ALL);
+  cr_assert_str_eq(fastepost_prune_status_name(which), "all");
+  cr_assert_eq(fastepost_prune_status_parse(&which, "error"), FASTEPOST_EINVALID);
   cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 30, NULL, FASTEPOST_PRUNE_MAX_BATCH + 1),
                FASTEPOST_EINVALID);
   cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 36501, NULL, 0),

@@ -46,7 +46,8 @@ static inline fastepost_status fptest_spool_replay(fptest_replay *counts, fastep
   return st;
 }
 
-/* fastepost_events_prune() by days, with its opaque report copied into plain values. */
+/* fastepost_events_prune() by days and status name, with its opaque report copied into plain
+ * values (zeros when there is none). */
 typedef struct fptest_prune {
   uint64_t deleted, batches;
   int64_t cutoff_us;
@@ -55,7 +56,10 @@ typedef struct fptest_prune {
 static inline fastepost_status fptest_events_prune(fptest_prune *out, fastepost_conn *conn, int64_t days,
                                                    const char *status, size_t batch_size) {
   fastepost_prune_report *r = NULL;
-  fastepost_status st = fastepost_events_prune(out ? &r : NULL, conn, days * 86400 * 1000000, status, batch_size);
+  fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_SUCCESS;
+  fastepost_status st = fastepost_prune_status_parse(&which, status);
+  if (st == FASTEPOST_OK)
+    st = fastepost_events_prune(out ? &r : NULL, conn, days * 86400 * 1000000, which, batch_size);
   if (out)
     *out = (fptest_prune){fastepost_prune_report_deleted(r), fastepost_prune_report_batches(r),
                           fastepost_prune_report_cutoff_us(r)};
