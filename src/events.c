@@ -152,8 +152,7 @@ static const char SQL_CLAIM[] =
 
 struct fastepost_retry_options {
   size_t limit;
-  fastepost_clock_fn clock;
-  void *clock_payload;
+  fastepost__clock clock; /* unset: the server's clock */
 };
 
 fastepost_status fastepost_retry_options_new(fastepost_retry_options **out) {
@@ -176,11 +175,7 @@ fastepost_status fastepost_retry_options_set_limit(fastepost_retry_options *opts
 
 fastepost_status fastepost_retry_options_set_clock(fastepost_retry_options *opts, fastepost_clock_fn clock,
                                                    void *payload) {
-  if (!opts)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_retry_options_set_clock: opts is NULL");
-  opts->clock = clock;
-  opts->clock_payload = payload;
-  return FASTEPOST_OK;
+  return fastepost__clock_set(opts ? &opts->clock : NULL, clock, payload, "fastepost_retry_options_set_clock");
 }
 
 struct fastepost_retry_report {
@@ -224,8 +219,7 @@ fastepost_status fastepost_events_retry(fastepost_retry_report **out, fastepost_
   if (!conn)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_events_retry: conn is NULL");
   size_t limit = opts ? opts->limit : FASTEPOST_RETRY_DEFAULT_LIMIT;
-  fastepost_clock_fn clock = opts ? opts->clock : NULL;
-  void *payload = opts ? opts->clock_payload : NULL;
+  const fastepost__clock *clock = opts && opts->clock.fn ? &opts->clock : NULL;
   fastepost__buf sources = FASTEPOST__BUF_INIT;
   fastepost__buf_putc(&sources, '{');
   for (size_t i = 0, k = 0; i < fastepost__adapter_count(); i++)
@@ -242,7 +236,7 @@ fastepost_status fastepost_events_retry(fastepost_retry_report **out, fastepost_
   while (r.attempted < limit) {
     /* Read the injected clock once per claim: the claim and the reprocessing of that event
      * then agree on "now", and a clock that advances is seen to advance. */
-    int64_t now_us = clock ? clock(payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    int64_t now_us = fastepost__clock_now(clock);
     char now_text[40];
     if (clock && !fastepost__time_format(now_text, sizeof now_text, now_us)) {
       rc = fastepost__error_set(FASTEPOST_EINVALID, "the injected clock gave %lld us, not a time from year 1 to 9999",

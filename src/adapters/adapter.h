@@ -29,6 +29,19 @@
 #include "fastepost/webhook.h"
 #include "sync.h"
 
+/* An injected processing clock (fastepost_clock_fn and its payload), shared by the options of
+ * every adapter and of the retry queue. Unset: the database server's clock. */
+typedef struct fastepost__clock {
+  fastepost_clock_fn fn;
+  void *payload;
+} fastepost__clock;
+
+/* The clock's time, or FASTEPOST__SYNC_SERVER_CLOCK when c is NULL or unset. */
+int64_t fastepost__clock_now(const fastepost__clock *c);
+/* The setter behind every options' set_clock(): FASTEPOST_EINVALID (naming `who`) when c is
+ * NULL (the options were NULL). */
+int fastepost__clock_set(fastepost__clock *c, fastepost_clock_fn fn, void *payload, const char *who);
+
 /* The records parsed from one body. items are initialised for the adapter's source. */
 typedef struct fastepost__records {
   fastepost__sync_record *items;

@@ -33,8 +33,7 @@ static const fastepost__prop_def contact_props[] = {
 struct fastepost_hubspot_options {
   size_t max_events;
   fastepost__time_range time_range;
-  fastepost_clock_fn clock;
-  void *clock_payload;
+  fastepost__clock clock; /* unset: the server's clock */
 };
 
 fastepost_status fastepost_hubspot_options_new(fastepost_hubspot_options **out) {
@@ -68,11 +67,7 @@ fastepost_status fastepost_hubspot_options_set_time_range(fastepost_hubspot_opti
 
 fastepost_status fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts, fastepost_clock_fn clock,
                                                      void *payload) {
-  if (!opts)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_options_set_clock: opts is NULL");
-  opts->clock = clock;
-  opts->clock_payload = payload;
-  return FASTEPOST_OK;
+  return fastepost__clock_set(opts ? &opts->clock : NULL, clock, payload, "fastepost_hubspot_options_set_clock");
 }
 
 static int record_fail(fastepost__sync_record *rec, int code, const char *message) {
@@ -188,7 +183,7 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
 /* ---- processing --------------------------------------------------------------------------- */
 
 static int64_t clock_now(const fastepost_hubspot_options *opts) {
-  return opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+  return fastepost__clock_now(opts ? &opts->clock : NULL);
 }
 
 /* The parsed events into records; an event that cannot be used is a failed record. */

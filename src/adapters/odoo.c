@@ -203,11 +203,7 @@ fastepost_status fastepost_odoo_options_set_time_range(fastepost_odoo_options *o
 
 fastepost_status fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock_fn clock,
                                                   void *payload) {
-  if (!o)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_clock: opts is NULL");
-  o->clock = clock;
-  o->clock_payload = payload;
-  return FASTEPOST_OK;
+  return fastepost__clock_set(o ? &o->clock : NULL, clock, payload, "fastepost_odoo_options_set_clock");
 }
 
 fastepost_status fastepost_odoo_options_set_spool(fastepost_odoo_options *o, fastepost_spool *spool) {
@@ -220,7 +216,7 @@ fastepost_status fastepost_odoo_options_set_spool(fastepost_odoo_options *o, fas
 /* ---- processing ---------------------------------------------------------------------------- */
 
 static int64_t clock_now(const fastepost_odoo_options *opts) {
-  return opts && opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+  return fastepost__clock_now(opts ? &opts->clock : NULL);
 }
 
 /* The single-delivery path: one record on the stack, one result, no copy of the body. */

@@ -25,8 +25,7 @@ struct fastepost_odoo_options {
   int max_depth;
   fastepost__strlist barcode_fields;
   fastepost__time_range time_range; /* accepted write_date range */
-  fastepost_clock_fn clock;
-  void *clock_payload;
+  fastepost__clock clock;   /* unset: the server's clock */
   fastepost_spool *spool;   /* borrowed; NULL: no spooling */
 };
 

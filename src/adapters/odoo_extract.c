@@ -490,7 +490,7 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes,
       rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "write_date \"%s\" is not a datetime", p));
       goto out;
     }
-    int64_t now_us = opts->clock ? opts->clock(opts->clock_payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    int64_t now_us = fastepost__clock_now(&opts->clock);
     if (fastepost__sync_time_check(wd_us, &opts->time_range, now_us, "write_date") ||
         !fastepost__time_format(norm, sizeof norm, wd_us)) {
       free(wd);

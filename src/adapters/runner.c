@@ -10,6 +10,20 @@
 #include "adapters/adapter.h"
 #include "internal.h"
 
+/* ---- the processing clock -------------------------------------------------------------------- */
+
+int64_t fastepost__clock_now(const fastepost__clock *c) {
+  return c && c->fn ? c->fn(c->payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+}
+
+int fastepost__clock_set(fastepost__clock *c, fastepost_clock_fn fn, void *payload, const char *who) {
+  if (!c)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: opts is NULL", who);
+  c->fn = fn;
+  c->payload = payload;
+  return FASTEPOST_OK;
+}
+
 /* ---- records ---------------------------------------------------------------------------------- */
 
 int fastepost__records_alloc(fastepost__records *out, size_t n, const char *source) {
