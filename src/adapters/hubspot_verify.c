@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "adapters/hubspot_parse.h"
 #include "fastepost/hubspot.h"
@@ -226,11 +225,7 @@ static bool parse_ms(int64_t *out, const char *s) {
 }
 
 static int64_t clock_ms(const fastepost_hubspot_verifier *v) {
-  if (v->now_ms >= 0)
-    return v->now_ms;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return v->now_ms >= 0 ? v->now_ms : fastepost__time_now_us() / 1000;
 }
 
 static int check_inputs(unsigned version, const char *method, const char *uri,
