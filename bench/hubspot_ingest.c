@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
     return 2;
   long nbatches = (n + per - 1) / per;
   char **bodies = calloc((size_t)nbatches, sizeof *bodies), **sigs = calloc((size_t)nbatches, sizeof *sigs);
+  fastepost_webhook_request **reqs = calloc((size_t)nbatches, sizeof *reqs);
   char ts[32];
   snprintf(ts, sizeof ts, "%lld", (long long)time(NULL) * 1000);
   static const char *const props[] = {"email", "firstname", "lastname"};
@@ -57,7 +58,12 @@ int main(int argc, char **argv) {
     }
     snprintf(body + len, cap - len, "]");
     bodies[b] = body;
-    if (fastepost_hubspot_sign(&sigs[b], FASTEPOST_HUBSPOT_V3, "bench-secret", "POST", URL, ts, body, strlen(body)))
+    /* The request as a web host builds it (fastepost/webhook.h), signed as HubSpot would. */
+    if (fastepost_webhook_request_new(&reqs[b]) || fastepost_webhook_request_set_uri(reqs[b], URL) ||
+        fastepost_webhook_request_set_header(reqs[b], "X-HubSpot-Request-Timestamp", ts) ||
+        fastepost_webhook_request_set_body(reqs[b], body, strlen(body)) ||
+        fastepost_hubspot_sign(&sigs[b], reqs[b], FASTEPOST_HUBSPOT_VERSION_V3, "bench-secret") ||
+        fastepost_webhook_request_set_header(reqs[b], "X-HubSpot-Signature-v3", sigs[b]))
       return 1;
   }
   fastepost_conn *conn = NULL;
@@ -70,13 +76,13 @@ int main(int argc, char **argv) {
   long failed = 0;
   double t0 = now_s();
   for (long b = 0; b < nbatches; b++) {
-    fastepost_hubspot_batch *r = NULL;
-    if (fastepost_hubspot_process(&r, conn, v, "v3", "POST", URL, ts, sigs[b], bodies[b], strlen(bodies[b]), NULL)) {
+    fastepost_event_batch *r = NULL;
+    if (fastepost_hubspot_process(&r, conn, v, reqs[b], NULL)) {
       fprintf(stderr, "batch %ld: %s\n", b, fastepost_error_last()->message);
       return 1;
     }
-    failed += (long)fastepost_hubspot_batch_failed(r);
-    fastepost_hubspot_batch_free(r);
+    failed += (long)fastepost_event_batch_failed(r);
+    fastepost_event_batch_free(r);
   }
   double dt = now_s() - t0;
   printf("fastepost hubspot (batch %ld): %ld events in %.2f s = %.1f events/s (%ld failed)\n", per, n, dt, n / dt,
@@ -84,7 +90,9 @@ int main(int argc, char **argv) {
   for (long b = 0; b < nbatches; b++) {
     free(bodies[b]);
     fastepost_free(sigs[b]);
+    fastepost_webhook_request_free(reqs[b]);
   }
+  free(reqs);
   free(bodies);
   free(sigs);
   fastepost_hubspot_verifier_free(v);

@@ -95,22 +95,22 @@ int main(int argc, char **argv) {
           fprintf(stderr, "first failure: %s\n", fastepost_error_last()->message);
       }
   } else {
-    fastepost_event_result **results = calloc((size_t)batch, sizeof *results);
     const char **keys = calloc((size_t)batch, sizeof *keys);
     for (long j = 0; j < batch; j++)
       keys[j] = key;
     for (long i = 0; i < n; i += batch) {
       size_t k = (size_t)(n - i < batch ? n - i : batch);
-      if (fastepost_odoo_process_batch(results, conn, keys, (const char *const *)bodies + i, lens + i, k, opts) !=
+      fastepost_event_batch *results = NULL;
+      if (fastepost_odoo_process_batch(&results, conn, keys, (const void *const *)(bodies + i), lens + i, k, opts) !=
           FASTEPOST_OK)
         fprintf(stderr, "batch failed: %s\n", fastepost_error_last()->message);
       for (size_t j = 0; j < k; j++) {
-        if (fastepost_event_result_code(results[j]) != FASTEPOST_OK && !failures++)
-          fprintf(stderr, "first failure: %s\n", fastepost_event_result_error(results[j]));
-        fastepost_event_result_free(results[j]);
+        const fastepost_event_result *r = fastepost_event_batch_get(results, j);
+        if (fastepost_event_result_code(r) != FASTEPOST_OK && !failures++)
+          fprintf(stderr, "first failure: %s\n", fastepost_event_result_error(r));
       }
+      fastepost_event_batch_free(results);
     }
-    free(results);
     free(keys);
   }
   double dt = now_s() - t0;

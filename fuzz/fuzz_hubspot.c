@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubspot_parse.h"
+#include "adapters/hubspot_parse.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,16 +40,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fastepost_hubspot_verifier *v = NULL;
     if (fastepost_hubspot_verifier_new(&v) == FASTEPOST_OK &&
         fastepost_hubspot_verifier_add_secret(v, "fuzz") == FASTEPOST_OK) {
-      fastepost_hubspot_verifier_set_now(v, 1000);
+      fastepost_hubspot_verifier_set_now(v, 1000 * 1000);
       char *sig = NULL;
-      if (fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, "fuzz", "POST", uri, "1000", data,
-                                 size) != FASTEPOST_OK ||
-          fastepost_hubspot_verify(NULL, v, "v3", "POST", uri, "1000", sig, data, size) !=
+      fastepost_webhook_request *req = NULL;
+      if (fastepost_webhook_request_new(&req) != FASTEPOST_OK || fastepost_webhook_request_set_uri(req, uri) ||
+          fastepost_webhook_request_set_header(req, "X-HubSpot-Request-Timestamp", "1000") ||
+          fastepost_webhook_request_set_body(req, data, size))
+        abort();
+      if (fastepost_hubspot_sign(&sig, req, FASTEPOST_HUBSPOT_VERSION_V3, "fuzz") != FASTEPOST_OK ||
+          fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", sig) != FASTEPOST_OK ||
+          fastepost_hubspot_verify(NULL, v, req) !=
               (size > FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY ? FASTEPOST_ETOOBIG
                : *uri                                   ? FASTEPOST_OK
                                                         : FASTEPOST_EAUTH))
         abort();
       fastepost_free(sig);
+      fastepost_webhook_request_free(req);
     }
     fastepost_hubspot_verifier_free(v);
   }

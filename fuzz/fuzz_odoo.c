@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "odoo.h"
+#include "adapters/odoo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,27 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/adapter.h"
 #include "internal.h"
-#include "hubspot_parse.h"
-#include "odoo.h"
 #include "sync.h"
 #include "util/time.h"
 
-/* Sources whose stored payloads can be processed again, and through which adapter. A new CRM
- * adds one line here. */
-typedef int (*reprocess_fn)(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                            const char *payload, const char *event_type, int max_attempts, int64_t now_us);
-static const struct {
-  const char *source;
-  reprocess_fn reprocess;
-} adapters[] = {
-    {"odoo", fastepost__odoo_reprocess},
-    {"hubspot", fastepost__hubspot_reprocess},
-};
-
 /* ---- listing ------------------------------------------------------------------------------- */
 
-#define EVENT_STRINGS 9
+#define EVENT_STRINGS 6
 
 struct fastepost_event_list {
   fastepost_event *rows;
@@ -52,12 +39,13 @@ const fastepost_event *fastepost_event_list_get(const fastepost_event_list *list
  * off the index and a filter that matches nothing costs one index probe. A single statement
  * with "$1 IS NULL OR source = $1" would leave the choice to a plan that cannot know which
  * filters are set. */
+/* A timestamp column (UTC without a time zone) as microseconds since the epoch, exactly. */
+#define US_OF(col) "(extract(epoch FROM " col ")::numeric * 1000000)::bigint"
 #define SQL_LIST_HEAD                                                                       \
   "SELECT id, source, event_type, status, coalesce(outcome, ''), coalesce(external_id, ''), " \
   "coalesce(error_message, ''), attempts, coalesce(customer_id, 0), "                        \
-  "to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), "                                        \
-  "coalesce(to_char(processed_at, 'YYYY-MM-DD HH24:MI:SS.US'), ''), "                        \
-  "coalesce(to_char(next_attempt_at, 'YYYY-MM-DD HH24:MI:SS.US'), '') FROM integration_events "
+  US_OF("created_at") ", coalesce(" US_OF("processed_at") ", 0), "                            \
+  "coalesce(" US_OF("next_attempt_at") ", 0) FROM integration_events "
 #define SQL_LIST_TAIL " ORDER BY created_at DESC, id DESC LIMIT $3::int"
 /* Indexed by (source set) + 2 * (status set). $1 and $2 are always passed; num_nulls() gives an
  * unused one its type without touching the plan. */
@@ -73,12 +61,15 @@ const char *fastepost__events_list_sql(bool source, bool status) {
 }
 
 fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_conn *conn, const char *source,
-                                       const char *status, int limit) {
+                                       const char *status, size_t limit) {
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_events_list: out is NULL");
   *out = NULL;
-  if (limit < 1)
-    return fastepost__error_set(FASTEPOST_EINVALID, "the limit must be 1 or more, not %d", limit);
+  if (limit == 0)
+    limit = FASTEPOST_EVENTS_DEFAULT_LIMIT;
+  if (limit > FASTEPOST_EVENTS_MAX_LIMIT)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the limit must be at most %d rows, not %zu",
+                                FASTEPOST_EVENTS_MAX_LIMIT, limit);
   static const char *const statuses[] = {"pending", "success", "error", "dead"};
   bool known = !status || !*status;
   for (size_t i = 0; !known && i < 4; i++)
@@ -87,7 +78,7 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
     return fastepost__error_set(FASTEPOST_EINVALID,
                                 "unknown status \"%.32s\": expected pending, success, error or dead", status);
   char lim[16];
-  snprintf(lim, sizeof lim, "%d", limit);
+  snprintf(lim, sizeof lim, "%zu", limit);
   const char *params[] = {source && *source ? source : NULL, status && *status ? status : NULL, lim};
   PGresult *res = NULL;
   int rc = fastepost__query(&res, conn, fastepost__events_list_sql(params[0] != NULL, params[1] != NULL), 3, params,
@@ -105,7 +96,7 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
     fastepost_event_list_free(list);
     return fastepost__error_oom();
   }
-  static const int string_cols[EVENT_STRINGS] = {1, 2, 3, 4, 5, 6, 9, 10, 11};
+  static const int string_cols[EVENT_STRINGS] = {1, 2, 3, 4, 5, 6};
   for (size_t i = 0; i < n; i++) {
     char **s = &list->strings[i * EVENT_STRINGS];
     list->count = i + 1; /* so that a failure below frees what was copied */
@@ -123,11 +114,11 @@ fastepost_status fastepost_events_list(fastepost_event_list **out, fastepost_con
     e->outcome = s[3];
     e->external_id = s[4];
     e->error_message = s[5];
-    e->attempts = atoi(PQgetvalue(res, (int)i, 7));
+    e->attempts = strtoull(PQgetvalue(res, (int)i, 7), NULL, 10);
     e->customer_id = atoll(PQgetvalue(res, (int)i, 8));
-    e->created_at = s[6];
-    e->processed_at = s[7];
-    e->next_attempt_at = s[8];
+    e->created_at_us = atoll(PQgetvalue(res, (int)i, 9));
+    e->processed_at_us = atoll(PQgetvalue(res, (int)i, 10));
+    e->next_attempt_at_us = atoll(PQgetvalue(res, (int)i, 11));
   }
   PQclear(res);
   *out = list;
@@ -159,32 +150,93 @@ static const char SQL_CLAIM[] =
     "UPDATE integration_events e SET next_attempt_at = " RETRY_NOW " + " RETRY_LEASE " FROM due "
     "WHERE e.id = due.id RETURNING e.id, e.source, e.event_type, e.payload::text";
 
-fastepost_status fastepost_events_retry(fastepost_conn *conn, int limit, fastepost_retry_report *report) {
-  return fastepost_events_retry_with_clock(conn, limit, NULL, NULL, report);
+struct fastepost_retry_options {
+  size_t limit;
+  fastepost__clock clock; /* unset: the server's clock */
+};
+
+fastepost_status fastepost_retry_options_new(fastepost_retry_options **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_retry_options_new: out is NULL");
+  if (!(*out = calloc(1, sizeof **out)))
+    return fastepost__error_oom();
+  (*out)->limit = FASTEPOST_RETRY_DEFAULT_LIMIT;
+  return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_events_retry_with_clock(fastepost_conn *conn, int limit, fastepost_clock_fn clock,
-                                                   void *payload, fastepost_retry_report *report) {
-  if (report)
-    memset(report, 0, sizeof *report);
-  if (limit < 1)
-    return fastepost__error_set(FASTEPOST_EINVALID, "the limit must be 1 or more, not %d", limit);
+void fastepost_retry_options_free(fastepost_retry_options *opts) { free(opts); }
+
+fastepost_status fastepost_retry_options_set_limit(fastepost_retry_options *opts, size_t limit) {
+  if (!opts)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_retry_options_set_limit: opts is NULL");
+  opts->limit = limit ? limit : FASTEPOST_RETRY_DEFAULT_LIMIT;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_retry_options_set_clock(fastepost_retry_options *opts, fastepost_clock_fn clock,
+                                                   void *payload) {
+  return fastepost__clock_set(opts ? &opts->clock : NULL, clock, payload, "fastepost_retry_options_set_clock");
+}
+
+struct fastepost_retry_report {
+  size_t attempted, succeeded, failed, dead;
+};
+
+void fastepost_retry_report_free(fastepost_retry_report *r) { free(r); }
+size_t fastepost_retry_report_attempted(const fastepost_retry_report *r) { return r ? r->attempted : 0; }
+size_t fastepost_retry_report_succeeded(const fastepost_retry_report *r) { return r ? r->succeeded : 0; }
+size_t fastepost_retry_report_failed(const fastepost_retry_report *r) { return r ? r->failed : 0; }
+size_t fastepost_retry_report_dead(const fastepost_retry_report *r) { return r ? r->dead : 0; }
+
+/* Process a claimed event again through its source's adapter, on its own row. */
+static int reprocess(fastepost_conn *conn, int64_t id, const char *source, const char *payload,
+                     const char *event_type, int64_t now_us) {
+  const fastepost__adapter *a = fastepost__adapter_find(source);
+  if (!a || !a->reprocess)
+    return fastepost__error_set(FASTEPOST_EINVALID, "no adapter for source %.32s", source);
+  fastepost_event_result *res = fastepost__result_new();
+  if (!res)
+    return FASTEPOST_ENOMEM;
+  fastepost__sync_record rec;
+  fastepost__sync_record_init(&rec, a->source);
+  int rc = a->reprocess(&rec, payload, event_type, now_us);
+  if (rc == FASTEPOST_OK) {
+    rec.event_id = id;
+    fastepost__sync_ctx ctx = {.now_us = now_us, .in_batch = false, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+    rc = fastepost__adapter_process(res, conn, &rec, &ctx);
+  }
+  fastepost__sync_record_clear(&rec);
+  fastepost_event_result_free(res);
+  return rc;
+}
+
+fastepost_status fastepost_events_retry(fastepost_retry_report **out, fastepost_conn *conn,
+                                        const fastepost_retry_options *opts) {
+  if (out) {
+    if (!(*out = calloc(1, sizeof **out)))
+      return fastepost__error_oom();
+  }
+  if (!conn)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_events_retry: conn is NULL");
+  size_t limit = opts ? opts->limit : FASTEPOST_RETRY_DEFAULT_LIMIT;
+  const fastepost__clock *clock = opts && opts->clock.fn ? &opts->clock : NULL;
   fastepost__buf sources = FASTEPOST__BUF_INIT;
   fastepost__buf_putc(&sources, '{');
-  for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
-    fastepost__buf_printf(&sources, "%s%s", i ? "," : "", adapters[i].source);
+  for (size_t i = 0, k = 0; i < fastepost__adapter_count(); i++)
+    if (fastepost__adapter_at(i)->reprocess)
+      fastepost__buf_printf(&sources, "%s%s", k++ ? "," : "", fastepost__adapter_at(i)->source);
   fastepost__buf_putc(&sources, '}');
   if (sources.oom) {
     fastepost__buf_free(&sources);
     return fastepost__error_oom();
   }
   const char *params[] = {fastepost__buf_cstr(&sources), NULL};
-  fastepost_retry_report r = {0};
+  fastepost_retry_report r = {0, 0, 0, 0};
   int rc = FASTEPOST_OK;
   while (r.attempted < limit) {
     /* Read the injected clock once per claim: the claim and the reprocessing of that event
      * then agree on "now", and a clock that advances is seen to advance. */
-    int64_t now_us = clock ? clock(payload) : FASTEPOST__SYNC_SERVER_CLOCK;
+    int64_t now_us = fastepost__clock_now(clock);
     char now_text[40];
     if (clock && !fastepost__time_format(now_text, sizeof now_text, now_us)) {
       rc = fastepost__error_set(FASTEPOST_EINVALID, "the injected clock gave %lld us, not a time from year 1 to 9999",
@@ -199,16 +251,8 @@ fastepost_status fastepost_events_retry_with_clock(fastepost_conn *conn, int lim
       break;
     }
     int64_t id = atoll(PQgetvalue(due, 0, 0));
-    const char *source = PQgetvalue(due, 0, 1);
-    reprocess_fn fn = NULL;
-    for (size_t k = 0; k < sizeof adapters / sizeof adapters[0]; k++)
-      if (strcmp(adapters[k].source, source) == 0)
-        fn = adapters[k].reprocess;
     r.attempted++;
-    fastepost_event_result *res = NULL;
-    int st = fn ? fn(&res, conn, id, PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), FASTEPOST_EVENTS_MAX_ATTEMPTS, now_us)
-                : fastepost__error_set(FASTEPOST_EINVALID, "no adapter for source %s", source);
-    fastepost_event_result_free(res);
+    int st = reprocess(conn, id, PQgetvalue(due, 0, 1), PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), now_us);
     PQclear(due);
     if (st == FASTEPOST_OK) {
       r.succeeded++;
@@ -229,10 +273,10 @@ fastepost_status fastepost_events_retry_with_clock(fastepost_conn *conn, int lim
       break; /* the database is away: the rest stays queued */
   }
   fastepost__buf_free(&sources);
+  if (out)
+    **out = r;
   if (rc && !r.attempted)
     return rc;
-  if (report)
-    *report = r;
   fastepost_error_clear();
   return FASTEPOST_OK;
 }

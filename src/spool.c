@@ -39,8 +39,8 @@
 #include <unistd.h>
 
 #include "fastepost/spool.h"
+#include "adapters/adapter.h"
 #include "internal.h"
-#include "odoo.h"
 #include "sync.h"
 #include "util/digest.h"
 #include "util/time.h"
@@ -54,15 +54,6 @@
 #define MAX_OPTION 200
 #define MAX_REASON 400
 
-/* Sources a spooled delivery can be replayed through. A new CRM adds one line here. */
-typedef int (*replay_fn)(fastepost_event_result **out, fastepost_conn *conn, const char *body, size_t len,
-                         const char *event, const char *content_type);
-static const struct {
-  const char *source;
-  replay_fn replay;
-} adapters[] = {
-    {"odoo", fastepost__odoo_replay},
-};
 
 struct fastepost_spool {
   char *dir;
@@ -76,11 +67,11 @@ struct fastepost_spool {
 /* Per process, not per handle: two handles on one directory never build the same name. */
 static _Atomic unsigned name_counter;
 
-static replay_fn adapter_for(const char *source) {
-  for (size_t i = 0; source && i < sizeof adapters / sizeof adapters[0]; i++)
-    if (!strcmp(adapters[i].source, source))
-      return adapters[i].replay;
-  return NULL;
+/* The adapter a spooled delivery is replayed through (adapters/registry.c), or NULL when the
+ * source is unknown or its deliveries are never spooled. The spool knows no CRM itself. */
+static const fastepost__adapter *adapter_for(const char *source) {
+  const fastepost__adapter *a = fastepost__adapter_find(source);
+  return a && a->replay ? a : NULL;
 }
 
 static const char *etext(int e, char *buf) { return fastepost__errno_text(e, buf, FASTEPOST__ERRNO_BUFSIZE); }
@@ -179,10 +170,10 @@ void fastepost_spool_free(fastepost_spool *s) {
 const char *fastepost_spool_warning(const fastepost_spool *s) { return s ? s->warning : NULL; }
 
 fastepost_status fastepost_spool_set_limits(fastepost_spool *s, size_t max_files, uint64_t max_bytes) {
-  if (!s || !max_files || !max_bytes)
-    return fastepost__error_set(FASTEPOST_EINVALID, "spool limits must be 1 or more");
-  s->max_files = max_files;
-  s->max_bytes = max_bytes;
+  if (!s)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_set_limits: spool is NULL");
+  s->max_files = max_files ? max_files : FASTEPOST_SPOOL_DEFAULT_MAX_FILES;
+  s->max_bytes = max_bytes ? max_bytes : FASTEPOST_SPOOL_DEFAULT_MAX_BYTES;
   return FASTEPOST_OK;
 }
 
@@ -310,7 +301,7 @@ static int build_head(char *head, size_t size, size_t *hlen, const char *source,
 /* ---- put ----------------------------------------------------------------------------------- */
 
 fastepost_status fastepost_spool_put(char **name_out, fastepost_spool *s, const char *source, const char *event,
-                                     const char *content_type, const char *body, size_t len) {
+                                     const char *content_type, const void *body, size_t len) {
   if (name_out)
     *name_out = NULL;
   if (!s || (!body && len))
@@ -686,13 +677,58 @@ static bool transient(int rc) {
          rc == FASTEPOST_EIO || rc == FASTEPOST_ETIMEOUT || rc == FASTEPOST_EREADONLY || rc == FASTEPOST_EFULL;
 }
 
-fastepost_status fastepost_spool_replay(fastepost_spool_replay_report *report, fastepost_spool *s,
-                                        fastepost_conn *conn, int limit) {
+struct fastepost_spool_replay_report {
+  size_t replayed, duplicates, rejected, remaining;
+};
+
+void fastepost_spool_replay_report_free(fastepost_spool_replay_report *r) { free(r); }
+size_t fastepost_spool_replay_report_replayed(const fastepost_spool_replay_report *r) { return r ? r->replayed : 0; }
+size_t fastepost_spool_replay_report_duplicates(const fastepost_spool_replay_report *r) {
+  return r ? r->duplicates : 0;
+}
+size_t fastepost_spool_replay_report_rejected(const fastepost_spool_replay_report *r) { return r ? r->rejected : 0; }
+size_t fastepost_spool_replay_report_remaining(const fastepost_spool_replay_report *r) {
+  return r ? r->remaining : 0;
+}
+
+/* Run one spooled delivery through its adapter: one record on its own, several (a batch) in one
+ * transaction. *logged: the delivery reached the event log (committed, failures too), so its
+ * file may go; *duplicate: every event of it was a duplicate (committed before the spooling). */
+static int replay_one(bool *logged, bool *duplicate, const fastepost__adapter *a, fastepost_conn *conn,
+                      const record *r) {
+  fastepost__records recs = {0};
+  int rc = a->replay(&recs, r->body, r->len, r->event, r->content_type, FASTEPOST__SYNC_SERVER_CLOCK);
+  if (rc)
+    return rc; /* refused as a whole: never logged */
+  fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  if (recs.count == 1) {
+    fastepost_event_result *res = fastepost__result_new();
+    rc = res ? fastepost__adapter_process(res, conn, &recs.items[0], &ctx) : FASTEPOST_ENOMEM;
+    *logged = rc == FASTEPOST_OK || (res && res->event_id > 0);
+    *duplicate = res && res->outcome == FASTEPOST_OUTCOME_DUPLICATE;
+    fastepost_event_result_free(res);
+  } else {
+    fastepost_event_batch *b = NULL;
+    rc = fastepost__event_batch_new(&b, recs.count);
+    if (!rc)
+      rc = fastepost__adapter_run_batch(b, conn, recs.items, NULL, recs.count, &ctx);
+    *logged = rc == FASTEPOST_OK;
+    *duplicate = *logged && recs.count > 0;
+    for (size_t i = 0; *duplicate && i < recs.count; i++)
+      *duplicate = fastepost_event_result_outcome(fastepost_event_batch_get(b, i)) == FASTEPOST_OUTCOME_DUPLICATE;
+    fastepost_event_batch_free(b);
+  }
+  fastepost__records_free(&recs);
+  return rc;
+}
+
+fastepost_status fastepost_spool_replay(fastepost_spool_replay_report **report, fastepost_spool *s,
+                                        fastepost_conn *conn, size_t limit) {
   char eb[FASTEPOST__ERRNO_BUFSIZE];
-  fastepost_spool_replay_report rep = {0};
-  if (report)
-    *report = rep;
-  if (!s || !conn || limit < 0)
+  fastepost_spool_replay_report rep = {0, 0, 0, 0};
+  if (report && !(*report = calloc(1, sizeof **report)))
+    return fastepost__error_oom();
+  if (!s || !conn)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_replay: invalid argument");
   int rc = usable(s, 0);
   if (rc)
@@ -728,23 +764,21 @@ fastepost_status fastepost_spool_replay(fastepost_spool_replay_report *report, f
       rep.rejected++;
       continue;
     }
-    replay_fn fn = adapter_for(r.source);
-    if (!fn) {
+    const fastepost__adapter *a = adapter_for(r.source);
+    if (!a) {
       snprintf(why, sizeof why, "refused: unknown source \"%.32s\"", r.source);
       set_aside(s, name, why);
       rep.rejected++;
       free(r.data);
       continue;
     }
-    fastepost_event_result *res = NULL;
-    int pr = fn(&res, conn, r.body, r.len, r.event, r.content_type);
+    bool logged = false, duplicate = false;
+    int pr = replay_one(&logged, &duplicate, a, conn, &r);
     free(r.data);
-    bool logged = pr == FASTEPOST_OK || (res && res->event_id > 0);
     if (logged) {
       remove_record(s, name);
       rep.replayed++;
-      if (res && res->outcome == FASTEPOST_OUTCOME_DUPLICATE)
-        rep.duplicates++;
+      rep.duplicates += duplicate;
     } else if (transient(pr)) {
       rc = pr; /* the database went away: keep this record and the rest */
     } else {
@@ -753,15 +787,14 @@ fastepost_status fastepost_spool_replay(fastepost_spool_replay_report *report, f
       set_aside(s, name, why);
       rep.rejected++;
     }
-    fastepost_event_result_free(res);
   }
-  rep.remaining = (int)(names.count - gone - (size_t)rep.replayed - (size_t)rep.rejected);
+  rep.remaining = names.count - gone - rep.replayed - rep.rejected;
   fastepost__strlist_free(&names);
   close(lock);
   if (report)
-    *report = rep;
+    **report = rep;
   if (rc)
-    return fastepost__error_set(rc, "spool replay stopped after %d deliveries: %s", rep.replayed,
+    return fastepost__error_set(rc, "spool replay stopped after %zu deliveries: %s", rep.replayed,
                                 fastepost_error_last()->message);
   fastepost_error_clear();
   return FASTEPOST_OK;

@@ -9,23 +9,31 @@
  *     expected_keys and presented_keys are lists of strings (the layers build them, and read
  *     ODOO_API_KEY: the library reads no environment variable)
  *   hubspot_process(conn, verifier, version, method, uri, timestamp, signature, body, max_events)
+ *     builds the fastepost_webhook_request a host would (the signature in the header its
+ *     version uses) and processes it
  *   events_list(conn, source, status, limit) -> list;  events_retry(conn, limit) -> counts
+ * Results have the keys and types of the CLI's --json (docs/events.md): ids, outcome and
+ * error None/nil when there is none; times in microseconds (`_us`).
  * A processing failure that comes with a result raises the code's exception class with the
  * result in its `result` attribute (every exception also has `http_status`). Processing runs
  * with the GIL/GVL released; bodies are copied or immutable, so no other thread can change
  * them meanwhile. odoo_authenticate, status_http and outcome_name are mirrored one to one. */
-%fastepost_blocking(6, fastepost_odoo_process, fastepost_event_result **, fastepost_conn *, const char *, const char *, size_t, const fastepost_odoo_options *)
-%fastepost_blocking(7, fastepost_odoo_process_batch, fastepost_event_result **, fastepost_conn *, const char *const *, const char *const *, const size_t *, size_t, const fastepost_odoo_options *)
-%fastepost_blocking(5, fastepost_events_list, fastepost_event_list **, fastepost_conn *, const char *, const char *, int)
-%fastepost_blocking(3, fastepost_events_retry, fastepost_conn *, int, fastepost_retry_report *)
+%header %{
+#include <stdbool.h>
+%}
+%fastepost_blocking(6, fastepost_odoo_process, fastepost_event_result **, fastepost_conn *, const char *, const void *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(7, fastepost_odoo_process_batch, fastepost_event_batch **, fastepost_conn *, const char *const *, const void *const *, const size_t *, size_t, const fastepost_odoo_options *)
+%fastepost_blocking(5, fastepost_events_list, fastepost_event_list **, fastepost_conn *, const char *, const char *, size_t)
+%fastepost_blocking(3, fastepost_events_retry, fastepost_retry_report **, fastepost_conn *, const fastepost_retry_options *)
 
 %rename("$ignore", regextarget=1) "^fastepost_event_result";
 %rename("$ignore", regextarget=1) "^fastepost_event_list";
+%rename("$ignore", regextarget=1) "^fastepost_event_batch";
+%rename("$ignore", regextarget=1) "^fastepost_retry_";
 %rename("$ignore", regextarget=1) "^fastepost_odoo_options";
 %ignore fastepost_event;
 %ignore fastepost_events_list;
 %ignore fastepost_events_retry;
-%ignore fastepost_retry_report;
 %ignore fastepost_odoo_process;
 %ignore fastepost_odoo_process_batch;
 
@@ -177,17 +185,36 @@ static void fp_keys_free(fp_keys *k) {
   k->n = 0;
 }
 
+/* An id or a time: None/nil for 0 ("none"), as the CLI's --json prints null. */
+static void fp_rec_id(fp_rec d, const char *key, int64_t v) {
+  if (v)
+    fp_rec_int(d, key, (long long)v);
+  else
+    fp_rec_nil(d, key);
+}
+
+static void fp_rec_str_or_nil(fp_rec d, const char *key, const char *v) {
+  if (v && *v)
+    fp_rec_str(d, key, v);
+  else
+    fp_rec_nil(d, key);
+}
+
 static fp_rec fp_event_result_rec(const fastepost_event_result *r) {
   fp_rec d = fp_rec_new();
   fastepost_status code = fastepost_event_result_code(r);
   fp_rec_int(d, "code", code);
   fp_rec_str(d, "status", code == FASTEPOST_OK ? "ok" : fastepost_error_name(code));
   fp_rec_int(d, "http_status", fastepost_event_result_http(r, code));
-  fp_rec_str(d, "outcome", fastepost_outcome_name(fastepost_event_result_outcome(r)));
-  fp_rec_int(d, "event_id", (long long)fastepost_event_result_event_id(r));
-  fp_rec_int(d, "customer_id", (long long)fastepost_event_result_customer_id(r));
-  fp_rec_int(d, "remark_id", (long long)fastepost_event_result_remark_id(r));
-  fp_rec_int(d, "task_id", (long long)fastepost_event_result_task_id(r));
+  const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
+  if (*outcome)
+    fp_rec_str(d, "outcome", outcome);
+  else
+    fp_rec_nil(d, "outcome");
+  fp_rec_id(d, "event_id", fastepost_event_result_event_id(r));
+  fp_rec_id(d, "customer_id", fastepost_event_result_customer_id(r));
+  fp_rec_id(d, "remark_id", fastepost_event_result_remark_id(r));
+  fp_rec_id(d, "task_id", fastepost_event_result_task_id(r));
   fp_rec warnings = fp_list_new();
   for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++)
     fp_list_push(warnings, fp_str_new(fastepost_event_result_warning(r, i)));
@@ -243,21 +270,41 @@ static fp_obj fp_result_or_raise(fastepost_status rc, const fp_failure *f, fp_re
 }
 
 typedef struct fp_hubspot_call {
-  fastepost_hubspot_batch **out;
+  fastepost_event_batch **out;
   fastepost_conn *conn;
   const fastepost_hubspot_verifier *verifier;
-  const char *version, *method, *uri, *timestamp, *signature;
-  const void *body;
-  size_t len;
+  const fastepost_webhook_request *req;
   const fastepost_hubspot_options *opts;
   fastepost_status rc;
 } fp_hubspot_call;
 
 static void *fp_hubspot_thunk(void *p) {
   fp_hubspot_call *a = (fp_hubspot_call *)p;
-  a->rc = fastepost_hubspot_process(a->out, a->conn, a->verifier, a->version, a->method, a->uri,
-                                    a->timestamp, a->signature, a->body, a->len, a->opts);
+  a->rc = fastepost_hubspot_process(a->out, a->conn, a->verifier, a->req, a->opts);
   return NULL;
+}
+
+/* A batch result: the keys of the CLI's `--json` (docs/events.md). */
+static fp_rec fp_event_batch_rec(const fastepost_event_batch *b, const char *error) {
+  fp_rec d = fp_rec_new();
+  fastepost_status st = fastepost_event_batch_status(b);
+  fp_rec_int(d, "code", st);
+  fp_rec_str(d, "status", st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
+  fp_rec_int(d, "http_status", fastepost_event_batch_http_status(b));
+  fp_rec_uint(d, "count", fastepost_event_batch_count(b));
+  fp_rec_uint(d, "failed", fastepost_event_batch_failed(b));
+  fp_rec_str_or_nil(d, "error", st == FASTEPOST_OK ? NULL : error);
+  fp_rec events = fp_list_new();
+  for (size_t i = 0; i < fastepost_event_batch_count(b); i++) {
+    const fastepost_event_result *r = fastepost_event_batch_get(b, i);
+    fp_rec e = r ? fp_event_result_rec(r) : fp_rec_new();
+    fp_rec_uint(e, "index", i);
+    fp_rec_str_or_nil(e, "event_type", fastepost_event_batch_event_type(b, i));
+    fp_rec_id(e, "object_id", fastepost_event_batch_object_id(b, i));
+    fp_list_push(events, e);
+  }
+  fp_rec_rec(d, "events", events);
+  return d;
 }
 %}
 
@@ -301,7 +348,7 @@ static fp_obj fp_odoo_process(fastepost_conn *conn_opt, const void *body, size_t
     return fp_raise_with(&f, NULL, FP_NIL);
   fastepost_event_result *r = NULL;
   /* NULL body with length 0: the library sees an empty body (a ParseError). */
-  fastepost_status rc = fastepost_odoo_process(&r, conn_opt, presented_key, body ? (const char *)body : "", len, o);
+  fastepost_status rc = fastepost_odoo_process(&r, conn_opt, presented_key, body ? body : "", len, o);
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_odoo_options_free(o);
@@ -321,10 +368,10 @@ static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, fp_obj 
   fp_bodies_check_keys(expected_keys);
   char **b = NULL;
   size_t *lens = NULL, n = 0;
-  fastepost_event_result **rs = NULL;
+  fastepost_event_batch *rs = NULL;
   fp_keys presented = {NULL, NULL, 0}, expected = {NULL, NULL, 0};
   if (fp_bodies_copy(bodies, &b, &lens, &n) < 0 || fp_keys_copy(presented_keys, &presented) < 0 ||
-      fp_keys_copy(expected_keys, &expected) < 0 || !(rs = (fastepost_event_result **)calloc(n + 1, sizeof *rs))) {
+      fp_keys_copy(expected_keys, &expected) < 0) {
     fp_bodies_free(b, lens, n);
     fp_keys_free(&presented);
     fp_keys_free(&expected);
@@ -339,26 +386,21 @@ static fp_obj fp_odoo_process_batch(fastepost_conn *conn, fp_obj bodies, fp_obj 
   if (!o) {
     fp_bodies_free(b, lens, n);
     fp_keys_free(&presented);
-    free(rs);
     return fp_raise_with(&f, NULL, FP_NIL);
   }
   for (size_t i = 0; i < presented.n; i++) /* a key with a NUL byte is refused as a wrong one */
     if (strlen(presented.keys[i]) != presented.lens[i])
       presented.keys[i][0] = '\0';
-  fastepost_status rc = fastepost_odoo_process_batch(rs, conn, (const char *const *)presented.keys,
-                                                     (const char *const *)b, lens, n, o);
+  fastepost_status rc = fastepost_odoo_process_batch(&rs, conn, (const char *const *)presented.keys,
+                                                     (const void *const *)b, lens, n, o);
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_odoo_options_free(o);
   fp_bodies_free(b, lens, n);
   fp_keys_free(&presented);
-  fp_rec list = fp_list_new();
-  for (size_t i = 0; i < n; i++) {
-    fp_list_push(list, rs[i] ? fp_event_result_rec(rs[i]) : fp_none());
-    fastepost_event_result_free(rs[i]);
-  }
-  free(rs);
-  return fp_result_or_raise(rc, &f, list);
+  fp_rec d = rs ? fp_event_batch_rec(rs, rc != FASTEPOST_OK ? f.message : NULL) : FP_NIL;
+  fastepost_event_batch_free(rs);
+  return fp_result_or_raise(rc, &f, d);
 }
 
 static fp_obj fp_hubspot_process(fastepost_conn *conn, const fastepost_hubspot_verifier *verifier,
@@ -375,38 +417,41 @@ static fp_obj fp_hubspot_process(fastepost_conn *conn, const fastepost_hubspot_v
     fastepost_hubspot_options_free(o);
     return fp_raise_with(&f, NULL, FP_NIL);
   }
-  fastepost_hubspot_batch *b = NULL;
-  fp_hubspot_call a = {&b, conn, verifier, version, method, uri, timestamp, signature,
-                       body ? body : "", len, o, FASTEPOST_OK};
+  fastepost_webhook_request *req = NULL;
+  bool v3 = !version || strcmp(version, "v3") == 0;
+  rc = fastepost_webhook_request_new(&req);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_webhook_request_set_method(req, method ? method : "");
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_webhook_request_set_uri(req, uri ? uri : "");
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_webhook_request_set_header(req, v3 ? "X-HubSpot-Signature-v3" : "X-HubSpot-Signature", signature);
+  if (rc == FASTEPOST_OK && !v3)
+    rc = fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-Version", version);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_webhook_request_set_header(req, "X-HubSpot-Request-Timestamp", timestamp);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_webhook_request_set_body(req, body ? body : "", body ? len : 0);
+  if (rc != FASTEPOST_OK) {
+    fp_failure_capture(&f, rc);
+    fastepost_webhook_request_free(req);
+    fastepost_hubspot_options_free(o);
+    return fp_raise_with(&f, NULL, FP_NIL);
+  }
+  fastepost_event_batch *b = NULL;
+  fp_hubspot_call a = {&b, conn, verifier, req, o, FASTEPOST_OK};
   fp_run_unlocked_conn(fp_hubspot_thunk, &a, conn);
   rc = a.rc;
   if (rc != FASTEPOST_OK)
     fp_failure_capture(&f, rc);
   fastepost_hubspot_options_free(o);
-  fp_rec d = FP_NIL;
-  if (b) {
-    d = fp_rec_new();
-    fastepost_status st = fastepost_hubspot_batch_status(b);
-    fp_rec_int(d, "code", st);
-    fp_rec_str(d, "status", st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
-    fp_rec_int(d, "http_status", fastepost_hubspot_batch_http_status(b));
-    fp_rec_uint(d, "count", fastepost_hubspot_batch_count(b));
-    fp_rec_uint(d, "failed", fastepost_hubspot_batch_failed(b));
-    fp_rec events = fp_list_new();
-    for (size_t i = 0; i < fastepost_hubspot_batch_count(b); i++) {
-      const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
-      fp_rec e = r ? fp_event_result_rec(r) : fp_rec_new();
-      fp_rec_str(e, "type", fastepost_hubspot_batch_event_type(b, i));
-      fp_rec_int(e, "object_id", (long long)fastepost_hubspot_batch_object_id(b, i));
-      fp_list_push(events, e);
-    }
-    fp_rec_rec(d, "events", events);
-    fastepost_hubspot_batch_free(b);
-  }
+  fastepost_webhook_request_free(req);
+  fp_rec d = b ? fp_event_batch_rec(b, rc != FASTEPOST_OK ? f.message : NULL) : FP_NIL;
+  fastepost_event_batch_free(b);
   return fp_result_or_raise(rc, &f, d);
 }
 
-static fp_obj fp_events_list(fastepost_conn *conn, const char *source, const char *status, int limit) {
+static fp_obj fp_events_list(fastepost_conn *conn, const char *source, const char *status, size_t limit) {
   fastepost_event_list *l = NULL;
   fastepost_status rc = fastepost_events_list(&l, conn, source, status, limit);
   if (rc != FASTEPOST_OK) {
@@ -422,33 +467,42 @@ static fp_obj fp_events_list(fastepost_conn *conn, const char *source, const cha
     fp_rec_str(d, "source", e->source);
     fp_rec_str(d, "event_type", e->event_type);
     fp_rec_str(d, "status", e->status);
-    fp_rec_str(d, "outcome", e->outcome);
-    fp_rec_str(d, "external_id", e->external_id);
-    fp_rec_str(d, "error_message", e->error_message);
-    fp_rec_int(d, "attempts", e->attempts);
-    fp_rec_int(d, "customer_id", (long long)e->customer_id);
-    fp_rec_str(d, "created_at", e->created_at);
-    fp_rec_str(d, "processed_at", e->processed_at);
-    fp_rec_str(d, "next_attempt_at", e->next_attempt_at);
+    fp_rec_str_or_nil(d, "outcome", e->outcome);
+    fp_rec_str_or_nil(d, "external_id", e->external_id);
+    fp_rec_id(d, "customer_id", e->customer_id);
+    fp_rec_uint(d, "attempts", e->attempts);
+    fp_rec_str_or_nil(d, "error", e->error_message);
+    fp_rec_int(d, "created_at_us", (long long)e->created_at_us);
+    fp_rec_id(d, "processed_at_us", e->processed_at_us);
+    fp_rec_id(d, "next_attempt_at_us", e->next_attempt_at_us);
     fp_list_push(list, d);
   }
   fastepost_event_list_free(l);
   return fp_rec_done(list);
 }
 
-static fp_obj fp_events_retry(fastepost_conn *conn, int limit) {
-  fastepost_retry_report r = {0, 0, 0, 0};
-  fastepost_status rc = fastepost_events_retry(conn, limit, &r);
+static fp_obj fp_events_retry(fastepost_conn *conn, size_t limit) {
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *r = NULL;
+  fastepost_status rc = fastepost_retry_options_new(&o);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_retry_options_set_limit(o, limit);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_events_retry(&r, conn, o);
+  fastepost_retry_options_free(o);
   if (rc != FASTEPOST_OK) {
+    fastepost_retry_report_free(r);
     fp_failure f;
     fp_failure_capture(&f, rc);
     return fp_raise_with(&f, NULL, FP_NIL);
   }
   fp_rec d = fp_rec_new();
-  fp_rec_int(d, "attempted", r.attempted);
-  fp_rec_int(d, "succeeded", r.succeeded);
-  fp_rec_int(d, "failed", r.failed);
-  fp_rec_int(d, "dead", r.dead);
+  fp_rec_str(d, "status", "ok");
+  fp_rec_uint(d, "attempted", fastepost_retry_report_attempted(r));
+  fp_rec_uint(d, "succeeded", fastepost_retry_report_succeeded(r));
+  fp_rec_uint(d, "failed", fastepost_retry_report_failed(r));
+  fp_rec_uint(d, "dead", fastepost_retry_report_dead(r));
+  fastepost_retry_report_free(r);
   return fp_rec_done(d);
 }
 %}

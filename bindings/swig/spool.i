@@ -2,12 +2,13 @@
  * dicts / lists that own their data:
  *   Spool(dir)                                   spool_set_limits(spool, max_files, max_bytes)
  *   spool_put(spool, source, event, content_type, body) -> name
- *   spool_list(spool) -> [{name, source, event, content_type, bytes, spooled_at (us, UTC)}]
- *   spool_replay(spool, conn, limit) -> {replayed, duplicates, rejected, remaining}
+ *   spool_list(spool) -> [{name, source, event, content_type, bytes, spooled_at_us, reason}]
+ *   spool_replay(spool, conn, limit) -> {status, replayed, duplicates, rejected, remaining}
+ * with the keys and types of the CLI's --json (`spool list`, `spool replay`).
  * Writing a record (fsync) and replaying run with the GIL/GVL released. Included before
  * events.i, whose odoo_process takes an optional spool. */
-%fastepost_blocking(7, fastepost_spool_put, char **, fastepost_spool *, const char *, const char *, const char *, const char *, size_t)
-%fastepost_blocking(4, fastepost_spool_replay, fastepost_spool_replay_report *, fastepost_spool *, fastepost_conn *, int)
+%fastepost_blocking(7, fastepost_spool_put, char **, fastepost_spool *, const char *, const char *, const char *, const void *, size_t)
+%fastepost_blocking(4, fastepost_spool_replay, fastepost_spool_replay_report **, fastepost_spool *, fastepost_conn *, size_t)
 
 %rename(Spool) fastepost_spool;
 %fastepost_handle(fastepost_spool, fastepost_spool_free)
@@ -22,7 +23,7 @@
   }
 }
 %rename("$ignore", regextarget=1) "^fastepost_spool_entr";
-%ignore fastepost_spool_replay_report;
+%rename("$ignore", regextarget=1) "^fastepost_spool_replay_report";
 %ignore fastepost_spool_put;
 %ignore fastepost_spool_list;
 %ignore fastepost_spool_list_bad;
@@ -55,8 +56,7 @@ static fp_obj fp_spool_fail(fastepost_status rc) {
 static fp_obj fp_spool_put(fastepost_spool *spool, const char *source, const char *event,
                            const char *content_type, const void *body, size_t len) {
   char *name = NULL;
-  fastepost_status rc = fastepost_spool_put(&name, spool, source, event, content_type,
-                                            body ? (const char *)body : "", len);
+  fastepost_status rc = fastepost_spool_put(&name, spool, source, event, content_type, body ? body : "", len);
   if (rc != FASTEPOST_OK)
     return fp_spool_fail(rc);
   fp_obj out = fp_str_new(name);
@@ -75,11 +75,17 @@ static fp_obj fp_spool_entries(fastepost_spool *spool, int bad) {
     fp_rec d = fp_rec_new();
     fp_rec_str(d, "name", e->name);
     fp_rec_str(d, "source", e->source);
-    fp_rec_str(d, "event", e->event);
+    if (*e->event)
+      fp_rec_str(d, "event", e->event);
+    else
+      fp_rec_nil(d, "event");
     fp_rec_str(d, "content_type", e->content_type);
     fp_rec_uint(d, "bytes", e->bytes);
-    fp_rec_int(d, "spooled_at", (long long)e->spooled_at);
-    fp_rec_str(d, "reason", e->reason);
+    fp_rec_int(d, "spooled_at_us", (long long)e->spooled_at_us);
+    if (*e->reason)
+      fp_rec_str(d, "reason", e->reason);
+    else
+      fp_rec_nil(d, "reason");
     fp_list_push(list, d);
   }
   fastepost_spool_entries_free(l);
@@ -102,16 +108,20 @@ static fp_obj fp_spool_warning(fastepost_spool *spool) {
   return w ? fp_str_new(w) : fp_none();
 }
 
-static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, int limit) {
-  fastepost_spool_replay_report r = {0, 0, 0, 0};
+static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, size_t limit) {
+  fastepost_spool_replay_report *r = NULL;
   fastepost_status rc = fastepost_spool_replay(&r, spool, conn, limit);
-  if (rc != FASTEPOST_OK)
+  if (rc != FASTEPOST_OK) {
+    fastepost_spool_replay_report_free(r);
     return fp_spool_fail(rc);
+  }
   fp_rec d = fp_rec_new();
-  fp_rec_int(d, "replayed", r.replayed);
-  fp_rec_int(d, "duplicates", r.duplicates);
-  fp_rec_int(d, "rejected", r.rejected);
-  fp_rec_int(d, "remaining", r.remaining);
+  fp_rec_str(d, "status", "ok");
+  fp_rec_uint(d, "replayed", fastepost_spool_replay_report_replayed(r));
+  fp_rec_uint(d, "duplicates", fastepost_spool_replay_report_duplicates(r));
+  fp_rec_uint(d, "rejected", fastepost_spool_replay_report_rejected(r));
+  fp_rec_uint(d, "remaining", fastepost_spool_replay_report_remaining(r));
+  fastepost_spool_replay_report_free(r);
   return fp_rec_done(d);
 }
 %}

@@ -18,16 +18,17 @@ FASTEPOST_BEGIN_DECLS
 
 /** What processing a delivery did (the `outcome` column of integration_events). */
 typedef enum fastepost_outcome {
-  FASTEPOST_OUTCOME_NONE = 0,  /**< nothing decided: the delivery failed before (see the code) */
-  FASTEPOST_OUTCOME_CREATED,   /**< a new customer was created */
-  FASTEPOST_OUTCOME_UPDATED,   /**< a customer changed, or got a new remark or task link */
-  FASTEPOST_OUTCOME_UNCHANGED, /**< everything was already as delivered */
-  FASTEPOST_OUTCOME_STALE,     /**< older than what is stored: nothing applied */
-  FASTEPOST_OUTCOME_IGNORED,   /**< unknown model or no usable fields: nothing applied */
-  FASTEPOST_OUTCOME_CONFLICT,  /**< would merge two CRM records: nothing applied (ECONFLICT) */
-  FASTEPOST_OUTCOME_DUPLICATE, /**< seen before (same idempotency key): nothing applied */
-  FASTEPOST_OUTCOME_SPOOLED    /**< the database was unreachable: written to the spool for a later
-                                    replay (fastepost/spool.h); answer 202 */
+  FASTEPOST_OUTCOME_NONE = 0,      /**< nothing decided: the delivery failed before (see the code) */
+  FASTEPOST_OUTCOME_CREATED = 1,   /**< a new customer was created */
+  FASTEPOST_OUTCOME_UPDATED = 2,   /**< a customer changed, or got a new remark or task link */
+  FASTEPOST_OUTCOME_UNCHANGED = 3, /**< everything was already as delivered */
+  FASTEPOST_OUTCOME_STALE = 4,     /**< older than what is stored: nothing applied */
+  FASTEPOST_OUTCOME_IGNORED = 5,   /**< unknown model or no usable fields: nothing applied */
+  FASTEPOST_OUTCOME_CONFLICT = 6,  /**< would merge two CRM records: nothing applied (ECONFLICT) */
+  FASTEPOST_OUTCOME_DUPLICATE = 7, /**< seen before (same idempotency key): nothing applied */
+  FASTEPOST_OUTCOME_SPOOLED = 8    /**< the database was unreachable: written to the spool for a later
+                                        replay (fastepost/spool.h); answer 202 */
+  /* append-only: the numbers are ABI */
 } fastepost_outcome;
 
 /** "created", "updated" ... as stored in the outcome column; "" for NONE. A static string. */
@@ -72,9 +73,42 @@ FASTEPOST_EXTERN(const char *) fastepost_event_result_warning(const fastepost_ev
 /** The failure message ("" when the code is FASTEPOST_OK). Borrowed, as above. */
 FASTEPOST_EXTERN(const char *) fastepost_event_result_error(const fastepost_event_result *result);
 
+/* ---- a batch of deliveries ---------------------------------------------------------------- */
+
+/**
+ * What processing one request carrying several events did (a HubSpot batch, an Odoo batch of
+ * deliveries): one fastepost_event_result per event, in request order. Opaque; owns its data.
+ * The same type for every CRM adapter.
+ */
+typedef struct fastepost_event_batch fastepost_event_batch;
+
+/** Release a batch result. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_event_batch_free(fastepost_event_batch *batch);
+/** The status the processing call returned (FASTEPOST_EINVALID for NULL). */
+FASTEPOST_EXTERN(fastepost_status) fastepost_event_batch_status(const fastepost_event_batch *batch);
+/** The HTTP status to answer the request with: fastepost_status_http() of the batch status. */
+FASTEPOST_EXTERN(int) fastepost_event_batch_http_status(const fastepost_event_batch *batch);
+/** How many events the request held (0 when it was refused as a whole). */
+FASTEPOST_EXTERN(size_t) fastepost_event_batch_count(const fastepost_event_batch *batch);
+/** How many events failed (their result's code is not FASTEPOST_OK). */
+FASTEPOST_EXTERN(size_t) fastepost_event_batch_failed(const fastepost_event_batch *batch);
+/**
+ * Event i's result (the fastepost_event_result_* getters); NULL out of range. Borrowed: valid
+ * until the batch is freed.
+ */
+FASTEPOST_EXTERN(const fastepost_event_result *) fastepost_event_batch_get(const fastepost_event_batch *batch,
+                                                                           size_t i);
+/** Event i's type ("contact.propertyChange", "res.partner.write"; "" when unknown). Borrowed, as above. */
+FASTEPOST_EXTERN(const char *) fastepost_event_batch_event_type(const fastepost_event_batch *batch, size_t i);
+/** Event i's record id in its CRM (HubSpot objectId, Odoo record id); 0 when it had none. */
+FASTEPOST_EXTERN(int64_t) fastepost_event_batch_object_id(const fastepost_event_batch *batch, size_t i);
+
 /* ---- the event log ------------------------------------------------------------------------ */
 
-/** One integration_events row. Strings are never NULL ("" for SQL NULL) and owned by the list. */
+/**
+ * One integration_events row, handed out by pointer (fastepost_event_list_get()); the library
+ * only ever appends fields. Strings are never NULL ("" for SQL NULL) and owned by the list.
+ */
 typedef struct fastepost_event {
   int64_t id;                  /**< integration_events.id */
   const char *source;          /**< "odoo", "hubspot" ... */
@@ -83,12 +117,18 @@ typedef struct fastepost_event {
   const char *outcome;         /**< "created" ... or "" */
   const char *external_id;     /**< "res.partner:42" or "" */
   const char *error_message;   /**< "" when none */
-  int attempts;                /**< processing attempts so far */
+  uint64_t attempts;           /**< processing attempts so far */
   int64_t customer_id;         /**< 0 when none */
-  const char *created_at;      /**< "YYYY-MM-DD HH:MM:SS.ffffff" UTC */
-  const char *processed_at;    /**< as created_at, or "" */
-  const char *next_attempt_at; /**< as created_at, or "" when no retry is planned */
+  int64_t created_at_us;       /**< microseconds since the Unix epoch, UTC */
+  int64_t processed_at_us;     /**< as created_at_us; 0 when not processed */
+  int64_t next_attempt_at_us;  /**< as created_at_us; 0 when no retry is planned */
+  /* 1.x appends fields here only */
 } fastepost_event;
+
+/** The rows fastepost_events_list() gives for a limit of 0. */
+#define FASTEPOST_EVENTS_DEFAULT_LIMIT 100
+/** The most rows fastepost_events_list() gives at once. */
+#define FASTEPOST_EVENTS_MAX_LIMIT 1000000
 
 /** A list of events, newest first. Opaque; owns its rows. */
 typedef struct fastepost_event_list fastepost_event_list;
@@ -100,13 +140,13 @@ typedef struct fastepost_event_list fastepost_event_list;
  * @param conn    an open connection
  * @param source  only this source ("odoo"), or NULL for all
  * @param status  only this status ("error" ...), or NULL for all
- * @param limit   at most this many rows (1 or more)
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for a limit below 1 or an unknown status;
- *         FASTEPOST_EDB, FASTEPOST_ECONN
+ * @param limit   at most this many rows; 0 for the default, FASTEPOST_EVENTS_DEFAULT_LIMIT (100)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a limit over FASTEPOST_EVENTS_MAX_LIMIT or an
+ *         unknown status; FASTEPOST_EDB, FASTEPOST_ECONN
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_events_list(fastepost_event_list **out, fastepost_conn *conn,
                                                          const char *source, const char *status,
-                                                         int limit);
+                                                         size_t limit);
 /** Number of rows in the list. */
 FASTEPOST_EXTERN(size_t) fastepost_event_list_count(const fastepost_event_list *list);
 /** Row i (0-based), or NULL when out of range. Borrowed: valid until the list is freed. */
@@ -119,13 +159,60 @@ FASTEPOST_EXTERN(void) fastepost_event_list_free(fastepost_event_list *list);
 /** After this many attempts an event that still fails transiently becomes `dead`. */
 #define FASTEPOST_EVENTS_MAX_ATTEMPTS 5
 
-/** What one fastepost_events_retry() run did. */
-typedef struct fastepost_retry_report {
-  int attempted;  /**< due events taken from the queue */
-  int succeeded;  /**< processed now (any outcome but a failure) */
-  int failed;     /**< failed again and stay queued (or failed for good: status error, no retry) */
-  int dead;       /**< reached the maximum attempts and are now `dead` */
-} fastepost_retry_report;
+/** The events fastepost_events_retry() takes for a limit of 0. */
+#define FASTEPOST_RETRY_DEFAULT_LIMIT 100
+
+/** Options of a retry run. Opaque; every field has a default. */
+typedef struct fastepost_retry_options fastepost_retry_options;
+
+/**
+ * New options with the defaults: at most FASTEPOST_RETRY_DEFAULT_LIMIT (100) events, the
+ * database server's clock.
+ *
+ * @param out  receives the options (free with fastepost_retry_options_free())
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_new(fastepost_retry_options **out);
+/** Release options. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_retry_options_free(fastepost_retry_options *opts);
+/**
+ * The most events one run takes from the queue.
+ *
+ * @param opts   the options
+ * @param limit  events; 0 for the default, FASTEPOST_RETRY_DEFAULT_LIMIT (100)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_set_limit(fastepost_retry_options *opts, size_t limit);
+/**
+ * A clock for tests and replays: an event is due when its `next_attempt_at` is at or before the
+ * clock's time, and the reprocessed rows get their `processed_at` and next backoff from it too.
+ * Pass the same clock as to the processing options (fastepost_odoo_options_set_clock(),
+ * fastepost_hubspot_options_set_clock()) and to fastepost_crm_stats_options_set_clock(): one clock then drives the event
+ * rows, the retry due check and the 24-hour statistics, as the server's clock does by default.
+ * The clock is read once per event claimed.
+ *
+ * @param opts     the options
+ * @param clock    returns microseconds since the Unix epoch, UTC; NULL: the database server's
+ *                 clock (statement_timestamp()), the default
+ * @param payload  passed to clock; borrowed, must outlive the options
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_set_clock(fastepost_retry_options *opts,
+                                                                     fastepost_clock_fn clock, void *payload);
+
+/** What one fastepost_events_retry() run did. Opaque. */
+typedef struct fastepost_retry_report fastepost_retry_report;
+
+/** Release a report. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_retry_report_free(fastepost_retry_report *report);
+/** Due events taken from the queue. */
+FASTEPOST_EXTERN(size_t) fastepost_retry_report_attempted(const fastepost_retry_report *report);
+/** Processed now (any outcome but a failure). */
+FASTEPOST_EXTERN(size_t) fastepost_retry_report_succeeded(const fastepost_retry_report *report);
+/** Failed again and stay queued (or failed for good: status error, no retry). */
+FASTEPOST_EXTERN(size_t) fastepost_retry_report_failed(const fastepost_retry_report *report);
+/** Reached the maximum attempts and are now `dead`. */
+FASTEPOST_EXTERN(size_t) fastepost_retry_report_dead(const fastepost_retry_report *report);
 
 /**
  * Process again, oldest due first, the events that failed transiently and whose
@@ -133,39 +220,16 @@ typedef struct fastepost_retry_report {
  * is its own transaction; a failure is rescheduled with exponential backoff and jitter, or
  * marked `dead` after FASTEPOST_EVENTS_MAX_ATTEMPTS attempts.
  *
- * (The out-parameter comes last here because the issue that defines this call says so.)
- *
- * @param conn    an open connection
- * @param limit   at most this many events (1 or more)
- * @param report  if not NULL, receives the counts
+ * @param out   if not NULL, receives the counts (free with fastepost_retry_report_free()), also
+ *              on failure whenever memory allowed
+ * @param conn  an open connection
+ * @param opts  options (limit, clock), or NULL for the defaults
  * @return FASTEPOST_OK even when some events failed again (see the report);
- *         FASTEPOST_EINVALID for a limit below 1; FASTEPOST_EDB, FASTEPOST_ECONN when the queue
- *         cannot be read
+ *         FASTEPOST_EINVALID for a NULL conn or a clock giving a time outside the years 1 to
+ *         9999; FASTEPOST_EDB, FASTEPOST_ECONN when the queue cannot be read
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry(fastepost_conn *conn, int limit,
-                                                          fastepost_retry_report *report);
-
-/**
- * fastepost_events_retry() on an injected clock, for tests and replays: an event is due when
- * its `next_attempt_at` is at or before the clock's time, and the reprocessed rows get their
- * `processed_at` and next backoff from it too. Pass the same clock as to the processing options
- * (fastepost_odoo_options_set_clock(), fastepost_hubspot_options_set_clock()) and to
- * fastepost_crm_stats_options_set_clock(): one clock then drives the event rows, the retry due check and
- * the 24-hour statistics, as the server's clock does by default. The clock is read once per
- * event claimed.
- *
- * @param conn     an open connection
- * @param limit    at most this many events (1 or more)
- * @param clock    returns microseconds since the Unix epoch, UTC; NULL: the database server's
- *                 clock (statement_timestamp()), exactly fastepost_events_retry()
- * @param payload  passed to clock; borrowed for the call
- * @param report   if not NULL, receives the counts
- * @return as fastepost_events_retry(); FASTEPOST_EINVALID also when the clock gives a time
- *         outside the years 1 to 9999
- */
-FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry_with_clock(fastepost_conn *conn, int limit,
-                                                                     fastepost_clock_fn clock, void *payload,
-                                                                     fastepost_retry_report *report);
+FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry(fastepost_retry_report **out, fastepost_conn *conn,
+                                                          const fastepost_retry_options *opts);
 
 FASTEPOST_END_DECLS
 

@@ -19,11 +19,18 @@
  * Odoo deliveries (last writer wins per property by occurredAt, tombstones for deleted
  * contacts, merges). A host's webhook action:
  *
- *     fastepost_hubspot_batch *b = NULL;
- *     fastepost_status st = fastepost_hubspot_process(&b, conn, verifier, "v3", "POST", url,
- *                               ts_header, sig_header, body, len, NULL);
- *     answer(fastepost_hubspot_batch_http_status(b));
- *     fastepost_hubspot_batch_free(b);
+ *     fastepost_webhook_request *req = NULL;       // fastepost/webhook.h
+ *     fastepost_webhook_request_new(&req);
+ *     fastepost_webhook_request_set_method(req, "POST");
+ *     fastepost_webhook_request_set_uri(req, public_url);
+ *     fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", sig_header);
+ *     fastepost_webhook_request_set_header(req, "X-HubSpot-Request-Timestamp", ts_header);
+ *     fastepost_webhook_request_set_body(req, body, len);
+ *     fastepost_event_batch *b = NULL;
+ *     fastepost_status st = fastepost_hubspot_process(&b, conn, verifier, req, NULL);
+ *     answer(fastepost_event_batch_http_status(b));
+ *     fastepost_event_batch_free(b);
+ *     fastepost_webhook_request_free(req);
  *
  * See docs/hubspot.md.
  */
@@ -33,20 +40,21 @@
 #include "common.h"
 #include "conn.h"
 #include "events.h"
+#include "webhook.h"
 
 FASTEPOST_BEGIN_DECLS
 
 /** Signature versions, as bits for fastepost_hubspot_verifier_set_versions(). */
 typedef enum fastepost_hubspot_version {
-  FASTEPOST_HUBSPOT_V1 = 1, /**< SHA-256 hex of secret + body (no replay protection) */
-  FASTEPOST_HUBSPOT_V2 = 2, /**< SHA-256 hex of secret + method + URI + body (no replay protection) */
-  FASTEPOST_HUBSPOT_V3 = 4  /**< Base64 HMAC-SHA256 of method + URI + body + timestamp */
+  FASTEPOST_HUBSPOT_VERSION_V1 = 1, /**< SHA-256 hex of secret + body (no replay protection) */
+  FASTEPOST_HUBSPOT_VERSION_V2 = 2, /**< SHA-256 hex of secret + method + URI + body (no replay protection) */
+  FASTEPOST_HUBSPOT_VERSION_V3 = 4  /**< Base64 HMAC-SHA256 of method + URI + body + timestamp */
 } fastepost_hubspot_version;
 
 /** The largest number of secrets a verifier holds at once. */
 #define FASTEPOST_HUBSPOT_MAX_SECRETS 8
-/** The default replay window: HubSpot's 5 minutes, in milliseconds, in both directions. */
-#define FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_MS 300000
+/** The default replay window: HubSpot's 5 minutes, in microseconds, in both directions. */
+#define FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_US INT64_C(300000000)
 /** The default largest body accepted for verification (1 MiB). */
 #define FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY (1024 * 1024)
 
@@ -78,97 +86,93 @@ FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_free(fastepost_hubspot_verifie
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_add_secret(fastepost_hubspot_verifier *v,
                                                                          const char *secret);
 
-/** Forget every secret (wiping them). Afterwards every request fails with FASTEPOST_ENOKEY. */
-FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_clear_secrets(fastepost_hubspot_verifier *v);
+/**
+ * Forget every secret (wiping them). Afterwards every request fails with FASTEPOST_ENOKEY.
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_clear_secrets(fastepost_hubspot_verifier *v);
 
 /**
  * Choose the accepted signature versions.
  *
  * @param v         the verifier
  * @param versions  a non-empty combination of fastepost_hubspot_version bits
- *                  (default FASTEPOST_HUBSPOT_V3)
+ *                  (default FASTEPOST_HUBSPOT_VERSION_V3)
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0 or unknown bits
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_versions(fastepost_hubspot_verifier *v,
                                                                            unsigned versions);
 
 /**
- * Set the replay window for v3: a timestamp more than this many milliseconds before or after
- * the clock is refused.
+ * Set the replay window for v3: a timestamp further than this before or after the clock is
+ * refused. HubSpot's timestamps are milliseconds: the window is used to the millisecond.
  *
  * @param v   the verifier
- * @param ms  milliseconds, 1 to 86400000 (default 300000)
+ * @param us  microseconds, 1000 (1 ms) to 86400000000 (1 day); 0 for the default,
+ *            FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_US (5 minutes)
  * @return FASTEPOST_OK; FASTEPOST_EINVALID out of range
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_tolerance(fastepost_hubspot_verifier *v,
-                                                                            int64_t ms);
+                                                                            int64_t us);
 
 /**
  * Fix the clock (for tests and replays of recorded requests).
  *
  * @param v       the verifier
- * @param now_ms  milliseconds since the Unix epoch; a negative value returns to the system clock
+ * @param now_us  microseconds since the Unix epoch, UTC; 0 returns to the system clock
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL or a negative time
  */
-FASTEPOST_EXTERN(void) fastepost_hubspot_verifier_set_now(fastepost_hubspot_verifier *v, int64_t now_ms);
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_now(fastepost_hubspot_verifier *v, int64_t now_us);
 
 /**
  * Set the largest body accepted; a larger one is refused before any hashing.
  *
  * @param v      the verifier
- * @param bytes  at least 1 (default FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY)
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0
+ * @param bytes  the limit; 0 for the default, FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY (1 MiB)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_verifier_set_max_body(fastepost_hubspot_verifier *v,
                                                                            size_t bytes);
 
 /**
- * Verify one request.
+ * Verify one request (fastepost/webhook.h). The signature is read from its headers: a request
+ * with `X-HubSpot-Signature-v3` is checked as v3 with `X-HubSpot-Request-Timestamp`; else one
+ * with `X-HubSpot-Signature` as the version `X-HubSpot-Signature-Version` names (v1 when it is
+ * missing). The method, the URI (the full public URL, percent-escapes as received; v3 decodes it
+ * with fastepost_hubspot_decode_uri(), v2 uses it verbatim) and the exact body bytes are the
+ * request's.
  *
- * @param secret_index  if not NULL, receives the 0-based position (in the order added) of the
- *                      secret that matched, or -1 on failure: it tells when an old secret is
- *                      no longer in use
+ * @param secret_index  if not NULL, receives on success the 0-based position (in the order
+ *                      added) of the secret that matched: it tells when an old secret is no
+ *                      longer in use; untouched on failure
  * @param v             the verifier
- * @param version       "v1", "v2" or "v3" (the `X-HubSpot-Signature-Version` value, or "v3"
- *                      when the v3 header is used); NULL means "v3"
- * @param method        the HTTP method as received ("POST"); needed for v2 and v3
- * @param uri           the full public URL the request was sent to (scheme, host, path,
- *                      query), percent-escapes as received; needed for v2 and v3. v3 decodes
- *                      it with fastepost_hubspot_decode_uri(); v2 uses it verbatim
- * @param timestamp     the `X-HubSpot-Request-Timestamp` value, verbatim (milliseconds since
- *                      the epoch); needed for v3, ignored by v1 and v2
- * @param signature     the signature header value
- * @param body          the raw body bytes (may contain NUL); NULL only when body_len is 0
- * @param body_len      its length
+ * @param req           the request
  * @return FASTEPOST_OK when the signature matches one secret and the timestamp is fresh;
- *         FASTEPOST_EAUTH when the request must be refused: a missing header value, a
- *         version not enabled, a malformed or stale or future timestamp, a mismatch (the
- *         message says which, and never shows a secret or the expected signature);
- *         FASTEPOST_ENOKEY when no secret is configured (fail closed);
- *         FASTEPOST_ETOOBIG when the body exceeds the limit; FASTEPOST_EINVALID for a
- *         NULL verifier, an unknown version name, or a NULL body with a length
+ *         FASTEPOST_EAUTH when the request must be refused: no signature header, a version
+ *         not enabled, a missing method, URI or timestamp, a malformed or stale or future
+ *         timestamp, a mismatch (the message says which, and never shows a secret or the
+ *         expected signature); FASTEPOST_ENOKEY when no secret is configured (fail closed);
+ *         FASTEPOST_ETOOBIG when the body exceeds the limit; FASTEPOST_EINVALID for a NULL
+ *         argument or an unknown version name
  */
 FASTEPOST_EXTERN(fastepost_status)
-fastepost_hubspot_verify(int *secret_index, const fastepost_hubspot_verifier *v, const char *version,
-                         const char *method, const char *uri, const char *timestamp,
-                         const char *signature, const void *body, size_t body_len);
+fastepost_hubspot_verify(size_t *secret_index, const fastepost_hubspot_verifier *v,
+                         const fastepost_webhook_request *req);
 
 /**
- * Compute a signature as HubSpot would (to test an endpoint, or in tests).
+ * Compute a signature of a request as HubSpot would (to test an endpoint, or in tests): over
+ * its method, URI, body and (v3) its `X-HubSpot-Request-Timestamp` header.
  *
  * @param out        receives the signature (Base64 for v3, lowercase hex for v1 and v2);
  *                   release with fastepost_free()
- * @param version    FASTEPOST_HUBSPOT_V1, _V2 or _V3 (one bit)
+ * @param req        the request (the method, URI and timestamp are needed for v2 and v3)
+ * @param version    FASTEPOST_HUBSPOT_VERSION_V1, _V2 or _V3 (one bit)
  * @param secret     the client secret
- * @param method     HTTP method (v2, v3; may be NULL for v1)
- * @param uri        the URL (v2 verbatim; v3 decodes it like fastepost_hubspot_verify())
- * @param timestamp  milliseconds as text (v3 only; may be NULL otherwise)
- * @param body       the body bytes; NULL only when body_len is 0
- * @param body_len   its length
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for a missing input; FASTEPOST_ENOMEM
  */
 FASTEPOST_EXTERN(fastepost_status)
-fastepost_hubspot_sign(char **out, unsigned version, const char *secret, const char *method,
-                       const char *uri, const char *timestamp, const void *body, size_t body_len);
+fastepost_hubspot_sign(char **out, const fastepost_webhook_request *req, fastepost_hubspot_version version,
+                       const char *secret);
 
 /**
  * Decode a request URI as HubSpot does before signing with v3: only the 12 escapes
@@ -200,7 +204,9 @@ FASTEPOST_EXTERN(void) fastepost_hubspot_options_free(fastepost_hubspot_options 
 /**
  * The largest number of events a batch may hold; a larger batch is refused as a whole with
  * FASTEPOST_ETOOBIG and nothing is written.
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0 or more than 100000
+ * @param opts        the options
+ * @param max_events  1 to 100000; 0 for the default, FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS (100)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or more than 100000
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_max_events(fastepost_hubspot_options *opts,
                                                                             size_t max_events);
@@ -222,14 +228,12 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_time_range(fast
  * A clock for tests and replays (NULL: the database server's clock, statement_timestamp(), so
  * that event rows, the retry due check and the statistics agree). It also drives the time
  * range check above.
- * @param clock    returns microseconds since the Unix epoch, UTC
+ * @param clock    returns microseconds since the Unix epoch, UTC; NULL for the server's clock
  * @param payload  passed to clock; borrowed, must outlive the options
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
  */
-FASTEPOST_EXTERN(void) fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts,
-                                                           fastepost_clock_fn clock, void *payload);
-
-/** What processing one batch did: one result per event, in batch order. Opaque; owns its data. */
-typedef struct fastepost_hubspot_batch fastepost_hubspot_batch;
+FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts,
+                                                                       fastepost_clock_fn clock, void *payload);
 
 /**
  * Verify a HubSpot webhook request, then ingest its batch (a JSON array of events) in one
@@ -249,51 +253,26 @@ typedef struct fastepost_hubspot_batch fastepost_hubspot_batch;
  * malformed, or fails in the database, fails alone and is logged as an `error` row; the others
  * are applied.
  *
- * @param out        receives the batch result (free with fastepost_hubspot_batch_free()), also
- *                   on failure whenever memory allowed (then with no events); may be NULL
+ * @param out        receives the batch result (free with fastepost_event_batch_free()): one
+ *                   result per event (fastepost_event_batch_get(), _event_type(), _object_id()),
+ *                   also on failure whenever memory allowed (then with no events); may be NULL
  * @param conn       an open connection, not inside a transaction; the schema installed
  * @param verifier   the signature settings, or NULL when the host has verified the request
- *                   itself (then version ... signature are ignored)
- * @param version    as for fastepost_hubspot_verify() ("v3" when NULL)
- * @param method     the HTTP method as received
- * @param uri        the full public URL, as received
- * @param timestamp  X-HubSpot-Request-Timestamp (v3)
- * @param signature  X-HubSpot-Signature-v3 (v3) or X-HubSpot-Signature (v1, v2)
- * @param body       the raw body bytes; NULL only when len is 0
- * @param len        its length
+ *                   itself (then the signature headers are ignored)
+ * @param req        the request: method, URI, signature headers and body as received
  * @param opts       options, or NULL for the defaults
  * @return FASTEPOST_OK when the batch was committed (whatever each event's outcome: read
  *         them from the result); nothing is written when the request is refused:
  *         FASTEPOST_EAUTH, FASTEPOST_ENOKEY (signature, see fastepost_hubspot_verify());
  *         FASTEPOST_ETOOBIG (body or event count over the limit); FASTEPOST_EPARSE (not UTF-8,
- *         not JSON, not an array); FASTEPOST_EINVALID (NULL conn, or inside a transaction);
- *         FASTEPOST_ECONN, FASTEPOST_EBUSY when the batch could not be committed (HubSpot
- *         should deliver it again: answer 503)
+ *         not JSON, not an array); FASTEPOST_EINVALID (NULL conn or request, or inside a
+ *         transaction); FASTEPOST_ECONN, FASTEPOST_EBUSY when the batch could not be committed
+ *         (HubSpot should deliver it again: answer 503)
  */
 FASTEPOST_EXTERN(fastepost_status)
-fastepost_hubspot_process(fastepost_hubspot_batch **out, fastepost_conn *conn,
-                          const fastepost_hubspot_verifier *verifier, const char *version,
-                          const char *method, const char *uri, const char *timestamp,
-                          const char *signature, const void *body, size_t len,
+fastepost_hubspot_process(fastepost_event_batch **out, fastepost_conn *conn,
+                          const fastepost_hubspot_verifier *verifier, const fastepost_webhook_request *req,
                           const fastepost_hubspot_options *opts);
-
-/** Release a batch result. A no-op on NULL. */
-FASTEPOST_EXTERN(void) fastepost_hubspot_batch_free(fastepost_hubspot_batch *batch);
-/** The status fastepost_hubspot_process() returned. */
-FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_batch_status(const fastepost_hubspot_batch *batch);
-/** The HTTP status to answer HubSpot with: fastepost_status_http() of the batch status. */
-FASTEPOST_EXTERN(int) fastepost_hubspot_batch_http_status(const fastepost_hubspot_batch *batch);
-/** How many events the batch held (0 when it was refused as a whole). */
-FASTEPOST_EXTERN(size_t) fastepost_hubspot_batch_count(const fastepost_hubspot_batch *batch);
-/** How many events failed (their result's code is not FASTEPOST_OK). */
-FASTEPOST_EXTERN(size_t) fastepost_hubspot_batch_failed(const fastepost_hubspot_batch *batch);
-/** Event i's result (events.h getters); NULL out of range. Borrowed: valid until the batch is freed. */
-FASTEPOST_EXTERN(const fastepost_event_result *) fastepost_hubspot_batch_result(const fastepost_hubspot_batch *batch,
-                                                                                size_t i);
-/** Event i's type ("contact.propertyChange"; "" when it had none). Borrowed, as above. */
-FASTEPOST_EXTERN(const char *) fastepost_hubspot_batch_event_type(const fastepost_hubspot_batch *batch, size_t i);
-/** Event i's objectId (0 when it had none). */
-FASTEPOST_EXTERN(int64_t) fastepost_hubspot_batch_object_id(const fastepost_hubspot_batch *batch, size_t i);
 
 FASTEPOST_END_DECLS
 

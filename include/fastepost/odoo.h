@@ -22,12 +22,12 @@
 #ifndef FASTEPOST_ODOO_H
 #define FASTEPOST_ODOO_H
 
-#include <stdbool.h>
-
 #include "common.h"
 #include "conn.h"
 #include "events.h"
-#include "spool.h"
+
+/* The spool (fastepost/spool.h), declared here so that this header does not depend on it. */
+typedef struct fastepost_spool fastepost_spool;
 
 FASTEPOST_BEGIN_DECLS
 
@@ -84,11 +84,11 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_add_api_key(fastepost_
  * key. Off by default; a host that sets it owns authentication completely.
  *
  * @param opts  the options
- * @param yes   true to skip the key check
+ * @param yes   nonzero to skip the key check
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_host_authenticated(fastepost_odoo_options *opts,
-                                                                                 bool yes);
+                                                                                 int yes);
 /**
  * The event hint, as the host read it from the webhook URL (`?event=unlink`): `create`,
  * `write`, `unlink` or `archive`; NULL or "" for none. `unlink` and `archive` make the
@@ -108,15 +108,19 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_content_type(faste
 /**
  * The largest body accepted, in bytes; a larger one fails with FASTEPOST_ETOOBIG.
  *
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0
+ * @param opts   the options
+ * @param bytes  the limit; 0 for the default, FASTEPOST_ODOO_DEFAULT_MAX_BODY (1 MiB)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_max_body(fastepost_odoo_options *opts, size_t bytes);
 /**
  * The deepest JSON nesting accepted; deeper bodies fail with FASTEPOST_EPARSE.
  *
- * @return FASTEPOST_OK; FASTEPOST_EINVALID outside 2..1000
+ * @param opts   the options
+ * @param depth  2 to 1000; 0 for the default, FASTEPOST_ODOO_DEFAULT_MAX_DEPTH (32)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or a depth outside 2..1000
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_max_depth(fastepost_odoo_options *opts, int depth);
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_max_depth(fastepost_odoo_options *opts, size_t depth);
 /**
  * The fields whose values are matched against `tasks.barcode` when a delivery has no
  * `task_id`, comma-separated, tried in order (default FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS).
@@ -144,18 +148,20 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_time_range(fastepo
  * that event rows, the retry due check and the statistics agree). It also drives the time
  * range check (fastepost_odoo_options_set_time_range()).
  *
- * @param clock    returns microseconds since the Unix epoch, UTC
+ * @param opts     the options
+ * @param clock    returns microseconds since the Unix epoch, UTC; NULL for the server's clock
  * @param payload  passed to clock; borrowed, must outlive the options
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
  */
-FASTEPOST_EXTERN(void) fastepost_odoo_options_set_clock(fastepost_odoo_options *opts,
-                                                        fastepost_clock_fn clock, void *payload);
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_clock(fastepost_odoo_options *opts,
+                                                                    fastepost_clock_fn clock, void *payload);
 
 /**
  * Spool deliveries that cannot reach the database (fastepost/spool.h): when conn is NULL, or
  * processing fails with FASTEPOST_ECONN, fastepost_odoo_process() writes the body, the event hint
  * and the content type (never a key) to the spool and returns FASTEPOST_OK with the outcome
  * FASTEPOST_OUTCOME_SPOOLED (answer fastepost_event_result_http(): 202). A body over the limit is
- * refused (ETOOBIG) instead; a full spool fails with FASTEPOST_ETOOBIG, a write error with
+ * refused (ETOOBIG) instead; a full spool fails with FASTEPOST_EFULL (503), a write error with
  * FASTEPOST_EIO. Not used by fastepost_odoo_process_batch().
  *
  * @param spool  borrowed, must outlive the options; NULL turns spooling off
@@ -194,7 +200,7 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_spool(fastepost_od
  *         FASTEPOST_EBUSY for transient failures (the event is queued for retry)
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
-                                                          const char *presented_key, const char *body, size_t len,
+                                                          const char *presented_key, const void *body, size_t len,
                                                           const fastepost_odoo_options *opts);
 
 /**
@@ -204,12 +210,13 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result
  * returns FASTEPOST_OK. Each delivery's key is checked as by fastepost_odoo_process(): a refused
  * delivery gets its 401 result and writes nothing; the others are processed.
  *
- * @param results  an array of n pointers that receive one result each (free each with
- *                 fastepost_event_result_free()); entries are NULL where memory ran out
+ * @param out      receives the batch result (free with fastepost_event_batch_free()): one
+ *                 result per delivery, in order (fastepost_event_batch_get()), also on failure
+ *                 whenever memory allowed; may be NULL
  * @param conn     an open connection
  * @param presented_keys  n keys, one per delivery (entries may be NULL); may be NULL only when
  *                 the options say the host authenticated the requests
- * @param bodies   n bodies
+ * @param bodies   n bodies (need not be NUL-terminated)
  * @param lens     their lengths
  * @param n        how many
  * @param opts     options for every delivery, or NULL
@@ -219,10 +226,10 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result
  *         was applied and every result says so; FASTEPOST_EINVALID for NULL arrays or when
  *         conn is inside a transaction of the caller's
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process_batch(fastepost_event_result **results,
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process_batch(fastepost_event_batch **out,
                                                                 fastepost_conn *conn,
                                                                 const char *const *presented_keys,
-                                                                const char *const *bodies,
+                                                                const void *const *bodies,
                                                                 const size_t *lens, size_t n,
                                                                 const fastepost_odoo_options *opts);
 

@@ -70,7 +70,10 @@ FASTEPOST_EXTERN(const char *) fastepost_spool_warning(const fastepost_spool *sp
 /**
  * Bound the spool: at most max_files deliveries and max_bytes bytes of files.
  *
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for 0
+ * @param spool      the spool
+ * @param max_files  0 for the default, FASTEPOST_SPOOL_DEFAULT_MAX_FILES
+ * @param max_bytes  0 for the default, FASTEPOST_SPOOL_DEFAULT_MAX_BYTES
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL spool
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_spool_set_limits(fastepost_spool *spool, size_t max_files,
                                                               uint64_t max_bytes);
@@ -81,7 +84,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_spool_set_limits(fastepost_spool *s
  *
  * @param name          receives the file name (free with fastepost_free()); may be NULL
  * @param spool         the spool
- * @param source        the adapter that will process it on replay: "odoo"
+ * @param source        the adapter that will process it on replay ("odoo", "hubspot": a source
+ *                      whose adapter can replay)
  * @param event         the event hint ("write" ...), or NULL / "" for none
  * @param content_type  the request's Content-Type, or NULL for application/json
  * @param body          the raw body (need not be NUL-terminated)
@@ -95,18 +99,19 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_spool_set_limits(fastepost_spool *s
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_spool_put(char **name, fastepost_spool *spool, const char *source,
                                                        const char *event, const char *content_type,
-                                                       const char *body, size_t len);
+                                                       const void *body, size_t len);
 
-/** One spooled delivery. */
+/** One spooled delivery, handed out by pointer; the library only ever appends fields. */
 typedef struct fastepost_spool_entry {
   const char *name;         /**< file name in the spool directory */
   const char *source;       /**< "odoo" ... */
   const char *event;        /**< event hint or "" */
   const char *content_type; /**< as given */
   uint64_t bytes;           /**< body length */
-  int64_t spooled_at;       /**< microseconds since the Unix epoch, UTC */
+  int64_t spooled_at_us;    /**< microseconds since the Unix epoch, UTC; 0 when unreadable */
   const char *reason;       /**< why the record cannot be replayed ("unreadable: ...",
                                  "corrupt: ...", "altered: ...", "refused: ..."), or "" */
+  /* 1.x appends fields here only */
 } fastepost_spool_entry;
 
 /** The spooled deliveries, oldest first. */
@@ -157,14 +162,22 @@ FASTEPOST_EXTERN(const fastepost_spool_entry *) fastepost_spool_entries_get(cons
 /** Release a list. A no-op on NULL. */
 FASTEPOST_EXTERN(void) fastepost_spool_entries_free(fastepost_spool_entries *entries);
 
-/** What a replay did. */
-typedef struct fastepost_spool_replay_report {
-  int replayed;  /**< processed and committed (any outcome, failures logged as failed events) */
-  int duplicates;/**< of which were already in the database (committed before the spooling) */
-  int rejected;  /**< set aside as <name>.bad with a reason: unreadable, corrupt or altered
-                      records, and those refused without an event row (e.g. an unknown source) */
-  int remaining; /**< still spooled when the replay stopped */
-} fastepost_spool_replay_report;
+/** What a replay did. Opaque. */
+typedef struct fastepost_spool_replay_report fastepost_spool_replay_report;
+
+/** Release a report. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_spool_replay_report_free(fastepost_spool_replay_report *report);
+/** Processed and committed (any outcome, failures logged as failed events). */
+FASTEPOST_EXTERN(size_t) fastepost_spool_replay_report_replayed(const fastepost_spool_replay_report *report);
+/** Of which were already in the database (committed before the spooling). */
+FASTEPOST_EXTERN(size_t) fastepost_spool_replay_report_duplicates(const fastepost_spool_replay_report *report);
+/**
+ * Set aside as `<name>.bad` with a reason: unreadable, corrupt or altered records, and those
+ * refused without an event row (e.g. an unknown source).
+ */
+FASTEPOST_EXTERN(size_t) fastepost_spool_replay_report_rejected(const fastepost_spool_replay_report *report);
+/** Still spooled when the replay stopped. */
+FASTEPOST_EXTERN(size_t) fastepost_spool_replay_report_remaining(const fastepost_spool_replay_report *report);
 
 /**
  * Process spooled deliveries, oldest first, through the normal processing path, removing each
@@ -173,17 +186,18 @@ typedef struct fastepost_spool_replay_report {
  * file stays). Only one replay runs at a time per directory (a flock() on `.lock`, which also
  * excludes another handle or thread of the same process).
  *
- * @param report  receives the counts; may be NULL
+ * @param report  receives the counts (free with fastepost_spool_replay_report_free()), also on
+ *                failure whenever memory allowed; may be NULL
  * @param spool   the spool
  * @param conn    an open connection
- * @param limit   the most records to process (replayed or set aside); 0 for all
+ * @param limit   the most records to process (replayed or set aside); 0 for the default: all
  * @return FASTEPOST_OK; FASTEPOST_ECONN, FASTEPOST_EBUSY, FASTEPOST_EDB when the database failed
  *         (what was committed stays committed); FASTEPOST_EBUSY also when another replay holds
  *         the lock; FASTEPOST_EINVALID or FASTEPOST_EIO for an unusable directory; FASTEPOST_EIO
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_spool_replay(fastepost_spool_replay_report *report,
+FASTEPOST_EXTERN(fastepost_status) fastepost_spool_replay(fastepost_spool_replay_report **report,
                                                           fastepost_spool *spool, fastepost_conn *conn,
-                                                          int limit);
+                                                          size_t limit);
 
 /**
  * The HTTP status to answer for a processed delivery: 202 when it was spooled (status

@@ -18,7 +18,7 @@ static int events_list(cli_ctx *ctx, int argc, char **argv) {
   if ((rc = cli_connect(ctx)))
     return rc;
   fastepost_event_list *list = NULL;
-  if (fastepost_events_list(&list, ctx->conn, source, status, (int)limit) != FASTEPOST_OK)
+  if (fastepost_events_list(&list, ctx->conn, source, status, (size_t)limit) != FASTEPOST_OK)
     return cli_fail(ctx, "events list");
   size_t n = fastepost_event_list_count(list);
   if (ctx->json) {
@@ -40,12 +40,12 @@ static int events_list(cli_ctx *ctx, int argc, char **argv) {
         printf("%lld", (long long)e->customer_id);
       else
         printf("null");
-      printf(",\"attempts\":%d,\"error\":", e->attempts);
+      printf(",\"attempts\":%llu,\"error\":", (unsigned long long)e->attempts);
       cli_json_string(stdout, *e->error_message ? e->error_message : NULL);
-      printf(",\"created_at\":");
-      cli_json_string(stdout, e->created_at);
-      printf(",\"next_attempt_at\":");
-      cli_json_string(stdout, *e->next_attempt_at ? e->next_attempt_at : NULL);
+      printf(",\"created_at_us\":%lld,\"processed_at_us\":", (long long)e->created_at_us);
+      e->processed_at_us ? printf("%lld", (long long)e->processed_at_us) : printf("null");
+      printf(",\"next_attempt_at_us\":");
+      e->next_attempt_at_us ? printf("%lld", (long long)e->next_attempt_at_us) : printf("null");
       putchar('}');
     }
     printf("]\n");
@@ -79,15 +79,24 @@ static int events_retry(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   if ((rc = cli_connect(ctx)))
     return rc;
-  fastepost_retry_report r;
-  if (fastepost_events_retry(ctx->conn, (int)limit, &r) != FASTEPOST_OK)
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *r = NULL;
+  if (fastepost_retry_options_new(&o) != FASTEPOST_OK || fastepost_retry_options_set_limit(o, (size_t)limit) ||
+      fastepost_events_retry(&r, ctx->conn, o) != FASTEPOST_OK) {
+    fastepost_retry_options_free(o);
+    fastepost_retry_report_free(r);
     return cli_fail(ctx, "events retry");
+  }
+  fastepost_retry_options_free(o);
+  size_t attempted = fastepost_retry_report_attempted(r), succeeded = fastepost_retry_report_succeeded(r),
+         failed = fastepost_retry_report_failed(r), dead = fastepost_retry_report_dead(r);
+  fastepost_retry_report_free(r);
   if (ctx->json)
-    printf("{\"status\":\"ok\",\"attempted\":%d,\"succeeded\":%d,\"failed\":%d,\"dead\":%d}\n",
-           r.attempted, r.succeeded, r.failed, r.dead);
+    printf("{\"status\":\"ok\",\"attempted\":%zu,\"succeeded\":%zu,\"failed\":%zu,\"dead\":%zu}\n", attempted,
+           succeeded, failed, dead);
   else
-    printf("Retried %d due event%s: %d succeeded, %d failed again, %d now dead.\n", r.attempted,
-           r.attempted == 1 ? "" : "s", r.succeeded, r.failed, r.dead);
+    printf("Retried %zu due event%s: %zu succeeded, %zu failed again, %zu now dead.\n", attempted,
+           attempted == 1 ? "" : "s", succeeded, failed, dead);
   return CLI_OK;
 }
 

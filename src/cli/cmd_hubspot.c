@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "event_json.h"
 
 static int parse_ms(const cli_ctx *ctx, const char *option, const char *value, int64_t *out) {
   char *end;
@@ -22,6 +23,7 @@ typedef struct request {
   char *body;
   size_t len;
   fastepost_hubspot_verifier *v;
+  fastepost_webhook_request *req; /* the request as a web host would build it */
   const char *max_events; /* process only */
 } request;
 
@@ -62,6 +64,7 @@ static int add_env_secrets(cli_ctx *ctx, request *req, const char *value) {
 
 static void request_free(request *r) {
   fastepost_hubspot_verifier_free(r->v);
+  fastepost_webhook_request_free(r->req);
   free(r->body);
 }
 
@@ -85,11 +88,11 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
     return rc;
   unsigned ver;
   if (strcmp(req->version, "v1") == 0)
-    ver = FASTEPOST_HUBSPOT_V1;
+    ver = FASTEPOST_HUBSPOT_VERSION_V1;
   else if (strcmp(req->version, "v2") == 0)
-    ver = FASTEPOST_HUBSPOT_V2;
+    ver = FASTEPOST_HUBSPOT_VERSION_V2;
   else if (strcmp(req->version, "v3") == 0)
-    ver = FASTEPOST_HUBSPOT_V3;
+    ver = FASTEPOST_HUBSPOT_VERSION_V3;
   else
     return cli_usage_error(ctx, "--version must be v1, v2 or v3, not '%s'", req->version);
   /* The secrets: --secret-file, else $HUBSPOT_CLIENT_SECRET; --secret still works but puts
@@ -104,7 +107,7 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
                     "user can read it (ps, /proc/PID/cmdline); use --secret-file FILE or HUBSPOT_CLIENT_SECRET\n");
   if (!req->signature)
     return cli_usage_error(ctx, "--signature is needed");
-  int64_t now_ms = -1, tolerance_ms = FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_MS;
+  int64_t now_ms = 0, tolerance_ms = FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_US / 1000;
   if (now && (rc = parse_ms(ctx, "now", now, &now_ms)))
     return rc;
   if (tolerance && (rc = parse_ms(ctx, "tolerance", tolerance, &tolerance_ms)))
@@ -115,12 +118,25 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
 
   if ((rc = cli_read_input(&req->body, &req->len, npos ? pos[0] : NULL, SIZE_MAX)))
     return rc;
+  /* The request as a web host builds it: the signature goes into the header its version uses. */
+  bool v3 = ver == FASTEPOST_HUBSPOT_VERSION_V3;
+  if (fastepost_webhook_request_new(&req->req) != FASTEPOST_OK ||
+      fastepost_webhook_request_set_method(req->req, req->method ? req->method : "") != FASTEPOST_OK ||
+      fastepost_webhook_request_set_uri(req->req, req->uri ? req->uri : "") != FASTEPOST_OK ||
+      fastepost_webhook_request_set_header(req->req, v3 ? "X-HubSpot-Signature-v3" : "X-HubSpot-Signature",
+                                           req->signature) != FASTEPOST_OK ||
+      (!v3 && fastepost_webhook_request_set_header(req->req, "X-HubSpot-Signature-Version", req->version) !=
+                  FASTEPOST_OK) ||
+      fastepost_webhook_request_set_header(req->req, "X-HubSpot-Request-Timestamp", req->timestamp) !=
+          FASTEPOST_OK ||
+      fastepost_webhook_request_set_body(req->req, req->body, req->len) != FASTEPOST_OK)
+    return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
   if (fastepost_hubspot_verifier_new(&req->v) != FASTEPOST_OK ||
       fastepost_hubspot_verifier_set_versions(req->v, ver) != FASTEPOST_OK ||
-      fastepost_hubspot_verifier_set_tolerance(req->v, tolerance_ms) != FASTEPOST_OK ||
-      fastepost_hubspot_verifier_set_max_body(req->v, req->len ? req->len : 1) != FASTEPOST_OK)
+      fastepost_hubspot_verifier_set_tolerance(req->v, tolerance_ms * 1000) != FASTEPOST_OK ||
+      fastepost_hubspot_verifier_set_max_body(req->v, req->len ? req->len : 1) != FASTEPOST_OK ||
+      fastepost_hubspot_verifier_set_now(req->v, now_ms * 1000) != FASTEPOST_OK)
     return cli_fail(ctx, process ? "hubspot process" : "hubspot verify");
-  fastepost_hubspot_verifier_set_now(req->v, now_ms);
   if (secret_file)
     return cli_read_secret_file(ctx, secret_file, add_secret, req);
   if (!secrets.count)
@@ -138,47 +154,20 @@ static int hubspot_verify(cli_ctx *ctx, int argc, char **argv) {
     request_free(&req);
     return rc;
   }
-  int secret_index = -1;
-  if (fastepost_hubspot_verify(&secret_index, req.v, req.version, req.method, req.uri, req.timestamp,
-                               req.signature, req.body, req.len) != FASTEPOST_OK) {
+  size_t secret_index = 0;
+  if (fastepost_hubspot_verify(&secret_index, req.v, req.req) != FASTEPOST_OK) {
     rc = cli_fail(ctx, "hubspot verify: invalid");
   } else {
     if (ctx->json)
-      printf("{\"status\":\"ok\",\"valid\":true,\"version\":\"%s\",\"secret_index\":%d}\n", req.version,
+      printf("{\"status\":\"ok\",\"valid\":true,\"version\":\"%s\",\"secret_index\":%zu}\n", req.version,
              secret_index);
     else
-      printf("valid: HubSpot %s signature matches secret #%d (%zu body bytes)\n", req.version,
+      printf("valid: HubSpot %s signature matches secret #%zu (%zu body bytes)\n", req.version,
              secret_index + 1, req.len);
     rc = CLI_OK;
   }
   request_free(&req);
   return rc;
-}
-
-static void print_event_json(const fastepost_hubspot_batch *b, size_t i) {
-  const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
-  fastepost_status st = fastepost_event_result_code(r);
-  const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
-  printf("%s{\"index\":%zu,\"event_type\":", i ? "," : "", i);
-  cli_json_string(stdout, *fastepost_hubspot_batch_event_type(b, i) ? fastepost_hubspot_batch_event_type(b, i) : NULL);
-  printf(",\"object_id\":%lld,\"status\":", (long long)fastepost_hubspot_batch_object_id(b, i));
-  cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
-  printf(",\"outcome\":");
-  cli_json_string(stdout, *outcome ? outcome : NULL);
-  long long ids[] = {(long long)fastepost_event_result_event_id(r), (long long)fastepost_event_result_customer_id(r)};
-  printf(",\"event_id\":");
-  ids[0] ? printf("%lld", ids[0]) : printf("null");
-  printf(",\"customer_id\":");
-  ids[1] ? printf("%lld", ids[1]) : printf("null");
-  printf(",\"warnings\":[");
-  for (size_t w = 0; w < fastepost_event_result_warning_count(r); w++) {
-    if (w)
-      putchar(',');
-    cli_json_string(stdout, fastepost_event_result_warning(r, w));
-  }
-  printf("],\"error\":");
-  cli_json_string(stdout, st == FASTEPOST_OK ? NULL : fastepost_event_result_error(r));
-  putchar('}');
 }
 
 static int hubspot_process(cli_ctx *ctx, int argc, char **argv) {
@@ -192,27 +181,19 @@ static int hubspot_process(cli_ctx *ctx, int argc, char **argv) {
     rc = cli_fail(ctx, "hubspot process");
     goto done;
   }
-  fastepost_hubspot_batch *b = NULL;
-  fastepost_status st = fastepost_hubspot_process(&b, ctx->conn, req.v, req.version, req.method, req.uri,
-                                                  req.timestamp, req.signature, req.body, req.len, o);
+  fastepost_event_batch *b = NULL;
+  fastepost_status st = fastepost_hubspot_process(&b, ctx->conn, req.v, req.req, o);
   char error[1024];
   snprintf(error, sizeof error, "%s", st == FASTEPOST_OK ? "" : fastepost_error_last()->message);
-  size_t n = fastepost_hubspot_batch_count(b), failed = fastepost_hubspot_batch_failed(b);
+  size_t n = fastepost_event_batch_count(b), failed = fastepost_event_batch_failed(b);
   if (ctx->json) {
-    printf("{\"status\":");
-    cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
-    printf(",\"http_status\":%d,\"count\":%zu,\"failed\":%zu,\"error\":", fastepost_status_http(st), n, failed);
-    cli_json_string(stdout, st == FASTEPOST_OK ? NULL : error);
-    printf(",\"events\":[");
-    for (size_t i = 0; i < n; i++)
-      print_event_json(b, i);
-    printf("]}\n");
+    cli_event_batch_json(b, st, error);
   } else {
     for (size_t i = 0; i < n; i++) {
-      const fastepost_event_result *r = fastepost_hubspot_batch_result(b, i);
+      const fastepost_event_result *r = fastepost_event_batch_get(b, i);
       const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
-      printf("%3zu  %-28s %-14lld %s", i, fastepost_hubspot_batch_event_type(b, i),
-             (long long)fastepost_hubspot_batch_object_id(b, i),
+      printf("%3zu  %-28s %-14lld %s", i, fastepost_event_batch_event_type(b, i),
+             (long long)fastepost_event_batch_object_id(b, i),
              fastepost_event_result_code(r) == FASTEPOST_OK ? outcome : "FAILED");
       if (fastepost_event_result_code(r) != FASTEPOST_OK)
         printf(": %s", fastepost_event_result_error(r));
@@ -223,7 +204,7 @@ static int hubspot_process(cli_ctx *ctx, int argc, char **argv) {
     else
       fprintf(stderr, "fastepost: hubspot process: %s (HTTP %d)\n", error, fastepost_status_http(st));
   }
-  fastepost_hubspot_batch_free(b);
+  fastepost_event_batch_free(b);
   rc = st == FASTEPOST_OK ? CLI_OK : CLI_FAILURE;
 done:
   fastepost_hubspot_options_free(o);
@@ -273,9 +254,9 @@ const cli_command cli_hubspot_commands[] = {
      "\n"
      "Options: those of `hubspot verify`, and\n"
      "  --max-events N   largest batch accepted (default 100, HubSpot's limit)\n"
-     "  --json           print {\"status\",\"http_status\",\"count\",\"failed\",\"error\",\"events\":\n"
-     "                   [{\"index\",\"event_type\",\"object_id\",\"status\",\"outcome\",\n"
-     "                   \"event_id\",\"customer_id\",\"warnings\",\"error\"}]}\n"
+     "  --json           print {\"status\",\"code\",\"http_status\",\"count\",\"failed\",\"error\",\n"
+     "                   \"events\":[{\"index\",\"event_type\",\"object_id\", and the fields of\n"
+     "                   an event result (docs/events.md)}]}\n"
      "\n"
      "Exit status: 0 when the batch was committed (events that failed alone are listed and\n"
      "logged), 1 when it was refused (signature, not JSON, too big) or the database failed,\n"

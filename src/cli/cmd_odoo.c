@@ -3,34 +3,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "event_json.h"
 
 static void print_result(const cli_ctx *ctx, fastepost_status st, const fastepost_event_result *r,
                          const char *error) {
   const char *outcome = fastepost_outcome_name(fastepost_event_result_outcome(r));
   if (ctx->json) {
-    printf("{\"status\":");
-    cli_json_string(stdout, st == FASTEPOST_OK ? "ok" : fastepost_error_name(st));
-    printf(",\"http_status\":%d,\"outcome\":", fastepost_event_result_http(r, st));
-    cli_json_string(stdout, *outcome ? outcome : NULL);
-    long long ids[] = {(long long)fastepost_event_result_event_id(r),
-                       (long long)fastepost_event_result_customer_id(r),
-                       (long long)fastepost_event_result_remark_id(r),
-                       (long long)fastepost_event_result_task_id(r)};
-    const char *names[] = {"event_id", "customer_id", "remark_id", "task_id"};
-    for (int i = 0; i < 4; i++) {
-      if (ids[i])
-        printf(",\"%s\":%lld", names[i], ids[i]);
-      else
-        printf(",\"%s\":null", names[i]);
-    }
-    printf(",\"warnings\":[");
-    for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++) {
-      if (i)
-        putchar(',');
-      cli_json_string(stdout, fastepost_event_result_warning(r, i));
-    }
-    printf("],\"error\":");
-    cli_json_string(stdout, st == FASTEPOST_OK ? NULL : error);
+    putchar('{');
+    cli_event_result_fields(r, st);
     printf("}\n");
     return;
   }

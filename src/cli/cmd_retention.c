@@ -1,5 +1,6 @@
 /* fastepost events prune (event-log retention; its own file beside cmd_events.c) */
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -17,39 +18,45 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
   long days = 0, batch = 0;
   /* The range is checked by the library (it explains why less than 7 days is refused); here
    * only that the value is a number. */
-  if ((rc = cli_int(ctx, "older-than", days_s, 0, FASTEPOST_PRUNE_MAX_DAYS, &days)))
+  if ((rc = cli_int(ctx, "older-than", days_s, 0, 36500, &days)))
     return rc;
   if (batch_s && (rc = cli_int(ctx, "batch", batch_s, 1, FASTEPOST_PRUNE_MAX_BATCH, &batch)))
     return rc;
-  if (status && strcmp(status, "success") != 0 && strcmp(status, "all") != 0)
+  fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_SUCCESS;
+  if (status && fastepost_prune_status_parse(&which, status) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--status must be 'success' or 'all', not '%s'", status);
-  if (days < FASTEPOST_PRUNE_MIN_DAYS)
+  if ((int64_t)days * 86400 * 1000000 < FASTEPOST_PRUNE_MIN_AGE_US)
     return cli_usage_error(ctx,
-                           "--older-than must be at least %d days: senders redeliver within that "
-                           "window, and a pruned idempotency key would let a redelivery apply twice",
-                           FASTEPOST_PRUNE_MIN_DAYS);
+                           "--older-than must be at least 7 days: senders redeliver within that "
+                           "window, and a pruned idempotency key would let a redelivery apply twice");
   if ((rc = cli_connect(ctx)))
     return rc;
-  fastepost_prune_report r;
-  rc = fastepost_events_prune(&r, ctx->conn, (int)days, status, (int)batch);
+  fastepost_prune_report *r = NULL;
+  rc = fastepost_events_prune(&r, ctx->conn, (int64_t)days * 86400 * 1000000, which, (size_t)batch);
+  unsigned long long deleted = fastepost_prune_report_deleted(r), batches = fastepost_prune_report_batches(r);
+  int64_t cutoff_us = fastepost_prune_report_cutoff_us(r);
+  fastepost_prune_report_free(r);
   if (rc != FASTEPOST_OK) {
     /* Batches committed before the failure stay deleted: say how many before the error. */
-    if (r.deleted && !ctx->json)
-      fprintf(stderr, "fastepost: %lld event%s deleted before the failure\n", (long long)r.deleted,
-              r.deleted == 1 ? "" : "s");
+    if (deleted && !ctx->json)
+      fprintf(stderr, "fastepost: %llu event%s deleted before the failure\n", deleted, deleted == 1 ? "" : "s");
     return cli_fail(ctx, "events prune");
   }
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"deleted\":%lld,\"batches\":%lld,\"cutoff\":", (long long)r.deleted,
-           (long long)r.batches);
-    cli_json_string(stdout, r.cutoff);
+    printf("{\"status\":\"ok\",\"deleted\":%llu,\"batches\":%llu,\"cutoff_us\":%lld", deleted, batches,
+           (long long)cutoff_us);
     printf(",\"older_than_days\":%ld,\"event_status\":", days);
-    cli_json_string(stdout, status ? status : "success");
+    cli_json_string(stdout, fastepost_prune_status_name(which));
     printf("}\n");
   } else {
-    printf("Deleted %lld %sevent%s created before %s UTC (%lld batch%s).\n", (long long)r.deleted,
-           status && strcmp(status, "all") == 0 ? "" : "successful ", r.deleted == 1 ? "" : "s",
-           r.cutoff, (long long)r.batches, r.batches == 1 ? "" : "es");
+    char cutoff[32] = "?";
+    time_t t = (time_t)(cutoff_us / 1000000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm))
+      strftime(cutoff, sizeof cutoff, "%Y-%m-%d %H:%M:%S", &tm);
+    printf("Deleted %llu %sevent%s created before %s UTC (%llu batch%s).\n", deleted,
+           which == FASTEPOST_PRUNE_STATUS_ALL ? "" : "successful ", deleted == 1 ? "" : "s", cutoff, batches,
+           batches == 1 ? "" : "es");
   }
   return CLI_OK;
 }

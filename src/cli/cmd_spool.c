@@ -41,9 +41,9 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     const fastepost_spool_entry *e = fastepost_spool_entries_get(list, i);
     char when[32] = "-";
-    time_t t = (time_t)(e->spooled_at / 1000000);
+    time_t t = (time_t)(e->spooled_at_us / 1000000);
     struct tm tm;
-    if (e->spooled_at && gmtime_r(&t, &tm))
+    if (e->spooled_at_us && gmtime_r(&t, &tm))
       strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
     if (ctx->json) {
       printf("%s{\"name\":", i ? "," : "");
@@ -54,8 +54,8 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
       cli_json_string(stdout, *e->event ? e->event : NULL);
       printf(",\"content_type\":");
       cli_json_string(stdout, e->content_type);
-      printf(",\"bytes\":%llu,\"spooled_at\":", (unsigned long long)e->bytes);
-      cli_json_string(stdout, when);
+      printf(",\"bytes\":%llu,\"spooled_at_us\":%lld", (unsigned long long)e->bytes,
+             (long long)e->spooled_at_us);
       printf(",\"reason\":");
       cli_json_string(stdout, *e->reason ? e->reason : NULL);
       putchar('}');
@@ -89,21 +89,24 @@ static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
     fastepost_spool_free(spool);
     return rc;
   }
-  fastepost_spool_replay_report r;
-  fastepost_status st = fastepost_spool_replay(&r, spool, ctx->conn, (int)limit);
+  fastepost_spool_replay_report *rep = NULL;
+  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit);
   fastepost_spool_free(spool);
+  size_t replayed = fastepost_spool_replay_report_replayed(rep), remaining = fastepost_spool_replay_report_remaining(rep),
+         duplicates = fastepost_spool_replay_report_duplicates(rep), rejected = fastepost_spool_replay_report_rejected(rep);
+  fastepost_spool_replay_report_free(rep);
   if (st != FASTEPOST_OK) {
     if (!ctx->json)
-      fprintf(stderr, "fastepost: spool replay: %d replayed, %d still spooled\n", r.replayed, r.remaining);
+      fprintf(stderr, "fastepost: spool replay: %zu replayed, %zu still spooled\n", replayed, remaining);
     return cli_fail(ctx, "spool replay");
   }
   if (ctx->json)
-    printf("{\"status\":\"ok\",\"replayed\":%d,\"duplicates\":%d,\"rejected\":%d,\"remaining\":%d}\n",
-           r.replayed, r.duplicates, r.rejected, r.remaining);
+    printf("{\"status\":\"ok\",\"replayed\":%zu,\"duplicates\":%zu,\"rejected\":%zu,\"remaining\":%zu}\n",
+           replayed, duplicates, rejected, remaining);
   else
-    printf("Replayed %d spooled deliver%s (%d already in the database), %d set aside as .bad, %d left.\n",
-           r.replayed, r.replayed == 1 ? "y" : "ies", r.duplicates, r.rejected, r.remaining);
-  if (r.rejected && !ctx->json && !ctx->quiet)
+    printf("Replayed %zu spooled deliver%s (%zu already in the database), %zu set aside as .bad, %zu left.\n",
+           replayed, replayed == 1 ? "y" : "ies", duplicates, rejected, remaining);
+  if (rejected && !ctx->json && !ctx->quiet)
     fprintf(stderr, "fastepost: see why with `fastepost spool list --bad`; after fixing, "
                     "`fastepost spool requeue NAME`\n");
   return CLI_OK;
@@ -148,7 +151,7 @@ const cli_command cli_spool_commands[] = {
      "Options:\n"
      "  --dir DIR    the spool directory (yours, mode 0700)\n"
      "  --bad        the set-aside records (NAME.bad) and why\n"
-     "  --json       print [{\"name\",\"source\",\"event\",\"content_type\",\"bytes\",\"spooled_at\",\n"
+     "  --json       print [{\"name\",\"source\",\"event\",\"content_type\",\"bytes\",\"spooled_at_us\",\n"
      "               \"reason\"}]\n"},
     {"spool", "replay", spool_replay, "Ingest spooled webhook deliveries, exactly once",
      "Usage: fastepost spool replay [--dir DIR] [--limit N] [--db CONNINFO] [--json]\n"

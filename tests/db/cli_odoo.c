@@ -25,7 +25,7 @@ Test(cli_odoo, process_prints_the_json_result) {
   const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
   int rc = run(out, sizeof out, "odoo process --json '%s'", fx);
   cr_assert_eq(rc, 0, "%s", out);
-  cr_assert(strstr(out, "{\"status\":\"ok\",\"http_status\":200,\"outcome\":\"created\",\"event_id\":"), "%s", out);
+  cr_assert(strstr(out, "{\"status\":\"ok\",\"code\":0,\"http_status\":200,\"outcome\":\"created\",\"event_id\":"), "%s", out);
   cr_assert(strstr(out, "\"customer_id\":1,\"remark_id\":1,\"task_id\":null,\"warnings\":[],\"error\":null}"), "%s", out);
   rc = run(out, sizeof out, "odoo process --json - < '%s'", fx);
   cr_assert_eq(rc, 0);
@@ -73,15 +73,15 @@ Test(cli_odoo, keys_come_from_files_or_the_environment_and_refusals_write_nothin
   /* No key configured: refused, whatever is presented. */
   unsetenv("ODOO_API_KEY");
   cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", right, fx), 1);
-  cr_assert(strstr(out, "\"status\":\"FASTEPOST_ENOKEY\",\"http_status\":401"), "%s", out);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_ENOKEY\",\"code\":-13,\"http_status\":401"), "%s", out);
   /* Configured, but the presented key is missing (nothing in the environment), empty or wrong. */
   cr_assert_eq(run(out, sizeof out, "odoo process --expected-key-file '%s' --json '%s'", right, fx), 1);
-  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"code\":-11,\"http_status\":401"), "%s", out);
   setenv("ODOO_API_KEY", "s3cret", 1);
   cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", empty, fx), 1);
-  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"code\":-11,\"http_status\":401"), "%s", out);
   cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s' --json '%s'", wrong, fx), 1);
-  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401"), "%s", out);
+  cr_assert(strstr(out, "\"status\":\"FASTEPOST_EAUTH\",\"code\":-11,\"http_status\":401"), "%s", out);
   cr_assert(!strstr(out, "s3creT") && !strstr(out, "s3cret"), "no key in the output: %s", out);
   cr_assert_eq(run(out, sizeof out, "odoo process --api-key-file '%s/missing' '%s'", dir, fx), 1);
   cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0, "refused before anything is written");
@@ -143,7 +143,8 @@ Test(cli_odoo, spool_warning_and_http_status_in_every_json_outcome) {
   const char *fx = fptest_source_path("tests/fixtures/odoo/partner_webhook.json");
   snprintf(args, sizeof args, "odoo process --spool '%s' --json '%s'", spool, fx);
   cr_assert_eq(run_split(out, sizeof out, err, args), 0, "%s", out);
-  cr_assert(strncmp(out, "{\"status\":\"ok\",\"http_status\":200,\"outcome\":\"created\"", 52) == 0, "%s", out);
+  const char want_json[] = "{\"status\":\"ok\",\"code\":0,\"http_status\":200,\"outcome\":\"created\"";
+  cr_assert(strncmp(out, want_json, sizeof want_json - 1) == 0, "%s", out);
   size_t err_len = 0;
   char *stderr_text = fptest_read_file(err, &err_len);
   cr_assert(strstr(stderr_text, "fastepost: warning: ") && strstr(stderr_text, "chmod 700"), "%s", stderr_text);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(events, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -71,13 +72,13 @@ Test(events, transient_failure_is_queued_with_backoff_then_dead) {
                      "next_attempt_at - processed_at BETWEEN interval '15 s' AND interval '30 s') "
                      "FROM integration_events"),
                    "error|1|Anna|t|t");
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0, "not due yet");
 
   for (int attempt = 2; attempt <= 4; attempt++) {
     make_due();
-    cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+    cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
     cr_assert_eq(rep.attempted, 1);
     cr_assert_eq(rep.failed, 1);
     cr_assert_eq(rep.dead, 0);
@@ -90,14 +91,14 @@ Test(events, transient_failure_is_queued_with_backoff_then_dead) {
     cr_assert_str_eq(Q(sql), "t", "attempt %d", attempt);
   }
   make_due();
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 1);
   cr_assert_eq(rep.dead, 1);
   cr_assert_str_eq(Q("SELECT status || '|' || attempts || '|' || (next_attempt_at IS NULL) FROM integration_events"),
                    "dead|5|true");
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1, "always the same row");
   make_due();
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0, "dead events are not retried");
 }
 
@@ -106,8 +107,8 @@ Test(events, retry_succeeds_once_the_cause_is_gone) {
   cr_assert_eq(deliver(fptest_conn(), PARTNER, NULL), FASTEPOST_EBUSY);
   fptest_exec("DROP TRIGGER fail_busy ON customers");
   make_due();
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 1);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_str_eq(Q("SELECT concat_ws('|', status, outcome, attempts, next_attempt_at IS NULL, "
@@ -148,8 +149,8 @@ Test(events, lost_connection_is_queued_after_reconnecting) {
                      "FROM integration_events"),
                    "error|1|t|t");
   make_due();
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(c, 10, &rep), FASTEPOST_OK);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(c, 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
 }
@@ -164,8 +165,8 @@ Test(events, retry_keeps_the_event_hint) {
   fastepost_odoo_options_free(o);
   fptest_exec("DROP TRIGGER fail_busy ON customers");
   make_due();
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
   cr_assert_str_eq(Q("SELECT event_type FROM integration_events"), "res.partner.archive");
@@ -188,9 +189,15 @@ Test(events, list_with_filters) {
   cr_assert_str_eq(e->event_type, "unknown");
   cr_assert(strstr(e->error_message, "byte"));
   cr_assert_str_eq(e->outcome, "");
-  cr_assert_str_eq(e->next_attempt_at, "");
+  cr_assert_eq(e->next_attempt_at_us, 0, "no retry planned");
   cr_assert_eq(e->customer_id, 0);
-  cr_assert_eq(strlen(e->created_at), 26);
+  /* Microseconds since the epoch, the row's own created_at exactly. */
+  char want[64];
+  snprintf(want, sizeof want, "%lld", (long long)e->created_at_us);
+  cr_assert_str_eq(Q("SELECT (extract(epoch FROM created_at)::numeric * 1000000)::bigint::text FROM integration_events "
+                     "WHERE source = 'odoo' AND status = 'error'"),
+                   want);
+  cr_assert_gt(e->processed_at_us, 0);
   fastepost_event_list_free(l);
   cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "odoo", "success", 1), FASTEPOST_OK);
   cr_assert_eq(fastepost_event_list_count(l), 1);
@@ -200,8 +207,21 @@ Test(events, list_with_filters) {
   fastepost_event_list_free(l);
   cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, "weird", 10), FASTEPOST_EINVALID);
   cr_assert_null(l);
-  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, NULL, 0), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 0, NULL), FASTEPOST_EINVALID);
+  /* 0 is the default limit (100), not an error; above the maximum is one. */
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, NULL, 0), FASTEPOST_OK);
+  cr_assert_eq((long long)fastepost_event_list_count(l), N("SELECT count(*) FROM integration_events"));
+  fastepost_event_list_free(l);
+  cr_assert_eq(fastepost_events_list(&l, fptest_conn(), NULL, NULL, FASTEPOST_EVENTS_MAX_LIMIT + 1), FASTEPOST_EINVALID);
+  cr_assert_null(l);
+  fptest_retry rep0 = {9, 9, 9, 9};
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 0, NULL, NULL, &rep0), FASTEPOST_OK, "0: the default limit");
+  cr_assert_eq(rep0.attempted, 0);
+  fastepost_retry_report *r = NULL;
+  cr_assert_eq(fastepost_events_retry(&r, NULL, NULL), FASTEPOST_EINVALID);
+  cr_assert_not_null(r, "the report comes also on failure");
+  cr_assert_eq(fastepost_retry_report_attempted(r), 0);
+  fastepost_retry_report_free(r);
+  cr_assert_eq(fastepost_retry_report_dead(NULL), 0);
 }
 
 /* Fork n processes that each open their own connection, wait for a common start, and deliver
@@ -307,15 +327,15 @@ Test(events, concurrent_batches_with_overlapping_contacts) {
       }
       char b;
       (void)!read(gate[0], &b, 1);
-      fastepost_event_result *res[PER];
-      fastepost_status st = fastepost_odoo_process_batch(res, c, NULL, ptrs, lens, PER, host_authenticated());
+      fastepost_event_batch *res = NULL;
+      fastepost_status st = fastepost_odoo_process_batch(&res, c, NULL, (const void *const *)ptrs, lens, PER, host_authenticated());
       int bad = st != FASTEPOST_OK;
       for (int i = 0; i < PER; i++) {
-        int code = fastepost_event_result_code(res[i]);
+        int code = fastepost_event_result_code(fastepost_event_batch_get(res, i));
         if (code != FASTEPOST_OK && code != FASTEPOST_EBUSY) /* a deadlock victim is queued, not lost */
           bad = 1;
-        fastepost_event_result_free(res[i]);
       }
+      fastepost_event_batch_free(res);
       fastepost_conn_free(c);
       _exit(bad);
     }
@@ -330,8 +350,8 @@ Test(events, concurrent_batches_with_overlapping_contacts) {
   }
   /* whatever was queued by a deadlock goes through on retry */
   make_due();
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 1000, &rep), FASTEPOST_OK);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 1000, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.failed + rep.dead, 0);
   cr_assert_eq(N("SELECT count(*) FROM customers"), CONTACTS);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), CONTACTS);
@@ -343,12 +363,12 @@ Test(events, concurrent_batches_with_overlapping_contacts) {
 typedef struct retry_arg {
   fastepost_conn *conn;
   fastepost_status st;
-  fastepost_retry_report rep;
+  fptest_retry rep;
 } retry_arg;
 
 static void *retry_thread(void *p) {
   retry_arg *a = p;
-  a->st = fastepost_events_retry(a->conn, 10000, &a->rep);
+  a->st = fptest_events_retry(a->conn, 10000, NULL, NULL, &a->rep);
   return NULL;
 }
 
@@ -437,7 +457,7 @@ Test(events, every_list_filter_is_one_index_probe_on_a_big_table, .timeout = 120
   for (size_t i = 0; i < 5; i++)
     cr_assert(!strcmp(fastepost_event_list_get(l, i)->source, "hubspot") &&
               !strcmp(fastepost_event_list_get(l, i)->status, "error"));
-  cr_assert_gt(strcmp(fastepost_event_list_get(l, 0)->created_at, fastepost_event_list_get(l, 4)->created_at), 0);
+  cr_assert_gt(fastepost_event_list_get(l, 0)->created_at_us, fastepost_event_list_get(l, 4)->created_at_us);
   fastepost_event_list_free(l);
   cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "nosuch", "dead", 5), FASTEPOST_OK);
   cr_assert_eq(fastepost_event_list_count(l), 0);
@@ -465,14 +485,14 @@ Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
                      "timestamp '2030-01-01 00:00:15' AND timestamp '2030-01-01 00:00:30') FROM integration_events"),
                    "2030-01-01 00:00:00|2030-01-01 00:00:00|t");
 
-  fastepost_retry_report rep;
+  fptest_retry rep;
   now = t0 + INT64_C(10) * 1000000; /* before next_attempt_at: nothing happens */
-  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0, "not due at +10 s");
   cr_assert_str_eq(Q("SELECT attempts || '|' || processed_at FROM integration_events"), "1|2030-01-01 00:00:00");
 
   now = t0 + INT64_C(31) * 1000000; /* after it: retried, and fails again (still broken) */
-  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 1, "due at +31 s on the injected clock");
   cr_assert_eq(rep.failed, 1);
   /* The new backoff (30 s * 2, jitter: 30 to 60 s) counts from the injected now. */
@@ -480,15 +500,15 @@ Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
                      "timestamp '2030-01-01 00:01:01' AND timestamp '2030-01-01 00:01:31') FROM integration_events"),
                    "2|2030-01-01 00:00:31|t");
   /* The server's clock (years earlier) never finds it due. */
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0);
 
   fptest_exec("DROP TRIGGER fail_busy ON customers");
   now = t0 + INT64_C(40) * 1000000;
-  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0, "not due at +40 s");
   now = t0 + INT64_C(95) * 1000000;
-  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 1);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_str_eq(Q("SELECT concat_ws('|', status, attempts, processed_at, next_attempt_at IS NULL, "
@@ -512,5 +532,5 @@ Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
 
   /* A clock outside what a timestamp can hold is refused before anything is claimed. */
   now = INT64_MAX;
-  cr_assert_eq(fastepost_events_retry_with_clock(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_EINVALID);
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_EINVALID);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "testdb.h"
+#include "hubspot_request.h"
 
 /* Signed: 'POST' + URL + '[]' + '1764270000000' with secret "new-secret"; see tests/unit/hubspot.c. */
 #define ARGS                                                                                    \
@@ -45,7 +46,7 @@ Test(hubspot_cli, process_verifies_then_ingests, .init = fptest_setup_schema, .f
   size_t len = 0;
   char *body = fptest_read_file(file, &len);
   char *sig = NULL;
-  cr_assert_eq(fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, "s3cret", "POST",
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, "s3cret", "POST",
                                       "https://example.com/api/v1/integrations/hubspot", "1764270000000", body, len),
                FASTEPOST_OK);
   free(body);
@@ -61,13 +62,13 @@ Test(hubspot_cli, process_verifies_then_ingests, .init = fptest_setup_schema, .f
   cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events"), 0);
   snprintf(args, sizeof args, COMMON, fptest_current.conninfo, sig, "--json", file);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
-  cr_assert(strstr(out, "{\"status\":\"ok\",\"http_status\":200,\"count\":6,\"failed\":1,"), "%s", out);
+  cr_assert(strstr(out, "{\"status\":\"ok\",\"code\":0,\"http_status\":200,\"count\":6,\"failed\":1,"), "%s", out);
   cr_assert(strstr(out, "\"index\":0,\"event_type\":\"contact.creation\",\"object_id\":65059681032,"
-                        "\"status\":\"ok\",\"outcome\":\"created\""), "%s", out);
+                        "\"status\":\"ok\",\"code\":0,\"http_status\":200,\"outcome\":\"created\""), "%s", out);
   cr_assert(strstr(out, "\"index\":4,\"event_type\":\"deal.creation\",\"object_id\":777,\"status\":\"ok\","
-                        "\"outcome\":\"ignored\""), "%s", out);
+                        "\"code\":0,\"http_status\":200,\"outcome\":\"ignored\""), "%s", out);
   cr_assert(strstr(out, "\"index\":5,\"event_type\":\"contact.propertyChange\",\"object_id\":65059681032,"
-                        "\"status\":\"FASTEPOST_EINVALID\",\"outcome\":null"), "%s", out);
+                        "\"status\":\"FASTEPOST_EINVALID\",\"code\":-3,\"http_status\":400,\"outcome\":null"), "%s", out);
   cr_assert_str_eq(fptest_scalar("SELECT name || '|' || email || '|' || crm_id FROM customers"),
                    "Ada <Countess> Lovelace|ada@example.com|65059681032");
   /* the same batch again (text output): every event a duplicate, the bad one failing again */

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(odoo, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -394,25 +395,36 @@ Test(odoo, batch_commits_once_and_isolates_failures) {
   size_t n = sizeof bodies / sizeof bodies[0], lens[6];
   for (size_t i = 0; i < n; i++)
     lens[i] = strlen(bodies[i]);
-  fastepost_event_result *res[6];
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(n), bodies, lens, n, keyed()), FASTEPOST_OK, "%s",
+  fastepost_event_batch *res = NULL;
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), keys(n), (const void *const *)bodies, lens, n, keyed()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   fastepost_outcome want[] = {FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_CREATED, FASTEPOST_OUTCOME_NONE,
                               FASTEPOST_OUTCOME_CONFLICT, FASTEPOST_OUTCOME_DUPLICATE, FASTEPOST_OUTCOME_UPDATED};
   int codes[] = {FASTEPOST_OK, FASTEPOST_OK, FASTEPOST_EPARSE, FASTEPOST_ECONFLICT, FASTEPOST_OK, FASTEPOST_OK};
   for (size_t i = 0; i < n; i++) {
-    cr_assert_eq(fastepost_event_result_code(res[i]), codes[i], "delivery %zu: %s", i,
-                 fastepost_event_result_error(res[i]));
-    cr_assert_eq(fastepost_event_result_outcome(res[i]), want[i], "delivery %zu", i);
+    cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(res, i)), codes[i], "delivery %zu: %s", i,
+                 fastepost_event_result_error(fastepost_event_batch_get(res, i)));
+    cr_assert_eq(fastepost_event_result_outcome(fastepost_event_batch_get(res, i)), want[i], "delivery %zu", i);
   }
-  cr_assert_eq(fastepost_event_result_event_id(res[4]), fastepost_event_result_event_id(res[0]));
+  cr_assert_eq(fastepost_event_result_event_id(fastepost_event_batch_get(res, 4)), fastepost_event_result_event_id(fastepost_event_batch_get(res, 0)));
+  /* The generic batch result: counts, status and what each delivery was. */
+  cr_assert_eq(fastepost_event_batch_count(res), n);
+  cr_assert_eq(fastepost_event_batch_failed(res), 2);
+  cr_assert_eq(fastepost_event_batch_status(res), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_batch_http_status(res), 200);
+  cr_assert_str_eq(fastepost_event_batch_event_type(res, 0), "res.partner");
+  cr_assert_eq(fastepost_event_batch_object_id(res, 0), 1);
+  cr_assert_str_eq(fastepost_event_batch_event_type(res, 5), "crm.lead");
+  cr_assert_eq(fastepost_event_batch_object_id(res, 5), 9);
+  cr_assert_str_eq(fastepost_event_batch_event_type(res, 2), "unknown", "a body that is not JSON");
+  cr_assert_eq(fastepost_event_batch_object_id(res, 2), 0);
+  cr_assert_null(fastepost_event_batch_get(res, n));
   cr_assert_eq(N("SELECT count(*) FROM customers"), 2);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 5);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error'"), 2);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
   cr_assert_str_eq(Q("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()"), "0");
-  for (size_t i = 0; i < n; i++)
-    fastepost_event_result_free(res[i]);
+  fastepost_event_batch_free(res);
 }
 
 Test(odoo, closed_connection_is_econn) {
@@ -451,17 +463,17 @@ Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
     ptrs[i] = bodies[i];
     lens[i] = strlen(bodies[i]);
   }
-  fastepost_event_result *res[N];
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(N), ptrs, lens, N, keyed()), FASTEPOST_OK, "%s",
+  fastepost_event_batch *res = NULL;
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), keys(N), (const void *const *)ptrs, lens, N, keyed()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   for (int i = 0; i < N; i++) {
     fastepost_outcome want = i == 25 ? FASTEPOST_OUTCOME_UPDATED
                              : i == 30 ? FASTEPOST_OUTCOME_NONE
                              : i % 7 == 6 ? FASTEPOST_OUTCOME_UPDATED : FASTEPOST_OUTCOME_CREATED;
-    cr_assert_eq(fastepost_event_result_outcome(res[i]), want, "delivery %d: %s (%s)", i,
-                 fastepost_outcome_name(fastepost_event_result_outcome(res[i])), fastepost_event_result_error(res[i]));
-    cr_assert_eq(fastepost_event_result_code(res[i]), i == 30 ? FASTEPOST_EDB : FASTEPOST_OK, "delivery %d", i);
-    cr_assert(i == 30 || fastepost_event_result_event_id(res[i]) > 0);
+    cr_assert_eq(fastepost_event_result_outcome(fastepost_event_batch_get(res, i)), want, "delivery %d: %s (%s)", i,
+                 fastepost_outcome_name(fastepost_event_result_outcome(fastepost_event_batch_get(res, i))), fastepost_event_result_error(fastepost_event_batch_get(res, i)));
+    cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(res, i)), i == 30 ? FASTEPOST_EDB : FASTEPOST_OK, "delivery %d", i);
+    cr_assert(i == 30 || fastepost_event_result_event_id(fastepost_event_batch_get(res, i)) > 0);
   }
   cr_assert_str_eq(Q("SELECT name FROM customers WHERE crm_id = 'res.partner:103'"), "Three v2");
   cr_assert_eq(N("SELECT count(*) FROM customers"), N - 5 - 1 - 1, "contacts only, minus 3's second version and the refused one");
@@ -469,8 +481,7 @@ Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), N);
   cr_assert_str_eq(Q("SELECT status || ' ' || (error_message LIKE '%refused by trigger%') FROM integration_events "
                      "WHERE external_id = 'res.partner:999'"), "error true");
-  for (int i = 0; i < N; i++)
-    fastepost_event_result_free(res[i]);
+  fastepost_event_batch_free(res);
 }
 
 Test(odoo, refuses_to_run_inside_the_callers_transaction) {
@@ -482,9 +493,11 @@ Test(odoo, refuses_to_run_inside_the_callers_transaction) {
   cr_assert(strstr(fastepost_event_result_error(r), "inside a transaction"));
   fastepost_event_result_free(r);
   size_t len = strlen(body);
-  fastepost_event_result *rs[1];
-  cr_assert_eq(fastepost_odoo_process_batch(rs, c, keys(1), &body, &len, 1, keyed()), FASTEPOST_EINVALID);
-  fastepost_event_result_free(rs[0]);
+  fastepost_event_batch *rs = NULL;
+  cr_assert_eq(fastepost_odoo_process_batch(&rs, c, keys(1), (const void *const *)&body, &len, 1, keyed()), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_event_batch_count(rs), 1);
+  cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(rs, 0)), FASTEPOST_EINVALID);
+  fastepost_event_batch_free(rs);
   cr_assert_eq(fastepost__exec(c, "SELECT 1", "still in the caller's transaction"), FASTEPOST_OK);
   cr_assert_eq(PQtransactionStatus(c->pg), PQTRANS_INTRANS, "the caller's transaction is left alone");
   fastepost__tx_rollback(c);
@@ -585,8 +598,8 @@ Test(odoo, refused_request_is_never_spooled) {
   cr_assert_eq(fastepost_odoo_process(&r, NULL, KEY, AUTH_BODY, strlen(AUTH_BODY), o), FASTEPOST_OK);
   cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_SPOOLED);
   fastepost_event_result_free(r);
-  fastepost_spool_replay_report rep;
-  cr_assert_eq(fastepost_spool_replay(&rep, spool, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, spool, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'key@x.de'"), 1);
   fastepost_odoo_options_free(o);
   fastepost_spool_free(spool);
@@ -603,25 +616,28 @@ Test(odoo, batch_refuses_each_delivery_without_its_key) {
   size_t lens[4];
   for (size_t i = 0; i < 4; i++)
     lens[i] = strlen(bodies[i]);
-  fastepost_event_result *res[4];
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), presented, bodies, lens, 4, keyed()), FASTEPOST_OK,
+  fastepost_event_batch *res = NULL;
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), presented, (const void *const *)bodies, lens, 4, keyed()), FASTEPOST_OK,
                "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost_event_result_outcome(res[0]), FASTEPOST_OUTCOME_CREATED);
+  cr_assert_eq(fastepost_event_result_outcome(fastepost_event_batch_get(res, 0)), FASTEPOST_OUTCOME_CREATED);
   for (size_t i = 1; i < 4; i++) {
-    cr_assert_eq(fastepost_event_result_code(res[i]), FASTEPOST_EAUTH, "delivery %zu", i);
-    cr_assert_eq(fastepost_status_http(fastepost_event_result_code(res[i])), 401, "delivery %zu", i);
+    cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(res, i)), FASTEPOST_EAUTH, "delivery %zu", i);
+    cr_assert_eq(fastepost_status_http(fastepost_event_result_code(fastepost_event_batch_get(res, i))), 401, "delivery %zu", i);
   }
-  for (size_t i = 0; i < 4; i++)
-    fastepost_event_result_free(res[i]);
+  fastepost_event_batch_free(res);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
   /* No keys at all: refused unless the host authenticated. */
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), NULL, bodies, lens, 4, keyed()), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_odoo_process_batch(res, fptest_conn(), keys(4), bodies, lens, 4, NULL), FASTEPOST_OK);
-  for (size_t i = 0; i < 4; i++) {
-    cr_assert_eq(fastepost_event_result_code(res[i]), FASTEPOST_ENOKEY);
-    fastepost_event_result_free(res[i]);
-  }
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), NULL, (const void *const *)bodies, lens, 4, keyed()), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_event_batch_status(res), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_event_batch_count(res), 0);
+  fastepost_event_batch_free(res);
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), keys(4), (const void *const *)bodies, lens, 4, NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_batch_count(res), 4);
+  cr_assert_eq(fastepost_event_batch_failed(res), 4);
+  for (size_t i = 0; i < 4; i++)
+    cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(res, i)), FASTEPOST_ENOKEY);
+  fastepost_event_batch_free(res);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
 }
 

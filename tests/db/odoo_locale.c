@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(odoo_locale, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -44,8 +45,8 @@ static void failing_delivery_is_logged_and_retried(const char *locale) {
   /* The retry, due now, under the same locale. */
   fptest_exec("DROP TRIGGER fail_busy ON customers");
   fptest_exec("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 second'");
-  fastepost_retry_report rep;
-  cr_assert_eq(fastepost_events_retry(fptest_conn(), 10, &rep), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_str_eq(fptest_scalar("SELECT status || ' ' || outcome FROM integration_events"), "success created");
   cr_assert_str_eq(fptest_scalar("SELECT name FROM customers"), "Anna");

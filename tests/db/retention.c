@@ -1,10 +1,11 @@
 /*
- * Event-log retention: fastepost_events_prune() and `fastepost events prune`. The counters of
+ * Event-log retention: fptest_events_prune() and `fastepost events prune`. The counters of
  * the CRM statistics are compared with a recount of the table after every prune.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(retention, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -57,56 +58,73 @@ static void seed(void) {
 
 Test(retention, refuses_less_than_seven_days) {
   seed();
-  fastepost_prune_report r;
+  fptest_prune r;
   memset(&r, 0x55, sizeof r);
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 6, "all", 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 6, "all", 0), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_error_last()->code, FASTEPOST_EINVALID);
   cr_assert(strstr(fastepost_error_last()->message, "7 days"), "%s", fastepost_error_last()->message);
-  cr_assert(strstr(fastepost_error_last()->message, "6"), "%s", fastepost_error_last()->message);
+  cr_assert(strstr(fastepost_error_last()->message, "6.00 days"), "%s", fastepost_error_last()->message);
   cr_assert_eq(r.deleted, 0, "the report is zeroed on failure");
   cr_assert_eq(count_where("true"), 32, "nothing was deleted");
   /* The other refusals change nothing either. */
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 30, "error", 0), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 30, NULL, -1), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 30, NULL, FASTEPOST_PRUNE_MAX_BATCH + 1),
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 30, "error", 0), FASTEPOST_EINVALID);
+  /* Just under seven days, in microseconds, is refused too. */
+  cr_assert_eq(fastepost_events_prune(NULL, fptest_conn(), FASTEPOST_PRUNE_MIN_AGE_US - 1, FASTEPOST_PRUNE_STATUS_ALL, 0),
                FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), FASTEPOST_PRUNE_MAX_DAYS + 1, NULL, 0),
+  cr_assert_eq(fastepost_events_prune(NULL, fptest_conn(), FASTEPOST_PRUNE_MIN_AGE_US, (fastepost_prune_status)7, 0),
+               FASTEPOST_EINVALID, "not a fastepost_prune_status");
+  fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_ALL;
+  cr_assert_eq(fastepost_prune_status_parse(&which, NULL), FASTEPOST_OK);
+  cr_assert_eq(which, FASTEPOST_PRUNE_STATUS_SUCCESS);
+  cr_assert_eq(fastepost_prune_status_parse(&which, "all"), FASTEPOST_OK);
+  cr_assert_eq(which, FASTEPOST_PRUNE_STATUS_ALL);
+  cr_assert_str_eq(fastepost_prune_status_name(which), "all");
+  cr_assert_eq(fastepost_prune_status_parse(&which, "error"), FASTEPOST_EINVALID);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 30, NULL, FASTEPOST_PRUNE_MAX_BATCH + 1),
+               FASTEPOST_EINVALID);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 36501, NULL, 0),
                FASTEPOST_EINVALID);
   cr_assert_eq(count_where("true"), 32);
   /* Exactly seven days is allowed. */
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, NULL, 0), FASTEPOST_OK, "%s",
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, NULL, 0), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
 }
 
 Test(retention, success_only_by_default) {
   seed();
-  fastepost_prune_report r;
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, NULL, 0), FASTEPOST_OK, "%s",
+  fptest_prune r;
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, NULL, 0), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(r.deleted, 17, "12 odoo + 5 hubspot old successes, got %lld", (long long)r.deleted);
   cr_assert_eq(r.batches, 1);
-  cr_assert_eq(strlen(r.cutoff), 26, "cutoff '%s'", r.cutoff);
+  /* The cutoff: now minus seven days, in microseconds, by the server's clock. */
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "SELECT abs(extract(epoch FROM (now() AT TIME ZONE 'UTC') - interval '7 days')::numeric * 1000000 - %lld) "
+           "< 60000000",
+           (long long)r.cutoff_us);
+  cr_assert_str_eq(fptest_scalar(sql), "t", "cutoff %lld us", (long long)r.cutoff_us);
   cr_assert_eq(count_where("status = 'success' AND created_at < (now() AT TIME ZONE 'UTC') - interval '7 days'"), 0);
   cr_assert_eq(count_where("status = 'success'"), 6, "the young successes stay");
   cr_assert_eq(count_where("status = 'error'"), 6, "errors stay with --status success");
   cr_assert_eq(count_where("status = 'dead'"), 3);
   assert_counters_match_table();
   /* A second run finds nothing. */
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, "success", 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, "success", 0), FASTEPOST_OK);
   cr_assert_eq(r.deleted, 0);
   cr_assert_eq(r.batches, 0);
 }
 
 Test(retention, all_statuses_and_age_boundary) {
   seed();
-  fastepost_prune_report r;
+  fptest_prune r;
   /* 35 days: only the 40-day-old dead events are older. */
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 35, "all", 0), FASTEPOST_OK, "%s",
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 35, "all", 0), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(r.deleted, 3);
   cr_assert_eq(count_where("status = 'dead'"), 0);
   assert_counters_match_table();
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, "all", 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, "all", 0), FASTEPOST_OK);
   cr_assert_eq(r.deleted, 21, "12 + 5 + 4 older than 7 days, got %lld", (long long)r.deleted);
   cr_assert_eq(count_where("true"), 8, "only the young events remain");
   cr_assert_eq(count_where("created_at < (now() AT TIME ZONE 'UTC') - interval '7 days'"), 0);
@@ -118,8 +136,8 @@ Test(retention, all_statuses_and_age_boundary) {
 Test(retention, bounded_batches) {
   add_events(35, "odoo", "success", 20);
   add_events(4, "odoo", "success", 2);
-  fastepost_prune_report r;
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, "success", 10), FASTEPOST_OK, "%s",
+  fptest_prune r;
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, "success", 10), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(r.deleted, 35);
   cr_assert_eq(r.batches, 4, "10 + 10 + 10 + 5, got %lld batches", (long long)r.batches);
@@ -135,13 +153,13 @@ Test(retention, skips_locked_rows) {
   char sql[256];
   snprintf(sql, sizeof sql, "SELECT id FROM integration_events WHERE id = %lld FOR UPDATE", locked);
   fptest_exec(sql);
-  fastepost_prune_report r;
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, NULL, 7), FASTEPOST_OK, "%s",
+  fptest_prune r;
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, NULL, 7), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(r.deleted, 19);
   fptest_exec("COMMIT");
   cr_assert_eq(count_where("true"), 1);
-  cr_assert_eq(fastepost_events_prune(&r, fptest_conn(), 7, NULL, 7), FASTEPOST_OK);
+  cr_assert_eq(fptest_events_prune(&r, fptest_conn(), 7, NULL, 7), FASTEPOST_OK);
   cr_assert_eq(r.deleted, 1);
   assert_counters_match_table();
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(spool, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -112,8 +113,8 @@ Test(spool, replay_applies_each_delivery_exactly_once_in_order) {
   for (int k = 0; k < 4; k++)
     cr_assert_eq(deliver(NULL, s, order[k], NULL), FASTEPOST_OK);
   cr_assert_eq(spooled(s), 4);
-  fastepost_spool_replay_report rep;
-  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(rep.replayed, 4);
   cr_assert_eq(rep.duplicates, 2);
@@ -126,7 +127,7 @@ Test(spool, replay_applies_each_delivery_exactly_once_in_order) {
                             "a.external_id = 'res.partner:2' AND b.external_id = 'res.partner:3' AND a.id < b.id"),
                1);
   /* A second replay has nothing to do. */
-  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
   cr_assert_eq(rep.replayed, 0);
   fastepost_spool_free(s);
   fptest_rmtree(dir);
@@ -159,13 +160,13 @@ Test(spool, connection_lost_while_processing_spools_and_replays) {
   fastepost_event_result_free(r);
   cr_assert_eq(spooled(s), 1);
   /* Replay while the database is still unreachable stops and keeps the record. */
-  fastepost_spool_replay_report rep;
-  cr_assert_eq(fastepost_spool_replay(&rep, s, conn, 0), FASTEPOST_ECONN);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, s, conn, 0), FASTEPOST_ECONN);
   cr_assert_eq(rep.remaining, 1);
   cr_assert_eq(spooled(s), 1);
   allow_connections(true);
   cr_assert_eq(fastepost_conn_reset(conn), FASTEPOST_OK);
-  cr_assert_eq(fastepost_spool_replay(&rep, s, conn, 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_spool_replay(&rep, s, conn, 0), FASTEPOST_OK);
   cr_assert_eq(rep.replayed, 1);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
   cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status = 'success'"), 2);
@@ -211,7 +212,7 @@ Test(spool, connection_dropped_between_calls_reconnects_or_says_so) {
 Test(spool, full_spool_is_efull_503_and_adds_nothing) {
   fastepost_spool *s = open_spool();
   cr_assert_eq(fastepost_spool_set_limits(s, 2, 1 << 20), FASTEPOST_OK);
-  cr_assert_eq(fastepost_spool_set_limits(s, 0, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_spool_set_limits(NULL, 1, 1), FASTEPOST_EINVALID);
   cr_assert_eq(deliver(NULL, s, 1, NULL), FASTEPOST_OK);
   cr_assert_eq(deliver(NULL, s, 2, NULL), FASTEPOST_OK);
   fastepost_event_result *r = NULL;
@@ -256,7 +257,7 @@ static void unusable_dir_case(const char *path, const char *expect) {
   fastepost_spool_entries *l = NULL;
   cr_assert_neq(fastepost_spool_list(&l, s), FASTEPOST_OK);
   cr_assert_not_null(strstr(fastepost_error_last()->message, expect));
-  cr_assert_neq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_neq(fptest_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
   fastepost_spool_free(s);
 }
 
@@ -349,8 +350,8 @@ Test(spool, damaged_records_are_set_aside_with_reasons_and_the_rest_continue) {
   cr_assert_eq(unknown, 4);
   fastepost_spool_entries_free(l);
 
-  fastepost_spool_replay_report rep;
-  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(rep.replayed, 2); /* 6 and the version 1 record */
   cr_assert_eq(rep.rejected, 4);
@@ -390,7 +391,7 @@ Test(spool, damaged_records_are_set_aside_with_reasons_and_the_rest_continue) {
   cr_assert_eq(fastepost_spool_requeue(s, "0000000000000001-0000000001-000000.spool.bad"), FASTEPOST_EPARSE);
   cr_assert_eq(fastepost_spool_requeue(s, "nosuch.spool"), FASTEPOST_ENOTFOUND);
   cr_assert_eq(fastepost_spool_requeue(s, "../x.spool"), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK);
   cr_assert_eq(rep.replayed, 1);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE name = 'P 5'"), 1);
   free(altered);
@@ -402,12 +403,12 @@ typedef struct replay_arg {
   fastepost_spool *spool;
   fastepost_conn *conn;
   fastepost_status st;
-  fastepost_spool_replay_report rep;
+  fptest_replay rep;
 } replay_arg;
 
 static void *replay_thread(void *p) {
   replay_arg *a = p;
-  a->st = fastepost_spool_replay(&a->rep, a->spool, a->conn, 0);
+  a->st = fptest_spool_replay(&a->rep, a->spool, a->conn, 0);
   return NULL;
 }
 
@@ -420,9 +421,9 @@ Test(spool, replay_lock_excludes_another_handle_and_thread_of_this_process) {
   int fd = open(path, O_RDWR | O_CREAT, 0600);
   cr_assert_geq(fd, 0);
   cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
-  cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_EBUSY);
+  cr_assert_eq(fptest_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_EBUSY);
   close(fd);
-  cr_assert_eq(fastepost_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(fptest_spool_replay(NULL, s, fptest_conn(), 0), FASTEPOST_OK);
 
   /* Two threads with two handles replay 40 records: each is processed exactly once. */
   for (int i = 1; i <= 40; i++)
@@ -495,4 +496,27 @@ Test(spool, cli_spools_lists_and_replays) {
   cr_assert_eq(fptest_cli(out, sizeof out, "spool list"), 2, "%s", out);
   unsetenv("ODOO_API_KEY");
   fptest_rmtree(dir);
+}
+
+/* The spool knows no CRM: it finds the adapter by the record's source in the registry. A
+ * HubSpot batch (two events in one body) replays through the HubSpot adapter in one
+ * transaction, and a second replay of the same body is a duplicate. */
+Test(spool, replays_any_adapter_from_the_registry_a_batch_in_one_go) {
+  fastepost_spool *s = open_spool();
+  const char body[] = "[{\"subscriptionType\":\"contact.creation\",\"objectId\":77,\"occurredAt\":1764270000000,"
+                      "\"eventId\":1},{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":77,"
+                      "\"occurredAt\":1764270000001,\"eventId\":2,\"propertyName\":\"email\","
+                      "\"propertyValue\":\"Spooled@X.DE\"}]";
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(fastepost_spool_put(NULL, s, "hubspot", NULL, NULL, body, strlen(body)), FASTEPOST_OK, "%s",
+                 fastepost_error_last()->message);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 2);
+  cr_assert_eq(rep.duplicates, 1, "the second copy: every event a duplicate");
+  cr_assert_eq(rep.rejected, 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE source = 'hubspot'"), 2);
+  cr_assert_str_eq(fptest_scalar("SELECT email || '|' || crm_source || '|' || crm_id FROM customers"),
+                   "spooled@x.de|hubspot|77");
+  fastepost_spool_free(s);
 }

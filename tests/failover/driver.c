@@ -94,21 +94,22 @@ int main(int argc, char **argv) {
     }
     sleep_ms(5); /* a stream, not a burst: the primary stops while it flows */
   }
-  fastepost_spool_replay_report rep = {0};
-  int replayed = 0;
+  size_t replayed = 0, remaining = 0;
   for (int i = 0; i < 100; i++) {
-    if (fastepost_spool_replay(&rep, spool, conn, 0) == FASTEPOST_OK && rep.remaining == 0) {
-      replayed += rep.replayed;
+    fastepost_spool_replay_report *rep = NULL;
+    fastepost_status rst = fastepost_spool_replay(&rep, spool, conn, 0);
+    replayed += fastepost_spool_replay_report_replayed(rep);
+    remaining = fastepost_spool_replay_report_remaining(rep);
+    fastepost_spool_replay_report_free(rep);
+    if (rst == FASTEPOST_OK && remaining == 0)
       break;
-    }
-    replayed += rep.replayed;
     reconnect(&conn, conninfo, 10);
     sleep_ms(200);
   }
-  printf("ok=%ld duplicate=%ld spooled=%ld queued=%ld failed=%ld resets=%ld replayed=%d remaining=%d\n", ok, dup,
-         spooled, queued, failed, resets, replayed, rep.remaining);
+  printf("ok=%ld duplicate=%ld spooled=%ld queued=%ld failed=%ld resets=%ld replayed=%zu remaining=%zu\n", ok, dup,
+         spooled, queued, failed, resets, replayed, remaining);
   fastepost_conn_free(conn);
   fastepost_odoo_options_free(opts);
   fastepost_spool_free(spool);
-  return failed || rep.remaining ? 1 : 0;
+  return failed || remaining ? 1 : 0;
 }

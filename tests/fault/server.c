@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "testdb.h"
 
 static char base[128]; /* /tmp/fpfault.XXXXXX: data/, the socket, spool/ */
@@ -165,13 +166,13 @@ Test(fault_server, stopped_during_deliveries_nothing_lost_nothing_twice) {
 
   server_start();
   cr_assert_eq(fastepost_conn_reset(conn), FASTEPOST_OK, "%s", fastepost_error_last()->message);
-  fastepost_spool_replay_report rep;
-  cr_assert_eq(fastepost_spool_replay(&rep, spool, conn, 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, spool, conn, 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(rep.replayed, spooled);
   cr_assert_eq(rep.remaining, 0);
   /* Failures queued for retry (the kill between a transaction and its reconnect) are retried. */
-  fastepost_retry_report rr;
-  cr_assert_eq(fastepost_events_retry(conn, 1000, &rr), FASTEPOST_OK);
+  fptest_retry rr;
+  cr_assert_eq(fptest_events_retry(conn, 1000, NULL, NULL, &rr), FASTEPOST_OK);
   cr_assert_eq(count(conn, "SELECT count(*) FROM customers"), DELIVERIES);
   cr_assert_eq(count(conn, "SELECT count(DISTINCT crm_id) FROM customers"), DELIVERIES);
   cr_assert_eq(count(conn, "SELECT count(*) FROM integration_events"), DELIVERIES);

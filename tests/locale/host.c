@@ -21,6 +21,7 @@
  * any locale and exits 1 when it does not ("FAIL: ..." on stderr).
  */
 #include <fastepost.h>
+#include "../support/retry_counts.h"
 #include <libpq-fe.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -144,19 +145,19 @@ static void odoo_failure_and_retry(fastepost_conn *conn) {
                 "bool_and(payload->>'name' = 'Irmak Işık')) FROM integration_events"),
          "1|error|1|t|t|t|t");
 
-  fastepost_retry_report rep = {0};
-  st = fastepost_events_retry(conn, 10, &rep);
+  fptest_retry rep;
+  st = fptest_events_retry(conn, 10, NULL, NULL, &rep);
   print_status("retry before due", st);
-  printf("retry before due: attempted %d\n", rep.attempted);
+  printf("retry before due: attempted %zu\n", rep.attempted);
 
   sql("DROP TRIGGER fail_busy ON customers");
   sql("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 second' "
       "WHERE next_attempt_at IS NOT NULL");
   memset(&rep, 0, sizeof rep);
-  st = fastepost_events_retry(conn, 10, &rep);
+  st = fptest_events_retry(conn, 10, NULL, NULL, &rep);
   print_status("retry when due", st);
   char counts[128];
-  snprintf(counts, sizeof counts, "attempted %d, succeeded %d, failed %d, dead %d", rep.attempted,
+  snprintf(counts, sizeof counts, "attempted %zu, succeeded %zu, failed %zu, dead %zu", rep.attempted,
            rep.succeeded, rep.failed, rep.dead);
   expect("retry when due", counts, "attempted 1, succeeded 1, failed 0, dead 0");
   expect("event after retry",

@@ -51,8 +51,11 @@ static void populate(const char *backups) {
   const char batch[] = "[{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":5,\"occurredAt\":1764270000000,"
                        "\"propertyName\":\"email\",\"propertyValue\":\"ada@x.de\"},"
                        "{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":\"five\",\"occurredAt\":1}]";
-  cr_assert_eq(fastepost_hubspot_process(NULL, c, NULL, NULL, NULL, NULL, NULL, NULL, batch, strlen(batch), NULL),
-               FASTEPOST_OK);
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_body(req, batch, strlen(batch)), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_process(NULL, c, NULL, req, NULL), FASTEPOST_OK);
+  fastepost_webhook_request_free(req);
   fptest_exec("INSERT INTO integration_events (source, event_type, status, error_message) VALUES "
               "('odoo', 'res.partner', 'error', '<img src=x onerror=alert(1)> failed')");
   char path[1024];

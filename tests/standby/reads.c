@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "retry_counts.h"
 #include "testdb.h"
 
 TestSuite(standby, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -246,8 +247,8 @@ Test(standby, writes_fail_clearly) {
   fastepost_status st = odoo_deliver(sb, "partner_company.json", &r);
   assert_read_only_failure(st, "an Odoo delivery");
   fastepost_event_result_free(r);
-  fastepost_prune_report pr;
-  assert_read_only_failure(fastepost_events_prune(&pr, sb, 7, "all", 0), "events prune");
+  fptest_prune pr;
+  assert_read_only_failure(fptest_events_prune(&pr, sb, 7, "all", 0), "events prune");
   cr_assert_eq(pr.deleted, 0);
   close_standby();
 

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hubspot_parse.h"
+#include "adapters/hubspot_parse.h"
 #include "internal.h"
+#include "hubspot_request.h"
 
 #define SDK_SECRET "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
 #define SDK_BODY "{'example_field':'example_value'}"
@@ -29,13 +30,13 @@ static fastepost_hubspot_verifier *verifier(int64_t now_ms, const char *secret) 
   cr_assert_eq(fastepost_hubspot_verifier_new(&v), FASTEPOST_OK);
   if (secret)
     cr_assert_eq(fastepost_hubspot_verifier_add_secret(v, secret), FASTEPOST_OK);
-  fastepost_hubspot_verifier_set_now(v, now_ms);
+  fastepost_hubspot_verifier_set_now(v, (now_ms) * 1000);
   return v;
 }
 
 static int verify3(const fastepost_hubspot_verifier *v, const char *uri, const char *ts,
                    const char *sig, const char *body) {
-  return fastepost_hubspot_verify(NULL, v, "v3", "POST", uri, ts, sig, body, strlen(body));
+  return fptest_hs_verify(NULL, v, "v3", "POST", uri, ts, sig, body, strlen(body));
 }
 
 static void assert_message(const char *needle) {
@@ -46,39 +47,39 @@ static void assert_message(const char *needle) {
 Test(hubspot_sig, sdk_vectors_v1_v2_v3) {
   fastepost_hubspot_verifier *v = verifier(15000000, SDK_SECRET);
   cr_assert_eq(fastepost_hubspot_verifier_set_versions(
-                   v, FASTEPOST_HUBSPOT_V1 | FASTEPOST_HUBSPOT_V2 | FASTEPOST_HUBSPOT_V3),
+                   v, FASTEPOST_HUBSPOT_VERSION_V1 | FASTEPOST_HUBSPOT_VERSION_V2 | FASTEPOST_HUBSPOT_VERSION_V3),
                FASTEPOST_OK);
   const char *body = SDK_BODY;
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v1", NULL, NULL, NULL,
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v1", NULL, NULL, NULL,
                                         "69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750",
                                         body, strlen(body)),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
   /* Hex in upper case is the same digest. */
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v1", NULL, NULL, NULL,
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v1", NULL, NULL, NULL,
                                         "69FC6631A867EDD4F9E9E627FC5C1148E3FBDD8B21837B6D2B8901C1FA57F750",
                                         body, strlen(body)),
                FASTEPOST_OK);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v2", "POST", SDK_URL, NULL,
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v2", "POST", SDK_URL, NULL,
                                         "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383",
                                         body, strlen(body)),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
   /* v2 GET without a body. */
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v2", "GET", SDK_URL, NULL,
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v2", "GET", SDK_URL, NULL,
                                         "eee2dddcc73c94d699f5e395f4b9d454a069a6855fbfa152e91e88823087200e",
                                         NULL, 0),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", SDK_URL, "15000000",
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "POST", SDK_URL, "15000000",
                                         "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=", body,
                                         strlen(body)),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
   /* Signing reproduces the same values. */
   char *sig = NULL;
-  cr_assert_eq(fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V3, SDK_SECRET, "POST", SDK_URL,
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, SDK_SECRET, "POST", SDK_URL,
                                       "15000000", body, strlen(body)),
                FASTEPOST_OK);
   cr_assert_str_eq(sig, "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=");
   fastepost_free(sig);
-  cr_assert_eq(fastepost_hubspot_sign(&sig, FASTEPOST_HUBSPOT_V2, SDK_SECRET, "POST", SDK_URL, NULL,
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V2, SDK_SECRET, "POST", SDK_URL, NULL,
                                       body, strlen(body)),
                FASTEPOST_OK);
   cr_assert_str_eq(sig, "4fe4e3a7d3cf09db53be39d0a58130e2aaba074ec123a9e355b876a689a1c383");
@@ -89,17 +90,17 @@ Test(hubspot_sig, sdk_vectors_v1_v2_v3) {
 Test(hubspot_sig, v1_v2_refused_unless_enabled) {
   fastepost_hubspot_verifier *v = verifier(15000000, SDK_SECRET);
   const char *body = SDK_BODY;
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v1", NULL, NULL, NULL,
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v1", NULL, NULL, NULL,
                                         "69fc6631a867edd4f9e9e627fc5c1148e3fbdd8b21837b6d2b8901c1fa57f750",
                                         body, strlen(body)),
                FASTEPOST_EAUTH);
   assert_message("v1 signatures are not accepted");
-  cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, FASTEPOST_HUBSPOT_V2), FASTEPOST_OK);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", SDK_URL, "15000000",
+  cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, FASTEPOST_HUBSPOT_VERSION_V2), FASTEPOST_OK);
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "POST", SDK_URL, "15000000",
                                         "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=", body,
                                         strlen(body)),
                FASTEPOST_EAUTH, "v3 switched off");
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v4", "POST", SDK_URL, "1", "x", body, 1),
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v4", "POST", SDK_URL, "1", "x", body, 1),
                FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, 0), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, 8), FASTEPOST_EINVALID);
@@ -136,12 +137,12 @@ Test(hubspot_sig, unicode_body_and_tampering) {
   tampered[14] = '2';
   cr_assert_eq(verify3(v, URL, TS, sig, tampered), FASTEPOST_EAUTH);
   assert_message("mismatch");
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "PUT", URL, TS, sig, body, strlen(body)),
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "PUT", URL, TS, sig, body, strlen(body)),
                FASTEPOST_EAUTH);
   cr_assert_eq(verify3(v, URL "/", TS, sig, body), FASTEPOST_EAUTH);
   cr_assert_eq(verify3(v, URL, "1764270000001", sig, body), FASTEPOST_EAUTH);
   /* A truncated body (the length decides, not a NUL). */
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", URL, TS, sig, body, strlen(body) - 1),
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "POST", URL, TS, sig, body, strlen(body) - 1),
                FASTEPOST_EAUTH);
   /* A "+" turned into a space by some proxy layer is not forgiven. */
   cr_assert_eq(verify3(v, URL, TS, "Iit58FngAYfhm8SQxOUdvRD/7E6KCd0veGIgwwYVoqE", body),
@@ -156,18 +157,23 @@ Test(hubspot_sig, stale_and_future_timestamps) {
   const char *sig = "aNuHLlI5QxS/U+zRIzRloIiAeUHPOI1/FDGz+jL7G7g=";
   fastepost_hubspot_verifier *v = verifier(TS_MS + 300000, "new-secret");
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_OK, "exactly 5 minutes old is accepted");
-  fastepost_hubspot_verifier_set_now(v, TS_MS + 300001);
+  fastepost_hubspot_verifier_set_now(v, (TS_MS + 300001) * 1000);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_EAUTH);
   assert_message("stale timestamp");
-  fastepost_hubspot_verifier_set_now(v, TS_MS - 300000);
+  fastepost_hubspot_verifier_set_now(v, (TS_MS - 300000) * 1000);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_OK, "exactly 5 minutes ahead is accepted");
-  fastepost_hubspot_verifier_set_now(v, TS_MS - 300001);
+  fastepost_hubspot_verifier_set_now(v, (TS_MS - 300001) * 1000);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_EAUTH);
   assert_message("future timestamp");
   /* A wider window. */
-  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, 600000), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, INT64_C(600000) * 1000), FASTEPOST_OK);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_OK);
-  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, 999), FASTEPOST_EINVALID, "under 1 ms");
+  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, INT64_C(86400000001) * 1000), FASTEPOST_EINVALID);
+  /* 0: the default window (5 minutes) again, so the 300001 ms old request is stale once more. */
+  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, 0), FASTEPOST_OK);
+  cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_EAUTH);
+  cr_assert_eq(fastepost_hubspot_verifier_set_tolerance(v, INT64_C(600000) * 1000), FASTEPOST_OK);
   /* Malformed timestamps: HubSpot sends whole milliseconds only. */
   const char *bad[] = {"1764270000000.0", "-1", " 1764270000000", "17642700000001234567", "abc"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -175,7 +181,8 @@ Test(hubspot_sig, stale_and_future_timestamps) {
     assert_message("whole number of milliseconds");
   }
   /* The system clock (no fixed now): a 2025 timestamp is long stale. */
-  fastepost_hubspot_verifier_set_now(v, -1);
+  cr_assert_eq(fastepost_hubspot_verifier_set_now(v, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_verifier_set_now(v, -1), FASTEPOST_EINVALID);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_EAUTH);
   fastepost_hubspot_verifier_free(v);
 }
@@ -190,7 +197,7 @@ Test(hubspot_sig, wrong_and_rotated_secrets) {
   /* During a rotation both secrets are configured; the index tells which one matched. */
   cr_assert_eq(fastepost_hubspot_verifier_add_secret(v, "new-secret"), FASTEPOST_OK);
   int which = -2;
-  cr_assert_eq(fastepost_hubspot_verify(&which, v, NULL, "POST", URL, TS, sig, "[]", 2),
+  cr_assert_eq(fptest_hs_verify(&which, v, NULL, "POST", URL, TS, sig, "[]", 2),
                FASTEPOST_OK);
   cr_assert_eq(which, 1);
   fastepost_hubspot_verifier_clear_secrets(v);
@@ -208,14 +215,19 @@ Test(hubspot_sig, missing_values_and_limits) {
   fastepost_hubspot_verifier *v = verifier(TS_MS, "new-secret");
   cr_assert_eq(verify3(v, URL, TS, "", "[]"), FASTEPOST_EAUTH);
   assert_message("missing header value X-HubSpot-Signature-v3");
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", URL, NULL, sig, "[]", 2),
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "POST", URL, NULL, sig, "[]", 2),
                FASTEPOST_EAUTH);
   assert_message("missing header value X-HubSpot-Request-Timestamp");
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", NULL, URL, TS, sig, "[]", 2), FASTEPOST_EAUTH);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", "", TS, sig, "[]", 2), FASTEPOST_EAUTH);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, v, "v3", "POST", URL, TS, sig, NULL, 2),
-               FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_hubspot_verify(NULL, NULL, "v3", "POST", URL, TS, sig, "[]", 2),
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", NULL, URL, TS, sig, "[]", 2), FASTEPOST_EAUTH);
+  cr_assert_eq(fptest_hs_verify(NULL, v, "v3", "POST", "", TS, sig, "[]", 2), FASTEPOST_EAUTH);
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_body(req, NULL, 2), FASTEPOST_EINVALID, "a NULL body with a length");
+  cr_assert_eq(fastepost_hubspot_verify(NULL, v, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_hubspot_verify(NULL, v, req), FASTEPOST_EAUTH, "no signature header at all");
+  assert_message("missing header value X-HubSpot-Signature-v3");
+  fastepost_webhook_request_free(req);
+  cr_assert_eq(fptest_hs_verify(NULL, NULL, "v3", "POST", URL, TS, sig, "[]", 2),
                FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_hubspot_verifier_set_max_body(v, 1), FASTEPOST_OK);
   cr_assert_eq(verify3(v, URL, TS, sig, "[]"), FASTEPOST_ETOOBIG);
@@ -389,4 +401,73 @@ Test(hubspot_parse, dedup_key_ignores_attempt_number) {
     for (int j = 0; j < i; j++)
       cr_assert_str_neq(keys[i], keys[j], "events %d and %d differ", i, j);
   fastepost__hs_batch_free(&b);
+}
+
+/* ---- the webhook request (fastepost/webhook.h) ------------------------------------------------ */
+
+Test(webhook_request, headers_are_case_insensitive_replaced_and_removed) {
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_webhook_request_method(req), "POST");
+  cr_assert_str_eq(fastepost_webhook_request_uri(req), "");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", "a"), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_webhook_request_header(req, "x-hubspot-signature-V3"), "a");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "X-HUBSPOT-SIGNATURE-V3", "b"), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_webhook_request_header(req, "X-HubSpot-Signature-v3"), "b", "replaced, not added");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "Empty", ""), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_has_header(req, "empty"), 1);
+  cr_assert_eq(fastepost_webhook_request_has_header(req, "absent"), 0);
+  cr_assert_str_eq(fastepost_webhook_request_header(req, "absent"), "");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "x-hubspot-signature-v3", NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_has_header(req, "X-HubSpot-Signature-v3"), 0, "removed");
+  cr_assert_eq(fastepost_webhook_request_has_header(req, "Empty"), 1, "the others stay");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "", "x"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_request_set_header(req, NULL, "x"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_request_set_method(req, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_request_set_uri(NULL, "x"), FASTEPOST_EINVALID);
+  fastepost_webhook_request_free(req);
+  fastepost_webhook_request_free(NULL);
+}
+
+Test(webhook_request, the_body_is_copied_with_its_nul_bytes) {
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  char body[] = {'[', 0, ']'};
+  cr_assert_eq(fastepost_webhook_request_set_body(req, body, sizeof body), FASTEPOST_OK);
+  body[0] = 'x'; /* the caller's buffer may change at once */
+  cr_assert_eq(fastepost_webhook_request_body_len(req), 3);
+  cr_assert_eq(memcmp(fastepost_webhook_request_body(req), "[\0]", 3), 0);
+  cr_assert_eq(((const char *)fastepost_webhook_request_body(req))[3], '\0', "NUL-terminated after len");
+  cr_assert_eq(fastepost_webhook_request_set_body(req, NULL, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_body_len(req), 0);
+  cr_assert_str_eq(fastepost_webhook_request_body(req), "");
+  fastepost_webhook_request_free(req);
+}
+
+Test(hubspot_sig, v1_and_v2_are_read_from_their_headers) {
+  /* X-HubSpot-Signature with X-HubSpot-Signature-Version; v1 when the version header is missing. */
+  fastepost_hubspot_verifier *v = verifier(TS_MS, SDK_SECRET);
+  cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, FASTEPOST_HUBSPOT_VERSION_V1 | FASTEPOST_HUBSPOT_VERSION_V2),
+               FASTEPOST_OK);
+  const char *body = "[{\"eventId\":1}]";
+  char *sig1 = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig1, FASTEPOST_HUBSPOT_VERSION_V1, SDK_SECRET, "POST", SDK_URL, NULL, body,
+                              strlen(body)),
+               FASTEPOST_OK);
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_uri(req, SDK_URL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_body(req, body, strlen(body)), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "x-hubspot-signature", sig1), FASTEPOST_OK);
+  size_t idx = 99;
+  cr_assert_eq(fastepost_hubspot_verify(&idx, v, req), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(idx, 0);
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-Version", "v2"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_verify(NULL, v, req), FASTEPOST_EAUTH, "a v1 signature read as v2");
+  cr_assert_eq(fastepost_hubspot_verifier_set_versions(v, FASTEPOST_HUBSPOT_VERSION_V3), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-Version", "v1"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_hubspot_verify(NULL, v, req), FASTEPOST_EAUTH, "v1 not enabled");
+  fastepost_free(sig1);
+  fastepost_webhook_request_free(req);
+  fastepost_hubspot_verifier_free(v);
 }

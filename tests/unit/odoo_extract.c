@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "odoo.h"
+#include "adapters/odoo.h"
 
 static fastepost__sync_record rec;
 
@@ -346,7 +346,9 @@ Test(odoo_extract, options_and_http_mapping) {
   cr_assert_str_eq(o->hint, "");
   cr_assert_eq(fastepost_odoo_options_set_content_type(o, "text/xml"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_options_set_content_type(o, "Application/JSON; charset=utf-8"), FASTEPOST_OK);
-  cr_assert_eq(fastepost_odoo_options_set_max_body(o, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_max_body(o, 0), FASTEPOST_OK, "0: the default, 1 MiB");
+  cr_assert_eq(fastepost_odoo_options_set_max_body(NULL, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 0), FASTEPOST_OK, "0: the default, 32");
   cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 1), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_options_set_max_depth(o, 5), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_barcode_fields(o, " , "), FASTEPOST_EINVALID);
@@ -407,5 +409,44 @@ Test(odoo_extract, api_key_options) {
   cr_assert_eq(fastepost_odoo_options_add_api_key(o, "old-key"), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_add_api_key(o, "new-key"), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, false), FASTEPOST_OK);
+  fastepost_odoo_options_free(o);
+}
+
+/* The adapter table (src/adapters/adapter.h), found in the one registry: the Odoo adapter's
+ * verify reads the key from the X-Odoo-Api-Key header (which wins when present, even empty),
+ * else from the api_key query parameter (percent-decoded). */
+Test(odoo_extract, adapter_table_verifies_a_request_from_header_or_query) {
+  const fastepost__adapter *a = fastepost__adapter_find("odoo");
+  cr_assert_not_null(a);
+  cr_assert_str_eq(a->source, "odoo");
+  cr_assert_not_null(a->verify);
+  cr_assert_not_null(a->parse);
+  cr_assert_not_null(a->reprocess);
+  cr_assert_not_null(a->replay);
+  cr_assert_null(fastepost__adapter_find("nosuch"));
+  cr_assert_eq(fastepost__adapter_find("hubspot"), &fastepost__hubspot_adapter);
+  fastepost_odoo_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_options_new(&o), FASTEPOST_OK);
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_eq(a->verify(o, req), FASTEPOST_ENOKEY, "no key configured: fail closed");
+  cr_assert_eq(fastepost_odoo_options_add_api_key(o, "k 1&x"), FASTEPOST_OK);
+  cr_assert_eq(a->verify(o, req), FASTEPOST_EAUTH, "no key presented");
+  cr_assert_eq(fastepost_webhook_request_set_uri(req, "https://h/odoo?event=write&api_key=k+1%26x#f"), FASTEPOST_OK);
+  cr_assert_eq(a->verify(o, req), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "x-odoo-api-key", "wrong"), FASTEPOST_OK);
+  cr_assert_eq(a->verify(o, req), FASTEPOST_EAUTH, "the header wins over the query");
+  cr_assert_eq(fastepost_webhook_request_set_header(req, "X-ODOO-API-KEY", "k 1&x"), FASTEPOST_OK);
+  cr_assert_eq(a->verify(o, req), FASTEPOST_OK);
+  /* parse: one body, one record, with its dedup and version keys */
+  fastepost__records recs = {0};
+  const char body[] = "{\"_id\": 4, \"_model\": \"res.partner\", \"name\": \"A\", \"write_date\": \"2024-01-02 03:04:05\"}";
+  cr_assert_eq(a->parse(&recs, o, body, strlen(body), FASTEPOST__SYNC_SERVER_CLOCK), FASTEPOST_OK);
+  cr_assert_eq(recs.count, 1);
+  cr_assert_str_eq(recs.items[0].external_id, "res.partner:4");
+  cr_assert_str_eq(recs.items[0].version, "2024-01-02 03:04:05.000000");
+  cr_assert_eq(strlen(recs.items[0].idempotency_key), 64);
+  fastepost__records_free(&recs);
+  fastepost_webhook_request_free(req);
   fastepost_odoo_options_free(o);
 }

@@ -53,6 +53,7 @@ from .transfer import ImportReport, ImportRowError
 from .webhooks import (
     Event,
     EventResult,
+    EventBatch,
     HubSpotBatch,
     HubSpotVerifier,
     PruneReport,
@@ -83,7 +84,7 @@ __all__ = [
     "schema_sql", "strerror", "error_name", "__version__",
     "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
-    "hubspot_decode_uri", "time_ago", "EventResult", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
+    "hubspot_decode_uri", "time_ago", "EventResult", "EventBatch", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
     "status_http", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",

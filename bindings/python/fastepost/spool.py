@@ -12,23 +12,31 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class SpoolEntry(Result):
-    """One spooled delivery: file ``name``, ``source`` ("odoo"; "?" for an unreadable file),
-    ``event`` hint ("" for none), ``content_type``, body size ``bytes``, ``spooled_at`` (a
-    UTC :class:`datetime.datetime`) and ``reason`` ("" for a good record; else why it cannot
-    be replayed: "unreadable: ...", "corrupt: ...", "altered: ...", "refused: ...")."""
+    """One spooled delivery, with the keys of ``fastepost spool list --json``: file ``name``,
+    ``source`` ("odoo"; "?" for an unreadable file), ``event`` hint (None for none),
+    ``content_type``, body size ``bytes``, ``spooled_at_us`` (microseconds since the epoch,
+    UTC; also as a :class:`datetime.datetime`: ``spooled_at``) and ``reason`` (None for a good
+    record; else why it cannot be replayed: "unreadable: ...", "corrupt: ...", "altered: ...",
+    "refused: ...")."""
 
-    __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at", "reason")
+    __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at_us", "reason")
 
     @classmethod
     def _from(cls, d):
-        return cls(**dict(d, spooled_at=_EPOCH + datetime.timedelta(microseconds=d["spooled_at"])))
+        return cls(**d)
+
+    @property
+    def spooled_at(self):
+        """``spooled_at_us`` as a UTC :class:`datetime.datetime`."""
+        return _EPOCH + datetime.timedelta(microseconds=self.spooled_at_us)
 
 
 class SpoolReplayReport(Result):
-    """What :meth:`Spool.replay` did: ``replayed`` (committed, of which ``duplicates`` were in
-    the database already), ``rejected`` (kept as <name>.bad) and ``remaining``."""
+    """What :meth:`Spool.replay` did (the keys of ``fastepost spool replay --json``):
+    ``replayed`` (committed, of which ``duplicates`` were in the database already),
+    ``rejected`` (kept as <name>.bad) and ``remaining``."""
 
-    __slots__ = ("replayed", "duplicates", "rejected", "remaining")
+    __slots__ = ("status", "replayed", "duplicates", "rejected", "remaining")
 
 
 class Spool:

@@ -11,7 +11,8 @@ from .spool import Spool
 
 # -- HubSpot -----------------------------------------------------------------------------
 
-_HUBSPOT_VERSIONS = {"v1": _core.HUBSPOT_V1, "v2": _core.HUBSPOT_V2, "v3": _core.HUBSPOT_V3}
+_HUBSPOT_VERSIONS = {"v1": _core.HUBSPOT_VERSION_V1, "v2": _core.HUBSPOT_VERSION_V2,
+                     "v3": _core.HUBSPOT_VERSION_V3}
 
 
 class HubSpotVerifier:
@@ -42,7 +43,9 @@ class HubSpotVerifier:
         if versions is not None:
             self.versions = versions
         if tolerance_ms is not None:
-            _core.hubspot_verifier_set_tolerance(self._v, int(tolerance_ms))
+            if int(tolerance_ms) < 1:
+                raise InvalidError("the HubSpot tolerance must be 1 ms or more")
+            _core.hubspot_verifier_set_tolerance(self._v, int(tolerance_ms) * 1000)
         if now_ms is not None:
             self.now_ms = now_ms
         if max_body is not None:
@@ -81,8 +84,11 @@ class HubSpotVerifier:
     @now_ms.setter
     def now_ms(self, ms):
         """A fixed clock in ms since the epoch; None returns to the system clock."""
+        if ms is not None and int(ms) < 0:
+            raise InvalidError("now_ms must not be negative")
         with self._lock:
-            _core.hubspot_verifier_set_now(self._v, -1 if ms is None else int(ms))
+            # The library takes microseconds; 0 is its "system clock".
+            _core.hubspot_verifier_set_now(self._v, 0 if ms is None else max(int(ms) * 1000, 1))
 
     def verify(self, *, method, uri, body, signature, timestamp=None, version="v3"):
         """Verify one request over the exact body bytes received (bytes; a str is taken as
@@ -169,37 +175,49 @@ def _presented_key(api_key):
 
 
 class EventResult(Result):
-    """What processing one delivery did: ``code`` (0 or the error code), ``status`` ("ok" or
-    the error name, "FASTEPOST_EPARSE" ...), ``http_status`` (answer this), ``outcome``
-    ("created", "updated", "unchanged", "stale", "ignored", "conflict", "duplicate"; "" when
-    it failed before a decision), the ids written (0 for none), ``warnings`` and ``error``
-    (the failure message, or None). HubSpot events also have ``type`` and ``object_id``."""
+    """What processing one delivery did, with the keys and types of the CLI's ``--json``
+    (docs/events.md): ``code`` (0 or the error code), ``status`` ("ok" or the error name,
+    "FASTEPOST_EPARSE" ...), ``http_status`` (answer this), ``outcome`` ("created", "updated",
+    "unchanged", "stale", "ignored", "conflict", "duplicate", "spooled"; None when it failed
+    before a decision), the ids written (None for none), ``warnings`` and ``error`` (the failure
+    message, or None). An event of a batch also has ``index``, ``event_type`` and
+    ``object_id``."""
 
     __slots__ = ("code", "status", "http_status", "outcome", "event_id", "customer_id",
-                 "remark_id", "task_id", "warnings", "error", "type", "object_id")
+                 "remark_id", "task_id", "warnings", "error", "index", "event_type", "object_id")
+
+    _BATCH_KEYS = ("index", "event_type", "object_id")
 
     def __init__(self, **fields):
-        fields.setdefault("type", None)
-        fields.setdefault("object_id", None)
+        for k in self._BATCH_KEYS:
+            fields.setdefault(k, None)
         super().__init__(**fields)
 
     @property
     def ok(self):
         return self.code == 0
 
+    @property
+    def type(self):
+        """The event's type (an alias of ``event_type``)."""
+        return self.event_type
+
     def to_dict(self):
         d = super().to_dict()
-        if self.type is None and self.object_id is None:
-            del d["type"], d["object_id"]
+        if self.index is None:
+            for k in self._BATCH_KEYS:
+                del d[k]
         return d
 
 
-class HubSpotBatch(Result):
-    """What processing one HubSpot request did: ``status``/``code``/``http_status`` of the
-    whole batch, ``count`` events of which ``failed`` failed, and ``events`` (one
-    :class:`EventResult` each, with ``type`` and ``object_id``)."""
+class EventBatch(Result):
+    """What processing a request with several events did (a HubSpot batch, an Odoo batch):
+    ``status``/``code``/``http_status``/``error`` of the whole batch, ``count`` events of which
+    ``failed`` failed, and ``events`` (one :class:`EventResult` each, with ``index``,
+    ``event_type`` and ``object_id``). Iterating, ``len()`` and ``batch[i]`` go over the
+    events."""
 
-    __slots__ = ("code", "status", "http_status", "count", "failed", "events")
+    __slots__ = ("code", "status", "http_status", "count", "failed", "error", "events")
 
     @classmethod
     def _from(cls, d):
@@ -209,27 +227,41 @@ class HubSpotBatch(Result):
     def ok(self):
         return self.code == 0
 
+    def __iter__(self):
+        return iter(self.events)
+
+    def __len__(self):
+        return len(self.events)
+
+    def __getitem__(self, i):
+        return self.events[i]
+
+
+#: The former name of :class:`EventBatch`.
+HubSpotBatch = EventBatch
+
 
 class Event(Result):
-    """One integration_events row (times are UTC text "YYYY-MM-DD HH:MM:SS.ffffff", "" for
-    none; ids 0 for none)."""
+    """One integration_events row, with the keys of ``fastepost events list --json``: times in
+    microseconds since the epoch (UTC; None for none), ids and texts None for none."""
 
     __slots__ = ("id", "source", "event_type", "status", "outcome", "external_id",
-                 "error_message", "attempts", "customer_id", "created_at", "processed_at",
-                 "next_attempt_at")
+                 "customer_id", "attempts", "error", "created_at_us", "processed_at_us",
+                 "next_attempt_at_us")
 
 
 class RetryReport(Result):
-    """What :meth:`Connection.events_retry` did."""
+    """What :meth:`Connection.events_retry` did (the keys of ``fastepost events retry --json``)."""
 
-    __slots__ = ("attempted", "succeeded", "failed", "dead")
+    __slots__ = ("status", "attempted", "succeeded", "failed", "dead")
 
 
 class PruneReport(Result):
-    """What :meth:`Connection.prune_events` did: rows ``deleted``, ``batches`` committed, and
-    the UTC ``cutoff`` ("YYYY-MM-DD HH:MM:SS.ffffff") older rows were deleted before."""
+    """What :meth:`Connection.prune_events` did (the keys of ``fastepost events prune --json``):
+    rows ``deleted``, ``batches`` committed, ``cutoff_us`` (older rows were deleted; microseconds
+    since the epoch, UTC), and the ``older_than_days`` and ``event_status`` asked for."""
 
-    __slots__ = ("deleted", "batches", "cutoff")
+    __slots__ = ("status", "deleted", "batches", "cutoff_us", "older_than_days", "event_status")
 
 
 def _attach_result(e, convert):
@@ -318,9 +350,9 @@ class _WebhookMethods:
                            content_type=None, max_body=None, max_depth=None, barcode_fields=None,
                            *, host_authenticated=False):
         """Process several deliveries in one transaction (each in a savepoint: a failing one
-        does not affect the others). Returns a list of :class:`EventResult`, each with its own
-        ``code``. Raises when the batch could not be committed (``e.result`` the list). Never
-        spools: a batch is all or nothing.
+        does not affect the others). Returns an :class:`EventBatch` (iterable: one
+        :class:`EventResult` per body, each with its own ``code``). Raises when the batch could
+        not be committed (``e.result`` the batch). Never spools: a batch is all or nothing.
 
         :param api_key: the key each request presented: a list with one per body, or one key
             for all; checked as by :meth:`odoo_process`, and a refused delivery gets its own
@@ -339,19 +371,19 @@ class _WebhookMethods:
                                               int(bool(host_authenticated)), event, content_type,
                                               int(max_body or 0), int(max_depth or 0), barcode_fields)
         except Error as e:
-            _attach_result(e, lambda l: [r and EventResult(**r) for r in l])
+            _attach_result(e, EventBatch._from)
             raise
-        return [r and EventResult(**r) for r in rs]
+        return EventBatch._from(rs)
 
     def hubspot_process(self, body, secrets=(), *, method="POST", uri=None, timestamp=None,
                         signature=None, version="v3", now_ms=None, max_events=None,
                         verifier=None):
         """Verify a HubSpot webhook request and ingest its batch (docs/hubspot.md). Pass
         ``secrets`` (the app's client secrets) or a ready :class:`HubSpotVerifier`. Header
-        values may be None when missing. Returns a :class:`HubSpotBatch` (events that failed
+        values may be None when missing. Returns an :class:`EventBatch` (events that failed
         alone are in it with their own code). A refused request raises :class:`AuthError`,
         :class:`NoKeyError`, :class:`ParseError`, :class:`TooBigError` ... with
-        ``http_status`` and ``result`` (the :class:`HubSpotBatch`, no events)."""
+        ``http_status`` and ``result`` (the :class:`EventBatch`, no events)."""
         if verifier is None:
             if isinstance(secrets, (str, bytes)):
                 secrets = [secrets]
@@ -364,21 +396,28 @@ class _WebhookMethods:
                 d = _core.hubspot_process(self._conn, verifier._v, version, method, uri,
                                           timestamp, signature, _body(body), int(max_events or 0))
         except Error as e:
-            _attach_result(e, HubSpotBatch._from)
+            _attach_result(e, EventBatch._from)
             raise
-        return HubSpotBatch._from(d)
+        return EventBatch._from(d)
 
     def events(self, source=None, status=None, limit=50):
         """The newest integration events as :class:`Event` objects, optionally only of one
-        ``source`` ("odoo", "hubspot") or ``status`` ("pending", "success", "error", "dead")."""
+        ``source`` ("odoo", "hubspot") or ``status`` ("pending", "success", "error", "dead");
+        ``limit`` 0 or None for the library's default (100)."""
+        limit = int(limit or 0)
+        if limit < 0:
+            raise InvalidError(f"the limit must not be negative, not {limit}")
         with self._lock:
-            return [Event(**d) for d in _core.events_list(self._conn, source, status, int(limit))]
+            return [Event(**d) for d in _core.events_list(self._conn, source, status, limit)]
 
     def events_retry(self, limit=100):
-        """Process again the events that failed transiently and are due; a
-        :class:`RetryReport`."""
+        """Process again the events that failed transiently and are due (at most ``limit``;
+        0 or None for the library's default, 100); a :class:`RetryReport`."""
+        limit = int(limit or 0)
+        if limit < 0:
+            raise InvalidError(f"the limit must not be negative, not {limit}")
         with self._lock:
-            return RetryReport(**_core.events_retry(self._conn, int(limit)))
+            return RetryReport(**_core.events_retry(self._conn, limit))
 
     def prune_events(self, older_than_days, status="success", batch_size=0):
         """Delete the events older than ``older_than_days`` (7 or more) in short batches of

@@ -55,7 +55,8 @@ class Odoo(DbTestCase):
                          "ignored")
         d = r.to_dict()
         self.assertEqual(d["outcome"], "created")
-        self.assertNotIn("type", d)
+        self.assertNotIn("event_type", d)
+        self.assertEqual((d["remark_id"], d["task_id"]), (None, None), "ids None for none, as in --json")
         self.assertEqual(self.sql("SELECT name FROM customers"), "Anna B")
 
     def test_event_hint_and_form_body(self):
@@ -185,18 +186,52 @@ class Odoo(DbTestCase):
         c = self.conn
         rs = c.odoo_process_batch([partner(pid=1, email="a@x.de"), b"{broken",
                                    partner(pid=2, email="b@x.de")], api_key=KEY, expected_keys=[KEY])
-        self.assertEqual([r.outcome for r in rs], ["created", "", "created"])
+        self.assertIsInstance(rs, fastepost.EventBatch)
+        self.assertEqual([r.outcome for r in rs], ["created", None, "created"])
         self.assertEqual([r.status for r in rs], ["ok", "FASTEPOST_EPARSE", "ok"])
+        self.assertEqual((len(rs), rs.count, rs.failed, rs.http_status, rs.error), (3, 3, 1, 200, None))
+        self.assertEqual([(r.index, r.event_type, r.object_id) for r in rs],
+                         [(0, "res.partner", 1), (1, "unknown", None), (2, "res.partner", 2)])
         events = c.events()
         self.assertEqual(len(events), 3)
         self.assertIsInstance(events[0], fastepost.Event)
         self.assertEqual({e.status for e in events}, {"success", "error"})
         self.assertEqual(len(c.events(status="error")), 1)
         self.assertEqual(c.events(source="hubspot"), [])
+        self.assertEqual(len(c.events(limit=0)), 3, "0: the library's default limit")
         with self.assertRaises(fastepost.InvalidError):
-            c.events(limit=0)
+            c.events(limit=-1)
+        self.assertIsInstance(events[0].created_at_us, int)
+        self.assertGreater(events[0].created_at_us, 1700000000 * 10**6)
         report = c.events_retry(limit=10)
-        self.assertEqual(report.to_dict(), {"attempted": 0, "succeeded": 0, "failed": 0, "dead": 0})
+        self.assertEqual(report.to_dict(),
+                         {"status": "ok", "attempted": 0, "succeeded": 0, "failed": 0, "dead": 0})
+
+    def test_results_have_the_keys_and_types_of_the_cli_json(self):
+        """Issue 14 item 7: one shape for a result in the CLI's --json and in to_dict()."""
+        cli = os.path.join(os.path.dirname(fastepost.__file__), "..", "..", "..", "fastepost")
+        if not os.path.exists(cli):
+            self.skipTest("the fastepost CLI is not built next to the binding")
+        import subprocess
+        body = partner(pid=5, email="cli@x.de")
+        env = dict(os.environ, ODOO_API_KEY=KEY)
+
+        def run(*args, stdin=None):
+            out = subprocess.run([cli, *args, "--db", self.dsn, "--json"], input=stdin, env=env,
+                                 capture_output=True, text=True)
+            return json.loads(out.stdout)
+
+        def shape(d):
+            return {k: type(v).__name__ for k, v in d.items()}
+
+        via_cli = run("odoo", "process", "-", stdin=body)
+        via_py = self.odoo(partner(pid=6, email="py@x.de")).to_dict()
+        self.assertEqual(shape(via_cli), shape(via_py))
+        self.assertEqual(shape(run("events", "retry")), shape(self.conn.events_retry().to_dict()))
+        cli_events = run("events", "list")
+        py_events = [e.to_dict() for e in self.conn.events()]
+        self.assertEqual([shape(e) for e in cli_events], [shape(e) for e in py_events])
+        self.assertEqual(cli_events[0]["created_at_us"], py_events[0]["created_at_us"])
 
     def test_gc_order(self):
         conn = fastepost.connect(self.dsn)
@@ -259,7 +294,8 @@ class HubSpotProcess(DbTestCase):
         self.assertEqual((b.http_status, b.status, b.count, b.failed), (200, "ok", 2, 0))
         self.assertEqual([(e.type, e.object_id) for e in b.events],
                          [("contact.creation", 101), ("contact.propertyChange", 101)])
-        self.assertEqual(b.to_dict()["events"][0]["type"], "contact.creation")
+        self.assertEqual(b.to_dict()["events"][0]["event_type"], "contact.creation")
+        self.assertEqual(b.to_dict()["events"][1]["index"], 1)
         self.assertEqual(self.request(events).events[0].outcome, "duplicate")
 
     def test_refusals(self):

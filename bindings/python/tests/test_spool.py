@@ -48,6 +48,7 @@ class SpoolTest(DbTestCase):
         self.assertEqual((e.source, e.event, e.content_type, e.bytes),
                          ("odoo", "write", "application/json", len(partner().encode())))
         self.assertEqual(e.spooled_at.tzinfo, datetime.timezone.utc)
+        self.assertIsInstance(e.to_dict()["spooled_at_us"], int)
         self.assertLess(abs((datetime.datetime.now(datetime.timezone.utc) - e.spooled_at).total_seconds()), 60)
         self.assertEqual(e.to_dict()["name"], e.name)
         with open(os.path.join(self.dir, e.name), "rb") as f:
@@ -73,11 +74,11 @@ class SpoolTest(DbTestCase):
         self.assertEqual(len(s.list()), 2)
         rep = s.replay(self.conn)
         self.assertIsInstance(rep, fastepost.SpoolReplayReport)
-        self.assertEqual(rep.to_dict(), {"replayed": 2, "duplicates": 1, "rejected": 0, "remaining": 0})
+        self.assertEqual(rep.to_dict(), {"status": "ok", "replayed": 2, "duplicates": 1, "rejected": 0, "remaining": 0})
         self.assertEqual(self.sql("SELECT count(*) FROM customers"), "2")
         self.assertEqual(s.list(), [])
         self.assertEqual(s.replay(self.conn).to_dict(),
-                         {"replayed": 0, "duplicates": 0, "rejected": 0, "remaining": 0})
+                         {"status": "ok", "replayed": 0, "duplicates": 0, "rejected": 0, "remaining": 0})
         self.assertEqual(self.sql("SELECT count(*) FROM customers"), "2")
 
     def test_replay_limit_and_options(self):
@@ -85,7 +86,7 @@ class SpoolTest(DbTestCase):
         for i in range(3):
             s.put(partner(pid=i + 1, email=f"c{i}@example.de"), event="create")
         self.assertEqual(s.replay(self.conn, limit=1).to_dict(),
-                         {"replayed": 1, "duplicates": 0, "rejected": 0, "remaining": 2})
+                         {"status": "ok", "replayed": 1, "duplicates": 0, "rejected": 0, "remaining": 2})
         self.assertEqual(s.replay(self.conn).remaining, 0)
         with self.assertRaises(fastepost.InvalidError):
             self.conn.odoo_process(partner(), max_depth=1, **AUTH)
@@ -108,8 +109,9 @@ class SpoolTest(DbTestCase):
         self.assertEqual(len(self.files()), 1)
         with self.assertRaises(fastepost.InvalidError):
             s.put("{}", source="nosuch")
-        with self.assertRaises(fastepost.InvalidError):
-            fastepost.Spool(self.dir, max_files=0)
+        fastepost.Spool(self.dir, max_files=0)  # 0: the default limit
+        with self.assertRaises((OverflowError, TypeError, fastepost.InvalidError)):
+            fastepost.Spool(self.dir, max_files=-1)
 
     def test_damaged_record_set_aside_listed_and_requeued(self):
         s = fastepost.Spool(self.dir)

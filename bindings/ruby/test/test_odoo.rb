@@ -139,17 +139,48 @@ class TestOdoo < DbTest
     assert_equal Encoding::UTF_8, ev.event_type.encoding
   end
 
+  # Issue 14 item 7: one shape for a result in the CLI's --json and in to_h.
+  def test_results_have_the_keys_and_types_of_the_cli_json
+    core = $LOADED_FEATURES.find { |f| f.end_with?("fastepost/core.so") }
+    cli = core && File.expand_path("../../../fastepost", File.dirname(core))
+    skip "the fastepost CLI is not built next to the binding" unless cli && File.executable?(cli)
+    require "json"
+    require "open3"
+    run = lambda do |*args, stdin: ""|
+      out, = Open3.capture2({ "ODOO_API_KEY" => AUTH[:expected_keys].first }, cli, *args, "--db", @dsn, "--json",
+                            stdin_data: stdin)
+      JSON.parse(out, symbolize_names: true)
+    end
+    shape = ->(h) { h.transform_values { |v| v.class } }
+    via_cli = run.call("odoo", "process", "-", stdin: partner(pid: 5, email: "cli@x.de"))
+    via_rb = @conn.odoo_process(partner(pid: 6, email: "rb@x.de"), **AUTH).to_h
+    assert_equal shape.call(via_cli), shape.call(via_rb)
+    assert_equal shape.call(run.call("events", "retry")), shape.call(@conn.events_retry.to_h)
+    cli_events = run.call("events", "list")
+    rb_events = @conn.events.map(&:to_h)
+    assert_equal cli_events.map(&shape), rb_events.map(&shape)
+    assert_equal cli_events.first[:created_at_us], rb_events.first[:created_at_us]
+  end
+
   def test_batch_events_and_retry
     rs = @conn.odoo_process_batch([partner(pid: 1, email: "a@x.de"), "{broken", partner(pid: 2, email: "b@x.de")], **AUTH)
-    assert_equal ["created", "", "created"], rs.map(&:outcome)
+    assert_kind_of Fastepost::EventBatch, rs
+    assert_equal ["created", nil, "created"], rs.map(&:outcome)
     assert_equal %w[ok FASTEPOST_EPARSE ok], rs.map(&:status)
+    assert_equal [3, 3, 1, 200, nil], [rs.size, rs.count, rs.failed, rs.http_status, rs.error]
+    assert_equal [[0, "res.partner", 1], [1, "unknown", nil], [2, "res.partner", 2]],
+                 rs.map { |r| [r.index, r.event_type, r.object_id] }
+    assert_equal "created", rs[2].outcome
     events = @conn.events
     assert_equal 3, events.size
     assert_kind_of Fastepost::Event, events.first
     assert_equal 1, @conn.events(status: "error").size
     assert_empty @conn.events(source: "hubspot")
-    assert_raises(Fastepost::InvalidError) { @conn.events(limit: 0) }
-    assert_equal({ attempted: 0, succeeded: 0, failed: 0, dead: 0 }, @conn.events_retry(limit: 10).to_h)
+    assert_equal 3, @conn.events(limit: 0).size, "0: the library's default limit"
+    assert_raises(Fastepost::InvalidError) { @conn.events(limit: -1) }
+    assert_kind_of Integer, events.first.created_at_us
+    assert_operator events.first.created_at_us, :>, 1_700_000_000 * 10**6
+    assert_equal({ status: "ok", attempted: 0, succeeded: 0, failed: 0, dead: 0 }, @conn.events_retry(limit: 10).to_h)
     assert_raises(TypeError) { @conn.odoo_process_batch([nil], **AUTH) }
     assert_raises(TypeError) { Fastepost::Core.odoo_process_batch(@conn.send(:core), [1], nil, nil, 0, nil, nil, 0, 0, nil) }
   end
@@ -190,7 +221,8 @@ class TestOdoo < DbTest
     assert_kind_of Fastepost::HubSpotBatch, b
     assert_equal [200, "ok", 1, 0], [b.http_status, b.status, b.count, b.failed]
     assert_equal [["contact.creation", 101]], b.events.map { |e| [e.type, e.object_id] }
-    assert_equal "contact.creation", b.to_h[:events][0][:type]
+    assert_equal "contact.creation", b.to_h[:events][0][:event_type]
+    assert_equal 0, b.to_h[:events][0][:index]
     assert_equal "duplicate", hubspot(events).events[0].outcome
     e = assert_raises(Fastepost::AuthError) { hubspot([], signature: "bogus") }
     assert_equal [401, 401], [e.http_status, e.result.http_status]

@@ -57,17 +57,17 @@ class TestSpool < DbTest
     assert_equal 2, s.list.size
     rep = s.replay(@conn)
     assert_kind_of Fastepost::SpoolReplayReport, rep
-    assert_equal({ replayed: 2, duplicates: 1, rejected: 0, remaining: 0 }, rep.to_h)
+    assert_equal({ status: "ok", replayed: 2, duplicates: 1, rejected: 0, remaining: 0 }, rep.to_h)
     assert_equal "2", sql("SELECT count(*) FROM customers")
     assert_empty s.list
-    assert_equal({ replayed: 0, duplicates: 0, rejected: 0, remaining: 0 }, s.replay(@conn).to_h)
+    assert_equal({ status: "ok", replayed: 0, duplicates: 0, rejected: 0, remaining: 0 }, s.replay(@conn).to_h)
     assert_equal "2", sql("SELECT count(*) FROM customers")
   end
 
   def test_replay_limit_and_options
     s = Fastepost::Spool.new(@dir)
     3.times { |i| s.put(partner(pid: i + 1, email: "c#{i}@example.de"), event: :create) }
-    assert_equal({ replayed: 1, duplicates: 0, rejected: 0, remaining: 2 }, s.replay(@conn, limit: 1).to_h)
+    assert_equal({ status: "ok", replayed: 1, duplicates: 0, rejected: 0, remaining: 2 }, s.replay(@conn, limit: 1).to_h)
     assert_equal 0, s.replay(@conn).remaining
     assert_raises(Fastepost::InvalidError) { @conn.odoo_process(partner, max_depth: 1, **AUTH) }
     assert_raises(Fastepost::ParseError) { @conn.odoo_process('{"a": [[[[1]]]]}', max_depth: 3, **AUTH) }
@@ -84,7 +84,8 @@ class TestSpool < DbTest
     assert_raises(Fastepost::FullError) { Fastepost::Spool.new(@dir, max_bytes: 10).put(partner) }
     assert_equal 1, Dir.children(@dir).size
     assert_raises(Fastepost::InvalidError) { s.put("{}", source: "nosuch") }
-    assert_raises(Fastepost::InvalidError) { Fastepost::Spool.new(@dir, max_files: 0) }
+    Fastepost::Spool.new(@dir, max_files: 0) # 0: the default limit
+    assert_raises(RangeError, TypeError, Fastepost::InvalidError) { Fastepost::Spool.new(@dir, max_files: -1) }
   end
 
   def test_damaged_record_set_aside_listed_and_requeued

@@ -3,18 +3,22 @@
 # The delivery spool (docs/spool.md): deliveries that arrive while PostgreSQL is unreachable
 # are written to a directory and replayed later.
 module Fastepost
-  # One spooled delivery: file name, source ("odoo"; "?" for an unreadable file), event hint
-  # ("" for none), content_type, body size bytes and spooled_at (a UTC Time).
-  SpoolEntry = Struct.new(:name, :source, :event, :content_type, :bytes, :spooled_at, :reason, keyword_init: true) do
-    def self.from(h)
-      us = h[:spooled_at]
-      new(**h, spooled_at: Time.at(us / 1_000_000, us % 1_000_000, :usec).utc)
-    end
+  # One spooled delivery, with the keys of `fastepost spool list --json`: file name, source
+  # ("odoo"; "?" for an unreadable file), event hint (nil for none), content_type, body size
+  # bytes, spooled_at_us (microseconds since the epoch, UTC; as a UTC Time: spooled_at) and
+  # reason (nil for a good record).
+  SpoolEntry = Struct.new(:name, :source, :event, :content_type, :bytes, :spooled_at_us, :reason,
+                          keyword_init: true) do
+    def self.from(h) = new(**h)
+
+    # spooled_at_us as a UTC Time.
+    def spooled_at = Time.at(spooled_at_us / 1_000_000, spooled_at_us % 1_000_000, :usec).utc
   end
 
-  # What Spool#replay did: replayed (committed, of which duplicates were in the database
-  # already), rejected (kept as <name>.bad) and remaining.
-  SpoolReplayReport = Struct.new(:replayed, :duplicates, :rejected, :remaining, keyword_init: true)
+  # What Spool#replay did (the keys of `fastepost spool replay --json`): replayed (committed,
+  # of which duplicates were in the database already), rejected (kept as <name>.bad) and
+  # remaining.
+  SpoolReplayReport = Struct.new(:status, :replayed, :duplicates, :rejected, :remaining, keyword_init: true)
 
   # A spool directory for deliveries that arrive while PostgreSQL is unreachable
   # (docs/spool.md); created with mode 0700 when missing. Writing a record (fsync) and replay
@@ -28,8 +32,12 @@ module Fastepost
       @s = Core::Spool.new(@dir)
       return if max_files.nil? && max_bytes.nil?
 
-      Core.spool_set_limits(@s, max_files.nil? ? Core::SPOOL_DEFAULT_MAX_FILES : Integer(max_files),
-                            max_bytes.nil? ? Core::SPOOL_DEFAULT_MAX_BYTES : Integer(max_bytes))
+      # nil or 0: the library's default for that limit.
+      files = Integer(max_files || 0)
+      bytes = Integer(max_bytes || 0)
+      raise InvalidError, "spool limits must not be negative" if files.negative? || bytes.negative?
+
+      Core.spool_set_limits(@s, files, bytes)
     end
 
     # Spool one delivery durably; returns the file name. FullError (HTTP 503) when the spool or

@@ -3,7 +3,8 @@
 # Webhooks and the event log: HubSpot signatures (docs/hubspot.md), Odoo deliveries
 # (docs/odoo.md), the webhook methods of Connection and their results.
 module Fastepost
-  HUBSPOT_VERSIONS = { "v1" => Core::HUBSPOT_V1, "v2" => Core::HUBSPOT_V2, "v3" => Core::HUBSPOT_V3 }.freeze
+  HUBSPOT_VERSIONS = { "v1" => Core::HUBSPOT_VERSION_V1, "v2" => Core::HUBSPOT_VERSION_V2,
+                       "v3" => Core::HUBSPOT_VERSION_V3 }.freeze
 
   # Verifies HubSpot webhook signatures (docs/hubspot.md): one or more client secrets (several
   # during a rotation; wiped from memory when collected), the accepted versions (default
@@ -19,7 +20,11 @@ module Fastepost
       @v = Core::HubSpotVerifier.new
       Array(secrets).each { |s| add_secret(s) }
       self.versions = versions if versions
-      Core.hubspot_verifier_set_tolerance(@v, Integer(tolerance_ms)) if tolerance_ms
+      if tolerance_ms
+        raise InvalidError, "the HubSpot tolerance must be 1 ms or more" if Integer(tolerance_ms) < 1
+
+        Core.hubspot_verifier_set_tolerance(@v, Integer(tolerance_ms) * 1000) # the library takes us
+      end
       self.now_ms = now_ms if now_ms
       Core.hubspot_verifier_set_max_body(@v, Integer(max_body)) if max_body
     end
@@ -46,7 +51,10 @@ module Fastepost
 
     # A fixed clock in ms since the epoch (tests, replays); nil returns to the system clock.
     def now_ms=(ms)
-      @lock.synchronize { Core.hubspot_verifier_set_now(@v, ms.nil? ? -1 : Integer(ms)) }
+      raise InvalidError, "now_ms must not be negative" if !ms.nil? && Integer(ms).negative?
+
+      # The library takes microseconds; 0 is its "system clock".
+      @lock.synchronize { Core.hubspot_verifier_set_now(@v, ms.nil? ? 0 : [Integer(ms) * 1000, 1].max) }
     end
 
     # Yields the Core verifier under the lock (Connection#hubspot_process).
@@ -115,6 +123,15 @@ module Fastepost
   private_class_method :expected_odoo_keys
 
   # nil, "" and a key with a NUL byte all reach the library as no key or a wrong one.
+  # A limit for the library: 0 (or nil) means its default; a negative one is refused here.
+  def self.limit_arg(limit)
+    limit = Integer(limit || 0)
+    raise InvalidError, "the limit must not be negative, not #{limit}" if limit.negative?
+
+    limit
+  end
+  private_class_method :limit_arg
+
   def self.presented_odoo_key(api_key)
     return nil if api_key.nil?
     key = String.try_convert(api_key) or raise TypeError, "api_key must be a String, not #{api_key.class}"
@@ -122,40 +139,57 @@ module Fastepost
   end
   private_class_method :presented_odoo_key
 
-  # What processing one delivery did: code (0 or the error code), status ("ok" or the error
-  # name, "FASTEPOST_EPARSE" ...), http_status (answer this), outcome ("created", "updated",
-  # "unchanged", "stale", "ignored", "conflict", "duplicate"; "" when it failed before a
-  # decision), the ids written (0 for none), warnings and error (the message, or nil). HubSpot
-  # events also have type and object_id.
+  # What processing one delivery did, with the keys and types of the CLI's --json
+  # (docs/events.md): code (0 or the error code), status ("ok" or the error name,
+  # "FASTEPOST_EPARSE" ...), http_status (answer this), outcome ("created", "updated",
+  # "unchanged", "stale", "ignored", "conflict", "duplicate", "spooled"; nil when it failed
+  # before a decision), the ids written (nil for none), warnings and error (the message, or
+  # nil). An event of a batch also has index, event_type and object_id.
   EventResult = Struct.new(:code, :status, :http_status, :outcome, :event_id, :customer_id, :remark_id,
-                           :task_id, :warnings, :error, :type, :object_id, keyword_init: true) do
+                           :task_id, :warnings, :error, :index, :event_type, :object_id, keyword_init: true) do
     def ok? = code.zero?
+
+    # The event's type (an alias of event_type).
+    def type = event_type
 
     def to_h
       h = super
-      type.nil? && object_id.nil? ? h.except(:type, :object_id) : h
+      index.nil? ? h.except(:index, :event_type, :object_id) : h
     end
   end
 
-  # What processing one HubSpot request did: status/code/http_status of the whole batch, count
-  # events of which failed failed, and events (EventResult each, with type and object_id).
-  HubSpotBatch = Struct.new(:code, :status, :http_status, :count, :failed, :events, keyword_init: true) do
+  # What processing a request with several events did (a HubSpot batch, an Odoo batch):
+  # status/code/http_status/error of the whole batch, count events of which failed failed, and
+  # events (an EventResult each, with index, event_type and object_id). Enumerable over the
+  # events; batch[i] is event i.
+  EventBatch = Struct.new(:code, :status, :http_status, :count, :failed, :error, :events, keyword_init: true) do
     include DeepHash
+    include Enumerable
     def ok? = code.zero?
+    def each(&) = events.each(&)
+    def size = events.size
+    alias_method :length, :size
+    def [](i) = i.is_a?(Integer) ? events[i] : super
 
     def self.from(h) = new(**h, events: h[:events].map { |e| EventResult.new(**e) })
   end
 
-  # One integration_events row (times UTC text "YYYY-MM-DD HH:MM:SS.ffffff", "" for none).
-  Event = Struct.new(:id, :source, :event_type, :status, :outcome, :external_id, :error_message, :attempts,
-                     :customer_id, :created_at, :processed_at, :next_attempt_at, keyword_init: true)
+  # The former name of EventBatch.
+  HubSpotBatch = EventBatch
 
-  # What Connection#events_retry did.
-  RetryReport = Struct.new(:attempted, :succeeded, :failed, :dead, keyword_init: true)
+  # One integration_events row, with the keys of `fastepost events list --json`: times in
+  # microseconds since the epoch (UTC; nil for none), ids and texts nil for none.
+  Event = Struct.new(:id, :source, :event_type, :status, :outcome, :external_id, :customer_id, :attempts,
+                     :error, :created_at_us, :processed_at_us, :next_attempt_at_us, keyword_init: true)
 
-  # What Connection#prune_events did: rows deleted, batches committed, and the UTC cutoff
-  # ("YYYY-MM-DD HH:MM:SS.ffffff") older rows were deleted before.
-  PruneReport = Struct.new(:deleted, :batches, :cutoff, keyword_init: true)
+  # What Connection#events_retry did (the keys of `fastepost events retry --json`).
+  RetryReport = Struct.new(:status, :attempted, :succeeded, :failed, :dead, keyword_init: true)
+
+  # What Connection#prune_events did (the keys of `fastepost events prune --json`): rows
+  # deleted, batches committed, cutoff_us (older rows were deleted; microseconds since the
+  # epoch, UTC), and the older_than_days and event_status asked for.
+  PruneReport = Struct.new(:status, :deleted, :batches, :cutoff_us, :older_than_days, :event_status,
+                           keyword_init: true)
 
   # Connection#odoo_process for a host that may have no connection: with conn nil (connecting
   # failed) the delivery goes straight to spool: (a Spool or a directory; required then) and
@@ -224,7 +258,7 @@ module Fastepost
                     else
                       [Fastepost.send(:presented_odoo_key, api_key) || ""] * bodies.size
                     end
-        convert = ->(list) { list.map { |r| r && EventResult.new(**r) } }
+        convert = ->(h) { EventBatch.from(h) }
         convert.call(with_result(convert) do
           Core.odoo_process_batch(@conn, bodies, presented, keys, host_authenticated ? 1 : 0, event&.to_s, content_type,
                                   Integer(max_body || 0), Integer(max_depth || 0), barcode_fields&.to_s)
@@ -233,30 +267,34 @@ module Fastepost
 
       # Verify a HubSpot webhook request and ingest its batch (docs/hubspot.md). Pass secrets:
       # (the app's client secrets) or a ready verifier:. Header values may be nil when missing.
-      # Returns a HubSpotBatch (events that failed alone are in it with their own code). A
+      # Returns an EventBatch (events that failed alone are in it with their own code). A
       # refused request raises AuthError, NoKeyError, ParseError, TooBigError ... with
-      # #http_status and #result (the HubSpotBatch, no events).
+      # #http_status and #result (the EventBatch, no events).
       def hubspot_process(body, secrets: [], method: "POST", uri: nil, timestamp: nil, signature: nil,
                           version: "v3", now_ms: nil, max_events: nil, verifier: nil)
         verifier ||= HubSpotVerifier.new(secrets: Array(secrets), versions: version && [version], now_ms: now_ms)
-        h = with_result(->(b) { HubSpotBatch.from(b) }) do
+        h = with_result(->(b) { EventBatch.from(b) }) do
           verifier.send(:locked) do |v|
             Core.hubspot_process(@conn, v, version&.to_s, method, uri, timestamp&.to_s, signature, body,
                                  Integer(max_events || 0))
           end
         end
-        HubSpotBatch.from(h)
+        EventBatch.from(h)
       end
 
       # The newest integration events (Event), optionally only of one source ("odoo",
-      # "hubspot") or status ("pending", "success", "error", "dead").
+      # "hubspot") or status ("pending", "success", "error", "dead"); limit 0 or nil for the
+      # library's default (100).
       def events(source: nil, status: nil, limit: 50)
-        synchronize { Core.events_list(@conn, source&.to_s, status&.to_s, Integer(limit)) }.map { |h| Event.new(**h) }
+        limit = Fastepost.send(:limit_arg, limit)
+        synchronize { Core.events_list(@conn, source&.to_s, status&.to_s, limit) }.map { |h| Event.new(**h) }
       end
 
-      # Process again the events that failed transiently and are due; a RetryReport.
+      # Process again the events that failed transiently and are due (at most limit; 0 or nil
+      # for the library's default, 100); a RetryReport.
       def events_retry(limit: 100)
-        RetryReport.new(**synchronize { Core.events_retry(@conn, Integer(limit)) })
+        limit = Fastepost.send(:limit_arg, limit)
+        RetryReport.new(**synchronize { Core.events_retry(@conn, limit) })
       end
 
       # Delete the events older than older_than_days (7 or more) in short batches of batch_size

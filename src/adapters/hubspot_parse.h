@@ -1,10 +1,10 @@
 /*
  * HubSpot batch parsing: a webhook body (a JSON array of events) into plain C records, with
- * no database involved, plus the deduplication key of an event, and the reprocessing entry for
- * events.c. Private; implemented in hubspot.c, whose processing step maps events to sync records.
+ * no database involved, plus the deduplication key of an event. Private; implemented in
+ * hubspot_parse.c; hubspot.c maps the events to sync records (adapter.h).
  */
-#ifndef FASTEPOST_HUBSPOT_PARSE_H
-#define FASTEPOST_HUBSPOT_PARSE_H
+#ifndef FASTEPOST_ADAPTERS_HUBSPOT_PARSE_H
+#define FASTEPOST_ADAPTERS_HUBSPOT_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,9 +81,9 @@ void fastepost__hs_batch_free(fastepost__hs_batch *batch);
  */
 int fastepost__hs_dedup_key(char out[FASTEPOST__HS_KEY_SIZE], const fastepost__hs_event *event);
 
-/* Process a stored event payload again (events.c): the event row event_id is claimed instead of
- * a new one being written. now_us as for fastepost__odoo_reprocess(). */
-int fastepost__hubspot_reprocess(fastepost_event_result **out, fastepost_conn *conn, int64_t event_id,
-                                 const char *payload, const char *event_type, int max_attempts, int64_t now_us);
+/* Parse one event object (a stored payload) into *e; its error (FASTEPOST_OK when usable) is
+ * returned and kept in e->error. Release with fastepost__hs_event_free(). */
+int fastepost__hs_parse_event(fastepost__hs_event *e, const char *json, size_t len);
+void fastepost__hs_event_free(fastepost__hs_event *e);
 
 #endif

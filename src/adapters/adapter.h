@@ -1,0 +1,120 @@
+/*
+ * The CRM adapter interface: what the library needs from each CRM, in one table per CRM, so
+ * that the retry queue (events.c), the spool (spool.c) and the batch runner know no CRM.
+ * Private to the library. The recipe for adding a CRM is in docs/adapters.md.
+ *
+ * An adapter knows payload shapes and nothing about SQL: it turns a request body into
+ * fastepost__sync_record values (sync.h) and hands them to the sync core, which knows SQL and
+ * nothing about payloads. Every adapter:
+ *   - names its source ("odoo"), the value of integration_events.source and the spool's
+ *     `source` line;
+ *   - verifies a request (its key or signature) against its configuration, before anything
+ *     is parsed or written: a refused request writes nothing;
+ *   - parses a body into records, one per event the request carries (Odoo: one delivery, one
+ *     record; HubSpot: one record per event of the batch). Parsing fills each record's
+ *     dedup key (rec->idempotency_key: a redelivery of the same event gets the same key and
+ *     becomes a `duplicate`) and version key (rec->version: the source's timestamp of the
+ *     record; older than what is stored makes it `stale`), described by dedup_key and
+ *     version_key below;
+ *   - reprocesses a stored payload (integration_events.payload, for fastepost_events_retry());
+ *   - replays a spooled body (for fastepost_spool_replay()), or has no replay when its
+ *     deliveries are never spooled.
+ * The public entry points of an adapter (fastepost_odoo_process() ...) verify, parse and then
+ * run the records through fastepost__adapter_process() (one record) or
+ * fastepost__adapter_run_batch() (several, in one transaction with a savepoint each).
+ */
+#ifndef FASTEPOST_ADAPTERS_ADAPTER_H
+#define FASTEPOST_ADAPTERS_ADAPTER_H
+
+#include "fastepost/webhook.h"
+#include "sync.h"
+
+/* An injected processing clock (fastepost_clock_fn and its payload), shared by the options of
+ * every adapter and of the retry queue. Unset: the database server's clock. */
+typedef struct fastepost__clock {
+  fastepost_clock_fn fn;
+  void *payload;
+} fastepost__clock;
+
+/* The clock's time, or FASTEPOST__SYNC_SERVER_CLOCK when c is NULL or unset. */
+int64_t fastepost__clock_now(const fastepost__clock *c);
+/* The setter behind every options' set_clock(): FASTEPOST_EINVALID (naming `who`) when c is
+ * NULL (the options were NULL). */
+int fastepost__clock_set(fastepost__clock *c, fastepost_clock_fn fn, void *payload, const char *who);
+
+/* The records parsed from one body. items are initialised for the adapter's source. */
+typedef struct fastepost__records {
+  fastepost__sync_record *items;
+  size_t count;
+} fastepost__records;
+
+/* n records initialised for source (n may be 0). FASTEPOST_ENOMEM on failure (out empty). */
+int fastepost__records_alloc(fastepost__records *out, size_t n, const char *source);
+/* Clear every record and release the array. */
+void fastepost__records_free(fastepost__records *recs);
+
+typedef struct fastepost__adapter {
+  /* "odoo": integration_events.source, the spool's source, the registry's key. */
+  const char *source;
+  /* What the dedup (idempotency) key covers and which field is the version key (for the
+   * documentation and error messages; parsing computes both). */
+  const char *dedup_key;
+  const char *version_key;
+  /* Check the request's key or signature against config (the adapter's options or verifier).
+   * FASTEPOST_OK, FASTEPOST_EAUTH, FASTEPOST_ENOKEY (nothing configured: fail closed). */
+  int (*verify)(const void *config, const fastepost_webhook_request *req);
+  /* Parse a body into out (allocated by the adapter). A body refused as a whole (not JSON,
+   * too big ...) returns its code with out empty; an event that is unusable on its own becomes
+   * a record with rec->failure set, which the core logs as an error row. now_us is the
+   * processing clock (FASTEPOST__SYNC_SERVER_CLOCK: the server's). */
+  int (*parse)(fastepost__records *out, const void *config, const void *body, size_t len, int64_t now_us);
+  /* A stored payload (and its event_type) into rec (initialised by the caller), for a retry:
+   * it was accepted once, so no size or time-range check refuses it now. */
+  int (*reprocess)(fastepost__sync_record *rec, const char *payload, const char *event_type, int64_t now_us);
+  /* A spooled body with the hints spooled with it (event, content type; "" when none) into
+   * out, for a replay. NULL when the source's deliveries are never spooled. */
+  int (*replay)(fastepost__records *out, const void *body, size_t len, const char *event,
+                const char *content_type, int64_t now_us);
+} fastepost__adapter;
+
+/* ---- the registry (registry.c) -------------------------------------------------------------- */
+
+/* The adapter of a source, or NULL. */
+const fastepost__adapter *fastepost__adapter_find(const char *source);
+/* Every adapter, for listing: count and i-th (NULL out of range). */
+size_t fastepost__adapter_count(void);
+const fastepost__adapter *fastepost__adapter_at(size_t i);
+
+/* The adapters (each in its own folder file: odoo.c, hubspot.c). */
+extern const fastepost__adapter fastepost__odoo_adapter;
+extern const fastepost__adapter fastepost__hubspot_adapter;
+
+/* ---- the runner (runner.c): records through the sync core ------------------------------------ */
+
+/* Process one record outside a batch; fills res (non-NULL). On failure the thread's error is
+ * set from the result's message; on success it is cleared. Returns res->code. */
+int fastepost__adapter_process(fastepost_event_result *res, fastepost_conn *conn, fastepost__sync_record *rec,
+                               const fastepost__sync_ctx *ctx);
+
+/* A new batch result with n results, each allocated (FASTEPOST_ENOMEM on failure). */
+int fastepost__event_batch_new(fastepost_event_batch **out, size_t n);
+/* Result i of a batch (for the adapter to fill before the run, e.g. a refused delivery). */
+fastepost_event_result *fastepost__event_batch_result(fastepost_event_batch *b, size_t i);
+/* Note what event i is (type, external id "<kind>:<id>"): copied for the batch's getters. */
+int fastepost__event_batch_describe(fastepost_event_batch *b, size_t i, const char *event_type,
+                                    const char *external_id);
+
+/*
+ * Run records through the core in one transaction, each in its own savepoint, into b's
+ * results: recs[i] goes to result i unless skip[i] is true (a refused delivery keeps the result
+ * the adapter filled). When the commit fails, nothing was applied and every processed result
+ * says so. Returns FASTEPOST_OK or the code the batch failed with (error set).
+ */
+int fastepost__adapter_run_batch(fastepost_event_batch *b, fastepost_conn *conn, fastepost__sync_record *recs,
+                                 const bool *skip, size_t n, const fastepost__sync_ctx *ctx);
+
+/* Hand the batch to the caller (or free it when out is NULL) with its final status; counts the
+ * failed events. Returns rc. */
+int fastepost__event_batch_finish(fastepost_event_batch **out, fastepost_event_batch *b, int rc);
+
+#endif

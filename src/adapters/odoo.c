@@ -1,0 +1,476 @@
+/*
+ * The Odoo adapter (adapter.h): options, the key check, the public processing calls (one
+ * delivery, a batch, spooling when the database is unreachable) and the adapter table for the
+ * retry queue and the spool. Parsing is in odoo_extract.c, mapping in odoo_map.c. No SQL here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/odoo.h"
+
+static const char SOURCE[] = "odoo";
+
+/* ---- authentication ------------------------------------------------------------------------ */
+
+/* The presented key against the accepted ones. Every configured key is compared, so the time
+ * taken says nothing about which key (if any) was close; it depends only on the lengths. */
+static int match_key(char *const *keys, size_t nkeys, const char *presented) {
+  if (!nkeys)
+    return fastepost__error_set(FASTEPOST_ENOKEY, "no Odoo API key is configured: every request is refused");
+  if (!presented || !*presented)
+    return fastepost__error_set(FASTEPOST_EAUTH, "no API key presented (send the X-Odoo-Api-Key "
+                                                 "header or the api_key query parameter)");
+  size_t plen = strlen(presented);
+  unsigned match = 0;
+  for (size_t i = 0; i < nkeys; i++)
+    match |= (unsigned)fastepost__ct_equal(keys[i], strlen(keys[i]), presented, plen);
+  if (!match)
+    return fastepost__error_set(FASTEPOST_EAUTH, "wrong Odoo API key");
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_authenticate(const char *expected, const char *presented) {
+  char *keys[1] = {(char *)(uintptr_t)expected};
+  return match_key(keys, expected && *expected ? 1 : 0, presented);
+}
+
+/* The key check every public processing call runs before it looks at the body. */
+static int check_key(const fastepost_odoo_options *o, const char *presented) {
+  if (o && o->host_authenticated)
+    return FASTEPOST_OK;
+  return match_key(o ? o->api_keys.items : NULL, o ? o->api_keys.count : 0, presented);
+}
+
+/* A refused request: a result that says why (401), and nothing written. */
+static int refuse(fastepost_event_result **out, int code) {
+  if (!out)
+    return code;
+  *out = fastepost__result_new();
+  if (*out)
+    fastepost__result_fail(*out, code);
+  fastepost__error_set(code, "%s", (*out && (*out)->error) ? (*out)->error : fastepost_strerror(code));
+  return code;
+}
+
+/* ---- options ------------------------------------------------------------------------------- */
+
+int fastepost__odoo_set_barcode_fields(fastepost_odoo_options *o, const char *fields) {
+  fastepost__strlist list = {0};
+  const char *p = fields;
+  while (*p) {
+    while (*p == ',' || *p == ' ')
+      p++;
+    size_t n = strcspn(p, ", ");
+    if (n) {
+      char *name = fastepost__strndup(p, n);
+      int rc = name ? fastepost__strlist_add(&list, name) : FASTEPOST_ENOMEM;
+      free(name);
+      if (rc) {
+        fastepost__strlist_free(&list);
+        return rc;
+      }
+    }
+    p += n;
+  }
+  if (!list.count)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the list of barcode fields is empty");
+  fastepost__strlist_free(&o->barcode_fields);
+  o->barcode_fields = list;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_new: out is NULL");
+  *out = NULL;
+  fastepost_odoo_options *o = calloc(1, sizeof *o);
+  if (!o)
+    return fastepost__error_oom();
+  o->max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
+  o->max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  o->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
+  int rc = fastepost__odoo_set_barcode_fields(o, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
+  if (rc) {
+    free(o);
+    return rc;
+  }
+  *out = o;
+  return FASTEPOST_OK;
+}
+
+/* Keys do not linger in freed heap memory (a core dump, a later allocation's contents). */
+static void wipe_keys(fastepost__strlist *keys) {
+  for (size_t i = 0; i < keys->count; i++)
+    for (volatile char *p = keys->items[i]; *p; p++)
+      *p = 0;
+  fastepost__strlist_free(keys);
+}
+
+void fastepost_odoo_options_free(fastepost_odoo_options *o) {
+  if (!o)
+    return;
+  fastepost__strlist_free(&o->barcode_fields);
+  wipe_keys(&o->api_keys);
+  free(o);
+}
+
+fastepost_status fastepost_odoo_options_add_api_key(fastepost_odoo_options *o, const char *key) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_add_api_key: opts is NULL");
+  if (!key || !*key)
+    return fastepost__error_set(FASTEPOST_EINVALID, "an Odoo API key must not be NULL or empty");
+  return fastepost__strlist_add(&o->api_keys, key);
+}
+
+fastepost_status fastepost_odoo_options_set_host_authenticated(fastepost_odoo_options *o, int yes) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_host_authenticated: opts is NULL");
+  o->host_authenticated = yes != 0;
+  return FASTEPOST_OK;
+}
+
+
+fastepost_status fastepost_odoo_options_set_event(fastepost_odoo_options *o, const char *hint) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "options are NULL");
+  if (!hint || !*hint) {
+    o->hint[0] = '\0';
+    return FASTEPOST_OK;
+  }
+  const char *h = fastepost__odoo_hint(hint);
+  if (!h || strcmp(h, hint) != 0) {
+    char p[64];
+    fastepost__preview(p, sizeof p, hint, strlen(hint));
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "unknown event hint \"%s\": expected create, write, unlink or archive", p);
+  }
+  snprintf(o->hint, sizeof o->hint, "%s", h);
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_options_set_content_type(fastepost_odoo_options *o, const char *ct) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "options are NULL");
+  if (!ct || !*ct) {
+    o->form = false;
+    return FASTEPOST_OK;
+  }
+  size_t n = strcspn(ct, ";");
+  while (n && ct[n - 1] == ' ')
+    n--;
+  static const char json[] = "application/json", form[] = "application/x-www-form-urlencoded";
+  if (n == sizeof json - 1 && fastepost__ascii_ncasecmp(ct, json, n) == 0) {
+    o->form = false;
+  } else if (n == sizeof form - 1 && fastepost__ascii_ncasecmp(ct, form, n) == 0) {
+    o->form = true;
+  } else {
+    char p[64];
+    fastepost__preview(p, sizeof p, ct, n);
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "unsupported content type \"%s\": expected application/json or "
+                                "application/x-www-form-urlencoded", p);
+  }
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_options_set_max_body(fastepost_odoo_options *o, size_t bytes) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_max_body: opts is NULL");
+  o->max_body = bytes ? bytes : FASTEPOST_ODOO_DEFAULT_MAX_BODY;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_options_set_max_depth(fastepost_odoo_options *o, size_t depth) {
+  if (!o || (depth && (depth < 2 || depth > 1000)))
+    return fastepost__error_set(FASTEPOST_EINVALID, "the nesting limit must be 2 to 1000, not %zu", depth);
+  o->max_depth = depth ? (int)depth : FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_options_set_barcode_fields(fastepost_odoo_options *o, const char *fields) {
+  if (!o || !fields)
+    return fastepost__error_set(FASTEPOST_EINVALID, "barcode fields are NULL");
+  return fastepost__odoo_set_barcode_fields(o, fields);
+}
+
+fastepost_status fastepost_odoo_options_set_time_range(fastepost_odoo_options *o, int64_t min_us,
+                                                       int64_t max_ahead_us) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_time_range: opts is NULL");
+  return fastepost__time_range_set(&o->time_range, min_us, max_ahead_us);
+}
+
+fastepost_status fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock_fn clock,
+                                                  void *payload) {
+  return fastepost__clock_set(o ? &o->clock : NULL, clock, payload, "fastepost_odoo_options_set_clock");
+}
+
+fastepost_status fastepost_odoo_options_set_spool(fastepost_odoo_options *o, fastepost_spool *spool) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_spool: opts is NULL");
+  o->spool = spool;
+  return FASTEPOST_OK;
+}
+
+/* ---- processing ---------------------------------------------------------------------------- */
+
+static int64_t clock_now(const fastepost_odoo_options *opts) {
+  return fastepost__clock_now(opts ? &opts->clock : NULL);
+}
+
+/* The single-delivery path: one record on the stack, one result, no copy of the body. */
+static int process_one(fastepost_event_result **out, fastepost_conn *conn, const void *body, size_t len,
+                       const fastepost_odoo_options *opts) {
+  if (out)
+    *out = NULL;
+  fastepost_event_result *res = fastepost__result_new();
+  if (!res)
+    return FASTEPOST_ENOMEM;
+  fastepost__sync_record rec;
+  fastepost__sync_record_init(&rec, SOURCE);
+  fastepost__odoo_extract(&rec, body, len, opts);
+  fastepost__sync_ctx ctx = {.now_us = clock_now(opts), .in_batch = false,
+                             .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  int rc = fastepost__adapter_process(res, conn, &rec, &ctx);
+  fastepost__sync_record_clear(&rec);
+  if (out)
+    *out = res;
+  else
+    fastepost_event_result_free(res);
+  return rc;
+}
+
+/* The database is unreachable (why: the failure so far): write the delivery to the spool. On
+ * success the result says SPOOLED with code OK; a full spool is EFULL, a write failure EIO. */
+static int spool_delivery(fastepost_event_result **out, const void *body, size_t len,
+                          const fastepost_odoo_options *opts, const char *why) {
+  if (out)
+    *out = NULL;
+  fastepost_event_result *res = fastepost__result_new();
+  if (!res)
+    return FASTEPOST_ENOMEM;
+  int rc;
+  if (len > opts->max_body) { /* never put on disk what would be refused anyway */
+    rc = fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes", len,
+                              opts->max_body);
+  } else {
+    rc = fastepost_spool_put(NULL, opts->spool, SOURCE, opts->hint,
+                             opts->form ? "application/x-www-form-urlencoded" : "application/json", body, len);
+    if (rc)
+      fastepost__error_prefix("the database is unreachable (%s) and spooling failed", why);
+  }
+  if (rc) {
+    fastepost__result_fail(res, rc);
+  } else {
+    res->outcome = FASTEPOST_OUTCOME_SPOOLED;
+    fastepost__strlist_addf(&res->warnings, "spooled: %s", why);
+    fastepost_error_clear();
+  }
+  if (out)
+    *out = res;
+  else
+    fastepost_event_result_free(res);
+  return rc;
+}
+
+/* Failures that say the database could not take the delivery at all (unreachable, shutting
+ * down, read-only): the delivery is spooled when a spool is configured. */
+static bool unreachable(int rc) { return rc == FASTEPOST_ECONN || rc == FASTEPOST_EREADONLY; }
+
+fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
+                                        const char *presented_key, const void *body, size_t len,
+                                        const fastepost_odoo_options *opts) {
+  if (out)
+    *out = NULL;
+  /* Before anything else, so that a refused request reaches neither the database nor the spool. */
+  int krc = check_key(opts, presented_key);
+  if (krc)
+    return refuse(out, krc);
+  bool spool = opts && opts->spool;
+  if (!conn && !spool)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process: conn is NULL");
+  if (!conn)
+    return spool_delivery(out, body, len, opts, "no connection");
+  fastepost_event_result *res = NULL;
+  int rc = process_one(&res, conn, body, len, opts);
+  /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
+  if (unreachable(rc) && spool && !(res && res->event_id > 0)) {
+    char why[256];
+    snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
+    fastepost_event_result_free(res);
+    res = NULL;
+    rc = spool_delivery(&res, body, len, opts, why);
+  }
+  if (out)
+    *out = res;
+  else
+    fastepost_event_result_free(res);
+  return rc;
+}
+
+fastepost_status fastepost_odoo_process_batch(fastepost_event_batch **out, fastepost_conn *conn,
+                                              const char *const *presented_keys, const void *const *bodies,
+                                              const size_t *lens, size_t n, const fastepost_odoo_options *opts) {
+  if (out)
+    *out = NULL;
+  fastepost_event_batch *b = NULL;
+  if (!conn || (n && (!bodies || !lens))) {
+    if (fastepost__event_batch_new(&b, 0))
+      return FASTEPOST_ENOMEM;
+    return fastepost__event_batch_finish(
+        out, b, fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: NULL argument"));
+  }
+  if (n && !presented_keys && !(opts && opts->host_authenticated)) {
+    if (fastepost__event_batch_new(&b, 0))
+      return FASTEPOST_ENOMEM;
+    return fastepost__event_batch_finish(
+        out, b, fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_process_batch: presented_keys is NULL"));
+  }
+  fastepost__records recs = {0};
+  bool *refused = calloc(n ? n : 1, sizeof *refused);
+  int rc = refused ? fastepost__records_alloc(&recs, n, SOURCE) : fastepost__error_oom();
+  if (!rc)
+    rc = fastepost__event_batch_new(&b, n);
+  if (rc) {
+    free(refused);
+    fastepost__records_free(&recs);
+    return rc;
+  }
+  for (size_t i = 0; i < n; i++) {
+    int krc = check_key(opts, presented_keys ? presented_keys[i] : NULL);
+    if (krc) { /* its 401, and nothing written */
+      refused[i] = true;
+      fastepost__result_fail(fastepost__event_batch_result(b, i), krc);
+      continue;
+    }
+    fastepost__odoo_extract(&recs.items[i], bodies[i], lens[i], opts);
+    fastepost__event_batch_describe(b, i, recs.items[i].event_type, recs.items[i].external_id);
+  }
+  fastepost__sync_ctx ctx = {.now_us = clock_now(opts), .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+  rc = fastepost__adapter_run_batch(b, conn, recs.items, refused, n, &ctx);
+  fastepost__records_free(&recs);
+  free(refused);
+  return fastepost__event_batch_finish(out, b, rc);
+}
+
+/* ---- the adapter table (adapter.h) ------------------------------------------------------- */
+
+/* The value of a query parameter of a URI, percent- and plus-decoded (NULL when absent). */
+static char *query_param(const char *uri, const char *name) {
+  const char *q = strchr(uri, '?');
+  size_t nlen = strlen(name);
+  while (q && *q) {
+    q++;
+    size_t n = strcspn(q, "&#");
+    if (n > nlen && strncmp(q, name, nlen) == 0 && q[nlen] == '=') {
+      const char *v = q + nlen + 1;
+      size_t vlen = n - nlen - 1;
+      char *out = malloc(vlen + 1);
+      size_t o = 0;
+      for (size_t i = 0; out && i < vlen; i++) {
+        if (v[i] == '+') {
+          out[o++] = ' ';
+        } else if (v[i] == '%' && i + 2 < vlen && fastepost__ascii_isxdigit((unsigned char)v[i + 1]) &&
+                   fastepost__ascii_isxdigit((unsigned char)v[i + 2])) {
+          char hex[3] = {v[i + 1], v[i + 2], 0};
+          out[o++] = (char)strtol(hex, NULL, 16);
+          i += 2;
+        } else {
+          out[o++] = v[i];
+        }
+      }
+      if (out)
+        out[o] = '\0';
+      return out;
+    }
+    q += n;
+    if (*q == '#')
+      break;
+  }
+  return NULL;
+}
+
+/* The key a request presents: the X-Odoo-Api-Key header, else the api_key query parameter. */
+static int verify_request(const void *config, const fastepost_webhook_request *req) {
+  const fastepost_odoo_options *opts = config;
+  if (fastepost_webhook_request_has_header(req, "X-Odoo-Api-Key"))
+    return check_key(opts, fastepost_webhook_request_header(req, "X-Odoo-Api-Key"));
+  char *key = query_param(fastepost_webhook_request_uri(req), "api_key");
+  int rc = check_key(opts, key);
+  if (key)
+    for (volatile char *p = key; *p; p++)
+      *p = 0;
+  free(key);
+  return rc;
+}
+
+static int parse_body(fastepost__records *out, const void *config, const void *body, size_t len, int64_t now_us) {
+  (void)now_us; /* the options' clock drives the time-range check */
+  int rc = fastepost__records_alloc(out, 1, SOURCE);
+  if (!rc)
+    fastepost__odoo_extract(&out->items[0], body, len, config);
+  return rc;
+}
+
+/* The run's fixed "now", through the options' clock hook. */
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
+/* Options for a body that was accepted once (stored or spooled): no key check (it was checked
+ * before storing), no body limit, no time range (with options that are gone now). */
+static int accepted_options(fastepost_odoo_options **out, const char *event, const char *content_type,
+                            int64_t *now_us) {
+  fastepost_odoo_options *opts = NULL;
+  int rc = fastepost_odoo_options_new(&opts);
+  if (!rc && event && *event)
+    rc = fastepost_odoo_options_set_event(opts, event);
+  if (!rc)
+    rc = fastepost_odoo_options_set_content_type(opts, content_type);
+  if (rc) {
+    fastepost_odoo_options_free(opts);
+    return rc;
+  }
+  opts->max_body = SIZE_MAX;
+  opts->host_authenticated = true;
+  opts->time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
+  if (*now_us != FASTEPOST__SYNC_SERVER_CLOCK)
+    fastepost_odoo_options_set_clock(opts, fixed_clock, now_us);
+  *out = opts;
+  return FASTEPOST_OK;
+}
+
+static int reprocess(fastepost__sync_record *rec, const char *payload, const char *event_type, int64_t now_us) {
+  /* The stored event type carries the hint: "res.partner.unlink". */
+  const char *dot = event_type ? strrchr(event_type, '.') : NULL;
+  const char *hint = dot && fastepost__odoo_hint(dot + 1) && !strcmp(fastepost__odoo_hint(dot + 1), dot + 1)
+                         ? dot + 1 : NULL;
+  fastepost_odoo_options *opts = NULL;
+  int rc = accepted_options(&opts, hint, NULL, &now_us);
+  if (rc)
+    return rc;
+  rc = fastepost__odoo_extract(rec, payload, payload ? strlen(payload) : 0, opts);
+  fastepost_odoo_options_free(opts);
+  return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
+}
+
+static int replay(fastepost__records *out, const void *body, size_t len, const char *event,
+                  const char *content_type, int64_t now_us) {
+  fastepost_odoo_options *opts = NULL;
+  int rc = accepted_options(&opts, event, content_type, &now_us);
+  if (!rc)
+    rc = fastepost__records_alloc(out, 1, SOURCE);
+  if (!rc)
+    fastepost__odoo_extract(&out->items[0], body, len, opts);
+  fastepost_odoo_options_free(opts);
+  return rc;
+}
+
+const fastepost__adapter fastepost__odoo_adapter = {
+    .source = SOURCE,
+    .dedup_key = "model, record id, write_date and event hint (without write_date: the canonical body and hint)",
+    .version_key = "write_date",
+    .verify = verify_request,
+    .parse = parse_body,
+    .reprocess = reprocess,
+    .replay = replay,
+};
