@@ -373,6 +373,15 @@ Test(conn, silent_server_times_out_with_econn) {
             "%.2f s", took);
   cr_assert(strstr(fastepost_error_last()->message, "timed out after 10 s"), "%s",
             fastepost_error_last()->message);
+  /* libpq's own PGCONNECT_TIMEOUT counts as saying it (libpq reads it, not the library). */
+  setenv("PGCONNECT_TIMEOUT", "3", 1);
+  t0 = now_s();
+  cr_assert_eq(fastepost_conn_open(&c, conninfo), FASTEPOST_ECONN);
+  took = now_s() - t0;
+  unsetenv("PGCONNECT_TIMEOUT");
+  cr_assert(took >= 2.9 && took < 6.0, "%.2f s", took);
+  cr_assert(strstr(fastepost_error_last()->message, "timed out after 3 s"), "%s",
+            fastepost_error_last()->message);
   close(s);
 }
 

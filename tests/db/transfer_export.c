@@ -533,3 +533,57 @@ Test(transfer_export, a_failed_export_never_touches_the_existing_file) {
   cr_assert_str_eq(dir_entries(dir), "good.csv ");
   fptest_rmtree(dir);
 }
+
+Test(transfer_export, rows_written_limit_zero_is_all_and_names_round_trip) {
+  fptest_exec("INSERT INTO customers (name, email) SELECT 'n' || g, 'e' || g || '@x.de' FROM generate_series(1, 25) g");
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_NDJSON);
+  sink s = {0};
+  uint64_t rows = 99;
+  /* 0 is the default: every row. */
+  cr_assert_eq(fastepost_export_options_set_limit(o, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_run(&rows, fptest_conn(), sink_write, &s, o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rows, 25);
+  free(s.data);
+  /* CSV counts data rows, not the header; the limit applies. */
+  cr_assert_eq(fastepost_export_options_set_format(o, FASTEPOST_EXPORT_FORMAT_CSV), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_set_limit(o, 7), FASTEPOST_OK);
+  char dir[256], path[320];
+  fptest_tmpdir(dir, sizeof dir, "export_rows");
+  snprintf(path, sizeof path, "%s/c.csv", dir);
+  cr_assert_eq(fastepost_export_to_file(&rows, fptest_conn(), path, o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rows, 7);
+  /* A failure reports no rows. */
+  cr_assert_eq(fastepost_export_options_set_table(o, "nosuch"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_to_file(&rows, fptest_conn(), path, o), FASTEPOST_ENOTFOUND);
+  cr_assert_eq(rows, 0);
+  cr_assert_eq(fastepost_export_to_fd(&rows, fptest_conn(), -1, o), FASTEPOST_EINVALID);
+  fastepost_export_options_free(o);
+  fptest_rmtree(dir);
+  /* Every enum value has a name that parses back to it. */
+  for (int f = FASTEPOST_EXPORT_FORMAT_CSV; f <= FASTEPOST_EXPORT_FORMAT_SQL; f++) {
+    fastepost_export_format back;
+    cr_assert_eq(fastepost_export_format_parse(&back, fastepost_export_format_name((fastepost_export_format)f)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, f);
+  }
+  cr_assert_str_eq(fastepost_export_format_name((fastepost_export_format)42), "");
+  for (int op = FASTEPOST_EXPORT_FILTER_EQ; op <= FASTEPOST_EXPORT_FILTER_NOT_NULL; op++) {
+    fastepost_export_filter_op back;
+    cr_assert_eq(fastepost_export_filter_op_parse(&back, fastepost_export_filter_op_name((fastepost_export_filter_op)op)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, op);
+  }
+  cr_assert_str_eq(fastepost_export_filter_op_name((fastepost_export_filter_op)-1), "");
+  for (int m = FASTEPOST_IMPORT_CONFLICT_ERROR; m <= FASTEPOST_IMPORT_CONFLICT_UPDATE; m++) {
+    fastepost_import_conflict back;
+    cr_assert_eq(fastepost_import_conflict_parse(&back, fastepost_import_conflict_name((fastepost_import_conflict)m)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, m);
+  }
+  fastepost_import_conflict mode;
+  cr_assert_eq(fastepost_import_conflict_parse(&mode, "UPDATE"), FASTEPOST_OK);
+  cr_assert_eq(mode, FASTEPOST_IMPORT_CONFLICT_UPDATE);
+  cr_assert_eq(fastepost_import_conflict_parse(&mode, "merge"), FASTEPOST_EINVALID);
+}

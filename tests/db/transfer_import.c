@@ -632,3 +632,46 @@ Test(transfer_import, a_field_over_the_limit_is_refused_with_its_line_in_bounded
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE length(address) = 200000"), 1);
   fastepost_import_options_free(o);
 }
+
+Test(transfer_import, options_are_opaque_checked_and_reusable) {
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_set_conflict(o, (fastepost_import_conflict)7), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_conflict(NULL, FASTEPOST_IMPORT_CONFLICT_SKIP), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_add_schema(o, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_max_errors(NULL, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_conflict(o, FASTEPOST_IMPORT_CONFLICT_SKIP), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_add_schema(o, "public"), FASTEPOST_OK);
+  /* The key column is checked when the import runs; NULL goes back to the default. */
+  fastepost_import_report *r = NULL;
+  cr_assert_eq(fastepost_import_options_set_key(o, "nosuch"), FASTEPOST_OK);
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\n", o), FASTEPOST_ENOTFOUND);
+  fastepost_import_report_free(r);
+  cr_assert_eq(fastepost_import_options_set_key(o, NULL), FASTEPOST_OK);
+  /* 0 is the default for both limits: 100 errors listed, fields up to 16 MiB. */
+  cr_assert_eq(fastepost_import_options_set_max_errors(o, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_set_max_field(o, 0), FASTEPOST_OK);
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\n", o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
+  fastepost_import_report_free(r);
+  /* The same options again: the existing key is skipped. */
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\nb@x.de\n", o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_rows_skipped(r), 1);
+  cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
+  fastepost_import_report_free(r);
+  /* 150 bad rows: 100 listed (max_errors 0 is the default), all counted. */
+  fastepost__buf bad = FASTEPOST__BUF_INIT;
+  fastepost__buf_puts(&bad, "email\n");
+  for (int i = 0; i < 150; i++)
+    fastepost__buf_puts(&bad, "not-an-email\n");
+  cr_assert_eq(import_str(&r, "customers", fastepost__buf_cstr(&bad), o), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_report_error_count(r), FASTEPOST_IMPORT_DEFAULT_MAX_ERRORS);
+  cr_assert_eq(fastepost_import_report_error_total(r), 150);
+  fastepost_import_report_free(r);
+  fastepost__buf_free(&bad);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
+  fastepost_import_options_free(o);
+  fastepost_import_options_free(NULL);
+}
