@@ -4,7 +4,8 @@
  * This file holds the machinery every module shares; each module of the C API has its own piece
  * in swig/<module>.i, included at the bottom. The SWIG layer mirrors the C API one to one
  * (prefix stripped: fastepost_schema_install -> core.schema_install); the idiomatic layers
- * (python/fastepost/__init__.py, ruby/lib/fastepost.rb) are written by hand on top of it.
+ * (the modules of python/fastepost/, ruby/lib/fastepost.rb and the files of
+ * ruby/lib/fastepost/, one per concern) are written by hand on top of it.
  *
  * The rules, applied here once so that a module piece stays a few lines (docs/bindings.md):
  *  - a fastepost_status return value never reaches the language: success becomes nothing (the

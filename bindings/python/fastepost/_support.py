@@ -1,0 +1,69 @@
+"""What every module of the package shares: the SWIG module, the version check and the base
+class of the result objects.
+
+Imported first by every other module, so that a binding compiled for another ABI is refused
+before anything calls into the library.
+"""
+
+from . import core as _core
+
+#: The version of the headers this binding was compiled against.
+__version__ = _core.VERSION
+
+
+def version():
+    """The version of the libfastepost actually loaded, e.g. ``"0.1.0"``."""
+    return _core.libversion()[0]
+
+
+def version_info():
+    """The loaded library's version as a tuple ``(major, minor, patch)``."""
+    return tuple(_core.libversion()[1:])
+
+
+# A binding compiled for one ABI must not run on another: refuse to import rather than crash.
+if version_info()[0] != _core.VERSION_MAJOR:
+    raise ImportError(
+        f"fastepost: compiled for libfastepost {__version__} but loaded {version()}")
+
+
+class Result:
+    """Base of the result objects: plain attributes, ``to_dict()``, equality and a repr.
+
+    Results own their data (nothing points back into a connection), so they outlive it.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            setattr(self, name, fields[name])
+
+    def to_dict(self):
+        """The fields as a dict; nested results become dicts too."""
+        return {name: _plain(getattr(self, name)) for name in self.__slots__}
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"{type(self).__name__}({fields})"
+
+
+def _plain(value):
+    if isinstance(value, Result):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _body(body):
+    """bytes or str as they are; a bytearray or memoryview copied to bytes, since another
+    thread could resize it while the call runs without the GIL."""
+    if isinstance(body, (bytes, str)) or body is None:
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"body must be bytes or str, not {type(body).__name__}")

@@ -1,0 +1,198 @@
+"""Export and import (docs/transfer.md): :meth:`Connection.export`,
+:meth:`Connection.export_all`, :meth:`Connection.import_csv` and their results."""
+
+import codecs
+import io
+import os
+
+from . import core as _core
+from ._support import Result
+from .core import Error
+
+
+class ImportRowError(Result):
+    """One rejected value or row: ``line`` in the file (1 = header; 0 when no single row is
+    concerned), ``column`` ("" for the whole row), ``value`` (a short preview, or "") and
+    ``reason``."""
+
+    __slots__ = ("line", "column", "value", "reason")
+
+
+class ImportReport(Result):
+    """The outcome of :meth:`Connection.import_csv`: row counts (``rows_written`` is 0 in a
+    dry run and after any failure), ``error_total`` (a lower bound when ``errors_complete`` is
+    False) and ``errors``, the first ``max_errors`` :class:`ImportRowError`."""
+
+    __slots__ = ("rows_read", "rows_inserted", "rows_updated", "rows_skipped", "rows_written",
+                 "bytes_read", "dry_run", "error_total", "errors_complete", "errors")
+
+    @classmethod
+    def _from(cls, d):
+        d = dict(d, errors=[ImportRowError(**e) for e in d["errors"]])
+        return cls(**d)
+
+    @property
+    def ok(self):
+        return self.error_total == 0
+
+
+_CONFLICT = {"error": _core.CONFLICT_ERROR, "skip": _core.CONFLICT_SKIP,
+             "update": _core.CONFLICT_UPDATE}
+
+
+def _writer(file):
+    """A write(bytes) callable for a file object: binary files get the bytes, text files
+    (io.TextIOBase, or anything with an ``encoding``) the decoded text. Pieces may end inside
+    a UTF-8 character, so text goes through an incremental decoder."""
+    if isinstance(file, io.TextIOBase) or (
+            not isinstance(file, (io.RawIOBase, io.BufferedIOBase)) and hasattr(file, "encoding")):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        return lambda chunk: file.write(decoder.decode(chunk))
+    return file.write
+
+
+class _TextReader:
+    """read(size) in bytes over a text file object: its text, encoded as UTF-8."""
+
+    def __init__(self, file):
+        self.file = file
+        self.pending = b""
+
+    def read(self, size):
+        while len(self.pending) < size:
+            text = self.file.read(size)
+            if not text:
+                break
+            self.pending += text.encode("utf-8")
+        out, self.pending = self.pending[:size], self.pending[size:]
+        return out
+
+
+def _reader(file):
+    if isinstance(file, io.TextIOBase) or isinstance(file.read(0), str):
+        return _TextReader(file).read
+    return file.read
+
+
+def _export_options(table, format, columns, where, order, limit, schemas):
+    opts = _core.ExportOptions()
+    _core.export_options_set_table(opts, table)
+    _core.export_options_set_format(opts, _core.export_format_parse(format))
+    for column in columns or ():
+        _core.export_options_add_column(opts, column)
+    for f in where or ():
+        if isinstance(f, str):  # "email ilike %@x.de"
+            _core.export_options_add_filter_expr(opts, f)
+            continue
+        column, op, *value = f
+        if len(value) > 1:
+            raise ValueError(f"a filter is (column, op[, value]), not {f!r}")
+        value = value[0] if value else None
+        if value is not None and not isinstance(value, (str, bytes)):
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+        _core.export_options_add_filter(opts, column, _core.filter_op_parse(op), value)
+    if isinstance(order, str):
+        order = [order]
+    for key in order or ():
+        if isinstance(key, str):
+            descending = key.startswith("-")
+            column = key[1:] if descending else key
+        else:
+            column, direction = key
+            descending = str(direction).lower() in ("desc", "descending")
+        _core.export_options_add_order(opts, column, int(descending))
+    if limit is not None:
+        _core.export_options_set_limit(opts, int(limit))
+    for schema in schemas or ():
+        _core.export_options_allow_schema(opts, schema)
+    return opts
+
+
+class _TransferMethods:
+    """The export and import methods of :class:`fastepost.Connection` (mixed in there: they
+    use its ``_lock`` and ``_conn``)."""
+
+    def export(self, table=None, *, format="csv", file=None, columns=None, where=None,
+               order=None, limit=None, schemas=None, progress=None):
+        """Export a table as ``format`` ("csv", "json", "ndjson" or "sql"; "sql" without a
+        table dumps the whole database with pg_dump). See docs/transfer.md.
+
+        :param file: None to return the output as a ``str``; a path (str or os.PathLike) to
+            write a file (mode 0600, removed on failure); or any object with ``write``:
+            binary files get bytes, text files (``io.TextIOBase`` or with an ``encoding``)
+            str. Nothing else is done with it (not flushed, not closed).
+        :param columns: column names, in output order (default: all, in table order)
+        :param where: filters combined with AND: ``(column, op, value)`` (op ``=``, ``!=``,
+            ``<``, ``<=``, ``>``, ``>=``, ``like``, ``ilike``), ``(column, "is_null")``,
+            ``(column, "not_null")``, or text such as ``"email ilike %@x.de"``. Values are
+            checked against the column's type and quoted by libpq.
+        :param order: a column, or a list of them; ``"-id"`` or ``("id", "desc")`` descending
+        :param limit: at most this many rows
+        :param schemas: allow tables only from these schemas
+        :param progress: ``progress(rows, bytes)``, called every so often and at the end;
+            returning ``False`` stops the export (:class:`CanceledError`)
+        :raises NotFoundError: unknown or disallowed table or column
+        :raises InvalidError: a filter value that does not fit its column ...
+        An exception raised in ``file.write`` or ``progress`` stops the export and propagates.
+        """
+        opts = _export_options(table, format, columns, where, order, limit, schemas)
+        chunks = None
+        if file is None:
+            chunks = []
+            write = chunks.append
+        elif isinstance(file, (str, bytes, os.PathLike)):
+            with self._lock:
+                _core.export_to_file(self._conn, opts, os.fsdecode(file), progress)
+            return None
+        else:
+            write = _writer(file)
+        with self._lock:
+            _core.export_run(self._conn, opts, write, progress)
+        return None if chunks is None else b"".join(chunks).decode("utf-8")
+
+    def export_all(self, directory, *, format="csv", schemas=None, progress=None):
+        """Export every table of the allowed schemas into ``directory`` (created, mode 0700),
+        one file per table (``customers.csv``; ``schema.table.csv`` outside ``public``), in
+        "csv", "json" or "ndjson". Returns the number of files written."""
+        opts = _export_options(None, format, None, None, None, None, schemas)
+        with self._lock:
+            return _core.export_all(self._conn, opts, os.fsdecode(directory), progress)
+
+    def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
+                   max_errors=None, max_field=None, progress=None):
+        """Import a CSV file (with a header line) into ``table``, all or nothing, validating
+        every value first. See docs/transfer.md.
+
+        :param source: a path (str or os.PathLike) or a file object opened for reading
+            (binary, or text: then encoded as UTF-8)
+        :param dry_run: do everything, database checks included, then roll back
+        :param on_conflict: "error" (default), "skip" (keep existing rows) or "update"
+        :param key: the conflict key column for skip/update (default: primary key for update,
+            any unique constraint for skip)
+        :param max_errors: how many row errors the report lists (default 100)
+        :param max_field: the largest field in bytes (default 16 MiB); a larger one raises
+            :class:`TooBigError` naming its line, before it is read whole
+        :param progress: ``progress(rows, bytes)``; returning ``False`` stops (and rolls back)
+        :returns: an :class:`ImportReport`
+        :raises ParseError, InvalidError, ConflictError, NotFoundError ...: the import failed
+            and wrote nothing; the exception's ``report`` attribute is the
+            :class:`ImportReport` with the rejected rows (None if there is none).
+        An exception raised by ``source.read`` or ``progress`` rolls back and propagates.
+        """
+        if on_conflict not in _CONFLICT:
+            raise ValueError(f"on_conflict must be one of {sorted(_CONFLICT)}, not {on_conflict!r}")
+        path, read = None, None
+        if isinstance(source, (str, bytes, os.PathLike)):
+            path = os.fsdecode(source)
+        else:
+            read = _reader(source)
+        try:
+            with self._lock:
+                report = _core.import_csv(self._conn, table, path, read, int(bool(dry_run)),
+                                          _CONFLICT[on_conflict], key, int(max_errors or 0),
+                                          int(max_field or 0), progress)
+        except Error as e:
+            if isinstance(e.report, dict):
+                e.report = ImportReport._from(e.report)
+            raise
+        return ImportReport._from(report)
