@@ -327,6 +327,10 @@ fastepost_status fastepost_conn_ping(fastepost_conn *conn) {
   return fastepost__exec(conn, "SELECT 1", "ping");
 }
 
+int fastepost_conn_is_open(const fastepost_conn *conn) {
+  return conn && conn->pg ? 1 : 0;
+}
+
 int fastepost_conn_server_version(const fastepost_conn *conn) {
   return conn && conn->pg ? PQserverVersion(conn->pg) : 0;
 }

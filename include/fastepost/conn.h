@@ -101,6 +101,15 @@ FASTEPOST_EXTERN(void) fastepost_conn_free(fastepost_conn *conn);
 FASTEPOST_EXTERN(fastepost_status) fastepost_conn_ping(fastepost_conn *conn);
 
 /**
+ * Whether the connection is open: 1 after a successful fastepost_conn_open() or
+ * fastepost_conn_reset(), 0 after fastepost_conn_close() (or a failed reset) and for NULL.
+ * In a forked child it stays 1 (calls fail with FASTEPOST_ECONN until fastepost_conn_reset()),
+ * and a connection the server dropped stays 1 until a call finds out: use
+ * fastepost_conn_ping() to ask the server.
+ */
+FASTEPOST_EXTERN(int) fastepost_conn_is_open(const fastepost_conn *conn);
+
+/**
  * The server's version as PQserverVersion() reports it (150004 for 15.4), or 0 when not
  * connected.
  */
