@@ -339,33 +339,26 @@ const char *fastepost_conn_database(const fastepost_conn *conn) {
   return conn && conn->pg && conn->database ? conn->database : "";
 }
 
-/* A timeout in µs (0: the default) as the whole milliseconds PostgreSQL takes, rounded up. */
-static int timeout_ms(int *ms, const fastepost_conn *conn, int64_t us, int64_t dflt, const char *what) {
-  if (!conn)
+/* Set a timeout given in µs (0: the default) as the whole milliseconds PostgreSQL takes,
+ * rounded up; *ms is the connection's field (NULL when conn is NULL). */
+static int set_timeout(int *ms, int64_t us, int64_t dflt, const char *what) {
+  if (!ms)
     return fastepost__error_set(FASTEPOST_EINVALID, "%s: conn is NULL", what);
   if (us < 0 || us > FASTEPOST_CONN_TIMEOUT_MAX_US)
     return fastepost__error_set(FASTEPOST_EINVALID, "%s must be 0 (the default) to %lld us, not %lld us", what,
                                 (long long)FASTEPOST_CONN_TIMEOUT_MAX_US, (long long)us);
-  if (us == 0)
-    us = dflt;
-  *ms = (int)((us + 999) / 1000);
+  *ms = (int)(((us ? us : dflt) + 999) / 1000);
   return FASTEPOST_OK;
 }
 
 fastepost_status fastepost_conn_set_statement_timeout(fastepost_conn *conn, int64_t us) {
-  int ms = 0;
-  int rc = timeout_ms(&ms, conn, us, FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US, "statement timeout");
-  if (!rc)
-    conn->statement_timeout_ms = ms;
-  return rc;
+  return set_timeout(conn ? &conn->statement_timeout_ms : NULL, us,
+                     FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US, "statement timeout");
 }
 
 fastepost_status fastepost_conn_set_lock_timeout(fastepost_conn *conn, int64_t us) {
-  int ms = 0;
-  int rc = timeout_ms(&ms, conn, us, FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US, "lock timeout");
-  if (!rc)
-    conn->lock_timeout_ms = ms;
-  return rc;
+  return set_timeout(conn ? &conn->lock_timeout_ms : NULL, us, FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US,
+                     "lock timeout");
 }
 
 int64_t fastepost_conn_statement_timeout(const fastepost_conn *conn) {

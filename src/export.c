@@ -14,6 +14,7 @@
 #include "export/export_priv.h"
 #include "pgtool.h"
 #include "util/fs.h"
+#include "util/strv.h"
 #include "validate.h"
 
 /* ---- options -------------------------------------------------------------------------------- */
@@ -70,19 +71,10 @@ static void *push(void *array_ptr, size_t *count, size_t size) {
   return slot;
 }
 
-static int need(const void *p, const char *what) {
-  return p ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_EINVALID, "%s is NULL", what);
-}
+#define need fastepost__need
 
 fastepost_status fastepost_export_options_set_table(fastepost_export_options *o, const char *table) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  char *copy = NULL;
-  if (table && !(copy = fastepost__strdup(table)))
-    return FASTEPOST_ENOMEM;
-  free(o->table);
-  o->table = copy;
-  return FASTEPOST_OK;
+  return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_set(&o->table, table);
 }
 
 fastepost_status fastepost_export_options_set_format(fastepost_export_options *o,
@@ -96,16 +88,8 @@ fastepost_status fastepost_export_options_set_format(fastepost_export_options *o
 }
 
 fastepost_status fastepost_export_options_add_column(fastepost_export_options *o, const char *column) {
-  if (need(o, "options") || need(column, "column"))
-    return FASTEPOST_EINVALID;
-  char *copy = fastepost__strdup(column);
-  char **slot = copy ? push(&o->columns, &o->ncolumns, sizeof *o->columns) : NULL;
-  if (!slot) {
-    free(copy);
-    return FASTEPOST_ENOMEM;
-  }
-  *slot = copy;
-  return FASTEPOST_OK;
+  return need(o, "options") ? FASTEPOST_EINVALID
+                            : fastepost__strv_push(&o->columns, &o->ncolumns, column, "column");
 }
 
 fastepost_status fastepost_export_options_add_filter(fastepost_export_options *o, const char *column,
@@ -131,35 +115,24 @@ fastepost_status fastepost_export_options_add_filter(fastepost_export_options *o
   return FASTEPOST_OK;
 }
 
-static const struct {
-  const char *name;
-  fastepost_export_filter_op op;
-} op_names[] = {{"=", FASTEPOST_EXPORT_FILTER_EQ},        {"==", FASTEPOST_EXPORT_FILTER_EQ},
-                {"!=", FASTEPOST_EXPORT_FILTER_NE},       {"<>", FASTEPOST_EXPORT_FILTER_NE},
-                {"<", FASTEPOST_EXPORT_FILTER_LT},        {"<=", FASTEPOST_EXPORT_FILTER_LE},
-                {">", FASTEPOST_EXPORT_FILTER_GT},        {">=", FASTEPOST_EXPORT_FILTER_GE},
-                {"like", FASTEPOST_EXPORT_FILTER_LIKE},   {"ilike", FASTEPOST_EXPORT_FILTER_ILIKE},
-                {"is_null", FASTEPOST_EXPORT_FILTER_IS_NULL}, {"not_null", FASTEPOST_EXPORT_FILTER_NOT_NULL}};
+/* In enum order, then the aliases (== for =, <> for !=). */
+static const char *const op_names[] = {"=",    "!=",    "<",       "<=",       ">", ">=",
+                                       "like", "ilike", "is_null", "not_null", "==", "<>"};
+enum { NOPS = FASTEPOST_EXPORT_FILTER_NOT_NULL + 1 };
 
 const char *fastepost_export_filter_op_name(fastepost_export_filter_op op) {
-  static const char *const names[] = {"=", "!=", "<", "<=", ">", ">=", "like", "ilike", "is_null", "not_null"};
-  return (int)op >= FASTEPOST_EXPORT_FILTER_EQ && op <= FASTEPOST_EXPORT_FILTER_NOT_NULL ? names[op] : "";
+  return fastepost__enum_name((int)op, op_names, NOPS);
 }
 
 fastepost_status fastepost_export_filter_op_parse(fastepost_export_filter_op *out, const char *name) {
-  if (need(out, "out") || need(name, "operator"))
-    return FASTEPOST_EINVALID;
-  for (size_t i = 0; i < sizeof op_names / sizeof op_names[0]; i++)
-    if (strcasecmp(op_names[i].name, name) == 0) {
-      *out = op_names[i].op;
-      return FASTEPOST_OK;
-    }
-  char preview[64];
-  fastepost__preview(preview, sizeof preview, name, strlen(name));
-  return fastepost__error_set(FASTEPOST_EINVALID,
-                              "unknown filter operator '%s' (use = != < <= > >= like ilike "
-                              "is_null not_null)",
-                              preview);
+  int i = 0;
+  int rc = fastepost__enum_parse(&i, name, op_names, (int)(sizeof op_names / sizeof op_names[0]),
+                                 "filter operator", "= != < <= > >= like ilike is_null not_null");
+  if (!rc)
+    *out = (fastepost_export_filter_op)(i == NOPS ? FASTEPOST_EXPORT_FILTER_EQ
+                                        : i == NOPS + 1 ? FASTEPOST_EXPORT_FILTER_NE
+                                                        : i);
+  return rc;
 }
 
 fastepost_status fastepost_export_options_add_filter_expr(fastepost_export_options *o,
@@ -240,46 +213,20 @@ fastepost_status fastepost_export_options_set_limit(fastepost_export_options *o,
   return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_export_options_add_schema(fastepost_export_options *o, const char *schema) {
-  if (need(o, "options") || need(schema, "schema"))
-    return FASTEPOST_EINVALID;
-  char *copy = fastepost__strdup(schema);
-  char **slot = copy ? push(&o->schemas, &o->nschemas, sizeof *o->schemas) : NULL;
-  if (!slot) {
-    free(copy);
-    return FASTEPOST_ENOMEM;
-  }
-  *slot = copy;
-  return FASTEPOST_OK;
-}
-
-fastepost_status fastepost_export_options_set_progress(fastepost_export_options *o,
-                                                       fastepost_progress_cb cb, void *payload) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  o->progress = cb;
-  o->progress_payload = payload;
-  return FASTEPOST_OK;
-}
+FASTEPOST__OPTIONS_SCHEMAS_AND_PROGRESS(export)
 
 static const char *const format_names[] = {"csv", "json", "ndjson", "sql"};
 
 const char *fastepost_export_format_name(fastepost_export_format format) {
-  return (int)format >= FASTEPOST_EXPORT_FORMAT_CSV && format <= FASTEPOST_EXPORT_FORMAT_SQL ? format_names[format] : "";
+  return fastepost__enum_name((int)format, format_names, 4);
 }
 
 fastepost_status fastepost_export_format_parse(fastepost_export_format *out, const char *name) {
-  if (need(out, "out") || need(name, "format"))
-    return FASTEPOST_EINVALID;
-  for (int i = 0; i < 4; i++)
-    if (strcasecmp(format_names[i], name) == 0) {
-      *out = (fastepost_export_format)i;
-      return FASTEPOST_OK;
-    }
-  char preview[64];
-  fastepost__preview(preview, sizeof preview, name, strlen(name));
-  return fastepost__error_set(FASTEPOST_EINVALID, "unknown format '%s' (use csv, json, ndjson or sql)",
-                              preview);
+  int i = 0;
+  int rc = fastepost__enum_parse(&i, name, format_names, 4, "format", "csv, json, ndjson or sql");
+  if (!rc)
+    *out = (fastepost_export_format)i;
+  return rc;
 }
 
 /* ---- pg_dump -------------------------------------------------------------------------------- */

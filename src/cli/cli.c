@@ -173,6 +173,11 @@ void cli_json_member(FILE *f, const char *key, const char *value) {
   cli_json_string(f, value);
 }
 
+int cli_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts) {
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  return rc || ctx->help ? rc : cli_connect(ctx);
+}
+
 int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file) {
   const char *pos[1] = {NULL};
   int npos = 0;

@@ -61,6 +61,10 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const
  * input): *file receives it, or NULL when none was given. */
 int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file);
 
+/* cli_parse() for a command without positional arguments, then cli_connect() unless --help
+ * was given. Use: `int rc = cli_start(...); if (rc || ctx->help) return rc;`. */
+int cli_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts);
+
 /* Open ctx->conn if needed. Returns CLI_OK or CLI_FAILURE after printing the error. */
 int cli_connect(cli_ctx *ctx);
 

@@ -2,10 +2,8 @@
 #include "cli.h"
 
 static int schema_install(cli_ctx *ctx, int argc, char **argv) {
-  int rc = cli_parse(ctx, argc, argv, NULL, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, NULL);
   if (rc || ctx->help)
-    return rc;
-  if ((rc = cli_connect(ctx)))
     return rc;
   size_t applied = 0;
   int current = 0, latest = 0;
@@ -24,10 +22,8 @@ static int schema_install(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int schema_status(cli_ctx *ctx, int argc, char **argv) {
-  int rc = cli_parse(ctx, argc, argv, NULL, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, NULL);
   if (rc || ctx->help)
-    return rc;
-  if ((rc = cli_connect(ctx)))
     return rc;
   int current = 0, latest = 0;
   if (fastepost_schema_version(&current, &latest, ctx->conn) != FASTEPOST_OK)

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "import/importer.h"
+#include "util/strv.h"
 
 static const fastepost_import_options defaults; /* all zero: see fastepost_import_options_new() */
 
@@ -25,16 +26,19 @@ void fastepost_import_options_free(fastepost_import_options *o) {
   free(o);
 }
 
-static int need(const void *p, const char *what) {
-  return p ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_EINVALID, "%s is NULL", what);
-}
+#define need fastepost__need
 
-fastepost_status fastepost_import_options_set_dry_run(fastepost_import_options *o, int dry_run) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  o->dry_run = dry_run != 0;
-  return FASTEPOST_OK;
-}
+/* Setters of plain fields: only the options are checked. */
+#define SETTER(what, type, field)                                                                  \
+  fastepost_status fastepost_import_options_set_##what(fastepost_import_options *o, type value) {   \
+    if (need(o, "options"))                                                                        \
+      return FASTEPOST_EINVALID;                                                                   \
+    o->field = value;                                                                              \
+    return FASTEPOST_OK;                                                                           \
+  }
+SETTER(dry_run, int, dry_run)           /* nonzero: roll back at the end */
+SETTER(max_errors, size_t, max_errors)  /* 0: FASTEPOST_IMPORT_DEFAULT_MAX_ERRORS */
+SETTER(max_field, size_t, max_field)    /* 0: FASTEPOST_IMPORT_DEFAULT_MAX_FIELD */
 
 fastepost_status fastepost_import_options_set_conflict(fastepost_import_options *o,
                                                        fastepost_import_conflict mode) {
@@ -47,74 +51,23 @@ fastepost_status fastepost_import_options_set_conflict(fastepost_import_options 
 }
 
 fastepost_status fastepost_import_options_set_key(fastepost_import_options *o, const char *key) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  char *copy = NULL;
-  if (key && !(copy = fastepost__strdup(key)))
-    return FASTEPOST_ENOMEM;
-  free(o->key);
-  o->key = copy;
-  return FASTEPOST_OK;
+  return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_set(&o->key, key);
 }
 
-fastepost_status fastepost_import_options_set_max_errors(fastepost_import_options *o, size_t max_errors) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  o->max_errors = max_errors;
-  return FASTEPOST_OK;
-}
-
-fastepost_status fastepost_import_options_set_max_field(fastepost_import_options *o, size_t max_field) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  o->max_field = max_field;
-  return FASTEPOST_OK;
-}
-
-fastepost_status fastepost_import_options_add_schema(fastepost_import_options *o, const char *schema) {
-  if (need(o, "options") || need(schema, "schema"))
-    return FASTEPOST_EINVALID;
-  char *copy = fastepost__strdup(schema);
-  char **grown = copy ? realloc(o->schemas, (o->nschemas + 2) * sizeof *grown) : NULL;
-  if (!grown) {
-    free(copy);
-    return fastepost__error_oom();
-  }
-  grown[o->nschemas++] = copy;
-  grown[o->nschemas] = NULL;
-  o->schemas = grown;
-  return FASTEPOST_OK;
-}
-
-fastepost_status fastepost_import_options_set_progress(fastepost_import_options *o,
-                                                       fastepost_progress_cb cb, void *payload) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  o->progress = cb;
-  o->progress_payload = payload;
-  return FASTEPOST_OK;
-}
+FASTEPOST__OPTIONS_SCHEMAS_AND_PROGRESS(import)
 
 static const char *const conflict_names[] = {"error", "skip", "update"};
 
 const char *fastepost_import_conflict_name(fastepost_import_conflict mode) {
-  return (int)mode >= FASTEPOST_IMPORT_CONFLICT_ERROR && mode <= FASTEPOST_IMPORT_CONFLICT_UPDATE
-             ? conflict_names[mode]
-             : "";
+  return fastepost__enum_name((int)mode, conflict_names, 3);
 }
 
 fastepost_status fastepost_import_conflict_parse(fastepost_import_conflict *out, const char *name) {
-  if (need(out, "out") || need(name, "conflict mode"))
-    return FASTEPOST_EINVALID;
-  for (int i = 0; i < 3; i++)
-    if (strcasecmp(conflict_names[i], name) == 0) {
-      *out = (fastepost_import_conflict)i;
-      return FASTEPOST_OK;
-    }
-  char preview[64];
-  fastepost__preview(preview, sizeof preview, name, strlen(name));
-  return fastepost__error_set(FASTEPOST_EINVALID, "unknown conflict mode '%s' (use error, skip or update)",
-                              preview);
+  int i = 0;
+  int rc = fastepost__enum_parse(&i, name, conflict_names, 3, "conflict mode", "error, skip or update");
+  if (!rc)
+    *out = (fastepost_import_conflict)i;
+  return rc;
 }
 
 /* ---- report --------------------------------------------------------------------------------- */

@@ -101,12 +101,16 @@ Test(conn, missing_database_is_econn) {
 
 Test(conn, close_keeps_handle_and_reset_reconnects) {
   fastepost_conn *c = fptest_conn();
+  cr_assert_eq(fastepost_conn_is_open(c), 1);
   fastepost_conn_close(c);
   fastepost_conn_close(c);
+  cr_assert_eq(fastepost_conn_is_open(c), 0);
+  cr_assert_eq(fastepost_conn_is_open(NULL), 0);
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_ECONN);
   cr_assert_str_eq(fastepost_conn_database(c), "");
   cr_assert_eq(fastepost_conn_server_version(c), 0);
   cr_assert_eq(fastepost_conn_reset(c), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_conn_is_open(c), 1);
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_OK);
 }
 
