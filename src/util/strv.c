@@ -20,6 +20,14 @@ int fastepost__str_set(char **slot, const char *s) {
   return FASTEPOST_OK;
 }
 
+void fastepost__strv_free(char **v) {
+  if (!v)
+    return;
+  for (char **p = v; *p; p++)
+    free(*p);
+  free(v);
+}
+
 int fastepost__strv_push(char ***v, size_t *n, const char *s, const char *what) {
   if (fastepost__need(s, what))
     return FASTEPOST_EINVALID;

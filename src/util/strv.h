@@ -14,6 +14,9 @@ int fastepost__need(const void *p, const char *what);
  * *slot unchanged). */
 int fastepost__str_set(char **slot, const char *s);
 
+/* Free a NULL-terminated list of strings (and the strings). A no-op on NULL. */
+void fastepost__strv_free(char **v);
+
 /* Append a copy of s to the NULL-terminated list *v of *n strings. FASTEPOST_OK, or
  * FASTEPOST_EINVALID for a NULL s (named `what`), or FASTEPOST_ENOMEM (recorded; list
  * unchanged). Free the list with fastepost__strv_free(). */
