@@ -53,17 +53,17 @@ int main(int argc, char **argv) {
   double *t = calloc((size_t)(n_stats > n_naive ? n_stats : n_naive) + 1, sizeof *t);
   /* One warm-up call each, so both start with a warm cache and planned statements. */
   fastepost_crm_stats *s = NULL;
-  if (fastepost_crm_stats_collect(&s, conn, "https://app.example.com") != FASTEPOST_OK) {
+  if (fastepost_crm_stats_collect(&s, conn, NULL) != FASTEPOST_OK) {
     fprintf(stderr, "%s\n", fastepost_error_last()->message);
     return 1;
   }
   const fastepost_crm_source_stats *h = fastepost_crm_stats_find_source(s, "hubspot");
-  printf("check: hubspot total %lld, last 24 h %lld, rate %.1f %%\n", (long long)h->total_events,
-         (long long)h->events_24h, h->success_rate);
+  printf("check: hubspot total %llu, last 24 h %llu, rate %.1f %%\n", (unsigned long long)h->total_events,
+         (unsigned long long)h->events_24h, h->success_rate);
   fastepost_crm_stats_free(s);
   for (int i = 0; i < n_stats; i++) {
     double t0 = now_ms();
-    if (fastepost_crm_stats_collect(&s, conn, "https://app.example.com") != FASTEPOST_OK) {
+    if (fastepost_crm_stats_collect(&s, conn, NULL) != FASTEPOST_OK) {
       fprintf(stderr, "%s\n", fastepost_error_last()->message);
       return 1;
     }

@@ -28,7 +28,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &b);
-    tables = s->table_count;
+    tables = fastepost_stats_db_table_count(s);
     fastepost_stats_db_free(s);
     ms[i] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
   }

@@ -11,8 +11,9 @@
 #include "internal.h"
 
 struct fastepost_report_options {
-  char *backup_dir, *base_url, *title;
-  int64_t now_ms;
+  char *backup_dir, *title;
+  /* Base URL, webhook paths and clock, handed to fastepost_crm_stats_collect() as they are. */
+  fastepost_crm_stats_options *crm;
 };
 
 fastepost_status fastepost_report_options_new(fastepost_report_options **out) {
@@ -20,40 +21,52 @@ fastepost_status fastepost_report_options_new(fastepost_report_options **out) {
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_options_new: out is NULL");
   if (!(*out = calloc(1, sizeof **out)))
     return fastepost__error_oom();
-  (*out)->now_ms = -1;
-  return FASTEPOST_OK;
+  int rc = fastepost_crm_stats_options_new(&(*out)->crm);
+  if (rc) {
+    free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 void fastepost_report_options_free(fastepost_report_options *o) {
   if (!o)
     return;
   free(o->backup_dir);
-  free(o->base_url);
   free(o->title);
+  fastepost_crm_stats_options_free(o->crm);
   free(o);
 }
 
 static fastepost_status set_string(char **field, const char *value) {
   char *copy = NULL;
   if (value && *value && !(copy = fastepost__strdup(value)))
-    return FASTEPOST_ENOMEM;
+    return fastepost__error_oom();
   free(*field);
   *field = copy;
   return FASTEPOST_OK;
 }
 
+static fastepost_status no_options(const char *fn) {
+  return fastepost__error_set(FASTEPOST_EINVALID, "%s: opts is NULL", fn);
+}
+
 fastepost_status fastepost_report_options_set_backup_dir(fastepost_report_options *o, const char *path) {
-  return o ? set_string(&o->backup_dir, path) : FASTEPOST_EINVALID;
+  return o ? set_string(&o->backup_dir, path) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_base_url(fastepost_report_options *o, const char *url) {
-  return o ? set_string(&o->base_url, url) : FASTEPOST_EINVALID;
+  return o ? fastepost_crm_stats_options_set_base_url(o->crm, url) : no_options(__func__);
+}
+fastepost_status fastepost_report_options_set_webhook_path(fastepost_report_options *o, const char *source,
+                                                           const char *path) {
+  return o ? fastepost_crm_stats_options_set_path(o->crm, source, path) : no_options(__func__);
 }
 fastepost_status fastepost_report_options_set_title(fastepost_report_options *o, const char *title) {
-  return o ? set_string(&o->title, title) : FASTEPOST_EINVALID;
+  return o ? set_string(&o->title, title) : no_options(__func__);
 }
-void fastepost_report_options_set_now(fastepost_report_options *o, int64_t now_ms) {
-  if (o)
-    o->now_ms = now_ms;
+fastepost_status fastepost_report_options_set_clock(fastepost_report_options *o, fastepost_clock_fn clock,
+                                                    void *payload) {
+  return o ? fastepost_crm_stats_options_set_clock(o->crm, clock, payload) : no_options(__func__);
 }
 
 /* ---- writing ------------------------------------------------------------------------------- */
@@ -76,6 +89,18 @@ static void esc(fastepost__buf *b, const char *s) {
   }
 }
 
+/* A text made by a fastepost_report_* call (NULL on failure: an em dash), escaped and freed. */
+static void esc_owned(fastepost__buf *b, char *text) {
+  esc(b, text);
+  fastepost_free(text);
+}
+
+static void esc_time(fastepost__buf *b, int64_t us) {
+  char *iso = NULL;
+  fastepost_report_time_iso(&iso, us);
+  esc_owned(b, iso);
+}
+
 /* Tenths as "12.3". printf's %f writes LC_NUMERIC's decimal point, and a host that called
  * setlocale(LC_ALL, "") under de_DE would get "12,3": the report must read the same in every
  * locale, so the figures are made from integers. */
@@ -84,13 +109,9 @@ static void tenths_text(char *out, size_t size, uint64_t tenths, const char *suf
 }
 
 /* Sizes in binary units with one decimal, rounded half to even like %.1f was. */
-static void bytes_text(char *out, size_t size, int64_t bytes) {
+static void bytes_text(char *out, size_t size, uint64_t bytes) {
   static const char *const units[] = {" B", " kB", " MB", " GB", " TB"};
-  if (bytes < 0) {
-    snprintf(out, size, "?");
-    return;
-  }
-  uint64_t n = (uint64_t)bytes, div = 1;
+  uint64_t n = bytes, div = 1;
   int u = 0;
   while (u < 4 && n / div >= 1024) {
     div *= 1024;
@@ -108,12 +129,10 @@ static void bytes_text(char *out, size_t size, int64_t bytes) {
 }
 
 /* 1234567 -> "1,234,567" */
-static void count_text(char *out, size_t size, int64_t n) {
+static void count_text(char *out, size_t size, uint64_t n) {
   char digits[32];
-  snprintf(digits, sizeof digits, "%lld", (long long)(n < 0 ? -n : n));
+  snprintf(digits, sizeof digits, "%llu", (unsigned long long)n);
   size_t len = strlen(digits), o = 0;
-  if (n < 0 && o + 1 < size)
-    out[o++] = '-';
   for (size_t i = 0; i < len && o + 2 < size; i++) {
     if (i && (len - i) % 3 == 0)
       out[o++] = ',';
@@ -129,7 +148,7 @@ static void unix_text(char *out, size_t size, int64_t secs) {
   strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
-static void figure(fastepost__buf *b, const char *label, int64_t n) {
+static void figure(fastepost__buf *b, const char *label, uint64_t n) {
   char num[40];
   count_text(num, sizeof num, n);
   fastepost__buf_printf(b, "<div class=\"fig\"><span class=\"n\">%s</span><span class=\"l\">", num);
@@ -194,17 +213,10 @@ static const char *display_name(const char *source) {
 static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) {
   fastepost__buf_puts(b, "<div class=\"card crm\"><h3><span>");
   esc(b, display_name(s->source));
-  fastepost__buf_printf(b, "</span><span class=\"badge %s\">",
-                        strcmp(s->badge, "green") == 0 ? "green" : strcmp(s->badge, "yellow") == 0 ? "yellow" : "none");
-  if (s->has_success_rate) {
-    /* The rate is a whole number of tenths already (stats.h); +0.5 undoes the binary fraction. */
-    double tenths = s->success_rate * 10.0 + 0.5;
-    char rate[40];
-    tenths_text(rate, sizeof rate, tenths > 0 ? (uint64_t)tenths : 0, "% success");
-    fastepost__buf_puts(b, rate);
-  }
-  else
-    fastepost__buf_puts(b, "no events");
+  fastepost__buf_printf(b, "</span><span class=\"badge %s\">", fastepost_report_badge_colour(s->health));
+  char *label = NULL;
+  fastepost_report_badge_label(&label, s);
+  esc_owned(b, label);
   fastepost__buf_puts(b, "</span></h3><div class=\"figs\">");
   figure(b, "events", s->total_events);
   figure(b, "last 24 h", s->events_24h);
@@ -212,8 +224,8 @@ static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) 
   figure(b, "error", s->error_events);
   figure(b, "dead", s->dead_events);
   fastepost__buf_puts(b, "</div><p class=\"meta\">Last event: ");
-  if (s->last_event_at) {
-    esc(b, s->last_event_at);
+  if (s->last_event_at_us) {
+    esc_time(b, s->last_event_at_us);
     fastepost__buf_puts(b, " (<code>");
     esc(b, s->last_event_type);
     fastepost__buf_puts(b, "</code>)");
@@ -235,8 +247,8 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
   figure(b, "CRM-synced", sy->synced_customers);
   figure(b, "pending tasks", sy->pending_tasks);
   fastepost__buf_puts(b, "</div><p class=\"meta\">Last sync: ");
-  if (sy->last_sync_at)
-    esc(b, sy->last_sync_at);
+  if (sy->last_sync_at_us)
+    esc_time(b, sy->last_sync_at_us);
   else
     fastepost__buf_puts(b, "never");
   fastepost__buf_puts(b, "</p></div></section>");
@@ -251,9 +263,11 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
     for (size_t i = 0; i < n; i++) {
       const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(st, i);
       fastepost__buf_puts(b, "<tr><td data-label=\"When\" title=\"");
-      esc(b, e->created_at);
+      esc_time(b, e->created_at_us);
       fastepost__buf_puts(b, "\">");
-      esc(b, e->time_ago);
+      char *ago = NULL;
+      fastepost_report_time_ago(&ago, e->created_at_us, fastepost_crm_stats_now_us(st));
+      esc_owned(b, ago);
       fastepost__buf_puts(b, "</td><td data-label=\"Source\">");
       esc(b, e->source);
       fastepost__buf_puts(b, "</td><td data-label=\"Type\"><code>");
@@ -299,23 +313,23 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
 static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const fastepost_backup_info *backups,
                         size_t nbackups, const char *backup_dir) {
   char size[32], num[40];
-  bytes_text(size, sizeof size, db->size_bytes);
+  bytes_text(size, sizeof size, fastepost_stats_db_size_bytes(db));
   fastepost__buf_puts(b, "<section id=\"database\"><h2>Database <code>");
-  esc(b, db->database);
+  esc(b, fastepost_stats_db_database(db));
   fastepost__buf_printf(b, "</code> \xc2\xb7 %s</h2><div class=\"scroll\"><table><thead><tr><th>Table</th>"
                            "<th>Rows (estimate)</th><th>Total size</th><th>Indexes</th></tr></thead><tbody>",
                         size);
-  for (size_t i = 0; i < db->table_count; i++) {
-    const fastepost_stats_db_table *t = &db->tables[i];
+  for (size_t i = 0; i < fastepost_stats_db_table_count(db); i++) {
+    const fastepost_stats_db_table *t = fastepost_stats_db_table_get(db, i);
     fastepost__buf_puts(b, "<tr><td><code>");
-    esc(b, t->name);
-    if (t->rows_estimate < 0)
+    esc(b, fastepost_stats_db_table_name(t));
+    if (!fastepost_stats_db_table_has_rows_estimate(t))
       snprintf(num, sizeof num, "?");
     else
-      count_text(num, sizeof num, t->rows_estimate);
-    bytes_text(size, sizeof size, t->total_bytes);
+      count_text(num, sizeof num, fastepost_stats_db_table_rows_estimate(t));
+    bytes_text(size, sizeof size, fastepost_stats_db_table_total_bytes(t));
     fastepost__buf_printf(b, "</code></td><td class=\"num\">%s</td><td class=\"num\">%s</td>", num, size);
-    bytes_text(size, sizeof size, t->index_bytes);
+    bytes_text(size, sizeof size, fastepost_stats_db_table_index_bytes(t));
     fastepost__buf_printf(b, "<td class=\"num\">%s</td></tr>", size);
   }
   fastepost__buf_puts(b, "</tbody></table></div></section>");
@@ -328,14 +342,15 @@ static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const f
     esc(b, backup_dir);
     fastepost__buf_puts(b, "</code>.</p>");
   } else {
-    fastepost__buf_printf(b, "<p class=\"meta\" style=\"padding:0 10px\">%lld in <code>", (long long)db->backup_count);
+    fastepost__buf_printf(b, "<p class=\"meta\" style=\"padding:0 10px\">%llu in <code>",
+                          (unsigned long long)fastepost_stats_db_backup_count(db));
     esc(b, backup_dir);
     fastepost__buf_puts(b, "</code>, newest first</p><table><thead><tr><th>File</th><th>Taken</th><th>Size</th>"
                            "</tr></thead><tbody>");
     for (size_t i = 0; i < nbackups; i++) {
       char when[40];
       unix_text(when, sizeof when, backups[i].time);
-      bytes_text(size, sizeof size, backups[i].size);
+      bytes_text(size, sizeof size, backups[i].size > 0 ? (uint64_t)backups[i].size : 0);
       fastepost__buf_puts(b, "<tr><td><code>");
       esc(b, backups[i].name);
       fastepost__buf_printf(b, "</code></td><td>%s</td><td class=\"num\">%s</td></tr>", when, size);
@@ -349,7 +364,7 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_html: out is NULL");
   *out = NULL;
-  fastepost_report_options defaults = {.now_ms = -1};
+  fastepost_report_options defaults = {0};
   if (!opts)
     opts = &defaults;
   fastepost_crm_stats *crm = NULL;
@@ -357,7 +372,7 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   fastepost_backup_dir *dir = NULL;
   fastepost_backup_info *backups = NULL;
   size_t nbackups = 0;
-  int rc = fastepost_crm_stats_collect_at(&crm, conn, opts->base_url, opts->now_ms);
+  int rc = fastepost_crm_stats_collect(&crm, conn, opts->crm);
   if (!rc && opts->backup_dir)
     rc = fastepost_backup_dir_new(&dir, opts->backup_dir);
   if (!rc)
@@ -375,9 +390,9 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   fastepost__buf_printf(&b, "</title><style>%s</style></head><body><header><h1>", CSS);
   esc(&b, title);
   fastepost__buf_puts(&b, "</h1><p>Generated ");
-  esc(&b, fastepost_crm_stats_generated_at(crm));
+  esc_time(&b, fastepost_crm_stats_now_us(crm));
   fastepost__buf_puts(&b, " \xc2\xb7 database <code>");
-  esc(&b, db->database);
+  esc(&b, fastepost_stats_db_database(db));
   fastepost__buf_puts(&b, "</code></p></header><main>");
   crm_sections(&b, crm);
   db_sections(&b, db, backups, nbackups, opts->backup_dir);

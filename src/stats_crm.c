@@ -12,17 +12,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
-#define ISO_FMT "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
-/* A timestamp column as ISO text and as ms since the epoch (timestamps are stored in UTC). */
-#define TS_COLS(col) "to_char(" col ", " ISO_FMT "), floor(extract(epoch FROM " col ") * 1000)::int8"
+/* A timestamp column as µs since the epoch (timestamps are stored in UTC), exact on every
+ * server version: extract(epoch) is a float8 before PostgreSQL 14. NULL stays NULL. */
+#define TS_US(col)                                                                               \
+  "(extract(epoch FROM date_trunc('second', " col "))::int8 * 1000000 + "                        \
+  "extract(microseconds FROM " col ")::int8 % 1000000)"
+
+#define PATH_MAX_LEN 1024
+
+struct fastepost_crm_stats_options {
+  char *base_url;
+  char *odoo_path, *hubspot_path;
+  fastepost_clock_fn clock;
+  void *clock_payload;
+};
 
 struct fastepost_crm_stats {
-  int64_t now_ms;
-  const char *generated_at;
+  int64_t now_us;
   fastepost_crm_source_stats *sources;
   size_t nsources;
   fastepost_crm_sync_stats sync;
@@ -68,6 +77,13 @@ static int64_t col_int(const PGresult *res, int row, int c) {
   return PQgetisnull(res, row, c) ? 0 : strtoll(PQgetvalue(res, row, c), NULL, 10);
 }
 
+/* A counter: never negative in a consistent database; a negative sum (a counter row written
+ * by hand) reads as 0 rather than as 2^64 - n. */
+static uint64_t col_count(const PGresult *res, int row, int c) {
+  int64_t n = col_int(res, row, c);
+  return n > 0 ? (uint64_t)n : 0;
+}
+
 void fastepost_crm_stats_free(fastepost_crm_stats *s) {
   if (!s)
     return;
@@ -79,64 +95,125 @@ void fastepost_crm_stats_free(fastepost_crm_stats *s) {
   free(s);
 }
 
-/* ---- time ago ---------------------------------------------------------------------------- */
+/* ---- set-up ------------------------------------------------------------------------------ */
 
-fastepost_status fastepost_time_ago(char **out, int64_t then_ms, int64_t now_ms) {
+/* ---- options ---------------------------------------------------------------------------- */
+
+fastepost_status fastepost_crm_stats_options_new(fastepost_crm_stats_options **out) {
   if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_time_ago: out is NULL");
-  static const struct {
-    int64_t ms;
-    const char *unit;
-  } units[] = {{365LL * 86400000, "year"}, {30LL * 86400000, "month"}, {86400000, "day"},
-               {3600000, "hour"},          {60000, "minute"}};
-  int64_t diff = now_ms - then_ms;
-  char text[64] = "just now";
-  if (diff <= -60000) {
-    snprintf(text, sizeof text, "in the future");
-  } else {
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-      if (diff >= units[i].ms) {
-        long long n = (long long)(diff / units[i].ms);
-        snprintf(text, sizeof text, "%lld %s%s ago", n, units[i].unit, n == 1 ? "" : "s");
-        break;
-      }
-  }
-  *out = fastepost__strdup(text);
-  return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_new: out is NULL");
+  if (!(*out = calloc(1, sizeof **out)))
+    return fastepost__error_oom();
+  return FASTEPOST_OK;
+}
+
+void fastepost_crm_stats_options_free(fastepost_crm_stats_options *o) {
+  if (!o)
+    return;
+  free(o->base_url);
+  free(o->odoo_path);
+  free(o->hubspot_path);
+  free(o);
+}
+
+/* NULL or "" clears the field (the default again). */
+static fastepost_status replace(char **field, const char *value, size_t len) {
+  char *copy = NULL;
+  if (value && len && !(copy = fastepost__strndup(value, len)))
+    return fastepost__error_oom();
+  free(*field);
+  *field = copy;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_crm_stats_options_set_base_url(fastepost_crm_stats_options *o,
+                                                          const char *base_url) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_base_url: opts is NULL");
+  size_t len = base_url ? strlen(base_url) : 0;
+  if (len && strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "the base URL must start with http:// or https://");
+  if (len > PATH_MAX_LEN)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the base URL is longer than %d bytes",
+                                PATH_MAX_LEN);
+  while (len && base_url[len - 1] == '/')
+    len--;
+  return replace(&o->base_url, base_url, len);
+}
+
+fastepost_status fastepost_crm_stats_options_set_path(fastepost_crm_stats_options *o,
+                                                      const char *source, const char *path) {
+  if (!o || !source)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_path: opts or source is NULL");
+  char **field = strcmp(source, "odoo") == 0      ? &o->odoo_path
+                 : strcmp(source, "hubspot") == 0 ? &o->hubspot_path
+                                                  : NULL;
+  if (!field)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "no webhook path for the source '%.64s' (odoo or hubspot)", source);
+  size_t len = path ? strlen(path) : 0;
+  if (len && path[0] != '/')
+    return fastepost__error_set(FASTEPOST_EINVALID, "a webhook path starts with '/'");
+  if (len > PATH_MAX_LEN)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the webhook path is longer than %d bytes",
+                                PATH_MAX_LEN);
+  return replace(field, path, len);
+}
+
+fastepost_status fastepost_crm_stats_options_set_clock(fastepost_crm_stats_options *o,
+                                                       fastepost_clock_fn clock, void *payload) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_clock: opts is NULL");
+  o->clock = clock;
+  o->clock_payload = payload;
+  return FASTEPOST_OK;
+}
+
+/* ---- health -------------------------------------------------------------------------------- */
+
+static const char *const health_names[] = {"none", "good", "warning"};
+
+const char *fastepost_crm_stats_health_name(fastepost_crm_stats_health h) {
+  return (unsigned)h < sizeof health_names / sizeof health_names[0] ? health_names[h] : "";
+}
+
+fastepost_status fastepost_crm_stats_health_parse(fastepost_crm_stats_health *out, const char *name) {
+  for (size_t i = 0; out && name && i < sizeof health_names / sizeof health_names[0]; i++)
+    if (strcmp(name, health_names[i]) == 0) {
+      *out = (fastepost_crm_stats_health)i;
+      return FASTEPOST_OK;
+    }
+  return fastepost__error_set(FASTEPOST_EINVALID, "not a health level: '%.32s' (none, good, warning)",
+                              name ? name : "(null)");
 }
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
-static int fill_setup(fastepost_crm_stats *s, const char *base_url, bool *failed) {
-  if (!base_url)
-    base_url = "";
-  size_t len = strlen(base_url);
-  if (len && strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0)
-    return fastepost__error_set(FASTEPOST_EINVALID,
-                                "the base URL must start with http:// or https://");
-  while (len && base_url[len - 1] == '/')
-    len--;
-  char url[2048];
+static void fill_setup(fastepost_crm_stats *s, const fastepost_crm_stats_options *o, bool *failed) {
+  const char *base = o->base_url ? o->base_url : "";
+  const char *odoo = o->odoo_path ? o->odoo_path : FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH;
+  const char *hubspot = o->hubspot_path ? o->hubspot_path : FASTEPOST_CRM_STATS_DEFAULT_HUBSPOT_PATH;
+  /* Both parts are at most PATH_MAX_LEN bytes (the setters check). */
+  char url[2 * PATH_MAX_LEN + 64];
   fastepost_crm_setup *u = &s->setup;
-  snprintf(url, sizeof url, "%.*s/api/v1/integrations/odoo", (int)len, base_url);
+  snprintf(url, sizeof url, "%s%s", base, odoo);
   u->odoo_webhook_url = keep(s, url, failed);
-  snprintf(url, sizeof url, "%.*s/api/v1/integrations/odoo?api_key=YOUR_API_KEY", (int)len,
-           base_url);
+  snprintf(url, sizeof url, "%s%s%capi_key=YOUR_API_KEY", base, odoo, strchr(odoo, '?') ? '&' : '?');
   u->odoo_webhook_url_with_key = keep(s, url, failed);
-  snprintf(url, sizeof url, "%.*s/api/v1/integrations/hubspot", (int)len, base_url);
+  snprintf(url, sizeof url, "%s%s", base, hubspot);
   u->hubspot_webhook_url = keep(s, url, failed);
   u->odoo_api_key_header = "X-Odoo-Api-Key";
   u->odoo_api_key_param = "api_key";
   u->hubspot_signature_header = "X-HubSpot-Signature-v3";
   u->hubspot_timestamp_header = "X-HubSpot-Request-Timestamp";
-  return FASTEPOST_OK;
 }
 
 /* ---- queries ----------------------------------------------------------------------------- */
 
-/* $1 = the window's start, $2 = the first full hour at or after it, both in ms since the
+/* $1 = the window's start, $2 = the first full hour at or after it, both in µs since the
  * epoch. The window is [now - 24 h, now], plus anything stamped in the future. */
-#define MS_PARAM(n) "('epoch'::timestamp + $" #n "::int8 * interval '1 millisecond')"
+#define US_PARAM(n) "('epoch'::timestamp + $" #n "::int8 * interval '1 microsecond')"
 static const char sources_sql[] =
     "WITH t AS (SELECT source, sum(n) AS total, "
     "  coalesce(sum(n) FILTER (WHERE status = 'success'), 0) AS success, "
@@ -149,17 +226,17 @@ static const char sources_sql[] =
     "SELECT s.source, coalesce(t.total, 0), coalesce(t.success, 0), coalesce(t.error, 0), "
     "  coalesce(t.dead, 0), coalesce(t.pending, 0), "
     "  (SELECT coalesce(sum(h.n), 0) FROM fastepost_event_hourly_counts h "
-    "    WHERE h.source = s.source AND h.hour >= " MS_PARAM(2) ") "
+    "    WHERE h.source = s.source AND h.hour >= " US_PARAM(2) ") "
     "  + (SELECT count(*) FROM integration_events e WHERE e.source = s.source "
-    "    AND e.created_at >= " MS_PARAM(1) " AND e.created_at < " MS_PARAM(2) "), "
-    "  " TS_COLS("l.created_at") ", l.event_type "
+    "    AND e.created_at >= " US_PARAM(1) " AND e.created_at < " US_PARAM(2) "), "
+    "  " TS_US("l.created_at") ", l.event_type "
     "FROM names s LEFT JOIN t ON t.source = s.source "
     "LEFT JOIN LATERAL (SELECT created_at, event_type FROM integration_events e "
     "  WHERE e.source = s.source ORDER BY created_at DESC LIMIT 1) l ON true "
     "ORDER BY s.source";
 
 static const char sync_sql[] =
-    "SELECT c.customers, c.synced, c.pending, " TS_COLS("x.m") " FROM "
+    "SELECT c.customers, c.synced, c.pending, " TS_US("x.m") " FROM "
     "(SELECT coalesce(sum(n) FILTER (WHERE counter = 'customers'), 0) AS customers, "
     "  coalesce(sum(n) FILTER (WHERE counter = 'customers_crm_synced'), 0) AS synced, "
     "  coalesce(sum(n) FILTER (WHERE counter = 'tasks_pending'), 0) AS pending "
@@ -167,30 +244,32 @@ static const char sync_sql[] =
     "(SELECT max(last_synced_at) AS m FROM customers) x";
 
 static const char recent_sql[] =
-    "SELECT id, source, event_type, status, outcome, error_message, " TS_COLS("created_at")
+    "SELECT id, source, event_type, status, outcome, error_message, " TS_US("created_at")
     " FROM integration_events ORDER BY created_at DESC, id DESC LIMIT 20";
 
 /* Rounded half up to tenths of a percent, in integers so that 80.05 is 80.1 on every FPU. */
 static void set_rate(fastepost_crm_source_stats *src) {
-  int64_t finished = src->success_events + src->error_events + src->dead_events;
+  uint64_t finished = src->success_events + src->error_events + src->dead_events;
   src->has_success_rate = finished > 0;
   if (!src->has_success_rate) {
     src->success_rate = 0;
-    src->badge = "none";
+    src->success_rate_tenths = 0;
+    src->health = FASTEPOST_CRM_STATS_HEALTH_NONE;
     return;
   }
-  int64_t tenths = (src->success_events * 1000 + finished / 2) / finished;
+  uint64_t tenths = (src->success_events * 1000 + finished / 2) / finished;
+  src->success_rate_tenths = (uint32_t)tenths;
   src->success_rate = (double)tenths / 10.0;
   /* On the rounded figure, so that the badge agrees with the number shown next to it. */
-  src->badge = tenths > 800 ? "green" : "yellow";
+  src->health = tenths > 800 ? FASTEPOST_CRM_STATS_HEALTH_GOOD : FASTEPOST_CRM_STATS_HEALTH_WARNING;
 }
 
-#define HOUR_MS 3600000LL
+#define HOUR_US 3600000000LL
 
 static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, bool *failed) {
   PGresult *res;
-  int64_t start = s->now_ms - 24 * HOUR_MS;
-  int64_t full_from = start % HOUR_MS == 0 ? start : (start / HOUR_MS + (start > 0)) * HOUR_MS;
+  int64_t start = s->now_us - 24 * HOUR_US;
+  int64_t full_from = start % HOUR_US == 0 ? start : (start / HOUR_US + (start > 0)) * HOUR_US;
   char start_text[32], full_text[32];
   snprintf(start_text, sizeof start_text, "%lld", (long long)start);
   snprintf(full_text, sizeof full_text, "%lld", (long long)full_from);
@@ -209,32 +288,30 @@ static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, bool *fail
   for (int r = 0; r < n; r++) {
     fastepost_crm_source_stats *src = &s->sources[r];
     src->source = keep(s, col(res, r, 0), failed);
-    src->total_events = col_int(res, r, 1);
-    src->success_events = col_int(res, r, 2);
-    src->error_events = col_int(res, r, 3);
-    src->dead_events = col_int(res, r, 4);
-    src->pending_events = col_int(res, r, 5);
-    src->events_24h = col_int(res, r, 6);
-    src->last_event_at = keep(s, col(res, r, 7), failed);
-    src->last_event_at_ms = col_int(res, r, 8);
-    src->last_event_type = keep(s, col(res, r, 9), failed);
+    src->total_events = col_count(res, r, 1);
+    src->success_events = col_count(res, r, 2);
+    src->error_events = col_count(res, r, 3);
+    src->dead_events = col_count(res, r, 4);
+    src->pending_events = col_count(res, r, 5);
+    src->events_24h = col_count(res, r, 6);
+    src->last_event_at_us = col_int(res, r, 7);
+    src->last_event_type = keep(s, col(res, r, 8), failed);
     set_rate(src);
   }
   PQclear(res);
   return FASTEPOST_OK;
 }
 
-static int read_sync(fastepost_crm_stats *s, fastepost_conn *conn, bool *failed) {
+static int read_sync(fastepost_crm_stats *s, fastepost_conn *conn) {
   PGresult *res;
   int rc = fastepost__query(&res, conn, sync_sql, 0, NULL, PGRES_TUPLES_OK,
                             "reading the customer counters");
   if (rc)
     return rc;
-  s->sync.total_customers = col_int(res, 0, 0);
-  s->sync.synced_customers = col_int(res, 0, 1);
-  s->sync.pending_tasks = col_int(res, 0, 2);
-  s->sync.last_sync_at = keep(s, col(res, 0, 3), failed);
-  s->sync.last_sync_at_ms = col_int(res, 0, 4);
+  s->sync.total_customers = col_count(res, 0, 0);
+  s->sync.synced_customers = col_count(res, 0, 1);
+  s->sync.pending_tasks = col_count(res, 0, 2);
+  s->sync.last_sync_at_us = col_int(res, 0, 3);
   PQclear(res);
   return FASTEPOST_OK;
 }
@@ -260,15 +337,7 @@ static int read_recent(fastepost_crm_stats *s, fastepost_conn *conn, bool *faile
     e->status = keep(s, col(res, r, 3), failed);
     e->outcome = keep(s, col(res, r, 4), failed);
     e->error = keep(s, col(res, r, 5), failed);
-    e->created_at = keep(s, col(res, r, 6), failed);
-    e->created_at_ms = col_int(res, r, 7);
-    char *ago = NULL;
-    if (fastepost_time_ago(&ago, e->created_at_ms, s->now_ms) != FASTEPOST_OK) {
-      *failed = true;
-      break;
-    }
-    e->time_ago = keep(s, ago, failed);
-    free(ago);
+    e->created_at_us = col_int(res, r, 6);
   }
   PQclear(res);
   return FASTEPOST_OK;
@@ -278,18 +347,18 @@ static int read_recent(fastepost_crm_stats *s, fastepost_conn *conn, bool *faile
  * One round trip for the preconditions: whether migration 2 has run (FASTEPOST_EVERSION with a
  * hint rather than a raw SQL error) and the server's clock when no explicit one was given.
  */
-static int check_counters(int64_t *server_now_ms, fastepost_conn *conn) {
+static int check_counters(int64_t *server_now_us, fastepost_conn *conn) {
   PGresult *res;
   int rc = fastepost__query(&res, conn,
                             "SELECT to_regclass('fastepost_event_counts') IS NOT NULL "
                             "AND to_regclass('fastepost_row_counts') IS NOT NULL, "
-                            "floor(extract(epoch FROM statement_timestamp()) * 1000)::int8",
+                            TS_US("(statement_timestamp() AT TIME ZONE 'UTC')"),
                             0, NULL, PGRES_TUPLES_OK, "checking the CRM counters");
   if (rc)
     return rc;
   bool ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-  if (server_now_ms)
-    *server_now_ms = col_int(res, 0, 1);
+  if (server_now_us)
+    *server_now_us = col_int(res, 0, 1);
   PQclear(res);
   return ok ? FASTEPOST_OK
             : fastepost__error_set(FASTEPOST_EVERSION,
@@ -297,38 +366,27 @@ static int check_counters(int64_t *server_now_ms, fastepost_conn *conn) {
                                    "version 2 (run 'fastepost schema install')");
 }
 
-static void iso_time(char *out, size_t size, int64_t ms) {
-  time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out + n, size - n, ".%06dZ", (int)((ms - (int64_t)secs * 1000) * 1000));
-}
-
-fastepost_status fastepost_crm_stats_collect_at(fastepost_crm_stats **out, fastepost_conn *conn,
-                                                const char *base_url, int64_t now_ms) {
+fastepost_status fastepost_crm_stats_collect(fastepost_crm_stats **out, fastepost_conn *conn,
+                                             const fastepost_crm_stats_options *opts) {
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_collect: out is NULL");
   *out = NULL;
+  static const fastepost_crm_stats_options defaults = {0};
+  if (!opts)
+    opts = &defaults;
   fastepost_crm_stats *s = calloc(1, sizeof *s);
   if (!s)
     return fastepost__error_oom();
   bool failed = false;
-  int rc = fill_setup(s, base_url, &failed);
+  fill_setup(s, opts, &failed);
   int64_t server_now = 0;
-  if (!rc)
-    rc = check_counters(&server_now, conn);
-  if (!rc && now_ms < 0)
-    now_ms = server_now;
+  int rc = check_counters(&server_now, conn);
   if (!rc) {
-    char iso[64];
-    s->now_ms = now_ms;
-    iso_time(iso, sizeof iso, now_ms);
-    s->generated_at = keep(s, iso, &failed);
+    s->now_us = opts->clock ? opts->clock(opts->clock_payload) : server_now;
     rc = read_sources(s, conn, &failed);
   }
   if (!rc)
-    rc = read_sync(s, conn, &failed);
+    rc = read_sync(s, conn);
   if (!rc)
     rc = read_recent(s, conn, &failed);
   if (!rc && failed)
@@ -340,11 +398,6 @@ fastepost_status fastepost_crm_stats_collect_at(fastepost_crm_stats **out, faste
   }
   *out = s;
   return FASTEPOST_OK;
-}
-
-fastepost_status fastepost_crm_stats_collect(fastepost_crm_stats **out, fastepost_conn *conn,
-                                             const char *base_url) {
-  return fastepost_crm_stats_collect_at(out, conn, base_url, -1);
 }
 
 fastepost_status fastepost_crm_stats_rebuild(fastepost_conn *conn) {
@@ -368,11 +421,7 @@ fastepost_status fastepost_crm_stats_rebuild(fastepost_conn *conn) {
 
 /* ---- getters ----------------------------------------------------------------------------- */
 
-int64_t fastepost_crm_stats_now_ms(const fastepost_crm_stats *s) { return s ? s->now_ms : 0; }
-
-const char *fastepost_crm_stats_generated_at(const fastepost_crm_stats *s) {
-  return s ? s->generated_at : NULL;
-}
+int64_t fastepost_crm_stats_now_us(const fastepost_crm_stats *s) { return s ? s->now_us : 0; }
 
 size_t fastepost_crm_stats_source_count(const fastepost_crm_stats *s) { return s ? s->nsources : 0; }
 

@@ -81,8 +81,14 @@
  * Reprocessing (events.c) sets event_id to the stored row: the core then updates that row
  * instead of inserting one.
  *
- * The result object (struct fastepost_event_result, public getters in events.h) is shared by
- * every source, as is fastepost_status_http().
+ * Before a record is looked at, the core normalises its customer values with one rule for
+ * every source (src/normalize.h: email trimmed, validated and ASCII lower-cased, phone white
+ * space): an adapter need not, and cannot, apply a rule of its own.
+ *
+ * The result object (struct fastepost_event_result, public getters in events.h, bodies in
+ * src/result.c) is shared by every source, as is fastepost_status_http().
+ *
+ * The implementation lives in src/sync/, one concern per file (src/sync/sync_priv.h lists them).
  */
 #ifndef FASTEPOST_SYNC_H
 #define FASTEPOST_SYNC_H
@@ -204,17 +210,20 @@ typedef struct fastepost__sync_statement {
   const char *sql;
 } fastepost__sync_statement;
 extern const fastepost__sync_statement fastepost__sync_statements[];
-/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync.c). */
+/* Schema migrations 7-10: the large statements as PL/pgSQL functions (see sync/statements.c). */
 extern const char fastepost__sync_function_apply_sql[];
 extern const char fastepost__sync_function_finish_sql[];
 extern const char fastepost__sync_function_props_write_sql[];
 extern const char fastepost__sync_function_match_sql[];
 
-/* Process one record; fills res (which must be non-NULL). Returns res->code. */
+/* Process one record; fills res (which must be non-NULL). Returns res->code. The record's
+ * customer values are normalised in place first (normalize.h; its warnings join rec->warnings),
+ * so a record processed again is processed alike. */
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx);
 
-/* Process n records inside a batch (ctx->in_batch): runs of records that share no customer,
+/* Process n records inside a batch (ctx->in_batch), each normalised in place first like
+ * fastepost__sync_process()'s: runs of records that share no customer,
  * event or task key are looked up in one pipelined round trip and applied in a second; any
  * failure replays that run record by record with fastepost__sync_process(), each in its own
  * savepoint. res[i] (NULL skips record i) receives record i's result. Returns FASTEPOST_OK, or

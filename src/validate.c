@@ -1,37 +1,27 @@
-/* Client-side value validation: types (from the catalog) and model rules. */
+/* Client-side value validation: types (from the catalog) and model rules. Byte classes and
+ * case folding are ASCII-only (internal.h), so that no locale changes a verdict (under tr_TR
+ * strncasecmp() does not fold 'I' to 'i'). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "normalize.h"
 #include "util/json.h"
+#include "util/time.h"
 #include "validate.h"
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-static bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* PostgreSQL's input functions for numbers, booleans and dates ignore surrounding spaces. */
-static void trim(const char **s, size_t *len) {
-  while (*len && is_space(**s)) {
-    (*s)++;
-    (*len)--;
-  }
-  while (*len && is_space((*s)[*len - 1]))
-    (*len)--;
-}
+static bool is_digit(char c) { return fastepost__ascii_isdigit((unsigned char)c); }
 
 static bool word_is(const char *s, size_t len, const char *word) {
-  return strlen(word) == len && strncasecmp(s, word, len) == 0;
+  return strlen(word) == len && fastepost__ascii_ncasecmp(s, word, len) == 0;
 }
 
+/* PostgreSQL's input functions for numbers, booleans and dates ignore surrounding spaces
+ * (fastepost__ascii_trim). */
 static const char *check_integer(const char *s, size_t len, int64_t min, int64_t max,
                                  const char *range_msg) {
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   size_t i = 0;
   bool neg = false;
   if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -59,7 +49,7 @@ static const char *check_integer(const char *s, size_t len, int64_t min, int64_t
 /* [+-] digits [. digits] [e [+-] digits], or NaN / Infinity. *int_digits gets the number of
  * significant digits before the point (when there is no exponent; -1 otherwise). */
 static const char *check_number(const char *s, size_t len, int *int_digits) {
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   *int_digits = -1;
   size_t i = 0;
   if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -115,22 +105,18 @@ static const char *check_numeric(const fastepost__column *col, const char *s, si
 static const char *check_boolean(const char *s, size_t len) {
   static const char *const words[] = {"true", "false", "t", "f", "1", "0", "yes", "no",
                                       "y", "n", "on", "off"};
-  trim(&s, &len);
+  fastepost__ascii_trim(&s, &len);
   for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
     if (word_is(s, len, words[i]))
       return NULL;
   return "not a boolean (true/false, t/f, 1/0, yes/no)";
 }
 
-/* Reads exactly n digits at s[*i]. */
+/* Exactly n digits at s[*i] (util/time.h), within len; advances *i past them. */
 static bool digits(const char *s, size_t len, size_t *i, size_t n, int *out) {
-  int v = 0;
-  for (size_t k = 0; k < n; k++, (*i)++) {
-    if (*i >= len || !is_digit(s[*i]))
-      return false;
-    v = v * 10 + (s[*i] - '0');
-  }
-  *out = v;
+  if (len - *i < n || !fastepost__parse_digits(s + *i, (int)n, out))
+    return false;
+  *i += n;
   return true;
 }
 
@@ -154,88 +140,86 @@ static bool parse_date(const char *s, size_t len, size_t *i) {
   (*i)++;
   if (!digits(s, len, i, 2, &day))
     return false;
-  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (year == 0 || month < 1 || month > 12 || day < 1)
     return false;
-  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  int max = mdays[month - 1] + (month == 2 && leap);
-  return day <= max;
+  return day <= fastepost__days_in_month(year, month);
 }
 
 static bool parse_bc(const char *s, size_t len, size_t *i) {
-  if (len - *i >= 3 && strncasecmp(s + *i, " BC", 3) == 0) {
+  if (len - *i >= 3 && fastepost__ascii_ncasecmp(s + *i, " BC", 3) == 0) {
     *i += 3;
     return true;
   }
   return false;
 }
 
-static const char *check_date(const char *s, size_t len) {
-  trim(&s, &len);
-  if (word_is(s, len, "infinity") || word_is(s, len, "-infinity"))
-    return NULL;
-  size_t i = 0;
-  if (!parse_date(s, len, &i))
-    return "not a date (YYYY-MM-DD)";
-  parse_bc(s, len, &i);
-  return i == len ? NULL : "not a date (YYYY-MM-DD)";
+/* HH[:MM[:SS]], two digits each, into f (fields not there are left alone): how many were read,
+ * or -1 when one is broken. */
+static int clock_fields(const char *s, size_t len, size_t *i, int f[3]) {
+  int k = 0;
+  for (; k < 3; k++) {
+    if (k) {
+      if (*i >= len || s[*i] != ':')
+        break;
+      (*i)++;
+    }
+    if (!digits(s, len, i, 2, &f[k]))
+      return -1;
+  }
+  return k;
 }
 
-/* Date, then optionally [T ]HH:MM[:SS[.frac]], then optionally Z or +-HH[:MM[:SS]], " BC". */
-static const char *check_timestamp(const char *s, size_t len) {
-  static const char *const msg = "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])";
-  trim(&s, &len);
+/* A timestamp's time of day after its date (s[*i]): optionally [T ]HH:MM[:SS[.frac]], then
+ * optionally Z or +-HH[:MM[:SS]] or +-HHMM. NULL, or why not. */
+static const char *time_part(const char *s, size_t len, size_t *ip, const char *msg) {
+  size_t i = *ip;
+  if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < len && is_digit(s[i + 1])) {
+    i++;
+    int t[3] = {0, 0, 0}; /* hours, minutes, seconds */
+    int n = clock_fields(s, len, &i, t);
+    if (n < 2)
+      return msg;
+    if (n == 3 && i < len && s[i] == '.') {
+      i++;
+      if (i >= len || !is_digit(s[i]))
+        return msg;
+      while (i < len && is_digit(s[i]))
+        i++;
+    }
+    if (t[0] > 24 || t[1] > 59 || t[2] > 60 || (t[0] == 24 && (t[1] || t[2])))
+      return "time of day out of range";
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+      i++;
+    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+      int z[3] = {0, 0, 0};
+      i++;
+      n = clock_fields(s, len, &i, z);
+      if (n < 1)
+        return msg;
+      if (n == 1 && i + 1 < len && is_digit(s[i]) && !digits(s, len, &i, 2, &z[1])) /* +HHMM */
+        return msg;
+      if (z[0] > 15 || z[1] > 59 || z[2] > 59)
+        return "time zone offset out of range";
+    }
+  }
+  *ip = i;
+  return NULL;
+}
+
+/* A date (YYYY-MM-DD) or, with_time, a timestamp (time_part), either optionally " BC"; or
+ * "infinity" / "-infinity". */
+static const char *check_datetime(const char *s, size_t len, bool with_time) {
+  const char *msg = with_time ? "not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM])"
+                              : "not a date (YYYY-MM-DD)";
+  fastepost__ascii_trim(&s, &len);
   if (word_is(s, len, "infinity") || word_is(s, len, "-infinity"))
     return NULL;
   size_t i = 0;
   if (!parse_date(s, len, &i))
     return msg;
-  if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ') && i + 1 < len && is_digit(s[i + 1])) {
-    i++;
-    int h, m, sec = 0;
-    if (!digits(s, len, &i, 2, &h) || i >= len || s[i] != ':')
-      return msg;
-    i++;
-    if (!digits(s, len, &i, 2, &m))
-      return msg;
-    if (i < len && s[i] == ':') {
-      i++;
-      if (!digits(s, len, &i, 2, &sec))
-        return msg;
-      if (i < len && s[i] == '.') {
-        i++;
-        if (i >= len || !is_digit(s[i]))
-          return msg;
-        while (i < len && is_digit(s[i]))
-          i++;
-      }
-    }
-    if (h > 24 || m > 59 || sec > 60 || (h == 24 && (m || sec)))
-      return "time of day out of range";
-    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
-      i++;
-    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
-      int zh, zm = 0, zs = 0;
-      i++;
-      if (!digits(s, len, &i, 2, &zh))
-        return msg;
-      if (i < len && s[i] == ':') {
-        i++;
-        if (!digits(s, len, &i, 2, &zm))
-          return msg;
-        if (i < len && s[i] == ':') {
-          i++;
-          if (!digits(s, len, &i, 2, &zs))
-            return msg;
-        }
-      } else if (i + 1 < len && is_digit(s[i])) {
-        if (!digits(s, len, &i, 2, &zm))
-          return msg;
-      }
-      if (zh > 15 || zm > 59 || zs > 59)
-        return "time zone offset out of range";
-    }
-  }
+  const char *why = with_time ? time_part(s, len, &i, msg) : NULL;
+  if (why)
+    return why;
   parse_bc(s, len, &i);
   return i == len ? NULL : msg;
 }
@@ -250,7 +234,7 @@ static const char *check_uuid(const char *s, size_t len) {
   }
   size_t hex = 0;
   for (size_t i = 0; i < len; i++) {
-    if (is_hex(s[i]))
+    if (fastepost__ascii_isxdigit((unsigned char)s[i]))
       hex++;
     else if (s[i] == '-' && hex > 0 && hex % 4 == 0 && i + 1 < len && s[i + 1] != '-' && hex < 32)
       continue;
@@ -297,10 +281,10 @@ const char *fastepost__value_check(const fastepost__column *col, const char *s, 
   case FASTEPOST__BOOLOID:
     return check_boolean(s, len);
   case FASTEPOST__DATEOID:
-    return check_date(s, len);
+    return check_datetime(s, len, false);
   case FASTEPOST__TIMESTAMPOID:
   case FASTEPOST__TIMESTAMPTZOID:
-    return check_timestamp(s, len);
+    return check_datetime(s, len, true);
   case FASTEPOST__UUIDOID:
     return check_uuid(s, len);
   case FASTEPOST__JSONOID:
@@ -315,26 +299,10 @@ const char *fastepost__value_check(const fastepost__column *col, const char *s, 
   }
 }
 
-/* A deliberately simple address check: one @, a non-empty local part, a dotted domain, no
- * spaces or control characters. Deliverability is not our business. */
-static bool is_email(const char *s, size_t len) {
-  const char *at = memchr(s, '@', len);
-  if (!at || at == s || memchr(at + 1, '@', len - (size_t)(at + 1 - s)))
-    return false;
-  const char *domain = at + 1;
-  size_t dlen = len - (size_t)(domain - s);
-  if (dlen < 3 || domain[0] == '.' || domain[dlen - 1] == '.' || !memchr(domain, '.', dlen))
-    return false;
-  for (size_t i = 0; i < len; i++)
-    if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f || s[i] == ',' || s[i] == '<' || s[i] == '>')
-      return false;
-  return true;
-}
-
 const char *fastepost__model_check(const char *table, const char *column, const char *s,
                                    size_t len) {
   if (strcmp(table, "customers") == 0 && strcmp(column, "email") == 0)
-    return s && !is_email(s, len) ? "not an e-mail address" : NULL;
+    return s ? fastepost__email_check(s, len) : NULL; /* the rule of every source (normalize.h) */
   if (strcmp(table, "tasks") == 0 && strcmp(column, "barcode") == 0)
     return s && len == 0 ? "barcode must not be empty" : NULL;
   if (strcmp(table, "integration_events") == 0 && strcmp(column, "status") == 0) {
@@ -347,4 +315,19 @@ const char *fastepost__model_check(const char *table, const char *column, const 
     return "status must be pending, success, error or dead";
   }
   return NULL;
+}
+
+bool fastepost__model_normalize(fastepost__buf *out, const char *table, const char *column, const char *s,
+                                size_t len) {
+  if (!s || strcmp(table, "customers") != 0)
+    return false;
+  if (strcmp(column, "email") == 0) {
+    fastepost__email_normalize(out, s, len);
+    return true;
+  }
+  if (strcmp(column, "phone") == 0) {
+    fastepost__phone_normalize(out, s, len);
+    return true;
+  }
+  return false;
 }

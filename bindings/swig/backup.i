@@ -1,17 +1,14 @@
-/* backup.h, the database figures of stats.h and report.h. BackupDir objects own a
+/* backup.h (the database figures and the report: stats.i, report.i). BackupDir objects own a
  * fastepost_backup_dir; helpers return plain dicts / lists that own their data:
  *   backup_create(dir, conn, format, table, progress) -> name   (progress(rows, bytes) or None)
  *   backup_list(dir, limit) -> [{name, size, time, format}]     backup_open(dir, name) -> fd
  *   backup_prune(dir, keep, older_than_days) -> removed list     (-1: no such rule)
  *   backup_default_dir() -> the per-user default directory (for BackupDir(None))
  *   backup_verify(dir, conn or None, name, deep)  backup_restore(dir, conn, name, target, force)
- *   stats_db(conn, dir or None, exact) -> figures                report_html(conn, dir, url, title)
  * pg_dump, pg_restore and psql run with the GIL/GVL released. */
 %fastepost_blocking(5, fastepost_backup_create, char **, fastepost_backup_dir *, fastepost_conn *, fastepost_backup_format, const char *)
 %fastepost_blocking(4, fastepost_backup_verify, fastepost_backup_dir *, fastepost_conn *, const char *, int)
 %fastepost_blocking(5, fastepost_backup_restore, fastepost_backup_dir *, fastepost_conn *, const char *, const char *, int)
-%fastepost_blocking(4, fastepost_stats_db_get, fastepost_stats_db **, fastepost_conn *, fastepost_backup_dir *, int)
-%fastepost_blocking(3, fastepost_report_html, char **, fastepost_conn *, const fastepost_report_options *)
 
 %rename(BackupDir) fastepost_backup_dir;
 %fastepost_handle(fastepost_backup_dir, fastepost_backup_dir_free)
@@ -84,8 +81,6 @@ static fp_obj fp_fail(fastepost_status rc) {
 %rename(backup_prune) fp_backup_prune;
 %rename(backup_default_dir) fp_backup_default_dir;
 %rename(backup_verify) fp_backup_verify;
-%rename(stats_db) fp_stats_db;
-%rename(report_html) fp_report_html;
 %header %{
 #ifdef SWIGRUBY
 /* Ruby's unblocking function for a backup (Timeout, Thread#raise, Ctrl-C): pg_dump is not a
@@ -264,56 +259,6 @@ static fp_obj fp_backup_prune(fastepost_backup_dir *dir, int keep, int older_tha
 static fp_obj fp_backup_verify(fastepost_backup_dir *dir, fastepost_conn *conn_opt, const char *name, int deep) {
   fastepost_status rc = fastepost_backup_verify(dir, conn_opt, name, deep);
   return rc == FASTEPOST_OK ? fp_none() : fp_fail(rc);
-}
-
-static fp_obj fp_stats_db(fastepost_conn *conn, fastepost_backup_dir *dir_opt, int exact) {
-  fastepost_stats_db *s = NULL;
-  fastepost_status rc = fastepost_stats_db_get(&s, conn, dir_opt, exact ? FASTEPOST_STATS_DB_EXACT : 0);
-  if (rc != FASTEPOST_OK)
-    return fp_fail(rc);
-  fp_rec d = fp_rec_new();
-  fp_rec_str(d, "database", s->database);
-  fp_rec_int(d, "size_bytes", (long long)s->size_bytes);
-  fp_rec tables = fp_list_new();
-  for (size_t i = 0; i < s->table_count; i++) {
-    const fastepost_stats_db_table *t = &s->tables[i];
-    fp_rec x = fp_rec_new();
-    fp_rec_str(x, "name", t->name);
-    fp_rec_int(x, "rows_estimate", (long long)t->rows_estimate);
-    fp_rec_int(x, "rows_exact", (long long)t->rows_exact);
-    fp_rec_int(x, "total_bytes", (long long)t->total_bytes);
-    fp_rec_int(x, "table_bytes", (long long)t->table_bytes);
-    fp_rec_int(x, "index_bytes", (long long)t->index_bytes);
-    fp_list_push(tables, x);
-  }
-  fp_rec_rec(d, "tables", tables);
-  fp_rec_int(d, "backup_count", (long long)s->backup_count);
-  if (s->newest_backup.name[0])
-    fp_rec_rec(d, "newest_backup", fp_backup_info_rec(&s->newest_backup));
-  else
-    fp_rec_nil(d, "newest_backup");
-  fastepost_stats_db_free(s);
-  return fp_rec_done(d);
-}
-
-static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const char *base_url, const char *title) {
-  fastepost_report_options *o = NULL;
-  fastepost_status rc = fastepost_report_options_new(&o);
-  if (rc == FASTEPOST_OK && backup_dir)
-    rc = fastepost_report_options_set_backup_dir(o, backup_dir);
-  if (rc == FASTEPOST_OK && base_url)
-    rc = fastepost_report_options_set_base_url(o, base_url);
-  if (rc == FASTEPOST_OK && title)
-    rc = fastepost_report_options_set_title(o, title);
-  char *html = NULL;
-  if (rc == FASTEPOST_OK)
-    rc = fastepost_report_html(&html, conn, o);
-  fastepost_report_options_free(o);
-  if (rc != FASTEPOST_OK)
-    return fp_fail(rc);
-  fp_obj out = fp_str_new(html);
-  fastepost_free(html);
-  return out;
 }
 %}
 %clear const char *table, const char *backup_dir, const char *base_url, const char *title;

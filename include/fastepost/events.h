@@ -149,8 +149,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_events_retry(fastepost_conn *conn, 
  * fastepost_events_retry() on an injected clock, for tests and replays: an event is due when
  * its `next_attempt_at` is at or before the clock's time, and the reprocessed rows get their
  * `processed_at` and next backoff from it too. Pass the same clock as to the processing options
- * (fastepost_odoo_options_set_clock(), fastepost_hubspot_options_set_clock()) and its time to
- * fastepost_crm_stats_collect_at(): one clock then drives the event rows, the retry due check and
+ * (fastepost_odoo_options_set_clock(), fastepost_hubspot_options_set_clock()) and to
+ * fastepost_crm_stats_options_set_clock(): one clock then drives the event rows, the retry due check and
  * the 24-hour statistics, as the server's clock does by default. The clock is read once per
  * event claimed.
  *

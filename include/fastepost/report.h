@@ -1,19 +1,73 @@
 /**
  * @file fastepost/report.h
- * @brief The HTML report: one self-contained page with the CRM dashboard (a card per CRM with
- * its success-rate badge, the customer sync panel, the recent events, the webhook set-up), the
- * database statistics and the backups.
+ * @brief Presentation: the texts and colours people read, apart from the statistics core
+ * (fastepost/stats.h returns numbers, enums and timestamps only).
  *
- * The page has no external assets and no script: inline CSS only, readable on a phone and a
- * desktop. Every text taken from the database is HTML-escaped. See docs/report.md.
+ * Sections:
+ *  - Texts (`fastepost_report_time_*`, `fastepost_report_badge_*`): "time ago", ISO 8601 time
+ *    stamps, the success-rate badge's colour and label. Used by the CLI, the HTML page and the
+ *    bindings, so that all of them say the same.
+ *  - The HTML report (`fastepost_report_html()`): one self-contained page with the CRM
+ *    dashboard (a card per CRM with its success-rate badge, the customer sync panel, the recent
+ *    events, the webhook set-up), the database statistics and the backups. No external assets
+ *    and no script: inline CSS only, readable on a phone and a desktop. Every text taken from
+ *    the database is HTML-escaped.
+ *
+ * Texts are English and independent of the locale. See docs/report.md.
  */
 #ifndef FASTEPOST_REPORT_H
 #define FASTEPOST_REPORT_H
 
 #include "common.h"
 #include "conn.h"
+#include "stats.h"
 
 FASTEPOST_BEGIN_DECLS
+
+/* ==== Texts ================================================================================== */
+
+/**
+ * "Time ago" text as the dashboard shows it: "just now" (under a minute, or a little in the
+ * future), "1 minute ago", "3 minutes ago", "1 hour ago", "5 hours ago", "1 day ago",
+ * "2 days ago" (up to 29), "1 month ago" (30-day months, up to 11), "2 years ago" (365-day
+ * years); "in the future" for a minute or more ahead. Whole units, rounded down.
+ *
+ * @param out      receives the text; release with fastepost_free()
+ * @param then_us  the moment, µs since the epoch UTC
+ * @param now_us   the clock, µs since the epoch UTC
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_time_ago(char **out, int64_t then_us, int64_t now_us);
+
+/**
+ * A time as ISO 8601 UTC with microseconds, "2026-11-27T12:34:56.789000Z" (the form of the
+ * CLI's --json and the bindings' dictionaries).
+ *
+ * @param out  receives the text; release with fastepost_free()
+ * @param us   µs since the epoch UTC, in the years 1 to 9999
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL or the time is out of range;
+ *         FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_time_iso(char **out, int64_t us);
+
+/**
+ * The badge colour of a health level: "green" (GOOD), "yellow" (WARNING), "none" (NONE and any
+ * other value). A static string.
+ */
+FASTEPOST_EXTERN(const char *) fastepost_report_badge_colour(fastepost_crm_stats_health health);
+
+/**
+ * The badge text of a source: "80.0% success" (one decimal, whatever the locale), or
+ * "no events" without a rate.
+ *
+ * @param out     receives the text; release with fastepost_free()
+ * @param source  a source of a fastepost_crm_stats result
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out or source is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_badge_label(char **out,
+                                                                const fastepost_crm_source_stats *source);
+
+/* ==== The HTML report ======================================================================== */
 
 /** Report options. Opaque; every field has a default. */
 typedef struct fastepost_report_options fastepost_report_options;
@@ -35,7 +89,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_backup_dir(faste
                                                                            const char *path);
 /**
  * The application's public base URL for the webhook set-up details ("https://app.example.com").
- * @return FASTEPOST_OK; FASTEPOST_ENOMEM (an invalid URL is reported by fastepost_report_html())
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a URL that is not http:// or https://;
+ *         FASTEPOST_ENOMEM
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_base_url(fastepost_report_options *opts,
                                                                          const char *base_url);
@@ -46,10 +101,24 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_base_url(fastepo
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_title(fastepost_report_options *opts,
                                                                       const char *title);
 /**
- * Fix the clock (milliseconds since the epoch, UTC) for the 24-hour window, the "time ago"
- * texts and the generation time; negative: the database server's clock (the default).
+ * The path at which the application receives one CRM's webhooks, for the set-up section
+ * (as fastepost_crm_stats_options_set_path(); defaults: today's paths).
+ * @param source  "odoo" or "hubspot"
+ * @param path    starting with '/'; NULL or "": the default
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for another source or a path without a leading '/';
+ *         FASTEPOST_ENOMEM
  */
-FASTEPOST_EXTERN(void) fastepost_report_options_set_now(fastepost_report_options *opts, int64_t now_ms);
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_webhook_path(fastepost_report_options *opts,
+                                                                             const char *source,
+                                                                             const char *path);
+/**
+ * A clock (µs since the epoch UTC) for the 24-hour window, the "time ago" texts and the
+ * generation time, read once per report; NULL: the database server's clock (the default).
+ * @return FASTEPOST_OK
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_clock(fastepost_report_options *opts,
+                                                                      fastepost_clock_fn clock,
+                                                                      void *payload);
 
 /**
  * Render the report.
@@ -57,7 +126,7 @@ FASTEPOST_EXTERN(void) fastepost_report_options_set_now(fastepost_report_options
  * @param out   receives the page (UTF-8 HTML), to release with fastepost_free(); NULL on failure
  * @param conn  an open connection to a database with the schema installed
  * @param opts  options, or NULL for the defaults
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL out or a base URL that is not http(s);
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL out;
  *         FASTEPOST_EVERSION when the schema is not installed; FASTEPOST_EIO when the backup
  *         directory cannot be read; FASTEPOST_EDB, FASTEPOST_ECONN; FASTEPOST_ENOMEM
  */

@@ -1,116 +1,109 @@
 /* fastepost stats crm */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "stats_common.h"
 
-static void json_key(FILE *f, const char *key, const char *value, bool comma) {
-  fprintf(f, "%s\"%s\":", comma ? "," : "", key);
-  cli_json_string(f, value);
-}
-
+/*
+ * One JSON object, the same keys and types as the bindings' to_dict() / to_h (docs/crm-stats.md):
+ * counts as numbers, every time as "<key>" (ISO 8601 UTC text) and "<key>_us" (µs), both null
+ * when there is none.
+ */
 static void print_json(const fastepost_crm_stats *s) {
-  printf("{\"generated_at\":");
-  cli_json_string(stdout, fastepost_crm_stats_generated_at(s));
-  printf(",\"sources\":[");
+  int64_t now = fastepost_crm_stats_now_us(s);
+  printf("{\"sources\":[");
   for (size_t i = 0; i < fastepost_crm_stats_source_count(s); i++) {
     const fastepost_crm_source_stats *src = fastepost_crm_stats_source(s, i);
     printf("%s{", i ? "," : "");
-    json_key(stdout, "source", src->source, false);
-    printf(",\"total_events\":%lld,\"events_24h\":%lld,\"success_events\":%lld,"
-           "\"error_events\":%lld,\"dead_events\":%lld,\"pending_events\":%lld,\"success_rate\":",
-           (long long)src->total_events, (long long)src->events_24h,
-           (long long)src->success_events, (long long)src->error_events,
-           (long long)src->dead_events, (long long)src->pending_events);
+    cli_stats_json_str("source", src->source, true);
+    printf(",\"total_events\":%llu,\"events_24h\":%llu,\"success_events\":%llu,"
+           "\"error_events\":%llu,\"dead_events\":%llu,\"pending_events\":%llu,\"success_rate\":",
+           (unsigned long long)src->total_events, (unsigned long long)src->events_24h,
+           (unsigned long long)src->success_events, (unsigned long long)src->error_events,
+           (unsigned long long)src->dead_events, (unsigned long long)src->pending_events);
     if (src->has_success_rate)
-      printf("%.1f", src->success_rate);
+      printf("%u.%u", (unsigned)(src->success_rate_tenths / 10), (unsigned)(src->success_rate_tenths % 10));
     else
       printf("null");
-    json_key(stdout, "badge", src->badge, true);
-    json_key(stdout, "last_event_at", src->last_event_at, true);
-    json_key(stdout, "last_event_type", src->last_event_type, true);
+    cli_stats_json_str("health", fastepost_crm_stats_health_name(src->health), false);
+    cli_stats_json_str("badge", fastepost_report_badge_colour(src->health), false);
+    cli_stats_json_time("last_event_at", src->last_event_at_us);
+    cli_stats_json_str("last_event_type", src->last_event_type, false);
     printf("}");
   }
   const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
-  printf("],\"customer_sync\":{\"total_customers\":%lld,\"crm_synced_customers\":%lld,"
-         "\"pending_tasks\":%lld",
-         (long long)sync->total_customers, (long long)sync->synced_customers,
-         (long long)sync->pending_tasks);
-  json_key(stdout, "last_sync_at", sync->last_sync_at, true);
-  printf("},\"recent_events\":[");
+  printf("],\"sync\":{\"total_customers\":%llu,\"synced_customers\":%llu,\"pending_tasks\":%llu",
+         (unsigned long long)sync->total_customers, (unsigned long long)sync->synced_customers,
+         (unsigned long long)sync->pending_tasks);
+  cli_stats_json_time("last_sync_at", sync->last_sync_at_us);
+  printf("},\"recent\":[");
   for (size_t i = 0; i < fastepost_crm_stats_recent_count(s); i++) {
     const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(s, i);
+    char ago[64];
+    cli_stats_ago_text(ago, sizeof ago, e->created_at_us, now);
     printf("%s{\"id\":%lld", i ? "," : "", (long long)e->id);
-    json_key(stdout, "source", e->source, true);
-    json_key(stdout, "type", e->event_type, true);
-    json_key(stdout, "status", e->status, true);
-    json_key(stdout, "outcome", e->outcome, true);
-    json_key(stdout, "error", e->error, true);
-    json_key(stdout, "time", e->created_at, true);
-    json_key(stdout, "time_ago", e->time_ago, true);
+    cli_stats_json_str("source", e->source, false);
+    cli_stats_json_str("event_type", e->event_type, false);
+    cli_stats_json_str("status", e->status, false);
+    cli_stats_json_str("outcome", e->outcome, false);
+    cli_stats_json_str("error", e->error, false);
+    cli_stats_json_time("created_at", e->created_at_us);
+    cli_stats_json_str("time_ago", ago, false);
     printf("}");
   }
   const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
   printf("],\"setup\":{");
-  json_key(stdout, "odoo_webhook_url", u->odoo_webhook_url, false);
-  json_key(stdout, "odoo_webhook_url_with_key", u->odoo_webhook_url_with_key, true);
-  json_key(stdout, "odoo_api_key_header", u->odoo_api_key_header, true);
-  json_key(stdout, "odoo_api_key_param", u->odoo_api_key_param, true);
-  json_key(stdout, "hubspot_webhook_url", u->hubspot_webhook_url, true);
-  json_key(stdout, "hubspot_signature_header", u->hubspot_signature_header, true);
-  json_key(stdout, "hubspot_timestamp_header", u->hubspot_timestamp_header, true);
-  printf("}}\n");
-}
-
-/* "3 minutes ago" for a time, or "-". */
-static void ago(char *out, size_t size, int64_t then_ms, const fastepost_crm_stats *s) {
-  char *text = NULL;
-  if (fastepost_time_ago(&text, then_ms, fastepost_crm_stats_now_ms(s)) == FASTEPOST_OK)
-    snprintf(out, size, "%s", text);
-  else
-    snprintf(out, size, "-");
-  fastepost_free(text);
+  cli_stats_json_str("odoo_webhook_url", u->odoo_webhook_url, true);
+  cli_stats_json_str("odoo_webhook_url_with_key", u->odoo_webhook_url_with_key, false);
+  cli_stats_json_str("odoo_api_key_header", u->odoo_api_key_header, false);
+  cli_stats_json_str("odoo_api_key_param", u->odoo_api_key_param, false);
+  cli_stats_json_str("hubspot_webhook_url", u->hubspot_webhook_url, false);
+  cli_stats_json_str("hubspot_signature_header", u->hubspot_signature_header, false);
+  cli_stats_json_str("hubspot_timestamp_header", u->hubspot_timestamp_header, false);
+  printf("}");
+  cli_stats_json_time("generated_at", now);
+  printf("}\n");
 }
 
 static void print_text(const fastepost_crm_stats *s) {
-  printf("CRM statistics at %s\n\n", fastepost_crm_stats_generated_at(s));
+  int64_t now = fastepost_crm_stats_now_us(s);
+  char when[64], ago[64];
+  cli_stats_time_text(when, sizeof when, now);
+  printf("CRM statistics at %s\n\n", when);
   printf("%-10s %12s %10s %13s  %-7s %s\n", "source", "events", "last 24 h", "success rate",
          "badge", "last event");
   for (size_t i = 0; i < fastepost_crm_stats_source_count(s); i++) {
     const fastepost_crm_source_stats *src = fastepost_crm_stats_source(s, i);
-    char rate[32] = "-", when[64] = "";
+    char rate[32] = "-";
     if (src->has_success_rate)
-      snprintf(rate, sizeof rate, "%.1f %%", src->success_rate);
-    if (src->last_event_at)
-      ago(when, sizeof when, src->last_event_at_ms, s);
-    printf("%-10s %12lld %10lld %13s  %-7s %s%s%s%s\n", src->source, (long long)src->total_events,
-           (long long)src->events_24h, rate, src->badge,
-           src->last_event_type ? src->last_event_type : "-", *when ? " (" : "", when,
-           *when ? ")" : "");
+      snprintf(rate, sizeof rate, "%u.%u %%", (unsigned)(src->success_rate_tenths / 10),
+               (unsigned)(src->success_rate_tenths % 10));
+    cli_stats_ago_text(ago, sizeof ago, src->last_event_at_us, now);
+    printf("%-10s %12llu %10llu %13s  %-7s %s%s%s%s\n", src->source,
+           (unsigned long long)src->total_events, (unsigned long long)src->events_24h, rate,
+           fastepost_report_badge_colour(src->health), src->last_event_type ? src->last_event_type : "-",
+           src->last_event_at_us ? " (" : "", src->last_event_at_us ? ago : "",
+           src->last_event_at_us ? ")" : "");
   }
   const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
-  char when[64] = "never";
-  if (sync->last_sync_at) {
-    char a[48];
-    ago(a, sizeof a, sync->last_sync_at_ms, s);
-    snprintf(when, sizeof when, "%s", a);
-  }
+  cli_stats_ago_text(ago, sizeof ago, sync->last_sync_at_us, now);
+  cli_stats_time_text(when, sizeof when, sync->last_sync_at_us);
   printf("\nCustomer sync\n"
-         "  customers:           %lld\n"
-         "  linked to a CRM:     %lld\n"
-         "  pending tasks:       %lld\n"
+         "  customers:           %llu\n"
+         "  linked to a CRM:     %llu\n"
+         "  pending tasks:       %llu\n"
          "  last sync:           %s%s%s%s\n",
-         (long long)sync->total_customers, (long long)sync->synced_customers,
-         (long long)sync->pending_tasks, when, sync->last_sync_at ? " (" : "",
-         sync->last_sync_at ? sync->last_sync_at : "", sync->last_sync_at ? ")" : "");
+         (unsigned long long)sync->total_customers, (unsigned long long)sync->synced_customers,
+         (unsigned long long)sync->pending_tasks, sync->last_sync_at_us ? ago : "never",
+         sync->last_sync_at_us ? " (" : "", sync->last_sync_at_us ? when : "",
+         sync->last_sync_at_us ? ")" : "");
   printf("\nRecent events (newest first)\n");
   if (fastepost_crm_stats_recent_count(s) == 0)
     printf("  none yet\n");
   for (size_t i = 0; i < fastepost_crm_stats_recent_count(s); i++) {
     const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(s, i);
+    cli_stats_ago_text(ago, sizeof ago, e->created_at_us, now);
     printf("  #%-8lld %-10s %-24s %-8s %-10s %s%s%.60s\n", (long long)e->id, e->source,
-           e->event_type, e->status, e->outcome ? e->outcome : "-", e->time_ago,
+           e->event_type, e->status, e->outcome ? e->outcome : "-", ago,
            e->error ? "  error: " : "", e->error ? e->error : "");
   }
   const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
@@ -125,41 +118,48 @@ static void print_text(const fastepost_crm_stats *s) {
 }
 
 static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
-  const char *base_url = NULL, *now = NULL;
+  const char *base_url = NULL, *now = NULL, *odoo_path = NULL, *hubspot_path = NULL;
   bool rebuild = false;
   const cli_option opts[] = {{"base-url", CLI_STRING, &base_url},
+                             {"odoo-path", CLI_STRING, &odoo_path},
+                             {"hubspot-path", CLI_STRING, &hubspot_path},
                              {"now", CLI_STRING, &now},
                              {"rebuild", CLI_FLAG, &rebuild},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
-  long long now_ms = -1;
-  if (now) {
-    char *end;
-    errno = 0;
-    now_ms = strtoll(now, &end, 10);
-    if (errno || end == now || *end || now_ms < 0)
-      return cli_usage_error(ctx, "--now needs milliseconds since the epoch, not '%s'", now);
-  }
-  if ((rc = cli_connect(ctx)))
+  int64_t now_us = 0;
+  if (now && (rc = cli_stats_parse_now(ctx, now, &now_us)))
     return rc;
-  if (rebuild && fastepost_crm_stats_rebuild(ctx->conn) != FASTEPOST_OK)
-    return cli_fail(ctx, "stats crm --rebuild");
-  fastepost_crm_stats *s = NULL;
-  if (fastepost_crm_stats_collect_at(&s, ctx->conn, base_url, now_ms) != FASTEPOST_OK)
+  fastepost_crm_stats_options *o = NULL;
+  if (fastepost_crm_stats_options_new(&o) != FASTEPOST_OK ||
+      fastepost_crm_stats_options_set_base_url(o, base_url) != FASTEPOST_OK ||
+      fastepost_crm_stats_options_set_path(o, "odoo", odoo_path) != FASTEPOST_OK ||
+      fastepost_crm_stats_options_set_path(o, "hubspot", hubspot_path) != FASTEPOST_OK ||
+      (now && fastepost_crm_stats_options_set_clock(o, cli_stats_fixed_clock, &now_us) != FASTEPOST_OK)) {
+    fastepost_crm_stats_options_free(o);
     return cli_fail(ctx, "stats crm");
-  if (ctx->json)
-    print_json(s);
-  else
-    print_text(s);
+  }
+  fastepost_crm_stats *s = NULL;
+  if ((rc = cli_connect(ctx)) == CLI_OK) {
+    if (rebuild && fastepost_crm_stats_rebuild(ctx->conn) != FASTEPOST_OK)
+      rc = cli_fail(ctx, "stats crm --rebuild");
+    else if (fastepost_crm_stats_collect(&s, ctx->conn, o) != FASTEPOST_OK)
+      rc = cli_fail(ctx, "stats crm");
+  }
+  fastepost_crm_stats_options_free(o);
+  if (rc)
+    return rc;
+  (ctx->json ? print_json : print_text)(s);
   fastepost_crm_stats_free(s);
   return CLI_OK;
 }
 
 const cli_command cli_crmstats_commands[] = {
     {"stats", "crm", stats_crm, "CRM dashboard figures: events, success rates, customer sync",
-     "Usage: fastepost stats crm [--base-url URL] [--now MS] [--rebuild] [--db CONNINFO] [--json]\n"
+     "Usage: fastepost stats crm [--base-url URL] [--odoo-path P] [--hubspot-path P] [--now US]\n"
+     "                          [--rebuild] [--db CONNINFO] [--json]\n"
      "\n"
      "Print what the admin CRM dashboard shows: per CRM source (always hubspot and odoo) the\n"
      "total events, the events of the last 24 hours, the success rate\n"
@@ -170,13 +170,15 @@ const cli_command cli_crmstats_commands[] = {
      "even with millions of events.\n"
      "\n"
      "Options:\n"
-     "  --base-url URL  the application's public URL for the webhook set-up details\n"
-     "                  (e.g. https://app.example.com); without it, paths only\n"
-     "  --now MS        compute the 24-hour window and \"time ago\" for this moment\n"
-     "                  (milliseconds since the epoch) instead of the server's clock\n"
-     "  --rebuild       recount the counters from the tables first (only needed after\n"
-     "                  writes with triggers disabled)\n"
-     "  --json          one JSON object: generated_at, sources[], customer_sync{},\n"
-     "                  recent_events[], setup{}\n"},
+     "  --base-url URL    the application's public URL for the webhook set-up details\n"
+     "                    (e.g. https://app.example.com); without it, paths only\n"
+     "  --odoo-path P     the application's Odoo webhook path (default /api/v1/integrations/odoo)\n"
+     "  --hubspot-path P  the HubSpot webhook path (default /api/v1/integrations/hubspot)\n"
+     "  --now US          compute the 24-hour window and \"time ago\" for this moment\n"
+     "                    (microseconds since the epoch) instead of the server's clock\n"
+     "  --rebuild         recount the counters from the tables first (only needed after\n"
+     "                    writes with triggers disabled)\n"
+     "  --json            one JSON object: sources[], sync{}, recent[], setup{}, generated_at;\n"
+     "                    the keys of the bindings' to_dict() / to_h (docs/crm-stats.md)\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

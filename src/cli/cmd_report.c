@@ -1,36 +1,33 @@
 /* fastepost report: the HTML report, written to a file. */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "stats_common.h"
 
 static int report(cli_ctx *ctx, int argc, char **argv) {
   const char *output = NULL, *backup_dir = NULL, *base_url = NULL, *title = NULL, *now = NULL;
-  const cli_option opts[] = {{"output", CLI_STRING, &output},     {"backup-dir", CLI_STRING, &backup_dir},
-                             {"base-url", CLI_STRING, &base_url}, {"title", CLI_STRING, &title},
-                             {"now", CLI_STRING, &now},           {NULL, CLI_FLAG, NULL}};
+  const char *odoo_path = NULL, *hubspot_path = NULL;
+  const cli_option opts[] = {{"output", CLI_STRING, &output},         {"backup-dir", CLI_STRING, &backup_dir},
+                             {"base-url", CLI_STRING, &base_url},     {"title", CLI_STRING, &title},
+                             {"odoo-path", CLI_STRING, &odoo_path},   {"hubspot-path", CLI_STRING, &hubspot_path},
+                             {"now", CLI_STRING, &now},               {NULL, CLI_FLAG, NULL}};
   int npos = 0;
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, &npos);
   if (rc || ctx->help)
     return rc;
   if (!output)
     return cli_usage_error(ctx, "--output FILE.html is needed (- for standard output)");
-  long long now_ms = -1;
-  if (now) {
-    char *end;
-    errno = 0;
-    now_ms = strtoll(now, &end, 10);
-    if (errno || end == now || *end || now_ms < 0)
-      return cli_usage_error(ctx, "--now needs milliseconds since the epoch, not '%s'", now);
-  }
+  int64_t now_us = 0;
+  if (now && (rc = cli_stats_parse_now(ctx, now, &now_us)))
+    return rc;
   fastepost_report_options *o = NULL;
   if (fastepost_report_options_new(&o) != FASTEPOST_OK || fastepost_report_options_set_backup_dir(o, backup_dir) ||
-      fastepost_report_options_set_base_url(o, base_url) || fastepost_report_options_set_title(o, title)) {
+      fastepost_report_options_set_base_url(o, base_url) || fastepost_report_options_set_title(o, title) ||
+      fastepost_report_options_set_webhook_path(o, "odoo", odoo_path) ||
+      fastepost_report_options_set_webhook_path(o, "hubspot", hubspot_path) ||
+      (now && fastepost_report_options_set_clock(o, cli_stats_fixed_clock, &now_us))) {
     fastepost_report_options_free(o);
     return cli_fail(ctx, "report");
   }
-  fastepost_report_options_set_now(o, now_ms);
   char *html = NULL;
   if ((rc = cli_connect(ctx)) == CLI_OK && fastepost_report_html(&html, ctx->conn, o) != FASTEPOST_OK)
     rc = cli_fail(ctx, "report");
@@ -63,7 +60,8 @@ static int report(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_report_commands[] = {
     {"report", NULL, report, "Write the HTML report (CRM dashboard, database, backups)",
      "Usage: fastepost report --output FILE.html [--backup-dir DIR] [--base-url URL]\n"
-     "                        [--title TEXT] [--now MS] [--db CONNINFO] [--json]\n"
+     "                        [--title TEXT] [--odoo-path P] [--hubspot-path P] [--now US]\n"
+     "                        [--db CONNINFO] [--json]\n"
      "\n"
      "Write one self-contained HTML page (inline CSS, no scripts, no external assets; readable\n"
      "on a phone and a desktop): a card per CRM with its success-rate badge, the customer sync\n"
@@ -74,7 +72,9 @@ const cli_command cli_report_commands[] = {
      "  --backup-dir DIR list the backups in DIR (as `fastepost backup list` does)\n"
      "  --base-url URL   the application's public URL, for the webhook set-up details\n"
      "  --title TEXT     the page title (default \"libfastepost report\")\n"
-     "  --now MS         the clock, milliseconds since the epoch (default: the server's)\n"
+     "  --odoo-path P    the Odoo webhook path (default /api/v1/integrations/odoo)\n"
+     "  --hubspot-path P the HubSpot webhook path (default /api/v1/integrations/hubspot)\n"
+     "  --now US         the clock, microseconds since the epoch (default: the server's)\n"
      "  --json           print {\"status\",\"output\",\"bytes\"} instead of a sentence\n"
      "\n"
      "Example:\n"

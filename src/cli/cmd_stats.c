@@ -1,84 +1,91 @@
 /* fastepost stats db */
 #include <string.h>
 
-#include "cli.h"
+#include "stats_common.h"
 
-static void rows_text(char *out, size_t outsize, int64_t rows) {
-  if (rows < 0)
+static void rows_text(char *out, size_t outsize, int known, uint64_t rows) {
+  if (!known)
     snprintf(out, outsize, "?");
   else
-    snprintf(out, outsize, "%lld", (long long)rows);
+    snprintf(out, outsize, "%llu", (unsigned long long)rows);
 }
 
+/* A count that may be unknown: the number, or null. */
+static void json_count(const char *key, int known, uint64_t n) {
+  if (known)
+    printf(",\"%s\":%llu", key, (unsigned long long)n);
+  else
+    printf(",\"%s\":null", key);
+}
+
+/* The keys and types of the bindings' to_dict() / to_h (docs/stats.md): unknown is null. */
 static void print_db_json(const fastepost_stats_db *s) {
-  printf("{\"database\":");
-  cli_json_string(stdout, s->database);
-  printf(",\"size\":%lld,\"table_count\":%zu,\"tables\":[", (long long)s->size_bytes,
-         s->table_count);
-  for (size_t i = 0; i < s->table_count; i++) {
-    const fastepost_stats_db_table *t = &s->tables[i];
-    printf("%s{\"name\":", i ? "," : "");
-    cli_json_string(stdout, t->name);
-    printf(",\"rows_estimate\":");
-    if (t->rows_estimate < 0)
-      printf("null");
-    else
-      printf("%lld", (long long)t->rows_estimate);
-    printf(",\"rows_exact\":");
-    if (t->rows_exact < 0)
-      printf("null");
-    else
-      printf("%lld", (long long)t->rows_exact);
-    printf(",\"total_size\":%lld,\"table_size\":%lld,\"index_size\":%lld}",
-           (long long)t->total_bytes, (long long)t->table_bytes, (long long)t->index_bytes);
+  printf("{");
+  cli_stats_json_str("database", fastepost_stats_db_database(s), true);
+  printf(",\"size_bytes\":%llu,\"tables\":[", (unsigned long long)fastepost_stats_db_size_bytes(s));
+  for (size_t i = 0; i < fastepost_stats_db_table_count(s); i++) {
+    const fastepost_stats_db_table *t = fastepost_stats_db_table_get(s, i);
+    printf("%s{", i ? "," : "");
+    cli_stats_json_str("name", fastepost_stats_db_table_name(t), true);
+    json_count("rows_estimate", fastepost_stats_db_table_has_rows_estimate(t),
+               fastepost_stats_db_table_rows_estimate(t));
+    json_count("rows_exact", fastepost_stats_db_table_has_rows_exact(t), fastepost_stats_db_table_rows_exact(t));
+    printf(",\"total_bytes\":%llu,\"table_bytes\":%llu,\"index_bytes\":%llu}",
+           (unsigned long long)fastepost_stats_db_table_total_bytes(t),
+           (unsigned long long)fastepost_stats_db_table_table_bytes(t),
+           (unsigned long long)fastepost_stats_db_table_index_bytes(t));
   }
-  printf("],\"backups\":{\"count\":%lld,\"newest\":", (long long)s->backup_count);
-  if (s->newest_backup.name[0]) {
-    char when[32];
-    cli_time_utc(when, sizeof when, s->newest_backup.time, true);
-    printf("{\"name\":");
-    cli_json_string(stdout, s->newest_backup.name);
-    printf(",\"size\":%lld,\"time\":\"%s\"}", (long long)s->newest_backup.size, when);
+  printf("]");
+  json_count("backup_count", fastepost_stats_db_has_backups(s), fastepost_stats_db_backup_count(s));
+  printf(",\"newest_backup\":");
+  if (fastepost_stats_db_has_newest_backup(s)) {
+    printf("{");
+    cli_stats_json_str("name", fastepost_stats_db_newest_backup_name(s), true);
+    printf(",\"size_bytes\":%llu", (unsigned long long)fastepost_stats_db_newest_backup_size_bytes(s));
+    cli_stats_json_time("created_at", fastepost_stats_db_newest_backup_created_us(s));
+    printf("}");
   } else {
     printf("null");
   }
-  printf("}}\n");
+  printf("}\n");
 }
 
 static void print_db_text(const fastepost_stats_db *s, bool exact, const char *dir) {
   char size[32];
-  cli_size_pretty(size, sizeof size, s->size_bytes);
-  printf("database:  %s\nsize:      %s\ntables:    %zu\n", s->database, size, s->table_count);
-  if (s->backup_count < 0) {
+  size_t n = fastepost_stats_db_table_count(s);
+  cli_size_pretty(size, sizeof size, (long long)fastepost_stats_db_size_bytes(s));
+  printf("database:  %s\nsize:      %s\ntables:    %zu\n", fastepost_stats_db_database(s), size, n);
+  unsigned long long count = (unsigned long long)fastepost_stats_db_backup_count(s);
+  if (!fastepost_stats_db_has_backups(s)) {
     printf("backups:   no backup directory (give --dir)\n");
-  } else if (s->backup_count == 0) {
+  } else if (count == 0) {
     printf("backups:   none in %s\n", dir);
-  } else if (!s->newest_backup.name[0]) {
-    printf("backups:   %lld, no full backup in %s\n", (long long)s->backup_count, dir);
+  } else if (!fastepost_stats_db_has_newest_backup(s)) {
+    printf("backups:   %llu, no full backup in %s\n", count, dir);
   } else {
-    char when[32], bsize[32];
-    cli_time_utc(when, sizeof when, s->newest_backup.time, false);
-    cli_size_pretty(bsize, sizeof bsize, s->newest_backup.size);
-    printf("backups:   %lld, newest %s (%s, %s)\n", (long long)s->backup_count,
-           s->newest_backup.name, bsize, when);
+    char when[64], bsize[32];
+    cli_stats_time_text(when, sizeof when, fastepost_stats_db_newest_backup_created_us(s));
+    cli_size_pretty(bsize, sizeof bsize, (long long)fastepost_stats_db_newest_backup_size_bytes(s));
+    printf("backups:   %llu, newest %s (%s, %s)\n", count, fastepost_stats_db_newest_backup_name(s), bsize,
+           when);
   }
-  if (!s->table_count)
+  if (!n)
     return;
   size_t w = 5;
-  for (size_t i = 0; i < s->table_count; i++)
-    if (strlen(s->tables[i].name) > w)
-      w = strlen(s->tables[i].name);
+  for (size_t i = 0; i < n; i++)
+    if (strlen(fastepost_stats_db_table_name(fastepost_stats_db_table_get(s, i))) > w)
+      w = strlen(fastepost_stats_db_table_name(fastepost_stats_db_table_get(s, i)));
   printf("\n%-*s %14s%s %10s %10s %10s\n", (int)w, "TABLE", "ROWS (EST.)", exact ? "     ROWS (EXACT)" : "",
          "TOTAL", "TABLE", "INDEXES");
-  for (size_t i = 0; i < s->table_count; i++) {
-    const fastepost_stats_db_table *t = &s->tables[i];
+  for (size_t i = 0; i < n; i++) {
+    const fastepost_stats_db_table *t = fastepost_stats_db_table_get(s, i);
     char est[32], ex[32], total[32], table[32], index[32];
-    rows_text(est, sizeof est, t->rows_estimate);
-    rows_text(ex, sizeof ex, t->rows_exact);
-    cli_size_pretty(total, sizeof total, t->total_bytes);
-    cli_size_pretty(table, sizeof table, t->table_bytes);
-    cli_size_pretty(index, sizeof index, t->index_bytes);
-    printf("%-*s %14s", (int)w, t->name, est);
+    rows_text(est, sizeof est, fastepost_stats_db_table_has_rows_estimate(t), fastepost_stats_db_table_rows_estimate(t));
+    rows_text(ex, sizeof ex, fastepost_stats_db_table_has_rows_exact(t), fastepost_stats_db_table_rows_exact(t));
+    cli_size_pretty(total, sizeof total, (long long)fastepost_stats_db_table_total_bytes(t));
+    cli_size_pretty(table, sizeof table, (long long)fastepost_stats_db_table_table_bytes(t));
+    cli_size_pretty(index, sizeof index, (long long)fastepost_stats_db_table_index_bytes(t));
+    printf("%-*s %14s", (int)w, fastepost_stats_db_table_name(t), est);
     if (exact)
       printf(" %16s", ex);
     printf(" %10s %10s %10s\n", total, table, index);

@@ -808,7 +808,7 @@ Test(backup, cli_create_list_path_verify_restore_prune) {
   /* The newest backup is the table one, but "the newest backup" is the full one. */
   cr_assert(strstr(out, plain) && !strstr(out, newest), "%s", out);
   cr_assert_eq(cli("--db '%s' stats db --json --dir '%s'", db, dirpath), 0, "%s", out);
-  cr_assert(strstr(out, "\"count\":2") && strstr(out, "\"name\":\"a\""), "%s", out);
+  cr_assert(strstr(out, "\"backup_count\":2") && strstr(out, "\"name\":\"a\""), "%s", out);
 
   cr_assert_eq(cli("backup prune --dir '%s'", dirpath), 2, "%s", out);
   /* --keep 0 would delete everything without a word: refused; --all says it. */

@@ -6,21 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/shape.h"
 #include "testdb.h"
 
 TestSuite(crm_stats, .init = fptest_setup_schema, .fini = fptest_teardown);
 
 /* 2026-11-27 12:34:56.789 UTC */
 #define NOW_MS 1795782896789LL
+#define NOW_US (NOW_MS * 1000)
+#define MS_US 1000LL
 #define NOW "'2026-11-27 12:34:56.789'::timestamp"
 /* 2026-11-27 12:00:00 UTC: the window then starts exactly on an hour. */
 #define HOUR_NOW_MS 1795780800000LL
 #define HOUR_NOW "'2026-11-27 12:00:00'::timestamp"
 
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
+/* Collect with the clock at now_ms (a fixed clock, as tests and replays use). */
 static fastepost_crm_stats *collect(int64_t now_ms) {
+  static int64_t now_us;
+  now_us = now_ms * 1000;
+  fastepost_crm_stats_options *o = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "https://app.example.com/"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_clock(o, fixed_clock, &now_us), FASTEPOST_OK);
   fastepost_crm_stats *s = NULL;
-  cr_assert_eq(fastepost_crm_stats_collect_at(&s, fptest_conn(), "https://app.example.com/", now_ms),
-               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fastepost_crm_stats_options_free(o);
   return s;
 }
 
@@ -80,18 +93,18 @@ Test(crm_stats, no_events) {
   cr_assert_eq(h->total_events, 0);
   cr_assert_eq(h->events_24h, 0);
   cr_assert_eq(h->has_success_rate, 0);
-  cr_assert_str_eq(h->badge, "none");
-  cr_assert_null(h->last_event_at);
+  cr_assert_eq(h->health, FASTEPOST_CRM_STATS_HEALTH_NONE);
+  cr_assert_eq(h->success_rate_tenths, 0);
+  cr_assert_eq(h->last_event_at_us, 0);
   cr_assert_null(h->last_event_type);
   const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
   cr_assert_eq(sync->total_customers, 0);
   cr_assert_eq(sync->synced_customers, 0);
   cr_assert_eq(sync->pending_tasks, 0);
-  cr_assert_null(sync->last_sync_at);
+  cr_assert_eq(sync->last_sync_at_us, 0);
   cr_assert_eq(fastepost_crm_stats_recent_count(s), 0);
   cr_assert_null(fastepost_crm_stats_recent(s, 0));
-  cr_assert_str_eq(fastepost_crm_stats_generated_at(s), "2026-11-27T12:34:56.789000Z");
-  cr_assert_eq(fastepost_crm_stats_now_ms(s), NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_now_us(s), NOW_US);
   const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
   cr_assert_str_eq(u->odoo_webhook_url, "https://app.example.com/api/v1/integrations/odoo");
   cr_assert_str_eq(u->odoo_webhook_url_with_key,
@@ -103,13 +116,16 @@ Test(crm_stats, no_events) {
   cr_assert_str_eq(u->hubspot_timestamp_header, "X-HubSpot-Request-Timestamp");
   fastepost_crm_stats_free(s);
 
-  /* Paths only without a base URL; a base URL must be http(s). */
+  /* Paths only without a base URL (NULL options: every default, the server's clock). */
   cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_OK);
   cr_assert_str_eq(fastepost_crm_stats_setup(s)->hubspot_webhook_url, "/api/v1/integrations/hubspot");
+  cr_assert_str_eq(fastepost_crm_stats_setup(s)->odoo_webhook_url, FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH);
+  int64_t server_now = fastepost_crm_stats_now_us(s);
+  cr_assert(server_now > NOW_US - 3650 * 86400 * 1000000LL, "the server's clock in µs: %lld",
+            (long long)server_now);
   fastepost_crm_stats_free(s);
-  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), "app.example.com"), FASTEPOST_EINVALID);
-  cr_assert_null(s);
   fastepost_crm_stats_free(NULL);
+  cr_assert_eq(fastepost_crm_stats_collect(NULL, fptest_conn(), NULL), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_collect(NULL, fptest_conn(), NULL), FASTEPOST_EINVALID);
   fastepost_conn_close(fptest_conn());
   cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_ECONN);
@@ -144,24 +160,25 @@ Test(crm_stats, known_answers_and_boundaries) {
   cr_assert_eq(h->pending_events, 2);
   cr_assert(h->has_success_rate);
   cr_assert_float_eq(h->success_rate, 80.0, 1e-9);
-  cr_assert_str_eq(h->badge, "yellow", "exactly 80 %% is yellow");
+  cr_assert_eq(h->success_rate_tenths, 800);
+  cr_assert_eq(h->health, FASTEPOST_CRM_STATS_HEALTH_WARNING, "exactly 80 %% is a warning");
   cr_assert_str_eq(h->last_event_type, "contact.deletion");
-  cr_assert_str_eq(h->last_event_at, "2026-11-27T12:44:56.789000Z");
-  cr_assert_eq(h->last_event_at_ms, NOW_MS + 600000);
+  cr_assert_eq(h->last_event_at_us, NOW_US + 600000 * MS_US);
 
   const fastepost_crm_source_stats *o = fastepost_crm_stats_find_source(s, "odoo");
   cr_assert_eq(o->total_events, 2000);
   cr_assert_eq(o->events_24h, 1440, "one per minute: minutes 1 to 1440 are in the window");
   cr_assert_eq(o->dead_events, 4);
   cr_assert_float_eq(o->success_rate, 80.1, 1e-9);
-  cr_assert_str_eq(o->badge, "green");
+  cr_assert_eq(o->success_rate_tenths, 801);
+  cr_assert_eq(o->health, FASTEPOST_CRM_STATS_HEALTH_GOOD);
   cr_assert_str_eq(o->last_event_type, "res.partner");
 
   const fastepost_crm_source_stats *p = fastepost_crm_stats_find_source(s, "pipedrive");
   cr_assert_eq(p->total_events, 1);
   cr_assert_eq(p->events_24h, 1);
   cr_assert_eq(p->has_success_rate, 0);
-  cr_assert_str_eq(p->badge, "none");
+  cr_assert_eq(p->health, FASTEPOST_CRM_STATS_HEALTH_NONE);
   cr_assert_null(fastepost_crm_stats_find_source(s, "zoho"));
   fastepost_crm_stats_free(s);
 
@@ -170,7 +187,7 @@ Test(crm_stats, known_answers_and_boundaries) {
   s = collect(NOW_MS);
   h = fastepost_crm_stats_find_source(s, "hubspot");
   cr_assert_float_eq(h->success_rate, 83.3, 1e-9);
-  cr_assert_str_eq(h->badge, "green");
+  cr_assert_eq(h->health, FASTEPOST_CRM_STATS_HEALTH_GOOD);
   cr_assert_eq(h->events_24h, 5);
   fastepost_crm_stats_free(s);
 
@@ -219,7 +236,7 @@ Test(crm_stats, customer_sync_and_recent_events) {
   cr_assert_eq(sync->total_customers, 3);
   cr_assert_eq(sync->synced_customers, 2);
   cr_assert_eq(sync->pending_tasks, 2);
-  cr_assert_str_eq(sync->last_sync_at, "2026-11-27T12:30:00.500000Z");
+  cr_assert_eq(sync->last_sync_at_us, NOW_US - (4 * 60000 + 56789 - 500) * MS_US, "12:30:00.5");
   cr_assert_eq(fastepost_crm_stats_recent_count(s), 20);
   const fastepost_crm_recent_event *e0 = fastepost_crm_stats_recent(s, 0);
   const fastepost_crm_recent_event *e1 = fastepost_crm_stats_recent(s, 1);
@@ -229,13 +246,12 @@ Test(crm_stats, customer_sync_and_recent_events) {
   cr_assert_null(e1->outcome);
   cr_assert_str_eq(e1->error, "no such partner");
   cr_assert_str_eq(e1->source, "hubspot");
-  cr_assert_str_eq(e1->time_ago, "just now");
-  cr_assert_str_eq(e1->created_at, "2026-11-27T12:34:46.789000Z");
+  cr_assert_eq(e1->created_at_us, NOW_US - 10000 * MS_US);
   const fastepost_crm_recent_event *e4 = fastepost_crm_stats_recent(s, 4);
   cr_assert_str_eq(e4->event_type, "type4");
   cr_assert_str_eq(e4->outcome, "updated");
   cr_assert_null(e4->error);
-  cr_assert_str_eq(e4->time_ago, "3 minutes ago");
+  cr_assert_eq(e4->created_at_us, NOW_US - (3 * 60000 + 10000) * MS_US);
   cr_assert_str_eq(fastepost_crm_stats_recent(s, 19)->event_type, "type19");
   fastepost_crm_stats_free(s);
 }
@@ -359,27 +375,77 @@ Test(crm_stats, rebuild_after_writes_without_triggers) {
 Test(crm_stats, cli_json_and_text) {
   add_event("hubspot", "contact.creation", "success", NOW " - interval '3 minutes'");
   char args[1200], out[16384];
-  snprintf(args, sizeof args, "stats crm --json --now %lld --base-url https://app.example.com --db '%s'",
-           NOW_MS, fptest_current.conninfo);
+  snprintf(args, sizeof args,
+           "stats crm --json --now %lld --base-url https://app.example.com --odoo-path /hooks/odoo "
+           "--db '%s'",
+           NOW_US, fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
-  const char *keys[] = {"\"generated_at\":\"2026-11-27T12:34:56.789000Z\"",
+  const char *keys[] = {"\"generated_at\":\"2026-11-27T12:34:56.789000Z\",\"generated_at_us\":1795782896789000}",
                         "\"source\":\"hubspot\",\"total_events\":1,\"events_24h\":1",
-                        "\"success_rate\":100.0,\"badge\":\"green\"",
+                        "\"success_rate\":100.0,\"health\":\"good\",\"badge\":\"green\"",
+                        "\"last_event_at\":\"2026-11-27T12:31:56.789000Z\",\"last_event_at_us\":1795782716789000",
                         "\"source\":\"odoo\",\"total_events\":0",
-                        "\"success_rate\":null,\"badge\":\"none\",\"last_event_at\":null",
-                        "\"customer_sync\":{\"total_customers\":0,\"crm_synced_customers\":0,"
-                        "\"pending_tasks\":0,\"last_sync_at\":null}",
-                        "\"type\":\"contact.creation\",\"status\":\"success\"",
+                        "\"success_rate\":null,\"health\":\"none\",\"badge\":\"none\","
+                        "\"last_event_at\":null,\"last_event_at_us\":null",
+                        "\"sync\":{\"total_customers\":0,\"synced_customers\":0,"
+                        "\"pending_tasks\":0,\"last_sync_at\":null,\"last_sync_at_us\":null}",
+                        "\"event_type\":\"contact.creation\",\"status\":\"success\"",
                         "\"time_ago\":\"3 minutes ago\"",
+                        "\"odoo_webhook_url\":\"https://app.example.com/hooks/odoo\"",
+                        "\"odoo_webhook_url_with_key\":\"https://app.example.com/hooks/odoo?api_key=YOUR_API_KEY\"",
                         "\"hubspot_webhook_url\":\"https://app.example.com/api/v1/integrations/hubspot\"",
                         "\"odoo_api_key_header\":\"X-Odoo-Api-Key\""};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     cr_assert(strstr(out, keys[i]), "missing %s in %s", keys[i], out);
-  snprintf(args, sizeof args, "stats crm --now %lld --db '%s'", NOW_MS, fptest_current.conninfo);
+  /* Every key and type as tests/report/shapes.txt says (the bindings' to_dict / to_h too):
+   * with a synced customer and an event with an error, so that every optional value shows. */
+  fptest_exec("INSERT INTO customers (name, crm_id, last_synced_at) VALUES ('a', '1', " NOW ")");
+  add_event("odoo", "res.partner", "error", NOW " - interval '1 day'");
+  fptest_exec("UPDATE integration_events SET error_message = 'boom', outcome = NULL WHERE source = 'odoo'");
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  shape_check(out, "crm_stats");
+  snprintf(args, sizeof args, "stats crm --now %lld --db '%s'", NOW_US, fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   cr_assert(strstr(out, "100.0 %") && strstr(out, "green") && strstr(out, "X-HubSpot-Signature-v3"),
             "%s", out);
   cr_assert_eq(fptest_cli(out, sizeof out, "stats crm --now yesterday"), 2, "%s", out);
+  snprintf(args, sizeof args, "stats crm --base-url ftp://x --db '%s'", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+}
+
+Test(crm_stats, options_validate_and_default) {
+  fastepost_crm_stats_options *o = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "app.example.com"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "ftp://x"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "odoo", "no-slash"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "zoho", "/z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, NULL, "/z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "http://h:8080//"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "hubspot", "/in/hubspot"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "odoo", "/in/odoo?tenant=1"), FASTEPOST_OK);
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
+  cr_assert_str_eq(u->hubspot_webhook_url, "http://h:8080/in/hubspot");
+  cr_assert_str_eq(u->odoo_webhook_url, "http://h:8080/in/odoo?tenant=1");
+  cr_assert_str_eq(u->odoo_webhook_url_with_key, "http://h:8080/in/odoo?tenant=1&api_key=YOUR_API_KEY");
+  fastepost_crm_stats_free(s);
+  /* NULL and "" restore the defaults. */
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "odoo", ""), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "hubspot", NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), o), FASTEPOST_OK);
+  cr_assert_str_eq(fastepost_crm_stats_setup(s)->odoo_webhook_url, "/api/v1/integrations/odoo");
+  cr_assert_str_eq(fastepost_crm_stats_setup(s)->hubspot_webhook_url, "/api/v1/integrations/hubspot");
+  fastepost_crm_stats_free(s);
+  fastepost_crm_stats_options_free(o);
+  fastepost_crm_stats_options_free(NULL);
+  fastepost_conn_close(fptest_conn());
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_ECONN);
+  cr_assert_null(s);
 }
 
 Test(crm_stats, counts_add_up_across_connections) {

@@ -497,13 +497,17 @@ Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
 
   /* The statistics on the same clock: the event is within its 24 hours, the sync time is its. */
   fastepost_crm_stats *s = NULL;
-  cr_assert_eq(fastepost_crm_stats_collect_at(&s, fptest_conn(), NULL, now / 1000), FASTEPOST_OK,
-               "%s", fastepost_error_last()->message);
+  fastepost_crm_stats_options *so = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(&so), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_clock(so, fixed_clock, &now), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), so), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fastepost_crm_stats_options_free(so);
   const fastepost_crm_source_stats *odoo = fastepost_crm_stats_find_source(s, "odoo");
   cr_assert_not_null(odoo);
   cr_assert_eq(odoo->events_24h, 1);
   cr_assert_eq(odoo->success_events, 1);
-  cr_assert_eq(fastepost_crm_stats_sync(s)->last_sync_at_ms, now / 1000);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->last_sync_at_us, now);
   fastepost_crm_stats_free(s);
 
   /* A clock outside what a timestamp can hold is refused before anything is claimed. */

@@ -1,7 +1,7 @@
 /*
- * Plans of the sync hot path against large tables: every statement of src/sync.c's list is
- * prepared here and explained as a generic plan (plan_cache_mode = force_generic_plan), the
- * worst case: a plan that does not know the values. None may read a table sequentially or walk
+ * Plans of the sync hot path against large tables: every statement of the core's list
+ * (src/sync/statements.c) is prepared here and explained as a generic plan (plan_cache_mode =
+ * force_generic_plan), the worst case: a plan that does not know the values. None may read a table sequentially or walk
  * an index without an index condition (the phone branch of the match statement once walked the
  * primary key in id order, filtering every customer: 23.7 ms per delivery at 27k customers).
  */

@@ -10,12 +10,23 @@ TestSuite(report_cli, .init = fptest_setup_schema, .fini = fptest_teardown);
 Test(report_cli, writes_the_page_and_reports_errors) {
   static char out[131072];
   char args[4096];
-  snprintf(args, sizeof args, "report --db '%s' --output - --now 1764270000000", fptest_current.conninfo);
+  snprintf(args, sizeof args, "report --db '%s' --output - --now 1764270000000000", fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   cr_assert(strncmp(out, "<!DOCTYPE html>", 15) == 0, "%.200s", out);
   cr_assert(strstr(out, "No events yet.") && strstr(out, "No backup directory given.") &&
                 strstr(out, "no events</span>") && strstr(out, "<code>/api/v1/integrations/odoo</code>"),
             "%s", out);
+  cr_assert(strstr(out, "Generated 2025-11-27T19:00:00.000000Z"), "the --now clock: %.600s", out);
+  snprintf(args, sizeof args, "report --db '%s' --output - --odoo-path /in/odoo --hubspot-path /in/hubspot",
+           fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "<code>/in/odoo</code>") && strstr(out, "<code>/in/hubspot</code>") &&
+                strstr(out, "<code>/in/odoo?api_key=YOUR_API_KEY</code>"),
+            "%s", out);
+  snprintf(args, sizeof args, "report --db '%s' --output - --odoo-path in/odoo", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  snprintf(args, sizeof args, "report --db '%s' --output - --now -1", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
   char dir[512];
   fptest_tmpdir(dir, sizeof dir, "report-cli");
   snprintf(args, sizeof args, "report --db '%s' --output '%s/r.html' --backup-dir '%s' --json", fptest_current.conninfo,
@@ -33,4 +44,21 @@ Test(report_cli, writes_the_page_and_reports_errors) {
   cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
   cr_assert_eq(fptest_cli(out, sizeof out, "report --help"), 0);
   cr_assert(strstr(out, "Usage: fastepost report --output FILE.html"), "%s", out);
+}
+
+Test(report_cli, options_refuse_bad_input) {
+  fastepost_report_options *o = NULL;
+  cr_assert_eq(fastepost_report_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_report_options_set_base_url(o, "ftp://x"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_options_set_webhook_path(o, "zoho", "/z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_options_set_webhook_path(o, "odoo", "z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_options_set_clock(o, NULL, NULL), FASTEPOST_OK);
+  cr_assert_eq(fastepost_report_options_set_title(NULL, "x"), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_error_last()->message, "opts is NULL"), "%s", fastepost_error_last()->message);
+  char *html = NULL;
+  cr_assert_eq(fastepost_report_html(&html, fptest_conn(), o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert(strstr(html, "<code>/api/v1/integrations/hubspot</code>"), "the defaults stay");
+  fastepost_free(html);
+  fastepost_report_options_free(o);
+  fastepost_report_options_free(NULL);
 }

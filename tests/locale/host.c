@@ -257,6 +257,8 @@ static void imports(fastepost_conn *conn) {
 /* Tenths of a percent as an integer: printing the double would depend on the host's locale. */
 static long long rate_tenths(double rate) { return (long long)(rate * 10.0 + 0.5); }
 
+static int64_t fixed_clock_us(void *payload) { return *(const int64_t *)payload; }
+
 static void statistics(fastepost_conn *conn) {
   /* Timestamps from the real clock, fixed: 30 minutes and 26 hours before FIXED_NOW_MS. */
   sql("UPDATE integration_events SET created_at = '2026-03-01 11:30:00', processed_at = '2026-03-01 11:30:01'");
@@ -271,29 +273,45 @@ static void statistics(fastepost_conn *conn) {
   print_status("crm stats rebuild", st);
 
   fastepost_crm_stats *s = NULL;
-  st = fastepost_crm_stats_collect_at(&s, conn, "https://app.example.com/", FIXED_NOW_MS);
+  static int64_t fixed_now_us = FIXED_NOW_MS * 1000;
+  fastepost_crm_stats_options *co = NULL;
+  if (fastepost_crm_stats_options_new(&co) != FASTEPOST_OK ||
+      fastepost_crm_stats_options_set_base_url(co, "https://app.example.com/") != FASTEPOST_OK ||
+      fastepost_crm_stats_options_set_clock(co, fixed_clock_us, &fixed_now_us) != FASTEPOST_OK)
+    die("crm stats options");
+  st = fastepost_crm_stats_collect(&s, conn, co);
+  fastepost_crm_stats_options_free(co);
   print_status("crm stats", st);
   if (st != FASTEPOST_OK) {
     fail("crm stats: %s", fastepost_error_last()->message);
     return;
   }
-  printf("generated at: %s\n", fastepost_crm_stats_generated_at(s));
+  printf("generated at: %lld\n", (long long)fastepost_crm_stats_now_us(s));
   for (size_t i = 0; i < fastepost_crm_stats_source_count(s); i++) {
     const fastepost_crm_source_stats *x = fastepost_crm_stats_source(s, i);
-    printf("source %s: total %lld, 24h %lld, success %lld, error %lld, dead %lld, pending %lld, "
-           "rate %s%lld/1000, badge %s, last %s %s\n",
-           x->source, (long long)x->total_events, (long long)x->events_24h, (long long)x->success_events,
-           (long long)x->error_events, (long long)x->dead_events, (long long)x->pending_events,
-           x->has_success_rate ? "" : "none ", rate_tenths(x->success_rate), x->badge,
-           x->last_event_at ? x->last_event_at : "-", x->last_event_type ? x->last_event_type : "-");
+    printf("source %s: total %llu, 24h %llu, success %llu, error %llu, dead %llu, pending %llu, "
+           "rate %s%lld/1000 (%u), health %s, badge %s, last %lld %s\n",
+           x->source, (unsigned long long)x->total_events, (unsigned long long)x->events_24h,
+           (unsigned long long)x->success_events, (unsigned long long)x->error_events,
+           (unsigned long long)x->dead_events, (unsigned long long)x->pending_events,
+           x->has_success_rate ? "" : "none ", rate_tenths(x->success_rate), (unsigned)x->success_rate_tenths,
+           fastepost_crm_stats_health_name(x->health), fastepost_report_badge_colour(x->health),
+           (long long)x->last_event_at_us, x->last_event_type ? x->last_event_type : "-");
   }
   const fastepost_crm_sync_stats *sy = fastepost_crm_stats_sync(s);
-  printf("sync: customers %lld, synced %lld, pending tasks %lld, last %s\n", (long long)sy->total_customers,
-         (long long)sy->synced_customers, (long long)sy->pending_tasks, sy->last_sync_at ? sy->last_sync_at : "-");
+  printf("sync: customers %llu, synced %llu, pending tasks %llu, last %lld\n",
+         (unsigned long long)sy->total_customers, (unsigned long long)sy->synced_customers,
+         (unsigned long long)sy->pending_tasks, (long long)sy->last_sync_at_us);
   for (size_t i = 0; i < fastepost_crm_stats_recent_count(s); i++) {
     const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(s, i);
+    char *iso = NULL, *ago = NULL;
+    if (fastepost_report_time_iso(&iso, e->created_at_us) != FASTEPOST_OK ||
+        fastepost_report_time_ago(&ago, e->created_at_us, fastepost_crm_stats_now_us(s)) != FASTEPOST_OK)
+      die("time texts");
     printf("recent %lld: %s %s %s %s %s | %s\n", (long long)e->id, e->source, e->event_type, e->status,
-           e->outcome ? e->outcome : "-", e->created_at, e->time_ago);
+           e->outcome ? e->outcome : "-", iso, ago);
+    fastepost_free(iso);
+    fastepost_free(ago);
   }
   const fastepost_crm_setup *su = fastepost_crm_stats_setup(s);
   printf("setup: %s %s %s\n", su->odoo_webhook_url, su->hubspot_webhook_url, su->hubspot_signature_header);
@@ -311,14 +329,18 @@ static void statistics(fastepost_conn *conn) {
   const char *prev = "";
   for (;;) {
     const fastepost_stats_db_table *next = NULL;
-    for (size_t i = 0; i < db->table_count; i++)
-      if (strcmp(db->tables[i].name, prev) > 0 && (!next || strcmp(db->tables[i].name, next->name) < 0))
-        next = &db->tables[i];
+    for (size_t i = 0; i < fastepost_stats_db_table_count(db); i++) {
+      const fastepost_stats_db_table *t = fastepost_stats_db_table_get(db, i);
+      if (strcmp(fastepost_stats_db_table_name(t), prev) > 0 &&
+          (!next || strcmp(fastepost_stats_db_table_name(t), fastepost_stats_db_table_name(next)) < 0))
+        next = t;
+    }
     if (!next)
       break;
-    printf("table %s: %lld rows (estimate %lld)\n", next->name, (long long)next->rows_exact,
-           (long long)next->rows_estimate);
-    prev = next->name;
+    printf("table %s: %llu rows (estimate %llu)\n", fastepost_stats_db_table_name(next),
+           (unsigned long long)fastepost_stats_db_table_rows_exact(next),
+           (unsigned long long)fastepost_stats_db_table_rows_estimate(next));
+    prev = fastepost_stats_db_table_name(next);
   }
   fastepost_stats_db_free(db);
 }
@@ -402,7 +424,8 @@ static void report(fastepost_conn *conn, const char *dbname) {
   fastepost_report_options *o = NULL;
   if (fastepost_report_options_new(&o) != FASTEPOST_OK)
     die("out of memory");
-  fastepost_report_options_set_now(o, FIXED_NOW_MS);
+  static int64_t report_now_us = FIXED_NOW_MS * 1000;
+  fastepost_report_options_set_clock(o, fixed_clock_us, &report_now_us);
   fastepost_report_options_set_base_url(o, "https://app.example.com");
   fastepost_report_options_set_title(o, "Locale check: İ ı I i");
   char *html = NULL;

@@ -104,21 +104,26 @@ Test(standby, db_and_crm_statistics) {
   fastepost_stats_db *s = NULL;
   cr_assert_eq(fastepost_stats_db_get(&s, sb, NULL, FASTEPOST_STATS_DB_EXACT), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
-  cr_assert_str_eq(s->database, fptest_current.name);
-  cr_assert_gt(s->size_bytes, 0);
+  cr_assert_str_eq(fastepost_stats_db_database(s), fptest_current.name);
+  cr_assert_gt(fastepost_stats_db_size_bytes(s), 0);
   bool found = false;
-  for (size_t i = 0; i < s->table_count; i++)
-    if (strcmp(s->tables[i].name, "customers") == 0) {
+  for (size_t i = 0; i < fastepost_stats_db_table_count(s); i++) {
+    const fastepost_stats_db_table *t = fastepost_stats_db_table_get(s, i);
+    if (strcmp(fastepost_stats_db_table_name(t), "customers") == 0) {
       found = true;
-      cr_assert_eq(s->tables[i].rows_exact, 26, "25 rows + the Odoo partner, got %lld",
-                   (long long)s->tables[i].rows_exact);
+      cr_assert_eq(fastepost_stats_db_table_rows_exact(t), 26, "25 rows + the Odoo partner, got %llu",
+                   (unsigned long long)fastepost_stats_db_table_rows_exact(t));
     }
+  }
   cr_assert(found, "customers is listed");
   fastepost_stats_db_free(s);
 
   fastepost_crm_stats *c = NULL;
-  cr_assert_eq(fastepost_crm_stats_collect(&c, sb, "https://app.example.com/"), FASTEPOST_OK, "%s",
-               fastepost_error_last()->message);
+  fastepost_crm_stats_options *co = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(&co), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(co, "https://app.example.com/"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_collect(&c, sb, co), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_crm_stats_options_free(co);
   const fastepost_crm_source_stats *odoo = fastepost_crm_stats_find_source(c, "odoo");
   const fastepost_crm_source_stats *hub = fastepost_crm_stats_find_source(c, "hubspot");
   cr_assert_not_null(odoo);

@@ -1,5 +1,6 @@
 /* Value checks used by the import and by export filters (no database). */
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <string.h>
 
 #include "validate.h"
@@ -86,6 +87,27 @@ Test(transfer_validate, dates_and_timestamps) {
   BAD(FASTEPOST__TIMESTAMPTZOID, -1, "yesterday");
 }
 
+/* Words and digits are matched byte-wise: under tr_TR strncasecmp() would not match "INFINITY"
+ * to "infinity" (its 'I' folds to a dotless i), and a value's verdict must not follow the
+ * locale. Each test runs in a process of its own, so the locale set here leaks nowhere. */
+Test(transfer_validate, words_whatever_the_locale) {
+  static const char *const locales[] = {"C", "tr_TR.UTF-8", "tr_TR.utf8", "de_DE.UTF-8"};
+  for (size_t i = 0; i < sizeof locales / sizeof locales[0]; i++) {
+    if (!setlocale(LC_ALL, locales[i]))
+      continue;
+    OK(FASTEPOST__DATEOID, -1, "INFINITY");
+    OK(FASTEPOST__TIMESTAMPOID, -1, " -Infinity ");
+    OK(FASTEPOST__DATEOID, -1, "0044-03-15 bc");
+    OK(FASTEPOST__BOOLOID, -1, "TRUE");
+    OK(FASTEPOST__NUMERICOID, -1, "-INF");
+    OK(FASTEPOST__TIMESTAMPOID, -1, "2024-02-29 23:59:59");
+    BAD(FASTEPOST__DATEOID, -1, "2024-02-3");
+    BAD(FASTEPOST__DATEOID, -1, "2024-0");
+    BAD(FASTEPOST__TIMESTAMPOID, -1, "2024-01-02 03:0");
+    cr_assert_null(fastepost__model_check("customers", "email", "IVY@ISTANBUL.COM.TR", 19));
+  }
+}
+
 Test(transfer_validate, uuids) {
   OK(FASTEPOST__UUIDOID, -1, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
   OK(FASTEPOST__UUIDOID, -1, "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11");
@@ -138,6 +160,11 @@ Test(transfer_validate, model_rules) {
   cr_assert_not_null(fastepost__model_check("customers", "email", "@c.de", 5));
   cr_assert_not_null(fastepost__model_check("customers", "email", "a@@c.de", 7));
   cr_assert_not_null(fastepost__model_check("customers", "email", "", 0));
+  /* The rule of every CRM source (tests/unit/normalize.c): judged after trimming, stricter on
+   * lists, comments and quoting than the import was alone. */
+  cr_assert_null(fastepost__model_check("customers", "email", " A@B.DE ", 8));
+  cr_assert_not_null(fastepost__model_check("customers", "email", "a;b@c.de", 8));
+  cr_assert_not_null(fastepost__model_check("customers", "email", "(a)@c.de", 8));
   cr_assert_not_null(fastepost__model_check("tasks", "barcode", "", 0));
   cr_assert_null(fastepost__model_check("tasks", "barcode", "B", 1));
   cr_assert_null(fastepost__model_check("integration_events", "status", "dead", 4));

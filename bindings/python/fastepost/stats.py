@@ -1,39 +1,44 @@
 """Figures: the CRM dashboard (docs/crm-stats.md), the database figures (docs/stats.md) and
-the HTML report (docs/report.md), with their methods of :class:`Connection`."""
+the HTML report (docs/report.md), with their methods of :class:`Connection`.
+
+``to_dict()`` gives the keys and types of the CLI's ``--json`` (``fastepost stats crm``,
+``fastepost stats db``): counts as int, unknown values as None, every time as ``<key>``
+(ISO 8601 UTC text) and ``<key>_us`` (microseconds since the epoch), both None when there is
+none."""
 
 import os
 
 from . import core as _core
 from ._support import Result
-from .backup import BackupDir, BackupInfo, _backup_dir
+from .backup import BackupDir, _backup_dir
 
 
 class CrmSourceStats(Result):
     """The figures of one CRM source. ``success_rate`` is a percentage with one decimal, or
-    None when no event has finished; ``badge`` is "green", "yellow" or "none"; times are ISO
-    8601 UTC text (None without events) with ``*_ms`` twins in milliseconds (0 without)."""
+    None when no event has finished; ``health`` is "good", "warning" or "none" and ``badge``
+    its colour ("green", "yellow", "none")."""
 
     __slots__ = ("source", "total_events", "events_24h", "success_events", "error_events",
-                 "dead_events", "pending_events", "success_rate", "badge", "last_event_at",
-                 "last_event_at_ms", "last_event_type")
+                 "dead_events", "pending_events", "success_rate", "health", "badge",
+                 "last_event_at", "last_event_at_us", "last_event_type")
 
 
 class CrmSyncStats(Result):
     """The customer synchronisation panel."""
 
     __slots__ = ("total_customers", "synced_customers", "pending_tasks", "last_sync_at",
-                 "last_sync_at_ms")
+                 "last_sync_at_us")
 
 
 class CrmRecentEvent(Result):
     """One of the newest events, across sources."""
 
     __slots__ = ("id", "source", "event_type", "status", "outcome", "error", "created_at",
-                 "created_at_ms", "time_ago")
+                 "created_at_us", "time_ago")
 
 
 class CrmSetup(Result):
-    """Where and how the CRMs send their webhooks, for the base URL given."""
+    """Where and how the CRMs send their webhooks, for the base URL and paths given."""
 
     __slots__ = ("odoo_webhook_url", "odoo_webhook_url_with_key", "odoo_api_key_header",
                  "odoo_api_key_param", "hubspot_webhook_url", "hubspot_signature_header",
@@ -43,37 +48,46 @@ class CrmSetup(Result):
 class CrmStats(Result):
     """What the CRM dashboard shows (see docs/crm-stats.md): ``sources`` (alphabetical, always
     with hubspot and odoo), ``sync``, ``recent`` (newest first, at most 20), ``setup``, and the
-    clock they were computed for (``generated_at``, ``generated_at_ms``)."""
+    clock they were computed for (``generated_at``, ``generated_at_us``)."""
 
-    __slots__ = ("generated_at", "generated_at_ms", "sources", "sync", "recent", "setup")
+    __slots__ = ("sources", "sync", "recent", "setup", "generated_at", "generated_at_us")
 
     @classmethod
     def _from(cls, d):
-        return cls(generated_at=d["generated_at"], generated_at_ms=d["generated_at_ms"],
-                   sources=[CrmSourceStats(**x) for x in d["sources"]],
-                   sync=CrmSyncStats(**d["sync"]),
-                   recent=[CrmRecentEvent(**x) for x in d["recent"]],
-                   setup=CrmSetup(**d["setup"]))
+        return cls(**dict(d, sources=[CrmSourceStats(**x) for x in d["sources"]],
+                          sync=CrmSyncStats(**d["sync"]),
+                          recent=[CrmRecentEvent(**x) for x in d["recent"]],
+                          setup=CrmSetup(**d["setup"])))
 
     def source(self, name):
         """The :class:`CrmSourceStats` of a source ("hubspot"), or None."""
         return next((s for s in self.sources if s.source == name), None)
 
 
-def time_ago(then_ms, now_ms):
-    """The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...)."""
-    return _core.time_ago(int(then_ms), int(now_ms))
+def time_ago(then_us, now_us):
+    """The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...) of a
+    moment, both in microseconds since the epoch."""
+    return _core.report_time_ago(int(then_us), int(now_us))
 
 
 class DbTableStats(Result):
-    """One table: ``rows_estimate`` (-1 unknown), ``rows_exact`` (-1 unless asked), sizes."""
+    """One table: ``rows_estimate`` (None when unknown), ``rows_exact`` (None unless asked),
+    sizes in bytes."""
 
     __slots__ = ("name", "rows_estimate", "rows_exact", "total_bytes", "table_bytes", "index_bytes")
 
 
+class DbNewestBackup(Result):
+    """The newest full backup of the directory: ``name``, ``size_bytes``, ``created_at``
+    (ISO 8601 UTC) and ``created_at_us``."""
+
+    __slots__ = ("name", "size_bytes", "created_at", "created_at_us")
+
+
 class DbStats(Result):
     """The database figures (docs/stats.md): ``database``, ``size_bytes``, ``tables`` (largest
-    first), ``backup_count`` (-1 without a backup directory) and ``newest_backup``."""
+    first), ``backup_count`` (None without a backup directory) and ``newest_backup``
+    (:class:`DbNewestBackup` or None)."""
 
     __slots__ = ("database", "size_bytes", "tables", "backup_count", "newest_backup")
 
@@ -81,7 +95,7 @@ class DbStats(Result):
     def _from(cls, d):
         nb = d["newest_backup"]
         return cls(**dict(d, tables=[DbTableStats(**t) for t in d["tables"]],
-                          newest_backup=nb and BackupInfo._from(nb)))
+                          newest_backup=nb and DbNewestBackup(**nb)))
 
 
 class _StatsMethods:
@@ -103,13 +117,17 @@ class _StatsMethods:
             return _core.report_html(self._conn, None if backup_dir is None else os.fsdecode(backup_dir),
                                      base_url, title)
 
-    def crm_stats(self, base_url=None, *, now_ms=None):
+    def crm_stats(self, base_url=None, *, odoo_path=None, hubspot_path=None, now_us=None):
         """The CRM dashboard's figures as a :class:`CrmStats`. ``base_url`` (``https://...``)
-        makes the set-up URLs absolute; ``now_ms`` fixes the clock (default: the server's).
-        Raises :class:`VersionError` before schema version 2, :class:`InvalidError` for a
-        base URL that is not http(s)."""
+        makes the set-up URLs absolute; ``odoo_path`` / ``hubspot_path`` replace the default
+        webhook paths; ``now_us`` (microseconds since the epoch) fixes the clock (default: the
+        server's). Raises :class:`VersionError` before schema version 2, :class:`InvalidError`
+        for a base URL that is not http(s) or a path without a leading "/"."""
+        now = -1 if now_us is None else int(now_us)
+        if now_us is not None and now < 0:
+            raise ValueError("now_us must be 0 or more")
         with self._lock:
-            d = _core.crm_stats_collect(self._conn, base_url, -1 if now_ms is None else int(now_ms))
+            d = _core.crm_stats_collect(self._conn, base_url, odoo_path, hubspot_path, now)
         return CrmStats._from(d)
 
     def crm_stats_rebuild(self):

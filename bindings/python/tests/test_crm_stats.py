@@ -1,12 +1,49 @@
-"""CRM statistics: the figures as objects with attributes and to_dict(), errors, UTF-8, GC."""
+"""CRM and database statistics: the figures as objects with attributes and to_dict() in the
+shape of the CLI's --json (tests/report/shapes.txt), errors, UTF-8, GC."""
 
 import gc
+import os
+import tempfile
 import unittest
 
 import fastepost
 from support import DbTestCase
 
-NOW = 1764270000000  # 2025-11-27T19:00:00Z
+NOW = 1764270000000000  # 2025-11-27T19:00:00Z, in microseconds
+
+
+def _type_name(v):
+    if v is None:
+        return "null"
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}[type(v)]
+
+
+def _walk(prefix, v, out):
+    """Every path of a to_dict() with the types seen there, as tests/report/shape.h does."""
+    if isinstance(v, dict):
+        for k, child in v.items():
+            path = f"{prefix}.{k}" if prefix else k
+            out.setdefault(path, set()).add(_type_name(child))
+            _walk(path, child, out)
+    elif isinstance(v, list):
+        for child in v:
+            out.setdefault(prefix + "[]", set()).add(_type_name(child))
+            _walk(prefix + "[]", child, out)
+    return out
+
+
+def _shapes(section):
+    path = os.path.join(os.environ["FASTEPOST_SOURCE_DIR"], "tests", "report", "shapes.txt")
+    want, current = {}, None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("["):
+                current = line[1:-1]
+            elif line and not line.startswith("#") and current == section:
+                key, types = line.split(" ", 1)
+                want[key] = set(types.split("|"))
+    return want
 
 
 class CrmStats(DbTestCase):
@@ -29,23 +66,27 @@ class CrmStats(DbTestCase):
         super().tearDown()
 
     def test_figures(self):
-        s = self.conn.crm_stats("https://app.example.com/", now_ms=NOW)
+        s = self.conn.crm_stats("https://app.example.com/", now_us=NOW)
         self.assertIsInstance(s, fastepost.CrmStats)
-        self.assertEqual(s.generated_at_ms, NOW)
-        self.assertTrue(s.generated_at.startswith("2025-11-27T19:00:00"))
+        self.assertEqual(s.generated_at_us, NOW)
+        self.assertEqual(s.generated_at, "2025-11-27T19:00:00.000000Z")
         self.assertEqual([x.source for x in s.sources], ["hubspot", "odoo", "shopify"])
         h = s.source("hubspot")
         self.assertEqual((h.total_events, h.events_24h, h.success_events, h.error_events),
                          (2, 2, 1, 1))
         self.assertEqual(h.success_rate, 50.0)
-        self.assertEqual(h.badge, "yellow")
+        self.assertEqual((h.health, h.badge), ("warning", "yellow"))
+        self.assertEqual(h.last_event_at, "2025-11-27T18:57:00.000000Z")
+        self.assertEqual(h.last_event_at_us, NOW - 3 * 60 * 1000000)
         self.assertEqual(h.last_event_type, "contact.deletion")
         odoo = s.source("odoo")
         self.assertIsNone(odoo.success_rate)
-        self.assertEqual((odoo.badge, odoo.events_24h, odoo.pending_events), ("none", 0, 1))
+        self.assertEqual((odoo.health, odoo.badge, odoo.events_24h, odoo.pending_events),
+                         ("none", "none", 0, 1))
         self.assertIsNone(s.source("nope"))
         self.assertEqual((s.sync.total_customers, s.sync.synced_customers), (2, 1))
-        self.assertTrue(s.sync.last_sync_at.startswith("2025-11-27T17:00"))
+        self.assertEqual(s.sync.last_sync_at, "2025-11-27T17:00:00.000000Z")
+        self.assertEqual(s.sync.last_sync_at_us, NOW - 2 * 3600 * 1000000)
         self.assertEqual([e.source for e in s.recent], ["shopify", "hubspot", "hubspot", "odoo"])
         self.assertEqual(s.recent[0].time_ago, "just now")
         self.assertEqual(s.recent[1].error, "Kundë fehlt ✗")
@@ -57,12 +98,46 @@ class CrmStats(DbTestCase):
         self.assertEqual(d["sources"][0]["source"], "hubspot")
         self.assertEqual(d["sync"]["synced_customers"], 1)
         self.assertEqual(d["recent"][1]["error"], "Kundë fehlt ✗")
-        self.assertEqual(s, self.conn.crm_stats("https://app.example.com", now_ms=NOW))
+        self.assertEqual(s, self.conn.crm_stats("https://app.example.com", now_us=NOW))
 
     def test_paths_only_and_server_clock(self):
         s = self.conn.crm_stats()
         self.assertEqual(s.setup.odoo_webhook_url, "/api/v1/integrations/odoo")
-        self.assertGreater(s.generated_at_ms, NOW)
+        self.assertGreater(s.generated_at_us, NOW)
+        s = self.conn.crm_stats("https://h", odoo_path="/in/odoo", hubspot_path="/in/hubspot", now_us=NOW)
+        self.assertEqual((s.setup.odoo_webhook_url, s.setup.hubspot_webhook_url),
+                         ("https://h/in/odoo", "https://h/in/hubspot"))
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.crm_stats(odoo_path="no-slash")
+        with self.assertRaises(ValueError):
+            self.conn.crm_stats(now_us=-5)
+
+    def test_same_shape_as_the_cli_json(self):
+        """to_dict() has the keys and types of `fastepost stats crm --json` / `stats db --json`
+        (tests/db/crm_stats.c and tests/db/stats.c check the CLI against the same file)."""
+        d = self.conn.crm_stats("https://app.example.com", now_us=NOW).to_dict()
+        got, want = _walk("", d, {}), _shapes("crm_stats")
+        self.assertEqual(set(got), set(want))
+        for path, types in got.items():
+            self.assertLessEqual(types, want[path], path)
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "backup_20260301_101010.dump"), "wb") as f:
+                f.write(b"bbb")
+            stats = self.conn.db_stats(tmp, exact=True)
+        d = stats.to_dict()
+        got, want = _walk("", d, {}), _shapes("stats_db")
+        self.assertEqual(set(got), set(want))
+        for path, types in got.items():
+            self.assertLessEqual(types, want[path], path)
+        self.assertEqual(d["newest_backup"], {"name": "backup_20260301_101010.dump", "size_bytes": 3,
+                                              "created_at": "2026-03-01T10:10:10.000000Z",
+                                              "created_at_us": 1772359810000000})
+        self.assertEqual(d["backup_count"], 1)
+        # Unknown is None, never -1.
+        d = self.conn.db_stats().to_dict()
+        self.assertIsNone(d["backup_count"])
+        self.assertIsNone(d["newest_backup"])
+        self.assertTrue(all(t["rows_exact"] is None for t in d["tables"]))
 
     def test_errors_and_rebuild(self):
         with self.assertRaises(fastepost.InvalidError):
@@ -70,17 +145,21 @@ class CrmStats(DbTestCase):
         self.sql("SET session_replication_role = replica; "
                  "INSERT INTO integration_events (source, event_type) VALUES ('odoo', 'x')")
         self.conn.crm_stats_rebuild()
-        self.assertEqual(self.conn.crm_stats(now_ms=NOW).source("odoo").total_events, 2)
+        self.assertEqual(self.conn.crm_stats(now_us=NOW).source("odoo").total_events, 2)
         self.sql("DROP TABLE fastepost_event_counts CASCADE")
         with self.assertRaises(fastepost.VersionError):
             self.conn.crm_stats()
 
     def test_time_ago(self):
-        self.assertEqual(fastepost.time_ago(NOW - 3 * 86400000, NOW), "3 days ago")
+        self.assertEqual(fastepost.time_ago(NOW - 3 * 86400 * 1000000, NOW), "3 days ago")
+        self.assertEqual(fastepost.core.report_time_iso(NOW), "2025-11-27T19:00:00.000000Z")
+        self.assertEqual(fastepost.core.report_badge_colour(fastepost.core.CRM_STATS_HEALTH_GOOD), "green")
+        self.assertEqual(fastepost.core.crm_stats_health_name(fastepost.core.CRM_STATS_HEALTH_WARNING),
+                         "warning")
 
     def test_result_outlives_connection(self):
         conn = fastepost.connect(self.dsn)
-        s = conn.crm_stats(now_ms=NOW)
+        s = conn.crm_stats(now_us=NOW)
         del conn
         gc.collect()
         self.assertEqual(s.source("shopify").total_events, 1)

@@ -1,10 +1,55 @@
 # frozen_string_literal: true
 
-# CRM statistics: the figures as Structs with to_h, errors, UTF-8, GC.
+# CRM and database statistics: the figures as Structs with to_h in the shape of the CLI's --json
+# (tests/report/shapes.txt), errors, UTF-8, GC.
 require_relative "support"
+require "set"
+require "tmpdir"
 
 class CrmStatsTest < DbTest
-  NOW = 1_764_270_000_000 # 2025-11-27T19:00:00Z
+  NOW = 1_764_270_000_000_000 # 2025-11-27T19:00:00Z, in microseconds
+  TYPES = { NilClass => "null", Integer => "int", Float => "float", String => "str", Array => "list",
+            Hash => "dict", TrueClass => "bool", FalseClass => "bool" }.freeze
+
+  # Every path of a to_h with the types seen there, as tests/report/shape.h does.
+  def walk(prefix, value, out = Hash.new { |h, k| h[k] = Set.new })
+    case value
+    when Hash
+      value.each do |k, child|
+        path = prefix.empty? ? k.to_s : "#{prefix}.#{k}"
+        out[path] << TYPES.fetch(child.class)
+        walk(path, child, out)
+      end
+    when Array
+      value.each do |child|
+        out["#{prefix}[]"] << TYPES.fetch(child.class)
+        walk("#{prefix}[]", child, out)
+      end
+    end
+    out
+  end
+
+  def shapes(section)
+    want = {}
+    current = nil
+    File.foreach(File.join(ENV.fetch("FASTEPOST_SOURCE_DIR"), "tests", "report", "shapes.txt")) do |line|
+      line = line.strip
+      if line.start_with?("[")
+        current = line[1..-2]
+      elsif !line.empty? && !line.start_with?("#") && current == section
+        key, types = line.split(" ", 2)
+        want[key] = types.split("|").to_set
+      end
+    end
+    want
+  end
+
+  def assert_shape(hash, section)
+    got = walk("", hash)
+    want = shapes(section)
+    assert_equal want.keys.sort, got.keys.sort
+    got.each { |path, types| assert types.subset?(want[path]), "#{path}: #{types.to_a} not in #{want[path].to_a}" }
+  end
 
   def setup
     super
@@ -24,19 +69,20 @@ class CrmStatsTest < DbTest
   end
 
   def test_figures
-    s = @conn.crm_stats("https://app.example.com/", now_ms: NOW)
+    s = @conn.crm_stats("https://app.example.com/", now_us: NOW)
     assert_kind_of Fastepost::CrmStats, s
-    assert_equal NOW, s.generated_at_ms
-    assert s.generated_at.start_with?("2025-11-27T19:00:00")
+    assert_equal NOW, s.generated_at_us
+    assert_equal "2025-11-27T19:00:00.000000Z", s.generated_at
     assert_equal %w[hubspot odoo shopify], s.sources.map(&:source)
     h = s.source(:hubspot)
     assert_equal [2, 2, 1, 1], [h.total_events, h.events_24h, h.success_events, h.error_events]
     assert_in_delta 50.0, h.success_rate
-    assert_equal "yellow", h.badge
+    assert_equal %w[warning yellow], [h.health, h.badge]
+    assert_equal NOW - (3 * 60 * 1_000_000), h.last_event_at_us
     assert_equal "contact.deletion", h.last_event_type
     odoo = s.source("odoo")
     assert_nil odoo.success_rate
-    assert_equal ["none", 0, 1], [odoo.badge, odoo.events_24h, odoo.pending_events]
+    assert_equal ["none", "none", 0, 1], [odoo.health, odoo.badge, odoo.events_24h, odoo.pending_events]
     assert_nil s.source("nope")
     assert_equal [2, 1], [s.sync.total_customers, s.sync.synced_customers]
     assert_equal %w[shopify hubspot hubspot odoo], s.recent.map(&:source)
@@ -48,23 +94,44 @@ class CrmStatsTest < DbTest
     h = s.to_h
     assert_equal "hubspot", h[:sources][0][:source]
     assert_equal 1, h[:sync][:synced_customers]
-    assert_equal s, @conn.crm_stats("https://app.example.com", now_ms: NOW)
+    assert_equal s, @conn.crm_stats("https://app.example.com", now_us: NOW)
+  end
+
+  # to_h has the keys and types of `fastepost stats crm --json` / `stats db --json`
+  # (tests/db/crm_stats.c and tests/db/stats.c check the CLI against the same file).
+  def test_same_shape_as_the_cli_json
+    assert_shape(@conn.crm_stats("https://app.example.com", now_us: NOW).to_h, "crm_stats")
+    Dir.mktmpdir do |dir|
+      File.binwrite(File.join(dir, "backup_20260301_101010.dump"), "bbb")
+      h = @conn.db_stats(backups: dir, exact: true).to_h
+      assert_shape(h, "stats_db")
+      assert_equal({ name: "backup_20260301_101010.dump", size_bytes: 3, created_at: "2026-03-01T10:10:10.000000Z",
+                     created_at_us: 1_772_359_810_000_000 }, h[:newest_backup])
+    end
+    h = @conn.db_stats.to_h
+    assert_nil h[:backup_count]
+    assert_nil h[:newest_backup]
+    assert(h[:tables].all? { |t| t[:rows_exact].nil? })
   end
 
   def test_paths_only_errors_and_rebuild
     assert_equal "/api/v1/integrations/odoo", @conn.crm_stats.setup.odoo_webhook_url
     assert_raises(Fastepost::InvalidError) { @conn.crm_stats("ftp://x") }
+    assert_equal "https://h/in/odoo", @conn.crm_stats("https://h", odoo_path: "/in/odoo").setup.odoo_webhook_url
+    assert_raises(Fastepost::InvalidError) { @conn.crm_stats(hubspot_path: "x") }
+    assert_raises(ArgumentError) { @conn.crm_stats(now_us: -1) }
     sql("SET session_replication_role = replica; INSERT INTO integration_events (source, event_type) VALUES ('odoo', 'x')")
     @conn.crm_stats_rebuild
-    assert_equal 2, @conn.crm_stats(now_ms: NOW).source(:odoo).total_events
+    assert_equal 2, @conn.crm_stats(now_us: NOW).source(:odoo).total_events
     sql("DROP TABLE fastepost_event_counts CASCADE")
     assert_raises(Fastepost::VersionError) { @conn.crm_stats }
-    assert_equal "3 days ago", Fastepost.time_ago(NOW - (3 * 86_400_000), NOW)
+    assert_equal "3 days ago", Fastepost.time_ago(NOW - (3 * 86_400_000_000), NOW)
+
   end
 
   def test_result_outlives_connection
     conn = Fastepost.connect(@dsn)
-    s = conn.crm_stats(now_ms: NOW)
+    s = conn.crm_stats(now_us: NOW)
     conn = nil # rubocop:disable Lint/UselessAssignment
     GC.start
     assert_equal 1, s.source("shopify").total_events

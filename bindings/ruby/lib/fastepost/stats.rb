@@ -3,48 +3,53 @@
 # Figures: the CRM dashboard (docs/crm-stats.md), the database figures (docs/stats.md) and
 # the HTML report (docs/report.md), with their methods of Connection.
 module Fastepost
-  # CRM statistics (docs/crm-stats.md). success_rate is a percentage with one decimal, or nil
-  # when no event has finished; times are ISO 8601 UTC text (nil without) with *_ms twins.
+  # CRM statistics (docs/crm-stats.md). to_h gives the keys and types of the CLI's --json:
+  # success_rate is a percentage with one decimal, or nil when no event has finished; health is
+  # "good", "warning" or "none" and badge its colour; every time is <key> (ISO 8601 UTC text)
+  # and <key>_us (microseconds since the epoch), both nil when there is none.
   CrmSourceStats = Struct.new(:source, :total_events, :events_24h, :success_events, :error_events,
-                              :dead_events, :pending_events, :success_rate, :badge, :last_event_at,
-                              :last_event_at_ms, :last_event_type, keyword_init: true)
+                              :dead_events, :pending_events, :success_rate, :health, :badge,
+                              :last_event_at, :last_event_at_us, :last_event_type, keyword_init: true)
   CrmSyncStats = Struct.new(:total_customers, :synced_customers, :pending_tasks, :last_sync_at,
-                            :last_sync_at_ms, keyword_init: true)
+                            :last_sync_at_us, keyword_init: true)
   CrmRecentEvent = Struct.new(:id, :source, :event_type, :status, :outcome, :error, :created_at,
-                              :created_at_ms, :time_ago, keyword_init: true)
+                              :created_at_us, :time_ago, keyword_init: true)
   CrmSetup = Struct.new(:odoo_webhook_url, :odoo_webhook_url_with_key, :odoo_api_key_header,
                         :odoo_api_key_param, :hubspot_webhook_url, :hubspot_signature_header,
                         :hubspot_timestamp_header, keyword_init: true)
   # sources (alphabetical, always with hubspot and odoo), sync, recent (newest first, at most
-  # 20), setup, and the clock they were computed for.
-  CrmStats = Struct.new(:generated_at, :generated_at_ms, :sources, :sync, :recent, :setup,
+  # 20), setup, and the clock they were computed for (generated_at, generated_at_us).
+  CrmStats = Struct.new(:sources, :sync, :recent, :setup, :generated_at, :generated_at_us,
                         keyword_init: true) do
     include DeepHash
     # The CrmSourceStats of a source ("hubspot"), or nil.
     def source(name) = sources.find { |s| s.source == name.to_s }
 
     def self.from(h)
-      new(generated_at: h[:generated_at], generated_at_ms: h[:generated_at_ms],
-          sources: h[:sources].map { |x| CrmSourceStats.new(**x) },
-          sync: CrmSyncStats.new(**h[:sync]),
-          recent: h[:recent].map { |x| CrmRecentEvent.new(**x) },
-          setup: CrmSetup.new(**h[:setup]))
+      new(**h, sources: h[:sources].map { |x| CrmSourceStats.new(**x) },
+               sync: CrmSyncStats.new(**h[:sync]),
+               recent: h[:recent].map { |x| CrmRecentEvent.new(**x) },
+               setup: CrmSetup.new(**h[:setup]))
     end
   end
 
-  # The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...).
-  def self.time_ago(then_ms, now_ms) = Core.time_ago(Integer(then_ms), Integer(now_ms))
+  # The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...) of a
+  # moment, both in microseconds since the epoch.
+  def self.time_ago(then_us, now_us) = Core.report_time_ago(Integer(then_us), Integer(now_us))
 
-  # One table of DbStats: rows_estimate (-1 unknown), rows_exact (-1 unless asked), sizes.
+  # One table of DbStats: rows_estimate (nil when unknown), rows_exact (nil unless asked), sizes
+  # in bytes.
   DbTableStats = Struct.new(:name, :rows_estimate, :rows_exact, :total_bytes, :table_bytes, :index_bytes,
                             keyword_init: true)
+  # The newest full backup of DbStats: name, size_bytes, created_at (ISO 8601 UTC), created_at_us.
+  DbNewestBackup = Struct.new(:name, :size_bytes, :created_at, :created_at_us, keyword_init: true)
   # The database figures (docs/stats.md): database, size_bytes, tables (largest first),
-  # backup_count (-1 without a backup directory) and newest_backup (BackupInfo or nil).
+  # backup_count (nil without a backup directory) and newest_backup (DbNewestBackup or nil).
   DbStats = Struct.new(:database, :size_bytes, :tables, :backup_count, :newest_backup, keyword_init: true) do
     include DeepHash
     def self.from(h)
       new(**h, tables: h[:tables].map { |t| DbTableStats.new(**t) },
-               newest_backup: h[:newest_backup] && BackupInfo.from(h[:newest_backup]))
+               newest_backup: h[:newest_backup] && DbNewestBackup.new(**h[:newest_backup]))
     end
   end
 
@@ -66,10 +71,15 @@ module Fastepost
       end
 
       # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
-      # absolute; now_ms fixes the clock (default: the server's). Raises VersionError before
-      # schema version 2, InvalidError for a base URL that is not http(s).
-      def crm_stats(base_url = nil, now_ms: nil)
-        h = synchronize { Core.crm_stats_collect(@conn, base_url, now_ms.nil? ? -1 : Integer(now_ms)) }
+      # absolute; odoo_path / hubspot_path replace the default webhook paths; now_us
+      # (microseconds since the epoch) fixes the clock (default: the server's). Raises
+      # VersionError before schema version 2, InvalidError for a base URL that is not http(s)
+      # or a path without a leading "/".
+      def crm_stats(base_url = nil, odoo_path: nil, hubspot_path: nil, now_us: nil)
+        now = now_us.nil? ? -1 : Integer(now_us)
+        raise ArgumentError, "now_us must be 0 or more" if now_us && now.negative?
+
+        h = synchronize { Core.crm_stats_collect(@conn, base_url, odoo_path, hubspot_path, now) }
         CrmStats.from(h)
       end
 

@@ -1,0 +1,38 @@
+/* report.h, the presentation module (included by stats.i). The texts are mirrored one to one:
+ *   report_time_ago(then_us, now_us) -> "3 minutes ago"
+ *   report_time_iso(us) -> "2026-11-27T12:34:56.789000Z"
+ *   report_badge_colour(health) -> "green" / "yellow" / "none"
+ * The page through a helper that owns its options:
+ *   report_html(conn, backup_dir, base_url, title) -> str      (None/nil: the default) */
+%fastepost_blocking(3, fastepost_report_html, char **, fastepost_conn *, const fastepost_report_options *)
+
+%rename("$ignore", regextarget=1) "^fastepost_report_options";
+%ignore fastepost_report_html;
+/* Takes a borrowed struct of a result the bindings turn into dicts at once: "badge" there. */
+%ignore fastepost_report_badge_label;
+%include "fastepost/report.h"
+
+%apply const char *NULLABLE { const char *backup_dir, const char *base_url, const char *title };
+%rename(report_html) fp_report_html;
+%inline %{
+static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const char *base_url, const char *title) {
+  fastepost_report_options *o = NULL;
+  fastepost_status rc = fastepost_report_options_new(&o);
+  if (rc == FASTEPOST_OK && backup_dir)
+    rc = fastepost_report_options_set_backup_dir(o, backup_dir);
+  if (rc == FASTEPOST_OK && base_url)
+    rc = fastepost_report_options_set_base_url(o, base_url);
+  if (rc == FASTEPOST_OK && title)
+    rc = fastepost_report_options_set_title(o, title);
+  char *html = NULL;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_report_html(&html, conn, o);
+  fastepost_report_options_free(o);
+  if (rc != FASTEPOST_OK)
+    return fp_stats_fail(rc);
+  fp_obj out = fp_str_new(html);
+  fastepost_free(html);
+  return out;
+}
+%}
+%clear const char *backup_dir, const char *base_url, const char *title;

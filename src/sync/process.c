@@ -1,0 +1,113 @@
+/*
+ * One event in its own transaction (or, in a batch, its own savepoint): two pipelined round
+ * trips (lookups, then the writes and the commit); on a failure, rolled back and logged on its
+ * own (see sync.h).
+ */
+#include "sync_priv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "normalize.h"
+
+/* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
+ * database status; a conflict is committed like any outcome and reported through res->code. */
+static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
+                   const fastepost__sync_ctx *ctx, const char *now) {
+  fastepost__job j;
+  fastepost__step r1[7] = {{0}}, r2[3] = {{0}};
+  size_t n1 = 0, n2 = 0;
+  int rc = fastepost__job_init(&j, rec, res);
+  if (rc)
+    goto done;
+  r1[n1++] = (fastepost__step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN",
+                               .expected = PGRES_COMMAND_OK};
+  /* A batch sets these once for its transaction. */
+  char settings[512];
+  if (!ctx->in_batch)
+    r1[n1++] = (fastepost__step){.sql = fastepost__sync_settings_sql(conn, settings, sizeof settings),
+                                 .expected = PGRES_TUPLES_OK};
+  if (j.nkeys)
+    r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock",
+                                 .sql = fastepost__sync_sql_lock,
+                                 .nparams = 1,
+                                 .params = {fastepost__buf_cstr(&j.key_array)},
+                                 .expected = PGRES_TUPLES_OK};
+  fastepost__job_round1(&j, r1, &n1);
+  if ((rc = fastepost__sync_run_steps(conn, r1, n1)) || (rc = fastepost__job_decide(&j, r1, now)))
+    goto done;
+  if (!j.duplicate)
+    r2[n2++] = j.apply;
+  if (!j.duplicate && j.write_props)
+    r2[n2++] = j.props_write;
+  r2[n2++] = (fastepost__step){.sql = ctx->in_batch ? "RELEASE SAVEPOINT fastepost_event"
+                                      : j.duplicate ? "ROLLBACK"
+                                                    : "COMMIT",
+                               .expected = PGRES_COMMAND_OK};
+  if ((rc = fastepost__sync_run_steps(conn, r2, n2)))
+    goto done;
+  j.apply.res = j.duplicate ? NULL : r2[0].res;
+  r2[0].res = j.duplicate ? r2[0].res : NULL;
+  fastepost__job_finish(&j);
+done:
+  fastepost__sync_steps_clear(r1, n1);
+  fastepost__sync_steps_clear(r2, n2);
+  fastepost__job_free(&j);
+  return rc;
+}
+
+int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
+                            fastepost__sync_record *rec, const fastepost__sync_ctx *ctx) {
+  char clock_buf[32];
+  const char *now = fastepost__sync_now(clock_buf, sizeof clock_buf, ctx);
+  /* One rule for every source (normalize.h), before any key or value is taken from the record. */
+  if (!rec->failure && fastepost__sync_normalize(rec) != FASTEPOST_OK)
+    rec->failure = FASTEPOST_ENOMEM;
+  for (size_t i = 0; i < rec->warnings.count; i++)
+    fastepost__strlist_add(&res->warnings, rec->warnings.items[i]);
+  res->code = FASTEPOST_OK;
+  if (!ctx->in_batch && fastepost__sync_busy_connection(conn, "an event"))
+    return fastepost__result_fail(res, fastepost_error_last()->code);
+
+  if (rec->failure) {
+    /* Rejected by the adapter: log it (the message, never the raw body) and report. */
+    char message[1024];
+    snprintf(message, sizeof message, "%s", rec->failure_message ? rec->failure_message : "");
+    if (fastepost__sync_log_failure(res, conn, rec, ctx, now, rec->failure, message) != FASTEPOST_OK)
+      fastepost__strlist_addf(&res->warnings, "the failure could not be logged: %s",
+                              fastepost_error_last()->message);
+    fastepost__error_set(rec->failure, "%s", message);
+    return fastepost__result_fail(res, rec->failure);
+  }
+
+  int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
+  if (rc == FASTEPOST_OK)
+    rc = attempt(res, conn, rec, ctx, now);
+  if (rc == FASTEPOST_OK)
+    return res->code;
+
+  /* The transaction failed: undo it, then log the event as failed on its own. */
+  char message[1024];
+  snprintf(message, sizeof message, "%s", fastepost_error_last()->message);
+  char sqlstate[6];
+  snprintf(sqlstate, sizeof sqlstate, "%s", fastepost_error_last()->sqlstate);
+  res->outcome = FASTEPOST_OUTCOME_NONE;
+  res->customer_id = res->remark_id = res->task_id = 0;
+  if (ctx->in_batch) {
+    if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK) {
+      fastepost__exec(conn, "ROLLBACK TO SAVEPOINT fastepost_event", "rolling back the event");
+      if (fastepost__sync_log_failure(res, conn, rec, ctx, now, rc, message) == FASTEPOST_OK)
+        fastepost__exec(conn, "RELEASE SAVEPOINT fastepost_event", "releasing the event");
+    }
+  } else {
+    fastepost__tx_rollback(conn);
+    /* A connection that broke under us (not one the host closed) is worth one reconnect,
+     * so that the failure is at least queued for a retry. */
+    if (rc == FASTEPOST_ECONN && conn && conn->pg && PQstatus(conn->pg) != CONNECTION_OK)
+      fastepost_conn_reset(conn);
+    if (conn && conn->pg && PQstatus(conn->pg) == CONNECTION_OK)
+      fastepost__sync_log_failure(res, conn, rec, ctx, now, rc, message);
+  }
+  fastepost__error_set_sqlstate(rc, sqlstate, "%s", message);
+  return fastepost__result_fail(res, rc);
+}

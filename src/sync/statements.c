@@ -1,0 +1,230 @@
+/*
+ * The sync core's statements (see sync.h for the contract and sync_priv.h for the pieces): the
+ * SQL of the hot path, and the schema functions (migrations 7-10) that hold its large
+ * statements. Nothing here runs anything.
+ */
+#include "sync_priv.h"
+
+/* ---- statements ---------------------------------------------------------------------------- */
+
+/* The time written into rows: the server's clock (statement_timestamp(), naive UTC as the
+ * schema stores it) unless the caller injected a clock, which then arrives as the parameter.
+ * One clock for event rows, the retry due check and the statistics, whatever the app host's
+ * clock says. $7 is "now" in the event-writing statements, $6 in the failure statements. */
+#define SERVER_NOW "(statement_timestamp() AT TIME ZONE 'UTC')"
+#define NOW7 "coalesce($7::timestamp, " SERVER_NOW ")"
+#define NOW6 "coalesce($6::timestamp, " SERVER_NOW ")"
+
+/* Advisory locks on every match key, in a fixed order, so that concurrent deliveries touching
+ * the same contact (by crm id, email or phone) run one after the other. */
+const char fastepost__sync_sql_lock[] =
+    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
+    "FROM unnest($1::text[]) AS k ORDER BY 1) AS s";
+
+/* The event already logged under this idempotency key (or, for a retry, this id). The lock
+ * above serialises deliveries with the same key, so what this sees is settled. */
+const char fastepost__sync_sql_seen_key[] =
+    "SELECT id, status, customer_id FROM integration_events WHERE source = $1 AND idempotency_key = $2";
+const char fastepost__sync_sql_seen_id[] =
+    "SELECT id, status, customer_id FROM integration_events WHERE id = $1::bigint";
+
+/* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. Each branch reads its row
+ * through its own index (no join: a generic plan chosen while the table was small must stay
+ * good when it is large). */
+#define MATCH_COLUMNS \
+  "id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, " \
+  "address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
+#define SQL_MATCH_TEXT \
+    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text " \
+    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text " \
+    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) " \
+    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)"
+static const char SQL_MATCH[] = SQL_MATCH_TEXT;
+
+/* The first existing task: by id, else by the barcodes in order (LATERAL: one index probe per
+ * barcode, whatever the table's size was when the plan was made). */
+const char fastepost__sync_sql_task[] =
+    "SELECT id, customer_id FROM (SELECT 0::bigint AS ord, id, customer_id FROM tasks "
+    "WHERE id = $1::bigint UNION ALL SELECT k.ord, t.id, t.customer_id "
+    "FROM unnest($2::text[]) WITH ORDINALITY AS k(code, ord), "
+    "LATERAL (SELECT id, customer_id FROM tasks WHERE barcode = k.code) AS t) AS m "
+    "ORDER BY ord LIMIT 1";
+
+/*
+ * The event row is written once, at the end, with its final state: inserted ($1 = 0) or, for a
+ * stored event processed again, updated. Both statements below start with the same parameters:
+ * $1 event id, $2 source, $3 event type, $4 external id, $5 idempotency key, $6 payload,
+ * $7 now.
+ */
+#define EVENT_WRITE(status, outcome, customer, message)                                           \
+  "ev_ins AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, " \
+  "idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, "     \
+  "updated_at) SELECT $2, $3, " status ", " outcome ", $4, $5, $6::jsonb, " customer ", "         \
+  message ", 1, " NOW7 ", " NOW7 ", " NOW7 " WHERE $1::bigint = 0 RETURNING id), " \
+  "ev_upd AS (UPDATE integration_events SET status = " status ", outcome = " outcome ", "          \
+  "customer_id = " customer ", error_message = " message ", next_attempt_at = NULL, "              \
+  "attempts = attempts + 1, processed_at = " NOW7 ", updated_at = " NOW7 " "            \
+  "WHERE id = $1::bigint AND $1::bigint <> 0 RETURNING id) "
+
+/* Everything the decision applies, in one statement: customer (create, update or keep),
+ * remark, task link and the event row. Data-modifying CTEs see each other only through
+ * RETURNING, which is all they need.
+ * $8 mode ('create', 'update', 'keep'), $9 customer id, $10-$14 name, email, phone, company,
+ * address, $15 active, $16 crm_source, $17 crm_id, $18 crm_updated_at, $19 changed,
+ * $20 task id, $21 link the task, $22 remark body, $23 remark key. */
+#define SQL_APPLY_TEXT \
+    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, " \
+    "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) " \
+    "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, " \
+    NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), " \
+    "upd AS (UPDATE customers SET name = $10, email = $11, phone = $12, company = $13, " \
+    "address = $14, active = coalesce($15::boolean, active), crm_source = $16, crm_id = $17, " \
+    "crm_updated_at = coalesce($18::timestamp, crm_updated_at), last_synced_at = " NOW7 ", " \
+    "updated_at = CASE WHEN $19::boolean THEN " NOW7 " ELSE updated_at END " \
+    "WHERE id = $9::bigint AND $8::text = 'update' RETURNING id), " \
+    "cust AS (SELECT id FROM ins UNION ALL SELECT id FROM upd " \
+    "UNION ALL SELECT $9::bigint WHERE $8::text = 'keep'), " \
+    "rem AS (INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, " \
+    "updated_at) SELECT (SELECT id FROM cust), $20::bigint, $22, $2, $23, " NOW7 ", " \
+    NOW7 " WHERE $22::text IS NOT NULL " \
+    "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id), " \
+    "tsk AS (UPDATE tasks SET customer_id = (SELECT id FROM cust), updated_at = " NOW7 " " \
+    "WHERE id = $20::bigint AND $21::boolean AND customer_id IS NULL RETURNING id), " \
+    "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS " \
+    "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS " \
+    "outcome), " \
+    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text") \
+    "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), " \
+    "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_APPLY[] = SQL_APPLY_TEXT;
+
+/* The event of a delivery that applies nothing (stale, ignored, conflict).
+ * $8 status, $9 outcome, $10 customer id, $11 error message. */
+#define SQL_FINISH_TEXT \
+    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") \
+    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+static const char SQL_FINISH[] = SQL_FINISH_TEXT;
+
+/* Log a failure as a new event, or on the failed event with the same key. Transient failures
+ * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. The
+ * jitter ($10) travels as an integer in parts per million: a fraction sent as text would follow
+ * the client's LC_NUMERIC ("0,78" under de_DE), which PostgreSQL refuses, and the failure would
+ * go unlogged. */
+#define BACKOFF(attempts) \
+  NOW6 " + make_interval(secs => least(30 * 2 ^ (" attempts " - 1), 3600) * ($10::int / 1000000.0))"
+const char fastepost__sync_sql_fail_new[] =
+    "INSERT INTO integration_events AS e (source, event_type, status, outcome, external_id, "
+    "idempotency_key, payload, error_message, attempts, next_attempt_at, processed_at, created_at, "
+    "updated_at) VALUES ($1, $2, CASE WHEN $8::boolean AND 1 >= $9::int THEN 'dead' ELSE 'error' "
+    "END, $11, $3, $4, $5::jsonb, $7, 1, CASE WHEN $8::boolean AND 1 < $9::int THEN " BACKOFF("1")
+    " END, " NOW6 ", " NOW6 ", " NOW6 ") "
+    "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL DO UPDATE SET "
+    "status = CASE WHEN $8::boolean AND e.attempts + 1 >= $9::int THEN 'dead' ELSE 'error' END, "
+    "outcome = $11, error_message = $7, attempts = e.attempts + 1, "
+    "next_attempt_at = CASE WHEN $8::boolean AND e.attempts + 1 < $9::int THEN "
+    BACKOFF("e.attempts + 1") " END, processed_at = " NOW6 ", updated_at = " NOW6 " "
+    "WHERE e.status <> 'success' RETURNING id, status";
+/* The same for a stored event being processed again ($1 is its id; it takes fastepost__sync_sql_fail_new's
+ * parameter list so that one array serves both: $2-$5 are unused, num_nulls() only gives
+ * them a type). */
+const char fastepost__sync_sql_fail_id[] =
+    "UPDATE integration_events SET status = CASE WHEN $8::boolean AND attempts + 1 >= $9::int "
+    "THEN 'dead' ELSE 'error' END, outcome = $11, error_message = $7, attempts = attempts + 1, "
+    "next_attempt_at = CASE WHEN $8::boolean AND attempts + 1 < $9::int THEN "
+    BACKOFF("attempts + 1") " END, processed_at = " NOW6 ", updated_at = " NOW6 " "
+    "WHERE id = $1::bigint AND num_nulls($2::text, $3::text, $4::text, $5::text) >= 0 "
+    "RETURNING id, status";
+
+/* Versioned properties and tombstones of one record (see sync.h): each stored property with
+ * whether it is newer than the delivery ($3), and the tombstone with whether it is at least as
+ * new. */
+const char fastepost__sync_sql_props[] =
+    "SELECT property, value, coalesce(version > $3::timestamp, false), "
+    "coalesce(version >= $3::timestamp, false) FROM fastepost_crm_properties "
+    "WHERE source = $1 AND crm_id = $2::text";
+
+/* Store the applied properties, the tombstone and the merged records' tombstones, never moving
+ * a version backwards; deactivate the merged records' customers; on a restore, remove an older
+ * tombstone.
+ * $1 source, $2 crm id, $3 version, $4 property names, $5 values, $6 retired crm ids, $7 now,
+ * $8 tombstone, $9 restore. */
+#define SQL_PROPS_WRITE_TEXT \
+    "WITH r AS (DELETE FROM fastepost_crm_properties WHERE $9::boolean AND source = $1 AND crm_id = $2 " \
+    "AND property = '_deleted' AND version < $3::timestamp RETURNING 1), " \
+    "w AS (INSERT INTO fastepost_crm_properties AS p (source, crm_id, property, version, value) " \
+    "SELECT $1, $2, k.name, $3::timestamp, k.value FROM unnest($4::text[], $5::text[]) AS k(name, value) " \
+    "UNION ALL SELECT $1, $2, '_deleted', $3::timestamp, NULL WHERE $8::boolean " \
+    "UNION ALL SELECT DISTINCT $1, r, '_deleted', $3::timestamp, 'merged into ' || $2 " \
+    "FROM unnest($6::text[]) AS r WHERE r <> $2 " \
+    "ON CONFLICT (source, crm_id, property) DO UPDATE SET version = excluded.version, " \
+    "value = excluded.value WHERE p.version <= excluded.version RETURNING 1), " \
+    "c AS (UPDATE customers SET active = false, updated_at = " NOW7 ", last_synced_at = " NOW7 " " \
+    "WHERE crm_source = $1 AND crm_id = ANY($6::text[]) AND crm_id <> $2 AND active RETURNING 1) " \
+    "SELECT (SELECT count(*) FROM w), (SELECT count(*) FROM c), (SELECT count(*) FROM r)"
+static const char SQL_PROPS_WRITE[] = SQL_PROPS_WRITE_TEXT;
+
+/*
+ * The match and the three large statements of round two as PL/pgSQL functions (schema
+ * migrations 7-10): a
+ * function's plans are cached in the server session that runs it, whoever the client is, so
+ * behind a transaction pooler every server connection plans them once, and the client sends a
+ * small unnamed call that is cheap to plan. The bodies are the statements above, unchanged:
+ * every parameter arrives as text and the statements cast what is not text. Those migrations'
+ * text must not change once shipped: a changed statement means a new migration that replaces the
+ * function (CREATE OR REPLACE), and a call of its own name for the new signature if it has one.
+ */
+#define PARAMS_TEXT(n) PARAMS_TEXT_##n
+#define PARAMS_TEXT_3 "text, text, text"
+#define PARAMS_TEXT_6 PARAMS_TEXT_3 ", " PARAMS_TEXT_3
+#define PARAMS_TEXT_9 PARAMS_TEXT_3 ", " PARAMS_TEXT_3 ", " PARAMS_TEXT_3
+#define PARAMS_TEXT_11 PARAMS_TEXT_9 ", text, text"
+#define PARAMS_TEXT_23 PARAMS_TEXT_11 ", " PARAMS_TEXT_11 ", text"
+#define SYNC_FUNCTION(name, n, returns, body)                                                   \
+  "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "        \
+  "LANGUAGE plpgsql AS $fastepost$\n#variable_conflict use_column\nBEGIN\nRETURN QUERY " body \
+  ";\nEND\n$fastepost$;\n"
+/* The match runs first, in round one; its columns are cast to fixed types, since an existing
+ * Rails table may have text where the library would create varchar. */
+const char fastepost__sync_function_match_sql[] =
+    SYNC_FUNCTION("fastepost_sync_match", 6, "o_rank int, o_id bigint, o_crm_source text, o_crm_id text, "
+                  "o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, "
+                  "o_newer boolean", SQL_MATCH_TEXT);
+const char fastepost__sync_function_apply_sql[] =
+    SYNC_FUNCTION("fastepost_sync_apply", 23, "o_customer_id bigint, o_remark_id bigint, o_outcome text, "
+                  "o_event_id bigint", SQL_APPLY_TEXT);
+const char fastepost__sync_function_finish_sql[] =
+    SYNC_FUNCTION("fastepost_sync_finish", 11, "o_event_id bigint", SQL_FINISH_TEXT);
+const char fastepost__sync_function_props_write_sql[] =
+    SYNC_FUNCTION("fastepost_sync_props_write", 9, "o_written bigint, o_deactivated bigint, o_restored bigint",
+                  SQL_PROPS_WRITE_TEXT);
+
+const char fastepost__sync_call_match[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
+const char fastepost__sync_call_apply[] =
+    "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+    "$15, $16, $17, $18, $19, $20, $21, $22, $23)";
+const char fastepost__sync_call_finish[] =
+    "SELECT * FROM fastepost_sync_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const char fastepost__sync_call_props_write[] =
+    "SELECT * FROM fastepost_sync_props_write($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* The hot path's statements, by name for error messages and for the plan test
+ * (tests/db/plans.c). They are sent unnamed, inside the transaction that uses them: a named
+ * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
+ * transaction mode) hands to other clients between transactions ("prepared statement ...
+ * already exists" / "does not exist"). The small ones are planned at each use (a cost measured
+ * in bench/README.md); the match and the three large ones run inside the functions above, whose
+ * plans the server session caches. */
+const fastepost__sync_statement fastepost__sync_statements[] = {
+    {"fastepost_sync_lock", fastepost__sync_sql_lock},
+    {"fastepost_sync_seen_key", fastepost__sync_sql_seen_key},
+    {"fastepost_sync_seen_id", fastepost__sync_sql_seen_id},
+    {"fastepost_sync_match", SQL_MATCH},
+    {"fastepost_sync_task", fastepost__sync_sql_task},
+    {"fastepost_sync_apply", SQL_APPLY},
+    {"fastepost_sync_finish", SQL_FINISH},
+    {"fastepost_sync_props", fastepost__sync_sql_props},
+    {"fastepost_sync_props_write", SQL_PROPS_WRITE},
+    {"fastepost_sync_fail_new", fastepost__sync_sql_fail_new},
+    {"fastepost_sync_fail_id", fastepost__sync_sql_fail_id},
+    {NULL, NULL},
+};
