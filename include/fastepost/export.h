@@ -183,6 +183,10 @@ FASTEPOST_EXTERN(const char *) fastepost_export_filter_op_name(fastepost_export_
 /**
  * Run an export, streaming the output to `write_cb`.
  *
+ * Argument order (docs/api.md rule 3): the out-parameter, the connection, the sink (`write_cb,
+ * payload`: an essential input, like fastepost_import_csv_cb()'s reader), the options last. The
+ * progress callback, which is optional, lives on the options.
+ *
  * @param rows      if not NULL, receives the number of rows written (0 for the sql format,
  *                  whose output is not counted in rows); set also on failure (rows so far)
  * @param conn      an open connection

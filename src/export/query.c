@@ -97,6 +97,15 @@ static int build_columns(fastepost__buf *sql, const fastepost__table *t,
   return FASTEPOST_OK;
 }
 
+/* "SELECT cols FROM table WHERE ... ORDER BY ... LIMIT n". */
+static int build_select(fastepost__buf *sql, PGconn *pg, const fastepost__table *t,
+                        const fastepost_export_options *o) {
+  fastepost__buf_puts(sql, "SELECT ");
+  int rc = build_columns(sql, t, o);
+  fastepost__buf_printf(sql, " FROM %s", t->quoted);
+  return rc ? rc : build_tail(sql, pg, t, o);
+}
+
 int fastepost__export_build_copy(fastepost__buf *sql, PGconn *pg, const fastepost__table *t,
                       const fastepost_export_options *o) {
   bool plain = o->nfilters == 0 && o->norders == 0 && o->limit == 0;
@@ -109,11 +118,8 @@ int fastepost__export_build_copy(fastepost__buf *sql, PGconn *pg, const fastepos
       fastepost__buf_puts(sql, ") TO STDOUT (FORMAT csv, HEADER)");
       return rc;
     }
-    fastepost__buf_puts(sql, "COPY (SELECT ");
-    if ((rc = build_columns(sql, t, o)))
-      return rc;
-    fastepost__buf_printf(sql, " FROM %s", t->quoted);
-    if ((rc = build_tail(sql, pg, t, o)))
+    fastepost__buf_puts(sql, "COPY (");
+    if ((rc = build_select(sql, pg, t, o)))
       return rc;
     fastepost__buf_puts(sql, ") TO STDOUT (FORMAT csv, HEADER)");
     return FASTEPOST_OK;
@@ -126,11 +132,8 @@ int fastepost__export_build_copy(fastepost__buf *sql, PGconn *pg, const fastepos
     if ((rc = build_tail(sql, pg, t, o)))
       return rc;
   } else {
-    fastepost__buf_puts(sql, "(SELECT ");
-    if ((rc = build_columns(sql, t, o)))
-      return rc;
-    fastepost__buf_printf(sql, " FROM %s", t->quoted);
-    if ((rc = build_tail(sql, pg, t, o)))
+    fastepost__buf_putc(sql, '(');
+    if ((rc = build_select(sql, pg, t, o)))
       return rc;
     fastepost__buf_puts(sql, ") fastepost_row");
   }

@@ -113,21 +113,18 @@ int fastepost__import_add_error(importer *im, int code, uint64_t line, const cha
     return FASTEPOST_OK;
   if (!r->errors && !(r->errors = calloc(r->max_errors, sizeof *r->errors)))
     return fastepost__error_oom();
-  char preview[64] = "";
+  char preview[64] = "", reason[512];
   if (value)
     fastepost__preview(preview, sizeof preview, value, vlen);
-  fastepost__buf reason = FASTEPOST__BUF_INIT;
   va_list ap;
   va_start(ap, fmt);
-  char tmp[512];
-  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  vsnprintf(reason, sizeof reason, fmt, ap);
   va_end(ap);
-  fastepost__buf_puts(&reason, tmp);
   fastepost_import_error *e = &r->errors[r->nerrors];
   e->line = line;
   e->column = fastepost__strdup(column ? column : "");
   e->value = fastepost__strdup(preview);
-  e->reason = fastepost__buf_detach(&reason);
+  e->reason = fastepost__strdup(reason);
   if (!e->column || !e->value || !e->reason) {
     free((char *)(uintptr_t)e->column);
     free((char *)(uintptr_t)e->value);
