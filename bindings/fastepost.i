@@ -2,16 +2,34 @@
  * fastepost.i: the SWIG interface of libfastepost, for Python and Ruby.
  *
  * This file holds the machinery every module shares; each module of the C API has its own piece
- * in swig/<module>.i, included at the bottom. The SWIG layer mirrors the C API one to one
- * (prefix stripped: fastepost_schema_install -> core.schema_install); the idiomatic layers
- * (the modules of python/fastepost/, ruby/lib/fastepost.rb and the files of
- * ruby/lib/fastepost/, one per concern) are written by hand on top of it.
+ * in swig/<module>.i, included at the bottom. The idiomatic layers (the modules of
+ * python/fastepost/, ruby/lib/fastepost.rb and the files of ruby/lib/fastepost/, one per
+ * concern) are written by hand on top of it.
+ *
+ * What the SWIG layer is, truthfully: a mirror of the C API with the prefix stripped
+ * (fastepost_schema_install -> core.schema_install) for the plain calls, the options objects
+ * (ExportOptions, ImportOptions ... with their setters one to one) and the handles (Conn,
+ * Spool, BackupDir ...: classes that free on garbage collection). It is NOT one to one where C
+ * needs what the languages cannot give; there it adds helpers that hide handles and callbacks
+ * (each documented at the top of its swig/<module>.i):
+ *  - calls that take C function pointers (write, read, progress callbacks) or fill result or
+ *    list handles are wrapped by an fp_* helper renamed to the C name: export_run,
+ *    export_to_file, export_all, import_csv, odoo_process(_batch), hubspot_process,
+ *    events_list/_retry/_prune, spool_put/_list/_list_bad/_requeue/_replay/_warning,
+ *    backup_open/_create/_list/_prune/_verify/_default_dir, stats_db, crm_stats_collect,
+ *    report_html, conn_forget (Ruby); their arguments keep the C order, minus the
+ *    out-parameters (the return value) and with the language's callables for the callbacks;
+ *  - those helpers return results as dicts / Hashes that own their data (the C result and
+ *    list handles, their getters and _free are not wrapped) and raise with the partial
+ *    result attached (an import's `report`);
+ *  - a few C calls are left out where the language has its own means (export_to_fd,
+ *    import_csv_fd, fastepost_free, fastepost_error_last: failures are exceptions).
  *
  * The rules, applied here once so that a module piece stays a few lines (docs/bindings.md):
  *  - a fastepost_status return value never reaches the language: success becomes nothing (the
  *    out-parameters are the return value), failure raises the exception class of the code
  *    (fastepost.NotFoundError, Fastepost::NotFoundError ...) with code, sqlstate and message;
- *  - out-parameters become return values: `char **out` a string, `int *applied` an integer,
+ *  - out-parameters become return values: `char **out` a string, `size_t *applied` an integer,
  *    `TYPE **out` an object that owns the new handle (and frees it when garbage collected);
  *  - strings cross as UTF-8: Python str (bytes accepted as input), Ruby String tagged UTF-8;
  *    input strings with an embedded NUL are refused rather than silently truncated;

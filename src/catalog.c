@@ -291,14 +291,6 @@ int fastepost__table_list(char ***out, fastepost_conn *conn, const char *const *
   return FASTEPOST_OK;
 }
 
-void fastepost__strv_free(char **v) {
-  if (!v)
-    return;
-  for (char **p = v; *p; p++)
-    free(*p);
-  free(v);
-}
-
 int fastepost__table_unique_column(bool *out, fastepost_conn *conn, const fastepost__table *t,
                                    size_t col) {
   char oid[16], attnum[16];

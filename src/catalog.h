@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "internal.h"
+#include "util/strv.h" /* fastepost__strv_free */
 
 /* A few pg_type OIDs (stable since PostgreSQL 7) used to pick a validator. */
 enum {
@@ -78,7 +79,6 @@ int fastepost__table_column(const fastepost__table *t, const char *name, size_t 
  * *out is a NULL-terminated array to release with fastepost__strv_free.
  */
 int fastepost__table_list(char ***out, fastepost_conn *conn, const char *const *schemas);
-void fastepost__strv_free(char **v);
 
 /* Whether column `col` alone carries a unique, non-partial index (usable by ON CONFLICT). */
 int fastepost__table_unique_column(bool *out, fastepost_conn *conn, const fastepost__table *t,

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "util/fs.h"
 
 void fastepost_free(void *ptr) { free(ptr); }
 
@@ -12,4 +13,8 @@ const char *fastepost_libversion(int *major, int *minor, int *patch) {
   if (patch)
     *patch = FASTEPOST_VERSION_PATCH;
   return FASTEPOST_VERSION;
+}
+
+fastepost_status fastepost_file_write(const char *path, const void *data, size_t len) {
+  return fastepost__durable_write(path, data, len);
 }

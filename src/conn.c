@@ -8,8 +8,7 @@
 
 #include "internal.h"
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
+#define DEFAULT_CONNECT_TIMEOUT_S ((int)(FASTEPOST_CONN_DEFAULT_CONNECT_TIMEOUT_US / 1000000))
 
 /* libpq messages end in a newline; keep them on one line in ours. */
 static const char *trim_message(char *buf, size_t size, const char *msg) {
@@ -47,18 +46,19 @@ static double monotonic_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Defaults for what the conninfo leaves out. A service file may still set them (libpq reads it
- * after our parameters, so ours win): documented in conn.h. */
+/* Defaults for what the conninfo leaves out, unless libpq's own defaults (its PG* environment
+ * variables, e.g. PGCONNECT_TIMEOUT) set them: libpq reads those, not the library, and
+ * PQconndefaults() tells which it found. A service file may still set them (libpq reads it after
+ * our parameters, so ours win): documented in conn.h. */
 static const struct {
   const char *key;
   const char *value;
-  const char *env; /* libpq's environment variable for the key, which counts as saying it */
 } conn_defaults[] = {
-    {"connect_timeout", STRINGIFY(FASTEPOST_DEFAULT_CONNECT_TIMEOUT), "PGCONNECT_TIMEOUT"},
-    {"keepalives", "1", NULL},
-    {"keepalives_idle", "30", NULL},
-    {"keepalives_interval", "10", NULL},
-    {"keepalives_count", "3", NULL},
+    {"connect_timeout", "10"}, /* DEFAULT_CONNECT_TIMEOUT_S */
+    {"keepalives", "1"},
+    {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"},
+    {"keepalives_count", "3"},
 };
 #define NDEFAULTS (sizeof conn_defaults / sizeof conn_defaults[0])
 
@@ -70,23 +70,26 @@ static int conninfo_defaults(fastepost_conn *conn, bool absent[NDEFAULTS]) {
     PQfreemem(err);
     return fastepost__error_oom(); /* fastepost_conn_open parsed it already */
   }
+  /* libpq's defaults: the values its PG* environment variables give (NULL where none). */
+  PQconninfoOption *libpq = PQconndefaults();
   const char *timeout = NULL;
   for (size_t i = 0; i < NDEFAULTS; i++) {
     absent[i] = true;
     for (PQconninfoOption *o = opts; o->keyword; o++)
       if (strcmp(o->keyword, conn_defaults[i].key) == 0 && o->val && o->val[0])
         absent[i] = false;
-    const char *env = conn_defaults[i].env ? getenv(conn_defaults[i].env) : NULL;
-    if (env && env[0])
-      absent[i] = false;
+    for (PQconninfoOption *o = libpq; o && o->keyword; o++)
+      if (strcmp(o->keyword, conn_defaults[i].key) == 0 && o->envvar && o->val && o->val[0])
+        absent[i] = false;
   }
   for (PQconninfoOption *o = opts; o->keyword; o++)
     if (strcmp(o->keyword, "connect_timeout") == 0)
       timeout = o->val;
-  if (!timeout || !timeout[0])
-    timeout = getenv("PGCONNECT_TIMEOUT");
+  for (PQconninfoOption *o = libpq; (!timeout || !timeout[0]) && o && o->keyword; o++)
+    if (strcmp(o->keyword, "connect_timeout") == 0)
+      timeout = o->val;
   /* libpq raises 1 to 2 seconds; 0 or garbage means no limit. */
-  int secs = FASTEPOST_DEFAULT_CONNECT_TIMEOUT;
+  int secs = DEFAULT_CONNECT_TIMEOUT_S;
   if (timeout && timeout[0]) {
     char *end = NULL;
     long v = strtol(timeout, &end, 10);
@@ -94,6 +97,7 @@ static int conninfo_defaults(fastepost_conn *conn, bool absent[NDEFAULTS]) {
   }
   conn->connect_timeout_s = secs;
   PQconninfoFree(opts);
+  PQconninfoFree(libpq);
   return FASTEPOST_OK;
 }
 
@@ -154,7 +158,7 @@ static int connect_pg(fastepost_conn *conn) {
     return fastepost__error_set(FASTEPOST_ECONN, "cannot connect to the database: %s", msg);
   }
   int version = PQserverVersion(pg);
-  if (version < FASTEPOST_MIN_SERVER_VERSION) {
+  if (version < FASTEPOST_CONN_MIN_SERVER_VERSION) {
     PQfinish(pg);
     return fastepost__error_set(FASTEPOST_EVERSION,
                                 "the server runs PostgreSQL %d.%d; libfastepost needs 12 or newer",
@@ -200,8 +204,8 @@ fastepost_status fastepost_conn_open(fastepost_conn **out, const char *conninfo)
     return fastepost__error_oom();
   }
   atomic_init(&conn->cancel_requested, false);
-  conn->statement_timeout_ms = FASTEPOST_DEFAULT_STATEMENT_TIMEOUT_MS;
-  conn->lock_timeout_ms = FASTEPOST_DEFAULT_LOCK_TIMEOUT_MS;
+  conn->statement_timeout_ms = (int)(FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US / 1000);
+  conn->lock_timeout_ms = (int)(FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US / 1000);
   conn->pid = getpid();
   conn->conninfo = fastepost__strdup(conninfo);
   if (!conn->conninfo) {
@@ -323,6 +327,10 @@ fastepost_status fastepost_conn_ping(fastepost_conn *conn) {
   return fastepost__exec(conn, "SELECT 1", "ping");
 }
 
+int fastepost_conn_is_open(const fastepost_conn *conn) {
+  return conn && conn->pg ? 1 : 0;
+}
+
 int fastepost_conn_server_version(const fastepost_conn *conn) {
   return conn && conn->pg ? PQserverVersion(conn->pg) : 0;
 }
@@ -331,25 +339,35 @@ const char *fastepost_conn_database(const fastepost_conn *conn) {
   return conn && conn->pg && conn->database ? conn->database : "";
 }
 
-fastepost_status fastepost_conn_set_statement_timeout(fastepost_conn *conn, int ms) {
-  if (!conn || ms < 0)
-    return fastepost__error_set(FASTEPOST_EINVALID, "statement timeout must be 0 or more ms, not %d", ms);
-  conn->statement_timeout_ms = ms;
+/* Set a timeout given in µs (0: the default) as the whole milliseconds PostgreSQL takes,
+ * rounded up; *ms is the connection's field (NULL when conn is NULL). */
+static int set_timeout(int *ms, int64_t us, int64_t dflt, const char *what) {
+  if (!ms)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: conn is NULL", what);
+  if (us < 0 || us > FASTEPOST_CONN_TIMEOUT_MAX_US)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s must be 0 (the default) to %lld us, not %lld us", what,
+                                (long long)FASTEPOST_CONN_TIMEOUT_MAX_US, (long long)us);
+  *ms = (int)(((us ? us : dflt) + 999) / 1000);
   return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_conn_set_lock_timeout(fastepost_conn *conn, int ms) {
-  if (!conn || ms < 0)
-    return fastepost__error_set(FASTEPOST_EINVALID, "lock timeout must be 0 or more ms, not %d", ms);
-  conn->lock_timeout_ms = ms;
-  return FASTEPOST_OK;
+fastepost_status fastepost_conn_set_statement_timeout(fastepost_conn *conn, int64_t us) {
+  return set_timeout(conn ? &conn->statement_timeout_ms : NULL, us,
+                     FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US, "statement timeout");
 }
 
-int fastepost_conn_statement_timeout(const fastepost_conn *conn) {
-  return conn ? conn->statement_timeout_ms : -1;
+fastepost_status fastepost_conn_set_lock_timeout(fastepost_conn *conn, int64_t us) {
+  return set_timeout(conn ? &conn->lock_timeout_ms : NULL, us, FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US,
+                     "lock timeout");
 }
 
-int fastepost_conn_lock_timeout(const fastepost_conn *conn) { return conn ? conn->lock_timeout_ms : -1; }
+int64_t fastepost_conn_statement_timeout(const fastepost_conn *conn) {
+  return conn ? (int64_t)conn->statement_timeout_ms * 1000 : 0;
+}
+
+int64_t fastepost_conn_lock_timeout(const fastepost_conn *conn) {
+  return conn ? (int64_t)conn->lock_timeout_ms * 1000 : 0;
+}
 
 int fastepost__sqlstate_code(const char *sqlstate) {
   if (!sqlstate)

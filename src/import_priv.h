@@ -7,7 +7,7 @@
 #include "catalog.h"
 #include "fastepost/import.h"
 
-/* An in-memory read source (a fastepost_import_csv_cb reader) handing out at most `step` bytes
+/* An in-memory read source (a fastepost_import_read_cb for fastepost_import_csv_cb) handing out at most `step` bytes
  * per read, so that reads split UTF-8 characters, CRLF pairs and quoted values anywhere. */
 typedef struct fastepost__mem_reader {
   const char *data;

@@ -143,9 +143,6 @@ void fastepost__buf_free(fastepost__buf *buf);
 /* strdup that records ENOMEM on failure. */
 char *fastepost__strdup(const char *s);
 char *fastepost__strndup(const char *s, size_t n);
-/* Replace *slot (freed) by a copy of value; NULL or "" leaves it NULL. FASTEPOST_OK, or
- * FASTEPOST_ENOMEM (recorded) with *slot untouched. For options' string setters. */
-int fastepost__str_replace(char **slot, const char *value);
 /* Constant-time comparison of two byte strings (time depends only on the lengths). */
 bool fastepost__ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Whether [s, s+len) is valid UTF-8. On failure *bad_offset (if not NULL) is the first bad byte. */

@@ -500,7 +500,7 @@ static int apply_pending(int *applied, fastepost_conn *conn) {
   return rc;
 }
 
-fastepost_status fastepost_schema_install(int *applied, fastepost_conn *conn) {
+fastepost_status fastepost_schema_install(size_t *applied, fastepost_conn *conn) {
   int count = 0;
   if (applied)
     *applied = 0;
@@ -518,6 +518,6 @@ fastepost_status fastepost_schema_install(int *applied, fastepost_conn *conn) {
     return rc;
   }
   if (applied)
-    *applied = count;
+    *applied = (size_t)count;
   return FASTEPOST_OK;
 }

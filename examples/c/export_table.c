@@ -27,10 +27,10 @@ int main(int argc, char **argv) {
     rc = fastepost_export_options_set_table(opts, argv[2]);
   if (!rc)
     rc = fastepost_export_options_set_format(opts, argc > 3 && strcmp(argv[3], "ndjson") == 0
-                                                       ? FASTEPOST_FORMAT_NDJSON
-                                                       : FASTEPOST_FORMAT_CSV);
+                                                       ? FASTEPOST_EXPORT_FORMAT_NDJSON
+                                                       : FASTEPOST_EXPORT_FORMAT_CSV);
   if (!rc)
-    rc = fastepost_export_to_fd(conn, opts, STDOUT_FILENO);
+    rc = fastepost_export_to_fd(NULL, conn, STDOUT_FILENO, opts);
   if (rc)
     fprintf(stderr, "export_table: %s (%s)\n", fastepost_error_last()->message,
             fastepost_error_name(rc));

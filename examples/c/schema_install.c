@@ -30,7 +30,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "connect: %s (%s)\n", e->message, fastepost_error_name(e->code));
     return 1;
   }
-  int applied = 0, current = 0, latest = 0;
+  size_t applied = 0;
+  int current = 0, latest = 0;
   if (fastepost_schema_install(&applied, conn) != FASTEPOST_OK ||
       fastepost_schema_version(&current, &latest, conn) != FASTEPOST_OK) {
     const fastepost_error *e = fastepost_error_last();
@@ -38,7 +39,7 @@ int main(int argc, char **argv) {
     fastepost_conn_free(conn);
     return 1;
   }
-  printf("%s: schema version %d (%d migration(s) applied now)\n", fastepost_conn_database(conn),
+  printf("%s: schema version %d (%zu migration(s) applied now)\n", fastepost_conn_database(conn),
          current, applied);
   fastepost_conn_free(conn);
   return 0;

@@ -62,6 +62,25 @@ FASTEPOST_EXTERN(const char *) fastepost_libversion(int *major, int *minor, int 
  */
 typedef int (*fastepost_progress_cb)(uint64_t rows, uint64_t bytes, void *payload);
 
+/**
+ * Write a whole file, all or nothing (the library's one "durable write"): `data` goes to a
+ * temporary file (mode 0600) in the same directory, which is synced, renamed over `path`, and
+ * the directory synced, so that after a crash `path` holds either its old contents or all of
+ * `data`. On failure an existing file at `path` is left as it was and no temporary file
+ * remains. File exports use the same machinery; the CLI writes every output file (`--output`)
+ * this way.
+ *
+ * Moved here from fastepost/export.h: it serves every module, not only exports.
+ *
+ * @param path  the file to create or replace (relative paths are the caller's: the library
+ *              uses what it is given)
+ * @param data  the contents (borrowed); may be NULL when len is 0
+ * @param len   their length in bytes
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (NULL path, NULL data with len > 0);
+ *         FASTEPOST_EFULL (disk or quota full); FASTEPOST_EIO
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_file_write(const char *path, const void *data, size_t len);
+
 FASTEPOST_END_DECLS
 
 #endif

@@ -8,15 +8,18 @@
  * the schema stores Rails-style UTC timestamps.
  *
  * Every wait is bounded:
- * - Connecting: `connect_timeout` is FASTEPOST_DEFAULT_CONNECT_TIMEOUT (10 s) and TCP
+ * - Connecting: `connect_timeout` is 10 s (FASTEPOST_CONN_DEFAULT_CONNECT_TIMEOUT_US) and TCP
  *   keepalives are on (`keepalives=1 keepalives_idle=30 keepalives_interval=10
- *   keepalives_count=3`) unless the connection string (key=value or URL) or PGCONNECT_TIMEOUT
- *   says otherwise; what it says wins. (libpq counts the timeout per host address and raises
- *   1 s to 2 s; 0 means no limit.)
+ *   keepalives_count=3`) unless the connection string (key=value or URL) says otherwise, or
+ *   libpq's own defaults do: libpq reads its documented `PG*` environment variables
+ *   (`PGCONNECT_TIMEOUT`, `PGHOST` ...) and its service file, and the library asks libpq
+ *   (PQconndefaults) whether one of them set the value, exactly as libpq would apply it. The
+ *   library itself reads no environment variable. (libpq counts the timeout per host address
+ *   and raises 1 s to 2 s; 0 means no limit.)
  * - Statements: every transaction the library opens sets, for itself only (SET LOCAL, so a
  *   transaction pooler such as PgBouncer never hands them to another client), the connection's
- *   statement timeout (default FASTEPOST_DEFAULT_STATEMENT_TIMEOUT_MS, 30 s), lock timeout
- *   (default FASTEPOST_DEFAULT_LOCK_TIMEOUT_MS, 5 s) and `TimeZone` UTC. A statement the
+ *   statement timeout (default FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US, 30 s), lock timeout
+ *   (default FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US, 5 s) and `TimeZone` UTC. A statement the
  *   library runs outside a transaction gets them too: it is sent together with the settings
  *   as one implicit transaction (one round trip). The session itself keeps only
  *   `client_encoding` and `TimeZone`, which PgBouncer tracks per client.
@@ -43,14 +46,18 @@ FASTEPOST_BEGIN_DECLS
 typedef struct fastepost_conn fastepost_conn;
 
 /** The oldest PostgreSQL server version the library accepts (as PQserverVersion reports). */
-#define FASTEPOST_MIN_SERVER_VERSION 120000
+#define FASTEPOST_CONN_MIN_SERVER_VERSION 120000
 
-/** Seconds `connect_timeout` is when the connection string does not set it. */
-#define FASTEPOST_DEFAULT_CONNECT_TIMEOUT 10
-/** The statement timeout of a new connection, in milliseconds (30 s). */
-#define FASTEPOST_DEFAULT_STATEMENT_TIMEOUT_MS 30000
-/** The lock timeout of a new connection, in milliseconds (5 s). */
-#define FASTEPOST_DEFAULT_LOCK_TIMEOUT_MS 5000
+/** `connect_timeout` when neither the connection string nor libpq's defaults set it, in
+ * microseconds (10 s; libpq counts whole seconds). */
+#define FASTEPOST_CONN_DEFAULT_CONNECT_TIMEOUT_US INT64_C(10000000)
+/** The statement timeout of a new connection, in microseconds (30 s). */
+#define FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US INT64_C(30000000)
+/** The lock timeout of a new connection, in microseconds (5 s). */
+#define FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US INT64_C(5000000)
+/** The longest statement or lock timeout, in microseconds: PostgreSQL's limit (2^31 - 1 ms,
+ * about 24.8 days). Give it for "practically no limit" (long exports of huge tables). */
+#define FASTEPOST_CONN_TIMEOUT_MAX_US (INT64_C(2147483647) * 1000)
 
 /**
  * Connect to a database.
@@ -94,6 +101,15 @@ FASTEPOST_EXTERN(void) fastepost_conn_free(fastepost_conn *conn);
 FASTEPOST_EXTERN(fastepost_status) fastepost_conn_ping(fastepost_conn *conn);
 
 /**
+ * Whether the connection is open: 1 after a successful fastepost_conn_open() or
+ * fastepost_conn_reset(), 0 after fastepost_conn_close() (or a failed reset) and for NULL.
+ * In a forked child it stays 1 (calls fail with FASTEPOST_ECONN until fastepost_conn_reset()),
+ * and a connection the server dropped stays 1 until a call finds out: use
+ * fastepost_conn_ping() to ask the server.
+ */
+FASTEPOST_EXTERN(int) fastepost_conn_is_open(const fastepost_conn *conn);
+
+/**
  * The server's version as PQserverVersion() reports it (150004 for 15.4), or 0 when not
  * connected.
  */
@@ -109,28 +125,34 @@ FASTEPOST_EXTERN(const char *) fastepost_conn_database(const fastepost_conn *con
  * Limit how long any one statement may run (PostgreSQL's statement_timeout), from the next
  * transaction or statement the library starts on; kept across fastepost_conn_reset(). A
  * statement that runs longer fails with FASTEPOST_ETIMEOUT. Long exports and imports of big
- * tables may need a larger value (or 0).
+ * tables may need a larger value (up to FASTEPOST_CONN_TIMEOUT_MAX_US). The server counts
+ * milliseconds: a value is rounded up to the next whole millisecond.
  *
- * @param ms  milliseconds; 0 turns the limit off. Default FASTEPOST_DEFAULT_STATEMENT_TIMEOUT_MS
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL conn or a negative value
+ * @param us  microseconds; 0 means the default, FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US
+ *            (30 s). There is no "off": the limit protects the process from a hung statement.
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL conn, a negative value or one over
+ *         FASTEPOST_CONN_TIMEOUT_MAX_US
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_conn_set_statement_timeout(fastepost_conn *conn, int ms);
+FASTEPOST_EXTERN(fastepost_status) fastepost_conn_set_statement_timeout(fastepost_conn *conn,
+                                                                        int64_t us);
 
 /**
  * Limit how long a statement waits for a lock (PostgreSQL's lock_timeout): a row or table
  * that another session holds longer gives FASTEPOST_EBUSY (HTTP 503, retry later) instead of
  * a hang. Applies like fastepost_conn_set_statement_timeout().
  *
- * @param ms  milliseconds; 0 turns the limit off. Default FASTEPOST_DEFAULT_LOCK_TIMEOUT_MS
- * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL conn or a negative value
+ * @param us  microseconds; 0 means the default, FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US (5 s)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL conn, a negative value or one over
+ *         FASTEPOST_CONN_TIMEOUT_MAX_US
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_conn_set_lock_timeout(fastepost_conn *conn, int ms);
+FASTEPOST_EXTERN(fastepost_status) fastepost_conn_set_lock_timeout(fastepost_conn *conn, int64_t us);
 
-/** The statement timeout in milliseconds (0: none); -1 for NULL. */
-FASTEPOST_EXTERN(int) fastepost_conn_statement_timeout(const fastepost_conn *conn);
+/** The statement timeout in effect, in microseconds (a whole number of milliseconds, never
+ * 0 for a connection); 0 for NULL. */
+FASTEPOST_EXTERN(int64_t) fastepost_conn_statement_timeout(const fastepost_conn *conn);
 
-/** The lock timeout in milliseconds (0: none); -1 for NULL. */
-FASTEPOST_EXTERN(int) fastepost_conn_lock_timeout(const fastepost_conn *conn);
+/** The lock timeout in effect, in microseconds; 0 for NULL. */
+FASTEPOST_EXTERN(int64_t) fastepost_conn_lock_timeout(const fastepost_conn *conn);
 
 /**
  * Ask the server to stop the statement that runs on conn now; the call running it returns

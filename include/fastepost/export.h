@@ -22,27 +22,27 @@
 
 FASTEPOST_BEGIN_DECLS
 
-/** Output formats. */
+/** Output formats. Numbers are ABI: append only. */
 typedef enum fastepost_export_format {
-  FASTEPOST_FORMAT_CSV = 0, /**< CSV with a header, as COPY writes it */
-  FASTEPOST_FORMAT_JSON = 1, /**< one JSON array of row objects */
-  FASTEPOST_FORMAT_NDJSON = 2, /**< one JSON object per line */
-  FASTEPOST_FORMAT_SQL = 3 /**< a pg_dump plain SQL script */
+  FASTEPOST_EXPORT_FORMAT_CSV = 0,    /**< CSV with a header, as COPY writes it */
+  FASTEPOST_EXPORT_FORMAT_JSON = 1,   /**< one JSON array of row objects */
+  FASTEPOST_EXPORT_FORMAT_NDJSON = 2, /**< one JSON object per line */
+  FASTEPOST_EXPORT_FORMAT_SQL = 3     /**< a pg_dump plain SQL script */
 } fastepost_export_format;
 
-/** Filter operators: `column op value`. */
-typedef enum fastepost_filter_op {
-  FASTEPOST_OP_EQ = 0,   /**< `=` */
-  FASTEPOST_OP_NE = 1,   /**< `!=` (also accepted as `<>`) */
-  FASTEPOST_OP_LT = 2,   /**< `<` */
-  FASTEPOST_OP_LE = 3,   /**< `<=` */
-  FASTEPOST_OP_GT = 4,   /**< `>` */
-  FASTEPOST_OP_GE = 5,   /**< `>=` */
-  FASTEPOST_OP_LIKE = 6, /**< `like`: SQL pattern on the value as text (`%`, `_`) */
-  FASTEPOST_OP_ILIKE = 7, /**< `ilike`: case-insensitive `like` */
-  FASTEPOST_OP_IS_NULL = 8, /**< `is_null` (no value) */
-  FASTEPOST_OP_NOT_NULL = 9 /**< `not_null` (no value) */
-} fastepost_filter_op;
+/** Filter operators: `column op value`. Numbers are ABI: append only. */
+typedef enum fastepost_export_filter_op {
+  FASTEPOST_EXPORT_FILTER_EQ = 0,       /**< `=` */
+  FASTEPOST_EXPORT_FILTER_NE = 1,       /**< `!=` (also accepted as `<>`) */
+  FASTEPOST_EXPORT_FILTER_LT = 2,       /**< `<` */
+  FASTEPOST_EXPORT_FILTER_LE = 3,       /**< `<=` */
+  FASTEPOST_EXPORT_FILTER_GT = 4,       /**< `>` */
+  FASTEPOST_EXPORT_FILTER_GE = 5,       /**< `>=` */
+  FASTEPOST_EXPORT_FILTER_LIKE = 6,     /**< `like`: SQL pattern on the value as text (`%`, `_`) */
+  FASTEPOST_EXPORT_FILTER_ILIKE = 7,    /**< `ilike`: case-insensitive `like` */
+  FASTEPOST_EXPORT_FILTER_IS_NULL = 8,  /**< `is_null` (no value) */
+  FASTEPOST_EXPORT_FILTER_NOT_NULL = 9  /**< `not_null` (no value) */
+} fastepost_export_filter_op;
 
 /** What to export and how. Opaque; build it with the setters below. */
 typedef struct fastepost_export_options fastepost_export_options;
@@ -53,7 +53,7 @@ typedef struct fastepost_export_options fastepost_export_options;
  * @return 0 to continue; nonzero stops the export, which fails with FASTEPOST_ECANCELED (or
  *         with the negative fastepost_status the callback returned)
  */
-typedef int (*fastepost_write_cb)(const char *data, size_t len, void *payload);
+typedef int (*fastepost_export_write_cb)(const char *data, size_t len, void *payload);
 
 /**
  * New options: format csv, no table, all columns, no filter, no order, no limit, any
@@ -101,12 +101,12 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_add_column(fastepost
  * Add a filter `column op value`; filters are combined with AND. The value is checked against
  * the column's type when the export runs (FASTEPOST_EINVALID naming it) and quoted by libpq.
  *
- * @param value  ignored (may be NULL) for FASTEPOST_OP_IS_NULL and FASTEPOST_OP_NOT_NULL
+ * @param value  ignored (may be NULL) for FASTEPOST_EXPORT_FILTER_IS_NULL and FASTEPOST_EXPORT_FILTER_NOT_NULL
  * @return FASTEPOST_OK; FASTEPOST_EINVALID (bad op, missing value); FASTEPOST_ENOMEM
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_add_filter(fastepost_export_options *opts,
                                                                        const char *column,
-                                                                       fastepost_filter_op op,
+                                                                       fastepost_export_filter_op op,
                                                                        const char *value);
 
 /**
@@ -129,9 +129,14 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_add_order(fastepost_
                                                                       const char *column,
                                                                       int descending);
 
-/** Export at most `limit` rows; a negative value means no limit (the default). */
+/**
+ * Export at most `limit` rows.
+ *
+ * @param limit  the most rows to export; 0 (the default) exports every row
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (NULL options)
+ */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_limit(fastepost_export_options *opts,
-                                                                      long long limit);
+                                                                      uint64_t limit);
 
 /**
  * Restrict which schemas tables may come from. Called once or more, it builds an allow-list;
@@ -140,10 +145,14 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_limit(fastepost_
  *
  * @return FASTEPOST_OK; FASTEPOST_EINVALID; FASTEPOST_ENOMEM
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_allow_schema(fastepost_export_options *opts,
-                                                                         const char *schema);
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_add_schema(fastepost_export_options *opts,
+                                                                       const char *schema);
 
-/** Progress callback (rows and bytes written so far), or NULL for none. */
+/**
+ * Progress callback (rows and bytes written so far), or NULL for none (the default).
+ *
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID (NULL options)
+ */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_progress(fastepost_export_options *opts,
                                                                          fastepost_progress_cb cb,
                                                                          void *payload);
@@ -180,22 +189,35 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_options_set_search_path(fast
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_format_parse(fastepost_export_format *out,
                                                                  const char *name);
 
+/** The name of a format (`"csv"` ...), or `""` for an unknown value. A static string. */
+FASTEPOST_EXTERN(const char *) fastepost_export_format_name(fastepost_export_format format);
+
 /**
  * Parse an operator name: `=`, `!=` or `<>`, `<`, `<=`, `>`, `>=`, `like`, `ilike`, `is_null`,
  * `not_null` (words case-insensitive).
  *
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for anything else
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_filter_op_parse(fastepost_filter_op *out,
-                                                             const char *name);
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_filter_op_parse(fastepost_export_filter_op *out,
+                                                                    const char *name);
+
+/** The name of an operator (`"="`, `"!="`, `"like"`, `"is_null"` ...), or `""` for an unknown
+ * value. A static string. */
+FASTEPOST_EXTERN(const char *) fastepost_export_filter_op_name(fastepost_export_filter_op op);
 
 /**
  * Run an export, streaming the output to `write_cb`.
  *
+ * Argument order (docs/api.md rule 3): the out-parameter, the connection, the sink (`write_cb,
+ * payload`: an essential input, like fastepost_import_csv_cb()'s reader), the options last. The
+ * progress callback, which is optional, lives on the options.
+ *
+ * @param rows      if not NULL, receives the number of rows written (0 for the sql format,
+ *                  whose output is not counted in rows); set also on failure (rows so far)
  * @param conn      an open connection
- * @param opts      what to export (not changed)
  * @param write_cb  receives the output
  * @param payload   passed to write_cb
+ * @param opts      what to export (not changed); required: it names the table
  * @return FASTEPOST_OK; FASTEPOST_ENOTFOUND (unknown or disallowed table, unknown column);
  *         FASTEPOST_EINVALID (no table for csv/json/ndjson, a filter value that does not fit
  *         its column, filters or columns with sql); FASTEPOST_ECANCELED (a callback stopped it);
@@ -203,9 +225,10 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_filter_op_parse(fastepost_filter_op
  *         fastepost_export_options_set_search_path()), FASTEPOST_EVERSION (only older than the server);
  *         FASTEPOST_EDB, FASTEPOST_ECONN
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(fastepost_conn *conn,
-                                                        const fastepost_export_options *opts,
-                                                        fastepost_write_cb write_cb, void *payload);
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(uint64_t *rows, fastepost_conn *conn,
+                                                        fastepost_export_write_cb write_cb,
+                                                        void *payload,
+                                                        const fastepost_export_options *opts);
 
 /**
  * Run an export into a file (mode 0600: exports hold personal data), all or nothing.
@@ -216,22 +239,30 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_run(fastepost_conn *conn,
  * filter, the database, a full disk) an existing file at `path` is left exactly as it was and
  * no temporary file remains.
  *
+ * The file is written with fastepost_file_write()'s machinery (temporary file, fsync, rename,
+ * fsync of the directory).
+ *
+ * @param rows  if not NULL, receives the rows written (as fastepost_export_run())
+ * @param conn  an open connection
+ * @param path  the file to create or replace
+ * @param opts  what to export
  * @return as fastepost_export_run(); FASTEPOST_EFULL when the disk or quota is full;
  *         FASTEPOST_EIO when the file cannot be written otherwise
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_file(fastepost_conn *conn,
-                                                            const fastepost_export_options *opts,
-                                                            const char *path);
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_file(uint64_t *rows, fastepost_conn *conn,
+                                                            const char *path,
+                                                            const fastepost_export_options *opts);
 
 /**
  * Run an export into an open file descriptor (not closed).
  *
- * @return as fastepost_export_run(); FASTEPOST_EFULL (disk full), FASTEPOST_EIO when writing
- *         fails
+ * @param rows  if not NULL, receives the rows written (as fastepost_export_run())
+ * @return as fastepost_export_run(); FASTEPOST_EINVALID (negative fd); FASTEPOST_EFULL (disk
+ *         full), FASTEPOST_EIO when writing fails
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_fd(fastepost_conn *conn,
-                                                          const fastepost_export_options *opts,
-                                                          int fd);
+FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_fd(uint64_t *rows, fastepost_conn *conn,
+                                                          int fd,
+                                                          const fastepost_export_options *opts);
 
 /**
  * Export every table of the allowed schemas (ordinary and partitioned tables; partitions are
@@ -240,25 +271,16 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_export_to_fd(fastepost_conn *conn,
  * characters outside `[A-Za-z0-9_-]` and non-ASCII written as `%XX`. The directory is created
  * (mode 0700) when missing. The table, columns, filters, order and limit of `opts` must be unset.
  *
- * @param tables  if not NULL, receives the number of files written
+ * @param tables  if not NULL, receives the number of files written (also on failure: those
+ *                written before it)
+ * @param conn    an open connection
+ * @param dir     the directory
+ * @param opts    the format, schemas and progress callback
  * @return FASTEPOST_OK; FASTEPOST_EINVALID; FASTEPOST_EIO; as fastepost_export_run()
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_export_all(size_t *tables, fastepost_conn *conn,
-                                                        const fastepost_export_options *opts,
-                                                        const char *dir);
-
-/**
- * Write a whole file, all or nothing: `data` goes to a temporary file (mode 0600) in the same
- * directory, synced and renamed over `path`; on failure an existing file at `path` is left as it
- * was. The CLI writes every output file (`--output`) this way.
- *
- * @param path  the file to create or replace
- * @param data  the contents (borrowed); may be NULL when len is 0
- * @param len   their length in bytes
- * @return FASTEPOST_OK; FASTEPOST_EINVALID (NULL path); FASTEPOST_EFULL (disk or quota full);
- *         FASTEPOST_EIO
- */
-FASTEPOST_EXTERN(fastepost_status) fastepost_file_write(const char *path, const void *data, size_t len);
+                                                        const char *dir,
+                                                        const fastepost_export_options *opts);
 
 FASTEPOST_END_DECLS
 

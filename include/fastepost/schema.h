@@ -27,10 +27,12 @@ FASTEPOST_BEGIN_DECLS
  *         FASTEPOST_EVERSION when the database was migrated by a newer library;
  *         FASTEPOST_EDB, FASTEPOST_ECONN
  */
-FASTEPOST_EXTERN(fastepost_status) fastepost_schema_install(int *applied, fastepost_conn *conn);
+FASTEPOST_EXTERN(fastepost_status) fastepost_schema_install(size_t *applied, fastepost_conn *conn);
 
 /**
  * The schema version of the database and the newest this library knows.
+ *
+ * Migration versions are numbers (1, 2 ...), not counts: they stay `int`.
  *
  * @param current  receives the highest migration recorded in the database (0 if none)
  * @param latest   if not NULL, receives the highest migration this library has

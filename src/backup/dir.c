@@ -10,6 +10,7 @@
 #include "backup/backup_int.h"
 #include "pgtool.h"
 #include "util/fs.h"
+#include "util/strv.h"
 #include "util/time.h"
 
 #define DEFAULT_CHILD_TIMEOUT_US (INT64_C(3600) * FASTEPOST__US_PER_SEC)
@@ -114,12 +115,12 @@ fastepost_status fastepost_backup_dir_set_tool(fastepost_backup_dir *dir,
     return null_dir();
   if ((unsigned)tool > FASTEPOST_BACKUP_TOOL_PSQL)
     return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup tool %d", (int)tool);
-  return fastepost__str_replace(&dir->tools[tool], path);
+  return fastepost__str_set(&dir->tools[tool], path && *path ? path : NULL);
 }
 
 fastepost_status fastepost_backup_dir_set_search_path(fastepost_backup_dir *dir,
                                                       const char *search_path) {
-  return dir ? fastepost__str_replace(&dir->search_path, search_path) : null_dir();
+  return dir ? fastepost__str_set(&dir->search_path, search_path && *search_path ? search_path : NULL) : null_dir();
 }
 
 fastepost_status fastepost_backup_dir_set_progress(fastepost_backup_dir *dir,

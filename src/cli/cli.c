@@ -168,6 +168,24 @@ int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min,
   return CLI_OK;
 }
 
+void cli_json_member(FILE *f, const char *key, const char *value) {
+  fprintf(f, ",\"%s\":", key);
+  cli_json_string(f, value);
+}
+
+int cli_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts) {
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  return rc || ctx->help ? rc : cli_connect(ctx);
+}
+
+int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file) {
+  const char *pos[1] = {NULL};
+  int npos = 0;
+  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  *file = npos ? pos[0] : NULL;
+  return rc;
+}
+
 void cli_json_string(FILE *f, const char *s) {
   if (!s) {
     fputs("null", f);

@@ -57,6 +57,14 @@ typedef struct cli_option {
 int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **pos,
               int max_pos, int *npos);
 
+/* cli_parse() for a command that takes at most one positional argument (a file, "-" for standard
+ * input): *file receives it, or NULL when none was given. */
+int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file);
+
+/* cli_parse() for a command without positional arguments, then cli_connect() unless --help
+ * was given. Use: `int rc = cli_start(...); if (rc || ctx->help) return rc;`. */
+int cli_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts);
+
 /* Open ctx->conn if needed. Returns CLI_OK or CLI_FAILURE after printing the error. */
 int cli_connect(cli_ctx *ctx);
 
@@ -102,6 +110,8 @@ int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void
 
 /* Write s as a JSON string literal (quotes included); NULL writes null. */
 void cli_json_string(FILE *f, const char *s);
+/* Write `,"key":"value"` (a member after the first of an object); NULL value writes null. */
+void cli_json_member(FILE *f, const char *key, const char *value);
 
 /* Human-readable size like pg_size_pretty: "123 bytes", "45 kB", "6 MB". */
 void cli_size_pretty(char *out, size_t outsize, long long bytes);

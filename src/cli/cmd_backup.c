@@ -14,7 +14,7 @@
 
 /* path made absolute against the working directory (the library takes absolute paths only);
  * when the working directory is unknown, path as given, which the library then refuses. */
-static fastepost_status cli_backup_absolute(char **out, const char *path) {
+fastepost_status cli_backup_absolute(char **out, const char *path) {
   char cwd[PATH_MAX];
   size_t n = strlen(path) + 1;
   bool rel = path[0] != '/' && getcwd(cwd, sizeof cwd);

@@ -14,4 +14,8 @@ fastepost_status cli_backup_default_dir(char **out);
  * $FASTEPOST_PSQL and $PATH as the search path. */
 fastepost_status cli_backup_dir_new(fastepost_backup_dir **out, const char *path);
 
+/* path made absolute against the working directory (the library takes absolute paths only);
+ * *out is malloc'ed. */
+fastepost_status cli_backup_absolute(char **out, const char *path);
+
 #endif

@@ -1,6 +1,8 @@
 /* fastepost report: the HTML report, written to a file. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "cmd_backup.h"
 #include "stats_common.h"
 
 static int report(cli_ctx *ctx, int argc, char **argv) {
@@ -19,8 +21,15 @@ static int report(cli_ctx *ctx, int argc, char **argv) {
   int64_t now_us = 0;
   if (now && (rc = cli_stats_parse_now(ctx, now, &now_us)))
     return rc;
+  char *abs_dir = NULL; /* the library takes absolute directories only */
+  if (backup_dir && cli_backup_absolute(&abs_dir, backup_dir) != FASTEPOST_OK)
+    return cli_fail(ctx, "report");
   fastepost_report_options *o = NULL;
-  if (fastepost_report_options_new(&o) != FASTEPOST_OK || fastepost_report_options_set_backup_dir(o, backup_dir) ||
+  fastepost_status st = fastepost_report_options_new(&o);
+  if (!st)
+    st = fastepost_report_options_set_backup_dir(o, abs_dir);
+  free(abs_dir);
+  if (st ||
       fastepost_report_options_set_base_url(o, base_url) || fastepost_report_options_set_title(o, title) ||
       fastepost_report_options_set_webhook_path(o, "odoo", odoo_path) ||
       fastepost_report_options_set_webhook_path(o, "hubspot", hubspot_path) ||

@@ -2,20 +2,19 @@
 #include "cli.h"
 
 static int schema_install(cli_ctx *ctx, int argc, char **argv) {
-  int rc = cli_parse(ctx, argc, argv, NULL, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, NULL);
   if (rc || ctx->help)
     return rc;
-  if ((rc = cli_connect(ctx)))
-    return rc;
-  int applied = 0, current = 0, latest = 0;
+  size_t applied = 0;
+  int current = 0, latest = 0;
   if (fastepost_schema_install(&applied, ctx->conn) != FASTEPOST_OK)
     return cli_fail(ctx, "schema install");
   if (fastepost_schema_version(&current, &latest, ctx->conn) != FASTEPOST_OK)
     return cli_fail(ctx, "schema install");
   if (ctx->json)
-    printf("{\"status\":\"ok\",\"applied\":%d,\"version\":%d}\n", applied, current);
+    printf("{\"status\":\"ok\",\"applied\":%zu,\"version\":%d}\n", applied, current);
   else if (applied)
-    printf("Schema installed: %d migration%s applied, now at version %d.\n", applied,
+    printf("Schema installed: %zu migration%s applied, now at version %d.\n", applied,
            applied == 1 ? "" : "s", current);
   else
     printf("Schema is up to date (version %d).\n", current);
@@ -23,10 +22,8 @@ static int schema_install(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int schema_status(cli_ctx *ctx, int argc, char **argv) {
-  int rc = cli_parse(ctx, argc, argv, NULL, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, NULL);
   if (rc || ctx->help)
-    return rc;
-  if ((rc = cli_connect(ctx)))
     return rc;
   int current = 0, latest = 0;
   if (fastepost_schema_version(&current, &latest, ctx->conn) != FASTEPOST_OK)

@@ -57,16 +57,20 @@ static int export_cmd(cli_ctx *ctx, int argc, char **argv) {
   fastepost_export_format fmt;
   if (fastepost_export_format_parse(&fmt, format) != FASTEPOST_OK)
     return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
-  long lim = -1;
-  if (limit && (rc = cli_int(ctx, "limit", limit, 0, 2147483647L, &lim)))
+  long lim = 0; /* 0: every row */
+  if (limit && (rc = cli_int(ctx, "limit", limit, 1, 2147483647L, &lim)))
     return rc;
-  if (!table && fmt != FASTEPOST_FORMAT_SQL && !output)
+  if (!table && fmt != FASTEPOST_EXPORT_FORMAT_SQL && !output)
     return cli_usage_error(ctx, "--table is required (or --output DIR to export every table)");
   fastepost_export_options *o = NULL;
   if (fastepost_export_options_new(&o) != FASTEPOST_OK)
     return cli_fail(ctx, "export");
-  rc = FASTEPOST_OK;
-  if (table)
+  /* The library reads no environment (docs/api.md rule 14): the sql format's pg_dump comes from
+   * FASTEPOST_PG_DUMP, else the PATH, both passed on here. */
+  rc = fastepost_export_options_set_tool_path(o, getenv("FASTEPOST_PG_DUMP"));
+  if (!rc)
+    rc = fastepost_export_options_set_search_path(o, getenv("PATH"));
+  if (!rc && table)
     rc = fastepost_export_options_set_table(o, table);
   if (!rc)
     rc = fastepost_export_options_set_format(o, fmt);
@@ -77,9 +81,9 @@ static int export_cmd(cli_ctx *ctx, int argc, char **argv) {
   for (int i = 0; !rc && i < order.count; i++)
     rc = add_order(o, order.items[i]);
   for (int i = 0; !rc && i < schema.count; i++)
-    rc = fastepost_export_options_allow_schema(o, schema.items[i]);
+    rc = fastepost_export_options_add_schema(o, schema.items[i]);
   if (!rc)
-    rc = fastepost_export_options_set_limit(o, lim);
+    rc = fastepost_export_options_set_limit(o, (uint64_t)lim);
   if (rc) {
     fastepost_export_options_free(o);
     return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
@@ -92,35 +96,37 @@ static int export_cmd(cli_ctx *ctx, int argc, char **argv) {
   cli_progress_init(&pr, ctx);
   fastepost_export_options_set_progress(o, cli_progress_cb, &pr);
   size_t tables = 0;
-  bool all = !table && fmt != FASTEPOST_FORMAT_SQL;
+  uint64_t rows = 0;
+  bool all = !table && fmt != FASTEPOST_EXPORT_FORMAT_SQL;
   if (all)
-    rc = fastepost_export_all(&tables, ctx->conn, o, output);
+    rc = fastepost_export_all(&tables, ctx->conn, output, o);
   else if (output && strcmp(output, "-") != 0)
-    rc = fastepost_export_to_file(ctx->conn, o, output);
+    rc = fastepost_export_to_file(&rows, ctx->conn, output, o);
   else
-    rc = fastepost_export_to_fd(ctx->conn, o, STDOUT_FILENO);
+    rc = fastepost_export_to_fd(&rows, ctx->conn, STDOUT_FILENO, o);
   cli_progress_done(&pr);
   fastepost_export_options_free(o);
   if (rc)
     return cli_fail(ctx, "export");
   bool to_stdout = !output || strcmp(output, "-") == 0;
   if (ctx->json && !to_stdout) {
-    printf("{\"status\":\"ok\",\"format\":\"%s\",\"output\":", format);
+    /* The same keys as Python's ExportResult.to_dict() and Ruby's to_h (plus "status"). */
+    printf("{\"status\":\"ok\",\"format\":\"%s\",\"output\":", fastepost_export_format_name(fmt));
     cli_json_string(stdout, output);
     if (all)
       printf(",\"tables\":%zu}\n", tables);
     else
-      printf(",\"rows\":%llu,\"bytes\":%llu}\n", (unsigned long long)pr.rows,
+      printf(",\"rows\":%llu,\"bytes\":%llu}\n", (unsigned long long)rows,
              (unsigned long long)pr.bytes);
   } else if (!to_stdout && !ctx->quiet) {
     char size[32];
     cli_size_pretty(size, sizeof size, (long long)pr.bytes);
     if (all)
       fprintf(stderr, "Exported %zu tables into %s.\n", tables, output);
-    else if (fmt == FASTEPOST_FORMAT_SQL)
+    else if (fmt == FASTEPOST_EXPORT_FORMAT_SQL)
       fprintf(stderr, "Exported %s of SQL to %s.\n", size, output);
     else
-      fprintf(stderr, "Exported %llu rows (%s) to %s.\n", (unsigned long long)pr.rows, size, output);
+      fprintf(stderr, "Exported %llu rows (%s) to %s.\n", (unsigned long long)rows, size, output);
   }
   return CLI_OK;
 }
@@ -133,8 +139,10 @@ static void print_report(const cli_ctx *ctx, const fastepost_import_report *r, c
   unsigned long long total = fastepost_import_report_error_total(r);
   bool dry = fastepost_import_report_dry_run(r);
   if (ctx->json) {
-    printf("{\"status\":\"%s\",\"table\":", status == FASTEPOST_OK ? "ok" : total ? "rejected" : "error");
-    cli_json_string(stdout, table);
+    /* The keys of Python's ImportReport.to_dict() and Ruby's to_h, plus "status" (and the error
+     * object's code, http_status and error on failure). */
+    printf("{\"status\":\"%s\"", status == FASTEPOST_OK ? "ok" : total ? "rejected" : "error");
+    cli_json_member(stdout, "table", table);
     printf(",\"dry_run\":%s,\"rows_read\":%llu,\"rows_inserted\":%llu,\"rows_updated\":%llu,"
            "\"rows_skipped\":%llu,\"rows_written\":%llu,\"bytes_read\":%llu,\"error_total\":%llu,"
            "\"errors_complete\":%s",
@@ -146,21 +154,17 @@ static void print_report(const cli_ctx *ctx, const fastepost_import_report *r, c
            (unsigned long long)fastepost_import_report_bytes_read(r), total,
            fastepost_import_report_errors_complete(r) ? "true" : "false");
     if (status != FASTEPOST_OK) {
-      printf(",\"code\":");
-      cli_json_string(stdout, fastepost_error_name(status));
+      cli_json_member(stdout, "code", fastepost_error_name(status));
       printf(",\"http_status\":%d", fastepost_status_http(status));
-      printf(",\"error\":");
-      cli_json_string(stdout, fastepost_error_last()->message);
+      cli_json_member(stdout, "error", fastepost_error_last()->message);
     }
     printf(",\"errors\":[");
     for (size_t i = 0; i < n; i++) {
       const fastepost_import_error *e = fastepost_import_report_error(r, i);
-      printf("%s{\"line\":%llu,\"column\":", i ? "," : "", (unsigned long long)e->line);
-      cli_json_string(stdout, e->column);
-      printf(",\"value\":");
-      cli_json_string(stdout, e->value);
-      printf(",\"reason\":");
-      cli_json_string(stdout, e->reason);
+      printf("%s{\"line\":%llu", i ? "," : "", (unsigned long long)e->line);
+      cli_json_member(stdout, "column", e->column);
+      cli_json_member(stdout, "value", e->value);
+      cli_json_member(stdout, "reason", e->reason);
       printf("}");
     }
     printf("]}\n");
@@ -206,52 +210,52 @@ static int import_cmd(cli_ctx *ctx, int argc, char **argv) {
                              {"max-errors", CLI_STRING, &max_errors}, {"schema", CLI_LIST, &schema},
                              {"max-field", CLI_STRING, &max_field},
                              {NULL, CLI_FLAG, NULL}};
-  const char *pos[1] = {NULL};
-  int npos = 0;
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  const char *file = NULL;
+  int rc = cli_parse_file(ctx, argc, argv, opts, &file);
   if (rc || ctx->help)
     return rc;
   if (!table)
     return cli_usage_error(ctx, "--table is required");
-  if (npos != 1)
+  if (!file)
     return cli_usage_error(ctx, "give the CSV file to import (or - for standard input)");
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.dry_run = dry_run;
-  o.key = key;
-  if (strcmp(conflict, "error") == 0)
-    o.on_conflict = FASTEPOST_CONFLICT_ERROR;
-  else if (strcmp(conflict, "skip") == 0)
-    o.on_conflict = FASTEPOST_CONFLICT_SKIP;
-  else if (strcmp(conflict, "update") == 0)
-    o.on_conflict = FASTEPOST_CONFLICT_UPDATE;
-  else
+  fastepost_import_conflict mode;
+  if (fastepost_import_conflict_parse(&mode, conflict) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--on-conflict takes error, skip or update, not '%s'", conflict);
-  long max = 0;
+  long max = 0, field = 0;
   if (max_errors && (rc = cli_int(ctx, "max-errors", max_errors, 1, 1000000, &max)))
     return rc;
-  o.max_errors = (size_t)max;
-  long field = 0;
   if (max_field && (rc = cli_int(ctx, "max-field", max_field, 1, 1L << 40, &field)))
     return rc;
-  o.max_field = (size_t)field;
-  const char *schemas[65];
-  for (int i = 0; i < schema.count; i++)
-    schemas[i] = schema.items[i];
-  schemas[schema.count] = NULL;
-  if (schema.count)
-    o.schemas = schemas;
   if ((rc = cli_connect(ctx)))
     return rc;
   cli_progress pr;
   cli_progress_init(&pr, ctx);
-  o.progress = cli_progress_cb;
-  o.progress_payload = &pr;
+  fastepost_import_options *o = NULL;
+  rc = fastepost_import_options_new(&o);
+  if (!rc)
+    rc = fastepost_import_options_set_dry_run(o, dry_run);
+  if (!rc)
+    rc = fastepost_import_options_set_conflict(o, mode);
+  if (!rc)
+    rc = fastepost_import_options_set_key(o, key);
+  if (!rc)
+    rc = fastepost_import_options_set_max_errors(o, (size_t)max);
+  if (!rc)
+    rc = fastepost_import_options_set_max_field(o, (size_t)field);
+  for (int i = 0; !rc && i < schema.count; i++)
+    rc = fastepost_import_options_add_schema(o, schema.items[i]);
+  if (!rc)
+    rc = fastepost_import_options_set_progress(o, cli_progress_cb, &pr);
+  if (rc) {
+    fastepost_import_options_free(o);
+    return cli_fail(ctx, "import");
+  }
   fastepost_import_report *r = NULL;
-  if (strcmp(pos[0], "-") == 0)
-    rc = fastepost_import_csv_fd(&r, ctx->conn, table, STDIN_FILENO, &o);
+  if (strcmp(file, "-") == 0)
+    rc = fastepost_import_csv_fd(&r, ctx->conn, table, STDIN_FILENO, o);
   else
-    rc = fastepost_import_csv(&r, ctx->conn, table, pos[0], &o);
+    rc = fastepost_import_csv(&r, ctx->conn, table, file, o);
+  fastepost_import_options_free(o);
   cli_progress_done(&pr);
   bool listed = r && fastepost_import_report_error_total(r) > 0, reported = r != NULL;
   if (r)

@@ -19,15 +19,6 @@ char *fastepost__strndup(const char *s, size_t n) {
   return p;
 }
 
-int fastepost__str_replace(char **slot, const char *value) {
-  char *copy = NULL;
-  if (value && *value && !(copy = fastepost__strdup(value)))
-    return FASTEPOST_ENOMEM;
-  free(*slot);
-  *slot = copy;
-  return FASTEPOST_OK;
-}
-
 bool fastepost__ct_equal(const void *a, size_t alen, const void *b, size_t blen) {
   /* Walk the presented value whatever happens, so timing reveals neither the position of the
    * first difference nor (beyond the length of what the caller sent) the expected value. */

@@ -29,7 +29,7 @@ Test(conn, open_ping_version_database) {
   cr_assert_eq(fastepost_conn_open(&c, fptest_current.conninfo), FASTEPOST_OK,
                "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_OK);
-  cr_assert_geq(fastepost_conn_server_version(c), FASTEPOST_MIN_SERVER_VERSION);
+  cr_assert_geq(fastepost_conn_server_version(c), FASTEPOST_CONN_MIN_SERVER_VERSION);
   cr_assert_str_eq(fastepost_conn_database(c), fptest_current.name);
   fastepost_conn_free(c);
 }
@@ -101,12 +101,16 @@ Test(conn, missing_database_is_econn) {
 
 Test(conn, close_keeps_handle_and_reset_reconnects) {
   fastepost_conn *c = fptest_conn();
+  cr_assert_eq(fastepost_conn_is_open(c), 1);
   fastepost_conn_close(c);
   fastepost_conn_close(c);
+  cr_assert_eq(fastepost_conn_is_open(c), 0);
+  cr_assert_eq(fastepost_conn_is_open(NULL), 0);
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_ECONN);
   cr_assert_str_eq(fastepost_conn_database(c), "");
   cr_assert_eq(fastepost_conn_server_version(c), 0);
   cr_assert_eq(fastepost_conn_reset(c), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_conn_is_open(c), 1);
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_OK);
 }
 
@@ -143,16 +147,20 @@ static void expect_session_setting(fastepost_conn *c, const char *name, const ch
 
 Test(conn, timeouts_have_defaults_and_getters) {
   fastepost_conn *c = fptest_conn();
-  cr_assert_eq(fastepost_conn_statement_timeout(c), FASTEPOST_DEFAULT_STATEMENT_TIMEOUT_MS);
-  cr_assert_eq(fastepost_conn_lock_timeout(c), FASTEPOST_DEFAULT_LOCK_TIMEOUT_MS);
+  cr_assert_eq(fastepost_conn_statement_timeout(c), FASTEPOST_CONN_DEFAULT_STATEMENT_TIMEOUT_US);
+  cr_assert_eq(fastepost_conn_lock_timeout(c), FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US);
   expect_setting(c, "statement_timeout", "30s");
   expect_setting(c, "lock_timeout", "5s");
   cr_assert_eq(fastepost_conn_set_lock_timeout(c, -5), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_conn_set_lock_timeout(NULL, 5), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 1500), FASTEPOST_OK);
-  cr_assert_eq(fastepost_conn_lock_timeout(c), 1500);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(NULL, 5000), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(c, FASTEPOST_CONN_TIMEOUT_MAX_US + 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 1500000), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_lock_timeout(c), 1500000);
   expect_setting(c, "lock_timeout", "1500ms");
-  cr_assert_eq(fastepost_conn_statement_timeout(NULL), -1);
+  /* Microseconds are rounded up to the milliseconds the server counts. */
+  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 1499001), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_lock_timeout(c), 1500000);
+  cr_assert_eq(fastepost_conn_statement_timeout(NULL), 0);
   /* Inside a transaction the library opens, too, and nothing stays in the session (a
    * transaction pooler would hand it to another client). */
   cr_assert_eq(fastepost__tx_begin(c), FASTEPOST_OK);
@@ -163,14 +171,18 @@ Test(conn, timeouts_have_defaults_and_getters) {
   expect_session_setting(c, "statement_timeout", "0");
   /* Kept across a reconnect. */
   cr_assert_eq(fastepost_conn_reset(c), FASTEPOST_OK);
-  cr_assert_eq(fastepost_conn_lock_timeout(c), 1500);
+  cr_assert_eq(fastepost_conn_lock_timeout(c), 1500000);
   expect_setting(c, "lock_timeout", "1500ms");
+  /* 0 is the default, not "off". */
+  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_lock_timeout(c), FASTEPOST_CONN_DEFAULT_LOCK_TIMEOUT_US);
+  expect_setting(c, "lock_timeout", "5s");
 }
 
 Test(conn, statement_timeout_is_etimeout) {
   fastepost_conn *c = fptest_conn();
   cr_assert_eq(fastepost_conn_set_statement_timeout(c, -1), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_conn_set_statement_timeout(c, 50), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_set_statement_timeout(c, 50000), FASTEPOST_OK);
   double t0 = now_s();
   cr_assert_eq(fastepost__exec(c, "SELECT pg_sleep(5)", "sleeping"), FASTEPOST_ETIMEOUT);
   cr_assert_lt(now_s() - t0, 2.0);
@@ -189,7 +201,9 @@ Test(conn, statement_timeout_is_etimeout) {
   cr_assert_eq(fastepost_conn_reset(c), FASTEPOST_OK);
   expect_setting(c, "statement_timeout", "50ms");
   cr_assert_eq(fastepost_conn_set_statement_timeout(c, 0), FASTEPOST_OK);
-  expect_setting(c, "statement_timeout", "0");
+  expect_setting(c, "statement_timeout", "30s");
+  cr_assert_eq(fastepost_conn_set_statement_timeout(c, FASTEPOST_CONN_TIMEOUT_MAX_US), FASTEPOST_OK);
+  expect_setting(c, "statement_timeout", "2147483647ms");
   cr_assert_eq(fastepost__exec(c, "SELECT pg_sleep(0.1)", "sleeping"), FASTEPOST_OK);
 }
 
@@ -198,7 +212,7 @@ Test(conn, held_lock_is_ebusy_within_lock_timeout) {
   fptest_exec("CREATE TABLE locked (id int PRIMARY KEY); INSERT INTO locked VALUES (1)");
   /* Another session holds the row. */
   fptest_exec("BEGIN; SELECT * FROM locked WHERE id = 1 FOR UPDATE");
-  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 300), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(c, 300000), FASTEPOST_OK);
   double t0 = now_s();
   cr_assert_eq(fastepost__exec(c, "UPDATE locked SET id = 2 WHERE id = 1", "updating"), FASTEPOST_EBUSY,
                "%s", fastepost_error_last()->message);
@@ -274,7 +288,7 @@ Test(conn, cancel_from_another_thread_is_ecanceled) {
   cr_assert_lt(took, 3.0, "cancel took %.2f s", took);
   /* The connection is usable afterwards, and a later statement timeout is ETIMEOUT again. */
   cr_assert_eq(fastepost_conn_ping(c), FASTEPOST_OK);
-  cr_assert_eq(fastepost_conn_set_statement_timeout(c, 50), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_set_statement_timeout(c, 50000), FASTEPOST_OK);
   cr_assert_eq(fastepost__exec(c, "SELECT pg_sleep(5)", "sleeping"), FASTEPOST_ETIMEOUT);
 }
 
@@ -359,9 +373,18 @@ Test(conn, silent_server_times_out_with_econn) {
   t0 = now_s();
   cr_assert_eq(fastepost_conn_open(&c, conninfo), FASTEPOST_ECONN);
   took = now_s() - t0;
-  cr_assert(took >= FASTEPOST_DEFAULT_CONNECT_TIMEOUT - 0.5 && took < FASTEPOST_DEFAULT_CONNECT_TIMEOUT + 4,
+  cr_assert(took >= FASTEPOST_CONN_DEFAULT_CONNECT_TIMEOUT_US / 1e6 - 0.5 && took < FASTEPOST_CONN_DEFAULT_CONNECT_TIMEOUT_US / 1e6 + 4,
             "%.2f s", took);
   cr_assert(strstr(fastepost_error_last()->message, "timed out after 10 s"), "%s",
+            fastepost_error_last()->message);
+  /* libpq's own PGCONNECT_TIMEOUT counts as saying it (libpq reads it, not the library). */
+  setenv("PGCONNECT_TIMEOUT", "3", 1);
+  t0 = now_s();
+  cr_assert_eq(fastepost_conn_open(&c, conninfo), FASTEPOST_ECONN);
+  took = now_s() - t0;
+  unsetenv("PGCONNECT_TIMEOUT");
+  cr_assert(took >= 2.9 && took < 6.0, "%.2f s", took);
+  cr_assert(strstr(fastepost_error_last()->message, "timed out after 3 s"), "%s",
             fastepost_error_last()->message);
   close(s);
 }
@@ -492,7 +515,7 @@ static void *share_work(void *p) {
     return NULL;
   for (int i = 0; i < 5 && !s->rc; i++) {
     fastepost__buf_clear(&s->out);
-    s->rc = fastepost_export_run(c, s->opts, collect, &s->out);
+    s->rc = fastepost_export_run(NULL, c, collect, &s->out, s->opts);
   }
   fastepost_conn_free(c);
   /* Whatever the last error is now, it is not another thread's, and a new one is our own. */
@@ -539,7 +562,7 @@ static void *read_and_free_list(void *p) {
 Test(conn, results_outlive_their_connection_and_move_between_threads) {
   fastepost_conn *c = NULL;
   cr_assert_eq(fastepost_conn_open(&c, fptest_current.conninfo), FASTEPOST_OK);
-  int applied = 0;
+  size_t applied = 0;
   cr_assert_eq(fastepost_schema_install(&applied, c), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   fastepost_event_list *list = NULL;
   cr_assert_eq(fastepost_events_list(&list, c, NULL, NULL, 10), FASTEPOST_OK, "%s",

@@ -341,7 +341,7 @@ Test(crm_stats, migration_backfills_existing_rows) {
   fastepost_crm_stats *s = NULL;
   cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), NULL), FASTEPOST_EVERSION);
   cr_assert(strstr(fastepost_error_last()->message, "schema install"));
-  int applied = 0;
+  size_t applied = 0;
   cr_assert_eq(fastepost_schema_install(&applied, fptest_conn()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_geq(applied, 1);

@@ -708,7 +708,7 @@ Test(odoo, a_locked_customer_is_ebusy_within_the_lock_timeout_and_queued_for_ret
                        "\"write_date\": \"2024-07-02 00:00:00\"}";
   cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, body, strlen(body), keyed()), FASTEPOST_OK);
   /* A short lock timeout for this session (the sync core keeps one the host set). */
-  cr_assert_eq(fastepost_conn_set_lock_timeout(fptest_conn(), 300), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(fptest_conn(), 300000), FASTEPOST_OK);
   fptest_exec("BEGIN");
   fptest_exec("SELECT id FROM customers WHERE crm_id = 'res.partner:5' FOR UPDATE");
   struct timespec t0;
@@ -729,7 +729,7 @@ Test(odoo, a_locked_customer_is_ebusy_within_the_lock_timeout_and_queued_for_ret
 
 Test(odoo, an_advisory_lock_on_the_customer_is_ebusy_too) {
   const char body[] = "{\"_id\": 5, \"_model\": \"res.partner\", \"name\": \"Adv\", \"email\": \"adv@x.de\"}";
-  cr_assert_eq(fastepost_conn_set_lock_timeout(fptest_conn(), 300), FASTEPOST_OK);
+  cr_assert_eq(fastepost_conn_set_lock_timeout(fptest_conn(), 300000), FASTEPOST_OK);
   /* Another delivery of the same customer, mid-transaction in another session: it holds the
    * advisory locks the sync core takes on the customer's keys. */
   fptest_exec("BEGIN");

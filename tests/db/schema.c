@@ -15,13 +15,14 @@ static long long columns_of(const char *table) {
 
 Test(schema, install_creates_tables_and_is_idempotent) {
   fastepost_conn *c = fptest_conn();
-  int applied = -1, current = -1, latest = -1;
+  size_t applied = 99;
+  int current = -1, latest = -1;
   cr_assert_eq(fastepost_schema_version(&current, &latest, c), FASTEPOST_OK);
   cr_assert_eq(current, 0);
   cr_assert_geq(latest, 1);
   cr_assert_eq(fastepost_schema_install(&applied, c), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
-  cr_assert_eq(applied, latest);
+  cr_assert_eq(applied, (size_t)latest);
   cr_assert_eq(columns_of("customers"), 13);
   cr_assert_eq(columns_of("tasks"), 7);
   cr_assert_eq(columns_of("remarks"), 8);
@@ -104,7 +105,7 @@ Test(schema, existing_rails_tables_are_completed_not_rewritten) {
               "legacy_note text, created_at timestamp(6) NOT NULL, updated_at timestamp(6) NOT NULL)");
   fptest_exec("INSERT INTO customers (name, email, legacy_note, created_at, updated_at) "
               "VALUES ('Old', 'old@x.de', 'keep me', '2020-01-01', '2020-01-02')");
-  int applied = 0;
+  size_t applied = 0;
   cr_assert_eq(fastepost_schema_install(&applied, fptest_conn()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_geq(applied, 1);

@@ -82,7 +82,7 @@ static inline void assert_round_trip(const char *name) {
   for (int i = 0; i < PQntuples(r); i++)
     fastepost_export_options_add_column(o, PQgetvalue(r, i, 0));
   PQclear(r);
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_OK, "%s: %s", name,
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), path, o), FASTEPOST_OK, "%s: %s", name,
                fastepost_error_last()->message);
   fastepost_export_options_free(o);
   fptest_exec("DROP TABLE IF EXISTS t2; CREATE TABLE t2 (LIKE t INCLUDING ALL)");

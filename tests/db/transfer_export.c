@@ -45,7 +45,7 @@ static fastepost_export_options *opts(const char *table, fastepost_export_format
 /* Run an export into memory; returns the status, output in *out (free it). */
 static int run(char **out, size_t *len, fastepost_export_options *o) {
   sink s = {0};
-  int rc = fastepost_export_run(fptest_conn(), o, sink_write, &s);
+  int rc = fastepost_export_run(NULL, fptest_conn(), sink_write, &s, o);
   *out = s.data ? s.data : strdup("");
   if (len)
     *len = s.len;
@@ -95,7 +95,7 @@ static void assert_golden(const char *rel, const char *got, size_t len) {
 
 Test(transfer_export, csv_is_byte_identical_to_copy_and_golden) {
   create_alltypes("alltypes");
-  fastepost_export_options *o = opts("alltypes", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("alltypes", FASTEPOST_EXPORT_FORMAT_CSV);
   char *out;
   size_t len;
   cr_assert_eq(run(&out, &len, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
@@ -125,9 +125,9 @@ Test(transfer_export, csv_is_byte_identical_to_copy_and_golden) {
 Test(transfer_export, every_type_round_trips_through_import) {
   create_alltypes("alltypes");
   fptest_exec("CREATE TABLE copy2 (LIKE alltypes INCLUDING ALL)");
-  fastepost_export_options *o = opts("alltypes", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("alltypes", FASTEPOST_EXPORT_FORMAT_CSV);
   const char *path = "/tmp/fptest_alltypes.csv";
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), path, o), FASTEPOST_OK);
   fastepost_import_report *r = NULL;
   cr_assert_eq(fastepost_import_csv(&r, fptest_conn(), "copy2", path, NULL), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
@@ -157,7 +157,7 @@ static json_object *query_json(const char *sql) {
 Test(transfer_export, json_and_ndjson_equal_the_rows) {
   create_alltypes("alltypes");
   json_object *want = query_json("SELECT json_agg(row_to_json(a) ORDER BY id) FROM alltypes a");
-  fastepost_export_options *o = opts("alltypes", FASTEPOST_FORMAT_JSON);
+  fastepost_export_options *o = opts("alltypes", FASTEPOST_EXPORT_FORMAT_JSON);
   fastepost_export_options_add_order(o, "id", 0);
   char *out;
   size_t len;
@@ -173,7 +173,7 @@ Test(transfer_export, json_and_ndjson_equal_the_rows) {
   json_object_put(got);
   free(out);
 
-  fastepost_export_options_set_format(o, FASTEPOST_FORMAT_NDJSON);
+  fastepost_export_options_set_format(o, FASTEPOST_EXPORT_FORMAT_NDJSON);
   cr_assert_eq(run(&out, &len, o), FASTEPOST_OK);
   assert_golden("tests/fixtures/transfer/alltypes.ndjson", out, len);
   size_t i = 0;
@@ -188,11 +188,11 @@ Test(transfer_export, json_and_ndjson_equal_the_rows) {
   json_object_put(want);
 
   /* No rows: an empty array, and no lines. */
-  fastepost_export_options_add_filter(o, "id", FASTEPOST_OP_GT, "100");
+  fastepost_export_options_add_filter(o, "id", FASTEPOST_EXPORT_FILTER_GT, "100");
   cr_assert_eq(run(&out, &len, o), FASTEPOST_OK);
   cr_assert_eq(len, 0);
   free(out);
-  fastepost_export_options_set_format(o, FASTEPOST_FORMAT_JSON);
+  fastepost_export_options_set_format(o, FASTEPOST_EXPORT_FORMAT_JSON);
   cr_assert_eq(run(&out, &len, o), FASTEPOST_OK);
   cr_assert_str_eq(out, "[]\n");
   free(out);
@@ -202,7 +202,7 @@ Test(transfer_export, json_and_ndjson_equal_the_rows) {
 Test(transfer_export, json_with_selected_columns_and_a_column_named_like_the_alias) {
   fptest_exec("CREATE TABLE fr (id int, fastepost_row text, \"Odd Col\" text)");
   fptest_exec("INSERT INTO fr VALUES (1, 'x', 'y')");
-  fastepost_export_options *o = opts("fr", FASTEPOST_FORMAT_NDJSON);
+  fastepost_export_options *o = opts("fr", FASTEPOST_EXPORT_FORMAT_NDJSON);
   char *out;
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_str_eq(out, "{\"id\":1,\"fastepost_row\":\"x\",\"Odd Col\":\"y\"}\n");
@@ -216,7 +216,7 @@ Test(transfer_export, json_with_selected_columns_and_a_column_named_like_the_ali
 }
 
 static long long rows_for(const char *expr) {
-  fastepost_export_options *o = opts("customers", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_CSV);
   cr_assert_eq(fastepost_export_options_add_filter_expr(o, expr), FASTEPOST_OK, "%s: %s", expr,
                fastepost_error_last()->message);
   char *out;
@@ -254,23 +254,23 @@ Test(transfer_export, filters) {
   cr_assert_eq(rows_for("name = x\\' OR 1=1 --"), 0);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 3);
 
-  fastepost_export_options *o = opts("customers", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_CSV);
   char *out;
-  fastepost_export_options_add_filter(o, "id", FASTEPOST_OP_EQ, "1; DROP TABLE customers");
+  fastepost_export_options_add_filter(o, "id", FASTEPOST_EXPORT_FILTER_EQ, "1; DROP TABLE customers");
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_EINVALID);
   cr_assert(strstr(fastepost_error_last()->message, "not an integer"), "%s", fastepost_error_last()->message);
   free(out);
   fastepost_export_options_free(o);
-  o = opts("customers", FASTEPOST_FORMAT_CSV);
-  fastepost_export_options_add_filter(o, "id; drop table customers", FASTEPOST_OP_EQ, "1");
+  o = opts("customers", FASTEPOST_EXPORT_FORMAT_CSV);
+  fastepost_export_options_add_filter(o, "id; drop table customers", FASTEPOST_EXPORT_FILTER_EQ, "1");
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_ENOTFOUND);
   free(out);
   fastepost_export_options_free(o);
-  o = opts("customers", FASTEPOST_FORMAT_CSV);
+  o = opts("customers", FASTEPOST_EXPORT_FORMAT_CSV);
   cr_assert_eq(fastepost_export_options_add_filter_expr(o, "id ~ 1"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_export_options_add_filter_expr(o, "id"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_export_options_add_filter_expr(o, "id is_null 3"), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_export_options_add_filter(o, "id", FASTEPOST_OP_EQ, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_export_options_add_filter(o, "id", FASTEPOST_EXPORT_FILTER_EQ, NULL), FASTEPOST_EINVALID);
   fastepost_export_options_add_column(o, "name\"; --");
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_ENOTFOUND);
   free(out);
@@ -283,7 +283,7 @@ Test(transfer_export, hostile_names_and_schemas) {
                        "pg_catalog.pg_authid", "information_schema.tables", "pg_toast.x", "", ".customers",
                        "public.customers.x"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    fastepost_export_options *o = opts(bad[i], FASTEPOST_FORMAT_CSV);
+    fastepost_export_options *o = opts(bad[i], FASTEPOST_EXPORT_FORMAT_CSV);
     char *out;
     int rc = run(&out, NULL, o);
     cr_assert(rc == FASTEPOST_ENOTFOUND || (rc == FASTEPOST_EINVALID && !*bad[i]), "%s: %s", bad[i],
@@ -295,12 +295,12 @@ Test(transfer_export, hostile_names_and_schemas) {
 
   fptest_exec("CREATE SCHEMA secret; CREATE TABLE secret.keys (k text); INSERT INTO secret.keys VALUES ('s3')");
   fptest_exec("CREATE TABLE \"we.ird \"\"t\"\"\" (\"a b\" text); INSERT INTO \"we.ird \"\"t\"\"\" VALUES ('ok')");
-  fastepost_export_options *o = opts("secret.keys", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("secret.keys", FASTEPOST_EXPORT_FORMAT_CSV);
   char *out;
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_OK);
   cr_assert_str_eq(out, "k\ns3\n");
   free(out);
-  fastepost_export_options_allow_schema(o, "public");
+  fastepost_export_options_add_schema(o, "public");
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_ENOTFOUND);
   free(out);
   cr_assert_eq(fastepost_export_options_set_table(o, "public.\"we.ird \"\"t\"\"\""), FASTEPOST_OK);
@@ -322,9 +322,9 @@ Test(transfer_export, all_tables_into_a_directory) {
   cr_assert(mkdtemp(dir));
   char sub[128];
   snprintf(sub, sizeof sub, "%s/out", dir);
-  fastepost_export_options *o = opts(NULL, FASTEPOST_FORMAT_NDJSON);
+  fastepost_export_options *o = opts(NULL, FASTEPOST_EXPORT_FORMAT_NDJSON);
   size_t n = 0;
-  cr_assert_eq(fastepost_export_all(&n, fptest_conn(), o, sub), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_export_all(&n, fptest_conn(), sub, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   /* Every user table, whatever the schema migrations have added, in every non-system schema. */
   long long tables = fptest_count("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
                                   "('pg_catalog', 'information_schema')");
@@ -347,7 +347,7 @@ Test(transfer_export, all_tables_into_a_directory) {
   cr_assert_eq(stat(path, &st), 0);
   cr_assert_eq(st.st_mode & 0777, 0600);
   fastepost_export_options_set_table(o, "customers");
-  cr_assert_eq(fastepost_export_all(&n, fptest_conn(), o, sub), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_export_all(&n, fptest_conn(), sub, o), FASTEPOST_EINVALID);
   fastepost_export_options_free(o);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -362,9 +362,9 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   snprintf(conninfo, sizeof conninfo, "%s user=fp_password password=secret", fptest_current.conninfo);
   fastepost_conn *c = NULL;
   cr_assert_eq(fastepost_conn_open(&c, conninfo), FASTEPOST_OK, "%s", fastepost_error_last()->message);
-  fastepost_export_options *o = opts("customers", FASTEPOST_FORMAT_SQL);
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_SQL);
   sink s = {0};
-  cr_assert_eq(fastepost_export_run(c, o, sink_write, &s), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_export_run(NULL, c, sink_write, &s, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert(strstr(s.data, "CREATE TABLE public.customers"));
   cr_assert(strstr(s.data, "Dump Me"));
   cr_assert_null(strstr(s.data, "CREATE TABLE public.tasks"));
@@ -372,12 +372,12 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   /* Columns or filters do not apply to a dump. */
   fastepost_export_options_add_column(o, "id");
   memset(&s, 0, sizeof s);
-  cr_assert_eq(fastepost_export_run(c, o, sink_write, &s), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_export_run(NULL, c, sink_write, &s, o), FASTEPOST_EINVALID);
   free(s.data);
   fastepost_export_options_free(o);
   fastepost_conn_free(c);
   /* The whole database. */
-  o = opts(NULL, FASTEPOST_FORMAT_SQL);
+  o = opts(NULL, FASTEPOST_EXPORT_FORMAT_SQL);
   char *out;
   cr_assert_eq(run(&out, NULL, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert(strstr(out, "CREATE TABLE public.tasks"));
@@ -385,7 +385,7 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
   free(out);
   /* The library reads no environment (docs/api.md rule 14): FASTEPOST_PG_DUMP is the CLI's ... */
   setenv("FASTEPOST_PG_DUMP", "/nonexistent/pg_dump", 1);
-  fastepost_export_options *later = opts(NULL, FASTEPOST_FORMAT_SQL);
+  fastepost_export_options *later = opts(NULL, FASTEPOST_EXPORT_FORMAT_SQL);
   cr_assert_eq(run(&out, NULL, later), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert(strstr(out, "CREATE TABLE public.customers"));
   free(out);
@@ -411,17 +411,17 @@ Test(transfer_export, sql_through_pg_dump_with_password_in_environment) {
 
 Test(transfer_export, stopped_writer_and_failed_file) {
   fptest_exec("INSERT INTO customers (name) SELECT 'n' || g FROM generate_series(1, 50000) g");
-  fastepost_export_options *o = opts("customers", FASTEPOST_FORMAT_CSV);
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_CSV);
   sink s = {0};
   s.stop_after = 1;
-  cr_assert_eq(fastepost_export_run(fptest_conn(), o, sink_write, &s), FASTEPOST_ECANCELED);
+  cr_assert_eq(fastepost_export_run(NULL, fptest_conn(), sink_write, &s, o), FASTEPOST_ECANCELED);
   free(s.data);
   /* The connection is usable afterwards. */
   cr_assert_eq(fastepost_conn_ping(fptest_conn()), FASTEPOST_OK);
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, "/nonexistent/dir/x.csv"), FASTEPOST_EIO);
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), "/nonexistent/dir/x.csv", o), FASTEPOST_EIO);
   /* A failed export leaves no partial file. */
   fastepost_export_options_add_column(o, "nosuch");
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, "/tmp/fptest_partial.csv"), FASTEPOST_ENOTFOUND);
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), "/tmp/fptest_partial.csv", o), FASTEPOST_ENOTFOUND);
   cr_assert_neq(access("/tmp/fptest_partial.csv", F_OK), 0);
   fastepost_export_options_free(o);
 }
@@ -499,8 +499,8 @@ Test(transfer_export, a_failed_export_never_touches_the_existing_file) {
   fptest_write_file(path, "yesterday's good export\n", 0640);
   /* A mistyped table, an unknown column, a filter value that does not fit its column: refused
    * before any file is created. */
-  fastepost_export_options *o = opts("custmers", FASTEPOST_FORMAT_CSV);
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_ENOTFOUND);
+  fastepost_export_options *o = opts("custmers", FASTEPOST_EXPORT_FORMAT_CSV);
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), path, o), FASTEPOST_ENOTFOUND);
   assert_untouched(dir, path, "a mistyped table");
   fastepost_export_options_free(o);
   snprintf(args, sizeof args, "export --db '%s' --table custmers --output '%s'", fptest_current.conninfo, path);
@@ -515,16 +515,16 @@ Test(transfer_export, a_failed_export_never_touches_the_existing_file) {
   cr_assert_neq(fptest_cli(out, sizeof out, args), 0, "%s", out);
   assert_untouched(dir, path, "an unknown filter column");
   /* A failure in the middle of the stream (the statement times out on the server). */
-  o = opts("customers", FASTEPOST_FORMAT_JSON);
+  o = opts("customers", FASTEPOST_EXPORT_FORMAT_JSON);
   PGresult *r = PQexec(fastepost__conn_pg(fptest_conn()), "SET statement_timeout = '1ms'");
   PQclear(r);
-  fastepost_status st = fastepost_export_to_file(fptest_conn(), o, path);
+  fastepost_status st = fastepost_export_to_file(NULL, fptest_conn(), path, o);
   r = PQexec(fastepost__conn_pg(fptest_conn()), "RESET statement_timeout");
   PQclear(r);
   cr_assert_neq(st, FASTEPOST_OK);
   assert_untouched(dir, path, "a failure while streaming");
   /* Success replaces it whole, private. */
-  cr_assert_eq(fastepost_export_to_file(fptest_conn(), o, path), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_export_to_file(NULL, fptest_conn(), path, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_str_eq(dir_entries(dir), "good.csv ");
   struct stat sb;
   cr_assert_eq(stat(path, &sb), 0);
@@ -540,4 +540,58 @@ Test(transfer_export, a_failed_export_never_touches_the_existing_file) {
   cr_assert_eq(fastepost_file_write(args, "abc", 3), FASTEPOST_EIO);
   cr_assert_str_eq(dir_entries(dir), "good.csv ");
   fptest_rmtree(dir);
+}
+
+Test(transfer_export, rows_written_limit_zero_is_all_and_names_round_trip) {
+  fptest_exec("INSERT INTO customers (name, email) SELECT 'n' || g, 'e' || g || '@x.de' FROM generate_series(1, 25) g");
+  fastepost_export_options *o = opts("customers", FASTEPOST_EXPORT_FORMAT_NDJSON);
+  sink s = {0};
+  uint64_t rows = 99;
+  /* 0 is the default: every row. */
+  cr_assert_eq(fastepost_export_options_set_limit(o, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_run(&rows, fptest_conn(), sink_write, &s, o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rows, 25);
+  free(s.data);
+  /* CSV counts data rows, not the header; the limit applies. */
+  cr_assert_eq(fastepost_export_options_set_format(o, FASTEPOST_EXPORT_FORMAT_CSV), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_options_set_limit(o, 7), FASTEPOST_OK);
+  char dir[256], path[320];
+  fptest_tmpdir(dir, sizeof dir, "export_rows");
+  snprintf(path, sizeof path, "%s/c.csv", dir);
+  cr_assert_eq(fastepost_export_to_file(&rows, fptest_conn(), path, o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(rows, 7);
+  /* A failure reports no rows. */
+  cr_assert_eq(fastepost_export_options_set_table(o, "nosuch"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_export_to_file(&rows, fptest_conn(), path, o), FASTEPOST_ENOTFOUND);
+  cr_assert_eq(rows, 0);
+  cr_assert_eq(fastepost_export_to_fd(&rows, fptest_conn(), -1, o), FASTEPOST_EINVALID);
+  fastepost_export_options_free(o);
+  fptest_rmtree(dir);
+  /* Every enum value has a name that parses back to it. */
+  for (int f = FASTEPOST_EXPORT_FORMAT_CSV; f <= FASTEPOST_EXPORT_FORMAT_SQL; f++) {
+    fastepost_export_format back;
+    cr_assert_eq(fastepost_export_format_parse(&back, fastepost_export_format_name((fastepost_export_format)f)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, f);
+  }
+  cr_assert_str_eq(fastepost_export_format_name((fastepost_export_format)42), "");
+  for (int op = FASTEPOST_EXPORT_FILTER_EQ; op <= FASTEPOST_EXPORT_FILTER_NOT_NULL; op++) {
+    fastepost_export_filter_op back;
+    cr_assert_eq(fastepost_export_filter_op_parse(&back, fastepost_export_filter_op_name((fastepost_export_filter_op)op)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, op);
+  }
+  cr_assert_str_eq(fastepost_export_filter_op_name((fastepost_export_filter_op)-1), "");
+  for (int m = FASTEPOST_IMPORT_CONFLICT_ERROR; m <= FASTEPOST_IMPORT_CONFLICT_UPDATE; m++) {
+    fastepost_import_conflict back;
+    cr_assert_eq(fastepost_import_conflict_parse(&back, fastepost_import_conflict_name((fastepost_import_conflict)m)),
+                 FASTEPOST_OK);
+    cr_assert_eq((int)back, m);
+  }
+  fastepost_import_conflict mode;
+  cr_assert_eq(fastepost_import_conflict_parse(&mode, "UPDATE"), FASTEPOST_OK);
+  cr_assert_eq(mode, FASTEPOST_IMPORT_CONFLICT_UPDATE);
+  cr_assert_eq(fastepost_import_conflict_parse(&mode, "merge"), FASTEPOST_EINVALID);
 }

@@ -189,11 +189,10 @@ Test(transfer_import, hostile_and_unknown_tables) {
   }
   /* Another schema: reachable by name unless an allow-list excludes it. */
   fptest_exec("CREATE SCHEMA other; CREATE TABLE other.t (v text)");
-  const char *only_public[] = {"public", NULL};
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.schemas = only_public;
-  cr_assert_eq(import_str(&r, "other.t", "v\nx\n", &o), FASTEPOST_ENOTFOUND);
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_add_schema(o, "public");
+  cr_assert_eq(import_str(&r, "other.t", "v\nx\n", o), FASTEPOST_ENOTFOUND);
   fastepost_import_report_free(r);
   cr_assert_eq(import_str(&r, "other.t", "v\nx\n", NULL), FASTEPOST_OK);
   fastepost_import_report_free(r);
@@ -202,6 +201,7 @@ Test(transfer_import, hostile_and_unknown_tables) {
   fptest_exec("CREATE VIEW v AS SELECT 1 AS id");
   cr_assert_eq(import_str(&r, "v", "id\n1\n", NULL), FASTEPOST_EINVALID);
   fastepost_import_report_free(r);
+  fastepost_import_options_free(o);
 }
 
 Test(transfer_import, quoted_identifiers) {
@@ -274,6 +274,16 @@ Test(transfer_import, model_rules) {
   cr_assert_eq(fptest_count("SELECT (SELECT count(*) FROM customers) + (SELECT count(*) FROM tasks)"
                             " + (SELECT count(*) FROM integration_events)"),
                0);
+}
+
+/* CSV import stores the sync core's normal form, so an imported customer is matched like a synced
+ * one (src/normalize.h): the same e-mail from Odoo must find this row, not make a second. */
+Test(transfer_import, customers_are_stored_in_the_cores_normal_form) {
+  fastepost_import_report *r = NULL;
+  cr_assert_eq(import_str(&r, "customers", "name,email,phone\nA,\"  Anna.Smith@Example.COM \",\" +49  30   1234 \"\n", NULL),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_import_report_free(r);
+  cr_assert_str_eq(fptest_scalar("SELECT email || '|' || phone FROM customers"), "anna.smith@example.com|+49 30 1234");
 }
 
 Test(transfer_import, null_versus_empty_and_spaces_kept) {
@@ -372,10 +382,10 @@ Test(transfer_import, one_bad_row_among_100k, .timeout = 120) {
   /* Fixed, it goes in, and a dry run first writes nothing. */
   free(csv);
   csv = many_rows(100000, 0, NULL, &len);
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.dry_run = 1;
-  cr_assert_eq(import_mem(&r, "customers", csv, len, 0, &o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_set_dry_run(o, 1);
+  cr_assert_eq(import_mem(&r, "customers", csv, len, 0, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_import_report_rows_inserted(r), 100000);
   cr_assert_eq(fastepost_import_report_rows_written(r), 0);
   cr_assert(fastepost_import_report_dry_run(r));
@@ -386,26 +396,28 @@ Test(transfer_import, one_bad_row_among_100k, .timeout = 120) {
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 100000);
   free(csv);
+  fastepost_import_options_free(o);
 }
 
 Test(transfer_import, max_errors_lists_some_counts_all) {
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.max_errors = 2;
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_set_max_errors(o, 2);
   fastepost_import_report *r = NULL;
-  cr_assert_eq(import_str(&r, "customers", "email\na\nb\nc\nd\ne\n", &o), FASTEPOST_EINVALID);
+  cr_assert_eq(import_str(&r, "customers", "email\na\nb\nc\nd\ne\n", o), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_import_report_error_count(r), 2);
   cr_assert_eq(fastepost_import_report_error_total(r), 5);
   cr_assert(fastepost_import_report_errors_complete(r));
   fastepost_import_report_free(r);
   /* Database-side errors: the search stops at max_errors, so the total is a lower bound. */
   fptest_exec("INSERT INTO customers (id, email) VALUES (1, 'a@x.de'), (2, 'b@x.de'), (3, 'c@x.de')");
-  cr_assert_eq(import_str(&r, "customers", "id,email\n1,q@x.de\n2,r@x.de\n3,s@x.de\n", &o), FASTEPOST_ECONFLICT);
+  cr_assert_eq(import_str(&r, "customers", "id,email\n1,q@x.de\n2,r@x.de\n3,s@x.de\n", o), FASTEPOST_ECONFLICT);
   cr_assert_eq(fastepost_import_report_error_count(r), 2);
   cr_assert_eq(err_at(r, 0)->line, 2);
   cr_assert_eq(err_at(r, 1)->line, 3);
   cr_assert_not(fastepost_import_report_errors_complete(r));
   fastepost_import_report_free(r);
+  fastepost_import_options_free(o);
 }
 
 /* ---- conflicts, sequences, foreign keys ----------------------------------------------------- */
@@ -420,17 +432,17 @@ Test(transfer_import, conflict_modes) {
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
 
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.on_conflict = FASTEPOST_CONFLICT_SKIP;
-  cr_assert_eq(import_str(&r, "customers", csv, &o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_set_conflict(o, FASTEPOST_IMPORT_CONFLICT_SKIP);
+  cr_assert_eq(import_str(&r, "customers", csv, o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
   cr_assert_eq(fastepost_import_report_rows_skipped(r), 1);
   fastepost_import_report_free(r);
   cr_assert_str_eq(fptest_scalar("SELECT name FROM customers WHERE id = 1"), "Old");
 
-  o.on_conflict = FASTEPOST_CONFLICT_UPDATE;
-  cr_assert_eq(import_str(&r, "customers", "id,name,email\n1,New,new@x.de\n3,Three,three@x.de\n", &o),
+  fastepost_import_options_set_conflict(o, FASTEPOST_IMPORT_CONFLICT_UPDATE);
+  cr_assert_eq(import_str(&r, "customers", "id,name,email\n1,New,new@x.de\n3,Three,three@x.de\n", o),
                FASTEPOST_OK, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
   cr_assert_eq(fastepost_import_report_rows_updated(r), 1);
@@ -440,24 +452,25 @@ Test(transfer_import, conflict_modes) {
 
   /* Update on another key: tasks.barcode has a unique index of its own. */
   fptest_exec("INSERT INTO tasks (barcode, title) VALUES ('B1', 'old')");
-  o.key = "barcode";
-  cr_assert_eq(import_str(&r, "tasks", "barcode,title\nB1,new\nB2,second\n", &o), FASTEPOST_OK, "%s",
+  fastepost_import_options_set_key(o, "barcode");
+  cr_assert_eq(import_str(&r, "tasks", "barcode,title\nB1,new\nB2,second\n", o), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_eq(fastepost_import_report_rows_updated(r), 1);
   fastepost_import_report_free(r);
   cr_assert_str_eq(fptest_scalar("SELECT string_agg(barcode || '=' || title, ',' ORDER BY barcode) FROM tasks"),
                    "B1=new,B2=second");
   /* email only has a partial expression index: not a usable key. */
-  o.key = "email";
-  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", &o), FASTEPOST_EINVALID);
+  fastepost_import_options_set_key(o, "email");
+  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", o), FASTEPOST_EINVALID);
   fastepost_import_report_free(r);
-  o.key = "nosuch";
-  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", &o), FASTEPOST_ENOTFOUND);
+  fastepost_import_options_set_key(o, "nosuch");
+  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", o), FASTEPOST_ENOTFOUND);
   fastepost_import_report_free(r);
   /* Update mode needs the key in the file. */
-  o.key = NULL;
-  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", &o), FASTEPOST_EINVALID);
+  fastepost_import_options_set_key(o, NULL);
+  cr_assert_eq(import_str(&r, "customers", "email\nz@x.de\n", o), FASTEPOST_EINVALID);
   fastepost_import_report_free(r);
+  fastepost_import_options_free(o);
 }
 
 Test(transfer_import, sequence_advanced_after_explicit_ids) {
@@ -493,25 +506,24 @@ static int count_calls(uint64_t rows, uint64_t bytes, void *payload) {
 Test(transfer_import, progress_and_cancel) {
   size_t len;
   char *csv = many_rows(5000, 0, NULL, &len);
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
   uint64_t last = 0;
-  o.progress = count_calls;
-  o.progress_payload = &last;
+  fastepost_import_options_set_progress(o, count_calls, &last);
   fastepost_import_report *r = NULL;
-  cr_assert_eq(import_mem(&r, "customers", csv, len, 0, &o), FASTEPOST_OK);
+  cr_assert_eq(import_mem(&r, "customers", csv, len, 0, o), FASTEPOST_OK);
   cr_assert_eq(last, 5000);
   cr_assert_eq(fastepost_import_report_bytes_read(r), len);
   fastepost_import_report_free(r);
   fptest_exec("TRUNCATE customers CASCADE");
   int calls = 0;
-  o.progress = stop_at_once;
-  o.progress_payload = &calls;
-  cr_assert_eq(import_mem(&r, "customers", csv, len, 4096, &o), FASTEPOST_ECANCELED);
+  fastepost_import_options_set_progress(o, stop_at_once, &calls);
+  cr_assert_eq(import_mem(&r, "customers", csv, len, 4096, o), FASTEPOST_ECANCELED);
   cr_assert_eq(calls, 1);
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
   free(csv);
+  fastepost_import_options_free(o);
 }
 
 Test(transfer_import, file_and_fd_sources) {
@@ -530,11 +542,11 @@ Test(transfer_import, file_and_fd_sources) {
 }
 
 Test(transfer_import, update_mode_names_keys_repeated_in_the_file) {
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.on_conflict = FASTEPOST_CONFLICT_UPDATE;
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_set_conflict(o, FASTEPOST_IMPORT_CONFLICT_UPDATE);
   fastepost_import_report *r = NULL;
-  int rc = import_str(&r, "customers", "id,name\n1,A\n2,B\n1,C\n3,D\n2,E\n", &o);
+  int rc = import_str(&r, "customers", "id,name\n1,A\n2,B\n1,C\n3,D\n2,E\n", o);
   cr_assert_eq(rc, FASTEPOST_ECONFLICT, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_import_report_error_count(r), 2);
   cr_assert_eq(err_at(r, 0)->line, 4);
@@ -542,6 +554,7 @@ Test(transfer_import, update_mode_names_keys_repeated_in_the_file) {
   cr_assert_eq(err_at(r, 1)->line, 6);
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+  fastepost_import_options_free(o);
 }
 
 Test(transfer_import, line_numbers_with_every_line_ending) {
@@ -598,13 +611,13 @@ static long max_rss_kb(void) {
 }
 
 Test(transfer_import, a_field_over_the_limit_is_refused_with_its_line_in_bounded_memory, .timeout = 120) {
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
-  o.max_field = 1 << 20;
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  fastepost_import_options_set_max_field(o, 1 << 20);
   long before = max_rss_kb();
   big_source src = {20u << 20, 0};
   fastepost_import_report *r = NULL;
-  int rc = fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &src, &o);
+  int rc = fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &src, o);
   long grown_kb = max_rss_kb() - before;
   cr_assert_eq(rc, FASTEPOST_ETOOBIG, "%s", fastepost_error_last()->message);
   cr_assert_eq(err_at(r, 0)->line, 3);
@@ -623,8 +636,52 @@ Test(transfer_import, a_field_over_the_limit_is_refused_with_its_line_in_bounded
   cr_assert_eq(fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &again, NULL), FASTEPOST_ETOOBIG);
   fastepost_import_report_free(r);
   big_source fits = {200000, 0};
-  cr_assert_eq(fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &fits, &o), FASTEPOST_OK, "%s",
+  cr_assert_eq(fastepost_import_csv_cb(&r, fptest_conn(), "customers", big_read, &fits, o), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   fastepost_import_report_free(r);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE length(address) = 200000"), 1);
+  fastepost_import_options_free(o);
+}
+
+Test(transfer_import, options_are_opaque_checked_and_reusable) {
+  fastepost_import_options *o = NULL;
+  cr_assert_eq(fastepost_import_options_new(NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_set_conflict(o, (fastepost_import_conflict)7), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_conflict(NULL, FASTEPOST_IMPORT_CONFLICT_SKIP), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_add_schema(o, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_max_errors(NULL, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_options_set_conflict(o, FASTEPOST_IMPORT_CONFLICT_SKIP), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_add_schema(o, "public"), FASTEPOST_OK);
+  /* The key column is checked when the import runs; NULL goes back to the default. */
+  fastepost_import_report *r = NULL;
+  cr_assert_eq(fastepost_import_options_set_key(o, "nosuch"), FASTEPOST_OK);
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\n", o), FASTEPOST_ENOTFOUND);
+  fastepost_import_report_free(r);
+  cr_assert_eq(fastepost_import_options_set_key(o, NULL), FASTEPOST_OK);
+  /* 0 is the default for both limits: 100 errors listed, fields up to 16 MiB. */
+  cr_assert_eq(fastepost_import_options_set_max_errors(o, 0), FASTEPOST_OK);
+  cr_assert_eq(fastepost_import_options_set_max_field(o, 0), FASTEPOST_OK);
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\n", o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
+  fastepost_import_report_free(r);
+  /* The same options again: the existing key is skipped. */
+  cr_assert_eq(import_str(&r, "customers", "email\na@x.de\nb@x.de\n", o), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_rows_skipped(r), 1);
+  cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
+  fastepost_import_report_free(r);
+  /* 150 bad rows: 100 listed (max_errors 0 is the default), all counted. */
+  fastepost__buf bad = FASTEPOST__BUF_INIT;
+  fastepost__buf_puts(&bad, "email\n");
+  for (int i = 0; i < 150; i++)
+    fastepost__buf_puts(&bad, "not-an-email\n");
+  cr_assert_eq(import_str(&r, "customers", fastepost__buf_cstr(&bad), o), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_import_report_error_count(r), FASTEPOST_IMPORT_DEFAULT_MAX_ERRORS);
+  cr_assert_eq(fastepost_import_report_error_total(r), 150);
+  fastepost_import_report_free(r);
+  fastepost__buf_free(&bad);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
+  fastepost_import_options_free(o);
+  fastepost_import_options_free(NULL);
 }

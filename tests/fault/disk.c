@@ -110,7 +110,7 @@ Test(fault_disk, export_on_a_full_filesystem_keeps_the_previous_file) {
   fastepost_export_options *o = NULL;
   cr_assert_eq(fastepost_export_options_new(&o), FASTEPOST_OK);
   cr_assert_eq(fastepost_export_options_set_table(o, "customers"), FASTEPOST_OK);
-  fastepost_status st = fastepost_export_to_file(fptest_conn(), o, path);
+  fastepost_status st = fastepost_export_to_file(NULL, fptest_conn(), path, o);
   const char *msg = fastepost_error_last()->message;
   cr_assert_eq(st, FASTEPOST_EFULL, "%s: %s", fastepost_error_name(st), msg);
   cr_assert(strstr(msg, "No space left on device"), "%s", msg);

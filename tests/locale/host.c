@@ -233,12 +233,13 @@ static void imports(fastepost_conn *conn) {
     fail("\"1,5\" was accepted as a number");
   expect("measures after the refused import", scalar("SELECT count(*) FROM measures"), "3");
 
-  fastepost_import_options o;
-  fastepost_import_options_init(&o);
+  fastepost_import_options *o = NULL;
+  if (fastepost_import_options_new(&o) != FASTEPOST_OK)
+    fail("import options: %s", fastepost_error_last()->message);
   st = import_text(conn, "import customers", "customers",
                    "NAME,EMAIL,PHONE\nIsabel Ivanova,ISABEL@EXAMPLE.COM,+90 212 555 0101\n"
                    "Ilgın İnce,ilgin@example.com,\n",
-                   &o);
+                   o);
   if (st != FASTEPOST_OK)
     fail("import customers: %s", fastepost_error_last()->message);
   expect("customers imported",
@@ -249,6 +250,7 @@ static void imports(fastepost_conn *conn) {
   st = import_text(conn, "import duplicate email", "customers", "name,email\nDup,isabel@example.COM\n", NULL);
   if (st == FASTEPOST_OK)
     fail("a duplicate email (other capitals) was imported");
+  fastepost_import_options_free(o);
 }
 
 /* ---- 4 and 5: statistics and report ---------------------------------------------------------- */

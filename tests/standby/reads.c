@@ -172,10 +172,10 @@ static sink export_customers(fastepost_conn *conn, fastepost_export_format forma
   cr_assert_eq(fastepost_export_options_new(&o), FASTEPOST_OK);
   cr_assert_eq(fastepost_export_options_set_table(o, "customers"), FASTEPOST_OK);
   cr_assert_eq(fastepost_export_options_set_format(o, format), FASTEPOST_OK);
-  if (format != FASTEPOST_FORMAT_SQL)
+  if (format != FASTEPOST_EXPORT_FORMAT_SQL)
     cr_assert_eq(fastepost_export_options_add_order(o, "id", 0), FASTEPOST_OK);
   sink s = {NULL, 0};
-  cr_assert_eq(fastepost_export_run(conn, o, to_sink, &s), FASTEPOST_OK, "export format %d: %s",
+  cr_assert_eq(fastepost_export_run(NULL, conn, to_sink, &s, o), FASTEPOST_OK, "export format %d: %s",
                (int)format, fastepost_error_last()->message);
   fastepost_export_options_free(o);
   cr_assert_not_null(s.data);
@@ -184,13 +184,13 @@ static sink export_customers(fastepost_conn *conn, fastepost_export_format forma
 
 Test(standby, every_export_format) {
   fastepost_conn *sb = seeded_standby();
-  const fastepost_export_format formats[] = {FASTEPOST_FORMAT_CSV, FASTEPOST_FORMAT_JSON,
-                                             FASTEPOST_FORMAT_NDJSON, FASTEPOST_FORMAT_SQL};
+  const fastepost_export_format formats[] = {FASTEPOST_EXPORT_FORMAT_CSV, FASTEPOST_EXPORT_FORMAT_JSON,
+                                             FASTEPOST_EXPORT_FORMAT_NDJSON, FASTEPOST_EXPORT_FORMAT_SQL};
   for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
     sink on_standby = export_customers(sb, formats[i]);
     sink on_primary = export_customers(fptest_conn(), formats[i]);
     cr_assert(strstr(on_standby.data, "c25@example.com"), "format %d has the rows", (int)formats[i]);
-    if (formats[i] != FASTEPOST_FORMAT_SQL) /* pg_dump's header names the server; rows are equal */
+    if (formats[i] != FASTEPOST_EXPORT_FORMAT_SQL) /* pg_dump's header names the server; rows are equal */
       cr_assert(on_standby.len == on_primary.len &&
                     memcmp(on_standby.data, on_primary.data, on_standby.len) == 0,
                 "format %d: the standby's export equals the primary's", (int)formats[i]);

@@ -175,16 +175,16 @@ Test(transfer_validate, model_rules) {
 Test(transfer_validate, format_and_operator_names) {
   fastepost_export_format f;
   cr_assert_eq(fastepost_export_format_parse(&f, "ndjson"), FASTEPOST_OK);
-  cr_assert_eq(f, FASTEPOST_FORMAT_NDJSON);
+  cr_assert_eq(f, FASTEPOST_EXPORT_FORMAT_NDJSON);
   cr_assert_eq(fastepost_export_format_parse(&f, "xml"), FASTEPOST_EINVALID);
   cr_assert(strstr(fastepost_error_last()->message, "xml"), "%s", fastepost_error_last()->message);
-  fastepost_filter_op op;
-  cr_assert_eq(fastepost_filter_op_parse(&op, "<>"), FASTEPOST_OK);
-  cr_assert_eq(op, FASTEPOST_OP_NE);
-  cr_assert_eq(fastepost_filter_op_parse(&op, "ILIKE"), FASTEPOST_OK);
-  cr_assert_eq(op, FASTEPOST_OP_ILIKE);
-  cr_assert_eq(fastepost_filter_op_parse(&op, "is_null"), FASTEPOST_OK);
-  cr_assert_eq(op, FASTEPOST_OP_IS_NULL);
-  cr_assert_eq(fastepost_filter_op_parse(&op, "; drop"), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_filter_op_parse(&op, NULL), FASTEPOST_EINVALID);
+  fastepost_export_filter_op op;
+  cr_assert_eq(fastepost_export_filter_op_parse(&op, "<>"), FASTEPOST_OK);
+  cr_assert_eq(op, FASTEPOST_EXPORT_FILTER_NE);
+  cr_assert_eq(fastepost_export_filter_op_parse(&op, "ILIKE"), FASTEPOST_OK);
+  cr_assert_eq(op, FASTEPOST_EXPORT_FILTER_ILIKE);
+  cr_assert_eq(fastepost_export_filter_op_parse(&op, "is_null"), FASTEPOST_OK);
+  cr_assert_eq(op, FASTEPOST_EXPORT_FILTER_IS_NULL);
+  cr_assert_eq(fastepost_export_filter_op_parse(&op, "; drop"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_export_filter_op_parse(&op, NULL), FASTEPOST_EINVALID);
 }

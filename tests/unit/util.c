@@ -2,7 +2,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "internal.h"
+#include "util/fs.h"
+#include "util/strv.h"
 
 Test(buf, append_printf_detach) {
   fastepost__buf b = FASTEPOST__BUF_INIT;
@@ -82,4 +89,83 @@ Test(str, preview_is_short_and_safe) {
   cr_assert(fastepost__utf8_valid(out, strlen(out), NULL));
   fastepost__preview(out, sizeof out, "\xc3\xa9t\xc3\xa9", 5);
   cr_assert_str_eq(out, "\xc3\xa9t\xc3\xa9");
+}
+
+/* Names in dir, sorted, space-separated (to see that no temporary file stays behind). */
+static char *listing(const char *dir) {
+  static char out[1024];
+  out[0] = '\0';
+  struct dirent **names = NULL;
+  int n = scandir(dir, &names, NULL, alphasort);
+  for (int i = 0; i < n; i++) {
+    if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+      strcat(out, names[i]->d_name);
+      strcat(out, " ");
+    }
+    free(names[i]);
+  }
+  free(names);
+  return out;
+}
+
+Test(fs, durable_write_replaces_whole_or_not_at_all) {
+  char dir[] = "/tmp/fp_durable_XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char path[128], missing[160];
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  snprintf(missing, sizeof missing, "%s/no/such/dir.txt", dir);
+  cr_assert_eq(fastepost__durable_write(path, "old", 3), FASTEPOST_OK);
+  cr_assert_eq(fastepost__durable_write(path, "new contents", 12), FASTEPOST_OK);
+  FILE *f = fopen(path, "r");
+  char buf[32] = "";
+  cr_assert_eq(fread(buf, 1, sizeof buf - 1, f), 12);
+  fclose(f);
+  cr_assert_str_eq(buf, "new contents");
+  struct stat sb;
+  cr_assert_eq(stat(path, &sb), 0);
+  cr_assert_eq(sb.st_mode & 0777, 0600);
+  /* A failed commit (the write step fails) leaves the old file and no temporary one. */
+  fastepost__durable d;
+  cr_assert_eq(fastepost__durable_open(&d, path), FASTEPOST_OK);
+  cr_assert_eq(fastepost__write_all_status(d.fd, "partial", 7, path), FASTEPOST_OK);
+  cr_assert_eq(fastepost__durable_close(&d, FASTEPOST_ECANCELED), FASTEPOST_ECANCELED);
+  cr_assert_str_eq(listing(dir), "out.txt ");
+  cr_assert_eq(fastepost__durable_write(missing, "x", 1), FASTEPOST_EIO);
+  cr_assert(strstr(fastepost_error_last()->message, "no/such"), "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost__durable_write(NULL, "x", 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost__durable_write(path, NULL, 1), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost__durable_write(path, NULL, 0), FASTEPOST_OK); /* empty file */
+  cr_assert_eq(stat(path, &sb), 0);
+  cr_assert_eq(sb.st_size, 0);
+  cr_assert_str_eq(listing(dir), "out.txt ");
+  unlink(path);
+  rmdir(dir);
+}
+
+Test(strv, lists_strings_and_enum_names) {
+  char **v = NULL;
+  size_t n = 0;
+  cr_assert_eq(fastepost__strv_push(&v, &n, "a", "x"), FASTEPOST_OK);
+  cr_assert_eq(fastepost__strv_push(&v, &n, "b", "x"), FASTEPOST_OK);
+  cr_assert_eq(fastepost__strv_push(&v, &n, NULL, "schema"), FASTEPOST_EINVALID);
+  cr_assert_str_eq(fastepost_error_last()->message, "schema is NULL");
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(v[0], "a");
+  cr_assert_str_eq(v[1], "b");
+  cr_assert_null(v[2]);
+  fastepost__strv_free(v);
+  char *s = NULL;
+  cr_assert_eq(fastepost__str_set(&s, "k"), FASTEPOST_OK);
+  cr_assert_str_eq(s, "k");
+  cr_assert_eq(fastepost__str_set(&s, NULL), FASTEPOST_OK);
+  cr_assert_null(s);
+  static const char *const names[] = {"one", "two"};
+  int i = -1;
+  cr_assert_eq(fastepost__enum_parse(&i, "TWO", names, 2, "thing", "one or two"), FASTEPOST_OK);
+  cr_assert_eq(i, 1);
+  cr_assert_eq(fastepost__enum_parse(&i, "three", names, 2, "thing", "one or two"), FASTEPOST_EINVALID);
+  cr_assert_str_eq(fastepost_error_last()->message, "unknown thing 'three' (use one or two)");
+  cr_assert_str_eq(fastepost__enum_name(1, names, 2), "two");
+  cr_assert_str_eq(fastepost__enum_name(2, names, 2), "");
+  cr_assert_str_eq(fastepost__enum_name(-1, names, 2), "");
 }

@@ -49,7 +49,7 @@ from .errors import (  # noqa: F401  (re-exported: the exception classes are cre
     strerror,
 )
 from .connection import Connection, SchemaVersion, connect, schema_sql
-from .transfer import ImportReport, ImportRowError
+from .transfer import ExportResult, ImportReport, ImportRowError
 from .webhooks import (
     Event,
     EventResult,
@@ -82,7 +82,7 @@ from .pool import Pool, PoolTimeout
 __all__ = [
     "connect", "Connection", "Result", "SchemaVersion", "version", "version_info",
     "schema_sql", "strerror", "error_name", "__version__",
-    "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
+    "ExportResult", "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
     "hubspot_decode_uri", "time_ago", "EventResult", "EventBatch", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
     "status_http", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",

@@ -37,6 +37,15 @@ class SchemaVersion(Result):
         return self.current == self.latest
 
 
+def _microseconds(name, seconds):
+    """Seconds (int or float; None: 0, the default) as the C API's int64 microseconds."""
+    if seconds is None:
+        return 0
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, not {type(seconds).__name__}")
+    return int(round(seconds * 1_000_000))
+
+
 def connect(dsn="", **options):
     """Open a :class:`Connection`. ``dsn`` is a libpq connection string or URL; ``""`` uses
     the ``PG*`` environment variables. Keyword options as for :class:`Connection`."""
@@ -62,7 +71,7 @@ class _CallLock:
         self._lock.acquire()
         if self._pid != os.getpid():
             try:
-                if _core.conn_server_version(self._core_conn) != 0:  # not closed by the caller
+                if _core.conn_is_open(self._core_conn):  # not closed by the caller
                     _core.conn_reset(self._core_conn)
                 self._pid = os.getpid()
             except BaseException:
@@ -100,10 +109,10 @@ class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethod
     After ``os.fork()`` the child's first call reconnects (the parent's session is untouched).
 
     :param dsn: libpq connection string or URL
-    :param statement_timeout: seconds any one statement may run (``None``: the default, 30;
-        0: no limit); a longer one raises :class:`TimeoutError`
-    :param lock_timeout: seconds a statement may wait for a lock (``None``: the default, 5;
-        0: no limit); a longer wait raises :class:`BusyError`
+    :param statement_timeout: seconds any one statement may run (``None`` or 0: the default,
+        30; at most about 24.8 days); a longer one raises :class:`TimeoutError`
+    :param lock_timeout: seconds a statement may wait for a lock (``None`` or 0: the default,
+        5); a longer wait raises :class:`BusyError`
     :raises InvalidError: the connection string cannot be parsed
     :raises ConnectionError: the server cannot be reached, does not answer in time, or refuses
         the login
@@ -146,7 +155,11 @@ class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethod
     @property
     def closed(self):
         """True once :meth:`close` was called (or the connection was never made)."""
-        return _core.conn_server_version(self._conn) == 0
+        return not _core.conn_is_open(self._conn)
+
+    def _require_open(self):
+        if self.closed:
+            _core._raise_code(_core.ECONN, "the connection is closed", "")
 
     def __repr__(self):
         state = "closed" if self.closed else f"database={self.database!r}"
@@ -160,35 +173,41 @@ class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethod
 
     @property
     def server_version(self):
-        """The server's version number (``150004`` for 15.4), 0 when closed."""
+        """The server's version number (``150004`` for 15.4). Raises
+        :class:`ConnectionError` when the connection is closed."""
+        self._require_open()
         return _core.conn_server_version(self._conn)
 
     @property
     def database(self):
-        """The name of the connected database ("" when closed)."""
+        """The name of the connected database. Raises :class:`ConnectionError` when the
+        connection is closed."""
+        self._require_open()
         return _core.conn_database(self._conn)
 
     @property
     def statement_timeout(self):
-        """Seconds any one statement may run (0: no limit; default 30). Kept across
-        :meth:`reset`."""
-        return _core.conn_statement_timeout(self._conn) / 1000
+        """Seconds any one statement may run (default 30; setting ``None`` or 0 restores the
+        default). Kept across :meth:`reset`."""
+        return _core.conn_statement_timeout(self._conn) / 1_000_000
 
     @statement_timeout.setter
     def statement_timeout(self, seconds):
+        us = _microseconds("statement_timeout", seconds)
         with self._lock:
-            _core.conn_set_statement_timeout(self._conn, int(round((seconds or 0) * 1000)))
+            _core.conn_set_statement_timeout(self._conn, us)
 
     @property
     def lock_timeout(self):
-        """Seconds a statement may wait for a lock (0: no limit; default 5). Kept across
-        :meth:`reset`."""
-        return _core.conn_lock_timeout(self._conn) / 1000
+        """Seconds a statement may wait for a lock (default 5; setting ``None`` or 0 restores
+        the default). Kept across :meth:`reset`."""
+        return _core.conn_lock_timeout(self._conn) / 1_000_000
 
     @lock_timeout.setter
     def lock_timeout(self, seconds):
+        us = _microseconds("lock_timeout", seconds)
         with self._lock:
-            _core.conn_set_lock_timeout(self._conn, int(round((seconds or 0) * 1000)))
+            _core.conn_set_lock_timeout(self._conn, us)
 
     # -- schema --------------------------------------------------------------------------
     def schema_install(self):

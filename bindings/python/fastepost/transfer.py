@@ -19,16 +19,20 @@ class ImportRowError(Result):
 
 
 class ImportReport(Result):
-    """The outcome of :meth:`Connection.import_csv`: row counts (``rows_written`` is 0 in a
-    dry run and after any failure), ``error_total`` (a lower bound when ``errors_complete`` is
-    False) and ``errors``, the first ``max_errors`` :class:`ImportRowError`."""
+    """The outcome of :meth:`Connection.import_csv`: the ``table`` as given, row counts
+    (``rows_written`` is 0 in a dry run and after any failure), ``error_total`` (a lower bound
+    when ``errors_complete`` is False) and ``errors``, the first ``max_errors``
+    :class:`ImportRowError`. ``to_dict()`` has the keys and types of ``fastepost import
+    --json`` (which adds ``status``, and the error's ``code``, ``http_status`` and ``error``
+    on failure)."""
 
-    __slots__ = ("rows_read", "rows_inserted", "rows_updated", "rows_skipped", "rows_written",
-                 "bytes_read", "dry_run", "error_total", "errors_complete", "errors")
+    __slots__ = ("table", "dry_run", "rows_read", "rows_inserted", "rows_updated",
+                 "rows_skipped", "rows_written", "bytes_read", "error_total", "errors_complete",
+                 "errors")
 
     @classmethod
-    def _from(cls, d):
-        d = dict(d, errors=[ImportRowError(**e) for e in d["errors"]])
+    def _from(cls, d, table):
+        d = dict(d, table=table, errors=[ImportRowError(**e) for e in d["errors"]])
         return cls(**d)
 
     @property
@@ -36,8 +40,25 @@ class ImportReport(Result):
         return self.error_total == 0
 
 
-_CONFLICT = {"error": _core.CONFLICT_ERROR, "skip": _core.CONFLICT_SKIP,
-             "update": _core.CONFLICT_UPDATE}
+class ExportResult(Result):
+    """What :meth:`Connection.export` wrote into a file: the ``format`` name, the ``output``
+    path, the ``rows`` written (0 for "sql") and the file's size in ``bytes``. ``to_dict()``
+    has the keys and types of ``fastepost export --output FILE --json`` (which adds
+    ``status``)."""
+
+    __slots__ = ("format", "output", "rows", "bytes")
+
+    @property
+    def ok(self):
+        return self.error_total == 0
+
+
+def _check(name, value, types, what):
+    """TypeError (the language's error for a wrong argument type) unless value is one of
+    types; bool is not taken for a number."""
+    if value is not None and (not isinstance(value, types) or
+                              (isinstance(value, bool) and bool not in types)):
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
 
 
 def _writer(file):
@@ -75,7 +96,13 @@ def _reader(file):
 
 
 def _export_options(table, format, columns, where, order, limit, schemas):
+    _check("table", table, (str,), "a str")
+    _check("format", format, (str,), "a str")
+    _check("limit", limit, (int,), "an int")
     opts = _core.ExportOptions()
+    # The library reads no environment: the sql format's pg_dump is FASTEPOST_PG_DUMP, else PATH's.
+    _core.export_options_set_tool_path(opts, os.environ.get("FASTEPOST_PG_DUMP"))
+    _core.export_options_set_search_path(opts, os.environ.get("PATH"))
     _core.export_options_set_table(opts, table)
     _core.export_options_set_format(opts, _core.export_format_parse(format))
     for column in columns or ():
@@ -90,7 +117,7 @@ def _export_options(table, format, columns, where, order, limit, schemas):
         value = value[0] if value else None
         if value is not None and not isinstance(value, (str, bytes)):
             value = str(value).lower() if isinstance(value, bool) else str(value)
-        _core.export_options_add_filter(opts, column, _core.filter_op_parse(op), value)
+        _core.export_options_add_filter(opts, column, _core.export_filter_op_parse(op), value)
     if isinstance(order, str):
         order = [order]
     for key in order or ():
@@ -102,9 +129,11 @@ def _export_options(table, format, columns, where, order, limit, schemas):
             descending = str(direction).lower() in ("desc", "descending")
         _core.export_options_add_order(opts, column, int(descending))
     if limit is not None:
-        _core.export_options_set_limit(opts, int(limit))
+        if limit <= 0:
+            raise ValueError(f"limit must be a positive number of rows (None: all), not {limit}")
+        _core.export_options_set_limit(opts, limit)
     for schema in schemas or ():
-        _core.export_options_allow_schema(opts, schema)
+        _core.export_options_add_schema(opts, schema)
     return opts
 
 
@@ -118,7 +147,8 @@ class _TransferMethods:
         table dumps the whole database with pg_dump). See docs/transfer.md.
 
         :param file: None to return the output as a ``str``; a path (str or os.PathLike) to
-            write a file (mode 0600, removed on failure); or any object with ``write``:
+            write a file (mode 0600, replaced whole or not at all), which returns an
+            :class:`ExportResult`; or any object with ``write``:
             binary files get bytes, text files (``io.TextIOBase`` or with an ``encoding``)
             str. Nothing else is done with it (not flushed, not closed).
         :param columns: column names, in output order (default: all, in table order)
@@ -127,7 +157,7 @@ class _TransferMethods:
             ``(column, "not_null")``, or text such as ``"email ilike %@x.de"``. Values are
             checked against the column's type and quoted by libpq.
         :param order: a column, or a list of them; ``"-id"`` or ``("id", "desc")`` descending
-        :param limit: at most this many rows
+        :param limit: at most this many rows (None: all)
         :param schemas: allow tables only from these schemas
         :param progress: ``progress(rows, bytes)``, called every so often and at the end;
             returning ``False`` stops the export (:class:`CanceledError`)
@@ -141,13 +171,17 @@ class _TransferMethods:
             chunks = []
             write = chunks.append
         elif isinstance(file, (str, bytes, os.PathLike)):
+            path = os.fsdecode(file)
             with self._lock:
-                _core.export_to_file(self._conn, opts, os.fsdecode(file), progress)
-            return None
-        else:
+                rows = _core.export_to_file(self._conn, path, opts, progress)
+            return ExportResult(format=_core.export_format_name(_core.export_format_parse(format)),
+                                output=path, rows=rows, bytes=os.path.getsize(path))
+        elif hasattr(file, "write"):
             write = _writer(file)
+        else:
+            raise TypeError(f"file must be None, a path or have write(), not {type(file).__name__}")
         with self._lock:
-            _core.export_run(self._conn, opts, write, progress)
+            _core.export_run(self._conn, write, opts, progress)
         return None if chunks is None else b"".join(chunks).decode("utf-8")
 
     def export_all(self, directory, *, format="csv", schemas=None, progress=None):
@@ -156,7 +190,7 @@ class _TransferMethods:
         "csv", "json" or "ndjson". Returns the number of files written."""
         opts = _export_options(None, format, None, None, None, None, schemas)
         with self._lock:
-            return _core.export_all(self._conn, opts, os.fsdecode(directory), progress)
+            return _core.export_all(self._conn, os.fsdecode(directory), opts, progress)
 
     def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
                    max_errors=None, max_field=None, progress=None):
@@ -179,20 +213,34 @@ class _TransferMethods:
             :class:`ImportReport` with the rejected rows (None if there is none).
         An exception raised by ``source.read`` or ``progress`` rolls back and propagates.
         """
-        if on_conflict not in _CONFLICT:
-            raise ValueError(f"on_conflict must be one of {sorted(_CONFLICT)}, not {on_conflict!r}")
+        _check("table", table, (str,), "a str")
+        _check("on_conflict", on_conflict, (str,), "a str")
+        _check("key", key, (str,), "a str")
+        _check("max_errors", max_errors, (int,), "an int")
+        _check("max_field", max_field, (int,), "an int")
+        if on_conflict not in ("error", "skip", "update"):
+            raise ValueError(f"on_conflict must be 'error', 'skip' or 'update', not {on_conflict!r}")
+        for name, value in (("max_errors", max_errors), ("max_field", max_field)):
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be 0 (the default) or more, not {value}")
         path, read = None, None
         if isinstance(source, (str, bytes, os.PathLike)):
             path = os.fsdecode(source)
-        else:
+        elif hasattr(source, "read"):
             read = _reader(source)
+        else:
+            raise TypeError(f"source must be a path or have read(), not {type(source).__name__}")
+        opts = _core.ImportOptions()
+        _core.import_options_set_dry_run(opts, int(bool(dry_run)))
+        _core.import_options_set_conflict(opts, _core.import_conflict_parse(on_conflict))
+        _core.import_options_set_key(opts, key)
+        _core.import_options_set_max_errors(opts, max_errors or 0)
+        _core.import_options_set_max_field(opts, max_field or 0)
         try:
             with self._lock:
-                report = _core.import_csv(self._conn, table, path, read, int(bool(dry_run)),
-                                          _CONFLICT[on_conflict], key, int(max_errors or 0),
-                                          int(max_field or 0), progress)
+                report = _core.import_csv(self._conn, table, path, read, opts, progress)
         except Error as e:
             if isinstance(e.report, dict):
-                e.report = ImportReport._from(e.report)
+                e.report = ImportReport._from(e.report, table)
             raise
-        return ImportReport._from(report)
+        return ImportReport._from(report, table)

@@ -44,8 +44,16 @@ class ConnectionTests(DbTestCase):
             self.assertEqual(conn.server_version, int(self.sql("SHOW server_version_num")))
             conn.ping()
             self.assertIn(self.dbname, repr(conn))
-        self.assertEqual(conn.database, "")
-        self.assertEqual(conn.server_version, 0)
+        # A closed connection raises rather than answering 0 or "" (issue 14, item 7).
+        self.assertTrue(conn.closed)
+        with self.assertRaises(fastepost.ConnectionError):
+            conn.database
+        with self.assertRaises(fastepost.ConnectionError):
+            conn.server_version
+        with self.assertRaises(fastepost.ConnectionError):
+            conn.ping()
+        with self.assertRaises(fastepost.ConnectionError):
+            conn.schema_version()
         self.assertIn("closed", repr(conn))
 
     def test_reset_after_close(self):
@@ -69,10 +77,18 @@ class ConnectionTests(DbTestCase):
         with fastepost.connect(self.dsn) as conn:
             self.assertEqual(conn.statement_timeout, 30)
             self.assertEqual(conn.lock_timeout, 5)
-            conn.lock_timeout = 0
-            self.assertEqual(conn.lock_timeout, 0)
+            conn.lock_timeout = 0.3
+            self.assertEqual(conn.lock_timeout, 0.3)
+            conn.lock_timeout = 0  # 0 (or None) restores the default: there is no "off"
+            self.assertEqual(conn.lock_timeout, 5)
+            conn.statement_timeout = 0.0005  # rounded up to the server's milliseconds
+            self.assertEqual(conn.statement_timeout, 0.001)
+            conn.statement_timeout = None
+            self.assertEqual(conn.statement_timeout, 30)
             with self.assertRaises(fastepost.InvalidError):
                 conn.lock_timeout = -1
+            with self.assertRaises(TypeError):
+                conn.lock_timeout = "5"
 
     @unittest.skipUnless(hasattr(os, "fork"), "needs fork()")
     def test_fork_child_reconnects_and_parent_session_survives(self):

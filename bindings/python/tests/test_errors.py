@@ -142,6 +142,14 @@ class RealFailures(DbTestCase):
                 fastepost.core.schema_install(None)
             with self.assertRaises(TypeError):
                 fastepost.core.schema_install("not a connection")
+            with self.assertRaises(TypeError):
+                conn.statement_timeout = "30"
+            with self.assertRaises(TypeError):
+                conn.export(["customers"])
+            with self.assertRaises(TypeError):
+                fastepost.core.import_options_set_max_errors(fastepost.core.ImportOptions(), "3")
+            with self.assertRaises(TypeError):
+                fastepost.core.export_options_set_limit(None, 3)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,14 @@ import io
 import json
 import os
 import stat
+import subprocess
 import tempfile
 import threading
 import time
 import unittest
 
 import fastepost
-from support import DbTestCase
+from support import CHILD_ENV, DbTestCase
 
 NAMES = ["Zoë Ærø", "山田 太郎", "Anne \"Q\" O'Neil", "Max, Comma", "Ünal\nNewline"]
 
@@ -52,6 +53,31 @@ class Export(ExportCase):
     def test_json_round_trip_utf8(self):
         out = self.conn.export("customers", format="json", columns=["name"], order="id")
         self.assertEqual([r["name"] for r in json.loads(out)], NAMES + ["Other"])
+
+    def test_result_has_the_keys_and_types_of_the_cli_json(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "c.ndjson")
+            result = self.conn.export("customers", file=path, format="ndjson", limit=4)
+            self.assertIsInstance(result, fastepost.ExportResult)
+            self.assertEqual((result.format, result.output, result.rows), ("ndjson", path, 4))
+            self.assertEqual(result.bytes, os.path.getsize(path))
+            out = subprocess.run([os.environ["FASTEPOST_CLI"], "export", "--json", "--db", self.dsn,
+                                  "--table", "customers", "--format", "ndjson", "--limit", "4",
+                                  "--output", path], capture_output=True, text=True, env=CHILD_ENV)
+            cli = json.loads(out.stdout)
+            self.assertEqual(cli.pop("status"), "ok")
+            self.assertEqual(result.to_dict(), cli)
+            for key, value in result.to_dict().items():
+                self.assertIs(type(value), type(cli[key]), key)
+
+    def test_wrong_argument_types_raise_type_error(self):
+        for kwargs in ({"limit": "3"}, {"limit": 2.5}, {"format": 1}, {"file": 42}):
+            with self.subTest(kwargs=kwargs), self.assertRaises(TypeError):
+                self.conn.export("customers", **kwargs)
+        with self.assertRaises(TypeError):
+            self.conn.export(42)
+        with self.assertRaises(ValueError):
+            self.conn.export("customers", limit=0)
 
     def test_path_binary_and_text_files(self):
         with tempfile.TemporaryDirectory() as d:

@@ -3,12 +3,14 @@ the report, callbacks (progress, exceptions in read/progress), UTF-8 round trip,
 
 import gc
 import io
+import json
 import os
+import subprocess
 import tempfile
 import unittest
 
 import fastepost
-from support import DbTestCase
+from support import CHILD_ENV, DbTestCase
 
 GOOD = "name,email\nZoë Ærø,z@x.de\n山田 太郎,y@x.de\n\"Max, Comma\",m@x.de\n"
 BAD = "name,email,active\nA,a@x.de,yes\nB,b@x.de,perhaps\nC,c@x.de,maybe\n"
@@ -104,6 +106,43 @@ class Import(ImportCase):
         self.assertEqual(report.to_dict()["errors"][0]["line"], 3)
         self.assertFalse(report.ok)
         self.assertEqual(report.rows_written, 0)
+        self.assertEqual(self.count(), 0)
+
+    def test_report_has_the_keys_and_types_of_the_cli_json(self):
+        # One shape for every result (issue 14, item 7): to_dict() == `fastepost import --json`
+        # without the CLI's "status" (and, on failure, the error object's fields).
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in (("good.csv", GOOD), ("bad.csv", BAD)):
+                path = os.path.join(d, name)
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                try:
+                    report = self.conn.import_csv("customers", path, dry_run=True)
+                except fastepost.Error as e:
+                    report = e.report
+                out = subprocess.run([os.environ["FASTEPOST_CLI"], "import", "--json", "--db",
+                                      self.dsn, "--table", "customers", "--dry-run", path],
+                                     capture_output=True, text=True, env=CHILD_ENV)
+                cli = json.loads(out.stdout)
+                for extra in ("status", "code", "http_status", "error"):
+                    cli.pop(extra, None)
+                mine = report.to_dict()
+                self.assertEqual(sorted(mine), sorted(cli), name)
+                for key in mine:
+                    self.assertIs(type(mine[key]), type(cli[key]), f"{name}: {key}")
+                self.assertEqual(mine, cli, name)
+
+    def test_wrong_argument_types_raise_type_error(self):
+        for kwargs in ({"max_errors": "3"}, {"max_field": 1.5}, {"key": 7}, {"on_conflict": 1},
+                       {"max_errors": True}):
+            with self.subTest(kwargs=kwargs), self.assertRaises(TypeError):
+                self.conn.import_csv("customers", io.StringIO(GOOD), **kwargs)
+        with self.assertRaises(TypeError):
+            self.conn.import_csv(42, io.StringIO(GOOD))
+        with self.assertRaises(TypeError):
+            self.conn.import_csv("customers", 42)
+        with self.assertRaises(ValueError):
+            self.conn.import_csv("customers", io.StringIO(GOOD), max_errors=-1)
         self.assertEqual(self.count(), 0)
 
     def test_other_errors(self):

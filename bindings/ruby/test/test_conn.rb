@@ -61,8 +61,12 @@ class TestConnection < DbTest
     assert_equal sql("SHOW server_version_num").to_i, conn.server_version
     assert_includes conn.inspect, @dbname
     conn.close
-    assert_equal "", conn.database
-    assert_equal 0, conn.server_version
+    # A closed connection raises rather than answering 0 or "" (issue 14, item 7).
+    assert conn.closed?
+    assert_raises(Fastepost::ConnectionError) { conn.database }
+    assert_raises(Fastepost::ConnectionError) { conn.server_version }
+    assert_raises(Fastepost::ConnectionError) { conn.ping }
+    assert_raises(Fastepost::ConnectionError) { conn.schema_version }
     assert_includes conn.inspect, "closed"
   end
 
@@ -87,9 +91,16 @@ class TestConnection < DbTest
     Fastepost::Connection.open(@dsn) do |conn|
       assert_equal 30, conn.statement_timeout
       assert_equal 5, conn.lock_timeout
-      conn.lock_timeout = 0
-      assert_equal 0, conn.lock_timeout
+      conn.lock_timeout = 0.3
+      assert_equal 0.3, conn.lock_timeout
+      conn.lock_timeout = 0 # 0 (or nil) restores the default: there is no "off"
+      assert_equal 5, conn.lock_timeout
+      conn.statement_timeout = 0.0005 # rounded up to the server's milliseconds
+      assert_equal 0.001, conn.statement_timeout
+      conn.statement_timeout = nil
+      assert_equal 30, conn.statement_timeout
       assert_raises(Fastepost::InvalidError) { conn.lock_timeout = -1 }
+      assert_raises(TypeError) { conn.lock_timeout = "5" }
     end
   end
 

@@ -3,6 +3,7 @@
 # Every exception class: the mapping from codes, the attributes, and the real failures the
 # current API produces.
 require_relative "support"
+require "stringio"
 
 class TestErrorClasses < Minitest::Test
   Core = Fastepost::Core
@@ -128,6 +129,13 @@ class TestRealFailures < DbTest
     assert_raises(ArgumentError) { Fastepost.connect("dbname=a\0b") }
     assert_raises(TypeError) { Fastepost::Core.schema_install(nil) }
     assert_raises(TypeError) { Fastepost::Core.schema_install("not a connection") }
+    Fastepost::Connection.open(@dsn) do |conn|
+      assert_raises(TypeError) { conn.statement_timeout = "30" }
+      assert_raises(TypeError) { conn.export(["customers"]) }
+      assert_raises(TypeError) { conn.import_csv("customers", StringIO.new("a\n"), max_errors: "3") }
+    end
+    assert_raises(TypeError) { Fastepost::Core.import_options_set_max_errors(Fastepost::Core::ImportOptions.new, "3") }
+    assert_raises(TypeError) { Fastepost::Core.export_options_set_limit(nil, 3) }
     assert_raises(ArgumentError) { Fastepost.connect(@dsn, no_such_option: 1) }
   end
 end

@@ -5,6 +5,7 @@
 require_relative "support"
 require "csv"
 require "json"
+require "open3"
 require "stringio"
 require "tmpdir"
 
@@ -22,6 +23,29 @@ class ExportTest < DbTest
   def teardown
     @conn.close
     super
+  end
+
+  def test_result_has_the_keys_and_types_of_the_cli_json
+    Dir.mktmpdir do |d|
+      path = File.join(d, "c.ndjson")
+      result = @conn.export("customers", path: path, format: :ndjson, limit: 4)
+      assert_kind_of Fastepost::ExportResult, result
+      assert_equal ["ndjson", path, 4, File.size(path)], [result.format, result.output, result.rows, result.bytes]
+      out, = Open3.capture3(FastepostTest::CHILD_ENV, ENV.fetch("FASTEPOST_CLI"), "export", "--json", "--db", @dsn,
+                            "--table", "customers", "--format", "ndjson", "--limit", "4", "--output", path)
+      cli = JSON.parse(out, symbolize_names: true)
+      assert_equal "ok", cli.delete(:status)
+      assert_equal cli, result.to_h
+      result.to_h.each { |k, v| assert_equal cli[k].class, v.class, k.to_s }
+    end
+  end
+
+  def test_wrong_argument_types_raise_type_error
+    [{ limit: "3" }, { limit: 2.5 }, { format: 1 }, { path: 42 }, { io: 42 }].each do |kw|
+      assert_raises(TypeError, kw.inspect) { @conn.export("customers", **kw) }
+    end
+    assert_raises(TypeError) { @conn.export(42) }
+    assert_raises(ArgumentError) { @conn.export("customers", limit: 0) }
   end
 
   def test_csv_as_string_with_columns_filter_order_limit

@@ -3,6 +3,8 @@
 # import_csv: sources (path, IO), options, the report, failures carrying the report, callbacks
 # (progress block, exceptions in read and the block), UTF-8 round trip, GC.
 require_relative "support"
+require "json"
+require "open3"
 require "pathname"
 require "stringio"
 require "tmpdir"
@@ -38,6 +40,40 @@ class ImportTest < DbTest
       assert_equal 3, report.to_h[:rows_inserted]
     end
     assert_equal "Zoë Ærø", sql("SELECT name FROM customers ORDER BY id LIMIT 1")
+  end
+
+  # One shape for every result (issue 14, item 7): to_h == `fastepost import --json` without
+  # the CLI's status (and, on failure, the error object's fields).
+  def test_report_has_the_keys_and_types_of_the_cli_json
+    Dir.mktmpdir do |d|
+      { "good.csv" => GOOD, "bad.csv" => BAD }.each do |name, text|
+        path = File.join(d, name)
+        File.write(path, text)
+        report = begin
+          @conn.import_csv("customers", path, dry_run: true)
+        rescue Fastepost::Error => e
+          e.report
+        end
+        out, = Open3.capture3(FastepostTest::CHILD_ENV, ENV.fetch("FASTEPOST_CLI"), "import", "--json", "--db", @dsn,
+                              "--table", "customers", "--dry-run", path)
+        cli = JSON.parse(out, symbolize_names: true)
+        %i[status code http_status error].each { |k| cli.delete(k) }
+        mine = report.to_h
+        assert_equal cli.keys.sort, mine.keys.sort, name
+        mine.each { |k, v| assert_equal cli[k].class, v.class, "#{name}: #{k}" }
+        assert_equal cli, mine, name
+      end
+    end
+  end
+
+  def test_wrong_argument_types_raise_type_error
+    [{ max_errors: "3" }, { max_field: 1.5 }, { key: 7 }, { on_conflict: 1 }].each do |kw|
+      assert_raises(TypeError, kw.inspect) { @conn.import_csv("customers", StringIO.new(GOOD), **kw) }
+    end
+    assert_raises(TypeError) { @conn.import_csv(42, StringIO.new(GOOD)) }
+    assert_raises(TypeError) { @conn.import_csv("customers", 42) }
+    assert_raises(ArgumentError) { @conn.import_csv("customers", StringIO.new(GOOD), max_errors: -1) }
+    assert_equal 0, count
   end
 
   def test_max_field

@@ -35,10 +35,10 @@ module Fastepost
     # block's value); without, returns it.
     #
     #   url                a libpq connection string or URL; "" uses the PG* variables
-    #   statement_timeout: seconds any one statement may run (nil: the default, 30; 0: no
-    #                      limit); a longer one raises TimeoutError
-    #   lock_timeout:      seconds a statement may wait for a lock (nil: the default, 5; 0: no
-    #                      limit); a longer wait raises BusyError
+    #   statement_timeout: seconds any one statement may run (nil or 0: the default, 30; at
+    #                      most about 24.8 days); a longer one raises TimeoutError
+    #   lock_timeout:      seconds a statement may wait for a lock (nil or 0: the default, 5);
+    #                      a longer wait raises BusyError
     #
     # Raises InvalidError (unparsable string), ConnectionError (unreachable, no answer within
     # connect_timeout, login refused), VersionError (server < 12).
@@ -83,7 +83,7 @@ module Fastepost
     end
 
     # True once #close was called.
-    def closed? = Core.conn_server_version(@conn).zero?
+    def closed? = Core.conn_is_open(@conn).zero?
 
     # Check that the server answers; raises ConnectionError if not.
     def ping
@@ -91,24 +91,34 @@ module Fastepost
       true
     end
 
-    # The server's version number (150004 for 15.4), 0 when closed.
-    def server_version = Core.conn_server_version(@conn)
+    # The server's version number (150004 for 15.4). Raises ConnectionError when closed.
+    def server_version
+      require_open
+      Core.conn_server_version(@conn)
+    end
 
-    # The name of the connected database ("" when closed).
-    def database = Core.conn_database(@conn)
+    # The name of the connected database. Raises ConnectionError when closed.
+    def database
+      require_open
+      Core.conn_database(@conn)
+    end
 
-    # Seconds any one statement may run (0: no limit; default 30). Kept across #reset.
+    # Seconds any one statement may run (default 30; nil or 0 restores the default). Kept
+    # across #reset.
     def statement_timeout = seconds(Core.conn_statement_timeout(@conn))
 
     def statement_timeout=(seconds)
-      synchronize { Core.conn_set_statement_timeout(@conn, ((seconds || 0) * 1000).round) }
+      us = microseconds(:statement_timeout, seconds)
+      synchronize { Core.conn_set_statement_timeout(@conn, us) }
     end
 
-    # Seconds a statement may wait for a lock (0: no limit; default 5). Kept across #reset.
+    # Seconds a statement may wait for a lock (default 5; nil or 0 restores the default). Kept
+    # across #reset.
     def lock_timeout = seconds(Core.conn_lock_timeout(@conn))
 
     def lock_timeout=(seconds)
-      synchronize { Core.conn_set_lock_timeout(@conn, ((seconds || 0) * 1000).round) }
+      us = microseconds(:lock_timeout, seconds)
+      synchronize { Core.conn_set_lock_timeout(@conn, us) }
     end
 
     # Install or upgrade the schema; returns how many migrations were applied (0 when up to
@@ -142,8 +152,20 @@ module Fastepost
       end
     end
 
-    # Milliseconds as seconds: an Integer when whole (30, not 30.0).
-    def seconds(ms) = (ms % 1000).zero? ? ms / 1000 : ms / 1000.0
+    # Microseconds as seconds: an Integer when whole (30, not 30.0).
+    def seconds(us) = (us % 1_000_000).zero? ? us / 1_000_000 : us / 1_000_000.0
+
+    # Seconds (Integer or Float; nil: 0, the default) as the C API's microseconds.
+    def microseconds(name, seconds)
+      return 0 if seconds.nil?
+      raise TypeError, "#{name} must be a number of seconds, not #{seconds.class}" unless seconds.is_a?(Numeric)
+
+      (seconds * 1_000_000).round
+    end
+
+    def require_open
+      Core._raise_code(Core::ECONN, "the connection is closed", "") if closed?
+    end
 
     # The Core handle (BackupDir, Spool).
     def core = @conn

@@ -23,9 +23,9 @@ module Admin
     end
 
     # Streamed: rows reach the client as the export reads them, memory stays at one batch and
-    # nothing sets a Content-Length. The table is checked first (an export with limit 0 raises
-    # NotFoundError for an unknown one), because once streaming has begun the status can no
-    # longer change; a failure later cuts the download short.
+    # nothing sets a Content-Length. The table is checked first (an export of at most one row,
+    # thrown away, raises NotFoundError for an unknown one), because once streaming has begun the
+    # status can no longer change; a failure later cuts the download short.
     def export
       table = params.require(:table)
       format = params.fetch(:format, "csv")
@@ -33,7 +33,7 @@ module Admin
         return render(json: { error: "format must be one of #{EXPORT_FORMATS.keys.join(", ")}" }, status: :bad_request)
       end
 
-      with_fastepost { |conn| conn.export(table, format: format.to_sym, limit: 0) }
+      with_fastepost { |conn| conn.export(table, format: format.to_sym, limit: 1, io: StringIO.new) }
       response.headers["Content-Type"] = EXPORT_FORMATS[format]
       response.headers["Content-Disposition"] =
         ActionDispatch::Http::ContentDisposition.format(disposition: "attachment", filename: "#{table}.#{format}")
