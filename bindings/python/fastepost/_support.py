@@ -12,7 +12,7 @@ __version__ = _core.VERSION
 
 
 def version():
-    """The version of the libfastepost actually loaded, e.g. ``"0.1.0"``."""
+    """The version of the libfastepost actually loaded, e.g. ``"1.0.0"``."""
     return _core.libversion()[0]
 
 

@@ -101,8 +101,8 @@ def _export_options(table, format, columns, where, order, limit, schemas):
     _check("limit", limit, (int,), "an int")
     opts = _core.ExportOptions()
     # The library reads no environment: the sql format's pg_dump is FASTEPOST_PG_DUMP, else PATH's.
-    _core.export_options_set_tool_path(opts, os.environ.get("FASTEPOST_PG_DUMP"))
-    _core.export_options_set_search_path(opts, os.environ.get("PATH"))
+    _core.export_options_set_tool_path(opts, os.environ.get("FASTEPOST_PG_DUMP", ""))  # "": none
+    _core.export_options_set_search_path(opts, os.environ.get("PATH", ""))
     _core.export_options_set_table(opts, table)
     _core.export_options_set_format(opts, _core.export_format_parse(format))
     for column in columns or ():

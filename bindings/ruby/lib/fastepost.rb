@@ -30,7 +30,7 @@ module Fastepost
   # The version of the headers this binding was compiled against.
   VERSION = Core::VERSION
 
-  # The version of the libfastepost actually loaded, e.g. "0.1.0".
+  # The version of the libfastepost actually loaded, e.g. "1.0.0".
   def self.version
     Core.libversion[0]
   end

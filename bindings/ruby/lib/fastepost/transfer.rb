@@ -149,8 +149,8 @@ module Fastepost
 
         opts = Core::ExportOptions.new
         # The library reads no environment: the sql format's pg_dump is FASTEPOST_PG_DUMP, else PATH's.
-        Core.export_options_set_tool_path(opts, ENV["FASTEPOST_PG_DUMP"])
-        Core.export_options_set_search_path(opts, ENV["PATH"])
+        Core.export_options_set_tool_path(opts, ENV.fetch("FASTEPOST_PG_DUMP", "")) # "": none
+        Core.export_options_set_search_path(opts, ENV.fetch("PATH", ""))
         Core.export_options_set_table(opts, table&.to_s)
         Core.export_options_set_format(opts, Core.export_format_parse(format.to_s))
         Array(columns).each { |c| Core.export_options_add_column(opts, c.to_s) }
