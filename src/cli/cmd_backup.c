@@ -183,10 +183,9 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   char pretty[32];
   cli_size_pretty(pretty, sizeof pretty, (long long)size);
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"name\":");
-    cli_json_string(stdout, name);
-    printf(",\"dir\":");
-    cli_json_string(stdout, fastepost_backup_dir_path(dir));
+    printf("{\"status\":\"ok\"");
+    cli_json_member(stdout, "name", name);
+    cli_json_member(stdout, "dir", fastepost_backup_dir_path(dir));
     printf(",\"size\":%llu}\n", (unsigned long long)size);
   } else {
     printf("Backup created: %s (%s) in %s\n", name, pretty, fastepost_backup_dir_path(dir));
@@ -197,21 +196,17 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int backup_list(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir_path = NULL, *limit_s = "10";
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
-                             {"limit", CLI_STRING, &limit_s},
-                             {NULL, CLI_FLAG, NULL}};
+  const char *dir_path = NULL;
+  cli_number limit = {0, 1000000, 10, NULL};
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
-    return rc;
-  long limit;
-  if ((rc = cli_int(ctx, "limit", limit_s, 0, 1000000, &limit)))
     return rc;
   fastepost_backup_dir *dir;
   if ((rc = open_dir(ctx, &dir, dir_path)))
     return rc;
   fastepost_backup_list *list = NULL;
-  if (fastepost_backup_dir_list(&list, dir, (size_t)limit) != FASTEPOST_OK) {
+  if (fastepost_backup_dir_list(&list, dir, (size_t)limit.value) != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
     return cli_fail(ctx, "backup list");
   }
@@ -278,8 +273,7 @@ static int backup_path(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json) {
     printf("{\"name\":");
     cli_json_string(stdout, name);
-    printf(",\"path\":");
-    cli_json_string(stdout, path);
+    cli_json_member(stdout, "path", path);
     printf("}\n");
   } else {
     printf("%s\n", path);

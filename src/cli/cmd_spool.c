@@ -48,16 +48,12 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
     if (ctx->json) {
       printf("%s{\"name\":", i ? "," : "");
       cli_json_string(stdout, e->name);
-      printf(",\"source\":");
-      cli_json_string(stdout, e->source);
-      printf(",\"event\":");
-      cli_json_string(stdout, *e->event ? e->event : NULL);
-      printf(",\"content_type\":");
-      cli_json_string(stdout, e->content_type);
+      cli_json_member(stdout, "source", e->source);
+      cli_json_member(stdout, "event", *e->event ? e->event : NULL);
+      cli_json_member(stdout, "content_type", e->content_type);
       printf(",\"bytes\":%llu,\"spooled_at_us\":%lld", (unsigned long long)e->bytes,
              (long long)e->spooled_at_us);
-      printf(",\"reason\":");
-      cli_json_string(stdout, *e->reason ? e->reason : NULL);
+      cli_json_member(stdout, "reason", *e->reason ? e->reason : NULL);
       putchar('}');
     } else {
       printf("%-50s %-8s %-8s %-10llu %-19s %s\n", e->name, e->source, *e->event ? e->event : "-",
@@ -74,13 +70,11 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir = NULL, *limit_s = NULL;
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"limit", CLI_STRING, &limit_s}, {NULL, CLI_FLAG, NULL}};
+  const char *dir = NULL;
+  cli_number limit = {1, 100000000, 0, NULL};
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
-    return rc;
-  long limit = 0;
-  if (limit_s && (rc = cli_int(ctx, "limit", limit_s, 1, 100000000, &limit)))
     return rc;
   fastepost_spool *spool = NULL;
   if ((rc = open_spool(ctx, dir, &spool)))
@@ -90,7 +84,7 @@ static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   fastepost_spool_replay_report *rep = NULL;
-  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit);
+  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit.value);
   fastepost_spool_free(spool);
   size_t replayed = fastepost_spool_replay_report_replayed(rep), remaining = fastepost_spool_replay_report_remaining(rep),
          duplicates = fastepost_spool_replay_report_duplicates(rep), rejected = fastepost_spool_replay_report_rejected(rep);
