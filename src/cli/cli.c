@@ -195,6 +195,15 @@ int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, 
   return rc;
 }
 
+int cli_parse_name(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **name,
+                   const char *missing) {
+  int npos = 0;
+  int rc = cli_parse(ctx, argc, argv, opts, name, name ? 1 : 0, &npos);
+  if (rc || ctx->help)
+    return rc;
+  return name && npos != 1 ? cli_usage_error(ctx, "%s", missing) : CLI_OK;
+}
+
 void cli_json_string(FILE *f, const char *s) {
   if (!s) {
     fputs("null", f);

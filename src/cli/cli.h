@@ -70,6 +70,12 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const
  * input): *file receives it, or NULL when none was given. */
 int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file);
 
+/* cli_parse() for a command that names one thing (a backup, a spool record) when name is not NULL:
+ * *name receives it, and without it the usage error `missing` (saying what to give) is returned.
+ * With name NULL, no positional argument is accepted. */
+int cli_parse_name(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **name,
+                   const char *missing);
+
 /* cli_parse() for a command without positional arguments, then cli_connect() unless --help
  * was given. Use: `int rc = cli_start(...); if (rc || ctx->help) return rc;`. */
 int cli_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts);

@@ -195,15 +195,26 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   return CLI_OK;
 }
 
-static int backup_list(cli_ctx *ctx, int argc, char **argv) {
+/* Parse --dir, the command's other options and the NAME positional (none when name is NULL),
+ * then open the directory; shared by list, path, verify, restore. */
+static int name_and_dir(cli_ctx *ctx, int argc, char **argv, cli_option *extra, const char **name,
+                        fastepost_backup_dir **dir) {
   const char *dir_path = NULL;
+  cli_option opts[8] = {{"dir", CLI_STRING, &dir_path}};
+  int k = 1;
+  for (cli_option *o = extra; o && o->name && k < 7; o++)
+    opts[k++] = *o;
+  opts[k] = (cli_option){NULL, CLI_FLAG, NULL};
+  int rc = cli_parse_name(ctx, argc, argv, opts, name, "which backup? Give its NAME (see 'fastepost backup list')");
+  return rc || ctx->help ? rc : open_dir(ctx, dir, dir_path);
+}
+
+static int backup_list(cli_ctx *ctx, int argc, char **argv) {
   cli_number limit = {0, 1000000, 10, NULL};
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  cli_option extra[] = {{"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
+  fastepost_backup_dir *dir = NULL;
+  int rc = name_and_dir(ctx, argc, argv, extra, NULL, &dir);
   if (rc || ctx->help)
-    return rc;
-  fastepost_backup_dir *dir;
-  if ((rc = open_dir(ctx, &dir, dir_path)))
     return rc;
   fastepost_backup_list *list = NULL;
   if (fastepost_backup_dir_list(&list, dir, (size_t)limit.value) != FASTEPOST_OK) {
@@ -237,26 +248,6 @@ static int backup_list(cli_ctx *ctx, int argc, char **argv) {
   fastepost_backup_list_free(list);
   fastepost_backup_dir_free(dir);
   return CLI_OK;
-}
-
-/* Parse the NAME positional and --dir; shared by path, verify, restore. */
-static int name_and_dir(cli_ctx *ctx, int argc, char **argv, cli_option *extra, const char **name,
-                        fastepost_backup_dir **dir) {
-  const char *dir_path = NULL;
-  cli_option opts[8] = {{"dir", CLI_STRING, &dir_path}};
-  int k = 1;
-  for (cli_option *o = extra; o && o->name && k < 7; o++)
-    opts[k++] = *o;
-  opts[k] = (cli_option){NULL, CLI_FLAG, NULL};
-  const char *pos[1] = {NULL};
-  int npos = 0;
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
-  if (rc || ctx->help)
-    return rc;
-  if (npos != 1)
-    return cli_usage_error(ctx, "which backup? Give its NAME (see 'fastepost backup list')");
-  *name = pos[0];
-  return open_dir(ctx, dir, dir_path);
 }
 
 static int backup_path(cli_ctx *ctx, int argc, char **argv) {
