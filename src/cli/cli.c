@@ -23,6 +23,9 @@ static int set_option(cli_ctx *ctx, const cli_option *o, const char *value) {
     l->items[l->count++] = value;
     return CLI_OK;
   }
+  case CLI_NUMBER:
+    ((cli_number *)o->target)->text = value;
+    return CLI_OK;
   }
   return CLI_USAGE;
 }
@@ -86,6 +89,14 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const
     *npos = n;
   if (ctx->help && ctx->command)
     fputs(ctx->command->usage, stdout);
+  /* Numbers are checked after the whole line is read, in table order: --help wins over a bad
+   * value, and an unknown option is reported before one. */
+  for (const cli_option *o = opts; !ctx->help && o && o->name; o++) {
+    cli_number *num = o->target;
+    int rc;
+    if (o->kind == CLI_NUMBER && num->text && (rc = cli_int(ctx, o->name, num->text, num->min, num->max, &num->value)))
+      return rc;
+  }
   return CLI_OK;
 }
 
@@ -117,10 +128,8 @@ void cli_json_error(const cli_ctx *ctx, int code, const char *message, const cha
   cli_json_string(stdout, fastepost_error_name(code));
   printf(",\"http_status\":%d,\"error\":", fastepost_status_http(code));
   cli_json_string(stdout, message);
-  printf(",\"sqlstate\":");
-  cli_json_string(stdout, sqlstate && *sqlstate ? sqlstate : NULL);
-  printf(",\"hint\":");
-  cli_json_string(stdout, hint);
+  cli_json_member(stdout, "sqlstate", sqlstate && *sqlstate ? sqlstate : NULL);
+  cli_json_member(stdout, "hint", hint);
   printf("}\n");
   fflush(stdout);
 }
@@ -184,6 +193,15 @@ int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, 
   int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
   *file = npos ? pos[0] : NULL;
   return rc;
+}
+
+int cli_parse_name(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **name,
+                   const char *missing) {
+  int npos = 0;
+  int rc = cli_parse(ctx, argc, argv, opts, name, name ? 1 : 0, &npos);
+  if (rc || ctx->help)
+    return rc;
+  return name && npos != 1 ? cli_usage_error(ctx, "%s", missing) : CLI_OK;
 }
 
 void cli_json_string(FILE *f, const char *s) {
@@ -319,6 +337,27 @@ static int secret_file_error(const cli_ctx *ctx, int code, const char *what, con
   return CLI_FAILURE;
 }
 
+int cli_split_secrets(cli_ctx *ctx, char *buf, char sep, const char *trailing, cli_secret_fn add, void *payload,
+                      int *added) {
+  int rc = CLI_OK;
+  *added = 0;
+  for (char *item = buf, *next; item && rc == CLI_OK; item = next) {
+    next = strchr(item, sep);
+    if (next)
+      *next++ = '\0';
+    size_t len = strlen(item);
+    while (len && strchr(trailing, item[len - 1]))
+      item[--len] = '\0';
+    while (*item == ' ' || *item == '\t')
+      item++;
+    if (*item) {
+      rc = add(ctx, item, payload);
+      ++*added;
+    }
+  }
+  return rc;
+}
+
 int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void *payload) {
   FILE *f = fopen(path, "rb");
   if (!f)
@@ -333,21 +372,8 @@ int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void
                              path);
   }
   buf[n] = '\0';
-  int rc = CLI_OK, added = 0;
-  for (char *line = buf, *next; line && rc == CLI_OK; line = next) {
-    next = strchr(line, '\n');
-    if (next)
-      *next++ = '\0';
-    size_t len = strlen(line);
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-      line[--len] = '\0';
-    while (*line == ' ' || *line == '\t')
-      line++;
-    if (*line) {
-      rc = add(ctx, line, payload);
-      added++;
-    }
-  }
+  int added = 0;
+  int rc = cli_split_secrets(ctx, buf, '\n', " \t\r", add, payload, &added);
   if (rc == CLI_OK && !added) /* an empty file gives one empty secret: refused, never "none given" */
     rc = add(ctx, "", payload);
   /* The buffer held secrets: do not leave them in freed stack memory. */

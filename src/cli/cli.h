@@ -34,7 +34,16 @@ typedef struct cli_command {
 } cli_command;
 
 /* Option kinds for cli_parse(). */
-typedef enum { CLI_FLAG, CLI_STRING, CLI_LIST } cli_opt_kind;
+typedef enum { CLI_FLAG, CLI_STRING, CLI_LIST, CLI_NUMBER } cli_opt_kind;
+
+/* A whole-number option (CLI_NUMBER): the range, the default, and the text given. cli_parse()
+ * checks the text with cli_int() once every argument is read (not with --help), so a command
+ * states its bounds in its option table instead of repeating the check after parsing. */
+typedef struct cli_number {
+  long min, max;
+  long value;       /* the default until the option is given */
+  const char *text; /* as given, or NULL */
+} cli_number;
 
 /* A repeatable option's values (e.g. --where ... --where ...). */
 typedef struct cli_list {
@@ -45,7 +54,7 @@ typedef struct cli_list {
 typedef struct cli_option {
   const char *name;   /* without the dashes: "limit" */
   cli_opt_kind kind;
-  void *target;       /* bool * (flag), const char ** (string) or cli_list * (list) */
+  void *target;       /* bool * (flag), const char ** (string), cli_list * (list), cli_number * */
 } cli_option;
 
 /*
@@ -60,6 +69,12 @@ int cli_parse(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const
 /* cli_parse() for a command that takes at most one positional argument (a file, "-" for standard
  * input): *file receives it, or NULL when none was given. */
 int cli_parse_file(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **file);
+
+/* cli_parse() for a command that names one thing (a backup, a spool record) when name is not NULL:
+ * *name receives it, and without it the usage error `missing` (saying what to give) is returned.
+ * With name NULL, no positional argument is accepted. */
+int cli_parse_name(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char **name,
+                   const char *missing);
 
 /* cli_parse() for a command without positional arguments, then cli_connect() unless --help
  * was given. Use: `int rc = cli_start(...); if (rc || ctx->help) return rc;`. */
@@ -98,6 +113,15 @@ int cli_read_input(char **out, size_t *len, const char *path, size_t limit);
 /* Receives one secret of a secret file (see cli_read_secret_file); copies it. Returns CLI_OK,
  * or CLI_FAILURE after reporting the error (through cli_fail). */
 typedef int (*cli_secret_fn)(cli_ctx *ctx, const char *secret, void *payload);
+
+/*
+ * Split buf in place at each sep and hand every item to add(), in order, with the characters of
+ * `trailing` cut from its end and blanks from its start; empty items are skipped. *added counts
+ * the items handed over. Returns CLI_OK or add()'s first failure (the rest are not handed over).
+ * One rule for secret files (lines) and HUBSPOT_CLIENT_SECRET (commas), so they cannot drift.
+ */
+int cli_split_secrets(cli_ctx *ctx, char *buf, char sep, const char *trailing, cli_secret_fn add, void *payload,
+                      int *added);
 
 /*
  * Read a file of secrets (API keys, client secrets): one per line, at most 4 KiB, surrounding

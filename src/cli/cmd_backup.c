@@ -183,10 +183,9 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   char pretty[32];
   cli_size_pretty(pretty, sizeof pretty, (long long)size);
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"name\":");
-    cli_json_string(stdout, name);
-    printf(",\"dir\":");
-    cli_json_string(stdout, fastepost_backup_dir_path(dir));
+    printf("{\"status\":\"ok\"");
+    cli_json_member(stdout, "name", name);
+    cli_json_member(stdout, "dir", fastepost_backup_dir_path(dir));
     printf(",\"size\":%llu}\n", (unsigned long long)size);
   } else {
     printf("Backup created: %s (%s) in %s\n", name, pretty, fastepost_backup_dir_path(dir));
@@ -196,22 +195,29 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   return CLI_OK;
 }
 
+/* Parse --dir, the command's other options and the NAME positional (none when name is NULL),
+ * then open the directory; shared by list, path, verify, restore. */
+static int name_and_dir(cli_ctx *ctx, int argc, char **argv, cli_option *extra, const char **name,
+                        fastepost_backup_dir **dir) {
+  const char *dir_path = NULL;
+  cli_option opts[8] = {{"dir", CLI_STRING, &dir_path}};
+  int k = 1;
+  for (cli_option *o = extra; o && o->name && k < 7; o++)
+    opts[k++] = *o;
+  opts[k] = (cli_option){NULL, CLI_FLAG, NULL};
+  int rc = cli_parse_name(ctx, argc, argv, opts, name, "which backup? Give its NAME (see 'fastepost backup list')");
+  return rc || ctx->help ? rc : open_dir(ctx, dir, dir_path);
+}
+
 static int backup_list(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir_path = NULL, *limit_s = "10";
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
-                             {"limit", CLI_STRING, &limit_s},
-                             {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  cli_number limit = {0, 1000000, 10, NULL};
+  cli_option extra[] = {{"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
+  fastepost_backup_dir *dir = NULL;
+  int rc = name_and_dir(ctx, argc, argv, extra, NULL, &dir);
   if (rc || ctx->help)
     return rc;
-  long limit;
-  if ((rc = cli_int(ctx, "limit", limit_s, 0, 1000000, &limit)))
-    return rc;
-  fastepost_backup_dir *dir;
-  if ((rc = open_dir(ctx, &dir, dir_path)))
-    return rc;
   fastepost_backup_list *list = NULL;
-  if (fastepost_backup_dir_list(&list, dir, (size_t)limit) != FASTEPOST_OK) {
+  if (fastepost_backup_dir_list(&list, dir, (size_t)limit.value) != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
     return cli_fail(ctx, "backup list");
   }
@@ -244,26 +250,6 @@ static int backup_list(cli_ctx *ctx, int argc, char **argv) {
   return CLI_OK;
 }
 
-/* Parse the NAME positional and --dir; shared by path, verify, restore. */
-static int name_and_dir(cli_ctx *ctx, int argc, char **argv, cli_option *extra, const char **name,
-                        fastepost_backup_dir **dir) {
-  const char *dir_path = NULL;
-  cli_option opts[8] = {{"dir", CLI_STRING, &dir_path}};
-  int k = 1;
-  for (cli_option *o = extra; o && o->name && k < 7; o++)
-    opts[k++] = *o;
-  opts[k] = (cli_option){NULL, CLI_FLAG, NULL};
-  const char *pos[1] = {NULL};
-  int npos = 0;
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
-  if (rc || ctx->help)
-    return rc;
-  if (npos != 1)
-    return cli_usage_error(ctx, "which backup? Give its NAME (see 'fastepost backup list')");
-  *name = pos[0];
-  return open_dir(ctx, dir, dir_path);
-}
-
 static int backup_path(cli_ctx *ctx, int argc, char **argv) {
   const char *name = NULL;
   fastepost_backup_dir *dir = NULL;
@@ -278,8 +264,7 @@ static int backup_path(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json) {
     printf("{\"name\":");
     cli_json_string(stdout, name);
-    printf(",\"path\":");
-    cli_json_string(stdout, path);
+    cli_json_member(stdout, "path", path);
     printf("}\n");
   } else {
     printf("%s\n", path);

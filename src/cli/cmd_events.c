@@ -4,37 +4,29 @@
 #include "cli.h"
 
 static int events_list(cli_ctx *ctx, int argc, char **argv) {
-  const char *source = NULL, *status = NULL, *limit_s = NULL;
+  const char *source = NULL, *status = NULL;
+  cli_number limit = {1, 100000, 20, NULL};
   const cli_option opts[] = {{"source", CLI_STRING, &source},
                              {"status", CLI_STRING, &status},
-                             {"limit", CLI_STRING, &limit_s},
+                             {"limit", CLI_NUMBER, &limit},
                              {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, opts);
   if (rc || ctx->help)
     return rc;
-  long limit = 20;
-  if (limit_s && (rc = cli_int(ctx, "limit", limit_s, 1, 100000, &limit)))
-    return rc;
-  if ((rc = cli_connect(ctx)))
-    return rc;
   fastepost_event_list *list = NULL;
-  if (fastepost_events_list(&list, ctx->conn, source, status, (size_t)limit) != FASTEPOST_OK)
+  if (fastepost_events_list(&list, ctx->conn, source, status, (size_t)limit.value) != FASTEPOST_OK)
     return cli_fail(ctx, "events list");
   size_t n = fastepost_event_list_count(list);
   if (ctx->json) {
     putchar('[');
     for (size_t i = 0; i < n; i++) {
       const fastepost_event *e = fastepost_event_list_get(list, i);
-      printf("%s{\"id\":%lld,\"source\":", i ? "," : "", (long long)e->id);
-      cli_json_string(stdout, e->source);
-      printf(",\"event_type\":");
-      cli_json_string(stdout, e->event_type);
-      printf(",\"status\":");
-      cli_json_string(stdout, e->status);
-      printf(",\"outcome\":");
-      cli_json_string(stdout, *e->outcome ? e->outcome : NULL);
-      printf(",\"external_id\":");
-      cli_json_string(stdout, *e->external_id ? e->external_id : NULL);
+      printf("%s{\"id\":%lld", i ? "," : "", (long long)e->id);
+      cli_json_member(stdout, "source", e->source);
+      cli_json_member(stdout, "event_type", e->event_type);
+      cli_json_member(stdout, "status", e->status);
+      cli_json_member(stdout, "outcome", *e->outcome ? e->outcome : NULL);
+      cli_json_member(stdout, "external_id", *e->external_id ? e->external_id : NULL);
       printf(",\"customer_id\":");
       if (e->customer_id)
         printf("%lld", (long long)e->customer_id);
@@ -69,19 +61,14 @@ static int events_list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int events_retry(cli_ctx *ctx, int argc, char **argv) {
-  const char *limit_s = NULL;
-  const cli_option opts[] = {{"limit", CLI_STRING, &limit_s}, {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  cli_number limit = {1, 1000000, 100, NULL};
+  const cli_option opts[] = {{"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
+  int rc = cli_start(ctx, argc, argv, opts);
   if (rc || ctx->help)
-    return rc;
-  long limit = 100;
-  if (limit_s && (rc = cli_int(ctx, "limit", limit_s, 1, 1000000, &limit)))
-    return rc;
-  if ((rc = cli_connect(ctx)))
     return rc;
   fastepost_retry_options *o = NULL;
   fastepost_retry_report *r = NULL;
-  if (fastepost_retry_options_new(&o) != FASTEPOST_OK || fastepost_retry_options_set_limit(o, (size_t)limit) ||
+  if (fastepost_retry_options_new(&o) != FASTEPOST_OK || fastepost_retry_options_set_limit(o, (size_t)limit.value) ||
       fastepost_events_retry(&r, ctx->conn, o) != FASTEPOST_OK) {
     fastepost_retry_options_free(o);
     fastepost_retry_report_free(r);

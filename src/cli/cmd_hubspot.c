@@ -41,21 +41,8 @@ static int add_env_secrets(cli_ctx *ctx, request *req, const char *value) {
   if (strlen(value) >= sizeof buf)
     return cli_usage_error(ctx, "HUBSPOT_CLIENT_SECRET is longer than 4 KiB");
   snprintf(buf, sizeof buf, "%s", value);
-  int rc = CLI_OK, added = 0;
-  for (char *item = buf, *next; item && rc == CLI_OK; item = next) {
-    next = strchr(item, ',');
-    if (next)
-      *next++ = '\0';
-    size_t len = strlen(item);
-    while (len && (item[len - 1] == ' ' || item[len - 1] == '\t'))
-      item[--len] = '\0';
-    while (*item == ' ' || *item == '\t')
-      item++;
-    if (*item) {
-      rc = add_secret(ctx, item, req);
-      added++;
-    }
-  }
+  int added = 0;
+  int rc = cli_split_secrets(ctx, buf, ',', " \t", add_secret, req, &added);
   memset(buf, 0, sizeof buf);
   if (rc == CLI_OK && !added)
     return cli_usage_error(ctx, "a secret is needed: --secret-file FILE or HUBSPOT_CLIENT_SECRET");
@@ -81,9 +68,8 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
                              {"tolerance", CLI_STRING, &tolerance},
                              {process ? "max-events" : NULL, CLI_STRING, &req->max_events},
                              {NULL, CLI_FLAG, NULL}};
-  const char *pos[1] = {NULL};
-  int npos = 0;
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  const char *file = NULL;
+  int rc = cli_parse_file(ctx, argc, argv, opts, &file);
   if (rc || ctx->help)
     return rc;
   unsigned ver;
@@ -116,7 +102,7 @@ static int parse_request(cli_ctx *ctx, int argc, char **argv, request *req, bool
   if (req->max_events && (rc = cli_int(ctx, "max-events", req->max_events, 1, 100000, &max_events)))
     return rc;
 
-  if ((rc = cli_read_input(&req->body, &req->len, npos ? pos[0] : NULL, SIZE_MAX)))
+  if ((rc = cli_read_input(&req->body, &req->len, file, SIZE_MAX)))
     return rc;
   /* The request as a web host builds it: the signature goes into the header its version uses. */
   bool v3 = ver == FASTEPOST_HUBSPOT_VERSION_V3;

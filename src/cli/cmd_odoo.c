@@ -63,9 +63,8 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
                              {"content-type", CLI_STRING, &content_type},
                              {"max-body", CLI_STRING, &max_body},
                              {NULL, CLI_FLAG, NULL}};
-  const char *pos[1] = {NULL};
-  int npos = 0;
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  const char *file = NULL;
+  int rc = cli_parse_file(ctx, argc, argv, opts, &file);
   if (rc || ctx->help)
     return rc;
   if (api_key && api_key_file)
@@ -110,7 +109,7 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
 
   size_t len = 0;
   char *body = NULL;
-  if (cli_read_input(&body, &len, npos ? pos[0] : NULL, (size_t)limit)) {
+  if (cli_read_input(&body, &len, file, (size_t)limit)) {
     memset(&pk, 0, sizeof pk);
     fastepost_odoo_options_free(o);
     return CLI_FAILURE;

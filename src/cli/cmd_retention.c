@@ -5,34 +5,34 @@
 #include "cli.h"
 
 static int events_prune(cli_ctx *ctx, int argc, char **argv) {
-  const char *days_s = NULL, *status = NULL, *batch_s = NULL;
-  const cli_option opts[] = {{"older-than", CLI_STRING, &days_s},
+  const char *status = NULL, *batch_s = NULL;
+  /* The range of --older-than is checked by the library (it explains why less than 7 days is
+   * refused); here only that the value is a number. */
+  cli_number days = {0, 36500, 0, NULL};
+  const cli_option opts[] = {{"older-than", CLI_NUMBER, &days},
                              {"status", CLI_STRING, &status},
                              {"batch", CLI_STRING, &batch_s},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
-  if (!days_s)
+  if (!days.text)
     return cli_usage_error(ctx, "--older-than DAYS is required");
-  long days = 0, batch = 0;
-  /* The range is checked by the library (it explains why less than 7 days is refused); here
-   * only that the value is a number. */
-  if ((rc = cli_int(ctx, "older-than", days_s, 0, 36500, &days)))
-    return rc;
+  /* --batch is checked only now: a missing --older-than is the first thing to say. */
+  long batch = 0;
   if (batch_s && (rc = cli_int(ctx, "batch", batch_s, 1, FASTEPOST_PRUNE_MAX_BATCH, &batch)))
     return rc;
   fastepost_prune_status which = FASTEPOST_PRUNE_STATUS_SUCCESS;
   if (status && fastepost_prune_status_parse(&which, status) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--status must be 'success' or 'all', not '%s'", status);
-  if ((int64_t)days * 86400 * 1000000 < FASTEPOST_PRUNE_MIN_AGE_US)
+  if ((int64_t)days.value * 86400 * 1000000 < FASTEPOST_PRUNE_MIN_AGE_US)
     return cli_usage_error(ctx,
                            "--older-than must be at least 7 days: senders redeliver within that "
                            "window, and a pruned idempotency key would let a redelivery apply twice");
   if ((rc = cli_connect(ctx)))
     return rc;
   fastepost_prune_report *r = NULL;
-  rc = fastepost_events_prune(&r, ctx->conn, (int64_t)days * 86400 * 1000000, which, (size_t)batch);
+  rc = fastepost_events_prune(&r, ctx->conn, (int64_t)days.value * 86400 * 1000000, which, (size_t)batch);
   unsigned long long deleted = fastepost_prune_report_deleted(r), batches = fastepost_prune_report_batches(r);
   int64_t cutoff_us = fastepost_prune_report_cutoff_us(r);
   fastepost_prune_report_free(r);
@@ -45,7 +45,7 @@ static int events_prune(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json) {
     printf("{\"status\":\"ok\",\"deleted\":%llu,\"batches\":%llu,\"cutoff_us\":%lld", deleted, batches,
            (long long)cutoff_us);
-    printf(",\"older_than_days\":%ld,\"event_status\":", days);
+    printf(",\"older_than_days\":%ld,\"event_status\":", days.value);
     cli_json_string(stdout, fastepost_prune_status_name(which));
     printf("}\n");
   } else {

@@ -17,15 +17,23 @@ static int open_spool(cli_ctx *ctx, const char *dir, fastepost_spool **out) {
   return CLI_OK;
 }
 
+/* What every spool command begins with: its options (and for requeue the NAME, when name is
+ * not NULL), then the spool of --dir (*dir, a target in opts). Returns as cli_parse() does;
+ * *out is set when it returns CLI_OK without --help. */
+static int spool_start(cli_ctx *ctx, int argc, char **argv, const cli_option *opts, const char *const *dir,
+                       const char **name, fastepost_spool **out) {
+  int rc = cli_parse_name(ctx, argc, argv, opts, name,
+                          "give the NAME of a set-aside record (see `fastepost spool list --bad`)");
+  return rc || ctx->help ? rc : open_spool(ctx, *dir, out);
+}
+
 static int spool_list(cli_ctx *ctx, int argc, char **argv) {
   const char *dir = NULL;
   bool bad = false;
   const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"bad", CLI_FLAG, &bad}, {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
-  if (rc || ctx->help)
-    return rc;
   fastepost_spool *spool = NULL;
-  if ((rc = open_spool(ctx, dir, &spool)))
+  int rc = spool_start(ctx, argc, argv, opts, &dir, NULL, &spool);
+  if (rc || ctx->help)
     return rc;
   fastepost_spool_entries *list = NULL;
   if ((bad ? fastepost_spool_list_bad(&list, spool) : fastepost_spool_list(&list, spool)) != FASTEPOST_OK) {
@@ -48,16 +56,12 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
     if (ctx->json) {
       printf("%s{\"name\":", i ? "," : "");
       cli_json_string(stdout, e->name);
-      printf(",\"source\":");
-      cli_json_string(stdout, e->source);
-      printf(",\"event\":");
-      cli_json_string(stdout, *e->event ? e->event : NULL);
-      printf(",\"content_type\":");
-      cli_json_string(stdout, e->content_type);
+      cli_json_member(stdout, "source", e->source);
+      cli_json_member(stdout, "event", *e->event ? e->event : NULL);
+      cli_json_member(stdout, "content_type", e->content_type);
       printf(",\"bytes\":%llu,\"spooled_at_us\":%lld", (unsigned long long)e->bytes,
              (long long)e->spooled_at_us);
-      printf(",\"reason\":");
-      cli_json_string(stdout, *e->reason ? e->reason : NULL);
+      cli_json_member(stdout, "reason", *e->reason ? e->reason : NULL);
       putchar('}');
     } else {
       printf("%-50s %-8s %-8s %-10llu %-19s %s\n", e->name, e->source, *e->event ? e->event : "-",
@@ -74,23 +78,19 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir = NULL, *limit_s = NULL;
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"limit", CLI_STRING, &limit_s}, {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
-  if (rc || ctx->help)
-    return rc;
-  long limit = 0;
-  if (limit_s && (rc = cli_int(ctx, "limit", limit_s, 1, 100000000, &limit)))
-    return rc;
+  const char *dir = NULL;
+  cli_number limit = {1, 100000000, 0, NULL};
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
   fastepost_spool *spool = NULL;
-  if ((rc = open_spool(ctx, dir, &spool)))
+  int rc = spool_start(ctx, argc, argv, opts, &dir, NULL, &spool);
+  if (rc || ctx->help)
     return rc;
   if ((rc = cli_connect(ctx))) {
     fastepost_spool_free(spool);
     return rc;
   }
   fastepost_spool_replay_report *rep = NULL;
-  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit);
+  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit.value);
   fastepost_spool_free(spool);
   size_t replayed = fastepost_spool_replay_report_replayed(rep), remaining = fastepost_spool_replay_report_remaining(rep),
          duplicates = fastepost_spool_replay_report_duplicates(rep), rejected = fastepost_spool_replay_report_rejected(rep);
@@ -113,28 +113,22 @@ static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int spool_requeue(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir = NULL;
-  const char *pos[1] = {NULL};
-  int npos = 0;
+  const char *dir = NULL, *name = NULL;
   const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, pos, 1, &npos);
+  fastepost_spool *spool = NULL;
+  int rc = spool_start(ctx, argc, argv, opts, &dir, &name, &spool);
   if (rc || ctx->help)
     return rc;
-  if (npos != 1)
-    return cli_usage_error(ctx, "give the NAME of a set-aside record (see `fastepost spool list --bad`)");
-  fastepost_spool *spool = NULL;
-  if ((rc = open_spool(ctx, dir, &spool)))
-    return rc;
-  fastepost_status st = fastepost_spool_requeue(spool, pos[0]);
+  fastepost_status st = fastepost_spool_requeue(spool, name);
   fastepost_spool_free(spool);
   if (st != FASTEPOST_OK)
     return cli_fail(ctx, "spool requeue");
   if (ctx->json) {
-    printf("{\"status\":\"ok\",\"requeued\":");
-    cli_json_string(stdout, pos[0]);
+    printf("{\"status\":\"ok\"");
+    cli_json_member(stdout, "requeued", name);
     printf("}\n");
   } else if (!ctx->quiet) {
-    printf("Requeued %s: the next `fastepost spool replay` processes it.\n", pos[0]);
+    printf("Requeued %s: the next `fastepost spool replay` processes it.\n", name);
   }
   return CLI_OK;
 }

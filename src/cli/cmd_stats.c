@@ -99,10 +99,8 @@ static int stats_db(cli_ctx *ctx, int argc, char **argv) {
   const cli_option opts[] = {{"exact", CLI_FLAG, &exact},
                              {"dir", CLI_STRING, &dir_path},
                              {NULL, CLI_FLAG, NULL}};
-  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  int rc = cli_start(ctx, argc, argv, opts);
   if (rc || ctx->help)
-    return rc;
-  if ((rc = cli_connect(ctx)))
     return rc;
   /* Without --dir the per-user default, as for 'backup'; none usable: no backup figures. */
   fastepost_backup_dir *dir = NULL;
