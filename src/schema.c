@@ -321,7 +321,7 @@ static const migration migrations[] = {
     {4, "indexes for the event list filters", event_filter_indexes_sql},
     {5, "counter functions keep their own search_path", pinned_search_path_sql},
     {6, "customers by phone, lowest id first", phone_id_index_sql},
-    /* src/sync.c: their plans are cached per server session, also behind a transaction pooler */
+    /* src/sync/statements.c: their plans are cached per server session, also behind a transaction pooler */
     {7, "sync function: apply a delivery", fastepost__sync_function_apply_sql},
     {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql},
     {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
