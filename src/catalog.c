@@ -40,19 +40,10 @@ static int parse_part(fastepost__buf *out, bool *quoted, const char **p) {
 static int schemas_literal(fastepost__buf *buf, const char *const *schemas) {
   if (!schemas)
     return FASTEPOST_OK;
-  fastepost__buf_putc(buf, '{');
-  for (size_t i = 0; schemas[i]; i++) {
-    if (i)
-      fastepost__buf_putc(buf, ',');
-    fastepost__buf_putc(buf, '"');
-    for (const char *c = schemas[i]; *c; c++) {
-      if (*c == '"' || *c == '\\')
-        fastepost__buf_putc(buf, '\\');
-      fastepost__buf_putc(buf, *c);
-    }
-    fastepost__buf_putc(buf, '"');
-  }
-  return fastepost__buf_putc(buf, '}');
+  size_t n = 0;
+  while (schemas[n])
+    n++;
+  return fastepost__buf_array_literal(buf, schemas, n);
 }
 
 #define SYSTEM_SCHEMA_FILTER                                                                       \

@@ -136,6 +136,9 @@ const char *fastepost__buf_cstr(const fastepost__buf *buf);
  * Returns NULL (and records ENOMEM) when an append had failed. */
 char *fastepost__buf_detach(fastepost__buf *buf);
 void fastepost__buf_clear(fastepost__buf *buf);
+/* Append a PostgreSQL text[] literal of items[0..n) (NULL items are SQL NULLs), for arrays sent
+ * as one text parameter. The buffer's status (ENOMEM once any append failed). */
+int fastepost__buf_array_literal(fastepost__buf *buf, const char *const *items, size_t n);
 void fastepost__buf_free(fastepost__buf *buf);
 
 /* ---- util/str.c ---------------------------------------------------------------------------- */

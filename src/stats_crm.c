@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "util/strv.h"
 
 /* A timestamp column as µs since the epoch (timestamps are stored in UTC), exact on every
  * server version: extract(epoch) is a float8 before PostgreSQL 14. NULL stays NULL. */
@@ -100,11 +101,7 @@ void fastepost_crm_stats_free(fastepost_crm_stats *s) {
 /* ---- options ---------------------------------------------------------------------------- */
 
 fastepost_status fastepost_crm_stats_options_new(fastepost_crm_stats_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_new: out is NULL");
-  if (!(*out = calloc(1, sizeof **out)))
-    return fastepost__error_oom();
-  return FASTEPOST_OK;
+  return FASTEPOST__OUT_NEW(out, "fastepost_crm_stats_options_new");
 }
 
 void fastepost_crm_stats_options_free(fastepost_crm_stats_options *o) {
