@@ -86,15 +86,10 @@ static int load_columns(fastepost__table *t, fastepost_conn *conn, PGconn *pg) {
   snprintf(oid, sizeof oid, "%u", t->oid);
   const char *params[1] = {oid};
   PGresult *r = NULL;
-  int rc = fastepost__query(&r, conn, columns_sql, 1, params, PGRES_TUPLES_OK, "reading columns");
-  if (rc)
+  int n, rc;
+  if (!(t->cols = fastepost__query_rows(&rc, &r, &n, sizeof *t->cols, conn, columns_sql, 1, params,
+                                        "reading columns")))
     return rc;
-  int n = PQntuples(r);
-  t->cols = calloc(n ? (size_t)n : 1, sizeof *t->cols);
-  if (!t->cols) {
-    PQclear(r);
-    return fastepost__error_oom();
-  }
   t->ncols = (size_t)n;
   for (int i = 0; i < n; i++) {
     fastepost__column *c = &t->cols[i];

@@ -84,6 +84,15 @@ int fastepost__sqlstate_code(const char *sqlstate);
 int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what);
 int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int nparams,
                      const char *const *params, ExecStatusType expected, const char *what);
+/*
+ * A SELECT whose rows the caller copies into an array: fastepost__query (PGRES_TUPLES_OK), then
+ * the array, zeroed, one element of `size` bytes per row (at least one, so that NULL only means
+ * failure). Returns the array with *res (to PQclear), *n rows and *rc = FASTEPOST_OK; or NULL
+ * with *rc the recorded error (ENOMEM for the array) and nothing to clear.
+ */
+void *fastepost__query_rows(int *rc, PGresult **res, int *n, size_t size, fastepost_conn *conn,
+                            const char *sql, int nparams, const char *const *params,
+                            const char *what);
 
 /*
  * Transactions. Every transaction the library opens applies the connection's settings with
