@@ -283,17 +283,11 @@ int fastepost__table_unique_column(bool *out, fastepost_conn *conn, const fastep
   snprintf(oid, sizeof oid, "%u", t->oid);
   snprintf(attnum, sizeof attnum, "%d", t->cols[col].attnum);
   const char *params[2] = {oid, attnum};
-  PGresult *r = NULL;
-  int rc = fastepost__query(&r, conn,
-                            "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1"
-                            " AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = $2"
-                            " AND i.indpred IS NULL AND i.indexprs IS NULL)",
-                            2, params, PGRES_TUPLES_OK, "looking up unique indexes");
-  if (rc)
-    return rc;
-  *out = PQgetvalue(r, 0, 0)[0] == 't';
-  PQclear(r);
-  return FASTEPOST_OK;
+  return fastepost__query_bool(out, conn,
+                              "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1"
+                              " AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = $2"
+                              " AND i.indpred IS NULL AND i.indexprs IS NULL)",
+                              2, params, "looking up unique indexes");
 }
 
 int fastepost__buf_put_ident(fastepost__buf *buf, PGconn *pg, const char *name) {

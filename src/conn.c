@@ -565,6 +565,17 @@ int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int 
   return FASTEPOST_OK;
 }
 
+int fastepost__query_bool(bool *out, fastepost_conn *conn, const char *sql, int nparams,
+                          const char *const *params, const char *what) {
+  PGresult *res;
+  int rc = fastepost__query(&res, conn, sql, nparams, params, PGRES_TUPLES_OK, what);
+  if (rc)
+    return rc;
+  *out = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  return FASTEPOST_OK;
+}
+
 void *fastepost__query_rows(int *rc, PGresult **res, int *n, size_t size, fastepost_conn *conn,
                             const char *sql, int nparams, const char *const *params,
                             const char *what) {

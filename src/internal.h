@@ -84,6 +84,10 @@ int fastepost__sqlstate_code(const char *sqlstate);
 int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what);
 int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int nparams,
                      const char *const *params, ExecStatusType expected, const char *what);
+/* A yes/no question to the server: *out = whether the first value of the first row of a SELECT
+ * (fastepost__query, PGRES_TUPLES_OK) is true; false when there is no row. */
+int fastepost__query_bool(bool *out, fastepost_conn *conn, const char *sql, int nparams,
+                          const char *const *params, const char *what);
 /*
  * A SELECT whose rows the caller copies into an array: fastepost__query (PGRES_TUPLES_OK), then
  * the array, zeroed, one element of `size` bytes per row (at least one, so that NULL only means
