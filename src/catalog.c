@@ -40,19 +40,10 @@ static int parse_part(fastepost__buf *out, bool *quoted, const char **p) {
 static int schemas_literal(fastepost__buf *buf, const char *const *schemas) {
   if (!schemas)
     return FASTEPOST_OK;
-  fastepost__buf_putc(buf, '{');
-  for (size_t i = 0; schemas[i]; i++) {
-    if (i)
-      fastepost__buf_putc(buf, ',');
-    fastepost__buf_putc(buf, '"');
-    for (const char *c = schemas[i]; *c; c++) {
-      if (*c == '"' || *c == '\\')
-        fastepost__buf_putc(buf, '\\');
-      fastepost__buf_putc(buf, *c);
-    }
-    fastepost__buf_putc(buf, '"');
-  }
-  return fastepost__buf_putc(buf, '}');
+  size_t n = 0;
+  while (schemas[n])
+    n++;
+  return fastepost__buf_array_literal(buf, schemas, n);
 }
 
 #define SYSTEM_SCHEMA_FILTER                                                                       \
@@ -95,15 +86,10 @@ static int load_columns(fastepost__table *t, fastepost_conn *conn, PGconn *pg) {
   snprintf(oid, sizeof oid, "%u", t->oid);
   const char *params[1] = {oid};
   PGresult *r = NULL;
-  int rc = fastepost__query(&r, conn, columns_sql, 1, params, PGRES_TUPLES_OK, "reading columns");
-  if (rc)
+  int n, rc;
+  if (!(t->cols = fastepost__query_rows(&rc, &r, &n, sizeof *t->cols, conn, columns_sql, 1, params,
+                                        "reading columns")))
     return rc;
-  int n = PQntuples(r);
-  t->cols = calloc(n ? (size_t)n : 1, sizeof *t->cols);
-  if (!t->cols) {
-    PQclear(r);
-    return fastepost__error_oom();
-  }
   t->ncols = (size_t)n;
   for (int i = 0; i < n; i++) {
     fastepost__column *c = &t->cols[i];
@@ -297,17 +283,11 @@ int fastepost__table_unique_column(bool *out, fastepost_conn *conn, const fastep
   snprintf(oid, sizeof oid, "%u", t->oid);
   snprintf(attnum, sizeof attnum, "%d", t->cols[col].attnum);
   const char *params[2] = {oid, attnum};
-  PGresult *r = NULL;
-  int rc = fastepost__query(&r, conn,
-                            "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1"
-                            " AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = $2"
-                            " AND i.indpred IS NULL AND i.indexprs IS NULL)",
-                            2, params, PGRES_TUPLES_OK, "looking up unique indexes");
-  if (rc)
-    return rc;
-  *out = PQgetvalue(r, 0, 0)[0] == 't';
-  PQclear(r);
-  return FASTEPOST_OK;
+  return fastepost__query_bool(out, conn,
+                              "SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = $1"
+                              " AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = $2"
+                              " AND i.indpred IS NULL AND i.indexprs IS NULL)",
+                              2, params, "looking up unique indexes");
 }
 
 int fastepost__buf_put_ident(fastepost__buf *buf, PGconn *pg, const char *name) {

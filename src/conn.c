@@ -565,6 +565,34 @@ int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int 
   return FASTEPOST_OK;
 }
 
+int fastepost__query_bool(bool *out, fastepost_conn *conn, const char *sql, int nparams,
+                          const char *const *params, const char *what) {
+  PGresult *res;
+  int rc = fastepost__query(&res, conn, sql, nparams, params, PGRES_TUPLES_OK, what);
+  if (rc)
+    return rc;
+  *out = PQntuples(res) > 0 && PQgetvalue(res, 0, 0)[0] == 't';
+  PQclear(res);
+  return FASTEPOST_OK;
+}
+
+void *fastepost__query_rows(int *rc, PGresult **res, int *n, size_t size, fastepost_conn *conn,
+                            const char *sql, int nparams, const char *const *params,
+                            const char *what) {
+  *n = 0;
+  *rc = fastepost__query(res, conn, sql, nparams, params, PGRES_TUPLES_OK, what);
+  if (*rc)
+    return NULL;
+  *n = PQntuples(*res);
+  void *rows = calloc(*n ? (size_t)*n : 1, size);
+  if (!rows) {
+    PQclear(*res);
+    *res = NULL;
+    *rc = fastepost__error_oom();
+  }
+  return rows;
+}
+
 int fastepost__tx_begin_mode(fastepost_conn *conn, const char *mode) {
   PGconn *pg = fastepost__conn_pg(conn);
   if (!pg)

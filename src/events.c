@@ -6,33 +6,14 @@
 #include "adapters/adapter.h"
 #include "internal.h"
 #include "sync.h"
+#include "util/strv.h"
 #include "util/time.h"
 
 /* ---- listing ------------------------------------------------------------------------------- */
 
 #define EVENT_STRINGS 6
 
-struct fastepost_event_list {
-  fastepost_event *rows;
-  char **strings; /* every string the rows point to */
-  size_t count;
-};
-
-void fastepost_event_list_free(fastepost_event_list *list) {
-  if (!list)
-    return;
-  for (size_t i = 0; i < list->count * EVENT_STRINGS; i++)
-    free(list->strings[i]);
-  free(list->strings);
-  free(list->rows);
-  free(list);
-}
-
-size_t fastepost_event_list_count(const fastepost_event_list *list) { return list ? list->count : 0; }
-
-const fastepost_event *fastepost_event_list_get(const fastepost_event_list *list, size_t i) {
-  return list && i < list->count ? &list->rows[i] : NULL;
-}
+FASTEPOST__ROW_LIST(fastepost_event_list, fastepost_event, EVENT_STRINGS)
 
 /* One statement per combination of filters, each matching one index of migration 4 exactly
  * (source, status, or both, then created_at DESC, id DESC), so that the newest rows come straight
@@ -155,13 +136,10 @@ struct fastepost_retry_options {
   fastepost__clock clock; /* unset: the server's clock */
 };
 
+static const fastepost_retry_options retry_defaults = {.limit = FASTEPOST_RETRY_DEFAULT_LIMIT};
+
 fastepost_status fastepost_retry_options_new(fastepost_retry_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_retry_options_new: out is NULL");
-  if (!(*out = calloc(1, sizeof **out)))
-    return fastepost__error_oom();
-  (*out)->limit = FASTEPOST_RETRY_DEFAULT_LIMIT;
-  return FASTEPOST_OK;
+  return FASTEPOST__OUT_NEW_COPY(out, retry_defaults, "fastepost_retry_options_new");
 }
 
 void fastepost_retry_options_free(fastepost_retry_options *opts) { free(opts); }
@@ -173,10 +151,7 @@ fastepost_status fastepost_retry_options_set_limit(fastepost_retry_options *opts
   return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_retry_options_set_clock(fastepost_retry_options *opts, fastepost_clock_fn clock,
-                                                   void *payload) {
-  return fastepost__clock_set(opts ? &opts->clock : NULL, clock, payload, "fastepost_retry_options_set_clock");
-}
+FASTEPOST__OPTIONS_CLOCK_SETTER(retry)
 
 struct fastepost_retry_report {
   size_t attempted, succeeded, failed, dead;

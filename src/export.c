@@ -89,15 +89,8 @@ fastepost_status fastepost_export_options_set_table(fastepost_export_options *o,
   return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_set(&o->table, table);
 }
 
-fastepost_status fastepost_export_options_set_format(fastepost_export_options *o,
-                                                     fastepost_export_format format) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  if ((int)format < FASTEPOST_EXPORT_FORMAT_CSV || format > FASTEPOST_EXPORT_FORMAT_SQL)
-    return fastepost__error_set(FASTEPOST_EINVALID, "unknown export format %d", (int)format);
-  o->format = format;
-  return FASTEPOST_OK;
-}
+FASTEPOST__OPTIONS_ENUM_SETTER(export, format, fastepost_export_format, format,
+                               FASTEPOST_EXPORT_FORMAT_CSV, FASTEPOST_EXPORT_FORMAT_SQL, "export format")
 
 fastepost_status fastepost_export_options_add_column(fastepost_export_options *o, const char *column) {
   return need(o, "options") ? FASTEPOST_EINVALID
@@ -108,8 +101,9 @@ fastepost_status fastepost_export_options_add_filter(fastepost_export_options *o
                                                      fastepost_export_filter_op op, const char *value) {
   if (need(o, "options") || need(column, "filter column"))
     return FASTEPOST_EINVALID;
-  if ((int)op < FASTEPOST_EXPORT_FILTER_EQ || op > FASTEPOST_EXPORT_FILTER_NOT_NULL)
-    return fastepost__error_set(FASTEPOST_EINVALID, "unknown filter operator %d", (int)op);
+  if (fastepost__enum_check((int)op, FASTEPOST_EXPORT_FILTER_EQ, FASTEPOST_EXPORT_FILTER_NOT_NULL,
+                            "filter operator"))
+    return FASTEPOST_EINVALID;
   bool takes_value = op != FASTEPOST_EXPORT_FILTER_IS_NULL && op != FASTEPOST_EXPORT_FILTER_NOT_NULL;
   if (takes_value && !value)
     return fastepost__error_set(FASTEPOST_EINVALID, "the filter on %s needs a value", column);
@@ -229,17 +223,7 @@ FASTEPOST__OPTIONS_SCHEMAS_AND_PROGRESS(export)
 
 static const char *const format_names[] = {"csv", "json", "ndjson", "sql"};
 
-const char *fastepost_export_format_name(fastepost_export_format format) {
-  return fastepost__enum_name((int)format, format_names, 4);
-}
-
-fastepost_status fastepost_export_format_parse(fastepost_export_format *out, const char *name) {
-  int i = 0;
-  int rc = fastepost__enum_parse(&i, name, format_names, 4, "format", "csv, json, ndjson or sql");
-  if (!rc)
-    *out = (fastepost_export_format)i;
-  return rc;
-}
+FASTEPOST__ENUM_NAMES(fastepost_export_format, format_names, "format", "csv, json, ndjson or sql")
 
 /* ---- pg_dump -------------------------------------------------------------------------------- */
 

@@ -84,6 +84,19 @@ int fastepost__sqlstate_code(const char *sqlstate);
 int fastepost__exec(fastepost_conn *conn, const char *sql, const char *what);
 int fastepost__query(PGresult **out, fastepost_conn *conn, const char *sql, int nparams,
                      const char *const *params, ExecStatusType expected, const char *what);
+/* A yes/no question to the server: *out = whether the first value of the first row of a SELECT
+ * (fastepost__query, PGRES_TUPLES_OK) is true; false when there is no row. */
+int fastepost__query_bool(bool *out, fastepost_conn *conn, const char *sql, int nparams,
+                          const char *const *params, const char *what);
+/*
+ * A SELECT whose rows the caller copies into an array: fastepost__query (PGRES_TUPLES_OK), then
+ * the array, zeroed, one element of `size` bytes per row (at least one, so that NULL only means
+ * failure). Returns the array with *res (to PQclear), *n rows and *rc = FASTEPOST_OK; or NULL
+ * with *rc the recorded error (ENOMEM for the array) and nothing to clear.
+ */
+void *fastepost__query_rows(int *rc, PGresult **res, int *n, size_t size, fastepost_conn *conn,
+                            const char *sql, int nparams, const char *const *params,
+                            const char *what);
 
 /*
  * Transactions. Every transaction the library opens applies the connection's settings with
@@ -136,6 +149,9 @@ const char *fastepost__buf_cstr(const fastepost__buf *buf);
  * Returns NULL (and records ENOMEM) when an append had failed. */
 char *fastepost__buf_detach(fastepost__buf *buf);
 void fastepost__buf_clear(fastepost__buf *buf);
+/* Append a PostgreSQL text[] literal of items[0..n) (NULL items are SQL NULLs), for arrays sent
+ * as one text parameter. The buffer's status (ENOMEM once any append failed). */
+int fastepost__buf_array_literal(fastepost__buf *buf, const char *const *items, size_t n);
 void fastepost__buf_free(fastepost__buf *buf);
 
 /* ---- util/str.c ---------------------------------------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "util/strv.h"
 
 struct fastepost_report_options {
   char *backup_dir, *title;
@@ -17,11 +18,10 @@ struct fastepost_report_options {
 };
 
 fastepost_status fastepost_report_options_new(fastepost_report_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_options_new: out is NULL");
-  if (!(*out = calloc(1, sizeof **out)))
-    return fastepost__error_oom();
-  int rc = fastepost_crm_stats_options_new(&(*out)->crm);
+  int rc = FASTEPOST__OUT_NEW(out, "fastepost_report_options_new");
+  if (rc)
+    return rc;
+  rc = fastepost_crm_stats_options_new(&(*out)->crm);
   if (rc) {
     free(*out);
     *out = NULL;

@@ -424,15 +424,13 @@ static int check_existing_tables(fastepost_conn *conn) {
 }
 
 static int recorded_version(int *current, fastepost_conn *conn) {
-  PGresult *res;
-  int rc = fastepost__query(&res, conn,
-                            "SELECT CASE WHEN to_regclass('fastepost_schema_migrations') IS NULL "
-                            "THEN -1 ELSE 0 END",
-                            0, NULL, PGRES_TUPLES_OK, "reading the schema version");
+  bool exists = false;
+  int rc = fastepost__query_bool(&exists, conn,
+                                 "SELECT to_regclass('fastepost_schema_migrations') IS NOT NULL",
+                                 0, NULL, "reading the schema version");
   if (rc)
     return rc;
-  bool exists = strcmp(PQgetvalue(res, 0, 0), "0") == 0;
-  PQclear(res);
+  PGresult *res;
   *current = 0;
   if (!exists)
     return FASTEPOST_OK;

@@ -45,6 +45,7 @@
 #include "util/digest.h"
 #include "util/time.h"
 #include "util/fs.h"
+#include "util/strv.h"
 
 #define MAGIC_V1 "fastepost-spool 1\n"
 #define MAGIC "fastepost-spool 2\n"
@@ -533,27 +534,7 @@ static void read_reason(fastepost_spool *s, const char *bad, char *out, size_t o
 
 #define ENTRY_STRINGS 5
 
-struct fastepost_spool_entries {
-  fastepost_spool_entry *rows;
-  char **strings; /* ENTRY_STRINGS per row */
-  size_t count;
-};
-
-void fastepost_spool_entries_free(fastepost_spool_entries *l) {
-  if (!l)
-    return;
-  for (size_t i = 0; i < l->count * ENTRY_STRINGS; i++)
-    free(l->strings[i]);
-  free(l->strings);
-  free(l->rows);
-  free(l);
-}
-
-size_t fastepost_spool_entries_count(const fastepost_spool_entries *l) { return l ? l->count : 0; }
-
-const fastepost_spool_entry *fastepost_spool_entries_get(const fastepost_spool_entries *l, size_t i) {
-  return l && i < l->count ? &l->rows[i] : NULL;
-}
+FASTEPOST__ROW_LIST(fastepost_spool_entries, fastepost_spool_entry, ENTRY_STRINGS)
 
 /* List the records (bad = false) or the set-aside ones (bad = true). */
 static int list(fastepost_spool_entries **out, fastepost_spool *s, bool bad) {

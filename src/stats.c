@@ -97,15 +97,10 @@ static int count_rows(uint64_t *out, fastepost_conn *conn, PGconn *pg, const cha
 
 static int collect_tables(fastepost_stats_db *s, fastepost_conn *conn, unsigned int flags) {
   PGresult *res;
-  int rc = fastepost__query(&res, conn, tables_sql, 0, NULL, PGRES_TUPLES_OK,
-                            "reading the table statistics");
-  if (rc)
+  int n, rc;
+  if (!(s->tables = fastepost__query_rows(&rc, &res, &n, sizeof *s->tables, conn, tables_sql, 0,
+                                          NULL, "reading the table statistics")))
     return rc;
-  int n = PQntuples(res);
-  if (n && !(s->tables = calloc((size_t)n, sizeof *s->tables))) {
-    PQclear(res);
-    return fastepost__error_oom();
-  }
   PGconn *pg = fastepost__conn_pg(conn);
   for (int i = 0; i < n && !rc; i++) {
     fastepost_stats_db_table *t = &s->tables[i];

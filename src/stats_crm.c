@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "util/strv.h"
 
 /* A timestamp column as µs since the epoch (timestamps are stored in UTC), exact on every
  * server version: extract(epoch) is a float8 before PostgreSQL 14. NULL stays NULL. */
@@ -100,11 +101,7 @@ void fastepost_crm_stats_free(fastepost_crm_stats *s) {
 /* ---- options ---------------------------------------------------------------------------- */
 
 fastepost_status fastepost_crm_stats_options_new(fastepost_crm_stats_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_new: out is NULL");
-  if (!(*out = calloc(1, sizeof **out)))
-    return fastepost__error_oom();
-  return FASTEPOST_OK;
+  return FASTEPOST__OUT_NEW(out, "fastepost_crm_stats_options_new");
 }
 
 void fastepost_crm_stats_options_free(fastepost_crm_stats_options *o) {
@@ -274,16 +271,10 @@ static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, bool *fail
   snprintf(start_text, sizeof start_text, "%lld", (long long)start);
   snprintf(full_text, sizeof full_text, "%lld", (long long)full_from);
   const char *params[2] = {start_text, full_text};
-  int rc = fastepost__query(&res, conn, sources_sql, 2, params, PGRES_TUPLES_OK,
-                            "reading the CRM event counters");
-  if (rc)
+  int n, rc;
+  if (!(s->sources = fastepost__query_rows(&rc, &res, &n, sizeof *s->sources, conn, sources_sql, 2,
+                                           params, "reading the CRM event counters")))
     return rc;
-  int n = PQntuples(res);
-  s->sources = calloc((size_t)n, sizeof *s->sources);
-  if (!s->sources) {
-    PQclear(res);
-    return fastepost__error_oom();
-  }
   s->nsources = (size_t)n;
   for (int r = 0; r < n; r++) {
     fastepost_crm_source_stats *src = &s->sources[r];
@@ -318,16 +309,10 @@ static int read_sync(fastepost_crm_stats *s, fastepost_conn *conn) {
 
 static int read_recent(fastepost_crm_stats *s, fastepost_conn *conn, bool *failed) {
   PGresult *res;
-  int rc = fastepost__query(&res, conn, recent_sql, 0, NULL, PGRES_TUPLES_OK,
-                            "reading the recent events");
-  if (rc)
+  int n, rc;
+  if (!(s->recent = fastepost__query_rows(&rc, &res, &n, sizeof *s->recent, conn, recent_sql, 0,
+                                          NULL, "reading the recent events")))
     return rc;
-  int n = PQntuples(res);
-  s->recent = n ? calloc((size_t)n, sizeof *s->recent) : NULL;
-  if (n && !s->recent) {
-    PQclear(res);
-    return fastepost__error_oom();
-  }
   s->nrecent = (size_t)n;
   for (int r = 0; r < n && !*failed; r++) {
     fastepost_crm_recent_event *e = &s->recent[r];

@@ -260,8 +260,11 @@ typedef struct fastepost__time_range {
  * before the transaction: a day of slack covers any sane skew). Else FASTEPOST_EINVALID with a
  * message naming `what`. */
 int fastepost__sync_time_check(int64_t us, const fastepost__time_range *range, int64_t now_us, const char *what);
-/* Check and store a range for a setter: FASTEPOST_EINVALID unless 0 <= min_us <= the limit
- * and 0 <= max_ahead_us <= 100 years. */
-int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us);
+/* Check and store a range for a setter: FASTEPOST_EINVALID recorded as "<who>: opts is NULL"
+ * when range is NULL (the setters pass `opts ? &opts->time_range : NULL`, as with
+ * fastepost__clock_set), else unless 0 <= min_us <= the limit and 0 <= max_ahead_us <= 100
+ * years. */
+int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us,
+                              const char *who);
 
 #endif

@@ -42,6 +42,27 @@ int64_t fastepost__clock_now(const fastepost__clock *c);
  * NULL (the options were NULL). */
 int fastepost__clock_set(fastepost__clock *c, fastepost_clock_fn fn, void *payload, const char *who);
 
+/* fastepost_<prefix>_options_set_clock() for an options struct with a `fastepost__clock clock`
+ * field (hubspot, odoo, retry: see their headers), defined once. */
+#define FASTEPOST__OPTIONS_CLOCK_SETTER(prefix)                                                     \
+  fastepost_status fastepost_##prefix##_options_set_clock(fastepost_##prefix##_options *o,          \
+                                                          fastepost_clock_fn clock, void *payload) { \
+    return fastepost__clock_set(o ? &o->clock : NULL, clock, payload,                                \
+                                "fastepost_" #prefix "_options_set_clock");                          \
+  }
+
+/* The clock setter and fastepost_<prefix>_options_set_time_range() of an adapter's options
+ * (`fastepost__time_range time_range` field too): the checks every webhook adapter makes on the
+ * timestamps it is sent. */
+#define FASTEPOST__OPTIONS_TIME_SETTERS(prefix)                                                     \
+  fastepost_status fastepost_##prefix##_options_set_time_range(fastepost_##prefix##_options *o,     \
+                                                               int64_t min_us,                      \
+                                                               int64_t max_ahead_us) {              \
+    return fastepost__time_range_set(o ? &o->time_range : NULL, min_us, max_ahead_us,               \
+                                     "fastepost_" #prefix "_options_set_time_range");               \
+  }                                                                                                 \
+  FASTEPOST__OPTIONS_CLOCK_SETTER(prefix)
+
 /* The records parsed from one body. items are initialised for the adapter's source. */
 typedef struct fastepost__records {
   fastepost__sync_record *items;

@@ -12,6 +12,7 @@
 #include "adapters/hubspot_parse.h"
 #include "fastepost/hubspot.h"
 #include "internal.h"
+#include "util/strv.h"
 #include "util/time.h"
 
 /* ---- processing: events -> sync records -> the sync core ------------------------------------ */
@@ -36,14 +37,13 @@ struct fastepost_hubspot_options {
   fastepost__clock clock; /* unset: the server's clock */
 };
 
+static const fastepost_hubspot_options hubspot_defaults = {
+    .max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS,
+    .time_range = FASTEPOST__TIME_RANGE_DEFAULT,
+};
+
 fastepost_status fastepost_hubspot_options_new(fastepost_hubspot_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_options_new: out is NULL");
-  if (!(*out = calloc(1, sizeof **out)))
-    return fastepost__error_oom();
-  (*out)->max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS;
-  (*out)->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
-  return FASTEPOST_OK;
+  return FASTEPOST__OUT_NEW_COPY(out, hubspot_defaults, "fastepost_hubspot_options_new");
 }
 
 void fastepost_hubspot_options_free(fastepost_hubspot_options *opts) { free(opts); }
@@ -58,17 +58,7 @@ fastepost_status fastepost_hubspot_options_set_max_events(fastepost_hubspot_opti
   return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_hubspot_options_set_time_range(fastepost_hubspot_options *opts, int64_t min_us,
-                                                          int64_t max_ahead_us) {
-  if (!opts)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_hubspot_options_set_time_range: opts is NULL");
-  return fastepost__time_range_set(&opts->time_range, min_us, max_ahead_us);
-}
-
-fastepost_status fastepost_hubspot_options_set_clock(fastepost_hubspot_options *opts, fastepost_clock_fn clock,
-                                                     void *payload) {
-  return fastepost__clock_set(opts ? &opts->clock : NULL, clock, payload, "fastepost_hubspot_options_set_clock");
-}
+FASTEPOST__OPTIONS_TIME_SETTERS(hubspot)
 
 static int record_fail(fastepost__sync_record *rec, int code, const char *message) {
   rec->failure = code;

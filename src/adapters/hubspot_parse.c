@@ -54,19 +54,29 @@ static int event_fail(fastepost__hs_event *e, int code, const char *fmt, ...) {
   return code;
 }
 
-/* An optional non-negative integer field. */
-static void get_int(fastepost__hs_event *e, json_object *obj, const char *key,
-                    fastepost__hs_int *out, bool required) {
+/* The field `key` when it has JSON type `type` (`noun` in the message: "an integer"); NULL when
+ * it is missing (a failure when required) or of another type (a failure). */
+static json_object *typed_field(fastepost__hs_event *e, json_object *obj, const char *key,
+                                json_type type, const char *noun, bool required) {
   json_object *f = fastepost__json_get(obj, key);
   if (!f) {
     if (required)
       event_fail(e, FASTEPOST_EINVALID, "required field %s is missing", key);
-    return;
+    return NULL;
   }
-  if (!json_object_is_type(f, json_type_int)) {
-    event_fail(e, FASTEPOST_EINVALID, "%s must be an integer, not %s", key, json_kind(f));
-    return;
+  if (!json_object_is_type(f, type)) {
+    event_fail(e, FASTEPOST_EINVALID, "%s must be %s, not %s", key, noun, json_kind(f));
+    return NULL;
   }
+  return f;
+}
+
+/* An optional non-negative integer field. */
+static void get_int(fastepost__hs_event *e, json_object *obj, const char *key,
+                    fastepost__hs_int *out, bool required) {
+  json_object *f = typed_field(e, obj, key, json_type_int, "an integer", required);
+  if (!f)
+    return;
   errno = 0;
   int64_t v = json_object_get_int64(f);
   /* json-c saturates values beyond int64 at INT64_MAX. */
@@ -82,29 +92,18 @@ static void get_int(fastepost__hs_event *e, json_object *obj, const char *key,
 /* An optional string field; required ones fail when missing. */
 static void get_str(fastepost__hs_event *e, json_object *obj, const char *key, char **out,
                     bool required) {
-  json_object *f = fastepost__json_get(obj, key);
-  if (!f) {
-    if (required)
-      event_fail(e, FASTEPOST_EINVALID, "required field %s is missing", key);
+  json_object *f = typed_field(e, obj, key, json_type_string, "a string", required);
+  if (!f)
     return;
-  }
-  if (!json_object_is_type(f, json_type_string)) {
-    event_fail(e, FASTEPOST_EINVALID, "%s must be a string, not %s", key, json_kind(f));
-    return;
-  }
   *out = fastepost__strndup(json_object_get_string(f), (size_t)json_object_get_string_len(f));
   if (!*out)
     event_fail(e, FASTEPOST_ENOMEM, "out of memory");
 }
 
 static void parse_merged(fastepost__hs_event *e, json_object *obj) {
-  json_object *arr = fastepost__json_get(obj, "mergedObjectIds");
+  json_object *arr = typed_field(e, obj, "mergedObjectIds", json_type_array, "an array", false);
   if (!arr)
     return;
-  if (!json_object_is_type(arr, json_type_array)) {
-    event_fail(e, FASTEPOST_EINVALID, "mergedObjectIds must be an array, not %s", json_kind(arr));
-    return;
-  }
   size_t n = json_object_array_length(arr);
   if (n == 0)
     return;

@@ -194,17 +194,7 @@ fastepost_status fastepost_odoo_options_set_barcode_fields(fastepost_odoo_option
   return fastepost__odoo_set_barcode_fields(o, fields);
 }
 
-fastepost_status fastepost_odoo_options_set_time_range(fastepost_odoo_options *o, int64_t min_us,
-                                                       int64_t max_ahead_us) {
-  if (!o)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_time_range: opts is NULL");
-  return fastepost__time_range_set(&o->time_range, min_us, max_ahead_us);
-}
-
-fastepost_status fastepost_odoo_options_set_clock(fastepost_odoo_options *o, fastepost_clock_fn clock,
-                                                  void *payload) {
-  return fastepost__clock_set(o ? &o->clock : NULL, clock, payload, "fastepost_odoo_options_set_clock");
-}
+FASTEPOST__OPTIONS_TIME_SETTERS(odoo)
 
 fastepost_status fastepost_odoo_options_set_spool(fastepost_odoo_options *o, fastepost_spool *spool) {
   if (!o)

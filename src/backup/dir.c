@@ -113,8 +113,8 @@ fastepost_status fastepost_backup_dir_set_tool(fastepost_backup_dir *dir,
                                                fastepost_backup_tool tool, const char *path) {
   if (!dir)
     return null_dir();
-  if ((unsigned)tool > FASTEPOST_BACKUP_TOOL_PSQL)
-    return fastepost__error_set(FASTEPOST_EINVALID, "unknown backup tool %d", (int)tool);
+  if (fastepost__enum_check((int)tool, FASTEPOST_BACKUP_TOOL_PG_DUMP, FASTEPOST_BACKUP_TOOL_PSQL, "backup tool"))
+    return FASTEPOST_EINVALID;
   return fastepost__str_set(&dir->tools[tool], path && *path ? path : NULL);
 }
 

@@ -12,10 +12,7 @@ static const fastepost_import_options defaults; /* all zero: see fastepost_impor
 const fastepost_import_options *fastepost__import_defaults(void) { return &defaults; }
 
 fastepost_status fastepost_import_options_new(fastepost_import_options **out) {
-  if (!out)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_import_options_new: out is NULL");
-  *out = calloc(1, sizeof **out);
-  return *out ? FASTEPOST_OK : fastepost__error_oom();
+  return FASTEPOST__OUT_NEW(out, "fastepost_import_options_new");
 }
 
 void fastepost_import_options_free(fastepost_import_options *o) {
@@ -40,15 +37,9 @@ SETTER(dry_run, int, dry_run)           /* nonzero: roll back at the end */
 SETTER(max_errors, size_t, max_errors)  /* 0: FASTEPOST_IMPORT_DEFAULT_MAX_ERRORS */
 SETTER(max_field, size_t, max_field)    /* 0: FASTEPOST_IMPORT_DEFAULT_MAX_FIELD */
 
-fastepost_status fastepost_import_options_set_conflict(fastepost_import_options *o,
-                                                       fastepost_import_conflict mode) {
-  if (need(o, "options"))
-    return FASTEPOST_EINVALID;
-  if ((int)mode < FASTEPOST_IMPORT_CONFLICT_ERROR || mode > FASTEPOST_IMPORT_CONFLICT_UPDATE)
-    return fastepost__error_set(FASTEPOST_EINVALID, "unknown conflict mode %d", (int)mode);
-  o->on_conflict = mode;
-  return FASTEPOST_OK;
-}
+FASTEPOST__OPTIONS_ENUM_SETTER(import, conflict, fastepost_import_conflict, on_conflict,
+                               FASTEPOST_IMPORT_CONFLICT_ERROR, FASTEPOST_IMPORT_CONFLICT_UPDATE,
+                               "conflict mode")
 
 fastepost_status fastepost_import_options_set_key(fastepost_import_options *o, const char *key) {
   return need(o, "options") ? FASTEPOST_EINVALID : fastepost__str_set(&o->key, key);
@@ -58,17 +49,7 @@ FASTEPOST__OPTIONS_SCHEMAS_AND_PROGRESS(import)
 
 static const char *const conflict_names[] = {"error", "skip", "update"};
 
-const char *fastepost_import_conflict_name(fastepost_import_conflict mode) {
-  return fastepost__enum_name((int)mode, conflict_names, 3);
-}
-
-fastepost_status fastepost_import_conflict_parse(fastepost_import_conflict *out, const char *name) {
-  int i = 0;
-  int rc = fastepost__enum_parse(&i, name, conflict_names, 3, "conflict mode", "error, skip or update");
-  if (!rc)
-    *out = (fastepost_import_conflict)i;
-  return rc;
-}
+FASTEPOST__ENUM_NAMES(fastepost_import_conflict, conflict_names, "conflict mode", "error, skip or update")
 
 /* ---- report --------------------------------------------------------------------------------- */
 

@@ -49,7 +49,7 @@ static bool shares_key(const fastepost__strlist *chunk, const fastepost__strlist
 static int run_chunk(fastepost__job *jobs, size_t k, fastepost_conn *conn, const fastepost__strlist *locks,
                      const char *now) {
   fastepost__buf all = FASTEPOST__BUF_INIT;
-  fastepost__sync_array_literal(&all, (const char *const *)locks->items, locks->count);
+  fastepost__buf_array_literal(&all, (const char *const *)locks->items, locks->count);
   fastepost__step *r1 = calloc(2 + 4 * k, sizeof *r1), *r2 = calloc(2 * k + 1, sizeof *r2);
   size_t n1 = 0, n2 = 0;
   int rc = !r1 || !r2 || all.oom ? fastepost__error_oom() : FASTEPOST_OK;

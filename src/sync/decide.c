@@ -219,9 +219,9 @@ static int job_props(fastepost__job *j, const PGresult *r) {
     cols[c]->state = any ? FASTEPOST__FACT_VALUE : FASTEPOST__FACT_EMPTY;
     cols[c]->value = any ? (char *)(uintptr_t)fastepost__buf_cstr(b) : NULL;
   }
-  fastepost__sync_array_literal(&j->prop_names, names, napplied);
-  fastepost__sync_array_literal(&j->prop_values, values, napplied);
-  fastepost__sync_array_literal(&j->retired, (const char *const *)rec->retired_crm_ids.items,
+  fastepost__buf_array_literal(&j->prop_names, names, napplied);
+  fastepost__buf_array_literal(&j->prop_values, values, napplied);
+  fastepost__buf_array_literal(&j->retired, (const char *const *)rec->retired_crm_ids.items,
                                 rec->retired_crm_ids.count);
   bool oom = j->prop_names.oom || j->prop_values.oom || j->retired.oom;
   for (int c = 0; c < FASTEPOST__NCOLS; c++)

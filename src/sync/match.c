@@ -80,10 +80,10 @@ int fastepost__job_init(fastepost__job *j, const fastepost__sync_record *rec, fa
       all[i] = j->keys[i];
     for (size_t i = 0; i < j->more_keys.count; i++)
       all[j->nkeys + i] = j->more_keys.items[i];
-    fastepost__sync_array_literal(&j->key_array, all, j->nkeys + j->more_keys.count);
+    fastepost__buf_array_literal(&j->key_array, all, j->nkeys + j->more_keys.count);
     free(all);
   }
-  fastepost__sync_array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
+  fastepost__buf_array_literal(&j->barcodes, (const char *const *)rec->barcodes.items, rec->barcodes.count);
   snprintf(j->event_id, sizeof j->event_id, "%lld", (long long)rec->event_id);
   snprintf(j->task_id, sizeof j->task_id, "%lld", (long long)rec->task_id);
   bool oom = j->key_array.oom || j->barcodes.oom;

@@ -80,26 +80,6 @@ void fastepost__sync_record_clear(fastepost__sync_record *rec) {
   fastepost__strlist_free(&rec->warnings);
 }
 
-void fastepost__sync_array_literal(fastepost__buf *b, const char *const *items, size_t n) {
-  fastepost__buf_putc(b, '{');
-  for (size_t i = 0; i < n; i++) {
-    if (i)
-      fastepost__buf_putc(b, ',');
-    if (!items[i]) {
-      fastepost__buf_puts(b, "NULL");
-      continue;
-    }
-    fastepost__buf_putc(b, '"');
-    for (const char *p = items[i]; *p; p++) {
-      if (*p == '"' || *p == '\\')
-        fastepost__buf_putc(b, '\\');
-      fastepost__buf_putc(b, *p);
-    }
-    fastepost__buf_putc(b, '"');
-  }
-  fastepost__buf_putc(b, '}');
-}
-
 const char *fastepost__sync_get(const PGresult *r, int row, int col) {
   return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
 }

@@ -110,8 +110,6 @@ typedef struct fastepost__job {
   fastepost__step apply; /* round two */
 } fastepost__job;
 
-/* record.c: a PostgreSQL array literal of items (NULL items are SQL NULLs). */
-void fastepost__sync_array_literal(fastepost__buf *b, const char *const *items, size_t n);
 /* A result value, NULL for SQL NULL. */
 const char *fastepost__sync_get(const PGresult *r, int row, int col);
 

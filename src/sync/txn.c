@@ -14,8 +14,11 @@ bool fastepost__sync_transient(int code) {
          code == FASTEPOST_ETIMEOUT;
 }
 
-int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us) {
-  if (!range || min_us < 0 || min_us > FASTEPOST__TIME_LIMIT_US || max_ahead_us < 0 ||
+int fastepost__time_range_set(fastepost__time_range *range, int64_t min_us, int64_t max_ahead_us,
+                              const char *who) {
+  if (!range)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: opts is NULL", who);
+  if (min_us < 0 || min_us > FASTEPOST__TIME_LIMIT_US || max_ahead_us < 0 ||
       max_ahead_us > 100LL * 366 * 86400 * 1000000)
     return fastepost__error_set(FASTEPOST_EINVALID, "the time range must start between 1970 and 9999 and "
                                                     "reach at most 100 years ahead");

@@ -45,6 +45,28 @@ int fastepost__buf_puts(fastepost__buf *buf, const char *s) {
 
 int fastepost__buf_putc(fastepost__buf *buf, char c) { return fastepost__buf_append(buf, &c, 1); }
 
+int fastepost__buf_array_literal(fastepost__buf *buf, const char *const *items, size_t n) {
+  fastepost__buf_putc(buf, '{');
+  for (size_t i = 0; i < n; i++) {
+    if (i)
+      fastepost__buf_putc(buf, ',');
+    if (!items[i]) {
+      fastepost__buf_puts(buf, "NULL");
+      continue;
+    }
+    /* Always quoted: an unquoted element would be read as NULL for "NULL" and split on
+     * commas and braces. Inside quotes only " and \ need a backslash. */
+    fastepost__buf_putc(buf, '"');
+    for (const char *p = items[i]; *p; p++) {
+      if (*p == '"' || *p == '\\')
+        fastepost__buf_putc(buf, '\\');
+      fastepost__buf_putc(buf, *p);
+    }
+    fastepost__buf_putc(buf, '"');
+  }
+  return fastepost__buf_putc(buf, '}');
+}
+
 int fastepost__buf_printf(fastepost__buf *buf, const char *fmt, ...) {
   va_list ap, ap2;
   va_start(ap, fmt);

@@ -7,6 +7,19 @@
 
 #include "internal.h"
 
+int fastepost__enum_check(int value, int lo, int hi, const char *what) {
+  return value >= lo && value <= hi
+             ? FASTEPOST_OK
+             : fastepost__error_set(FASTEPOST_EINVALID, "unknown %s %d", what, value);
+}
+
+void fastepost__rows_free(void *rows, char **strings, size_t nstrings) {
+  for (size_t i = 0; strings && i < nstrings; i++)
+    free(strings[i]);
+  free(strings);
+  free(rows);
+}
+
 int fastepost__need(const void *p, const char *what) {
   return p ? FASTEPOST_OK : fastepost__error_set(FASTEPOST_EINVALID, "%s is NULL", what);
 }
