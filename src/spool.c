@@ -168,7 +168,7 @@ void fastepost_spool_free(fastepost_spool *s) {
   free(s);
 }
 
-const char *fastepost_spool_warning(const fastepost_spool *s) { return s ? s->warning : NULL; }
+const char *fastepost_spool_warning(const fastepost_spool *s) { return s && s->warning ? s->warning : ""; }
 
 fastepost_status fastepost_spool_set_limits(fastepost_spool *s, size_t max_files, uint64_t max_bytes) {
   if (!s)

@@ -105,7 +105,7 @@ static fp_obj fp_spool_requeue(fastepost_spool *spool, const char *name) {
 /* None/nil when the directory is usable. */
 static fp_obj fp_spool_warning(fastepost_spool *spool) {
   const char *w = fastepost_spool_warning(spool);
-  return w ? fp_str_new(w) : fp_none();
+  return *w ? fp_str_new(w) : fp_none();
 }
 
 static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, size_t limit) {

@@ -60,10 +60,11 @@ FASTEPOST_EXTERN(void) fastepost_spool_free(fastepost_spool *spool);
 
 /**
  * Why the spool directory is unusable, with how to fix it (e.g. "... is accessible by other
- * users (mode 0777) ...; fix it with chmod 700 DIR"), or NULL when it is usable. Hosts log it
- * at start-up: deliveries still succeed while the database is up.
+ * users (mode 0777) ...; fix it with chmod 700 DIR"), or "" when it is usable (never NULL,
+ * docs/api.md rule 11). Hosts log it at start-up: deliveries still succeed while the database
+ * is up.
  *
- * @param spool  the spool, or NULL (gives NULL)
+ * @param spool  the spool, or NULL (gives "")
  * @return borrowed, valid until the spool is freed
  */
 FASTEPOST_EXTERN(const char *) fastepost_spool_warning(const fastepost_spool *spool);

@@ -124,7 +124,7 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     /* An unusable directory does not stop a delivery the database accepts; say why now, not
      * only when the spool is needed. */
     const char *warning = fastepost_spool_warning(spool);
-    if (warning)
+    if (*warning)
       fprintf(stderr, "fastepost: warning: %s\n", warning);
     fastepost_odoo_options_set_spool(o, spool);
     /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
