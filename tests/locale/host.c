@@ -242,10 +242,12 @@ static void imports(fastepost_conn *conn) {
                    o);
   if (st != FASTEPOST_OK)
     fail("import customers: %s", fastepost_error_last()->message);
+  /* The import stores the core's normal form: the e-mail ASCII-lower-cased, 'I' to 'i' under
+   * tr_TR too (not to the dotless 'ı' that tolower() would give there). */
   expect("customers imported",
          scalar("SELECT string_agg(concat_ws('|', name, email, phone), ' / ' ORDER BY name) "
                 "FROM customers WHERE crm_id IS NULL"),
-         "Ilgın İnce|ilgin@example.com / Isabel Ivanova|ISABEL@EXAMPLE.COM|+90 212 555 0101");
+         "Ilgın İnce|ilgin@example.com / Isabel Ivanova|isabel@example.com|+90 212 555 0101");
   /* The unique index is on lower(email): the same address in other capitals is a conflict. */
   st = import_text(conn, "import duplicate email", "customers", "name,email\nDup,isabel@example.COM\n", NULL);
   if (st == FASTEPOST_OK)
