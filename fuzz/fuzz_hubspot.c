@@ -47,13 +47,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           fastepost_webhook_request_set_header(req, "X-HubSpot-Request-Timestamp", "1000") ||
           fastepost_webhook_request_set_body(req, data, size))
         abort();
-      if (fastepost_hubspot_sign(&sig, req, FASTEPOST_HUBSPOT_VERSION_V3, "fuzz") != FASTEPOST_OK ||
-          fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", sig) != FASTEPOST_OK ||
-          fastepost_hubspot_verify(NULL, v, req) !=
-              (size > FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY ? FASTEPOST_ETOOBIG
-               : *uri                                   ? FASTEPOST_OK
-                                                        : FASTEPOST_EAUTH))
+      fastepost_status signed_ = fastepost_hubspot_sign(&sig, req, FASTEPOST_HUBSPOT_VERSION_V3, "fuzz");
+      if (!*uri) {
+        /* Nothing to sign without a URI: refused, and so is any request that presents none. */
+        if (signed_ != FASTEPOST_EINVALID || fastepost_hubspot_verify(NULL, v, req) != FASTEPOST_EAUTH)
+          abort();
+      } else if (signed_ != FASTEPOST_OK ||
+                 fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", sig) != FASTEPOST_OK ||
+                 fastepost_hubspot_verify(NULL, v, req) !=
+                     (size > FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY ? FASTEPOST_ETOOBIG : FASTEPOST_OK)) {
         abort();
+      }
       fastepost_free(sig);
       fastepost_webhook_request_free(req);
     }
