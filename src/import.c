@@ -14,6 +14,7 @@ static void free_importer(importer *im) {
   fastepost__table_free(im->t);
   fastepost__buf_free(&im->row);
   fastepost__buf_free(&im->out);
+  fastepost__buf_free(&im->norm);
   free(im->fstart);
   free(im->flen);
   free(im->fnull);

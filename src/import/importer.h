@@ -70,6 +70,7 @@ typedef struct importer {
   /* COPY into the staging table */
   bool copying;
   fastepost__buf out;
+  fastepost__buf norm; /* scratch for a value's normal form (reused: no malloc per row) */
   uint64_t staged;
 } importer;
 

@@ -130,15 +130,15 @@ static int data_row(importer *im) {
     const char *s = im->row.data ? im->row.data + im->fstart[i] : "";
     /* Stage the core's normal form (an e-mail lower-cased, a phone's spaces collapsed), so an
      * imported customer is found by the same match as a synced one (src/normalize.h). */
-    fastepost__buf norm = FASTEPOST__BUF_INIT;
-    if (!im->fnull[i] && fastepost__model_normalize(&norm, t->name, t->cols[im->map[i]].name, s, im->flen[i])) {
-      if (norm.oom)
+    fastepost__buf *norm = &im->norm;
+    fastepost__buf_clear(norm);
+    if (!im->fnull[i] && fastepost__model_normalize(norm, t->name, t->cols[im->map[i]].name, s, im->flen[i])) {
+      if (norm->oom)
         b->oom = true;
-      put_csv_value(b, norm.len ? fastepost__buf_cstr(&norm) : "", norm.len, false);
+      put_csv_value(b, norm->len ? fastepost__buf_cstr(norm) : "", norm->len, false);
     } else {
       put_csv_value(b, s, im->flen[i], im->fnull[i]);
     }
-    fastepost__buf_free(&norm);
   }
   fastepost__buf_putc(b, '\n');
   return b->len >= COPY_FLUSH ? fastepost__import_flush_copy(im) : (b->oom ? FASTEPOST_ENOMEM : FASTEPOST_OK);
