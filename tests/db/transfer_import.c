@@ -1,5 +1,7 @@
 /* CSV import: dialect (the project's own CSV fixtures; the public suites are in
  * tests/conformance/csv.c), validation, all-or-nothing, conflict modes. */
+#include <unistd.h>
+#include <fcntl.h>
 #include <dirent.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -537,8 +539,22 @@ Test(transfer_import, file_and_fd_sources) {
   fastepost_import_report_free(r);
   cr_assert_eq(fastepost_import_csv(&r, fptest_conn(), "customers", "/nonexistent/x.csv", NULL), FASTEPOST_ENOTFOUND);
   fastepost_import_report_free(r);
+  /* The same through a descriptor (the CLI's standard input); a bad one is refused clearly. */
+  f = fopen(path, "w");
+  fputs("name,email\nB,b@x.de\n", f);
+  fclose(f);
+  int fd = open(path, O_RDONLY);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(fastepost_import_csv_fd(&r, fptest_conn(), "customers", fd, NULL), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(fastepost_import_report_rows_inserted(r), 1);
+  fastepost_import_report_free(r);
+  close(fd);
+  cr_assert_eq(fastepost_import_csv_fd(&r, fptest_conn(), "customers", -1, NULL), FASTEPOST_EINVALID);
+  cr_assert_null(r);
+  cr_assert(strstr(fastepost_error_last()->message, "file descriptor"), "%s", fastepost_error_last()->message);
   remove(path);
-  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
 }
 
 Test(transfer_import, update_mode_names_keys_repeated_in_the_file) {
