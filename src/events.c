@@ -174,7 +174,7 @@ static int reprocess(fastepost_conn *conn, int64_t id, const char *source, const
     return FASTEPOST_ENOMEM;
   fastepost__sync_record rec;
   fastepost__sync_record_init(&rec, a->source);
-  int rc = a->reprocess(&rec, payload, event_type, now_us);
+  int rc = a->reprocess(&rec, NULL, payload, event_type, now_us);
   if (rc == FASTEPOST_OK) {
     rec.event_id = id;
     fastepost__sync_ctx ctx = {.now_us = now_us, .in_batch = false, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};

@@ -678,7 +678,7 @@ size_t fastepost_spool_replay_report_remaining(const fastepost_spool_replay_repo
 static int replay_one(bool *logged, bool *duplicate, const fastepost__adapter *a, fastepost_conn *conn,
                       const record *r) {
   fastepost__records recs = {0};
-  int rc = a->replay(&recs, r->body, r->len, r->event, r->content_type, FASTEPOST__SYNC_SERVER_CLOCK);
+  int rc = a->replay(&recs, NULL, r->body, r->len, r->event, r->content_type, FASTEPOST__SYNC_SERVER_CLOCK);
   if (rc)
     return rc; /* refused as a whole: never logged */
   fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};

@@ -23,8 +23,12 @@
 #define FASTEPOST_WEBHOOK_H
 
 #include "common.h"
+#include "conn.h"
+#include "events.h"
 
 FASTEPOST_BEGIN_DECLS
+
+typedef struct fastepost_spool fastepost_spool;
 
 /** A webhook request. Opaque; owns copies of its method, URI, headers and body. */
 typedef struct fastepost_webhook_request fastepost_webhook_request;
@@ -103,6 +107,136 @@ FASTEPOST_EXTERN(size_t) fastepost_webhook_request_body_len(const fastepost_webh
  * itself). Borrowed, as above; never NULL.
  */
 FASTEPOST_EXTERN(const void *) fastepost_webhook_request_body(const fastepost_webhook_request *req);
+
+/* ---- one entry point for every CRM ------------------------------------------------------------ */
+
+/**
+ * The sources fastepost_webhook_process() accepts, in registry order: "odoo", "hubspot",
+ * "pipedrive", "monday", "salesforce", "zoho".
+ *
+ * @return the number of sources; fastepost_webhook_source_at() gives each (NULL out of range)
+ */
+FASTEPOST_EXTERN(size_t) fastepost_webhook_source_count(void);
+/** The i-th source name (static), or NULL when i is out of range. */
+FASTEPOST_EXTERN(const char *) fastepost_webhook_source_at(size_t i);
+
+/**
+ * The configuration of every CRM source a host accepts webhooks from: keys, secrets, accepted
+ * organisations, board columns. Opaque. Built from JSON, the format of the CLI's `--config`
+ * file and of the bindings' hash/dict (docs/webhooks.md lists every key):
+ *
+ *     {"odoo": {"api_keys": ["..."]}, "hubspot": {"client_secrets": ["..."]},
+ *      "pipedrive": {"basic_auth": ["user:password"]},
+ *      "monday": {"signing_secrets": ["..."], "require_jwt": true, "url": "https://...",
+ *                 "boards": {"1771812698": {"email": "email_mkrkkywc", "phone": "phone_mkrkrbbw"}}},
+ *      "salesforce": {"organization_ids": ["00D000000000001"]},
+ *      "zoho": {"channels": [{"channel_id": "1000000068001", "token": "..."}],
+ *               "workflow_tokens": ["..."]}}
+ *
+ * A source without a section is not configured: its requests are refused (FASTEPOST_ENOKEY,
+ * 401), nothing is written. The configuration holds secrets: they are wiped when it is freed and
+ * never appear in an error message. Safe to share between threads once loaded (read-only).
+ */
+typedef struct fastepost_webhook_config fastepost_webhook_config;
+
+/**
+ * A new, empty configuration (every source refused).
+ *
+ * @param out  receives it (free with fastepost_webhook_config_free())
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_config_new(fastepost_webhook_config **out);
+/** Release a configuration (its secrets are wiped). A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_webhook_config_free(fastepost_webhook_config *cfg);
+/**
+ * Load a JSON object of source sections ({"pipedrive": {...}, ...}): each section present
+ * replaces that source's configuration; other sources keep theirs.
+ *
+ * @param cfg   the configuration
+ * @param json  the JSON text (need not be NUL-terminated)
+ * @param len   its length in bytes
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for text that is not a JSON object, an unknown source,
+ *         or a wrong key, type or value (the message names it: "monday.boards.17.email: not a
+ *         string"; never a secret's value); FASTEPOST_ENOMEM. On failure cfg is unchanged
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_config_load_json(fastepost_webhook_config *cfg,
+                                                                      const char *json, size_t len);
+/** 1 when source has a section in cfg, else 0 (also for NULL arguments or an unknown source). */
+FASTEPOST_EXTERN(int) fastepost_webhook_config_has_source(const fastepost_webhook_config *cfg, const char *source);
+/**
+ * The processing clock: stamps event rows and decides time windows (monday's JWT `exp`,
+ * HubSpot's signature timestamp). Unset: the database server's clock for event rows and the
+ * host's for signature windows.
+ *
+ * @param cfg      the configuration
+ * @param clock    returns microseconds since the Unix epoch (UTC); NULL unsets it
+ * @param payload  handed to clock
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when cfg is NULL
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_config_set_clock(fastepost_webhook_config *cfg,
+                                                                      fastepost_clock_fn clock, void *payload);
+/**
+ * A spool for deliveries that meet an unreachable or read-only database: a verified request is
+ * then written to the spool and answered 202 (Salesforce: its acknowledgement), to be replayed
+ * by fastepost_spool_replay(). Borrowed: it must outlive every call that uses cfg.
+ *
+ * @param cfg    the configuration
+ * @param spool  the spool, or NULL for none (the default: such a delivery fails, 503)
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when cfg is NULL
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_config_set_spool(fastepost_webhook_config *cfg,
+                                                                      fastepost_spool *spool);
+
+/**
+ * What to answer the CRM, and what happened to each event the request carried. Opaque.
+ */
+typedef struct fastepost_webhook_response fastepost_webhook_response;
+
+/**
+ * Process one webhook request from source: answer a handshake (monday's challenge), verify
+ * (constant time, fail closed), parse the request into its events (one request may carry
+ * many), run them through the sync core in one transaction (a savepoint each), and say what to
+ * answer. A refused request writes nothing. An unreachable or read-only database spools the
+ * verified request when cfg has a spool.
+ *
+ * @param out     receives the response (free with fastepost_webhook_response_free()) whenever
+ *                memory allows, also on failure: it always says what to answer
+ * @param conn    an open connection (may be NULL when cfg has a spool: the request is spooled)
+ * @param source  "odoo", "hubspot", "pipedrive", "monday", "salesforce" or "zoho"
+ * @param req     the request as received
+ * @param cfg     the configuration
+ * @return FASTEPOST_OK (also for a batch in which some events failed: see the events);
+ *         FASTEPOST_EAUTH or FASTEPOST_ENOKEY (401); FASTEPOST_EINVALID for an unknown source,
+ *         NULL arguments or a malformed body (400); FASTEPOST_ECONN, FASTEPOST_EBUSY,
+ *         FASTEPOST_EDB when the database failed (nothing applied; 503/500); FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_process(fastepost_webhook_response **out, fastepost_conn *conn,
+                                                             const char *source, const fastepost_webhook_request *req,
+                                                             const fastepost_webhook_config *cfg);
+
+/** Release a response. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_webhook_response_free(fastepost_webhook_response *resp);
+/** What fastepost_webhook_process() returned. */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_response_status(const fastepost_webhook_response *resp);
+/** The HTTP status to answer (200, 202, 400, 401, 500, 503 ...). */
+FASTEPOST_EXTERN(int) fastepost_webhook_response_http_status(const fastepost_webhook_response *resp);
+/** The Content-Type to answer ("application/json", "text/xml; charset=utf-8"). Never NULL. */
+FASTEPOST_EXTERN(const char *) fastepost_webhook_response_content_type(const fastepost_webhook_response *resp);
+/** The body to answer (NUL-terminated after body_len bytes). Never NULL. */
+FASTEPOST_EXTERN(const void *) fastepost_webhook_response_body(const fastepost_webhook_response *resp);
+/** The body's length in bytes. */
+FASTEPOST_EXTERN(size_t) fastepost_webhook_response_body_len(const fastepost_webhook_response *resp);
+/** 1 when the request was a handshake answered without processing, else 0. */
+FASTEPOST_EXTERN(int) fastepost_webhook_response_handshake(const fastepost_webhook_response *resp);
+/** 1 when the verified request was written to the spool, else 0. */
+FASTEPOST_EXTERN(int) fastepost_webhook_response_spooled(const fastepost_webhook_response *resp);
+/**
+ * The events the request carried, with their results (empty for a refused request or a
+ * handshake). Borrowed: valid until the response is freed. Never NULL.
+ */
+FASTEPOST_EXTERN(const fastepost_event_batch *) fastepost_webhook_response_events(const fastepost_webhook_response *resp);
+/** The error message of a failed call ("" when none). Never holds a secret. */
+FASTEPOST_EXTERN(const char *) fastepost_webhook_response_error(const fastepost_webhook_response *resp);
 
 FASTEPOST_END_DECLS
 

@@ -29,6 +29,8 @@
 #include "fastepost/webhook.h"
 #include "sync.h"
 
+struct json_object;
+
 /* An injected processing clock (fastepost_clock_fn and its payload), shared by the options of
  * every adapter and of the retry queue. Unset: the database server's clock. */
 typedef struct fastepost__clock {
@@ -74,6 +76,22 @@ int fastepost__records_alloc(fastepost__records *out, size_t n, const char *sour
 /* Clear every record and release the array. */
 void fastepost__records_free(fastepost__records *recs);
 
+/* The answer an adapter wants sent for a request (handshake, respond): status, content type
+ * and body, all owned. */
+typedef struct fastepost__response {
+  int http_status;
+  char *content_type;
+  char *body;
+  size_t len;
+} fastepost__response;
+
+/* Replace r's answer with copies (body may hold NUL bytes; NULL with len 0 for none).
+ * FASTEPOST_ENOMEM leaves r as it was. */
+int fastepost__response_set(fastepost__response *r, int http_status, const char *content_type, const void *body,
+                            size_t len);
+/* Release r's strings and zero it. */
+void fastepost__response_clear(fastepost__response *r);
+
 typedef struct fastepost__adapter {
   /* "odoo": integration_events.source, the spool's source, the registry's key. */
   const char *source;
@@ -81,20 +99,41 @@ typedef struct fastepost__adapter {
    * documentation and error messages; parsing computes both). */
   const char *dedup_key;
   const char *version_key;
-  /* Check the request's key or signature against config (the adapter's options or verifier).
-   * FASTEPOST_OK, FASTEPOST_EAUTH, FASTEPOST_ENOKEY (nothing configured: fail closed). */
+  /* The adapter's configuration, built from its section of the JSON configuration that
+   * fastepost_webhook_config_load_json() reads ({"<source>": section, ...}). `config` below is
+   * always what config_new built (NULL where a caller has none: retry, replay). A wrong key,
+   * type or value is FASTEPOST_EINVALID naming it ("pipedrive.basic_auth[0]: not a string").
+   * NULL for an adapter that is only used through its own public call. */
+  int (*config_new)(void **out, struct json_object *section);
+  void (*config_free)(void *config);
+  /* Answer a request before verification when the CRM's protocol wants it (monday's
+   * {"challenge": ...}): 1 when answered (resp filled: nothing else happens), 0 when the request
+   * is a normal one, < 0 never (an error is a normal request that verify refuses). NULL: none. */
+  int (*handshake)(fastepost__response *resp, const void *config, const fastepost_webhook_request *req);
+  /* Check the request's key or signature against config. FASTEPOST_OK, FASTEPOST_EAUTH,
+   * FASTEPOST_ENOKEY (nothing configured: fail closed). Runs before anything is parsed or
+   * written: a refused request writes nothing. */
   int (*verify)(const void *config, const fastepost_webhook_request *req);
   /* Parse a body into out (allocated by the adapter). A body refused as a whole (not JSON,
    * too big ...) returns its code with out empty; an event that is unusable on its own becomes
    * a record with rec->failure set, which the core logs as an error row. now_us is the
    * processing clock (FASTEPOST__SYNC_SERVER_CLOCK: the server's). */
   int (*parse)(fastepost__records *out, const void *config, const void *body, size_t len, int64_t now_us);
+  /* The answer after processing (the batch b, its status rc; spooled: the verified body went to
+   * the spool because the database was unreachable, rc is then FASTEPOST_OK). NULL: the
+   * generic JSON answer (fastepost_event_batch_http_status(), the JSON result). Salesforce's
+   * SOAP acknowledgement is the example. */
+  int (*respond)(fastepost__response *resp, const void *config, const fastepost_event_batch *b, int rc,
+                 bool spooled);
   /* A stored payload (and its event_type) into rec (initialised by the caller), for a retry:
-   * it was accepted once, so no size or time-range check refuses it now. */
-  int (*reprocess)(fastepost__sync_record *rec, const char *payload, const char *event_type, int64_t now_us);
+   * it was accepted once, so no size or time-range check refuses it now. config: the caller's
+   * configuration for this source, or NULL when it has none. */
+  int (*reprocess)(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
+                   int64_t now_us);
   /* A spooled body with the hints spooled with it (event, content type; "" when none) into
-   * out, for a replay. NULL when the source's deliveries are never spooled. */
-  int (*replay)(fastepost__records *out, const void *body, size_t len, const char *event,
+   * out, for a replay; config as for reprocess. NULL when the source's deliveries are never
+   * spooled. */
+  int (*replay)(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                 const char *content_type, int64_t now_us);
 } fastepost__adapter;
 

@@ -240,7 +240,9 @@ static int verify_request(const void *config, const fastepost_webhook_request *r
   return fastepost_hubspot_verify(NULL, config, req);
 }
 
-static int reprocess(fastepost__sync_record *rec, const char *payload, const char *event_type, int64_t now_us) {
+static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
+                     int64_t now_us) {
+  (void)config;
   (void)event_type; /* the payload holds it */
   fastepost__hs_event e;
   fastepost__hs_parse_event(&e, payload, payload ? strlen(payload) : 0);
@@ -255,8 +257,9 @@ static int reprocess(fastepost__sync_record *rec, const char *payload, const cha
 
 /* A spooled batch (a host that spools HubSpot requests itself): the body as received, already
  * verified, with no event limit and no time range. */
-static int replay(fastepost__records *out, const void *body, size_t len, const char *event,
+static int replay(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                   const char *content_type, int64_t now_us) {
+  (void)config;
   (void)event;
   (void)content_type;
   fastepost__hs_batch parsed;

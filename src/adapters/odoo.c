@@ -429,7 +429,9 @@ static int accepted_options(fastepost_odoo_options **out, const char *event, con
   return FASTEPOST_OK;
 }
 
-static int reprocess(fastepost__sync_record *rec, const char *payload, const char *event_type, int64_t now_us) {
+static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
+                     int64_t now_us) {
+  (void)config; /* the stored payload and event type say everything */
   /* The stored event type carries the hint: "res.partner.unlink". */
   const char *dot = event_type ? strrchr(event_type, '.') : NULL;
   const char *hint = dot && fastepost__odoo_hint(dot + 1) && !strcmp(fastepost__odoo_hint(dot + 1), dot + 1)
@@ -443,8 +445,9 @@ static int reprocess(fastepost__sync_record *rec, const char *payload, const cha
   return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
 }
 
-static int replay(fastepost__records *out, const void *body, size_t len, const char *event,
+static int replay(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                   const char *content_type, int64_t now_us) {
+  (void)config; /* the spooled hints say everything */
   fastepost_odoo_options *opts = NULL;
   int rc = accepted_options(&opts, event, content_type, &now_us);
   if (!rc)
