@@ -148,6 +148,10 @@ const fastepost__adapter *fastepost__adapter_at(size_t i);
 /* The adapters (each in its own folder file: odoo.c, hubspot.c). */
 extern const fastepost__adapter fastepost__odoo_adapter;
 extern const fastepost__adapter fastepost__hubspot_adapter;
+extern const fastepost__adapter fastepost__pipedrive_adapter;
+extern const fastepost__adapter fastepost__monday_adapter;
+extern const fastepost__adapter fastepost__salesforce_adapter;
+extern const fastepost__adapter fastepost__zoho_adapter;
 
 /* ---- the runner (runner.c): records through the sync core ------------------------------------ */
 

@@ -7,6 +7,10 @@
 static const fastepost__adapter *const adapters[] = {
     &fastepost__odoo_adapter,
     &fastepost__hubspot_adapter,
+    &fastepost__pipedrive_adapter,
+    &fastepost__monday_adapter,
+    &fastepost__salesforce_adapter,
+    &fastepost__zoho_adapter,
 };
 #define NADAPTERS (sizeof adapters / sizeof adapters[0])
 

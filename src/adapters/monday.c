@@ -1,0 +1,7 @@
+/* The monday adapter (issue 15): a placeholder table until its verify/parse land. A source
+ * without verify is refused by fastepost_webhook_process() (ENOKEY): nothing is written. */
+#include "adapters/adapter.h"
+
+const fastepost__adapter fastepost__monday_adapter = {
+    .source = "monday",
+};
