@@ -60,8 +60,10 @@ round() { # name, contact count
   return $fail
 }
 # p50 and p99 (ms) of the latencies whose start lies in [from, to] (µs, monotonic).
-pct() { # files..., reads FROM/TO from the environment
-  cat "$@" | awk -v from="${FROM:-0}" -v to="${TO:-9e18}" '$1 >= from && $1 <= to { print $2 }' | sort -n |
+pct() { # from to files...
+  local from=$1 to=$2
+  shift 2
+  cat "$@" | awk -v from="$from" -v to="$to" '$1 >= from && $1 <= to { print $2 }' | sort -n |
     awk '{ v[NR] = $1 } END { if (NR == 0) { print "n=0"; exit }
       i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
       printf "n=%d p50=%.2f ms p99=%.2f ms max=%.2f ms\n", NR, v[i50] / 1000, v[i99] / 1000, v[NR] / 1000 }'
@@ -69,25 +71,25 @@ pct() { # files..., reads FROM/TO from the environment
 
 echo "== A. $procs x $per deliveries, no prune"
 round a 2000
-echo "   $(pct "$work"/a.*.lat)"
+echo "   $(pct 0 9e18 "$work"/a.*.lat)"
 # Round B must apply the same deliveries again, not find them as duplicates.
-q "DELETE FROM remarks; DELETE FROM customers; DELETE FROM integration_events WHERE idempotency_key NOT LIKE 'old:%'; VACUUM ANALYZE" >/dev/null
+q "DELETE FROM remarks; DELETE FROM customers; DELETE FROM integration_events WHERE idempotency_key NOT LIKE 'old:%'" >/dev/null; q "VACUUM ANALYZE" >/dev/null
 
 echo "== B. the same load while 'events prune --older-than 7' deletes $old events"
 round b 2000 &
 load=$!
 sleep 1
-FROM=$(mono_us)
+from=$(mono_us)
 p0=$(date +%s.%N)
 "$cli" --db "dbname=$db" events prune --older-than 7 --status all --json >"$work/prune.json"
-TO=$(mono_us)
+to=$(mono_us)
 p1=$(date +%s.%N)
 wait "$load" || echo "a driver reported failures" >&2
-last=$(cat "$work"/b.*.lat | awk '{ s = $1 + $2; if (s > m) m = s } END { print m }')
+last=$(cat "$work"/b.*.lat | awk '{ s = $1 + $2; if (s > m) m = s } END { printf "%.0f", m }')
 echo "   prune: $(printf '%.1f' "$(echo "$p1 - $p0" | bc)") s: $(cat "$work/prune.json")"
-(( last > TO )) || echo "   NOTE: the load ended before the prune: raise PER" >&2
-echo "   during the prune: $(FROM=$FROM TO=$TO pct "$work"/b.*.lat)"
-echo "   whole round B:    $(pct "$work"/b.*.lat)"
+(( last > to )) || echo "   NOTE: the load ended before the prune: raise PER" >&2
+echo "   during the prune: $(pct "$from" "$to" "$work"/b.*.lat)"
+echo "   whole round B:    $(pct 0 9e18 "$work"/b.*.lat)"
 
 fail=0
 check() { if [[ "$2" == "$3" ]]; then printf '  ok    %-40s %s\n' "$1" "$2"; else printf '  FAIL  %-40s %s (want %s)\n' "$1" "$2" "$3"; fail=1; fi; }
