@@ -559,3 +559,34 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
 }
+
+/* A body its adapter refuses (over the configured limit, not JSON) is answered with that
+ * refusal and never spooled: replay has no body limit. */
+Test(webhook_process, refused_body_is_never_spooled) {
+  char dir[256];
+  fptest_tmpdir(dir, sizeof dir, "webhook-big");
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_webhook_config *cfg = config("{\"odoo\": {\"api_keys\": [\"k\"], \"max_body\": 100}}");
+  fastepost_webhook_config_set_spool(cfg, spool);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  cr_assert_gt(len, 100);
+  fastepost_webhook_request *req = odoo_request("k", NULL, NULL, body, len);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  fastepost_webhook_request_set_body(req, "{\"_model\": ", 11);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EPARSE, 400));
+  fastepost_spool_entries *list = NULL;
+  cr_assert_eq(fastepost_spool_list(&list, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(list), 0);
+  fastepost_spool_entries_free(list);
+  /* with the database: logged as a failed event, the same answer */
+  fastepost_webhook_request_set_body(req, body, len);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  cr_assert_str_eq(Q("SELECT status FROM integration_events"), "error");
+  fastepost_webhook_request_free(req);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
