@@ -592,3 +592,56 @@ Test(webhook_process, refused_body_is_never_spooled) {
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
 }
+
+/* Hostile bodies through the generic entry: refused as a whole with a clear code, nothing
+ * applied, no crash. */
+Test(webhook_process, hostile_bodies) {
+  fastepost_webhook_config *cfg =
+      config("{\"hubspot\": {\"client_secrets\": [\"hs-client-secret\"], \"max_body\": 4096}, "
+             "\"odoo\": {\"api_keys\": [\"k\"]}}");
+  int64_t now = HS_NOW_US;
+  fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
+  char deep[401];
+  memset(deep, '[', 200);
+  memset(deep + 200, ']', 200);
+  deep[400] = '\0';
+  const struct {
+    const char *body; /* NULL: `big` */
+    size_t len;       /* 0: strlen(body) */
+    fastepost_status want;
+    int http;
+  } cases[] = {
+      {"not json", 0, FASTEPOST_EPARSE, 400},
+      {"{\"a\": 1}", 0, FASTEPOST_EPARSE, 400},    /* not an array */
+      {"[\"\xff\xfe\"]", 0, FASTEPOST_EPARSE, 400}, /* not UTF-8 */
+      {deep, 0, FASTEPOST_EPARSE, 400}, /* nested deeper than the parser allows */
+      {NULL, 5000, FASTEPOST_ETOOBIG, 413}, /* over max_body */
+  };
+  char *big = malloc(5000);
+  memset(big, ' ', 5000);
+  big[0] = '[';
+  big[4999] = ']';
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *body = cases[i].body ? cases[i].body : big;
+    size_t len = cases[i].len ? cases[i].len : strlen(body);
+    char *sig = NULL;
+    cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
+                 FASTEPOST_OK);
+    fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+    fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, cfg, cases[i].want, cases[i].http);
+    json_object *j = answer_json(resp);
+    cr_assert_not_null(jstr(j, "error"), "case %zu", i);
+    json_object_put(j);
+    fastepost_webhook_response_free(resp);
+    fastepost_webhook_request_free(req);
+    fastepost_free(sig);
+  }
+  /* Odoo: a body that is not UTF-8 is a failed delivery, logged, 400 */
+  fastepost_webhook_request *req = odoo_request("k", NULL, NULL, "{\"_model\": \"\xc3\"}", 15);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_EPARSE, 400));
+  fastepost_webhook_request_free(req);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'error'"), 0);
+  free(big);
+  fastepost_webhook_config_free(cfg);
+}
