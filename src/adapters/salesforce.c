@@ -360,7 +360,8 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
   (void)event_type; /* the payload holds the sObject type */
   fastepost__sf_notification n;
   char org[FASTEPOST__SF_ID_SIZE];
-  int rc = fastepost__sf_notification_from_json(&n, org, payload);
+  char *action_id = NULL;
+  int rc = fastepost__sf_notification_from_json(&n, org, &action_id, payload);
   fastepost__sync_record_clear(rec);
   if (rc) {
     fastepost__sync_record_init(rec, SOURCE);
@@ -369,8 +370,9 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
     return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
   }
   const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
-  notification_record(rec, org, NULL, &n, &any, now_us);
+  notification_record(rec, org, action_id, &n, &any, now_us);
   fastepost__sf_notification_free(&n);
+  free(action_id);
   return FASTEPOST_OK;
 }
 

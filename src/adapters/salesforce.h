@@ -75,9 +75,10 @@ bool fastepost__sf_field_get(const fastepost__sf_notification *n, const char *na
  * "sobject"} (absent members left out). Appended to buf. */
 int fastepost__sf_notification_json(fastepost__buf *buf, const char *organization_id, const char *action_id,
                                     const fastepost__sf_notification *n);
-/* The stored form back into *n and the organisation (out: 18-character form, "" when the stored
- * one is not an id). FASTEPOST_EPARSE when the payload is not that JSON. */
+/* The stored form back into *n, the organisation (18-character form, "" when the stored one is
+ * not an id) and the action id (malloc'd, NULL when absent). FASTEPOST_EPARSE when the payload is
+ * not that JSON. */
 int fastepost__sf_notification_from_json(fastepost__sf_notification *n, char organization_id[FASTEPOST__SF_ID_SIZE],
-                                         const char *payload);
+                                         char **action_id, const char *payload);
 
 #endif

@@ -290,8 +290,9 @@ static int stored_string(char **out, const json_object *o, const char *key) {
 }
 
 int fastepost__sf_notification_from_json(fastepost__sf_notification *n, char organization_id[FASTEPOST__SF_ID_SIZE],
-                                         const char *payload) {
+                                         char **action_id, const char *payload) {
   memset(n, 0, sizeof *n);
+  *action_id = NULL;
   organization_id[0] = '\0';
   json_object *o = NULL;
   int rc = payload ? fastepost__json_parse(&o, payload, strlen(payload), FASTEPOST__JSON_DEFAULT_DEPTH)
@@ -304,6 +305,8 @@ int fastepost__sf_notification_from_json(fastepost__sf_notification *n, char org
   if (org)
     fastepost__sf_id18(organization_id, org, strlen(org));
   free(org);
+  if (!rc)
+    rc = stored_string(action_id, o, "action_id");
   if (!rc)
     rc = stored_string(&n->id, o, "notification_id");
   if (!rc)
@@ -332,7 +335,10 @@ int fastepost__sf_notification_from_json(fastepost__sf_notification *n, char org
   if (!rc && (!n->id || !n->sobject))
     malformed(n, !n->id ? "the notification has no Id" : "the notification's sObject has no xsi:type");
   json_object_put(o);
-  if (rc)
+  if (rc) {
     fastepost__sf_notification_free(n);
+    free(*action_id);
+    *action_id = NULL;
+  }
   return rc;
 }
