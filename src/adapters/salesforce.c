@@ -427,19 +427,33 @@ static int fault(fastepost__response *resp, int http_status, const char *code, c
   return rc;
 }
 
-/* The acknowledgement once the notifications are committed or safely spooled (a batch with a
- * malformed notification is committed too: its error row is logged, and sending it again would
- * not mend it). Otherwise a fault, which Salesforce retries: 400 for a message refused for its
- * organisation or its shape (as Salesforce's own receiver samples answer), 401 when nothing is
- * configured, 413 for a body over the limit, 500 when the database failed. */
+/* Whether every notification of the message is in the event log (committed: processed, or
+ * logged as an error row that the retry queue owns from now on). A notification the core could
+ * not even log (the database refused the row) has no event id. */
+static bool all_logged(const fastepost_event_batch *b) {
+  size_t n = fastepost_event_batch_count(b);
+  for (size_t i = 0; i < n; i++)
+    if (fastepost_event_result_event_id(fastepost_event_batch_get(b, i)) <= 0)
+      return false;
+  return true;
+}
+
+/* The acknowledgement only once every notification is committed to the event log (processed,
+ * or logged as an error row that the retry queue owns from now on: sending the message again
+ * would mend nothing) or safely spooled, whatever the call's status (a message of one
+ * notification gets that notification's code from fastepost_webhook_process()). Otherwise a
+ * fault, which Salesforce retries: 400 for a message refused for its organisation or its shape
+ * (as Salesforce's own receiver samples answer), 401 when nothing is configured, 413 for a body
+ * over the limit, 500 when the database failed and a notification is not in the log. */
 static int respond(fastepost__response *resp, const void *config, const fastepost_event_batch *b, int rc,
                    bool spooled) {
   (void)config;
-  (void)b;
-  (void)spooled; /* the spool is durable: acknowledged like a commit */
-  switch (rc) {
-  case FASTEPOST_OK:
+  bool parsed = rc == FASTEPOST_OK || fastepost_event_batch_count(b) > 0;
+  if (rc != FASTEPOST_ENOMEM && parsed && (spooled || all_logged(b)))
     return fastepost__response_set(resp, 200, CONTENT_TYPE, ACK, sizeof ACK - 1);
+  if (rc == FASTEPOST_OK) /* a notification not logged: the database failed */
+    rc = FASTEPOST_EDB;
+  switch (rc) {
   case FASTEPOST_EAUTH:
     return fault(resp, 400, "Client", "The OrganizationId of the message is missing or not accepted.");
   case FASTEPOST_ENOKEY:

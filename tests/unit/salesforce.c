@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "adapters/salesforce.h"
+#include "salesforce_message.h"
 #include "testdb.h"
 #include "util/json.h"
 #include "util/xml.h"
@@ -65,27 +66,8 @@ static void assert_message(const char *needle) {
   cr_assert(strstr(m, needle), "message '%s' lacks '%s'", m, needle);
 }
 
-/* A message of organization org around the notifications' XML. */
-static char *envelope(const char *org, const char *notifications) {
-  fastepost__buf b = FASTEPOST__BUF_INIT;
-  fastepost__buf_printf(&b,
-                        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" "
-                        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><soapenv:Body>"
-                        "<notifications xmlns=\"http://soap.sforce.com/2005/09/outbound\">"
-                        "<OrganizationId>%s</OrganizationId><ActionId>04k000000000001AAA</ActionId>"
-                        "<SessionId xsi:nil=\"true\"/>%s</notifications></soapenv:Body></soapenv:Envelope>",
-                        org, notifications);
-  return fastepost__buf_detach(&b);
-}
-
-/* One notification: its id, the sObject type and the fields' XML (prefix sf:). */
-static void notification(fastepost__buf *b, const char *nid, const char *type, const char *fields) {
-  fastepost__buf_printf(b,
-                        "<Notification><Id>%s</Id><sObject xsi:type=\"sf:%s\" "
-                        "xmlns:sf=\"urn:sobject.enterprise.soap.sforce.com\">%s</sObject></Notification>",
-                        nid, type, fields);
-}
+#define envelope fptest_sf_envelope
+#define notification fptest_sf_notification
 
 static fastepost__records parse_rc(const char *body, size_t len, int want) {
   fastepost__records r = {0};
