@@ -327,3 +327,27 @@ Test(salesforce_process, spooled_message_is_acked_and_replayed) {
   fptest_rmtree(dir);
   free(body);
 }
+
+Test(salesforce_process, converted_lead_and_its_contact_are_one_customer) {
+  /* A Lead, then (after conversion in Salesforce) the Contact with the same email: one customer,
+   * now linked to the Contact, with the Lead's remark kept. */
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  fptest_sf_notification(&b, "04l000000000001AAA", "Lead",
+                         "<sf:Id>00Q000000000001EAA</sf:Id><sf:LastName>Lamarr</sf:LastName>"
+                         "<sf:Email>hedy@example.com</sf:Email><sf:Company>Film</sf:Company>"
+                         "<sf:Description>Met at the fair</sf:Description>"
+                         "<sf:SystemModstamp>2025-11-27T12:00:00Z</sf:SystemModstamp>");
+  fastepost_webhook_response *resp = run(&b, FASTEPOST_OK, 200);
+  EXPECT_OUTCOMES(resp, FASTEPOST_OUTCOME_CREATED);
+  fastepost_webhook_response_free(resp);
+  contact(&b, 2, 9, "2025-11-28T09:00:00Z",
+          "<sf:FirstName>Hedy</sf:FirstName><sf:LastName>Lamarr</sf:LastName><sf:Email>Hedy@Example.com</sf:Email>");
+  resp = run(&b, FASTEPOST_OK, 200);
+  EXPECT_OUTCOMES(resp, FASTEPOST_OUTCOME_UPDATED);
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', crm_id, name, email, company) FROM customers"),
+                   "Contact:003000000000009AAA|Hedy Lamarr|hedy@example.com|Film");
+  cr_assert_str_eq(Q("SELECT string_agg(body, ',') FROM remarks"), "Met at the fair");
+  fastepost__buf_free(&b);
+}
