@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "salesforce_message.h"
 #include "testdb.h"
 
@@ -349,5 +350,34 @@ Test(salesforce_process, converted_lead_and_its_contact_are_one_customer) {
   cr_assert_str_eq(Q("SELECT concat_ws('|', crm_id, name, email, company) FROM customers"),
                    "Contact:003000000000009AAA|Hedy Lamarr|hedy@example.com|Film");
   cr_assert_str_eq(Q("SELECT string_agg(body, ',') FROM remarks"), "Met at the fair");
+  fastepost__buf_free(&b);
+}
+
+Test(salesforce_process, retry_reprocesses_the_stored_notification) {
+  /* A notification refused for its time (before 2000) is an error row with its JSON payload; an
+   * operator queues it for a retry, which reads the stored form (no time range then). */
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  fptest_sf_notification(&b, "04l000000000001AAA", "Lead",
+                         "<sf:Id>00Q000000000001EAA</sf:Id><sf:LastName>Early</sf:LastName>"
+                         "<sf:Phone xsi:nil=\"true\"/><sf:Description>Y2K</sf:Description>"
+                         "<sf:SystemModstamp>1999-12-31T23:59:59Z</sf:SystemModstamp>");
+  contact(&b, 2, 2, "2025-11-27T12:00:00Z", "<sf:LastName>Two</sf:LastName>");
+  fastepost_webhook_response *resp = run(&b, FASTEPOST_OK, 200);
+  EXPECT_OUTCOMES(resp, FASTEPOST_OUTCOME_NONE, FASTEPOST_OUTCOME_CREATED);
+  cr_assert(is_ack(resp));
+  fastepost_webhook_response_free(resp);
+  cr_assert_str_eq(Q("SELECT payload->>'sobject' || ' ' || (payload->'fields'->'Phone')::text FROM integration_events "
+                     "WHERE status = 'error'"),
+                   "Lead null");
+  fptest_exec("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 minute' "
+              "WHERE status = 'error'");
+  fptest_retry counts;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 0, NULL, NULL, &counts), FASTEPOST_OK,
+               "%s", fastepost_error_last()->message);
+  cr_assert_eq(counts.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', c.name, c.crm_id, c.crm_updated_at, r.body) FROM customers c "
+                     "JOIN remarks r ON r.customer_id = c.id"),
+                   "Early|Lead:00Q000000000001EAA|1999-12-31 23:59:59|Y2K");
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error'"), 0);
   fastepost__buf_free(&b);
 }
