@@ -301,7 +301,7 @@ static int notification_record(fastepost__sync_record *rec, const char *org, con
   char id18[FASTEPOST__SF_ID_SIZE] = "";
   bool has_id = fastepost__sf_field_get(n, "Id", &id) && id;
   if (has_id && fastepost__sf_id18(id18, id, strlen(id)) && n->sobject) {
-    char ext[96];
+    char ext[128];
     snprintf(ext, sizeof ext, "%s:%s", n->sobject, id18);
     if (!(rec->external_id = fastepost__strdup(ext)))
       return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
