@@ -135,10 +135,8 @@ static int set_version(fastepost__sync_record *rec, json_object *ev, const faste
  * length and alphabet are ours; the canonical event when there is none. */
 static int set_dedup_key(fastepost__sync_record *rec, json_object *ev) {
   const char *uuid = str_member(ev, "triggerUuid");
-  const char *parts[] = {"monday-trigger", uuid ? uuid : rec->payload};
-  size_t lens[] = {uuid ? 14 : 12, strlen(parts[1])};
-  if (!uuid)
-    parts[0] = "monday-event";
+  const char *parts[] = {uuid ? "monday-trigger" : "monday-event", uuid ? uuid : rec->payload};
+  size_t lens[] = {strlen(parts[0]), strlen(parts[1])};
   char hex[FASTEPOST__SHA256_HEX_LEN + 1];
   int rc = fastepost__sha256_hex(hex, 2, parts, lens);
   if (!rc && !(rec->idempotency_key = fastepost__strdup(hex)))
