@@ -13,7 +13,6 @@
 #include "internal.h"
 #include "util/json.h"
 #include "util/jwt.h"
-#include "util/time.h"
 
 #define SOURCE "monday"
 
@@ -167,12 +166,6 @@ static int config_new(void **out, json_object *section) {
   return FASTEPOST_OK;
 }
 
-void fastepost__monday_config_set_clock(void *config, const fastepost__clock *clock) {
-  fastepost__monday_config *c = config;
-  if (c)
-    c->clock = clock ? *clock : (fastepost__clock){0};
-}
-
 const fastepost__monday_board *fastepost__monday_board_find(const fastepost__monday_config *cfg, const char *id) {
   for (size_t i = 0; cfg && id && i < cfg->nboards; i++)
     if (strcmp(cfg->boards[i].id, id) == 0)
@@ -221,12 +214,6 @@ static int handshake(fastepost__response *resp, const void *config, const fastep
 
 /* ---- verification -------------------------------------------------------------------------- */
 
-/* The processing clock for `exp`, else the system's. */
-static int64_t now_us(const fastepost__monday_config *c) {
-  int64_t t = fastepost__clock_now(&c->clock);
-  return t == FASTEPOST__SYNC_SERVER_CLOCK ? fastepost__time_now_us() : t;
-}
-
 /* The token from Authorization: the raw value (monday's own sample apps) or after "Bearer "
  * (what many clients send), white space around it dropped. */
 static const char *bearer_token(const char *value, size_t *len) {
@@ -264,7 +251,10 @@ static int verify(const void *config, const fastepost_webhook_request *req) {
     return fastepost__error_set(FASTEPOST_ENOKEY, "a JWT was presented but no monday signing secret is "
                                                   "configured to check it: refused");
   fastepost__jwt_check check = {.secrets = (const char *const *)c->secrets, .secret_lens = c->secret_lens,
-                                .nsecrets = c->nsecrets, .audience = c->url, .now_us = now_us(c)};
+                                .nsecrets = c->nsecrets, .audience = c->url,
+                                /* exp against the processing clock (fastepost_webhook_config_set_clock()),
+                                 * which the request carries while fastepost_webhook_process() runs */
+                                .now_us = fastepost__webhook_request_now_us(req)};
   int rc = fastepost__jwt_verify_hs256(NULL, &check, token, len);
   if (rc)
     fastepost__error_prefix("monday");

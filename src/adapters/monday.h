@@ -36,12 +36,7 @@ typedef struct fastepost__monday_config {
   fastepost__monday_board *boards;
   size_t nboards;
   fastepost__time_range time_range; /* accepted changedAt / triggerTime */
-  fastepost__clock clock;           /* JWT exp; unset: the system clock */
 } fastepost__monday_config;
-
-/* The hook through which the owner of the configuration hands its processing clock on (the
- * generic webhook configuration's set_clock): JWT `exp` is checked against it. */
-void fastepost__monday_config_set_clock(void *config, const fastepost__clock *clock);
 
 /* The configured board with this id, or NULL. */
 const fastepost__monday_board *fastepost__monday_board_find(const fastepost__monday_config *cfg, const char *id);
