@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "retry_counts.h"
 #include "testdb.h"
 #include "util/jwt.h"
 
@@ -414,5 +415,67 @@ Test(monday_process, shared_ok_fixtures_create_the_expected_customer) {
   free(body);
   free(headers);
   free(expect_id);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* A column change that met a busy database is retried from its stored payload; the retry reads
+ * the board's column mapping from the webhook configuration handed to it. */
+Test(monday_process, failed_column_change_is_retried_with_the_board_mapping) {
+  fptest_exec("CREATE FUNCTION fail_busy() RETURNS trigger LANGUAGE plpgsql AS "
+              "$$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END $$");
+  fptest_exec("CREATE TRIGGER fail_busy BEFORE INSERT OR UPDATE ON customers "
+              "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
+  fastepost_webhook_config *cfg = config(CONFIG, true);
+  char *t = token(SECRET, URL, NOW + 300);
+  char *body = changed(BOARD, 20, "email_mkrkkywc", "{\"email\":\"retry@example.com\"}", "1764237700", "rt1");
+  fastepost_webhook_response *resp = deliver_with(cfg, body, t, FASTEPOST_EBUSY);
+  cr_assert_eq(fastepost_webhook_response_http_status(resp), 503);
+  fastepost_webhook_response_free(resp);
+  cr_assert_str_eq(Q("SELECT status || '|' || (next_attempt_at IS NOT NULL) FROM integration_events"), "error|true");
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  fptest_exec("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 second'");
+
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *rep = NULL;
+  cr_assert_eq(fastepost_retry_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_retry_options_set_webhook_config(o, cfg), FASTEPOST_OK);
+  cr_assert_eq(fastepost_events_retry(&rep, fptest_conn(), o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_retry_report_attempted(rep), 1);
+  cr_assert_eq(fastepost_retry_report_succeeded(rep), 1);
+  fastepost_retry_report_free(rep);
+  fastepost_retry_options_free(o);
+  cr_assert_str_eq(Q("SELECT concat_ws('|', status, outcome, attempts) FROM integration_events"), "success|created|2");
+  cr_assert_str_eq(Q(CUSTOMER), "Jeremy Silbernagel|retry@example.com|monday|item:20|t");
+  /* monday's own retry of the trigger is now a duplicate */
+  resp = deliver_with(cfg, body, t, FASTEPOST_OK);
+  cr_assert_eq(fastepost_event_result_outcome(fastepost_event_batch_get(fastepost_webhook_response_events(resp), 0)),
+               FASTEPOST_OUTCOME_DUPLICATE);
+  fastepost_webhook_response_free(resp);
+  free(body);
+  free(t);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* Without the configuration a retry cannot map the column: it fails and says why. */
+Test(monday_process, retry_without_configuration_names_the_missing_mapping) {
+  fptest_exec("CREATE FUNCTION fail_busy() RETURNS trigger LANGUAGE plpgsql AS "
+              "$$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END $$");
+  fptest_exec("CREATE TRIGGER fail_busy BEFORE INSERT OR UPDATE ON customers "
+              "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
+  fastepost_webhook_config *cfg = config(CONFIG, true);
+  char *t = token(SECRET, URL, NOW + 300);
+  char *body = changed(BOARD, 21, "email_mkrkkywc", "{\"email\":\"retry@example.com\"}", "1764237700", "rt2");
+  fastepost_webhook_response_free(deliver_with(cfg, body, t, FASTEPOST_EBUSY));
+  fptest_exec("DROP TRIGGER fail_busy ON customers");
+  fptest_exec("UPDATE integration_events SET next_attempt_at = localtimestamp - interval '1 second'");
+  fptest_retry rep;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
+  cr_assert_eq(rep.attempted, 1);
+  cr_assert_eq(rep.succeeded, 0);
+  cr_assert(strstr(Q("SELECT error_message FROM integration_events"), "column mapping"), "%s",
+            Q("SELECT error_message FROM integration_events"));
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  free(body);
+  free(t);
   fastepost_webhook_config_free(cfg);
 }
