@@ -479,3 +479,46 @@ Test(monday_process, retry_without_configuration_names_the_missing_mapping) {
   free(t);
   fastepost_webhook_config_free(cfg);
 }
+
+/* No database at hand: the verified request goes to the spool (202) and is replayed later with
+ * the configuration's board mapping. */
+Test(monday_process, spooled_request_is_replayed_with_the_board_mapping) {
+  char dir[256], sub[300];
+  fptest_tmpdir(dir, sizeof dir, "monday-spool");
+  snprintf(sub, sizeof sub, "%s/s", dir);
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, sub), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_webhook_config *cfg = config(CONFIG, true);
+  cr_assert_eq(fastepost_webhook_config_set_spool(cfg, spool), FASTEPOST_OK);
+  char *t = token(SECRET, URL, NOW + 300);
+  char *body = created(30, "sp1", "2025-11-27T10:00:00.000Z");
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  fastepost_webhook_request_set_header(req, "Authorization", t);
+  fastepost_webhook_request_set_body(req, body, strlen(body));
+  fastepost_webhook_response *resp = NULL;
+  cr_assert_eq(fastepost_webhook_process(&resp, NULL, "monday", req, cfg), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(fastepost_webhook_response_spooled(resp), 1);
+  cr_assert_eq(fastepost_webhook_response_http_status(resp), 202);
+  fastepost_webhook_response_free(resp);
+  /* a refused request is not spooled */
+  fastepost_webhook_request_set_header(req, "Authorization", NULL);
+  cr_assert_eq(fastepost_webhook_process(&resp, NULL, "monday", req, cfg), FASTEPOST_EAUTH);
+  fastepost_webhook_response_free(resp);
+  assert_nothing_written();
+
+  cr_assert_eq(fastepost_spool_set_webhook_config(spool, cfg), FASTEPOST_OK);
+  fptest_replay rep;
+  cr_assert_eq(fptest_spool_replay(&rep, spool, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 1);
+  cr_assert_eq(rep.remaining, 0);
+  cr_assert_str_eq(Q(CUSTOMER), "Jeremy Silbernagel|jeremy@example.com|18175841626|Silbernagel Farms|"
+                                "1 Main St, Fort Worth, TX|monday|item:30|t");
+  fastepost_webhook_request_free(req);
+  free(body);
+  free(t);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
