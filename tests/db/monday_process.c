@@ -91,6 +91,12 @@ static void expect(const char *body, fastepost_outcome want) {
   fastepost_webhook_config_free(cfg);
 }
 
+/* expect() for a body built here, which it frees. */
+static void expect_free(char *body, fastepost_outcome want) {
+  expect(body, want);
+  free(body);
+}
+
 /* ---- bodies --------------------------------------------------------------------------------- */
 
 static char *created(long long item, const char *uuid, const char *time) {
@@ -138,9 +144,7 @@ static char *item_event(const char *type, long long item, const char *time, cons
 /* ---- tests ------------------------------------------------------------------------------------ */
 
 Test(monday_process, created_from_a_new_item_with_mapped_columns) {
-  char *body = created(9300000001, "uuid-create-1", "2025-11-27T10:00:00.000Z");
-  expect(body, FASTEPOST_OUTCOME_CREATED);
-  free(body);
+  expect_free(created(9300000001, "uuid-create-1", "2025-11-27T10:00:00.000Z"), FASTEPOST_OUTCOME_CREATED);
   cr_assert_str_eq(Q(CUSTOMER), "Jeremy Silbernagel|jeremy@example.com|18175841626|Silbernagel Farms|"
                                 "1 Main St, Fort Worth, TX|monday|item:9300000001|t");
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE source = 'monday' AND status = 'success' "
@@ -150,26 +154,21 @@ Test(monday_process, created_from_a_new_item_with_mapped_columns) {
 }
 
 Test(monday_process, updated_by_a_column_change_and_a_rename) {
-  char *body = created(5, "c1", "2025-11-27T10:00:00.000Z");
-  expect(body, FASTEPOST_OUTCOME_CREATED);
-  free(body);
-  body = changed(BOARD, 5, "email_mkrkkywc", "{\"email\":\"new@example.com\",\"text\":\"new\"}", "1764237700.25", "e1");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
-  body = changed(BOARD, 5, "location", "{\"address\":\"2 Elm St\",\"lat\":\"1\",\"lng\":\"2\"}", "1764237701", "e2");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
-  body = changed(BOARD, 5, "phone_mkrkrbbw", "null", "1764237702", "e3"); /* cleared */
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
+  expect_free(created(5, "c1", "2025-11-27T10:00:00.000Z"), FASTEPOST_OUTCOME_CREATED);
+  expect_free(changed(BOARD, 5, "email_mkrkkywc", "{\"email\":\"new@example.com\",\"text\":\"new\"}",
+              "1764237700.25", "e1"),
+              FASTEPOST_OUTCOME_UPDATED);
+  expect_free(changed(BOARD, 5, "location", "{\"address\":\"2 Elm St\",\"lat\":\"1\",\"lng\":\"2\"}",
+              "1764237701", "e2"),
+              FASTEPOST_OUTCOME_UPDATED);
+  /* cleared */
+  expect_free(changed(BOARD, 5, "phone_mkrkrbbw", "null", "1764237702", "e3"), FASTEPOST_OUTCOME_UPDATED);
   expect("{\"event\":{\"app\":\"monday\",\"type\":\"update_name\",\"triggerTime\":\"2025-11-27T10:30:00.000Z\","
          "\"boardId\":1771812698,\"pulseId\":5,\"pulseName\":\"J. Silbernagel\",\"value\":{\"name\":\"J. Silbernagel\"},"
          "\"previousValue\":{\"name\":\"Jeremy Silbernagel\"},\"triggerUuid\":\"n1\"}}",
          FASTEPOST_OUTCOME_UPDATED);
   /* a column that is not mapped: logged, nothing changes */
-  body = changed(BOARD, 5, "date4", "{\"date\":\"2021-10-11\"}", "1764237703", "e4");
-  expect(body, FASTEPOST_OUTCOME_IGNORED);
-  free(body);
+  expect_free(changed(BOARD, 5, "date4", "{\"date\":\"2021-10-11\"}", "1764237703", "e4"), FASTEPOST_OUTCOME_IGNORED);
   cr_assert_str_eq(Q(CUSTOMER), "J. Silbernagel|new@example.com|Silbernagel Farms|2 Elm St|monday|item:5|t");
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE outcome = 'ignored'"), 1);
@@ -197,16 +196,12 @@ Test(monday_process, redelivery_is_a_duplicate) {
 }
 
 Test(monday_process, older_column_change_is_stale) {
-  char *body = created(7, "c7", "2025-11-27T09:00:00.000Z");
-  expect(body, FASTEPOST_OUTCOME_CREATED);
-  free(body);
-  body = changed(BOARD, 7, "email_mkrkkywc", "{\"email\":\"newer@example.com\"}", "1764237800.5", "s1");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
+  expect_free(created(7, "c7", "2025-11-27T09:00:00.000Z"), FASTEPOST_OUTCOME_CREATED);
+  expect_free(changed(BOARD, 7, "email_mkrkkywc", "{\"email\":\"newer@example.com\"}", "1764237800.5", "s1"),
+              FASTEPOST_OUTCOME_UPDATED);
   /* delivered later, changed earlier (a retry that came after the next change) */
-  body = changed(BOARD, 7, "email_mkrkkywc", "{\"email\":\"older@example.com\"}", "1764237800.25", "s2");
-  expect(body, FASTEPOST_OUTCOME_STALE);
-  free(body);
+  expect_free(changed(BOARD, 7, "email_mkrkkywc", "{\"email\":\"older@example.com\"}", "1764237800.25", "s2"),
+              FASTEPOST_OUTCOME_STALE);
   cr_assert_str_eq(Q("SELECT email FROM customers"), "newer@example.com");
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE outcome = 'stale' AND status = 'success'"), 1);
   cr_assert_str_eq(Q("SELECT version FROM fastepost_crm_properties WHERE property = 'email'"),
@@ -214,37 +209,23 @@ Test(monday_process, older_column_change_is_stale) {
 }
 
 Test(monday_process, archive_and_delete_deactivate_restore_reactivates) {
-  char *body = created(8, "c8", "2025-11-27T09:00:00.000Z");
-  expect(body, FASTEPOST_OUTCOME_CREATED);
-  free(body);
-  body = item_event("archive_pulse", 8, "2025-11-27T09:10:00.000Z", "a8");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
+  expect_free(created(8, "c8", "2025-11-27T09:00:00.000Z"), FASTEPOST_OUTCOME_CREATED);
+  expect_free(item_event("archive_pulse", 8, "2025-11-27T09:10:00.000Z", "a8"), FASTEPOST_OUTCOME_UPDATED);
   cr_assert_str_eq(Q("SELECT active FROM customers"), "f");
   /* a change from before the archive arrives late: it cannot revive the item */
-  body = changed(BOARD, 8, "text_company", "{\"value\":\"Zombie\"}", "1764234300", "z8");
-  expect(body, FASTEPOST_OUTCOME_STALE);
-  free(body);
-  body = item_event("restore_pulse", 8, "2025-11-27T09:20:00.000Z", "r8");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
+  expect_free(changed(BOARD, 8, "text_company", "{\"value\":\"Zombie\"}", "1764234300", "z8"), FASTEPOST_OUTCOME_STALE);
+  expect_free(item_event("restore_pulse", 8, "2025-11-27T09:20:00.000Z", "r8"), FASTEPOST_OUTCOME_UPDATED);
   cr_assert_str_eq(Q("SELECT active FROM customers"), "t");
-  body = item_event("delete_pulse", 8, "2025-11-27T09:30:00.000Z", "d8");
-  expect(body, FASTEPOST_OUTCOME_UPDATED);
-  free(body);
+  expect_free(item_event("delete_pulse", 8, "2025-11-27T09:30:00.000Z", "d8"), FASTEPOST_OUTCOME_UPDATED);
   cr_assert_str_eq(Q("SELECT concat_ws('|', active, company) FROM customers"), "f|Silbernagel Farms");
   cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties WHERE property = '_deleted' AND crm_id = 'item:8'"), 1);
   /* deleted before we ever saw it: a tombstone, no customer */
-  body = item_event("delete_pulse", 99, "2025-11-27T09:30:00.000Z", "d99");
-  expect(body, FASTEPOST_OUTCOME_IGNORED);
-  free(body);
+  expect_free(item_event("delete_pulse", 99, "2025-11-27T09:30:00.000Z", "d99"), FASTEPOST_OUTCOME_IGNORED);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
 }
 
 Test(monday_process, update_becomes_a_remark_on_the_item_customer) {
-  char *body = created(9, "c9", "2025-11-27T09:00:00.000Z");
-  expect(body, FASTEPOST_OUTCOME_CREATED);
-  free(body);
+  expect_free(created(9, "c9", "2025-11-27T09:00:00.000Z"), FASTEPOST_OUTCOME_CREATED);
   const char *update = "{\"event\":{\"userId\":9603417,\"originalTriggerUuid\":null,\"boardId\":1771812698,"
                        "\"pulseId\":9,\"body\":\"<p>Call back on <b>Monday</b></p>\",\"textBody\":\"Call back on Monday\","
                        "\"updateId\":1190616585,\"replyId\":null,\"app\":\"monday\",\"type\":\"create_update\","
@@ -263,9 +244,8 @@ Test(monday_process, update_becomes_a_remark_on_the_item_customer) {
 }
 
 Test(monday_process, other_board_is_ignored) {
-  char *body = changed(42, 10, "email_mkrkkywc", "{\"email\":\"x@example.com\"}", "1764237700", "o1");
-  expect(body, FASTEPOST_OUTCOME_IGNORED);
-  free(body);
+  expect_free(changed(42, 10, "email_mkrkkywc", "{\"email\":\"x@example.com\"}", "1764237700", "o1"),
+              FASTEPOST_OUTCOME_IGNORED);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
   cr_assert_str_eq(Q("SELECT error_message FROM integration_events"), "board 42 is not configured");
 }
@@ -418,13 +398,18 @@ Test(monday_process, shared_ok_fixtures_create_the_expected_customer) {
   fastepost_webhook_config_free(cfg);
 }
 
-/* A column change that met a busy database is retried from its stored payload; the retry reads
- * the board's column mapping from the webhook configuration handed to it. */
-Test(monday_process, failed_column_change_is_retried_with_the_board_mapping) {
+/* Every write to customers fails as a busy database would (40001: transient, retried). */
+static void fail_busy(void) {
   fptest_exec("CREATE FUNCTION fail_busy() RETURNS trigger LANGUAGE plpgsql AS "
               "$$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END $$");
   fptest_exec("CREATE TRIGGER fail_busy BEFORE INSERT OR UPDATE ON customers "
               "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
+}
+
+/* A column change that met a busy database is retried from its stored payload; the retry reads
+ * the board's column mapping from the webhook configuration handed to it. */
+Test(monday_process, failed_column_change_is_retried_with_the_board_mapping) {
+  fail_busy();
   fastepost_webhook_config *cfg = config(CONFIG, true);
   char *t = token(SECRET, URL, NOW + 300);
   char *body = changed(BOARD, 20, "email_mkrkkywc", "{\"email\":\"retry@example.com\"}", "1764237700", "rt1");
@@ -458,10 +443,7 @@ Test(monday_process, failed_column_change_is_retried_with_the_board_mapping) {
 
 /* Without the configuration a retry cannot map the column: it fails and says why. */
 Test(monday_process, retry_without_configuration_names_the_missing_mapping) {
-  fptest_exec("CREATE FUNCTION fail_busy() RETURNS trigger LANGUAGE plpgsql AS "
-              "$$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '40001'; END $$");
-  fptest_exec("CREATE TRIGGER fail_busy BEFORE INSERT OR UPDATE ON customers "
-              "FOR EACH ROW EXECUTE FUNCTION fail_busy()");
+  fail_busy();
   fastepost_webhook_config *cfg = config(CONFIG, true);
   char *t = token(SECRET, URL, NOW + 300);
   char *body = changed(BOARD, 21, "email_mkrkkywc", "{\"email\":\"retry@example.com\"}", "1764237700", "rt2");
