@@ -183,13 +183,15 @@ const fastepost__monday_board *fastepost__monday_board_find(const fastepost__mon
  * and expecting the same JSON back. It is answered before verification because it may come
  * without a JWT (webhooks made in the board's UI never carry one, and monday documents none for
  * the challenge), and answering is harmless: the answer holds only what the sender sent, nothing
- * is parsed further, looked up or written. It is answered only when monday is configured (else
- * the set-up fails at once, on monday's side, instead of later), and only for a small body that
- * is exactly one object whose one member is a string "challenge".
+ * is parsed further, looked up or written. It is answered only when monday is configured so that
+ * requests can pass (not when require_jwt is set without a secret: the set-up then fails at once,
+ * on monday's side, instead of every event later), and only for a small body that is exactly one
+ * object whose one member is a string "challenge".
  */
 static int handshake(fastepost__response *resp, const void *config, const fastepost_webhook_request *req) {
+  const fastepost__monday_config *c = config;
   size_t len = fastepost_webhook_request_body_len(req);
-  if (!config || !resp || len > MAX_CHALLENGE_BODY)
+  if (!c || !resp || !req || (c->require_jwt && !c->nsecrets) || len > MAX_CHALLENGE_BODY)
     return 0;
   json_object *root = NULL;
   if (fastepost__json_parse(&root, fastepost_webhook_request_body(req), len, 2) != FASTEPOST_OK) {

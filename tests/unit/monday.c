@@ -230,6 +230,11 @@ Test(monday_handshake, other_bodies_are_not_a_handshake) {
   fastepost_webhook_request *req = request(NULL, body);
   fastepost__response resp = {0};
   cr_assert_eq(A->handshake(&resp, NULL, req), 0);
+  /* configured so that every request is refused (require_jwt without a secret): no answer */
+  void *closed = NULL;
+  cr_assert_eq(config_from(&closed, "{\"boards\": {\"1\": {}}}"), FASTEPOST_OK);
+  cr_assert_eq(A->handshake(&resp, closed, req), 0);
+  A->config_free(closed);
   fastepost_webhook_request_free(req);
   free(body);
   A->config_free(cfg);
