@@ -643,9 +643,9 @@ int fastepost__zoho_reparse(fastepost__sync_record *rec, const char *payload, in
     fail(rec, fastepost__error_set(FASTEPOST_EPARSE, "the stored Zoho CRM payload is not a JSON object"));
     return FASTEPOST_OK;
   }
-  bool present;
-  member(obj, "ids_sha256", &present);
-  int rc = present ? reparse_callback(rec, obj, now_us) : workflow_record(rec, obj, NULL, now_us);
+  /* A stored callback keeps channel_id; a workflow webhook never had one (it would have been
+   * taken for a callback), so the payload tells its kind as the body did. */
+  int rc = fastepost__zoho_is_callback(obj) ? reparse_callback(rec, obj, now_us) : workflow_record(rec, obj, NULL, now_us);
   json_object_put(obj);
   if (!rec->event_type && !(rec->event_type = fastepost__strdup("unknown")))
     return FASTEPOST_ENOMEM;
