@@ -128,9 +128,14 @@ static bool id_text(json_object *v, char out[24]) {
   return false;
 }
 
+/* A JSON value as text ("null" for NULL); valid while v is. */
+static const char *json_text(json_object *v) {
+  return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null";
+}
+
 /* A short rendering of a JSON value for a message. */
 static void preview(char *out, size_t size, json_object *v) {
-  const char *s = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null";
+  const char *s = json_text(v);
   fastepost__preview(out, size, s, strlen(s));
 }
 
@@ -400,16 +405,21 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
   json_object *p = record_payload(env, idv, entry, fields);
   int rc = p ? set_payload(rec, p) : fail(rec, fastepost__error_oom());
   json_object_put(p);
-  char id[24], shown[64];
   if (rc)
     return rc;
-  if (!id_text(idv, id)) {
+  /* An id that is no id still gets its key, so that a redelivery fails on the same row. */
+  char id[24];
+  bool id_ok = id_text(idv, id);
+  const char *parts[] = {"zoho-callback-v1", env->channel, env->time_text, env->module,
+                         id_ok ? id : json_text(idv), env->ids_hash, env->operation};
+  if ((rc = set_key(rec, parts, sizeof parts / sizeof parts[0])))
+    return rc;
+  if (!id_ok) {
+    char shown[64];
     preview(shown, sizeof shown, idv);
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM notification: %s is not a record id", shown));
   }
-  const char *parts[] = {"zoho-callback-v1", env->channel, env->time_text, env->module, id, env->ids_hash,
-                         env->operation};
-  if ((rc = set_key(rec, parts, sizeof parts / sizeof parts[0])) || (rc = identify(rec, env->module, id)))
+  if ((rc = identify(rec, env->module, id)))
     return rc;
   if (strcmp(env->module, "Contacts") != 0 && strcmp(env->module, "Leads") != 0)
     return ignore(rec, "Zoho CRM %.64s notifications are not synced", env->module);
@@ -554,30 +564,34 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
   int rc = workflow_payload(rec, params);
   if (rc)
     return rc;
-  if (!*module)
-    return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the module parameter is "
-                                                              "missing (add module=Contacts or module=Leads)"));
   char id[24];
-  json_object *idv = member(params, "id", &present);
-  if (!id_text(idv, id)) {
-    char shown[64];
-    preview(shown, sizeof shown, idv);
-    return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the id parameter must be a "
-                                                              "record id (digits), not %s",
-                                          present ? shown : "missing"));
-  }
-  if ((rc = identify(rec, module, id)))
-    return rc;
-  json_object *mt = member(params, "Modified_Time", &present);
+  bool id_present;
+  json_object *idv = member(params, "id", &id_present);
+  bool id_ok = id_text(idv, id);
+  bool time_present;
+  json_object *mt = member(params, "Modified_Time", &time_present);
   const char *raw = json_object_is_type(mt, json_type_string) ? json_object_get_string(mt) : NULL;
   int64_t us = 0;
   bool time_ok = raw && fastepost__zoho_time(&us, raw);
   char norm[32] = "";
   if (time_ok)
     fastepost__time_format(norm, sizeof norm, us);
-  /* The key over the normalised time, so that one change sent with +05:30 or as UTC is one. */
-  const char *parts[] = {"zoho-webhook-v1", module, id, time_ok ? norm : raw ? raw : ""};
+  /* The key over the normalised time, so that one change sent with +05:30 or as UTC is one;
+   * also for a webhook that cannot be used, so that its redelivery fails on the same row. */
+  const char *parts[] = {"zoho-webhook-v1", module, id_ok ? id : json_text(idv), time_ok ? norm : json_text(mt)};
   if ((rc = set_key(rec, parts, sizeof parts / sizeof parts[0])))
+    return rc;
+  if (!*module)
+    return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the module parameter is "
+                                                              "missing (add module=Contacts or module=Leads)"));
+  if (!id_ok) {
+    char shown[64];
+    preview(shown, sizeof shown, idv);
+    return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the id parameter must be a "
+                                                              "record id (digits), not %s",
+                                          id_present ? shown : "missing"));
+  }
+  if ((rc = identify(rec, module, id)))
     return rc;
   if (!canonical)
     return ignore(rec, "Zoho CRM %.64s records are not synced", module);
@@ -587,7 +601,7 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID,
                                           "Zoho CRM workflow webhook: Modified_Time must be an ISO 8601 time with "
                                           "its offset (2026-11-27T20:08:56+05:30), not %s",
-                                          present ? shown : "missing"));
+                                          time_present ? shown : "missing"));
   }
   if ((rc = set_version(rec, us, range, now_us, "Modified_Time")))
     return rc;

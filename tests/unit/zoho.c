@@ -509,6 +509,8 @@ Test(zoho_parse, a_batch_of_ids_one_record_each) {
   cr_assert(strstr(bad->failure_message, "\"not-an-id\" is not a record id"), "%s", bad->failure_message);
   cr_assert_str_eq(bad->event_type, "Contacts.update");
   cr_assert_not_null(bad->payload);
+  /* keyed all the same, so that a redelivery fails on the same event row */
+  cr_assert_eq(strlen(bad->idempotency_key), 64);
   /* changed, but nothing synced */
   cr_assert_eq(c->failure, 0);
   cr_assert(strstr(c->ignore_reason, "none of the changed fields of Contacts:5725767000003000103"));
@@ -774,6 +776,7 @@ Test(zoho_parse, workflow_parameters_that_cannot_be_used) {
     cr_assert_not_null(text, "%s", cases[i].body);
     cr_assert(strstr(text, cases[i].needle), "%s: %s", cases[i].body, text);
     cr_assert_not_null(rec->event_type);
+    cr_assert_not_null(rec->idempotency_key, "%s", cases[i].body);
     fastepost__records_free(&r);
   }
   /* the module is matched without regard to case, and stored as Zoho spells it */
