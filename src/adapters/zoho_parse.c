@@ -128,15 +128,21 @@ static bool id_text(json_object *v, char out[24]) {
   return false;
 }
 
-/* A JSON value as text ("null" for NULL); valid while v is. */
-static const char *json_text(json_object *v) {
-  return v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) : "null";
+/* A JSON value's canonical text in b ("null" for NULL): what the stored payload holds, so that
+ * a key over it is the same when a retry parses the payload (json-c prints an integer beyond
+ * int64 as written, the canonical form as it kept it). */
+static const char *json_text(fastepost__buf *b, json_object *v) {
+  fastepost__buf_clear(b);
+  fastepost__json_canonical(b, v);
+  return b->oom ? "" : fastepost__buf_cstr(b);
 }
 
-/* A short rendering of a JSON value for a message. */
+/* A short rendering of a JSON value for a message (and a key: the canonical text). */
 static void preview(char *out, size_t size, json_object *v) {
-  const char *s = json_text(v);
+  fastepost__buf b = FASTEPOST__BUF_INIT;
+  const char *s = json_text(&b, v);
   fastepost__preview(out, size, s, strlen(s));
+  fastepost__buf_free(&b);
 }
 
 /* A delivered field as text: EMPTY for null, "" or white space; the trimmed text for a
@@ -410,9 +416,12 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
   /* An id that is no id still gets its key, so that a redelivery fails on the same row. */
   char id[24];
   bool id_ok = id_text(idv, id);
+  fastepost__buf idb = FASTEPOST__BUF_INIT;
   const char *parts[] = {"zoho-callback-v1", env->channel, env->time_text, env->module,
-                         id_ok ? id : json_text(idv), env->ids_hash, env->operation};
-  if ((rc = set_key(rec, parts, sizeof parts / sizeof parts[0])))
+                         id_ok ? id : json_text(&idb, idv), env->ids_hash, env->operation};
+  rc = set_key(rec, parts, sizeof parts / sizeof parts[0]);
+  fastepost__buf_free(&idb);
+  if (rc)
     return rc;
   if (!id_ok) {
     char shown[64];
@@ -578,8 +587,12 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
     fastepost__time_format(norm, sizeof norm, us);
   /* The key over the normalised time, so that one change sent with +05:30 or as UTC is one;
    * also for a webhook that cannot be used, so that its redelivery fails on the same row. */
-  const char *parts[] = {"zoho-webhook-v1", module, id_ok ? id : json_text(idv), time_ok ? norm : json_text(mt)};
-  if ((rc = set_key(rec, parts, sizeof parts / sizeof parts[0])))
+  fastepost__buf idb = FASTEPOST__BUF_INIT, tb = FASTEPOST__BUF_INIT;
+  const char *parts[] = {"zoho-webhook-v1", module, id_ok ? id : json_text(&idb, idv), time_ok ? norm : json_text(&tb, mt)};
+  rc = set_key(rec, parts, sizeof parts / sizeof parts[0]);
+  fastepost__buf_free(&idb);
+  fastepost__buf_free(&tb);
+  if (rc)
     return rc;
   if (!*module)
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the module parameter is "
