@@ -421,3 +421,29 @@ Test(zoho_process, spooled_form_body_is_replayed) {
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
 }
+
+Test(zoho_process, a_lead_converted_to_a_contact_keeps_its_customer) {
+  fastepost_webhook_response *r = deliver_fixture("workflow_lead.json", JSON);
+  EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_CREATED);
+  int64_t lead_customer = fastepost_event_result_customer_id(event(r, 0));
+  fastepost_webhook_response_free(r);
+  /* Zoho makes a contact (a new id) with the lead's e-mail */
+  char *contact = workflow("5725767000003000999", "2026-11-28T10:00:00Z",
+                           "\"First_Name\":\"Dana\",\"Last_Name\":\"Whitfield\","
+                           "\"Email\":\"dana.whitfield@example.com\",\"Account_Name\":\"Whitfield Tooling Inc\"");
+  r = deliver(JSON, contact, FASTEPOST_OK);
+  EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_UPDATED);
+  cr_assert_eq(fastepost_event_result_customer_id(event(r, 0)), lead_customer);
+  fastepost_webhook_response_free(r);
+  free(contact);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_str_eq(Q("SELECT crm_id || '|' || name || '|' || company FROM customers"),
+                   "Contacts:5725767000003000999|Dana Whitfield|Whitfield Tooling Inc");
+  /* another contact with that e-mail is a conflict, not a silent takeover */
+  char *other = workflow("5725767000003000998", "2026-11-28T11:00:00Z", "\"Email\":\"dana.whitfield@example.com\"");
+  r = deliver(JSON, other, FASTEPOST_ECONFLICT);
+  EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_CONFLICT);
+  fastepost_webhook_response_free(r);
+  free(other);
+  cr_assert_str_eq(Q("SELECT crm_id FROM customers"), "Contacts:5725767000003000999");
+}
