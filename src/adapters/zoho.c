@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/webhook_config.h"
 #include "adapters/zoho.h"
 #include "util/form.h"
 #include "util/json.h"
@@ -16,115 +17,47 @@
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-/* Secrets do not linger in freed heap memory (a core dump, a later allocation's contents). */
-static void wipe(char *s) {
-  for (volatile char *p = s; p && *p; p++)
-    *p = 0;
-}
-
 static void config_free(void *config) {
   fastepost__zoho_config *c = config;
   if (!c)
     return;
-  for (size_t i = 0; i < c->nchannels; i++) {
-    free(c->channels[i].channel_id);
-    wipe(c->channels[i].token);
-    free(c->channels[i].token);
-  }
-  free(c->channels);
-  for (size_t i = 0; i < c->workflow_tokens.count; i++)
-    wipe(c->workflow_tokens.items[i]);
-  fastepost__strlist_free(&c->workflow_tokens);
+  fastepost__strlist_free(&c->channel_ids);
+  fastepost__config_wipe(&c->channel_tokens);
+  fastepost__config_wipe(&c->workflow_tokens);
   free(c);
 }
 
-/* A secret from the configuration: a non-empty string of at most max bytes (0: no limit).
- * Messages name the key (`where`), never the value. */
-static int secret_value(char **out, json_object *v, const char *where, size_t max) {
-  if (!json_object_is_type(v, json_type_string))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s: not a string", where);
-  size_t n = (size_t)json_object_get_string_len(v);
-  if (n == 0 || memchr(json_object_get_string(v), '\0', n))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s: empty (a missing secret would accept anything)", where);
-  if (max && n > max)
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s: longer than the %zu characters Zoho CRM accepts", where, max);
-  *out = fastepost__strdup(json_object_get_string(v));
-  return *out ? FASTEPOST_OK : fastepost__error_oom();
-}
-
-/* One entry of "channels": {"channel_id": "1000000068001" or 1000000068001, "token": "..."}. */
-static int read_channel(fastepost__zoho_channel *ch, json_object *v, size_t i) {
-  char where[64];
-  snprintf(where, sizeof where, "zoho.channels[%zu]", i);
-  if (!json_object_is_type(v, json_type_object))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s: not an object", where);
-  json_object_object_foreach(v, key, val) {
-    char at[128], shown[64];
-    snprintf(at, sizeof at, "%s.%.32s", where, key);
-    if (strcmp(key, "channel_id") == 0) {
-      const char *s = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
-      char num[24] = "";
-      if (json_object_is_type(val, json_type_int) && json_object_get_int64(val) > 0 &&
-          json_object_get_int64(val) < INT64_MAX) {
-        snprintf(num, sizeof num, "%lld", (long long)json_object_get_int64(val));
-        s = num;
-      }
-      size_t n = s ? strlen(s) : 0;
-      if (!n || n > 19 || strspn(s, "0123456789") != n)
-        return fastepost__error_set(FASTEPOST_EINVALID, "%s: not a channel id (1 to 19 digits)", at);
-      free(ch->channel_id);
-      if (!(ch->channel_id = fastepost__strdup(s)))
-        return fastepost__error_oom();
-    } else if (strcmp(key, "token") == 0) {
-      if (ch->token) {
-        wipe(ch->token);
-        free(ch->token);
-        ch->token = NULL;
-      }
-      int rc = secret_value(&ch->token, val, at, FASTEPOST__ZOHO_MAX_CHANNEL_TOKEN);
-      if (rc)
-        return rc;
-    } else {
-      fastepost__preview(shown, sizeof shown, key, strlen(key));
-      return fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: unknown key (expected channel_id and token)", where,
-                                  shown);
-    }
-  }
-  if (!ch->channel_id || !ch->token)
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s: %s is missing", where, ch->channel_id ? "token" : "channel_id");
-  return FASTEPOST_OK;
-}
-
-static int read_channels(fastepost__zoho_config *c, json_object *v) {
-  if (!json_object_is_type(v, json_type_array))
-    return fastepost__error_set(FASTEPOST_EINVALID, "zoho.channels: not an array");
-  size_t n = json_object_array_length(v);
-  c->channels = calloc(n ? n : 1, sizeof *c->channels);
-  if (!c->channels)
-    return fastepost__error_oom();
-  for (size_t i = 0; i < n; i++) {
-    c->nchannels = i + 1; /* so that config_free releases a half-read entry */
-    int rc = read_channel(&c->channels[i], json_object_array_get_idx(v, i), i);
-    if (rc)
-      return rc;
-  }
-  return FASTEPOST_OK;
-}
-
-static int read_tokens(fastepost__zoho_config *c, json_object *v) {
-  if (!json_object_is_type(v, json_type_array))
-    return fastepost__error_set(FASTEPOST_EINVALID, "zoho.workflow_tokens: not an array");
-  for (size_t i = 0; i < json_object_array_length(v); i++) {
-    char where[64], *token = NULL;
-    snprintf(where, sizeof where, "zoho.workflow_tokens[%zu]", i);
-    int rc = secret_value(&token, json_object_array_get_idx(v, i), where, 0);
-    if (!rc)
-      rc = fastepost__strlist_add(&c->workflow_tokens, token);
-    wipe(token);
-    free(token);
-    if (rc)
-      return rc;
-  }
+/* One entry of "channels": {"channel_id": "1000000068001" or 1000000068001, "token": "..."}.
+ * Messages name the key, never the token. */
+static int read_channel(fastepost__zoho_config *c, const json_object *ch, size_t i) {
+  char path[64];
+  snprintf(path, sizeof path, "zoho.channels[%zu]", i);
+  static const char *const keys[] = {"channel_id", "token", NULL};
+  int rc = fastepost__config_keys(ch, path, keys);
+  if (rc)
+    return rc;
+  /* Zoho declares the id a long and sends it as a string: either is read as its digits. */
+  json_object *idv = fastepost__json_get(ch, "channel_id");
+  char num[24] = "";
+  const char *id = json_object_is_type(idv, json_type_string) ? json_object_get_string(idv) : num;
+  if (json_object_is_type(idv, json_type_int) && json_object_get_int64(idv) > 0 && json_object_get_int64(idv) < INT64_MAX)
+    snprintf(num, sizeof num, "%lld", (long long)json_object_get_int64(idv));
+  size_t n = strlen(id);
+  if (!idv)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s.channel_id: missing", path);
+  if (!n || n > 19 || strspn(id, "0123456789") != n)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s.channel_id: not a channel id (1 to 19 digits)", path);
+  const char *token = NULL;
+  if ((rc = fastepost__config_string(&token, ch, path, "token", true)))
+    return rc;
+  n = (size_t)json_object_get_string_len(fastepost__json_get(ch, "token"));
+  if (!n || strlen(token) != n)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s.token: empty (a missing secret would accept anything)", path);
+  if (n > FASTEPOST__ZOHO_MAX_CHANNEL_TOKEN)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s.token: longer than the %d characters Zoho CRM accepts", path,
+                                FASTEPOST__ZOHO_MAX_CHANNEL_TOKEN);
+  if ((rc = fastepost__strlist_add(&c->channel_ids, id)) || (rc = fastepost__strlist_add(&c->channel_tokens, token)))
+    return rc;
   return FASTEPOST_OK;
 }
 
@@ -132,26 +65,21 @@ static int read_tokens(fastepost__zoho_config *c, json_object *v) {
  * neither, every request is refused (ENOKEY) by verify. */
 static int config_new(void **out, json_object *section) {
   *out = NULL;
-  if (!json_object_is_type(section, json_type_object))
-    return fastepost__error_set(FASTEPOST_EINVALID, "zoho: not an object");
+  static const char *const keys[] = {"channels", "workflow_tokens", NULL};
+  int rc = fastepost__config_keys(section, "zoho", keys);
+  if (rc)
+    return rc;
   fastepost__zoho_config *c = calloc(1, sizeof *c);
   if (!c)
     return fastepost__error_oom();
-  int rc = FASTEPOST_OK;
-  json_object_object_foreach(section, key, val) {
-    if (strcmp(key, "channels") == 0) {
-      rc = c->channels ? fastepost__error_set(FASTEPOST_EINVALID, "zoho.channels: given twice") : read_channels(c, val);
-    } else if (strcmp(key, "workflow_tokens") == 0) {
-      rc = read_tokens(c, val);
-    } else {
-      char shown[64];
-      fastepost__preview(shown, sizeof shown, key, strlen(key));
-      rc = fastepost__error_set(FASTEPOST_EINVALID, "zoho.%s: unknown key (expected channels and workflow_tokens)",
-                                shown);
-    }
-    if (rc)
-      break;
-  }
+  rc = fastepost__config_strings(&c->workflow_tokens, section, "zoho", "workflow_tokens", false);
+  json_object *channels = fastepost__json_get(section, "channels");
+  if (!rc && channels && (!json_object_is_type(channels, json_type_array) || !json_object_array_length(channels)))
+    rc = fastepost__error_set(FASTEPOST_EINVALID, "zoho.channels: %s", json_object_is_type(channels, json_type_array)
+                                                                           ? "empty (give at least one, or leave it out)"
+                                                                           : "not an array of objects");
+  for (size_t i = 0; !rc && channels && i < json_object_array_length(channels); i++)
+    rc = read_channel(c, json_object_array_get_idx(channels, i), i);
   if (rc) {
     config_free(c);
     return rc;
@@ -176,7 +104,7 @@ static bool token_matches(char *const *tokens, size_t n, const char *presented) 
  * may be listed more than once (a token being rotated: a re-subscription with a new token while
  * notifications with the old one are under way). */
 static int verify_callback(const fastepost__zoho_config *c, const json_object *obj) {
-  if (!c->nchannels)
+  if (!c->channel_ids.count)
     return fastepost__error_set(FASTEPOST_ENOKEY, "no Zoho CRM notification channel is configured "
                                                   "(zoho.channels): every notification is refused");
   json_object *idv = NULL, *tokv = NULL;
@@ -195,10 +123,11 @@ static int verify_callback(const fastepost__zoho_config *c, const json_object *o
   const char *presented = json_object_get_string(tokv);
   size_t plen = (size_t)json_object_get_string_len(tokv);
   unsigned known = 0, match = 0;
-  for (size_t i = 0; i < c->nchannels; i++) {
-    unsigned same = strcmp(c->channels[i].channel_id, id) == 0;
+  for (size_t i = 0; i < c->channel_ids.count; i++) {
+    const char *token = c->channel_tokens.items[i];
+    unsigned same = strcmp(c->channel_ids.items[i], id) == 0;
     known |= same;
-    match |= same & (unsigned)fastepost__ct_equal(c->channels[i].token, strlen(c->channels[i].token), presented, plen);
+    match |= same & (unsigned)fastepost__ct_equal(token, strlen(token), presented, plen);
   }
   char shown[64];
   fastepost__preview(shown, sizeof shown, id, strlen(id));
@@ -207,6 +136,13 @@ static int verify_callback(const fastepost__zoho_config *c, const json_object *o
   if (!match)
     return fastepost__error_set(FASTEPOST_EAUTH, "wrong token for Zoho CRM channel %s", shown);
   return FASTEPOST_OK;
+}
+
+/* A presented token does not linger in freed heap memory either. */
+static void wipe_free(char *s) {
+  for (volatile char *p = s; p && *p; p++)
+    *p = 0;
+  free(s);
 }
 
 /* The token parameters of the query string: the first in *out (a copy), *count how many. */
@@ -244,8 +180,7 @@ static int verify_workflow(const fastepost__zoho_config *c, const json_object *o
     snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
     int code = fastepost_error_last()->code == FASTEPOST_ENOMEM ? FASTEPOST_ENOMEM : FASTEPOST_EAUTH;
     fastepost__error_set(code, "Zoho CRM webhook: cannot read the token from the query string: %s", why);
-    wipe(q.value);
-    free(q.value);
+    wipe_free(q.value);
     return code;
   }
   int rc = FASTEPOST_OK;
@@ -259,8 +194,7 @@ static int verify_workflow(const fastepost__zoho_config *c, const json_object *o
            (q.count && !token_matches(c->workflow_tokens.items, c->workflow_tokens.count, q.value)))
     rc = fastepost__error_set(FASTEPOST_EAUTH, "wrong Zoho CRM workflow token (in the %s)",
                               in_body && q.count ? "body or the query string" : in_body ? "body" : "query string");
-  wipe(q.value);
-  free(q.value);
+  wipe_free(q.value);
   return rc;
 }
 
@@ -284,7 +218,7 @@ static int check_content_type(const fastepost_webhook_request *req, fastepost__z
 
 static int verify_request(const void *config, const fastepost_webhook_request *req) {
   const fastepost__zoho_config *c = config;
-  if (!c || (!c->nchannels && !c->workflow_tokens.count))
+  if (!c || (!c->channel_ids.count && !c->workflow_tokens.count))
     return fastepost__error_set(FASTEPOST_ENOKEY, "no Zoho CRM channel or workflow token is configured: every "
                                                   "request is refused");
   if (!req)

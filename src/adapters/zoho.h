@@ -30,15 +30,11 @@
 /* Nesting deeper than this is not a Zoho body (affected_values is 3 levels deep). */
 #define FASTEPOST__ZOHO_MAX_DEPTH 16
 
-typedef struct fastepost__zoho_channel {
-  char *channel_id; /* decimal digits */
-  char *token;      /* secret */
-} fastepost__zoho_channel;
-
-/* The "zoho" section of the webhook configuration. */
+/* The "zoho" section of the webhook configuration. Channel i is channel_ids[i] (decimal
+ * digits) with channel_tokens[i]; a channel id may repeat (a token being rotated). */
 typedef struct fastepost__zoho_config {
-  fastepost__zoho_channel *channels;
-  size_t nchannels;
+  fastepost__strlist channel_ids;
+  fastepost__strlist channel_tokens;  /* secrets */
   fastepost__strlist workflow_tokens; /* secrets */
 } fastepost__zoho_config;
 

@@ -201,9 +201,9 @@ static int name_rule(fastepost__sync_record *rec) {
 }
 
 /* The synced fields of values (field API name -> value) into rec's properties, and
- * Description into its remark. *synced counts the properties delivered. */
-static int map_fields(fastepost__sync_record *rec, const json_object *values, size_t *synced) {
-  *synced = 0;
+ * Description into its remark; a delivery (`what`) with none of them is `ignored`. */
+static int map_fields(fastepost__sync_record *rec, const json_object *values, const char *what) {
+  size_t synced = 0;
   for (size_t i = 0; i < NPROPS && !rec->failure; i++) {
     bool present = false;
     const char *field = mailing_alias[i];
@@ -217,7 +217,7 @@ static int map_fields(fastepost__sync_record *rec, const json_object *values, si
     if (st != FASTEPOST__FACT_ABSENT) {
       if (fastepost__fact_set(&rec->props[i], text))
         fail(rec, fastepost__error_oom());
-      (*synced)++;
+      synced++;
     }
     free(text);
   }
@@ -233,6 +233,8 @@ static int map_fields(fastepost__sync_record *rec, const json_object *values, si
   } else {
     free(text);
   }
+  if (!rec->failure && !synced && !rec->note_body)
+    return ignore(rec, "%s carries none of the synced fields of %s", what, rec->crm_id);
   return rec->failure;
 }
 
@@ -460,12 +462,7 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
   if (!json_object_is_type(values, json_type_object))
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "affected_values of %s: values must be an object, not %s",
                                           rec->crm_id, kind(values)));
-  size_t synced = 0;
-  if ((rc = map_fields(rec, values, &synced)))
-    return rc;
-  if (!synced && !rec->note_body)
-    return ignore(rec, "none of the changed fields of %s is synced", rec->crm_id);
-  return FASTEPOST_OK;
+  return map_fields(rec, values, "the notification");
 }
 
 /* The first element of arr (an array of objects) for which match() holds, or NULL. */
@@ -618,12 +615,7 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
   }
   if ((rc = set_version(rec, us, range, now_us, "Modified_Time")))
     return rc;
-  size_t synced = 0;
-  if ((rc = map_fields(rec, params, &synced)))
-    return rc;
-  if (!synced && !rec->note_body)
-    return ignore(rec, "the webhook of %s carries none of the synced fields", rec->crm_id);
-  return FASTEPOST_OK;
+  return map_fields(rec, params, "the webhook");
 }
 
 /* ---- entry points -------------------------------------------------------------------------- */

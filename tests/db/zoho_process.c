@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "retry_counts.h"
+#include "fixture.h"
 #include "testdb.h"
 
 TestSuite(zoho_process, .init = fptest_setup_schema, .fini = fptest_teardown);
@@ -26,16 +27,7 @@ static int64_t fixed_clock(void *payload) {
   return 1796083200LL * 1000000;
 }
 
-static char *fixture(const char *name, size_t *len) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "tests/fixtures/zoho/%s", name);
-  size_t n = 0;
-  char *s = fptest_read_file(fptest_source_path(rel), &n);
-  cr_assert_not_null(s, "fixture %s", name);
-  if (len)
-    *len = n;
-  return s;
-}
+static char *fixture(const char *name, size_t *len) { return fptest_fixture("zoho", name, len); }
 
 /* The shared fixture's configuration, with the fixed clock (and a spool when given). */
 static fastepost_webhook_config *config(fastepost_spool *spool) {
@@ -55,12 +47,7 @@ static fastepost_webhook_config *config(fastepost_spool *spool) {
 /* One delivery: its response (free with fastepost_webhook_response_free). */
 static fastepost_webhook_response *deliver_with(fastepost_conn *conn, fastepost_webhook_config *cfg, const char *uri,
                                                 const char *ct, const char *body, size_t len, fastepost_status want) {
-  fastepost_webhook_request *req = NULL;
-  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
-  cr_assert_eq(fastepost_webhook_request_set_uri(req, uri), FASTEPOST_OK);
-  if (ct)
-    cr_assert_eq(fastepost_webhook_request_set_header(req, "Content-Type", ct), FASTEPOST_OK);
-  cr_assert_eq(fastepost_webhook_request_set_body(req, body, len), FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_webhook_request(uri, ct, body, len);
   fastepost_webhook_response *resp = NULL;
   fastepost_status st = fastepost_webhook_process(&resp, conn, "zoho", req, cfg);
   cr_assert_eq(st, want, "status %s, want %s: %s", fastepost_error_name(st), fastepost_error_name(want),

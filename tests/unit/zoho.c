@@ -16,6 +16,7 @@
 
 #include "adapters/zoho.h"
 #include "internal.h"
+#include "fixture.h"
 #include "testdb.h"
 #include "util/form.h"
 #include "util/json.h"
@@ -40,16 +41,7 @@ static void *config_of(const char *json, int want) {
   return cfg;
 }
 
-static char *fixture(const char *name, size_t *len) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "tests/fixtures/zoho/%s", name);
-  size_t n = 0;
-  char *s = fptest_read_file(fptest_source_path(rel), &n);
-  cr_assert_not_null(s, "fixture %s", name);
-  if (len)
-    *len = n;
-  return s;
-}
+static char *fixture(const char *name, size_t *len) { return fptest_fixture("zoho", name, len); }
 
 /* The configuration of tests/fixtures/zoho/config.json (the shared fixture). */
 static void *fixture_config(void) {
@@ -65,12 +57,7 @@ static void *fixture_config(void) {
 }
 
 static int verify_req(const void *cfg, const char *uri, const char *ct, const char *body, size_t len) {
-  fastepost_webhook_request *req = NULL;
-  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
-  cr_assert_eq(fastepost_webhook_request_set_uri(req, uri), FASTEPOST_OK);
-  if (ct)
-    cr_assert_eq(fastepost_webhook_request_set_header(req, "Content-Type", ct), FASTEPOST_OK);
-  cr_assert_eq(fastepost_webhook_request_set_body(req, body, len), FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_webhook_request(uri, ct, body, len);
   int rc = A.verify(cfg, req);
   fastepost_webhook_request_free(req);
   return rc;
@@ -167,15 +154,17 @@ Test(zoho_config, wrong_keys_types_and_values_name_the_key_not_the_secret) {
     const char *json, *needle;
   } bad[] = {
       {"[]", "zoho: not an object"},
-      {"{\"channel\": []}", "zoho.channel: unknown key"},
+      {"{\"channel\": []}", "zoho.channel: unknown key (expected channels or workflow_tokens)"},
       {"{\"channels\": {}}", "zoho.channels: not an array"},
+      {"{\"channels\": []}", "zoho.channels: empty"},
       {"{\"channels\": [\"x\"]}", "zoho.channels[0]: not an object"},
-      {"{\"channels\": [{\"channel_id\": \"1\"}]}", "zoho.channels[0]: token is missing"},
-      {"{\"channels\": [{\"token\": \"sekrit-value\"}]}", "zoho.channels[0]: channel_id is missing"},
+      {"{\"channels\": [{\"channel_id\": \"1\"}]}", "zoho.channels[0].token: missing"},
+      {"{\"channels\": [{\"token\": \"sekrit-value\"}]}", "zoho.channels[0].channel_id: missing"},
       {"{\"channels\": [{\"channel_id\": \"abc\", \"token\": \"sekrit-value\"}]}", "zoho.channels[0].channel_id"},
       {"{\"channels\": [{\"channel_id\": \"12345678901234567890\", \"token\": \"sekrit-value\"}]}",
        "zoho.channels[0].channel_id"},
       {"{\"channels\": [{\"channel_id\": -4, \"token\": \"sekrit-value\"}]}", "zoho.channels[0].channel_id"},
+      {"{\"channels\": [{\"channel_id\": 1.5, \"token\": \"sekrit-value\"}]}", "zoho.channels[0].channel_id"},
       {"{\"channels\": [{\"channel_id\": \"1\", \"token\": 5}]}", "zoho.channels[0].token: not a string"},
       {"{\"channels\": [{\"channel_id\": \"1\", \"token\": \"\"}]}", "zoho.channels[0].token: empty"},
       {"{\"channels\": [{\"channel_id\": \"1\", \"token\": \"sekrit-value\", \"url\": \"x\"}]}",
@@ -184,8 +173,9 @@ Test(zoho_config, wrong_keys_types_and_values_name_the_key_not_the_secret) {
        "\"sekrit-value-sekrit-value-sekrit-value-sekrit-value-\"}]}",
        "longer than the 50 characters"},
       {"{\"workflow_tokens\": \"sekrit-value\"}", "zoho.workflow_tokens: not an array"},
+      {"{\"workflow_tokens\": []}", "zoho.workflow_tokens: empty"},
       {"{\"workflow_tokens\": [\"ok\", \"\"]}", "zoho.workflow_tokens[1]: empty"},
-      {"{\"workflow_tokens\": [\"ok\", null]}", "zoho.workflow_tokens[1]: not a string"},
+      {"{\"workflow_tokens\": [\"ok\", 7]}", "zoho.workflow_tokens[1]: not a string"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     config_of(bad[i].json, FASTEPOST_EINVALID);
@@ -513,7 +503,7 @@ Test(zoho_parse, a_batch_of_ids_one_record_each) {
   cr_assert_eq(strlen(bad->idempotency_key), 64);
   /* changed, but nothing synced */
   cr_assert_eq(c->failure, 0);
-  cr_assert(strstr(c->ignore_reason, "none of the changed fields of Contacts:5725767000003000103"));
+  cr_assert(strstr(c->ignore_reason, "the notification carries none of the synced fields of Contacts:5725767000003000103"));
   /* one event, one version; a key per record */
   cr_assert_str_eq(a->version, b->version);
   cr_assert_str_neq(a->idempotency_key, b->idempotency_key);
@@ -765,7 +755,7 @@ Test(zoho_parse, workflow_parameters_that_cannot_be_used) {
       {"module=Leads&id=12a&Modified_Time=2026-11-27T20%3A08%3A56Z", FASTEPOST_EINVALID, "not \"12a\""},
       {"module=Leads&id=1&Email=a%40b.c", FASTEPOST_EINVALID, "Modified_Time must be an ISO 8601 time"},
       {"module=Deals&id=1&Modified_Time=2026-11-27T20%3A08%3A56Z", 0, "Deals records are not synced"},
-      {"module=Leads&id=1&Modified_Time=2026-11-27T20%3A08%3A56Z&Lead_Status=Hot", 0, "carries none of the synced"},
+      {"module=Leads&id=1&Modified_Time=2026-11-27T20%3A08%3A56Z&Lead_Status=Hot", 0, "the webhook carries none of the synced fields"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     fastepost__records r = parse_ok(cases[i].body, strlen(cases[i].body));
