@@ -92,8 +92,7 @@ static int config_new(void **out, json_object *section) {
 
 /* Whether presented equals one of the tokens. Every token is compared, so the time taken says
  * nothing about which (if any) was close; it depends only on the lengths. */
-static bool token_matches(char *const *tokens, size_t n, const char *presented) {
-  size_t plen = strlen(presented);
+static bool token_matches(char *const *tokens, size_t n, const char *presented, size_t plen) {
   unsigned match = 0;
   for (size_t i = 0; i < n; i++)
     match |= (unsigned)fastepost__ct_equal(tokens[i], strlen(tokens[i]), presented, plen);
@@ -111,7 +110,9 @@ static int verify_callback(const fastepost__zoho_config *c, const json_object *o
   json_object_object_get_ex((json_object *)(uintptr_t)obj, "channel_id", &idv);
   json_object_object_get_ex((json_object *)(uintptr_t)obj, "token", &tokv);
   char id[24] = "";
-  if (json_object_is_type(idv, json_type_string) && json_object_get_string_len(idv) < (int)sizeof id)
+  /* (a NUL inside the string would cut it short: such an id is no id) */
+  if (json_object_is_type(idv, json_type_string) && json_object_get_string_len(idv) < (int)sizeof id &&
+      strlen(json_object_get_string(idv)) == (size_t)json_object_get_string_len(idv))
     snprintf(id, sizeof id, "%s", json_object_get_string(idv));
   else if (json_object_is_type(idv, json_type_int))
     snprintf(id, sizeof id, "%lld", (long long)json_object_get_int64(idv));
@@ -190,8 +191,9 @@ static int verify_workflow(const fastepost__zoho_config *c, const json_object *o
   else if (q.count > 1)
     rc = fastepost__error_set(FASTEPOST_EAUTH, "the query string of the Zoho CRM webhook has %zu token parameters",
                               q.count);
-  else if ((in_body && !token_matches(c->workflow_tokens.items, c->workflow_tokens.count, json_object_get_string(tokv))) ||
-           (q.count && !token_matches(c->workflow_tokens.items, c->workflow_tokens.count, q.value)))
+  else if ((in_body && !token_matches(c->workflow_tokens.items, c->workflow_tokens.count, json_object_get_string(tokv),
+                                      (size_t)json_object_get_string_len(tokv))) ||
+           (q.count && !token_matches(c->workflow_tokens.items, c->workflow_tokens.count, q.value, strlen(q.value))))
     rc = fastepost__error_set(FASTEPOST_EAUTH, "wrong Zoho CRM workflow token (in the %s)",
                               in_body && q.count ? "body or the query string" : in_body ? "body" : "query string");
   wipe_free(q.value);

@@ -229,6 +229,13 @@ Test(zoho_verify, callback_wrong_token_unknown_channel_no_token) {
   cr_assert_eq(verify_str(cfg, URI, "{\"channel_id\":\"1000000068001\",\"token\":\"token_for_verification_of_"
                                     "1000000068001\",\"ids\":[]}"),
                FASTEPOST_EAUTH);
+  /* a NUL inside cuts nothing short */
+  cr_assert_eq(verify_str(cfg, URI, "{\"channel_id\":\"1000000068001\",\"token\":\"" CHANNEL_TOKEN "\\u0000x\","
+                                    "\"ids\":[]}"),
+               FASTEPOST_EAUTH);
+  cr_assert_eq(verify_str(cfg, URI, "{\"channel_id\":\"1000000068001\\u0000x\",\"token\":\"" CHANNEL_TOKEN "\","
+                                    "\"ids\":[]}"),
+               FASTEPOST_EAUTH);
   /* the right token on another channel */
   cr_assert_eq(verify_str(cfg, URI, "{\"channel_id\":\"1000000068002\",\"token\":\"" CHANNEL_TOKEN "\",\"ids\":[]}"),
                FASTEPOST_EAUTH);
@@ -306,6 +313,8 @@ Test(zoho_verify, workflow_token_in_body_or_query) {
   assert_message("(in the body)");
   cr_assert_eq(verify_str(cfg, URI, "{\"module\":\"Leads\",\"token\":[\"" WF_TOKEN "\"]}"), FASTEPOST_EAUTH);
   cr_assert_eq(verify_str(cfg, URI, "module=Leads&token="), FASTEPOST_EAUTH);
+  cr_assert_eq(verify_str(cfg, URI, "{\"module\":\"Leads\",\"token\":\"" WF_TOKEN "\\u0000\"}"), FASTEPOST_EAUTH);
+  cr_assert_eq(verify_str(cfg, URI, "module=Leads&token=" WF_TOKEN "%00"), FASTEPOST_EPARSE);
   /* the channel token is not a workflow token */
   cr_assert_eq(verify_str(cfg, URI, "module=Leads&token=" CHANNEL_TOKEN), FASTEPOST_EAUTH);
   A.config_free(cfg);
