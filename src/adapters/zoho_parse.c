@@ -238,6 +238,22 @@ static int map_fields(fastepost__sync_record *rec, const json_object *values, co
   return rec->failure;
 }
 
+/* Zoho's API names (modules, operations) are letters, digits and `_`: anything else is no
+ * name, and a bounded name never needs cutting (a cut could split a UTF-8 sequence). */
+#define MAX_API_NAME 64
+static bool api_name(json_object *v) {
+  if (!json_object_is_type(v, json_type_string))
+    return false;
+  const char *s = json_object_get_string(v);
+  size_t n = (size_t)json_object_get_string_len(v);
+  if (n == 0 || n > MAX_API_NAME)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!fastepost__ascii_isalnum((unsigned char)s[i]) && s[i] != '_')
+      return false;
+  return true;
+}
+
 /* "Contacts" or "Leads" (any ASCII case, as a workflow's custom parameter may be typed), or
  * NULL for a module that is not synced. */
 static const char *synced_module(const char *module) {
@@ -310,13 +326,15 @@ typedef struct envelope {
   size_t nids;
 } envelope;
 
-/* A required string member of the envelope; FASTEPOST_EINVALID (the whole body) otherwise. */
+/* A required name member of the envelope (module, operation); FASTEPOST_EINVALID (the whole
+ * body) otherwise. */
 static int envelope_str(const char **out, const json_object *obj, const char *key) {
   bool present;
   json_object *v = member(obj, key, &present);
-  if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v))
-    return fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM notification: %s must be a non-empty string, not %s",
-                                key, present ? kind(v) : "missing");
+  if (!api_name(v))
+    return fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM notification: %s must be an API name (up to %d "
+                                                    "letters, digits or _), not %s",
+                                key, MAX_API_NAME, present ? kind(v) : "missing");
   *out = json_object_get_string(v);
   return FASTEPOST_OK;
 }
@@ -433,10 +451,10 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
   if ((rc = identify(rec, env->module, id)))
     return rc;
   if (strcmp(env->module, "Contacts") != 0 && strcmp(env->module, "Leads") != 0)
-    return ignore(rec, "Zoho CRM %.64s notifications are not synced", env->module);
+    return ignore(rec, "Zoho CRM %s notifications are not synced", env->module);
   bool del = strcmp(env->operation, "delete") == 0;
   if (!del && strcmp(env->operation, "insert") != 0 && strcmp(env->operation, "update") != 0)
-    return ignore(rec, "Zoho CRM operation %.32s is not synced", env->operation);
+    return ignore(rec, "Zoho CRM operation %s is not synced", env->operation);
   if (!env->time_ok)
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM notification: server_time must be "
                                                               "milliseconds since the epoch, not %s", env->time_text));
@@ -559,12 +577,12 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
                            const fastepost__time_range *range, int64_t now_us) {
   bool present;
   json_object *m = member(params, "module", &present);
-  const char *module = json_object_is_type(m, json_type_string) ? json_object_get_string(m) : "";
+  const char *module = api_name(m) ? json_object_get_string(m) : "";
   const char *canonical = synced_module(module);
   if (canonical)
     module = canonical;
   fastepost__buf et = FASTEPOST__BUF_INIT;
-  fastepost__buf_printf(&et, "%.64s.webhook", *module ? module : "unknown");
+  fastepost__buf_printf(&et, "%s.webhook", *module ? module : "unknown");
   if (!(rec->event_type = fastepost__buf_detach(&et)))
     return fail(rec, fastepost__error_oom());
   int rc = workflow_payload(rec, params);
@@ -593,7 +611,8 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
     return rc;
   if (!*module)
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM workflow webhook: the module parameter is "
-                                                              "missing (add module=Contacts or module=Leads)"));
+                                                              "missing or no module name (add module=Contacts or "
+                                                              "module=Leads)"));
   if (!id_ok) {
     char shown[64];
     preview(shown, sizeof shown, idv);
@@ -604,7 +623,7 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
   if ((rc = identify(rec, module, id)))
     return rc;
   if (!canonical)
-    return ignore(rec, "Zoho CRM %.64s records are not synced", module);
+    return ignore(rec, "Zoho CRM %s records are not synced", module);
   if (!time_ok) {
     char shown[64];
     preview(shown, sizeof shown, mt);

@@ -582,10 +582,17 @@ Test(zoho_parse, callback_envelopes_that_cannot_be_used) {
   cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":\"Leads\",\"operation\":\"update\",\"ids\":\"5\"}"),
                FASTEPOST_EINVALID);
   cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"operation\":\"update\",\"ids\":[\"5\"]}"), FASTEPOST_EINVALID);
-  assert_message("module must be a non-empty string, not missing");
+  assert_message("module must be an API name (up to 64 letters, digits or _), not missing");
   cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":7,\"operation\":\"update\",\"ids\":[\"5\"]}"),
                FASTEPOST_EINVALID);
-  assert_message("module must be a non-empty string, not int");
+  assert_message("module must be an API name (up to 64 letters, digits or _), not int");
+  cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":\"Le ads\",\"operation\":\"update\",\"ids\":[\"5\"]}"),
+               FASTEPOST_EINVALID);
+  cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":\"Leads\",\"operation\":\"\u00fcpdate\",\"ids\":[\"5\"]}"),
+               FASTEPOST_EINVALID);
+  cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":\"Aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+                          "\"operation\":\"update\",\"ids\":[\"5\"]}"),
+               FASTEPOST_EINVALID);
   cr_assert_eq(parse_code("{\"channel_id\":\"1\",\"module\":\"Leads\",\"ids\":[\"5\"]}"), FASTEPOST_EINVALID);
   cr_assert_eq(parse_code("{\"channel_id\":\"x\",\"module\":\"Leads\",\"operation\":\"update\",\"ids\":[\"5\"]}"),
                FASTEPOST_EINVALID);
@@ -760,6 +767,7 @@ Test(zoho_parse, workflow_parameters_that_cannot_be_used) {
     const char *needle;
   } cases[] = {
       {"id=1&Modified_Time=2026-11-27T20%3A08%3A56Z&Email=a%40b.c", FASTEPOST_EINVALID, "module parameter is missing"},
+      {"module=Le%C3%BCads&id=1&Modified_Time=2026-11-27T20%3A08%3A56Z", FASTEPOST_EINVALID, "no module name"},
       {"module=Leads&Modified_Time=2026-11-27T20%3A08%3A56Z", FASTEPOST_EINVALID, "id parameter must be a record id"},
       {"module=Leads&id=12a&Modified_Time=2026-11-27T20%3A08%3A56Z", FASTEPOST_EINVALID, "not \"12a\""},
       {"module=Leads&id=1&Email=a%40b.c", FASTEPOST_EINVALID, "Modified_Time must be an ISO 8601 time"},
