@@ -1,6 +1,5 @@
 /* fastepost webhook process: exit codes, the --json shape, standard input, usage errors, the
  * configuration file's checks, headers and query parameters from files, the clock, the spool. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +39,8 @@ static const char *file(const char *name, const char *content, int mode) {
   return p;
 }
 
-__attribute__((format(printf, 3, 4))) static int run(char *out, size_t size, const char *fmt, ...) {
-  char args[8192], cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(args, sizeof args, "--db '%s' webhook process %s", fptest_current.conninfo, cmd);
-  return fptest_cli(out, size, args);
-}
+/* `fastepost --db ... webhook process <args>` */
+#define run(out, size, ...) fptest_cli_db(out, size, "webhook process " __VA_ARGS__)
 
 /* The --json object: the one line of the output that starts with '{' (warnings go to stderr,
  * which the helper captures too). */
@@ -162,7 +154,7 @@ Test(cli_webhook, usage_errors_exit_2) {
   cr_assert_eq(run(out, sizeof out, "odoo --config '%s' --bogus '%s'", cfg, fx), 2, "%s", out);
   cr_assert_eq(run(out, sizeof out, "odoo --config '%s' --json '%s' extra", cfg, fx), 2, "%s", out);
   cr_assert(strstr(out, "\"http_status\":400"), "%s", out); /* --json: the JSON error object */
-  cr_assert_eq(run(out, sizeof out, "--help"), 0, "%s", out);
+  cr_assert_eq(run(out, sizeof out, "%s", "--help"), 0, "%s", out);
   cr_assert(strstr(out, "--header-file") && strstr(out, "salesforce"), "%s", out);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
 }

@@ -79,6 +79,14 @@ static json_object *answer_json(const fastepost_webhook_response *resp) {
   return j;
 }
 
+/* A spool in a fresh directory of the test's (dir: room for 256 bytes). */
+static fastepost_spool *temp_spool(char *dir, const char *prefix) {
+  fptest_tmpdir(dir, 256, prefix);
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  return spool;
+}
+
 static const char *jstr(json_object *o, const char *key) {
   json_object *v = NULL;
   if (!json_object_object_get_ex(o, key, &v) || !v)
@@ -414,9 +422,7 @@ Test(webhook_process, json_result_and_response) {
  * never spooled. */
 Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config) {
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-spool");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-spool");
   fastepost_webhook_config *cfg = config(CONFIG);
   size_t len;
   char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
@@ -536,9 +542,7 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_webhook_response_free(resp);
 
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-ro");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-ro");
   fastepost_webhook_config_set_spool(cfg, spool);
   resp = process(ro, "hubspot", req, cfg, FASTEPOST_OK, 202);
   cr_assert(fastepost_webhook_response_spooled(resp));
@@ -564,9 +568,7 @@ Test(webhook_process, read_only_database_spools_the_batch) {
  * refusal and never spooled: replay has no body limit. */
 Test(webhook_process, refused_body_is_never_spooled) {
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-big");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-big");
   fastepost_webhook_config *cfg = config("{\"odoo\": {\"api_keys\": [\"k\"], \"max_body\": 100}}");
   fastepost_webhook_config_set_spool(cfg, spool);
   size_t len;
