@@ -434,3 +434,34 @@ Test(zoho_process, a_lead_converted_to_a_contact_keeps_its_customer) {
   free(other);
   cr_assert_str_eq(Q("SELECT crm_id FROM customers"), "Contacts:5725767000003000999");
 }
+
+/* The command line a host would script: a form body whose token comes in the query string. */
+Test(zoho_process, cli_form_body_with_the_token_in_the_query) {
+  char dir[256], body[512], tokens[512], out[16384];
+  fptest_tmpdir(dir, sizeof dir, "zoho-cli");
+  snprintf(body, sizeof body, "%s/body.form", dir);
+  snprintf(tokens, sizeof tokens, "%s/query", dir);
+  fptest_write_file(body,
+                    "module=Leads&id=5725767000003000301&Last_Name=Okafor&Company=Okafor+%26+Sons"
+                    "&Modified_Time=2026-11-27T20%3A08%3A56%2B01%3A00",
+                    0600);
+  fptest_write_file(tokens, "token=" WF_TOKEN "\n", 0600);
+  const char *cfg = fptest_source_path("tests/fixtures/zoho/config.json");
+  int rc = fptest_cli_db(out, sizeof out,
+                         "webhook process zoho --config '%s' --content-type " FORM " --query-file '%s' --now 1796083200 "
+                         "--json '%s'",
+                         cfg, tokens, body);
+  cr_assert_eq(rc, 0, "%s", out);
+  cr_assert(strstr(out, "\"outcome\":\"created\""), "%s", out);
+  cr_assert(strstr(out, "\"external_id\":\"Leads:5725767000003000301\""), "%s", out);
+  cr_assert_null(strstr(out, WF_TOKEN), "%s", out);
+  cr_assert_str_eq(CUSTOMER("Leads:5725767000003000301"), "Okafor|Okafor & Sons|t|zoho");
+  /* a wrong token: exit 1, 401, nothing written */
+  fptest_write_file(tokens, "token=wrong\n", 0600);
+  rc = fptest_cli_db(out, sizeof out, "webhook process zoho --config '%s' --query-file '%s' --json '%s'", cfg, tokens,
+                     body);
+  cr_assert_eq(rc, 1, "%s", out);
+  cr_assert(strstr(out, "\"http_status\":401"), "%s", out);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  fptest_rmtree(dir);
+}
