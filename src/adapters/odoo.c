@@ -149,6 +149,34 @@ fastepost_status fastepost_odoo_options_set_event(fastepost_odoo_options *o, con
   return FASTEPOST_OK;
 }
 
+bool fastepost__odoo_model_name_valid(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > 63 || !fastepost__ascii_islower((unsigned char)s[0]) || s[n - 1] == '.' || strstr(s, ".."))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!fastepost__ascii_islower((unsigned char)s[i]) && !fastepost__ascii_isdigit((unsigned char)s[i]) &&
+        s[i] != '_' && s[i] != '.')
+      return false;
+  return true;
+}
+
+fastepost_status fastepost_odoo_options_set_model(fastepost_odoo_options *o, const char *model) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_model: opts is NULL");
+  if (!model || !*model) {
+    o->model[0] = '\0';
+    return FASTEPOST_OK;
+  }
+  if (!fastepost__odoo_model_name_valid(model)) {
+    char p[64];
+    fastepost__preview(p, sizeof p, model, strlen(model));
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "invalid model hint \"%s\": expected an Odoo model name such as res.partner", p);
+  }
+  snprintf(o->model, sizeof o->model, "%s", model);
+  return FASTEPOST_OK;
+}
+
 fastepost_status fastepost_odoo_options_set_content_type(fastepost_odoo_options *o, const char *ct) {
   if (!o)
     return fastepost__error_set(FASTEPOST_EINVALID, "options are NULL");
@@ -440,6 +468,21 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
   int rc = accepted_options(&opts, hint, NULL, &now_us);
   if (rc)
     return rc;
+  /* A body that named no model was processed with a model hint, which the event type kept
+   * ("res.partner.write"): the same hint again, so a retry maps it alike. */
+  if (event_type) {
+    size_t n = strlen(event_type);
+    const char *last = strrchr(event_type, '.');
+    if (last && (fastepost__odoo_hint(last + 1) || !strcmp(last + 1, "pull")))
+      n = (size_t)(last - event_type);
+    char model[64];
+    if (n < sizeof model) {
+      memcpy(model, event_type, n);
+      model[n] = '\0';
+      if (fastepost__odoo_model_name_valid(model))
+        snprintf(opts->model, sizeof opts->model, "%s", model);
+    }
+  }
   rc = fastepost__odoo_extract(rec, payload, payload ? strlen(payload) : 0, opts);
   fastepost_odoo_options_free(opts);
   return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
