@@ -55,8 +55,9 @@ static limits limits_of(const fastepost__http_options *o) {
 
 /* The URL as it may appear in a message: without query or fragment (only the path and host). */
 static void url_for_message(char *out, size_t size, const char *url) {
-  size_t n = strcspn(url, "?#");
-  fastepost__preview(out, size, url, n);
+  /* the URL passed libcurl's parser, so it is printable; only its length is bounded here */
+  int n = (int)strcspn(url, "?#");
+  snprintf(out, size, "%.*s", n, url);
 }
 
 static bool loopback_host(const char *host) {

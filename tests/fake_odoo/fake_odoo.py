@@ -20,7 +20,11 @@ write (a record with an explicit transaction-start time, e.g. one that commits l
 older write_date), bulk, unlink, fail (the next N requests get a status, e.g. 429 with
 Retry-After), slow (the next N requests wait), log (the requests seen: path and header names).
 
-Start: fake_odoo.py PORT_FILE  (listens on 127.0.0.1, a free port written to PORT_FILE).
+Every URL may start with /t/<tenant>/: each tenant has its own store and settings, so that tests
+running in parallel share one server without seeing each other's records.
+
+Start: fake_odoo.py PORT_FILE  (listens on 127.0.0.1, a free port written to PORT_FILE; exits
+after 30 s without a request).
 """
 import datetime as dt
 import json
@@ -30,7 +34,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
-STATE = {}
+TENANTS = {}  # "/t/<name>" URL prefix -> its own server state: tests run in parallel on one server
+STATE = {}    # the current request's tenant (requests are handled under LOCK)
+LAST_SEEN = [time.time()]
 
 
 def reset(cfg=None):
@@ -52,9 +58,6 @@ def reset(cfg=None):
         "slow": [],     # [{"seconds", "count"}]
         "log": [],
     })
-
-
-reset()
 
 
 def now():
@@ -231,7 +234,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def injected(self):
         """A failure or delay the test asked for; True when the request was answered."""
+        global STATE
         with LOCK:
+            STATE = self.state
             slow = STATE["slow"].pop(0) if STATE["slow"] else None
             if slow and slow["count"] > 1:
                 STATE["slow"].insert(0, dict(slow, count=slow["count"] - 1))
@@ -248,38 +253,60 @@ class Handler(BaseHTTPRequestHandler):
             return True
         return False
 
+    def route(self):
+        """Strip the /t/<tenant> prefix and select that tenant's state."""
+        LAST_SEEN[0] = time.time()
+        global STATE
+        tenant = "default"
+        if self.path.startswith("/t/"):
+            tenant, _, rest = self.path[3:].partition("/")
+            self.path = "/" + rest
+        if tenant not in TENANTS:
+            TENANTS[tenant] = {}
+            STATE = TENANTS[tenant]
+            reset()
+        STATE = TENANTS[tenant]
+
     def do_GET(self):
         with LOCK:
-            STATE["log"].append({"method": "GET", "path": self.path, "headers": list(self.headers.keys())})
-        if self.path == "/web/version" and STATE["web_version"]:
-            v = STATE["version"]
+            self.route()
+            state = STATE
+            state["log"].append({"method": "GET", "path": self.path, "headers": list(self.headers.keys())})
+        if self.path == "/web/version" and state["web_version"]:
+            v = state["version"]
             self.answer(200, {"version_info": v, "version": "%s.%s" % (v[0], v[1])})
         else:
             self.answer(404, b"<html>404 Not Found</html>")
 
     def do_POST(self):
-        if self.path.startswith("/__admin/"):
-            return self.handle_admin(self.path[len("/__admin/"):], self.body())
         with LOCK:
-            STATE["log"].append({"method": "POST", "path": self.path, "headers": list(self.headers.keys()),
+            self.route()
+            state = STATE
+        if self.path.startswith("/__admin/"):
+            return self.handle_admin(self.path[len("/__admin/"):], self.body(), state)
+        with LOCK:
+            state["log"].append({"method": "POST", "path": self.path, "headers": list(self.headers.keys()),
                                  "authorization": self.headers.get("Authorization", "")[:7]})
+        self.state = state
         if self.injected():
             return
         try:
             req = self.body()
         except ValueError:
             return self.answer(400, {"name": "werkzeug.exceptions.BadRequest", "message": "not JSON"})
-        if self.path == "/jsonrpc" and STATE["jsonrpc"]:
+        if self.path == "/jsonrpc" and state["jsonrpc"]:
             return self.handle_rpc(req)
-        if self.path.startswith("/json/2/") and STATE["json2"]:
+        if self.path.startswith("/json/2/") and state["json2"]:
             return self.handle_json2(self.path[len("/json/2/"):], req)
         self.answer(404, b"<html>404 Not Found</html>")
 
     def handle_rpc(self, req):
+        global STATE
         rid = req.get("id")
         p = req.get("params", {})
         try:
             with LOCK:
+                STATE = self.state
                 if p.get("service") == "common" and p.get("method") == "version":
                     v = STATE["version"]
                     res = {"server_version": "%s.%s" % (v[0], v[1]), "server_version_info": v,
@@ -308,16 +335,19 @@ class Handler(BaseHTTPRequestHandler):
                          "message": e.message, "arguments": [e.message], "context": {}}}})
 
     def handle_json2(self, rest, req):
+        global STATE
+        state = self.state
         auth = self.headers.get("Authorization", "")
-        if not auth.lower().startswith("bearer ") or auth[7:] != STATE["key"]:
+        if not auth.lower().startswith("bearer ") or auth[7:] != state["key"]:
             return self.answer(401, {"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey",
                                      "arguments": ["Invalid apikey", 401], "context": {}, "debug": ""})
-        if STATE["need_db_header"] and self.headers.get("X-Odoo-Database") != STATE["db"]:
+        if state["need_db_header"] and self.headers.get("X-Odoo-Database") != state["db"]:
             return self.answer(404, {"name": "werkzeug.exceptions.NotFound", "message": "database not found",
                                      "arguments": [], "context": {}, "debug": ""})
         model, _, method = rest.partition("/")
         try:
             with LOCK:
+                STATE = state
                 res = execute(model, method, [], req)
             self.answer(200, res)
         except OdooError as e:
@@ -325,8 +355,10 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(status, {"name": e.name, "message": e.message, "arguments": [e.message],
                                  "context": {}, "debug": "Traceback ..."})
 
-    def handle_admin(self, cmd, req):
+    def handle_admin(self, cmd, req, state):
+        global STATE
         with LOCK:
+            STATE = state
             if cmd == "reset":
                 reset(req)
                 res = True
@@ -356,9 +388,17 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"result": res})
 
 
+def exit_when_idle(srv, seconds):
+    """Shared by every test of a run, the server goes once nobody has used it for a while."""
+    while time.time() - LAST_SEEN[0] < seconds:
+        time.sleep(1)
+    srv.shutdown()
+
+
 def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
+    threading.Thread(target=exit_when_idle, args=(srv, 30), daemon=True).start()
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
     import os
