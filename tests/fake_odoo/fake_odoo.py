@@ -241,7 +241,10 @@ class Handler(BaseHTTPRequestHandler):
             if slow and slow["count"] > 1:
                 STATE["slow"].insert(0, dict(slow, count=slow["count"] - 1))
             fail = STATE["fail"].pop(0) if STATE["fail"] else None
-            if fail and fail["count"] > 1:
+            if fail and fail.get("skip", 0) > 0:  # let this many requests through first
+                STATE["fail"].insert(0, dict(fail, skip=fail["skip"] - 1))
+                fail = None
+            elif fail and fail["count"] > 1:
                 STATE["fail"].insert(0, dict(fail, count=fail["count"] - 1))
         if slow:
             time.sleep(slow["seconds"])
@@ -375,7 +378,7 @@ class Handler(BaseHTTPRequestHandler):
             elif cmd == "unlink":
                 recs = STATE["records"].get(req.get("model", "res.partner"), {})
                 res = [recs.pop(i, None) is not None for i in req["ids"]]
-            elif cmd == "fail":
+            elif cmd == "fail":  # {"status", "count", "retry_after"?, "skip"?, "body"?}
                 STATE["fail"].append(req)
                 res = True
             elif cmd == "slow":
