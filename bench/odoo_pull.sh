@@ -34,13 +34,8 @@ curl -s -X POST "$url/__admin/bulk" -d "{\"count\": $n, \"tx_start\": \"2026-01-
 printf 'fake-api-key\n' >"$work/key"
 chmod 600 "$work/key"
 
-cat >"$work/upsert.sql" <<'SQL'
-\set id random(1, 1000000000)
-INSERT INTO customers (crm_source, crm_id, name, email, last_synced_at)
-VALUES ('pgbench', 'res.partner:' || :id, 'Contact ' || :id, 'pg' || :id || '@bench.example', now())
-ON CONFLICT (crm_source, crm_id) WHERE crm_id IS NOT NULL
-DO UPDATE SET name = EXCLUDED.name, last_synced_at = EXCLUDED.last_synced_at;
-SQL
+# the pgbench floor: one upsert per transaction, shared by the benchmarks
+cp bench/pgbench_upsert.sql "$work/upsert.sql"
 echo "==> pgbench: $n upserts, one per transaction"
 tps=$(pgbench -n -c 1 -t "$n" -f "$work/upsert.sql" "$db" 2>/dev/null | awk '/^tps/ {print $3; exit}')
 echo "  $tps tps"

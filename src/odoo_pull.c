@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "odoo_client/odoo_client.h"
 #include "util/json.h"
+#include "util/strv.h"
 #include "util/time.h"
 
 static const char SOURCE[] = "odoo";
@@ -42,21 +43,7 @@ struct fastepost_odoo_pull_report {
 
 static const char *const PROTOCOLS[] = {"auto", "json2", "jsonrpc"};
 
-const char *fastepost_odoo_sync_protocol_name(fastepost_odoo_sync_protocol p) {
-  return (unsigned)p < 3 ? PROTOCOLS[p] : "";
-}
-
-fastepost_status fastepost_odoo_sync_protocol_parse(fastepost_odoo_sync_protocol *out, const char *name) {
-  for (int i = 0; name && out && i < 3; i++)
-    if (!strcmp(name, PROTOCOLS[i])) {
-      *out = (fastepost_odoo_sync_protocol)i;
-      return FASTEPOST_OK;
-    }
-  char p[64] = "";
-  if (name)
-    fastepost__preview(p, sizeof p, name, strlen(name));
-  return fastepost__error_set(FASTEPOST_EINVALID, "unknown Odoo protocol \"%s\": expected auto, json2 or jsonrpc", p);
-}
+FASTEPOST__ENUM_NAMES(fastepost_odoo_sync_protocol, PROTOCOLS, "Odoo protocol", "auto, json2 or jsonrpc")
 
 /* ---- options --------------------------------------------------------------------------------- */
 
@@ -66,23 +53,8 @@ fastepost_status fastepost_odoo_sync_protocol_parse(fastepost_odoo_sync_protocol
       return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_sync_options_" fn ": opts is NULL"); \
   } while (0)
 
-static void wipe_free(char *s) {
-  if (!s)
-    return;
-  for (volatile char *p = s; *p; p++)
-    *p = 0;
-  free(s);
-}
-
-/* Replace *slot with a copy of s (NULL or "" clears it). */
-static int set_text(char **slot, const char *s) {
-  char *copy = NULL;
-  if (s && *s && !(copy = fastepost__strdup(s)))
-    return FASTEPOST_ENOMEM;
-  free(*slot);
-  *slot = copy;
-  return FASTEPOST_OK;
-}
+/* Replace *slot with a copy of s; NULL or "" clears it. */
+static int set_text(char **slot, const char *s) { return fastepost__str_set(slot, s && *s ? s : NULL); }
 
 static bool model_synced(const char *m) { return !strcmp(m, "res.partner") || !strcmp(m, "crm.lead"); }
 
@@ -147,7 +119,7 @@ fastepost_status fastepost_odoo_sync_options_new(fastepost_odoo_sync_options **o
 void fastepost_odoo_sync_options_free(fastepost_odoo_sync_options *o) {
   if (!o)
     return;
-  wipe_free(o->key);
+  fastepost__odoo_secret_free(o->key);
   free(o->url);
   free(o->database);
   free(o->user);
@@ -187,19 +159,14 @@ fastepost_status fastepost_odoo_sync_options_set_api_key(fastepost_odoo_sync_opt
   char *copy = fastepost__strdup(key);
   if (!copy)
     return FASTEPOST_ENOMEM;
-  wipe_free(o->key);
+  fastepost__odoo_secret_free(o->key);
   o->key = copy;
   return FASTEPOST_OK;
 }
 
-fastepost_status fastepost_odoo_sync_options_set_protocol(fastepost_odoo_sync_options *o,
-                                                          fastepost_odoo_sync_protocol protocol) {
-  NEED(o, "set_protocol");
-  if ((unsigned)protocol > FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC)
-    return fastepost__error_set(FASTEPOST_EINVALID, "unknown Odoo protocol %d", (int)protocol);
-  o->protocol = protocol;
-  return FASTEPOST_OK;
-}
+FASTEPOST__OPTIONS_ENUM_SETTER(odoo_sync, protocol, fastepost_odoo_sync_protocol, protocol,
+                               FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO, FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC,
+                               "Odoo protocol")
 
 fastepost_status fastepost_odoo_sync_options_set_models(fastepost_odoo_sync_options *o, const char *models) {
   NEED(o, "set_models");

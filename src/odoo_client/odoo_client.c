@@ -21,7 +21,7 @@ struct fastepost__odoo_client {
 /* Odoo's answers nest a few levels (records, many2one pairs); this leaves room. */
 #define ANSWER_DEPTH 64
 
-static void wipe_free(char *s) {
+void fastepost__odoo_secret_free(char *s) {
   if (!s)
     return;
   for (volatile char *p = s; *p; p++)
@@ -65,7 +65,7 @@ int fastepost__odoo_client_new(fastepost__odoo_client **out, const char *url, co
 void fastepost__odoo_client_free(fastepost__odoo_client *c) {
   if (!c)
     return;
-  wipe_free(c->key);
+  fastepost__odoo_secret_free(c->key);
   free(c->url);
   free(c->database);
   free(c->user);

@@ -40,6 +40,10 @@ int fastepost__odoo_client_new(fastepost__odoo_client **out, const char *url, co
                                const fastepost__http_options *http);
 void fastepost__odoo_client_free(fastepost__odoo_client *c);
 
+/* Overwrite a secret (an API key) with zeros and free it, so that it does not linger in freed
+ * heap memory (a core dump, a later allocation). A no-op on NULL. */
+void fastepost__odoo_secret_free(char *s);
+
 /* The protocol in use, detecting it (and logging in, for JSON-RPC) on first use. */
 int fastepost__odoo_client_connect(fastepost__odoo_client *c);
 fastepost__odoo_proto fastepost__odoo_client_protocol(const fastepost__odoo_client *c);
