@@ -160,27 +160,25 @@ static json_object *domain_kw(void) {
 }
 
 Test(http, odoo_client_detects_the_protocol) {
-  fastepost__odoo_client *c = client(KEY, FASTEPOST__ODOO_PROTO_AUTO);
-  cr_assert_eq(fastepost__odoo_client_connect(c), 0, "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost__odoo_client_protocol(c), FASTEPOST__ODOO_PROTO_JSON2);
-  fastepost__odoo_client_free(c);
-  fake_odoo_do("reset", "{\"version\": [17, 0, 0, \"final\", 0, \"\"], \"json2\": false}");
-  c = client(KEY, FASTEPOST__ODOO_PROTO_AUTO);
-  cr_assert_eq(fastepost__odoo_client_connect(c), 0, "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost__odoo_client_protocol(c), FASTEPOST__ODOO_PROTO_JSONRPC);
-  fastepost__odoo_client_free(c);
-  /* no /web/version (older): common.version says saas~18.4, which has JSON-2 */
-  fake_odoo_do("reset", "{\"version\": [\"saas~18\", 4, 0, \"final\", 0, \"\"], \"web_version\": false}");
-  c = client(KEY, FASTEPOST__ODOO_PROTO_AUTO);
-  cr_assert_eq(fastepost__odoo_client_connect(c), 0, "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost__odoo_client_protocol(c), FASTEPOST__ODOO_PROTO_JSON2);
-  fastepost__odoo_client_free(c);
-  /* neither /web/version nor /jsonrpc (Odoo 22): JSON-2 */
-  fake_odoo_do("reset", "{\"web_version\": false, \"jsonrpc\": false}");
-  c = client(KEY, FASTEPOST__ODOO_PROTO_AUTO);
-  cr_assert_eq(fastepost__odoo_client_connect(c), 0, "%s", fastepost_error_last()->message);
-  cr_assert_eq(fastepost__odoo_client_protocol(c), FASTEPOST__ODOO_PROTO_JSON2);
-  fastepost__odoo_client_free(c);
+  static const struct {
+    const char *server; /* the stand-in's settings */
+    fastepost__odoo_proto want;
+  } cases[] = {
+      {"{}", FASTEPOST__ODOO_PROTO_JSON2}, /* 19.0 */
+      {"{\"version\": [17, 0, 0, \"final\", 0, \"\"], \"json2\": false}", FASTEPOST__ODOO_PROTO_JSONRPC},
+      /* no /web/version: common.version says saas~18.4, which has JSON-2 */
+      {"{\"version\": [\"saas~18\", 4, 0, \"final\", 0, \"\"], \"web_version\": false}",
+       FASTEPOST__ODOO_PROTO_JSON2},
+      /* neither /web/version nor /jsonrpc (Odoo 22): JSON-2 */
+      {"{\"web_version\": false, \"jsonrpc\": false}", FASTEPOST__ODOO_PROTO_JSON2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fake_odoo_do("reset", cases[i].server);
+    fastepost__odoo_client *c = client(KEY, FASTEPOST__ODOO_PROTO_AUTO);
+    cr_assert_eq(fastepost__odoo_client_connect(c), 0, "case %zu: %s", i, fastepost_error_last()->message);
+    cr_assert_eq(fastepost__odoo_client_protocol(c), cases[i].want, "case %zu", i);
+    fastepost__odoo_client_free(c);
+  }
 }
 
 static void calls_both_ways(fastepost__odoo_proto proto) {
