@@ -491,7 +491,11 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
         const char *wd = json_object_get_string(fastepost__json_get(lastrec, "write_date"));
         int64_t wd_us = 0;
         last_id = fastepost__odoo_id(fastepost__json_get(lastrec, "id"));
-        if (wd && fastepost__odoo_datetime_us(&wd_us, wd) && wd_us > run->report->cursors[mi]) {
+        /* never past the frozen bound: a server that ignored the domain must not push the
+         * cursor into the future, where every later change would fall below the window */
+        if (wd && fastepost__odoo_datetime_us(&wd_us, wd) && wd_us > upper_us)
+          wd_us = upper_us;
+        if (wd_us > run->report->cursors[mi]) {
           rc = cursor_store(run->conn, model, wd_us);
           if (!rc)
             run->report->cursors[mi] = wd_us;

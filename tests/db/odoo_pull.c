@@ -359,6 +359,31 @@ Test(odoo_pull, failures_write_nothing_and_name_no_key) {
   fastepost_odoo_sync_options_free(o);
 }
 
+Test(odoo_pull, answers_of_the_wrong_shape_are_refused_and_bad_records_logged) {
+  partners(2);
+  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_pull_report *r = NULL;
+  /* fields_get passes, search_read answers a JSON string instead of a list */
+  fake_odoo_do("fail", "{\"status\": 200, \"count\": 1, \"skip\": 1, \"body\": \"garbage\"}");
+  cr_assert_eq(pull(&r, o), FASTEPOST_EPARSE);
+  cr_assert(strstr(fastepost_error_last()->message, "not a list"), "%s", fastepost_error_last()->message);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 0);
+  /* a record with fields of the wrong type, and one with an invalid email: each stands alone */
+  fake_odoo_do("write", "{\"id\": 3, \"values\": {\"name\": [1, 2, 3], \"email\": 42}, "
+                        "\"tx_start\": \"2026-01-01 10:00:03\"}");
+  fake_odoo_do("write", "{\"id\": 4, \"values\": {\"name\": \"Bad \\u00e9 mail\", \"email\": \"not an email\"}, "
+                        "\"tx_start\": \"2026-01-01 10:00:04\"}");
+  cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_odoo_pull_report_fetched(r), 4);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_id IN ('res.partner:1', 'res.partner:2')"), 2);
+  cr_assert_eq(fastepost_odoo_pull_report_failed(r) + count(r, FASTEPOST_OUTCOME_CREATED) +
+                   count(r, FASTEPOST_OUTCOME_IGNORED),
+               4);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:04");
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
 Test(odoo_pull, cli_pull_prints_counts_and_cursor) {
   partners(4);
   char dir[256], keyfile[300], out[8192], args[2048];
