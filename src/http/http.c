@@ -251,6 +251,14 @@ void fastepost__http_response_clear(fastepost__http_response *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* The header lines are copies, an Authorization among them: wiped before they are freed. */
+static void free_headers(struct curl_slist *hdrs) {
+  for (struct curl_slist *h = hdrs; h; h = h->next)
+    for (volatile char *p = h->data; p && *p; p++)
+      *p = 0;
+  curl_slist_free_all(hdrs);
+}
+
 int fastepost__http_request(fastepost__http_response *out, const char *method, const char *url,
                             const char *const *headers, size_t nheaders, const void *body, size_t len,
                             const fastepost__http_options *opts) {
@@ -269,7 +277,7 @@ int fastepost__http_request(fastepost__http_response *out, const char *method, c
   for (size_t i = 0; i < nheaders; i++) {
     struct curl_slist *next = curl_slist_append(hdrs, headers[i]);
     if (!next) {
-      curl_slist_free_all(hdrs);
+      free_headers(hdrs);
       return fastepost__error_oom();
     }
     hdrs = next;
@@ -290,7 +298,7 @@ int fastepost__http_request(fastepost__http_response *out, const char *method, c
     if (backoff < l.max_wait_us / 2)
       backoff *= 2;
   }
-  curl_slist_free_all(hdrs);
+  free_headers(hdrs);
   if (rc)
     fastepost__http_response_clear(out);
   return rc;
