@@ -345,7 +345,8 @@ static int person_company(fastepost__sync_record *rec, json_object *obj) {
 
 static int person_facts(fastepost__sync_record *rec, json_object *obj) {
   char *v = NULL;
-  int rc = set_prop(rec, P_NAME, person_name(obj, &v), v);
+  fastepost__fact_state name = person_name(obj, &v); /* before v is read */
+  int rc = set_prop(rec, P_NAME, name, v);
   if (!rc) {
     fastepost__fact_state st = contact(obj, "emails", "email", &v);
     rc = set_prop(rec, P_EMAIL, st, v);
