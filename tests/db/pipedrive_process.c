@@ -2,8 +2,7 @@
  * Pipedrive webhooks against a real database: created, duplicate, stale (out of order), delete
  * (tombstone), merge, note and deal remarks, the company from an earlier organization event, a
  * refused request that writes nothing, retry through fastepost_events_retry() and spool replay.
- * Requests go through deliver(), the path fastepost_webhook_process() takes for the source:
- * verify, parse, run the records through the core.
+ * Requests go through fastepost_webhook_process() with {"pipedrive": {"basic_auth": [...]}}.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,51 +21,68 @@ TestSuite(pipedrive_process, .init = fptest_setup_schema, .fini = fptest_teardow
 static const char CONFIG[] = "{\"basic_auth\": [\"hook:old-password\", \"hook:s3cret:with:colons\"]}";
 static const char CREDENTIALS[] = "hook:s3cret:with:colons";
 
-/* What a delivery did (copied out of the result). */
+/* What a delivery did (copied out of the response). */
 typedef struct delivery {
   int rc;         /* the call's status */
+  int http;       /* the answer's status */
   int code;       /* the event's code */
   fastepost_outcome outcome;
   int64_t customer_id, remark_id;
+  bool spooled;
   char error[512];
   char warnings[1024];
+  char body[2048]; /* the answer */
 } delivery;
 
-/* One request as Pipedrive sends it, with the given Authorization header. */
-static delivery deliver_auth(const char *authorization, const char *body) {
+/* The configuration a host loads: {"pipedrive": CONFIG}. */
+static fastepost_webhook_config *config(void) {
+  fastepost_webhook_config *cfg = NULL;
+  cr_assert_eq(fastepost_webhook_config_new(&cfg), FASTEPOST_OK);
+  char json[512];
+  snprintf(json, sizeof json, "{\"pipedrive\": %s}", CONFIG);
+  cr_assert_eq(fastepost_webhook_config_load_json(cfg, json, strlen(json)), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  return cfg;
+}
+
+/* One request as Pipedrive sends it, with the given Authorization header, through
+ * fastepost_webhook_process() (conn NULL: only the spool, when cfg has one). */
+static delivery deliver_with(fastepost_conn *conn, fastepost_webhook_config *cfg, const char *authorization,
+                             const char *body) {
   delivery d = {0};
-  void *cfg = pdtest_config(CONFIG);
   fastepost_webhook_request *req = pdtest_request(authorization, body);
-  d.rc = PD->verify(cfg, req);
-  fastepost__records recs = {0};
-  if (!d.rc)
-    d.rc = PD->parse(&recs, cfg, fastepost_webhook_request_body(req), fastepost_webhook_request_body_len(req),
-                     FASTEPOST__SYNC_SERVER_CLOCK);
-  if (!d.rc) {
-    fastepost_event_batch *b = NULL;
-    cr_assert_eq(fastepost__event_batch_new(&b, recs.count), FASTEPOST_OK);
-    for (size_t i = 0; i < recs.count; i++)
-      fastepost__event_batch_describe(b, i, recs.items[i].event_type, recs.items[i].external_id);
-    fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
-    d.rc = fastepost__adapter_run_batch(b, fptest_conn(), recs.items, NULL, recs.count, &ctx);
-    d.rc = fastepost__event_batch_finish(&b, b, d.rc);
-    cr_assert_eq(fastepost_event_batch_count(b), 1);
+  fastepost_webhook_response *resp = NULL;
+  d.rc = fastepost_webhook_process(&resp, conn, "pipedrive", req, cfg);
+  cr_assert_not_null(resp);
+  cr_assert_eq(fastepost_webhook_response_status(resp), d.rc);
+  d.http = fastepost_webhook_response_http_status(resp);
+  d.spooled = fastepost_webhook_response_spooled(resp);
+  cr_assert_str_eq(fastepost_webhook_response_content_type(resp), "application/json", "the generic JSON answer");
+  snprintf(d.body, sizeof d.body, "%s", (const char *)fastepost_webhook_response_body(resp));
+  snprintf(d.error, sizeof d.error, "%s", fastepost_webhook_response_error(resp));
+  const fastepost_event_batch *b = fastepost_webhook_response_events(resp);
+  if (fastepost_event_batch_count(b)) {
+    cr_assert_eq(fastepost_event_batch_count(b), 1, "Pipedrive posts one object per request");
     const fastepost_event_result *r = fastepost_event_batch_get(b, 0);
     d.code = fastepost_event_result_code(r);
     d.outcome = fastepost_event_result_outcome(r);
     d.customer_id = fastepost_event_result_customer_id(r);
     d.remark_id = fastepost_event_result_remark_id(r);
-    snprintf(d.error, sizeof d.error, "%s", fastepost_event_result_error(r));
+    if (!*d.error)
+      snprintf(d.error, sizeof d.error, "%s", fastepost_event_result_error(r));
     for (size_t i = 0; i < fastepost_event_result_warning_count(r); i++)
       snprintf(d.warnings + strlen(d.warnings), sizeof d.warnings - strlen(d.warnings), "%s;",
                fastepost_event_result_warning(r, i));
-    fastepost_event_batch_free(b);
-  } else {
-    snprintf(d.error, sizeof d.error, "%s", fastepost_error_last()->message);
   }
-  fastepost__records_free(&recs);
+  fastepost_webhook_response_free(resp);
   fastepost_webhook_request_free(req);
-  PD->config_free(cfg);
+  return d;
+}
+
+static delivery deliver_auth(const char *authorization, const char *body) {
+  fastepost_webhook_config *cfg = config();
+  delivery d = deliver_with(fptest_conn(), cfg, authorization, body);
+  fastepost_webhook_config_free(cfg);
   return d;
 }
 
@@ -76,6 +92,7 @@ static delivery deliver(const char *body) { return deliver_auth(pdtest_basic(CRE
 static delivery expect(const char *body, fastepost_outcome want) {
   delivery d = deliver(body);
   cr_assert_eq(d.rc, FASTEPOST_OK, "status %s: %s", fastepost_error_name(d.rc), d.error);
+  cr_assert_eq(d.http, 200);
   cr_assert_eq(d.outcome, want, "outcome %s, want %s (%s; warnings %s)", fastepost_outcome_name(d.outcome),
                fastepost_outcome_name(want), d.error, d.warnings);
   return d;
@@ -282,19 +299,21 @@ Test(pipedrive_process, refused_requests_write_nothing) {
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     delivery d = deliver_auth(bad[i], body);
     cr_assert_eq(d.rc, FASTEPOST_EAUTH, "%zu: %s", i, d.error);
-    cr_assert_eq(fastepost_status_http(d.rc), 401);
+    cr_assert_eq(d.http, 401);
     cr_assert_null(strstr(d.error, "s3cret"));
+    cr_assert_null(strstr(d.body, "s3cret"));
   }
   cr_assert_eq(rows(), 0);
   /* a body that is not JSON is refused whole, before anything is written (400) */
   delivery d = deliver("{\"meta\":");
   cr_assert_eq(d.rc, FASTEPOST_EPARSE);
-  cr_assert_eq(fastepost_status_http(d.rc), 400);
+  cr_assert_eq(d.http, 400);
   cr_assert_eq(rows(), 0);
   /* a malformed event is logged as failed, and applies nothing */
   char *bad_ts = pdtest_with(body, "meta", "timestamp", "\"2999-01-01T00:00:00Z\"");
   d = deliver(bad_ts);
-  cr_assert_eq(d.rc, FASTEPOST_OK);
+  cr_assert_eq(d.rc, FASTEPOST_EINVALID, "a request of one event answers with its status");
+  cr_assert_eq(d.http, 400);
   cr_assert_eq(d.code, FASTEPOST_EINVALID);
   cr_assert_str_eq(Q("SELECT status || '|' || (next_attempt_at IS NULL) FROM integration_events"), "error|true");
   cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
@@ -328,17 +347,59 @@ Test(pipedrive_process, failed_event_is_retried_from_its_payload) {
   free(again);
 }
 
+Test(pipedrive_process, unconfigured_source_is_refused) {
+  fastepost_webhook_config *cfg = NULL;
+  cr_assert_eq(fastepost_webhook_config_new(&cfg), FASTEPOST_OK);
+  size_t len;
+  char *body = pdtest_fixture("ok.json", &len);
+  delivery d = deliver_with(fptest_conn(), cfg, pdtest_basic(CREDENTIALS), body);
+  cr_assert_eq(d.rc, FASTEPOST_ENOKEY);
+  cr_assert_eq(d.http, 401);
+  const char empty[] = "{\"pipedrive\": {\"basic_auth\": []}}";
+  cr_assert_eq(fastepost_webhook_config_load_json(cfg, empty, strlen(empty)), FASTEPOST_OK);
+  d = deliver_with(fptest_conn(), cfg, pdtest_basic(CREDENTIALS), body);
+  cr_assert_eq(d.rc, FASTEPOST_ENOKEY);
+  cr_assert_eq(d.http, 401);
+  cr_assert_eq(rows(), 0);
+  fastepost_webhook_config_free(cfg);
+  free(body);
+}
+
+Test(pipedrive_process, answer_is_the_json_result) {
+  size_t len;
+  char *body = pdtest_fixture("ok.json", &len);
+  delivery d = expect(body, FASTEPOST_OUTCOME_CREATED);
+  cr_assert(strstr(d.body, "\"outcome\":\"created\""), "%s", d.body);
+  cr_assert(strstr(d.body, "\"external_id\":\"person:8\""), "%s", d.body);
+  free(body);
+}
+
 Test(pipedrive_process, spooled_body_is_replayed) {
   char dir[256];
   fptest_tmpdir(dir, sizeof dir, "pipedrive-spool");
   fastepost_spool *spool = NULL;
   cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  /* The database is out of reach: the verified request is spooled and answered 202 at once, so
+   * that Pipedrive counts no failure towards its ban. */
+  fastepost_webhook_config *cfg = config();
+  cr_assert_eq(fastepost_webhook_config_set_spool(cfg, spool), FASTEPOST_OK);
   size_t len;
   char *body = pdtest_fixture("v2_organization_create.json", &len);
-  cr_assert_eq(fastepost_spool_put(NULL, spool, "pipedrive", "", "application/json", body, len), FASTEPOST_OK);
+  delivery d = deliver_with(NULL, cfg, pdtest_basic(CREDENTIALS), body);
+  cr_assert_eq(d.rc, FASTEPOST_OK, "%s", d.error);
+  cr_assert_eq(d.http, 202);
+  cr_assert(d.spooled);
+  cr_assert_eq(d.outcome, FASTEPOST_OUTCOME_SPOOLED);
+  /* a refused request is not spooled */
+  d = deliver_with(NULL, cfg, pdtest_basic("hook:wrong"), body);
+  cr_assert_eq(d.http, 401);
+  cr_assert(!d.spooled);
   free(body);
   body = pdtest_fixture("ok.json", &len);
-  cr_assert_eq(fastepost_spool_put(NULL, spool, "pipedrive", "", "application/json", body, len), FASTEPOST_OK);
+  d = deliver_with(NULL, cfg, pdtest_basic(CREDENTIALS), body);
+  cr_assert_eq(d.http, 202);
+  fastepost_webhook_config_free(cfg);
+  cr_assert_eq(rows(), 0);
   fptest_replay rep;
   cr_assert_eq(fptest_spool_replay(&rep, spool, fptest_conn(), 10), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
