@@ -44,7 +44,7 @@ static inline void *pdtest_config(const char *section) {
 
 /* "Basic " + base64(credentials) (static buffer). */
 static inline const char *pdtest_basic(const char *credentials) {
-  static char out[1024];
+  static char out[8192];
   memcpy(out, "Basic ", 6);
   EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)credentials, (int)strlen(credentials));
   return out;

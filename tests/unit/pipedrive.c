@@ -138,6 +138,19 @@ Test(pipedrive, verify_password_with_colons_splits_on_the_first) {
   cr_assert_eq(verify_with("{\"basic_auth\": [\"hook:pa\"]}", pdtest_basic("hook:pa:ss:word")), FASTEPOST_EAUTH);
 }
 
+Test(pipedrive, verify_long_password) {
+  /* 2000 bytes of password: 2676 base64 characters in one run, no line breaks */
+  char cred[2100], section[2200];
+  memcpy(cred, "hook:", 5);
+  for (int i = 0; i < 2000; i++)
+    cred[5 + i] = (char)(i % 7 == 0 ? ':' : 'a' + i % 26);
+  cred[2005] = '\0';
+  snprintf(section, sizeof section, "{\"basic_auth\": [\"%s\"]}", cred);
+  cr_assert_eq(verify_with(section, pdtest_basic(cred)), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cred[2004] = '~';
+  cr_assert_eq(verify_with(section, pdtest_basic(cred)), FASTEPOST_EAUTH);
+}
+
 Test(pipedrive, verify_missing_or_garbled_header_is_eauth) {
   cr_assert_eq(verify_with(ALADDIN, NULL), FASTEPOST_EAUTH);
   assert_message("no Authorization header");
