@@ -413,3 +413,33 @@ Test(pipedrive_process, spooled_body_is_replayed) {
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
 }
+
+/* The shared fixtures (config.json, ok.json, ok.headers, ok.expect) through the CLI, as the
+ * demo and the binding tests use them. */
+Test(pipedrive_process, shared_fixtures_through_the_cli) {
+  size_t len;
+  char *headers = pdtest_fixture("ok.headers", &len);
+  char *expect_id = pdtest_fixture("ok.expect", &len);
+  expect_id[strcspn(expect_id, "\n")] = '\0';
+  char args[4096], out[8192];
+  int n = snprintf(args, sizeof args, "webhook process pipedrive --config '%s' --db '%s' --json",
+                   fptest_source_path("tests/fixtures/pipedrive/config.json"), fptest_current.conninfo);
+  for (char *line = strtok(headers, "\n"); line; line = strtok(NULL, "\n"))
+    n += snprintf(args + n, sizeof args - (size_t)n, " --header '%s'", line);
+  snprintf(args + n, sizeof args - (size_t)n, " '%s'", fptest_source_path("tests/fixtures/pipedrive/ok.json"));
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "\"outcome\":\"created\""), "%s", out);
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE crm_source = 'pipedrive' AND crm_id = '%s'",
+           expect_id);
+  cr_assert_eq(N(sql), 1);
+  /* without the header: refused, exit status 1, nothing more written */
+  snprintf(args, sizeof args, "webhook process pipedrive --config '%s' --db '%s' --json '%s'",
+           fptest_source_path("tests/fixtures/pipedrive/config.json"), fptest_current.conninfo,
+           fptest_source_path("tests/fixtures/pipedrive/ok.json"));
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "401"), "%s", out);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  free(headers);
+  free(expect_id);
+}
