@@ -47,7 +47,9 @@ static void check_verify(const void *config, const uint8_t *data, size_t size) {
   if (fastepost_webhook_request_set_header(req, "Authorization", raw) != FASTEPOST_OK)
     abort();
   int rc = fastepost__pipedrive_adapter.verify(config, req);
-  if (rc != FASTEPOST_EAUTH && !(rc == FASTEPOST_OK && strstr(raw, "ZnV6ei11c2VyOmZ1eno6cGFzc3dvcmQ=")))
+  /* accepted only with the credential's base64 (its last character may differ in the bits
+   * that padding leaves unused) */
+  if (rc != FASTEPOST_EAUTH && !(rc == FASTEPOST_OK && strstr(raw, "ZnV6ei11c2VyOmZ1eno6cGFzc3dvcm")))
     abort();
   memcpy(header, "Basic ", 6);
   EVP_EncodeBlock(header + 6, data, (int)size);
