@@ -505,7 +505,10 @@ static void parse_record(fastepost__sync_record *rec, json_object *root, const f
     return;
   }
   pd_event e;
-  if (read_envelope(&e, rec, root) || dedup_key(rec, &e))
+  int rc = read_envelope(&e, rec, root);
+  if (!rec->event_type && !(rec->event_type = fastepost__strdup("unknown"))) /* no meta: logged as unknown */
+    rc = fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  if (rc || dedup_key(rec, &e))
     return;
   int (*map)(fastepost__sync_record *, const pd_event *) = NULL;
   for (size_t i = 0; i < sizeof mappers / sizeof mappers[0]; i++)

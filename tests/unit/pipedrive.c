@@ -537,6 +537,7 @@ static void failed_record(const char *body, const char *needle) {
   cr_assert_eq(r->failure, FASTEPOST_EINVALID, "accepted: %s", body);
   cr_assert(strstr(r->failure_message, needle), "'%s' lacks '%s'", r->failure_message, needle);
   cr_assert_not_null(r->payload, "logged with its payload");
+  cr_assert_not_null(r->event_type, "logged with an event type");
   done();
 }
 
