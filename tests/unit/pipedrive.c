@@ -302,15 +302,23 @@ Test(pipedrive, v2_note_is_a_remark_in_plain_text) {
   done();
 }
 
-Test(pipedrive, v2_deal_is_a_remark_with_its_title) {
-  fastepost__sync_record *r = parse_fixture("v2_deal_create.json");
-  cr_assert_eq(r->failure, FASTEPOST_OK);
-  cr_assert_str_eq(r->note_body, "Deal: Sample deal");
-  cr_assert_str_eq(r->note_key, "deal:10");
-  cr_assert_str_eq(r->link_crm_id, "person:8");
-  cr_assert_str_eq(r->external_id, "deal:10");
+/* A deal fixture: a remark "Deal: <title>" keyed by the deal, on its person's customer. */
+static void assert_deal(const char *fixture, const char *type, const char *body, const char *deal,
+                        const char *person) {
+  fastepost__sync_record *r = parse_fixture(fixture);
+  cr_assert_eq(r->failure, FASTEPOST_OK, "%s", r->failure_message);
+  cr_assert_str_eq(r->event_type, type);
+  cr_assert_str_eq(r->note_body, body);
+  cr_assert_str_eq(r->note_key, deal);
+  cr_assert_str_eq(r->external_id, deal);
+  cr_assert_str_eq(r->link_crm_id, person);
   cr_assert(!r->owns_customer);
   done();
+}
+
+Test(pipedrive, v2_deal_is_a_remark_with_its_title) {
+  assert_deal("v2_deal_create.json", "create.deal", "Deal: Sample deal", "deal:10", "person:8");
+  fastepost__sync_record *r;
   /* A deal without a person has no customer to go to. */
   size_t len;
   char *body = pdtest_fixture("v2_deal_create.json", &len);
@@ -362,12 +370,7 @@ Test(pipedrive, v1_person_updated) {
 }
 
 Test(pipedrive, v1_deal_added) {
-  fastepost__sync_record *r = parse_fixture("v1_deal_added.json");
-  cr_assert_eq(r->failure, FASTEPOST_OK);
-  cr_assert_str_eq(r->event_type, "added.deal");
-  cr_assert_str_eq(r->note_body, "Deal: Renewal 2018");
-  cr_assert_str_eq(r->link_crm_id, "person:11");
-  done();
+  assert_deal("v1_deal_added.json", "added.deal", "Deal: Renewal 2018", "deal:21", "person:11");
 }
 
 Test(pipedrive, v1_company_from_org_name_or_org_object) {
