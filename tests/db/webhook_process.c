@@ -79,6 +79,14 @@ static json_object *answer_json(const fastepost_webhook_response *resp) {
   return j;
 }
 
+/* A spool in a fresh directory of the test's (dir: room for 256 bytes). */
+static fastepost_spool *temp_spool(char *dir, const char *prefix) {
+  fptest_tmpdir(dir, 256, prefix);
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  return spool;
+}
+
 static const char *jstr(json_object *o, const char *key) {
   json_object *v = NULL;
   if (!json_object_object_get_ex(o, key, &v) || !v)
@@ -414,9 +422,7 @@ Test(webhook_process, json_result_and_response) {
  * never spooled. */
 Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config) {
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-spool");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-spool");
   fastepost_webhook_config *cfg = config(CONFIG);
   size_t len;
   char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
@@ -469,6 +475,118 @@ Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config)
   fastepost_webhook_request_free(req);
   fastepost_free(sig);
   free(hs);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
+
+/* A retry reads a stored payload with the source's configuration: Odoo's barcode fields decide
+ * which task a partner is linked to. */
+static void queue_partner(int id, const char *code) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO integration_events (source, event_type, status, external_id, idempotency_key, payload, "
+           "attempts, next_attempt_at) VALUES ('odoo', 'res.partner', 'error', 'res.partner:%d', 'k%d', "
+           "'{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"Person %d\", \"x_fe_code\": \"%s\"}', 1, "
+           "localtimestamp - interval '1 minute')",
+           id, id, id, id, code);
+  fptest_exec(sql);
+}
+
+Test(webhook_process, retry_reads_payloads_with_the_config) {
+  fptest_exec("INSERT INTO tasks (id, barcode) VALUES (10, 'FE-0001'), (11, 'FE-0002')");
+  fastepost_webhook_config *cfg =
+      config("{\"odoo\": {\"api_keys\": [\"k\"], \"barcode_fields\": [\"x_fe_code\", \"ref\"]}}");
+  queue_partner(50, "FE-0001");
+  fptest_retry counts;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 0, NULL, NULL, &counts), FASTEPOST_OK);
+  cr_assert_eq(counts.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT coalesce(customer_id::text, 'none') FROM tasks WHERE id = 10"), "none");
+
+  queue_partner(51, "FE-0002");
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *r = NULL;
+  cr_assert_eq(fastepost_retry_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_retry_options_set_webhook_config(o, cfg), FASTEPOST_OK);
+  cr_assert_eq(fastepost_events_retry(&r, fptest_conn(), o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_retry_report_succeeded(r), 1);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 11"),
+               N("SELECT id FROM customers WHERE crm_id = 'res.partner:51'"));
+  cr_assert_eq(fastepost_retry_options_set_webhook_config(NULL, cfg), FASTEPOST_EINVALID);
+  fastepost_retry_report_free(r);
+  fastepost_retry_options_free(o);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* A read-only database takes a batch's BEGIN and COMMIT but none of its writes: with a spool the
+ * verified batch is spooled (202), without one every event fails (503) and nothing is written. */
+Test(webhook_process, read_only_database_spools_the_batch) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" SET default_transaction_read_only = on", fptest_current.name);
+  fptest_exec(sql);
+  fastepost_conn *ro = NULL;
+  cr_assert_eq(fastepost_conn_open(&ro, fptest_current.conninfo), FASTEPOST_OK);
+  fastepost_webhook_config *cfg = config(CONFIG);
+  int64_t now = HS_NOW_US;
+  fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
+  size_t len;
+  char *hs = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  char *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, hs, len),
+               FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, hs, len);
+  fastepost_webhook_response *resp = process(ro, "hubspot", req, cfg, FASTEPOST_EREADONLY, 503);
+  cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 6);
+  cr_assert_not(fastepost_webhook_response_spooled(resp));
+  fastepost_webhook_response_free(resp);
+
+  char dir[256];
+  fastepost_spool *spool = temp_spool(dir, "webhook-ro");
+  fastepost_webhook_config_set_spool(cfg, spool);
+  resp = process(ro, "hubspot", req, cfg, FASTEPOST_OK, 202);
+  cr_assert(fastepost_webhook_response_spooled(resp));
+  cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 0);
+  fastepost_webhook_response_free(resp);
+  fastepost_conn_free(ro);
+  snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" RESET default_transaction_read_only", fptest_current.name);
+  fptest_exec(sql);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  fptest_replay counts;
+  cr_assert_eq(fptest_spool_replay(&counts, spool, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(counts.replayed, 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 6);
+  fastepost_webhook_request_free(req);
+  fastepost_free(sig);
+  free(hs);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
+
+/* A body its adapter refuses (over the configured limit, not JSON) is answered with that
+ * refusal and never spooled: replay has no body limit. */
+Test(webhook_process, refused_body_is_never_spooled) {
+  char dir[256];
+  fastepost_spool *spool = temp_spool(dir, "webhook-big");
+  fastepost_webhook_config *cfg = config("{\"odoo\": {\"api_keys\": [\"k\"], \"max_body\": 100}}");
+  fastepost_webhook_config_set_spool(cfg, spool);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  cr_assert_gt(len, 100);
+  fastepost_webhook_request *req = odoo_request("k", NULL, NULL, body, len);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  fastepost_webhook_request_set_body(req, "{\"_model\": ", 11);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EPARSE, 400));
+  fastepost_spool_entries *list = NULL;
+  cr_assert_eq(fastepost_spool_list(&list, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(list), 0);
+  fastepost_spool_entries_free(list);
+  /* with the database: logged as a failed event, the same answer */
+  fastepost_webhook_request_set_body(req, body, len);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  cr_assert_str_eq(Q("SELECT status FROM integration_events"), "error");
+  fastepost_webhook_request_free(req);
   free(body);
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
