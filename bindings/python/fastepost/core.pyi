@@ -6,9 +6,10 @@
 # decided by the typemaps and the %extend helpers (argout pairs become tuples, the result
 # structures become dicts with the CLI's --json keys, callbacks, optional handles), not by the C
 # declarations a script could parse; a generator would have to reimplement SWIG's typemap
-# matching to get those right. The ctest python_mypy checks the layer's calls against this
-# stub and the layer's unit tests run the same calls against the real module, so a stub that
-# drifts from either shows up in one of them.
+# matching to get those right. Two ctests keep it honest: python_mypy checks the layer's calls
+# against this stub, python_stubtest (mypy's stubtest) checks that every name here exists in the
+# real module with the same parameters. Return types are checked by neither: they follow the
+# .i files' comments and the layer's unit tests.
 #
 # Dicts returned by the helpers are typed dict[str, Any]: the layer turns them into its Result
 # classes, which carry the field types.
