@@ -4,9 +4,14 @@
 import datetime
 import os
 import threading
+from typing import IO, TYPE_CHECKING, Any, Callable, List, Literal, Optional, Union, cast
 
 from . import core as _core
-from ._support import Result
+from ._support import Result, _Path, _Progress
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
 
 _BACKUP_FORMATS = {"plain": _core.BACKUP_FORMAT_PLAIN, "custom": _core.BACKUP_FORMAT_CUSTOM}
 _BACKUP_TOOLS = {"pg_dump": _core.BACKUP_TOOL_PG_DUMP, "pg_restore": _core.BACKUP_TOOL_PG_RESTORE,
@@ -25,19 +30,29 @@ class BackupInfo(Result):
     and types of the CLI's ``--json``."""
 
     __slots__ = ("name", "size_bytes", "created_at", "created_at_us", "format", "kind", "table")
+    name: str
+    size_bytes: int
+    created_at: Optional[str]
+    created_at_us: Optional[int]
+    format: str
+    kind: str
+    table: Optional[str]
 
     @property
-    def created(self):
-        """The start time as an aware UTC :class:`datetime.datetime`."""
+    def created(self) -> Optional[datetime.datetime]:
+        """The start time as an aware UTC :class:`datetime.datetime` (None when the backup's
+        start time is unknown, as ``created_at_us`` is then)."""
+        if self.created_at_us is None:  # was a TypeError from timedelta (found by mypy)
+            return None
         return (datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
                 + datetime.timedelta(microseconds=self.created_at_us))
 
     @classmethod
-    def _from(cls, d):
+    def _from(cls, d: "dict[str, Any]") -> "BackupInfo":
         return cls(**d)
 
 
-def default_dir():
+def default_dir() -> str:
     """The per-user default backup directory: ``$FASTEPOST_BACKUP_DIR``, else
     ``$XDG_STATE_HOME/fastepost/backups`` (an absolute XDG_STATE_HOME only), else
     ``~/.local/state/fastepost/backups`` (NotFoundError when none is usable)."""
@@ -55,7 +70,7 @@ class BackupDir:
     :meth:`set_search_path` to choose otherwise). pg_dump, pg_restore and psql run with the GIL
     released."""
 
-    def __init__(self, path=None):
+    def __init__(self, path: Optional[_Path] = None) -> None:
         self._lock = threading.RLock()
         self._d = _core.BackupDir(default_dir() if path is None else os.path.abspath(os.fsdecode(path)))
         for tool, var in _TOOL_VARS.items():
@@ -64,11 +79,11 @@ class BackupDir:
         self.set_search_path(os.environ.get("PATH"))
 
     @property
-    def dir(self):
+    def dir(self) -> str:
         """The absolute directory path."""
         return _core.backup_dir_path(self._d)
 
-    def set_tool(self, tool, path):
+    def set_tool(self, tool: str, path: Optional[_Path]) -> None:
         """Run this program as ``tool`` ("pg_dump", "pg_restore" or "psql") instead of searching
         for it; None goes back to searching."""
         if tool not in _BACKUP_TOOLS:
@@ -76,14 +91,15 @@ class BackupDir:
         with self._lock:
             _core.backup_dir_set_tool(self._d, _BACKUP_TOOLS[tool], None if path is None else os.fsdecode(path))
 
-    def set_search_path(self, search_path):
+    def set_search_path(self, search_path: Optional[str]) -> None:
         """Where to search for the tools: directories separated by ":" (a PATH value); None for
         the library's default (/usr/lib/postgresql/<server major>/bin, then
         /usr/local/bin:/usr/bin:/bin)."""
         with self._lock:
             _core.backup_dir_set_search_path(self._d, search_path)
 
-    def create(self, conn, *, format="plain", table=None, progress=None):
+    def create(self, conn: "Connection", *, format: str = "plain", table: Optional[str] = None,
+               progress: _Progress = None) -> str:
         """Back up ``conn``'s database (or one ``table``) with pg_dump as "plain" SQL or
         "custom"; returns the new backup's name. ``progress(rows, bytes)`` is called as the
         dump grows (returning False cancels)."""
@@ -92,7 +108,7 @@ class BackupDir:
         with conn._lock, self._lock:
             return _core.backup_create(self._d, conn._conn, _BACKUP_FORMATS[format], table, progress)
 
-    def list(self, limit=10):
+    def list(self, limit: Optional[int] = 10) -> List[BackupInfo]:
         """The backups, newest first, as :class:`BackupInfo` (``limit`` None or 0 for all)."""
         limit = int(limit or 0)
         if limit < 0:
@@ -100,15 +116,16 @@ class BackupDir:
         with self._lock:
             return [BackupInfo._from(d) for d in _core.backup_list(self._d, limit)]
 
-    def path(self, name):
+    def path(self, name: str) -> str:
         """The absolute path of a backup (NotFoundError/InvalidError for a bad name)."""
         return _core.backup_path(self._d, name)
 
-    def open(self, name):
+    def open(self, name: str) -> IO[bytes]:
         """The backup as a binary file object opened for reading (close it, or use ``with``)."""
         return os.fdopen(_core.backup_open(self._d, name), "rb")
 
-    def verify(self, name, conn=None, *, deep=False):
+    def verify(self, name: str, conn: Optional["Connection"] = None, *,
+               deep: bool = False) -> Literal[True]:
         """Check the checksum (and for ``deep``, a test restore, which needs ``conn``); raises
         on a bad backup, returns True."""
         with self._lock:
@@ -119,7 +136,8 @@ class BackupDir:
                     _core.backup_verify(self._d, conn._conn, name, int(bool(deep)))
         return True
 
-    def prune(self, keep=None, older_than_days=None, *, all=False):
+    def prune(self, keep: Optional[int] = None, older_than_days: Optional[float] = None, *,
+              all: bool = False) -> List[BackupInfo]:
         """Remove old backups: all but the ``keep`` newest of each kind and/or those started more
         than ``older_than_days`` days ago (with both, only those beyond ``keep`` *and* older);
         at least one rule (InvalidError otherwise; ``keep=0`` is no rule). ``all=True`` removes
@@ -142,17 +160,17 @@ class BackupDir:
             removed = _core.backup_prune(self._d, keep, older_us)
         return [BackupInfo._from(d) for d in removed]
 
-    def restore(self, name, conn, target, *, force=False):
+    def restore(self, name: str, conn: "Connection", target: str, *, force: bool = False) -> None:
         """Restore a backup into the database ``target`` (a conninfo or URL); restoring into
         ``conn``'s own database needs ``force=True``."""
         with conn._lock, self._lock:
             _core.backup_restore(self._d, conn._conn, name, target, int(bool(force)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fastepost.BackupDir {self.dir!r}>"
 
 
-def _backup_dir(backups):
+def _backup_dir(backups: Union["BackupDir", _Path, None]) -> Optional["BackupDir"]:
     if backups is None or isinstance(backups, BackupDir):
         return backups
     return BackupDir(backups)
@@ -161,8 +179,10 @@ def _backup_dir(backups):
 class _BackupMethods:
     """The backup method of :class:`fastepost.Connection` (mixed in there)."""
 
-    def backup(self, dir=None, *, format="plain", table=None, progress=None):
+    def backup(self, dir: Union[BackupDir, _Path, None] = None, *, format: str = "plain",
+               table: Optional[str] = None, progress: _Progress = None) -> str:
         """Back up the database into ``dir`` (a path or :class:`BackupDir`; None: the
         default); returns the backup's name. See :meth:`BackupDir.create`."""
-        return _backup_dir(dir if dir is not None else BackupDir()).create(
-            self, format=format, table=table, progress=progress)
+        # (cast: this mixin is only ever part of a Connection)
+        return (_backup_dir(dir) or BackupDir()).create(
+            cast("Connection", self), format=format, table=table, progress=progress)

@@ -8,6 +8,8 @@ methods of each other concern live with that concern, in one mixin class each
 import os
 import threading
 import weakref
+from types import TracebackType
+from typing import Literal, Optional, Type, Union
 
 from . import core as _core
 from ._support import Result
@@ -17,7 +19,7 @@ from .transfer import _TransferMethods
 from .webhooks import _WebhookMethods
 
 
-def schema_sql():
+def schema_sql() -> str:
     """The SQL of every schema migration, in order, as one script."""
     return _core.schema_sql()
 
@@ -27,17 +29,19 @@ class SchemaVersion(Result):
     (``latest``)."""
 
     __slots__ = ("current", "latest")
+    current: int
+    latest: int
 
-    def __init__(self, current, latest):
+    def __init__(self, current: int, latest: int) -> None:
         self.current = current
         self.latest = latest
 
     @property
-    def up_to_date(self):
+    def up_to_date(self) -> bool:
         return self.current == self.latest
 
 
-def _microseconds(name, seconds):
+def _microseconds(name: str, seconds: Union[int, float, None]) -> int:
     """Seconds (int or float; None: 0, the default) as the C API's int64 microseconds."""
     if seconds is None:
         return 0
@@ -46,7 +50,7 @@ def _microseconds(name, seconds):
     return int(round(seconds * 1_000_000))
 
 
-def connect(dsn="", **options):
+def connect(dsn: str = "", **options: Optional[float]) -> "Connection":
     """Open a :class:`Connection`. ``dsn`` is a libpq connection string or URL; ``""`` uses
     the ``PG*`` environment variables. Keyword options as for :class:`Connection`."""
     return Connection(dsn, **options)
@@ -59,15 +63,15 @@ class _CallLock:
     server expects."""
 
     __slots__ = ("_lock", "_pid", "_core_conn", "__weakref__")
-    _all = weakref.WeakSet()
+    _all: "weakref.WeakSet[_CallLock]" = weakref.WeakSet()
 
-    def __init__(self, core_conn):
+    def __init__(self, core_conn: _core.Conn) -> None:
         self._lock = threading.RLock()
         self._pid = os.getpid()
         self._core_conn = core_conn
         _CallLock._all.add(self)
 
-    def __enter__(self):
+    def __enter__(self) -> "_CallLock":
         self._lock.acquire()
         if self._pid != os.getpid():
             try:
@@ -79,12 +83,12 @@ class _CallLock:
                 raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self._lock.release()
         return False
 
     @classmethod
-    def _after_fork_in_child(cls):
+    def _after_fork_in_child(cls) -> None:
         # A thread of the parent may have held a lock at fork(): that thread does not exist
         # here, so the lock would never be released.
         for lock in list(cls._all):
@@ -119,7 +123,8 @@ class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethod
     :raises VersionError: the server is older than PostgreSQL 12
     """
 
-    def __init__(self, dsn="", *, statement_timeout=None, lock_timeout=None):
+    def __init__(self, dsn: str = "", *, statement_timeout: Optional[float] = None,
+                 lock_timeout: Optional[float] = None) -> None:
         self._conn = _core.Conn(dsn)
         self._lock = _CallLock(self._conn)
         if statement_timeout is not None:
@@ -128,96 +133,97 @@ class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethod
             self.lock_timeout = lock_timeout
 
     # -- lifecycle ---------------------------------------------------------------------
-    def close(self):
+    def close(self) -> None:
         """Disconnect now. Later calls raise :class:`ConnectionError` until :meth:`reset`.
         Safe to call twice; the memory goes when the object is garbage collected."""
         with self._lock:
             _core.conn_close(self._conn)
 
-    def reset(self):
+    def reset(self) -> None:
         """Reconnect with the same parameters (e.g. after the server restarted)."""
         with self._lock:
             _core.conn_reset(self._conn)
 
-    def cancel(self):
+    def cancel(self) -> None:
         """Stop the call running on this connection in another thread: it raises
         :class:`CanceledError`. Safe from any thread (it does not wait for the call's lock);
         does nothing when no call runs. A call that runs pg_dump is not stopped."""
         _core.conn_cancel(self._conn)
 
-    def __enter__(self):
+    def __enter__(self) -> "Connection":
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> Literal[False]:
         self.close()
         return False
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
         """True once :meth:`close` was called (or the connection was never made)."""
         return not _core.conn_is_open(self._conn)
 
-    def _require_open(self):
+    def _require_open(self) -> None:
         if self.closed:
             _core._raise_code(_core.ECONN, "the connection is closed", "")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "closed" if self.closed else f"database={self.database!r}"
         return f"<fastepost.Connection {state}>"
 
     # -- connection ----------------------------------------------------------------------
-    def ping(self):
+    def ping(self) -> None:
         """Check that the server answers; raises :class:`ConnectionError` if not."""
         with self._lock:
             _core.conn_ping(self._conn)
 
     @property
-    def server_version(self):
+    def server_version(self) -> int:
         """The server's version number (``150004`` for 15.4). Raises
         :class:`ConnectionError` when the connection is closed."""
         self._require_open()
         return _core.conn_server_version(self._conn)
 
     @property
-    def database(self):
+    def database(self) -> str:
         """The name of the connected database. Raises :class:`ConnectionError` when the
         connection is closed."""
         self._require_open()
         return _core.conn_database(self._conn)
 
     @property
-    def statement_timeout(self):
+    def statement_timeout(self) -> float:
         """Seconds any one statement may run (default 30; setting ``None`` or 0 restores the
         default). Kept across :meth:`reset`."""
         return _core.conn_statement_timeout(self._conn) / 1_000_000
 
     @statement_timeout.setter
-    def statement_timeout(self, seconds):
+    def statement_timeout(self, seconds: Optional[float]) -> None:
         us = _microseconds("statement_timeout", seconds)
         with self._lock:
             _core.conn_set_statement_timeout(self._conn, us)
 
     @property
-    def lock_timeout(self):
+    def lock_timeout(self) -> float:
         """Seconds a statement may wait for a lock (default 5; setting ``None`` or 0 restores
         the default). Kept across :meth:`reset`."""
         return _core.conn_lock_timeout(self._conn) / 1_000_000
 
     @lock_timeout.setter
-    def lock_timeout(self, seconds):
+    def lock_timeout(self, seconds: Optional[float]) -> None:
         us = _microseconds("lock_timeout", seconds)
         with self._lock:
             _core.conn_set_lock_timeout(self._conn, us)
 
     # -- schema --------------------------------------------------------------------------
-    def schema_install(self):
+    def schema_install(self) -> int:
         """Install or upgrade the schema; returns how many migrations were applied (0 when
         up to date). Raises :class:`ConflictError` for an incompatible existing column,
         :class:`VersionError` for a database migrated by a newer library."""
         with self._lock:
             return _core.schema_install(self._conn)
 
-    def schema_version(self):
+    def schema_version(self) -> SchemaVersion:
         """The database's schema version as a :class:`SchemaVersion`."""
         with self._lock:
             current, latest = _core.schema_version(self._conn)

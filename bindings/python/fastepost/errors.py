@@ -28,12 +28,19 @@ from .core import (  # noqa: F401  (re-exported: the exception classes are creat
     VersionError,
 )
 
+__all__ = [
+    "AuthError", "BusyError", "FullError", "ReadOnlyError", "TimeoutError", "CanceledError",
+    "ConflictError", "ConnectionError", "DatabaseError", "Error", "ExternalError",
+    "InvalidError", "IOError", "NoKeyError", "NoMemoryError", "NotFoundError", "ParseError",
+    "TooBigError", "VersionError", "strerror", "error_name",
+]
 
-def strerror(code):
+
+def strerror(code: int) -> str:
     """Fixed English text for an error code (``fastepost.core.EDB`` ...)."""
     return _core.strerror(code)
 
 
-def error_name(code):
+def error_name(code: int) -> str:
     """The symbolic name of an error code, e.g. ``"FASTEPOST_EDB"``."""
     return _core.error_name(code)

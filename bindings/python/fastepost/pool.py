@@ -21,10 +21,15 @@ import os
 import threading
 import time
 import weakref
+from types import TracebackType
+from typing import TYPE_CHECKING, List, Literal, Optional, Tuple, Type
 
 from .core import ConnectionError, Error, InvalidError, TimeoutError
 
 __all__ = ["Pool", "PoolTimeout"]
+
+if TYPE_CHECKING:
+    from .connection import Connection
 
 
 class PoolTimeout(TimeoutError):
@@ -33,7 +38,7 @@ class PoolTimeout(TimeoutError):
     webhook sender 503 and it delivers again later."""
 
 
-def _forget(conn):
+def _forget(conn: "Connection") -> None:
     """Drop a connection inherited from the parent process without closing it: the C handle is
     disowned so that garbage collection never sends a Terminate message on the parent's socket
     (the handle's memory stays allocated in the child, once per fork)."""
@@ -43,10 +48,10 @@ def _forget(conn):
         pass
 
 
-_pools = weakref.WeakSet()
+_pools: "weakref.WeakSet[Pool]" = weakref.WeakSet()
 
 
-def _after_fork_in_child():
+def _after_fork_in_child() -> None:
     for pool in list(_pools):
         pool._reset_after_fork()
 
@@ -68,7 +73,8 @@ class Pool:
     :raises InvalidError: a size below 1 or a negative timeout
     """
 
-    def __init__(self, dsn="", *, size=5, timeout=5.0, ping_after=1.0, **options):
+    def __init__(self, dsn: str = "", *, size: int = 5, timeout: float = 5.0,
+                 ping_after: float = 1.0, **options: Optional[float]) -> None:
         if int(size) < 1:
             raise InvalidError(f"the pool size must be 1 or more, not {size}")
         if float(timeout) < 0 or float(ping_after) < 0:
@@ -79,7 +85,7 @@ class Pool:
         self._timeout = float(timeout)
         self._ping_after = float(ping_after)
         self._cond = threading.Condition(threading.Lock())
-        self._idle = []  # (connection, time it was returned); the most recent last
+        self._idle: List[Tuple[Connection, float]] = []  # (connection, time it was returned); the most recent last
         self._open = 0   # connections that exist: idle + checked out + being opened
         self._pid = os.getpid()
         self._closed = False
@@ -87,32 +93,32 @@ class Pool:
 
     # -- figures --------------------------------------------------------------------------
     @property
-    def size(self):
+    def size(self) -> int:
         """The most connections open at once."""
         return self._size
 
     @property
-    def timeout(self):
+    def timeout(self) -> float:
         """Seconds a checkout waits for a free connection."""
         return self._timeout
 
     @property
-    def open_count(self):
+    def open_count(self) -> int:
         """Connections that exist now (idle or checked out)."""
         with self._cond:
             return self._open
 
     @property
-    def idle_count(self):
+    def idle_count(self) -> int:
         """Connections waiting in the pool."""
         with self._cond:
             return len(self._idle)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fastepost.Pool size={self._size} open={self._open} idle={len(self._idle)}>"
 
     # -- checkout ------------------------------------------------------------------------
-    def connection(self, timeout=None):
+    def connection(self, timeout: Optional[float] = None) -> "_Checkout":
         """A context manager that checks a connection out and gives it back on exit::
 
             with pool.connection() as conn:
@@ -124,11 +130,12 @@ class Pool:
         """
         return _Checkout(self, self._timeout if timeout is None else float(timeout))
 
-    def _checkout(self, timeout):
+    def _checkout(self, timeout: float) -> "Connection":
         deadline = time.monotonic() + timeout
         with self._cond:
             if self._pid != os.getpid():
                 self._reset_after_fork()
+            conn: Optional[Connection]
             while True:
                 if self._closed:
                     raise InvalidError("the pool is closed")
@@ -137,7 +144,7 @@ class Pool:
                     break
                 if self._open < self._size:
                     self._open += 1
-                    conn, since = None, None
+                    conn, since = None, 0.0  # (since: unused without a connection)
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -160,7 +167,7 @@ class Pool:
             raise
         return conn
 
-    def _checkin(self, conn, exc):
+    def _checkin(self, conn: "Connection", exc: Optional[BaseException]) -> None:
         broken = isinstance(exc, ConnectionError) or conn.closed
         with self._cond:
             if broken or self._closed:
@@ -171,12 +178,12 @@ class Pool:
         if broken or self._closed:
             conn.close()
 
-    def _discarded(self):
+    def _discarded(self) -> None:
         with self._cond:
             self._open -= 1
             self._cond.notify()
 
-    def _reset_after_fork(self):
+    def _reset_after_fork(self) -> None:
         # In the child: fresh lock (another thread may have held the old one at fork time), no
         # connections. Called without the old lock.
         for conn, _ in self._idle:
@@ -187,7 +194,7 @@ class Pool:
         self._pid = os.getpid()
 
     # -- lifecycle -----------------------------------------------------------------------
-    def close(self):
+    def close(self) -> None:
         """Close the idle connections now and the checked-out ones as they come back; later
         checkouts raise :class:`InvalidError`."""
         with self._cond:
@@ -198,29 +205,33 @@ class Pool:
         for conn, _ in idle:
             conn.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "Pool":
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> Literal[False]:
         self.close()
         return False
 
 
 class _Checkout:
     __slots__ = ("_pool", "_timeout", "_conn", "_pid")
+    _conn: Optional["Connection"]
+    _pid: Optional[int]
 
-    def __init__(self, pool, timeout):
+    def __init__(self, pool: Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
         self._conn = None
         self._pid = None
 
-    def __enter__(self):
+    def __enter__(self) -> "Connection":
         self._pid = os.getpid()
         self._conn = self._pool._checkout(self._timeout)
         return self._conn
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> Literal[False]:
         conn, self._conn = self._conn, None
         if conn is None:
             return False

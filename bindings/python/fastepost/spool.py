@@ -4,9 +4,13 @@ are written to a directory and replayed later."""
 import datetime
 import os
 import threading
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from . import core as _core
-from ._support import Result, _body
+from ._support import Result, _Path, _body
+
+if TYPE_CHECKING:
+    from .connection import Connection
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -20,13 +24,20 @@ class SpoolEntry(Result):
     "refused: ...")."""
 
     __slots__ = ("name", "source", "event", "content_type", "bytes", "spooled_at_us", "reason")
+    name: str
+    source: str
+    event: Optional[str]
+    content_type: str
+    bytes: int
+    spooled_at_us: int
+    reason: Optional[str]
 
     @classmethod
-    def _from(cls, d):
+    def _from(cls, d: "dict[str, Any]") -> "SpoolEntry":
         return cls(**d)
 
     @property
-    def spooled_at(self):
+    def spooled_at(self) -> datetime.datetime:
         """``spooled_at_us`` as a UTC :class:`datetime.datetime`."""
         return _EPOCH + datetime.timedelta(microseconds=self.spooled_at_us)
 
@@ -37,6 +48,11 @@ class SpoolReplayReport(Result):
     ``rejected`` (kept as <name>.bad) and ``remaining``."""
 
     __slots__ = ("status", "replayed", "duplicates", "rejected", "remaining")
+    status: str
+    replayed: int
+    duplicates: int
+    rejected: int
+    remaining: int
 
 
 class Spool:
@@ -44,7 +60,8 @@ class Spool:
     (docs/spool.md); created with mode 0700 when missing. Writing a record (fsync) and replay
     run with the GIL released."""
 
-    def __init__(self, dir, max_files=None, max_bytes=None):
+    def __init__(self, dir: _Path,
+                 max_files: Optional[int] = None, max_bytes: Optional[int] = None) -> None:
         self._lock = threading.RLock()
         self.dir = os.fsdecode(dir)
         self._s = _core.Spool(self.dir)
@@ -53,40 +70,41 @@ class Spool:
                 self._s, _core.SPOOL_DEFAULT_MAX_FILES if max_files is None else int(max_files),
                 _core.SPOOL_DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes))
 
-    def put(self, body, source="odoo", event=None, content_type=None):
+    def put(self, body: Union[bytes, bytearray, memoryview, str], source: str = "odoo",
+            event: Optional[str] = None, content_type: Optional[str] = None) -> str:
         """Spool one delivery durably; returns the file name. :class:`FullError` (HTTP 503)
         when the spool or its disk is full, or its directory is unusable (:attr:`warning`)."""
         with self._lock:
             return _core.spool_put(self._s, source, event, content_type, _body(body))
 
-    def list(self):
+    def list(self) -> List[SpoolEntry]:
         """The spooled deliveries, oldest first (replay order), as :class:`SpoolEntry`."""
         with self._lock:
             return [SpoolEntry._from(d) for d in _core.spool_list(self._s)]
 
-    def list_bad(self):
+    def list_bad(self) -> List[SpoolEntry]:
         """The records replays set aside (``<name>.bad``), each with its ``reason``."""
         with self._lock:
             return [SpoolEntry._from(d) for d in _core.spool_list_bad(self._s)]
 
-    def requeue(self, name):
+    def requeue(self, name: str) -> str:
         """Put the fixed set-aside record ``name`` (with or without ".bad") back; returns it."""
         with self._lock:
             return _core.spool_requeue(self._s, name)
 
     @property
-    def warning(self):
+    def warning(self) -> Optional[str]:
         """Why the directory is unusable (with the fix), or None. Deliveries the database
         accepts still succeed; only spooling fails then."""
         with self._lock:
             return _core.spool_warning(self._s)
 
-    def replay(self, conn, limit=0):
+    def replay(self, conn: "Connection", limit: Optional[int] = 0) -> SpoolReplayReport:
         """Process the spooled deliveries into ``conn``'s database, oldest first, each exactly
         once; returns a :class:`SpoolReplayReport`. Stops (raising) when the database fails;
         what was committed stays committed."""
         with conn._lock, self._lock:
             return SpoolReplayReport(**_core.spool_replay(self._s, conn._conn, int(limit or 0)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<fastepost.Spool {self.dir!r}>"

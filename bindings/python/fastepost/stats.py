@@ -7,10 +7,14 @@ the HTML report (docs/report.md), with their methods of :class:`Connection`.
 none."""
 
 import os
+from typing import TYPE_CHECKING, Any, List, Optional, Union
 
 from . import core as _core
-from ._support import Result
+from ._support import Result, _Path
 from .backup import BackupDir, _backup_dir
+
+if TYPE_CHECKING:
+    from .connection import _CallLock
 
 
 class CrmSourceStats(Result):
@@ -21,6 +25,19 @@ class CrmSourceStats(Result):
     __slots__ = ("source", "total_events", "events_24h", "success_events", "error_events",
                  "dead_events", "pending_events", "success_rate", "health", "badge",
                  "last_event_at", "last_event_at_us", "last_event_type")
+    source: str
+    total_events: int
+    events_24h: int
+    success_events: int
+    error_events: int
+    dead_events: int
+    pending_events: int
+    success_rate: Optional[float]
+    health: str
+    badge: str
+    last_event_at: Optional[str]
+    last_event_at_us: Optional[int]
+    last_event_type: Optional[str]
 
 
 class CrmSyncStats(Result):
@@ -28,6 +45,11 @@ class CrmSyncStats(Result):
 
     __slots__ = ("total_customers", "synced_customers", "pending_tasks", "last_sync_at",
                  "last_sync_at_us")
+    total_customers: int
+    synced_customers: int
+    pending_tasks: int
+    last_sync_at: Optional[str]
+    last_sync_at_us: Optional[int]
 
 
 class CrmRecentEvent(Result):
@@ -35,6 +57,15 @@ class CrmRecentEvent(Result):
 
     __slots__ = ("id", "source", "event_type", "status", "outcome", "error", "created_at",
                  "created_at_us", "time_ago")
+    id: int
+    source: str
+    event_type: Optional[str]
+    status: str
+    outcome: Optional[str]
+    error: Optional[str]
+    created_at: Optional[str]
+    created_at_us: Optional[int]
+    time_ago: Optional[str]
 
 
 class CrmSetup(Result):
@@ -43,6 +74,13 @@ class CrmSetup(Result):
     __slots__ = ("odoo_webhook_url", "odoo_webhook_url_with_key", "odoo_api_key_header",
                  "odoo_api_key_param", "hubspot_webhook_url", "hubspot_signature_header",
                  "hubspot_timestamp_header")
+    odoo_webhook_url: str
+    odoo_webhook_url_with_key: str
+    odoo_api_key_header: str
+    odoo_api_key_param: str
+    hubspot_webhook_url: str
+    hubspot_signature_header: str
+    hubspot_timestamp_header: str
 
 
 class CrmStats(Result):
@@ -51,20 +89,26 @@ class CrmStats(Result):
     clock they were computed for (``generated_at``, ``generated_at_us``)."""
 
     __slots__ = ("sources", "sync", "recent", "setup", "generated_at", "generated_at_us")
+    sources: List[CrmSourceStats]
+    sync: CrmSyncStats
+    recent: List[CrmRecentEvent]
+    setup: CrmSetup
+    generated_at: Optional[str]
+    generated_at_us: Optional[int]
 
     @classmethod
-    def _from(cls, d):
+    def _from(cls, d: "dict[str, Any]") -> "CrmStats":
         return cls(**dict(d, sources=[CrmSourceStats(**x) for x in d["sources"]],
                           sync=CrmSyncStats(**d["sync"]),
                           recent=[CrmRecentEvent(**x) for x in d["recent"]],
                           setup=CrmSetup(**d["setup"])))
 
-    def source(self, name):
+    def source(self, name: str) -> Optional[CrmSourceStats]:
         """The :class:`CrmSourceStats` of a source ("hubspot"), or None."""
         return next((s for s in self.sources if s.source == name), None)
 
 
-def time_ago(then_us, now_us):
+def time_ago(then_us: int, now_us: int) -> str:
     """The dashboard's "time ago" text ("just now", "3 minutes ago", "2 days ago" ...) of a
     moment, both in microseconds since the epoch."""
     return _core.report_time_ago(int(then_us), int(now_us))
@@ -75,6 +119,12 @@ class DbTableStats(Result):
     sizes in bytes."""
 
     __slots__ = ("name", "rows_estimate", "rows_exact", "total_bytes", "table_bytes", "index_bytes")
+    name: str
+    rows_estimate: Optional[int]
+    rows_exact: Optional[int]
+    total_bytes: int
+    table_bytes: int
+    index_bytes: int
 
 
 class DbNewestBackup(Result):
@@ -82,6 +132,10 @@ class DbNewestBackup(Result):
     (ISO 8601 UTC) and ``created_at_us``."""
 
     __slots__ = ("name", "size_bytes", "created_at", "created_at_us")
+    name: str
+    size_bytes: int
+    created_at: Optional[str]
+    created_at_us: Optional[int]
 
 
 class DbStats(Result):
@@ -90,9 +144,14 @@ class DbStats(Result):
     (:class:`DbNewestBackup` or None)."""
 
     __slots__ = ("database", "size_bytes", "tables", "backup_count", "newest_backup")
+    database: str
+    size_bytes: int
+    tables: List[DbTableStats]
+    backup_count: Optional[int]
+    newest_backup: Optional[DbNewestBackup]
 
     @classmethod
-    def _from(cls, d):
+    def _from(cls, d: "dict[str, Any]") -> "DbStats":
         nb = d["newest_backup"]
         return cls(**dict(d, tables=[DbTableStats(**t) for t in d["tables"]],
                           newest_backup=nb and DbNewestBackup(**nb)))
@@ -102,14 +161,19 @@ class _StatsMethods:
     """The figures and report methods of :class:`fastepost.Connection` (mixed in there: they
     use its ``_lock`` and ``_conn``)."""
 
-    def db_stats(self, backups=None, *, exact=False):
+    _lock: "_CallLock"
+    _conn: _core.Conn
+
+    def db_stats(self, backups: Union[BackupDir, _Path, None] = None, *,
+                 exact: bool = False) -> DbStats:
         """The database figures as a :class:`DbStats`; ``backups`` (a path or
         :class:`BackupDir`) adds the backup count; ``exact`` counts every table's rows."""
         d = _backup_dir(backups)
         with self._lock:
             return DbStats._from(_core.stats_db(self._conn, d._d if d else None, int(bool(exact))))
 
-    def report_html(self, backup_dir=None, base_url=None, title=None):
+    def report_html(self, backup_dir: Union[BackupDir, _Path, None] = None,
+                    base_url: Optional[str] = None, title: Optional[str] = None) -> str:
         """The self-contained HTML report (docs/report.md) as a str."""
         if isinstance(backup_dir, BackupDir):
             backup_dir = backup_dir.dir
@@ -117,7 +181,8 @@ class _StatsMethods:
             return _core.report_html(self._conn, None if backup_dir is None else os.fsdecode(backup_dir),
                                      base_url, title)
 
-    def crm_stats(self, base_url=None, *, odoo_path=None, hubspot_path=None, now_us=None):
+    def crm_stats(self, base_url: Optional[str] = None, *, odoo_path: Optional[str] = None,
+                  hubspot_path: Optional[str] = None, now_us: Optional[int] = None) -> CrmStats:
         """The CRM dashboard's figures as a :class:`CrmStats`. ``base_url`` (``https://...``)
         makes the set-up URLs absolute; ``odoo_path`` / ``hubspot_path`` replace the default
         webhook paths; ``now_us`` (microseconds since the epoch) fixes the clock (default: the
@@ -130,7 +195,7 @@ class _StatsMethods:
             d = _core.crm_stats_collect(self._conn, base_url, odoo_path, hubspot_path, now)
         return CrmStats._from(d)
 
-    def crm_stats_rebuild(self):
+    def crm_stats_rebuild(self) -> None:
         """Recount the CRM counters from the tables (only needed after writes with the
         triggers disabled)."""
         with self._lock:

@@ -4,10 +4,20 @@
 import codecs
 import io
 import os
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Optional, Sequence, Tuple, Type,
+                    Union)
 
 from . import core as _core
-from ._support import Result
+from ._support import Result, _Path, _Progress
 from .core import Error
+
+if TYPE_CHECKING:
+    from .connection import _CallLock
+
+#: A filter of :meth:`Connection.export`: text, ``(column, op)`` or ``(column, op, value)``.
+_Filter = Union[str, Tuple[str, str], Tuple[str, str, object]]
+#: A sort key of :meth:`Connection.export`: ``"col"``, ``"-col"`` or ``(col, "asc"|"desc")``.
+_OrderKey = Union[str, Tuple[str, str]]
 
 
 class ImportRowError(Result):
@@ -16,6 +26,10 @@ class ImportRowError(Result):
     ``reason``."""
 
     __slots__ = ("line", "column", "value", "reason")
+    line: int
+    column: str
+    value: str
+    reason: str
 
 
 class ImportReport(Result):
@@ -29,14 +43,25 @@ class ImportReport(Result):
     __slots__ = ("table", "dry_run", "rows_read", "rows_inserted", "rows_updated",
                  "rows_skipped", "rows_written", "bytes_read", "error_total", "errors_complete",
                  "errors")
+    table: str
+    dry_run: bool
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    rows_skipped: int
+    rows_written: int
+    bytes_read: int
+    error_total: int
+    errors_complete: bool
+    errors: "list[ImportRowError]"
 
     @classmethod
-    def _from(cls, d, table):
+    def _from(cls, d: "dict[str, Any]", table: str) -> "ImportReport":
         d = dict(d, table=table, errors=[ImportRowError(**e) for e in d["errors"]])
         return cls(**d)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.error_total == 0
 
 
@@ -47,13 +72,19 @@ class ExportResult(Result):
     ``status``)."""
 
     __slots__ = ("format", "output", "rows", "bytes")
+    format: str
+    output: str
+    rows: int
+    bytes: int
 
     @property
-    def ok(self):
-        return self.error_total == 0
+    def ok(self) -> bool:
+        # An ExportResult is only returned by an export that finished (a failure raises).
+        # (This read a nonexistent error_total, copied from ImportReport: AttributeError.)
+        return True
 
 
-def _check(name, value, types, what):
+def _check(name: str, value: object, types: Tuple[Type[Any], ...], what: str) -> None:
     """TypeError (the language's error for a wrong argument type) unless value is one of
     types; bool is not taken for a number."""
     if value is not None and (not isinstance(value, types) or
@@ -61,25 +92,29 @@ def _check(name, value, types, what):
         raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
 
 
-def _writer(file):
+def _writer(file: Any) -> Callable[[bytes], object]:
     """A write(bytes) callable for a file object: binary files get the bytes, text files
     (io.TextIOBase, or anything with an ``encoding``) the decoded text. Pieces may end inside
     a UTF-8 character, so text goes through an incremental decoder."""
     if isinstance(file, io.TextIOBase) or (
             not isinstance(file, (io.RawIOBase, io.BufferedIOBase)) and hasattr(file, "encoding")):
         decoder = codecs.getincrementaldecoder("utf-8")()
-        return lambda chunk: file.write(decoder.decode(chunk))
-    return file.write
+
+        def write_text(chunk: bytes) -> object:
+            return file.write(decoder.decode(chunk))
+        return write_text
+    write: Callable[[bytes], object] = file.write
+    return write
 
 
 class _TextReader:
     """read(size) in bytes over a text file object: its text, encoded as UTF-8."""
 
-    def __init__(self, file):
+    def __init__(self, file: Any) -> None:
         self.file = file
         self.pending = b""
 
-    def read(self, size):
+    def read(self, size: int) -> bytes:
         while len(self.pending) < size:
             text = self.file.read(size)
             if not text:
@@ -89,13 +124,16 @@ class _TextReader:
         return out
 
 
-def _reader(file):
+def _reader(file: Any) -> Callable[[int], Optional[bytes]]:
     if isinstance(file, io.TextIOBase) or isinstance(file.read(0), str):
         return _TextReader(file).read
-    return file.read
+    read: Callable[[int], Optional[bytes]] = file.read
+    return read
 
 
-def _export_options(table, format, columns, where, order, limit, schemas):
+def _export_options(table: Optional[str], format: str, columns: Optional[Iterable[str]],
+                    where: Optional[Iterable[_Filter]], order: Union[str, Iterable[_OrderKey], None],
+                    limit: Optional[int], schemas: Optional[Iterable[str]]) -> _core.ExportOptions:
     _check("table", table, (str,), "a str")
     _check("format", format, (str,), "a str")
     _check("limit", limit, (int,), "an int")
@@ -111,16 +149,18 @@ def _export_options(table, format, columns, where, order, limit, schemas):
         if isinstance(f, str):  # "email ilike %@x.de"
             _core.export_options_add_filter_expr(opts, f)
             continue
-        column, op, *value = f
-        if len(value) > 1:
+        column, op, *rest = f
+        if len(rest) > 1:
             raise ValueError(f"a filter is (column, op[, value]), not {f!r}")
-        value = value[0] if value else None
-        if value is not None and not isinstance(value, (str, bytes)):
-            value = str(value).lower() if isinstance(value, bool) else str(value)
+        given = rest[0] if rest else None
+        value: Union[str, bytes, None]
+        if given is None or isinstance(given, (str, bytes)):
+            value = given
+        else:
+            value = str(given).lower() if isinstance(given, bool) else str(given)
         _core.export_options_add_filter(opts, column, _core.export_filter_op_parse(op), value)
-    if isinstance(order, str):
-        order = [order]
-    for key in order or ():
+    keys: Iterable[_OrderKey] = [order] if isinstance(order, str) else order or ()
+    for key in keys:
         if isinstance(key, str):
             descending = key.startswith("-")
             column = key[1:] if descending else key
@@ -141,8 +181,14 @@ class _TransferMethods:
     """The export and import methods of :class:`fastepost.Connection` (mixed in there: they
     use its ``_lock`` and ``_conn``)."""
 
-    def export(self, table=None, *, format="csv", file=None, columns=None, where=None,
-               order=None, limit=None, schemas=None, progress=None):
+    _lock: "_CallLock"
+    _conn: _core.Conn
+
+    def export(self, table: Optional[str] = None, *, format: str = "csv", file: Any = None,
+               columns: Optional[Sequence[str]] = None, where: Optional[Sequence[_Filter]] = None,
+               order: Union[str, Sequence[_OrderKey], None] = None, limit: Optional[int] = None,
+               schemas: Optional[Sequence[str]] = None,
+               progress: _Progress = None) -> Union[str, ExportResult, None]:
         """Export a table as ``format`` ("csv", "json", "ndjson" or "sql"; "sql" without a
         table dumps the whole database with pg_dump). See docs/transfer.md.
 
@@ -166,7 +212,8 @@ class _TransferMethods:
         An exception raised in ``file.write`` or ``progress`` stops the export and propagates.
         """
         opts = _export_options(table, format, columns, where, order, limit, schemas)
-        chunks = None
+        chunks: Optional[list[bytes]] = None
+        write: Callable[[bytes], object]
         if file is None:
             chunks = []
             write = chunks.append
@@ -184,7 +231,8 @@ class _TransferMethods:
             _core.export_run(self._conn, write, opts, progress)
         return None if chunks is None else b"".join(chunks).decode("utf-8")
 
-    def export_all(self, directory, *, format="csv", schemas=None, progress=None):
+    def export_all(self, directory: _Path, *, format: str = "csv",
+                   schemas: Optional[Sequence[str]] = None, progress: _Progress = None) -> int:
         """Export every table of the allowed schemas into ``directory`` (created, mode 0700),
         one file per table (``customers.csv``; ``schema.table.csv`` outside ``public``), in
         "csv", "json" or "ndjson". Returns the number of files written."""
@@ -192,8 +240,10 @@ class _TransferMethods:
         with self._lock:
             return _core.export_all(self._conn, os.fsdecode(directory), opts, progress)
 
-    def import_csv(self, table, source, *, dry_run=False, on_conflict="error", key=None,
-                   max_errors=None, max_field=None, progress=None):
+    def import_csv(self, table: str, source: Any, *, dry_run: bool = False,
+                   on_conflict: str = "error", key: Optional[str] = None,
+                   max_errors: Optional[int] = None, max_field: Optional[int] = None,
+                   progress: _Progress = None) -> ImportReport:
         """Import a CSV file (with a header line) into ``table``, all or nothing, validating
         every value first. See docs/transfer.md.
 

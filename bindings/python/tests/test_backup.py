@@ -19,6 +19,21 @@ for _name in ("LD_PRELOAD", "ASAN_OPTIONS"):
     os.environ.pop(_name, None)
 
 
+class BackupInfoTimes(unittest.TestCase):
+    """``created`` from ``created_at_us``, also when the library could not tell the start time
+    (None: it raised TypeError before the typing pass)."""
+
+    def info(self, created_at_us):
+        return fastepost.BackupInfo(name="b.sql", size_bytes=1, created_at=None,
+                                    created_at_us=created_at_us, format="plain", kind="full",
+                                    table=None)
+
+    def test_created(self):
+        self.assertEqual(self.info(86_400_000_001).created,
+                         datetime.datetime(1970, 1, 2, 0, 0, 0, 1, tzinfo=datetime.timezone.utc))
+        self.assertIsNone(self.info(None).created)
+
+
 class Backup(DbTestCase):
     def setUp(self):
         super().setUp()

@@ -61,6 +61,7 @@ class Export(ExportCase):
             self.assertIsInstance(result, fastepost.ExportResult)
             self.assertEqual((result.format, result.output, result.rows), ("ndjson", path, 4))
             self.assertEqual(result.bytes, os.path.getsize(path))
+            self.assertIs(result.ok, True)  # (raised AttributeError before the typing pass)
             out = subprocess.run([os.environ["FASTEPOST_CLI"], "export", "--json", "--db", self.dsn,
                                   "--table", "customers", "--format", "ndjson", "--limit", "4",
                                   "--output", path], capture_output=True, text=True, env=CHILD_ENV)
