@@ -272,7 +272,7 @@ static int cursor_load(int64_t *us, fastepost_conn *conn, const char *model) {
                             "SELECT to_char(cursor_at, 'YYYY-MM-DD HH24:MI:SS.US') FROM fastepost_sync_cursors "
                             "WHERE source = $1 AND model = $2",
                             2, params, PGRES_TUPLES_OK, "reading the pull cursor");
-  if (!rc && PQntuples(res) == 1 && !fastepost__odoo_datetime_us(us, PQgetvalue(res, 0, 0)))
+  if (!rc && PQntuples(res) == 1 && !fastepost__time_parse_iso(us, PQgetvalue(res, 0, 0)))
     rc = fastepost__error_set(FASTEPOST_EDB, "the pull cursor of %s is not a timestamp", model);
   PQclear(res);
   return rc;
@@ -493,7 +493,7 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
         last_id = fastepost__odoo_id(fastepost__json_get(lastrec, "id"));
         /* never past the frozen bound: a server that ignored the domain must not push the
          * cursor into the future, where every later change would fall below the window */
-        if (wd && fastepost__odoo_datetime_us(&wd_us, wd) && wd_us > upper_us)
+        if (wd && fastepost__time_parse_iso(&wd_us, wd) && wd_us > upper_us)
           wd_us = upper_us;
         if (wd_us > run->report->cursors[mi]) {
           rc = cursor_store(run->conn, model, wd_us);

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "adapters/monday.h"
-#include "adapters/odoo.h" /* fastepost__odoo_datetime_us(): the library's ISO 8601 reader */
+#include "util/time.h"
 #include "internal.h"
 #include "util/digest.h"
 #include "util/html.h"
@@ -118,7 +118,7 @@ static int set_version(fastepost__sync_record *rec, json_object *ev, const faste
     const char *t = str_member(ev, "triggerTime");
     if (!t)
       return record_fail(rec, FASTEPOST_EINVALID, "the event has neither changedAt nor triggerTime");
-    if (!fastepost__odoo_datetime_us(&us, t)) {
+    if (!fastepost__time_parse_iso(&us, t)) {
       char p[64];
       fastepost__preview(p, sizeof p, t, strlen(t));
       return record_fail(rec, FASTEPOST_EINVALID, "triggerTime \"%s\" is not an ISO 8601 time", p);

@@ -51,8 +51,7 @@ const char *fastepost__odoo_hint(const char *s);
 /* Normalise an Odoo or ISO 8601 datetime to "YYYY-MM-DD HH:MM:SS.ffffff" UTC (out >= 32 bytes).
  * Returns false when s is not one. */
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s);
-/* The same as microseconds since the epoch (no formatting); false when s is not a datetime. */
-bool fastepost__odoo_datetime_us(int64_t *us, const char *s);
+/* (As microseconds: fastepost__time_parse_iso() in util/time.h.) */
 
 /* ---- field readers (odoo_extract.c), used by the mapping ---- */
 

@@ -153,70 +153,9 @@ int64_t fastepost__odoo_id(const json_object *v) {
 
 bool fastepost__odoo_datetime(char *out, size_t outsize, const char *s) {
   int64_t us;
-  return fastepost__odoo_datetime_us(&us, s) && fastepost__time_format(out, outsize, us);
+  return fastepost__time_parse_iso(&us, s) && fastepost__time_format(out, outsize, us);
 }
 
-bool fastepost__odoo_datetime_us(int64_t *us_out, const char *s) {
-  int Y, M, D, h = 0, mi = 0, sec = 0;
-  long us = 0;
-  size_t n = strlen(s);
-  if (n < 10 || !fastepost__parse_digits(s, 4, &Y) || s[4] != '-' || !fastepost__parse_digits(s + 5, 2, &M) || s[7] != '-' ||
-      !fastepost__parse_digits(s + 8, 2, &D))
-    return false;
-  const char *p = s + 10;
-  if (*p == ' ' || *p == 'T') {
-    if (strlen(p) < 9 || !fastepost__parse_digits(p + 1, 2, &h) || p[3] != ':' || !fastepost__parse_digits(p + 4, 2, &mi) ||
-        p[6] != ':' || !fastepost__parse_digits(p + 7, 2, &sec))
-      return false;
-    p += 9;
-    if (*p == '.') {
-      p++;
-      int nd = 0;
-      long scale = 100000;
-      while (fastepost__ascii_isdigit((unsigned char)*p)) {
-        if (nd < 6) {
-          us += (*p - '0') * scale;
-          scale /= 10;
-        }
-        nd++;
-        p++;
-      }
-      if (!nd)
-        return false;
-    }
-  } else if (*p) {
-    return false;
-  }
-  int offset_min = 0;
-  if (*p == 'Z' || *p == 'z') {
-    p++;
-  } else if (*p == '+' || *p == '-') {
-    int oh, om = 0;
-    int sign = *p == '-' ? -1 : 1;
-    p++;
-    if (!fastepost__parse_digits(p, 2, &oh))
-      return false;
-    p += 2;
-    if (*p == ':')
-      p++;
-    if (*p) {
-      if (!fastepost__parse_digits(p, 2, &om))
-        return false;
-      p += 2;
-    }
-    offset_min = sign * (oh * 60 + om);
-  }
-  if (*p)
-    return false;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
-    return false;
-  /* Four-digit years keep secs within +-3e11, far from overflowing when scaled to microseconds. */
-  int64_t secs = fastepost__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
-                 (int64_t)offset_min * 60;
-  *us_out = secs * 1000000 + us;
-  return true;
-}
 
 
 /* ---- finding the record -------------------------------------------------------------------- */
@@ -486,7 +425,7 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes,
   if (fastepost__odoo_text(l.record, "write_date", &wd) == FASTEPOST__FACT_VALUE) {
     char norm[32];
     int64_t wd_us = 0;
-    if (!fastepost__odoo_datetime_us(&wd_us, wd)) {
+    if (!fastepost__time_parse_iso(&wd_us, wd)) {
       char p[64];
       fastepost__preview(p, sizeof p, wd, strlen(wd));
       free(wd);

@@ -229,7 +229,7 @@ static int read_version(fastepost__sync_record *rec, const pd_event *e, const fa
   if (!t)
     return fail(rec, FASTEPOST_EINVALID, "%s is missing: the event has no version", what);
   if (json_object_is_type(t, json_type_string))
-    ok = fastepost__odoo_datetime_us(&us, json_object_get_string(t));
+    ok = fastepost__time_parse_iso(&us, json_object_get_string(t));
   else if (e->v == 1 && strcmp(what, "meta.timestamp_micro") == 0)
     ok = json_object_is_type(t, json_type_int) && (us = json_object_get_int64(t)) >= 0 && us != INT64_MAX;
   else

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapters/odoo.h" /* fastepost__odoo_datetime_us: the one ISO 8601 reader */
 #include "adapters/salesforce.h"
 #include "normalize.h"
 #include "util/digest.h"
@@ -200,7 +199,7 @@ static int map_version(fastepost__sync_record *rec, const fastepost__sf_notifica
       continue;
     int64_t us;
     char text[32];
-    if (!fastepost__odoo_datetime_us(&us, v)) {
+    if (!fastepost__time_parse_iso(&us, v)) {
       char p[64], msg[160];
       fastepost__preview(p, sizeof p, v, strlen(v));
       snprintf(msg, sizeof msg, "%s \"%s\" is not a dateTime", keys[k], p);

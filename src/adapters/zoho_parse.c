@@ -556,7 +556,7 @@ bool fastepost__zoho_time(int64_t *us, const char *s) {
    * user's local time. */
   if (t[i] != 'Z' && t[i] != 'z' && t[i] != '+' && t[i] != '-')
     return false;
-  return fastepost__odoo_datetime_us(us, t);
+  return fastepost__time_parse_iso(us, t);
 }
 
 /* The parameters without the token (a secret): the payload stored in the event log. */

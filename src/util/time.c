@@ -2,7 +2,10 @@
 #include "util/time.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "internal.h"
 
 int64_t fastepost__time_now_us(void) {
   struct timespec ts;
@@ -82,4 +85,66 @@ bool fastepost__time_format(char *out, size_t outsize, int64_t us) {
   int n = snprintf(out, outsize, "%04d-%02u-%02u %02d:%02d:%02d.%06d", (int)y, m, d, (int)(sod / 3600),
                    (int)(sod / 60 % 60), (int)(sod % 60), (int)frac);
   return n > 0 && (size_t)n < outsize;
+}
+
+bool fastepost__time_parse_iso(int64_t *us_out, const char *s) {
+  int Y, M, D, h = 0, mi = 0, sec = 0;
+  long us = 0;
+  size_t n = strlen(s);
+  if (n < 10 || !fastepost__parse_digits(s, 4, &Y) || s[4] != '-' || !fastepost__parse_digits(s + 5, 2, &M) || s[7] != '-' ||
+      !fastepost__parse_digits(s + 8, 2, &D))
+    return false;
+  const char *p = s + 10;
+  if (*p == ' ' || *p == 'T') {
+    if (strlen(p) < 9 || !fastepost__parse_digits(p + 1, 2, &h) || p[3] != ':' || !fastepost__parse_digits(p + 4, 2, &mi) ||
+        p[6] != ':' || !fastepost__parse_digits(p + 7, 2, &sec))
+      return false;
+    p += 9;
+    if (*p == '.') {
+      p++;
+      int nd = 0;
+      long scale = 100000;
+      while (fastepost__ascii_isdigit((unsigned char)*p)) {
+        if (nd < 6) {
+          us += (*p - '0') * scale;
+          scale /= 10;
+        }
+        nd++;
+        p++;
+      }
+      if (!nd)
+        return false;
+    }
+  } else if (*p) {
+    return false;
+  }
+  int offset_min = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int oh, om = 0;
+    int sign = *p == '-' ? -1 : 1;
+    p++;
+    if (!fastepost__parse_digits(p, 2, &oh))
+      return false;
+    p += 2;
+    if (*p == ':')
+      p++;
+    if (*p) {
+      if (!fastepost__parse_digits(p, 2, &om))
+        return false;
+      p += 2;
+    }
+    offset_min = sign * (oh * 60 + om);
+  }
+  if (*p)
+    return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || mi > 59 || sec > 60)
+    return false;
+  /* Four-digit years keep secs within +-3e11, far from overflowing when scaled to microseconds. */
+  int64_t secs = fastepost__days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec -
+                 (int64_t)offset_min * 60;
+  *us_out = secs * 1000000 + us;
+  return true;
 }

@@ -29,4 +29,12 @@ bool fastepost__parse_digits(const char *s, int n, int *out);
  * false (and "") when the time is not in years 1..9999. */
 bool fastepost__time_format(char *out, size_t outsize, int64_t us);
 
+/* An ISO 8601 / SQL timestamp into *us (µs since the epoch, UTC): "YYYY-MM-DD", with an optional
+ * " HH:MM:SS" or "THH:MM:SS", an optional fraction (digits past the sixth ignored) and an
+ * optional "Z" or "+HH[:MM]"/"-HH[:MM]" offset (none: UTC). Four-digit years, calendar dates
+ * checked (leap seconds allowed). The one timestamp reader of every adapter (Odoo's write_date,
+ * Salesforce's SystemModstamp, monday's triggerTime, Zoho's Modified_Time, Pipedrive's
+ * update_time) and of the Odoo pull. false for anything else. */
+bool fastepost__time_parse_iso(int64_t *us, const char *s);
+
 #endif
