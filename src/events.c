@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "adapters/adapter.h"
+#include "adapters/webhook_config.h"
 #include "internal.h"
 #include "sync.h"
 #include "util/strv.h"
@@ -134,6 +135,7 @@ static const char SQL_CLAIM[] =
 struct fastepost_retry_options {
   size_t limit;
   fastepost__clock clock; /* unset: the server's clock */
+  const fastepost_webhook_config *webhooks; /* borrowed; NULL: none */
 };
 
 static const fastepost_retry_options retry_defaults = {.limit = FASTEPOST_RETRY_DEFAULT_LIMIT};
@@ -153,6 +155,14 @@ fastepost_status fastepost_retry_options_set_limit(fastepost_retry_options *opts
 
 FASTEPOST__OPTIONS_CLOCK_SETTER(retry)
 
+fastepost_status fastepost_retry_options_set_webhook_config(fastepost_retry_options *opts,
+                                                            const fastepost_webhook_config *cfg) {
+  if (!opts)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_retry_options_set_webhook_config: opts is NULL");
+  opts->webhooks = cfg;
+  return FASTEPOST_OK;
+}
+
 struct fastepost_retry_report {
   size_t attempted, succeeded, failed, dead;
 };
@@ -165,7 +175,7 @@ size_t fastepost_retry_report_dead(const fastepost_retry_report *r) { return r ?
 
 /* Process a claimed event again through its source's adapter, on its own row. */
 static int reprocess(fastepost_conn *conn, int64_t id, const char *source, const char *payload,
-                     const char *event_type, int64_t now_us) {
+                     const char *event_type, int64_t now_us, const fastepost_webhook_config *webhooks) {
   const fastepost__adapter *a = fastepost__adapter_find(source);
   if (!a || !a->reprocess)
     return fastepost__error_set(FASTEPOST_EINVALID, "no adapter for source %.32s", source);
@@ -174,7 +184,7 @@ static int reprocess(fastepost_conn *conn, int64_t id, const char *source, const
     return FASTEPOST_ENOMEM;
   fastepost__sync_record rec;
   fastepost__sync_record_init(&rec, a->source);
-  int rc = a->reprocess(&rec, NULL, payload, event_type, now_us);
+  int rc = a->reprocess(&rec, fastepost__webhook_config_section(webhooks, a), payload, event_type, now_us);
   if (rc == FASTEPOST_OK) {
     rec.event_id = id;
     fastepost__sync_ctx ctx = {.now_us = now_us, .in_batch = false, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
@@ -227,7 +237,8 @@ fastepost_status fastepost_events_retry(fastepost_retry_report **out, fastepost_
     }
     int64_t id = atoll(PQgetvalue(due, 0, 0));
     r.attempted++;
-    int st = reprocess(conn, id, PQgetvalue(due, 0, 1), PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), now_us);
+    int st = reprocess(conn, id, PQgetvalue(due, 0, 1), PQgetvalue(due, 0, 3), PQgetvalue(due, 0, 2), now_us,
+                       opts ? opts->webhooks : NULL);
     PQclear(due);
     if (st == FASTEPOST_OK) {
       r.succeeded++;

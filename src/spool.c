@@ -40,6 +40,7 @@
 
 #include "fastepost/spool.h"
 #include "adapters/adapter.h"
+#include "adapters/webhook_config.h"
 #include "internal.h"
 #include "sync.h"
 #include "util/digest.h"
@@ -63,6 +64,7 @@ struct fastepost_spool {
   char *warning;  /* why the directory is unusable, with the fix; NULL when usable */
   size_t max_files;
   uint64_t max_bytes;
+  const fastepost_webhook_config *webhooks; /* borrowed; NULL: none (replay without configuration) */
 };
 
 /* Per process, not per handle: two handles on one directory never build the same name. */
@@ -175,6 +177,13 @@ fastepost_status fastepost_spool_set_limits(fastepost_spool *s, size_t max_files
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_set_limits: spool is NULL");
   s->max_files = max_files ? max_files : FASTEPOST_SPOOL_DEFAULT_MAX_FILES;
   s->max_bytes = max_bytes ? max_bytes : FASTEPOST_SPOOL_DEFAULT_MAX_BYTES;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_spool_set_webhook_config(fastepost_spool *s, const fastepost_webhook_config *cfg) {
+  if (!s)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_spool_set_webhook_config: spool is NULL");
+  s->webhooks = cfg;
   return FASTEPOST_OK;
 }
 
@@ -676,9 +685,9 @@ size_t fastepost_spool_replay_report_remaining(const fastepost_spool_replay_repo
  * transaction. *logged: the delivery reached the event log (committed, failures too), so its
  * file may go; *duplicate: every event of it was a duplicate (committed before the spooling). */
 static int replay_one(bool *logged, bool *duplicate, const fastepost__adapter *a, fastepost_conn *conn,
-                      const record *r) {
+                      const record *r, const fastepost_webhook_config *webhooks) {
   fastepost__records recs = {0};
-  int rc = a->replay(&recs, NULL, r->body, r->len, r->event, r->content_type, FASTEPOST__SYNC_SERVER_CLOCK);
+  int rc = a->replay(&recs, fastepost__webhook_config_section(webhooks, a), r->body, r->len, r->event, r->content_type, FASTEPOST__SYNC_SERVER_CLOCK);
   if (rc)
     return rc; /* refused as a whole: never logged */
   fastepost__sync_ctx ctx = {.now_us = FASTEPOST__SYNC_SERVER_CLOCK, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
@@ -754,7 +763,7 @@ fastepost_status fastepost_spool_replay(fastepost_spool_replay_report **report, 
       continue;
     }
     bool logged = false, duplicate = false;
-    int pr = replay_one(&logged, &duplicate, a, conn, &r);
+    int pr = replay_one(&logged, &duplicate, a, conn, &r, s->webhooks);
     free(r.data);
     if (logged) {
       remove_record(s, name);

@@ -100,6 +100,12 @@ FASTEPOST_EXTERN(const fastepost_event_result *) fastepost_event_batch_get(const
                                                                            size_t i);
 /** Event i's type ("contact.propertyChange", "res.partner.write"; "" when unknown). Borrowed, as above. */
 FASTEPOST_EXTERN(const char *) fastepost_event_batch_event_type(const fastepost_event_batch *batch, size_t i);
+/**
+ * Event i's record in its CRM as "<kind>:<id>" ("contact:101", "res.partner:42",
+ * "Contact:003D000000AbCdE"): the integration_events.external_id; "" when it had none (an event
+ * refused before it was read). Borrowed, as above.
+ */
+FASTEPOST_EXTERN(const char *) fastepost_event_batch_external_id(const fastepost_event_batch *batch, size_t i);
 /** Event i's record id in its CRM (HubSpot objectId, Odoo record id); 0 when it had none. */
 FASTEPOST_EXTERN(int64_t) fastepost_event_batch_object_id(const fastepost_event_batch *batch, size_t i);
 
@@ -199,6 +205,23 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_set_limit(fastepost_r
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_set_clock(fastepost_retry_options *opts,
                                                                      fastepost_clock_fn clock, void *payload);
+
+/** The webhook configuration (fastepost/webhook.h). */
+typedef struct fastepost_webhook_config fastepost_webhook_config;
+
+/**
+ * The configuration events are reprocessed with: each source's section reaches its adapter
+ * (Odoo's barcode fields; sources whose stored payloads need their configuration to be mapped,
+ * such as monday's board columns). Without it, a payload is reprocessed with the adapter's
+ * defaults, as before. A retry never verifies again: the event was verified when it came in.
+ *
+ * @param opts  the options
+ * @param cfg   the configuration, or NULL for none (the default). Borrowed: it must outlive the
+ *              options' use in fastepost_events_retry()
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_retry_options_set_webhook_config(fastepost_retry_options *opts,
+                                                                              const fastepost_webhook_config *cfg);
 
 /** What one fastepost_events_retry() run did. Opaque. */
 typedef struct fastepost_retry_report fastepost_retry_report;

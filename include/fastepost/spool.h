@@ -79,6 +79,24 @@ FASTEPOST_EXTERN(const char *) fastepost_spool_warning(const fastepost_spool *sp
 FASTEPOST_EXTERN(fastepost_status) fastepost_spool_set_limits(fastepost_spool *spool, size_t max_files,
                                                               uint64_t max_bytes);
 
+/** The webhook configuration (fastepost/webhook.h). */
+typedef struct fastepost_webhook_config fastepost_webhook_config;
+
+/**
+ * The configuration replay reads spooled deliveries with: each source's section reaches its
+ * adapter (Odoo's barcode fields; sources whose bodies cannot be read without their
+ * configuration, such as monday's board columns). Without it, a delivery is read with the
+ * adapter's defaults, as before. Replay never verifies again: a delivery is spooled only after
+ * it was verified.
+ *
+ * @param spool  the spool
+ * @param cfg    the configuration, or NULL for none (the default). Borrowed: it must outlive
+ *               every fastepost_spool_replay() on this spool, or be unset first
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for a NULL spool
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_spool_set_webhook_config(fastepost_spool *spool,
+                                                                      const fastepost_webhook_config *cfg);
+
 /**
  * Spool one delivery durably. The processing functions call this themselves when a spool is set
  * in their options; hosts need it only for a source without that option.

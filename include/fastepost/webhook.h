@@ -137,7 +137,7 @@ FASTEPOST_EXTERN(const char *) fastepost_webhook_source_at(size_t i);
  * 401), nothing is written. The configuration holds secrets: they are wiped when it is freed and
  * never appear in an error message. Safe to share between threads once loaded (read-only).
  */
-typedef struct fastepost_webhook_config fastepost_webhook_config;
+typedef struct fastepost_webhook_config fastepost_webhook_config; /* also in events.h and spool.h */
 
 /**
  * A new, empty configuration (every source refused).
@@ -237,6 +237,36 @@ FASTEPOST_EXTERN(int) fastepost_webhook_response_spooled(const fastepost_webhook
 FASTEPOST_EXTERN(const fastepost_event_batch *) fastepost_webhook_response_events(const fastepost_webhook_response *resp);
 /** The error message of a failed call ("" when none). Never holds a secret. */
 FASTEPOST_EXTERN(const char *) fastepost_webhook_response_error(const fastepost_webhook_response *resp);
+
+/** What fastepost_webhook_response_json() writes (bits). */
+typedef enum fastepost_webhook_json_flags {
+  FASTEPOST_WEBHOOK_JSON_RESULT = 0,  /**< the JSON result alone: the generic answer's body */
+  FASTEPOST_WEBHOOK_JSON_RESPONSE = 1 /**< also the answer: "response": {"content_type", "body"} */
+  /* append-only: the numbers are ABI */
+} fastepost_webhook_json_flags;
+
+/**
+ * The JSON result of a processed request, on one line:
+ *
+ *     {"status": "ok", "http_status": 200,
+ *      "events": [{"index": 0, "event_id": 17, "outcome": "created", "customer_id": 4,
+ *                  "remark_id": null, "external_id": "contact:101", "error": null}],
+ *      "error": null}
+ *
+ * `status` is "ok" or the error's name ("FASTEPOST_EAUTH", fastepost_error_name());
+ * `http_status` the answer's; ids that are 0 and texts that are "" are null. This is the body of
+ * the generic answer (sources without an answer of their own: Content-Type application/json)
+ * and, with FASTEPOST_WEBHOOK_JSON_RESPONSE, what `fastepost webhook process --json` prints
+ * (`"response": {"content_type": ..., "body": ...}` after `http_status`; a body that is not
+ * UTF-8 text is null).
+ *
+ * @param out    receives the text (free with fastepost_free())
+ * @param resp   the response
+ * @param flags  FASTEPOST_WEBHOOK_JSON_RESULT or FASTEPOST_WEBHOOK_JSON_RESPONSE
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL arguments or unknown flags; FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_webhook_response_json(char **out, const fastepost_webhook_response *resp,
+                                                                   unsigned flags);
 
 FASTEPOST_END_DECLS
 

@@ -135,7 +135,43 @@ typedef struct fastepost__adapter {
    * spooled. */
   int (*replay)(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                 const char *content_type, int64_t now_us);
+  /* Optional (NULL: parse over the body), for an adapter whose body depends on the request's
+   * headers or URI (Odoo: its Content-Type, form or JSON, and the ?event= hint): parse with the
+   * whole request. fastepost_webhook_process() calls it instead of parse when set. */
+  int (*parse_request)(fastepost__records *out, const void *config, const fastepost_webhook_request *req,
+                       int64_t now_us);
+  /* Optional (NULL: none): the event hint to spool with a verified request, written into out
+   * (size bytes, "" for none), so that replay() reads the body as parse_request() did (Odoo's
+   * ?event=). Never a key or a signature: the spool file holds no secret. */
+  void (*spool_event)(char *out, size_t size, const void *config, const fastepost_webhook_request *req);
 } fastepost__adapter;
+
+/* ---- the processing clock of a request (webhook.c) ------------------------------------------ */
+
+/*
+ * "Now" for checks an adapter makes on a request (a signature's timestamp, a JWT's exp), in
+ * microseconds since the epoch: the clock of fastepost_webhook_config_set_clock() while
+ * fastepost_webhook_process() runs, else the host's clock. verify() and parse_request() read it
+ * here because the interface hands them the request, not the configuration's clock.
+ */
+int64_t fastepost__webhook_request_now_us(const fastepost_webhook_request *req);
+/* A view of req that reads as req but carries clock (borrowed, may be NULL) for
+ * fastepost__webhook_request_now_us(). It borrows req's strings: release it with
+ * fastepost__webhook_request_view_free() (never fastepost_webhook_request_free()) before req
+ * changes or is freed. FASTEPOST_ENOMEM on failure. */
+int fastepost__webhook_request_view(fastepost_webhook_request **out, const fastepost_webhook_request *req,
+                                    const fastepost__clock *clock);
+void fastepost__webhook_request_view_free(fastepost_webhook_request *view);
+
+/* The value of query parameter `name` of a URI ("...?api_key=...&event=write"), percent- and
+ * plus-decoded; NULL when absent or out of memory. Free with free() (wipe it first when it is a
+ * key). The first occurrence counts. */
+char *fastepost__uri_query_param(const char *uri, const char *name);
+
+/* Whether a delivery met a database that could not take it at all (unreachable, shutting down,
+ * read-only) and reached nothing (none of its n results has an event row): such a delivery is
+ * spooled when a spool is set. rc is the processing status; res may be NULL when n is 0. */
+bool fastepost__adapter_unreachable(int rc, const fastepost_event_result *const *res, size_t n);
 
 /* ---- the registry (registry.c) -------------------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 
 #include "adapters/adapter.h"
 #include "adapters/hubspot_parse.h"
+#include "adapters/webhook_config.h"
 #include "fastepost/hubspot.h"
 #include "internal.h"
 #include "util/strv.h"
@@ -187,8 +188,8 @@ static int records_of(fastepost__records *out, const fastepost__hs_batch *parsed
   return rc;
 }
 
-static int parse_body(fastepost__records *out, const void *config, const void *body, size_t len, int64_t now_us) {
-  const fastepost_hubspot_options *opts = config;
+static int parse_body(fastepost__records *out, const fastepost_hubspot_options *opts, const void *body, size_t len,
+                      int64_t now_us) {
   fastepost__hs_batch parsed;
   int rc = fastepost__hs_parse_batch(&parsed, body, len, opts ? opts->max_events : 0);
   if (rc)
@@ -236,8 +237,83 @@ fastepost_status fastepost_hubspot_process(fastepost_event_batch **out, fastepos
 
 /* ---- the adapter table (adapter.h) ------------------------------------------------------- */
 
+/* The configuration of the generic entry: {"hubspot": {"client_secrets": [...], ...}}
+ * (docs/webhooks.md), a verifier and processing options. */
+typedef struct hubspot_config {
+  fastepost_hubspot_verifier *verifier;
+  fastepost_hubspot_options *options;
+} hubspot_config;
+
+static void config_free(void *config) {
+  hubspot_config *c = config;
+  if (!c)
+    return;
+  fastepost_hubspot_verifier_free(c->verifier); /* wipes the secrets */
+  fastepost_hubspot_options_free(c->options);
+  free(c);
+}
+
+/* "versions": ["v3"] (the default), or with "v1" / "v2", which have no replay protection. */
+static int config_versions(fastepost_hubspot_verifier *v, const struct json_object *section) {
+  fastepost__strlist names = {0};
+  int rc = fastepost__config_strings(&names, section, SOURCE, "versions", false);
+  unsigned bits = 0;
+  for (size_t i = 0; !rc && i < names.count; i++) {
+    const char *n = names.items[i];
+    unsigned bit = !strcmp(n, "v1")   ? FASTEPOST_HUBSPOT_VERSION_V1
+                   : !strcmp(n, "v2") ? FASTEPOST_HUBSPOT_VERSION_V2
+                   : !strcmp(n, "v3") ? FASTEPOST_HUBSPOT_VERSION_V3
+                                      : 0;
+    if (!bit)
+      rc = fastepost__error_set(FASTEPOST_EINVALID, "hubspot.versions[%zu]: not v1, v2 or v3", i);
+    bits |= bit;
+  }
+  fastepost__strlist_free(&names);
+  return rc || !bits ? rc : fastepost_hubspot_verifier_set_versions(v, bits);
+}
+
+static int config_new(void **out, struct json_object *section) {
+  static const char *const keys[] = {"client_secrets", "versions", "tolerance_seconds", "max_body", "max_events",
+                                     NULL};
+  *out = NULL;
+  hubspot_config *c = calloc(1, sizeof *c);
+  int rc = c ? fastepost__config_keys(section, SOURCE, keys) : fastepost__error_oom();
+  if (!rc)
+    rc = fastepost_hubspot_verifier_new(&c->verifier);
+  if (!rc)
+    rc = fastepost_hubspot_options_new(&c->options);
+  fastepost__strlist secrets = {0};
+  if (!rc)
+    rc = fastepost__config_strings(&secrets, section, SOURCE, "client_secrets", true);
+  if (!rc && secrets.count > FASTEPOST_HUBSPOT_MAX_SECRETS)
+    rc = fastepost__error_set(FASTEPOST_EINVALID, "hubspot.client_secrets: more than %d", FASTEPOST_HUBSPOT_MAX_SECRETS);
+  for (size_t i = 0; !rc && i < secrets.count; i++)
+    rc = fastepost_hubspot_verifier_add_secret(c->verifier, secrets.items[i]);
+  fastepost__config_wipe(&secrets);
+  if (!rc)
+    rc = config_versions(c->verifier, section);
+  uint64_t tolerance_s = FASTEPOST_HUBSPOT_DEFAULT_TOLERANCE_US / 1000000, max_body = FASTEPOST_HUBSPOT_DEFAULT_MAX_BODY,
+           max_events = FASTEPOST_HUBSPOT_DEFAULT_MAX_EVENTS;
+  if (!rc && !(rc = fastepost__config_uint(&tolerance_s, section, SOURCE, "tolerance_seconds", 1, 86400)))
+    rc = fastepost_hubspot_verifier_set_tolerance(c->verifier, (int64_t)tolerance_s * 1000000);
+  if (!rc && !(rc = fastepost__config_uint(&max_body, section, SOURCE, "max_body", 1, (uint64_t)1 << 30)))
+    rc = fastepost_hubspot_verifier_set_max_body(c->verifier, (size_t)max_body);
+  if (!rc && !(rc = fastepost__config_uint(&max_events, section, SOURCE, "max_events", 1, 100000)))
+    rc = fastepost_hubspot_options_set_max_events(c->options, (size_t)max_events);
+  if (rc) {
+    config_free(c);
+    return rc;
+  }
+  *out = c;
+  return FASTEPOST_OK;
+}
+
 static int verify_request(const void *config, const fastepost_webhook_request *req) {
-  return fastepost_hubspot_verify(NULL, config, req);
+  return fastepost_hubspot_verify(NULL, ((const hubspot_config *)config)->verifier, req);
+}
+
+static int parse_request(fastepost__records *out, const void *config, const void *body, size_t len, int64_t now_us) {
+  return parse_body(out, ((const hubspot_config *)config)->options, body, len, now_us);
 }
 
 static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
@@ -277,8 +353,10 @@ const fastepost__adapter fastepost__hubspot_adapter = {
     .dedup_key = "appId, portalId, subscriptionId, eventId, objectId, occurredAt, type and propertyName "
                  "(not attemptNumber)",
     .version_key = "occurredAt",
+    .config_new = config_new,
+    .config_free = config_free,
     .verify = verify_request,
-    .parse = parse_body,
+    .parse = parse_request,
     .reprocess = reprocess,
     .replay = replay,
 };

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/adapter.h"
 #include "adapters/hubspot_parse.h"
 #include "fastepost/hubspot.h"
 #include "internal.h"
@@ -224,9 +225,6 @@ static bool parse_ms(int64_t *out, const char *s) {
   return true;
 }
 
-static int64_t clock_ms(const fastepost_hubspot_verifier *v) {
-  return v->now_ms >= 0 ? v->now_ms : fastepost__time_now_us() / 1000;
-}
 
 static int check_inputs(unsigned version, const char *method, const char *uri,
                         const char *timestamp) {
@@ -243,7 +241,8 @@ static int check_inputs(unsigned version, const char *method, const char *uri,
   return FASTEPOST_OK;
 }
 
-static int check_fresh(const fastepost_hubspot_verifier *v, const char *timestamp) {
+/* now_ms: the verifier's fixed clock, else the request's (fastepost__webhook_request_now_us()). */
+static int check_fresh(const fastepost_hubspot_verifier *v, int64_t now_ms, const char *timestamp) {
   int64_t ts;
   if (!parse_ms(&ts, timestamp)) {
     char preview[64];
@@ -253,7 +252,7 @@ static int check_fresh(const fastepost_hubspot_verifier *v, const char *timestam
                                 "a whole number of milliseconds",
                                 preview);
   }
-  int64_t now = clock_ms(v);
+  int64_t now = v->now_ms >= 0 ? v->now_ms : now_ms;
   if (now - ts > v->tolerance_ms)
     return fastepost__error_set(FASTEPOST_EAUTH,
                                 "HubSpot v3 signature: stale timestamp, %lld ms old (the limit "
@@ -267,7 +266,7 @@ static int check_fresh(const fastepost_hubspot_verifier *v, const char *timestam
   return FASTEPOST_OK;
 }
 
-static int verify_parts(size_t *secret_index, const fastepost_hubspot_verifier *v, const char *version,
+static int verify_parts(size_t *secret_index, const fastepost_hubspot_verifier *v, int64_t now_ms, const char *version,
                         const char *method, const char *uri, const char *timestamp, const char *signature,
                         const void *body, size_t body_len) {
   if (!v)
@@ -298,7 +297,7 @@ static int verify_parts(size_t *secret_index, const fastepost_hubspot_verifier *
                                                             : "X-HubSpot-Signature");
   if ((rc = check_inputs(ver, method, uri, timestamp)))
     return rc;
-  if (ver == FASTEPOST_HUBSPOT_VERSION_V3 && (rc = check_fresh(v, timestamp)))
+  if (ver == FASTEPOST_HUBSPOT_VERSION_V3 && (rc = check_fresh(v, now_ms, timestamp)))
     return rc;
 
   char *decoded = NULL;
@@ -358,7 +357,8 @@ fastepost_status fastepost_hubspot_verify(size_t *secret_index, const fastepost_
     version = fastepost_webhook_request_has_header(req, H_VERSION) ? fastepost_webhook_request_header(req, H_VERSION)
                                                                    : "v1";
   }
-  return verify_parts(secret_index, v, version, fastepost_webhook_request_method(req),
+  return verify_parts(secret_index, v, fastepost__webhook_request_now_us(req) / 1000, version,
+                      fastepost_webhook_request_method(req),
                       fastepost_webhook_request_uri(req), fastepost_webhook_request_header(req, H_TIMESTAMP),
                       signature, fastepost_webhook_request_body(req), fastepost_webhook_request_body_len(req));
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "adapters/odoo.h"
+#include "adapters/webhook_config.h"
 
 static const char SOURCE[] = "odoo";
 
@@ -99,19 +100,11 @@ fastepost_status fastepost_odoo_options_new(fastepost_odoo_options **out) {
   return FASTEPOST_OK;
 }
 
-/* Keys do not linger in freed heap memory (a core dump, a later allocation's contents). */
-static void wipe_keys(fastepost__strlist *keys) {
-  for (size_t i = 0; i < keys->count; i++)
-    for (volatile char *p = keys->items[i]; *p; p++)
-      *p = 0;
-  fastepost__strlist_free(keys);
-}
-
 void fastepost_odoo_options_free(fastepost_odoo_options *o) {
   if (!o)
     return;
   fastepost__strlist_free(&o->barcode_fields);
-  wipe_keys(&o->api_keys);
+  fastepost__config_wipe(&o->api_keys); /* keys do not linger in freed memory */
   free(o);
 }
 
@@ -264,10 +257,6 @@ static int spool_delivery(fastepost_event_result **out, const void *body, size_t
   return rc;
 }
 
-/* Failures that say the database could not take the delivery at all (unreachable, shutting
- * down, read-only): the delivery is spooled when a spool is configured. */
-static bool unreachable(int rc) { return rc == FASTEPOST_ECONN || rc == FASTEPOST_EREADONLY; }
-
 fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_conn *conn,
                                         const char *presented_key, const void *body, size_t len,
                                         const fastepost_odoo_options *opts) {
@@ -284,8 +273,8 @@ fastepost_status fastepost_odoo_process(fastepost_event_result **out, fastepost_
     return spool_delivery(out, body, len, opts, "no connection");
   fastepost_event_result *res = NULL;
   int rc = process_one(&res, conn, body, len, opts);
-  /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
-  if (unreachable(rc) && spool && !(res && res->event_id > 0)) {
+  const fastepost_event_result *results[] = {res};
+  if (spool && fastepost__adapter_unreachable(rc, results, 1)) {
     char why[256];
     snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
     fastepost_event_result_free(res);
@@ -346,52 +335,71 @@ fastepost_status fastepost_odoo_process_batch(fastepost_event_batch **out, faste
 
 /* ---- the adapter table (adapter.h) ------------------------------------------------------- */
 
-/* The value of a query parameter of a URI, percent- and plus-decoded (NULL when absent). */
-static char *query_param(const char *uri, const char *name) {
-  const char *q = strchr(uri, '?');
-  size_t nlen = strlen(name);
-  while (q && *q) {
-    q++;
-    size_t n = strcspn(q, "&#");
-    if (n > nlen && strncmp(q, name, nlen) == 0 && q[nlen] == '=') {
-      const char *v = q + nlen + 1;
-      size_t vlen = n - nlen - 1;
-      char *out = malloc(vlen + 1);
-      size_t o = 0;
-      for (size_t i = 0; out && i < vlen; i++) {
-        if (v[i] == '+') {
-          out[o++] = ' ';
-        } else if (v[i] == '%' && i + 2 < vlen && fastepost__ascii_isxdigit((unsigned char)v[i + 1]) &&
-                   fastepost__ascii_isxdigit((unsigned char)v[i + 2])) {
-          char hex[3] = {v[i + 1], v[i + 2], 0};
-          out[o++] = (char)strtol(hex, NULL, 16);
-          i += 2;
-        } else {
-          out[o++] = v[i];
-        }
-      }
-      if (out)
-        out[o] = '\0';
-      return out;
-    }
-    q += n;
-    if (*q == '#')
-      break;
-  }
-  return NULL;
-}
-
 /* The key a request presents: the X-Odoo-Api-Key header, else the api_key query parameter. */
 static int verify_request(const void *config, const fastepost_webhook_request *req) {
   const fastepost_odoo_options *opts = config;
   if (fastepost_webhook_request_has_header(req, "X-Odoo-Api-Key"))
     return check_key(opts, fastepost_webhook_request_header(req, "X-Odoo-Api-Key"));
-  char *key = query_param(fastepost_webhook_request_uri(req), "api_key");
+  char *key = fastepost__uri_query_param(fastepost_webhook_request_uri(req), "api_key");
   int rc = check_key(opts, key);
   if (key)
     for (volatile char *p = key; *p; p++)
       *p = 0;
   free(key);
+  return rc;
+}
+
+/* The run's fixed "now", through the options' clock hook. */
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
+/*
+ * The options one delivery is read with: a copy of base (the configuration's options; NULL: the
+ * defaults, made into *defaults for the caller to free) that borrows its lists, with the
+ * delivery's event hint and content type. now_us drives the time-range check (the server's
+ * clock: the host's, as for options without a clock).
+ */
+static int delivery_options(fastepost_odoo_options *o, fastepost_odoo_options **defaults, const void *base,
+                            const char *hint, const char *content_type, const int64_t *now_us) {
+  *defaults = NULL;
+  int rc = base ? FASTEPOST_OK : fastepost_odoo_options_new(defaults);
+  if (rc)
+    return rc;
+  *o = *(const fastepost_odoo_options *)(base ? base : *defaults);
+  o->spool = NULL;
+  o->host_authenticated = false;
+  if ((rc = fastepost_odoo_options_set_event(o, hint ? hint : o->hint)) ||
+      (rc = fastepost_odoo_options_set_content_type(o, content_type))) {
+    fastepost_odoo_options_free(*defaults);
+    *defaults = NULL;
+    return rc;
+  }
+  o->clock = (fastepost__clock){0};
+  if (*now_us != FASTEPOST__SYNC_SERVER_CLOCK)
+    fastepost_odoo_options_set_clock(o, fixed_clock, (void *)(uintptr_t)now_us);
+  return FASTEPOST_OK;
+}
+
+/* The event hint of a request: ?event= in its URI, else the configuration's ("" for none). */
+static void request_hint(char *out, size_t size, const void *config, const fastepost_webhook_request *req) {
+  char *q = fastepost__uri_query_param(fastepost_webhook_request_uri(req), "event");
+  const fastepost_odoo_options *opts = config;
+  snprintf(out, size, "%s", q && *q ? q : opts ? opts->hint : "");
+  free(q);
+}
+
+static int parse_request(fastepost__records *out, const void *config, const fastepost_webhook_request *req,
+                         int64_t now_us) {
+  char hint[64];
+  request_hint(hint, sizeof hint, config, req);
+  const char *ct = fastepost_webhook_request_header(req, "Content-Type");
+  fastepost_odoo_options o, *defaults;
+  int rc = delivery_options(&o, &defaults, config, hint, ct, &now_us);
+  if (!rc)
+    rc = fastepost__records_alloc(out, 1, SOURCE);
+  if (!rc) /* a body that cannot be used is a failed record, logged by the core */
+    fastepost__odoo_extract(&out->items[0], fastepost_webhook_request_body(req),
+                            fastepost_webhook_request_body_len(req), &o);
+  fastepost_odoo_options_free(defaults);
   return rc;
 }
 
@@ -403,67 +411,91 @@ static int parse_body(fastepost__records *out, const void *config, const void *b
   return rc;
 }
 
-/* The run's fixed "now", through the options' clock hook. */
-static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
-
-/* Options for a body that was accepted once (stored or spooled): no key check (it was checked
- * before storing), no body limit, no time range (with options that are gone now). */
-static int accepted_options(fastepost_odoo_options **out, const char *event, const char *content_type,
-                            int64_t *now_us) {
-  fastepost_odoo_options *opts = NULL;
-  int rc = fastepost_odoo_options_new(&opts);
-  if (!rc && event && *event)
-    rc = fastepost_odoo_options_set_event(opts, event);
-  if (!rc)
-    rc = fastepost_odoo_options_set_content_type(opts, content_type);
-  if (rc) {
-    fastepost_odoo_options_free(opts);
+/* A body that was accepted once (stored or spooled), read with the configuration's mapping
+ * (barcode fields, nesting limit) when the caller has it: no key check (it was checked before
+ * storing), no body limit, no time range (the range applied when it came in). */
+static int extract_accepted(fastepost__sync_record *rec, const void *config, const void *body, size_t len,
+                            const char *hint, const char *content_type, int64_t now_us) {
+  fastepost_odoo_options o, *defaults;
+  int rc = delivery_options(&o, &defaults, config, hint ? hint : "", content_type, &now_us);
+  if (rc)
     return rc;
-  }
-  opts->max_body = SIZE_MAX;
-  opts->host_authenticated = true;
-  opts->time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
-  if (*now_us != FASTEPOST__SYNC_SERVER_CLOCK)
-    fastepost_odoo_options_set_clock(opts, fixed_clock, now_us);
-  *out = opts;
-  return FASTEPOST_OK;
+  o.max_body = SIZE_MAX;
+  o.time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
+  rc = fastepost__odoo_extract(rec, body, len, &o);
+  fastepost_odoo_options_free(defaults);
+  return rc;
 }
 
 static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
                      int64_t now_us) {
-  (void)config; /* the stored payload and event type say everything */
   /* The stored event type carries the hint: "res.partner.unlink". */
   const char *dot = event_type ? strrchr(event_type, '.') : NULL;
   const char *hint = dot && fastepost__odoo_hint(dot + 1) && !strcmp(fastepost__odoo_hint(dot + 1), dot + 1)
                          ? dot + 1 : NULL;
-  fastepost_odoo_options *opts = NULL;
-  int rc = accepted_options(&opts, hint, NULL, &now_us);
-  if (rc)
-    return rc;
-  rc = fastepost__odoo_extract(rec, payload, payload ? strlen(payload) : 0, opts);
-  fastepost_odoo_options_free(opts);
+  int rc = extract_accepted(rec, config, payload, payload ? strlen(payload) : 0, hint, NULL, now_us);
   return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
 }
 
 static int replay(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                   const char *content_type, int64_t now_us) {
-  (void)config; /* the spooled hints say everything */
-  fastepost_odoo_options *opts = NULL;
-  int rc = accepted_options(&opts, event, content_type, &now_us);
-  if (!rc)
-    rc = fastepost__records_alloc(out, 1, SOURCE);
-  if (!rc)
-    fastepost__odoo_extract(&out->items[0], body, len, opts);
-  fastepost_odoo_options_free(opts);
+  int rc = fastepost__records_alloc(out, 1, SOURCE);
+  if (!rc) {
+    rc = extract_accepted(&out->items[0], config, body, len, event, content_type, now_us);
+    if (rc != FASTEPOST_ENOMEM && out->items[0].failure == rc)
+      rc = FASTEPOST_OK; /* a failed record is logged by the core */
+  }
   return rc;
 }
+
+/* ---- the configuration: {"odoo": {"api_keys": [...], ...}} (docs/webhooks.md) ---------------- */
+
+static int config_new(void **out, struct json_object *section) {
+  static const char *const keys[] = {"api_keys", "event", "max_body", "max_depth", "barcode_fields", NULL};
+  *out = NULL;
+  int rc = fastepost__config_keys(section, SOURCE, keys);
+  fastepost_odoo_options *o = NULL;
+  if (!rc)
+    rc = fastepost_odoo_options_new(&o);
+  if (!rc)
+    rc = fastepost__config_strings(&o->api_keys, section, SOURCE, "api_keys", true);
+  const char *event = NULL;
+  if (!rc && !(rc = fastepost__config_string(&event, section, SOURCE, "event", false)) && event &&
+      fastepost_odoo_options_set_event(o, event))
+    rc = fastepost__error_set(FASTEPOST_EINVALID, "odoo.event: not create, write, unlink or archive");
+  uint64_t max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY, max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  if (!rc && !(rc = fastepost__config_uint(&max_body, section, SOURCE, "max_body", 1, (uint64_t)1 << 30)))
+    o->max_body = (size_t)max_body;
+  if (!rc && !(rc = fastepost__config_uint(&max_depth, section, SOURCE, "max_depth", 2, 1000)))
+    o->max_depth = (int)max_depth;
+  fastepost__strlist barcode = {0};
+  if (!rc && !(rc = fastepost__config_strings(&barcode, section, SOURCE, "barcode_fields", false)) &&
+      barcode.count) {
+    fastepost__strlist_free(&o->barcode_fields);
+    o->barcode_fields = barcode;
+  } else {
+    fastepost__strlist_free(&barcode);
+  }
+  if (rc) {
+    fastepost_odoo_options_free(o);
+    return rc;
+  }
+  *out = o;
+  return FASTEPOST_OK;
+}
+
+static void config_free(void *config) { fastepost_odoo_options_free(config); }
 
 const fastepost__adapter fastepost__odoo_adapter = {
     .source = SOURCE,
     .dedup_key = "model, record id, write_date and event hint (without write_date: the canonical body and hint)",
     .version_key = "write_date",
+    .config_new = config_new,
+    .config_free = config_free,
     .verify = verify_request,
     .parse = parse_body,
     .reprocess = reprocess,
     .replay = replay,
+    .parse_request = parse_request,
+    .spool_event = request_hint,
 };

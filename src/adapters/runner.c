@@ -64,6 +64,7 @@ struct fastepost_event_batch {
   size_t count, failed;
   fastepost_event_result **results;
   char **types;
+  char **external_ids;
   int64_t *object_ids;
 };
 
@@ -73,9 +74,11 @@ void fastepost_event_batch_free(fastepost_event_batch *b) {
   for (size_t i = 0; i < b->count; i++) {
     fastepost_event_result_free(b->results[i]);
     free(b->types[i]);
+    free(b->external_ids[i]);
   }
   free(b->results);
   free(b->types);
+  free(b->external_ids);
   free(b->object_ids);
   free(b);
 }
@@ -94,6 +97,9 @@ const fastepost_event_result *fastepost_event_batch_get(const fastepost_event_ba
 const char *fastepost_event_batch_event_type(const fastepost_event_batch *b, size_t i) {
   return b && i < b->count && b->types[i] ? b->types[i] : "";
 }
+const char *fastepost_event_batch_external_id(const fastepost_event_batch *b, size_t i) {
+  return b && i < b->count && b->external_ids[i] ? b->external_ids[i] : "";
+}
 int64_t fastepost_event_batch_object_id(const fastepost_event_batch *b, size_t i) {
   return b && i < b->count ? b->object_ids[i] : 0;
 }
@@ -104,9 +110,10 @@ int fastepost__event_batch_new(fastepost_event_batch **out, size_t n) {
   if (b) {
     b->results = calloc(n ? n : 1, sizeof *b->results);
     b->types = calloc(n ? n : 1, sizeof *b->types);
+    b->external_ids = calloc(n ? n : 1, sizeof *b->external_ids);
     b->object_ids = calloc(n ? n : 1, sizeof *b->object_ids);
   }
-  if (!b || !b->results || !b->types || !b->object_ids) {
+  if (!b || !b->results || !b->types || !b->external_ids || !b->object_ids) {
     fastepost_event_batch_free(b);
     return fastepost__error_oom();
   }
@@ -129,6 +136,8 @@ int fastepost__event_batch_describe(fastepost_event_batch *b, size_t i, const ch
   if (!b || i >= b->count)
     return FASTEPOST_OK;
   if (event_type && !b->types[i] && !(b->types[i] = fastepost__strdup(event_type)))
+    return FASTEPOST_ENOMEM;
+  if (external_id && *external_id && !b->external_ids[i] && !(b->external_ids[i] = fastepost__strdup(external_id)))
     return FASTEPOST_ENOMEM;
   /* "<kind>:<id>": the record id is the number after the last colon. */
   const char *colon = external_id ? strrchr(external_id, ':') : NULL;
@@ -153,6 +162,27 @@ int fastepost__event_batch_finish(fastepost_event_batch **out, fastepost_event_b
   else
     fastepost_event_batch_free(b);
   return rc;
+}
+
+/* ---- spooling: when a delivery met no database ------------------------------------------------ */
+
+/* Failures that say the database could not take the delivery at all (unreachable, shutting
+ * down, read-only), as opposed to one that refused this delivery. */
+static bool unreachable_code(int rc) { return rc == FASTEPOST_ECONN || rc == FASTEPOST_EREADONLY; }
+
+bool fastepost__adapter_unreachable(int rc, const fastepost_event_result *const *res, size_t n) {
+  /* The core reconnects once to log a failure for retry: spool only what reached nothing. */
+  for (size_t i = 0; i < n; i++)
+    if (res[i] && res[i]->event_id > 0)
+      return false;
+  if (unreachable_code(rc))
+    return true;
+  /* A read-only server takes the batch's BEGIN and COMMIT but refuses every write in it, each
+   * event's failure log too: the batch "succeeds" with every event failed. */
+  size_t refused = 0;
+  for (size_t i = 0; i < n; i++)
+    refused += res[i] && unreachable_code(res[i]->code);
+  return rc == FASTEPOST_OK && n > 0 && refused == n;
 }
 
 /* ---- several records in one transaction ------------------------------------------------------- */

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/adapter.h"
 #include "fastepost/webhook.h"
 #include "internal.h"
+#include "util/time.h"
 
 typedef struct header {
   char *name, *value;
@@ -16,6 +18,7 @@ struct fastepost_webhook_request {
   size_t nheaders, cap;
   char *body; /* NUL-terminated after len bytes */
   size_t len;
+  const fastepost__clock *clock; /* a view's processing clock (adapter.h); NULL: the host's */
 };
 
 static void wipe_free(char *s, size_t n) {
@@ -163,3 +166,61 @@ int fastepost_webhook_request_has_header(const fastepost_webhook_request *r, con
 
 size_t fastepost_webhook_request_body_len(const fastepost_webhook_request *r) { return r ? r->len : 0; }
 const void *fastepost_webhook_request_body(const fastepost_webhook_request *r) { return r ? r->body : ""; }
+
+/* ---- views with a processing clock (adapter.h) ------------------------------------------------ */
+
+int fastepost__webhook_request_view(fastepost_webhook_request **out, const fastepost_webhook_request *req,
+                                    const fastepost__clock *clock) {
+  *out = malloc(sizeof **out);
+  if (!*out)
+    return fastepost__error_oom();
+  **out = *req; /* borrowed strings: the view is released with free() alone */
+  (*out)->clock = clock;
+  return FASTEPOST_OK;
+}
+
+void fastepost__webhook_request_view_free(fastepost_webhook_request *view) { free(view); }
+
+int64_t fastepost__webhook_request_now_us(const fastepost_webhook_request *req) {
+  if (req && req->clock && req->clock->fn)
+    return req->clock->fn(req->clock->payload);
+  return fastepost__time_now_us();
+}
+
+/* ---- query parameters (adapter.h) ------------------------------------------------------------ */
+
+char *fastepost__uri_query_param(const char *uri, const char *name) {
+  const char *q = uri && name ? strchr(uri, '?') : NULL;
+  if (!q)
+    return NULL;
+  size_t nlen = strlen(name);
+  while (q && *q) {
+    q++;
+    size_t n = strcspn(q, "&#");
+    if (n > nlen && strncmp(q, name, nlen) == 0 && q[nlen] == '=') {
+      const char *v = q + nlen + 1;
+      size_t vlen = n - nlen - 1;
+      char *out = malloc(vlen + 1);
+      size_t o = 0;
+      for (size_t i = 0; out && i < vlen; i++) {
+        if (v[i] == '+') {
+          out[o++] = ' ';
+        } else if (v[i] == '%' && i + 2 < vlen && fastepost__ascii_isxdigit((unsigned char)v[i + 1]) &&
+                   fastepost__ascii_isxdigit((unsigned char)v[i + 2])) {
+          char hex[3] = {v[i + 1], v[i + 2], 0};
+          out[o++] = (char)strtol(hex, NULL, 16);
+          i += 2;
+        } else {
+          out[o++] = v[i];
+        }
+      }
+      if (out)
+        out[o] = '\0';
+      return out;
+    }
+    q += n;
+    if (*q == '#')
+      break;
+  }
+  return NULL;
+}

@@ -1,0 +1,297 @@
+/* The generic webhook entry (fastepost_webhook_process) against a real database, through the
+ * Odoo and HubSpot adapters: outcomes, refusals that write nothing, the JSON answer, the
+ * configuration's errors, the clock, the spool and retries with the configuration. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "hubspot_request.h"
+#include "retry_counts.h"
+#include "testdb.h"
+
+TestSuite(webhook_process, .init = fptest_setup_schema, .fini = fptest_teardown);
+
+#define Q(sql) fptest_scalar(sql)
+#define N(sql) fptest_count(sql)
+
+#define ODOO_KEY "odoo-test-key-4711"
+static const char HS_SECRET[] = "hs-client-secret";
+static const char HS_URI[] = "https://app.example.com/api/v1/integrations/hubspot";
+static const char HS_TS[] = "1764270000000";
+#define HS_NOW_US (INT64_C(1764270000) * 1000000)
+
+static const char CONFIG[] = "{\"odoo\": {\"api_keys\": [\"odoo-old-key\", \"odoo-test-key-4711\"]},"
+                             " \"hubspot\": {\"client_secrets\": [\"hs-client-secret\"]}}";
+
+static int64_t fixed_clock(void *payload) { return *(const int64_t *)payload; }
+
+static fastepost_webhook_config *config(const char *json) {
+  fastepost_webhook_config *cfg = NULL;
+  cr_assert_eq(fastepost_webhook_config_new(&cfg), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_config_load_json(cfg, json, strlen(json)), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  return cfg;
+}
+
+static char *fixture(const char *rel, size_t *len) {
+  return fptest_read_file(fptest_source_path(rel), len);
+}
+
+/* An Odoo request: key in the header (NULL: none), URI, content type (NULL: none), body. */
+static fastepost_webhook_request *odoo_request(const char *key, const char *uri, const char *ct, const char *body,
+                                               size_t len) {
+  fastepost_webhook_request *req = NULL;
+  cr_assert_eq(fastepost_webhook_request_new(&req), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_uri(req, uri ? uri : "https://app.example.com/api/v1/integrations/odoo"),
+               FASTEPOST_OK);
+  if (key)
+    cr_assert_eq(fastepost_webhook_request_set_header(req, "X-Odoo-Api-Key", key), FASTEPOST_OK);
+  if (ct)
+    cr_assert_eq(fastepost_webhook_request_set_header(req, "Content-Type", ct), FASTEPOST_OK);
+  cr_assert_eq(fastepost_webhook_request_set_body(req, body, len), FASTEPOST_OK);
+  return req;
+}
+
+/* Process and check the status and the HTTP answer; returns the response (free it). */
+static fastepost_webhook_response *process(fastepost_conn *conn, const char *source, const fastepost_webhook_request *req,
+                                           const fastepost_webhook_config *cfg, fastepost_status want, int want_http) {
+  fastepost_webhook_response *resp = NULL;
+  fastepost_status st = fastepost_webhook_process(&resp, conn, source, req, cfg);
+  cr_assert_eq(st, want, "status %s, wanted %s: %s", fastepost_error_name(st), fastepost_error_name(want),
+               fastepost_error_last()->message);
+  cr_assert_not_null(resp);
+  cr_assert_eq(fastepost_webhook_response_status(resp), st);
+  cr_assert_eq(fastepost_webhook_response_http_status(resp), want_http, "http %d",
+               fastepost_webhook_response_http_status(resp));
+  cr_assert_not_null(fastepost_webhook_response_events(resp));
+  return resp;
+}
+
+/* The answer's body as JSON (asserts it is JSON, with the generic content type). */
+static json_object *answer_json(const fastepost_webhook_response *resp) {
+  cr_assert_str_eq(fastepost_webhook_response_content_type(resp), "application/json");
+  const char *body = fastepost_webhook_response_body(resp);
+  cr_assert_eq(strlen(body), fastepost_webhook_response_body_len(resp));
+  json_object *j = json_tokener_parse(body);
+  cr_assert_not_null(j, "not JSON: %s", body);
+  return j;
+}
+
+static const char *jstr(json_object *o, const char *key) {
+  json_object *v = NULL;
+  if (!json_object_object_get_ex(o, key, &v) || !v)
+    return NULL;
+  return json_object_get_string(v);
+}
+
+static json_object *event_at(json_object *answer, size_t i) {
+  json_object *events = NULL;
+  cr_assert(json_object_object_get_ex(answer, "events", &events));
+  cr_assert(json_object_is_type(events, json_type_array));
+  cr_assert_lt(i, json_object_array_length(events));
+  return json_object_array_get_idx(events, i);
+}
+
+static void odoo_partner(fastepost_conn *conn, const fastepost_webhook_config *cfg, const char *outcome) {
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  fastepost_webhook_request *req = odoo_request(ODOO_KEY, NULL, NULL, body, len);
+  fastepost_webhook_response *resp = process(conn, "odoo", req, cfg, FASTEPOST_OK, 200);
+  json_object *j = answer_json(resp);
+  cr_assert_str_eq(jstr(j, "status"), "ok");
+  cr_assert_eq(json_object_get_int(json_object_object_get(j, "http_status")), 200);
+  cr_assert_null(jstr(j, "error"));
+  json_object *e = event_at(j, 0);
+  cr_assert_str_eq(jstr(e, "outcome"), outcome);
+  cr_assert_str_eq(jstr(e, "external_id"), "res.partner:42");
+  cr_assert_eq(json_object_get_int64(json_object_object_get(e, "event_id")),
+               N("SELECT min(id) FROM integration_events"));
+  cr_assert_eq(json_object_get_int64(json_object_object_get(e, "customer_id")),
+               N("SELECT id FROM customers WHERE crm_source = 'odoo' AND crm_id = 'res.partner:42'"));
+  const fastepost_event_batch *b = fastepost_webhook_response_events(resp);
+  cr_assert_eq(fastepost_event_batch_count(b), 1);
+  cr_assert_str_eq(fastepost_event_batch_external_id(b, 0), "res.partner:42");
+  cr_assert_eq(fastepost_event_batch_object_id(b, 0), 42);
+  json_object_put(j);
+  fastepost_webhook_response_free(resp);
+  fastepost_webhook_request_free(req);
+  free(body);
+}
+
+Test(webhook_process, odoo_created_then_duplicate) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  odoo_partner(fptest_conn(), cfg, "created");
+  cr_assert_eq(N("SELECT count(*) FROM customers WHERE crm_source = 'odoo' AND crm_id = 'res.partner:42' AND active"), 1);
+  odoo_partner(fptest_conn(), cfg, "duplicate");
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* Odoo's URL carries the key and the event hint; a form body says so in its Content-Type. */
+Test(webhook_process, odoo_query_key_hint_and_form_body) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_form.txt", &len);
+  fastepost_webhook_request *req =
+      odoo_request(NULL, "https://app.example.com/api/v1/integrations/odoo?api_key=odoo-old-key&event=archive",
+                   "application/x-www-form-urlencoded; charset=utf-8", body, len);
+  fastepost_webhook_response *resp = process(fptest_conn(), "odoo", req, cfg, FASTEPOST_OK, 200);
+  cr_assert_str_eq(Q("SELECT active::text FROM customers WHERE crm_id = 'res.partner:48'"), "false");
+  cr_assert_str_eq(Q("SELECT event_type FROM integration_events"), "res.partner.archive");
+  fastepost_webhook_response_free(resp);
+  fastepost_webhook_request_free(req);
+
+  /* The same form body as JSON: refused by the parser, logged as a failed event (400). */
+  req = odoo_request(ODOO_KEY, NULL, "application/json", body, len);
+  resp = process(fptest_conn(), "odoo", req, cfg, FASTEPOST_EPARSE, 400);
+  json_object *j = answer_json(resp);
+  cr_assert_str_eq(jstr(j, "status"), "FASTEPOST_EPARSE");
+  cr_assert_not_null(jstr(j, "error"));
+  json_object_put(j);
+  fastepost_webhook_response_free(resp);
+  fastepost_webhook_request_free(req);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* Refused requests: 401 and nothing written (no customer, no event row, not even a failure). */
+Test(webhook_process, refused_requests_write_nothing) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  fastepost_webhook_config *empty = NULL;
+  cr_assert_eq(fastepost_webhook_config_new(&empty), FASTEPOST_OK);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  struct {
+    const char *key;
+    const fastepost_webhook_config *cfg;
+    fastepost_status want;
+  } cases[] = {
+      {"wrong-key", cfg, FASTEPOST_EAUTH},
+      {NULL, cfg, FASTEPOST_EAUTH},
+      {"", cfg, FASTEPOST_EAUTH},
+      {ODOO_KEY "x", cfg, FASTEPOST_EAUTH},
+      {ODOO_KEY, empty, FASTEPOST_ENOKEY}, /* no odoo section */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fastepost_webhook_request *req = odoo_request(cases[i].key, NULL, NULL, body, len);
+    fastepost_webhook_response *resp = process(fptest_conn(), "odoo", req, cases[i].cfg, cases[i].want, 401);
+    json_object *j = answer_json(resp);
+    cr_assert_str_eq(jstr(j, "status"), fastepost_error_name(cases[i].want));
+    cr_assert_eq(fastepost_event_batch_count(fastepost_webhook_response_events(resp)), 0);
+    cr_assert_null(strstr(fastepost_webhook_response_error(resp), ODOO_KEY), "a key in the message");
+    cr_assert_null(strstr(fastepost_webhook_response_body(resp), ODOO_KEY), "a key in the answer");
+    json_object_put(j);
+    fastepost_webhook_response_free(resp);
+    fastepost_webhook_request_free(req);
+  }
+  /* HubSpot without a section, and a source whose adapter cannot verify yet: refused too. */
+  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, "sig", "[]", 2);
+  fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, empty, FASTEPOST_ENOKEY, 401);
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  fastepost_webhook_request_free(req);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fastepost_webhook_config_free(empty);
+}
+
+Test(webhook_process, unknown_source_and_null_arguments_are_400) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  fastepost_webhook_request *req = odoo_request(ODOO_KEY, NULL, NULL, "{}", 2);
+  fastepost_webhook_response *resp = process(fptest_conn(), "acme", req, cfg, FASTEPOST_EINVALID, 400);
+  cr_assert_not_null(strstr(fastepost_webhook_response_error(resp), "acme"));
+  json_object *j = answer_json(resp);
+  cr_assert_str_eq(jstr(j, "status"), "FASTEPOST_EINVALID");
+  json_object_put(j);
+  fastepost_webhook_response_free(resp);
+  resp = process(fptest_conn(), NULL, req, cfg, FASTEPOST_EINVALID, 400);
+  fastepost_webhook_response_free(resp);
+  resp = process(fptest_conn(), "odoo", NULL, cfg, FASTEPOST_EINVALID, 400);
+  fastepost_webhook_response_free(resp);
+  resp = process(fptest_conn(), "odoo", req, NULL, FASTEPOST_EINVALID, 400);
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(fastepost_webhook_process(NULL, fptest_conn(), "acme", req, cfg), FASTEPOST_EINVALID);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  fastepost_webhook_request_free(req);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* A HubSpot batch through the generic entry, its signature window judged by the configured
+ * clock, which also stamps the rows. */
+Test(webhook_process, hubspot_batch_with_the_configured_clock) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  size_t len;
+  char *body = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  char *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
+               FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+  /* The host's clock: the request is a year old and refused as stale. */
+  fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_EAUTH, 401);
+  cr_assert_not_null(strstr(fastepost_webhook_response_error(resp), "stale"));
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+
+  int64_t now = HS_NOW_US + 1000000;
+  cr_assert_eq(fastepost_webhook_config_set_clock(cfg, fixed_clock, &now), FASTEPOST_OK);
+  resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_OK, 200);
+  const fastepost_event_batch *b = fastepost_webhook_response_events(resp);
+  cr_assert_eq(fastepost_event_batch_count(b), 6);
+  cr_assert_eq(fastepost_event_batch_failed(b), 1); /* occurredAt "yesterday" */
+  cr_assert_str_eq(fastepost_event_batch_external_id(b, 0), "contact:65059681032");
+  json_object *j = answer_json(resp);
+  cr_assert_str_eq(jstr(event_at(j, 0), "outcome"), "created");
+  cr_assert_null(jstr(event_at(j, 0), "error"));
+  cr_assert_not_null(jstr(event_at(j, 5), "error"));
+  cr_assert_eq(json_object_array_length(json_object_object_get(j, "events")), 6);
+  json_object_put(j);
+  cr_assert_str_eq(Q("SELECT email || '|' || name FROM customers WHERE crm_source = 'hubspot'"),
+                   "ada@example.com|Ada <Countess> Lovelace");
+  /* Every row stamped with the configured clock, not the server's. */
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE processed_at = "
+                 "'2025-11-27 19:00:01'::timestamp"),
+               N("SELECT count(*) FROM integration_events"));
+  fastepost_webhook_response_free(resp);
+
+  /* A wrong secret: 401 and nothing more written. */
+  long long events = N("SELECT count(*) FROM integration_events");
+  fastepost_webhook_request_set_header(req, "X-HubSpot-Signature-v3", "AAAA");
+  resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_EAUTH, 401);
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), events);
+  fastepost_webhook_request_free(req);
+  fastepost_free(sig);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* Every registered source is listed; each name is one the entry accepts. */
+Test(webhook_process, every_registered_source_is_listed) {
+  const char *want[] = {"odoo", "hubspot", "pipedrive", "monday", "salesforce", "zoho"};
+  size_t n = fastepost_webhook_source_count();
+  cr_assert_geq(n, sizeof want / sizeof want[0]);
+  for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+      found = found || strcmp(fastepost_webhook_source_at(i), want[w]) == 0;
+    cr_assert(found, "%s is not listed", want[w]);
+  }
+  cr_assert_null(fastepost_webhook_source_at(n));
+  /* The list is the registry: a listed source is never "unknown" (it may be unconfigured). */
+  fastepost_webhook_config *cfg = NULL;
+  cr_assert_eq(fastepost_webhook_config_new(&cfg), FASTEPOST_OK);
+  fastepost_webhook_request *req = odoo_request(NULL, NULL, NULL, "{}", 2);
+  for (size_t i = 0; i < n; i++) {
+    fastepost_webhook_response *resp = NULL;
+    fastepost_status st = fastepost_webhook_process(&resp, fptest_conn(), fastepost_webhook_source_at(i), req, cfg);
+    cr_assert(st == FASTEPOST_ENOKEY || fastepost_webhook_response_handshake(resp), "%s: %s",
+              fastepost_webhook_source_at(i), fastepost_error_name(st));
+    fastepost_webhook_response_free(resp);
+  }
+  fastepost_webhook_request_free(req);
+  fastepost_webhook_config_free(cfg);
+}
