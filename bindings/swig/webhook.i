@@ -130,9 +130,10 @@ static fp_rec fp_webhook_response_rec(const fastepost_webhook_response *r) {
 }
 %}
 
+/* Before the class: its members are wrapped where it is declared. */
+%apply (const void *BYTES, size_t LENGTH) { (const void *json, size_t json_len) };
 %rename(WebhookConfig) fp_webhook_cfg;
 %fastepost_handle(fp_webhook_cfg, fp_webhook_cfg_free)
-%apply (const void *BYTES, size_t LENGTH) { (const void *json, size_t json_len) };
 %extend fp_webhook_cfg {
   fp_webhook_cfg(const void *json, size_t json_len, fastepost_spool *spool_opt, long long now_us) {
     fp_failure f;
@@ -142,7 +143,6 @@ static fp_rec fp_webhook_response_rec(const fastepost_webhook_response *r) {
     return c;
   }
 }
-%clear (const void *json, size_t json_len);
 
 %apply const char *NULLABLE { const char *method, const char *uri };
 %apply (const void *BYTES, size_t LENGTH) { (const void *body, size_t len) };
@@ -189,3 +189,4 @@ static fp_obj fp_webhook_process(fastepost_conn *conn_opt, const char *source, c
 %}
 %clear const char *method, const char *uri;
 %clear (const void *body, size_t len);
+%clear (const void *json, size_t json_len);

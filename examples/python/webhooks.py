@@ -109,8 +109,10 @@ class WebhookApp:
             with self.pool.connection() as conn:
                 response = conn.webhook_process(source, body, **options)
         except (fastepost.ConnectionError, fastepost.PoolTimeout):
-            # No connection: a verified request goes to the configuration's spool (202), else
-            # the answer is 503 and the CRM delivers again.
+            # No connection: a verified request goes to the configuration's spool (202);
+            # without one the answer is 503 (__call__) and the CRM delivers again.
+            if self.config.spool is None:
+                raise
             response = fastepost.webhook_process(source, body, None, **options)
         start_response(f"{response.http_status} {HTTPStatus(response.http_status).phrase}",
                        [("Content-Type", response.content_type),

@@ -111,8 +111,10 @@ module FastepostExample
       response = begin
         @pool.with { |conn| conn.webhook_process(source, data, **options) }
       rescue Fastepost::ConnectionError, Fastepost::PoolTimeout
-        # No connection: a verified request goes to the configuration's spool (202), else the
-        # answer is 503 and the CRM delivers again.
+        # No connection: a verified request goes to the configuration's spool (202); without
+        # one the answer is 503 (the rescue in #call) and the CRM delivers again.
+        raise unless @config.spool
+
         Fastepost.webhook_process(source, data, conn: nil, **options)
       end
       response.to_rack

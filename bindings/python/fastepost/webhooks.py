@@ -532,20 +532,15 @@ class WebhookConfig:
         return f"WebhookConfig(sources={self.sources()!r})"
 
 
-class WebhookEvent(EventResult):
-    """One event of a webhook request: an :class:`EventResult` with ``index``, ``event_type``,
-    ``object_id`` and ``external_id`` (the CRM's record, "person:42")."""
+class WebhookEvent(Result):
+    """One event of a webhook request: the fields of an :class:`EventResult` of a batch
+    (``index``, ``event_type``, ``object_id`` ...) and ``external_id``, the CRM's record
+    ("person:42"), or None when the event was refused before it was read."""
 
-    __slots__ = ("external_id",)
+    __slots__ = EventResult.__slots__ + ("external_id",)
 
-    def __init__(self, **fields):
-        fields.setdefault("external_id", None)
-        super().__init__(**fields)
-
-    def to_dict(self):
-        d = super().to_dict()
-        d["external_id"] = self.external_id
-        return d
+    ok = EventResult.ok
+    type = EventResult.type
 
 
 # An event's keys in `fastepost webhook process --json`.
@@ -640,6 +635,8 @@ def _webhook_process(conn, source, body, headers, config, method, url, spool, cl
     args = (source, method, url or "", _headers(headers), _body(body), cfg._c)
     spool_lock = cfg.spool._lock if cfg.spool else contextlib.nullcontext()
     if conn is None:
+        if cfg.spool is None:
+            raise InvalidError("webhook_process without a connection needs a spool")
         with spool_lock:
             return WebhookResponse(_core.webhook_process(None, *args))
     with conn._lock, spool_lock:
@@ -649,6 +646,7 @@ def _webhook_process(conn, source, body, headers, config, method, url, spool, cl
 def webhook_process(source, body, conn=None, *, headers=None, config=None, method="POST", url="",
                     spool=None, clock=None):
     """:meth:`Connection.webhook_process` for a host that may have no connection: with ``conn``
-    None (connecting failed) a verified request goes to the configuration's spool (202), and
-    without one the response is the failure to answer (503)."""
+    None (connecting failed) a verified request goes to the configuration's spool (202); a
+    refused one is answered 401 as ever. Without a spool that is :class:`InvalidError`: answer
+    the connection failure itself (503)."""
     return _webhook_process(conn, source, body, headers, config, method, url, spool, clock)

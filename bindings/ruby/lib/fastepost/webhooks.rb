@@ -339,8 +339,9 @@ module Fastepost
   end
 
   # Connection#webhook_process for a host that may have no connection: with conn nil
-  # (connecting failed) a verified request goes to the configuration's spool (202), and without
-  # one the response is the failure to answer (503).
+  # (connecting failed) a verified request goes to the configuration's spool (202); a refused
+  # one is answered 401 as ever. Without a spool that is InvalidError: answer the connection
+  # failure itself (503).
   def self.webhook_process(source, body, conn: nil, headers: {}, config: nil, method: "POST", url: "", spool: nil,
                            clock: nil)
     raise TypeError, "source must be a String, not #{source.class}" unless source.is_a?(String) || source.is_a?(Symbol)
@@ -350,6 +351,8 @@ module Fastepost
     else
       config = WebhookConfig.new(config, spool: spool, clock: clock)
     end
+    raise InvalidError, "webhook_process without a connection needs a spool" if conn.nil? && config.spool.nil?
+
     args = [source.to_s, method&.to_s, url.to_s, webhook_headers(headers), body, config.send(:c)]
     call = lambda do |core_conn|
       config.spool ? config.spool.send(:locked) { Core.webhook_process(core_conn, *args) } : Core.webhook_process(core_conn, *args)

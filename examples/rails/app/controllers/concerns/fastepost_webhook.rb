@@ -31,8 +31,10 @@ module FastepostWebhook
     response = begin
       FastepostDB.with { |conn| conn.webhook_process(source, body, **options) }
     rescue Fastepost::ConnectionError, Fastepost::PoolTimeout
-      # No connection: a verified request goes to the configuration's spool (202), else the
-      # answer is 503 and the CRM delivers again.
+      # No connection: a verified request goes to the configuration's spool (202); without one
+      # the answer is 503 (FastepostResponses) and the CRM delivers again.
+      raise unless options[:config].spool
+
       Fastepost.webhook_process(source, body, conn: nil, **options)
     end
     send_data response.body, status: response.http_status, type: response.content_type, disposition: "inline"
