@@ -248,7 +248,8 @@ static void config_free(void *config) {
   hubspot_config *c = config;
   if (!c)
     return;
-  fastepost_hubspot_verifier_free(c->verifier); /* wipes the secrets */
+  if (c->verifier) /* (free(NULL) would record an error over the one being reported) */
+    fastepost_hubspot_verifier_free(c->verifier); /* wipes the secrets */
   fastepost_hubspot_options_free(c->options);
   free(c);
 }

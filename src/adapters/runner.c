@@ -178,11 +178,12 @@ bool fastepost__adapter_unreachable(int rc, const fastepost_event_result *const 
   if (unreachable_code(rc))
     return true;
   /* A read-only server takes the batch's BEGIN and COMMIT but refuses every write in it, each
-   * event's failure log too: the batch "succeeds" with every event failed. */
-  size_t refused = 0;
+   * event's failure log too: the batch "succeeds" with its events failed (those the adapter
+   * refused with their own code). Nothing was written, so the whole request may be spooled. */
+  bool refused = false;
   for (size_t i = 0; i < n; i++)
-    refused += res[i] && unreachable_code(res[i]->code);
-  return rc == FASTEPOST_OK && n > 0 && refused == n;
+    refused = refused || (res[i] && unreachable_code(res[i]->code));
+  return rc == FASTEPOST_OK && refused;
 }
 
 /* ---- several records in one transaction ------------------------------------------------------- */

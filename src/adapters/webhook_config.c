@@ -104,10 +104,12 @@ fastepost_status fastepost_webhook_config_load_json(fastepost_webhook_config *cf
   }
   json_object_put(root);
   if (rc) {
+    char message[512]; /* releasing what was built must not change what is reported */
+    snprintf(message, sizeof message, "%s", fastepost_error_last()->message);
     free_sections(built, cfg->count);
     free(built);
     free(present);
-    return rc;
+    return fastepost__error_set(rc, "%s", message);
   }
   for (size_t i = 0; i < cfg->count; i++)
     if (present[i]) {

@@ -195,6 +195,17 @@ static bool unreachable(fastepost_event_batch *b, int rc) {
   return yes;
 }
 
+/* The failure of the first event that met a database unable to take it (error set). */
+static int first_unreachable(const fastepost_event_batch *b) {
+  for (size_t i = 0; i < fastepost_event_batch_count(b); i++) {
+    const fastepost_event_result *r = fastepost_event_batch_get(b, i);
+    int code = fastepost_event_result_code(r);
+    if (fastepost__adapter_unreachable(code, NULL, 0)) /* the code alone */
+      return fastepost__error_set(code, "%s", fastepost_event_result_error(r));
+  }
+  return fastepost__error_set(FASTEPOST_ECONN, "the database could not take the request");
+}
+
 /* Verify, parse and run a request of a known source; b receives its events. Returns the
  * status (error set). */
 static int run(fastepost_webhook_response *resp, fastepost_event_batch **b, fastepost_conn *conn,
@@ -237,12 +248,17 @@ static int run(fastepost_webhook_response *resp, fastepost_event_batch **b, fast
     if (conn) {
       fastepost__sync_ctx ctx = {.now_us = now_us, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
       rc = fastepost__adapter_run_batch(full, conn, recs.items, NULL, recs.count, &ctx);
-      if (spool && unreachable(full, rc)) {
-        char why[256];
-        snprintf(why, sizeof why, "%s",
-                 rc ? fastepost_error_last()->message
-                    : fastepost_event_result_error(fastepost_event_batch_get(full, 0)));
-        rc = spool_request(resp, full, a, section, req, spool, why);
+      if (unreachable(full, rc)) {
+        /* Nothing was written: spool the request, or say that the database could not take it
+         * (503), so that the sender delivers again, rather than 200 for a batch of events that
+         * were neither applied nor logged. */
+        if (!rc)
+          rc = first_unreachable(full);
+        if (spool) {
+          char why[256];
+          snprintf(why, sizeof why, "%s", fastepost_error_last()->message);
+          rc = spool_request(resp, full, a, section, req, spool, why);
+        }
       }
       /* A request of one event answers with that event's status, as a source's own call does
        * (Odoo: 400 for a body it cannot read, 409 for a conflict); a batch answers 200 and

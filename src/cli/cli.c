@@ -326,6 +326,25 @@ int cli_read_input(char **out, size_t *len, const char *path, size_t limit) {
   return CLI_OK;
 }
 
+int cli_connect_or_spool(cli_ctx *ctx, const char *dir, fastepost_spool **spool) {
+  *spool = NULL;
+  if (!dir)
+    return cli_connect(ctx);
+  if (fastepost_spool_open(spool, dir) != FASTEPOST_OK)
+    return cli_fail(ctx, "spool");
+  /* An unusable directory does not stop a delivery the database accepts; say why now, not
+   * only when the spool is needed. */
+  const char *warning = fastepost_spool_warning(*spool);
+  if (*warning)
+    fprintf(stderr, "fastepost: warning: %s\n", warning);
+  const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");
+  if (!ctx->conn && fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK) {
+    fprintf(stderr, "fastepost: warning: database unreachable: %s\n", fastepost_error_last()->message);
+    ctx->conn = NULL;
+  }
+  return CLI_OK;
+}
+
 /* A secret file that cannot be used: said on stderr and, with --json, as the JSON error object.
  * The path is the operator's own argument; nothing of the file's content is printed. */
 static int secret_file_error(const cli_ctx *ctx, int code, const char *what, const char *path) {

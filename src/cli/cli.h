@@ -132,6 +132,16 @@ int cli_split_secrets(cli_ctx *ctx, char *buf, char sep, const char *trailing, c
  */
 int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void *payload);
 
+/*
+ * For a command that processes a delivery with --spool DIR: open the spool (an unusable
+ * directory is said on stderr at once: it does not stop a delivery the database accepts), then
+ * connect without failing, since with a spool an unreachable database is not fatal (the delivery
+ * is spooled; ctx->conn stays NULL). Without dir, cli_connect(). Returns CLI_OK, or CLI_FAILURE
+ * after reporting why; *spool receives the spool (NULL without dir; free with
+ * fastepost_spool_free()).
+ */
+int cli_connect_or_spool(cli_ctx *ctx, const char *dir, fastepost_spool **spool);
+
 /* Write s as a JSON string literal (quotes included); NULL writes null. */
 void cli_json_string(FILE *f, const char *s);
 /* Write `,"key":"value"` (a member after the first of an object); NULL value writes null. */
@@ -170,5 +180,6 @@ extern const cli_command cli_odoo_commands[];
 extern const cli_command cli_events_commands[];
 extern const cli_command cli_retention_commands[];
 extern const cli_command cli_report_commands[];
+extern const cli_command cli_webhook_commands[];
 
 #endif

@@ -115,29 +115,13 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     return CLI_FAILURE;
   }
   fastepost_spool *spool = NULL;
-  if (spool_dir) {
-    if (fastepost_spool_open(&spool, spool_dir) != FASTEPOST_OK) {
-      free(body);
-      fastepost_odoo_options_free(o);
-      return cli_fail(ctx, "odoo process");
-    }
-    /* An unusable directory does not stop a delivery the database accepts; say why now, not
-     * only when the spool is needed. */
-    const char *warning = fastepost_spool_warning(spool);
-    if (*warning)
-      fprintf(stderr, "fastepost: warning: %s\n", warning);
-    fastepost_odoo_options_set_spool(o, spool);
-    /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
-    const char *db = ctx->db ? ctx->db : getenv("DATABASE_URL");
-    if (!ctx->conn && fastepost_conn_open(&ctx->conn, db) != FASTEPOST_OK) {
-      fprintf(stderr, "fastepost: warning: database unreachable: %s\n", fastepost_error_last()->message);
-      ctx->conn = NULL;
-    }
-  } else if ((rc = cli_connect(ctx))) {
+  if ((rc = cli_connect_or_spool(ctx, spool_dir, &spool))) {
     free(body);
     fastepost_odoo_options_free(o);
     return rc;
   }
+  /* With a spool, an unreachable database is not fatal: the delivery is spooled. */
+  fastepost_odoo_options_set_spool(o, spool);
   fastepost_event_result *r = NULL;
   fastepost_status st = fastepost_odoo_process(&r, ctx->conn, pk.key, body, len, o);
   memset(&pk, 0, sizeof pk);

@@ -12,6 +12,7 @@ static const cli_command *const command_tables[] = {
     cli_retention_commands,
     cli_spool_commands,
     cli_hubspot_commands,
+    cli_webhook_commands,
     cli_crmstats_commands,
     cli_stats_commands,
     cli_report_commands,

@@ -295,3 +295,267 @@ Test(webhook_process, every_registered_source_is_listed) {
   fastepost_webhook_request_free(req);
   fastepost_webhook_config_free(cfg);
 }
+
+/* A malformed configuration: EINVALID naming the key, never a secret's value, and the
+ * configuration as it was. */
+Test(webhook_process, malformed_configuration_names_the_key_and_hides_secrets) {
+  static const struct {
+    const char *json, *names;
+  } cases[] = {
+      {"", "webhook configuration"},
+      {"[1]", "not a JSON object"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"]}", "webhook configuration"}, /* truncated */
+      {"{\"acme\": {}}", "unknown source \"acme\""},
+      {"{\"odoo\": [\"s3cret-one\"]}", "odoo: not an object"},
+      {"{\"odoo\": {}}", "odoo.api_keys: missing"},
+      {"{\"odoo\": {\"api_keys\": \"s3cret-one\"}}", "odoo.api_keys: not an array"},
+      {"{\"odoo\": {\"api_keys\": []}}", "odoo.api_keys: empty"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\", 42]}}", "odoo.api_keys[1]: not a string"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\", \"\"]}}", "odoo.api_keys[1]: empty"},
+      {"{\"odoo\": {\"api_key\": [\"s3cret-one\"]}}", "odoo.api_key: unknown key"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"], \"event\": \"s3cret-one\"}}", "odoo.event"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"], \"max_body\": 0}}", "odoo.max_body"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"], \"max_body\": 1.5}}", "odoo.max_body"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"], \"max_depth\": \"9\"}}", "odoo.max_depth"},
+      {"{\"hubspot\": {\"client_secrets\": [\"s3cret-one\"], \"versions\": [\"v4\"]}}", "hubspot.versions[0]"},
+      {"{\"hubspot\": {\"client_secrets\": [\"s3cret-one\"], \"tolerance_seconds\": -1}}",
+       "hubspot.tolerance_seconds"},
+      {"{\"hubspot\": {\"client_secrets\": [\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"s3cret-one\"]}}",
+       "hubspot.client_secrets: more than 8"},
+      {"{\"hubspot\": {\"client_secret\": \"s3cret-one\"}}", "hubspot.client_secret: unknown key"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\"]}, \"hubspot\": {\"client_secrets\": [1]}}",
+       "hubspot.client_secrets[0]: not a string"},
+      {"{\"odoo\": {\"api_keys\": [\"s3cret-one\xff\"]}}", "webhook configuration"}, /* not UTF-8 */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fastepost_webhook_config *cfg = config("{\"odoo\": {\"api_keys\": [\"first\"]}}");
+    fastepost_status st = fastepost_webhook_config_load_json(cfg, cases[i].json, strlen(cases[i].json));
+    const char *msg = fastepost_error_last()->message;
+    cr_assert_eq(st, FASTEPOST_EINVALID, "%s: %s", cases[i].json, fastepost_error_name(st));
+    cr_assert_not_null(strstr(msg, cases[i].names), "%s: message \"%s\" does not name %s", cases[i].json, msg,
+                       cases[i].names);
+    cr_assert_null(strstr(msg, "s3cret"), "%s: a secret in \"%s\"", cases[i].json, msg);
+    /* unchanged: the first configuration still works, hubspot still unconfigured */
+    cr_assert(fastepost_webhook_config_has_source(cfg, "odoo"));
+    cr_assert_not(fastepost_webhook_config_has_source(cfg, "hubspot"));
+    fastepost_webhook_request *req = odoo_request("first", NULL, NULL, "{}", 2);
+    fastepost_webhook_response *resp = NULL;
+    fastepost_webhook_process(&resp, NULL, "odoo", req, cfg);
+    cr_assert_neq(fastepost_webhook_response_status(resp), FASTEPOST_EAUTH);
+    fastepost_webhook_response_free(resp);
+    fastepost_webhook_request_free(req);
+    fastepost_webhook_config_free(cfg);
+  }
+  /* NULL arguments */
+  cr_assert_eq(fastepost_webhook_config_new(NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_config_load_json(NULL, "{}", 2), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_config_set_clock(NULL, NULL, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_config_set_spool(NULL, NULL), FASTEPOST_EINVALID);
+  cr_assert_not(fastepost_webhook_config_has_source(NULL, "odoo"));
+  fastepost_webhook_config_free(NULL);
+}
+
+/* Loading again replaces the sections present and keeps the others. */
+Test(webhook_process, loading_replaces_only_the_sections_present) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  const char *more = "{\"odoo\": {\"api_keys\": [\"rotated\"]}}";
+  cr_assert_eq(fastepost_webhook_config_load_json(cfg, more, strlen(more)), FASTEPOST_OK);
+  cr_assert(fastepost_webhook_config_has_source(cfg, "hubspot"));
+  cr_assert_not(fastepost_webhook_config_has_source(cfg, "acme"));
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  fastepost_webhook_request *req = odoo_request(ODOO_KEY, NULL, NULL, body, len);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_EAUTH, 401));
+  fastepost_webhook_request_set_header(req, "X-Odoo-Api-Key", "rotated");
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_OK, 200));
+  fastepost_webhook_request_free(req);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* The JSON result alone, and with the answer (what the CLI prints). */
+Test(webhook_process, json_result_and_response) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  fastepost_webhook_request *req = odoo_request("wrong", NULL, NULL, "{}", 2);
+  fastepost_webhook_response *resp = process(fptest_conn(), "odoo", req, cfg, FASTEPOST_EAUTH, 401);
+  char *result = NULL, *full = NULL;
+  cr_assert_eq(fastepost_webhook_response_json(&result, resp, FASTEPOST_WEBHOOK_JSON_RESULT), FASTEPOST_OK);
+  cr_assert_str_eq(result, fastepost_webhook_response_body(resp)); /* the generic answer is the result */
+  cr_assert_str_eq(result, "{\"status\":\"FASTEPOST_EAUTH\",\"http_status\":401,\"events\":[],"
+                           "\"error\":\"wrong Odoo API key\"}");
+  cr_assert_eq(fastepost_webhook_response_json(&full, resp, FASTEPOST_WEBHOOK_JSON_RESPONSE), FASTEPOST_OK);
+  json_object *j = json_tokener_parse(full);
+  cr_assert_not_null(j, "%s", full);
+  json_object *r = json_object_object_get(j, "response");
+  cr_assert_str_eq(jstr(r, "content_type"), "application/json");
+  cr_assert_str_eq(jstr(r, "body"), result);
+  cr_assert_eq(json_object_get_int(json_object_object_get(j, "http_status")), 401);
+  json_object_put(j);
+  char *none = NULL;
+  cr_assert_eq(fastepost_webhook_response_json(&none, resp, 2), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_response_json(&none, NULL, 0), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_webhook_response_json(NULL, resp, 0), FASTEPOST_EINVALID);
+  cr_assert_not(fastepost_webhook_response_handshake(resp));
+  cr_assert_not(fastepost_webhook_response_spooled(resp));
+  fastepost_free(result);
+  fastepost_free(full);
+  fastepost_webhook_response_free(resp);
+  fastepost_webhook_response_free(NULL);
+  /* Getters on NULL answer without crashing. */
+  cr_assert_str_eq(fastepost_webhook_response_content_type(NULL), "");
+  cr_assert_eq(fastepost_webhook_response_body_len(NULL), 0);
+  cr_assert_str_eq(fastepost_webhook_response_error(NULL), "");
+  fastepost_webhook_request_free(req);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* No connection: with a spool, a verified request is spooled (202) and replayed later with the
+ * configuration (the event hint came from the URL); without one, EINVALID. A refused request is
+ * never spooled. */
+Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config) {
+  char dir[256];
+  fptest_tmpdir(dir, sizeof dir, "webhook-spool");
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_webhook_config *cfg = config(CONFIG);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  fastepost_webhook_request *req =
+      odoo_request(ODOO_KEY, "https://app.example.com/api/v1/integrations/odoo?event=unlink", NULL, body, len);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EINVALID, 400));
+
+  cr_assert_eq(fastepost_webhook_config_set_spool(cfg, spool), FASTEPOST_OK);
+  fastepost_webhook_response *resp = process(NULL, "odoo", req, cfg, FASTEPOST_OK, 202);
+  cr_assert(fastepost_webhook_response_spooled(resp));
+  json_object *j = answer_json(resp);
+  cr_assert_eq(json_object_get_int(json_object_object_get(j, "http_status")), 202);
+  cr_assert_str_eq(jstr(event_at(j, 0), "outcome"), "spooled");
+  json_object_put(j);
+  fastepost_webhook_response_free(resp);
+  /* refused: not spooled */
+  fastepost_webhook_request_set_header(req, "X-Odoo-Api-Key", "wrong");
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EAUTH, 401));
+
+  /* a HubSpot batch too */
+  char *hs = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  char *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, hs, len),
+               FASTEPOST_OK);
+  fastepost_webhook_request *hreq = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, hs, len);
+  int64_t now = HS_NOW_US;
+  fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
+  resp = process(NULL, "hubspot", hreq, cfg, FASTEPOST_OK, 202);
+  cr_assert_eq(fastepost_event_batch_count(fastepost_webhook_response_events(resp)), 6);
+  fastepost_webhook_response_free(resp);
+
+  fastepost_spool_entries *list = NULL;
+  cr_assert_eq(fastepost_spool_list(&list, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(list), 2);
+  fastepost_spool_entries_free(list);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+
+  cr_assert_eq(fastepost_spool_set_webhook_config(spool, cfg), FASTEPOST_OK);
+  fptest_replay counts;
+  cr_assert_eq(fptest_spool_replay(&counts, spool, fptest_conn(), 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(counts.replayed, 2);
+  cr_assert_eq(counts.rejected, 0);
+  cr_assert_str_eq(Q("SELECT event_type || ' ' || active::text FROM integration_events e JOIN customers c ON "
+                     "c.id = e.customer_id WHERE e.source = 'odoo'"),
+                   "res.partner.unlink false");
+  cr_assert_eq(N("SELECT count(*) FROM customers WHERE crm_source = 'hubspot'"), 1);
+  cr_assert_eq(fastepost_spool_set_webhook_config(NULL, cfg), FASTEPOST_EINVALID);
+  fastepost_webhook_request_free(hreq);
+  fastepost_webhook_request_free(req);
+  fastepost_free(sig);
+  free(hs);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
+
+/* A retry reads a stored payload with the source's configuration: Odoo's barcode fields decide
+ * which task a partner is linked to. */
+static void queue_partner(int id, const char *code) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO integration_events (source, event_type, status, external_id, idempotency_key, payload, "
+           "attempts, next_attempt_at) VALUES ('odoo', 'res.partner', 'error', 'res.partner:%d', 'k%d', "
+           "'{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"Person %d\", \"x_fe_code\": \"%s\"}', 1, "
+           "localtimestamp - interval '1 minute')",
+           id, id, id, id, code);
+  fptest_exec(sql);
+}
+
+Test(webhook_process, retry_reads_payloads_with_the_config) {
+  fptest_exec("INSERT INTO tasks (id, barcode) VALUES (10, 'FE-0001'), (11, 'FE-0002')");
+  fastepost_webhook_config *cfg =
+      config("{\"odoo\": {\"api_keys\": [\"k\"], \"barcode_fields\": [\"x_fe_code\", \"ref\"]}}");
+  queue_partner(50, "FE-0001");
+  fptest_retry counts;
+  cr_assert_eq(fptest_events_retry(fptest_conn(), 0, NULL, NULL, &counts), FASTEPOST_OK);
+  cr_assert_eq(counts.succeeded, 1);
+  cr_assert_str_eq(Q("SELECT coalesce(customer_id::text, 'none') FROM tasks WHERE id = 10"), "none");
+
+  queue_partner(51, "FE-0002");
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *r = NULL;
+  cr_assert_eq(fastepost_retry_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_retry_options_set_webhook_config(o, cfg), FASTEPOST_OK);
+  cr_assert_eq(fastepost_events_retry(&r, fptest_conn(), o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_retry_report_succeeded(r), 1);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 11"),
+               N("SELECT id FROM customers WHERE crm_id = 'res.partner:51'"));
+  cr_assert_eq(fastepost_retry_options_set_webhook_config(NULL, cfg), FASTEPOST_EINVALID);
+  fastepost_retry_report_free(r);
+  fastepost_retry_options_free(o);
+  fastepost_webhook_config_free(cfg);
+}
+
+/* A read-only database takes a batch's BEGIN and COMMIT but none of its writes: with a spool the
+ * verified batch is spooled (202), without one every event fails (503) and nothing is written. */
+Test(webhook_process, read_only_database_spools_the_batch) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" SET default_transaction_read_only = on", fptest_current.name);
+  fptest_exec(sql);
+  fastepost_conn *ro = NULL;
+  cr_assert_eq(fastepost_conn_open(&ro, fptest_current.conninfo), FASTEPOST_OK);
+  fastepost_webhook_config *cfg = config(CONFIG);
+  int64_t now = HS_NOW_US;
+  fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
+  size_t len;
+  char *hs = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  char *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, hs, len),
+               FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, hs, len);
+  fastepost_webhook_response *resp = process(ro, "hubspot", req, cfg, FASTEPOST_EREADONLY, 503);
+  cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 6);
+  cr_assert_not(fastepost_webhook_response_spooled(resp));
+  fastepost_webhook_response_free(resp);
+
+  char dir[256];
+  fptest_tmpdir(dir, sizeof dir, "webhook-ro");
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_webhook_config_set_spool(cfg, spool);
+  resp = process(ro, "hubspot", req, cfg, FASTEPOST_OK, 202);
+  cr_assert(fastepost_webhook_response_spooled(resp));
+  cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 0);
+  fastepost_webhook_response_free(resp);
+  fastepost_conn_free(ro);
+  snprintf(sql, sizeof sql, "ALTER DATABASE \"%s\" RESET default_transaction_read_only", fptest_current.name);
+  fptest_exec(sql);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
+  fptest_replay counts;
+  cr_assert_eq(fptest_spool_replay(&counts, spool, fptest_conn(), 0), FASTEPOST_OK);
+  cr_assert_eq(counts.replayed, 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events"), 6);
+  fastepost_webhook_request_free(req);
+  fastepost_free(sig);
+  free(hs);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
