@@ -5,6 +5,7 @@ import gc
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -116,6 +117,40 @@ class WebhookProcess(DbTestCase):
         self.assertEqual(set(d["events"][0]), CLI_EVENT_KEYS)
         self.assertEqual(d["events"][0]["external_id"], req.expect)
         json.dumps(d)  # plain data all the way down
+
+    def test_to_dict_agrees_with_the_cli(self):
+        """The same request through `fastepost webhook process --json` and through the binding:
+        the same keys and types everywhere, the same answer."""
+        req = fx.odoo()
+        d = self.tmp_dir()
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump(req.config, f)
+        os.chmod(os.path.join(d, "config.json"), 0o600)
+        with open(os.path.join(d, "headers"), "w") as f:
+            f.writelines(f"{k}: {v}\n" for k, v in req.headers.items())
+        with open(os.path.join(d, "body"), "wb") as f:
+            f.write(req.body)
+        mine = self.process(req, req.config).to_dict()
+        out = subprocess.run([os.environ["FASTEPOST_CLI"], "webhook", "process", "odoo", "--json",
+                              "--db", self.dsn, "--config", os.path.join(d, "config.json"),
+                              "--header-file", os.path.join(d, "headers"), "--url", req.url,
+                              os.path.join(d, "body")], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        cli = json.loads(out.stdout)
+        again = self.process(req, req.config).to_dict()
+
+        def shape(v, path=""):
+            if isinstance(v, dict):
+                return {k: shape(x, f"{path}.{k}") for k, x in v.items()}
+            if isinstance(v, list):
+                return [shape(x, path) for x in v]
+            return type(v).__name__
+
+        self.assertEqual(shape(cli), shape(again))
+        self.assertEqual(set(shape(mine)), set(shape(cli)))
+        self.assertEqual((cli["status"], cli["http_status"], cli["events"][0]["outcome"]),
+                         (again["status"], again["http_status"], again["events"][0]["outcome"]))
+        self.assertEqual(cli["events"][0]["outcome"], "duplicate")
 
     def test_every_source(self):
         """Each source's ok fixture: 2xx and its customer; wrong credentials: refused, nothing
