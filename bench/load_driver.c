@@ -8,6 +8,9 @@
  *
  *   load_driver CONNINFO PROC NPROCS PER CONTACTS
  * prints: created= updated= unchanged= stale= duplicate= ignored= failed= seconds=
+ * With LOAD_LATENCY_OUT=FILE in the environment it also writes one line per delivery to FILE:
+ * its start on CLOCK_MONOTONIC and its latency, both in microseconds (bench/prune_latency.sh
+ * keeps the deliveries that ran while a prune did).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +65,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   long counts[9] = {0}, failed = 0;
+  const char *lat_path = getenv("LOAD_LATENCY_OUT");
+  FILE *lat = lat_path && *lat_path ? fopen(lat_path, "w") : NULL;
+  if (lat_path && *lat_path && !lat) {
+    perror(lat_path);
+    return 1;
+  }
   double t0 = now_s();
   for (long j = 0; j < per; j++) {
+    double d0 = now_s();
     long k = plan[j], c = k % contacts + 1, v = k / contacts;
     char body[512];
     int n = snprintf(body, sizeof body,
@@ -79,8 +89,12 @@ int main(int argc, char **argv) {
       fprintf(stderr, "load_driver %ld: delivery %ld: %s\n", proc, k, fastepost_event_result_error(r));
     }
     fastepost_event_result_free(r);
+    if (lat)
+      fprintf(lat, "%lld %lld\n", (long long)(d0 * 1e6), (long long)((now_s() - d0) * 1e6));
   }
   double secs = now_s() - t0;
+  if (lat)
+    fclose(lat);
   printf("created=%ld updated=%ld unchanged=%ld stale=%ld duplicate=%ld ignored=%ld failed=%ld seconds=%.3f\n",
          counts[FASTEPOST_OUTCOME_CREATED], counts[FASTEPOST_OUTCOME_UPDATED], counts[FASTEPOST_OUTCOME_UNCHANGED],
          counts[FASTEPOST_OUTCOME_STALE], counts[FASTEPOST_OUTCOME_DUPLICATE], counts[FASTEPOST_OUTCOME_IGNORED],

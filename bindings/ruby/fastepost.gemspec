@@ -32,7 +32,7 @@ Gem::Specification.new do |spec|
   spec.description = "Ruby binding of libfastepost: Odoo and HubSpot webhooks into PostgreSQL, " \
                      "exports, imports, backups and CRM statistics, in-process."
   spec.authors = ["Fast Epost"]
-  spec.license = "Nonstandard"
+  spec.license = "MIT"
   spec.required_ruby_version = ">= 3.0"
   spec.files = Dir.chdir(__dir__) do
     Dir["lib/**/*.rb", "ext/fastepost/*.{rb,c}", "VERSION"]

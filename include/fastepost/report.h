@@ -163,6 +163,28 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_clock(fastepost_
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_html(char **out, fastepost_conn *conn,
                                                          const fastepost_report_options *opts);
 
+typedef struct fastepost_spool fastepost_spool;
+
+/**
+ * The CRM figures in the Prometheus text exposition format (0.0.4), for a /metrics route or
+ * the node exporter's textfile collector. Gauges, one family each (docs/metrics.md):
+ * `fastepost_crm_events{source,status}`, `fastepost_crm_events_24h{source}`,
+ * `fastepost_crm_success_ratio{source}` (0..1, from the counts; absent before an event has
+ * finished), `fastepost_crm_retry_queue{source}`, `fastepost_crm_dead_events{source}`,
+ * `fastepost_crm_last_event_timestamp_seconds{source}`,
+ * `fastepost_crm_seconds_since_last_event{source}` (to the figures' time), `fastepost_customers`,
+ * `fastepost_customers_synced`, `fastepost_tasks_pending`; with a spool also
+ * `fastepost_spool_entries` and `fastepost_spool_bad_entries`.
+ *
+ * @param out    receives the text, to release with fastepost_free(); NULL on failure
+ * @param stats  figures from fastepost_crm_stats_collect()
+ * @param spool  a spool whose depth to include, or NULL
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL out or stats; the spool's errors
+ *         (FASTEPOST_EIO ...); FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_prometheus(char **out, const fastepost_crm_stats *stats,
+                                                               fastepost_spool *spool);
+
 FASTEPOST_END_DECLS
 
 #endif

@@ -182,4 +182,12 @@ extern const cli_command cli_retention_commands[];
 extern const cli_command cli_report_commands[];
 extern const cli_command cli_webhook_commands[];
 
+/* Generators run by the build (src/cli/docgen.c): the manual page fastepost(1) (group NULL) or
+ * fastepost-GROUP(1) as roff, and the bash or zsh completion script, from the command tables
+ * (NULL-terminated). Return CLI_OK, or CLI_USAGE for an unknown group or shell. */
+int cli_docgen_man(FILE *f, const cli_command *const *tables, const char *group);
+int cli_docgen_completion(FILE *f, const cli_command *const *tables, const char *shell);
+/* Every page (fastepost.1 and fastepost-GROUP.1 for each group) into the directory dir. */
+int cli_docgen_man_pages(const cli_command *const *tables, const char *dir);
+
 #endif

@@ -148,11 +148,27 @@ static void json_list(const fastepost_backup_list *list) {
   putchar(']');
 }
 
+/* The connection pg_dump reads from: --dump-db, else FASTEPOST_DUMP_DATABASE_URL, else the
+ * command's own (--db / DATABASE_URL). Behind a transaction pooler the dump should go to the
+ * server directly (or to a replica): pg_dump holds one snapshot for its whole run, which a
+ * pooler in transaction mode does not promise. *dump is NULL when it is the command's own. */
+static int dump_connection(cli_ctx *ctx, fastepost_conn **dump, const char *dump_db) {
+  *dump = NULL;
+  if (!dump_db || !*dump_db)
+    dump_db = getenv("FASTEPOST_DUMP_DATABASE_URL");
+  if (!dump_db || !*dump_db)
+    return CLI_OK;
+  if (fastepost_conn_open(dump, dump_db) != FASTEPOST_OK)
+    return cli_fail(ctx, "backup create: --dump-db");
+  return CLI_OK;
+}
+
 static int backup_create(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir_path = NULL, *format = "plain", *table = NULL;
+  const char *dir_path = NULL, *format = "plain", *table = NULL, *dump_db = NULL;
   const cli_option opts[] = {{"dir", CLI_STRING, &dir_path},
                              {"format", CLI_STRING, &format},
                              {"table", CLI_STRING, &table},
+                             {"dump-db", CLI_STRING, &dump_db},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
@@ -160,18 +176,24 @@ static int backup_create(cli_ctx *ctx, int argc, char **argv) {
   fastepost_backup_format fmt;
   if (fastepost_backup_format_parse(&fmt, format) != FASTEPOST_OK)
     return cli_usage_error(ctx, "--format must be plain or custom, not '%s'", format);
-  if ((rc = cli_connect(ctx)))
+  fastepost_conn *dump = NULL;
+  if ((rc = dump_connection(ctx, &dump, dump_db)))
+    return rc;
+  if (!dump && (rc = cli_connect(ctx)))
     return rc;
   fastepost_backup_dir *dir;
-  if ((rc = open_dir(ctx, &dir, dir_path)))
+  if ((rc = open_dir(ctx, &dir, dir_path))) {
+    fastepost_conn_free(dump);
     return rc;
+  }
   cli_progress pr;
   cli_progress_init(&pr, ctx);
   fastepost_backup_dir_set_progress(dir, cli_progress_cb, &pr);
   catch_interrupts(dir);
   char *name = NULL;
-  int st = fastepost_backup_create(&name, dir, ctx->conn, fmt, table);
+  int st = fastepost_backup_create(&name, dir, dump ? dump : ctx->conn, fmt, table);
   cli_progress_done(&pr);
+  fastepost_conn_free(dump);
   if (st != FASTEPOST_OK) {
     fastepost_backup_dir_free(dir);
     return fail_or_interrupted(ctx, "backup create");
@@ -404,7 +426,8 @@ static int backup_restore(cli_ctx *ctx, int argc, char **argv) {
 
 const cli_command cli_backup_commands[] = {
     {"backup", "create", backup_create, "Back up the database with pg_dump",
-     "Usage: fastepost backup create [--dir D] [--format plain|custom] [--table T] [--json]\n"
+     "Usage: fastepost backup create [--dir D] [--format plain|custom] [--table T] [--dump-db CONNINFO]\n"
+     "                               [--json]\n"
      "\n"
      "Run pg_dump and store its output as backup_YYYYMMDD_HHMMSS.sql (UTC; .dump for the custom\n"
      "format) with mode 0600, plus NAME.sha256. Written under a temporary name, synced to disk and\n"
@@ -415,6 +438,9 @@ const cli_command cli_backup_commands[] = {
      "  --format F      plain (SQL, default) or custom (compressed, restored with pg_restore)\n"
      "  --table T       back up only this table's rows (name or schema.name), as a table backup\n"
      "                  backup_..._table-NAME.sql: restore it into a database that has the schema\n"
+     "  --dump-db C     the server pg_dump reads from (default: FASTEPOST_DUMP_DATABASE_URL, else\n"
+     "                  the --db connection). Behind PgBouncer in transaction mode, point it at the\n"
+     "                  server itself or a replica: pg_dump needs one session for its snapshot\n"
      "\n"
      "pg_dump is found as $FASTEPOST_PG_DUMP, else in PATH, else the newest\n"
      "/usr/lib/postgresql/N/bin; it must be at least as new as the server. The password is passed\n"

@@ -43,6 +43,8 @@ static void print_help(FILE *f) {
         "  --quiet         no progress output\n"
         "  --help          show help (also after any command)\n"
         "  --version       show the version and exit\n"
+        "  --man [GROUP]   print the manual page fastepost(1), or fastepost-GROUP(1), as roff\n"
+        "  --completion S  print the completion script for the shell S (bash or zsh)\n"
         "\n"
         "Commands:\n",
         f);
@@ -83,6 +85,14 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       print_help(stdout);
       return CLI_OK;
+    } else if (strcmp(a, "--man") == 0) {
+      /* Build-time generators (src/cli/docgen.c): the manual pages and completion come from
+       * the command table, so they cannot drift from --help. */
+      return cli_docgen_man(stdout, command_tables, i + 1 < argc ? argv[i + 1] : NULL);
+    } else if (strcmp(a, "--man-pages") == 0) {
+      return cli_docgen_man_pages(command_tables, i + 1 < argc ? argv[i + 1] : NULL);
+    } else if (strcmp(a, "--completion") == 0) {
+      return cli_docgen_completion(stdout, command_tables, i + 1 < argc ? argv[i + 1] : NULL);
     } else if (strcmp(a, "--version") == 0) {
       printf("fastepost %s\n", fastepost_libversion(NULL, NULL, NULL));
       return CLI_OK;

@@ -1424,3 +1424,33 @@ Test(backup, sigchld_ignored_by_the_host) {
             "%s", fastepost_error_last()->message);
   fastepost_free(name);
 }
+
+/* --dump-db: pg_dump reads from another server than the command's own connection (behind a
+ * transaction pooler, the server itself or a replica); FASTEPOST_DUMP_DATABASE_URL is its
+ * default. The dump holds the other database's tables, not the --db one's. */
+Test(backup, cli_dump_db_reads_from_the_named_server) {
+  fptest_exec("CREATE TABLE only_in_main (x int)");
+  fptest_db other;
+  fptest_db_create(&other, "fpdd");
+  PGresult *r = PQexec(other.check, "CREATE TABLE only_in_dump_source (y int); INSERT INTO only_in_dump_source VALUES (42)");
+  cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(other.check));
+  PQclear(r);
+  const char *db = fptest_current.conninfo;
+  cr_assert_eq(cli("--db '%s' backup create --dir '%s' --dump-db '%s' --json", db, dirpath, other.conninfo), 0,
+               "%s", out);
+  char name[FASTEPOST_BACKUP_NAME_MAX] = "";
+  const char *n = strstr(out, "\"name\":\"");
+  cr_assert(n, "%s", out);
+  cr_assert_eq(sscanf(n + 8, "%127[^\"]", name), 1);
+  size_t len = 0;
+  char *dump = fptest_read_file(path_in(name), &len);
+  cr_assert(dump && strstr(dump, "only_in_dump_source") && !strstr(dump, "only_in_main"), "dumped the wrong database");
+  free(dump);
+  /* The variable is the default; an unreachable dump server is a connection error (exit 1),
+   * not a silent dump of the --db database. */
+  setenv("FASTEPOST_DUMP_DATABASE_URL", "host=127.0.0.1 port=1 connect_timeout=2", 1);
+  cr_assert_eq(cli("--db '%s' backup create --dir '%s'", db, dirpath), 1, "%s", out);
+  cr_assert(strstr(out, "dump-db"), "%s", out);
+  unsetenv("FASTEPOST_DUMP_DATABASE_URL");
+  fptest_db_drop(&other);
+}

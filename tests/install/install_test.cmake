@@ -32,6 +32,29 @@ file(GLOB_RECURSE cli "${PREFIX}/bin/fastepost")
 if(NOT cli)
   message(FATAL_ERROR "fastepost CLI not installed")
 endif()
+# `man fastepost` after an install to a prefix (MANPATH as a user would set it), and the
+# completion where bash-completion and zsh look under that prefix.
+find_program(MAN man)
+if(MAN)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env "MANPATH=${PREFIX}/share/man" MANWIDTH=100
+                  ${MAN} -P cat fastepost-backup
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "fastepost backup create")
+    message(FATAL_ERROR "man fastepost-backup failed after install (${rc}): ${out}${err}")
+  endif()
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env "MANPATH=${PREFIX}/share/man" ${MAN} -P cat fastepost
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0 OR NOT out MATCHES "EXIT STATUS")
+    message(FATAL_ERROR "man fastepost failed after install (${rc}): ${out}${err}")
+  endif()
+else()
+  message(WARNING "man is not installed: `man fastepost` not checked (scripts/deps installs man-db)")
+endif()
+foreach(f share/bash-completion/completions/fastepost share/zsh/site-functions/_fastepost)
+  if(NOT EXISTS "${PREFIX}/${f}")
+    message(FATAL_ERROR "${f} not installed")
+  endif()
+endforeach()
 
 # Only the public API is exported: no internal fastepost__ symbol may be visible.
 find_program(NM nm)
