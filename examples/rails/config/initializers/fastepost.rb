@@ -135,6 +135,15 @@ module FastepostDB
   end
   @config_lock = Mutex.new
 
+  # The CRMs this app accepts webhooks from: the webhook configuration's sections, and Odoo and
+  # HubSpot while their 1.0 keys are set. The dashboard shows these even before their first event.
+  def configured_sources
+    sources = webhook_config.sources
+    sources |= ["odoo"] if odoo_api_keys.any?
+    sources |= ["hubspot"] if hubspot_secrets.any?
+    sources
+  end
+
   # The keys Odoo may present (comma-separated while rotating); none: every request is 401.
   def odoo_api_keys = list(ENV["ODOO_API_KEY"])
 
