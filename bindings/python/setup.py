@@ -1,8 +1,9 @@
 """The extension module of the fastepost package (the metadata is in pyproject.toml).
 
-The SWIG output (generated/fastepost_wrap.c and generated/core.py) is used as it is when
-present: a CMake build stages it there for packaging (docs/bindings.md). Otherwise SWIG is run
-on ../fastepost.i, so a source checkout builds too. libfastepost is found through pkg-config:
+The SWIG output (generated/fastepost_wrap.c and generated/core.py) is used as it is in a source
+distribution (no interface files beside it). In a checkout it is generated with SWIG from
+../fastepost.i when missing, and again when the interface, its pieces (../swig/*.i) or the
+libfastepost headers are newer than it, so that a stale wrapper is never built. libfastepost is found through pkg-config:
 set PKG_CONFIG_PATH for one installed under a custom prefix.
 """
 
@@ -28,12 +29,28 @@ def pkg_config(*args):
     return out.stdout.split()
 
 
+def stale(interface, outputs):
+    """An output is missing, or older than the interface, its pieces or the headers it reads."""
+    if not all(o.exists() for o in outputs):
+        return True
+    inputs = [interface, *interface.parent.glob("swig/*.i")]
+    for flag in pkg_config("--cflags-only-I"):
+        inc = Path(flag[2:])
+        inputs += [inc / "fastepost.h", *inc.glob("fastepost/*.h")]
+    newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0)
+    return min(o.stat().st_mtime for o in outputs) < newest
+
+
 def generate():
-    if (GENERATED / "fastepost_wrap.c").exists() and (GENERATED / "core.py").exists():
-        return
+    outputs = [GENERATED / "fastepost_wrap.c", GENERATED / "core.py"]
     interface = HERE.parent / "fastepost.i"
     if not interface.exists():
+        # A source distribution ships the wrapper: used as it is.
+        if all(o.exists() for o in outputs):
+            return
         sys.exit(f"no generated wrapper in {GENERATED} and no {interface} to generate it from")
+    if not stale(interface, outputs):
+        return
     GENERATED.mkdir(exist_ok=True)
     subprocess.run(["swig", "-python", "-Wall", *pkg_config("--cflags-only-I"),
                     f"-I{interface.parent}", "-o", str(GENERATED / "fastepost_wrap.c"),

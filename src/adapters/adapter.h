@@ -108,7 +108,9 @@ typedef struct fastepost__adapter {
   void (*config_free)(void *config);
   /* Answer a request before verification when the CRM's protocol wants it (monday's
    * {"challenge": ...}): 1 when answered (resp filled: nothing else happens), 0 when the request
-   * is a normal one, < 0 never (an error is a normal request that verify refuses). NULL: none. */
+   * is a normal one, < 0 never (an error is a normal request that verify refuses). NULL: none.
+   * config is NULL when the source has no section (fastepost_webhook_process() refuses such a
+   * source's other requests with ENOKEY). */
   int (*handshake)(fastepost__response *resp, const void *config, const fastepost_webhook_request *req);
   /* Check the request's key or signature against config. FASTEPOST_OK, FASTEPOST_EAUTH,
    * FASTEPOST_ENOKEY (nothing configured: fail closed). Runs before anything is parsed or
@@ -122,7 +124,9 @@ typedef struct fastepost__adapter {
   /* The answer after processing (the batch b, its status rc; spooled: the verified body went to
    * the spool because the database was unreachable, rc is then FASTEPOST_OK). NULL: the
    * generic JSON answer (fastepost_event_batch_http_status(), the JSON result). Salesforce's
-   * SOAP acknowledgement is the example. */
+   * SOAP acknowledgement is the example. Called for every request of the source that was not
+   * a handshake, refused ones too (rc EAUTH, ENOKEY: config is then NULL when the source has no
+   * section); a non-zero return (ENOMEM) falls back to the generic answer. */
   int (*respond)(fastepost__response *resp, const void *config, const fastepost_event_batch *b, int rc,
                  bool spooled);
   /* A stored payload (and its event_type) into rec (initialised by the caller), for a retry:

@@ -244,11 +244,14 @@ static int run(fastepost_webhook_response *resp, fastepost_event_batch **b, fast
     rc = fastepost__event_batch_describe(full, i, recs.items[i].event_type, recs.items[i].external_id);
   /* Only a source whose adapter can replay is spooled: a spooled body must come back. */
   fastepost_spool *spool = a->replay ? fastepost__webhook_config_spool(cfg) : NULL;
+  /* A request of one event that its adapter refused (unreadable, too big) is never spooled:
+   * never put on disk what would be refused anyway (replay has no body limit). */
+  const fastepost__sync_record *refused = recs.count == 1 && recs.items[0].failure ? &recs.items[0] : NULL;
   if (!rc && recs.count) {
     if (conn) {
       fastepost__sync_ctx ctx = {.now_us = now_us, .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
       rc = fastepost__adapter_run_batch(full, conn, recs.items, NULL, recs.count, &ctx);
-      if (unreachable(full, rc)) {
+      if (unreachable(full, rc) && !refused) {
         /* Nothing was written: spool the request, or say that the database could not take it
          * (503), so that the sender delivers again, rather than 200 for a batch of events that
          * were neither applied nor logged. */
@@ -264,8 +267,13 @@ static int run(fastepost_webhook_response *resp, fastepost_event_batch **b, fast
        * (Odoo: 400 for a body it cannot read, 409 for a conflict); a batch answers 200 and
        * lists the events that failed. */
       const fastepost_event_result *only = fastepost_event_batch_get(full, 0);
-      if (!rc && !resp->spooled && recs.count == 1 && fastepost_event_result_code(only) != FASTEPOST_OK)
+      if (refused)
+        rc = fastepost__error_set(refused->failure, "%s", refused->failure_message ? refused->failure_message : "");
+      else if (!rc && !resp->spooled && recs.count == 1 && fastepost_event_result_code(only) != FASTEPOST_OK)
         rc = fastepost__error_set(fastepost_event_result_code(only), "%s", fastepost_event_result_error(only));
+    } else if (refused) {
+      rc = fastepost__error_set(refused->failure, "%s", refused->failure_message ? refused->failure_message : "");
+      fastepost__result_fail(fastepost__event_batch_result(full, 0), rc);
     } else if (spool) {
       rc = spool_request(resp, full, a, section, req, spool, "no connection");
     } else {

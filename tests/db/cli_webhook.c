@@ -1,6 +1,5 @@
 /* fastepost webhook process: exit codes, the --json shape, standard input, usage errors, the
  * configuration file's checks, headers and query parameters from files, the clock, the spool. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +39,8 @@ static const char *file(const char *name, const char *content, int mode) {
   return p;
 }
 
-__attribute__((format(printf, 3, 4))) static int run(char *out, size_t size, const char *fmt, ...) {
-  char args[8192], cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(args, sizeof args, "--db '%s' webhook process %s", fptest_current.conninfo, cmd);
-  return fptest_cli(out, size, args);
-}
+/* `fastepost --db ... webhook process <args>` */
+#define run(out, size, ...) fptest_cli_db(out, size, "webhook process " __VA_ARGS__)
 
 /* The --json object: the one line of the output that starts with '{' (warnings go to stderr,
  * which the helper captures too). */
@@ -162,7 +154,7 @@ Test(cli_webhook, usage_errors_exit_2) {
   cr_assert_eq(run(out, sizeof out, "odoo --config '%s' --bogus '%s'", cfg, fx), 2, "%s", out);
   cr_assert_eq(run(out, sizeof out, "odoo --config '%s' --json '%s' extra", cfg, fx), 2, "%s", out);
   cr_assert(strstr(out, "\"http_status\":400"), "%s", out); /* --json: the JSON error object */
-  cr_assert_eq(run(out, sizeof out, "--help"), 0, "%s", out);
+  cr_assert_eq(run(out, sizeof out, "%s", "--help"), 0, "%s", out);
   cr_assert(strstr(out, "--header-file") && strstr(out, "salesforce"), "%s", out);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
 }
@@ -236,4 +228,54 @@ Test(cli_webhook, spool_when_the_database_is_unreachable) {
   cr_assert_str_eq(fptest_scalar("SELECT event_type || ' ' || active::text FROM integration_events e JOIN customers c "
                                  "ON c.id = e.customer_id"),
                    "res.partner.unlink false");
+}
+
+/* Every source that left its fixtures (tests/fixtures/<source>/config.json, ok.<json|xml|form>,
+ * ok.headers, ok.query when there is one, ok.expect) is processed through the command as the
+ * demo and the binding tests do, at the default URL and without a clock, and creates the
+ * customer ok.expect names. Odoo and HubSpot always have theirs. */
+Test(cli_webhook, every_source_fixture_creates_its_customer) {
+  size_t checked = 0;
+  bool odoo = false, hubspot = false;
+  for (size_t i = 0; i < fastepost_webhook_source_count(); i++) {
+    const char *source = fastepost_webhook_source_at(i);
+    char rel[256], cfg[512], headers[512], query[512], body[512] = "", expect_path[512];
+    struct stat st;
+    snprintf(rel, sizeof rel, "tests/fixtures/%s/config.json", source);
+    snprintf(cfg, sizeof cfg, "%s", fptest_source_path(rel));
+    if (stat(cfg, &st) != 0)
+      continue; /* that source has not left its fixtures (yet) */
+    static const char *const exts[] = {"json", "xml", "form"};
+    for (size_t e = 0; e < 3 && !*body; e++) {
+      snprintf(rel, sizeof rel, "tests/fixtures/%s/ok.%s", source, exts[e]);
+      if (stat(fptest_source_path(rel), &st) == 0)
+        snprintf(body, sizeof body, "%s", fptest_source_path(rel));
+    }
+    cr_assert(*body, "%s: config.json without ok.json, ok.xml or ok.form", source);
+    snprintf(rel, sizeof rel, "tests/fixtures/%s/ok.headers", source);
+    snprintf(headers, sizeof headers, "%s", fptest_source_path(rel));
+    snprintf(rel, sizeof rel, "tests/fixtures/%s/ok.query", source);
+    snprintf(query, sizeof query, "%s", fptest_source_path(rel));
+    bool has_query = stat(query, &st) == 0;
+    snprintf(rel, sizeof rel, "tests/fixtures/%s/ok.expect", source);
+    snprintf(expect_path, sizeof expect_path, "%s", fptest_source_path(rel));
+    size_t len;
+    char *expect = fptest_read_file(expect_path, &len);
+    expect[strcspn(expect, "\r\n")] = '\0';
+
+    char out[16384];
+    int rc = run(out, sizeof out, "%s --config '%s' --header-file '%s' %s%s%s --json '%s'", source, cfg, headers,
+                 has_query ? "--query-file '" : "", has_query ? query : "", has_query ? "'" : "", body);
+    cr_assert_eq(rc, 0, "%s: %s", source, out);
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE crm_source = '%s' AND crm_id = '%s'", source,
+             expect);
+    cr_assert_eq(N(sql), 1, "%s: no customer %s after: %s", source, expect, out);
+    free(expect);
+    odoo = odoo || !strcmp(source, "odoo");
+    hubspot = hubspot || !strcmp(source, "hubspot");
+    checked++;
+  }
+  cr_assert(odoo && hubspot, "the Odoo and HubSpot fixtures are missing");
+  cr_log_info("%zu sources' fixtures processed", checked);
 }

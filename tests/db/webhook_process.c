@@ -79,6 +79,14 @@ static json_object *answer_json(const fastepost_webhook_response *resp) {
   return j;
 }
 
+/* A spool in a fresh directory of the test's (dir: room for 256 bytes). */
+static fastepost_spool *temp_spool(char *dir, const char *prefix) {
+  fptest_tmpdir(dir, 256, prefix);
+  fastepost_spool *spool = NULL;
+  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  return spool;
+}
+
 static const char *jstr(json_object *o, const char *key) {
   json_object *v = NULL;
   if (!json_object_object_get_ex(o, key, &v) || !v)
@@ -414,9 +422,7 @@ Test(webhook_process, json_result_and_response) {
  * never spooled. */
 Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config) {
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-spool");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-spool");
   fastepost_webhook_config *cfg = config(CONFIG);
   size_t len;
   char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
@@ -536,9 +542,7 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_webhook_response_free(resp);
 
   char dir[256];
-  fptest_tmpdir(dir, sizeof dir, "webhook-ro");
-  fastepost_spool *spool = NULL;
-  cr_assert_eq(fastepost_spool_open(&spool, dir), FASTEPOST_OK);
+  fastepost_spool *spool = temp_spool(dir, "webhook-ro");
   fastepost_webhook_config_set_spool(cfg, spool);
   resp = process(ro, "hubspot", req, cfg, FASTEPOST_OK, 202);
   cr_assert(fastepost_webhook_response_spooled(resp));
@@ -558,4 +562,86 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
+}
+
+/* A body its adapter refuses (over the configured limit, not JSON) is answered with that
+ * refusal and never spooled: replay has no body limit. */
+Test(webhook_process, refused_body_is_never_spooled) {
+  char dir[256];
+  fastepost_spool *spool = temp_spool(dir, "webhook-big");
+  fastepost_webhook_config *cfg = config("{\"odoo\": {\"api_keys\": [\"k\"], \"max_body\": 100}}");
+  fastepost_webhook_config_set_spool(cfg, spool);
+  size_t len;
+  char *body = fixture("tests/fixtures/odoo/partner_webhook.json", &len);
+  cr_assert_gt(len, 100);
+  fastepost_webhook_request *req = odoo_request("k", NULL, NULL, body, len);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  fastepost_webhook_request_set_body(req, "{\"_model\": ", 11);
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EPARSE, 400));
+  fastepost_spool_entries *list = NULL;
+  cr_assert_eq(fastepost_spool_list(&list, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(list), 0);
+  fastepost_spool_entries_free(list);
+  /* with the database: logged as a failed event, the same answer */
+  fastepost_webhook_request_set_body(req, body, len);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_ETOOBIG, 413));
+  cr_assert_str_eq(Q("SELECT status FROM integration_events"), "error");
+  fastepost_webhook_request_free(req);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
+
+/* Hostile bodies through the generic entry: refused as a whole with a clear code, nothing
+ * applied, no crash. */
+Test(webhook_process, hostile_bodies) {
+  fastepost_webhook_config *cfg =
+      config("{\"hubspot\": {\"client_secrets\": [\"hs-client-secret\"], \"max_body\": 4096}, "
+             "\"odoo\": {\"api_keys\": [\"k\"]}}");
+  int64_t now = HS_NOW_US;
+  fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
+  char deep[401];
+  memset(deep, '[', 200);
+  memset(deep + 200, ']', 200);
+  deep[400] = '\0';
+  const struct {
+    const char *body; /* NULL: `big` */
+    size_t len;       /* 0: strlen(body) */
+    fastepost_status want;
+    int http;
+  } cases[] = {
+      {"not json", 0, FASTEPOST_EPARSE, 400},
+      {"{\"a\": 1}", 0, FASTEPOST_EPARSE, 400},    /* not an array */
+      {"[\"\xff\xfe\"]", 0, FASTEPOST_EPARSE, 400}, /* not UTF-8 */
+      {deep, 0, FASTEPOST_EPARSE, 400}, /* nested deeper than the parser allows */
+      {NULL, 5000, FASTEPOST_ETOOBIG, 413}, /* over max_body */
+  };
+  char *big = malloc(5000);
+  memset(big, ' ', 5000);
+  big[0] = '[';
+  big[4999] = ']';
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *body = cases[i].body ? cases[i].body : big;
+    size_t len = cases[i].len ? cases[i].len : strlen(body);
+    char *sig = NULL;
+    cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
+                 FASTEPOST_OK);
+    fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+    fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, cfg, cases[i].want, cases[i].http);
+    json_object *j = answer_json(resp);
+    cr_assert_not_null(jstr(j, "error"), "case %zu", i);
+    json_object_put(j);
+    fastepost_webhook_response_free(resp);
+    fastepost_webhook_request_free(req);
+    fastepost_free(sig);
+  }
+  /* Odoo: a body that is not UTF-8 is a failed delivery, logged, 400 */
+  fastepost_webhook_request *req = odoo_request("k", NULL, NULL, "{\"_model\": \"\xc3\"}", 15);
+  fastepost_webhook_response_free(process(fptest_conn(), "odoo", req, cfg, FASTEPOST_EPARSE, 400));
+  fastepost_webhook_request_free(req);
+  cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'error'"), 0);
+  free(big);
+  fastepost_webhook_config_free(cfg);
 }

@@ -1,5 +1,7 @@
 #include "testdb.h"
 
+#include <stdarg.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,17 @@ int fptest_cli(char *out, size_t outsize, const char *args) {
     ;
   int st = pclose(p);
   return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int fptest_cli_db(char *out, size_t outsize, const char *fmt, ...) {
+  char cmd[6144], args[6144 + sizeof fptest_current.conninfo + 16];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  cr_assert(n >= 0 && (size_t)n < sizeof cmd, "fptest_cli_db: arguments over %zu bytes", sizeof cmd);
+  snprintf(args, sizeof args, "--db '%s' %s", fptest_current.conninfo, cmd);
+  return fptest_cli(out, outsize, args);
 }
 
 char *fptest_copy_out(const char *sql, size_t *len) {

@@ -63,6 +63,9 @@ char *fptest_read_file(const char *path, size_t *len);
 /* Run the fastepost CLI (FASTEPOST_CLI) through the shell with `args` appended; stdout and
  * stderr are captured into out (truncated to outsize). Returns the exit status. */
 int fptest_cli(char *out, size_t outsize, const char *args);
+/* fptest_cli() on the current test database: `--db '<its conninfo>'` and the printf-formatted
+ * arguments (at most 6 KiB). */
+int fptest_cli_db(char *out, size_t outsize, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Run a COPY ... TO STDOUT on the check connection and return everything it sent (malloc'd,
  * NUL-terminated); *len gets its size. */

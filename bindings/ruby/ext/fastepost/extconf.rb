@@ -15,14 +15,12 @@ unless libdir.empty? || %w[/usr/lib /usr/lib64 /lib /lib64].include?(libdir) ||
   $LDFLAGS << " -Wl,-rpath,#{libdir}"
 end
 
-# The wrapper is shipped in a packaged gem; from a source checkout, generate it with SWIG.
+# The wrapper is shipped in a packaged gem; from a source checkout, (re)generate it with SWIG
+# when it is missing or stale (wrapper.rb).
+require_relative "wrapper"
 wrapper = File.join(__dir__, "fastepost_wrap.c")
-unless File.exist?(wrapper)
-  interface = File.expand_path("../../../fastepost.i", __dir__)
-  abort "#{wrapper} missing and no #{interface} to generate it from" unless File.exist?(interface)
-  includes = `pkg-config --cflags-only-I #{pkg}`.split
-  system("swig", "-ruby", "-Wall", *includes, "-I#{File.dirname(interface)}", "-o", wrapper,
-         interface) or abort "swig failed"
-end
+interface = File.expand_path("../../../fastepost.i", __dir__)
+abort "#{wrapper} missing and no #{interface} to generate it from" unless File.exist?(wrapper) || File.exist?(interface)
+FastepostWrapper.ensure(wrapper, interface, `pkg-config --cflags-only-I #{pkg}`.split)
 
 create_makefile("fastepost/core")
