@@ -35,13 +35,8 @@ echo "fsync=$(psql -X -At -d "$db" -c 'SHOW fsync') synchronous_commit=$(psql -X
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/upsert.sql" <<'SQL'
-\set id random(1, 1000000000)
-INSERT INTO customers (crm_source, crm_id, name, email, last_synced_at)
-VALUES ('pgbench', 'res.partner:' || :id, 'Contact ' || :id, 'pg' || :id || '@bench.example', now())
-ON CONFLICT (crm_source, crm_id) WHERE crm_id IS NOT NULL
-DO UPDATE SET name = EXCLUDED.name, last_synced_at = EXCLUDED.last_synced_at;
-SQL
+# the pgbench floor: one upsert per transaction, shared by the benchmarks
+cp bench/pgbench_upsert.sql "$work/upsert.sql"
 
 # The disk is often shared, so fsync costs drift during a run: the four measurements are
 # interleaved over ROUNDS rounds and each rate is total events / total time.

@@ -62,13 +62,8 @@ ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cat >"$work/upsert.sql" <<'SQL'
-\set id random(1, 1000000000)
-INSERT INTO customers (crm_source, crm_id, name, email, last_synced_at)
-VALUES ('pgbench', 'res.partner:' || :id, 'Contact ' || :id, 'pg' || :id || '@bench.example', now())
-ON CONFLICT (crm_source, crm_id) WHERE crm_id IS NOT NULL
-DO UPDATE SET name = EXCLUDED.name, last_synced_at = EXCLUDED.last_synced_at;
-SQL
+# the pgbench floor: one upsert per transaction, shared by the benchmarks
+cp bench/pgbench_upsert.sql "$work/upsert.sql"
 
 echo "fsync=$(q postgres 'SHOW fsync') synchronous_commit=$(q postgres 'SHOW synchronous_commit') rounds=$rounds"
 echo "== 1. direct, one process, $per deliveries: this tree, baseline, pgbench floor"

@@ -218,3 +218,10 @@ END
 $fastepost$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (10, 'sync function: match candidates') ON CONFLICT DO NOTHING;
+
+-- migration 11: pull cursors per source and model
+CREATE TABLE IF NOT EXISTS fastepost_sync_cursors (
+  source varchar NOT NULL, model varchar NOT NULL, cursor_at timestamp(6) NOT NULL,
+  updated_at timestamp(6) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+  PRIMARY KEY (source, model));
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (11, 'pull cursors per source and model') ON CONFLICT DO NOTHING;

@@ -20,6 +20,7 @@
 #include "fastepost/report.h"
 #include "fastepost/events.h"
 #include "fastepost/odoo.h"
+#include "fastepost/odoo_sync.h"
 #include "fastepost/spool.h"
 #include "fastepost/retention.h"
 

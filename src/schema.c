@@ -314,6 +314,17 @@ static const char phone_id_index_sql[] =
     "WHERE phone IS NOT NULL;\n"
     "DROP INDEX IF EXISTS index_customers_on_phone;";
 
+/*
+ * Migration 11: where each pull from a CRM stopped (src/odoo_pull.c): per source and model, the
+ * latest source timestamp (Odoo's write_date) of a committed page. The next pull starts an
+ * overlap window below it. Written only after the page's transaction committed.
+ */
+static const char sync_cursors_sql[] =
+    "CREATE TABLE IF NOT EXISTS fastepost_sync_cursors (\n"
+    "  source varchar NOT NULL, model varchar NOT NULL, cursor_at timestamp(6) NOT NULL,\n"
+    "  updated_at timestamp(6) NOT NULL DEFAULT " UTC_NOW ",\n"
+    "  PRIMARY KEY (source, model));";
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
@@ -326,6 +337,7 @@ static const migration migrations[] = {
     {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql},
     {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
     {10, "sync function: match candidates", fastepost__sync_function_match_sql},
+    {11, "pull cursors per source and model", sync_cursors_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -57,7 +57,20 @@
  *          notice): a customer holding only the CRM link may be created.
  *        - merge outcomes: a record with retired_crm_ids that updates a customer counts as
  *          `updated`.
- *   2. Call fastepost__sync_process() (one delivery) or, inside fastepost__sync_batch_begin()
+ *      Store-only properties and references (Pipedrive: a person names its organization by id
+      only, and the organization's name comes from the organization's own events):
+        - a prop_def with column FASTEPOST__COL_NONE feeds no customer column: it is only kept
+          in fastepost_crm_properties, last writer wins, for other records to refer to.
+        - props_only: the record only feeds that store (an organization is not a customer): no
+          customer is matched, created or changed. Its properties (never older ones) are stored
+          and the outcome is `ignored` with ignore_reason, or `stale` when every delivered
+          property has a newer stored value.
+        - ref_crm_id / ref_property / ref_prop: props[ref_prop], when the record does not
+          deliver it, takes the value stored for (source, ref_crm_id, ref_property) at the
+          record's version (a stored NULL = empty). Nothing stored yet: it stays absent (the
+          column is left as it is) with a warning. The referenced crm id is locked like a merged
+          one, so that an event of the referenced record in the same batch is applied first.
+   2. Call fastepost__sync_process() (one delivery) or, inside fastepost__sync_batch_begin()
  *      / _commit(), fastepost__sync_process_many(). One event runs in one transaction (a
  *      savepoint in a batch), in two pipelined round trips plus the commit:
  *        round one: BEGIN; advisory locks on the event's keys (idempotency key, crm ids, email,
@@ -109,6 +122,8 @@ typedef struct fastepost__fact {
 /* Customer columns, in the order of fastepost__customer_facts. */
 enum { FASTEPOST__COL_NAME = 0, FASTEPOST__COL_EMAIL, FASTEPOST__COL_PHONE, FASTEPOST__COL_COMPANY,
        FASTEPOST__COL_ADDRESS, FASTEPOST__NCOLS };
+/* A versioned property that feeds no column: kept in the store only (see "Store-only"). */
+#define FASTEPOST__COL_NONE (-1)
 
 /* A source property feeding a customer column (see "Versioned properties" above). */
 typedef struct fastepost__prop_def {
@@ -171,6 +186,11 @@ typedef struct fastepost__sync_record {
   bool restore;
   bool create_bare;
   fastepost__strlist retired_crm_ids;
+  /* store-only records and references to another record's stored property (see above) */
+  bool props_only;
+  char *ref_crm_id;
+  const char *ref_property; /* static */
+  size_t ref_prop;
 } fastepost__sync_record;
 
 void fastepost__sync_record_init(fastepost__sync_record *rec, const char *source);

@@ -98,6 +98,21 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_host_authenticated
  */
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_event(fastepost_odoo_options *opts, const char *hint);
 /**
+ * The model hint, as the host read it from the webhook URL (`?model=res.partner`), like the
+ * event hint: the model of a delivery whose body names none, e.g. a relayed JSON-RPC `read()`
+ * result (`{"jsonrpc": "2.0", "id": 4711, "result": [{...}]}`), which is `ignored` without it.
+ * A model named in the body wins. NULL or "" for none (the default). A retry of such a delivery
+ * keeps the hint (it is part of the logged event type); a spooled one does not (the spool keeps
+ * only the event hint and the content type).
+ *
+ * @param opts   the options
+ * @param model  an Odoo model name: lower-case letters, digits, '_' and '.', starting with a
+ *               letter, at most 63 bytes
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or another value (the options are
+ *         unchanged)
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_options_set_model(fastepost_odoo_options *opts, const char *model);
+/**
  * The request's Content-Type: `application/json` (the default, also for NULL) or
  * `application/x-www-form-urlencoded`; parameters such as `; charset=utf-8` are ignored.
  *

@@ -142,6 +142,34 @@ fastepost_status fastepost_odoo_options_set_event(fastepost_odoo_options *o, con
   return FASTEPOST_OK;
 }
 
+bool fastepost__odoo_model_name_valid(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (!n || n > 63 || !fastepost__ascii_islower((unsigned char)s[0]) || s[n - 1] == '.' || strstr(s, ".."))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!fastepost__ascii_islower((unsigned char)s[i]) && !fastepost__ascii_isdigit((unsigned char)s[i]) &&
+        s[i] != '_' && s[i] != '.')
+      return false;
+  return true;
+}
+
+fastepost_status fastepost_odoo_options_set_model(fastepost_odoo_options *o, const char *model) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_options_set_model: opts is NULL");
+  if (!model || !*model) {
+    o->model[0] = '\0';
+    return FASTEPOST_OK;
+  }
+  if (!fastepost__odoo_model_name_valid(model)) {
+    char p[64];
+    fastepost__preview(p, sizeof p, model, strlen(model));
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "invalid model hint \"%s\": expected an Odoo model name such as res.partner", p);
+  }
+  snprintf(o->model, sizeof o->model, "%s", model);
+  return FASTEPOST_OK;
+}
+
 fastepost_status fastepost_odoo_options_set_content_type(fastepost_odoo_options *o, const char *ct) {
   if (!o)
     return fastepost__error_set(FASTEPOST_EINVALID, "options are NULL");
@@ -394,6 +422,12 @@ static int parse_request(fastepost__records *out, const void *config, const fast
   const char *ct = fastepost_webhook_request_header(req, "Content-Type");
   fastepost_odoo_options o, *defaults;
   int rc = delivery_options(&o, &defaults, config, hint, ct, &now_us);
+  /* ?model=res.partner names the model of a body that names none (a relayed read() result),
+   * like ?event= names the event; a malformed one refuses the request. */
+  char *model = rc ? NULL : fastepost__uri_query_param(fastepost_webhook_request_uri(req), "model");
+  if (model && *model)
+    rc = fastepost_odoo_options_set_model(&o, model);
+  free(model);
   if (!rc)
     rc = fastepost__records_alloc(out, 1, SOURCE);
   if (!rc) /* a body that cannot be used is a failed record, logged by the core */
@@ -415,11 +449,13 @@ static int parse_body(fastepost__records *out, const void *config, const void *b
  * (barcode fields, nesting limit) when the caller has it: no key check (it was checked before
  * storing), no body limit, no time range (the range applied when it came in). */
 static int extract_accepted(fastepost__sync_record *rec, const void *config, const void *body, size_t len,
-                            const char *hint, const char *content_type, int64_t now_us) {
+                            const char *hint, const char *content_type, const char *model, int64_t now_us) {
   fastepost_odoo_options o, *defaults;
   int rc = delivery_options(&o, &defaults, config, hint ? hint : "", content_type, &now_us);
   if (rc)
     return rc;
+  if (model && *model)
+    snprintf(o.model, sizeof o.model, "%s", model);
   o.max_body = SIZE_MAX;
   o.time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
   rc = fastepost__odoo_extract(rec, body, len, &o);
@@ -433,7 +469,22 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
   const char *dot = event_type ? strrchr(event_type, '.') : NULL;
   const char *hint = dot && fastepost__odoo_hint(dot + 1) && !strcmp(fastepost__odoo_hint(dot + 1), dot + 1)
                          ? dot + 1 : NULL;
-  int rc = extract_accepted(rec, config, payload, payload ? strlen(payload) : 0, hint, NULL, now_us);
+  /* A body that named no model was processed with a model hint, which the event type kept
+   * ("res.partner.write", "res.partner.pull"): the same hint again, so a retry maps it alike. */
+  char model[64] = "";
+  if (event_type) {
+    size_t n = strlen(event_type);
+    const char *last = strrchr(event_type, '.');
+    if (last && (fastepost__odoo_hint(last + 1) || !strcmp(last + 1, "pull")))
+      n = (size_t)(last - event_type);
+    if (n < sizeof model) {
+      memcpy(model, event_type, n);
+      model[n] = '\0';
+      if (!fastepost__odoo_model_name_valid(model))
+        model[0] = '\0';
+    }
+  }
+  int rc = extract_accepted(rec, config, payload, payload ? strlen(payload) : 0, hint, NULL, model, now_us);
   return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
 }
 
@@ -441,7 +492,8 @@ static int replay(fastepost__records *out, const void *config, const void *body,
                   const char *content_type, int64_t now_us) {
   int rc = fastepost__records_alloc(out, 1, SOURCE);
   if (!rc) {
-    rc = extract_accepted(&out->items[0], config, body, len, event, content_type, now_us);
+    /* The spool keeps the event hint and the content type, not a model hint. */
+    rc = extract_accepted(&out->items[0], config, body, len, event, content_type, NULL, now_us);
     if (rc != FASTEPOST_ENOMEM && out->items[0].failure == rc)
       rc = FASTEPOST_OK; /* a failed record is logged by the core */
   }

@@ -20,6 +20,7 @@ struct fastepost_odoo_options {
   fastepost__strlist api_keys; /* accepted keys; none: every request is refused (ENOKEY) */
   bool host_authenticated;     /* the host checked the request itself: no key check */
   char hint[16];            /* "" or create / write / unlink / archive */
+  char model[64];           /* "" or the model hint (?model=res.partner): used when the body names none */
   bool form;                /* application/x-www-form-urlencoded */
   size_t max_body;
   int max_depth;
@@ -37,6 +38,10 @@ struct fastepost_odoo_options {
  * canonical body and the hint. */
 int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body, size_t len,
                             const fastepost_odoo_options *opts);
+
+/* Whether s is an Odoo model name as a hint may give it ("res.partner": lower-case letters,
+ * digits, '_' and '.', starting with a letter, at most 63 bytes). */
+bool fastepost__odoo_model_name_valid(const char *s);
 
 /* Parse a comma-separated list of barcode fields into o->barcode_fields. */
 int fastepost__odoo_set_barcode_fields(fastepost_odoo_options *o, const char *fields);

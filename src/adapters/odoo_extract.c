@@ -439,8 +439,11 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes,
     snprintf(model_buf, sizeof model_buf, "%.*s", (int)n, ev);
     model = model_buf;
   }
+  if ((!model || !*model) && opts->model[0])
+    model = opts->model; /* the hint from the URL (?model=), for bodies that name none */
   if (!model || !*model) {
-    rec->ignore_reason = fastepost__strdup("no model in the delivery (_model, model or an event name)");
+    rec->ignore_reason = fastepost__strdup("no model in the delivery (_model, model, an event name or "
+                                           "the ?model= hint)");
     goto out;
   }
   rec->model = fastepost__strdup(model);

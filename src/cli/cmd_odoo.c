@@ -1,4 +1,5 @@
-/* fastepost odoo process */
+/* fastepost odoo process, fastepost odoo pull */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,12 +55,13 @@ static int take_presented(cli_ctx *ctx, const char *key, void *payload) {
 
 static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   const char *api_key = NULL, *api_key_file = NULL, *expected_key_file = NULL, *event = NULL,
-             *content_type = NULL, *max_body = NULL, *spool_dir = NULL;
+             *content_type = NULL, *max_body = NULL, *spool_dir = NULL, *model = NULL;
   const cli_option opts[] = {{"api-key", CLI_STRING, &api_key},
                              {"api-key-file", CLI_STRING, &api_key_file},
                              {"expected-key-file", CLI_STRING, &expected_key_file},
                              {"spool", CLI_STRING, &spool_dir},
                              {"event", CLI_STRING, &event},
+                             {"model", CLI_STRING, &model},
                              {"content-type", CLI_STRING, &content_type},
                              {"max-body", CLI_STRING, &max_body},
                              {NULL, CLI_FLAG, NULL}};
@@ -81,6 +83,7 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   if ((event && fastepost_odoo_options_set_event(o, event) != FASTEPOST_OK) ||
+      (model && fastepost_odoo_options_set_model(o, model) != FASTEPOST_OK) ||
       (content_type && fastepost_odoo_options_set_content_type(o, content_type) != FASTEPOST_OK)) {
     rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
     fastepost_odoo_options_free(o);
@@ -133,10 +136,162 @@ static int odoo_process(cli_ctx *ctx, int argc, char **argv) {
   return st == FASTEPOST_OK ? CLI_OK : CLI_FAILURE;
 }
 
+/* ---- odoo pull ------------------------------------------------------------------------------ */
+
+/* "YYYY-MM-DD[( |T)HH:MM[:SS]][Z]" (UTC) as microseconds since the epoch; false if not one. */
+static bool parse_utc(const char *s, int64_t *us) {
+  int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+  char sep = 0;
+  if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+    return false;
+  const char *p = s + n;
+  if (*p == ' ' || *p == 'T') {
+    sep = *p;
+    int m = 0;
+    if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+      return false;
+    p += 1 + m;
+    if (*p == ':' && (sscanf(p + 1, "%2d%n", &sec, &m) != 1 || (p += 1 + m, 0)))
+      return false;
+  }
+  (void)sep;
+  if (*p == 'Z')
+    p++;
+  if (*p || y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+    return false;
+  /* days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse) */
+  int64_t yy = mo <= 2 ? y - 1 : y;
+  int64_t era = yy / 400, yoe = yy - era * 400;
+  int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+  *us = ((days * 86400) + h * 3600 + mi * 60 + sec) * INT64_C(1000000);
+  return true;
+}
+
+static int take_pull_key(cli_ctx *ctx, const char *key, void *payload) {
+  if (fastepost_odoo_sync_options_set_api_key(payload, key) != FASTEPOST_OK)
+    return cli_fail(ctx, "odoo pull");
+  return CLI_OK;
+}
+
+static void print_pull(const cli_ctx *ctx, const fastepost_odoo_pull_report *r) {
+  static const fastepost_outcome shown[] = {FASTEPOST_OUTCOME_CREATED,  FASTEPOST_OUTCOME_UPDATED,
+                                            FASTEPOST_OUTCOME_UNCHANGED, FASTEPOST_OUTCOME_STALE,
+                                            FASTEPOST_OUTCOME_IGNORED,  FASTEPOST_OUTCOME_CONFLICT,
+                                            FASTEPOST_OUTCOME_DUPLICATE};
+  if (ctx->json) {
+    printf("{\"status\":\"ok\",\"fetched\":%llu", (unsigned long long)fastepost_odoo_pull_report_fetched(r));
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+      printf(",\"%s\":%llu", fastepost_outcome_name(shown[i]),
+             (unsigned long long)fastepost_odoo_pull_report_outcome_count(r, shown[i]));
+    printf(",\"failed\":%llu,\"deleted\":%llu,\"pages\":%llu,\"cursors\":{",
+           (unsigned long long)fastepost_odoo_pull_report_failed(r),
+           (unsigned long long)fastepost_odoo_pull_report_deleted(r),
+           (unsigned long long)fastepost_odoo_pull_report_pages(r));
+    for (size_t i = 0; i < fastepost_odoo_pull_report_model_count(r); i++) {
+      int64_t c = fastepost_odoo_pull_report_cursor_us(r, i);
+      char when[64];
+      cli_time_utc(when, sizeof when, c / 1000000, true);
+      printf("%s", i ? "," : "");
+      cli_json_string(stdout, fastepost_odoo_pull_report_model(r, i));
+      putchar(':');
+      cli_json_string(stdout, c ? when : NULL);
+    }
+    printf("}}\n");
+    return;
+  }
+  printf("fetched %llu:", (unsigned long long)fastepost_odoo_pull_report_fetched(r));
+  for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+    printf(" %s %llu", fastepost_outcome_name(shown[i]),
+           (unsigned long long)fastepost_odoo_pull_report_outcome_count(r, shown[i]));
+  printf(", failed %llu, deleted %llu, pages %llu\n", (unsigned long long)fastepost_odoo_pull_report_failed(r),
+         (unsigned long long)fastepost_odoo_pull_report_deleted(r),
+         (unsigned long long)fastepost_odoo_pull_report_pages(r));
+  for (size_t i = 0; i < fastepost_odoo_pull_report_model_count(r); i++) {
+    int64_t c = fastepost_odoo_pull_report_cursor_us(r, i);
+    char when[64] = "none";
+    if (c)
+      cli_time_utc(when, sizeof when, c / 1000000, false);
+    printf("cursor %s: %s\n", fastepost_odoo_pull_report_model(r, i), when);
+  }
+}
+
+static int odoo_pull(cli_ctx *ctx, int argc, char **argv) {
+  const char *url = NULL, *database = NULL, *user = NULL, *key_file = NULL, *protocol = NULL, *models = NULL,
+             *since = NULL, *ca_file = NULL;
+  bool full = false, deletions = false;
+  cli_number overlap = {0, 86400, 300, NULL}, page = {1, FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE,
+                                                      FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE, NULL},
+             timeout = {1, 3600, 60, NULL};
+  const cli_option opts[] = {{"url", CLI_STRING, &url},
+                             {"database", CLI_STRING, &database},
+                             {"user", CLI_STRING, &user},
+                             {"api-key-file", CLI_STRING, &key_file},
+                             {"protocol", CLI_STRING, &protocol},
+                             {"models", CLI_STRING, &models},
+                             {"since", CLI_STRING, &since},
+                             {"full", CLI_FLAG, &full},
+                             {"overlap", CLI_NUMBER, &overlap},
+                             {"page-size", CLI_NUMBER, &page},
+                             {"timeout", CLI_NUMBER, &timeout},
+                             {"detect-deletions", CLI_FLAG, &deletions},
+                             {"ca-file", CLI_STRING, &ca_file},
+                             {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  if (rc || ctx->help)
+    return rc;
+  if (!url)
+    return cli_usage_error(ctx, "--url is required");
+  if (!key_file)
+    return cli_usage_error(ctx, "--api-key-file is required (the key never goes on the command line)");
+  if (since && full)
+    return cli_usage_error(ctx, "give --since or --full, not both");
+  int64_t since_us = 0;
+  if (since && !parse_utc(since, &since_us))
+    return cli_usage_error(ctx, "--since: expected YYYY-MM-DD[THH:MM[:SS]][Z] (UTC), not \"%s\"", since);
+  fastepost_odoo_sync_protocol proto = FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO;
+  if (protocol && fastepost_odoo_sync_protocol_parse(&proto, protocol) != FASTEPOST_OK)
+    return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+  fastepost_odoo_sync_options *o = NULL;
+  if (fastepost_odoo_sync_options_new(&o) != FASTEPOST_OK)
+    return cli_fail(ctx, "odoo pull");
+  if (fastepost_odoo_sync_options_set_url(o, url) || fastepost_odoo_sync_options_set_database(o, database) ||
+      fastepost_odoo_sync_options_set_user(o, user) || fastepost_odoo_sync_options_set_protocol(o, proto) ||
+      (models && fastepost_odoo_sync_options_set_models(o, models)) ||
+      fastepost_odoo_sync_options_set_since(o, since_us) || fastepost_odoo_sync_options_set_full(o, full) ||
+      fastepost_odoo_sync_options_set_overlap(o, overlap.value ? overlap.value * INT64_C(1000000) : 1) ||
+      fastepost_odoo_sync_options_set_page_size(o, (size_t)page.value) ||
+      fastepost_odoo_sync_options_set_timeouts(o, 0, timeout.value * INT64_C(1000000)) ||
+      fastepost_odoo_sync_options_set_detect_deletions(o, deletions) ||
+      fastepost_odoo_sync_options_set_ca_file(o, ca_file)) {
+    rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+    fastepost_odoo_sync_options_free(o);
+    return rc;
+  }
+  if ((rc = cli_read_secret_file(ctx, key_file, take_pull_key, o)) || (rc = cli_connect(ctx))) {
+    fastepost_odoo_sync_options_free(o);
+    return rc;
+  }
+  cli_progress pr;
+  cli_progress_init(&pr, ctx);
+  fastepost_odoo_sync_options_set_progress(o, cli_progress_cb, &pr);
+  fastepost_odoo_pull_report *r = NULL;
+  fastepost_status st = fastepost_odoo_pull(&r, ctx->conn, o);
+  cli_progress_done(&pr);
+  if (st == FASTEPOST_OK)
+    print_pull(ctx, r);
+  else
+    rc = cli_fail(ctx, "odoo pull");
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+  return st == FASTEPOST_OK ? CLI_OK : rc;
+}
+
 const cli_command cli_odoo_commands[] = {
     {"odoo", "process", odoo_process, "Process one Odoo webhook delivery",
      "Usage: fastepost odoo process [--api-key-file FILE] [--expected-key-file FILE]\n"
-     "                              [--event HINT] [--content-type TYPE] [--max-body BYTES]\n"
+     "                              [--event HINT] [--model MODEL] [--content-type TYPE]\n"
+     "                              [--max-body BYTES]\n"
      "                              [--spool DIR] [--db CONNINFO] [--json] [FILE|-]\n"
      "\n"
      "Authenticate and process one Odoo webhook body (from FILE, or standard input with - or no\n"
@@ -157,6 +312,8 @@ const cli_command cli_odoo_commands[] = {
      "                       user can read it in ps; prints a warning\n"
      "  --event HINT         create, write, unlink or archive (what ?event= in the URL said);\n"
      "                       unlink and archive make the customer inactive\n"
+     "  --model MODEL        the model of a body that names none (what ?model= in the URL said),\n"
+     "                       e.g. a relayed JSON-RPC read() result: res.partner or crm.lead\n"
      "  --content-type TYPE  application/json (default) or application/x-www-form-urlencoded\n"
      "  --max-body BYTES     largest body accepted (default 1048576)\n"
      "  --spool DIR          when the database cannot be reached (refused, shutting down,\n"
@@ -172,5 +329,44 @@ const cli_command cli_odoo_commands[] = {
      "\n"
      "Example:\n"
      "  ODOO_API_KEY=s3cret fastepost odoo process --api-key-file request.key --json partner.json\n"},
+    {"odoo", "pull", odoo_pull, "Pull changed records from Odoo's external API (reconciliation)",
+     "Usage: fastepost odoo pull --url URL --api-key-file FILE [--database DB] [--user LOGIN]\n"
+     "                           [--protocol auto|json2|jsonrpc] [--models res.partner,crm.lead]\n"
+     "                           [--since ISO|--full] [--overlap SECONDS] [--page-size N]\n"
+     "                           [--timeout SECONDS] [--detect-deletions] [--ca-file PEM]\n"
+     "                           [--db CONNINFO] [--json]\n"
+     "\n"
+     "Read the records changed in Odoo since the last pull (search_read, archived included,\n"
+     "ordered by write_date, id) and sync each one as a webhook delivery would (event type\n"
+     "<model>.pull): what a webhook already delivered comes out duplicate, unchanged or stale.\n"
+     "One transaction per page; the cursor (per model, in fastepost_sync_cursors) moves only\n"
+     "after its page committed. Run it every few minutes (docs/odoo-sync.md has cron and systemd\n"
+     "examples) to catch every delivery Odoo's webhook lost.\n"
+     "\n"
+     "Options:\n"
+     "  --url URL            the Odoo server (https://; http only to localhost)\n"
+     "  --api-key-file FILE  the bot user's API key (first line); never on the command line\n"
+     "  --database DB        the database (X-Odoo-Database; required for JSON-RPC)\n"
+     "  --user LOGIN         the bot user's login (JSON-RPC only)\n"
+     "  --protocol P         auto (default: JSON-2 from Odoo 19), json2 or jsonrpc\n"
+     "  --models LIST        res.partner (default), crm.lead, comma-separated\n"
+     "  --since ISO          start at this UTC time instead of the stored cursor\n"
+     "  --full               pull everything (an initial import)\n"
+     "  --overlap SECONDS    read again this far below the cursor (default 300): write_date is\n"
+     "                       the writing transaction's start, which may commit later\n"
+     "  --page-size N        records per request and transaction (default 200, at most 5000)\n"
+     "  --timeout SECONDS    per request (default 60); 429/503 answers are retried\n"
+     "  --detect-deletions   also make customers whose Odoo record is gone inactive\n"
+     "  --ca-file PEM        CA certificates to verify the server with (always verified)\n"
+     "  --json               print {\"status\",\"fetched\",\"created\",\"updated\",\"unchanged\",\n"
+     "                       \"stale\",\"ignored\",\"conflict\",\"duplicate\",\"failed\",\"deleted\",\n"
+     "                       \"pages\",\"cursors\":{model: ISO time or null}}\n"
+     "\n"
+     "A progress line is drawn on a terminal. Exit status: 0 pulled, 1 failed (Odoo refused the\n"
+     "key, unreachable, timeout, database error: what was committed stays), 2 usage error.\n"
+     "\n"
+     "Example:\n"
+     "  fastepost odoo pull --url https://example.odoo.com --database example \\\n"
+     "      --api-key-file /etc/fastepost/odoo.key --json\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -58,6 +58,11 @@ static void decide(fastepost__plan *p, const fastepost__sync_record *rec, const 
     via = rank;
   }
   p->target = t;
+  if (rec->props_only && stale) { /* nothing but older properties: say so, not "ignored" */
+    p->outcome = FASTEPOST_OUTCOME_STALE;
+    snprintf(p->message, sizeof p->message, "%s", stale);
+    return;
+  }
   if (rec->ignore_reason) {
     p->outcome = FASTEPOST_OUTCOME_IGNORED;
     snprintf(p->message, sizeof p->message, "%s", rec->ignore_reason);
@@ -161,8 +166,25 @@ static int job_props(fastepost__job *j, const PGresult *r) {
   const char *stored[FASTEPOST__MAX_PROPS] = {0};
   bool newer[FASTEPOST__MAX_PROPS] = {0}, applied[FASTEPOST__MAX_PROPS] = {0};
   size_t nprops = rec->nprops < FASTEPOST__MAX_PROPS ? rec->nprops : FASTEPOST__MAX_PROPS;
+  /* The delivered state of each property: the record's, or the referenced one's (sync.h). */
+  fastepost__fact_state state[FASTEPOST__MAX_PROPS];
+  const char *value[FASTEPOST__MAX_PROPS];
+  for (size_t i = 0; i < nprops; i++) {
+    state[i] = rec->props[i].state;
+    value[i] = rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL;
+  }
+  bool ref_wanted = rec->ref_crm_id && rec->ref_prop < nprops && state[rec->ref_prop] == FASTEPOST__FACT_ABSENT;
+  bool ref_found = false;
   for (int row = 0; row < PQntuples(r); row++) {
     const char *name = PQgetvalue(r, row, 0);
+    if (PQgetvalue(r, row, 4)[0] == 't') { /* the referenced record's property */
+      if (ref_wanted) {
+        ref_found = true;
+        value[rec->ref_prop] = fastepost__sync_get(r, row, 1);
+        state[rec->ref_prop] = value[rec->ref_prop] ? FASTEPOST__FACT_VALUE : FASTEPOST__FACT_EMPTY;
+      }
+      continue;
+    }
     if (strcmp(name, "_deleted") == 0) {
       if (PQgetvalue(r, row, 3)[0] == 't' && !rec->tombstone)
         snprintf(j->stale, sizeof j->stale, "stale: %s was deleted at or after %s", rec->crm_id,
@@ -175,10 +197,14 @@ static int job_props(fastepost__job *j, const PGresult *r) {
         newer[i] = PQgetvalue(r, row, 2)[0] == 't';
       }
   }
+  if (ref_wanted && !ref_found)
+    fastepost__strlist_addf(&j->res->warnings, "%s: no %s of %s is stored yet: left as it is",
+                            rec->prop_defs[rec->ref_prop].name, rec->ref_property ? rec->ref_property : "value",
+                            rec->ref_crm_id);
   size_t delivered = 0, napplied = 0;
   const char *names[FASTEPOST__MAX_PROPS], *values[FASTEPOST__MAX_PROPS];
   for (size_t i = 0; i < nprops; i++) {
-    if (rec->props[i].state == FASTEPOST__FACT_ABSENT)
+    if (state[i] == FASTEPOST__FACT_ABSENT)
       continue;
     delivered++;
     if (newer[i]) {
@@ -189,7 +215,7 @@ static int job_props(fastepost__job *j, const PGresult *r) {
     }
     applied[i] = true;
     names[napplied] = rec->prop_defs[i].name;
-    values[napplied++] = rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL;
+    values[napplied++] = value[i];
   }
   if (!*j->stale && delivered && !napplied && !rec->tombstone && !rec->retired_crm_ids.count)
     snprintf(j->stale, sizeof j->stale,
@@ -208,8 +234,7 @@ static int job_props(fastepost__job *j, const PGresult *r) {
     for (size_t i = 0; i < nprops; i++) {
       if (rec->prop_defs[i].column != c)
         continue;
-      const char *v = applied[i] ? (rec->props[i].state == FASTEPOST__FACT_VALUE ? rec->props[i].value : NULL)
-                                 : stored[i];
+      const char *v = applied[i] ? value[i] : stored[i];
       if (!v || !*v || (any && !sep[c]))
         continue;
       fastepost__buf_puts(b, any ? sep[c] : "");
@@ -320,8 +345,8 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
   }
   /* Properties and tombstones are stored whenever the delivery was applied, and also when it
    * found no customer to apply to (a deletion arriving before anything else). */
-  j->write_props =
-      j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED && !rec->ignore_reason));
+  j->write_props = j->i_props >= 0 && (p->mode || (p->outcome == FASTEPOST_OUTCOME_IGNORED &&
+                                                   (!rec->ignore_reason || rec->props_only)));
   if (j->write_props)
     j->props_write = (fastepost__step){
         .stmt = "fastepost_sync_props_write",

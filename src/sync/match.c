@@ -59,7 +59,7 @@ int fastepost__job_init(fastepost__job *j, const fastepost__sync_record *rec, fa
   const char *phone = delivered(rec, FASTEPOST__COL_PHONE);
   j->email = delivered(rec, FASTEPOST__COL_EMAIL);
   j->phone = rec->match_phone ? phone : NULL;
-  j->want_customer = !rec->ignore_reason;
+  j->want_customer = !rec->ignore_reason && !rec->props_only;
   j->want_task = j->want_customer && (rec->task_id > 0 || rec->barcodes.count);
   /* Deliveries with the same idempotency key, crm record, email or phone run one after the
    * other: the second then sees what the first committed. */
@@ -72,6 +72,9 @@ int fastepost__job_init(fastepost__job *j, const fastepost__sync_record *rec, fa
   /* merged records: their tombstones and customers are written too */
   for (size_t i = 0; i < rec->retired_crm_ids.count; i++)
     fastepost__strlist_addf(&j->more_keys, "crm:%s:%s", rec->source, rec->retired_crm_ids.items[i]);
+  /* a referenced record: its event in the same batch goes first (a chunk of its own) */
+  if (rec->ref_crm_id)
+    fastepost__strlist_addf(&j->more_keys, "crm:%s:%s", rec->source, rec->ref_crm_id);
   {
     const char **all = malloc((j->nkeys + j->more_keys.count + 1) * sizeof *all);
     if (!all)
@@ -139,8 +142,9 @@ void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n) {
     j->i_props = (int)*n;
     r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_props",
                                    .sql = fastepost__sync_sql_props,
-                                   .nparams = 3,
-                                   .params = {rec->source, rec->crm_id, rec->version},
+                                   .nparams = 5,
+                                   .params = {rec->source, rec->crm_id, rec->version, rec->ref_crm_id,
+                                              rec->ref_crm_id ? rec->ref_property : NULL},
                                    .expected = PGRES_TUPLES_OK};
   }
   if (j->want_task) {

@@ -63,7 +63,7 @@ int fastepost__fact_set(fastepost__fact *fact, const char *s) {
 void fastepost__sync_record_clear(fastepost__sync_record *rec) {
   char **owned[] = {&rec->model,    &rec->event_type,   &rec->external_id, &rec->idempotency_key,
                     &rec->payload,  &rec->failure_message, &rec->ignore_reason, &rec->crm_id,
-                    &rec->link_crm_id, &rec->version,   &rec->note_body,   &rec->note_key};
+                    &rec->link_crm_id, &rec->version,   &rec->note_body,   &rec->note_key, &rec->ref_crm_id};
   for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
     free(*owned[i]);
     *owned[i] = NULL;

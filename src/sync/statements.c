@@ -137,11 +137,14 @@ const char fastepost__sync_sql_fail_id[] =
 
 /* Versioned properties and tombstones of one record (see sync.h): each stored property with
  * whether it is newer than the delivery ($3), and the tombstone with whether it is at least as
- * new. */
+ * new; then (fifth column true) the referenced record's property ($4 crm id, $5 property; none
+ * when NULL). */
 const char fastepost__sync_sql_props[] =
     "SELECT property, value, coalesce(version > $3::timestamp, false), "
-    "coalesce(version >= $3::timestamp, false) FROM fastepost_crm_properties "
-    "WHERE source = $1 AND crm_id = $2::text";
+    "coalesce(version >= $3::timestamp, false), false FROM fastepost_crm_properties "
+    "WHERE source = $1 AND crm_id = $2::text "
+    "UNION ALL SELECT property, value, false, false, true FROM fastepost_crm_properties "
+    "WHERE source = $1 AND crm_id = $4::text AND property = $5::text";
 
 /* Store the applied properties, the tombstone and the merged records' tombstones, never moving
  * a version backwards; deactivate the merged records' customers; on a restore, remove an older

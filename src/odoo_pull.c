@@ -1,0 +1,667 @@
+/*
+ * The Odoo reconciliation pull (fastepost/odoo_sync.h): options, the report, and the pull
+ * itself. Records are read through the Odoo client (src/odoo_client/), turned into sync records
+ * by the Odoo adapter's own extraction and mapping (src/adapters/odoo_extract.c, as if a webhook
+ * had delivered them) and applied by the batch runner, one transaction per page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters/odoo.h"
+#include "fastepost/odoo_sync.h"
+#include "internal.h"
+#include "odoo_client/odoo_client.h"
+#include "util/json.h"
+#include "util/strv.h"
+#include "util/time.h"
+
+static const char SOURCE[] = "odoo";
+
+struct fastepost_odoo_sync_options {
+  char *url, *database, *user, *key, *ca_file;
+  fastepost_odoo_sync_protocol protocol;
+  fastepost__strlist models;
+  int64_t since_us;
+  bool full, detect_deletions;
+  int64_t overlap_us;
+  size_t page_size;
+  int64_t connect_us, total_us;
+  fastepost__clock clock;
+  fastepost_progress_cb progress;
+  void *progress_payload;
+};
+
+struct fastepost_odoo_pull_report {
+  uint64_t fetched, failed, deleted, pages;
+  uint64_t outcomes[FASTEPOST_OUTCOME_SPOOLED + 1];
+  fastepost__strlist models;
+  int64_t *cursors;
+};
+
+/* ---- protocol names -------------------------------------------------------------------------- */
+
+static const char *const PROTOCOLS[] = {"auto", "json2", "jsonrpc"};
+
+FASTEPOST__ENUM_NAMES(fastepost_odoo_sync_protocol, PROTOCOLS, "Odoo protocol", "auto, json2 or jsonrpc")
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+#define NEED(o, fn)                                                                                \
+  do {                                                                                             \
+    if (!(o))                                                                                      \
+      return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_sync_options_" fn ": opts is NULL"); \
+  } while (0)
+
+/* Replace *slot with a copy of s; NULL or "" clears it. */
+static int set_text(char **slot, const char *s) { return fastepost__str_set(slot, s && *s ? s : NULL); }
+
+static bool model_synced(const char *m) { return !strcmp(m, "res.partner") || !strcmp(m, "crm.lead"); }
+
+static int parse_models(fastepost__strlist *out, const char *models) {
+  fastepost__strlist list = {0};
+  const char *p = models;
+  int rc = FASTEPOST_OK;
+  while (!rc && *p) {
+    p += strspn(p, ", ");
+    size_t n = strcspn(p, ", ");
+    if (!n)
+      break;
+    char *m = fastepost__strndup(p, n);
+    if (!m) {
+      rc = FASTEPOST_ENOMEM;
+    } else if (!model_synced(m)) {
+      char shown[64];
+      fastepost__preview(shown, sizeof shown, m, n);
+      rc = fastepost__error_set(FASTEPOST_EINVALID, "model \"%s\" cannot be pulled: res.partner or crm.lead",
+                                shown);
+    } else {
+      bool seen = false;
+      for (size_t i = 0; i < list.count; i++)
+        seen |= !strcmp(list.items[i], m);
+      if (!seen)
+        rc = fastepost__strlist_add(&list, m);
+    }
+    free(m);
+    p += n;
+  }
+  if (!rc && !list.count)
+    rc = fastepost__error_set(FASTEPOST_EINVALID, "the list of Odoo models is empty");
+  if (rc) {
+    fastepost__strlist_free(&list);
+    return rc;
+  }
+  fastepost__strlist_free(out);
+  *out = list;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_new(fastepost_odoo_sync_options **out) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_sync_options_new: out is NULL");
+  *out = NULL;
+  fastepost_odoo_sync_options *o = calloc(1, sizeof *o);
+  if (!o)
+    return fastepost__error_oom();
+  o->overlap_us = FASTEPOST_ODOO_SYNC_DEFAULT_OVERLAP_US;
+  o->page_size = FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE;
+  o->connect_us = FASTEPOST_ODOO_SYNC_DEFAULT_CONNECT_TIMEOUT_US;
+  o->total_us = FASTEPOST_ODOO_SYNC_DEFAULT_TIMEOUT_US;
+  int rc = parse_models(&o->models, FASTEPOST_ODOO_SYNC_DEFAULT_MODELS);
+  if (rc) {
+    free(o);
+    return rc;
+  }
+  *out = o;
+  return FASTEPOST_OK;
+}
+
+void fastepost_odoo_sync_options_free(fastepost_odoo_sync_options *o) {
+  if (!o)
+    return;
+  fastepost__odoo_secret_free(o->key);
+  free(o->url);
+  free(o->database);
+  free(o->user);
+  free(o->ca_file);
+  fastepost__strlist_free(&o->models);
+  free(o);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_url(fastepost_odoo_sync_options *o, const char *url) {
+  NEED(o, "set_url");
+  if (!url || !*url)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the Odoo URL is empty");
+  bool https = !fastepost__ascii_ncasecmp(url, "https://", 8), http = !fastepost__ascii_ncasecmp(url, "http://", 7);
+  const char *host = url + (https ? 8 : 7);
+  size_t hlen = strcspn(host, "/?#");
+  if ((!https && !http) || memchr(host, '@', hlen))
+    return fastepost__error_set(FASTEPOST_EINVALID, "the Odoo URL must be https://host[/path] without a user "
+                                                    "name or password");
+  /* Plain http only to loopback is checked again by the HTTP client at every request. */
+  return set_text(&o->url, url);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_database(fastepost_odoo_sync_options *o, const char *db) {
+  NEED(o, "set_database");
+  return set_text(&o->database, db);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_user(fastepost_odoo_sync_options *o, const char *login) {
+  NEED(o, "set_user");
+  return set_text(&o->user, login);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_api_key(fastepost_odoo_sync_options *o, const char *key) {
+  NEED(o, "set_api_key");
+  if (!key || !*key)
+    return fastepost__error_set(FASTEPOST_EINVALID, "an Odoo API key must not be NULL or empty");
+  char *copy = fastepost__strdup(key);
+  if (!copy)
+    return FASTEPOST_ENOMEM;
+  fastepost__odoo_secret_free(o->key);
+  o->key = copy;
+  return FASTEPOST_OK;
+}
+
+FASTEPOST__OPTIONS_ENUM_SETTER(odoo_sync, protocol, fastepost_odoo_sync_protocol, protocol,
+                               FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO, FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC,
+                               "Odoo protocol")
+
+fastepost_status fastepost_odoo_sync_options_set_models(fastepost_odoo_sync_options *o, const char *models) {
+  NEED(o, "set_models");
+  if (!models)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the list of Odoo models is NULL");
+  return parse_models(&o->models, models);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_since(fastepost_odoo_sync_options *o, int64_t since_us) {
+  NEED(o, "set_since");
+  if (since_us < 0 || since_us > FASTEPOST__TIME_LIMIT_US)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the pull's start time must lie in 1970..9999");
+  o->since_us = since_us;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_set_full(fastepost_odoo_sync_options *o, int yes) {
+  NEED(o, "set_full");
+  o->full = yes != 0;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_set_overlap(fastepost_odoo_sync_options *o, int64_t overlap_us) {
+  NEED(o, "set_overlap");
+  if (overlap_us < 0 || overlap_us > 86400 * FASTEPOST__US_PER_SEC)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the overlap must be 0 (default) to one day");
+  o->overlap_us = overlap_us ? overlap_us : FASTEPOST_ODOO_SYNC_DEFAULT_OVERLAP_US;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_set_page_size(fastepost_odoo_sync_options *o, size_t n) {
+  NEED(o, "set_page_size");
+  if (n > FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the page size must be 0 (default) to %d, not %zu",
+                                FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE, n);
+  o->page_size = n ? n : FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_set_detect_deletions(fastepost_odoo_sync_options *o, int yes) {
+  NEED(o, "set_detect_deletions");
+  o->detect_deletions = yes != 0;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_odoo_sync_options_set_ca_file(fastepost_odoo_sync_options *o, const char *path) {
+  NEED(o, "set_ca_file");
+  return set_text(&o->ca_file, path);
+}
+
+fastepost_status fastepost_odoo_sync_options_set_timeouts(fastepost_odoo_sync_options *o, int64_t connect_us,
+                                                          int64_t total_us) {
+  NEED(o, "set_timeouts");
+  if (connect_us < 0 || connect_us > 600 * FASTEPOST__US_PER_SEC || total_us < 0 ||
+      total_us > 3600 * FASTEPOST__US_PER_SEC)
+    return fastepost__error_set(FASTEPOST_EINVALID, "timeouts: connect 0..10 min, total 0..1 h (0: default)");
+  o->connect_us = connect_us ? connect_us : FASTEPOST_ODOO_SYNC_DEFAULT_CONNECT_TIMEOUT_US;
+  o->total_us = total_us ? total_us : FASTEPOST_ODOO_SYNC_DEFAULT_TIMEOUT_US;
+  return FASTEPOST_OK;
+}
+
+FASTEPOST__OPTIONS_CLOCK_SETTER(odoo_sync)
+
+fastepost_status fastepost_odoo_sync_options_set_progress(fastepost_odoo_sync_options *o, fastepost_progress_cb cb,
+                                                          void *payload) {
+  NEED(o, "set_progress");
+  o->progress = cb;
+  o->progress_payload = payload;
+  return FASTEPOST_OK;
+}
+
+/* ---- the report ------------------------------------------------------------------------------ */
+
+void fastepost_odoo_pull_report_free(fastepost_odoo_pull_report *r) {
+  if (!r)
+    return;
+  fastepost__strlist_free(&r->models);
+  free(r->cursors);
+  free(r);
+}
+uint64_t fastepost_odoo_pull_report_fetched(const fastepost_odoo_pull_report *r) { return r ? r->fetched : 0; }
+uint64_t fastepost_odoo_pull_report_outcome_count(const fastepost_odoo_pull_report *r, fastepost_outcome outcome) {
+  return r && (unsigned)outcome <= FASTEPOST_OUTCOME_SPOOLED ? r->outcomes[outcome] : 0;
+}
+uint64_t fastepost_odoo_pull_report_failed(const fastepost_odoo_pull_report *r) { return r ? r->failed : 0; }
+uint64_t fastepost_odoo_pull_report_deleted(const fastepost_odoo_pull_report *r) { return r ? r->deleted : 0; }
+uint64_t fastepost_odoo_pull_report_pages(const fastepost_odoo_pull_report *r) { return r ? r->pages : 0; }
+size_t fastepost_odoo_pull_report_model_count(const fastepost_odoo_pull_report *r) { return r ? r->models.count : 0; }
+const char *fastepost_odoo_pull_report_model(const fastepost_odoo_pull_report *r, size_t i) {
+  return r && i < r->models.count ? r->models.items[i] : "";
+}
+int64_t fastepost_odoo_pull_report_cursor_us(const fastepost_odoo_pull_report *r, size_t i) {
+  return r && i < r->models.count ? r->cursors[i] : 0;
+}
+
+/* ---- the cursor table ------------------------------------------------------------------------ */
+
+static int cursor_load(int64_t *us, fastepost_conn *conn, const char *model) {
+  *us = 0;
+  PGresult *res = NULL;
+  const char *params[] = {SOURCE, model};
+  int rc = fastepost__query(&res, conn,
+                            "SELECT to_char(cursor_at, 'YYYY-MM-DD HH24:MI:SS.US') FROM fastepost_sync_cursors "
+                            "WHERE source = $1 AND model = $2",
+                            2, params, PGRES_TUPLES_OK, "reading the pull cursor");
+  if (!rc && PQntuples(res) == 1 && !fastepost__odoo_datetime_us(us, PQgetvalue(res, 0, 0)))
+    rc = fastepost__error_set(FASTEPOST_EDB, "the pull cursor of %s is not a timestamp", model);
+  PQclear(res);
+  return rc;
+}
+
+/* Only forward: a pull started from an older --since does not move the cursor back. */
+static int cursor_store(fastepost_conn *conn, const char *model, int64_t us) {
+  char text[32];
+  if (!fastepost__time_format(text, sizeof text, us))
+    return fastepost__error_set(FASTEPOST_EINVALID, "cursor out of range");
+  const char *params[] = {SOURCE, model, text};
+  PGresult *res = NULL;
+  int rc = fastepost__query(&res, conn,
+                            "INSERT INTO fastepost_sync_cursors AS c (source, model, cursor_at) "
+                            "VALUES ($1, $2, $3::timestamp) ON CONFLICT (source, model) DO UPDATE "
+                            "SET cursor_at = greatest(c.cursor_at, EXCLUDED.cursor_at), "
+                            "updated_at = now() AT TIME ZONE 'UTC'",
+                            3, params, PGRES_COMMAND_OK, "advancing the pull cursor");
+  PQclear(res);
+  return rc;
+}
+
+/* ---- records --------------------------------------------------------------------------------- */
+
+/* The fields the Odoo mapping reads (odoo_map.c), asked for only when the server has them
+ * (fields_get), since search_read fails on an unknown field and versions differ (mobile). */
+static const char *const PARTNER_FIELDS[] = {
+    "write_date", "create_date", "active", "name", "email", "phone", "mobile", "street", "city", "zip",
+    "country_id", "comment", "is_company", "parent_id", "company_name", "commercial_company_name", NULL};
+static const char *const LEAD_FIELDS[] = {
+    "write_date", "create_date", "active", "name", "email_from", "phone", "mobile", "partner_id", "partner_name",
+    "contact_name", "description", "type", "street", "city", "zip", "country_id", NULL};
+
+static int field_list(json_object **out, fastepost__odoo_client *client, const char *model,
+                      const fastepost__strlist *barcode_fields) {
+  json_object *kw = json_object_new_object(), *attrs = json_object_new_array(), *avail = NULL;
+  json_object_array_add(attrs, json_object_new_string("type"));
+  json_object_object_add(kw, "attributes", attrs);
+  int rc = fastepost__odoo_client_call(&avail, client, model, "fields_get", NULL, kw);
+  json_object_put(kw);
+  if (rc)
+    return rc;
+  json_object *fields = json_object_new_array();
+  json_object_array_add(fields, json_object_new_string("id"));
+  const char *const *wanted = !strcmp(model, "res.partner") ? PARTNER_FIELDS : LEAD_FIELDS;
+  for (; *wanted; wanted++)
+    if (fastepost__json_get(avail, *wanted))
+      json_object_array_add(fields, json_object_new_string(*wanted));
+  for (size_t i = 0; i < barcode_fields->count; i++)
+    if (fastepost__json_get(avail, barcode_fields->items[i]))
+      json_object_array_add(fields, json_object_new_string(barcode_fields->items[i]));
+  json_object_put(avail);
+  if (json_object_array_length(fields) < 3) { /* id and write_date at least */
+    json_object_put(fields);
+    return fastepost__error_set(FASTEPOST_EEXTERNAL, "Odoo %s.fields_get: no write_date field", model);
+  }
+  *out = fields;
+  return FASTEPOST_OK;
+}
+
+/* One record of search_read into a sync record, through the webhook path: the body a native
+ * webhook would carry ({"_model", "_id", fields...}), extracted by the adapter. */
+static int build_record(fastepost__sync_record *rec, json_object *record, const char *model,
+                        const fastepost_odoo_options *oopts, const char *suffix) {
+  json_object *body = json_object_new_object();
+  if (!body)
+    return fastepost__error_oom();
+  json_object_object_foreach(record, k, v) json_object_object_add(body, k, json_object_get(v));
+  json_object_object_add(body, "_model", json_object_new_string(model));
+  json_object *id = fastepost__json_get(record, "id");
+  if (id)
+    json_object_object_add(body, "_id", json_object_get(id));
+  size_t len = 0;
+  const char *text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
+  int rc = text ? fastepost__odoo_extract(rec, text, len, oopts) : fastepost__error_oom();
+  json_object_put(body);
+  if (rc == FASTEPOST_ENOMEM)
+    return rc;
+  /* "<model>.pull": what brought the record, in the event log */
+  fastepost__buf t = FASTEPOST__BUF_INIT;
+  fastepost__buf_printf(&t, "%s.%s", model, suffix);
+  char *type = fastepost__buf_detach(&t);
+  if (!type)
+    return FASTEPOST_ENOMEM;
+  free(rec->event_type);
+  rec->event_type = type;
+  return FASTEPOST_OK;
+}
+
+typedef struct pull_run {
+  fastepost_conn *conn;
+  const fastepost_odoo_sync_options *opts;
+  fastepost__odoo_client *client;
+  fastepost_odoo_options *oopts; /* the adapter's options for pulled records */
+  fastepost__sync_ctx ctx;
+  fastepost_odoo_pull_report *report;
+} pull_run;
+
+/* Apply n records (array entries from `from`) in one transaction; counts into the report. */
+static int apply_records(pull_run *run, json_object *records, size_t from, size_t n, const char *model,
+                         const char *suffix, uint64_t *updated) {
+  fastepost__records recs = {0};
+  fastepost_event_batch *b = NULL;
+  int rc = fastepost__records_alloc(&recs, n, SOURCE);
+  if (!rc)
+    rc = fastepost__event_batch_new(&b, n);
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = build_record(&recs.items[i], json_object_array_get_idx(records, from + i), model, run->oopts, suffix);
+    if (!rc)
+      rc = fastepost__event_batch_describe(b, i, recs.items[i].event_type, recs.items[i].external_id);
+  }
+  if (!rc)
+    rc = fastepost__adapter_run_batch(b, run->conn, recs.items, NULL, n, &run->ctx);
+  if (!rc) {
+    for (size_t i = 0; i < n; i++) {
+      const fastepost_event_result *r = fastepost_event_batch_get(b, i);
+      fastepost_outcome oc = fastepost_event_result_outcome(r);
+      if ((unsigned)oc <= FASTEPOST_OUTCOME_SPOOLED)
+        run->report->outcomes[oc]++;
+      run->report->failed += fastepost_event_result_code(r) != FASTEPOST_OK;
+      if (updated)
+        *updated += oc == FASTEPOST_OUTCOME_UPDATED;
+    }
+  }
+  fastepost_event_batch_free(b);
+  fastepost__records_free(&recs);
+  return rc;
+}
+
+/* Odoo's domain format: "YYYY-MM-DD HH:MM:SS" UTC (whole seconds). */
+static void odoo_time(char *out, size_t size, int64_t us) {
+  char full[32];
+  fastepost__time_format(full, sizeof full, us);
+  snprintf(out, size, "%.19s", full);
+}
+
+static json_object *leaf(const char *field, const char *op, json_object *value) {
+  json_object *l = json_object_new_array();
+  json_object_array_add(l, json_object_new_string(field));
+  json_object_array_add(l, json_object_new_string(op));
+  json_object_array_add(l, value);
+  return l;
+}
+
+static json_object *all_records_context(void) {
+  json_object *ctx = json_object_new_object();
+  json_object_object_add(ctx, "active_test", json_object_new_boolean(0));
+  return ctx;
+}
+
+/* How often a page may find the window shifted (records changed or deleted while paging)
+ * before the pull gives up for this time (EBUSY: run it again). */
+#define MAX_REBASES 50
+
+/* Pull one model: pages of search_read between lower_us (0: from the beginning) and upper_us. */
+static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_us) {
+  const char *model = run->report->models.items[mi];
+  json_object *fields = NULL;
+  int rc = field_list(&fields, run->client, model, &run->oopts->barcode_fields);
+  if (rc)
+    return rc;
+  size_t page = run->opts->page_size;
+  size_t offset = 0;
+  int64_t last_id = 0, rebases = 0;
+  char upper[32], lower[32];
+  odoo_time(upper, sizeof upper, upper_us);
+  while (!rc) {
+    json_object *kw = json_object_new_object(), *domain = json_object_new_array();
+    if (lower_us > 0) {
+      odoo_time(lower, sizeof lower, lower_us);
+      json_object_array_add(domain, leaf("write_date", ">=", json_object_new_string(lower)));
+    }
+    json_object_array_add(domain, leaf("write_date", "<=", json_object_new_string(upper)));
+    json_object_object_add(kw, "domain", domain);
+    json_object_object_add(kw, "fields", json_object_get(fields));
+    json_object_object_add(kw, "order", json_object_new_string("write_date asc, id asc"));
+    /* One record of overlap with the previous page: if it is not the one seen last, the window
+     * shifted under the offsets (a record changed or vanished while paging). */
+    size_t skip = offset ? 1 : 0;
+    json_object_object_add(kw, "offset", json_object_new_int64((int64_t)(offset - skip)));
+    json_object_object_add(kw, "limit", json_object_new_int64((int64_t)(page + skip)));
+    json_object_object_add(kw, "context", all_records_context());
+    json_object *records = NULL;
+    rc = fastepost__odoo_client_call(&records, run->client, model, "search_read", "domain", kw);
+    json_object_put(kw);
+    if (rc)
+      break;
+    if (!json_object_is_type(records, json_type_array)) {
+      json_object_put(records);
+      rc = fastepost__error_set(FASTEPOST_EPARSE, "Odoo %s.search_read: the answer is not a list", model);
+      break;
+    }
+    size_t n = json_object_array_length(records);
+    if (skip && (n == 0 || fastepost__odoo_id(fastepost__json_get(json_object_array_get_idx(records, 0), "id")) !=
+                               last_id)) {
+      json_object_put(records);
+      if (++rebases > MAX_REBASES) {
+        rc = fastepost__error_set(FASTEPOST_EBUSY, "Odoo %s changed under the pull %d times: run it again", model,
+                                  MAX_REBASES);
+        break;
+      }
+      /* Start again from the committed cursor: everything after it is read again (duplicates). */
+      lower_us = run->report->cursors[mi] > 0 ? run->report->cursors[mi] - run->report->cursors[mi] % 1000000
+                                              : lower_us;
+      offset = 0;
+      continue;
+    }
+    size_t fresh = n - skip;
+    run->report->fetched += fresh;
+    if (fresh) {
+      rc = apply_records(run, records, skip, fresh, model, "pull", NULL);
+      if (!rc) {
+        run->report->pages++;
+        /* ordered by write_date: the page's last record has its latest */
+        json_object *lastrec = json_object_array_get_idx(records, n - 1);
+        const char *wd = json_object_get_string(fastepost__json_get(lastrec, "write_date"));
+        int64_t wd_us = 0;
+        last_id = fastepost__odoo_id(fastepost__json_get(lastrec, "id"));
+        /* never past the frozen bound: a server that ignored the domain must not push the
+         * cursor into the future, where every later change would fall below the window */
+        if (wd && fastepost__odoo_datetime_us(&wd_us, wd) && wd_us > upper_us)
+          wd_us = upper_us;
+        if (wd_us > run->report->cursors[mi]) {
+          rc = cursor_store(run->conn, model, wd_us);
+          if (!rc)
+            run->report->cursors[mi] = wd_us;
+        }
+      }
+      if (!rc && run->opts->progress &&
+          run->opts->progress(run->report->fetched, 0, run->opts->progress_payload))
+        rc = fastepost__error_set(FASTEPOST_ECANCELED, "the pull was stopped by its progress callback");
+    }
+    json_object_put(records);
+    offset += fresh;
+    if (fresh < page)
+      break;
+  }
+  json_object_put(fields);
+  return rc;
+}
+
+static int cmp_id(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The customers linked to records of model that Odoo no longer has: inactive, through the core. */
+static int detect_deletions(pull_run *run, const char *model) {
+  json_object *kw = json_object_new_object(), *ids = NULL;
+  json_object_object_add(kw, "domain", json_object_new_array());
+  json_object_object_add(kw, "context", all_records_context());
+  int rc = fastepost__odoo_client_call(&ids, run->client, model, "search", "domain", kw);
+  json_object_put(kw);
+  if (rc)
+    return rc;
+  size_t n = json_object_is_type(ids, json_type_array) ? json_object_array_length(ids) : 0;
+  int64_t *have = calloc(n ? n : 1, sizeof *have);
+  if (!have) {
+    json_object_put(ids);
+    return fastepost__error_oom();
+  }
+  for (size_t i = 0; i < n; i++)
+    have[i] = fastepost__odoo_id(json_object_array_get_idx(ids, i));
+  bool is_list = json_object_is_type(ids, json_type_array);
+  json_object_put(ids);
+  if (!is_list) {
+    free(have);
+    return fastepost__error_set(FASTEPOST_EPARSE, "Odoo %s.search: the answer is not a list of ids", model);
+  }
+  qsort(have, n, sizeof *have, cmp_id);
+  char pattern[160];
+  snprintf(pattern, sizeof pattern, "%s:%%", model);
+  const char *params[] = {SOURCE, pattern};
+  PGresult *res = NULL;
+  rc = fastepost__query(&res, run->conn,
+                        "SELECT crm_id FROM customers WHERE crm_source = $1 AND crm_id LIKE $2 AND active "
+                        "ORDER BY id",
+                        2, params, PGRES_TUPLES_OK, "listing the customers linked to Odoo");
+  if (rc) {
+    free(have);
+    return rc;
+  }
+  int rows = PQntuples(res);
+  if (n == 0 && rows > 0) { /* a wrong database or missing rights, not every record deleted */
+    PQclear(res);
+    free(have);
+    return fastepost__error_set(FASTEPOST_ECONFLICT,
+                                "Odoo reports no %s at all while %d active customers are linked to it: "
+                                "refusing to make them all inactive (check the database and the user's rights)",
+                                model, rows);
+  }
+  json_object *gone = json_object_new_array();
+  for (int i = 0; i < rows; i++) {
+    const char *crm_id = PQgetvalue(res, i, 0);
+    char *end = NULL;
+    long long id = strtoll(crm_id + strlen(model) + 1, &end, 10);
+    if (!end || *end || id <= 0)
+      continue;
+    int64_t key = id;
+    if (!bsearch(&key, have, n, sizeof *have, cmp_id)) {
+      json_object *rec = json_object_new_object();
+      json_object_object_add(rec, "id", json_object_new_int64(id));
+      json_object_array_add(gone, rec);
+    }
+  }
+  PQclear(res);
+  free(have);
+  size_t ngone = json_object_array_length(gone);
+  for (size_t from = 0; !rc && from < ngone; from += run->opts->page_size) {
+    size_t k = ngone - from < run->opts->page_size ? ngone - from : run->opts->page_size;
+    /* the "unlink" hint makes the mapping set the customer inactive */
+    snprintf(run->oopts->hint, sizeof run->oopts->hint, "unlink");
+    rc = apply_records(run, gone, from, k, model, "unlink", &run->report->deleted);
+    run->oopts->hint[0] = '\0';
+  }
+  json_object_put(gone);
+  return rc;
+}
+
+/* ---- the pull -------------------------------------------------------------------------------- */
+
+static int run_pull(pull_run *run) {
+  const fastepost_odoo_sync_options *o = run->opts;
+  int64_t now_us = fastepost__clock_now(&o->clock);
+  if (now_us == FASTEPOST__SYNC_SERVER_CLOCK)
+    now_us = fastepost__time_now_us();
+  /* Frozen for the whole pull: what is written after it waits for the next one. */
+  int64_t upper_us = now_us - now_us % FASTEPOST__US_PER_SEC;
+  int rc = fastepost__odoo_client_connect(run->client);
+  for (size_t i = 0; !rc && i < run->report->models.count; i++) {
+    const char *model = run->report->models.items[i];
+    int64_t cursor = 0;
+    rc = cursor_load(&cursor, run->conn, model);
+    if (rc)
+      break;
+    run->report->cursors[i] = cursor;
+    int64_t start = o->full ? 0 : o->since_us ? o->since_us : cursor;
+    int64_t lower = start > 0 ? start - o->overlap_us : 0;
+    if (start > 0 && lower <= 0)
+      lower = 1;
+    rc = pull_model(run, i, lower, upper_us);
+    if (!rc && o->detect_deletions)
+      rc = detect_deletions(run, model);
+  }
+  return rc;
+}
+
+fastepost_status fastepost_odoo_pull(fastepost_odoo_pull_report **out, fastepost_conn *conn,
+                                     const fastepost_odoo_sync_options *o) {
+  if (out)
+    *out = NULL;
+  if (!conn || !o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: conn and opts are required");
+  if (!o->url)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: no Odoo URL (set_url)");
+  if (!o->key)
+    return fastepost__error_set(FASTEPOST_ENOKEY, "fastepost_odoo_pull: no Odoo API key (set_api_key)");
+  pull_run run = {.conn = conn, .opts = o};
+  run.report = calloc(1, sizeof *run.report);
+  if (!run.report)
+    return fastepost__error_oom();
+  int rc = FASTEPOST_OK;
+  for (size_t i = 0; !rc && i < o->models.count; i++)
+    rc = fastepost__strlist_add(&run.report->models, o->models.items[i]);
+  if (!rc && !(run.report->cursors = calloc(o->models.count ? o->models.count : 1, sizeof *run.report->cursors)))
+    rc = fastepost__error_oom();
+  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
+                                  .timeout_us = o->total_us};
+  if (!rc)
+    rc = fastepost__odoo_client_new(&run.client, o->url, o->database, o->user, o->key,
+                                    (fastepost__odoo_proto)o->protocol, &http);
+  if (!rc)
+    rc = fastepost_odoo_options_new(&run.oopts);
+  if (!rc) {
+    /* Pulled records come over an authenticated channel and are bounded by the HTTP limit. */
+    run.oopts->host_authenticated = true;
+    run.oopts->max_body = SIZE_MAX;
+    run.oopts->clock = o->clock;
+    run.ctx = (fastepost__sync_ctx){.now_us = fastepost__clock_now(&o->clock),
+                                    .max_attempts = FASTEPOST_EVENTS_MAX_ATTEMPTS};
+    rc = run_pull(&run);
+  }
+  fastepost_odoo_options_free(run.oopts);
+  fastepost__odoo_client_free(run.client);
+  if (out)
+    *out = run.report;
+  else
+    fastepost_odoo_pull_report_free(run.report);
+  if (rc == FASTEPOST_OK)
+    fastepost_error_clear();
+  return rc;
+}
