@@ -823,6 +823,7 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/stats.i"
 %include "swig/spool.i"
 %include "swig/events.i"
+%include "swig/webhook.i"
 %include "swig/backup.i"
 %include "swig/retention.i"
 %include "swig/pool.i"

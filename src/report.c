@@ -61,6 +61,9 @@ fastepost_status fastepost_report_options_set_webhook_path(fastepost_report_opti
                                                            const char *path) {
   return o ? fastepost_crm_stats_options_set_path(o->crm, source, path) : no_options(__func__);
 }
+fastepost_status fastepost_report_options_add_source(fastepost_report_options *o, const char *source) {
+  return o ? fastepost_crm_stats_options_add_source(o->crm, source) : no_options(__func__);
+}
 fastepost_status fastepost_report_options_set_title(fastepost_report_options *o, const char *title) {
   return o ? set_string(&o->title, title) : no_options(__func__);
 }
@@ -201,18 +204,11 @@ static const char CSS[] =
     "table.events td:empty{display:none}table.events td code{white-space:normal;overflow-wrap:anywhere}"
     "table.events td::before{content:attr(data-label);min-width:78px;color:var(--muted)}}";
 
-/* How a CRM calls itself; other sources as stored. */
-static const char *display_name(const char *source) {
-  if (strcmp(source, "hubspot") == 0)
-    return "HubSpot";
-  if (strcmp(source, "odoo") == 0)
-    return "Odoo";
-  return source;
-}
-
 static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) {
-  fastepost__buf_puts(b, "<div class=\"card crm\"><h3><span>");
-  esc(b, display_name(s->source));
+  fastepost__buf_puts(b, "<div class=\"card crm\" id=\"crm-");
+  esc(b, s->source);
+  fastepost__buf_puts(b, "\"><h3><span>");
+  esc(b, fastepost_report_source_title(s->source));
   fastepost__buf_printf(b, "</span><span class=\"badge %s\">", fastepost_report_badge_colour(s->health));
   char *label = NULL;
   fastepost_report_badge_label(&label, s);
@@ -232,7 +228,28 @@ static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) 
   } else {
     fastepost__buf_puts(b, "none yet");
   }
+  /* Events from a source the application no longer lists: say so, the sender may still send. */
+  if (!s->configured)
+    fastepost__buf_puts(b, "<br>Not configured in this application.");
   fastepost__buf_puts(b, "</p></div>");
+}
+
+/* The set-up of each CRM on the dashboard that has an adapter: its URL and what to do on its
+ * side. */
+static void source_setup(fastepost__buf *b, const fastepost_crm_source_stats *s) {
+  const char *how = fastepost_report_source_instructions(s->source);
+  if (!s->webhook_url || !*s->webhook_url)
+    return;
+  fastepost__buf_puts(b, "<dt>");
+  esc(b, fastepost_report_source_title(s->source));
+  fastepost__buf_puts(b, " webhook URL</dt><dd>POST <code>");
+  esc(b, s->webhook_url);
+  fastepost__buf_puts(b, "</code>");
+  if (*how) {
+    fastepost__buf_puts(b, "<br>");
+    esc(b, how);
+  }
+  fastepost__buf_puts(b, "</dd>");
 }
 
 static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
@@ -288,21 +305,25 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
   fastepost__buf_puts(b, "</div></section>");
 
   const fastepost_crm_setup *su = fastepost_crm_stats_setup(st);
-  const char *rows[][2] = {
-      {"Odoo webhook URL", su->odoo_webhook_url},
-      {"Odoo URL with key (Odoo's own webhooks)", su->odoo_webhook_url_with_key},
-      {"Odoo key header", su->odoo_api_key_header},
-      {"Odoo key query parameter", su->odoo_api_key_param},
-      {"HubSpot webhook URL", su->hubspot_webhook_url},
-      {"HubSpot signature header", su->hubspot_signature_header},
-      {"HubSpot timestamp header", su->hubspot_timestamp_header},
+  /* The details beyond the URL of the two CRMs that take a key or a signature in headers, for
+   * those on the dashboard. */
+  const char *rows[][3] = {
+      {"odoo", "Odoo URL with key (Odoo's own webhooks)", su->odoo_webhook_url_with_key},
+      {"odoo", "Odoo key header", su->odoo_api_key_header},
+      {"odoo", "Odoo key query parameter", su->odoo_api_key_param},
+      {"hubspot", "HubSpot signature header", su->hubspot_signature_header},
+      {"hubspot", "HubSpot timestamp header", su->hubspot_timestamp_header},
   };
   fastepost__buf_puts(b, "<section id=\"setup\"><h2>Webhook set-up</h2><div class=\"card\"><dl>");
+  for (size_t i = 0; i < fastepost_crm_stats_source_count(st); i++)
+    source_setup(b, fastepost_crm_stats_source(st, i));
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    if (!fastepost_crm_stats_find_source(st, rows[i][0]))
+      continue;
     fastepost__buf_puts(b, "<dt>");
-    esc(b, rows[i][0]);
-    fastepost__buf_puts(b, "</dt><dd><code>");
     esc(b, rows[i][1]);
+    fastepost__buf_puts(b, "</dt><dd><code>");
+    esc(b, rows[i][2]);
     fastepost__buf_puts(b, "</code></dd>");
   }
   fastepost__buf_puts(b, "</dl></div></section>");

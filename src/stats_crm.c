@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "adapters/adapter.h"
 #include "internal.h"
 #include "util/strv.h"
 
@@ -24,9 +25,13 @@
 
 #define PATH_MAX_LEN 1024
 
+/* The registry's sources, by index (fastepost__adapter_at()); a bit each in `configured`. */
+#define MAX_SOURCES 32
+
 struct fastepost_crm_stats_options {
   char *base_url;
-  char *odoo_path, *hubspot_path;
+  char *paths[MAX_SOURCES]; /* NULL: FASTEPOST_CRM_STATS_DEFAULT_PATH_PREFIX + the source */
+  uint32_t configured;      /* 0: odoo and hubspot (the 1.0 default) */
   fastepost_clock_fn clock;
   void *clock_payload;
 };
@@ -108,9 +113,51 @@ void fastepost_crm_stats_options_free(fastepost_crm_stats_options *o) {
   if (!o)
     return;
   free(o->base_url);
-  free(o->odoo_path);
-  free(o->hubspot_path);
+  for (size_t i = 0; i < MAX_SOURCES; i++)
+    free(o->paths[i]);
   free(o);
+}
+
+/* The registry index of a source, or -1 for a source without an adapter. */
+static int source_index(const char *source) {
+  for (size_t i = 0; source && i < fastepost__adapter_count() && i < MAX_SOURCES; i++)
+    if (strcmp(fastepost__adapter_at(i)->source, source) == 0)
+      return (int)i;
+  return -1;
+}
+
+fastepost_status fastepost_crm_stats_options_add_source(fastepost_crm_stats_options *o, const char *source) {
+  if (!o || !source)
+    return fastepost__error_set(FASTEPOST_EINVALID,
+                                "fastepost_crm_stats_options_add_source: opts or source is NULL");
+  int i = source_index(source);
+  if (i < 0)
+    return fastepost__error_set(FASTEPOST_EINVALID, "not a CRM source: '%.64s'", source);
+  o->configured |= UINT32_C(1) << i;
+  return FASTEPOST_OK;
+}
+
+/* 1 when the options name the source as configured (by default odoo and hubspot). */
+static int is_configured(const fastepost_crm_stats_options *o, const char *source) {
+  int i = source_index(source);
+  if (i < 0)
+    return 0;
+  if (!o->configured)
+    return strcmp(source, "odoo") == 0 || strcmp(source, "hubspot") == 0;
+  return (o->configured >> i) & 1;
+}
+
+/* The configured sources as a PostgreSQL array literal ("{odoo,hubspot}"): registry names are
+ * plain lower-case words, and the text goes as a parameter all the same. */
+static void configured_array(char *out, size_t size, const fastepost_crm_stats_options *o) {
+  size_t n = snprintf(out, size, "{");
+  for (size_t i = 0; i < fastepost__adapter_count() && i < MAX_SOURCES && n < size; i++) {
+    const char *name = fastepost__adapter_at(i)->source;
+    if (is_configured(o, name))
+      n += snprintf(out + n, size - n, "%s%s", n > 1 ? "," : "", name);
+  }
+  if (n < size)
+    snprintf(out + n, size - n, "}");
 }
 
 /* NULL or "" clears the field (the default again). */
@@ -143,12 +190,11 @@ fastepost_status fastepost_crm_stats_options_set_path(fastepost_crm_stats_option
                                                       const char *source, const char *path) {
   if (!o || !source)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_path: opts or source is NULL");
-  char **field = strcmp(source, "odoo") == 0      ? &o->odoo_path
-                 : strcmp(source, "hubspot") == 0 ? &o->hubspot_path
-                                                  : NULL;
-  if (!field)
-    return fastepost__error_set(FASTEPOST_EINVALID,
-                                "no webhook path for the source '%.64s' (odoo or hubspot)", source);
+  int i = source_index(source);
+  if (i < 0)
+    return fastepost__error_set(FASTEPOST_EINVALID, "no webhook path for the source '%.64s' (not a CRM source)",
+                                source);
+  char **field = &o->paths[i];
   size_t len = path ? strlen(path) : 0;
   if (len && path[0] != '/')
     return fastepost__error_set(FASTEPOST_EINVALID, "a webhook path starts with '/'");
@@ -187,18 +233,33 @@ fastepost_status fastepost_crm_stats_health_parse(fastepost_crm_stats_health *ou
 
 /* ---- set-up ------------------------------------------------------------------------------ */
 
-static void fill_setup(fastepost_crm_stats *s, const fastepost_crm_stats_options *o, bool *failed) {
+/* Both parts are at most PATH_MAX_LEN bytes (the setters check); the default path is the
+ * prefix + a registry name. */
+#define URL_MAX (2 * PATH_MAX_LEN + 64)
+
+/* The URL a source's webhooks go to: the base URL + its path; "" without an adapter. */
+static void webhook_url(char *url, const fastepost_crm_stats_options *o, const char *source) {
+  int i = source_index(source);
+  if (i < 0) {
+    url[0] = '\0';
+    return;
+  }
   const char *base = o->base_url ? o->base_url : "";
-  const char *odoo = o->odoo_path ? o->odoo_path : FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH;
-  const char *hubspot = o->hubspot_path ? o->hubspot_path : FASTEPOST_CRM_STATS_DEFAULT_HUBSPOT_PATH;
-  /* Both parts are at most PATH_MAX_LEN bytes (the setters check). */
-  char url[2 * PATH_MAX_LEN + 64];
+  if (o->paths[i])
+    snprintf(url, URL_MAX, "%s%s", base, o->paths[i]);
+  else
+    snprintf(url, URL_MAX, "%s" FASTEPOST_CRM_STATS_DEFAULT_PATH_PREFIX "%s", base, source);
+}
+
+static void fill_setup(fastepost_crm_stats *s, const fastepost_crm_stats_options *o, bool *failed) {
+  char url[URL_MAX];
   fastepost_crm_setup *u = &s->setup;
-  snprintf(url, sizeof url, "%s%s", base, odoo);
+  webhook_url(url, o, "odoo");
   u->odoo_webhook_url = keep(s, url, failed);
-  snprintf(url, sizeof url, "%s%s%capi_key=YOUR_API_KEY", base, odoo, strchr(odoo, '?') ? '&' : '?');
+  size_t len = strlen(url);
+  snprintf(url + len, sizeof url - len, "%capi_key=YOUR_API_KEY", strchr(url, '?') ? '&' : '?');
   u->odoo_webhook_url_with_key = keep(s, url, failed);
-  snprintf(url, sizeof url, "%s%s", base, hubspot);
+  webhook_url(url, o, "hubspot");
   u->hubspot_webhook_url = keep(s, url, failed);
   u->odoo_api_key_header = "X-Odoo-Api-Key";
   u->odoo_api_key_param = "api_key";
@@ -219,7 +280,7 @@ static const char sources_sql[] =
     "  coalesce(sum(n) FILTER (WHERE status = 'pending'), 0) AS pending "
     "  FROM fastepost_event_counts GROUP BY source), "
     "names AS (SELECT source::text FROM t WHERE total > 0 "
-    "  UNION SELECT unnest(ARRAY['hubspot', 'odoo'])) "
+    "  UNION SELECT unnest($3::text[])) "
     "SELECT s.source, coalesce(t.total, 0), coalesce(t.success, 0), coalesce(t.error, 0), "
     "  coalesce(t.dead, 0), coalesce(t.pending, 0), "
     "  (SELECT coalesce(sum(h.n), 0) FROM fastepost_event_hourly_counts h "
@@ -263,16 +324,18 @@ static void set_rate(fastepost_crm_source_stats *src) {
 
 #define HOUR_US 3600000000LL
 
-static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, bool *failed) {
+static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, const fastepost_crm_stats_options *o,
+                        bool *failed) {
   PGresult *res;
   int64_t start = s->now_us - 24 * HOUR_US;
   int64_t full_from = start % HOUR_US == 0 ? start : (start / HOUR_US + (start > 0)) * HOUR_US;
-  char start_text[32], full_text[32];
+  char start_text[32], full_text[32], configured[MAX_SOURCES * 24];
   snprintf(start_text, sizeof start_text, "%lld", (long long)start);
   snprintf(full_text, sizeof full_text, "%lld", (long long)full_from);
-  const char *params[2] = {start_text, full_text};
+  configured_array(configured, sizeof configured, o);
+  const char *params[3] = {start_text, full_text, configured};
   int n, rc;
-  if (!(s->sources = fastepost__query_rows(&rc, &res, &n, sizeof *s->sources, conn, sources_sql, 2,
+  if (!(s->sources = fastepost__query_rows(&rc, &res, &n, sizeof *s->sources, conn, sources_sql, 3,
                                            params, "reading the CRM event counters")))
     return rc;
   s->nsources = (size_t)n;
@@ -288,6 +351,10 @@ static int read_sources(fastepost_crm_stats *s, fastepost_conn *conn, bool *fail
     src->last_event_at_us = col_int(res, r, 7);
     src->last_event_type = keep(s, col(res, r, 8), failed);
     set_rate(src);
+    char url[URL_MAX];
+    webhook_url(url, o, src->source ? src->source : "");
+    src->webhook_url = keep(s, url, failed);
+    src->configured = src->source && is_configured(o, src->source);
   }
   PQclear(res);
   return FASTEPOST_OK;
@@ -368,7 +435,7 @@ fastepost_status fastepost_crm_stats_collect(fastepost_crm_stats **out, fastepos
   int rc = check_counters(&server_now, conn);
   if (!rc) {
     s->now_us = opts->clock ? opts->clock(opts->clock_payload) : server_now;
-    rc = read_sources(s, conn, &failed);
+    rc = read_sources(s, conn, opts, &failed);
   }
   if (!rc)
     rc = read_sync(s, conn);

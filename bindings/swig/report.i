@@ -3,7 +3,8 @@
  *   report_time_iso(us) -> "2026-11-27T12:34:56.789000Z"
  *   report_badge_colour(health) -> "green" / "yellow" / "none"
  * The page through a helper that owns its options:
- *   report_html(conn, backup_dir, base_url, title) -> str      (None/nil: the default) */
+ *   report_html(conn, backup_dir, base_url, title, sources) -> str      (None/nil: the default;
+ *        sources comma-separated as for crm_stats_collect) */
 %fastepost_blocking(3, fastepost_report_html, char **, fastepost_conn *, const fastepost_report_options *)
 
 %rename("$ignore", regextarget=1) "^fastepost_report_options";
@@ -12,10 +13,11 @@
 %ignore fastepost_report_badge_label;
 %include "fastepost/report.h"
 
-%apply const char *NULLABLE { const char *backup_dir, const char *base_url, const char *title };
+%apply const char *NULLABLE { const char *backup_dir, const char *base_url, const char *title, const char *sources };
 %rename(report_html) fp_report_html;
 %inline %{
-static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const char *base_url, const char *title) {
+static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const char *base_url, const char *title,
+                             const char *sources) {
   fastepost_report_options *o = NULL;
   fastepost_status rc = fastepost_report_options_new(&o);
   if (rc == FASTEPOST_OK && backup_dir)
@@ -24,6 +26,8 @@ static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const
     rc = fastepost_report_options_set_base_url(o, base_url);
   if (rc == FASTEPOST_OK && title)
     rc = fastepost_report_options_set_title(o, title);
+  if (rc == FASTEPOST_OK)
+    rc = fp_add_sources(fp_report_add_source, o, sources);
   char *html = NULL;
   if (rc == FASTEPOST_OK)
     rc = fastepost_report_html(&html, conn, o);
@@ -35,4 +39,4 @@ static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const
   return out;
 }
 %}
-%clear const char *backup_dir, const char *base_url, const char *title;
+%clear const char *backup_dir, const char *base_url, const char *title, const char *sources;

@@ -4,8 +4,10 @@
  * docs/crm-stats.md): counts as integers, unknown values as None/nil, every time as "<key>"
  * (ISO 8601 UTC text, from fastepost_report_time_iso()) and "<key>_us" (µs).
  *   stats_db(conn, dir or None, exact)                            -> figures
- *   crm_stats_collect(conn, base_url, odoo_path, hubspot_path, now_us)
- *        base_url / paths None/nil for the defaults; now_us < 0 for the server's clock
+ *   crm_stats_collect(conn, base_url, odoo_path, hubspot_path, now_us, sources)
+ *        base_url / paths None/nil for the defaults; now_us < 0 for the server's clock;
+ *        sources: the configured sources, comma-separated ("pipedrive,zoho"), None/nil or ""
+ *        for the default (odoo and hubspot)
  * rebuild and the health names are mirrored one to one. */
 %fastepost_blocking(3, fastepost_crm_stats_collect, fastepost_crm_stats **, fastepost_conn *, const fastepost_crm_stats_options *)
 %fastepost_blocking(1, fastepost_crm_stats_rebuild, fastepost_conn *)
@@ -68,7 +70,32 @@ static fp_rec fp_crm_source_rec(const fastepost_crm_source_stats *s) {
   fp_rec_str(d, "badge", fastepost_report_badge_colour(s->health));
   fp_rec_time_us(d, "last_event_at", s->last_event_at_us);
   fp_rec_str(d, "last_event_type", s->last_event_type);
+  fp_rec_bool(d, "configured", s->configured);
+  fp_rec_str(d, "title", fastepost_report_source_title(s->source));
+  fp_rec_str(d, "webhook_url", s->webhook_url);
+  fp_rec_str(d, "instructions", fastepost_report_source_instructions(s->source));
   return d;
+}
+/* The configured sources, given by the layers as one comma-separated text ("pipedrive,zoho";
+ * NULL or "": the library's default), handed to add(opts, name) one by one. */
+typedef fastepost_status (*fp_add_source_fn)(void *opts, const char *source);
+static fastepost_status fp_add_sources(fp_add_source_fn add, void *opts, const char *sources) {
+  char name[64];
+  for (const char *p = sources; p && *p;) {
+    size_t n = strcspn(p, ",");
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name - 1 ? n : sizeof name - 1), p);
+    fastepost_status rc = add(opts, name);
+    if (rc != FASTEPOST_OK)
+      return rc;
+    p += n + (p[n] == ',');
+  }
+  return FASTEPOST_OK;
+}
+static fastepost_status fp_crm_add_source(void *opts, const char *source) {
+  return fastepost_crm_stats_options_add_source((fastepost_crm_stats_options *)opts, source);
+}
+static fastepost_status fp_report_add_source(void *opts, const char *source) {
+  return fastepost_report_options_add_source((fastepost_report_options *)opts, source);
 }
 
 static fp_rec fp_crm_stats_rec(const fastepost_crm_stats *st) {
@@ -123,12 +150,12 @@ static fp_rec fp_crm_stats_rec(const fastepost_crm_stats *st) {
 static int64_t fp_stats_fixed_clock(void *payload) { return *(const int64_t *)payload; }
 %}
 
-%apply const char *NULLABLE { const char *base_url, const char *odoo_path, const char *hubspot_path };
+%apply const char *NULLABLE { const char *base_url, const char *odoo_path, const char *hubspot_path, const char *sources };
 %rename(crm_stats_collect) fp_crm_stats_collect;
 %rename(stats_db) fp_stats_db;
 %inline %{
 static fp_obj fp_crm_stats_collect(fastepost_conn *conn, const char *base_url, const char *odoo_path,
-                                   const char *hubspot_path, long long now_us) {
+                                   const char *hubspot_path, long long now_us, const char *sources) {
   int64_t now = (int64_t)now_us;
   fastepost_crm_stats_options *o = NULL;
   fastepost_status rc = fastepost_crm_stats_options_new(&o);
@@ -140,6 +167,8 @@ static fp_obj fp_crm_stats_collect(fastepost_conn *conn, const char *base_url, c
     rc = fastepost_crm_stats_options_set_path(o, "hubspot", hubspot_path);
   if (rc == FASTEPOST_OK && now >= 0)
     rc = fastepost_crm_stats_options_set_clock(o, fp_stats_fixed_clock, &now);
+  if (rc == FASTEPOST_OK)
+    rc = fp_add_sources(fp_crm_add_source, o, sources);
   fastepost_crm_stats *st = NULL;
   if (rc == FASTEPOST_OK)
     rc = fastepost_crm_stats_collect(&st, conn, o);
@@ -187,6 +216,6 @@ static fp_obj fp_stats_db(fastepost_conn *conn, fastepost_backup_dir *dir_opt, i
   return fp_rec_done(d);
 }
 %}
-%clear const char *base_url, const char *odoo_path, const char *hubspot_path;
+%clear const char *base_url, const char *odoo_path, const char *hubspot_path, const char *sources;
 
 %include "swig/report.i"

@@ -1,11 +1,22 @@
-"""A WSGI app (stdlib only) that receives the Odoo and HubSpot webhooks and hands them to
+"""A WSGI app (stdlib only) that receives the webhooks of every CRM and hands them to
 libfastepost:
+
+    POST /api/v1/integrations/<source>  odoo, hubspot, pipedrive, monday, salesforce or zoho,
+                                        verified as the webhook configuration says (the JSON
+                                        of `fastepost webhook process --config`) and answered
+                                        with the library's status, content type and body
+                                        (Salesforce's SOAP acknowledgement, monday.com's
+                                        challenge echo ...)
+
+The configuration comes from FASTEPOST_WEBHOOK_CONFIG (a JSON file) or
+FASTEPOST_WEBHOOK_CONFIG_JSON (the JSON itself); a source without a section there is refused
+(401). Odoo and HubSpot without a section keep their 1.0 routes, configured by ODOO_API_KEY
+and HUBSPOT_CLIENT_SECRET, which answer a small JSON body of their own:
 
     POST /api/v1/integrations/odoo      key in X-Odoo-Api-Key or ?api_key=, optional ?event=
     POST /api/v1/integrations/hubspot   X-HubSpot-Signature-v3 + X-HubSpot-Request-Timestamp
 
-It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
-small JSON body. Run it with wsgiref (one thread per request; the requests share a bounded
+Every answer has the HTTP status the library chose (200, 202, 400, 401, 409, 413, 503 ...). Run it with wsgiref (one thread per request; the requests share a bounded
 `fastepost.Pool` of FASTEPOST_POOL connections, and one that finds none free within
 FASTEPOST_POOL_TIMEOUT seconds is answered 503, `PoolTimeout`, so the sender delivers again):
 
@@ -16,6 +27,7 @@ or mount `make_app()` in any WSGI server. Configuration is described in README.m
 """
 
 import argparse
+import functools
 import json
 import os
 import socketserver
@@ -27,8 +39,9 @@ from wsgiref.util import application_uri, request_uri
 
 import fastepost
 
-ODOO_PATH = "/api/v1/integrations/odoo"
-HUBSPOT_PATH = "/api/v1/integrations/hubspot"
+PREFIX = "/api/v1/integrations/"
+ODOO_PATH = PREFIX + "odoo"
+HUBSPOT_PATH = PREFIX + "hubspot"
 # Read at most this much of a body: one byte over the library's limit is enough for it to
 # answer 413, and a huge upload is never held in memory.
 MAX_BODY = 1024 * 1024
@@ -43,10 +56,13 @@ class WebhookApp:
     deliveries that cannot reach PostgreSQL are kept (answered 202; replay them with
     `fastepost spool replay --dir ...`), None for no spool; `pool_size` and `pool_timeout`
     size the connection pool and bound the wait for a free connection (seconds), or `pool` is
-    a ready :class:`fastepost.Pool` (anything with ``connection()``)."""
+    a ready :class:`fastepost.Pool` (anything with ``connection()``); `webhook_config` the
+    configuration of every source (a dict, JSON text or a :class:`fastepost.WebhookConfig`,
+    parsed once here and shared by all threads; None: no source but the 1.0 Odoo and HubSpot
+    routes)."""
 
     def __init__(self, dsn="", *, odoo_api_keys=None, hubspot_secrets=(), public_url=None,
-                 spool_dir=None, pool_size=4, pool_timeout=5.0, pool=None):
+                 spool_dir=None, pool_size=4, pool_timeout=5.0, pool=None, webhook_config=None):
         # One pool for all request threads: at most pool_size connections whatever the number
         # of threads (wsgiref starts one per request), reused across requests.
         self.pool = pool if pool is not None else fastepost.Pool(dsn, size=pool_size,
@@ -56,14 +72,23 @@ class WebhookApp:
         self.odoo_api_keys = None if odoo_api_keys is None else list(odoo_api_keys)
         self.hubspot_secrets = list(hubspot_secrets)
         self.public_url = public_url.rstrip("/") if public_url else None
+        if isinstance(webhook_config, fastepost.WebhookConfig):
+            self.config = webhook_config
+        else:
+            self.config = fastepost.WebhookConfig(webhook_config, spool=self.spool)
+        self.sources = set(fastepost.webhook_sources())
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
-        handler = {ODOO_PATH: self.odoo, HUBSPOT_PATH: self.hubspot}.get(path)
-        if handler is None:
+        source = path[len(PREFIX):] if path.startswith(PREFIX) else None
+        if source not in self.sources:
             return self.json(start_response, 404, {"error": "not found"})
         if environ["REQUEST_METHOD"] != "POST":
             return self.json(start_response, 405, {"error": "use POST"})
+        if source in ("odoo", "hubspot") and not self.config.has_source(source):
+            handler = self.odoo if source == "odoo" else self.hubspot  # the 1.0 routes
+        else:
+            handler = functools.partial(self.generic, source)
         try:
             return handler(environ, start_response)
         except fastepost.Error as e:
@@ -73,6 +98,33 @@ class WebhookApp:
             fields = e.result.to_dict() if e.result is not None else {}
             fields.update(error=type(e).__name__, message=e.message)
             return self.json(start_response, e.http_status or 500, fields)
+
+    def generic(self, source, environ, start_response):
+        """Any source: the library verifies, processes and says what to answer; the answer goes
+        out as it is (status, content type, body)."""
+        options = dict(headers=request_headers(environ), config=self.config,
+                       method=environ["REQUEST_METHOD"], url=self.public_uri(environ))
+        body = self.body(environ)
+        try:
+            with self.pool.connection() as conn:
+                response = conn.webhook_process(source, body, **options)
+        except (fastepost.ConnectionError, fastepost.PoolTimeout):
+            # No connection: a verified request goes to the configuration's spool (202);
+            # without one the answer is 503 (__call__) and the CRM delivers again.
+            if self.config.spool is None:
+                raise
+            response = fastepost.webhook_process(source, body, None, **options)
+        start_response(f"{response.http_status} {HTTPStatus(response.http_status).phrase}",
+                       [("Content-Type", response.content_type),
+                        ("Content-Length", str(len(response.body)))])
+        return [response.body]
+
+    def public_uri(self, environ):
+        """The URL the CRM sent to (signatures and monday.com's JWT audience cover it)."""
+        uri = request_uri(environ)
+        if self.public_url:  # behind a proxy: the public scheme and host, this path and query
+            uri = self.public_url + uri[len(application_uri_root(environ)):]
+        return uri
 
     def odoo(self, environ, start_response):
         # The library checks the key itself, before it writes or spools anything: a missing
@@ -99,9 +151,7 @@ class WebhookApp:
         return self.json(start_response, result.http_status, result.to_dict())
 
     def hubspot(self, environ, start_response):
-        uri = request_uri(environ)  # what HubSpot signed: the full URL as sent
-        if self.public_url:  # behind a proxy: the public scheme and host, this path and query
-            uri = self.public_url + uri[len(application_uri_root(environ)):]
+        uri = self.public_uri(environ)  # what HubSpot signed: the full URL as sent
         body = self.body(environ)
         with self.pool.connection() as conn:
             batch = conn.hubspot_process(
@@ -131,8 +181,35 @@ def split_list(value):
     return [s.strip() for s in (value or "").split(",") if s.strip()]
 
 
+def request_headers(environ):
+    """The request's headers by their HTTP names (WSGI keeps them as HTTP_X_ODOO_API_KEY ...)."""
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        if isinstance(value, str) and value:
+            headers["-".join(p.capitalize() for p in name.split("_"))] = value
+    return headers
+
+
+def webhook_config_from_env(environ):
+    """The JSON of FASTEPOST_WEBHOOK_CONFIG_JSON, else of the file FASTEPOST_WEBHOOK_CONFIG;
+    None."""
+    if environ.get("FASTEPOST_WEBHOOK_CONFIG_JSON"):
+        return environ["FASTEPOST_WEBHOOK_CONFIG_JSON"]
+    if environ.get("FASTEPOST_WEBHOOK_CONFIG"):
+        with open(environ["FASTEPOST_WEBHOOK_CONFIG"], "rb") as f:
+            return f.read()
+    return None
+
+
 def make_app(environ=os.environ):
     return WebhookApp(environ.get("DATABASE_URL", ""),
+                      webhook_config=webhook_config_from_env(environ),
                       odoo_api_keys=split_list(environ.get("ODOO_API_KEY")),
                       hubspot_secrets=split_list(environ.get("HUBSPOT_CLIENT_SECRET")),
                       public_url=environ.get("PUBLIC_URL"),

@@ -1,12 +1,23 @@
 # frozen_string_literal: true
 
-# A Rack app that receives the Odoo and HubSpot webhooks and hands them to libfastepost:
+# A Rack app that receives the webhooks of every CRM and hands them to libfastepost:
+#
+#   POST /api/v1/integrations/:source   odoo, hubspot, pipedrive, monday, salesforce or zoho,
+#                                       verified as the webhook configuration says (the JSON of
+#                                       `fastepost webhook process --config`), answered with the
+#                                       library's status, content type and body (Salesforce's
+#                                       SOAP acknowledgement, monday.com's challenge echo ...)
+#
+# The configuration comes from FASTEPOST_WEBHOOK_CONFIG (a JSON file) or
+# FASTEPOST_WEBHOOK_CONFIG_JSON (the JSON itself); a source without a section there is refused
+# (401). Odoo and HubSpot without a section keep their 1.0 routes, configured by ODOO_API_KEY
+# and HUBSPOT_CLIENT_SECRET, which answer a small JSON body of their own:
 #
 #   POST /api/v1/integrations/odoo      key in X-Odoo-Api-Key or ?api_key=, optional ?event=
 #   POST /api/v1/integrations/hubspot   X-HubSpot-Signature-v3 + X-HubSpot-Request-Timestamp
 #
-# It answers with the HTTP status the library chose (200, 400, 401, 409, 413, 503 ...) and a
-# small JSON body. Configuration comes from the environment (see README.md). Rack servers run
+# Every answer has the HTTP status the library chose (200, 202, 400, 401, 409, 413, 503 ...).
+# Configuration comes from the environment (see README.md). Rack servers run
 # requests on several threads; each request borrows a connection from a Fastepost::Pool
 # (bounded: a request that finds no connection free within the pool's timeout is answered
 # 503, PoolTimeout, and the sender delivers again), so a slow request never holds up another
@@ -17,8 +28,9 @@ require "fastepost"
 
 module FastepostExample
   class WebhookApp
-    ODOO_PATH = "/api/v1/integrations/odoo"
-    HUBSPOT_PATH = "/api/v1/integrations/hubspot"
+    PREFIX = "/api/v1/integrations/"
+    ODOO_PATH = "#{PREFIX}odoo"
+    HUBSPOT_PATH = "#{PREFIX}hubspot"
     # Read at most this much of a body: one byte over the library's limit is enough for it to
     # answer 413, and a huge upload is never held in memory.
     MAX_BODY = 1024 * 1024
@@ -32,12 +44,21 @@ module FastepostExample
     # spool:           a Fastepost::Spool (or directory) where Odoo deliveries that cannot
     #                  reach PostgreSQL are kept and answered 202 (Odoo never retries); replay
     #                  them with `fastepost spool replay --dir ...`. nil: no spool
-    def initialize(pool:, odoo_api_keys: nil, hubspot_secrets: [], public_url: nil, spool: nil)
+    # webhook_config: the configuration of every source (a Hash, JSON text, or a
+    #                  Fastepost::WebhookConfig); nil: no source but the 1.0 Odoo and HubSpot
+    #                  routes is accepted. It is parsed once, here, and shared by all threads
+    def initialize(pool:, odoo_api_keys: nil, hubspot_secrets: [], public_url: nil, spool: nil, webhook_config: nil)
       @pool = pool
       @spool = spool.nil? || spool.is_a?(Fastepost::Spool) ? spool : Fastepost::Spool.new(spool)
       @odoo_api_keys = odoo_api_keys
       @hubspot_secrets = hubspot_secrets
       @public_url = public_url&.chomp("/")
+      @config = if webhook_config.is_a?(Fastepost::WebhookConfig)
+                  webhook_config
+                else
+                  Fastepost::WebhookConfig.new(webhook_config, spool: @spool)
+                end
+      @sources = Fastepost.webhook_sources
     end
 
     def self.from_env(env = ENV)
@@ -47,7 +68,16 @@ module FastepostExample
           odoo_api_keys: list(env["ODOO_API_KEY"]),
           hubspot_secrets: list(env["HUBSPOT_CLIENT_SECRET"]),
           public_url: env["PUBLIC_URL"],
-          spool: env.fetch("FASTEPOST_SPOOL_DIR", "tmp/spool"))
+          spool: env.fetch("FASTEPOST_SPOOL_DIR", "tmp/spool"),
+          webhook_config: webhook_config_from_env(env))
+    end
+
+    # The JSON of FASTEPOST_WEBHOOK_CONFIG_JSON, else of the file FASTEPOST_WEBHOOK_CONFIG; nil.
+    def self.webhook_config_from_env(env)
+      return env["FASTEPOST_WEBHOOK_CONFIG_JSON"] if env["FASTEPOST_WEBHOOK_CONFIG_JSON"].to_s != ""
+      return File.binread(env["FASTEPOST_WEBHOOK_CONFIG"]) if env["FASTEPOST_WEBHOOK_CONFIG"].to_s != ""
+
+      nil
     end
 
     # "a, b" -> ["a", "b"]: comma-separated while a key or secret is rotated; unset -> [].
@@ -55,11 +85,14 @@ module FastepostExample
 
     def call(env)
       req = Rack::Request.new(env)
-      handler = { ODOO_PATH => :odoo, HUBSPOT_PATH => :hubspot }[req.path_info]
-      return json(404, error: "not found") unless handler
+      source = req.path_info.delete_prefix(PREFIX) if req.path_info.start_with?(PREFIX)
+      return json(404, error: "not found") unless @sources.include?(source)
       return json(405, error: "use POST") unless req.post?
 
-      send(handler, req)
+      # The 1.0 routes while the configuration has no section for them.
+      return send(source.to_sym, req) if %w[odoo hubspot].include?(source) && !@config.source?(source)
+
+      generic(source, req)
     rescue Fastepost::Error => e
       # The library refused: answer its status and say why (messages never contain secrets
       # or payloads). A result, when there is one, says which event was logged. PoolTimeout
@@ -68,6 +101,32 @@ module FastepostExample
     end
 
     private
+
+    # Any source: the library verifies, processes and says what to answer; the answer goes out
+    # as it is (status, content type, body).
+    def generic(source, req)
+      options = { headers: headers(req), config: @config, method: req.request_method,
+                  url: @public_url ? @public_url + req.fullpath : req.url }
+      data = body(req)
+      response = begin
+        @pool.with { |conn| conn.webhook_process(source, data, **options) }
+      rescue Fastepost::ConnectionError, Fastepost::PoolTimeout
+        # No connection: a verified request goes to the configuration's spool (202); without
+        # one the answer is 503 (the rescue in #call) and the CRM delivers again.
+        raise unless @config.spool
+
+        Fastepost.webhook_process(source, data, conn: nil, **options)
+      end
+      response.to_rack
+    end
+
+    # The request's headers by their HTTP names (Rack keeps them as HTTP_X_ODOO_API_KEY ...).
+    def headers(req)
+      req.each_header.with_object({}) do |(key, value), h|
+        name = key.start_with?("HTTP_") ? key.delete_prefix("HTTP_") : (%w[CONTENT_TYPE CONTENT_LENGTH].include?(key) && key)
+        h[name.split("_").map(&:capitalize).join("-")] = value if name && value.is_a?(String)
+      end
+    end
 
     # The library checks the key itself, before it writes or spools anything: a missing
     # (nil), empty or wrong one is 401 AuthError, and with no key configured every request is

@@ -8,8 +8,9 @@
  *    stamps, the success-rate badge's colour and label. Used by the CLI, the HTML page and the
  *    bindings, so that all of them say the same.
  *  - The HTML report (`fastepost_report_html()`): one self-contained page with the CRM
- *    dashboard (a card per CRM with its success-rate badge, the customer sync panel, the recent
- *    events, the webhook set-up), the database statistics and the backups. No external assets
+ *    dashboard (a card per CRM that has events or is configured, with its success-rate badge;
+ *    the customer sync panel; the recent events of every source; the webhook set-up of each
+ *    CRM), the database statistics and the backups. No external assets
  *    and no script: inline CSS only, readable on a phone and a desktop. Every text taken from
  *    the database is HTML-escaped.
  *
@@ -67,6 +68,26 @@ FASTEPOST_EXTERN(const char *) fastepost_report_badge_colour(fastepost_crm_stats
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_badge_label(char **out,
                                                                 const fastepost_crm_source_stats *source);
 
+/**
+ * How a CRM names itself, for titles: "Odoo", "HubSpot", "Pipedrive", "monday.com",
+ * "Salesforce", "Zoho CRM"; any other source as it is.
+ *
+ * @param source  a source name ("monday")
+ * @return a static string, or source itself for a source without an adapter (borrowed from
+ *         the argument); "" for NULL
+ */
+FASTEPOST_EXTERN(const char *) fastepost_report_source_title(const char *source);
+
+/**
+ * What to set up on a CRM's side so that it sends its webhooks to the application, in one or
+ * two English sentences (where, which events, which credential), for the dashboard's set-up
+ * section: "In Pipedrive, Tools and apps > Webhooks > Create new webhook: ...".
+ *
+ * @param source  a source name ("pipedrive")
+ * @return a static string; "" for a source without an adapter or NULL
+ */
+FASTEPOST_EXTERN(const char *) fastepost_report_source_instructions(const char *source);
+
 /* ==== The HTML report ======================================================================== */
 
 /** Report options. Opaque; every field has a default. */
@@ -102,8 +123,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_title(fastepost_
                                                                       const char *title);
 /**
  * The path at which the application receives one CRM's webhooks, for the set-up section
- * (as fastepost_crm_stats_options_set_path(); defaults: today's paths).
- * @param source  "odoo" or "hubspot"
+ * (as fastepost_crm_stats_options_set_path(); default "/api/v1/integrations/<source>").
+ * @param source  a source of fastepost_webhook_source_at() ("odoo", "hubspot", "pipedrive" ...)
  * @param path    starting with '/'; NULL or "": the default
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for another source or a path without a leading '/';
  *         FASTEPOST_ENOMEM
@@ -111,6 +132,15 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_title(fastepost_
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_set_webhook_path(fastepost_report_options *opts,
                                                                              const char *source,
                                                                              const char *path);
+/**
+ * Name a source the application is configured for: it gets a dashboard card and set-up
+ * instructions even before its first event (as fastepost_crm_stats_options_add_source();
+ * without any added: odoo and hubspot). Sources with events always get a card.
+ * @param source  a source of fastepost_webhook_source_at() ("zoho")
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL arguments or an unknown source
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_options_add_source(fastepost_report_options *opts,
+                                                                       const char *source);
 /**
  * A clock (µs since the epoch UTC) for the 24-hour window, the "time ago" texts and the
  * generation time, read once per report; NULL: the database server's clock (the default).

@@ -155,6 +155,13 @@ typedef struct fastepost_crm_source_stats {
   fastepost_crm_stats_health health; /**< from the rounded rate */
   int64_t last_event_at_us;    /**< creation time of the newest event; 0 without events */
   const char *last_event_type; /**< event_type of the newest event; NULL without events */
+  /* Added in 1.1 (fields are only appended): */
+  int configured;              /**< 1 when the options name this source as configured
+                                    (fastepost_crm_stats_options_add_source(); without any
+                                    added: odoo and hubspot), else 0 */
+  const char *webhook_url;     /**< where this CRM sends its webhooks: the base URL + the
+                                    source's path (default "/api/v1/integrations/<source>");
+                                    "" for a source without an adapter in this library */
 } fastepost_crm_source_stats;
 
 /** The customer synchronisation figures. */
@@ -195,6 +202,11 @@ typedef struct fastepost_crm_setup {
 #define FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH "/api/v1/integrations/odoo"
 /** The default webhook path of HubSpot deliveries. */
 #define FASTEPOST_CRM_STATS_DEFAULT_HUBSPOT_PATH "/api/v1/integrations/hubspot"
+/**
+ * The default webhook path of every source is this prefix + the source's name
+ * ("/api/v1/integrations/pipedrive"): the generic route of the example applications.
+ */
+#define FASTEPOST_CRM_STATS_DEFAULT_PATH_PREFIX "/api/v1/integrations/"
 
 /** Options for fastepost_crm_stats_collect(). Opaque. */
 typedef struct fastepost_crm_stats_options fastepost_crm_stats_options;
@@ -217,9 +229,11 @@ FASTEPOST_EXTERN(void) fastepost_crm_stats_options_free(fastepost_crm_stats_opti
 FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_set_base_url(fastepost_crm_stats_options *opts,
                                                                             const char *base_url);
 /**
- * The path at which the application receives one CRM's webhooks. Defaults:
- * FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH, FASTEPOST_CRM_STATS_DEFAULT_HUBSPOT_PATH.
- * @param source  "odoo" or "hubspot"
+ * The path at which the application receives one CRM's webhooks. Default:
+ * FASTEPOST_CRM_STATS_DEFAULT_PATH_PREFIX + the source (FASTEPOST_CRM_STATS_DEFAULT_ODOO_PATH,
+ * FASTEPOST_CRM_STATS_DEFAULT_HUBSPOT_PATH ...).
+ * @param source  a source of fastepost_webhook_source_at(): "odoo", "hubspot", "pipedrive",
+ *                "monday", "salesforce", "zoho" (1.0 accepted odoo and hubspot only)
  * @param path    starting with '/', at most 1024 bytes; NULL or "": the default again
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for another source or a path without a leading '/';
  *         FASTEPOST_ENOMEM
@@ -227,6 +241,19 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_set_base_url(fast
 FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_set_path(fastepost_crm_stats_options *opts,
                                                                         const char *source,
                                                                         const char *path);
+/**
+ * Name a source the application is configured for (it has a key, secret or organisation id in
+ * its webhook configuration): it gets a figures entry (a dashboard card) even before its first
+ * event. Sources with events always have one. Without any source added, odoo and hubspot are
+ * the configured ones (the 1.0 behaviour); once one is added, exactly the added ones are.
+ * Adding a source twice is harmless. See fastepost_webhook_config_has_source() to derive the
+ * list from a webhook configuration.
+ * @param source  a source of fastepost_webhook_source_at() ("pipedrive")
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL arguments or a source the library has no
+ *         adapter for (the message names it)
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_add_source(fastepost_crm_stats_options *opts,
+                                                                          const char *source);
 /**
  * A clock for the 24-hour window (read once per collection). NULL: the database server's clock
  * (statement_timestamp()), the default. Use the same clock as for processing
@@ -257,7 +284,10 @@ FASTEPOST_EXTERN(void) fastepost_crm_stats_free(fastepost_crm_stats *stats);
 /** The clock the figures were computed for, µs since the epoch UTC. */
 FASTEPOST_EXTERN(int64_t) fastepost_crm_stats_now_us(const fastepost_crm_stats *stats);
 
-/** How many sources: every source in the event log, and always `hubspot` and `odoo`. */
+/**
+ * How many sources: every source in the event log, and every configured one
+ * (fastepost_crm_stats_options_add_source(); by default `hubspot` and `odoo`).
+ */
 FASTEPOST_EXTERN(size_t) fastepost_crm_stats_source_count(const fastepost_crm_stats *stats);
 
 /**

@@ -28,6 +28,10 @@ static void print_json(const fastepost_crm_stats *s) {
     cli_stats_json_str("badge", fastepost_report_badge_colour(src->health), false);
     cli_stats_json_time("last_event_at", src->last_event_at_us);
     cli_stats_json_str("last_event_type", src->last_event_type, false);
+    printf(",\"configured\":%s", src->configured ? "true" : "false");
+    cli_stats_json_str("title", fastepost_report_source_title(src->source), false);
+    cli_stats_json_str("webhook_url", src->webhook_url, false);
+    cli_stats_json_str("instructions", fastepost_report_source_instructions(src->source), false);
     printf("}");
   }
   const fastepost_crm_sync_stats *sync = fastepost_crm_stats_sync(s);
@@ -106,8 +110,15 @@ static void print_text(const fastepost_crm_stats *s) {
            e->event_type, e->status, e->outcome ? e->outcome : "-", ago,
            e->error ? "  error: " : "", e->error ? e->error : "");
   }
+  printf("\nWebhook set-up\n");
+  for (size_t i = 0; i < fastepost_crm_stats_source_count(s); i++) {
+    const fastepost_crm_source_stats *src = fastepost_crm_stats_source(s, i);
+    if (*src->webhook_url)
+      printf("  %-11s POST %s%s\n", fastepost_report_source_title(src->source), src->webhook_url,
+             src->configured ? "" : "  (not configured)");
+  }
   const fastepost_crm_setup *u = fastepost_crm_stats_setup(s);
-  printf("\nWebhook set-up\n"
+  printf("\nOdoo and HubSpot details\n"
          "  Odoo:     POST %s\n"
          "            with the header %s: <key>, or for Odoo's own webhooks\n"
          "            POST %s\n"
@@ -120,7 +131,9 @@ static void print_text(const fastepost_crm_stats *s) {
 static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
   const char *base_url = NULL, *now = NULL, *odoo_path = NULL, *hubspot_path = NULL;
   bool rebuild = false;
+  cli_list sources = {0};
   const cli_option opts[] = {{"base-url", CLI_STRING, &base_url},
+                             {"source", CLI_LIST, &sources},
                              {"odoo-path", CLI_STRING, &odoo_path},
                              {"hubspot-path", CLI_STRING, &hubspot_path},
                              {"now", CLI_STRING, &now},
@@ -141,6 +154,11 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
     fastepost_crm_stats_options_free(o);
     return cli_fail(ctx, "stats crm");
   }
+  for (int i = 0; i < sources.count; i++)
+    if (fastepost_crm_stats_options_add_source(o, sources.items[i]) != FASTEPOST_OK) {
+      fastepost_crm_stats_options_free(o);
+      return cli_usage_error(ctx, "--source: %s", fastepost_error_last()->message);
+    }
   fastepost_crm_stats *s = NULL;
   if ((rc = cli_connect(ctx)) == CLI_OK) {
     if (rebuild && fastepost_crm_stats_rebuild(ctx->conn) != FASTEPOST_OK)
@@ -159,9 +177,10 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_crmstats_commands[] = {
     {"stats", "crm", stats_crm, "CRM dashboard figures: events, success rates, customer sync",
      "Usage: fastepost stats crm [--base-url URL] [--odoo-path P] [--hubspot-path P] [--now US]\n"
-     "                          [--rebuild] [--db CONNINFO] [--json]\n"
+     "                          [--source NAME]... [--rebuild] [--db CONNINFO] [--json]\n"
      "\n"
-     "Print what the admin CRM dashboard shows: per CRM source (always hubspot and odoo) the\n"
+     "Print what the admin CRM dashboard shows: per CRM source (each with events, and each\n"
+     "configured one: --source, by default hubspot and odoo) the\n"
      "total events, the events of the last 24 hours, the success rate\n"
      "(success / (success + error + dead), one decimal) with its badge (green above 80 %,\n"
      "yellow at 80 % or below, none without finished events) and the last event; the customer\n"
@@ -174,6 +193,8 @@ const cli_command cli_crmstats_commands[] = {
      "                    (e.g. https://app.example.com); without it, paths only\n"
      "  --odoo-path P     the application's Odoo webhook path (default /api/v1/integrations/odoo)\n"
      "  --hubspot-path P  the HubSpot webhook path (default /api/v1/integrations/hubspot)\n"
+     "  --source NAME     a CRM the application is configured for (odoo, hubspot, pipedrive,\n"
+     "                    monday, salesforce, zoho); repeatable; default odoo and hubspot\n"
      "  --now US          compute the 24-hour window and \"time ago\" for this moment\n"
      "                    (microseconds since the epoch) instead of the server's clock\n"
      "  --rebuild         recount the counters from the tables first (only needed after\n"

@@ -8,10 +8,12 @@
 static int report(cli_ctx *ctx, int argc, char **argv) {
   const char *output = NULL, *backup_dir = NULL, *base_url = NULL, *title = NULL, *now = NULL;
   const char *odoo_path = NULL, *hubspot_path = NULL;
+  cli_list sources = {0};
   const cli_option opts[] = {{"output", CLI_STRING, &output},         {"backup-dir", CLI_STRING, &backup_dir},
                              {"base-url", CLI_STRING, &base_url},     {"title", CLI_STRING, &title},
                              {"odoo-path", CLI_STRING, &odoo_path},   {"hubspot-path", CLI_STRING, &hubspot_path},
-                             {"now", CLI_STRING, &now},               {NULL, CLI_FLAG, NULL}};
+                             {"source", CLI_LIST, &sources},          {"now", CLI_STRING, &now},
+                             {NULL, CLI_FLAG, NULL}};
   int npos = 0;
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, &npos);
   if (rc || ctx->help)
@@ -37,6 +39,11 @@ static int report(cli_ctx *ctx, int argc, char **argv) {
     fastepost_report_options_free(o);
     return cli_fail(ctx, "report");
   }
+  for (int i = 0; i < sources.count; i++)
+    if (fastepost_report_options_add_source(o, sources.items[i]) != FASTEPOST_OK) {
+      fastepost_report_options_free(o);
+      return cli_usage_error(ctx, "--source: %s", fastepost_error_last()->message);
+    }
   char *html = NULL;
   if ((rc = cli_connect(ctx)) == CLI_OK && fastepost_report_html(&html, ctx->conn, o) != FASTEPOST_OK)
     rc = cli_fail(ctx, "report");
@@ -69,12 +76,14 @@ static int report(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_report_commands[] = {
     {"report", NULL, report, "Write the HTML report (CRM dashboard, database, backups)",
      "Usage: fastepost report --output FILE.html [--backup-dir DIR] [--base-url URL]\n"
-     "                        [--title TEXT] [--odoo-path P] [--hubspot-path P] [--now US]\n"
+     "                        [--title TEXT] [--odoo-path P] [--hubspot-path P]\n"
+     "                        [--source NAME]... [--now US]\n"
      "                        [--db CONNINFO] [--json]\n"
      "\n"
      "Write one self-contained HTML page (inline CSS, no scripts, no external assets; readable\n"
-     "on a phone and a desktop): a card per CRM with its success-rate badge, the customer sync\n"
-     "panel, the 20 most recent events, the webhook set-up, the database tables and the backups.\n"
+     "on a phone and a desktop): a card per CRM that has events or is configured, with its\n"
+     "success-rate badge, the customer sync panel, the 20 most recent events of every source,\n"
+     "each CRM's webhook set-up, the database tables and the backups.\n"
      "\n"
      "Options:\n"
      "  --output FILE    where to write the page; - for standard output\n"
@@ -83,6 +92,9 @@ const cli_command cli_report_commands[] = {
      "  --title TEXT     the page title (default \"libfastepost report\")\n"
      "  --odoo-path P    the Odoo webhook path (default /api/v1/integrations/odoo)\n"
      "  --hubspot-path P the HubSpot webhook path (default /api/v1/integrations/hubspot)\n"
+     "  --source NAME    a CRM the application is configured for (odoo, hubspot, pipedrive,\n"
+     "                   monday, salesforce, zoho); repeatable. It gets a card and its set-up\n"
+     "                   even without events. Default: odoo and hubspot\n"
      "  --now US         the clock, microseconds since the epoch (default: the server's)\n"
      "  --json           print {\"status\",\"output\",\"bytes\"} instead of a sentence\n"
      "\n"

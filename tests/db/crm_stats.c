@@ -420,7 +420,7 @@ Test(crm_stats, options_validate_and_default) {
   cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "app.example.com"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "ftp://x"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_options_set_path(o, "odoo", "no-slash"), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "zoho", "/z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "acme", "/z"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_options_set_path(o, NULL, "/z"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "http://h:8080//"), FASTEPOST_OK);
   cr_assert_eq(fastepost_crm_stats_options_set_path(o, "hubspot", "/in/hubspot"), FASTEPOST_OK);
@@ -471,4 +471,100 @@ Test(crm_stats, counts_add_up_across_connections) {
   cr_assert_eq(h->pending_events, 4);
   cr_assert_float_eq(h->success_rate, 100.0, 1e-9);
   fastepost_crm_stats_free(s);
+}
+
+/* Issue 15: a card per source with events or configured, not a fixed pair. */
+static const char *const six[] = {"hubspot", "monday", "odoo", "pipedrive", "salesforce", "zoho"};
+
+Test(crm_stats, six_configured_sources) {
+  static int64_t now_us = NOW_US;
+  fastepost_crm_stats_options *o = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_base_url(o, "https://app.example.com"), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_clock(o, fixed_clock, &now_us), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_add_source(o, "acme"), FASTEPOST_EINVALID);
+  cr_assert(strstr(fastepost_error_last()->message, "'acme'"), "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_crm_stats_options_add_source(o, NULL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_crm_stats_options_add_source(NULL, "zoho"), FASTEPOST_EINVALID);
+  /* Registry order, and one twice: harmless. */
+  const char *order[] = {"zoho", "salesforce", "monday", "pipedrive", "hubspot", "odoo", "zoho"};
+  for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+    cr_assert_eq(fastepost_crm_stats_options_add_source(o, order[i]), FASTEPOST_OK, "%s", order[i]);
+  cr_assert_eq(fastepost_crm_stats_options_set_path(o, "salesforce", "/sf/outbound"), FASTEPOST_OK);
+  /* Events of a source named nowhere: still a card, not configured. */
+  add_event("legacy", "x", "success", NOW);
+  add_event("zoho", "Contacts.insert", "success", NOW);
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), o), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fastepost_crm_stats_options_free(o);
+  cr_assert_eq(fastepost_crm_stats_source_count(s), 7);
+  for (size_t i = 0; i < 6; i++) {
+    const fastepost_crm_source_stats *src = fastepost_crm_stats_find_source(s, six[i]);
+    cr_assert_not_null(src, "no card for %s", six[i]);
+    cr_assert_eq(src->configured, 1, "%s", six[i]);
+    char want[128];
+    snprintf(want, sizeof want, "https://app.example.com/api/v1/integrations/%s", six[i]);
+    if (strcmp(six[i], "salesforce") == 0)
+      snprintf(want, sizeof want, "https://app.example.com/sf/outbound");
+    cr_assert_str_eq(src->webhook_url, want);
+    cr_assert(*fastepost_report_source_instructions(six[i]), "set-up text for %s", six[i]);
+    cr_assert_str_neq(fastepost_report_source_title(six[i]), "");
+  }
+  cr_assert_eq(fastepost_crm_stats_find_source(s, "zoho")->total_events, 1);
+  const fastepost_crm_source_stats *legacy = fastepost_crm_stats_find_source(s, "legacy");
+  cr_assert_not_null(legacy);
+  cr_assert_eq(legacy->configured, 0);
+  cr_assert_str_eq(legacy->webhook_url, "", "no adapter, no URL");
+  cr_assert_str_eq(fastepost_report_source_title("legacy"), "legacy");
+  cr_assert_str_eq(fastepost_report_source_title("monday"), "monday.com");
+  cr_assert_str_eq(fastepost_report_source_instructions("legacy"), "");
+  cr_assert_str_eq(fastepost_report_source_title(NULL), "");
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, configured_sources_replace_the_default_pair) {
+  static int64_t now_us = NOW_US;
+  fastepost_crm_stats_options *o = NULL;
+  cr_assert_eq(fastepost_crm_stats_options_new(&o), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_set_clock(o, fixed_clock, &now_us), FASTEPOST_OK);
+  cr_assert_eq(fastepost_crm_stats_options_add_source(o, "pipedrive"), FASTEPOST_OK);
+  add_event("hubspot", "contact.creation", "success", NOW);
+  fastepost_crm_stats *s = NULL;
+  cr_assert_eq(fastepost_crm_stats_collect(&s, fptest_conn(), o), FASTEPOST_OK);
+  fastepost_crm_stats_options_free(o);
+  cr_assert_eq(fastepost_crm_stats_source_count(s), 2, "hubspot (events) and pipedrive (configured)");
+  cr_assert_str_eq(fastepost_crm_stats_source(s, 0)->source, "hubspot");
+  cr_assert_eq(fastepost_crm_stats_source(s, 0)->configured, 0);
+  cr_assert_str_eq(fastepost_crm_stats_source(s, 1)->source, "pipedrive");
+  cr_assert_eq(fastepost_crm_stats_source(s, 1)->configured, 1);
+  cr_assert_str_eq(fastepost_crm_stats_source(s, 1)->webhook_url, "/api/v1/integrations/pipedrive");
+  cr_assert_null(fastepost_crm_stats_find_source(s, "odoo"), "odoo is neither configured nor has events");
+  fastepost_crm_stats_free(s);
+}
+
+Test(crm_stats, cli_six_sources) {
+  static char out[65536];
+  add_event("zoho", "Contacts.insert", "success", NOW);
+  char args[2048];
+  int n = snprintf(args, sizeof args, "stats crm --json --now %lld --db '%s'", NOW_US, fptest_current.conninfo);
+  for (size_t i = 0; i < 6; i++)
+    n += snprintf(args + n, sizeof args - (size_t)n, " --source %s", six[i]);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  shape_check(out, "crm_stats");
+  for (size_t i = 0; i < 6; i++) {
+    char want[200];
+    snprintf(want, sizeof want, "\"webhook_url\":\"/api/v1/integrations/%s\"", six[i]);
+    cr_assert(strstr(out, want), "missing %s in %s", want, out);
+  }
+  size_t configured = 0;
+  for (const char *p = out; (p = strstr(p, "\"configured\":true")); p++)
+    configured++;
+  cr_assert_eq(configured, 6);
+  cr_assert(strstr(out, "\"title\":\"Zoho CRM\""), "%s", out);
+  snprintf(args, sizeof args, "stats crm --now %lld --db '%s' --source monday --source salesforce", NOW_US,
+           fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert(strstr(out, "monday.com") && strstr(out, "POST /api/v1/integrations/salesforce"), "%s", out);
+  snprintf(args, sizeof args, "stats crm --db '%s' --source nope", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
 }

@@ -50,7 +50,7 @@ Test(report_cli, options_refuse_bad_input) {
   fastepost_report_options *o = NULL;
   cr_assert_eq(fastepost_report_options_new(&o), FASTEPOST_OK);
   cr_assert_eq(fastepost_report_options_set_base_url(o, "ftp://x"), FASTEPOST_EINVALID);
-  cr_assert_eq(fastepost_report_options_set_webhook_path(o, "zoho", "/z"), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_options_set_webhook_path(o, "acme", "/z"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_report_options_set_webhook_path(o, "odoo", "z"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_report_options_set_clock(o, NULL, NULL), FASTEPOST_OK);
   cr_assert_eq(fastepost_report_options_set_title(NULL, "x"), FASTEPOST_EINVALID);
@@ -61,4 +61,50 @@ Test(report_cli, options_refuse_bad_input) {
   fastepost_free(html);
   fastepost_report_options_free(o);
   fastepost_report_options_free(NULL);
+}
+
+/* Issue 15: six configured CRMs, six cards with their set-up; an event of each in the recent list. */
+Test(report_cli, six_cards_from_repeated_source) {
+  static char out[262144];
+  static const char *const six[][2] = {{"odoo", "Odoo"},     {"hubspot", "HubSpot"},       {"pipedrive", "Pipedrive"},
+                                       {"monday", "monday.com"}, {"salesforce", "Salesforce"}, {"zoho", "Zoho CRM"}};
+  char args[4096], sql[256];
+  for (size_t i = 0; i < 6; i++) {
+    snprintf(sql, sizeof sql,
+             "INSERT INTO integration_events (source, event_type, status) VALUES ('%s', 'ev-%s', 'success')",
+             six[i][0], six[i][0]);
+    if (i % 2)
+      fptest_exec(sql); /* half with events, half configured only */
+  }
+  int n = snprintf(args, sizeof args, "report --db '%s' --output - --base-url https://app.example.com",
+                   fptest_current.conninfo);
+  for (size_t i = 0; i < 6; i++)
+    n += snprintf(args + n, sizeof args - (size_t)n, " --source %s", six[i][0]);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  size_t cards = 0;
+  for (const char *p = out; (p = strstr(p, "<div class=\"card crm\"")); p++)
+    cards++;
+  cr_assert_eq(cards, 6, "one card per configured source: %zu", cards);
+  for (size_t i = 0; i < 6; i++) {
+    char want[256];
+    snprintf(want, sizeof want, "id=\"crm-%s\"><h3><span>%s</span>", six[i][0], six[i][1]);
+    cr_assert(strstr(out, want), "no card %s", want);
+    snprintf(want, sizeof want, "POST <code>https://app.example.com/api/v1/integrations/%s</code><br>", six[i][0]);
+    cr_assert(strstr(out, want), "no set-up line %s", want);
+    if (i % 2) {
+      snprintf(want, sizeof want, "<code>ev-%s</code>", six[i][0]);
+      cr_assert(strstr(out, want), "%s not in the recent events", want);
+    }
+  }
+  cr_assert_null(strstr(out, "Not configured in this application"));
+  /* Only pipedrive configured: the odoo (no events) card and its key rows are gone. */
+  snprintf(args, sizeof args, "report --db '%s' --output - --source pipedrive", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert_null(strstr(out, "id=\"crm-odoo\""));
+  cr_assert_null(strstr(out, "Odoo key header"));
+  cr_assert(strstr(out, "id=\"crm-hubspot\"") && strstr(out, "Not configured in this application"),
+            "hubspot has events: a card, marked");
+  snprintf(args, sizeof args, "report --db '%s' --output - --source acme", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
+  cr_assert(strstr(out, "acme"), "%s", out);
 }

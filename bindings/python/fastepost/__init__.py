@@ -18,7 +18,7 @@ bindings/fastepost.i and which mirrors the C API one to one. See docs/bindings.m
 The package is split by concern, each module with the :class:`Connection` methods of its
 concern (one mixin class each, combined in connection.py): errors.py (the exception classes),
 connection.py (connecting, the schema), transfer.py (export and import), webhooks.py (Odoo,
-HubSpot, the event log), spool.py (the delivery spool), backup.py, stats.py (CRM and
+HubSpot, every CRM through one entry, the event log), spool.py (the delivery spool), backup.py, stats.py (CRM and
 database figures, the report) and pool.py; _support.py holds what they share. Import
 everything from ``fastepost`` itself: the modules are not an interface.
 """
@@ -64,6 +64,11 @@ from .webhooks import (
     odoo_authenticate,
     odoo_process,
     status_http,
+    webhook_process,
+    webhook_sources,
+    WebhookConfig,
+    WebhookEvent,
+    WebhookResponse,
 )
 from .spool import Spool, SpoolEntry, SpoolReplayReport
 from .backup import BackupDir, BackupInfo
@@ -85,7 +90,8 @@ __all__ = [
     "ExportResult", "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
     "hubspot_decode_uri", "time_ago", "EventResult", "EventBatch", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
-    "status_http", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
+    "status_http", "webhook_process", "webhook_sources", "WebhookConfig", "WebhookEvent",
+    "WebhookResponse", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",
     "DatabaseError", "ConnectionError", "IOError", "ExternalError", "AuthError", "TooBigError",
     "NoKeyError", "VersionError", "CanceledError", "BusyError",

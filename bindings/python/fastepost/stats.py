@@ -7,10 +7,11 @@ the HTML report (docs/report.md), with their methods of :class:`Connection`.
 none."""
 
 import os
-from typing import TYPE_CHECKING, Any, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, List, Optional, Union
 
 from . import core as _core
 from ._support import Result, _Path
+from .core import InvalidError
 from .backup import BackupDir, _backup_dir
 
 if TYPE_CHECKING:
@@ -20,11 +21,14 @@ if TYPE_CHECKING:
 class CrmSourceStats(Result):
     """The figures of one CRM source. ``success_rate`` is a percentage with one decimal, or
     None when no event has finished; ``health`` is "good", "warning" or "none" and ``badge``
-    its colour ("green", "yellow", "none")."""
+    its colour ("green", "yellow", "none"); ``configured`` whether the application named it
+    (``sources=``), ``title`` its name as the CRM writes it ("monday.com"), ``webhook_url``
+    where it sends its webhooks and ``instructions`` what to set up on its side."""
 
     __slots__ = ("source", "total_events", "events_24h", "success_events", "error_events",
                  "dead_events", "pending_events", "success_rate", "health", "badge",
-                 "last_event_at", "last_event_at_us", "last_event_type")
+                 "last_event_at", "last_event_at_us", "last_event_type", "configured", "title",
+                 "webhook_url", "instructions")
     source: str
     total_events: int
     events_24h: int
@@ -38,6 +42,10 @@ class CrmSourceStats(Result):
     last_event_at: Optional[str]
     last_event_at_us: Optional[int]
     last_event_type: Optional[str]
+    configured: bool
+    title: str
+    webhook_url: str
+    instructions: str
 
 
 class CrmSyncStats(Result):
@@ -157,6 +165,26 @@ class DbStats(Result):
                           newest_backup=nb and DbNewestBackup(**nb)))
 
 
+# The CRMs an application is configured for: names, one name, or a WebhookConfig (anything with
+# sources()).
+_Sources = Union[str, Iterable[str], Any, None]
+
+
+def _sources(sources: _Sources) -> Optional[str]:
+    """The configured sources as the helpers take them: "pipedrive,zoho", or None."""
+    if sources is None:
+        return None
+    if hasattr(sources, "sources"):  # a WebhookConfig: the sources it has a section for
+        sources = sources.sources()
+    if isinstance(sources, str):
+        sources = [sources]
+    names = list(sources)
+    for name in names:
+        if not isinstance(name, str) or not name or "," in name:
+            raise InvalidError(f"not a CRM source: {name!r}")
+    return ",".join(names) or None
+
+
 class _StatsMethods:
     """The figures and report methods of :class:`fastepost.Connection` (mixed in there: they
     use its ``_lock`` and ``_conn``)."""
@@ -173,26 +201,33 @@ class _StatsMethods:
             return DbStats._from(_core.stats_db(self._conn, d._d if d else None, int(bool(exact))))
 
     def report_html(self, backup_dir: Union[BackupDir, _Path, None] = None,
-                    base_url: Optional[str] = None, title: Optional[str] = None) -> str:
-        """The self-contained HTML report (docs/report.md) as a str."""
+                    base_url: Optional[str] = None, title: Optional[str] = None, *,
+                    sources: "_Sources" = None) -> str:
+        """The self-contained HTML report (docs/report.md) as a str. ``sources``: the CRMs the
+        application is configured for, as for :meth:`crm_stats`."""
         if isinstance(backup_dir, BackupDir):
             backup_dir = backup_dir.dir
         with self._lock:
             return _core.report_html(self._conn, None if backup_dir is None else os.fsdecode(backup_dir),
-                                     base_url, title)
+                                     base_url, title, _sources(sources))
 
     def crm_stats(self, base_url: Optional[str] = None, *, odoo_path: Optional[str] = None,
-                  hubspot_path: Optional[str] = None, now_us: Optional[int] = None) -> CrmStats:
+                  hubspot_path: Optional[str] = None, now_us: Optional[int] = None,
+                  sources: "_Sources" = None) -> CrmStats:
         """The CRM dashboard's figures as a :class:`CrmStats`. ``base_url`` (``https://...``)
         makes the set-up URLs absolute; ``odoo_path`` / ``hubspot_path`` replace the default
         webhook paths; ``now_us`` (microseconds since the epoch) fixes the clock (default: the
-        server's). Raises :class:`VersionError` before schema version 2, :class:`InvalidError`
-        for a base URL that is not http(s) or a path without a leading "/"."""
+        server's); ``sources`` names the CRMs the application is configured for (a list of
+        names, or a :class:`WebhookConfig`: its sections), each of which gets an entry even
+        without events (None or empty: odoo and hubspot). Raises :class:`VersionError` before
+        schema version 2, :class:`InvalidError` for a base URL that is not http(s), a path
+        without a leading "/" or an unknown source."""
         now = -1 if now_us is None else int(now_us)
         if now_us is not None and now < 0:
             raise ValueError("now_us must be 0 or more")
         with self._lock:
-            d = _core.crm_stats_collect(self._conn, base_url, odoo_path, hubspot_path, now)
+            d = _core.crm_stats_collect(self._conn, base_url, odoo_path, hubspot_path, now,
+                                        _sources(sources))
         return CrmStats._from(d)
 
     def crm_stats_rebuild(self) -> None:

@@ -1,6 +1,10 @@
 """Webhooks and the event log: HubSpot signatures (docs/hubspot.md), Odoo deliveries
-(docs/odoo.md), the webhook methods of :class:`Connection` and their results."""
+(docs/odoo.md), every CRM through one entry (docs/webhooks.md), the webhook methods of
+:class:`Connection` and their results."""
 
+import contextlib
+import datetime
+import json
 import os
 import threading
 
@@ -400,6 +404,30 @@ class _WebhookMethods:
             raise
         return EventBatch._from(d)
 
+    def webhook_process(self, source, body, headers=None, config=None, method="POST", url="",
+                            spool=None, clock=None):
+        """Process one webhook request from any CRM ("odoo", "hubspot", "pipedrive", "monday",
+        "salesforce", "zoho"; see :func:`webhook_sources`) and return the :class:`WebhookResponse`
+        to send: a monday.com challenge is answered, the request is verified (constant time; no
+        configuration for the source: 401), parsed into its events and applied in one transaction.
+        Never raises for what the request did: a refused (401), malformed (400) or unprocessable
+        (503) request is a response too (``raise_for_status()`` turns it into an exception).
+
+        :param body: the raw body, bytes (or str, as UTF-8)
+        :param headers: the request's headers, a dict or (name, value) pairs (names compare
+            without regard to case; None values are left out)
+        :param config: a :class:`WebhookConfig` (build it once), or a dict / JSON text parsed for
+            this call; None refuses every source
+        :param method: the HTTP method as received
+        :param url: the full public URL the request was sent to (monday.com's JWT ``aud``,
+            HubSpot's signature)
+        :param spool: with a dict config: a :class:`Spool` or directory (see :class:`WebhookConfig`)
+        :param clock: with a dict config: a fixed clock (datetime or Unix seconds)
+        :raises TypeError, InvalidError: the caller's mistakes (a header that is not a str or holds
+            a NUL byte, a config that is not JSON or has an unknown key)
+        """
+        return _webhook_process(self, source, body, headers, config, method, url, spool, clock)
+
     def events(self, source=None, status=None, limit=50):
         """The newest integration events as :class:`Event` objects, optionally only of one
         ``source`` ("odoo", "hubspot") or ``status`` ("pending", "success", "error", "dead");
@@ -434,3 +462,191 @@ class _WebhookMethods:
                     e.report = PruneReport(**e.report)
                 raise
         return PruneReport(**d)
+
+
+# -- Every CRM through one entry (docs/webhooks.md) ---------------------------------------
+
+def webhook_sources():
+    """The sources :meth:`Connection.webhook_process` accepts, in the library's order:
+    ``["odoo", "hubspot", "pipedrive", "monday", "salesforce", "zoho"]``."""
+    return _core.webhook_sources()
+
+
+def _now_us(clock):
+    """A fixed clock as microseconds since the epoch: a datetime (naive means UTC) or Unix
+    seconds (int or float, as the CLI's ``--now``)."""
+    if isinstance(clock, datetime.datetime):
+        if clock.tzinfo is None:
+            clock = clock.replace(tzinfo=datetime.timezone.utc)
+        return int(clock.timestamp() * 1_000_000)
+    if isinstance(clock, bool) or not isinstance(clock, (int, float)):
+        raise TypeError(f"clock must be a datetime or Unix seconds, not {type(clock).__name__}")
+    if clock <= 0:
+        raise InvalidError("clock must be after 1970")
+    return int(clock * 1_000_000)
+
+
+class WebhookConfig:
+    """The configuration of every CRM source a host accepts webhooks from (keys, secrets,
+    organisation ids, board columns), parsed once and reused by every request, from every
+    thread (it is read-only once made)::
+
+        config = fastepost.WebhookConfig({"pipedrive": {"basic_auth": ["user:password"]},
+                                          "salesforce": {"organization_ids": ["00D..."]}})
+        response = conn.webhook_process("pipedrive", body, headers=headers, config=config)
+
+    :param config: a dict of source sections (serialised to JSON), JSON text (str or bytes), or
+        None for none: then every source is refused (401). The keys are those of the CLI's
+        ``--config`` file (docs/webhooks.md); an unknown source or key, or a wrong type, raises
+        :class:`InvalidError` naming it (never a secret's value).
+    :param spool: a :class:`Spool` or a directory: a verified request that meets an unreachable
+        database is kept there and answered 202 (Salesforce: its acknowledgement)
+    :param clock: a fixed processing clock (tests, replays): a datetime or Unix seconds; None
+        for the real clocks
+    """
+
+    def __init__(self, config=None, *, spool=None, clock=None):
+        if isinstance(config, dict):
+            config = json.dumps(config)
+        elif config is not None and not isinstance(config, (str, bytes, bytearray)):
+            raise TypeError(f"config must be a dict or JSON text, not {type(config).__name__}")
+        self.spool = _spool(spool)
+        now = 0 if clock is None else _now_us(clock)
+        self._c = _core.WebhookConfig(_body(config), self.spool._s if self.spool else None, now)
+
+    @classmethod
+    def from_file(cls, path, **options):
+        """A configuration from a JSON file (the CLI's ``--config FILE``)."""
+        with open(path, "rb") as f:
+            return cls(f.read(), **options)
+
+    def has_source(self, source):
+        """True when the configuration has a section for ``source``."""
+        return bool(_core.webhook_config_has_source(self._c, source))
+
+    def sources(self):
+        """The sources with a section, in the library's order."""
+        return [s for s in webhook_sources() if self.has_source(s)]
+
+    def __repr__(self):
+        return f"WebhookConfig(sources={self.sources()!r})"
+
+
+class WebhookEvent(Result):
+    """One event of a webhook request: the fields of an :class:`EventResult` of a batch
+    (``index``, ``event_type``, ``object_id`` ...) and ``external_id``, the CRM's record
+    ("person:42"), or None when the event was refused before it was read."""
+
+    __slots__ = EventResult.__slots__ + ("external_id",)
+
+    ok = EventResult.ok
+    type = EventResult.type
+
+
+# An event's keys in `fastepost webhook process --json`.
+_CLI_EVENT_KEYS = ("index", "event_id", "outcome", "customer_id", "remark_id", "external_id", "error")
+
+
+class WebhookResponse:
+    """What to answer a CRM and what its request did (:meth:`Connection.webhook_process`):
+    ``http_status``, ``content_type`` and ``body`` (bytes) to send as they are; ``code`` (0 or
+    the error code) and ``status`` ("ok" or the error name); ``spooled`` (kept in the spool,
+    202), ``handshake`` (a challenge answered, nothing processed); ``error`` (the message, or
+    None; never a secret); ``events``, one :class:`WebhookEvent` per event the request carried.
+    ``to_dict()`` has the keys of ``fastepost webhook process --json`` (each event's too: the
+    :class:`WebhookEvent` objects have more)."""
+
+    __slots__ = ("code", "status", "http_status", "content_type", "body", "spooled",
+                 "handshake", "error", "events")
+
+    def __init__(self, d):
+        for k in self.__slots__[:-1]:
+            setattr(self, k, d[k])
+        self.events = [WebhookEvent(**e, external_id=x)
+                       for e, x in zip(d["batch"]["events"], d["external_ids"])]
+
+    @property
+    def ok(self):
+        """True for a 2xx answer."""
+        return 200 <= self.http_status < 300
+
+    def raise_for_status(self):
+        """Raise the code's exception class (:class:`AuthError` ...) when the request failed,
+        with ``result`` this response; returns self otherwise."""
+        if self.code != 0:
+            try:
+                _core._raise_code(self.code, self.error or "", "")
+            except Error as e:
+                e.result = self
+                raise
+        return self
+
+    @property
+    def text(self):
+        """The body as text (UTF-8; undecodable bytes replaced)."""
+        return self.body.decode("utf-8", "replace")
+
+    def _utf8(self):
+        """The body as text, or None when it is not UTF-8 (as the CLI's ``--json`` prints it)."""
+        try:
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def to_dict(self):
+        return {"status": self.status, "http_status": self.http_status,
+                "response": {"content_type": self.content_type, "body": self._utf8()},
+                "events": [{k: getattr(e, k) for k in _CLI_EVENT_KEYS} for e in self.events],
+                "error": self.error}
+
+    def __repr__(self):
+        return (f"WebhookResponse(status={self.status!r}, http_status={self.http_status}, "
+                f"events={len(self.events)})")
+
+
+def _headers(headers):
+    """A flat [name, value, ...] list from a dict or a list of (name, value) pairs."""
+    if headers is None:
+        return []
+    items = headers.items() if hasattr(headers, "items") else headers
+    flat = []
+    for name, value in items:
+        if value is None:
+            continue
+        for part in (name, value):
+            if not isinstance(part, str):
+                raise TypeError(f"header names and values must be str, not {type(part).__name__}")
+        flat += [name, value]
+    return flat
+
+
+def _webhook_config(config, spool, clock):
+    if isinstance(config, WebhookConfig):
+        if spool is not None or clock is not None:
+            raise InvalidError("give spool and clock to the WebhookConfig itself")
+        return config
+    return WebhookConfig(config, spool=spool, clock=clock)
+
+
+def _webhook_process(conn, source, body, headers, config, method, url, spool, clock):
+    if not isinstance(source, str):
+        raise TypeError(f"source must be str, not {type(source).__name__}")
+    cfg = _webhook_config(config, spool, clock)
+    args = (source, method, url or "", _headers(headers), _body(body), cfg._c)
+    spool_lock = cfg.spool._lock if cfg.spool else contextlib.nullcontext()
+    if conn is None:
+        if cfg.spool is None:
+            raise InvalidError("webhook_process without a connection needs a spool")
+        with spool_lock:
+            return WebhookResponse(_core.webhook_process(None, *args))
+    with conn._lock, spool_lock:
+        return WebhookResponse(_core.webhook_process(conn._conn, *args))
+
+
+def webhook_process(source, body, conn=None, *, headers=None, config=None, method="POST", url="",
+                    spool=None, clock=None):
+    """:meth:`Connection.webhook_process` for a host that may have no connection: with ``conn``
+    None (connecting failed) a verified request goes to the configuration's spool (202); a
+    refused one is answered 401 as ever. Without a spool that is :class:`InvalidError`: answer
+    the connection failure itself (503)."""
+    return _webhook_process(conn, source, body, headers, config, method, url, spool, clock)

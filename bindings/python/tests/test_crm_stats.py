@@ -150,6 +150,39 @@ class CrmStats(DbTestCase):
         with self.assertRaises(fastepost.VersionError):
             self.conn.crm_stats()
 
+    def test_configured_sources(self):
+        """Issue 15: a card per source with events or configured, each with its set-up."""
+        six = ["odoo", "hubspot", "pipedrive", "monday", "salesforce", "zoho"]
+        s = self.conn.crm_stats("https://app.example.com", sources=six)
+        by_name = {x.source: x for x in s.sources}
+        self.assertEqual(set(by_name), set(six) | {"shopify"}, "the six and shopify (events)")
+        for name in six:
+            src = by_name[name]
+            self.assertTrue(src.configured, name)
+            self.assertEqual(src.webhook_url, f"https://app.example.com/api/v1/integrations/{name}")
+            self.assertTrue(src.instructions)
+            self.assertTrue(src.title)
+        self.assertEqual(by_name["monday"].title, "monday.com")
+        self.assertFalse(by_name["shopify"].configured)
+        self.assertEqual((by_name["shopify"].webhook_url, by_name["shopify"].instructions), ("", ""))
+        # From a WebhookConfig: the sources it has a section for.
+        cfg = fastepost.WebhookConfig({"hubspot": {"client_secrets": ["x"]}})
+        names = [x.source for x in self.conn.crm_stats(sources=cfg).sources]
+        self.assertEqual(names, ["hubspot", "odoo", "shopify"], "odoo has events, not configured")
+        self.assertFalse(self.conn.crm_stats(sources=cfg).sources[1].configured)
+        # None or empty: the 1.0 default pair.
+        for default in (None, []):
+            d = {x.source: x.configured for x in self.conn.crm_stats(sources=default).sources}
+            self.assertEqual(d, {"hubspot": True, "odoo": True, "shopify": False})
+        for bad in (["acme"], ["odoo,zoho"], [""], [3]):
+            with self.subTest(bad), self.assertRaises(fastepost.InvalidError):
+                self.conn.crm_stats(sources=bad)
+        html = self.conn.report_html(sources=six)
+        self.assertEqual(html.count('<div class="card crm"'), 7)
+        for name in six:
+            self.assertIn(f'id="crm-{name}"', html)
+            self.assertIn(f"<code>/api/v1/integrations/{name}</code><br>", html)
+
     def test_time_ago(self):
         self.assertEqual(fastepost.time_ago(NOW - 3 * 86400 * 1000000, NOW), "3 days ago")
         self.assertEqual(fastepost.core.report_time_iso(NOW), "2025-11-27T19:00:00.000000Z")

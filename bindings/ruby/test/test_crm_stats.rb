@@ -129,6 +129,29 @@ class CrmStatsTest < DbTest
 
   end
 
+  # Issue 15: a card per source with events or configured, each with its set-up.
+  def test_configured_sources
+    six = %w[odoo hubspot pipedrive monday salesforce zoho]
+    Fastepost::Connection.open(@dsn) do |c|
+      s = c.crm_stats("https://app.example.com", sources: six)
+      six.each do |name|
+        src = s.source(name)
+        assert src.configured, name
+        assert_equal "https://app.example.com/api/v1/integrations/#{name}", src.webhook_url
+        refute_empty src.instructions
+      end
+      assert_equal "Zoho CRM", s.source("zoho").title
+      cfg = Fastepost::WebhookConfig.new({ "hubspot" => { "client_secrets" => ["x"] } })
+      configured = c.crm_stats(sources: cfg).sources.select(&:configured).map(&:source)
+      assert_equal ["hubspot"], configured
+      assert_raises(Fastepost::InvalidError) { c.crm_stats(sources: ["acme"]) }
+      assert_raises(Fastepost::InvalidError) { c.crm_stats(sources: ["odoo,zoho"]) }
+      html = c.report_html(sources: six)
+      six.each { |name| assert_includes html, %(id="crm-#{name}") }
+      assert_operator html.scan('<div class="card crm"').size, :>=, 6
+    end
+  end
+
   def test_result_outlives_connection
     conn = Fastepost.connect(@dsn)
     s = conn.crm_stats(now_us: NOW)

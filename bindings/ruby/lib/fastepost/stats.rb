@@ -7,9 +7,13 @@ module Fastepost
   # success_rate is a percentage with one decimal, or nil when no event has finished; health is
   # "good", "warning" or "none" and badge its colour; every time is <key> (ISO 8601 UTC text)
   # and <key>_us (microseconds since the epoch), both nil when there is none.
+  # configured: whether the application named the source (sources:); title: its name as the
+  # CRM writes it ("monday.com"); webhook_url: where it sends its webhooks; instructions: what
+  # to set up on its side.
   CrmSourceStats = Struct.new(:source, :total_events, :events_24h, :success_events, :error_events,
                               :dead_events, :pending_events, :success_rate, :health, :badge,
-                              :last_event_at, :last_event_at_us, :last_event_type, keyword_init: true)
+                              :last_event_at, :last_event_at_us, :last_event_type, :configured,
+                              :title, :webhook_url, :instructions, keyword_init: true)
   CrmSyncStats = Struct.new(:total_customers, :synced_customers, :pending_tasks, :last_sync_at,
                             :last_sync_at_us, keyword_init: true)
   CrmRecentEvent = Struct.new(:id, :source, :event_type, :status, :outcome, :error, :created_at,
@@ -17,7 +21,7 @@ module Fastepost
   CrmSetup = Struct.new(:odoo_webhook_url, :odoo_webhook_url_with_key, :odoo_api_key_header,
                         :odoo_api_key_param, :hubspot_webhook_url, :hubspot_signature_header,
                         :hubspot_timestamp_header, keyword_init: true)
-  # sources (alphabetical, always with hubspot and odoo), sync, recent (newest first, at most
+  # sources (alphabetical: each with events and each configured one), sync, recent (newest first, at most
   # 20), setup, and the clock they were computed for (generated_at, generated_at_us).
   CrmStats = Struct.new(:sources, :sync, :recent, :setup, :generated_at, :generated_at_us,
                         keyword_init: true) do
@@ -53,6 +57,22 @@ module Fastepost
     end
   end
 
+  # Helpers of the figures' methods.
+  module Stats
+    # The configured sources as the helpers take them: "pipedrive,zoho", or nil.
+    def self.sources_arg(sources)
+      return nil if sources.nil?
+
+      sources = sources.sources if sources.respond_to?(:sources) # a WebhookConfig
+      names = Array(sources)
+      names.each do |name|
+        raise InvalidError, "not a CRM source: #{name.inspect}" unless name.is_a?(String) && !name.empty? &&
+                                                                      !name.include?(",")
+      end
+      names.empty? ? nil : names.join(",")
+    end
+  end
+
   class Connection
     # The figures and report methods of Connection (included there: they use its #synchronize
     # and @conn, and BackupMethods' #backup_dir).
@@ -65,21 +85,26 @@ module Fastepost
       end
 
       # The self-contained HTML report (docs/report.md) as a UTF-8 String.
-      def report_html(backup_dir: nil, base_url: nil, title: nil)
+      # sources: the CRMs the application is configured for, as for crm_stats.
+      def report_html(backup_dir: nil, base_url: nil, title: nil, sources: nil)
         backup_dir = backup_dir.dir if backup_dir.is_a?(BackupDir)
-        synchronize { Core.report_html(@conn, backup_dir&.to_s, base_url, title) }
+        list = Stats.sources_arg(sources)
+        synchronize { Core.report_html(@conn, backup_dir&.to_s, base_url, title, list) }
       end
 
       # The CRM dashboard's figures as a CrmStats. base_url ("https://...") makes the set-up URLs
       # absolute; odoo_path / hubspot_path replace the default webhook paths; now_us
       # (microseconds since the epoch) fixes the clock (default: the server's). Raises
-      # VersionError before schema version 2, InvalidError for a base URL that is not http(s)
-      # or a path without a leading "/".
-      def crm_stats(base_url = nil, odoo_path: nil, hubspot_path: nil, now_us: nil)
+      # VersionError before schema version 2, InvalidError for a base URL that is not http(s),
+      # a path without a leading "/" or an unknown source. sources: the CRMs the application is
+      # configured for (an Array of names, or a WebhookConfig: its sections), each of which
+      # gets an entry even without events (nil or empty: odoo and hubspot).
+      def crm_stats(base_url = nil, odoo_path: nil, hubspot_path: nil, now_us: nil, sources: nil)
         now = now_us.nil? ? -1 : Integer(now_us)
         raise ArgumentError, "now_us must be 0 or more" if now_us && now.negative?
 
-        h = synchronize { Core.crm_stats_collect(@conn, base_url, odoo_path, hubspot_path, now) }
+        list = Stats.sources_arg(sources)
+        h = synchronize { Core.crm_stats_collect(@conn, base_url, odoo_path, hubspot_path, now, list) }
         CrmStats.from(h)
       end
 

@@ -13,9 +13,9 @@ require "json"
 require "stringio"
 
 module FastepostDB
-  # The webhook paths of config/routes/fastepost.rb (keep the two in step) and the most of a
+  # The webhook paths of config/routes/fastepost.rb (one per CRM source) and the most of a
   # webhook body anything here reads: one byte over the library's 1 MiB limit.
-  WEBHOOK_PATHS = %w[/api/v1/integrations/odoo /api/v1/integrations/hubspot].freeze
+  WEBHOOK_PATHS = Fastepost.webhook_sources.map { |source| "/api/v1/integrations/#{source}" }.freeze
   MAX_BODY = 1024 * 1024
 
   # First in the middleware stack: a webhook body over MAX_BODY is answered 413 here, from its
@@ -117,6 +117,32 @@ module FastepostDB
     end
   end
   @spool_lock = Mutex.new
+
+  # The configuration of every CRM's webhooks (docs/webhooks.md: the JSON of
+  # `fastepost webhook process --config`), parsed once per process and shared by every thread:
+  # the JSON of FASTEPOST_WEBHOOK_CONFIG_JSON, else of the file FASTEPOST_WEBHOOK_CONFIG. A
+  # source without a section is refused (401); with neither variable, only the 1.0 Odoo and
+  # HubSpot routes (ODOO_API_KEY, HUBSPOT_CLIENT_SECRET) accept anything. Verified requests that
+  # meet an unreachable database go to the spool below (202).
+  def webhook_config
+    @config_lock.synchronize do
+      @webhook_config ||= begin
+        json = ENV["FASTEPOST_WEBHOOK_CONFIG_JSON"].presence
+        json ||= File.binread(ENV["FASTEPOST_WEBHOOK_CONFIG"]) if ENV["FASTEPOST_WEBHOOK_CONFIG"].present?
+        Fastepost::WebhookConfig.new(json, spool: spool)
+      end
+    end
+  end
+  @config_lock = Mutex.new
+
+  # The CRMs this app accepts webhooks from: the webhook configuration's sections, and Odoo and
+  # HubSpot while their 1.0 keys are set. The dashboard shows these even before their first event.
+  def configured_sources
+    sources = webhook_config.sources
+    sources |= ["odoo"] if odoo_api_keys.any?
+    sources |= ["hubspot"] if hubspot_secrets.any?
+    sources
+  end
 
   # The keys Odoo may present (comma-separated while rotating); none: every request is 401.
   def odoo_api_keys = list(ENV["ODOO_API_KEY"])

@@ -8,6 +8,10 @@ namespace :api do
     namespace :integrations do
       post "odoo", to: "odoo#create"
       post "hubspot", to: "hubspot#create"
+      # Every CRM: pipedrive, monday, salesforce, zoho (and odoo, hubspot through the two above,
+      # which hand over to the generic entry when the webhook configuration has their section).
+      post ":source", to: "webhooks#create", constraints: { source: Regexp.union(Fastepost.webhook_sources) },
+                      format: false
     end
   end
 end

@@ -21,4 +21,40 @@ module FastepostWebhook
     io.rewind if io.respond_to?(:rewind)
     (io.read(FastepostDB::MAX_BODY + 1) || +"").b
   end
+
+  # Process the request as one of source's webhooks through the generic entry and send the
+  # library's answer as it is (status, content type, body).
+  def answer_webhook(source)
+    options = { headers: webhook_headers, config: FastepostDB.webhook_config, method: request.request_method,
+                url: public_url }
+    body = raw_body
+    response = begin
+      FastepostDB.with { |conn| conn.webhook_process(source, body, **options) }
+    rescue Fastepost::ConnectionError, Fastepost::PoolTimeout
+      # No connection: a verified request goes to the configuration's spool (202); without one
+      # the answer is 503 (FastepostResponses) and the CRM delivers again.
+      raise unless options[:config].spool
+
+      Fastepost.webhook_process(source, body, conn: nil, **options)
+    end
+    send_data response.body, status: response.http_status, type: response.content_type, disposition: "inline"
+  end
+
+  # The request's headers by their HTTP names (Rack keeps them as HTTP_X_ODOO_API_KEY ...).
+  def webhook_headers
+    request.headers.env.each_with_object({}) do |(key, value), h|
+      name = if key.start_with?("HTTP_") then key.delete_prefix("HTTP_")
+             elsif %w[CONTENT_TYPE CONTENT_LENGTH].include?(key) then key
+             end
+      h[name.split("_").map(&:capitalize).join("-")] = value if name && value.is_a?(String)
+    end
+  end
+
+  # The URL the CRM called (signatures and monday.com's JWT audience cover it). Behind a proxy
+  # set PUBLIC_URL (https://app.example.com) or make the proxy pass X-Forwarded-Proto/Host,
+  # which request.url honours.
+  def public_url
+    base = ENV["PUBLIC_URL"].presence
+    base ? base.chomp("/") + request.fullpath : request.url
+  end
 end

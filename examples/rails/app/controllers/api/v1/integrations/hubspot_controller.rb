@@ -3,6 +3,8 @@
 module Api
   module V1
     module Integrations
+      # The 1.0 route, used while the webhook configuration has no "hubspot" section (with one:
+      # the generic entry, as WebhooksController).
       # POST /api/v1/integrations/hubspot: a HubSpot webhook batch, signed with v3
       # (X-HubSpot-Signature-v3 over method, URL, body and X-HubSpot-Request-Timestamp, with
       # the app's client secret, HUBSPOT_CLIENT_SECRET). 200 once the batch is committed (each
@@ -12,6 +14,9 @@ module Api
         include FastepostWebhook
 
         def create
+          # With a "hubspot" section in the webhook configuration, this route is the generic one.
+          return answer_webhook("hubspot") if FastepostDB.webhook_config.source?("hubspot")
+
           body = raw_body
           batch = with_fastepost do |conn|
             conn.hubspot_process(body, secrets: FastepostDB.hubspot_secrets,
@@ -25,12 +30,8 @@ module Api
 
         private
 
-        # HubSpot signs the URL it called. Behind a proxy set PUBLIC_URL (https://app.example.com)
-        # or make the proxy pass X-Forwarded-Proto/Host, which request.url honours.
-        def signed_url
-          public_url = ENV["PUBLIC_URL"].presence
-          public_url ? public_url.chomp("/") + request.fullpath : request.url
-        end
+        # HubSpot signs the URL it called (FastepostWebhook#public_url).
+        def signed_url = public_url
       end
     end
   end

@@ -5,6 +5,10 @@ module Api
     module Integrations
       # POST /api/v1/integrations/odoo[?api_key=...][&event=create|write|unlink|archive]
       #
+      # The 1.0 route, used while the webhook configuration (FastepostDB.webhook_config) has no
+      # "odoo" section; with one, the request goes through the generic entry
+      # (WebhooksController) and its configuration instead.
+      #
       # Odoo's "Send Webhook Notification" cannot set headers, so the key may come in the URL;
       # X-Odoo-Api-Key wins when present, even empty. The library checks it before it writes or
       # spools anything: missing, empty or wrong is 401 AuthError; the accepted keys are
@@ -19,6 +23,9 @@ module Api
         include FastepostWebhook
 
         def create
+          # With an "odoo" section in the webhook configuration, this route is the generic one.
+          return answer_webhook("odoo") if FastepostDB.webhook_config.source?("odoo")
+
           options = { api_key: request.headers["X-Odoo-Api-Key"] || request.query_parameters["api_key"],
                       expected_keys: FastepostDB.odoo_api_keys,
                       event: request.query_parameters["event"].presence,
