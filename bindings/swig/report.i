@@ -40,3 +40,36 @@ static fp_obj fp_report_html(fastepost_conn *conn, const char *backup_dir, const
 }
 %}
 %clear const char *backup_dir, const char *base_url, const char *title, const char *sources;
+
+/* The CRM figures as Prometheus text (docs/metrics.md):
+ *   crm_metrics(conn, sources, spool_dir) -> str   (sources as for crm_stats_collect; spool_dir
+ *        None/nil: no spool figures) */
+%ignore fastepost_report_prometheus;
+%apply const char *NULLABLE { const char *sources, const char *spool_dir };
+%rename(crm_metrics) fp_crm_metrics;
+%inline %{
+static fp_obj fp_crm_metrics(fastepost_conn *conn, const char *sources, const char *spool_dir) {
+  fastepost_crm_stats_options *o = NULL;
+  fastepost_status rc = fastepost_crm_stats_options_new(&o);
+  if (rc == FASTEPOST_OK)
+    rc = fp_add_sources(fp_crm_add_source, o, sources);
+  fastepost_crm_stats *st = NULL;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_crm_stats_collect(&st, conn, o);
+  fastepost_crm_stats_options_free(o);
+  fastepost_spool *sp = NULL;
+  if (rc == FASTEPOST_OK && spool_dir)
+    rc = fastepost_spool_open(&sp, spool_dir);
+  char *text = NULL;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_report_prometheus(&text, st, sp);
+  fastepost_spool_free(sp);
+  fastepost_crm_stats_free(st);
+  if (rc != FASTEPOST_OK)
+    return fp_stats_fail(rc);
+  fp_obj out = fp_str_new(text);
+  fastepost_free(text);
+  return out;
+}
+%}
+%clear const char *sources, const char *spool_dir;

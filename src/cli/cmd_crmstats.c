@@ -1,4 +1,5 @@
 /* fastepost stats crm */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats_common.h"
@@ -128,9 +129,27 @@ static void print_text(const fastepost_crm_stats *s) {
          u->hubspot_webhook_url, u->hubspot_signature_header, u->hubspot_timestamp_header);
 }
 
+/* --format prometheus: the exposition text of fastepost_report_prometheus(), with the spool's
+ * depth when --spool (or FASTEPOST_SPOOL_DIR) names one. */
+static int print_prometheus(cli_ctx *ctx, const fastepost_crm_stats *s, const char *spool_dir) {
+  if (!spool_dir || !*spool_dir)
+    spool_dir = getenv("FASTEPOST_SPOOL_DIR");
+  fastepost_spool *spool = NULL;
+  if (spool_dir && *spool_dir && fastepost_spool_open(&spool, spool_dir) != FASTEPOST_OK)
+    return cli_fail(ctx, "stats crm --spool");
+  char *text = NULL;
+  int rc = fastepost_report_prometheus(&text, s, spool) == FASTEPOST_OK ? CLI_OK : cli_fail(ctx, "stats crm");
+  if (rc == CLI_OK)
+    fputs(text, stdout);
+  fastepost_free(text);
+  fastepost_spool_free(spool);
+  return rc;
+}
+
 static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
   const char *base_url = NULL, *now = NULL, *odoo_path = NULL, *hubspot_path = NULL;
   bool rebuild = false;
+  const char *format = NULL, *spool_dir = NULL;
   cli_list sources = {0};
   const cli_option opts[] = {{"base-url", CLI_STRING, &base_url},
                              {"source", CLI_LIST, &sources},
@@ -138,10 +157,19 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
                              {"hubspot-path", CLI_STRING, &hubspot_path},
                              {"now", CLI_STRING, &now},
                              {"rebuild", CLI_FLAG, &rebuild},
+                             {"format", CLI_STRING, &format},
+                             {"spool", CLI_STRING, &spool_dir},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
+  bool prometheus = format && strcmp(format, "prometheus") == 0;
+  if (format && !prometheus && strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+    return cli_usage_error(ctx, "--format must be text, json or prometheus, not '%s'", format);
+  if (format && strcmp(format, "json") == 0)
+    ctx->json = true;
+  if (spool_dir && !prometheus)
+    return cli_usage_error(ctx, "--spool goes with --format prometheus (the spool's depth)");
   int64_t now_us = 0;
   if (now && (rc = cli_stats_parse_now(ctx, now, &now_us)))
     return rc;
@@ -169,7 +197,10 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
   fastepost_crm_stats_options_free(o);
   if (rc)
     return rc;
-  (ctx->json ? print_json : print_text)(s);
+  if (prometheus)
+    rc = print_prometheus(ctx, s, spool_dir);
+  else
+    (ctx->json ? print_json : print_text)(s);
   fastepost_crm_stats_free(s);
   return CLI_OK;
 }
@@ -177,7 +208,8 @@ static int stats_crm(cli_ctx *ctx, int argc, char **argv) {
 const cli_command cli_crmstats_commands[] = {
     {"stats", "crm", stats_crm, "CRM dashboard figures: events, success rates, customer sync",
      "Usage: fastepost stats crm [--base-url URL] [--odoo-path P] [--hubspot-path P] [--now US]\n"
-     "                          [--source NAME]... [--rebuild] [--db CONNINFO] [--json]\n"
+     "                          [--source NAME]... [--rebuild] [--format text|json|prometheus]\n"
+     "                          [--spool DIR] [--db CONNINFO] [--json]\n"
      "\n"
      "Print what the admin CRM dashboard shows: per CRM source (each with events, and each\n"
      "configured one: --source, by default hubspot and odoo) the\n"
@@ -199,6 +231,11 @@ const cli_command cli_crmstats_commands[] = {
      "                    (microseconds since the epoch) instead of the server's clock\n"
      "  --rebuild         recount the counters from the tables first (only needed after\n"
      "                    writes with triggers disabled)\n"
+     "  --format F        text (default), json (as --json) or prometheus: the figures in\n"
+     "                    Prometheus' text exposition format (docs/metrics.md), e.g. for the\n"
+     "                    node exporter's textfile collector\n"
+     "  --spool DIR       with --format prometheus, also the spool's depth (default\n"
+     "                    $FASTEPOST_SPOOL_DIR; none without either)\n"
      "  --json            one JSON object: sources[], sync{}, recent[], setup{}, generated_at;\n"
      "                    the keys of the bindings' to_dict() / to_h (docs/crm-stats.md)\n"},
     {NULL, NULL, NULL, NULL, NULL},

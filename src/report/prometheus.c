@@ -7,6 +7,7 @@
  * The event counts are gauges, not counters: pruning the event log (fastepost_events_prune())
  * lowers them, and a counter must never go down.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,8 +106,15 @@ fastepost_status fastepost_report_prometheus(char **out, const fastepost_crm_sta
     if (!s->has_success_rate)
       continue;
     uint64_t done = s->success_events + s->error_events + s->dead_events;
-    /* From the counts, not the rounded percentage: an alert at 0.8 must not flip on rounding. */
-    snprintf(v, sizeof v, "%.6f", done ? (double)s->success_events / (double)done : 0.0);
+    /* From the counts, not the rounded percentage: an alert at 0.8 must not flip on rounding.
+     * Printed from whole millionths: printf's %f writes LC_NUMERIC's decimal point, "0,5"
+     * under a German locale, which no scraper reads (tests: the binding suites' locale runs). */
+    uint64_t a = s->success_events, d = done;
+    while (a > UINT64_MAX / 2 / 1000000u) /* keep a * 10^6 + d / 2 in range: same ratio */
+      a >>= 1, d >>= 1;
+    uint64_t millionths = d ? (a * 1000000u + d / 2) / d : 0;
+    snprintf(v, sizeof v, "%llu.%06llu", (unsigned long long)(millionths / 1000000u),
+             (unsigned long long)(millionths % 1000000u));
     source_sample(&b, "fastepost_crm_success_ratio", s->source, NULL, v);
   }
   family(&b, "fastepost_crm_retry_queue", "gauge", "Failed events waiting for a retry, by CRM source.");

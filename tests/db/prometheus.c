@@ -257,3 +257,21 @@ Test(prometheus, spool_depth_and_empty_database) {
   fptest_rmtree(dir);
   cr_assert_eq(fastepost_report_prometheus(NULL, NULL, NULL), FASTEPOST_EINVALID);
 }
+
+/* `fastepost stats crm --format prometheus` prints the same text (its own clock aside), parsed
+ * by the same parser; a wrong format is a usage error. */
+Test(prometheus, cli_format_prometheus) {
+  static char out[65536];
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) VALUES"
+              " ('zoho', 'Contacts.insert', 'success', now()), ('zoho', 'Contacts.update', 'error', now())");
+  char args[2048];
+  snprintf(args, sizeof args, "--db '%s' stats crm --format prometheus --source zoho", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  parse(&ex, out);
+  cr_assert_eq(must(&ex, "fastepost_crm_events", "source=zoho,status=success"), 1);
+  cr_assert_float_eq(must(&ex, "fastepost_crm_success_ratio", "source=zoho"), 0.5, 1e-9);
+  snprintf(args, sizeof args, "--db '%s' stats crm --format yaml", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
+  snprintf(args, sizeof args, "--db '%s' stats crm --spool /nonexistent", fptest_current.conninfo);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "--spool without prometheus: %s", out);
+}

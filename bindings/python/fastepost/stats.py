@@ -230,6 +230,14 @@ class _StatsMethods:
                                         _sources(sources))
         return CrmStats._from(d)
 
+    def crm_metrics(self, *, sources: "_Sources" = None, spool: Optional[_Path] = None) -> str:
+        """The CRM figures in Prometheus' text exposition format (docs/metrics.md), for a
+        /metrics route. ``sources`` as for :meth:`crm_stats`; ``spool``: a spool directory
+        whose depth to include."""
+        with self._lock:
+            return _core.crm_metrics(self._conn, _sources(sources),
+                                     None if spool is None else os.fsdecode(spool))
+
     def crm_stats_rebuild(self) -> None:
         """Recount the CRM counters from the tables (only needed after writes with the
         triggers disabled)."""

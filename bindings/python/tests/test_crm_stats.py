@@ -3,6 +3,7 @@ shape of the CLI's --json (tests/report/shapes.txt), errors, UTF-8, GC."""
 
 import gc
 import os
+import subprocess
 import tempfile
 import unittest
 
@@ -111,6 +112,24 @@ class CrmStats(DbTestCase):
             self.conn.crm_stats(odoo_path="no-slash")
         with self.assertRaises(ValueError):
             self.conn.crm_stats(now_us=-5)
+
+    def test_metrics_are_the_clis(self):
+        """crm_metrics() is `fastepost stats crm --format prometheus` (docs/metrics.md)."""
+        text = self.conn.crm_metrics(sources=["zoho"])
+        self.assertIn('fastepost_crm_events{source="hubspot",status="error"} 1\n', text)
+        self.assertIn('fastepost_crm_success_ratio{source="hubspot"} 0.500000\n', text)
+        self.assertIn('fastepost_crm_events{source="zoho",status="success"} 0\n', text)
+        self.assertNotIn("fastepost_spool_entries", text)
+        cli = subprocess.run([os.environ["FASTEPOST_CLI"], "--db", self.dsn, "stats", "crm", "--format",
+                              "prometheus", "--source", "zoho"], check=True, capture_output=True, text=True)
+        # The CLI's time is later: the families and series are the same, the values but one too.
+        strip = lambda t: [l for l in t.splitlines() if "seconds_since_last_event{" not in l]
+        self.assertEqual(strip(cli.stdout), strip(text))
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o700)
+            self.assertIn("fastepost_spool_entries 0\n", self.conn.crm_metrics(spool=tmp))
+        with self.assertRaises(fastepost.InvalidError):
+            self.conn.crm_metrics(sources=["no,such"])
 
     def test_same_shape_as_the_cli_json(self):
         """to_dict() has the keys and types of `fastepost stats crm --json` / `stats db --json`

@@ -97,6 +97,20 @@ class CrmStatsTest < DbTest
     assert_equal s, @conn.crm_stats("https://app.example.com", now_us: NOW)
   end
 
+  # crm_metrics is `fastepost stats crm --format prometheus` (docs/metrics.md).
+  def test_metrics_are_the_clis
+    text = @conn.crm_metrics(sources: ["zoho"])
+    assert_includes text, %(fastepost_crm_events{source="hubspot",status="error"} 1\n)
+    assert_includes text, %(fastepost_crm_success_ratio{source="hubspot"} 0.500000\n)
+    assert_includes text, %(fastepost_crm_events{source="zoho",status="success"} 0\n)
+    refute_includes text, "fastepost_spool_entries"
+    Dir.mktmpdir do |dir|
+      File.chmod(0o700, dir)
+      assert_includes @conn.crm_metrics(spool: dir), "fastepost_spool_entries 0\n"
+    end
+    assert_raises(Fastepost::InvalidError) { @conn.crm_metrics(sources: ["no,such"]) }
+  end
+
   # to_h has the keys and types of `fastepost stats crm --json` / `stats db --json`
   # (tests/db/crm_stats.c and tests/db/stats.c check the CLI against the same file).
   def test_same_shape_as_the_cli_json

@@ -108,6 +108,13 @@ module Fastepost
         CrmStats.from(h)
       end
 
+      # The CRM figures in Prometheus' text exposition format (docs/metrics.md), for a /metrics
+      # route: sources as for crm_stats; spool: a spool directory whose depth to include.
+      def crm_metrics(sources: nil, spool: nil)
+        list = Stats.sources_arg(sources)
+        synchronize { Core.crm_metrics(@conn, list, spool&.to_s) }
+      end
+
       # Recount the CRM counters from the tables (only needed after writes with the triggers
       # disabled).
       def crm_stats_rebuild
