@@ -28,6 +28,7 @@ or mount `make_app()` in any WSGI server. Configuration is described in README.m
 
 import argparse
 import functools
+import hmac
 import json
 import os
 import socketserver
@@ -62,7 +63,8 @@ class WebhookApp:
     routes)."""
 
     def __init__(self, dsn="", *, odoo_api_keys=None, hubspot_secrets=(), public_url=None,
-                 spool_dir=None, pool_size=4, pool_timeout=5.0, pool=None, webhook_config=None):
+                 spool_dir=None, pool_size=4, pool_timeout=5.0, pool=None, webhook_config=None,
+                 metrics_token=None):
         # One pool for all request threads: at most pool_size connections whatever the number
         # of threads (wsgiref starts one per request), reused across requests.
         self.pool = pool if pool is not None else fastepost.Pool(dsn, size=pool_size,
@@ -77,9 +79,14 @@ class WebhookApp:
         else:
             self.config = fastepost.WebhookConfig(webhook_config, spool=self.spool)
         self.sources = set(fastepost.webhook_sources())
+        # GET /metrics (Prometheus, docs/metrics.md) answers only a scraper presenting this
+        # token as "Authorization: Bearer <token>"; without one the route is off (404).
+        self.metrics_token = metrics_token or None
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            return self.metrics(environ, start_response)
         source = path[len(PREFIX):] if path.startswith(PREFIX) else None
         if source not in self.sources:
             return self.json(start_response, 404, {"error": "not found"})
@@ -98,6 +105,23 @@ class WebhookApp:
             fields = e.result.to_dict() if e.result is not None else {}
             fields.update(error=type(e).__name__, message=e.message)
             return self.json(start_response, e.http_status or 500, fields)
+
+    def metrics(self, environ, start_response):
+        """The CRM figures for Prometheus, for a scraper with the bearer token."""
+        if self.metrics_token is None:
+            return self.json(start_response, 404, {"error": "not found"})
+        presented = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(presented.encode(), f"Bearer {self.metrics_token}".encode()):
+            return self.json(start_response, 401, {"error": "unauthorized"})
+        try:
+            with self.pool.connection() as conn:
+                text = conn.crm_metrics(sources=self.config,
+                                        spool=self.spool.dir if self.spool else None).encode()
+        except fastepost.Error as e:
+            return self.json(start_response, e.http_status or 500, {"error": type(e).__name__})
+        start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
+                                  ("Content-Length", str(len(text)))])
+        return [text]
 
     def generic(self, source, environ, start_response):
         """Any source: the library verifies, processes and says what to answer; the answer goes
@@ -215,7 +239,8 @@ def make_app(environ=os.environ):
                       public_url=environ.get("PUBLIC_URL"),
                       spool_dir=environ.get("FASTEPOST_SPOOL_DIR") or "tmp/spool",
                       pool_size=int(environ.get("FASTEPOST_POOL") or 4),
-                      pool_timeout=float(environ.get("FASTEPOST_POOL_TIMEOUT") or 5))
+                      pool_timeout=float(environ.get("FASTEPOST_POOL_TIMEOUT") or 5),
+                      metrics_token=environ.get("FASTEPOST_METRICS_TOKEN"))
 
 
 def application_uri_root(environ):

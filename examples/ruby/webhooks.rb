@@ -47,7 +47,10 @@ module FastepostExample
     # webhook_config: the configuration of every source (a Hash, JSON text, or a
     #                  Fastepost::WebhookConfig); nil: no source but the 1.0 Odoo and HubSpot
     #                  routes is accepted. It is parsed once, here, and shared by all threads
-    def initialize(pool:, odoo_api_keys: nil, hubspot_secrets: [], public_url: nil, spool: nil, webhook_config: nil)
+    # metrics_token:   GET /metrics (Prometheus, docs/metrics.md) answers only a scraper that
+    #                  presents it as "Authorization: Bearer <token>"; nil: the route is off (404)
+    def initialize(pool:, odoo_api_keys: nil, hubspot_secrets: [], public_url: nil, spool: nil, webhook_config: nil,
+                   metrics_token: nil)
       @pool = pool
       @spool = spool.nil? || spool.is_a?(Fastepost::Spool) ? spool : Fastepost::Spool.new(spool)
       @odoo_api_keys = odoo_api_keys
@@ -59,6 +62,7 @@ module FastepostExample
                   Fastepost::WebhookConfig.new(webhook_config, spool: @spool)
                 end
       @sources = Fastepost.webhook_sources
+      @metrics_token = metrics_token.to_s.empty? ? nil : metrics_token.to_s
     end
 
     def self.from_env(env = ENV)
@@ -69,7 +73,8 @@ module FastepostExample
           hubspot_secrets: list(env["HUBSPOT_CLIENT_SECRET"]),
           public_url: env["PUBLIC_URL"],
           spool: env.fetch("FASTEPOST_SPOOL_DIR", "tmp/spool"),
-          webhook_config: webhook_config_from_env(env))
+          webhook_config: webhook_config_from_env(env),
+          metrics_token: env["FASTEPOST_METRICS_TOKEN"])
     end
 
     # The JSON of FASTEPOST_WEBHOOK_CONFIG_JSON, else of the file FASTEPOST_WEBHOOK_CONFIG; nil.
@@ -85,6 +90,8 @@ module FastepostExample
 
     def call(env)
       req = Rack::Request.new(env)
+      return metrics(req) if req.path_info == "/metrics"
+
       source = req.path_info.delete_prefix(PREFIX) if req.path_info.start_with?(PREFIX)
       return json(404, error: "not found") unless @sources.include?(source)
       return json(405, error: "use POST") unless req.post?
@@ -101,6 +108,17 @@ module FastepostExample
     end
 
     private
+
+    # The CRM figures for Prometheus, for a scraper with the bearer token.
+    def metrics(req)
+      return json(404, error: "not found") unless @metrics_token
+      unless Rack::Utils.secure_compare(req.get_header("HTTP_AUTHORIZATION").to_s, "Bearer #{@metrics_token}")
+        return json(401, error: "unauthorized")
+      end
+
+      text = @pool.with { |conn| conn.crm_metrics(sources: @config, spool: @spool&.dir) }
+      [200, { "content-type" => "text/plain; version=0.0.4; charset=utf-8" }, [text]]
+    end
 
     # Any source: the library verifies, processes and says what to answer; the answer goes out
     # as it is (status, content type, body).

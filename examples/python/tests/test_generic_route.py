@@ -51,13 +51,16 @@ class GenericRouteTest(DbTestCase):
         return int(self.sql("SELECT (SELECT count(*) FROM integration_events) + "
                             "(SELECT count(*) FROM customers)"))
 
-    def start_server(self, config):
+    def start_server(self, config, metrics_token=None):
         """webhooks.py with this webhook configuration (a dict written to a file; None: none)."""
         env = {k: v for k, v in os.environ.items()
                if k not in ("ODOO_API_KEY", "HUBSPOT_CLIENT_SECRET", "FASTEPOST_WEBHOOK_CONFIG",
                             "FASTEPOST_WEBHOOK_CONFIG_JSON")}
         env.update(DATABASE_URL=self.dsn, PYTHONPATH=os.pathsep.join(sys.path), PUBLIC_URL=fx.BASE_URL,
                    FASTEPOST_SPOOL_DIR=os.path.join(self.tmp, "spool"))
+        env.pop("FASTEPOST_METRICS_TOKEN", None)
+        if metrics_token:
+            env["FASTEPOST_METRICS_TOKEN"] = metrics_token
         if config is not None:
             path = os.path.join(self.tmp, f"config-{len(self.servers)}.json")
             with open(path, "w") as f:
@@ -84,6 +87,31 @@ class GenericRouteTest(DbTestCase):
     def fresh(req):
         """The request again; HubSpot's signed for the URL the server sees, now."""
         return fx.hubspot(url=fx.BASE_URL + req.path) if req.source == "hubspot" else req
+
+    def get(self, base, path, headers=None):
+        url = urlsplit(base)
+        conn = HTTPConnection(url.hostname, url.port, timeout=30)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            res = conn.getresponse()
+            return res.status, res.getheader("Content-Type"), res.read()
+        finally:
+            conn.close()
+
+    def test_metrics_only_with_the_token(self):
+        """GET /metrics: off without a token (404), 401 without or with a wrong bearer token,
+        the Prometheus text with it (docs/metrics.md)."""
+        self.assertEqual(self.get(self.start_server(None), "/metrics")[0], 404)
+        base = self.start_server(merged(r.config for r in self.have), metrics_token="s3cret-scrape")
+        self.assertEqual(self.get(base, "/metrics")[0], 401)
+        self.assertEqual(self.get(base, "/metrics", {"Authorization": "Bearer wrong"})[0], 401)
+        status, ctype, body = self.get(base, "/metrics", {"Authorization": "Bearer s3cret-scrape"})
+        self.assertEqual(status, 200, body)
+        self.assertTrue(ctype.startswith("text/plain; version=0.0.4"), ctype)
+        text = body.decode()
+        for req in self.have:  # every configured source has its series, with or without events
+            self.assertIn(f'fastepost_crm_events{{source="{req.source}",status="success"}}', text)
+        self.assertIn("fastepost_spool_entries 0\n", text)
 
     def test_every_source(self):
         base = self.start_server(merged(r.config for r in self.have))

@@ -36,10 +36,11 @@ class TestRackGenericRoute < DbTest
   def written = sql("SELECT (SELECT count(*) FROM integration_events) + (SELECT count(*) FROM customers)").to_i
 
   # Start server.rb with this webhook configuration (a Hash, written to a file; nil: none).
-  def start_server(config)
+  def start_server(config, metrics_token: nil)
     env = { "DATABASE_URL" => @dsn, "RUBYLIB" => $LOAD_PATH.join(File::PATH_SEPARATOR), "ODOO_API_KEY" => nil,
             "HUBSPOT_CLIENT_SECRET" => nil, "FASTEPOST_SPOOL_DIR" => File.join(@tmp, "spool"),
-            "PUBLIC_URL" => FX::BASE_URL, "FASTEPOST_WEBHOOK_CONFIG" => nil, "FASTEPOST_WEBHOOK_CONFIG_JSON" => nil }
+            "PUBLIC_URL" => FX::BASE_URL, "FASTEPOST_WEBHOOK_CONFIG" => nil, "FASTEPOST_WEBHOOK_CONFIG_JSON" => nil,
+            "FASTEPOST_METRICS_TOKEN" => metrics_token }
     if config
       path = File.join(@tmp, "config-#{@servers.size}.json")
       File.write(path, JSON.generate(config))
@@ -66,6 +67,28 @@ class TestRackGenericRoute < DbTest
 
   # The request again, for HubSpot signed for the URL this server sees.
   def fresh(req) = req.source == "hubspot" ? FX.hubspot(url: FX::BASE_URL + req.path) : req
+
+  def get(base, path, headers = {})
+    uri = URI(base + path)
+    Net::HTTP.start(uri.host, uri.port, read_timeout: 30) do |http|
+      res = http.request(Net::HTTP::Get.new(uri, headers))
+      [res.code.to_i, res["content-type"], res.body]
+    end
+  end
+
+  # GET /metrics: off without a token (404), 401 without or with a wrong bearer token, the
+  # Prometheus text with it (docs/metrics.md).
+  def test_metrics_only_with_the_token
+    assert_equal 404, get(start_server(nil), "/metrics")[0]
+    base = start_server(@have.map(&:config).reduce({}, :merge), metrics_token: "s3cret-scrape")
+    assert_equal 401, get(base, "/metrics")[0]
+    assert_equal 401, get(base, "/metrics", "Authorization" => "Bearer wrong")[0]
+    status, type, body = get(base, "/metrics", "Authorization" => "Bearer s3cret-scrape")
+    assert_equal 200, status, body
+    assert type.start_with?("text/plain; version=0.0.4"), type
+    @have.each { |req| assert_includes body, %(fastepost_crm_events{source="#{req.source}",status="success"}) }
+    assert_includes body, "fastepost_spool_entries 0\n"
+  end
 
   def test_every_source
     base = start_server(@have.map(&:config).reduce({}, :merge))
