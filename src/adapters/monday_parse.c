@@ -391,11 +391,12 @@ int fastepost__monday_parse(fastepost__records *out, const fastepost__monday_con
   }
   json_object *ev = fastepost__json_get(root, "event");
   if (!json_object_is_type(root, json_type_object) || !ev || !json_object_is_type(ev, json_type_object)) {
+    bool challenge = fastepost__json_get(root, "challenge") != NULL; /* before root is released */
     json_object_put(root);
     return fastepost__error_set(FASTEPOST_EPARSE, "monday body: expected {\"event\": {...}}%s",
-                                fastepost__json_get(root, "challenge") ? " (a challenge is answered only as "
-                                                                         "the whole body {\"challenge\": \"...\"})"
-                                                                       : "");
+                                challenge ? " (a challenge is answered only as the whole body "
+                                            "{\"challenge\": \"...\"})"
+                                          : "");
   }
   rc = fastepost__records_alloc(out, 1, SOURCE);
   if (!rc)

@@ -547,9 +547,9 @@ int fastepost__pd_parse(fastepost__records *out, const void *body, size_t len, c
     return rc;
   }
   if (!json_object_is_type(root, json_type_object)) {
+    const char *type = json_type_to_name(json_object_get_type(root)); /* static: outlives root */
     json_object_put(root);
-    return fastepost__error_set(FASTEPOST_EPARSE, "Pipedrive webhook: expected a JSON object, got %s",
-                                json_type_to_name(json_object_get_type(root)));
+    return fastepost__error_set(FASTEPOST_EPARSE, "Pipedrive webhook: expected a JSON object, got %s", type);
   }
   const fastepost__time_range def = FASTEPOST__TIME_RANGE_DEFAULT;
   rc = fastepost__records_alloc(out, 1, SOURCE);
