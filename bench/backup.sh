@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Benchmark: `fastepost backup create` vs running pg_dump by hand to the same kind of file, and
 # `fastepost stats db` on 100 tables. Run it on a durable throwaway server:
 #

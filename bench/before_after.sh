@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Two builds side by side (by hand, never in ctest): Odoo single-delivery ingest through the C
 # API and CSV export of the customers table through the CLI, the two rates issue 14 ("API 1.0")
 # must not lower.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # CRM dashboard statistics at 1M and 10M events: `fastepost_crm_stats_collect()` (what
 # `fastepost stats crm` prints) against the naive GROUP BY over integration_events, side by side.
 # Also the cost of the counting triggers on single-row inserts, alone and with 8 concurrent

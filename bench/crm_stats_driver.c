@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench/crm_stats_driver: time fastepost_crm_stats_collect() against the naive GROUP BY over
  * integration_events that a dashboard would otherwise run, on the same connection.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `events list` on a large event log: every filter combination, including filters that match
 # nothing (the case that walked the whole index before migration 4).
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Benchmark driver for HubSpot batch ingestion (run by bench/hubspot_ingest.sh, not a test).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # HubSpot batch ingestion vs the Odoo single-delivery path (by hand, never in ctest), fsync on:
 #
 #   scripts/with-postgres --durable bench/hubspot_ingest.sh [EVENTS=2000] [BATCH=100]   (ROUNDS=3)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Load test, with fsync on:
 #
 #   scripts/with-postgres --durable bench/load.sh [PROCS=8] [PER=10000] [CONTACTS=5000]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One process of bench/load.sh: PER deliveries through fastepost_odoo_process(), one
  * transaction each, on its own connection. 80% are this process's share of the unique

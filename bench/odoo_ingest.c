@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Benchmark driver for Odoo ingestion (run by bench/odoo_ingest.sh, not a test).
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Odoo ingestion benchmark (by hand, never in ctest). Run it with fsync on:
 #
 #   scripts/with-postgres --durable bench/odoo_ingest.sh [EVENTS=3000] [BATCH=50]   (ROUNDS=3)

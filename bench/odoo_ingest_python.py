@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Odoo single-delivery ingest through the Python binding (by hand, never in ctest).
 
     PYTHONPATH=<build>/bindings/python python3 bench/odoo_ingest_python.py DSN [EVENTS=2000]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Odoo single-delivery ingest through the Python binding, two builds side by side (by hand):
 #
 #   scripts/with-postgres --durable bench/odoo_ingest_python.sh BASE_BUILD NEW_BUILD [EVENTS=2000] [ROUNDS=5]

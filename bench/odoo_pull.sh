@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Odoo pull benchmark (by hand, never in ctest): a full pull (`fastepost odoo pull --full`) of N
 # partners from the stand-in Odoo server (tests/fake_odoo/fake_odoo.py) next to pgbench's floor
 # of one INSERT ... ON CONFLICT DO UPDATE per transaction (as bench/odoo_ingest.sh measures it),

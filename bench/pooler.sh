@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Issue 13's benchmarks, side by side in one run (by hand, never in ctest), fsync on:
 #
 #   scripts/with-postgres --durable --pgbouncer bench/pooler.sh [BASELINE=/work/wt/baseline]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Time fastepost_stats_db_get() (estimates only) in-process: bench/backup.sh builds and runs it.
  *   stats_db_time CONNINFO [RUNS] */
 #include <fastepost.h>

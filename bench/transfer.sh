@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Data transfer benchmark: fastepost export/import side by side with psql's \copy, on a
 # customers table of realistic rows (unicode, NULLs, quotes, line breaks), plus peak RSS.
 #

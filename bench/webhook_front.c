@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The front of each CRM's webhook path, side by side in one run (issue 15): what
  * fastepost_webhook_process() does for a request before the sync core (verify the key or

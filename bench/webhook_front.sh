@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The front of every CRM's webhook path side by side (bench/webhook_front.c): verify, parse,
 # answer, per source, in µs per request and as a ratio to Odoo's. No database needed.
 #

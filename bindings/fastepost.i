@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fastepost.i: the SWIG interface of libfastepost, for Python and Ruby.
  *

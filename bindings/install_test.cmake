@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Package the bindings the way a user would, offline, against an installed libfastepost:
 #   1. cmake --install the library into a temporary prefix (pkg-config finds it there);
 #   2. Ruby: stage the gem sources with the wrapper SWIG generated in this build, `gem build`,

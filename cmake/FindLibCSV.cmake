@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # FindLibCSV
 # ----------
 # libcsv (Robert Gamble's CSV parser) ships no pkg-config file, so look for it by hand.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Ruby and Python examples' tests (examples/ruby, examples/python, examples/rails), included
 # from bindings/CMakeLists.txt so that they run with the interpreters, build-tree modules and
 # environment of the binding tests. Each test starts its servers on free ports of 127.0.0.1 and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The backup name check (it guards which files `backup prune` may delete): no input crashes it,
  * and an accepted name has the documented shape. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CSV import's parser, line tracking and row validator, without a database, against a table
  * with one column of each validated type. The first byte picks the read size (chunk
  * boundaries inside quoted fields and UTF-8 sequences), the rest is the file. */

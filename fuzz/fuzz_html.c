@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTML to text over arbitrary bytes (malformed markup, cut entities, NULs): never reads past the
  * end, never crashes, and valid UTF-8 in gives valid UTF-8 out without a NUL inside. */
 #include <stdint.h>

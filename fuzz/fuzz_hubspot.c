@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HubSpot batch parser and dedup key, and v3 verification over arbitrary bodies and URIs:
  * no input may crash them, a parsed batch is internally consistent, and the URI decoder never
  * grows its input. */

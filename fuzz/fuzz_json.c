@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The guarded JSON parser and the canonical form: no input crashes them, nesting beyond the limit
  * is refused, and the canonical form is a fixed point (parse(canonical(x)) has the same canonical
  * form), which the idempotency keys rely on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The monday.com adapter over arbitrary bytes: the body parser (through the adapter table, with
  * a board mapping), the challenge, and HS256 JWT verification of the input as a token and of a
  * token signed over the input. Nothing may crash or leak, a parsed body is one consistent

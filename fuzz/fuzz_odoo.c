@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Odoo payload extractor (parse, locate the record, normalise), without a database: no
  * input may crash it, and a usable record carries everything the sync core needs. The first
  * byte picks the options (form body, event hint), the rest is the body. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Pipedrive adapter's parser and HTTP Basic check over arbitrary input: no input may crash
  * them or leak; a parsed record is consistent (a failure has its message; a usable person has
  * its crm id, version and dedup key; a stored payload parses again into the same key); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Salesforce outbound message parser (util/xml.c under it) over arbitrary bytes: no input
  * may crash it or make it read a DTD; a parsed message is internally consistent (at most 100
  * notifications, each record failed, ignored or fully keyed), verification agrees with parsing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UTF-8 validation and the error-message preview: no input may crash them or make the
  * preview itself invalid UTF-8 or overlong. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Zoho CRM adapter over arbitrary bodies: parsing (JSON or a form, callbacks and workflow
  * webhooks), verification (the body's token, the input as a query string), and the retry path
  * over every payload parsing stored. No input may crash them; a parsed body is consistent: every

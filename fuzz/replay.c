@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Replays fuzz inputs without libFuzzer: every file in the directories given (missing
  * directories are skipped) goes through LLVMFuzzerTestOneInput once. Under ASan/UBSan this

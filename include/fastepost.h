@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost.h
  * @brief libfastepost: CRM webhook ingestion and PostgreSQL data tools for Fast Epost.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the backup module (src/backup/) shared with stats.c, the tests and the fuzzer. */
 #ifndef FASTEPOST_BACKUP_PRIV_H
 #define FASTEPOST_BACKUP_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Catalog lookups: table resolution, columns and types, identifier quoting. */
 #include <stdio.h>
 #include <stdlib.h>

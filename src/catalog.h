@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Catalog lookups shared by the data tools (export, import, later backup and stats): resolve a
  * table name the user typed to a real relation, list its columns with their types, and quote

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connections: libpq wrapped with the session settings the schema relies on. */
 #include <fcntl.h>
 #include <stdio.h>

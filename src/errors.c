@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The per-thread error record behind fastepost_error_last(). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event log (listing) and the retry queue (see fastepost/events.h). */
 #include <stdio.h>
 #include <stdlib.h>

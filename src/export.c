@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Export: table + columns + filters -> SQL checked against the catalog (export/query.c) ->
  * COPY TO STDOUT -> format writer (export/write.c: csv passthrough, json/ndjson from binary
  * COPY of row_to_json) -> callback. This file: the options, pg_dump for the sql format, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Import: read callback -> CSV parser and validator (import/read.c) -> COPY FROM STDIN into a
  * staging table -> INSERT ... SELECT ... ON CONFLICT per mode (import/load.c) -> commit or roll
  * back, with a report (import/report.c). This file: the driver and the entry points. */

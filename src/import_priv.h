@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of import.c for the fuzz target and unit tests. */
 #ifndef FASTEPOST_IMPORT_PRIV_H
 #define FASTEPOST_IMPORT_PRIV_H

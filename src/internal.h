@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Private declarations shared between the library's source files. Never installed.
  * Cross-file internals are named fastepost__<noun>_<verb>.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Customer normalisation: one rule for every source (the sync core applies it to every record
  * it processes, whatever the adapter: Odoo, HubSpot, the next CRM) and for the CSV import's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo reconciliation pull (fastepost/odoo_sync.h): options, the report, and the pull
  * itself. Records are read through the Odoo client (src/odoo_client/), turned into sync records

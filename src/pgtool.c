@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PostgreSQL client programs run for a connection: see pgtool.h. */
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * PostgreSQL client programs (pg_dump, pg_restore, psql) run on behalf of a connection: finding
  * one new enough for the server, and running it with the connection's parameters. Secret options

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The HTML report (see fastepost/report.h): the CRM statistics, the database statistics and
  * the backups, gathered through the public calls and written as one page with inline CSS. Every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The result of one delivery (struct fastepost_event_result, declared in sync.h), shared by
  * every source: the public getters of events.h, fastepost_outcome_name() and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-log retention (see fastepost/retention.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The schema: one description of the tables (below) from which migration 1's SQL, the
  * compatibility check for pre-existing tables and docs/schema.sql are all derived.

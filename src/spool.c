@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The delivery spool (see fastepost/spool.h and docs/spool.md).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Database statistics for the admin page: numbers only (fastepost/stats.h). */
 #include <stdio.h>
 #include <stdlib.h>

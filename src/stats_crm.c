@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CRM dashboard statistics. Every figure comes from a bounded amount of work, whatever the
  * size of the event log (docs/crm-stats.md):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sync core: one path for every CRM source. Private to the library.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Client-side value validation: types (from the catalog) and model rules. Byte classes and
  * case folding are ASCII-only (internal.h), so that no locale changes a verdict (under tr_TR
  * strncasecmp() does not fold 'I' to 'i'). */

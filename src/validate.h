@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Value checks by column type and by the model rules of our tables, used by the CSV import
  * (before anything is sent) and by export filters (so a bad filter value is a clear

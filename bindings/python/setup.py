@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The extension module of the fastepost package (the metadata is in pyproject.toml).
 
 The SWIG output (generated/fastepost_wrap.c and generated/core.py) is used as it is in a source

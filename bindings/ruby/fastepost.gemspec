@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The fastepost gem: lib/fastepost.rb and lib/fastepost/*.rb plus the SWIG extension in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backup.h (the database figures and the report: stats.i, report.i). BackupDir objects own a
  * fastepost_backup_dir; the setters of backup.h (set_tool, set_search_path, set_timeouts) and the
  * enum constants are wrapped one to one. What this file adds: helpers that return plain dicts /

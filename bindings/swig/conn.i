@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.h: Conn objects own a fastepost_conn and free it when garbage collected. */
 
 /* Connecting and every statement wait on the server. (Blocking declarations come first, so

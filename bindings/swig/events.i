@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* events.h, odoo.h and HubSpot processing (hubspot.h): webhook ingestion, the event log and the
  * retry queue. Helpers instead of the option handles and the result getters, each returning
  * plain dicts / Hashes that own their data:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* export.h: ExportOptions objects with the setters mirrored one to one (format_parse/_name and
  * filter_op_parse/_name too); the runs take language callbacks (write, progress) through
  * helpers, since C function pointers cannot be passed from Python or Ruby. The helpers keep the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hubspot.h: HubSpotVerifier objects (wiping their secrets when collected) and the functions
  * one to one. verify() returns the index of the secret that matched; bodies are bytes (or str,
  * as UTF-8) in Python and Strings of any encoding in Ruby. Verification is CPU work on at most

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* import.h: ImportOptions objects with the setters mirrored one to one (conflict_parse/_name
  * too); one helper instead of the three sources and the report getters:
  *   import_csv(conn, table, path, read, opts, progress)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Support for the connection pools of the idiomatic layers (python/fastepost/pool.py,
  * ruby/lib/fastepost/pool.rb). After fork() the child must drop the connections it inherited
  * without closing them: closing sends a Terminate message on a socket the parent still uses,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.h, the presentation module (included by stats.i). The texts are mirrored one to one:
  *   report_time_ago(then_us, now_us) -> "3 minutes ago"
  *   report_time_iso(us) -> "2026-11-27T12:34:56.789000Z"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* retention.h: event-log retention. One helper instead of the report object:
  *   events_prune(conn, older_than_days, status or None, batch_size)
  *     -> {status, deleted, batches, cutoff_us, older_than_days, event_status}

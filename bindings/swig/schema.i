@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schema.h: install() returns the number of migrations applied, version() [current, latest],
  * sql() the script. */
 %apply int *OUTPUT { int *current, int *latest };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* spool.h: the delivery spool. Spool objects own a fastepost_spool; helpers return plain
  * dicts / lists that own their data:
  *   Spool(dir)                                   spool_set_limits(spool, max_files, max_bytes)

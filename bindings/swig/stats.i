@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stats.h: the database figures and the CRM statistics. Collecting returns nested dicts /
  * Hashes that own their data (the C getters hand out borrowed values, which must not outlive
  * the result), with exactly the keys and types of the CLI's --json (docs/stats.md,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* webhook.h, the generic entry for every CRM (fastepost_webhook_process, docs/webhooks.md).
  * Included after events.i (it reuses the batch record and the list copies). The configuration
  * is a handle; the request and the response are not: a helper builds the request from its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Take a backup with pg_dump into a directory and list the newest backups, as a nightly job
  * would (see examples/cron and examples/systemd for scheduling the CLI instead).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Stream a table to standard output as CSV (or NDJSON), in constant memory.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Ingest one Odoo webhook delivery from standard input, as a CGI handler would: configure the
  * accepted key, process the body with the key the request presented, answer with the HTTP status

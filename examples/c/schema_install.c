@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Connect, install (or upgrade) the schema and report its version.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Nightly backup: take a pg_dump backup of the database, verify it against its checksum, then
 prune the directory to the newest N backups (and optionally those older than D days).
 

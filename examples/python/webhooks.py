@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A WSGI app (stdlib only) that receives the webhooks of every CRM and hands them to
 libfastepost:
 

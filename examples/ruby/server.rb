@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Serve the webhook app with WEBrick: ruby server.rb [--host 127.0.0.1] [--port 9292]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # A Rack app that receives the webhooks of every CRM and hands them to libfastepost:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/backup.h
  * @brief Database backups with pg_dump: create, list, open for download, verify, prune, restore.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/common.h
  * @brief Export macro, the status type and memory release shared by every module.

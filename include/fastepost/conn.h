@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/conn.h
  * @brief A connection to the PostgreSQL database that holds the Fast Epost tables.

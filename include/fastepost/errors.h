@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/errors.h
  * @brief Error codes and the per-thread description of the last failure.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/events.h
  * @brief The integration event log, the result of processing one delivery, and the retry queue.

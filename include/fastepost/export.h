@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/export.h
  * @brief Stream a table (or all tables) out as CSV, JSON, NDJSON or SQL.

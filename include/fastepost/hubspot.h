@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/hubspot.h
  * @brief HubSpot webhooks: request signature verification (v3, and v1/v2 on request).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/import.h
  * @brief Validated, all-or-nothing CSV import into a table.

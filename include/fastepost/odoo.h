@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/odoo.h
  * @brief Odoo webhook ingestion: authenticate a delivery, then process it into customers,

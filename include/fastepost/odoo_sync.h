@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/odoo_sync.h
  * @brief Odoo both ways: a reconciliation pull over Odoo's external API (JSON-2 or JSON-RPC)

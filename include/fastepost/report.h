@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/report.h
  * @brief Presentation: the texts and colours people read, apart from the statistics core

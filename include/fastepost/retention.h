@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/retention.h
  * @brief Event-log retention: delete old rows of `integration_events` in short batches.

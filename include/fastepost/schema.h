@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/schema.h
  * @brief The Fast Epost tables: install, upgrade and inspect.

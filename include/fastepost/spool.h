@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/spool.h
  * @brief A durable spool for webhook deliveries that arrive while PostgreSQL is unreachable.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/stats.h
  * @brief Statistics: numbers, enums and timestamps for an admin page. No text for people (see

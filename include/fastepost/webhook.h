@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /**
  * @file fastepost/webhook.h
  * @brief One incoming webhook request (method, URI, headers, body), handed to a CRM adapter.

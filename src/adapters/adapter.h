@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The CRM adapter interface: what the library needs from each CRM, in one table per CRM, so
  * that the retry queue (events.c), the spool (spool.c) and the batch runner know no CRM.

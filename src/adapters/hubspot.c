@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The HubSpot adapter (adapter.h): parsed events into sync records, the public processing
  * call (verify, parse, run the batch through the core) and the adapter table for the retry

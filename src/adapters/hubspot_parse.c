@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The HubSpot adapter, parsing: a webhook body (a JSON array of events) into the plain C
  * records of hubspot_parse.h, and each event's dedup key. No database, no signatures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HubSpot batch parsing: a webhook body (a JSON array of events) into plain C records, with
  * no database involved, plus the deduplication key of an event. Private; implemented in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The HubSpot adapter, verification: the verifier and request signatures (v1, v2, v3).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monday.com adapter (adapter.h, issue 15): board webhooks. The configuration from the
  * "monday" section, the challenge handshake, the JWT check and the adapter table; parsing is in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monday.com adapter (issue 15), private: the configuration built from the "monday" section
  * of the webhook configuration, and the parser shared by the adapter's parse, reprocess and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monday.com adapter, parsing: a board webhook's {"event": {...}} into one sync record
  * (monday.h). An item is the customer ("item:<pulseId>"); its name is the item's name, its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo adapter (adapter.h): options, the key check, the public processing calls (one
  * delivery, a batch, spooling when the database is unreachable) and the adapter table for the

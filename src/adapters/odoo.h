@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo adapter's internals (adapter.h), shared by its three files and the unit tests:
  *   odoo.c          options, the key check, the public processing calls, the adapter table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo adapter, parsing: a body (JSON or a form) into the JSON record it carries, in
  * whatever shape it came (native webhook, JSON-RPC read() result, code-action wrappers), the

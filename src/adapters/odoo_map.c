@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo adapter, mapping: the fields of a res.partner or crm.lead record (found by
  * odoo_extract.c) into the customer facts, remark and task reference of a sync record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Pipedrive adapter (adapter.h; issue 15): its configuration ({"basic_auth": ["user:password",
  * ...]}), the HTTP Basic check Pipedrive's webhooks are protected by (they carry no signature),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Pipedrive adapter's internals (adapter.h), shared by its files, the unit tests and the
  * fuzz target:

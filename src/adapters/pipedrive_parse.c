@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Pipedrive adapter, parsing: a webhook body (v1: `current`/`previous`/`meta.object`; v2:
  * `data`/`previous`/`meta.entity`) into one sync record, with its dedup key (v2 `meta.id`; v1 a

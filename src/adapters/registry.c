@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one registry of CRM adapters (adapter.h): the retry queue and the spool find a source's
  * adapter here. A new CRM adds one line. */
 #include <string.h>

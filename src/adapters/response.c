@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The answer an adapter wants sent (adapter.h: fastepost__response). */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sync core's runner for every adapter (adapter.h): one record, or a batch of records in
  * one transaction with a savepoint each, and the generic batch result (fastepost_event_batch,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Salesforce Outbound Messages adapter (adapter.h): the configuration
  * ({"organization_ids": [...]}), verification of the message's OrganizationId, each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Salesforce adapter, parsing: a SOAP outbound message (util/xml.c: no DTD, no entities, no
  * network, size and depth limits) into its notifications, Salesforce ids, and the JSON form a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The webhook request object (see fastepost/webhook.h). */
 #include <stdlib.h>
 #include <string.h>

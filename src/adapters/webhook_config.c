@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The webhook configuration (fastepost/webhook.h): one section per source, each built by its
  * adapter's config_new() from JSON, plus the clock and the spool of the generic entry; and the

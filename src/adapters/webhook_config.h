@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The webhook configuration (fastepost/webhook.h, webhook_config.c), private side: what the
  * generic entry, the retry queue and the spool read from it, and the readers every adapter's

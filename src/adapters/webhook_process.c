@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The generic webhook entry (fastepost/webhook.h): one call for every CRM adapter in the
  * registry. It knows no CRM: the adapter table says how to answer a handshake, verify, parse and

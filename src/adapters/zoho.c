@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Zoho CRM adapter (adapter.h, issue 15): its configuration from the "zoho" section of the
  * webhook configuration, verification (a callback's channel_id + token, a workflow webhook's

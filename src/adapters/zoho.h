@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Zoho CRM adapter's internals (adapter.h), shared by its files and the unit tests:
  *   zoho.c        the configuration, verification, and the adapter table (reprocess, replay)

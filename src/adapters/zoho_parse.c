@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Zoho CRM adapter, parsing: a body (JSON or a form) into sync records. A notification
  * callback gives one record per id (Contacts:<id>, Leads:<id>), a workflow webhook one record.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Internals shared by the files of the backup module (src/backup/): the directory handle, the
  * opaque list, and the helpers one step uses from another (trusted opens, the hashing reader,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A new backup: pg_dump into a temporary file, hashed, synced, published under its name. */
 #include <dirent.h>
 #include <errno.h>

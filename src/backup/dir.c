@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The backup directory handle, its settings, and the trusted opens every call goes through. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Listing the backups of a directory, the list and info getters, prune, and the summary the
  * database figures (stats.c) read. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backup names (backup_YYYYMMDD_HHMMSS[_N][_table-NAME].sql|.dump), the text forms of the
  * module's enums, and the XDG default directory computed from what the host passes. */
 #include <stdio.h>

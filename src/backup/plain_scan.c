@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a plain backup may contain before psql runs it: a scanner that follows psql's lexer. */
 #include <stdio.h>
 #include <string.h>

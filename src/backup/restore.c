@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Restoring a backup with psql (plain) or pg_restore (custom), all or nothing. */
 #include <stdio.h>
 #include <stdlib.h>

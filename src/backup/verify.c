@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checksums (SHA-256 beside each backup) and the checks every use of a backup runs first. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared plumbing of the CLI: option parsing, connecting, error output. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The fastepost command-line tool: shared declarations. The CLI is a thin client of the public
  * API (it includes only <fastepost.h>); each command group lives in its own cmd_<group>.c.

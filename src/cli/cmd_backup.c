@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost backup create | list | path | verify | prune | restore */
 #include <signal.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CLI's backup directory: the environment the library no longer reads is read here. */
 #ifndef FASTEPOST_CLI_CMD_BACKUP_H
 #define FASTEPOST_CLI_CMD_BACKUP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost stats crm */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost events list | retry */
 #include <string.h>
 

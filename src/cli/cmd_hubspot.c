@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost hubspot verify | process */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost odoo process, fastepost odoo pull */
 #include <stdio.h>
 #include <stdlib.h>

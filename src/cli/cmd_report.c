@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost report: the HTML report, written to a file. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost events prune (event-log retention; its own file beside cmd_events.c) */
 #include <string.h>
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost schema install | status | sql */
 #include "cli.h"
 

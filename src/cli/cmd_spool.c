@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost spool list | replay | requeue */
 #include <stdio.h>
 #include <stdlib.h>

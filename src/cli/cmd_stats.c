@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost stats db */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by `stats db`, `stats crm` and `report`: --now and the JSON time fields. The
  * texts come from the presentation module (fastepost/report.h), as in the bindings. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost export | import */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost webhook process: one command for every CRM source, through fastepost_webhook_process(). */
 #include <stdlib.h>
 #include <string.h>

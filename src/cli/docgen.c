@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Manual pages and shell completion, generated from the command table: the same text that
  * `--help` prints, so that the installed documentation cannot drift from the tool. The build

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The JSON of event results (event_json.h). */
 #include "event_json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one JSON shape of an event result and of a batch of them, shared by `odoo process`,
  * `hubspot process` and (by the same keys) the bindings' to_dict() / to_h (docs/events.md). */
 #ifndef FASTEPOST_CLI_EVENT_JSON_H

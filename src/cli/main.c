@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost: the command-line face of libfastepost. Parses the global options and dispatches. */
 #include <stdlib.h>
 #include <string.h>

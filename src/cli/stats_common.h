@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by `stats db`, `stats crm` and `report` (cmd_stats_common.c). */
 #ifndef FASTEPOST_CLI_STATS_COMMON_H
 #define FASTEPOST_CLI_STATS_COMMON_H

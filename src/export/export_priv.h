@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by the export files: export.c (options, pg_dump, entry points),
  * export/query.c (the COPY statement from the options, names checked against the catalog) and
  * export/write.c (buffered output, COPY OUT, JSON framing). */

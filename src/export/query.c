@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Export, the SQL side: the COPY statement built from the options. Table and column names come
  * from the catalog (already quoted), filter values are checked against their column's type and
  * quoted by libpq: nothing from the options is pasted into SQL. */

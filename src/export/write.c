@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Export, the output side: buffered delivery to the write callback, COPY OUT, and the JSON
  * framing of binary COPY rows. CSV passes through: COPY's bytes are copied once into the output
  * buffer and handed over per 64 KiB. */

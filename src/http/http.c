@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The HTTP client (http.h) on libcurl. Why each libcurl option is set is said where it is set;
  * the rules themselves are in http.h.

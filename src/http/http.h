@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The library's only HTTP client, on libcurl (private; today Odoo's APIs use it,
  * src/odoo_client/). What every caller gets without asking:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by the import files: import.c (the driver and entry points),
  * import/report.c (options, report, error list), import/read.c (CSV parsing with line tracking,
  * header and row validation) and import/load.c (staging COPY, INSERT ... SELECT, diagnosis of

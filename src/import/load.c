@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Import, the database side: the staging table filled by COPY FROM STDIN, the one
  * INSERT ... SELECT (ON CONFLICT per mode) into the target, and when the database refuses it,
  * the search for the refused rows with their lines; then the id sequences. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Import, the reading side: read callback -> CSV parser (libcsv, strict, spaces kept) with our
  * own line tracking -> header mapping and row validation (types from the catalog, model rules)
  * -> rows staged for COPY (import/load.c sends them). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Import options, the report and its error list. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Odoo client (odoo_client.h): JSON-2 and JSON-RPC over src/http/, version detection and
  * the mapping of Odoo's errors to the library's codes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A client for Odoo's external APIs (private): JSON-2 (`POST /json/2/<model>/<method>`, Odoo 19
  * and later; `Authorization: bearer <key>`, `X-Odoo-Database` when a database is named) and

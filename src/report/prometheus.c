@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The CRM figures in Prometheus' text exposition format (version 0.0.4), for a /metrics route
  * or the node exporter's textfile collector (see docs/metrics.md). Numbers only, from a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What the dashboard says about each CRM (fastepost/report.h): its name as it writes it and
  * what to set up on its side. One table, so that the HTML page, the CLI and the bindings say

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The texts people read (fastepost/report.h): "time ago", ISO time stamps, the badge's colour
  * and label. English and locale-independent: no printf floating point, no strftime.

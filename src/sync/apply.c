@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Writing: round two (customer, remark, task link and the event row, one statement prepared by
  * decide.c) read back into the result, and a failed delivery logged as an `error` (or `dead`)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Many events in one transaction: chunks of independent events, two round trips per chunk. */
 #include "sync_priv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * What to do with a delivery, from round one's results: a duplicate; the target customer among
  * the candidates; the outcome (created / updated / unchanged / stale / ignored / conflict) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Finding the customer: the keys a delivery locks (idempotency key, crm ids, email, phone), the
  * lookups of round one (the event already logged, the match candidates, the stored versioned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Customer normalisation (the rule is in src/normalize.h and docs/schema.md). Byte-wise and
  * ASCII-only: nothing here depends on the locale. */
 #include "normalize.h"

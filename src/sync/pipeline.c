@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pipelined round trips: a list of statements sent at once, their results collected at once. */
 #include "sync_priv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One event in its own transaction (or, in a batch, its own savepoint): two pipelined round
  * trips (lookups, then the writes and the commit); on a failure, rolled back and logged on its

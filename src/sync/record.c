@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sync record's owned data: string lists, facts, and the literals built from them. */
 #include "sync_priv.h"
 

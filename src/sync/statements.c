@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sync core's statements (see sync.h for the contract and sync_priv.h for the pieces): the
  * SQL of the hot path, and the schema functions (migrations 7-10) that hold its large

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sync core's pieces, private to src/sync/ (the contract for adapters is src/sync.h):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Transactions of the sync core: the settings every sync transaction runs with, the clock of
  * the rows it writes, which failures are transient (retried), whether the connection can start

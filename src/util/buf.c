@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A growable byte string used wherever the library assembles text. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SHA-256 and HMAC-SHA256 via EVP (see digest.h). */
 #include "util/digest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * SHA-256 and HMAC-SHA256 through OpenSSL's libcrypto (EVP), the one digest helper of the
  * library: backup checksums (streaming over a file), spool record checksums and HubSpot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Strict application/x-www-form-urlencoded decoding (see form.h). */
 #include "util/form.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * application/x-www-form-urlencoded text (a form body, a URI's query string) decoded strictly:
  * `+` is a space, `%XX` a byte, and anything else that is not a valid encoding is refused rather

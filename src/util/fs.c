@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File-system helpers (see fs.h). */
 #include "util/fs.h"
 

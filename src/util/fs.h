@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * File-system helpers shared by the spool, backups and exports: directories made private,
  * writes that finish, and files that appear whole or not at all.

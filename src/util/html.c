@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTML to plain text (see html.h). A single pass with a small state: no DOM, no allocation
  * beyond the output. */
 #include "util/html.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HTML to plain text for CRM note fields (Odoo partner `comment`, lead `description`): tags
  * stripped, block elements turned into line breaks, entities decoded (named, decimal and hex),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Guarded JSON parsing and canonical serialisation (see json.h). */
 #include "util/json.h"
 

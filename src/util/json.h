@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * JSON helpers over json-c, shared by the CRM adapters: a guarded parser (size already checked
  * by the caller, UTF-8 checked first, nesting depth limited, errors with a byte offset) and a

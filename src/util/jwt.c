@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HS256 JSON Web Tokens (see jwt.h): base64url through OpenSSL's EVP block coder, the MAC
  * through util/digest.h, claims through json-c. */
 #include "util/jwt.h"

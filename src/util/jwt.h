@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * JSON Web Tokens (RFC 7519) signed with HS256, as monday.com puts them in the Authorization
  * header of app webhooks: verification (and signing, for tests and fuzzing). Private.

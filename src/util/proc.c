@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The child-process runner (see proc.h). Linux/POSIX: fork, execve, pipe, poll, waitpid; prctl
  * for PR_SET_PDEATHSIG, which posix_spawn cannot set up in the child. */
 #include "util/proc.h"

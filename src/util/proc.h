@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A generic child-process runner: fork + exec with an argument vector (never a shell), an
  * environment built from a snapshot taken when the caller's handle was created plus extra entries

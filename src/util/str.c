@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small string helpers: copies, constant-time comparison, UTF-8 checks, previews. */
 #include <stdint.h>
 #include <stdio.h>

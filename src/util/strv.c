@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Options helpers (see strv.h). */
 #include "util/strv.h"
 

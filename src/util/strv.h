@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers of the options objects (export, import ...): argument checks and the copied strings
  * and NULL-terminated string lists their setters keep.

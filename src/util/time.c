@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clocks and calendar arithmetic (see time.h). */
 #include "util/time.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Time for the whole library: one encoding (int64_t microseconds since 1970-01-01 00:00 UTC,
  * docs/api.md rule 6), the clocks, and the calendar arithmetic every parser of a date needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Safe XML parsing over libxml2 (util/xml.h). The parser runs with a SAX handler of our own
  * on top of libxml2's tree builder: a DOCTYPE, an entity declaration or a reference to an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * XML for the library (Salesforce's SOAP outbound messages), over libxml2, parsed safely: no
  * network (XML_PARSE_NONET), no DTD loaded or accepted, no entity substitution, a size and a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The manual pages and the shell completion generated from the command table
 # (src/cli/docgen.c): they render without warnings, cover every command and every variable the
 # tool reads, and complete what --help lists.

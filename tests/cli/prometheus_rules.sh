@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The example alert rules (examples/prometheus) are valid and fire when they should:
 # `promtool check rules` and `promtool test rules` from Debian's prometheus package
 # (scripts/deps metrics). Without promtool: skipped (77), never passed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CSV import against the public CSV conformance suites (csv-spectrum, CPython's test_csv cases,
  * csvkit's examples). They stay outside the repository: this suite runs when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backups: create, list, path/open, verify, prune, restore; pg_dump found, failing, killed. */
 #include <errno.h>
 #include <fcntl.h>

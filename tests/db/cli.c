@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fastepost CLI: exit codes, error format, schema commands. */
 #include <stdio.h>
 #include <json-c/json.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The odoo and events commands of the fastepost CLI. */
 #include <stdarg.h>
 #include <stdio.h>

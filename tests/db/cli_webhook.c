@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fastepost webhook process: exit codes, the --json shape, standard input, usage errors, the
  * configuration file's checks, headers and query parameters from files, the clock, the spool. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * CRM statistics: known answers on crafted data (boundaries included), and the trigger-kept
  * counters against the ground truth after every kind of write by plain SQL.

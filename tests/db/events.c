@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event log, the retry queue (backoff, dead-lettering) and concurrent deliveries. */
 #include <pthread.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `fastepost hubspot verify`: exit codes and messages. Needs no database, but runs the CLI
  * binary (FASTEPOST_CLI, set by ctest), like the other CLI tests in tests/db. */
 #include <stdio.h>

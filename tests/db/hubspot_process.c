@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HubSpot batch processing against a real database: dedup, ordering, tombstones, merges,
  * malformed events, signatures, retries and concurrent deliveries. */
 #include <stdio.h>

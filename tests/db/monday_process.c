@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* monday.com board webhooks through fastepost_webhook_process() against a real database: the
  * challenge, JWT refusals (nothing written), creation, column changes, duplicates, out-of-order
  * (stale) deliveries, archive/delete/restore, updates as remarks, other boards, and the shared

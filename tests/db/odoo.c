@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Odoo ingestion against a real database: every mapping rule and outcome. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Failure logging and retry under decimal-comma and Turkish locales (issue 11 item 2): a host
  * that calls setlocale(LC_ALL, "") under de_DE.UTF-8 or tr_TR.UTF-8 must still get a failing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Odoo reconciliation pull (fastepost/odoo_sync.h) against the stand-in Odoo server
  * (tests/fake_odoo/): counts, cursor, overlap, paging, deletions, errors, webhook then pull. */
 #include <stdio.h>

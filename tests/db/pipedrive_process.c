@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Pipedrive webhooks against a real database: created, duplicate, stale (out of order), delete
  * (tombstone), merge, note and deal remarks, the company from an earlier organization event, a

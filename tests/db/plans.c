@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Plans of the sync hot path against large tables: every statement of the core's list
  * (src/sync/statements.c) is prepared here and explained as a generic plan (plan_cache_mode =

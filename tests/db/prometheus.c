@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fastepost_report_prometheus(): the text exposition format checked by a parser of the format
  * written here (names, labels and their escapes, values, HELP/TYPE before the samples, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `fastepost report` (no browser needed): empty database, options, errors. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Event-log retention: fptest_events_prune() and `fastepost events prune`. The counters of
  * the CRM statistics are compared with a recount of the table after every prune.

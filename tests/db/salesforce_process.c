@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Salesforce outbound messages through fastepost_webhook_process() against a real database:
  * created Contact and Lead (with its remark), duplicates, stale versions, IsDeleted, a batch with
  * one bad notification, a wrong organisation or hostile XML that writes nothing, and the SOAP

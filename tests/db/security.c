@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Security properties against a real database (docs/security.md): no key or secret is stored
  * or echoed anywhere a delivery goes. */
 #include <stdio.h>

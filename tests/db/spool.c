@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The delivery spool against a real database: spooling when the database is unreachable, replay
  * exactly once, bounds, permissions, damaged records. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Database statistics checked against count(*) and the size functions. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The sync core applies one customer normalisation (src/normalize.h) to every record, whatever
  * the adapter made it: whole-record facts (Odoo) and versioned properties (HubSpot), one event

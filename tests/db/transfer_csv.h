@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Helpers shared by the CSV import suites: tests/db/transfer_import.c (the project's own
  * fixtures) and tests/conformance/csv.c (the public conformance suites, when present).

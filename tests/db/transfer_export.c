@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Export: CSV identical to COPY, JSON equal to the rows, filters, names, directories, pg_dump. */
 #include <dirent.h>
 #include <json-c/json.h>

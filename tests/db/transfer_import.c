@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CSV import: dialect (the project's own CSV fixtures; the public suites are in
  * tests/conformance/csv.c), validation, all-or-nothing, conflict modes. */
 #include <unistd.h>

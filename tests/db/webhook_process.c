@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The generic webhook entry (fastepost_webhook_process) against a real database, through the
  * Odoo and HubSpot adapters: outcomes, refusals that write nothing, the JSON answer, the
  * configuration's errors, the clock, the spool and retries with the configuration. */

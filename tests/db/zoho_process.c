@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Zoho CRM deliveries through fastepost_webhook_process() against a real database: workflow
  * webhooks creating and updating customers, callbacks with affected_values, ids-only callbacks,
  * deletions, duplicates, stale versions, a batch of ids, refused requests, retry and the spool. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Run the C examples (examples/c, built against the shared library) on a fresh database of the
 # throwaway server: schema install, an Odoo delivery (accepted, duplicate, wrong key), an
 # export, a backup with pruning. Usage: c_examples.sh BIN_DIR SOURCE_DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * One ingesting process of the failover test (tests/failover/run.sh), through the public API
  * only, as a host would run it: one connection with a multi-host conninfo

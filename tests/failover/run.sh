@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # ctest failover (label `failover`): a primary and a streaming standby of its own
 # (scripts/with-postgres --standby, run by ctest around this script), synchronous replication
 # (a commit the library reported is on the standby too), and four ingesting processes

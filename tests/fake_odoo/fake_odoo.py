@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A stand-in Odoo server for the test suite: NOT Odoo, but a small server built from Odoo's
 documented behaviour (../../docs/odoo-sync.md lists the sources), because Odoo itself cannot be
 installed where the tests run.

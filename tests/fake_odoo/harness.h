@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Start and drive the stand-in Odoo server (fake_odoo.py, same directory) from a Criterion
  * suite: fake_odoo_start() in a test's .init, fake_odoo_stop() in its .fini. Control requests go

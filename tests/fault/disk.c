@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A full filesystem under the backup directory and under the spool: a clear error and no partial
  * file. Uses a real 256 kB tmpfs (mount -t tmpfs; needs root, as in CI): skipped when the mount

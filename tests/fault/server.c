@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Fault tests that stop and kill their OWN throwaway PostgreSQL cluster (never the shared test
  * server): the database going away during a stream of webhook deliveries, and during an import.

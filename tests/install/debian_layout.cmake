@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A packager's build (issue 17, item 5): configure with a Debian layout
 # (CMAKE_INSTALL_PREFIX=/usr, CMAKE_INSTALL_LIBDIR=lib/x86_64-linux-gnu), install every component
 # with DESTDIR into a staging tree, then use the staged tree as a user of each ecosystem would:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The umbrella header must compile alone, as C11 with -pedantic and as C++. */
 #include <fastepost.h>
 

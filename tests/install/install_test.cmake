@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install the built project into a temporary prefix, then build examples/c against it twice:
 # with pkg-config and with find_package(fastepost). Run by ctest (`ctest -L install`).
 file(REMOVE_RECURSE "${WORK_DIR}")

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prints the library's version: built by tests/install/debian_layout.cmake against a staged
  * install, with nothing but the flags pkg-config gives. */
 #include <stdio.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run the locale host (tests/locale/host.c) under C.UTF-8, then under each test locale, and
 # require the same dump from all: the library must behave the same whatever the host's locale.
 # Each run also checks what must hold in any locale (the host exits 1 otherwise).

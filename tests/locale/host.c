@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * A host that calls setlocale(LC_ALL, "") as many daemons and interpreters do, then runs a fixed
  * sequence through the public API and prints a canonical dump of what it saw and what the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The locale suite (ctest label `locale`): chosen suites run again with LC_ALL set to each of
 # FASTEPOST_TEST_LOCALES and FASTEPOST_TEST_SETLOCALE=1, which makes each host call
 # setlocale(LC_ALL, "") as many real hosts do (the Criterion main() in tests/support/main.c,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # ctest pooler_load: bench/load.sh at a smaller size through PgBouncer (transaction mode, two
 # server connections): 8 processes x 200 Odoo deliveries, 20 % duplicates racing across
 # processes, 150 overlapping contacts; exact counts, no failure. Skipped (77) without a pooler.

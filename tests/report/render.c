@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTML report rendered by headless Chromium: the text a reader sees, escaped input, no
  * scripts or external assets. Run through tests/report/run.sh, which skips (exit 77) when
  * chromium is not installed. */

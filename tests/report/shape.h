@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Check a JSON document (the CLI's --json) against a section of tests/report/shapes.txt: the
  * same paths, and each value of a type the file allows. The bindings' tests check their

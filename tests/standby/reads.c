@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Reads against a streaming hot standby (label `standby`; run by
  * `scripts/with-postgres --standby ctest -L standby`, skipped without FASTEPOST_TEST_STANDBY_DSN).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers for webhook sources: a fixture file, and a request as a host would build it. */
 #ifndef FASTEPOST_TEST_FIXTURE_H
 #define FASTEPOST_TEST_FIXTURE_H

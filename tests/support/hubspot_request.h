@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helpers: a HubSpot request (fastepost/webhook.h) from its parts, as a web host builds one,
  * and the verify / sign / process calls over it with the parts as arguments. */
 #ifndef FASTEPOST_TEST_HUBSPOT_REQUEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The main() of every Criterion suite (linked from the support archive, so a suite that brings
  * its own main() keeps it). It differs from Criterion's own in two ways:

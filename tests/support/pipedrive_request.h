@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test helpers for the Pipedrive adapter (tests/unit/pipedrive.c, tests/db/pipedrive_process.c):
  * fixtures, the adapter's configuration from JSON, HTTP Basic headers and edited bodies.

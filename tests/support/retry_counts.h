@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helper: fastepost_events_retry() with a limit and an optional clock, its opaque report
  * copied into plain counts (zeros when the call gave no report). */
 #ifndef FASTEPOST_TEST_RETRY_COUNTS_H

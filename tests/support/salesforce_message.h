@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test support: Salesforce outbound messages built in the tests (the shape of the samples in
  * tests/fixtures/salesforce/), for the unit and the database suites. */
 #ifndef FASTEPOST_TEST_SALESFORCE_MESSAGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "testdb.h"
 
 #include <stdarg.h>

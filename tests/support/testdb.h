@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Test support: every database test gets a database of its own on the throwaway server that
  * scripts/with-postgres started (FASTEPOST_TEST_DSN), and drops it afterwards.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP client (src/http/) and the Odoo client (src/odoo_client/) against the stand-in Odoo
  * server (tests/fake_odoo/): TLS rules, timeouts, limits, retries, and Odoo's errors mapped. */
 #include <criterion/criterion.h>

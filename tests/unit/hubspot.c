@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * HubSpot signature verification and batch parsing (no database).
  *

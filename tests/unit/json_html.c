@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* util/json and util/html: no database. */
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HS256 JWT verification (src/util/jwt.c): the reference vectors, the pinned algorithm, expiry
  * against an injected clock, the audience, rotation across secrets and malformed tokens. */
 #include <criterion/criterion.h>

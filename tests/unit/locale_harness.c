@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The locale suite's own premise: with FASTEPOST_TEST_SETLOCALE=1 every Criterion worker runs
  * in the locale LC_ALL names (tests/support/main.c), so that a locale run cannot silently test
  * the "C" locale; without it, the tests run in "C" as the C standard starts every program. */

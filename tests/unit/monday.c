@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The monday.com adapter through its table (no database): the configuration section, the
  * challenge, JWT verification, and parsing of every sample in tests/fixtures/monday/ (README

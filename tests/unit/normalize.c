@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Customer normalisation (src/normalize.h): one rule, the same verdict and the same stored form
  * whichever path a value takes: a CRM record's fact (Odoo and any adapter that fills facts), a
  * versioned property (HubSpot), the CSV import's model rule. Byte-wise, so the same under every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Odoo adapter without a database: shapes, mapping, keys, hostile input, options. */
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Pipedrive adapter without a database, through its adapter table: configuration, HTTP
  * Basic verification (RFC 7617's examples, rotation, case, colons, garbage), parsing of every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The child-process runner and backup name parsing (no database). */
 #include <errno.h>
 #include <signal.h>

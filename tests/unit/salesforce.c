@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * Salesforce Outbound Messages (no database): the safe XML wrapper against hostile documents
  * (billion laughs, external entities over file:// and http://, DTDs, depth, size, bad UTF-8),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Security properties that need no database (docs/security.md). */
 #include <stdlib.h>
 #include <string.h>

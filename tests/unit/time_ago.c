@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The presentation texts (fastepost/report.h): "time ago" with an explicit clock, ISO time
  * stamps, the badge's colour and label. */
 #include <criterion/criterion.h>

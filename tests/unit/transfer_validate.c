@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Value checks used by the import and by export filters (no database). */
 #include <criterion/criterion.h>
 #include <locale.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The Zoho CRM adapter through its table (no database): configuration, both verifications
  * (callback channel + token, workflow token in the body or the query string), the form decoder,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """libfastepost for Python: CRM webhook ingestion and PostgreSQL data tools for Fast Epost.
 
     import fastepost

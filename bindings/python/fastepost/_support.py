@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What every module of the package shares: the SWIG module, the version check and the base
 class of the result objects.
 

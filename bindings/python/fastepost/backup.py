@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Backups (docs/backup.md): :class:`BackupDir`, :class:`BackupInfo` and
 :meth:`Connection.backup`."""
 

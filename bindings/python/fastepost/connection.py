@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The connection (:func:`connect`, :class:`Connection`) and the schema.
 
 :class:`Connection` holds the lifecycle, the connection settings and the schema calls; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The exception classes and the error-code helpers of :mod:`fastepost`.
 
 Every failure raises a subclass of :class:`Error` named after the error code, with the

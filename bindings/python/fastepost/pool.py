@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A bounded, thread-safe pool of :class:`fastepost.Connection` objects for hosts that serve
 requests from many threads (gunicorn with threads, a thread pool, Celery)::
 

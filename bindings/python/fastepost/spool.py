@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The delivery spool (docs/spool.md): deliveries that arrive while PostgreSQL is unreachable
 are written to a directory and replayed later."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Figures: the CRM dashboard (docs/crm-stats.md), the database figures (docs/stats.md) and
 the HTML report (docs/report.md), with their methods of :class:`Connection`.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Export and import (docs/transfer.md): :meth:`Connection.export`,
 :meth:`Connection.export_all`, :meth:`Connection.import_csv` and their results."""
 

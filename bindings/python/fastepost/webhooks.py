@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Webhooks and the event log: HubSpot signatures (docs/hubspot.md), Odoo deliveries
 (docs/odoo.md), every CRM through one entry (docs/webhooks.md), the webhook methods of
 :class:`Connection` and their results."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Test support: each test gets a database of its own on the throwaway server that
 scripts/with-postgres started (FASTEPOST_TEST_DSN), and drops it afterwards. Checks go through
 psql, a separate connection, so that the library is never asked to confirm its own work."""

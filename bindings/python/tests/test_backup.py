@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Backups, database figures and the report from Python."""
 
 import datetime

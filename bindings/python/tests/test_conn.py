@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Connection and schema through the idiomatic layer."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """CRM and database statistics: the figures as objects with attributes and to_dict() in the
 shape of the CLI's --json (tests/report/shapes.txt), errors, UTF-8, GC."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every exception class: the mapping from codes, the attributes, and the real failures the
 current API produces."""
 

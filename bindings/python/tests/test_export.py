@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Export: formats, options, the three sinks (str, path, file object), callbacks (progress,
 exceptions in write/progress), a long export while another thread runs, UTF-8, GC."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Objects freed in every order under gc.collect(): nothing crashes, handles are released."""
 
 import gc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """HubSpot signature verification: known vectors, every refusal, secrets rotation, bytes and
 str bodies, GC of verifiers."""
 

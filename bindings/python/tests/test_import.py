@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """import_csv: sources (path, binary and text files), options, the report, failures carrying
 the report, callbacks (progress, exceptions in read/progress), UTF-8 round trip, GC."""
 

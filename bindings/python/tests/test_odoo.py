@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Odoo webhook processing, the event log and HubSpot processing from Python."""
 
 import gc

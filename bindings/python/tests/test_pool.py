@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fastepost.Pool: bounded, thread-safe, checkout timeout, broken connections replaced, reset
 after fork(); and Connection.prune_events (event-log retention)."""
 

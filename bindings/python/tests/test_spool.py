@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The delivery spool from Python: spooling when PostgreSQL is unreachable, replay."""
 
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The GIL is released while a call waits on the database: other threads keep running."""
 
 import socket

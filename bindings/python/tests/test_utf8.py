@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """UTF-8 round trips: names in and out, messages, str and bytes arguments."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Connection.webhook_process: every CRM through one entry (issue 15), with WebhookConfig,
 WebhookResponse and the failures that must close (no config, no section, wrong credentials)."""
 

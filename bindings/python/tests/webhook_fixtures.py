@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """One request per CRM source that verifies and creates one customer, for the tests of
 Connection.webhook_process and of the HTTP examples (examples/python/tests).
 

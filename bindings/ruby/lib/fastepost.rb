@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # libfastepost for Ruby: CRM webhook ingestion and PostgreSQL data tools for Fast Epost.

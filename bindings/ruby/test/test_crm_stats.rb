@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # CRM and database statistics: the figures as Structs with to_h in the shape of the CLI's --json

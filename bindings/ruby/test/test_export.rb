@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Export: formats, options, the sinks (String, path, IO), callbacks (progress block, exceptions

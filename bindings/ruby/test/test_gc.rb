@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Objects freed in every order under GC.start: nothing crashes, handles are released.

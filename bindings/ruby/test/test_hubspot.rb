@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # HubSpot signature verification: known vectors, every refusal, secrets rotation, String bodies

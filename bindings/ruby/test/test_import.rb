@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # import_csv: sources (path, IO), options, the report, failures carrying the report, callbacks

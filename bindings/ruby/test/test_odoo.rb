@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Odoo webhook processing, the event log and HubSpot processing from Ruby.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Fastepost::Pool: bounded, thread-safe, checkout timeout, broken connections replaced, reset

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The delivery spool from Ruby: spooling when PostgreSQL is unreachable, replay.

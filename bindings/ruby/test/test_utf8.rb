@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # UTF-8 round trips: names in and out, messages, strings in other encodings.

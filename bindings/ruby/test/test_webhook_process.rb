@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Connection#webhook_process: every CRM through one entry (issue 15), with WebhookConfig,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # One request per CRM source that verifies and creates one customer, for the tests of

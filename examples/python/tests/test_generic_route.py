@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The WSGI example's generic route, POST /api/v1/integrations/<source>, over real HTTP
 (webhooks.py under wsgiref in a child process) for every CRM source: its ok fixture -> 2xx and a
 customer; no configuration or wrong credentials -> refused and nothing written; monday.com's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """nightly_backup.py in a child process: each run adds a verified backup, and --keep prunes the
 directory to the newest N (other files are left alone)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The WSGI example over real HTTP: webhooks.py runs in a child process on a free port of
 127.0.0.1, requests go through http.client, and the database is checked with psql afterwards.
 Uses the bindings' test support (a fresh database per test, FASTEPOST_TEST_DSN)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # A stock Rails 6.1 application with the glue copied in, served by WEBrick or Puma as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The Rails glue's generic route, POST /api/v1/integrations/:source, in the stock Rails app

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The Rails glue in a stock Rails 6.1 application (stock_app.rb: the defaults of `rails new`,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The Rack example's generic route, POST /api/v1/integrations/:source, over real HTTP

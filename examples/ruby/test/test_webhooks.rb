@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The Rack example over real HTTP: server.rb runs in a child process on a free port of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Builds fastepost/core.so (Fastepost::Core) against the installed libfastepost, found through

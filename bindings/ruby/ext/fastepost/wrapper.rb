@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The SWIG wrapper of a source checkout: generated when missing, and again when any of its inputs

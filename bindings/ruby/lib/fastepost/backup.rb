@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Backups (docs/backup.md): BackupDir, BackupInfo and Connection#backup.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The connection (Fastepost.connect, Connection) and the schema. Connection holds the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The exception classes and the error-code helpers (see lib/fastepost.rb).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The delivery spool (docs/spool.md): deliveries that arrive while PostgreSQL is unreachable

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Figures: the CRM dashboard (docs/crm-stats.md), the database figures (docs/stats.md) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Export and import (docs/transfer.md): Connection#export, #export_all, #import_csv and their

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # libfastepost in the Rails app: one Fastepost::Pool per process, shared by every thread (each

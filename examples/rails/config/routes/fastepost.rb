@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # The libfastepost routes. Copy this file to config/routes/fastepost.rb and add

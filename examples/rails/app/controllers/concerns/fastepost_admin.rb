@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # Who may use the admin controllers (exports, imports, backups, the dashboard).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # What every controller here does with a libfastepost failure: answer the status the library

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
 # What the webhook controllers share: the body is read raw (at most FastepostDB::MAX_BODY + 1
