@@ -6,6 +6,7 @@
  * `prometheus` package is installed - Prometheus' own `promtool check metrics`.
  */
 #include <ctype.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +129,14 @@ static void parse(exposition *e, const char *text) {
     cr_assert_eq(*p, ' ', "line %d: no space before the value: %s", lineno, buf);
     p++;
     char *end;
+    /* The format's numbers have a '.', whatever the locale (this suite also runs under de_DE
+     * and tr_TR): read them in the C locale, as a scraper does. */
+    locale_t c_numeric = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    cr_assert(c_numeric != (locale_t)0);
+    locale_t previous = uselocale(c_numeric);
     s->value = strtod(p, &end);
+    uselocale(previous);
+    freelocale(c_numeric);
     cr_assert(end != p && *end == '\0', "line %d: bad value (or a timestamp): %s", lineno, buf);
     size_t fl = strlen(s->family), ll = strlen(s->labels);
     cr_assert_lt(fl + ll + 3, sizeof s->key);
