@@ -8,6 +8,7 @@
  * The event counts are gauges, not counters: pruning the event log (fastepost_events_prune())
  * lowers them, and a counter must never go down.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,20 @@ static void seconds(char *out, size_t size, int64_t us) {
 
 typedef const fastepost_crm_source_stats *src_t;
 
+/* One family of a count per source: the uint64_t member at `field` of each source's figures. */
+static void per_source_count(fastepost__buf *b, const fastepost_crm_stats *stats, const char *name, const char *help,
+                             size_t field) {
+  char v[32];
+  family(b, name, "gauge", help);
+  for (size_t i = 0; i < fastepost_crm_stats_source_count(stats); i++) {
+    src_t s = fastepost_crm_stats_source(stats, i);
+    uint64_t count;
+    memcpy(&count, (const char *)s + field, sizeof count);
+    u64(v, sizeof v, count);
+    source_sample(b, name, s->source, NULL, v);
+  }
+}
+
 static int spool_depth(fastepost__buf *b, fastepost_spool *spool) {
   fastepost_spool_entries *ok = NULL, *bad = NULL;
   int rc = fastepost_spool_list(&ok, spool);
@@ -94,12 +109,8 @@ fastepost_status fastepost_report_prometheus(char **out, const fastepost_crm_sta
       source_sample(&b, "fastepost_crm_events", s->source, statuses[k], v);
     }
   }
-  family(&b, "fastepost_crm_events_24h", "gauge", "Events logged in the last 24 hours by CRM source.");
-  for (size_t i = 0; i < n; i++) {
-    src_t s = fastepost_crm_stats_source(stats, i);
-    u64(v, sizeof v, s->events_24h);
-    source_sample(&b, "fastepost_crm_events_24h", s->source, NULL, v);
-  }
+  per_source_count(&b, stats, "fastepost_crm_events_24h", "Events logged in the last 24 hours by CRM source.",
+                   offsetof(fastepost_crm_source_stats, events_24h));
   family(&b, "fastepost_crm_success_ratio", "gauge",
          "success / (success + error + dead), 0 to 1; absent before an event has finished.");
   for (size_t i = 0; i < n; i++) {
@@ -118,18 +129,10 @@ fastepost_status fastepost_report_prometheus(char **out, const fastepost_crm_sta
              (unsigned long long)(millionths % 1000000u));
     source_sample(&b, "fastepost_crm_success_ratio", s->source, NULL, v);
   }
-  family(&b, "fastepost_crm_retry_queue", "gauge", "Failed events waiting for a retry, by CRM source.");
-  for (size_t i = 0; i < n; i++) {
-    src_t s = fastepost_crm_stats_source(stats, i);
-    u64(v, sizeof v, s->error_events);
-    source_sample(&b, "fastepost_crm_retry_queue", s->source, NULL, v);
-  }
-  family(&b, "fastepost_crm_dead_events", "gauge", "Events whose retries are exhausted, by CRM source.");
-  for (size_t i = 0; i < n; i++) {
-    src_t s = fastepost_crm_stats_source(stats, i);
-    u64(v, sizeof v, s->dead_events);
-    source_sample(&b, "fastepost_crm_dead_events", s->source, NULL, v);
-  }
+  per_source_count(&b, stats, "fastepost_crm_retry_queue", "Failed events waiting for a retry, by CRM source.",
+                   offsetof(fastepost_crm_source_stats, error_events));
+  per_source_count(&b, stats, "fastepost_crm_dead_events", "Events whose retries are exhausted, by CRM source.",
+                   offsetof(fastepost_crm_source_stats, dead_events));
   family(&b, "fastepost_crm_last_event_timestamp_seconds", "gauge",
          "When the newest event of a CRM source was logged (Unix time); absent without events.");
   for (size_t i = 0; i < n; i++) {
