@@ -27,6 +27,8 @@
 #ifndef FASTEPOST_ADAPTERS_ADAPTER_H
 #define FASTEPOST_ADAPTERS_ADAPTER_H
 
+#include <stdarg.h>
+
 #include "fastepost/webhook.h"
 #include "sync.h"
 
@@ -76,6 +78,17 @@ typedef struct fastepost__records {
 int fastepost__records_alloc(fastepost__records *out, size_t n, const char *source);
 /* Clear every record and release the array. */
 void fastepost__records_free(fastepost__records *recs);
+
+/* A record the adapter refuses (logged as a failed event, the others of its body go on):
+ * failure = code and failure_message = the formatted text (at most 511 bytes), replacing an
+ * earlier one. Returns code, or FASTEPOST_ENOMEM when the text could not be kept (then the
+ * record's failure too). */
+int fastepost__record_fail(fastepost__sync_record *rec, int code, const char *fmt, ...) FASTEPOST__PRINTF(3, 4);
+int fastepost__record_failv(fastepost__sync_record *rec, int code, const char *fmt, va_list ap)
+    FASTEPOST__PRINTF(3, 0);
+/* A record logged as `ignored`, with the formatted reason (at most 511 bytes), replacing an
+ * earlier one. FASTEPOST_OK, or FASTEPOST_ENOMEM (and the record fails with it). */
+int fastepost__record_ignore(fastepost__sync_record *rec, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
 
 /* The answer an adapter wants sent for a request (handshake, respond): status, content type
  * and body, all owned. */

@@ -62,21 +62,6 @@ fastepost_status fastepost_hubspot_options_set_max_events(fastepost_hubspot_opti
 
 FASTEPOST__OPTIONS_TIME_SETTERS(hubspot)
 
-static int record_fail(fastepost__sync_record *rec, int code, const char *message) {
-  rec->failure = code;
-  free(rec->failure_message);
-  rec->failure_message = fastepost__strdup(message);
-  return code;
-}
-
-/* The reason an event is logged as `ignored`: before + what (at most 64 bytes) + after. */
-static int set_ignored(fastepost__sync_record *rec, const char *before, const char *what, const char *after) {
-  char text[256];
-  snprintf(text, sizeof text, "%s%.64s%s", before, what, after);
-  rec->ignore_reason = fastepost__strdup(text);
-  return rec->ignore_reason ? FASTEPOST_OK : record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
-}
-
 /* A propertyChange: the delivered value of one synced property (lower-case email). */
 static int map_property(fastepost__sync_record *rec, const fastepost__hs_event *e) {
   for (size_t i = 0; i < NCONTACT_PROPS; i++) {
@@ -87,9 +72,9 @@ static int map_property(fastepost__sync_record *rec, const fastepost__hs_event *
     if (rc == FASTEPOST_OK && v && contact_props[i].column == FASTEPOST__COL_EMAIL)
       for (char *p = rec->props[i].value; *p; p++)
         *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-    return rc ? record_fail(rec, rc, "out of memory") : FASTEPOST_OK;
+    return rc ? fastepost__record_fail(rec, rc, "%s", "out of memory") : FASTEPOST_OK;
   }
-  return set_ignored(rec, "contact property ", e->property_name, " is not synced");
+  return fastepost__record_ignore(rec, "%s%.64s%s", "contact property ", e->property_name, " is not synced");
 }
 
 /* contact.merge: the surviving contact is primaryObjectId (else objectId); every other id named
@@ -107,8 +92,8 @@ static int map_merge(fastepost__sync_record *rec, const fastepost__hs_event *e) 
     if (e->merged_object_ids[i] != target)
       rc = fastepost__strlist_addf(&rec->retired_crm_ids, "%lld", (long long)e->merged_object_ids[i]);
   if (!rc && !rec->retired_crm_ids.count)
-    rc = set_ignored(rec, "", "contact.merge", ": the merge names no contact besides the surviving one");
-  return rc || !rec->crm_id ? record_fail(rec, FASTEPOST_ENOMEM, "out of memory") : FASTEPOST_OK;
+    rc = fastepost__record_ignore(rec, "%s%.64s%s", "", "contact.merge", ": the merge names no contact besides the surviving one");
+  return rc || !rec->crm_id ? fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory") : FASTEPOST_OK;
 }
 
 /* Turn one parsed event into a sync record (no database). A malformed event becomes a failed
@@ -128,26 +113,26 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
     rec->external_id = fastepost__strdup(ext);
   }
   if (!rec->event_type)
-    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   if (e->error)
-    return record_fail(rec, e->error, e->error_message ? e->error_message : "malformed event");
+    return fastepost__record_fail(rec, e->error, "%s", e->error_message ? e->error_message : "malformed event");
   if (!e->object_type || strcmp(e->object_type, "contact") != 0)
-    return set_ignored(rec, "HubSpot ", e->object_type ? e->object_type : e->type, " events are not synced");
+    return fastepost__record_ignore(rec, "%s%.64s%s", "HubSpot ", e->object_type ? e->object_type : e->type, " events are not synced");
 
   /* occurredAt is in milliseconds: check before scaling to microseconds, so that no value a
    * sender can put there overflows (9223372036854775806 would wrap to 1969). */
   if (e->occurred_at.value > INT64_MAX / 1000)
-    return record_fail(rec, FASTEPOST_EINVALID, "occurredAt is out of range (beyond year 9999): refused, not retried");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "occurredAt is out of range (beyond year 9999): refused, not retried");
   int64_t occurred_us = e->occurred_at.value * 1000;
   if (fastepost__sync_time_check(occurred_us, range, now_us, "occurredAt"))
-    return record_fail(rec, FASTEPOST_EINVALID, fastepost_error_last()->message);
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", fastepost_error_last()->message);
   char id[24], version[32];
   snprintf(id, sizeof id, "%lld", (long long)e->object_id.value);
   fastepost__time_format(version, sizeof version, occurred_us);
   rec->crm_id = fastepost__strdup(id);
   rec->version = fastepost__strdup(version);
   if (!rec->crm_id || !rec->version)
-    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   rec->owns_customer = true; /* a contact is the customer */
   rec->prop_defs = contact_props;
   rec->nprops = NCONTACT_PROPS;
@@ -156,7 +141,7 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
     rec->create_bare = true;
   } else if (strcmp(a, "propertyChange") == 0) {
     if (!e->property_name)
-      return record_fail(rec, FASTEPOST_EINVALID, "a propertyChange event needs propertyName");
+      return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "a propertyChange event needs propertyName");
     return map_property(rec, e);
   } else if (strcmp(a, "deletion") == 0 || strcmp(a, "privacyDeletion") == 0) {
     rec->tombstone = true;
@@ -167,7 +152,7 @@ static int event_record(fastepost__sync_record *rec, const fastepost__hs_event *
   } else if (strcmp(a, "merge") == 0) {
     return map_merge(rec, e);
   } else {
-    return set_ignored(rec, "contact.", a, " events are not synced");
+    return fastepost__record_ignore(rec, "%s%.64s%s", "contact.", a, " events are not synced");
   }
   return FASTEPOST_OK;
 }

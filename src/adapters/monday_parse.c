@@ -35,26 +35,13 @@ static const fastepost__prop_def item_props[NPROPS] = {
 
 static int record_fail(fastepost__sync_record *rec, int code, const char *fmt, ...) FASTEPOST__PRINTF(3, 4);
 static int record_fail(fastepost__sync_record *rec, int code, const char *fmt, ...) {
-  char text[256];
+  /* monday's readers go on after a refused record (the caller looks at rec->failure), so this
+   * one returns FASTEPOST_OK unless the text could not be kept. */
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
+  int rc = fastepost__record_failv(rec, code, fmt, ap);
   va_end(ap);
-  rec->failure = code;
-  free(rec->failure_message);
-  rec->failure_message = fastepost__strdup(text);
-  return rec->failure_message ? FASTEPOST_OK : FASTEPOST_ENOMEM;
-}
-
-static int set_ignored(fastepost__sync_record *rec, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
-static int set_ignored(fastepost__sync_record *rec, const char *fmt, ...) {
-  char text[256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  rec->ignore_reason = fastepost__strdup(text);
-  return rec->ignore_reason ? FASTEPOST_OK : FASTEPOST_ENOMEM;
+  return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK;
 }
 
 /* A string member (NULL when absent, null or not a string). */
@@ -234,13 +221,13 @@ static int map_update(fastepost__sync_record *rec, json_object *ev) {
   } else if ((text = str_member(ev, "body"))) {
     body = fastepost__html_to_text(text, strlen(text));
   } else {
-    return set_ignored(rec, "the update has no text (textBody or body)");
+    return fastepost__record_ignore(rec, "the update has no text (textBody or body)");
   }
   if (!body)
     return FASTEPOST_ENOMEM;
   if (!*body) {
     free(body);
-    return set_ignored(rec, "the update's text is empty");
+    return fastepost__record_ignore(rec, "the update's text is empty");
   }
   rec->note_body = body;
   char id[24];
@@ -307,7 +294,7 @@ static int map_item(fastepost__sync_record *rec, const fastepost__monday_board *
     while (f < FASTEPOST__MONDAY_NFIELDS && !(board->columns[f] && strcmp(board->columns[f], column) == 0))
       f++;
     if (f == FASTEPOST__MONDAY_NFIELDS)
-      return set_ignored(rec, "column %.64s of board %.24s is not synced", column, board->id);
+      return fastepost__record_ignore(rec, "column %.64s of board %.24s is not synced", column, board->id);
     json_object *v = NULL;
     json_object_object_get_ex(ev, "value", &v);
     rc = set_field(rec, f, column, v);
@@ -351,13 +338,13 @@ static int event_record(fastepost__sync_record *rec, const fastepost__monday_con
     return record_fail(rec, FASTEPOST_EINVALID, "the event has no boardId (a positive integer)");
   const fastepost__monday_board *board = cfg ? fastepost__monday_board_find(cfg, board_id) : NULL;
   if (cfg && !board)
-    return set_ignored(rec, "board %s is not configured", board_id);
+    return fastepost__record_ignore(rec, "board %s is not configured", board_id);
   /* Subitems live on a board of their own, with other columns: not customers. */
   if (fastepost__json_get(ev, "parentItemId") || strstr(type, "subitem"))
-    return set_ignored(rec, "subitem events are not synced");
+    return fastepost__record_ignore(rec, "subitem events are not synced");
   event_kind kind = kind_of(type);
   if (kind == K_OTHER)
-    return set_ignored(rec, "monday %.64s events are not synced", type);
+    return fastepost__record_ignore(rec, "monday %.64s events are not synced", type);
   if (!has_item)
     return record_fail(rec, FASTEPOST_EINVALID, "the %.64s event has no item id (pulseId or itemId)", type);
   if ((rc = set_version(rec, ev, range, now_us)) || rec->failure)

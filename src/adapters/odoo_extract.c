@@ -308,10 +308,7 @@ static int parse_form(json_object **out, const char *body, size_t len) {
 /* ---- extraction ---------------------------------------------------------------------------- */
 
 static int fail(fastepost__sync_record *rec, int code) {
-  rec->failure = code;
-  free(rec->failure_message);
-  rec->failure_message = fastepost__strdup(fastepost_error_last()->message);
-  return code;
+  return fastepost__record_fail(rec, code, "%s", fastepost_error_last()->message);
 }
 
 static char *joined(const char *a, const char *b) {

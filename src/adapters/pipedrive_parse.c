@@ -50,31 +50,6 @@ typedef struct pd_event {
 
 /* ---- small readers ------------------------------------------------------------------------- */
 
-static int fail(fastepost__sync_record *rec, int code, const char *fmt, ...) FASTEPOST__PRINTF(3, 4);
-static int fail(fastepost__sync_record *rec, int code, const char *fmt, ...) {
-  char text[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  rec->failure = code;
-  free(rec->failure_message);
-  rec->failure_message = fastepost__strdup(text);
-  return code;
-}
-
-static int ignore(fastepost__sync_record *rec, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
-static int ignore(fastepost__sync_record *rec, const char *fmt, ...) {
-  char text[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  free(rec->ignore_reason);
-  rec->ignore_reason = fastepost__strdup(text);
-  return rec->ignore_reason ? FASTEPOST_OK : fail(rec, FASTEPOST_ENOMEM, "out of memory");
-}
-
 static const char *str_member(json_object *obj, const char *key) {
   json_object *v = fastepost__json_get(obj, key);
   return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
@@ -125,21 +100,21 @@ static int read_envelope(pd_event *e, fastepost__sync_record *rec, json_object *
   memset(e, 0, sizeof *e);
   e->meta = obj_member(root, "meta");
   if (!e->meta)
-    return fail(rec, FASTEPOST_EINVALID, "meta is missing or not an object: not a Pipedrive webhook");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "meta is missing or not an object: not a Pipedrive webhook");
   if ((e->object = str_member(e->meta, "entity"))) {
     e->v = 2;
   } else if ((e->object = str_member(e->meta, "object"))) {
     e->v = 1;
   } else {
-    return fail(rec, FASTEPOST_EINVALID, "meta has neither entity (webhooks v2) nor object (v1)");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "meta has neither entity (webhooks v2) nor object (v1)");
   }
   e->action = str_member(e->meta, "action");
   char type[160];
   snprintf(type, sizeof type, "%.64s.%.64s", e->action ? e->action : "unknown", e->object);
   if (!(rec->event_type = fastepost__strdup(type)))
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   if (!e->action)
-    return fail(rec, FASTEPOST_EINVALID, "meta.action is missing or not a string");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "meta.action is missing or not a string");
   e->kind = normalised_action(e->v, e->action);
   e->current = obj_member(root, e->v == 2 ? "data" : "current");
   e->previous = obj_member(root, "previous");
@@ -151,7 +126,7 @@ static int read_envelope(pd_event *e, fastepost__sync_record *rec, json_object *
     char ext[96];
     snprintf(ext, sizeof ext, "%.64s:%lld", e->object, (long long)e->id);
     if (!(rec->external_id = fastepost__strdup(ext)))
-      return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   }
   return FASTEPOST_OK;
 }
@@ -183,7 +158,7 @@ static int dedup_key(fastepost__sync_record *rec, const pd_event *e) {
     if (!id || !ts) {
       free(id);
       free(ts);
-      return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
     }
     const char *parts[] = {e->v == 2 ? "pipedrive-v2-meta" : "pipedrive-v1", e->object, id, e->action, ts};
     size_t lens[5];
@@ -194,8 +169,8 @@ static int dedup_key(fastepost__sync_record *rec, const pd_event *e) {
     free(ts);
   }
   if (rc)
-    return fail(rec, rc, "the dedup key could not be computed");
-  return (rec->idempotency_key = fastepost__strdup(hex)) ? FASTEPOST_OK : fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, rc, "the dedup key could not be computed");
+  return (rec->idempotency_key = fastepost__strdup(hex)) ? FASTEPOST_OK : fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
 /* An integer epoch in seconds, milliseconds or microseconds (by size) in microseconds; false
@@ -228,7 +203,7 @@ static int read_version(fastepost__sync_record *rec, const pd_event *e, const fa
   }
   bool ok;
   if (!t)
-    return fail(rec, FASTEPOST_EINVALID, "%s is missing: the event has no version", what);
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing: the event has no version", what);
   if (json_object_is_type(t, json_type_string))
     ok = fastepost__time_parse_iso(&us, json_object_get_string(t));
   else if (e->v == 1 && strcmp(what, "meta.timestamp_micro") == 0)
@@ -239,12 +214,12 @@ static int read_version(fastepost__sync_record *rec, const pd_event *e, const fa
     char p[64];
     const char *text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
     fastepost__preview(p, sizeof p, text, strlen(text));
-    return fail(rec, FASTEPOST_EINVALID, "%s %s is not a time", what, p);
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s %s is not a time", what, p);
   }
   char version[32];
   if (fastepost__sync_time_check(us, range, now_us, what) || !fastepost__time_format(version, sizeof version, us))
-    return fail(rec, FASTEPOST_EINVALID, "%s", fastepost_error_last()->message);
-  return (rec->version = fastepost__strdup(version)) ? FASTEPOST_OK : fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", fastepost_error_last()->message);
+  return (rec->version = fastepost__strdup(version)) ? FASTEPOST_OK : fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
 /* ---- persons ------------------------------------------------------------------------------- */
@@ -358,7 +333,7 @@ static int person_facts(fastepost__sync_record *rec, json_object *obj) {
   }
   if (!rc)
     rc = person_company(rec, obj);
-  return rc ? fail(rec, FASTEPOST_ENOMEM, "out of memory") : FASTEPOST_OK;
+  return rc ? fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory") : FASTEPOST_OK;
 }
 
 /* Add person:<id> to the merged (retired) persons unless it is the survivor. */
@@ -375,7 +350,7 @@ static int map_person(fastepost__sync_record *rec, const pd_event *e) {
   char crm[48];
   snprintf(crm, sizeof crm, "person:%lld", (long long)e->id);
   if (!(rec->crm_id = fastepost__strdup(crm)) || !(rec->model = fastepost__strdup("person")))
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   rec->owns_customer = true;
   rec->prop_defs = person_props;
   rec->nprops = NPERSON_PROPS;
@@ -386,11 +361,11 @@ static int map_person(fastepost__sync_record *rec, const pd_event *e) {
     rec->facts.active = 0;
     if (to && fastepost__strlist_addf(&rec->warnings, "person %lld was merged into person %lld", (long long)e->id,
                                       (long long)to))
-      return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
     return FASTEPOST_OK;
   }
   if (!e->current)
-    return fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
   rec->create_bare = true; /* the person exists in Pipedrive, whatever it carries */
   /* A merge: the survivor's change names the merged person (v2 meta.merged_from_id; v1
    * `merged`: current.merge_what_id, or previous when it is the other person). */
@@ -401,7 +376,7 @@ static int map_person(fastepost__sync_record *rec, const pd_event *e) {
       rc = retire(rec, e->id, pd_id(fastepost__json_get(e->previous, "id")));
   }
   if (rc)
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   return person_facts(rec, e->current);
 }
 
@@ -415,72 +390,72 @@ static int remark(fastepost__sync_record *rec, const pd_event *e, char *body) {
   snprintf(link, sizeof link, "person:%lld", (long long)person);
   if (!person) {
     free(body);
-    return ignore(rec, "%s %lld is not attached to a person: only remarks on persons are synced", e->object,
+    return fastepost__record_ignore(rec, "%s %lld is not attached to a person: only remarks on persons are synced", e->object,
                   (long long)e->id);
   }
   rec->note_body = body;
   if (!(rec->crm_id = fastepost__strdup(crm)) || !(rec->model = fastepost__strdup(e->object)) ||
       !(rec->link_crm_id = fastepost__strdup(link)) || !(rec->note_key = fastepost__strdup(crm)))
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   rec->owns_customer = false; /* a note or deal is not the customer */
   return FASTEPOST_OK;
 }
 
 static int map_note(fastepost__sync_record *rec, const pd_event *e) {
   if (strcmp(e->kind, "delete") == 0)
-    return ignore(rec, "note %lld was deleted in Pipedrive: its remark is kept", (long long)e->id);
+    return fastepost__record_ignore(rec, "note %lld was deleted in Pipedrive: its remark is kept", (long long)e->id);
   if (!e->current)
-    return fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
   json_object *active = fastepost__json_get(e->current, "active_flag");
   if (active && !json_object_get_boolean(active))
-    return ignore(rec, "note %lld is not active", (long long)e->id);
+    return fastepost__record_ignore(rec, "note %lld is not active", (long long)e->id);
   const char *html = str_member(e->current, "content");
   char *text = html ? fastepost__html_to_text(html, strlen(html)) : NULL;
   if (html && !text)
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   if (!text || !*text) {
     free(text);
-    return ignore(rec, "note %lld has no text", (long long)e->id);
+    return fastepost__record_ignore(rec, "note %lld has no text", (long long)e->id);
   }
   return remark(rec, e, text);
 }
 
 static int map_deal(fastepost__sync_record *rec, const pd_event *e) {
   if (strcmp(e->kind, "delete") == 0)
-    return ignore(rec, "deal %lld was deleted in Pipedrive: its remark is kept", (long long)e->id);
+    return fastepost__record_ignore(rec, "deal %lld was deleted in Pipedrive: its remark is kept", (long long)e->id);
   if (!e->current)
-    return fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
   char *title = NULL;
   if (fastepost__odoo_text(e->current, "title", &title) != FASTEPOST__FACT_VALUE) {
     free(title);
-    return ignore(rec, "deal %lld has no title", (long long)e->id);
+    return fastepost__record_ignore(rec, "deal %lld has no title", (long long)e->id);
   }
   fastepost__buf b = FASTEPOST__BUF_INIT;
   fastepost__buf_puts(&b, "Deal: ");
   fastepost__buf_puts(&b, title);
   free(title);
   char *body = fastepost__buf_detach(&b);
-  return body ? remark(rec, e, body) : fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  return body ? remark(rec, e, body) : fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
 static int map_organization(fastepost__sync_record *rec, const pd_event *e) {
   if (strcmp(e->kind, "delete") == 0 || strcmp(e->kind, "merge") == 0)
-    return ignore(rec, "organization %lld: only names are kept (the survivor of a merge sends its own change)",
+    return fastepost__record_ignore(rec, "organization %lld: only names are kept (the survivor of a merge sends its own change)",
                   (long long)e->id);
   if (!e->current)
-    return fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing or not an object", e->v == 2 ? "data" : "current");
   char crm[48], *name = NULL;
   snprintf(crm, sizeof crm, "organization:%lld", (long long)e->id);
   fastepost__fact_state st = fastepost__odoo_text(e->current, "name", &name);
   if (st == FASTEPOST__FACT_ABSENT)
-    return ignore(rec, "organization %lld: the event carries no name", (long long)e->id);
+    return fastepost__record_ignore(rec, "organization %lld: the event carries no name", (long long)e->id);
   rec->prop_defs = organization_props;
   rec->nprops = 1;
   rec->props_only = true;
   if (set_prop(rec, 0, st, name) || !(rec->crm_id = fastepost__strdup(crm)) ||
       !(rec->model = fastepost__strdup("organization")))
-    return fail(rec, FASTEPOST_ENOMEM, "out of memory");
-  return ignore(rec, "organization %lld: its name is kept for the company of its persons (organizations are not "
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  return fastepost__record_ignore(rec, "organization %lld: its name is kept for the company of its persons (organizations are not "
                      "customers)",
                 (long long)e->id);
 }
@@ -502,13 +477,13 @@ static void parse_record(fastepost__sync_record *rec, json_object *root, const f
   fastepost__buf canon = FASTEPOST__BUF_INIT;
   fastepost__json_canonical(&canon, root);
   if (!(rec->payload = fastepost__buf_detach(&canon))) {
-    fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
     return;
   }
   pd_event e;
   int rc = read_envelope(&e, rec, root);
   if (!rec->event_type && !(rec->event_type = fastepost__strdup("unknown"))) /* no meta: logged as unknown */
-    rc = fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    rc = fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
   if (rc || dedup_key(rec, &e))
     return;
   int (*map)(fastepost__sync_record *, const pd_event *) = NULL;
@@ -516,15 +491,15 @@ static void parse_record(fastepost__sync_record *rec, json_object *root, const f
     if (strcmp(mappers[i].object, e.object) == 0)
       map = mappers[i].map;
   if (!map) {
-    ignore(rec, "Pipedrive %.64s events are not synced", e.object);
+    fastepost__record_ignore(rec, "Pipedrive %.64s events are not synced", e.object);
     return;
   }
   if (!e.kind) {
-    ignore(rec, "Pipedrive %.64s.%.64s events are not synced", e.action, e.object);
+    fastepost__record_ignore(rec, "Pipedrive %.64s.%.64s events are not synced", e.action, e.object);
     return;
   }
   if (!e.id) {
-    fail(rec, FASTEPOST_EINVALID, "%s is missing or not a Pipedrive id",
+    fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s is missing or not a Pipedrive id",
          e.v == 2 ? "meta.entity_id" : "meta.id");
     return;
   }

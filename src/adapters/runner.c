@@ -4,6 +4,7 @@
  * one transaction with a savepoint each, and the generic batch result (fastepost_event_batch,
  * fastepost/events.h) that every adapter hands out.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,35 @@ void fastepost__records_free(fastepost__records *recs) {
   free(recs->items);
   recs->items = NULL;
   recs->count = 0;
+}
+
+/* The message of a refused record: at most 511 bytes, like the other texts of an event. */
+int fastepost__record_failv(fastepost__sync_record *rec, int code, const char *fmt, va_list ap) {
+  char text[512];
+  vsnprintf(text, sizeof text, fmt, ap);
+  free(rec->failure_message);
+  rec->failure_message = fastepost__strdup(text);
+  rec->failure = rec->failure_message ? code : FASTEPOST_ENOMEM;
+  return rec->failure;
+}
+
+int fastepost__record_fail(fastepost__sync_record *rec, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = fastepost__record_failv(rec, code, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int fastepost__record_ignore(fastepost__sync_record *rec, const char *fmt, ...) {
+  char text[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  free(rec->ignore_reason);
+  rec->ignore_reason = fastepost__strdup(text);
+  return rec->ignore_reason ? FASTEPOST_OK : fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
 /* ---- one record ------------------------------------------------------------------------------- */

@@ -133,13 +133,6 @@ static const fastepost__prop_def lead_props[] = {
 };
 #define NPROPS(a) (sizeof(a) / sizeof(a)[0])
 
-static int record_fail(fastepost__sync_record *rec, int code, const char *message) {
-  rec->failure = code;
-  free(rec->failure_message);
-  rec->failure_message = fastepost__strdup(message);
-  return code;
-}
-
 /* A field's value for a property: trimmed; a multi-line street on one line ("a, b"). */
 static char *prop_value(const char *v, int column) {
   size_t n = strlen(v);
@@ -169,11 +162,11 @@ static int map_props(fastepost__sync_record *rec, const fastepost__sf_notificati
       continue;
     char *value = v ? prop_value(v, defs[i].column) : NULL;
     if (v && !value)
-      return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
     int rc = fastepost__fact_set(&rec->props[i], value && *value ? value : NULL); /* nil or "" = empty */
     free(value);
     if (rc)
-      return record_fail(rec, rc, "out of memory");
+      return fastepost__record_fail(rec, rc, "%s", "out of memory");
   }
   return FASTEPOST_OK;
 }
@@ -204,19 +197,19 @@ static int map_version(fastepost__sync_record *rec, const fastepost__sf_notifica
       char p[64], msg[160];
       fastepost__preview(p, sizeof p, v, strlen(v));
       snprintf(msg, sizeof msg, "%s \"%s\" is not a dateTime", keys[k], p);
-      return record_fail(rec, FASTEPOST_EINVALID, msg);
+      return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", msg);
     }
     if (fastepost__sync_time_check(us, range, now_us, keys[k]))
-      return record_fail(rec, FASTEPOST_EINVALID, fastepost_error_last()->message);
+      return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", fastepost_error_last()->message);
     if (!fastepost__time_format(text, sizeof text, us) || !(rec->version = fastepost__strdup(text)))
-      return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
     if (k == 2)
       fastepost__strlist_add(&rec->warnings, "no SystemModstamp or LastModifiedDate in the notification: "
                                              "CreatedDate orders it (add SystemModstamp to the outbound "
                                              "message's fields)");
     return FASTEPOST_OK;
   }
-  return record_fail(rec, FASTEPOST_EINVALID,
+  return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s",
                      "the notification carries no SystemModstamp, LastModifiedDate or CreatedDate: add "
                      "SystemModstamp to the outbound message's fields");
 }
@@ -229,16 +222,8 @@ static int dedup_key(fastepost__sync_record *rec, const char *org, const char *n
   size_t lens[] = {strlen(SOURCE), strlen(org), strlen(notification_id), strlen(parts[3])};
   char hex[FASTEPOST__SHA256_HEX_LEN + 1];
   if (fastepost__sha256_hex(hex, 4, parts, lens) || !(rec->idempotency_key = fastepost__strdup(hex)))
-    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   return FASTEPOST_OK;
-}
-
-/* The reason a notification is logged as `ignored`: before + what + after. */
-static int set_ignored(fastepost__sync_record *rec, const char *before, const char *what, const char *after) {
-  char text[200];
-  snprintf(text, sizeof text, "%s%.80s%s", before, what, after);
-  rec->ignore_reason = fastepost__strdup(text);
-  return rec->ignore_reason ? FASTEPOST_OK : record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
 static bool any_prop(const fastepost__sync_record *rec) {
@@ -255,7 +240,7 @@ static int map_person(fastepost__sync_record *rec, const fastepost__sf_notificat
   char key[96];
   snprintf(key, sizeof key, "%s:%s", n->sobject, id18);
   if (!(rec->model = fastepost__strdup(n->sobject)) || !(rec->crm_id = fastepost__strdup(key)))
-    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   int rc = lead ? map_props(rec, n, lead_props, NPROPS(lead_props))
                 : map_props(rec, n, contact_props, NPROPS(contact_props));
   if (rc)
@@ -264,7 +249,7 @@ static int map_person(fastepost__sync_record *rec, const fastepost__sf_notificat
   if (fastepost__sf_field_get(n, "IsDeleted", &v) && v) {
     int deleted = xsd_bool(v);
     if (deleted < 0)
-      return record_fail(rec, FASTEPOST_EINVALID, "IsDeleted is not a boolean");
+      return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "IsDeleted is not a boolean");
     if (deleted) {
       rec->tombstone = true;
       rec->facts.active = 0;
@@ -276,11 +261,11 @@ static int map_person(fastepost__sync_record *rec, const fastepost__sf_notificat
     if (len) {
       snprintf(key, sizeof key, "%s:%s:Description", n->sobject, id18);
       if (!(rec->note_body = fastepost__strndup(v, len)) || !(rec->note_key = fastepost__strdup(key)))
-        return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+        return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
     }
   }
   if (!any_prop(rec) && !rec->tombstone && !rec->note_body)
-    return set_ignored(rec, "the ", n->sobject, " notification carries no synced field");
+    return fastepost__record_ignore(rec, "%s%.80s%s", "the ", n->sobject, " notification carries no synced field");
   return FASTEPOST_OK;
 }
 
@@ -296,7 +281,7 @@ static int notification_record(fastepost__sync_record *rec, const char *org, con
     rec->payload = fastepost__buf_detach(&payload);
   fastepost__buf_free(&payload);
   if (!rec->event_type || !rec->payload)
-    return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   const char *id;
   char id18[FASTEPOST__SF_ID_SIZE] = "";
   bool has_id = fastepost__sf_field_get(n, "Id", &id) && id;
@@ -304,22 +289,22 @@ static int notification_record(fastepost__sync_record *rec, const char *org, con
     char ext[128];
     snprintf(ext, sizeof ext, "%s:%s", n->sobject, id18);
     if (!(rec->external_id = fastepost__strdup(ext)))
-      return record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+      return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "%s", "out of memory");
   }
   if (n->error)
-    return record_fail(rec, n->error, n->error_message ? n->error_message : "malformed notification");
+    return fastepost__record_fail(rec, n->error, "%s", n->error_message ? n->error_message : "malformed notification");
   char nid[FASTEPOST__SF_ID_SIZE];
   if (!fastepost__sf_id18(nid, n->id, strlen(n->id)))
-    return record_fail(rec, FASTEPOST_EINVALID, "the notification's Id is not a Salesforce id");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "the notification's Id is not a Salesforce id");
   bool contact = strcmp(n->sobject, "Contact") == 0, lead = strcmp(n->sobject, "Lead") == 0;
   if (!contact && !lead) {
     int rc = dedup_key(rec, org, nid);
-    return rc ? rc : set_ignored(rec, "Salesforce ", n->sobject, " notifications are not synced (only Contact and Lead)");
+    return rc ? rc : fastepost__record_ignore(rec, "%s%.80s%s", "Salesforce ", n->sobject, " notifications are not synced (only Contact and Lead)");
   }
   if (!has_id)
-    return record_fail(rec, FASTEPOST_EINVALID, "the notification's sObject has no Id");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "the notification's sObject has no Id");
   if (!*id18)
-    return record_fail(rec, FASTEPOST_EINVALID, "the sObject's Id is not a Salesforce id");
+    return fastepost__record_fail(rec, FASTEPOST_EINVALID, "%s", "the sObject's Id is not a Salesforce id");
   int rc = map_version(rec, n, range, now_us);
   if (!rc)
     rc = dedup_key(rec, org, nid);
@@ -366,7 +351,7 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
   if (rc) {
     fastepost__sync_record_init(rec, SOURCE);
     rec->event_type = fastepost__strdup(event_type && *event_type ? event_type : "unknown");
-    record_fail(rec, rc, fastepost_error_last()->message);
+    fastepost__record_fail(rec, rc, "%s", fastepost_error_last()->message);
     return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
   }
   const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};

@@ -89,21 +89,8 @@ bool fastepost__zoho_is_callback(const json_object *obj) {
 static int fail(fastepost__sync_record *rec, int code) {
   if (rec->failure)
     return rec->failure;
-  rec->failure = code;
-  rec->failure_message = fastepost__strdup(code == FASTEPOST_ENOMEM ? "out of memory" : fastepost_error_last()->message);
-  return code;
-}
-
-/* The reason a record is `ignored`. */
-static int ignore(fastepost__sync_record *rec, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
-static int ignore(fastepost__sync_record *rec, const char *fmt, ...) {
-  char text[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(text, sizeof text, fmt, ap);
-  va_end(ap);
-  rec->ignore_reason = fastepost__strdup(text);
-  return rec->ignore_reason ? FASTEPOST_OK : fail(rec, fastepost__error_oom());
+  return fastepost__record_fail(rec, code, "%s",
+                                code == FASTEPOST_ENOMEM ? "out of memory" : fastepost_error_last()->message);
 }
 
 static const char *kind(json_object *v) { return v ? json_type_to_name(json_object_get_type(v)) : "null"; }
@@ -235,7 +222,7 @@ static int map_fields(fastepost__sync_record *rec, const json_object *values, co
     free(text);
   }
   if (!rec->failure && !synced && !rec->note_body)
-    return ignore(rec, "%s carries none of the synced fields of %s", what, rec->crm_id);
+    return fastepost__record_ignore(rec, "%s carries none of the synced fields of %s", what, rec->crm_id);
   return rec->failure;
 }
 
@@ -452,10 +439,10 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
   if ((rc = identify(rec, env->module, id)))
     return rc;
   if (strcmp(env->module, "Contacts") != 0 && strcmp(env->module, "Leads") != 0)
-    return ignore(rec, "Zoho CRM %s notifications are not synced", env->module);
+    return fastepost__record_ignore(rec, "Zoho CRM %s notifications are not synced", env->module);
   bool del = strcmp(env->operation, "delete") == 0;
   if (!del && strcmp(env->operation, "insert") != 0 && strcmp(env->operation, "update") != 0)
-    return ignore(rec, "Zoho CRM operation %s is not synced", env->operation);
+    return fastepost__record_ignore(rec, "Zoho CRM operation %s is not synced", env->operation);
   if (!env->time_ok)
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "Zoho CRM notification: server_time must be "
                                                               "milliseconds since the epoch, not %s", env->time_text));
@@ -476,7 +463,7 @@ static int callback_record(fastepost__sync_record *rec, const envelope *env, jso
                                 "carries only its id, and fetching is not done",
                                 rec->crm_id, env->module, id))
       return fail(rec, FASTEPOST_ENOMEM);
-    return ignore(rec, "the %s notification of %s carries no field values (ids only)", env->operation, rec->crm_id);
+    return fastepost__record_ignore(rec, "the %s notification of %s carries no field values (ids only)", env->operation, rec->crm_id);
   }
   if (!json_object_is_type(values, json_type_object))
     return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "affected_values of %s: values must be an object, not %s",
@@ -624,7 +611,7 @@ static int workflow_record(fastepost__sync_record *rec, const json_object *param
   if ((rc = identify(rec, module, id)))
     return rc;
   if (!canonical)
-    return ignore(rec, "Zoho CRM %s records are not synced", module);
+    return fastepost__record_ignore(rec, "Zoho CRM %s records are not synced", module);
   if (!time_ok) {
     char shown[64];
     preview(shown, sizeof shown, mt);
