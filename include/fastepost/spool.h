@@ -125,7 +125,8 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_spool_put(char **name, fastepost_sp
 typedef struct fastepost_spool_entry {
   const char *name;         /**< file name in the spool directory */
   const char *source;       /**< "odoo" ... */
-  const char *event;        /**< event hint or "" */
+  const char *event;        /**< event hint or ""; Odoo's also keeps a ?model= hint
+                                 ("write?model=res.partner") */
   const char *content_type; /**< as given */
   uint64_t bytes;           /**< body length */
   int64_t spooled_at_us;    /**< microseconds since the Unix epoch, UTC; 0 when unreadable */

@@ -253,6 +253,17 @@ static int process_one(fastepost_event_result **out, fastepost_conn *conn, const
   return rc;
 }
 
+/* What the spool keeps of a delivery besides its body and content type: the event hint and the
+ * model hint (for a relayed read() result that names no model), as "write",
+ * "write?model=res.partner" or "?model=res.partner"; replay() reads them back. */
+#define MODEL_MARK "?model="
+static void spool_text(char *out, size_t size, const char *hint, const char *model) {
+  if (model && fastepost__odoo_model_name_valid(model) && strlen(hint) + strlen(MODEL_MARK) + strlen(model) < size)
+    snprintf(out, size, "%s" MODEL_MARK "%s", hint, model);
+  else
+    snprintf(out, size, "%s", hint);
+}
+
 /* The database is unreachable (why: the failure so far): write the delivery to the spool. On
  * success the result says SPOOLED with code OK; a full spool is EFULL, a write failure EIO. */
 static int spool_delivery(fastepost_event_result **out, const void *body, size_t len,
@@ -267,7 +278,9 @@ static int spool_delivery(fastepost_event_result **out, const void *body, size_t
     rc = fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes", len,
                               opts->max_body);
   } else {
-    rc = fastepost_spool_put(NULL, opts->spool, SOURCE, opts->hint,
+    char hints[160];
+    spool_text(hints, sizeof hints, opts->hint, opts->model);
+    rc = fastepost_spool_put(NULL, opts->spool, SOURCE, hints,
                              opts->form ? "application/x-www-form-urlencoded" : "application/json", body, len);
     if (rc)
       fastepost__error_prefix("the database is unreachable (%s) and spooling failed", why);
@@ -416,6 +429,16 @@ static void request_hint(char *out, size_t size, const void *config, const faste
   free(q);
 }
 
+/* The spooled hints of a request (see spool_text()): its ?event= (else the configuration's) and
+ * its ?model=. */
+static void spool_hints(char *out, size_t size, const void *config, const fastepost_webhook_request *req) {
+  char hint[64];
+  request_hint(hint, sizeof hint, config, req);
+  char *model = fastepost__uri_query_param(fastepost_webhook_request_uri(req), "model");
+  spool_text(out, size, hint, model);
+  free(model);
+}
+
 static int parse_request(fastepost__records *out, const void *config, const fastepost_webhook_request *req,
                          int64_t now_us) {
   char hint[64];
@@ -491,10 +514,17 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
 
 static int replay(fastepost__records *out, const void *config, const void *body, size_t len, const char *event,
                   const char *content_type, int64_t now_us) {
+  /* The spooled hints (spool_hints()): "write", "write?model=res.partner" or "?model=...". */
+  char hint[64] = "", model[64] = "";
+  const char *m = strstr(event, MODEL_MARK);
+  size_t n = m ? (size_t)(m - event) : strlen(event);
+  if (n < sizeof hint)
+    snprintf(hint, sizeof hint, "%.*s", (int)n, event);
+  if (m && fastepost__odoo_model_name_valid(m + strlen(MODEL_MARK)))
+    snprintf(model, sizeof model, "%s", m + strlen(MODEL_MARK));
   int rc = fastepost__records_alloc(out, 1, SOURCE);
   if (!rc) {
-    /* The spool keeps the event hint and the content type, not a model hint. */
-    rc = extract_accepted(&out->items[0], config, body, len, event, content_type, NULL, now_us);
+    rc = extract_accepted(&out->items[0], config, body, len, hint, content_type, model, now_us);
     if (rc != FASTEPOST_ENOMEM && out->items[0].failure == rc)
       rc = FASTEPOST_OK; /* a failed record is logged by the core */
   }
@@ -550,5 +580,5 @@ const fastepost__adapter fastepost__odoo_adapter = {
     .reprocess = reprocess,
     .replay = replay,
     .parse_request = parse_request,
-    .spool_event = request_hint,
+    .spool_event = spool_hints,
 };

@@ -482,6 +482,40 @@ Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config)
   fptest_rmtree(dir);
 }
 
+/* A relayed read() result names no model: the ?model= hint of its URL is spooled with it, so the
+ * replay maps it as the live delivery would have (not `ignored`). */
+Test(webhook_process, spooled_model_hint_survives_the_replay) {
+  char dir[256];
+  fastepost_spool *spool = temp_spool(dir, "webhook-model");
+  fastepost_webhook_config *cfg = config(CONFIG);
+  cr_assert_eq(fastepost_webhook_config_set_spool(cfg, spool), FASTEPOST_OK);
+  static const char body[] = "{\"jsonrpc\": \"2.0\", \"id\": 4711, \"result\": [{\"id\": 77, \"name\": \"Relayed\", "
+                             "\"email\": \"relayed@example.org\", \"write_date\": \"2024-05-06 10:02:33\"}]}";
+  fastepost_webhook_request *req = odoo_request(
+      ODOO_KEY, "https://app.example.com/api/v1/integrations/odoo?event=write&model=res.partner", NULL, body,
+      strlen(body));
+  fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_OK, 202));
+
+  fastepost_spool_entries *list = NULL;
+  cr_assert_eq(fastepost_spool_list(&list, spool), FASTEPOST_OK);
+  cr_assert_eq(fastepost_spool_entries_count(list), 1);
+  cr_assert_str_eq(fastepost_spool_entries_get(list, 0)->event, "write?model=res.partner");
+  fastepost_spool_entries_free(list);
+
+  cr_assert_eq(fastepost_spool_set_webhook_config(spool, cfg), FASTEPOST_OK);
+  fptest_replay counts;
+  cr_assert_eq(fptest_spool_replay(&counts, spool, fptest_conn(), 0), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(counts.replayed, 1);
+  cr_assert_str_eq(Q("SELECT e.event_type || ' ' || e.status || ' ' || c.name FROM integration_events e "
+                     "JOIN customers c ON c.id = e.customer_id WHERE c.crm_id = 'res.partner:77'"),
+                   "res.partner.write success Relayed");
+  fastepost_webhook_request_free(req);
+  fastepost_webhook_config_free(cfg);
+  fastepost_spool_free(spool);
+  fptest_rmtree(dir);
+}
+
 /* A retry reads a stored payload with the source's configuration: Odoo's barcode fields decide
  * which task a partner is linked to. */
 static void queue_partner(int id, const char *code) {
