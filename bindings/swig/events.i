@@ -318,6 +318,37 @@ static fp_rec fp_event_batch_rec(const fastepost_event_batch *b, const char *err
 %rename(hubspot_process) fp_hubspot_process;
 %rename(events_list) fp_events_list;
 %rename(events_retry) fp_events_retry;
+%header %{
+/* Retry with the caller's webhook configuration (NULL: none); WebhookConfig passes its own
+ * (webhook.i), so that a retry maps a payload as the live delivery did. */
+static fp_obj fp_events_retry_cfg(fastepost_conn *conn, size_t limit, const fastepost_webhook_config *cfg) {
+  fastepost_retry_options *o = NULL;
+  fastepost_retry_report *r = NULL;
+  fastepost_status rc = fastepost_retry_options_new(&o);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_retry_options_set_limit(o, limit);
+  if (rc == FASTEPOST_OK && cfg)
+    rc = fastepost_retry_options_set_webhook_config(o, cfg);
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_events_retry(&r, conn, o);
+  fastepost_retry_options_free(o);
+  if (rc != FASTEPOST_OK) {
+    fastepost_retry_report_free(r);
+    fp_failure f;
+    fp_failure_capture(&f, rc);
+    return fp_raise_with(&f, NULL, FP_NIL);
+  }
+  fp_rec d = fp_rec_new();
+  fp_rec_str(d, "status", "ok");
+  fp_rec_uint(d, "attempted", fastepost_retry_report_attempted(r));
+  fp_rec_uint(d, "succeeded", fastepost_retry_report_succeeded(r));
+  fp_rec_uint(d, "failed", fastepost_retry_report_failed(r));
+  fp_rec_uint(d, "dead", fastepost_retry_report_dead(r));
+  fastepost_retry_report_free(r);
+  return fp_rec_done(d);
+}
+%}
+
 %inline %{
 /* Out of memory while copying lists (Python: the exception is set; Ruby raises). */
 static fp_obj fp_copy_failed(void) {
@@ -482,30 +513,7 @@ static fp_obj fp_events_list(fastepost_conn *conn, const char *source, const cha
   return fp_rec_done(list);
 }
 
-static fp_obj fp_events_retry(fastepost_conn *conn, size_t limit) {
-  fastepost_retry_options *o = NULL;
-  fastepost_retry_report *r = NULL;
-  fastepost_status rc = fastepost_retry_options_new(&o);
-  if (rc == FASTEPOST_OK)
-    rc = fastepost_retry_options_set_limit(o, limit);
-  if (rc == FASTEPOST_OK)
-    rc = fastepost_events_retry(&r, conn, o);
-  fastepost_retry_options_free(o);
-  if (rc != FASTEPOST_OK) {
-    fastepost_retry_report_free(r);
-    fp_failure f;
-    fp_failure_capture(&f, rc);
-    return fp_raise_with(&f, NULL, FP_NIL);
-  }
-  fp_rec d = fp_rec_new();
-  fp_rec_str(d, "status", "ok");
-  fp_rec_uint(d, "attempted", fastepost_retry_report_attempted(r));
-  fp_rec_uint(d, "succeeded", fastepost_retry_report_succeeded(r));
-  fp_rec_uint(d, "failed", fastepost_retry_report_failed(r));
-  fp_rec_uint(d, "dead", fastepost_retry_report_dead(r));
-  fastepost_retry_report_free(r);
-  return fp_rec_done(d);
-}
+static fp_obj fp_events_retry(fastepost_conn *conn, size_t limit) { return fp_events_retry_cfg(conn, limit, NULL); }
 %}
 %clear const char *event, const char *content_type, const char *source, const char *barcode_fields, const char *status,
        const char *version, const char *method, const char *uri, const char *timestamp,

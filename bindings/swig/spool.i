@@ -57,6 +57,32 @@ static fp_obj fp_spool_fail(fastepost_status rc) {
 %rename(spool_requeue) fp_spool_requeue;
 %rename(spool_warning) fp_spool_warning;
 %rename(spool_replay) fp_spool_replay;
+%header %{
+/* Replay with the caller's webhook configuration (NULL: none), set on the spool for this one
+ * call: the bindings hold the spool's lock around it, and the configuration may be freed after. */
+static fp_obj fp_spool_replay_cfg(fastepost_spool *spool, fastepost_conn *conn, size_t limit,
+                                  const fastepost_webhook_config *cfg) {
+  fastepost_spool_replay_report *r = NULL;
+  fastepost_status rc = cfg ? fastepost_spool_set_webhook_config(spool, cfg) : FASTEPOST_OK;
+  if (rc == FASTEPOST_OK)
+    rc = fastepost_spool_replay(&r, spool, conn, limit);
+  if (cfg)
+    fastepost_spool_set_webhook_config(spool, NULL);
+  if (rc != FASTEPOST_OK) {
+    fastepost_spool_replay_report_free(r);
+    return fp_spool_fail(rc);
+  }
+  fp_rec d = fp_rec_new();
+  fp_rec_str(d, "status", "ok");
+  fp_rec_uint(d, "replayed", fastepost_spool_replay_report_replayed(r));
+  fp_rec_uint(d, "duplicates", fastepost_spool_replay_report_duplicates(r));
+  fp_rec_uint(d, "rejected", fastepost_spool_replay_report_rejected(r));
+  fp_rec_uint(d, "remaining", fastepost_spool_replay_report_remaining(r));
+  fastepost_spool_replay_report_free(r);
+  return fp_rec_done(d);
+}
+%}
+
 %inline %{
 static fp_obj fp_spool_put(fastepost_spool *spool, const char *source, const char *event,
                            const char *content_type, const void *body, size_t len) {
@@ -114,20 +140,7 @@ static fp_obj fp_spool_warning(fastepost_spool *spool) {
 }
 
 static fp_obj fp_spool_replay(fastepost_spool *spool, fastepost_conn *conn, size_t limit) {
-  fastepost_spool_replay_report *r = NULL;
-  fastepost_status rc = fastepost_spool_replay(&r, spool, conn, limit);
-  if (rc != FASTEPOST_OK) {
-    fastepost_spool_replay_report_free(r);
-    return fp_spool_fail(rc);
-  }
-  fp_rec d = fp_rec_new();
-  fp_rec_str(d, "status", "ok");
-  fp_rec_uint(d, "replayed", fastepost_spool_replay_report_replayed(r));
-  fp_rec_uint(d, "duplicates", fastepost_spool_replay_report_duplicates(r));
-  fp_rec_uint(d, "rejected", fastepost_spool_replay_report_rejected(r));
-  fp_rec_uint(d, "remaining", fastepost_spool_replay_report_remaining(r));
-  fastepost_spool_replay_report_free(r);
-  return fp_rec_done(d);
+  return fp_spool_replay_cfg(spool, conn, limit, NULL);
 }
 %}
 %clear const char *event, const char *content_type;

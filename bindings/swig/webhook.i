@@ -150,7 +150,20 @@ static fp_rec fp_webhook_response_rec(const fastepost_webhook_response *r) {
 %rename(webhook_config_has_source) fp_webhook_config_has_source;
 %rename(webhook_sources) fp_webhook_sources;
 %rename(webhook_process) fp_webhook_process;
+%rename(webhook_events_retry) fp_webhook_events_retry;
+%rename(webhook_spool_replay) fp_webhook_spool_replay;
 %inline %{
+/* Retry and spool replay with a WebhookConfig: each payload is read with its source's section
+ * (Odoo's barcode fields, monday's board columns ...), as the live delivery was. */
+static fp_obj fp_webhook_events_retry(fastepost_conn *conn, size_t limit, const fp_webhook_cfg *cfg) {
+  return fp_events_retry_cfg(conn, limit, cfg->cfg);
+}
+
+static fp_obj fp_webhook_spool_replay(fastepost_spool *spool, fastepost_conn *conn, size_t limit,
+                                      const fp_webhook_cfg *cfg) {
+  return fp_spool_replay_cfg(spool, conn, limit, cfg->cfg);
+}
+
 static int fp_webhook_config_has_source(const fp_webhook_cfg *cfg, const char *source) {
   return fastepost_webhook_config_has_source(cfg->cfg, source);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -398,5 +399,53 @@ int cli_read_secret_file(cli_ctx *ctx, const char *path, cli_secret_fn add, void
     rc = add(ctx, "", payload);
   /* The buffer held secrets: do not leave them in freed stack memory. */
   memset(buf, 0, sizeof buf);
+  return rc;
+}
+
+#define CONFIG_LIMIT (1024 * 1024)
+
+/* The configuration file: JSON (docs/webhooks.md). It holds secrets: one that others may write
+ * is refused (they could add a key of theirs), one that others may read is loaded with a
+ * warning (fixtures and demos keep test secrets in ordinary files). */
+int cli_webhook_config(cli_ctx *ctx, fastepost_webhook_config **out, const char *path) {
+  *out = NULL;
+  if (!path)
+    return CLI_OK;
+  struct stat st;
+  if (strcmp(path, "-") != 0 && stat(path, &st) == 0) {
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+      char msg[1200];
+      snprintf(msg, sizeof msg, "the configuration file %s may be written by others (mode %03o): refused; "
+                                "chmod go-w it", path, (unsigned)(st.st_mode & 0777));
+      if (ctx->json)
+        cli_json_error(ctx, FASTEPOST_EINVALID, msg, NULL, NULL);
+      fprintf(stderr, "fastepost: %s\n", msg);
+      return CLI_FAILURE;
+    }
+    if (st.st_mode & (S_IRGRP | S_IROTH))
+      fprintf(stderr, "fastepost: warning: the configuration file %s holds secrets and may be read by others "
+                      "(mode %03o): chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
+  }
+  char *json = NULL;
+  size_t len = 0;
+  if (cli_read_input(&json, &len, path, CONFIG_LIMIT))
+    return CLI_FAILURE;
+  int rc = CLI_OK;
+  fastepost_webhook_config *cfg = NULL;
+  if (len > CONFIG_LIMIT) {
+    if (ctx->json)
+      cli_json_error(ctx, FASTEPOST_ETOOBIG, "the configuration file is over 1 MiB", NULL, NULL);
+    fprintf(stderr, "fastepost: %s: the configuration file is over 1 MiB\n", path);
+    rc = CLI_FAILURE;
+  } else if (fastepost_webhook_config_new(&cfg) != FASTEPOST_OK ||
+             fastepost_webhook_config_load_json(cfg, json, len) != FASTEPOST_OK) {
+    rc = cli_fail(ctx, path);
+  }
+  memset(json, 0, len);
+  free(json);
+  if (rc)
+    fastepost_webhook_config_free(cfg);
+  else
+    *out = cfg;
   return rc;
 }

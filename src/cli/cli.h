@@ -110,6 +110,10 @@ int cli_int(const cli_ctx *ctx, const char *option, const char *value, long min,
  * *out is malloc'd (free with free()). CLI_OK, or CLI_FAILURE after printing why.
  */
 int cli_read_input(char **out, size_t *len, const char *path, size_t limit);
+/* The webhook configuration in the JSON file path ("-": standard input; docs/webhooks.md) into
+ * *out (NULL when path is NULL). It holds secrets: a file others may write is refused, one they
+ * may read is loaded with a warning. CLI_OK, or the failure reported. */
+int cli_webhook_config(cli_ctx *ctx, fastepost_webhook_config **out, const char *path);
 
 /* Receives one secret of a secret file (see cli_read_secret_file); copies it. Returns CLI_OK,
  * or CLI_FAILURE after reporting the error (through cli_fail). */

@@ -63,19 +63,27 @@ static int events_list(cli_ctx *ctx, int argc, char **argv) {
 
 static int events_retry(cli_ctx *ctx, int argc, char **argv) {
   cli_number limit = {1, 1000000, 100, NULL};
-  const cli_option opts[] = {{"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
+  const char *config_file = NULL;
+  const cli_option opts[] = {
+      {"limit", CLI_NUMBER, &limit}, {"config", CLI_STRING, &config_file}, {NULL, CLI_FLAG, NULL}};
   int rc = cli_start(ctx, argc, argv, opts);
   if (rc || ctx->help)
+    return rc;
+  fastepost_webhook_config *cfg = NULL;
+  if ((rc = cli_webhook_config(ctx, &cfg, config_file)))
     return rc;
   fastepost_retry_options *o = NULL;
   fastepost_retry_report *r = NULL;
   if (fastepost_retry_options_new(&o) != FASTEPOST_OK || fastepost_retry_options_set_limit(o, (size_t)limit.value) ||
+      fastepost_retry_options_set_webhook_config(o, cfg) ||
       fastepost_events_retry(&r, ctx->conn, o) != FASTEPOST_OK) {
     fastepost_retry_options_free(o);
     fastepost_retry_report_free(r);
+    fastepost_webhook_config_free(cfg);
     return cli_fail(ctx, "events retry");
   }
   fastepost_retry_options_free(o);
+  fastepost_webhook_config_free(cfg);
   size_t attempted = fastepost_retry_report_attempted(r), succeeded = fastepost_retry_report_succeeded(r),
          failed = fastepost_retry_report_failed(r), dead = fastepost_retry_report_dead(r);
   fastepost_retry_report_free(r);
@@ -99,7 +107,7 @@ const cli_command cli_events_commands[] = {
      "  --status S   only this status: pending, success, error or dead\n"
      "  --limit N    at most N rows (default 20)\n"},
     {"events", "retry", events_retry, "Process due failed events again",
-     "Usage: fastepost events retry [--limit N] [--db CONNINFO] [--json]\n"
+     "Usage: fastepost events retry [--limit N] [--config FILE] [--db CONNINFO] [--json]\n"
      "\n"
      "Process again, from their stored payload, the events that failed for a transient reason\n"
      "(connection lost, serialization failure, deadlock) and whose next_attempt_at has come.\n"
@@ -107,6 +115,8 @@ const cli_command cli_events_commands[] = {
      "becomes dead. Run it from cron or a job scheduler.\n"
      "\n"
      "Options:\n"
-     "  --limit N    at most N events (default 100)\n"},
+     "  --limit N    at most N events (default 100)\n"
+     "  --config FILE  the webhook configuration the events came in with (docs/webhooks.md):\n"
+     "               each payload is read with its source's section (Odoo's barcode fields ...)\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

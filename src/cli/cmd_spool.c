@@ -79,20 +79,28 @@ static int spool_list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int spool_replay(cli_ctx *ctx, int argc, char **argv) {
-  const char *dir = NULL;
+  const char *dir = NULL, *config_file = NULL;
   cli_number limit = {1, 100000000, 0, NULL};
-  const cli_option opts[] = {{"dir", CLI_STRING, &dir}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
+  const cli_option opts[] = {{"dir", CLI_STRING, &dir},
+                             {"limit", CLI_NUMBER, &limit},
+                             {"config", CLI_STRING, &config_file},
+                             {NULL, CLI_FLAG, NULL}};
   fastepost_spool *spool = NULL;
+  fastepost_webhook_config *cfg = NULL;
   int rc = spool_start(ctx, argc, argv, opts, &dir, NULL, &spool);
   if (rc || ctx->help)
     return rc;
-  if ((rc = cli_connect(ctx))) {
+  if ((rc = cli_webhook_config(ctx, &cfg, config_file)) || (rc = cli_connect(ctx))) {
+    fastepost_webhook_config_free(cfg);
     fastepost_spool_free(spool);
     return rc;
   }
   fastepost_spool_replay_report *rep = NULL;
-  fastepost_status st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit.value);
+  fastepost_status st = fastepost_spool_set_webhook_config(spool, cfg);
+  if (st == FASTEPOST_OK)
+    st = fastepost_spool_replay(&rep, spool, ctx->conn, (size_t)limit.value);
   fastepost_spool_free(spool);
+  fastepost_webhook_config_free(cfg);
   size_t replayed = fastepost_spool_replay_report_replayed(rep), remaining = fastepost_spool_replay_report_remaining(rep),
          duplicates = fastepost_spool_replay_report_duplicates(rep), rejected = fastepost_spool_replay_report_rejected(rep);
   fastepost_spool_replay_report_free(rep);
@@ -149,7 +157,7 @@ const cli_command cli_spool_commands[] = {
      "  --json       print [{\"name\",\"source\",\"event\",\"content_type\",\"bytes\",\"spooled_at_us\",\n"
      "               \"reason\"}]\n"},
     {"spool", "replay", spool_replay, "Ingest spooled webhook deliveries, exactly once",
-     "Usage: fastepost spool replay [--dir DIR] [--limit N] [--db CONNINFO] [--json]\n"
+     "Usage: fastepost spool replay [--dir DIR] [--limit N] [--config FILE] [--db CONNINFO] [--json]\n"
      "\n"
      "Process the spooled deliveries, oldest first, through the normal processing path, and\n"
      "remove each file only after its event is committed. A delivery that had reached the\n"
@@ -161,6 +169,8 @@ const cli_command cli_spool_commands[] = {
      "Options:\n"
      "  --dir DIR    the spool directory (default $FASTEPOST_SPOOL_DIR)\n"
      "  --limit N    at most N deliveries (default all)\n"
+     "  --config FILE  the webhook configuration the deliveries came in with (docs/webhooks.md):\n"
+     "               each is read with its source's section (monday's board columns ...)\n"
      "  --json       print {\"status\",\"replayed\",\"duplicates\",\"rejected\",\"remaining\"}\n"
      "\n"
      "Exit status: 0 when every delivery was processed, 1 when the replay stopped, 2 usage error.\n"},

@@ -7,7 +7,6 @@
 #include "cli.h"
 
 /* The largest configuration file, header file and query file read. */
-#define CONFIG_LIMIT (1024 * 1024)
 #define LINES_LIMIT (64 * 1024)
 
 /* Names that carry a key or a password: given on the command line, every local user can read
@@ -120,43 +119,6 @@ static int read_lines(cli_ctx *ctx, request *r, const char *path, line_fn add) {
   return rc;
 }
 
-/* The configuration file: JSON (docs/webhooks.md). It holds secrets: one that others may write
- * is refused (they could add a key of theirs), one that others may read is loaded with a
- * warning (fixtures and demos keep test secrets in ordinary files). */
-static int load_config(cli_ctx *ctx, fastepost_webhook_config *cfg, const char *path) {
-  struct stat st;
-  if (strcmp(path, "-") != 0 && stat(path, &st) == 0) {
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-      char msg[1200];
-      snprintf(msg, sizeof msg, "the configuration file %s may be written by others (mode %03o): refused; "
-                                "chmod go-w it", path, (unsigned)(st.st_mode & 0777));
-      if (ctx->json)
-        cli_json_error(ctx, FASTEPOST_EINVALID, msg, NULL, NULL);
-      fprintf(stderr, "fastepost: %s\n", msg);
-      return CLI_FAILURE;
-    }
-    if (st.st_mode & (S_IRGRP | S_IROTH))
-      fprintf(stderr, "fastepost: warning: the configuration file %s holds secrets and may be read by others "
-                      "(mode %03o): chmod 600 it\n", path, (unsigned)(st.st_mode & 0777));
-  }
-  char *json = NULL;
-  size_t len = 0;
-  if (cli_read_input(&json, &len, path, CONFIG_LIMIT))
-    return CLI_FAILURE;
-  int rc = CLI_OK;
-  if (len > CONFIG_LIMIT) {
-    if (ctx->json)
-      cli_json_error(ctx, FASTEPOST_ETOOBIG, "the configuration file is over 1 MiB", NULL, NULL);
-    fprintf(stderr, "fastepost: %s: the configuration file is over 1 MiB\n", path);
-    rc = CLI_FAILURE;
-  } else if (fastepost_webhook_config_load_json(cfg, json, len) != FASTEPOST_OK) {
-    rc = cli_fail(ctx, path);
-  }
-  memset(json, 0, len);
-  free(json);
-  return rc;
-}
-
 static bool known_source(const char *source) {
   for (size_t i = 0; i < fastepost_webhook_source_count(); i++)
     if (strcmp(fastepost_webhook_source_at(i), source) == 0)
@@ -202,12 +164,11 @@ static int webhook_process(cli_ctx *ctx, int argc, char **argv) {
   snprintf(default_url, sizeof default_url, "https://localhost/api/v1/integrations/%s", source);
   request r = {NULL, strdup(url ? url : default_url)};
   int64_t now_us = (int64_t)now.value * 1000000;
-  if (!r.url || fastepost_webhook_config_new(&cfg) != FASTEPOST_OK ||
-      fastepost_webhook_request_new(&r.req) != FASTEPOST_OK) {
+  if (!r.url || fastepost_webhook_request_new(&r.req) != FASTEPOST_OK) {
     rc = cli_fail(ctx, "webhook process");
     goto done;
   }
-  if ((rc = load_config(ctx, cfg, config_file)))
+  if ((rc = cli_webhook_config(ctx, &cfg, config_file)))
     goto done;
   if (now.text)
     fastepost_webhook_config_set_clock(cfg, fixed_clock, &now_us);

@@ -231,6 +231,54 @@ Test(cli_webhook, spool_when_the_database_is_unreachable) {
                    "res.partner.unlink false");
 }
 
+/* `spool replay --config` and `events retry --config` read each payload with its source's section:
+ * Odoo's barcode_fields decide which task a partner is linked to; without the configuration the
+ * same payload links none. */
+Test(cli_webhook, replay_and_retry_with_the_config) {
+  fptest_exec("INSERT INTO tasks (id, barcode) VALUES (10, 'FE-0001'), (11, 'FE-0002'), (12, 'FE-0003')");
+  const char *cfg = file("barcodes.json",
+                         "{\"odoo\": {\"api_keys\": [\"odoo-cli-key\"], \"barcode_fields\": [\"x_fe_code\"]}}", 0600);
+  const char *headers = file("odoo.headers", "X-Odoo-Api-Key: odoo-cli-key\n", 0600);
+  char spool[300], out[8192], args[4096];
+  snprintf(spool, sizeof spool, "%s/spool", dir);
+  for (int id = 60; id <= 61; id++) {
+    char name[32], body[256];
+    snprintf(name, sizeof name, "p%d.json", id);
+    snprintf(body, sizeof body, "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"P %d\", \"x_fe_code\": \"FE-000%d\"}",
+             id, id, id - 59);
+    const char *fx = file(name, body, 0600);
+    snprintf(args, sizeof args,
+             "--db 'host=/nonexistent connect_timeout=1' webhook process odoo --config '%s' --header-file '%s' "
+             "--spool '%s' --json '%s'",
+             cfg, headers, spool, fx);
+    cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  }
+  /* the older one without the configuration: no task; the next with it: task 11 */
+  snprintf(args, sizeof args, "--db '%s' spool replay --dir '%s' --limit 1", fptest_current.conninfo, spool);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert_eq(N("SELECT count(*) FROM tasks WHERE customer_id IS NOT NULL"), 0);
+  snprintf(args, sizeof args, "--db '%s' spool replay --dir '%s' --config '%s'", fptest_current.conninfo, spool, cfg);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 11"),
+               N("SELECT id FROM customers WHERE crm_id = 'res.partner:61'"));
+
+  /* a transiently failed event, retried with the configuration: task 12 */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, external_id, idempotency_key, payload, "
+              "attempts, next_attempt_at) VALUES ('odoo', 'res.partner', 'error', 'res.partner:62', 'k62', "
+              "'{\"_id\": 62, \"_model\": \"res.partner\", \"name\": \"P 62\", \"x_fe_code\": \"FE-0003\"}', 1, "
+              "localtimestamp - interval '1 minute')");
+  snprintf(args, sizeof args, "--db '%s' events retry --config '%s' --json", fptest_current.conninfo, cfg);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 0, "%s", out);
+  cr_assert_eq(N("SELECT customer_id FROM tasks WHERE id = 12"),
+               N("SELECT id FROM customers WHERE crm_id = 'res.partner:62'"));
+  /* a configuration others may write is refused before anything runs */
+  const char *open_cfg = file("open.json", "{\"odoo\": {\"api_keys\": [\"k\"]}}", 0666);
+  chmod(open_cfg, 0666);
+  snprintf(args, sizeof args, "--db '%s' events retry --config '%s'", fptest_current.conninfo, open_cfg);
+  cr_assert_eq(fptest_cli(out, sizeof out, args), 1, "%s", out);
+  cr_assert(strstr(out, "may be written by others"), "%s", out);
+}
+
 /* Every source that left its fixtures (tests/fixtures/<source>/config.json, ok.<json|xml|form>,
  * ok.headers, ok.query when there is one, ok.expect) is processed through the command as the
  * demo and the binding tests do, at the default URL and without a clock, and creates the

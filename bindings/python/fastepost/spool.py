@@ -12,6 +12,7 @@ from ._support import Result, _Path, _body
 
 if TYPE_CHECKING:
     from .connection import Connection
+    from .webhooks import WebhookConfig
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -100,12 +101,24 @@ class Spool:
         with self._lock:
             return _core.spool_warning(self._s)
 
-    def replay(self, conn: "Connection", limit: Optional[int] = 0) -> SpoolReplayReport:
+    def replay(
+        self, conn: "Connection", limit: Optional[int] = 0, config: "Optional[WebhookConfig]" = None
+    ) -> SpoolReplayReport:
         """Process the spooled deliveries into ``conn``'s database, oldest first, each exactly
         once; returns a :class:`SpoolReplayReport`. Stops (raising) when the database fails;
-        what was committed stays committed."""
+        what was committed stays committed. ``config``: the :class:`WebhookConfig` the
+        deliveries came in with, so that each is read with its source's section (monday's
+        board columns, Odoo's barcode fields ...); None for none."""
+        from .webhooks import WebhookConfig  # noqa: F811 (at run time: webhooks imports this module)
+
+        if config is not None and not isinstance(config, WebhookConfig):
+            raise TypeError(f"config must be a WebhookConfig or None, not {type(config).__name__}")
         with conn._lock, self._lock:
-            return SpoolReplayReport(**_core.spool_replay(self._s, conn._conn, int(limit or 0)))
+            if config is None:
+                return SpoolReplayReport(**_core.spool_replay(self._s, conn._conn, int(limit or 0)))
+            return SpoolReplayReport(
+                **_core.webhook_spool_replay(self._s, conn._conn, int(limit or 0), config._c)
+            )
 
     def __repr__(self) -> str:
         return f"<fastepost.Spool {self.dir!r}>"

@@ -439,14 +439,20 @@ class _WebhookMethods:
         with self._lock:
             return [Event(**d) for d in _core.events_list(self._conn, source, status, limit)]
 
-    def events_retry(self, limit=100):
+    def events_retry(self, limit=100, config=None):
         """Process again the events that failed transiently and are due (at most ``limit``;
-        0 or None for the library's default, 100); a :class:`RetryReport`."""
+        0 or None for the library's default, 100); a :class:`RetryReport`. ``config``: the
+        :class:`WebhookConfig` the deliveries came in with, so that each payload is read with
+        its source's section (Odoo's barcode fields, monday's board columns); None for none."""
         limit = int(limit or 0)
         if limit < 0:
             raise InvalidError(f"the limit must not be negative, not {limit}")
+        if config is not None and not isinstance(config, WebhookConfig):
+            raise TypeError(f"config must be a WebhookConfig or None, not {type(config).__name__}")
         with self._lock:
-            return RetryReport(**_core.events_retry(self._conn, limit))
+            if config is None:
+                return RetryReport(**_core.events_retry(self._conn, limit))
+            return RetryReport(**_core.webhook_events_retry(self._conn, limit, config._c))
 
     def prune_events(self, older_than_days, status="success", batch_size=0):
         """Delete the events older than ``older_than_days`` (7 or more) in short batches of

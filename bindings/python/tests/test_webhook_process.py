@@ -203,6 +203,29 @@ class WebhookProcess(DbTestCase):
         with self.assertRaises(fastepost.InvalidError):
             self.conn.webhook_process("odoo", req.body, config=cfg, spool=spool_dir)
 
+    def test_spool_replay_and_retry_with_the_config(self):
+        """Every source's ok delivery spooled without a connection, then replayed with its
+        WebhookConfig: the customer exists, as if delivered live. Retry takes the config too."""
+        have, _ = fx.available()
+        for req in have:
+            with self.subTest(req.source):
+                spool_dir = os.path.join(self.tmp_dir(), "spool-" + req.source)
+                cfg = fastepost.WebhookConfig(req.config, spool=spool_dir)
+                r = fastepost.webhook_process(req.source, req.body, None, headers=req.headers,
+                                              config=cfg, url=req.url)
+                self.assertTrue(r.spooled, r.to_dict())  # 202; Salesforce acks with 200
+                report = cfg.spool.replay(self.conn, config=cfg)
+                self.assertEqual((report.replayed, report.rejected), (1, 0), report)
+                self.assertEqual(self.sql(f"SELECT count(*) FROM customers WHERE crm_id = '{req.expect}'"), "1",
+                                 f"{req.source}: no customer {req.expect} after the replay")
+                self.assertEqual(cfg.spool.list(), [])
+        cfg = fastepost.WebhookConfig(have[0].config)
+        self.assertEqual(self.conn.events_retry(config=cfg).attempted, 0)
+        with self.assertRaises(TypeError):
+            self.conn.events_retry(config=have[0].config)
+        with self.assertRaises(TypeError):
+            fastepost.Spool(os.path.join(self.tmp_dir(), "s")).replay(self.conn, config="{}")
+
     def test_caller_mistakes(self):
         req = fx.odoo()
         with self.assertRaises(TypeError):

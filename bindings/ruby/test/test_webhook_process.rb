@@ -154,6 +154,27 @@ class TestWebhookProcess < DbTest
     end
   end
 
+  # Every source's ok delivery spooled without a connection, then replayed with its
+  # WebhookConfig: the customer exists, as if delivered live. Retry takes the config too.
+  def test_spool_replay_and_retry_with_the_config
+    have, = FX.available
+    Dir.mktmpdir do |dir|
+      have.each do |req|
+        cfg = Fastepost::WebhookConfig.new(req.config, spool: File.join(dir, "spool-#{req.source}"))
+        r = Fastepost.webhook_process(req.source, req.body, headers: req.headers, config: cfg, url: req.url)
+        assert r.spooled?, "#{req.source}: #{r.to_h}" # 202; Salesforce acks with 200
+        report = cfg.spool.replay(@conn, config: cfg)
+        assert_equal [1, 0], [report.replayed, report.rejected], req.source
+        assert_equal "1", sql("SELECT count(*) FROM customers WHERE crm_id = '#{req.expect}'"), req.source
+        assert_empty cfg.spool.list
+      end
+      cfg = Fastepost::WebhookConfig.new(have.first.config)
+      assert_equal 0, @conn.events_retry(config: cfg).attempted
+      assert_raises(TypeError) { @conn.events_retry(config: have.first.config) }
+      assert_raises(TypeError) { Fastepost::Spool.new(File.join(dir, "s")).replay(@conn, config: "{}") }
+    end
+  end
+
   def test_caller_mistakes
     req = FX.odoo
     assert_raises(TypeError) { @conn.webhook_process("odoo", req.body, headers: { "X-Odoo-Api-Key" => 5 }, config: req.config) }

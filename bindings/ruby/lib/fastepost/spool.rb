@@ -62,8 +62,16 @@ module Fastepost
 
     # Process the spooled deliveries into conn's database, oldest first, each exactly once;
     # returns a SpoolReplayReport. Raises when the database fails (what was committed stays).
-    def replay(conn, limit: 0)
-      h = conn.send(:synchronize) { @lock.synchronize { Core.spool_replay(@s, conn.send(:core), Integer(limit || 0)) } }
+    # config: the WebhookConfig the deliveries came in with, so that each is read with its
+    # source's section (monday's board columns, Odoo's barcode fields ...); nil for none.
+    def replay(conn, limit: 0, config: nil)
+      c = WebhookConfig.send(:core_of, config)
+      limit = Integer(limit || 0)
+      h = conn.send(:synchronize) do
+        @lock.synchronize do
+          c ? Core.webhook_spool_replay(@s, conn.send(:core), limit, c) : Core.spool_replay(@s, conn.send(:core), limit)
+        end
+      end
       SpoolReplayReport.new(**h)
     end
 

@@ -275,6 +275,15 @@ module Fastepost
       us.to_i
     end
 
+    # The core configuration of config (a WebhookConfig or nil) for retry and replay.
+    def self.core_of(config)
+      return nil if config.nil?
+      raise TypeError, "config must be a Fastepost::WebhookConfig or nil, not #{config.class}" unless config.is_a?(WebhookConfig)
+
+      config.send(:c)
+    end
+    private_class_method :core_of
+
     private
 
     attr_reader :c
@@ -470,10 +479,13 @@ module Fastepost
       end
 
       # Process again the events that failed transiently and are due (at most limit; 0 or nil
-      # for the library's default, 100); a RetryReport.
-      def events_retry(limit: 100)
+      # for the library's default, 100); a RetryReport. config: the WebhookConfig the
+      # deliveries came in with, so that each payload is read with its source's section (Odoo's
+      # barcode fields, monday's board columns); nil for none.
+      def events_retry(limit: 100, config: nil)
         limit = Fastepost.send(:limit_arg, limit)
-        RetryReport.new(**synchronize { Core.events_retry(@conn, limit) })
+        c = WebhookConfig.send(:core_of, config)
+        RetryReport.new(**synchronize { c ? Core.webhook_events_retry(@conn, limit, c) : Core.events_retry(@conn, limit) })
       end
 
       # Delete the events older than older_than_days (7 or more) in short batches of batch_size
