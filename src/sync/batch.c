@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Many events in one transaction: chunks of independent events, two round trips per chunk. */
+/* Many events in one transaction: chunks of independent events, two round trips per chunk,
+ * set-based statements for the chunk's simple events (sync.h, fastepost__sync_process_many). */
 #include "sync_priv.h"
 
 #include <stdint.h>

@@ -10,7 +10,8 @@
  *   decide.c      what to do: the plan, last writer wins, tombstones, merges; round two built
  *   apply.c       writing: round two's result read back, a failed event logged
  *   process.c     one event in its own transaction (or savepoint)
- *   batch.c       many events: chunks of independent events in two round trips
+ *   batch.c       many events: chunks of independent events in two round trips, set-based
+ *                 lookups and writes for the chunk's simple events
  *   txn.c         transactions: settings, clocks, transient failures, accepted time range
  *
  * One event travels as a job: job_init (match.c) -> round one (match.c) -> job_decide
