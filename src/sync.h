@@ -244,11 +244,19 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
                             fastepost__sync_record *rec, const fastepost__sync_ctx *ctx);
 
 /* Process n records inside a batch (ctx->in_batch), each normalised in place first like
- * fastepost__sync_process()'s: runs of records that share no customer,
- * event or task key are looked up in one pipelined round trip and applied in a second; any
- * failure replays that run record by record with fastepost__sync_process(), each in its own
- * savepoint. res[i] (NULL skips record i) receives record i's result. Returns FASTEPOST_OK, or
- * FASTEPOST_ECONN when the connection (and with it the batch) was lost. */
+ * fastepost__sync_process()'s: runs of up to 1000 records that share no customer, event or
+ * task key (a chunk) are looked up in one pipelined round trip and applied in a second. Both
+ * are set-based for the common records (a new event, no versioned properties, task, remark or
+ * stored event to update: an initial import's): one statement looks up the seen events of the
+ * whole chunk, one its match candidates, one writes its customers and event rows
+ * (statements.c, *_many), the decision per record staying in C as for one delivery; the other
+ * records of the chunk send their own statements in the same round trips. A record that would
+ * update a customer another record of the chunk updates too (found by different keys) runs on
+ * its own after the chunk, so that it sees that write, as it would one at a time. Any failure
+ * replays the chunk record by record with fastepost__sync_process(), each in its own
+ * savepoint (the failing one is logged as failed, the others apply). res[i] (NULL skips
+ * record i) receives record i's result. Returns FASTEPOST_OK, or FASTEPOST_ECONN when the
+ * connection (and with it the batch) was lost. */
 int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *conn,
                                  fastepost__sync_record *recs, size_t n, const fastepost__sync_ctx *ctx);
 

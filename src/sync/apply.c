@@ -21,21 +21,23 @@ static fastepost_outcome outcome_from(const char *s) {
 }
 
 
-/* From round two's result: the ids and the outcome. */
-void fastepost__job_finish(fastepost__job *j) {
+static int64_t id_at(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? 0 : atoll(PQgetvalue(r, row, col));
+}
+
+/* The job's result from what round two wrote: customer, remark, outcome (for an applied plan)
+ * and event. */
+static void finish_with(fastepost__job *j, int64_t customer_id, int64_t remark_id, const char *outcome,
+                        int64_t event_id) {
   fastepost_event_result *res = j->res;
-  const PGresult *a = j->apply.res;
-  if (j->duplicate)
-    return;
+  res->event_id = event_id;
   if (j->p.mode) {
-    res->customer_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
-    res->remark_id = PQgetisnull(a, 0, 1) ? 0 : atoll(PQgetvalue(a, 0, 1));
-    res->outcome = outcome_from(fastepost__sync_get(a, 0, 2));
-    res->event_id = PQgetisnull(a, 0, 3) ? 0 : atoll(PQgetvalue(a, 0, 3));
+    res->customer_id = customer_id;
+    res->remark_id = remark_id;
+    res->outcome = outcome_from(outcome);
     res->task_id = j->tid;
     return;
   }
-  res->event_id = PQgetisnull(a, 0, 0) ? 0 : atoll(PQgetvalue(a, 0, 0));
   res->outcome = j->p.outcome;
   res->customer_id = j->p.outcome == FASTEPOST_OUTCOME_STALE && j->p.target ? j->p.target->id : 0;
   if (j->p.outcome == FASTEPOST_OUTCOME_CONFLICT) {
@@ -44,6 +46,22 @@ void fastepost__job_finish(fastepost__job *j) {
   } else if (j->p.outcome == FASTEPOST_OUTCOME_IGNORED) {
     fastepost__strlist_addf(&res->warnings, "ignored: %s", j->p.message);
   }
+}
+
+/* From round two's result: the ids and the outcome. */
+void fastepost__job_finish(fastepost__job *j) {
+  const PGresult *a = j->apply.res;
+  if (j->duplicate)
+    return;
+  if (j->p.mode)
+    finish_with(j, id_at(a, 0, 0), id_at(a, 0, 1), fastepost__sync_get(a, 0, 2), id_at(a, 0, 3));
+  else
+    finish_with(j, 0, 0, NULL, id_at(a, 0, 0));
+}
+
+void fastepost__job_finish_row(fastepost__job *j, const PGresult *r, int row) {
+  if (!j->duplicate)
+    finish_with(j, id_at(r, row, 1), 0, fastepost__sync_get(r, row, 2), id_at(r, row, 3));
 }
 
 /* Log a failed delivery (in the current transaction when in a batch, else on its own). */

@@ -262,16 +262,22 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
   /* A delivery already processed (or a retry of an event that no longer failed) is a duplicate;
    * one that failed before is processed again on its own row. */
   int64_t ev_id = rec->event_id;
-  if (j->i_seen >= 0 && PQntuples(r1[j->i_seen].res) == 1) {
-    const char *status = PQgetvalue(r1[j->i_seen].res, 0, 1);
-    int64_t seen = atoll(PQgetvalue(r1[j->i_seen].res, 0, 0));
+  /* The seen row: from the job's own lookup, or (set-based batches) bound by the caller. */
+  const PGresult *sr = j->seen_res;
+  int row = sr ? j->seen_row : -1;
+  if (j->i_seen >= 0) {
+    sr = r1[j->i_seen].res;
+    row = PQntuples(sr) == 1 ? 0 : -1;
+  }
+  if (sr && row >= 0) {
+    const char *status = PQgetvalue(sr, row, 1);
+    int64_t seen = atoll(PQgetvalue(sr, row, 0));
     bool failed = strcmp(status, "error") == 0 || (rec->event_id == 0 && strcmp(status, "dead") == 0);
     if (!failed) {
       j->duplicate = true;
       res->outcome = FASTEPOST_OUTCOME_DUPLICATE;
       res->event_id = seen;
-      res->customer_id =
-          PQgetisnull(r1[j->i_seen].res, 0, 2) ? 0 : atoll(PQgetvalue(r1[j->i_seen].res, 0, 2));
+      res->customer_id = PQgetisnull(sr, row, 2) ? 0 : atoll(PQgetvalue(sr, row, 2));
       return FASTEPOST_OK;
     }
     ev_id = seen;

@@ -12,21 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+void fastepost__sync_read_candidate(fastepost__candidate *c, const PGresult *r, int row, int col) {
+  int rank = atoi(PQgetvalue(r, row, col));
+  if (rank <= 0 || rank >= FASTEPOST__RANK_COUNT || c[rank].found)
+    return;
+  fastepost__candidate *k = &c[rank];
+  k->found = true;
+  k->id = atoll(PQgetvalue(r, row, col + 1));
+  k->crm_source = fastepost__sync_get(r, row, col + 2);
+  k->crm_id = fastepost__sync_get(r, row, col + 3);
+  for (int i = 0; i < 5; i++)
+    k->cols[i] = fastepost__sync_get(r, row, col + 4 + i);
+  k->active = PQgetvalue(r, row, col + 9)[0] == 't';
+  k->newer = PQgetvalue(r, row, col + 10)[0] == 't';
+}
+
 void fastepost__sync_read_candidates(fastepost__candidate *c, const PGresult *r) {
-  for (int i = 0; r && i < PQntuples(r); i++) {
-    int rank = atoi(PQgetvalue(r, i, 0));
-    if (rank <= 0 || rank >= FASTEPOST__RANK_COUNT || c[rank].found)
-      continue;
-    fastepost__candidate *k = &c[rank];
-    k->found = true;
-    k->id = atoll(PQgetvalue(r, i, 1));
-    k->crm_source = fastepost__sync_get(r, i, 2);
-    k->crm_id = fastepost__sync_get(r, i, 3);
-    for (int col = 0; col < 5; col++)
-      k->cols[col] = fastepost__sync_get(r, i, 4 + col);
-    k->active = PQgetvalue(r, i, 9)[0] == 't';
-    k->newer = PQgetvalue(r, i, 10)[0] == 't';
-  }
+  for (int i = 0; r && i < PQntuples(r); i++)
+    fastepost__sync_read_candidate(c, r, i, 0);
 }
 
 static void job_key(fastepost__job *j, const char *kind, const char *scope, const char *value) {

@@ -32,14 +32,16 @@ const char fastepost__sync_sql_seen_id[] =
 /* Candidates by rank: 1 link crm id, 2 own crm id, 3 email, 4 phone. Each branch reads its row
  * through its own index (no join: a generic plan chosen while the table was small must stay
  * good when it is large). */
-#define MATCH_COLUMNS \
+#define MATCH_COLUMNS(version) \
   "id::bigint, crm_source::text, crm_id::text, name::text, email::text, phone::text, company::text, " \
-  "address::text, active::boolean, coalesce(crm_updated_at > $6::timestamp, false) FROM customers WHERE "
-#define SQL_MATCH_TEXT \
-    "SELECT 1, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $1::text " \
-    "UNION ALL SELECT 2, " MATCH_COLUMNS "crm_source = $5 AND crm_id = $2::text " \
-    "UNION ALL (SELECT 3, " MATCH_COLUMNS "email IS NOT NULL AND lower(email) = lower($3::text) LIMIT 1) " \
-    "UNION ALL (SELECT 4, " MATCH_COLUMNS "phone IS NOT NULL AND phone = $4::text ORDER BY id LIMIT 1)"
+  "address::text, active::boolean, coalesce(crm_updated_at > " version ", false) FROM customers WHERE "
+#define MATCH_BRANCHES(link, own, email, phone, source, version) \
+    "SELECT 1, " MATCH_COLUMNS(version) "crm_source = " source " AND crm_id = " link " " \
+    "UNION ALL SELECT 2, " MATCH_COLUMNS(version) "crm_source = " source " AND crm_id = " own " " \
+    "UNION ALL (SELECT 3, " MATCH_COLUMNS(version) "email IS NOT NULL AND lower(email) = lower(" email ") " \
+    "LIMIT 1) " \
+    "UNION ALL (SELECT 4, " MATCH_COLUMNS(version) "phone IS NOT NULL AND phone = " phone " ORDER BY id LIMIT 1)"
+#define SQL_MATCH_TEXT MATCH_BRANCHES("$1::text", "$2::text", "$3::text", "$4::text", "$5", "$6::timestamp")
 static const char SQL_MATCH[] = SQL_MATCH_TEXT;
 
 /* The first existing task: by id, else by the barcodes in order (LATERAL: one index probe per
@@ -105,6 +107,68 @@ static const char SQL_APPLY[] = SQL_APPLY_TEXT;
     "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") \
     "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
 static const char SQL_FINISH[] = SQL_FINISH_TEXT;
+
+/* ---- set-based statements of a batch chunk (batch.c) ---------------------------------------
+ * A chunk holds records that share no key (sync.h), so their lookups and their writes do not
+ * see each other: each statement below does for all of them at once what the per-event
+ * statements do for one, over arrays (one element per record, the records' order). They are
+ * sent unnamed like the others and planned once per chunk. */
+
+/* The events already logged under the records' idempotency keys: id, status, customer, then
+ * the record's position (1-based) in the arrays. $1 sources, $2 keys. */
+const char fastepost__sync_sql_seen_many[] =
+    "SELECT e.id, e.status, e.customer_id, k.ord::int FROM unnest($1::text[], $2::text[]) "
+    "WITH ORDINALITY AS k(k_source, k_key, ord) JOIN integration_events e "
+    "ON e.source = k.k_source AND e.idempotency_key = k.k_key ORDER BY k.ord";
+
+/* The match candidates of every record (the columns of fastepost_sync_match, then the record's
+ * position). $1 link crm ids, $2 own crm ids, $3 emails, $4 phones, $5 sources, $6 versions. */
+const char fastepost__sync_sql_match_many[] =
+    "SELECT m.*, k.ord::int FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "
+    "$6::text[]) WITH ORDINALITY AS k(k_link, k_own, k_email, k_phone, k_source, k_version, ord) "
+    "CROSS JOIN LATERAL (" MATCH_BRANCHES("k.k_link", "k.k_own", "k.k_email", "k.k_phone", "k.k_source",
+                                          "k.k_version::timestamp") ") AS m ORDER BY k.ord, 1";
+
+/* The writes of many records whose plans need neither a remark, a task link, stored properties
+ * nor an event row of their own to update (batch.c picks them): customers created and updated
+ * as SQL_APPLY does, and one event row per record, with the outcome SQL_APPLY would give or,
+ * for a plan that applies nothing, SQL_FINISH's status, outcome and message.
+ * Per record: $1 source, $2 event type, $3 external id, $4 idempotency key (never NULL here:
+ * the event row is found again by it), $5 payload, $6 mode ('create', 'update', 'keep', NULL:
+ * nothing applied), $7 customer id, $8-$12 name, email, phone, company, address, $13 active,
+ * $14 crm_source, $15 crm_id (never NULL for 'create': the customer is found again by it),
+ * $16 crm_updated_at, $17 changed, $18 status, $19 outcome, $20 error message (the last three
+ * for mode NULL); $21 now. Returns per record: its position, customer, outcome, event id. */
+#define NOW21 "coalesce($21::timestamp, " SERVER_NOW ")"
+const char fastepost__sync_sql_apply_many[] =
+    "WITH k AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+    "$5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "
+    "$13::boolean[], $14::text[], $15::text[], $16::timestamp[], $17::boolean[], $18::text[], $19::text[], "
+    "$20::text[]) WITH ORDINALITY AS k(source, event_type, external_id, idem, payload, mode, cid, name, "
+    "email, phone, company, address, active, crm_source, crm_id, crm_updated_at, changed, status, "
+    "outcome, message, ord)), "
+    "ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, crm_id, "
+    "crm_updated_at, last_synced_at, created_at, updated_at) SELECT name, email, phone, company, address, "
+    "coalesce(active, true), crm_source, crm_id, crm_updated_at, " NOW21 ", " NOW21 ", " NOW21 " "
+    "FROM k WHERE mode = 'create' ORDER BY ord RETURNING id, crm_source, crm_id), "
+    "upd AS (UPDATE customers c SET name = k.name, email = k.email, phone = k.phone, company = k.company, "
+    "address = k.address, active = coalesce(k.active, c.active), crm_source = k.crm_source, "
+    "crm_id = k.crm_id, crm_updated_at = coalesce(k.crm_updated_at, c.crm_updated_at), "
+    "last_synced_at = " NOW21 ", updated_at = CASE WHEN k.changed THEN " NOW21 " ELSE c.updated_at END "
+    "FROM k WHERE c.id = k.cid AND k.mode = 'update' RETURNING c.id), "
+    "r AS (SELECT k.ord, k.source, k.event_type, k.external_id, k.idem, k.payload, k.status, k.message, "
+    "CASE k.mode WHEN 'create' THEN i.id WHEN 'update' THEN u.id ELSE k.cid END AS customer_id, "
+    "CASE WHEN k.mode IS NULL THEN k.outcome WHEN k.mode = 'create' THEN 'created' WHEN k.changed "
+    "THEN 'updated' ELSE 'unchanged' END AS outcome FROM k "
+    "LEFT JOIN ins i ON k.mode = 'create' AND i.crm_source = k.crm_source AND i.crm_id = k.crm_id "
+    "LEFT JOIN upd u ON k.mode = 'update' AND u.id = k.cid), "
+    "ev AS (INSERT INTO integration_events (source, event_type, status, outcome, external_id, "
+    "idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, updated_at) "
+    "SELECT source, event_type, coalesce(status, 'success'), outcome, external_id, idem, payload::jsonb, "
+    "customer_id, message, 1, " NOW21 ", " NOW21 ", " NOW21 " FROM r ORDER BY ord "
+    "RETURNING id, source, idempotency_key) "
+    "SELECT r.ord::int, r.customer_id, r.outcome, ev.id FROM r LEFT JOIN ev ON ev.source = r.source "
+    "AND ev.idempotency_key = r.idem ORDER BY r.ord";
 
 /* Log a failure as a new event, or on the failed event with the same key. Transient failures
  * get next_attempt_at = now + 30 s * 2^(attempts-1) (at most 1 h) * jitter, until dead. The
@@ -230,5 +294,8 @@ const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_props_write", SQL_PROPS_WRITE},
     {"fastepost_sync_fail_new", fastepost__sync_sql_fail_new},
     {"fastepost_sync_fail_id", fastepost__sync_sql_fail_id},
+    {"fastepost_sync_seen_many", fastepost__sync_sql_seen_many},
+    {"fastepost_sync_match_many", fastepost__sync_sql_match_many},
+    {"fastepost_sync_apply_many", fastepost__sync_sql_apply_many},
     {NULL, NULL},
 };

@@ -10,7 +10,8 @@
  *   decide.c      what to do: the plan, last writer wins, tombstones, merges; round two built
  *   apply.c       writing: round two's result read back, a failed event logged
  *   process.c     one event in its own transaction (or savepoint)
- *   batch.c       many events: chunks of independent events in two round trips
+ *   batch.c       many events: chunks of independent events in two round trips, set-based
+ *                 lookups and writes for the chunk's simple events
  *   txn.c         transactions: settings, clocks, transient failures, accepted time range
  *
  * One event travels as a job: job_init (match.c) -> round one (match.c) -> job_decide
@@ -35,6 +36,12 @@ extern const char fastepost__sync_call_match[];
 extern const char fastepost__sync_call_apply[];
 extern const char fastepost__sync_call_finish[];
 extern const char fastepost__sync_call_props_write[];
+/* The set-based statements of a batch chunk (batch.c): the seen events and the match candidates
+ * of many records, and the writes of many simple plans, each in one statement over arrays. */
+extern const char fastepost__sync_sql_seen_many[];
+extern const char fastepost__sync_sql_match_many[];
+extern const char fastepost__sync_sql_apply_many[];
+#define FASTEPOST__SYNC_APPLY_MANY_ARRAYS 20
 
 /* ---- pipelined round trips (pipeline.c) ------------------------------------------------- */
 
@@ -108,6 +115,9 @@ typedef struct fastepost__job {
   int64_t tid;
   bool link_task;
   bool duplicate;
+  /* the seen row when a set-based lookup found it for this job (batch.c), instead of i_seen */
+  const PGresult *seen_res;
+  int seen_row;
   fastepost__step apply; /* round two */
 } fastepost__job;
 
@@ -120,6 +130,8 @@ void fastepost__job_free(fastepost__job *j);
 /* Append the job's lookups (seen, match, props, task) to round one. */
 void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n);
 void fastepost__sync_read_candidates(fastepost__candidate *c, const PGresult *r);
+/* One candidate row (rank in column col, then the match's columns). */
+void fastepost__sync_read_candidate(fastepost__candidate *c, const PGresult *r, int row, int col);
 
 /* decide.c */
 /* Whether the record uses versioned properties, tombstones or merges (sync.h). */
@@ -131,6 +143,9 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
 /* apply.c */
 /* From round two's result: the ids and the outcome. */
 void fastepost__job_finish(fastepost__job *j);
+/* The same from a row of fastepost__sync_sql_apply_many (customer, outcome, event in columns
+ * 1-3). */
+void fastepost__job_finish_row(fastepost__job *j, const PGresult *r, int row);
 /* Log a failed delivery (in the current transaction when in a batch, else on its own). */
 int fastepost__sync_log_failure(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
                                 const fastepost__sync_ctx *ctx, const char *now, int code, const char *message);
