@@ -191,7 +191,7 @@ static int load_customer(bool *exists, push_row *row, push_run *run) {
 }
 
 /* The end of one row's push, in one transaction marked as the sync core's: the customer's new
- * version (synced_us > 0) and link, the event, and the outbox row. */
+ * version (synced_us > 0; 0: unknown) and link (new_crm_id), the event, and the outbox row. */
 static int finish(push_run *run, const push_row *row, row_action action, const char *status,
                   fastepost_outcome outcome, const char *external_id, int64_t synced_us, const char *new_crm_id,
                   const char *message) {
@@ -199,10 +199,11 @@ static int finish(push_run *run, const push_row *row, row_action action, const c
   if (!rc)
     rc = fastepost__exec(run->conn, "SELECT " FASTEPOST__ORIGIN_SYNC_SQL, "marking the push's writes");
   PGresult *res = NULL;
-  if (!rc && synced_us > 0) {
-    char synced[32];
-    fastepost__time_format(synced, sizeof synced, synced_us);
-    const char *params[] = {run->now, row->id, synced, new_crm_id};
+  if (!rc && (synced_us > 0 || new_crm_id)) {
+    char synced[32] = "";
+    if (synced_us > 0)
+      fastepost__time_format(synced, sizeof synced, synced_us);
+    const char *params[] = {run->now, row->id, *synced ? synced : NULL, new_crm_id};
     rc = fastepost__query(&res, run->conn, SQL_SYNCED, 4, params, PGRES_COMMAND_OK, "recording the synced version");
     PQclear(res);
   }
@@ -323,11 +324,12 @@ static int64_t linked_id(const char *crm_id) {
 /* The Odoo part of a row: *synced_us the write_date after our write, *new_id a created id;
  * *conflict_msg set when Odoo's record is newer than our version. */
 static int push_to_odoo(push_run *run, const push_row *row, int64_t id, int64_t *synced_us, int64_t *new_id,
-                        char *conflict_msg, size_t msgsize, bool *kept_remote) {
+                        char *conflict_msg, size_t msgsize, bool *kept_remote, bool *sent) {
   int rc;
-  *kept_remote = false;
+  *kept_remote = *sent = false;
   if (!id) {
     rc = odoo_create(new_id, run, row);
+    *sent = !rc;
     return rc ? rc : read_write_date(synced_us, run, *new_id);
   }
   int64_t remote_us = 0;
@@ -348,6 +350,7 @@ static int push_to_odoo(push_run *run, const push_row *row, int64_t id, int64_t 
     }
   }
   rc = odoo_write(run, row, id);
+  *sent = !rc;
   return rc ? rc : read_write_date(synced_us, run, id);
 }
 
@@ -363,9 +366,19 @@ static int push_row_once(push_run *run, push_row *row) {
   }
   int64_t synced_us = 0, new_id = 0;
   char conflict[512] = "";
-  bool kept_remote = false;
-  rc = push_to_odoo(run, row, id, &synced_us, &new_id, conflict, sizeof conflict, &kept_remote);
+  bool kept_remote = false, sent = false;
+  rc = push_to_odoo(run, row, id, &synced_us, &new_id, conflict, sizeof conflict, &kept_remote, &sent);
   refresh_now(run);
+  char note[1024] = "";
+  if (rc && sent) {
+    /* Odoo took the write or create; only reading its new write_date failed. Trying the row
+     * again would create the partner twice, or see our own write as a conflict: it is done,
+     * without a new synced version (the webhook of our write brings one). */
+    snprintf(note, sizeof note, "%s%spushed, but its new write_date could not be read: %s", conflict,
+             *conflict ? "; " : "", fastepost_error_last()->message);
+    synced_us = 0;
+    rc = FASTEPOST_OK;
+  }
   if (rc == FASTEPOST_ENOTFOUND && id) { /* the record is gone from Odoo: nothing to write to */
     run->report->skipped++;
     char msg[512];
@@ -391,14 +404,14 @@ static int push_row_once(push_run *run, push_row *row) {
   if (kept_remote)
     return finish(run, row, ROW_DONE, "error", FASTEPOST_OUTCOME_CONFLICT, row->crm_id, 0, NULL, conflict);
   char created[64];
+  const char *message = *note ? note : *conflict ? conflict : NULL;
   if (new_id) {
     snprintf(created, sizeof created, MODEL ":%lld", (long long)new_id);
     run->report->created++;
-    return finish(run, row, ROW_DONE, "success", FASTEPOST_OUTCOME_CREATED, created, synced_us, created, NULL);
+    return finish(run, row, ROW_DONE, "success", FASTEPOST_OUTCOME_CREATED, created, synced_us, created, message);
   }
   run->report->written++;
-  return finish(run, row, ROW_DONE, "success", FASTEPOST_OUTCOME_UPDATED, row->crm_id, synced_us, NULL,
-                *conflict ? conflict : NULL);
+  return finish(run, row, ROW_DONE, "success", FASTEPOST_OUTCOME_UPDATED, row->crm_id, synced_us, NULL, message);
 }
 
 /* ---- the push -------------------------------------------------------------------------------- */

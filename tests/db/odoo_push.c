@@ -311,6 +311,28 @@ Test(odoo_push, a_customer_marked_for_odoo_is_created_there_and_linked) {
   fastepost_odoo_sync_options_free(o);
 }
 
+Test(odoo_push, a_create_whose_write_date_cannot_be_read_is_not_created_twice) {
+  fptest_exec("INSERT INTO customers (name, email, crm_source) VALUES ('Once', 'once@push.example', 'odoo')");
+  /* create passes, the read of the new record's write_date fails */
+  fake_odoo_do("fail", "{\"status\": 500, \"count\": 1, \"skip\": 1}");
+  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_push_report_created(r), 1);
+  cr_assert_eq(fastepost_odoo_push_report_failed(r), 0);
+  fastepost_odoo_push_report_free(r);
+  cr_assert_eq(queued(), 0);
+  cr_assert_str_eq(fptest_scalar("SELECT crm_id || ' ' || (crm_updated_at IS NULL) FROM customers"),
+                   "res.partner:1 true");
+  cr_assert(strstr(fptest_scalar("SELECT error_message FROM integration_events"), "could not be read"));
+  r = push(o, FASTEPOST_OK);
+  cr_assert_eq(fastepost_odoo_push_report_attempted(r), 0);
+  fastepost_odoo_push_report_free(r);
+  json_object *doc = odoo_record(2);
+  cr_assert_str_eq(field(doc, "name"), ""); /* no second partner */
+  json_object_put(doc);
+  fastepost_odoo_sync_options_free(o);
+}
+
 static int64_t test_now_us;
 static int64_t test_clock(void *payload) {
   (void)payload;
