@@ -120,7 +120,6 @@ void fastepost__tx_rollback(fastepost_conn *conn);
  * suffice); returns buf.
  */
 #define FASTEPOST__TX_SETTINGS_SIZE 256
-
 const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
 
 /* Marks a transaction's writes as the sync core's own (one select-list item, SET LOCAL
