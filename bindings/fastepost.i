@@ -828,3 +828,4 @@ void fp_raise_code(int code, const char *message, const char *sqlstate);
 %include "swig/backup.i"
 %include "swig/retention.i"
 %include "swig/pool.i"
+%include "swig/odoo_sync.i"

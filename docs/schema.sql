@@ -225,3 +225,24 @@ CREATE TABLE IF NOT EXISTS fastepost_sync_cursors (
   updated_at timestamp(6) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
   PRIMARY KEY (source, model));
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (11, 'pull cursors per source and model') ON CONFLICT DO NOTHING;
+
+-- migration 12: push-back outbox filled by triggers on customers
+CREATE TABLE IF NOT EXISTS fastepost_sync_outbox (
+  customer_id bigint NOT NULL, source varchar NOT NULL,
+  crm_id varchar, operation varchar NOT NULL CHECK (operation IN ('create', 'write')),
+  revision bigint NOT NULL DEFAULT 1,
+  queued_at timestamp(6) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+  changed_at timestamp(6) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+  attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamp(6), last_error text,
+  PRIMARY KEY (customer_id, source));
+CREATE INDEX IF NOT EXISTS index_fastepost_sync_outbox_due ON fastepost_sync_outbox (source, next_attempt_at NULLS FIRST, queued_at);
+CREATE OR REPLACE FUNCTION fastepost_outbox_customers_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_sync_outbox AS q (customer_id, source, crm_id, operation, queued_at, changed_at) SELECT n.id, 'odoo', n.crm_id, CASE WHEN n.crm_id IS NULL THEN 'create' ELSE 'write' END, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC') FROM new_rows n WHERE (n.crm_source = 'odoo' AND (n.crm_id IS NULL OR n.crm_id LIKE 'res.partner:%')) ORDER BY n.id ON CONFLICT (customer_id, source) DO UPDATE SET crm_id = excluded.crm_id, operation = excluded.operation, revision = q.revision + 1, changed_at = excluded.changed_at; RETURN NULL; END $$;
+CREATE OR REPLACE FUNCTION fastepost_outbox_customers_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO fastepost_sync_outbox AS q (customer_id, source, crm_id, operation, queued_at, changed_at) SELECT n.id, 'odoo', n.crm_id, CASE WHEN n.crm_id IS NULL THEN 'create' ELSE 'write' END, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC') FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE (n.crm_source = 'odoo' AND (n.crm_id IS NULL OR n.crm_id LIKE 'res.partner:%')) AND (n.name IS DISTINCT FROM o.name OR n.email IS DISTINCT FROM o.email OR n.phone IS DISTINCT FROM o.phone OR n.active IS DISTINCT FROM o.active OR n.crm_source IS DISTINCT FROM o.crm_source OR n.crm_id IS DISTINCT FROM o.crm_id) ORDER BY n.id ON CONFLICT (customer_id, source) DO UPDATE SET crm_id = excluded.crm_id, operation = excluded.operation, revision = q.revision + 1, changed_at = excluded.changed_at; RETURN NULL; END $$;
+ALTER FUNCTION fastepost_outbox_customers_insert() SET search_path FROM CURRENT;
+ALTER FUNCTION fastepost_outbox_customers_update() SET search_path FROM CURRENT;
+DROP TRIGGER IF EXISTS fastepost_outbox_customers_insert ON customers;
+CREATE TRIGGER fastepost_outbox_customers_insert AFTER INSERT ON customers REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (pg_catalog.current_setting('fastepost.origin', true) IS DISTINCT FROM 'sync') EXECUTE FUNCTION fastepost_outbox_customers_insert();
+DROP TRIGGER IF EXISTS fastepost_outbox_customers_update ON customers;
+CREATE TRIGGER fastepost_outbox_customers_update AFTER UPDATE ON customers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT WHEN (pg_catalog.current_setting('fastepost.origin', true) IS DISTINCT FROM 'sync') EXECUTE FUNCTION fastepost_outbox_customers_update();
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (12, 'push-back outbox filled by triggers on customers') ON CONFLICT DO NOTHING;

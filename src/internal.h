@@ -122,6 +122,12 @@ void fastepost__tx_rollback(fastepost_conn *conn);
 #define FASTEPOST__TX_SETTINGS_SIZE 256
 const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
 
+/* Marks a transaction's writes as the sync core's own (one select-list item, SET LOCAL
+ * semantics): the push-back outbox triggers of migration 12 skip them, so that what came from a
+ * CRM is never queued to be sent back to it. Used where the sync core's transactions begin
+ * (src/sync/txn.c) and by the push when it records what it sent (src/odoo_push.c). */
+#define FASTEPOST__ORIGIN_SYNC_SQL "pg_catalog.set_config('fastepost.origin', 'sync', true)"
+
 /* ---- events.c ------------------------------------------------------------------------------ */
 
 /* The statement fastepost_events_list() runs for a given set of filters ($1 source, $2 status,

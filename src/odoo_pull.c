@@ -13,25 +13,12 @@
 #include "fastepost/odoo_sync.h"
 #include "internal.h"
 #include "odoo_client/odoo_client.h"
+#include "odoo_sync_priv.h"
 #include "util/json.h"
 #include "util/strv.h"
 #include "util/time.h"
 
 static const char SOURCE[] = "odoo";
-
-struct fastepost_odoo_sync_options {
-  char *url, *database, *user, *key, *ca_file;
-  fastepost_odoo_sync_protocol protocol;
-  fastepost__strlist models;
-  int64_t since_us;
-  bool full, detect_deletions;
-  int64_t overlap_us;
-  size_t page_size;
-  int64_t connect_us, total_us;
-  fastepost__clock clock;
-  fastepost_progress_cb progress;
-  void *progress_payload;
-};
 
 struct fastepost_odoo_pull_report {
   uint64_t fetched, failed, deleted, pages;
@@ -108,6 +95,7 @@ fastepost_status fastepost_odoo_sync_options_new(fastepost_odoo_sync_options **o
   o->page_size = FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE;
   o->connect_us = FASTEPOST_ODOO_SYNC_DEFAULT_CONNECT_TIMEOUT_US;
   o->total_us = FASTEPOST_ODOO_SYNC_DEFAULT_TIMEOUT_US;
+  o->push_limit = FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT;
   int rc = parse_models(&o->models, FASTEPOST_ODOO_SYNC_DEFAULT_MODELS);
   if (rc) {
     free(o);

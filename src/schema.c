@@ -326,6 +326,65 @@ static const char sync_cursors_sql[] =
     "  updated_at timestamp(6) NOT NULL DEFAULT " UTC_NOW ",\n"
     "  PRIMARY KEY (source, model));";
 
+/*
+ * Migration 12: the push-back outbox (src/odoo_push.c, docs/odoo-sync.md "Push-back"). Statement
+ * triggers on customers record each change of a customer pushed to Odoo - linked to a partner
+ * (crm_source 'odoo', crm_id 'res.partner:<id>') or marked for Odoo (crm_source 'odoo', no
+ * crm_id: created in Odoo by the next push) - whatever wrote it (the Rails app, psql, an import),
+ * except the sync core: its transactions set fastepost.origin = 'sync' with set_config(..., true)
+ * (src/sync/txn.c), a transaction-local setting that a transaction pooler cannot hand to another
+ * client. The WHEN clause tests it once per statement, before the function is even called.
+ * - One row per customer: later changes coalesce into it (revision + 1); the push reads the
+ *   customer's values when it sends them, and deletes the row only if its revision is still the
+ *   one it sent (a change made meanwhile is pushed next time).
+ * - Only the pushed fields (name, email, phone, active) and the link count as a change.
+ * - No foreign key to customers: TRUNCATE customers and data-only restores keep working; the
+ *   push drops rows whose customer is gone.
+ * The CRM statistics counters are other triggers on other tables and stay exact.
+ */
+#define OUTBOX_PUSHED(n) "(" n ".crm_source = 'odoo' AND (" n ".crm_id IS NULL OR " n ".crm_id LIKE 'res.partner:%'))"
+#define OUTBOX_ENQUEUE(rows)                                                                     \
+  "INSERT INTO fastepost_sync_outbox AS q (customer_id, source, crm_id, operation, queued_at, "  \
+  "changed_at) SELECT n.id, 'odoo', n.crm_id, CASE WHEN n.crm_id IS NULL THEN 'create' ELSE "     \
+  "'write' END, " UTC_NOW ", " UTC_NOW " FROM " rows " ORDER BY n.id "                            \
+  "ON CONFLICT (customer_id, source) DO UPDATE SET crm_id = excluded.crm_id, "                    \
+  "operation = excluded.operation, revision = q.revision + 1, changed_at = excluded.changed_at"
+#define OUTBOX_TRIGGER(name, when, referencing)                                                  \
+  "DROP TRIGGER IF EXISTS " name " ON customers;\n"                                              \
+  "CREATE TRIGGER " name " AFTER " when " ON customers " referencing " FOR EACH STATEMENT "       \
+  "WHEN (pg_catalog.current_setting('fastepost.origin', true) IS DISTINCT FROM 'sync') "          \
+  "EXECUTE FUNCTION " name "();\n"
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+static const char push_outbox_sql[] =
+    "CREATE TABLE IF NOT EXISTS fastepost_sync_outbox (\n"
+    "  customer_id bigint NOT NULL, source varchar NOT NULL,\n"
+    "  crm_id varchar, operation varchar NOT NULL CHECK (operation IN ('create', 'write')),\n"
+    "  revision bigint NOT NULL DEFAULT 1,\n"
+    "  queued_at timestamp(6) NOT NULL DEFAULT " UTC_NOW ",\n"
+    "  changed_at timestamp(6) NOT NULL DEFAULT " UTC_NOW ",\n"
+    "  attempts integer NOT NULL DEFAULT 0, next_attempt_at timestamp(6), last_error text,\n"
+    "  PRIMARY KEY (customer_id, source));\n"
+    "CREATE INDEX IF NOT EXISTS index_fastepost_sync_outbox_due "
+    "ON fastepost_sync_outbox (source, next_attempt_at NULLS FIRST, queued_at);\n"
+    TRIGGER_FN("fastepost_outbox_customers_insert",
+               OUTBOX_ENQUEUE("new_rows n WHERE " OUTBOX_PUSHED("n")))
+    TRIGGER_FN("fastepost_outbox_customers_update",
+               OUTBOX_ENQUEUE("new_rows n JOIN old_rows o ON o.id = n.id WHERE " OUTBOX_PUSHED("n")
+                              " AND (n.name IS DISTINCT FROM o.name OR n.email IS DISTINCT FROM o.email "
+                              "OR n.phone IS DISTINCT FROM o.phone OR n.active IS DISTINCT FROM o.active "
+                              "OR n.crm_source IS DISTINCT FROM o.crm_source "
+                              "OR n.crm_id IS DISTINCT FROM o.crm_id)"))
+    PIN_PATH("fastepost_outbox_customers_insert") PIN_PATH("fastepost_outbox_customers_update")
+    OUTBOX_TRIGGER("fastepost_outbox_customers_insert", "INSERT", "REFERENCING NEW TABLE AS new_rows")
+    OUTBOX_TRIGGER("fastepost_outbox_customers_update", "UPDATE",
+                   "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows");
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
 static const migration migrations[] = {
     {1, "base tables: customers, tasks, remarks, integration_events", NULL},
     {2, "CRM statistics counters kept by triggers", crm_counters_sql},
@@ -339,6 +398,7 @@ static const migration migrations[] = {
     {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
     {10, "sync function: match candidates", fastepost__sync_function_match_sql},
     {11, "pull cursors per source and model", sync_cursors_sql},
+    {12, "push-back outbox filled by triggers on customers", push_outbox_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -26,8 +26,14 @@
  * Each page is one transaction (a savepoint per record); the cursor of (odoo, model) is advanced
  * in the table fastepost_sync_cursors only after its page committed.
  *
- * This header holds two prefixes on purpose: `fastepost_odoo_sync_*` (options shared by the
- * pull and, later, the push) and `fastepost_odoo_pull*` (the pull and its report).
+ * Push-back (fastepost_odoo_push()): changes made to Odoo-linked customers by anyone but the
+ * sync core (the Rails app, psql, an import) are queued by triggers in fastepost_sync_outbox
+ * (migration 12) and sent to Odoo with `write` (or `create` for a customer marked for Odoo:
+ * crm_source 'odoo' without a crm_id), compare-then-write on Odoo's write_date.
+ *
+ * This header holds three prefixes on purpose: `fastepost_odoo_sync_*` (options shared by the
+ * pull and the push), `fastepost_odoo_pull*` (the pull and its report) and
+ * `fastepost_odoo_push*` (the push and its report).
  */
 #ifndef FASTEPOST_ODOO_SYNC_H
 #define FASTEPOST_ODOO_SYNC_H
@@ -51,6 +57,11 @@ FASTEPOST_BEGIN_DECLS
 /** Default total timeout per request: 60 s. */
 #define FASTEPOST_ODOO_SYNC_DEFAULT_TIMEOUT_US (60 * INT64_C(1000000))
 
+/** Default outbox rows a push handles per run. */
+#define FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT 500
+/** Largest number of outbox rows a push handles per run. */
+#define FASTEPOST_ODOO_SYNC_MAX_PUSH_LIMIT 100000
+
 /** Which of Odoo's external APIs to speak. */
 typedef enum fastepost_odoo_sync_protocol {
   FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO = 0,   /**< detect from the server's version (JSON-2 from 19.0) */
@@ -67,7 +78,22 @@ FASTEPOST_EXTERN(const char *) fastepost_odoo_sync_protocol_name(fastepost_odoo_
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_protocol_parse(fastepost_odoo_sync_protocol *out,
                                                                       const char *name);
 
-/** Options of a pull. Opaque; read-only once set up (shareable between threads). */
+/** Who wins when a record changed in Odoo after the version a push last synced. */
+typedef enum fastepost_odoo_sync_prefer {
+  FASTEPOST_ODOO_SYNC_PREFER_REMOTE = 0, /**< Odoo's change stays; a `conflict` event is logged (default) */
+  FASTEPOST_ODOO_SYNC_PREFER_LOCAL = 1   /**< ours overwrites it; the event says so */
+} fastepost_odoo_sync_prefer;
+
+/** "remote" or "local"; "" for an unknown value. Never NULL. */
+FASTEPOST_EXTERN(const char *) fastepost_odoo_sync_prefer_name(fastepost_odoo_sync_prefer prefer);
+/**
+ * The preference named name ("remote", "local").
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL or another name
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_prefer_parse(fastepost_odoo_sync_prefer *out,
+                                                                    const char *name);
+
+/** Options of a pull or a push. Opaque; read-only once set up (shareable between threads). */
 typedef struct fastepost_odoo_sync_options fastepost_odoo_sync_options;
 
 /**
@@ -184,6 +210,21 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_options_set_progress(fast
                                                                             fastepost_progress_cb progress,
                                                                             void *payload);
 
+/**
+ * Push only: who wins a conflict (default FASTEPOST_ODOO_SYNC_PREFER_REMOTE).
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or an unknown value
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_options_set_prefer(fastepost_odoo_sync_options *opts,
+                                                                          fastepost_odoo_sync_prefer prefer);
+/**
+ * Push only: at most this many outbox rows per run (the rest waits for the next one).
+ * @param n  0: the default, FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT (500); at most
+ *           FASTEPOST_ODOO_SYNC_MAX_PUSH_LIMIT
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or n over the limit
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_options_set_push_limit(fastepost_odoo_sync_options *opts,
+                                                                              size_t n);
+
 /** What a pull did. Opaque; owns its data. */
 typedef struct fastepost_odoo_pull_report fastepost_odoo_pull_report;
 
@@ -225,6 +266,57 @@ FASTEPOST_EXTERN(const char *) fastepost_odoo_pull_report_model(const fastepost_
 /** Model i's cursor after the pull (the latest write_date committed, microseconds since the
  * epoch, UTC); 0 when there is none yet or i is out of range. */
 FASTEPOST_EXTERN(int64_t) fastepost_odoo_pull_report_cursor_us(const fastepost_odoo_pull_report *report, size_t i);
+
+/** What a push did. Opaque; owns its data. */
+typedef struct fastepost_odoo_push_report fastepost_odoo_push_report;
+
+/**
+ * Send the queued local changes to Odoo (docs/odoo-sync.md, "Push-back").
+ *
+ * Each due row of fastepost_sync_outbox (source odoo; failed rows wait out their backoff) is
+ * claimed, and its customer's current name, email, phone and archive state are sent:
+ * - linked to res.partner:<id>: Odoo's write_date is read first; when it is newer than the
+ *   version last synced (the customer's crm_updated_at, compared in whole seconds as Odoo
+ *   answers), nothing is written and a `conflict` event is logged (prefer remote, the default;
+ *   the next pull brings Odoo's values), or ours overwrites it (prefer local); else `write`;
+ * - marked for Odoo (crm_source 'odoo', no crm_id): `create`, and the new id becomes the
+ *   customer's crm_id.
+ * After a write the write_date Odoo then reports becomes the customer's synced version, in a
+ * transaction marked as the sync core's (fastepost.origin): the webhook Odoo fires for our own
+ * write comes back `unchanged` and queues nothing. Every row pushed, in conflict or failed is
+ * one integration event (source odoo, event type res.partner.push). A row is removed only after
+ * success (or a conflict Odoo won, or a customer gone); a failure keeps it with attempts,
+ * last_error and a backoff (30 s doubling, at most 1 h).
+ *
+ * @param out   receives the report (free with fastepost_odoo_push_report_free()), also on
+ *              failure whenever memory allowed; may be NULL
+ * @param conn  an open connection with the schema installed (migration 12), not inside a
+ *              transaction of the caller's
+ * @param opts  the options (URL and key required; set_prefer(), set_push_limit(), the clock)
+ * @return FASTEPOST_OK (rows that failed alone, e.g. a ValidationError, are counted as failed);
+ *         FASTEPOST_EINVALID (no URL, conn inside a transaction); FASTEPOST_ENOKEY (no key);
+ *         FASTEPOST_EAUTH, FASTEPOST_ETIMEOUT, FASTEPOST_ECONN, FASTEPOST_EBUSY (Odoo refused
+ *         the key, is slow or unreachable: the run stops, the row keeps its place);
+ *         FASTEPOST_EDB
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_push(fastepost_odoo_push_report **out, fastepost_conn *conn,
+                                                       const fastepost_odoo_sync_options *opts);
+
+/** Release a push report. A no-op on NULL. */
+FASTEPOST_EXTERN(void) fastepost_odoo_push_report_free(fastepost_odoo_push_report *report);
+/** Outbox rows taken up by the push. */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_attempted(const fastepost_odoo_push_report *report);
+/** Odoo records written (`write`), conflicts overwritten with prefer local included. */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_written(const fastepost_odoo_push_report *report);
+/** Odoo records created (`create`) for customers marked for Odoo. */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_created(const fastepost_odoo_push_report *report);
+/** Records changed in Odoo after the version last synced (kept or overwritten, per prefer). */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_conflicts(const fastepost_odoo_push_report *report);
+/** Rows dropped without a request: the customer is gone or no longer pushed to Odoo, or its
+ * Odoo record no longer exists. */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_skipped(const fastepost_odoo_push_report *report);
+/** Rows whose push failed (kept in the outbox for a later attempt). */
+FASTEPOST_EXTERN(uint64_t) fastepost_odoo_push_report_failed(const fastepost_odoo_push_report *report);
 
 FASTEPOST_END_DECLS
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fastepost odoo process, fastepost odoo pull */
+/* fastepost odoo process, fastepost odoo pull, fastepost odoo push */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +171,7 @@ static bool parse_utc(const char *s, int64_t *us) {
 
 static int take_pull_key(cli_ctx *ctx, const char *key, void *payload) {
   if (fastepost_odoo_sync_options_set_api_key(payload, key) != FASTEPOST_OK)
-    return cli_fail(ctx, "odoo pull");
+    return cli_fail(ctx, "odoo");
   return CLI_OK;
 }
 
@@ -288,6 +288,74 @@ static int odoo_pull(cli_ctx *ctx, int argc, char **argv) {
   return st == FASTEPOST_OK ? CLI_OK : rc;
 }
 
+/* ---- odoo push ------------------------------------------------------------------------------ */
+
+static void print_push(const cli_ctx *ctx, const fastepost_odoo_push_report *r) {
+  const char *names[] = {"attempted", "written", "created", "conflicts", "skipped", "failed"};
+  uint64_t values[] = {fastepost_odoo_push_report_attempted(r), fastepost_odoo_push_report_written(r),
+                       fastepost_odoo_push_report_created(r),   fastepost_odoo_push_report_conflicts(r),
+                       fastepost_odoo_push_report_skipped(r),   fastepost_odoo_push_report_failed(r)};
+  printf(ctx->json ? "{\"status\":\"ok\"" : "pushed:");
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    printf(ctx->json ? ",\"%s\":%llu" : " %s %llu", names[i], (unsigned long long)values[i]);
+  printf(ctx->json ? "}\n" : "\n");
+}
+
+static int odoo_push(cli_ctx *ctx, int argc, char **argv) {
+  const char *url = NULL, *database = NULL, *user = NULL, *key_file = NULL, *protocol = NULL, *prefer = NULL,
+             *ca_file = NULL;
+  cli_number limit = {1, FASTEPOST_ODOO_SYNC_MAX_PUSH_LIMIT, FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT, NULL},
+             timeout = {1, 3600, 60, NULL};
+  const cli_option opts[] = {{"url", CLI_STRING, &url},
+                             {"database", CLI_STRING, &database},
+                             {"user", CLI_STRING, &user},
+                             {"api-key-file", CLI_STRING, &key_file},
+                             {"protocol", CLI_STRING, &protocol},
+                             {"prefer", CLI_STRING, &prefer},
+                             {"limit", CLI_NUMBER, &limit},
+                             {"timeout", CLI_NUMBER, &timeout},
+                             {"ca-file", CLI_STRING, &ca_file},
+                             {NULL, CLI_FLAG, NULL}};
+  int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
+  if (rc || ctx->help)
+    return rc;
+  if (!url)
+    return cli_usage_error(ctx, "--url is required");
+  if (!key_file)
+    return cli_usage_error(ctx, "--api-key-file is required (the key never goes on the command line)");
+  fastepost_odoo_sync_protocol proto = FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO;
+  fastepost_odoo_sync_prefer pref = FASTEPOST_ODOO_SYNC_PREFER_REMOTE;
+  if ((protocol && fastepost_odoo_sync_protocol_parse(&proto, protocol) != FASTEPOST_OK) ||
+      (prefer && fastepost_odoo_sync_prefer_parse(&pref, prefer) != FASTEPOST_OK))
+    return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+  fastepost_odoo_sync_options *o = NULL;
+  if (fastepost_odoo_sync_options_new(&o) != FASTEPOST_OK)
+    return cli_fail(ctx, "odoo push");
+  if (fastepost_odoo_sync_options_set_url(o, url) || fastepost_odoo_sync_options_set_database(o, database) ||
+      fastepost_odoo_sync_options_set_user(o, user) || fastepost_odoo_sync_options_set_protocol(o, proto) ||
+      fastepost_odoo_sync_options_set_prefer(o, pref) ||
+      fastepost_odoo_sync_options_set_push_limit(o, (size_t)limit.value) ||
+      fastepost_odoo_sync_options_set_timeouts(o, 0, timeout.value * INT64_C(1000000)) ||
+      fastepost_odoo_sync_options_set_ca_file(o, ca_file)) {
+    rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+    fastepost_odoo_sync_options_free(o);
+    return rc;
+  }
+  if ((rc = cli_read_secret_file(ctx, key_file, take_pull_key, o)) || (rc = cli_connect(ctx))) {
+    fastepost_odoo_sync_options_free(o);
+    return rc;
+  }
+  fastepost_odoo_push_report *r = NULL;
+  fastepost_status st = fastepost_odoo_push(&r, ctx->conn, o);
+  if (st == FASTEPOST_OK)
+    print_push(ctx, r);
+  else
+    rc = cli_fail(ctx, "odoo push");
+  fastepost_odoo_push_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+  return st == FASTEPOST_OK ? CLI_OK : rc;
+}
+
 const cli_command cli_odoo_commands[] = {
     {"odoo", "process", odoo_process, "Process one Odoo webhook delivery",
      "Usage: fastepost odoo process [--api-key-file FILE] [--expected-key-file FILE]\n"
@@ -368,6 +436,40 @@ const cli_command cli_odoo_commands[] = {
      "\n"
      "Example:\n"
      "  fastepost odoo pull --url https://example.odoo.com --database example \\\n"
+     "      --api-key-file /etc/fastepost/odoo.key --json\n"},
+    {"odoo", "push", odoo_push, "Push local changes of Odoo-linked customers back to Odoo",
+     "Usage: fastepost odoo push --url URL --api-key-file FILE [--database DB] [--user LOGIN]\n"
+     "                           [--protocol auto|json2|jsonrpc] [--prefer remote|local]\n"
+     "                           [--limit N] [--timeout SECONDS] [--ca-file PEM]\n"
+     "                           [--db CONNINFO] [--json]\n"
+     "\n"
+     "Send the changes queued in fastepost_sync_outbox (made to Odoo-linked customers by anyone\n"
+     "but the sync itself: the app, psql, an import) to Odoo: name, email, phone and archive\n"
+     "state with `write`, or `create` for a customer marked for Odoo (crm_source 'odoo' without a\n"
+     "crm_id), whose new id becomes its crm_id. Compare-then-write: when the Odoo record changed\n"
+     "after the version last synced, it is not overwritten and a conflict event is logged\n"
+     "(--prefer remote, the default; the next pull brings Odoo's values), or ours overwrites it\n"
+     "(--prefer local). Each row is one event (source odoo, type res.partner.push); a failed row\n"
+     "stays queued and is tried again after a backoff.\n"
+     "\n"
+     "Options:\n"
+     "  --url URL            the Odoo server (https://; http only to localhost)\n"
+     "  --api-key-file FILE  the bot user's API key (first line); never on the command line\n"
+     "  --database DB        the database (X-Odoo-Database; required for JSON-RPC)\n"
+     "  --user LOGIN         the bot user's login (JSON-RPC only)\n"
+     "  --protocol P         auto (default: JSON-2 from Odoo 19), json2 or jsonrpc\n"
+     "  --prefer remote|local  who wins a conflict (default remote)\n"
+     "  --limit N            at most N queued rows per run (default 500)\n"
+     "  --timeout SECONDS    per request (default 60); 429/503 answers are retried\n"
+     "  --ca-file PEM        CA certificates to verify the server with (always verified)\n"
+     "  --json               print {\"status\",\"attempted\",\"written\",\"created\",\"conflicts\",\n"
+     "                       \"skipped\",\"failed\"}\n"
+     "\n"
+     "Exit status: 0 pushed (rows that failed alone are counted and stay queued), 1 failed (Odoo\n"
+     "refused the key, unreachable, timeout, database error: the rows stay queued), 2 usage error.\n"
+     "\n"
+     "Example:\n"
+     "  fastepost odoo push --url https://example.odoo.com --database example \\\n"
      "      --api-key-file /etc/fastepost/odoo.key --json\n"},
     {NULL, NULL, NULL, NULL, NULL},
 };

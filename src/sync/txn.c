@@ -66,10 +66,14 @@ const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ct
  * force_generic_plan: the sync functions' statements (migrations 7-10) are planned once per
  * server session instead of again and again (PostgreSQL keeps custom plans while they look
  * cheaper than the generic one, and they do for data-modifying CTEs); every statement of the
- * hot path has a generic plan that probes indexes (tests/db/plans.c). */
+ * hot path has a generic plan that probes indexes (tests/db/plans.c).
+ * fastepost.origin = 'sync' marks the transaction's writes as the sync core's own: the push-back
+ * outbox triggers (migration 12) skip them, so that what came from a CRM is not sent back to it.
+ * Transaction-local like the rest, it ends with the COMMIT and cannot leak through a pooler. */
 const char *fastepost__sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
   char tx[FASTEPOST__TX_SETTINGS_SIZE];
-  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true)",
+  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
+           FASTEPOST__ORIGIN_SYNC_SQL,
            fastepost__tx_settings_sql(conn, tx, sizeof tx));
   return buf;
 }

@@ -16,10 +16,19 @@ records in memory:
     "data": {"name", "message", ...}}}, code 100 for an expired session, JSON-2 4xx/5xx
     {"name", "message", "arguments", "context", "debug"}; 401 "Invalid apikey" on a bad key.
 
+It also takes `write` (ids, vals) and `create` (vals_list) on res.partner from a client, as a
+push does: write_date is stamped with the request's start (its transaction's), write_uid with
+the caller (the bot user, uid 7); unknown fields are refused (422) and missing ids raise
+MissingError; a contact without a name is refused with a ValidationError.
+
 Tests drive it through POST /__admin/<command> (JSON body), see handle_admin() below: reset,
 write (a record with an explicit transaction-start time, e.g. one that commits late with an
 older write_date), bulk, unlink, fail (the next N requests get a status, e.g. 429 with
-Retry-After), slow (the next N requests wait), log (the requests seen: path and header names).
+Retry-After), slow (the next N requests wait), log (the requests seen: path and header names),
+race (a change another Odoo user makes to a record just before the client's next `read` of it is
+answered: the record changed between the client's last sync and its write, so a push that
+compares write_date first sees a conflict), record (one record as stored, write_date with its
+microseconds, as Odoo's native webhook would carry it).
 
 Every URL may start with /t/<tenant>/: each tenant has its own store and settings, so that tests
 running in parallel share one server without seeing each other's records.
@@ -58,6 +67,7 @@ def reset(cfg=None):
         "fail": [],     # [{"status", "retry_after", "count", "body"}]
         "slow": [],     # [{"seconds", "count"}]
         "log": [],
+        "race": [],     # [{"model", "id", "values"}]: applied at the next read of that record
     })
 
 
@@ -82,7 +92,7 @@ def out_value(v):
     return v
 
 
-def write_record(model, rid, values, tx_start=None):
+def write_record(model, rid, values, tx_start=None, uid=None):
     recs = STATE["records"].setdefault(model, {})
     stamp = parse_dt(tx_start) if tx_start else now()
     if rid is None:
@@ -93,6 +103,8 @@ def write_record(model, rid, values, tx_start=None):
         rec = {"id": rid, "active": True, "create_date": stamp, "write_uid": [STATE["uid"], "Bot"]}
         recs[rid] = rec
     rec.update(values)
+    if uid is not None:
+        rec["write_uid"] = [uid, "Bot" if uid == STATE["uid"] else "User %d" % uid]
     rec["write_date"] = stamp  # the transaction's start, microseconds kept internally
     return rid
 
@@ -185,7 +197,50 @@ def check_fields(model, fields):
             raise OdooError("builtins.ValueError", "Invalid field %r on model %r" % (f, model), status=422)
 
 
-def execute(model, method, args, kw):
+def apply_races(model, ids):
+    """Another Odoo user's change of a record the client is about to read (admin `race`)."""
+    keep = []
+    for race in STATE["race"]:
+        if race.get("model", "res.partner") == model and race["id"] in ids:
+            write_record(model, race["id"], race.get("values", {}), None, race.get("uid", 2))
+        else:
+            keep.append(race)
+    STATE["race"] = keep
+
+
+def client_write(model, args, kw, tx_start):
+    ids = args[0] if args else kw.get("ids", [])
+    vals = args[1] if len(args) > 1 else kw.get("vals", {})
+    check_fields(model, list(vals))
+    recs = STATE["records"].get(model, {})
+    missing = [i for i in ids if i not in recs]
+    if missing:
+        raise OdooError("odoo.exceptions.MissingError",
+                        "Record does not exist or has been deleted.\n(Record: %s(%s,), User: 7)"
+                        % (model, missing[0]), status=404)
+    for i in ids:
+        write_record(model, i, vals, tx_start, STATE["uid"])
+    return True
+
+
+def client_create(model, args, kw, tx_start):
+    vals_list = args[0] if args else kw.get("vals_list", [])
+    single = isinstance(vals_list, dict)
+    if single:
+        vals_list = [vals_list]
+    for vals in vals_list:
+        check_fields(model, list(vals))
+        if model == "res.partner" and not vals.get("name"):
+            raise OdooError("odoo.exceptions.ValidationError", "Contacts require a name", status=422)
+    ids = []
+    for vals in vals_list:
+        rid = write_record(model, None, vals, tx_start, STATE["uid"])
+        STATE["records"][model][rid]["create_uid"] = [STATE["uid"], "Bot"]
+        ids.append(rid)
+    return ids[0] if single else ids
+
+
+def execute(model, method, args, kw, tx_start=None):
     if model not in FIELDS:
         raise OdooError("builtins.KeyError", model, status=404)
     if method == "fields_get":
@@ -197,8 +252,13 @@ def execute(model, method, args, kw):
     if method == "search":
         domain = args[0] if args else kw.get("domain", [])
         return [r["id"] for r in search(model, domain, kw)]
+    if method == "write":
+        return client_write(model, args, kw, tx_start)
+    if method == "create":
+        return client_create(model, args, kw, tx_start)
     if method == "read":
         ids = args[0] if args else kw.get("ids", [])
+        apply_races(model, ids)
         recs = STATE["records"].get(model, {})
         missing = [i for i in ids if i not in recs]
         if missing:
@@ -306,6 +366,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_rpc(self, req):
         global STATE
+        tx_start = now().strftime("%Y-%m-%d %H:%M:%S.%f")  # the request's transaction starts here
         rid = req.get("id")
         p = req.get("params", {})
         try:
@@ -325,7 +386,7 @@ class Handler(BaseHTTPRequestHandler):
                     if db != STATE["db"] or uid != STATE["uid"] or key != STATE["key"]:
                         raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
                     res = execute(model, method, args[5] if len(args) > 5 else [],
-                                  args[6] if len(args) > 6 else {})
+                                  args[6] if len(args) > 6 else {}, tx_start)
                 elif p.get("service") == "session":
                     raise OdooError("odoo.http.SessionExpiredException", "Session expired", code=100)
                 else:
@@ -340,6 +401,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_json2(self, rest, req):
         global STATE
+        tx_start = now().strftime("%Y-%m-%d %H:%M:%S.%f")  # the request's transaction starts here
         state = self.state
         auth = self.headers.get("Authorization", "")
         if not auth.lower().startswith("bearer ") or auth[7:] != state["key"]:
@@ -352,7 +414,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with LOCK:
                 STATE = state
-                res = execute(model, method, [], req)
+                res = execute(model, method, [], req, tx_start)
             self.answer(200, res)
         except OdooError as e:
             status = e.status if e.status != 200 else 500
@@ -387,6 +449,14 @@ class Handler(BaseHTTPRequestHandler):
                 res = True
             elif cmd == "log":
                 res = STATE["log"]
+            elif cmd == "race":  # {"model"?, "id", "values", "uid"?}
+                STATE["race"].append(req)
+                res = True
+            elif cmd == "record":  # {"model"?, "id"}: as stored, microseconds kept
+                rec = STATE["records"].get(req.get("model", "res.partner"), {}).get(req["id"])
+                res = None if rec is None else {
+                    k: (v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, dt.datetime) else v)
+                    for k, v in rec.items()}
             else:
                 return self.answer(404, {"error": "unknown admin command " + cmd})
         self.answer(200, {"result": res})

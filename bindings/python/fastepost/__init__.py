@@ -71,6 +71,7 @@ from .webhooks import (
     WebhookEvent,
     WebhookResponse,
 )
+from .odoo_sync import OdooPullReport, OdooPushReport
 from .spool import Spool, SpoolEntry, SpoolReplayReport
 from .backup import BackupDir, BackupInfo
 from .stats import (
@@ -90,7 +91,7 @@ __all__ = [
     "schema_sql", "strerror", "error_name", "__version__",
     "ExportResult", "ImportReport", "ImportRowError", "CrmStats", "CrmSourceStats", "CrmSyncStats",
     "CrmRecentEvent", "CrmSetup", "HubSpotVerifier", "hubspot_verify", "hubspot_sign",
-    "hubspot_decode_uri", "time_ago", "EventResult", "EventBatch", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "Pool", "PoolTimeout",
+    "hubspot_decode_uri", "time_ago", "EventResult", "EventBatch", "HubSpotBatch", "Event", "RetryReport", "PruneReport", "OdooPullReport", "OdooPushReport", "Pool", "PoolTimeout",
     "status_http", "webhook_process", "webhook_sources", "WebhookConfig", "WebhookEvent",
     "WebhookResponse", "odoo_authenticate", "odoo_process", "Spool", "SpoolEntry", "SpoolReplayReport", "BackupDir", "BackupInfo", "DbStats", "DbTableStats",
     "Error", "NoMemoryError", "InvalidError", "NotFoundError", "ConflictError", "ParseError",

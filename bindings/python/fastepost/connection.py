@@ -18,6 +18,7 @@ from .backup import _BackupMethods
 from .stats import _StatsMethods
 from .transfer import _TransferMethods
 from .webhooks import _WebhookMethods
+from .odoo_sync import _OdooSyncMethods
 
 
 def schema_sql() -> str:
@@ -100,7 +101,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_CallLock._after_fork_in_child)
 
 
-class Connection(_TransferMethods, _WebhookMethods, _BackupMethods, _StatsMethods):
+class Connection(_TransferMethods, _WebhookMethods, _OdooSyncMethods, _BackupMethods, _StatsMethods):
     """A connection to the PostgreSQL database holding the Fast Epost tables.
 
     Use it as a context manager to close it on exit::

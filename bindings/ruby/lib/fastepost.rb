@@ -21,6 +21,7 @@
 # The library is split by concern, each file with the Connection methods of its concern (one
 # module each, included into Connection in connection.rb): fastepost/errors.rb (the exception
 # classes), transfer.rb (export and import), webhooks.rb (Odoo, HubSpot, the event log),
+# odoo_sync.rb (the Odoo pull and push),
 # spool.rb (the delivery spool), backup.rb, stats.rb (CRM and database figures, the report),
 # connection.rb (connecting, the schema) and pool.rb. This file holds what they share and
 # requires them; require "fastepost", not the pieces.
@@ -66,6 +67,7 @@ end
 require "fastepost/errors"
 require "fastepost/transfer"
 require "fastepost/webhooks"
+require "fastepost/odoo_sync"
 require "fastepost/spool"
 require "fastepost/backup"
 require "fastepost/stats"

@@ -29,6 +29,7 @@ module Fastepost
   class Connection
     include TransferMethods
     include WebhookMethods
+    include OdooSyncMethods
     include BackupMethods
     include StatsMethods
 
