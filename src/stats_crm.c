@@ -18,6 +18,7 @@
 
 #include "adapters/adapter.h"
 #include "internal.h"
+#include "stats_crm_priv.h"
 #include "util/strv.h"
 
 /* A timestamp column as µs since the epoch (timestamps are stored in UTC), exact on every
@@ -506,6 +507,11 @@ static int read_history(fastepost_crm_stats *s, fastepost_conn *conn) {
   PQclear(res);
   return FASTEPOST_OK;
 }
+
+/* The dashboard's statements over tables that grow, for the plan test at size
+ * (tests/db/crm_plans.c). */
+const fastepost__named_sql fastepost__crm_stats_statements[] = {
+    {"sources", sources_sql}, {"history", history_sql}, {"recent", recent_sql}, {"sync", sync_sql}, {NULL, NULL}};
 
 /*
  * One round trip for the preconditions: whether migration 2 has run (FASTEPOST_EVERSION with a
