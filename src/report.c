@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
+#include "report/report_priv.h"
 #include "util/strv.h"
 
 struct fastepost_report_options {
@@ -23,7 +23,11 @@ fastepost_status fastepost_report_options_new(fastepost_report_options **out) {
   if (rc)
     return rc;
   rc = fastepost_crm_stats_options_new(&(*out)->crm);
+  /* The page charts every source's history. */
+  if (!rc)
+    rc = fastepost_crm_stats_options_set_history((*out)->crm, 1);
   if (rc) {
+    fastepost_crm_stats_options_free((*out)->crm);
     free(*out);
     *out = NULL;
   }
@@ -75,8 +79,7 @@ fastepost_status fastepost_report_options_set_clock(fastepost_report_options *o,
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-/* Text as HTML (element content and attribute values alike); NULL as an em dash. */
-static void esc(fastepost__buf *b, const char *s) {
+void fastepost__report_esc(fastepost__buf *b, const char *s) {
   if (!s) {
     fastepost__buf_puts(b, "\xe2\x80\x94");
     return;
@@ -99,10 +102,25 @@ static void esc_owned(fastepost__buf *b, char *text) {
   fastepost_free(text);
 }
 
-static void esc_time(fastepost__buf *b, int64_t us) {
-  char *iso = NULL;
+/* A time as people read it, <time datetime="2026-11-27T20:08:56.109282Z">27 Nov 2026, 20:08
+ * UTC</time>, and with now_us (non-zero) the relative time after it: " <span class="ago">3
+ * minutes ago</span>". */
+static void time_html(fastepost__buf *b, int64_t us, int64_t now_us) {
+  char *iso = NULL, *human = NULL;
   fastepost_report_time_iso(&iso, us);
+  fastepost_report_time_human(&human, us);
+  fastepost__buf_puts(b, "<time datetime=\"");
   esc_owned(b, iso);
+  fastepost__buf_puts(b, "\">");
+  esc_owned(b, human);
+  fastepost__buf_puts(b, "</time>");
+  if (now_us) {
+    char *ago = NULL;
+    fastepost_report_time_ago(&ago, us, now_us);
+    fastepost__buf_puts(b, " <span class=\"ago\">");
+    esc_owned(b, ago);
+    fastepost__buf_puts(b, "</span>");
+  }
 }
 
 /* Tenths as "12.3". printf's %f writes LC_NUMERIC's decimal point, and a host that called
@@ -145,13 +163,6 @@ static void count_text(char *out, size_t size, uint64_t n) {
   out[o] = '\0';
 }
 
-static void unix_text(char *out, size_t size, int64_t secs) {
-  time_t t = (time_t)secs;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, size, "%Y-%m-%d %H:%M UTC", &tm);
-}
-
 static void figure(fastepost__buf *b, const char *label, uint64_t n) {
   char num[40];
   count_text(num, sizeof num, n);
@@ -160,9 +171,19 @@ static void figure(fastepost__buf *b, const char *label, uint64_t n) {
   fastepost__buf_puts(b, "</span></div>");
 }
 
+/* Light by default, dark when the reader's system asks for it. The chart colours are the
+ * Okabe-Ito palette (blue, orange, vermilion, grey), told apart with every common colour vision
+ * deficiency, each with a lighter twin for the dark style; the stacking order (success at the
+ * bottom) and every bar's title carry the same information without colour. */
 static const char CSS[] =
-    ":root{--bg:#f4f5f7;--card:#fff;--ink:#1d2330;--muted:#5f6b7a;--line:#dde1e6;"
-    "--green:#1f7a3d;--green-bg:#dcf3e3;--yellow:#7a5a00;--yellow-bg:#fff2c2;--red:#a1261b}"
+    ":root{color-scheme:light dark;--bg:#f4f5f7;--card:#fff;--ink:#1d2330;--muted:#5f6b7a;--line:#dde1e6;"
+    "--head:#eef0f3;--none-bg:#e9ecef;"
+    "--green:#1f7a3d;--green-bg:#dcf3e3;--yellow:#7a5a00;--yellow-bg:#fff2c2;--red:#a1261b;"
+    "--c-success:#0072b2;--c-error:#e69f00;--c-dead:#d55e00;--c-pending:#8c96a3}"
+    "@media (prefers-color-scheme:dark){:root{--bg:#14181f;--card:#1d2330;--ink:#e6e9ee;--muted:#a3adba;"
+    "--line:#343c4c;--head:#262d3b;--none-bg:#2e3646;--green:#7fd69a;--green-bg:#1d3a28;--yellow:#f2d06b;"
+    "--yellow-bg:#3d3318;--red:#ff9485;--c-success:#56b4e9;--c-error:#f0b43c;--c-dead:#ff7f3f;"
+    "--c-pending:#8c96a3}}"
     "*{box-sizing:border-box}"
     "body{margin:0;font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
     "background:var(--bg);color:var(--ink)}"
@@ -179,7 +200,7 @@ static const char CSS[] =
     "text-transform:none;white-space:nowrap}"
     ".badge.green{background:var(--green-bg);color:var(--green)}"
     ".badge.yellow{background:var(--yellow-bg);color:var(--yellow)}"
-    ".badge.none{background:#e9ecef;color:var(--muted)}"
+    ".badge.none{background:var(--none-bg);color:var(--muted)}"
     ".figs{display:grid;grid-template-columns:repeat(auto-fit,minmax(96px,1fr));gap:8px}"
     ".fig{background:var(--bg);border-radius:8px;padding:8px}"
     ".fig .n{display:block;font-size:1.25rem;font-weight:650}"
@@ -188,8 +209,11 @@ static const char CSS[] =
     ".scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:10px}"
     "table{border-collapse:collapse;width:100%;font-size:.9rem}"
     "th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}"
-    "th{background:#eef0f3;font-weight:600;white-space:nowrap}"
+    "th{background:var(--head);font-weight:600;white-space:nowrap}"
     "td code{white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.err{color:var(--red);overflow-wrap:anywhere}"
+    /* An outcome that is no failure (a delivery ignored on purpose) is a note, not an error. */
+    "td.note{color:var(--muted);overflow-wrap:anywhere}.oc.ignored,.oc.stale,.oc.duplicate{color:var(--muted);"
+    "font-style:italic}.ago{color:var(--muted);white-space:nowrap}"
     ".st{font-weight:600}.st.success{color:var(--green)}.st.error,.st.dead{color:var(--red)}"
     "code{font-size:.85rem;background:var(--bg);padding:1px 4px;border-radius:4px;"
     "overflow-wrap:anywhere}"
@@ -205,7 +229,9 @@ static const char CSS[] =
     "table.events td:empty{display:none}table.events td code{white-space:normal;overflow-wrap:anywhere}"
     "table.events td::before{content:attr(data-label);min-width:78px;color:var(--muted)}}";
 
-static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) {
+/* A source's card: its figures, its charts (when the history was collected) and its last event. */
+static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s, const fastepost_crm_bucket *hours,
+                        const fastepost_crm_bucket *days, int64_t now_us) {
   fastepost__buf_puts(b, "<div class=\"card crm\" id=\"crm-");
   esc(b, s->source);
   fastepost__buf_puts(b, "\"><h3><span>");
@@ -220,9 +246,22 @@ static void source_card(fastepost__buf *b, const fastepost_crm_source_stats *s) 
   figure(b, "success", s->success_events);
   figure(b, "error", s->error_events);
   figure(b, "dead", s->dead_events);
-  fastepost__buf_puts(b, "</div><p class=\"meta\">Last event: ");
+  fastepost__buf_puts(b, "</div>");
+  if (hours && days) {
+    fastepost__buf_puts(b, "<div class=\"charts\"><h4>Last 24 hours, per hour</h4>");
+    fastepost__report_chart(b, s->source, fastepost_report_source_title(s->source), FASTEPOST_CRM_HISTORY_HOURS,
+                            hours);
+    fastepost__buf_puts(b, "<h4>Last 30 days, per day</h4>");
+    fastepost__report_chart(b, s->source, fastepost_report_source_title(s->source), FASTEPOST_CRM_HISTORY_DAYS,
+                            days);
+    fastepost__buf_puts(b, "<ul class=\"legend\" aria-label=\"Colours of the charts\">"
+                           "<li><i class=\"s-success\"></i>success</li><li><i class=\"s-error\"></i>error "
+                           "(retried)</li><li><i class=\"s-dead\"></i>dead</li><li><i class=\"s-pending\"></i>"
+                           "pending</li></ul></div>");
+  }
+  fastepost__buf_puts(b, "<p class=\"meta\">Last event: ");
   if (s->last_event_at_us) {
-    esc_time(b, s->last_event_at_us);
+    time_html(b, s->last_event_at_us, now_us);
     fastepost__buf_puts(b, " (<code>");
     esc(b, s->last_event_type);
     fastepost__buf_puts(b, "</code>)");
@@ -256,7 +295,8 @@ static void source_setup(fastepost__buf *b, const fastepost_crm_source_stats *s)
 static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
   fastepost__buf_puts(b, "<section id=\"crm\"><h2>CRM integrations</h2><div class=\"grid\">");
   for (size_t i = 0; i < fastepost_crm_stats_source_count(st); i++)
-    source_card(b, fastepost_crm_stats_source(st, i));
+    source_card(b, fastepost_crm_stats_source(st, i), fastepost_crm_stats_history(st, i, FASTEPOST_CRM_HISTORY_HOURS),
+                fastepost_crm_stats_history(st, i, FASTEPOST_CRM_HISTORY_DAYS), fastepost_crm_stats_now_us(st));
   fastepost__buf_puts(b, "</div></section>");
 
   const fastepost_crm_sync_stats *sy = fastepost_crm_stats_sync(st);
@@ -266,7 +306,7 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
   figure(b, "pending tasks", sy->pending_tasks);
   fastepost__buf_puts(b, "</div><p class=\"meta\">Last sync: ");
   if (sy->last_sync_at_us)
-    esc_time(b, sy->last_sync_at_us);
+    time_html(b, sy->last_sync_at_us, fastepost_crm_stats_now_us(st));
   else
     fastepost__buf_puts(b, "never");
   fastepost__buf_puts(b, "</p></div></section>");
@@ -277,15 +317,11 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
     fastepost__buf_puts(b, "<p class=\"empty\">No events yet.</p>");
   } else {
     fastepost__buf_puts(b, "<table class=\"events\"><thead><tr><th>When</th><th>Source</th><th>Type</th>"
-                           "<th>Status</th><th>Outcome</th><th>Error</th></tr></thead><tbody>");
+                           "<th>Status</th><th>Outcome</th><th>Details</th></tr></thead><tbody>");
     for (size_t i = 0; i < n; i++) {
       const fastepost_crm_recent_event *e = fastepost_crm_stats_recent(st, i);
-      fastepost__buf_puts(b, "<tr><td data-label=\"When\" title=\"");
-      esc_time(b, e->created_at_us);
-      fastepost__buf_puts(b, "\">");
-      char *ago = NULL;
-      fastepost_report_time_ago(&ago, e->created_at_us, fastepost_crm_stats_now_us(st));
-      esc_owned(b, ago);
+      fastepost__buf_puts(b, "<tr><td data-label=\"When\">");
+      time_html(b, e->created_at_us, fastepost_crm_stats_now_us(st));
       fastepost__buf_puts(b, "</td><td data-label=\"Source\">");
       esc(b, e->source);
       fastepost__buf_puts(b, "</td><td data-label=\"Type\"><code>");
@@ -295,8 +331,20 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
       fastepost__buf_puts(b, "\">");
       esc(b, e->status);
       fastepost__buf_puts(b, "</span></td><td data-label=\"Outcome\">");
-      esc(b, e->outcome);
-      fastepost__buf_puts(b, "</td><td data-label=\"Error\" class=\"err\">");
+      if (e->outcome) {
+        fastepost__buf_puts(b, "<span class=\"oc ");
+        esc(b, e->outcome);
+        fastepost__buf_puts(b, "\">");
+        esc(b, e->outcome);
+        fastepost__buf_puts(b, "</span>");
+      } else {
+        esc(b, NULL);
+      }
+      /* The message of a failed event is an error; that of a finished one (an ignored or
+       * stale delivery: status success) says why nothing changed, a note. */
+      bool failed = strcmp(e->status ? e->status : "", "error") == 0 || strcmp(e->status ? e->status : "", "dead") == 0;
+      fastepost__buf_printf(b, "</td><td data-label=\"%s\" class=\"%s\">", failed ? "Error" : "Note",
+                            failed ? "err" : "note");
       if (e->error)
         esc(b, e->error);
       fastepost__buf_puts(b, "</td></tr>");
@@ -333,7 +381,7 @@ static void crm_sections(fastepost__buf *b, const fastepost_crm_stats *st) {
 #define BACKUPS_LISTED 10
 
 static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const fastepost_backup_list *backups,
-                        const char *backup_dir) {
+                        const char *backup_dir, int64_t now_us) {
   size_t nbackups = fastepost_backup_list_count(backups);
   char size[32], num[40];
   bytes_text(size, sizeof size, fastepost_stats_db_size_bytes(db));
@@ -371,13 +419,13 @@ static void db_sections(fastepost__buf *b, const fastepost_stats_db *db, const f
     fastepost__buf_puts(b, "</code>, newest first</p><table><thead><tr><th>File</th><th>Taken</th><th>Size</th>"
                            "</tr></thead><tbody>");
     for (size_t i = 0; i < nbackups; i++) {
-      char when[40];
       const fastepost_backup_info *bi = fastepost_backup_list_get(backups, i);
-      unix_text(when, sizeof when, fastepost_backup_info_created_us(bi) / 1000000);
       bytes_text(size, sizeof size, fastepost_backup_info_size(bi));
       fastepost__buf_puts(b, "<tr><td><code>");
       esc(b, fastepost_backup_info_name(bi));
-      fastepost__buf_printf(b, "</code></td><td>%s</td><td class=\"num\">%s</td></tr>", when, size);
+      fastepost__buf_puts(b, "</code></td><td>");
+      time_html(b, fastepost_backup_info_created_us(bi), now_us);
+      fastepost__buf_printf(b, "</td><td class=\"num\">%s</td></tr>", size);
     }
     fastepost__buf_puts(b, "</tbody></table>");
   }
@@ -388,9 +436,14 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   if (!out)
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_html: out is NULL");
   *out = NULL;
-  fastepost_report_options defaults = {0};
-  if (!opts)
-    opts = &defaults;
+  /* Without options, the defaults of fastepost_report_options_new() (the charts' history on). */
+  fastepost_report_options *defaults = NULL;
+  if (!opts) {
+    int rc = fastepost_report_options_new(&defaults);
+    if (rc)
+      return rc;
+    opts = defaults;
+  }
   fastepost_crm_stats *crm = NULL;
   fastepost_stats_db *db = NULL;
   fastepost_backup_dir *dir = NULL;
@@ -410,15 +463,16 @@ fastepost_status fastepost_report_html(char **out, fastepost_conn *conn, const f
   fastepost__buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>");
   esc(&b, title);
-  fastepost__buf_printf(&b, "</title><style>%s</style></head><body><header><h1>", CSS);
+  fastepost__buf_printf(&b, "</title><style>%s%s</style></head><body><header><h1>", CSS,
+                        fastepost__report_chart_css);
   esc(&b, title);
   fastepost__buf_puts(&b, "</h1><p>Generated ");
-  esc_time(&b, fastepost_crm_stats_now_us(crm));
+  time_html(&b, fastepost_crm_stats_now_us(crm), 0);
   fastepost__buf_puts(&b, " \xc2\xb7 database <code>");
   esc(&b, fastepost_stats_db_database(db));
   fastepost__buf_puts(&b, "</code></p></header><main>");
   crm_sections(&b, crm);
-  db_sections(&b, db, backups, opts->backup_dir);
+  db_sections(&b, db, backups, opts->backup_dir, fastepost_crm_stats_now_us(crm));
   fastepost__buf_printf(&b, "</main><footer>libfastepost %s</footer></body></html>\n", fastepost_libversion(NULL, NULL, NULL));
   if (!(*out = fastepost__buf_detach(&b)))
     rc = FASTEPOST_ENOMEM;
@@ -427,5 +481,6 @@ done:
   fastepost_backup_dir_free(dir);
   fastepost_stats_db_free(db);
   fastepost_crm_stats_free(crm);
+  fastepost_report_options_free(defaults);
   return rc;
 }

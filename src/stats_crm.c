@@ -8,7 +8,9 @@
  *   the (source, created_at) index: at most one hour of events;
  * - the last event per source and the 20 newest events: one index probe each;
  * - customers and pending tasks: fastepost_row_counts; the last sync: max() over the
- *   last_synced_at index.
+ *   last_synced_at index;
+ * - the history for charts (when asked for): the hourly counters of the last 30 days, through
+ *   their primary key (source, hour, ...): at most 720 hours x statuses x slots rows per source.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 #include "adapters/adapter.h"
 #include "internal.h"
+#include "stats_crm_priv.h"
 #include "util/strv.h"
 
 /* A timestamp column as µs since the epoch (timestamps are stored in UTC), exact on every
@@ -35,6 +38,7 @@ struct fastepost_crm_stats_options {
   uint32_t configured;      /* 0: odoo and hubspot (the 1.0 default) */
   fastepost_clock_fn clock;
   void *clock_payload;
+  int history;
 };
 
 struct fastepost_crm_stats {
@@ -45,6 +49,9 @@ struct fastepost_crm_stats {
   fastepost_crm_recent_event *recent;
   size_t nrecent;
   fastepost_crm_setup setup;
+  /* nsources x FASTEPOST_CRM_HISTORY_{HOURS,DAYS}_LEN buckets, source by source; NULL when the
+   * history was not asked for. */
+  fastepost_crm_bucket *hours, *days;
   /* Every string the structs point to, freed together. */
   char **owned;
   size_t nowned, capowned;
@@ -99,6 +106,8 @@ void fastepost_crm_stats_free(fastepost_crm_stats *s) {
   free(s->owned);
   free(s->sources);
   free(s->recent);
+  free(s->hours);
+  free(s->days);
   free(s);
 }
 
@@ -211,6 +220,13 @@ fastepost_status fastepost_crm_stats_options_set_clock(fastepost_crm_stats_optio
     return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_clock: opts is NULL");
   o->clock = clock;
   o->clock_payload = payload;
+  return FASTEPOST_OK;
+}
+
+fastepost_status fastepost_crm_stats_options_set_history(fastepost_crm_stats_options *o, int enabled) {
+  if (!o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_crm_stats_options_set_history: opts is NULL");
+  o->history = enabled != 0;
   return FASTEPOST_OK;
 }
 
@@ -396,6 +412,107 @@ static int read_recent(fastepost_crm_stats *s, fastepost_conn *conn, bool *faile
   return FASTEPOST_OK;
 }
 
+/* ---- history ------------------------------------------------------------------------------ */
+
+#define DAY_US (24 * HOUR_US)
+/* The clocks whose 30 days of history are all in the years 1 to 9999 (and so in PostgreSQL's
+ * timestamp range and far from int64 overflow): 0001-01-31 up to 9999-12-31 23:59:59.999999. */
+#define HISTORY_MIN_US (-62135596800000000LL + 30 * DAY_US)
+#define HISTORY_MAX_US 253402300799999999LL
+
+/* t rounded down to a multiple of unit, also before 1970 (C's division rounds towards zero). */
+static int64_t floor_to(int64_t t, int64_t unit) {
+  int64_t q = t / unit;
+  return (t % unit < 0 ? q - 1 : q) * unit;
+}
+
+/* The first hourly and daily bucket of a clock; false for a clock outside the history's range. */
+static bool history_start(int64_t now_us, int64_t *hour0, int64_t *day0) {
+  if (now_us < HISTORY_MIN_US || now_us > HISTORY_MAX_US)
+    return false;
+  *hour0 = floor_to(now_us, HOUR_US) - (FASTEPOST_CRM_HISTORY_HOURS_LEN - 1) * HOUR_US;
+  *day0 = floor_to(now_us, DAY_US) - (FASTEPOST_CRM_HISTORY_DAYS_LEN - 1) * DAY_US;
+  return true;
+}
+
+/* Add n events of a status to a bucket; other statuses (none but the four pass the table's
+ * CHECK) and negative sums (a counter written by hand) add nothing. */
+static void bucket_add(fastepost_crm_bucket *b, const char *status, uint64_t n) {
+  if (strcmp(status, "success") == 0)
+    b->success += n;
+  else if (strcmp(status, "error") == 0)
+    b->error += n;
+  else if (strcmp(status, "dead") == 0)
+    b->dead += n;
+  else if (strcmp(status, "pending") == 0)
+    b->pending += n;
+}
+
+/* $1 the sources, $2 the first day, $3 the end of the clock's hour. Summed over the slots here;
+ * hours into days in read_history(), so that one index range per source serves both charts. */
+static const char history_sql[] =
+    "SELECT source, " TS_US("hour") ", status, sum(n) FROM fastepost_event_hourly_counts "
+    "WHERE source = ANY($1::text[]) AND hour >= " US_PARAM(2) " AND hour < " US_PARAM(3) " "
+    "GROUP BY source, hour, status";
+
+static int read_history(fastepost_crm_stats *s, fastepost_conn *conn) {
+  size_t n = s->nsources ? s->nsources : 1;
+  s->hours = calloc(n * FASTEPOST_CRM_HISTORY_HOURS_LEN, sizeof *s->hours);
+  s->days = calloc(n * FASTEPOST_CRM_HISTORY_DAYS_LEN, sizeof *s->days);
+  if (!s->hours || !s->days)
+    return fastepost__error_oom();
+  int64_t hour0, day0;
+  if (!history_start(s->now_us, &hour0, &day0))
+    return FASTEPOST_OK; /* empty buckets without times: nothing to chart at such a clock */
+  for (size_t i = 0; i < s->nsources; i++) {
+    for (int h = 0; h < FASTEPOST_CRM_HISTORY_HOURS_LEN; h++)
+      s->hours[i * FASTEPOST_CRM_HISTORY_HOURS_LEN + h].start_us = hour0 + h * HOUR_US;
+    for (int d = 0; d < FASTEPOST_CRM_HISTORY_DAYS_LEN; d++)
+      s->days[i * FASTEPOST_CRM_HISTORY_DAYS_LEN + d].start_us = day0 + d * DAY_US;
+  }
+  if (!s->nsources)
+    return FASTEPOST_OK;
+  const char **names = calloc(s->nsources, sizeof *names);
+  if (!names)
+    return fastepost__error_oom();
+  for (size_t i = 0; i < s->nsources; i++)
+    names[i] = s->sources[i].source;
+  fastepost__buf list = FASTEPOST__BUF_INIT;
+  int rc = fastepost__buf_array_literal(&list, names, s->nsources);
+  free(names);
+  char from[32], to[32];
+  snprintf(from, sizeof from, "%lld", (long long)day0);
+  snprintf(to, sizeof to, "%lld", (long long)(floor_to(s->now_us, HOUR_US) + HOUR_US));
+  const char *params[3] = {fastepost__buf_cstr(&list), from, to};
+  PGresult *res = NULL;
+  if (!rc)
+    rc = fastepost__query(&res, conn, history_sql, 3, params, PGRES_TUPLES_OK, "reading the event history");
+  fastepost__buf_free(&list);
+  if (rc)
+    return rc;
+  for (int r = 0; r < PQntuples(res); r++) {
+    const char *source = col(res, r, 0), *status = col(res, r, 2);
+    int64_t hour = col_int(res, r, 1);
+    size_t i = 0;
+    while (i < s->nsources && !(source && s->sources[i].source && strcmp(source, s->sources[i].source) == 0))
+      i++;
+    if (i == s->nsources || !status || hour < day0)
+      continue;
+    uint64_t count = col_count(res, r, 3);
+    bucket_add(&s->days[i * FASTEPOST_CRM_HISTORY_DAYS_LEN + (size_t)((hour - day0) / DAY_US)], status, count);
+    if (hour >= hour0)
+      bucket_add(&s->hours[i * FASTEPOST_CRM_HISTORY_HOURS_LEN + (size_t)((hour - hour0) / HOUR_US)], status,
+                 count);
+  }
+  PQclear(res);
+  return FASTEPOST_OK;
+}
+
+/* The dashboard's statements over tables that grow, for the plan test at size
+ * (tests/db/crm_plans.c). */
+const fastepost__named_sql fastepost__crm_stats_statements[] = {
+    {"sources", sources_sql}, {"history", history_sql}, {"recent", recent_sql}, {"sync", sync_sql}, {NULL, NULL}};
+
 /*
  * One round trip for the preconditions: whether migration 2 has run (FASTEPOST_EVERSION with a
  * hint rather than a raw SQL error) and the server's clock when no explicit one was given.
@@ -438,6 +555,8 @@ fastepost_status fastepost_crm_stats_collect(fastepost_crm_stats **out, fastepos
     s->now_us = opts->clock ? opts->clock(opts->clock_payload) : server_now;
     rc = read_sources(s, conn, opts, &failed);
   }
+  if (!rc && opts->history)
+    rc = read_history(s, conn);
   if (!rc)
     rc = read_sync(s, conn);
   if (!rc)
@@ -487,6 +606,17 @@ const fastepost_crm_source_stats *fastepost_crm_stats_find_source(const fastepos
   for (size_t i = 0; s && source && i < s->nsources; i++)
     if (s->sources[i].source && strcmp(s->sources[i].source, source) == 0)
       return &s->sources[i];
+  return NULL;
+}
+
+const fastepost_crm_bucket *fastepost_crm_stats_history(const fastepost_crm_stats *s, size_t i,
+                                                        fastepost_crm_history_span span) {
+  if (!s || i >= s->nsources)
+    return NULL;
+  switch (span) {
+  case FASTEPOST_CRM_HISTORY_HOURS: return s->hours ? &s->hours[i * FASTEPOST_CRM_HISTORY_HOURS_LEN] : NULL;
+  case FASTEPOST_CRM_HISTORY_DAYS: return s->days ? &s->days[i * FASTEPOST_CRM_HISTORY_DAYS_LEN] : NULL;
+  }
   return NULL;
 }
 

@@ -53,6 +53,18 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_report_time_ago(char **out, int64_t
 FASTEPOST_EXTERN(fastepost_status) fastepost_report_time_iso(char **out, int64_t us);
 
 /**
+ * A time as a person reads it, in UTC with English month names whatever the locale:
+ * "27 Nov 2026, 20:08 UTC" (day without a leading zero, four-digit year, minutes rounded down).
+ * Added in 1.1.
+ *
+ * @param out  receives the text; release with fastepost_free()
+ * @param us   µs since the epoch UTC, in the years 1 to 9999
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when out is NULL or the time is out of range;
+ *         FASTEPOST_ENOMEM
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_report_time_human(char **out, int64_t us);
+
+/**
  * The badge colour of a health level: "green" (GOOD), "yellow" (WARNING), "none" (NONE and any
  * other value). A static string.
  */

@@ -209,6 +209,31 @@ typedef struct fastepost_crm_setup {
  */
 #define FASTEPOST_CRM_STATS_DEFAULT_PATH_PREFIX "/api/v1/integrations/"
 
+/**
+ * The event history of a source, for charts (added in 1.1): events per UTC hour over the last
+ * 24 hours and per UTC day over the last 30 days, by status, read from the hourly counters
+ * (docs/crm-stats.md). Collected only when asked for
+ * (fastepost_crm_stats_options_set_history()).
+ */
+typedef enum fastepost_crm_history_span {
+  FASTEPOST_CRM_HISTORY_HOURS = 0, /**< FASTEPOST_CRM_HISTORY_HOURS_LEN buckets of one UTC hour */
+  FASTEPOST_CRM_HISTORY_DAYS = 1   /**< FASTEPOST_CRM_HISTORY_DAYS_LEN buckets of one UTC day */
+} fastepost_crm_history_span;
+
+/** Buckets of the hourly history: the hour of the clock and the 23 before it. */
+#define FASTEPOST_CRM_HISTORY_HOURS_LEN 24
+/** Buckets of the daily history: the day of the clock and the 29 before it. */
+#define FASTEPOST_CRM_HISTORY_DAYS_LEN 30
+
+/** One hour or day of a source's history: the events created in it, by their status now. */
+typedef struct fastepost_crm_bucket {
+  int64_t start_us; /**< the first µs of the UTC hour or day */
+  uint64_t success; /**< status `success` (outcome `ignored` included) */
+  uint64_t error;   /**< status `error` */
+  uint64_t dead;    /**< status `dead` */
+  uint64_t pending; /**< status `pending` */
+} fastepost_crm_bucket;
+
 /** Options for fastepost_crm_stats_collect(). Opaque. */
 typedef struct fastepost_crm_stats_options fastepost_crm_stats_options;
 
@@ -266,6 +291,16 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_set_clock(fastepo
                                                                          void *payload);
 
 /**
+ * Whether fastepost_crm_stats_collect() also reads each source's history for charts
+ * (fastepost_crm_stats_history()): one more statement, at most 30 x 24 hours x 4 statuses x 8
+ * slots counter rows per source, through the counters' primary key. Default 0 (off).
+ * @param enabled  non-zero to collect the history
+ * @return FASTEPOST_OK; FASTEPOST_EINVALID when opts is NULL
+ */
+FASTEPOST_EXTERN(fastepost_status) fastepost_crm_stats_options_set_history(fastepost_crm_stats_options *opts,
+                                                                           int enabled);
+
+/**
  * Collect the CRM statistics.
  *
  * @param out   receives the result, to release with fastepost_crm_stats_free(); NULL on failure
@@ -302,6 +337,21 @@ fastepost_crm_stats_source(const fastepost_crm_stats *stats, size_t i);
 /** A source by name ("hubspot"). Borrowed; NULL when that source is not in the result. */
 FASTEPOST_EXTERN(const fastepost_crm_source_stats *)
 fastepost_crm_stats_find_source(const fastepost_crm_stats *stats, const char *source);
+
+/**
+ * The history of source i (as fastepost_crm_stats_source()), oldest bucket first: the hour (or
+ * day) that holds fastepost_crm_stats_now_us() is the last. Events stamped after the clock's
+ * hour are in no bucket.
+ *
+ * @param stats  a result collected with fastepost_crm_stats_options_set_history() on
+ * @param i      the source's index
+ * @param span   FASTEPOST_CRM_HISTORY_HOURS (FASTEPOST_CRM_HISTORY_HOURS_LEN buckets) or
+ *               FASTEPOST_CRM_HISTORY_DAYS (FASTEPOST_CRM_HISTORY_DAYS_LEN buckets)
+ * @return borrowed from stats; NULL when i or span is out of range or the history was not
+ *         collected
+ */
+FASTEPOST_EXTERN(const fastepost_crm_bucket *)
+fastepost_crm_stats_history(const fastepost_crm_stats *stats, size_t i, fastepost_crm_history_span span);
 
 /** The customer synchronisation figures. Borrowed; never NULL for a valid result. */
 FASTEPOST_EXTERN(const fastepost_crm_sync_stats *)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The texts people read (fastepost/report.h): "time ago", ISO time stamps, the badge's colour
+ * The texts people read (fastepost/report.h): "time ago", ISO and human time stamps, the badge's colour
  * and label. English and locale-independent: no printf floating point, no strftime.
  */
 #include <stdio.h>
@@ -57,6 +57,26 @@ fastepost_status fastepost_report_time_iso(char **out, int64_t us) {
     text[n] = 'Z';
     text[n + 1] = '\0';
   }
+  *out = fastepost__strdup(text);
+  return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
+}
+
+fastepost_status fastepost_report_time_human(char **out, int64_t us) {
+  if (!out)
+    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_report_time_human: out is NULL");
+  *out = NULL;
+  /* Fixed English names: strftime's %b follows LC_TIME ("Okt" under de_DE). */
+  static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char iso[40];
+  int month, day;
+  /* "YYYY-MM-DD HH:MM:SS.ffffff": the calendar arithmetic stays in one place (util/time.c). */
+  if (!fastepost__time_format(iso, sizeof iso, us) || !fastepost__parse_digits(iso + 5, 2, &month) ||
+      !fastepost__parse_digits(iso + 8, 2, &day) || month < 1 || month > 12)
+    return fastepost__error_set(FASTEPOST_EINVALID, "the time %lld us is outside the years 1 to 9999",
+                                (long long)us);
+  char text[40];
+  snprintf(text, sizeof text, "%d %s %.4s, %.5s UTC", day, months[month - 1], iso, iso + 11);
   *out = fastepost__strdup(text);
   return *out ? FASTEPOST_OK : FASTEPOST_ENOMEM;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The presentation texts (fastepost/report.h): "time ago" with an explicit clock, ISO time
- * stamps, the badge's colour and label. */
+ * stamps, human time stamps ("27 Nov 2026, 20:08 UTC"), the badge's colour and label. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <fastepost.h>
 
@@ -95,4 +97,46 @@ Test(time_ago, health_names_round_trip) {
   fastepost_crm_stats_health h;
   cr_assert_eq(fastepost_crm_stats_health_parse(&h, "green"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_crm_stats_health_parse(&h, NULL), FASTEPOST_EINVALID);
+}
+
+static void expect_human(int64_t us, const char *want) {
+  char *s = NULL;
+  cr_assert_eq(fastepost_report_time_human(&s, us), FASTEPOST_OK, "%lld us", (long long)us);
+  cr_assert_str_eq(s, want, "%lld us", (long long)us);
+  fastepost_free(s);
+}
+
+/* The dashboard's times: English month names whatever LC_TIME says (this suite also runs under
+ * de_DE and tr_TR), UTC, minutes rounded down, the calendar's edges. */
+Test(time_ago, human_text) {
+  expect_human(1795810136109282LL, "27 Nov 2026, 20:08 UTC");
+  expect_human(1795810136109282LL - 8 * MIN - 56 * SEC - 109282, "27 Nov 2026, 20:00 UTC");
+  expect_human(1795810136109282LL - 8 * MIN - 56 * SEC - 109283, "27 Nov 2026, 19:59 UTC");
+  expect_human(0, "1 Jan 1970, 00:00 UTC");
+  expect_human(-1, "31 Dec 1969, 23:59 UTC");
+  expect_human(1709164800000000LL, "29 Feb 2024, 00:00 UTC");
+  expect_human(1709164800000000LL - 1, "28 Feb 2024, 23:59 UTC");
+  /* Every month's name once: the 15th of each month of 2026. */
+  static const char *const want[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static const int days_before[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  const int64_t jan1_2026 = 1767225600000000LL;
+  for (int m = 0; m < 12; m++) {
+    char text[64];
+    snprintf(text, sizeof text, "15 %s 2026, 12:30 UTC", want[m]);
+    expect_human(jan1_2026 + (days_before[m] + 14) * DAY + 12 * HOUR + 30 * MIN, text);
+  }
+  /* The years 1 to 9999, and nothing outside them. */
+  expect_human(253402300799999999LL, "31 Dec 9999, 23:59 UTC");
+  expect_human(-62135596800000000LL, "1 Jan 0001, 00:00 UTC");
+  char *s = (char *)&s;
+  cr_assert_eq(fastepost_report_time_human(&s, 253402300800000000LL), FASTEPOST_EINVALID);
+  cr_assert_null(s);
+  cr_assert_eq(fastepost_report_time_human(&s, -62135596800000001LL), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_time_human(&s, INT64_MAX), FASTEPOST_EINVALID);
+  cr_assert_eq(fastepost_report_time_human(&s, INT64_MIN), FASTEPOST_EINVALID);
+  cr_assert_null(s);
+  cr_assert(strstr(fastepost_error_last()->message, "outside the years 1 to 9999"), "%s",
+            fastepost_error_last()->message);
+  cr_assert_eq(fastepost_report_time_human(NULL, 0), FASTEPOST_EINVALID);
 }
