@@ -10,8 +10,7 @@ import json
 import os
 import threading
 from typing import (TYPE_CHECKING, Any, Callable, ContextManager, Dict, Iterable, Iterator, List,
-                    Literal, Optional, Protocol, Sequence, Tuple, Union, overload,
-                    runtime_checkable)
+                    Literal, Optional, Protocol, Tuple, Union, overload, runtime_checkable)
 
 from . import core as _core
 from ._support import Result, _body, _Path
