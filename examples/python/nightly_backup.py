@@ -13,11 +13,12 @@ equivalent).
 import argparse
 import os
 import sys
+from typing import List, Optional
 
 import fastepost
 
 
-def parse_args(argv):
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Take a verified backup and prune old ones.")
     p.add_argument("--dir", required=True, help="backup directory (created 0700 if missing)")
     p.add_argument("--keep", type=int, required=True, help="how many of the newest backups to keep")
@@ -33,7 +34,7 @@ def parse_args(argv):
     return args
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         with fastepost.connect(args.dsn) as conn:
