@@ -79,13 +79,8 @@ module Fastepost
       # Every CRM's webhook configuration, parsed once per process (Settings#webhook_json); a
       # source without a section is refused (401), never accepted.
       def webhook_config
-        json = settings.webhook_json
         spool = self.spool
-        @lock.synchronize do
-          @webhook_config = nil unless @webhook_json == json
-          @webhook_json = json
-          @webhook_config ||= Fastepost::WebhookConfig.new(json, spool: spool)
-        end
+        @lock.synchronize { @webhook_config ||= Fastepost::WebhookConfig.new(settings.webhook_json, spool: spool) }
       end
 
       # The sources with a section: the dashboard and the metrics show them even before their
@@ -96,7 +91,7 @@ module Fastepost
       # pool's connections are closed.
       def reset_memos
         pool = @lock.synchronize do
-          @webhook_config = @webhook_json = @spool = nil
+          @webhook_config = @spool = nil
           @pool.tap { @pool = nil }
         end
         pool&.close

@@ -76,14 +76,12 @@ module Fastepost
         base = pick(:webhook_config, "FASTEPOST_WEBHOOK_CONFIG_JSON")
         file = ENV["FASTEPOST_WEBHOOK_CONFIG"].presence if base.nil?
         base = File.binread(file) if file
-        sections = base.is_a?(String) ? JSON.parse(base) : deep_strings(base || {})
-        sections = sections.merge(deep_strings(self[:webhooks] || {})) { |_, a, b| a.merge(b) }
+        sections = compact_sections(base.is_a?(String) ? JSON.parse(base) : base)
+        sections = sections.merge(compact_sections(self[:webhooks])) { |_, a, b| a.merge(b) }
         legacy = { "odoo" => ["api_keys", ENV["ODOO_API_KEY"]], "hubspot" => ["client_secrets", ENV["HUBSPOT_CLIENT_SECRET"]] }
         legacy.each do |source, (key, value)|
-          sections[source] ||= { key => list(value) } if value.present?
+          sections[source] ||= { key => list(value) } if list(value).any?
         end
-        sections = sections.transform_values { |s| s.is_a?(Hash) ? compact_blank(s) : s }
-        sections = sections.reject { |_, s| s.respond_to?(:empty?) && s.empty? }
         sections.empty? ? nil : JSON.generate(sections)
       end
 
@@ -115,6 +113,12 @@ module Fastepost
         when Symbol then value.to_s
         else value
         end
+      end
+
+      # Sections with their blank values dropped (a credential that is not set), and then the
+      # sections left empty.
+      def compact_sections(sections)
+        compact_blank(deep_strings(sections || {})).select { |_, s| s.is_a?(Hash) }
       end
 
       def compact_blank(value)

@@ -33,14 +33,15 @@ module Fastepost
         route line
       end
 
-      def create_migration
+      def create_schema_migration
         return say_status(:skip, "no ActiveRecord: run `fastepost schema install` instead of a migration", :yellow) unless defined?(::ActiveRecord)
 
-        migration_template "migration.rb.tt", "db/migrate/install_fastepost.rb",
-                           migration_version: "[#{::ActiveRecord::Migration.current_version}]"
+        migration_template "migration.rb.tt", "db/migrate/install_fastepost.rb"
       end
 
       private
+
+      def migration_version = "[#{::ActiveRecord::Migration.current_version}]"
 
       def mount_path = "/#{options[:mount_path].to_s.delete_prefix("/").chomp("/")}"
     end

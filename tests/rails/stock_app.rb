@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
-# A stock Rails 6.1 application with the glue copied in, served by WEBrick or Puma as
+# A stock Rails 6.1 application with Fastepost::Engine mounted, served by WEBrick or Puma as
 # `rails server` would: the defaults of `rails new` (load_defaults 6.1, so forgery protection on in every
 # ActionController::Base controller, the default middleware stack), an ApplicationController
-# with nothing added, and the app's root at examples/rails so that the initializer, the
-# concerns, the controllers and config/routes/fastepost.rb load exactly as in a copy.
+# with nothing added, the engine's settings from the environment only (no initializer), and
+# `mount Fastepost::Engine, at: "/api/v1/integrations"`. test_generated_app.rb makes a whole
+# app with `rails new` and the generator; this one is small enough to boot once per test.
 #
 #   ruby stock_app.rb --port 0 --log FILE [--server webrick|puma]
 #
@@ -26,6 +27,7 @@ ENV["RAILS_ENV"] ||= "production"
 verbose, $VERBOSE = $VERBOSE, nil # Rails 6.1 and its dependencies warn under -w; our files need not
 require "rails"
 require "action_controller/railtie"
+require "fastepost" # Rails is loaded: the engine too (fastepost/rails)
 if options[:server] == "puma"
   require "puma"
   require "puma/server"
@@ -37,7 +39,7 @@ $VERBOSE = verbose
 class StockApp < Rails::Application
   config.load_defaults 6.1
   config.action_controller.default_protect_from_forgery = true # what load_defaults says; made explicit
-  config.root = File.expand_path("..", __dir__)
+  config.root = __dir__
   config.eager_load = false
   config.secret_key_base = "0" * 64
   config.logger = ActiveSupport::Logger.new(OPTIONS[:log])
@@ -46,7 +48,7 @@ class StockApp < Rails::Application
 end
 
 StockApp.initialize!
-StockApp.routes.draw { draw :fastepost }
+StockApp.routes.draw { mount Fastepost::Engine, at: "/api/v1/integrations" }
 
 # In a FASTEPOST_SANITIZE build the test preloads the ASan runtime into this interpreter, but
 # pg_dump, which backups spawn with the inherited environment, hangs under it (as psql does):

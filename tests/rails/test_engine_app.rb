@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # frozen_string_literal: true
 
-# The Rails glue in a stock Rails 6.1 application (stock_app.rb: the defaults of `rails new`,
-# forgery protection on, the default middleware stack, an empty ApplicationController), served
+# Fastepost::Engine in a stock Rails 6.1 application (stock_app.rb: the defaults of `rails new`,
+# forgery protection on, the default middleware stack, an empty ApplicationController, the
+# engine mounted at /api/v1/integrations, its settings from the environment), served
 # by WEBrick in a child process on a free port of 127.0.0.1 and driven over real HTTP with
 # Net::HTTP. Each test starts its own server against a fresh database (the bindings' test
 # support, FASTEPOST_TEST_DSN) and checks the rows with psql.
@@ -14,8 +15,8 @@ require "net/http"
 require "socket"
 require "timeout"
 
-class TestRailsGlue < DbTest
-  DATA = File.expand_path("../../data", __dir__)
+class TestRailsEngineApp < DbTest
+  DATA = File.expand_path("../../examples/data", __dir__)
   APP = File.expand_path("stock_app.rb", __dir__)
   TOKEN = "admin-token-0123456789"
   ODOO_KEY = "odoo-key-0123456789"
@@ -232,7 +233,7 @@ class TestRailsGlue < DbTest
     start_server("FASTEPOST_POOL" => "1", "FASTEPOST_POOL_TIMEOUT" => "0.5")
     answer = nil
     http do |h|
-      req = Net::HTTP::Get.new("/admin/database/export?table=customers&format=csv", "Authorization" => "Bearer #{TOKEN}")
+      req = Net::HTTP::Get.new("/api/v1/integrations/admin/database/export?table=customers&format=csv", "Authorization" => "Bearer #{TOKEN}")
       h.request(req) do |res|
         assert_equal "200", res.code
         res.read_body do |_chunk|
@@ -256,56 +257,56 @@ class TestRailsGlue < DbTest
   # every POST and DELETE below would be 422 InvalidAuthenticityToken.
   def test_admin_requires_the_token
     start_server
-    assert_equal 401, request("GET", "/admin/database").code.to_i
-    res = request("POST", "/admin/database/backups")
+    assert_equal 401, request("GET", "/api/v1/integrations/admin/database").code.to_i
+    res = request("POST", "/api/v1/integrations/admin/database/backups")
     assert_equal 401, res.code.to_i, "no token: refused before anything else (not 422)"
     assert_match(/\ABearer /, res["WWW-Authenticate"])
-    assert_equal 401, request("DELETE", "/admin/database/backups?keep=0", headers: { "Authorization" => "Bearer nope" }).code.to_i
-    assert_equal 401, request("POST", "/admin/database/backups", headers: { "Authorization" => "Bearer #{TOKEN}x" }).code.to_i
+    assert_equal 401, request("DELETE", "/api/v1/integrations/admin/database/backups?keep=0", headers: { "Authorization" => "Bearer nope" }).code.to_i
+    assert_equal 401, request("POST", "/api/v1/integrations/admin/database/backups", headers: { "Authorization" => "Bearer #{TOKEN}x" }).code.to_i
     refute File.exist?(@backups), "nothing was backed up"
-    res = admin("POST", "/admin/database/backups")
+    res = admin("POST", "/api/v1/integrations/admin/database/backups")
     assert_equal 201, res.code.to_i, res.body
     assert_includes Dir.children(@backups), json(res)["name"]
     refute_includes File.read(@log), TOKEN, "the token is not logged"
 
     stop_server
     start_server("FASTEPOST_ADMIN_TOKEN" => nil)
-    assert_equal 401, admin("GET", "/admin/crm_dashboard.json").code.to_i, "no token configured: nobody"
-    assert_equal 401, admin("POST", "/admin/database/backups", headers: { "Authorization" => "Bearer " }).code.to_i
+    assert_equal 401, admin("GET", "/api/v1/integrations/admin/crm_dashboard.json").code.to_i, "no token configured: nobody"
+    assert_equal 401, admin("POST", "/api/v1/integrations/admin/database/backups", headers: { "Authorization" => "Bearer " }).code.to_i
   end
 
   def test_export_import
     start_server
     csv = File.join(DATA, "customers.csv")
     upload = ->(dry) { [["table", "customers"], ["dry_run", dry], ["file", File.open(csv), { filename: "customers.csv", content_type: "text/csv" }]] }
-    res = admin("POST", "/admin/database/import", form: upload.call("1"))
+    res = admin("POST", "/api/v1/integrations/admin/database/import", form: upload.call("1"))
     assert_equal 200, res.code.to_i, res.body
     report = json(res)
     assert report["dry_run"]
     assert_operator report["rows_read"], :>, 0
     assert_equal "0", sql("SELECT count(*) FROM customers"), "a dry run writes nothing"
 
-    res = admin("POST", "/admin/database/import", form: upload.call("0"))
+    res = admin("POST", "/api/v1/integrations/admin/database/import", form: upload.call("0"))
     assert_equal 200, res.code.to_i, res.body
     inserted = json(res)["rows_inserted"]
     assert_operator inserted, :>, 0
     assert_equal inserted.to_s, sql("SELECT count(*) FROM customers")
 
-    res = admin("GET", "/admin/database/export?table=customers&format=csv")
+    res = admin("GET", "/api/v1/integrations/admin/database/export?table=customers&format=csv")
     assert_equal 200, res.code.to_i, res.body
     assert_equal "text/csv", res.content_type
     assert_match(/attachment; filename="customers.csv"/, res["Content-Disposition"])
     rows = CSV.parse(res.body, headers: true)
     assert_equal inserted, rows.size
     assert_equal sql("SELECT email FROM customers ORDER BY id LIMIT 1"), rows.first["email"]
-    res = admin("GET", "/admin/database/export?table=customers&format=ndjson")
+    res = admin("GET", "/api/v1/integrations/admin/database/export?table=customers&format=ndjson")
     assert_equal inserted, res.body.lines.size
     assert_kind_of Hash, JSON.parse(res.body.lines.first)
 
-    assert_equal 404, admin("GET", "/admin/database/export?table=no_such_table").code.to_i
-    assert_equal 400, admin("GET", "/admin/database/export?table=customers&format=xml").code.to_i
+    assert_equal 404, admin("GET", "/api/v1/integrations/admin/database/export?table=no_such_table").code.to_i
+    assert_equal 400, admin("GET", "/api/v1/integrations/admin/database/export?table=customers&format=xml").code.to_i
 
-    res = admin("GET", "/admin/database")
+    res = admin("GET", "/api/v1/integrations/admin/database")
     assert_equal 200, res.code.to_i, res.body
     assert_includes res.body, "customers"
   end
@@ -313,18 +314,18 @@ class TestRailsGlue < DbTest
   def test_backups
     start_server
     names = 2.times.map do
-      res = admin("POST", "/admin/database/backups")
+      res = admin("POST", "/api/v1/integrations/admin/database/backups")
       assert_equal 201, res.code.to_i, res.body
       json(res)["name"]
     end
-    listed = json(admin("GET", "/admin/database/backups"))["backups"]
+    listed = json(admin("GET", "/api/v1/integrations/admin/database/backups"))["backups"]
     assert_equal names.reverse, listed.map { |b| b["name"] }
-    res = admin("GET", "/admin/database/backups/#{names.last}")
+    res = admin("GET", "/api/v1/integrations/admin/database/backups/#{names.last}")
     assert_equal 200, res.code.to_i
     assert_equal File.binread(File.join(@backups, names.last)), res.body
-    assert_equal 400, admin("GET", "/admin/database/backups/..%2Fetc%2Fpasswd").code.to_i, "not a backup name"
-    assert_equal 404, admin("GET", "/admin/database/backups/backup_20000101_000000.sql").code.to_i
-    res = admin("DELETE", "/admin/database/backups?keep=1")
+    assert_equal 400, admin("GET", "/api/v1/integrations/admin/database/backups/..%2Fetc%2Fpasswd").code.to_i, "not a backup name"
+    assert_equal 404, admin("GET", "/api/v1/integrations/admin/database/backups/backup_20000101_000000.sql").code.to_i
+    res = admin("DELETE", "/api/v1/integrations/admin/database/backups?keep=1")
     assert_equal 200, res.code.to_i, res.body
     assert_equal [names.first], json(res)["removed"]
     assert_equal [names.last], Dir.children(@backups).grep(/\.(sql|dump)\z/)
@@ -333,15 +334,17 @@ class TestRailsGlue < DbTest
   def test_crm_dashboard
     start_server
     odoo("01_partner_created.json")
-    res = admin("GET", "/admin/crm_dashboard.json")
+    res = admin("GET", "/api/v1/integrations/admin/crm_dashboard.json")
     assert_equal 200, res.code.to_i, res.body
     stats = json(res)
     odoo_stats = stats["sources"].find { |s| s["source"] == "odoo" }
     assert_equal 1, odoo_stats["total_events"]
     assert_equal "#{@base}#{ODOO}", stats["setup"]["odoo_webhook_url"].to_s[/\A[^?]*/]
-    res = admin("GET", "/admin/crm_dashboard")
-    assert_equal 200, res.code.to_i, "HTML without the app's view falls back to JSON"
-    assert_equal stats["sources"].size, json(res)["sources"].size
+    res = admin("GET", "/api/v1/integrations/admin/crm_dashboard")
+    assert_equal 200, res.code.to_i, res.body
+    assert_includes res["content-type"], "text/html", "HTML: the library's report"
+    assert_includes res.body, "res.partner:42"
+    refute_match(/<script\b[^>]*\bsrc=|<link\b[^>]*\bhref="https?:/i, res.body, "no external assets")
   end
 
   # Before the glue's middleware, Rails parsed a 50 MB JSON webhook to log it as "Parameters:"
@@ -404,12 +407,12 @@ class TestRailsGlue < DbTest
         "repeat('street ', 40) || i FROM generate_series(1, 150000) AS i") # 58 MB of CSV
     start_server({}, server)
     pid = @server[0]
-    assert_equal 200, admin("GET", "/admin/database/export?table=integration_events").code.to_i # warm up
+    assert_equal 200, admin("GET", "/api/v1/integrations/admin/database/export?table=integration_events").code.to_i # warm up
     before = rss_kb(pid, "VmHWM")
     total = 0
     exporting_at_first_chunk = nil
     http do |h|
-      req = Net::HTTP::Get.new("/admin/database/export?table=customers&format=csv", "Authorization" => "Bearer #{TOKEN}")
+      req = Net::HTTP::Get.new("/api/v1/integrations/admin/database/export?table=customers&format=csv", "Authorization" => "Bearer #{TOKEN}")
       h.request(req) do |res|
         assert_equal "200", res.code
         # WEBrick chunks what the app writes; Puma passes it on as it is, until the close.
