@@ -13,8 +13,5 @@ module Fastepost
     private
 
     def backup_dir = Fastepost::Engine.backup_dir
-
-    # The URL the webhooks are mounted at, for the set-up URLs the dashboard shows.
-    def fastepost_base_url = request.base_url + request.script_name.to_s
   end
 end

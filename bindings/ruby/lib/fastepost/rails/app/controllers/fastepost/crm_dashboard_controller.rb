@@ -4,7 +4,8 @@
 module Fastepost
   # GET <mount>/admin/crm_dashboard(.json): the CRM integration dashboard, computed by
   # libfastepost in one round trip for every configured CRM and every one with events: HTML (the
-  # library's self-contained report, no external assets) or JSON (crm_stats).
+  # library's self-contained report, no external assets) or JSON (crm_stats). The report shows
+  # the webhook URLs of the default mount (/api/v1/integrations); the JSON those of this one.
   class CrmDashboardController < AdminController
     def show
       sources = Fastepost::Engine.configured_sources.presence
@@ -16,7 +17,7 @@ module Fastepost
         render json: stats.to_h
       else
         html = with_fastepost do |conn|
-          conn.report_html(backup_dir: backup_dir, base_url: fastepost_base_url, sources: sources)
+          conn.report_html(backup_dir: backup_dir, base_url: request.base_url, sources: sources)
         end
         response.headers["Cache-Control"] = "no-store"
         render html: html.html_safe, content_type: "text/html"
