@@ -19,23 +19,35 @@ require "socket"
 require "timeout"
 require "open3"
 require "fileutils"
+require "shellwords"
 
 module RailsApp
   SKIP = 77
-  RAILS = ["/usr/bin/rails", "rails"].find { |r| File.executable?(r) || system("command -v #{r} >/dev/null 2>&1") }
+  # Debian's rails command (ruby-railties) and the gems of the Gemfile `rails new` writes.
+  GEMS = [%w[rails >=6.1], %w[pg], %w[puma], %w[jbuilder], %w[byebug], %w[web-console]].freeze
+  RAILS = "/usr/bin/rails" if File.executable?("/usr/bin/rails") &&
+                              GEMS.all? { |name, *req| Gem::Specification.find_all_by_name(name, *req).any? }
   BUILD = ENV.fetch("FASTEPOST_RUBY_BUILD_DIR")
   MOUNT = "/api/v1/integrations"
   TOKEN = "admin-token-0123456789abcdef"
   METRICS = "metrics-token-0123456789abcdef"
 
-  # What `rails new` gets (docs/getting-started/rails.md): no bundle install, no git, no
-  # JavaScript tool chain; PostgreSQL for ActiveRecord.
-  NEW_OPTIONS = %w[--skip-bundle --skip-git --skip-javascript --skip-webpack-install --database=postgresql
-                   --skip-spring --skip-bootsnap --skip-listen --skip-action-cable --skip-action-mailbox
-                   --skip-action-text --skip-active-storage --skip-sprockets --skip-test --skip-system-test
-                   --skip-turbolinks --no-rc].freeze
+  # The page whose steps this test runs: `rails new` takes its options from there.
+  GUIDE = File.join(ENV.fetch("FASTEPOST_SOURCE_DIR"), "docs", "getting-started", "rails.md")
 
   module_function
+
+  # The page's shell text, continuation lines joined.
+  def guide = File.read(GUIDE).gsub(/\\\n\s*/, " ")
+
+  # The options of the page's `rails new shop ...` (offline: --skip-bundle ...).
+  def new_options
+    line = guide[/^rails new shop (.*)$/, 1] or raise "no `rails new shop` line in #{GUIDE}"
+    Shellwords.split(line)
+  end
+
+  # The webhook body the page sends with curl.
+  def guide_webhook = guide[/--data-binary '([^']*)'/, 1] || raise("no curl --data-binary in #{GUIDE}")
 
   # A clean environment for the app's commands: nothing of this test's Ruby load path (the
   # app gets the gem through its Gemfile, as a user's would), no Bundler state of ours.
@@ -74,7 +86,7 @@ module RailsApp
       root = Dir.mktmpdir("fp-rails-app")
       Minitest.after_run { FileUtils.remove_entry(root) }
       dir = File.join(root, "shop")
-      run!(test, env, [RAILS, "new", dir, *NEW_OPTIONS], root)
+      run!(test, env, [RAILS, "new", dir, *new_options], root)
       File.open(File.join(dir, "Gemfile"), "a") { |f| f.puts %(gem "fastepost", path: "#{BUILD}") }
       run!(test, env, %w[bin/rails generate fastepost:install], dir)
       if ENV["LD_PRELOAD"].to_s.include?("asan")
@@ -108,7 +120,7 @@ class TestRailsGeneratedApp < DbTest
 
   # No Rails: the whole file is a skip (ctest SKIP_RETURN_CODE), not a pass.
   def skip_whole_run
-    warn "SKIPPED: Rails (Debian's ruby-railties, `scripts/deps rails`) is not installed"
+    warn "SKIPPED: Debian's Rails 6.1 is not installed (`scripts/deps rails`)"
     exit!(RailsApp::SKIP)
   end
 
@@ -193,6 +205,11 @@ class TestRailsGeneratedApp < DbTest
 
   # The generator's files are there and the app has the routes it promised.
   def test_1_generator_output
+    guide = RailsApp.guide
+    assert_includes RailsApp.new_options, "--skip-bundle", "offline: no bundle install"
+    assert_includes guide, %(echo "gem \\"fastepost\\", path: \\"$FASTEPOST_GEM\\"" >> Gemfile)
+    assert_includes guide, "bin/rails generate fastepost:install\n"
+    assert_includes guide, "bin/rails db:migrate\n"
     initializer = File.read(File.join(@app, "config/initializers/fastepost.rb"))
     assert_includes initializer, "config.fastepost.webhooks"
     assert_includes File.read(File.join(@app, "config/routes.rb")), %(mount Fastepost::Engine, at: "#{RailsApp::MOUNT}")
@@ -257,6 +274,13 @@ class TestRailsGeneratedApp < DbTest
     assert_equal 0, written
     assert_equal 200, post(odoo).code.to_i
     assert_equal "1", sql("SELECT count(*) FROM customers WHERE crm_id = '#{odoo.expect}'")
+    # The getting-started page's webhook, as its curl sends it.
+    res = request("POST", "#{RailsApp::MOUNT}/odoo", body: RailsApp.guide_webhook,
+                                                     headers: { "Content-Type" => "application/json",
+                                                                "X-Odoo-Api-Key" => odoo.config.dig("odoo", "api_keys").first })
+    assert_equal 200, res.code.to_i, res.body
+    assert_equal "created", JSON.parse(res.body).dig("events", 0, "outcome")
+    assert_equal "2", sql("SELECT count(*) FROM customers")
     # No metrics token: the route is off.
     assert_equal 404, request("GET", "#{RailsApp::MOUNT}/metrics").code.to_i
   end
