@@ -55,8 +55,19 @@ StockApp.routes.draw { mount Fastepost::Engine, at: "/api/v1/integrations" }
 # the preload has done its work once the binding is loaded, so drop it.
 ENV.delete("LD_PRELOAD")
 
-# The host app's app/controllers/application_controller.rb as `rails new` writes it.
+# The host app's app/controllers/application_controller.rb as `rails new` writes it; with
+# STOCK_APP_ADMIN_CHECK set, an app with its own admin check (a stand-in for Devise's: the
+# header X-Stock-Admin: yes), which the engine's admin controllers are told to use.
 class ApplicationController < ActionController::Base
+  if ENV["STOCK_APP_ADMIN_CHECK"]
+    def authenticate_admin!
+      head :forbidden unless request.headers["X-Stock-Admin"] == "yes"
+    end
+  end
+end
+if ENV["STOCK_APP_ADMIN_CHECK"]
+  StockApp.config.fastepost.admin_parent_controller = "ApplicationController"
+  StockApp.config.fastepost.admin_authenticator = :authenticate_admin!
 end
 
 $stdout.sync = true

@@ -284,6 +284,23 @@ class TestRailsEngineApp < DbTest
     assert_equal 401, admin("POST", "/api/v1/integrations/admin/database/backups", headers: { "Authorization" => "Bearer " }).code.to_i
   end
 
+  # config.fastepost.admin_authenticator = :authenticate_admin! (the app's own check, on
+  # admin_parent_controller = "ApplicationController"): requests without the token go to it and
+  # keep the app's forgery protection; the token still works, without a CSRF token.
+  def test_admin_through_the_apps_authenticator
+    start_server("STOCK_APP_ADMIN_CHECK" => "1")
+    assert_equal 403, request("GET", "/api/v1/integrations/admin/database").code.to_i, "the app's check refuses"
+    res = request("GET", "/api/v1/integrations/admin/database", headers: { "X-Stock-Admin" => "yes" })
+    assert_equal 200, res.code.to_i, res.body
+    res = request("POST", "/api/v1/integrations/admin/database/backups", headers: { "X-Stock-Admin" => "yes" })
+    assert_equal 422, res.code.to_i, "a session-authenticated POST without a CSRF token: forgery protection"
+    refute File.exist?(@backups), "nothing was backed up"
+    assert_equal 401, request("POST", "/api/v1/integrations/admin/database/backups",
+                              headers: { "Authorization" => "Bearer #{TOKEN}x", "X-Stock-Admin" => "yes" }).code.to_i,
+                 "a wrong token is refused whatever else the request carries"
+    assert_equal 201, admin("POST", "/api/v1/integrations/admin/database/backups").code.to_i
+  end
+
   def test_export_import
     start_server
     csv = File.join(DATA, "customers.csv")
