@@ -326,6 +326,34 @@ class TestRailsGeneratedApp < DbTest
     assert_match(/^fastepost_\w+\{source="odoo"(,[^}]*)?\} \d/, res.body)
   end
 
+  # fastepost:odoo:pull and Fastepost::OdooPullJob against the fake Odoo server
+  # (tests/fake_odoo), configured through the environment (ODOO_URL ...) with the key in a file.
+  def check_odoo_pull
+    port_file = File.join(@tmp, "odoo.port")
+    fake = spawn("python3", File.join(ENV.fetch("FASTEPOST_SOURCE_DIR"), "tests/fake_odoo/fake_odoo.py"), port_file,
+                 out: File::NULL, err: File.join(@tmp, "fake_odoo.log"))
+    Timeout.timeout(30) { sleep 0.1 until File.size?(port_file) }
+    odoo = "http://127.0.0.1:#{File.read(port_file).strip}"
+    Net::HTTP.post(URI("#{odoo}/__admin/write"),
+                   JSON.generate(model: "res.partner", values: { name: "Pulled Partner", email: "pulled@example.com" }),
+                   "Content-Type" => "application/json")
+    key = File.join(@tmp, "odoo-key")
+    File.write(key, "fake-api-key", perm: 0o600)
+    env = { "ODOO_URL" => odoo, "ODOO_DATABASE" => "fake", "ODOO_PULL_API_KEY_FILE" => key }
+    report = JSON.parse(rails!(%w[fastepost:odoo:pull], env).lines.last)
+    assert_equal 1, report.fetch("created"), report.inspect
+    assert_equal "1", sql("SELECT count(*) FROM customers WHERE email = 'pulled@example.com'")
+    out = rails!(["runner", "puts JSON.generate(Fastepost::OdooPullJob.perform_now)"], env)
+    again = JSON.parse(out.lines.last)
+    assert_equal 0, again.fetch("created"), "the job's pull changes nothing twice: #{again.inspect}"
+    assert_equal "1", sql("SELECT count(*) FROM customers WHERE email = 'pulled@example.com'")
+  ensure
+    if fake
+      Process.kill("TERM", fake)
+      Process.wait(fake)
+    end
+  end
+
   # The rake tasks and the jobs, performed inline in the app (bin/rails runner).
   def test_5_rake_tasks_and_jobs
     rails!(%w[db:migrate])
@@ -340,6 +368,7 @@ class TestRailsGeneratedApp < DbTest
     out, status = RailsApp.run(app_env("ODOO_URL" => nil), %w[bin/rails fastepost:odoo:pull], @app)
     refute status.success?, "the pull without an Odoo configuration fails"
     assert_includes out, "config.fastepost.odoo lacks url"
+    check_odoo_pull
 
     script = <<~RUBY
       ActiveJob::Base.queue_adapter = :inline

@@ -68,7 +68,7 @@ module Fastepost
         env = { "DATABASE_URL" => Fastepost::Engine.settings.resolved_database_url }
         out_r, out_w = IO.pipe
         err_r, err_w = IO.pipe
-        pid = Process.spawn(env, Fastepost::Engine.settings.cli.to_s, *args, out: out_w, err: err_w, in: File::NULL)
+        pid = Process.spawn(env, Fastepost::Engine.settings.resolved_cli, *args, out: out_w, err: err_w, in: File::NULL)
         out_w.close
         err_w.close
         readers = [Thread.new { out_r.read }, Thread.new { err_r.read }]

@@ -33,7 +33,7 @@ module Fastepost
     #   odoo               { url:, database:, user:, api_key: | api_key_file:, protocol:,
     #                        models: } for fastepost:odoo:pull (ODOO_URL, ODOO_DATABASE,
     #                      ODOO_USER, ODOO_PULL_API_KEY_FILE)
-    #   cli                "fastepost" (the command the Odoo pull runs, when the binding lacks it)
+    #   cli                FASTEPOST_CLI, "fastepost" (the command the Odoo pull runs)
     #
     # Secrets (keys, tokens, passwords) nowhere else: never in a URL, a log or argv.
     class Settings < ActiveSupport::OrderedOptions
@@ -45,7 +45,6 @@ module Fastepost
         self.odoo = {}
         self.mount_path = DEFAULT_MOUNT
         self.admin_parent_controller = "ActionController::Base"
-        self.cli = "fastepost"
       end
 
       def resolved_database_url = pick(:database_url, "FASTEPOST_DATABASE_URL", "DATABASE_URL").to_s
@@ -65,6 +64,8 @@ module Fastepost
       def resolved_public_url = pick(:public_url, "PUBLIC_URL")&.to_s&.chomp("/")
 
       def resolved_admin_token = pick(:admin_token, "FASTEPOST_ADMIN_TOKEN").to_s
+
+      def resolved_cli = (pick(:cli, "FASTEPOST_CLI") || "fastepost").to_s
 
       def resolved_metrics_token = pick(:metrics_token, "FASTEPOST_METRICS_TOKEN").to_s
 
