@@ -80,8 +80,7 @@ module Fastepost
           raise Fastepost::TimeoutError, "fastepost odoo pull did not finish within #{timeout} s"
         end
         out, err = readers.map(&:value)
-        report = JSON.parse(out) rescue nil # rubocop:disable Style/RescueModifier
-        return report if status.success? && report
+        return JSON.parse(out) if status.success?
 
         raise Fastepost::Error, "fastepost odoo pull failed (exit #{status.exitstatus}): #{err.lines.last&.strip}"
       ensure
