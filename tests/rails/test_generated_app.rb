@@ -25,8 +25,8 @@ module RailsApp
   SKIP = 77
   # Debian's rails command (ruby-railties) and the gems of the Gemfile `rails new` writes.
   GEMS = [%w[rails >=6.1], %w[pg], %w[puma], %w[jbuilder], %w[byebug], %w[web-console]].freeze
-  RAILS = "/usr/bin/rails" if File.executable?("/usr/bin/rails") &&
-                              GEMS.all? { |name, *req| Gem::Specification.find_all_by_name(name, *req).any? }
+  RAILS = ("/usr/bin/rails" if File.executable?("/usr/bin/rails") &&
+                               GEMS.all? { |name, *req| Gem::Specification.find_all_by_name(name, *req).any? })
   BUILD = ENV.fetch("FASTEPOST_RUBY_BUILD_DIR")
   MOUNT = "/api/v1/integrations"
   TOKEN = "admin-token-0123456789abcdef"
