@@ -334,6 +334,16 @@ class TestRailsGeneratedApp < DbTest
                  out: File::NULL, err: File.join(@tmp, "fake_odoo.log"))
     Timeout.timeout(30) { sleep 0.1 until File.size?(port_file) }
     odoo = "http://127.0.0.1:#{File.read(port_file).strip}"
+    # The fake server exits after 30 s without a request; booting the app takes longer than
+    # that under ASan, so keep it awake while the app starts.
+    keep_awake = Thread.new do
+      loop do
+        Net::HTTP.get_response(URI("#{odoo}/web/version"))
+        sleep 5
+      end
+    rescue SystemCallError, IOError
+      nil
+    end
     Net::HTTP.post(URI("#{odoo}/__admin/write"),
                    JSON.generate(model: "res.partner", values: { name: "Pulled Partner", email: "pulled@example.com" }),
                    "Content-Type" => "application/json")
@@ -348,6 +358,7 @@ class TestRailsGeneratedApp < DbTest
     assert_equal 0, again.fetch("created"), "the job's pull changes nothing twice: #{again.inspect}"
     assert_equal "1", sql("SELECT count(*) FROM customers WHERE email = 'pulled@example.com'")
   ensure
+    keep_awake&.kill
     if fake
       Process.kill("TERM", fake)
       Process.wait(fake)
