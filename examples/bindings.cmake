@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# The Ruby and Python examples' tests (examples/ruby, examples/python, examples/rails), included
+# The Ruby and Python examples' tests (examples/ruby, examples/python), included
 # from bindings/CMakeLists.txt so that they run with the interpreters, build-tree modules and
 # environment of the binding tests. Each test starts its servers on free ports of 127.0.0.1 and
 # uses a database of its own on the throwaway server (FASTEPOST_TEST_DSN).
@@ -22,7 +22,7 @@ if(Python3_FOUND)
 endif()
 
 if(Ruby_FOUND)
-  file(GLOB tests CONFIGURE_DEPENDS "${_fp_examples}/ruby/test/test_*.rb" "${_fp_examples}/rails/test/test_*.rb")
+  file(GLOB tests CONFIGURE_DEPENDS "${_fp_examples}/ruby/test/test_*.rb")
   foreach(src ${tests})
     get_filename_component(name "${src}" NAME_WE)
     get_filename_component(dir "${src}" DIRECTORY)
@@ -35,4 +35,6 @@ if(Ruby_FOUND)
     set_tests_properties(${test_name} PROPERTIES LABELS "examples;ruby;db" TIMEOUT 600
       ENVIRONMENT "${FASTEPOST_BINDINGS_TEST_ENV}")
   endforeach()
+  # The Rails engine in a generated application (tests/rails).
+  include("${PROJECT_SOURCE_DIR}/tests/rails/rails.cmake")
 endif()

@@ -30,13 +30,15 @@ Gem::Specification.new do |spec|
   spec.name = "fastepost"
   spec.version = version
   spec.summary = "CRM webhook ingestion and PostgreSQL data tools for Fast Epost (libfastepost)"
-  spec.description = "Ruby binding of libfastepost: Odoo and HubSpot webhooks into PostgreSQL, " \
-                     "exports, imports, backups and CRM statistics, in-process."
+  spec.description = "Ruby binding of libfastepost: CRM webhooks into PostgreSQL, " \
+                     "exports, imports, backups and CRM statistics, in-process; a Rails engine " \
+                     "(Fastepost::Engine, rails generate fastepost:install)."
   spec.authors = ["Fast Epost"]
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.0"
   spec.files = Dir.chdir(__dir__) do
-    Dir["lib/**/*.rb", "ext/fastepost/*.{rb,c}", "VERSION"]
+    # The Rails engine's rake tasks and the generator's templates are not .rb files.
+    Dir["lib/**/*.{rb,rake,tt}", "ext/fastepost/*.{rb,c}", "VERSION"]
   end
   spec.require_paths = ["lib"]
   spec.extensions = ["ext/fastepost/extconf.rb"]

@@ -73,3 +73,6 @@ require "fastepost/backup"
 require "fastepost/stats"
 require "fastepost/connection"
 require "fastepost/pool"
+# In a Rails application (Bundler.require runs after `require "rails"`): the engine, its
+# configuration, generator, tasks and jobs (docs/rails.md).
+require "fastepost/rails" if defined?(::Rails::Engine)
