@@ -7,7 +7,7 @@ into the library's options and wiped when they are collected; it never goes into
 line or an error message. The reports have the keys of ``fastepost odoo pull --json`` and
 ``fastepost odoo push --json``."""
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, TypeVar, Union
 
 from . import core as _core
 from ._support import Result
@@ -36,7 +36,8 @@ class OdooPushReport(Result):
     __slots__ = ("status", "attempted", "written", "created", "conflicts", "skipped", "failed")
 
 
-def _options(url, api_key, database, user, protocol, timeout, ca_file):
+def _options(url: str, api_key: Union[str, bytes], database: Optional[str], user: Optional[str],
+             protocol: str, timeout: Optional[float], ca_file: Optional[str]) -> "_core.OdooSyncOptions":
     o = _core.OdooSyncOptions()
     _core.odoo_sync_options_set_url(o, url)
     if isinstance(api_key, bytes):
@@ -50,7 +51,12 @@ def _options(url, api_key, database, user, protocol, timeout, ca_file):
     return o
 
 
-def _run(lock: "_CallLock", conn, fn, opts, report):
+_R = TypeVar("_R", OdooPullReport, OdooPushReport)
+
+
+def _run(lock: "_CallLock", conn: "_core.Conn",
+         fn: "Callable[[_core.Conn, _core.OdooSyncOptions], Dict[str, Any]]",
+         opts: "_core.OdooSyncOptions", report: Type[_R]) -> _R:
     with lock:
         try:
             d = fn(conn, opts)
@@ -69,7 +75,7 @@ class _OdooSyncMethods:
         _conn: _core.Conn
         _lock: _CallLock
 
-    def odoo_pull(self, url: str, api_key: str, *, database: Optional[str] = None,
+    def odoo_pull(self, url: str, api_key: Union[str, bytes], *, database: Optional[str] = None,
                   user: Optional[str] = None, protocol: str = "auto",
                   models: str = "res.partner", since_us: int = 0, full: bool = False,
                   overlap: float = 0, page_size: int = 0, detect_deletions: bool = False,
@@ -92,7 +98,7 @@ class _OdooSyncMethods:
         _core.odoo_sync_options_set_detect_deletions(o, int(bool(detect_deletions)))
         return _run(self._lock, self._conn, _core.odoo_pull, o, OdooPullReport)
 
-    def odoo_push(self, url: str, api_key: str, *, database: Optional[str] = None,
+    def odoo_push(self, url: str, api_key: Union[str, bytes], *, database: Optional[str] = None,
                   user: Optional[str] = None, protocol: str = "auto", prefer: str = "remote",
                   limit: int = 0, timeout: Optional[float] = None,
                   ca_file: Optional[str] = None) -> OdooPushReport:

@@ -33,7 +33,6 @@ module Fastepost
     #   odoo               { url:, database:, user:, api_key: | api_key_file:, protocol:,
     #                        models: } for fastepost:odoo:pull (ODOO_URL, ODOO_DATABASE,
     #                      ODOO_USER, ODOO_PULL_API_KEY_FILE)
-    #   cli                FASTEPOST_CLI, "fastepost" (the command the Odoo pull runs)
     #
     # Secrets (keys, tokens, passwords) nowhere else: never in a URL, a log or argv.
     class Settings < ActiveSupport::OrderedOptions
@@ -65,7 +64,6 @@ module Fastepost
 
       def resolved_admin_token = pick(:admin_token, "FASTEPOST_ADMIN_TOKEN").to_s
 
-      def resolved_cli = (pick(:cli, "FASTEPOST_CLI") || "fastepost").to_s
 
       def resolved_metrics_token = pick(:metrics_token, "FASTEPOST_METRICS_TOKEN").to_s
 

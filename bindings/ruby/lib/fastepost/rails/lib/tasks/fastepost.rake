@@ -43,5 +43,11 @@ namespace :fastepost do
     task pull: :environment do
       report.call(Fastepost::Engine::Operations.odoo_pull(full: ENV["FULL"] == "1"))
     end
+
+    desc "Push local changes of Odoo-linked customers to Odoo (PREFER=remote|local, LIMIT=N)"
+    task push: :environment do
+      report.call(Fastepost::Engine::Operations.odoo_push(prefer: ENV.fetch("PREFER", "remote"),
+                                                          limit: Integer(ENV.fetch("LIMIT", "0"))))
+    end
   end
 end
