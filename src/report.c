@@ -213,7 +213,7 @@ static const char CSS[] =
     "td code{white-space:nowrap}td.num{text-align:right;white-space:nowrap}td.err{color:var(--red);overflow-wrap:anywhere}"
     /* An outcome that is no failure (a delivery ignored on purpose) is a note, not an error. */
     "td.note{color:var(--muted);overflow-wrap:anywhere}.oc.ignored,.oc.stale,.oc.duplicate{color:var(--muted);"
-    "font-style:italic}.ago{color:var(--muted);white-space:nowrap}"
+    "font-style:italic}.ago{color:var(--muted);white-space:nowrap}.meta .ago::before{content:\"\\00b7  \"}"
     ".st{font-weight:600}.st.success{color:var(--green)}.st.error,.st.dead{color:var(--red)}"
     "code{font-size:.85rem;background:var(--bg);padding:1px 4px;border-radius:4px;"
     "overflow-wrap:anywhere}"
