@@ -169,7 +169,7 @@ static bool parse_utc(const char *s, int64_t *us) {
   return true;
 }
 
-static int take_pull_key(cli_ctx *ctx, const char *key, void *payload) {
+static int take_api_key(cli_ctx *ctx, const char *key, void *payload) {
   if (fastepost_odoo_sync_options_set_api_key(payload, key) != FASTEPOST_OK)
     return cli_fail(ctx, "odoo");
   return CLI_OK;
@@ -217,59 +217,84 @@ static void print_pull(const cli_ctx *ctx, const fastepost_odoo_pull_report *r) 
   }
 }
 
+/* The options that reach Odoo, the same for pull and push: where, who, how, how long. */
+typedef struct odoo_link {
+  const char *url, *database, *user, *key_file, *protocol, *ca_file;
+  cli_number timeout;
+} odoo_link;
+
+#define ODOO_LINK_INIT {NULL, NULL, NULL, NULL, NULL, NULL, {1, 3600, 60, NULL}}
+#define ODOO_LINK_OPTIONS(l)                                                                       \
+  {"url", CLI_STRING, &(l).url}, {"database", CLI_STRING, &(l).database}, {"user", CLI_STRING, &(l).user}, \
+      {"api-key-file", CLI_STRING, &(l).key_file}, {"protocol", CLI_STRING, &(l).protocol},           \
+      {"timeout", CLI_NUMBER, &(l).timeout}, {"ca-file", CLI_STRING, &(l).ca_file}
+
+/* New options with the link's settings, or CLI_USAGE/CLI_FAILURE reported (*out NULL). */
+static int odoo_link_options(cli_ctx *ctx, const odoo_link *l, const char *what, fastepost_odoo_sync_options **out) {
+  *out = NULL;
+  if (!l->url)
+    return cli_usage_error(ctx, "--url is required");
+  if (!l->key_file)
+    return cli_usage_error(ctx, "--api-key-file is required (the key never goes on the command line)");
+  fastepost_odoo_sync_protocol proto = FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO;
+  if (l->protocol && fastepost_odoo_sync_protocol_parse(&proto, l->protocol) != FASTEPOST_OK)
+    return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+  fastepost_odoo_sync_options *o = NULL;
+  if (fastepost_odoo_sync_options_new(&o) != FASTEPOST_OK)
+    return cli_fail(ctx, what);
+  if (fastepost_odoo_sync_options_set_url(o, l->url) || fastepost_odoo_sync_options_set_database(o, l->database) ||
+      fastepost_odoo_sync_options_set_user(o, l->user) || fastepost_odoo_sync_options_set_protocol(o, proto) ||
+      fastepost_odoo_sync_options_set_timeouts(o, 0, l->timeout.value * INT64_C(1000000)) ||
+      fastepost_odoo_sync_options_set_ca_file(o, l->ca_file)) {
+    int rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
+    fastepost_odoo_sync_options_free(o);
+    return rc;
+  }
+  *out = o;
+  return CLI_OK;
+}
+
+/* The key from its file into o, then the database connection. */
+static int odoo_link_connect(cli_ctx *ctx, const odoo_link *l, fastepost_odoo_sync_options *o) {
+  int rc = cli_read_secret_file(ctx, l->key_file, take_api_key, o);
+  return rc ? rc : cli_connect(ctx);
+}
+
 static int odoo_pull(cli_ctx *ctx, int argc, char **argv) {
-  const char *url = NULL, *database = NULL, *user = NULL, *key_file = NULL, *protocol = NULL, *models = NULL,
-             *since = NULL, *ca_file = NULL;
+  odoo_link l = ODOO_LINK_INIT;
+  const char *models = NULL, *since = NULL;
   bool full = false, deletions = false;
   cli_number overlap = {0, 86400, 300, NULL}, page = {1, FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE,
-                                                      FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE, NULL},
-             timeout = {1, 3600, 60, NULL};
-  const cli_option opts[] = {{"url", CLI_STRING, &url},
-                             {"database", CLI_STRING, &database},
-                             {"user", CLI_STRING, &user},
-                             {"api-key-file", CLI_STRING, &key_file},
-                             {"protocol", CLI_STRING, &protocol},
+                                                      FASTEPOST_ODOO_SYNC_DEFAULT_PAGE_SIZE, NULL};
+  const cli_option opts[] = {ODOO_LINK_OPTIONS(l),
                              {"models", CLI_STRING, &models},
                              {"since", CLI_STRING, &since},
                              {"full", CLI_FLAG, &full},
                              {"overlap", CLI_NUMBER, &overlap},
                              {"page-size", CLI_NUMBER, &page},
-                             {"timeout", CLI_NUMBER, &timeout},
                              {"detect-deletions", CLI_FLAG, &deletions},
-                             {"ca-file", CLI_STRING, &ca_file},
                              {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
-  if (!url)
-    return cli_usage_error(ctx, "--url is required");
-  if (!key_file)
-    return cli_usage_error(ctx, "--api-key-file is required (the key never goes on the command line)");
   if (since && full)
     return cli_usage_error(ctx, "give --since or --full, not both");
   int64_t since_us = 0;
   if (since && !parse_utc(since, &since_us))
     return cli_usage_error(ctx, "--since: expected YYYY-MM-DD[THH:MM[:SS]][Z] (UTC), not \"%s\"", since);
-  fastepost_odoo_sync_protocol proto = FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO;
-  if (protocol && fastepost_odoo_sync_protocol_parse(&proto, protocol) != FASTEPOST_OK)
-    return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
   fastepost_odoo_sync_options *o = NULL;
-  if (fastepost_odoo_sync_options_new(&o) != FASTEPOST_OK)
-    return cli_fail(ctx, "odoo pull");
-  if (fastepost_odoo_sync_options_set_url(o, url) || fastepost_odoo_sync_options_set_database(o, database) ||
-      fastepost_odoo_sync_options_set_user(o, user) || fastepost_odoo_sync_options_set_protocol(o, proto) ||
-      (models && fastepost_odoo_sync_options_set_models(o, models)) ||
+  if ((rc = odoo_link_options(ctx, &l, "odoo pull", &o)))
+    return rc;
+  if ((models && fastepost_odoo_sync_options_set_models(o, models)) ||
       fastepost_odoo_sync_options_set_since(o, since_us) || fastepost_odoo_sync_options_set_full(o, full) ||
       fastepost_odoo_sync_options_set_overlap(o, overlap.value ? overlap.value * INT64_C(1000000) : 1) ||
       fastepost_odoo_sync_options_set_page_size(o, (size_t)page.value) ||
-      fastepost_odoo_sync_options_set_timeouts(o, 0, timeout.value * INT64_C(1000000)) ||
-      fastepost_odoo_sync_options_set_detect_deletions(o, deletions) ||
-      fastepost_odoo_sync_options_set_ca_file(o, ca_file)) {
+      fastepost_odoo_sync_options_set_detect_deletions(o, deletions)) {
     rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
     fastepost_odoo_sync_options_free(o);
     return rc;
   }
-  if ((rc = cli_read_secret_file(ctx, key_file, take_pull_key, o)) || (rc = cli_connect(ctx))) {
+  if ((rc = odoo_link_connect(ctx, &l, o))) {
     fastepost_odoo_sync_options_free(o);
     return rc;
   }
@@ -302,46 +327,27 @@ static void print_push(const cli_ctx *ctx, const fastepost_odoo_push_report *r) 
 }
 
 static int odoo_push(cli_ctx *ctx, int argc, char **argv) {
-  const char *url = NULL, *database = NULL, *user = NULL, *key_file = NULL, *protocol = NULL, *prefer = NULL,
-             *ca_file = NULL;
-  cli_number limit = {1, FASTEPOST_ODOO_SYNC_MAX_PUSH_LIMIT, FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT, NULL},
-             timeout = {1, 3600, 60, NULL};
-  const cli_option opts[] = {{"url", CLI_STRING, &url},
-                             {"database", CLI_STRING, &database},
-                             {"user", CLI_STRING, &user},
-                             {"api-key-file", CLI_STRING, &key_file},
-                             {"protocol", CLI_STRING, &protocol},
-                             {"prefer", CLI_STRING, &prefer},
-                             {"limit", CLI_NUMBER, &limit},
-                             {"timeout", CLI_NUMBER, &timeout},
-                             {"ca-file", CLI_STRING, &ca_file},
-                             {NULL, CLI_FLAG, NULL}};
+  odoo_link l = ODOO_LINK_INIT;
+  const char *prefer = NULL;
+  cli_number limit = {1, FASTEPOST_ODOO_SYNC_MAX_PUSH_LIMIT, FASTEPOST_ODOO_SYNC_DEFAULT_PUSH_LIMIT, NULL};
+  const cli_option opts[] = {
+      ODOO_LINK_OPTIONS(l), {"prefer", CLI_STRING, &prefer}, {"limit", CLI_NUMBER, &limit}, {NULL, CLI_FLAG, NULL}};
   int rc = cli_parse(ctx, argc, argv, opts, NULL, 0, NULL);
   if (rc || ctx->help)
     return rc;
-  if (!url)
-    return cli_usage_error(ctx, "--url is required");
-  if (!key_file)
-    return cli_usage_error(ctx, "--api-key-file is required (the key never goes on the command line)");
-  fastepost_odoo_sync_protocol proto = FASTEPOST_ODOO_SYNC_PROTOCOL_AUTO;
   fastepost_odoo_sync_prefer pref = FASTEPOST_ODOO_SYNC_PREFER_REMOTE;
-  if ((protocol && fastepost_odoo_sync_protocol_parse(&proto, protocol) != FASTEPOST_OK) ||
-      (prefer && fastepost_odoo_sync_prefer_parse(&pref, prefer) != FASTEPOST_OK))
+  if (prefer && fastepost_odoo_sync_prefer_parse(&pref, prefer) != FASTEPOST_OK)
     return cli_usage_error(ctx, "%s", fastepost_error_last()->message);
   fastepost_odoo_sync_options *o = NULL;
-  if (fastepost_odoo_sync_options_new(&o) != FASTEPOST_OK)
-    return cli_fail(ctx, "odoo push");
-  if (fastepost_odoo_sync_options_set_url(o, url) || fastepost_odoo_sync_options_set_database(o, database) ||
-      fastepost_odoo_sync_options_set_user(o, user) || fastepost_odoo_sync_options_set_protocol(o, proto) ||
-      fastepost_odoo_sync_options_set_prefer(o, pref) ||
-      fastepost_odoo_sync_options_set_push_limit(o, (size_t)limit.value) ||
-      fastepost_odoo_sync_options_set_timeouts(o, 0, timeout.value * INT64_C(1000000)) ||
-      fastepost_odoo_sync_options_set_ca_file(o, ca_file)) {
+  if ((rc = odoo_link_options(ctx, &l, "odoo push", &o)))
+    return rc;
+  if (fastepost_odoo_sync_options_set_prefer(o, pref) ||
+      fastepost_odoo_sync_options_set_push_limit(o, (size_t)limit.value)) {
     rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
     fastepost_odoo_sync_options_free(o);
     return rc;
   }
-  if ((rc = cli_read_secret_file(ctx, key_file, take_pull_key, o)) || (rc = cli_connect(ctx))) {
+  if ((rc = odoo_link_connect(ctx, &l, o))) {
     fastepost_odoo_sync_options_free(o);
     return rc;
   }
