@@ -254,10 +254,16 @@ static int odoo_link_options(cli_ctx *ctx, const odoo_link *l, const char *what,
   return CLI_OK;
 }
 
-/* The key from its file into o, then the database connection. */
-static int odoo_link_connect(cli_ctx *ctx, const odoo_link *l, fastepost_odoo_sync_options *o) {
-  int rc = cli_read_secret_file(ctx, l->key_file, take_api_key, o);
-  return rc ? rc : cli_connect(ctx);
+/* After the command's own setters (set_failed: one of them failed, the library's error says
+ * which): the key from its file into o, then the database connection. On failure o is freed. */
+static int odoo_link_connect(cli_ctx *ctx, const odoo_link *l, fastepost_odoo_sync_options *o, bool set_failed) {
+  int rc = set_failed ? cli_usage_error(ctx, "%s", fastepost_error_last()->message)
+                      : cli_read_secret_file(ctx, l->key_file, take_api_key, o);
+  if (!rc)
+    rc = cli_connect(ctx);
+  if (rc)
+    fastepost_odoo_sync_options_free(o);
+  return rc;
 }
 
 static int odoo_pull(cli_ctx *ctx, int argc, char **argv) {
@@ -285,19 +291,13 @@ static int odoo_pull(cli_ctx *ctx, int argc, char **argv) {
   fastepost_odoo_sync_options *o = NULL;
   if ((rc = odoo_link_options(ctx, &l, "odoo pull", &o)))
     return rc;
-  if ((models && fastepost_odoo_sync_options_set_models(o, models)) ||
-      fastepost_odoo_sync_options_set_since(o, since_us) || fastepost_odoo_sync_options_set_full(o, full) ||
-      fastepost_odoo_sync_options_set_overlap(o, overlap.value ? overlap.value * INT64_C(1000000) : 1) ||
-      fastepost_odoo_sync_options_set_page_size(o, (size_t)page.value) ||
-      fastepost_odoo_sync_options_set_detect_deletions(o, deletions)) {
-    rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
-    fastepost_odoo_sync_options_free(o);
+  bool set_failed = (models && fastepost_odoo_sync_options_set_models(o, models)) ||
+                    fastepost_odoo_sync_options_set_since(o, since_us) || fastepost_odoo_sync_options_set_full(o, full) ||
+                    fastepost_odoo_sync_options_set_overlap(o, overlap.value ? overlap.value * INT64_C(1000000) : 1) ||
+                    fastepost_odoo_sync_options_set_page_size(o, (size_t)page.value) ||
+                    fastepost_odoo_sync_options_set_detect_deletions(o, deletions);
+  if ((rc = odoo_link_connect(ctx, &l, o, set_failed)))
     return rc;
-  }
-  if ((rc = odoo_link_connect(ctx, &l, o))) {
-    fastepost_odoo_sync_options_free(o);
-    return rc;
-  }
   cli_progress pr;
   cli_progress_init(&pr, ctx);
   fastepost_odoo_sync_options_set_progress(o, cli_progress_cb, &pr);
@@ -341,16 +341,10 @@ static int odoo_push(cli_ctx *ctx, int argc, char **argv) {
   fastepost_odoo_sync_options *o = NULL;
   if ((rc = odoo_link_options(ctx, &l, "odoo push", &o)))
     return rc;
-  if (fastepost_odoo_sync_options_set_prefer(o, pref) ||
-      fastepost_odoo_sync_options_set_push_limit(o, (size_t)limit.value)) {
-    rc = cli_usage_error(ctx, "%s", fastepost_error_last()->message);
-    fastepost_odoo_sync_options_free(o);
+  bool set_failed = fastepost_odoo_sync_options_set_prefer(o, pref) ||
+                    fastepost_odoo_sync_options_set_push_limit(o, (size_t)limit.value);
+  if ((rc = odoo_link_connect(ctx, &l, o, set_failed)))
     return rc;
-  }
-  if ((rc = odoo_link_connect(ctx, &l, o))) {
-    fastepost_odoo_sync_options_free(o);
-    return rc;
-  }
   fastepost_odoo_push_report *r = NULL;
   fastepost_status st = fastepost_odoo_push(&r, ctx->conn, o);
   if (st == FASTEPOST_OK)

@@ -8,7 +8,7 @@
 #include "../fake_odoo/harness.h"
 #include "testdb.h"
 
-#define KEY "fake-api-key"
+#define KEY FAKE_ODOO_KEY
 
 static void setup(void) {
   fptest_setup_schema();
@@ -20,16 +20,6 @@ static void teardown(void) {
 }
 TestSuite(odoo_pull, .init = setup, .fini = teardown, .timeout = 120);
 
-static fastepost_odoo_sync_options *options(fastepost_odoo_sync_protocol proto) {
-  fastepost_odoo_sync_options *o = NULL;
-  cr_assert_eq(fastepost_odoo_sync_options_new(&o), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_url(o, fo.url), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_database(o, "fake"), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_user(o, "bot"), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_api_key(o, KEY), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_protocol(o, proto), 0);
-  return o;
-}
 
 static fastepost_status pull(fastepost_odoo_pull_report **r, const fastepost_odoo_sync_options *o) {
   fastepost_odoo_pull_report_free(*r);
@@ -62,7 +52,7 @@ static const char *cursor_text(const char *model) {
 
 static void full_pull_then_idempotent(fastepost_odoo_sync_protocol proto) {
   partners(25);
-  fastepost_odoo_sync_options *o = options(proto);
+  fastepost_odoo_sync_options *o = fake_odoo_options(proto);
   cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 10), 0);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
@@ -97,7 +87,7 @@ Test(odoo_pull, full_pull_then_idempotent_detected) { full_pull_then_idempotent(
 
 Test(odoo_pull, a_late_commit_with_an_older_write_date_is_caught_by_the_overlap) {
   partners(10); /* cursor 10:00:10 */
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 10);
@@ -122,7 +112,7 @@ Test(odoo_pull, a_late_commit_with_an_older_write_date_is_caught_by_the_overlap)
 
 Test(odoo_pull, since_and_full_choose_the_window) {
   partners(6);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_overlap(o, 1000000), 0);
   cr_assert_eq(fastepost_odoo_sync_options_set_since(o, INT64_C(1767261604) * 1000000), 0); /* 10:00:04 */
   fastepost_odoo_pull_report *r = NULL;
@@ -139,7 +129,7 @@ Test(odoo_pull, since_and_full_choose_the_window) {
 Test(odoo_pull, archived_records_are_pulled_and_make_the_customer_inactive) {
   partners(3);
   fake_odoo_do("write", "{\"id\": 2, \"values\": {\"active\": false}, \"tx_start\": \"2026-01-01 10:00:30\"}");
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_odoo_pull_report_fetched(r), 3);
@@ -151,7 +141,7 @@ Test(odoo_pull, archived_records_are_pulled_and_make_the_customer_inactive) {
 
 Test(odoo_pull, the_cursor_moves_only_after_a_committed_page) {
   partners(6);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
   /* fields_get and page 1 pass; page 2 gets a server error */
   fake_odoo_do("fail", "{\"status\": 500, \"count\": 1, \"skip\": 2, \"body\": {\"name\": "
@@ -182,7 +172,7 @@ static int stop_at_once(uint64_t rows, uint64_t bytes, void *payload) {
 
 Test(odoo_pull, a_stopped_pull_keeps_what_was_committed) {
   partners(5);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   uint64_t seen = 0;
   cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
   cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, stop_at_once, &seen), 0);
@@ -207,7 +197,7 @@ static int change_record_1(uint64_t rows, uint64_t bytes, void *payload) {
 
 Test(odoo_pull, a_window_that_shifts_while_paging_loses_nothing) {
   partners(6);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
   cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, change_record_1, NULL), 0);
   fastepost_odoo_pull_report *r = NULL;
@@ -220,7 +210,7 @@ Test(odoo_pull, a_window_that_shifts_while_paging_loses_nothing) {
 
 Test(odoo_pull, deleted_records_make_their_customers_inactive) {
   partners(5);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0);
   fake_odoo_do("write", "{\"id\": 4, \"values\": {\"active\": false}, \"tx_start\": \"2026-01-01 10:00:40\"}");
@@ -245,7 +235,7 @@ Test(odoo_pull, leads_are_pulled_too) {
                         "\"Jane Roe <jane@lead.example>\", \"contact_name\": \"Jane Roe\", \"type\": \"lead\"}, "
                         "\"tx_start\": \"2026-01-01 11:00:00\"}");
   partners(1);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
   cr_assert_eq(fastepost_odoo_sync_options_set_models(o, "res.partner, crm.lead"), 0);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
@@ -276,7 +266,7 @@ Test(odoo_pull, a_webhook_delivery_then_the_pull_changes_nothing_twice) {
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
   const char *before = fptest_scalar("SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM customers");
   char *saved = strdup(before);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0);
   cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 1); /* partner 3, which no webhook brought */
@@ -333,7 +323,7 @@ Test(odoo_pull, failures_write_nothing_and_name_no_key) {
   cr_assert_str_eq(cursor_text("res.partner"), "<none>");
   fastepost_odoo_sync_options_free(o);
   /* bad options */
-  o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_url(o, "https://bot:pw@odoo.example"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_sync_options_set_url(o, "ftp://odoo.example"), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_odoo_sync_options_set_models(o, "res.partner,sale.order"), FASTEPOST_EINVALID);
@@ -362,7 +352,7 @@ Test(odoo_pull, failures_write_nothing_and_name_no_key) {
 
 Test(odoo_pull, answers_of_the_wrong_shape_are_refused_and_bad_records_logged) {
   partners(2);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_pull_report *r = NULL;
   /* fields_get passes, search_read answers a JSON string instead of a list */
   fake_odoo_do("fail", "{\"status\": 200, \"count\": 1, \"skip\": 1, \"body\": \"garbage\"}");

@@ -13,7 +13,7 @@
 #include "internal.h"
 #include "testdb.h"
 
-#define KEY "fake-api-key"
+#define KEY FAKE_ODOO_KEY
 
 static void setup(void) {
   fptest_setup_schema();
@@ -25,16 +25,6 @@ static void teardown(void) {
 }
 TestSuite(odoo_push, .init = setup, .fini = teardown, .timeout = 120);
 
-static fastepost_odoo_sync_options *options(fastepost_odoo_sync_protocol proto) {
-  fastepost_odoo_sync_options *o = NULL;
-  cr_assert_eq(fastepost_odoo_sync_options_new(&o), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_url(o, fo.url), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_database(o, "fake"), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_user(o, "bot"), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_api_key(o, KEY), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_protocol(o, proto), 0);
-  return o;
-}
 
 /* Partners 1..n in Odoo, pulled: customers linked to res.partner:i, synced at 10:00:0i. */
 static void pulled_partners(int n) {
@@ -46,7 +36,7 @@ static void pulled_partners(int n) {
              i, i, i, i, i);
     fake_odoo_do("write", json);
   }
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(fastepost_odoo_pull(&r, fptest_conn(), o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(fastepost_odoo_pull_report_outcome_count(r, FASTEPOST_OUTCOME_CREATED), (uint64_t)n);
@@ -142,7 +132,7 @@ Test(odoo_push, changes_by_others_are_queued_once_per_customer) {
   /* a customer deleted: its row is dropped by the next push, which sends nothing for it */
   fptest_exec("DELETE FROM customers WHERE crm_id = 'res.partner:5'");
   fptest_exec("TRUNCATE customers CASCADE"); /* no foreign key holds TRUNCATE back */
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_attempted(r), 53);
   cr_assert_eq(fastepost_odoo_push_report_skipped(r), 53);
@@ -193,7 +183,7 @@ static void push_writes_to_odoo(fastepost_odoo_sync_protocol proto) {
   fptest_exec("UPDATE customers SET name = 'Local Name', phone = '+49 40 123' WHERE crm_id = 'res.partner:1'");
   fptest_exec("UPDATE customers SET active = false WHERE crm_id = 'res.partner:2'");
   cr_assert_eq(queued(), 2);
-  fastepost_odoo_sync_options *o = options(proto);
+  fastepost_odoo_sync_options *o = fake_odoo_options(proto);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_attempted(r), 2);
   cr_assert_eq(fastepost_odoo_push_report_written(r), 2);
@@ -232,7 +222,7 @@ Test(odoo_push, a_record_changed_in_odoo_is_not_overwritten_by_default) {
   fptest_exec("UPDATE customers SET name = 'Local' WHERE crm_id = 'res.partner:1'");
   /* someone changes it in Odoo between our last sync and our write (just before our read) */
   fake_odoo_do("race", "{\"id\": 1, \"values\": {\"name\": \"Changed in Odoo\"}}");
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_conflicts(r), 1);
   cr_assert_eq(fastepost_odoo_push_report_written(r), 0);
@@ -254,7 +244,7 @@ Test(odoo_push, prefer_local_overwrites_a_newer_odoo_record) {
   pulled_partners(1);
   fptest_exec("UPDATE customers SET name = 'Local wins' WHERE crm_id = 'res.partner:1'");
   fake_odoo_do("race", "{\"id\": 1, \"values\": {\"name\": \"Changed in Odoo\"}}");
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSONRPC);
   cr_assert_eq(fastepost_odoo_sync_options_set_prefer(o, FASTEPOST_ODOO_SYNC_PREFER_LOCAL), 0);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_conflicts(r), 1);
@@ -286,7 +276,7 @@ Test(odoo_push, a_customer_marked_for_odoo_is_created_there_and_linked) {
               "'+49 89 1', 'odoo')");
   fptest_exec("INSERT INTO customers (email, crm_source) VALUES ('noname@push.example', 'odoo')");
   cr_assert_eq(queued(), 2);
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_created(r), 1);
   cr_assert_eq(fastepost_odoo_push_report_failed(r), 1); /* Odoo refuses a contact without a name */
@@ -315,7 +305,7 @@ Test(odoo_push, a_create_whose_write_date_cannot_be_read_is_not_created_twice) {
   fptest_exec("INSERT INTO customers (name, email, crm_source) VALUES ('Once', 'once@push.example', 'odoo')");
   /* create passes, the read of the new record's write_date fails */
   fake_odoo_do("fail", "{\"status\": 500, \"count\": 1, \"skip\": 1}");
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   fastepost_odoo_push_report *r = push(o, FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_push_report_created(r), 1);
   cr_assert_eq(fastepost_odoo_push_report_failed(r), 0);
@@ -343,7 +333,7 @@ Test(odoo_push, failures_keep_the_row_and_name_no_key) {
   pulled_partners(1);
   fptest_exec("UPDATE customers SET name = 'Try again' WHERE crm_id = 'res.partner:1'");
   test_now_us = (int64_t)time(NULL) * 1000000;
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_clock(o, test_clock, NULL), 0);
   /* a refused key: the run stops, the row stays */
   cr_assert_eq(fastepost_odoo_sync_options_set_api_key(o, "not-the-key-4242"), 0);
@@ -417,7 +407,7 @@ static void *change_meanwhile(void *arg) {
 Test(odoo_push, a_change_made_while_pushing_is_pushed_next_time) {
   pulled_partners(1);
   fptest_exec("UPDATE customers SET name = 'First' WHERE crm_id = 'res.partner:1'");
-  fastepost_odoo_sync_options *o = options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_push_limit(o, 1), 0);
   fastepost_odoo_push_report *r = NULL;
   /* Odoo answers the first request (the read of write_date) slowly: the push has read the

@@ -283,11 +283,7 @@ Test(sync_batch, two_records_reaching_one_customer_by_different_keys_apply_in_or
 /* ---- a pull of large pages from the stand-in Odoo ------------------------------------------- */
 
 static fastepost_odoo_sync_options *pull_options(size_t page_size) {
-  fastepost_odoo_sync_options *o = NULL;
-  cr_assert_eq(fastepost_odoo_sync_options_new(&o), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_url(o, fo.url), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_api_key(o, "fake-api-key"), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_protocol(o, FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2), 0);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   cr_assert_eq(fastepost_odoo_sync_options_set_full(o, 1), 0);
   cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, page_size), 0);
   return o;

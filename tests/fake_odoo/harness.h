@@ -122,4 +122,19 @@ static char *fake_odoo_admin(const char *cmd, const char *json) {
 /* The same, for commands whose answer does not matter. */
 static void fake_odoo_do(const char *cmd, const char *json) { free(fake_odoo_admin(cmd, json)); }
 
+/* The key the stand-in accepts unless a test configures another. */
+#define FAKE_ODOO_KEY "fake-api-key"
+
+/* Options that reach this test's tenant with the stand-in's database, bot user and key. */
+static inline fastepost_odoo_sync_options *fake_odoo_options(fastepost_odoo_sync_protocol proto) {
+  fastepost_odoo_sync_options *o = NULL;
+  cr_assert_eq(fastepost_odoo_sync_options_new(&o), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_url(o, fo.url), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_database(o, "fake"), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_user(o, "bot"), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_api_key(o, FAKE_ODOO_KEY), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_protocol(o, proto), 0);
+  return o;
+}
+
 #endif
