@@ -126,6 +126,10 @@ const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, si
  * semantics): the push-back outbox triggers of migration 12 skip them, so that what came from a
  * CRM is never queued to be sent back to it. Used where the sync core's transactions begin
  * (src/sync/txn.c) and by the push when it records what it sent (src/odoo_push.c). */
+/* The retry backoff of the library's queues (failed events, the push-back outbox), as SQL in
+ * seconds: 30 s doubled per earlier attempt (n: the attempts before this one), at most 1 h. */
+#define FASTEPOST__BACKOFF_SECS_SQL(n) "least(30 * 2 ^ least(" n ", 12), 3600)"
+
 #define FASTEPOST__ORIGIN_SYNC_SQL "pg_catalog.set_config('fastepost.origin', 'sync', true)"
 
 /* ---- events.c ------------------------------------------------------------------------------ */

@@ -97,7 +97,7 @@ static const char SQL_ROW_DONE[] =
     "AND num_nulls($1::timestamp, $4::text) >= 0";
 static const char SQL_ROW_RETRY[] =
     "UPDATE fastepost_sync_outbox SET attempts = attempts + 1, last_error = $4::text, "
-    "next_attempt_at = " NOW " + make_interval(secs => least(30 * 2 ^ least(attempts, 12), 3600)) "
+    "next_attempt_at = " NOW " + make_interval(secs => " FASTEPOST__BACKOFF_SECS_SQL("attempts") ") "
     "WHERE source = 'odoo' AND customer_id = $2::bigint AND num_nulls($3::bigint) >= 0";
 
 /* The push's event: $1 now, $2 status, $3 outcome, $4 external id, $5 customer id, $6 message.

@@ -176,7 +176,7 @@ const char fastepost__sync_sql_apply_many[] =
  * the client's LC_NUMERIC ("0,78" under de_DE), which PostgreSQL refuses, and the failure would
  * go unlogged. */
 #define BACKOFF(attempts) \
-  NOW6 " + make_interval(secs => least(30 * 2 ^ (" attempts " - 1), 3600) * ($10::int / 1000000.0))"
+  NOW6 " + make_interval(secs => " FASTEPOST__BACKOFF_SECS_SQL("(" attempts ") - 1") " * ($10::int / 1000000.0))"
 const char fastepost__sync_sql_fail_new[] =
     "INSERT INTO integration_events AS e (source, event_type, status, outcome, external_id, "
     "idempotency_key, payload, error_message, attempts, next_attempt_at, processed_at, created_at, "
