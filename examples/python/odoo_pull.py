@@ -9,33 +9,37 @@ that catches every delivery Odoo's webhook lost (docs/odoo-sync.md).
 
 The API key comes from the file --api-key-file / $ODOO_API_KEY_FILE names, else from
 $ODOO_API_KEY; never from the command line (where every local user can read it with ps). It is
-handed to `fastepost odoo pull` on its standard input, so it is never in a file of ours, an
-argument, a log line or a message either.
+handed to the library in memory (`Connection.odoo_pull`, the Python binding): it is never in a
+file of ours, an argument, a child process, a log line or a message.
 
 Prints one line of counts ("odoo pull: fetched 25, created 3, updated 1, ..."), or with --json
-the CLI's JSON. Exit status: 0 pulled, every record synced; 3 pulled, but some records were
-not applied (failed, conflicts included, such as another contact with the same email: their
-events say why, `fastepost events list --source odoo`); 1 the pull failed (Odoo refused the
-key, unreachable, timeout, database error; what was committed stays and the next run resumes
-there); 2 bad usage or configuration (no key, no URL). Cron mails any output of a failing
-run; pass --quiet to print only failures.
+the counts as `fastepost odoo pull --json` prints them. Exit status: 0 pulled, every record
+synced; 3 pulled, but some records were not applied (failed, conflicts included, such as another
+contact with the same email: their events say why, `fastepost events list --source odoo`); 1 the
+pull failed (Odoo refused the key, unreachable, timeout, database error; what was committed
+stays and the next run resumes there); 2 bad usage or configuration (no key, no URL). Cron mails
+any output of a failing run; pass --quiet to print only failures.
 """
 
 import argparse
+import datetime
 import json
 import os
-import shutil
-import subprocess
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
+
+import fastepost
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RECORDS_FAILED = 0, 1, 2, 3
-# The outcomes the CLI counts, in the order it prints them.
+# The outcomes a pull counts, in the order `fastepost odoo pull` prints them.
 OUTCOMES = ("created", "updated", "unchanged", "stale", "ignored", "conflict", "duplicate", "failed", "deleted")
 
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description="Pull the records changed in Odoo and sync them.")
+    # No abbreviations: "--api-key SECRET" must be refused, not taken as --api-key-file (the
+    # key would then be in argv and in the "cannot read" message).
+    p = argparse.ArgumentParser(description="Pull the records changed in Odoo and sync them.",
+                                allow_abbrev=False)
     p.add_argument("--url", default=os.environ.get("ODOO_URL"), help="Odoo server (default $ODOO_URL)")
     p.add_argument("--database", default=os.environ.get("ODOO_DATABASE"),
                    help="Odoo database (default $ODOO_DATABASE)")
@@ -49,19 +53,17 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     p.add_argument("--detect-deletions", action="store_true",
                    help="also make customers whose Odoo record is gone inactive")
     p.add_argument("--full", action="store_true", help="pull everything (an initial import)")
-    p.add_argument("--timeout", type=int, default=3600,
-                   help="seconds the whole pull may take before it is stopped (default 3600)")
-    p.add_argument("--fastepost", default=os.environ.get("FASTEPOST_CLI") or shutil.which("fastepost"),
-                   help="the fastepost command (default $FASTEPOST_CLI, else from PATH)")
-    p.add_argument("--json", action="store_true", help="print the CLI's JSON counts")
+    p.add_argument("--timeout", type=float, default=60,
+                   help="seconds each request to Odoo may take (default 60)")
+    p.add_argument("--dsn", default=os.environ.get("DATABASE_URL", ""),
+                   help="libpq connection string or URL (default: $DATABASE_URL, else PG* variables)")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
     p.add_argument("--quiet", action="store_true", help="print nothing when every record synced")
     args = p.parse_args(argv)
     if not args.url:
         p.error("no Odoo URL: give --url or set ODOO_URL")
-    if not args.fastepost:
-        p.error("the fastepost command is not on PATH: give --fastepost or set FASTEPOST_CLI")
-    if args.timeout < 1:
-        p.error("--timeout must be at least 1 second")
+    if not 0 < args.timeout <= 3600:
+        p.error("--timeout must be more than 0 and at most 3600 seconds")
     return args
 
 
@@ -88,24 +90,23 @@ def usage_error(message: str) -> int:
     return EXIT_USAGE
 
 
-def command(args: argparse.Namespace) -> List[str]:
-    # The key file is our standard input: the key travels through a pipe, not argv or disk.
-    cmd = [args.fastepost, "--quiet", "odoo", "pull", "--url", args.url, "--api-key-file", "/dev/stdin",
-           "--protocol", args.protocol, "--json"]
-    for option, value in (("--database", args.database), ("--user", args.user), ("--models", args.models)):
-        if value:
-            cmd += [option, value]
-    if args.detect_deletions:
-        cmd.append("--detect-deletions")
-    if args.full:
-        cmd.append("--full")
-    return cmd
+def iso_cursor(us: Optional[int]) -> Optional[str]:
+    """A cursor (microseconds since the epoch, UTC) as the CLI prints it."""
+    if us is None:
+        return None
+    t = datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=us)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{t.microsecond:06d}" if t.microsecond else "") + "Z"
 
 
-def summary(counts: Dict[str, object]) -> str:
+def counts_of(report: fastepost.OdooPullReport) -> Dict[str, Any]:
+    counts = report.to_dict()
+    counts["cursors"] = {m: iso_cursor(c) for m, c in (counts.get("cursors") or {}).items()}
+    return counts
+
+
+def summary(counts: Dict[str, Any]) -> str:
     parts = [f"fetched {counts.get('fetched', 0)}"] + [f"{k} {counts.get(k, 0)}" for k in OUTCOMES]
-    cursors = counts.get("cursors") or {}
-    moved = ", ".join(f"{m} {c}" for m, c in cursors.items()) if isinstance(cursors, dict) else ""
+    moved = ", ".join(f"{m} {c}" for m, c in counts["cursors"].items() if c)
     return "odoo pull: " + ", ".join(parts) + (f"; cursor {moved}" if moved else "")
 
 
@@ -113,24 +114,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     key = read_key(args)
     try:
-        run = subprocess.run(command(args), input=key + "\n", capture_output=True, text=True,
-                             timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        print(f"odoo_pull: stopped after {args.timeout} s (the next run resumes at the last committed page)",
-              file=sys.stderr)
+        with fastepost.connect(args.dsn) as conn:
+            report = conn.odoo_pull(args.url, key, database=args.database, user=args.user,
+                                    protocol=args.protocol, models=args.models or "res.partner",
+                                    full=args.full, detect_deletions=args.detect_deletions,
+                                    timeout=args.timeout)
+    except fastepost.InvalidError as e:
+        return usage_error(e.message)
+    except fastepost.Error as e:
+        # The library's message says what failed, never the key; what was committed stays.
+        print(f"odoo_pull: {type(e).__name__}: {e.message}", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as e:
-        print(f"odoo_pull: cannot run {args.fastepost}: {e.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    if run.returncode != 0:
-        # The CLI's message says what failed (never the key); 2 is its usage error.
-        sys.stderr.write(run.stderr)
-        return EXIT_USAGE if run.returncode == 2 else EXIT_FAILED
-    try:
-        counts = json.loads(run.stdout)
-    except ValueError:
-        print(f"odoo_pull: unexpected output from {args.fastepost}: {run.stdout[:200]!r}", file=sys.stderr)
-        return EXIT_FAILED
+    counts = counts_of(report)
     # `failed` counts every record not applied, conflicts included (another customer has that
     # email): someone must look.
     failed = int(counts.get("failed", 0))
