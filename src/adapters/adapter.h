@@ -86,6 +86,17 @@ void fastepost__records_free(fastepost__records *recs);
 int fastepost__record_fail(fastepost__sync_record *rec, int code, const char *fmt, ...) FASTEPOST__PRINTF(3, 4);
 int fastepost__record_failv(fastepost__sync_record *rec, int code, const char *fmt, va_list ap)
     FASTEPOST__PRINTF(3, 0);
+/* A stored payload that no longer reads (a retry): rec is cleared and becomes a failed record
+ * of source with code and message, under the event type it was stored with (NULL or "": the
+ * core logs "unknown"). Returns FASTEPOST_OK (the core logs the failed record), or
+ * FASTEPOST_ENOMEM. */
+int fastepost__record_unreadable(fastepost__sync_record *rec, const char *source, const char *event_type, int code,
+                                 const char *message);
+
+/* The time range of a payload accepted once (a retry, a replay): no range refuses it now, only
+ * the arithmetic stays safe. */
+#define FASTEPOST__TIME_RANGE_ANY {0, FASTEPOST__TIME_LIMIT_US}
+
 /* A record logged as `ignored`, with the formatted reason (at most 511 bytes), replacing an
  * earlier one. FASTEPOST_OK, or FASTEPOST_ENOMEM (and the record fails with it). */
 int fastepost__record_ignore(fastepost__sync_record *rec, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);

@@ -311,7 +311,7 @@ static int reprocess(fastepost__sync_record *rec, const void *config, const char
   fastepost__hs_parse_event(&e, payload, payload ? strlen(payload) : 0);
   /* The time range was checked when the request came in (with its options, gone now): a retry
    * only keeps the arithmetic safe. */
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   fastepost__sync_record_clear(rec);
   event_record(rec, &e, &any, now_us);
   fastepost__hs_event_free(&e);
@@ -329,7 +329,7 @@ static int replay(fastepost__records *out, const void *config, const void *body,
   int rc = fastepost__hs_parse_batch(&parsed, body, len, 100000);
   if (rc)
     return rc;
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   rc = records_of(out, &parsed, &any, now_us);
   fastepost__hs_batch_free(&parsed);
   return rc;

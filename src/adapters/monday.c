@@ -276,18 +276,15 @@ static int parse_body(fastepost__records *out, const void *config, const void *b
  * no size or time-range check refuses it now; the board mapping comes from config. */
 static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
                      int64_t now) {
-  (void)event_type; /* the payload holds it */
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  /* event_type: the payload holds it; the stored one names a failed record */
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   json_object *ev = NULL;
+  int rc = fastepost__json_parse(&ev, payload ? payload : "", payload ? strlen(payload) : 0, 0);
+  if (rc)
+    return fastepost__record_unreadable(rec, SOURCE, event_type, FASTEPOST_EPARSE,
+                                        "the stored monday payload is not JSON");
   fastepost__sync_record_clear(rec);
   fastepost__sync_record_init(rec, SOURCE);
-  int rc = fastepost__json_parse(&ev, payload ? payload : "", payload ? strlen(payload) : 0, 0);
-  if (rc) {
-    rec->failure = FASTEPOST_EPARSE;
-    rec->failure_message = fastepost__strdup("the stored monday payload is not JSON");
-    rec->event_type = fastepost__strdup(event_type && *event_type ? event_type : "unknown");
-    return FASTEPOST_OK; /* a failed record is logged by the core */
-  }
   rc = fastepost__monday_event_record(rec, config, ev, &any, now);
   json_object_put(ev);
   return rc;
@@ -298,7 +295,7 @@ static int replay(fastepost__records *out, const void *config, const void *body,
                   const char *content_type, int64_t now) {
   (void)event;
   (void)content_type;
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   return fastepost__monday_parse(out, config, body, len, 0, &any, now);
 }
 

@@ -481,7 +481,7 @@ static int extract_accepted(fastepost__sync_record *rec, const void *config, con
   if (model && *model)
     snprintf(o.model, sizeof o.model, "%s", model);
   o.max_body = SIZE_MAX;
-  o.time_range = (fastepost__time_range){0, FASTEPOST__TIME_LIMIT_US};
+  o.time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_ANY;
   rc = fastepost__odoo_extract(rec, body, len, &o);
   fastepost_odoo_options_free(defaults);
   return rc;

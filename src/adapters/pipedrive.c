@@ -190,23 +190,17 @@ static int parse(fastepost__records *out, const void *config, const void *body, 
 }
 
 /* Accepted once: no size limit or time range refuses it now; only the arithmetic stays safe. */
-static const fastepost__time_range any_time = {0, FASTEPOST__TIME_LIMIT_US};
+static const fastepost__time_range any_time = FASTEPOST__TIME_RANGE_ANY;
 
 static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
                      int64_t now_us) {
   (void)config;
-  (void)event_type; /* the payload holds it */
+  /* event_type: the payload holds it; the stored one names a failed record */
   fastepost__records recs;
   int rc = fastepost__pd_parse(&recs, payload, payload ? strlen(payload) : 0, &any_time, now_us, true);
+  if (rc) /* the stored payload is not a webhook body any more */
+    return fastepost__record_unreadable(rec, SOURCE, event_type, rc, fastepost_error_last()->message);
   fastepost__sync_record_clear(rec);
-  fastepost__sync_record_init(rec, SOURCE);
-  if (rc == FASTEPOST_ENOMEM)
-    return rc;
-  if (rc) { /* the stored payload is not a webhook body any more: a failed record, logged */
-    rec->failure = rc;
-    rec->failure_message = fastepost__strdup(fastepost_error_last()->message);
-    return FASTEPOST_OK;
-  }
   *rec = recs.items[0]; /* moved: the array alone is freed */
   free(recs.items);
   return FASTEPOST_OK;

@@ -76,6 +76,15 @@ int fastepost__record_ignore(fastepost__sync_record *rec, const char *fmt, ...) 
   return rec->ignore_reason ? FASTEPOST_OK : fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
 }
 
+int fastepost__record_unreadable(fastepost__sync_record *rec, const char *source, const char *event_type, int code,
+                                 const char *message) {
+  fastepost__sync_record_clear(rec);
+  fastepost__sync_record_init(rec, source);
+  if (event_type && *event_type && !(rec->event_type = fastepost__strdup(event_type)))
+    return fastepost__record_fail(rec, FASTEPOST_ENOMEM, "out of memory");
+  return fastepost__record_fail(rec, code, "%s", message) == FASTEPOST_ENOMEM ? FASTEPOST_ENOMEM : FASTEPOST_OK;
+}
+
 /* ---- one record ------------------------------------------------------------------------------- */
 
 int fastepost__adapter_process(fastepost_event_result *res, fastepost_conn *conn, fastepost__sync_record *rec,

@@ -342,19 +342,15 @@ static int parse(fastepost__records *out, const void *config, const void *body, 
 static int reprocess(fastepost__sync_record *rec, const void *config, const char *payload, const char *event_type,
                      int64_t now_us) {
   (void)config;
-  (void)event_type; /* the payload holds the sObject type */
+  /* event_type: the payload holds the sObject type; the stored one names a failed record */
   fastepost__sf_notification n;
   char org[FASTEPOST__SF_ID_SIZE];
   char *action_id = NULL;
   int rc = fastepost__sf_notification_from_json(&n, org, &action_id, payload);
+  if (rc)
+    return fastepost__record_unreadable(rec, SOURCE, event_type, rc, fastepost_error_last()->message);
   fastepost__sync_record_clear(rec);
-  if (rc) {
-    fastepost__sync_record_init(rec, SOURCE);
-    rec->event_type = fastepost__strdup(event_type && *event_type ? event_type : "unknown");
-    fastepost__record_fail(rec, rc, "%s", fastepost_error_last()->message);
-    return rc == FASTEPOST_ENOMEM ? rc : FASTEPOST_OK; /* a failed record is logged by the core */
-  }
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   notification_record(rec, org, action_id, &n, &any, now_us);
   fastepost__sf_notification_free(&n);
   free(action_id);
@@ -368,7 +364,7 @@ static int replay(fastepost__records *out, const void *config, const void *body,
   (void)config;
   (void)event;
   (void)content_type;
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   return read_body(out, body, len, &any, now_us);
 }
 

@@ -192,14 +192,21 @@ static int member(json_object **out, const json_object *obj, const char *path, c
   return FASTEPOST_OK;
 }
 
+/* member() of JSON type t: another type is EINVALID "not <what>". */
+static int typed_member(json_object **out, const json_object *obj, const char *path, const char *key, bool required,
+                        json_type t, const char *what) {
+  int rc = member(out, obj, path, key, required);
+  if (!rc && *out && !json_object_is_type(*out, t))
+    rc = fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: not %s", path, key, what);
+  return rc;
+}
+
 int fastepost__config_strings(fastepost__strlist *out, const json_object *obj, const char *path, const char *key,
                               bool required) {
   json_object *v;
-  int rc = member(&v, obj, path, key, required);
+  int rc = typed_member(&v, obj, path, key, required, json_type_array, "an array of strings");
   if (rc || !v)
     return rc;
-  if (!json_object_is_type(v, json_type_array))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: not an array of strings", path, key);
   size_t n = json_object_array_length(v);
   if (!n)
     return fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: empty (give at least one, or leave the section out)",
@@ -220,22 +227,18 @@ int fastepost__config_string(const char **out, const json_object *obj, const cha
                              bool required) {
   json_object *v;
   *out = NULL;
-  int rc = member(&v, obj, path, key, required);
+  int rc = typed_member(&v, obj, path, key, required, json_type_string, "a string");
   if (rc || !v)
     return rc;
-  if (!json_object_is_type(v, json_type_string))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: not a string", path, key);
   *out = json_object_get_string(v);
   return FASTEPOST_OK;
 }
 
 int fastepost__config_bool(bool *out, const json_object *obj, const char *path, const char *key) {
   json_object *v;
-  int rc = member(&v, obj, path, key, false);
+  int rc = typed_member(&v, obj, path, key, false, json_type_boolean, "true or false");
   if (rc || !v)
     return rc;
-  if (!json_object_is_type(v, json_type_boolean))
-    return fastepost__error_set(FASTEPOST_EINVALID, "%s.%s: not true or false", path, key);
   *out = json_object_get_boolean(v);
   return FASTEPOST_OK;
 }

@@ -269,7 +269,7 @@ static int identify(fastepost__sync_record *rec, const char *module, const char 
 /* The version from a time in microseconds, after the range check (NULL range: any). */
 static int set_version(fastepost__sync_record *rec, int64_t us, const fastepost__time_range *range, int64_t now_us,
                        const char *what) {
-  const fastepost__time_range any = {0, FASTEPOST__TIME_LIMIT_US};
+  const fastepost__time_range any = FASTEPOST__TIME_RANGE_ANY;
   char v[32];
   if (fastepost__sync_time_check(us, range ? range : &any, now_us, what))
     return fail(rec, FASTEPOST_EINVALID);

@@ -18,9 +18,12 @@ bindings/fastepost.i and which mirrors the C API one to one. See docs/bindings.m
 
 The package is split by concern, each module with the :class:`Connection` methods of its
 concern (one mixin class each, combined in connection.py): errors.py (the exception classes),
-connection.py (connecting, the schema), transfer.py (export and import), webhooks.py (Odoo,
-HubSpot, every CRM through one entry, the event log), spool.py (the delivery spool), backup.py, stats.py (CRM and
-database figures, the report) and pool.py; _support.py holds what they share. Import
+connection.py (connecting, the schema), transfer.py (export and import), webhooks.py (the
+webhook and event-log methods) with what they take and return: hubspot.py (signatures),
+odoo_webhook.py (Odoo's key check), webhook_entry.py (every CRM through one entry), events.py
+(results, the event log); odoo_sync.py (the Odoo pull and push), spool.py (the delivery spool),
+backup.py, stats.py (CRM and database figures, the report) and pool.py; _support.py holds what
+they share. Import
 everything from ``fastepost`` itself: the modules are not an interface.
 """
 
@@ -51,25 +54,15 @@ from .errors import (  # noqa: F401  (re-exported: the exception classes are cre
 )
 from .connection import Connection, SchemaVersion, connect, schema_sql
 from .transfer import ExportResult, ImportReport, ImportRowError
-from .webhooks import (
-    Event,
-    EventResult,
-    EventBatch,
-    HubSpotBatch,
-    HubSpotVerifier,
-    PruneReport,
-    RetryReport,
-    hubspot_decode_uri,
-    hubspot_sign,
-    hubspot_verify,
-    odoo_authenticate,
-    odoo_process,
-    status_http,
-    webhook_process,
-    webhook_sources,
+from .events import Event, EventBatch, EventResult, HubSpotBatch, PruneReport, RetryReport, status_http
+from .hubspot import HubSpotVerifier, hubspot_decode_uri, hubspot_sign, hubspot_verify
+from .odoo_webhook import odoo_authenticate, odoo_process
+from .webhook_entry import (
     WebhookConfig,
     WebhookEvent,
     WebhookResponse,
+    webhook_process,
+    webhook_sources,
 )
 from .odoo_sync import OdooPullReport, OdooPushReport
 from .spool import Spool, SpoolEntry, SpoolReplayReport

@@ -7,7 +7,7 @@ before anything calls into the library.
 """
 
 import os
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Iterable, Optional, Union
 
 from . import core as _core
 
@@ -15,6 +15,12 @@ from . import core as _core
 _Path = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 #: A progress callback, ``progress(rows, bytes)``; returning ``False`` stops the call.
 _Progress = Optional[Callable[[int, int], object]]
+#: A request body as the layer takes it (copied to bytes when mutable; str is sent as UTF-8).
+_RawBody = Union[bytes, bytearray, memoryview, str]
+#: A secret or an API key: str, or bytes for one that is not text.
+_Key = Union[str, bytes]
+#: One secret / key, or several (during a rotation).
+_Keys = Union[_Key, Iterable[_Key]]
 
 #: The version of the headers this binding was compiled against.
 __version__ = _core.VERSION

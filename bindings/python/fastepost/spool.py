@@ -12,7 +12,7 @@ from ._support import Result, _Path, _body
 
 if TYPE_CHECKING:
     from .connection import Connection
-    from .webhooks import WebhookConfig
+    from .webhook_entry import WebhookConfig
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
@@ -109,7 +109,7 @@ class Spool:
         what was committed stays committed. ``config``: the :class:`WebhookConfig` the
         deliveries came in with, so that each is read with its source's section (monday's
         board columns, Odoo's barcode fields ...); None for none."""
-        from .webhooks import WebhookConfig  # noqa: F811 (at run time: webhooks imports this module)
+        from .webhook_entry import WebhookConfig  # noqa: F811 (at run time: webhook_entry imports this module)
 
         if config is not None and not isinstance(config, WebhookConfig):
             raise TypeError(f"config must be a WebhookConfig or None, not {type(config).__name__}")
@@ -122,3 +122,13 @@ class Spool:
 
     def __repr__(self) -> str:
         return f"<fastepost.Spool {self.dir!r}>"
+
+
+#: A spool as the layer takes it: a ready :class:`Spool` or its directory.
+_SpoolLike = Union[Spool, _Path]
+
+
+def _spool(spool: Optional[_SpoolLike]) -> Optional[Spool]:
+    if spool is None or isinstance(spool, Spool):
+        return spool
+    return Spool(spool)

@@ -20,8 +20,9 @@
 #
 # The library is split by concern, each file with the Connection methods of its concern (one
 # module each, included into Connection in connection.rb): fastepost/errors.rb (the exception
-# classes), transfer.rb (export and import), webhooks.rb (Odoo, HubSpot, the event log),
-# odoo_sync.rb (the Odoo pull and push),
+# classes), transfer.rb (export and import), webhooks.rb (the webhook and event-log methods;
+# it requires what they take and return: hubspot.rb, odoo_webhook.rb, webhook_entry.rb for
+# every CRM through one entry, events.rb for the results), odoo_sync.rb (the Odoo pull and push),
 # spool.rb (the delivery spool), backup.rb, stats.rb (CRM and database figures, the report),
 # connection.rb (connecting, the schema) and pool.rb. This file holds what they share and
 # requires them; require "fastepost", not the pieces.
