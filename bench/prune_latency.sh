@@ -83,6 +83,11 @@ echo "   prune: $(printf '%.1f' "$(echo "$p1 - $p0" | bc)") s: $(cat "$work/prun
 (( last > to )) || echo "   NOTE: the load ended before the prune: raise PER" >&2
 echo "   during the prune: $(pct "$from" "$to" "$work"/b.*.lat)"
 echo "   whole round B:    $(pct 0 9e18 "$work"/b.*.lat)"
+# Per process: one process far above the others points at a lock it shares with the prune (the
+# counters' slot is the backend pid modulo 8), all of them at the machine (CPU, fsync).
+for ((p = 0; p < procs; p++)); do
+  echo "   process $p: A $(pct 0 9e18 "$work/a.$p.lat" | sed 's/ max=.*//'); B during the prune $(pct "$from" "$to" "$work/b.$p.lat" | sed 's/ max=.*//')"
+done
 
 fail=0
 check() { if [[ "$2" == "$3" ]]; then printf '  ok    %-40s %s\n' "$1" "$2"; else printf '  FAIL  %-40s %s (want %s)\n' "$1" "$2" "$3"; fail=1; fi; }
