@@ -38,7 +38,7 @@
 # backfill runs), so the statistics are as exact as if every row had passed the triggers.
 # Prints the time of every phase and the sizes at the end.
 set -euo pipefail
-[[ $# -ge 1 && $1 != -* ]] || { sed -n '4,12p' "$0" >&2; exit 2; }
+[[ $# -ge 1 && $1 != -* ]] || { sed -n '6,8p' "$0" >&2; exit 2; }
 db=$1
 shift
 customers=0 events=0 oldest=365 newest=0 chunk=5000000 dead_every=0 pass=0 passes=1
@@ -93,7 +93,7 @@ fi
 t_all=$(date +%s)
 phase_t0=0
 phase() { phase_t0=$(date +%s); printf '   %-44s' "$1"; }
-done_() { echo " $(( $(date +%s) - phase_t0 )) s${1:+ ($1)}"; }
+done_() { echo " $(( $(date +%s) - phase_t0 )) s"; }
 
 # The secondary indexes (those behind no constraint: the primary keys stay, the ids are
 # appended in order), saved to be rebuilt as they were. Appending keeps them.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Helpers shared by the benchmark scripts (sourced: `. bench/lib.sh`).
 
