@@ -35,31 +35,14 @@ durable() { # on|off
     -c "SELECT pg_reload_conf()" >/dev/null
 }
 
-# Events spread over the past year, three sources, 85% success / 8% error / 2% dead / 5% pending,
-# with a small JSON payload like a real delivery. Chunks of 1M keep the trigger's transition
-# table and the sort small.
-load_million() { # offset
-  q -c "INSERT INTO integration_events (source, event_type, status, outcome, external_id,
-          idempotency_key, payload, created_at, updated_at)
-        SELECT (ARRAY['hubspot','hubspot','hubspot','hubspot','odoo','odoo','odoo','odoo',
-                      'odoo','pipedrive'])[1 + i % 10],
-               (ARRAY['contact.creation','contact.propertyChange','res.partner'])[1 + i % 3],
-               CASE WHEN i % 100 < 85 THEN 'success' WHEN i % 100 < 93 THEN 'error'
-                    WHEN i % 100 < 95 THEN 'dead' ELSE 'pending' END,
-               'updated', (i % 50000)::text, 'k' || i,
-               jsonb_build_object('objectId', i, 'propertyName', 'email',
-                                  'propertyValue', 'user' || i || '@example.com'),
-               ts, ts
-        FROM (SELECT i, (now() AT TIME ZONE 'UTC') - (random() * 365 * 86400) * interval '1 second' AS ts
-              FROM generate_series($(( $1 + 1 )), $(( $1 + 1000000 ))) i) g"
-}
-
-loaded=0
+# Events over the past year from bench/gen_events.sh (three sources, 85% success / 8% error /
+# 2% dead / 5% pending, a small JSON payload like a real delivery), generated afresh per size.
 for m in "${sizes[@]}"; do
   durable off
   t0=$(date +%s)
-  while (( loaded < m )); do load_million $((loaded * 1000000)); loaded=$((loaded + 1)); done
-  q -c "VACUUM ANALYZE integration_events" -c "VACUUM ANALYZE fastepost_event_hourly_counts"
+  q -c "TRUNCATE integration_events"
+  bench/gen_events.sh "$dsn" --events $((m * 1000000))
+  q -c "VACUUM ANALYZE fastepost_event_hourly_counts"
   durable on
   q -c "CHECKPOINT"
   echo

@@ -138,6 +138,13 @@ const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, si
  * $3 limit), for the test that checks each one's plan. */
 const char *fastepost__events_list_sql(bool source, bool status);
 
+/* ---- retention.c --------------------------------------------------------------------------- */
+
+/* The statement each batch of fastepost_events_prune() runs ($1 cutoff, $2 status or 'all',
+ * $3 batch size, $4 and $5 the (created_at, id) the previous batch ended at), for the test that
+ * checks its plan. */
+const char *fastepost__prune_batch_sql(void);
+
 /* ---- util/buf.c: a growable string -------------------------------------------------------- */
 
 typedef struct fastepost__buf {

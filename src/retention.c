@@ -31,6 +31,8 @@ static const char SQL_BATCH[] =
     "SELECT count(*) OVER (), to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), id FROM gone "
     "ORDER BY created_at DESC, id DESC LIMIT 1";
 
+const char *fastepost__prune_batch_sql(void) { return SQL_BATCH; }
+
 struct fastepost_prune_report {
   uint64_t deleted, batches;
   int64_t cutoff_us;

@@ -7,6 +7,7 @@
  * whole are of constant size (the per-status totals, the row counters).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "stats_crm_priv.h"
@@ -37,7 +38,7 @@ static void fill(void) {
 }
 
 /* The statement's plan as run with params, into plan; how many nodes read a growing table
- * sequentially. */
+ * sequentially or throw away more than 1000 rows they read. */
 static int seq_scans(char *plan, size_t plansize, const char *sql, int nparams, const char *const *params) {
   char explain[8192];
   snprintf(explain, sizeof explain, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) %s", sql);
@@ -51,6 +52,9 @@ static int seq_scans(char *plan, size_t plansize, const char *sql, int nparams, 
     strcat(plan, "\n");
     problems += strstr(line, "Seq Scan on integration_events") != NULL ||
                 strstr(line, "Seq Scan on fastepost_event_hourly_counts") != NULL;
+    /* An index walked past many rows that do not match reads the table all the same. */
+    const char *f = strstr(line, "Rows Removed by Filter: ");
+    problems += f && atol(f + strlen("Rows Removed by Filter: ")) > 1000;
   }
   PQclear(r);
   return problems;
@@ -63,7 +67,10 @@ Test(crm_plans, dashboard_statements_use_indexes_at_a_million_events, .timeout =
   snprintf(full, sizeof full, "%lld", (NOW - DAY) / HOUR * HOUR + HOUR);
   snprintf(day0, sizeof day0, "%lld", NOW / DAY * DAY - 29 * DAY);
   snprintf(end, sizeof end, "%lld", NOW / HOUR * HOUR + HOUR);
-  const char *sources_params[] = {start, full, "{hubspot,odoo}"};
+  /* zoho: a configured source without a single event, whose last event was once looked for
+   * by walking the whole created_at index (no sequential scan, so only the filter count shows
+   * it). */
+  const char *sources_params[] = {start, full, "{hubspot,odoo,zoho}"};
   const char *history_params[] = {"{hubspot,odoo,pipedrive}", day0, end};
   static char plan[32768];
   int checked = 0;

@@ -4,8 +4,10 @@
  * the CRM statistics are compared with a recount of the table after every prune.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "retry_counts.h"
 #include "testdb.h"
 
@@ -195,4 +197,83 @@ Test(retention, cli) {
 
   cr_assert_eq(fptest_cli(out, sizeof out, "events prune --help"), 0, "%s", out);
   cr_assert(strstr(out, "--older-than DAYS"), "%s", out);
+}
+
+/* The plan of one prune batch as run with these values, inside a transaction rolled back (the
+ * batch deletes), as text. */
+static void batch_plan(char *plan, size_t plansize, const char *status, const char *after_time, const char *after_id) {
+  char sql[4096];
+  snprintf(sql, sizeof sql, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) %s", fastepost__prune_batch_sql());
+  char cutoff[40];
+  PGresult *r = PQexec(fptest_current.check, "SELECT to_char((now() AT TIME ZONE 'UTC') - interval '7 days', "
+                                             "'YYYY-MM-DD HH24:MI:SS.US')");
+  snprintf(cutoff, sizeof cutoff, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  const char *params[] = {cutoff, status, "1000", after_time, after_id};
+  PQclear(PQexec(fptest_current.check, "BEGIN"));
+  r = PQexecParams(fptest_current.check, sql, 5, NULL, params, NULL, NULL, 0);
+  cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(fptest_current.check));
+  plan[0] = '\0';
+  for (int i = 0; i < PQntuples(r); i++) {
+    strncat(plan, PQgetvalue(r, i, 0), plansize - strlen(plan) - 2);
+    strcat(plan, "\n");
+  }
+  PQclear(r);
+  PQclear(PQexec(fptest_current.check, "ROLLBACK"));
+}
+
+/* How many rows the plan's nodes read and threw away, in all. */
+static long removed_by_filter(const char *plan) {
+  long n = 0;
+  for (const char *f = plan; (f = strstr(f, "Rows Removed by Filter: ")) != NULL; f++)
+    n += atol(f + strlen("Rows Removed by Filter: "));
+  return n;
+}
+
+/* Pruning 1M events under ingest (bench/prune_latency.sh) relies on every batch being a short
+ * walk of the (created_at, id) index from where the previous one ended: a sequential scan, or a
+ * walk from the table's start, would make each batch cost the whole table. */
+Test(retention, every_batch_walks_the_created_at_index_from_its_key, .timeout = 120) {
+  /* 150k old events (10-40 days) among 50k young ones, mixed statuses, then statistics. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key, created_at) "
+              "SELECT (ARRAY['odoo','hubspot','odoo','pipedrive'])[1 + g % 4], 'res.partner', "
+              "(ARRAY['success','success','success','success','success','error','pending'])[1 + g % 7], "
+              "'k' || g, (now() AT TIME ZONE 'UTC') - CASE WHEN g % 4 = 0 THEN interval '1 day' "
+              "ELSE interval '10 days' END - make_interval(secs => g * 17) FROM generate_series(1, 200000) g");
+  fptest_exec("ANALYZE integration_events");
+  /* The key a batch in the middle of the old rows starts after. */
+  char after_time[40], after_id[24];
+  PGresult *r = PQexec(fptest_current.check, "SELECT to_char(created_at, 'YYYY-MM-DD HH24:MI:SS.US'), id "
+                                             "FROM integration_events ORDER BY created_at, id OFFSET 70000 LIMIT 1");
+  snprintf(after_time, sizeof after_time, "%s", PQgetvalue(r, 0, 0));
+  snprintf(after_id, sizeof after_id, "%s", PQgetvalue(r, 0, 1));
+  PQclear(r);
+  static char plan[16384];
+  const char *statuses[] = {"all", "success"};
+  for (size_t i = 0; i < 2; i++) {
+    const char *starts[][2] = {{"-infinity", "0"}, {after_time, after_id}};
+    for (size_t k = 0; k < 2; k++) {
+      batch_plan(plan, sizeof plan, statuses[i], starts[k][0], starts[k][1]);
+      cr_expect_null(strstr(plan, "Seq Scan on integration_events"), "%s from %s:\n%s", statuses[i], starts[k][0], plan);
+      cr_expect(strstr(plan, "Index Scan") && strstr(plan, "Index Cond: ") &&
+                    strstr(plan, "(ROW(created_at, id) > ROW("),
+                "%s from %s: not a walk from the key:\n%s", statuses[i], starts[k][0], plan);
+      /* A batch of 1000 reads its 1000 rows and, for one status, the others in between. */
+      cr_expect_leq(removed_by_filter(plan), 1000, "%s from %s:\n%s", statuses[i], starts[k][0], plan);
+      cr_expect(strstr(plan, "rows=1000 "), "%s from %s: a full batch expected:\n%s", statuses[i], starts[k][0], plan);
+    }
+  }
+  /* The check can fail: the same walk filtering on a column no index leads with reads on. */
+  char sql[512];
+  snprintf(sql, sizeof sql, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id FROM integration_events "
+                            "WHERE error_message = 'nosuch' ORDER BY created_at, id LIMIT 1000");
+  r = PQexec(fptest_current.check, sql);
+  plan[0] = '\0';
+  for (int i = 0; i < PQntuples(r); i++) {
+    strncat(plan, PQgetvalue(r, i, 0), sizeof plan - strlen(plan) - 2);
+    strcat(plan, "\n");
+  }
+  PQclear(r);
+  cr_assert(strstr(plan, "Seq Scan on integration_events") || removed_by_filter(plan) > 1000,
+            "expected a walk over the table:\n%s", plan);
 }
