@@ -208,6 +208,71 @@ Test(odoo_pull, a_window_that_shifts_while_paging_loses_nothing) {
   fastepost_odoo_sync_options_free(o);
 }
 
+/* How many search_read requests the stand-in has seen (its log). */
+static int search_reads_seen(void) {
+  char *log = fake_odoo_admin("log", "{}");
+  int n = 0;
+  for (const char *p = log; (p = strstr(p, "/search_read")); p++)
+    n++;
+  free(log);
+  return n;
+}
+
+/* After page 1 is committed: waits (up to 10 s) for the request of page 2, which comes only if
+ * it was sent while page 1 was being applied; a sequential pull sends it after this returns. */
+static int wait_for_page_2(uint64_t rows, uint64_t bytes, void *payload) {
+  (void)bytes;
+  if (rows == 2) {
+    int seen = search_reads_seen();
+    for (int i = 0; i < 200 && seen < 2; i++) {
+      fake_odoo_sleep_ms(50);
+      seen = search_reads_seen();
+    }
+    *(int *)payload = seen;
+  }
+  return 0;
+}
+
+Test(odoo_pull, the_next_page_is_fetched_while_one_is_applied) {
+  partners(5);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  int seen_at_page_1 = 0;
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, wait_for_page_2, &seen_at_page_1), 0);
+  fastepost_odoo_pull_report *r = NULL;
+  cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
+  cr_assert_eq(seen_at_page_1, 2, "page 2 was not asked for while page 1 was applied");
+  /* no page fetched twice, none lost: 2 + 2 + 1 */
+  cr_assert_eq(search_reads_seen(), 3);
+  cr_assert_eq(fastepost_odoo_pull_report_pages(r), 3);
+  cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 5);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 5);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:05");
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
+/* A page fetched ahead is dropped when the pull stops: neither applied nor counted, and the
+ * cursor stays at the last committed page. */
+Test(odoo_pull, a_page_fetched_ahead_is_dropped_when_the_pull_fails) {
+  partners(6);
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  uint64_t seen = 0;
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, stop_at_once, &seen), 0);
+  /* fields_get and page 1 pass; page 2 (fetched while page 1 is applied) answers slowly */
+  fake_odoo_do("slow", "{\"seconds\": 1, \"count\": 1, \"skip\": 2}");
+  fastepost_odoo_pull_report *r = NULL;
+  cr_assert_eq(pull(&r, o), FASTEPOST_ECANCELED);
+  cr_assert_eq(seen, 2);
+  cr_assert_eq(fastepost_odoo_pull_report_fetched(r), 2);
+  cr_assert_eq(fastepost_odoo_pull_report_pages(r), 1);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:02");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
 Test(odoo_pull, deleted_records_make_their_customers_inactive) {
   partners(5);
   fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);

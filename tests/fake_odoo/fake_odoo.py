@@ -76,7 +76,7 @@ def reset(cfg=None):
         "records": {},  # model -> id -> dict
         "next_id": {},
         "fail": [],     # [{"status", "retry_after", "count", "body"}]
-        "slow": [],     # [{"seconds", "count"}]
+        "slow": [],     # [{"seconds", "count", "skip"?}]
         "log": [],
         "race": [],     # [{"model", "id", "values"}]: applied at the next read of that record
         "index": {},    # (model, field) -> sorted [(field value, id)]: see search_indexed()
@@ -392,7 +392,10 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE = self.state
             slow = STATE["slow"].pop(0) if STATE["slow"] else None
-            if slow and slow["count"] > 1:
+            if slow and slow.get("skip", 0) > 0:  # let this many requests through first
+                STATE["slow"].insert(0, dict(slow, skip=slow["skip"] - 1))
+                slow = None
+            elif slow and slow["count"] > 1:
                 STATE["slow"].insert(0, dict(slow, count=slow["count"] - 1))
             fail = STATE["fail"].pop(0) if STATE["fail"] else None
             if fail and fail.get("skip", 0) > 0:  # let this many requests through first
@@ -539,7 +542,7 @@ class Handler(BaseHTTPRequestHandler):
             elif cmd == "fail":  # {"status", "count", "retry_after"?, "skip"?, "body"?}
                 STATE["fail"].append(req)
                 res = True
-            elif cmd == "slow":
+            elif cmd == "slow":  # {"seconds", "count", "skip"?}
                 STATE["slow"].append(req)
                 res = True
             elif cmd == "log":
