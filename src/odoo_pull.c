@@ -232,6 +232,25 @@ fastepost_status fastepost_odoo_sync_options_set_progress(fastepost_odoo_sync_op
   return FASTEPOST_OK;
 }
 
+/* ---- what the pull and the push start with -------------------------------------------------- */
+
+int fastepost__odoo_sync_check(fastepost_conn *conn, const fastepost_odoo_sync_options *o, const char *fn) {
+  if (!conn || !o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: conn and opts are required", fn);
+  if (!o->url)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: no Odoo URL (set_url)", fn);
+  if (!o->key)
+    return fastepost__error_set(FASTEPOST_ENOKEY, "%s: no Odoo API key (set_api_key)", fn);
+  return FASTEPOST_OK;
+}
+
+int fastepost__odoo_sync_client_new(fastepost__odoo_client **out, const fastepost_odoo_sync_options *o) {
+  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
+                                  .timeout_us = o->total_us};
+  return fastepost__odoo_client_new(out, o->url, o->database, o->user, o->key, (fastepost__odoo_proto)o->protocol,
+                                    &http);
+}
+
 /* ---- the report ------------------------------------------------------------------------------ */
 
 void fastepost_odoo_pull_report_free(fastepost_odoo_pull_report *r) {
@@ -430,8 +449,12 @@ typedef struct page_fetch {
   const char *model;
   json_object *kw;      /* the request (owned) */
   size_t skip;          /* leading records that repeat the previous page's last one */
-  json_object *records; /* the answer: a list */
-  prepared prep;        /* records[skip..] */
+  /* What the pull needs of the answer once its records are made (the JSON is freed then, so
+   * that two pages in memory cost little more than one): */
+  size_t n;                /* records in the answer, skip included */
+  int64_t first_id, last_id;
+  int64_t last_write_us;   /* the last record's write_date; 0 when it has none */
+  prepared prep;           /* records[skip..] */
   int rc;
   char *error; /* rc's message, taken on the thread that met it (errors are thread-local) */
   pthread_t thread;
@@ -439,12 +462,23 @@ typedef struct page_fetch {
 } page_fetch;
 
 static void fetch_run(page_fetch *f) {
-  f->rc = fastepost__odoo_client_call(&f->records, f->client, f->model, "search_read", "domain", f->kw);
-  if (!f->rc && !json_object_is_type(f->records, json_type_array))
+  json_object *records = NULL;
+  f->rc = fastepost__odoo_client_call(&records, f->client, f->model, "search_read", "domain", f->kw);
+  if (!f->rc && !json_object_is_type(records, json_type_array))
     f->rc = fastepost__error_set(FASTEPOST_EPARSE, "Odoo %s.search_read: the answer is not a list", f->model);
-  size_t n = f->rc ? 0 : json_object_array_length(f->records);
+  size_t n = f->n = f->rc ? 0 : json_object_array_length(records);
+  if (n) {
+    /* ordered by write_date: the last record has the page's latest */
+    json_object *last = json_object_array_get_idx(records, n - 1);
+    const char *wd = json_object_get_string(fastepost__json_get(last, "write_date"));
+    f->first_id = fastepost__odoo_id(fastepost__json_get(json_object_array_get_idx(records, 0), "id"));
+    f->last_id = fastepost__odoo_id(fastepost__json_get(last, "id"));
+    if (!wd || !fastepost__time_parse_iso(&f->last_write_us, wd))
+      f->last_write_us = 0;
+  }
   if (!f->rc && n > f->skip)
-    f->rc = prepare_records(&f->prep, f->records, f->skip, n - f->skip, f->model, f->oopts, "pull");
+    f->rc = prepare_records(&f->prep, records, f->skip, n - f->skip, f->model, f->oopts, "pull");
+  json_object_put(records);
   if (f->rc)
     f->error = fastepost__strdup(fastepost_error_last()->message);
 }
@@ -477,7 +511,6 @@ static void fetch_clear(page_fetch *f) {
   if (f->running)
     pthread_join(f->thread, NULL);
   json_object_put(f->kw);
-  json_object_put(f->records);
   prepared_free(&f->prep);
   free(f->error);
   *f = (page_fetch){0};
@@ -554,11 +587,10 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
     rc = fetch_finish(cur);
     if (rc)
       break;
-    size_t n = json_object_array_length(cur->records);
+    size_t n = cur->n;
     /* One record of overlap with the previous page: if it is not the one seen last, the window
      * shifted under the offsets (a record changed or vanished while paging). */
-    if (cur->skip && (n == 0 || fastepost__odoo_id(fastepost__json_get(json_object_array_get_idx(cur->records, 0),
-                                                                       "id")) != last_id)) {
+    if (cur->skip && (n == 0 || cur->first_id != last_id)) {
       fetch_clear(cur);
       if (++rebases > MAX_REBASES) {
         rc = fastepost__error_set(FASTEPOST_EBUSY, "Odoo %s changed under the pull %d times: run it again", model,
@@ -576,10 +608,8 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
     size_t fresh = n - cur->skip;
     run->report->fetched += fresh;
     offset += fresh;
-    /* ordered by write_date: the page's last record has its latest */
-    json_object *lastrec = n ? json_object_array_get_idx(cur->records, n - 1) : NULL;
-    if (lastrec)
-      last_id = fastepost__odoo_id(fastepost__json_get(lastrec, "id"));
+    if (n)
+      last_id = cur->last_id;
     if (fresh >= page) { /* a full page: there may be more, fetched while this one is applied */
       *next = page_fetch_of(run, model, page_request(fields, lower_us, upper, offset, 1, page), 1);
       fetch_start(next, true);
@@ -588,11 +618,10 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
       rc = commit_records(run, &cur->prep, NULL);
       if (!rc) {
         run->report->pages++;
-        const char *wd = json_object_get_string(fastepost__json_get(lastrec, "write_date"));
-        int64_t wd_us = 0;
+        int64_t wd_us = cur->last_write_us;
         /* never past the frozen bound: a server that ignored the domain must not push the
          * cursor into the future, where every later change would fall below the window */
-        if (wd && fastepost__time_parse_iso(&wd_us, wd) && wd_us > upper_us)
+        if (wd_us > upper_us)
           wd_us = upper_us;
         if (wd_us > run->report->cursors[mi]) {
           rc = cursor_store(run->conn, model, wd_us);
@@ -728,26 +757,19 @@ fastepost_status fastepost_odoo_pull(fastepost_odoo_pull_report **out, fastepost
                                      const fastepost_odoo_sync_options *o) {
   if (out)
     *out = NULL;
-  if (!conn || !o)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: conn and opts are required");
-  if (!o->url)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: no Odoo URL (set_url)");
-  if (!o->key)
-    return fastepost__error_set(FASTEPOST_ENOKEY, "fastepost_odoo_pull: no Odoo API key (set_api_key)");
+  int rc = fastepost__odoo_sync_check(conn, o, "fastepost_odoo_pull");
+  if (rc)
+    return rc;
   pull_run run = {.conn = conn, .opts = o};
   run.report = calloc(1, sizeof *run.report);
   if (!run.report)
     return fastepost__error_oom();
-  int rc = FASTEPOST_OK;
   for (size_t i = 0; !rc && i < o->models.count; i++)
     rc = fastepost__strlist_add(&run.report->models, o->models.items[i]);
   if (!rc && !(run.report->cursors = calloc(o->models.count ? o->models.count : 1, sizeof *run.report->cursors)))
     rc = fastepost__error_oom();
-  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
-                                  .timeout_us = o->total_us};
   if (!rc)
-    rc = fastepost__odoo_client_new(&run.client, o->url, o->database, o->user, o->key,
-                                    (fastepost__odoo_proto)o->protocol, &http);
+    rc = fastepost__odoo_sync_client_new(&run.client, o);
   if (!rc)
     rc = fastepost_odoo_options_new(&run.oopts);
   if (!rc) {
