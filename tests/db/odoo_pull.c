@@ -163,6 +163,14 @@ Test(odoo_pull, the_cursor_moves_only_after_a_committed_page) {
   fastepost_odoo_sync_options_free(o);
 }
 
+/* JSON-2 options with pages of 2 records and a progress callback (called after each page). */
+static fastepost_odoo_sync_options *pages_of_2(fastepost_progress_cb cb, void *payload) {
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, cb, payload), 0);
+  return o;
+}
+
 /* Stops after the first page. */
 static int stop_at_once(uint64_t rows, uint64_t bytes, void *payload) {
   (void)bytes;
@@ -174,10 +182,8 @@ static int stop_at_once(uint64_t rows, uint64_t bytes, void *payload) {
  * waited for and dropped: neither applied nor counted. */
 Test(odoo_pull, a_stopped_pull_keeps_what_was_committed) {
   partners(5);
-  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   uint64_t seen = 0;
-  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, stop_at_once, &seen), 0);
+  fastepost_odoo_sync_options *o = pages_of_2(stop_at_once, &seen);
   /* fields_get and page 1 pass; page 2 answers after a second */
   fake_odoo_do("slow", "{\"seconds\": 1, \"count\": 1, \"skip\": 2}");
   fastepost_odoo_pull_report *r = NULL;
@@ -203,9 +209,7 @@ static int change_record_1(uint64_t rows, uint64_t bytes, void *payload) {
 
 Test(odoo_pull, a_window_that_shifts_while_paging_loses_nothing) {
   partners(6);
-  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
-  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, change_record_1, NULL), 0);
+  fastepost_odoo_sync_options *o = pages_of_2(change_record_1, NULL);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 6);
@@ -241,10 +245,8 @@ static int wait_for_page_2(uint64_t rows, uint64_t bytes, void *payload) {
 
 Test(odoo_pull, the_next_page_is_fetched_while_one_is_applied) {
   partners(5);
-  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   int seen_at_page_1 = 0;
-  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, wait_for_page_2, &seen_at_page_1), 0);
+  fastepost_odoo_sync_options *o = pages_of_2(wait_for_page_2, &seen_at_page_1);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(seen_at_page_1, 2, "page 2 was not asked for while page 1 was applied");
