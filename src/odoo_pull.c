@@ -10,6 +10,7 @@
  * a page's cursor is still stored only after that page committed.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -491,7 +492,17 @@ static void *fetch_thread(void *arg) {
 /* Fetch on a thread of its own (inline when none can be had: the pull is then sequential).
  * Every wait of the fetch is bounded by the HTTP client's timeouts, and so is the join. */
 static void fetch_start(page_fetch *f, bool background) {
-  f->running = background && pthread_create(&f->thread, NULL, fetch_thread, f) == 0;
+  f->running = false;
+  if (background) {
+    /* The thread starts with every signal blocked, so that the host's signals (Ctrl-C, a Ruby or
+     * Python handler) are still delivered to its own threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+      f->running = pthread_create(&f->thread, NULL, fetch_thread, f) == 0;
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+  }
   if (!f->running)
     fetch_run(f);
 }
