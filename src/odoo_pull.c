@@ -564,7 +564,13 @@ static json_object *page_request(json_object *fields, int64_t lower_us, const ch
   }
   json_object_array_add(domain, leaf("write_date", "<=", json_object_new_string(upper)));
   json_object_object_add(kw, "domain", domain);
-  json_object_object_add(kw, "fields", json_object_get(fields));
+  /* A copy, not a reference: the request goes to the fetch thread, and the JSON-RPC client
+   * takes references to its members there; json-c's reference counts are not atomic, so no
+   * object may be shared with the request of another page. */
+  json_object *own = json_object_new_array();
+  for (size_t i = 0; i < json_object_array_length(fields); i++)
+    json_object_array_add(own, json_object_new_string(json_object_get_string(json_object_array_get_idx(fields, i))));
+  json_object_object_add(kw, "fields", own);
   json_object_object_add(kw, "order", json_object_new_string("write_date asc, id asc"));
   json_object_object_add(kw, "offset", json_object_new_int64((int64_t)(offset - skip)));
   json_object_object_add(kw, "limit", json_object_new_int64((int64_t)(page + skip)));
