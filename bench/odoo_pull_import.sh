@@ -9,8 +9,9 @@
 #       (tests/fake_odoo/fake_odoo.py), pages of PAGE, under /usr/bin/time -v (peak RSS);
 #   (c) the apply half alone: the same N records, PAGE per fastepost_odoo_process_batch() (the
 #       batch path the pull uses), made page by page by bench/odoo_pull_apply.c, also under
-#       /usr/bin/time -v. The stand-in is Python and scans and sorts its whole store for every
-#       page (search_read with offset), on the same cores: (b) is bounded by it, (c) is not.
+#       /usr/bin/time -v. The stand-in is Python on the same cores; it pages through a sorted
+#       index as a database would (tests/fake_odoo/fake_odoo.py), and the pull fetches page k+1
+#       while it applies page k, so (b) is close to (c) when the apply is the slower half.
 #
 #   scripts/with-postgres bench/odoo_pull_import.sh [N=100000] [PAGE=1000]
 #

@@ -4,7 +4,13 @@
  * itself. Records are read through the Odoo client (src/odoo_client/), turned into sync records
  * by the Odoo adapter's own extraction and mapping (src/adapters/odoo_extract.c, as if a webhook
  * had delivered them) and applied by the batch runner, one transaction per page.
+ *
+ * Fetching and applying overlap: while page k is applied (the database's time), a thread fetches
+ * page k+1 and makes its sync records (Odoo's and the client's time). At most one page ahead, and
+ * a page's cursor is still stored only after that page committed.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +233,25 @@ fastepost_status fastepost_odoo_sync_options_set_progress(fastepost_odoo_sync_op
   return FASTEPOST_OK;
 }
 
+/* ---- what the pull and the push start with -------------------------------------------------- */
+
+int fastepost__odoo_sync_check(fastepost_conn *conn, const fastepost_odoo_sync_options *o, const char *fn) {
+  if (!conn || !o)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: conn and opts are required", fn);
+  if (!o->url)
+    return fastepost__error_set(FASTEPOST_EINVALID, "%s: no Odoo URL (set_url)", fn);
+  if (!o->key)
+    return fastepost__error_set(FASTEPOST_ENOKEY, "%s: no Odoo API key (set_api_key)", fn);
+  return FASTEPOST_OK;
+}
+
+int fastepost__odoo_sync_client_new(fastepost__odoo_client **out, const fastepost_odoo_sync_options *o) {
+  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
+                                  .timeout_us = o->total_us};
+  return fastepost__odoo_client_new(out, o->url, o->database, o->user, o->key, (fastepost__odoo_proto)o->protocol,
+                                    &http);
+}
+
 /* ---- the report ------------------------------------------------------------------------------ */
 
 void fastepost_odoo_pull_report_free(fastepost_odoo_pull_report *r) {
@@ -360,35 +385,146 @@ typedef struct pull_run {
   fastepost_odoo_pull_report *report;
 } pull_run;
 
+/* Records made into sync records, ready for the batch runner. */
+typedef struct prepared {
+  fastepost__records recs;
+  fastepost_event_batch *batch;
+  size_t n;
+} prepared;
+
+static void prepared_free(prepared *p) {
+  fastepost_event_batch_free(p->batch);
+  fastepost__records_free(&p->recs);
+  *p = (prepared){0};
+}
+
+/* n records (array entries from `from`) into sync records; touches no connection, so that the
+ * prefetch thread can do it while the page before is applied. */
+static int prepare_records(prepared *p, json_object *records, size_t from, size_t n, const char *model,
+                           const fastepost_odoo_options *oopts, const char *suffix) {
+  p->n = n;
+  int rc = fastepost__records_alloc(&p->recs, n, SOURCE);
+  if (!rc)
+    rc = fastepost__event_batch_new(&p->batch, n);
+  for (size_t i = 0; !rc && i < n; i++) {
+    rc = build_record(&p->recs.items[i], json_object_array_get_idx(records, from + i), model, oopts, suffix);
+    if (!rc)
+      rc = fastepost__event_batch_describe(p->batch, i, p->recs.items[i].event_type, p->recs.items[i].external_id);
+  }
+  return rc;
+}
+
+/* Apply prepared records in one transaction; counts into the report. */
+static int commit_records(pull_run *run, prepared *p, uint64_t *updated) {
+  int rc = fastepost__adapter_run_batch(p->batch, run->conn, p->recs.items, NULL, p->n, &run->ctx);
+  for (size_t i = 0; !rc && i < p->n; i++) {
+    const fastepost_event_result *r = fastepost_event_batch_get(p->batch, i);
+    fastepost_outcome oc = fastepost_event_result_outcome(r);
+    if ((unsigned)oc <= FASTEPOST_OUTCOME_SPOOLED)
+      run->report->outcomes[oc]++;
+    run->report->failed += fastepost_event_result_code(r) != FASTEPOST_OK;
+    if (updated)
+      *updated += oc == FASTEPOST_OUTCOME_UPDATED;
+  }
+  return rc;
+}
+
 /* Apply n records (array entries from `from`) in one transaction; counts into the report. */
 static int apply_records(pull_run *run, json_object *records, size_t from, size_t n, const char *model,
                          const char *suffix, uint64_t *updated) {
-  fastepost__records recs = {0};
-  fastepost_event_batch *b = NULL;
-  int rc = fastepost__records_alloc(&recs, n, SOURCE);
+  prepared p = {0};
+  int rc = prepare_records(&p, records, from, n, model, run->oopts, suffix);
   if (!rc)
-    rc = fastepost__event_batch_new(&b, n);
-  for (size_t i = 0; !rc && i < n; i++) {
-    rc = build_record(&recs.items[i], json_object_array_get_idx(records, from + i), model, run->oopts, suffix);
-    if (!rc)
-      rc = fastepost__event_batch_describe(b, i, recs.items[i].event_type, recs.items[i].external_id);
+    rc = commit_records(run, &p, updated);
+  prepared_free(&p);
+  return rc;
+}
+
+/* ---- a page fetched on the prefetch thread, or inline ---------------------------------------- */
+
+/* One page of search_read, fetched and made into sync records. While its thread runs, only that
+ * thread touches it, and the Odoo client belongs to it until the join (one handle, one thread). */
+typedef struct page_fetch {
+  fastepost__odoo_client *client;
+  const fastepost_odoo_options *oopts; /* read-only while the pull pages */
+  const char *model;
+  json_object *kw;      /* the request (owned) */
+  size_t skip;          /* leading records that repeat the previous page's last one */
+  /* What the pull needs of the answer once its records are made (the JSON is freed then, so
+   * that two pages in memory cost little more than one): */
+  size_t n;                /* records in the answer, skip included */
+  int64_t first_id, last_id;
+  int64_t last_write_us;   /* the last record's write_date; 0 when it has none */
+  prepared prep;           /* records[skip..] */
+  int rc;
+  char *error; /* rc's message, taken on the thread that met it (errors are thread-local) */
+  pthread_t thread;
+  bool running;
+} page_fetch;
+
+static void fetch_run(page_fetch *f) {
+  json_object *records = NULL;
+  f->rc = fastepost__odoo_client_call(&records, f->client, f->model, "search_read", "domain", f->kw);
+  if (!f->rc && !json_object_is_type(records, json_type_array))
+    f->rc = fastepost__error_set(FASTEPOST_EPARSE, "Odoo %s.search_read: the answer is not a list", f->model);
+  size_t n = f->n = f->rc ? 0 : json_object_array_length(records);
+  if (n) {
+    /* ordered by write_date: the last record has the page's latest */
+    json_object *last = json_object_array_get_idx(records, n - 1);
+    const char *wd = json_object_get_string(fastepost__json_get(last, "write_date"));
+    f->first_id = fastepost__odoo_id(fastepost__json_get(json_object_array_get_idx(records, 0), "id"));
+    f->last_id = fastepost__odoo_id(fastepost__json_get(last, "id"));
+    if (!wd || !fastepost__time_parse_iso(&f->last_write_us, wd))
+      f->last_write_us = 0;
   }
-  if (!rc)
-    rc = fastepost__adapter_run_batch(b, run->conn, recs.items, NULL, n, &run->ctx);
-  if (!rc) {
-    for (size_t i = 0; i < n; i++) {
-      const fastepost_event_result *r = fastepost_event_batch_get(b, i);
-      fastepost_outcome oc = fastepost_event_result_outcome(r);
-      if ((unsigned)oc <= FASTEPOST_OUTCOME_SPOOLED)
-        run->report->outcomes[oc]++;
-      run->report->failed += fastepost_event_result_code(r) != FASTEPOST_OK;
-      if (updated)
-        *updated += oc == FASTEPOST_OUTCOME_UPDATED;
+  if (!f->rc && n > f->skip)
+    f->rc = prepare_records(&f->prep, records, f->skip, n - f->skip, f->model, f->oopts, "pull");
+  json_object_put(records);
+  if (f->rc)
+    f->error = fastepost__strdup(fastepost_error_last()->message);
+}
+
+static void *fetch_thread(void *arg) {
+  fetch_run(arg);
+  return NULL;
+}
+
+/* Fetch on a thread of its own (inline when none can be had: the pull is then sequential).
+ * Every wait of the fetch is bounded by the HTTP client's timeouts, and so is the join. */
+static void fetch_start(page_fetch *f, bool background) {
+  f->running = false;
+  if (background) {
+    /* The thread starts with every signal blocked, so that the host's signals (Ctrl-C, a Ruby or
+     * Python handler) are still delivered to its own threads. */
+    sigset_t all, old;
+    sigfillset(&all);
+    if (pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+      f->running = pthread_create(&f->thread, NULL, fetch_thread, f) == 0;
+      pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
   }
-  fastepost_event_batch_free(b);
-  fastepost__records_free(&recs);
-  return rc;
+  if (!f->running)
+    fetch_run(f);
+}
+
+/* Wait for the fetch; its failure is raised again on this thread. */
+static int fetch_finish(page_fetch *f) {
+  if (f->running)
+    pthread_join(f->thread, NULL);
+  f->running = false;
+  if (f->rc)
+    return fastepost__error_set(f->rc, "%s", f->error ? f->error : fastepost_strerror(f->rc));
+  return FASTEPOST_OK;
+}
+
+/* Wait for a fetch still running (its page is dropped) and release everything. */
+static void fetch_clear(page_fetch *f) {
+  if (f->running)
+    pthread_join(f->thread, NULL);
+  json_object_put(f->kw);
+  prepared_free(&f->prep);
+  free(f->error);
+  *f = (page_fetch){0};
 }
 
 /* Odoo's domain format: "YYYY-MM-DD HH:MM:SS" UTC (whole seconds). */
@@ -416,7 +552,39 @@ static json_object *all_records_context(void) {
  * before the pull gives up for this time (EBUSY: run it again). */
 #define MAX_REBASES 50
 
-/* Pull one model: pages of search_read between lower_us (0: from the beginning) and upper_us. */
+/* The search_read request for a page between lower_us (0: from the beginning) and upper (the
+ * frozen bound), ordered by write_date and id, with skip records of overlap in front. */
+static json_object *page_request(json_object *fields, int64_t lower_us, const char *upper, size_t offset,
+                                 size_t skip, size_t page) {
+  json_object *kw = json_object_new_object(), *domain = json_object_new_array();
+  if (lower_us > 0) {
+    char lower[32];
+    odoo_time(lower, sizeof lower, lower_us);
+    json_object_array_add(domain, leaf("write_date", ">=", json_object_new_string(lower)));
+  }
+  json_object_array_add(domain, leaf("write_date", "<=", json_object_new_string(upper)));
+  json_object_object_add(kw, "domain", domain);
+  /* A copy, not a reference: the request goes to the fetch thread, and the JSON-RPC client
+   * takes references to its members there; json-c's reference counts are not atomic, so no
+   * object may be shared with the request of another page. */
+  json_object *own = json_object_new_array();
+  for (size_t i = 0; i < json_object_array_length(fields); i++)
+    json_object_array_add(own, json_object_new_string(json_object_get_string(json_object_array_get_idx(fields, i))));
+  json_object_object_add(kw, "fields", own);
+  json_object_object_add(kw, "order", json_object_new_string("write_date asc, id asc"));
+  json_object_object_add(kw, "offset", json_object_new_int64((int64_t)(offset - skip)));
+  json_object_object_add(kw, "limit", json_object_new_int64((int64_t)(page + skip)));
+  json_object_object_add(kw, "context", all_records_context());
+  return kw;
+}
+
+/* The fetch of a page, not started yet. */
+static page_fetch page_fetch_of(const pull_run *run, const char *model, json_object *kw, size_t skip) {
+  return (page_fetch){.client = run->client, .oopts = run->oopts, .model = model, .kw = kw, .skip = skip};
+}
+
+/* Pull one model: pages of search_read between lower_us (0: from the beginning) and upper_us.
+ * Page k+1 is fetched on a thread while page k is applied here. */
 static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_us) {
   const char *model = run->report->models.items[mi];
   json_object *fields = NULL;
@@ -426,38 +594,21 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
   size_t page = run->opts->page_size;
   size_t offset = 0;
   int64_t last_id = 0, rebases = 0;
-  char upper[32], lower[32];
+  char upper[32];
   odoo_time(upper, sizeof upper, upper_us);
+  page_fetch slots[2] = {{0}, {0}}; /* the page applied and the next one; a thread points at its slot */
+  page_fetch *cur = &slots[0], *next = &slots[1];
+  *cur = page_fetch_of(run, model, page_request(fields, lower_us, upper, 0, 0, page), 0);
+  fetch_start(cur, false);
   while (!rc) {
-    json_object *kw = json_object_new_object(), *domain = json_object_new_array();
-    if (lower_us > 0) {
-      odoo_time(lower, sizeof lower, lower_us);
-      json_object_array_add(domain, leaf("write_date", ">=", json_object_new_string(lower)));
-    }
-    json_object_array_add(domain, leaf("write_date", "<=", json_object_new_string(upper)));
-    json_object_object_add(kw, "domain", domain);
-    json_object_object_add(kw, "fields", json_object_get(fields));
-    json_object_object_add(kw, "order", json_object_new_string("write_date asc, id asc"));
-    /* One record of overlap with the previous page: if it is not the one seen last, the window
-     * shifted under the offsets (a record changed or vanished while paging). */
-    size_t skip = offset ? 1 : 0;
-    json_object_object_add(kw, "offset", json_object_new_int64((int64_t)(offset - skip)));
-    json_object_object_add(kw, "limit", json_object_new_int64((int64_t)(page + skip)));
-    json_object_object_add(kw, "context", all_records_context());
-    json_object *records = NULL;
-    rc = fastepost__odoo_client_call(&records, run->client, model, "search_read", "domain", kw);
-    json_object_put(kw);
+    rc = fetch_finish(cur);
     if (rc)
       break;
-    if (!json_object_is_type(records, json_type_array)) {
-      json_object_put(records);
-      rc = fastepost__error_set(FASTEPOST_EPARSE, "Odoo %s.search_read: the answer is not a list", model);
-      break;
-    }
-    size_t n = json_object_array_length(records);
-    if (skip && (n == 0 || fastepost__odoo_id(fastepost__json_get(json_object_array_get_idx(records, 0), "id")) !=
-                               last_id)) {
-      json_object_put(records);
+    size_t n = cur->n;
+    /* One record of overlap with the previous page: if it is not the one seen last, the window
+     * shifted under the offsets (a record changed or vanished while paging). */
+    if (cur->skip && (n == 0 || cur->first_id != last_id)) {
+      fetch_clear(cur);
       if (++rebases > MAX_REBASES) {
         rc = fastepost__error_set(FASTEPOST_EBUSY, "Odoo %s changed under the pull %d times: run it again", model,
                                   MAX_REBASES);
@@ -467,22 +618,27 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
       lower_us = run->report->cursors[mi] > 0 ? run->report->cursors[mi] - run->report->cursors[mi] % 1000000
                                               : lower_us;
       offset = 0;
+      *cur = page_fetch_of(run, model, page_request(fields, lower_us, upper, 0, 0, page), 0);
+      fetch_start(cur, false);
       continue;
     }
-    size_t fresh = n - skip;
+    size_t fresh = n - cur->skip;
     run->report->fetched += fresh;
+    offset += fresh;
+    if (n)
+      last_id = cur->last_id;
+    if (fresh >= page) { /* a full page: there may be more, fetched while this one is applied */
+      *next = page_fetch_of(run, model, page_request(fields, lower_us, upper, offset, 1, page), 1);
+      fetch_start(next, true);
+    }
     if (fresh) {
-      rc = apply_records(run, records, skip, fresh, model, "pull", NULL);
+      rc = commit_records(run, &cur->prep, NULL);
       if (!rc) {
         run->report->pages++;
-        /* ordered by write_date: the page's last record has its latest */
-        json_object *lastrec = json_object_array_get_idx(records, n - 1);
-        const char *wd = json_object_get_string(fastepost__json_get(lastrec, "write_date"));
-        int64_t wd_us = 0;
-        last_id = fastepost__odoo_id(fastepost__json_get(lastrec, "id"));
+        int64_t wd_us = cur->last_write_us;
         /* never past the frozen bound: a server that ignored the domain must not push the
          * cursor into the future, where every later change would fall below the window */
-        if (wd && fastepost__time_parse_iso(&wd_us, wd) && wd_us > upper_us)
+        if (wd_us > upper_us)
           wd_us = upper_us;
         if (wd_us > run->report->cursors[mi]) {
           rc = cursor_store(run->conn, model, wd_us);
@@ -494,11 +650,16 @@ static int pull_model(pull_run *run, size_t mi, int64_t lower_us, int64_t upper_
           run->opts->progress(run->report->fetched, 0, run->opts->progress_payload))
         rc = fastepost__error_set(FASTEPOST_ECANCELED, "the pull was stopped by its progress callback");
     }
-    json_object_put(records);
-    offset += fresh;
+    fetch_clear(cur);
     if (fresh < page)
       break;
+    page_fetch *t = cur;
+    cur = next;
+    next = t;
   }
+  /* after a failure or a stop, the page in flight is waited for and dropped */
+  fetch_clear(&slots[0]);
+  fetch_clear(&slots[1]);
   json_object_put(fields);
   return rc;
 }
@@ -613,26 +774,19 @@ fastepost_status fastepost_odoo_pull(fastepost_odoo_pull_report **out, fastepost
                                      const fastepost_odoo_sync_options *o) {
   if (out)
     *out = NULL;
-  if (!conn || !o)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: conn and opts are required");
-  if (!o->url)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_pull: no Odoo URL (set_url)");
-  if (!o->key)
-    return fastepost__error_set(FASTEPOST_ENOKEY, "fastepost_odoo_pull: no Odoo API key (set_api_key)");
+  int rc = fastepost__odoo_sync_check(conn, o, "fastepost_odoo_pull");
+  if (rc)
+    return rc;
   pull_run run = {.conn = conn, .opts = o};
   run.report = calloc(1, sizeof *run.report);
   if (!run.report)
     return fastepost__error_oom();
-  int rc = FASTEPOST_OK;
   for (size_t i = 0; !rc && i < o->models.count; i++)
     rc = fastepost__strlist_add(&run.report->models, o->models.items[i]);
   if (!rc && !(run.report->cursors = calloc(o->models.count ? o->models.count : 1, sizeof *run.report->cursors)))
     rc = fastepost__error_oom();
-  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
-                                  .timeout_us = o->total_us};
   if (!rc)
-    rc = fastepost__odoo_client_new(&run.client, o->url, o->database, o->user, o->key,
-                                    (fastepost__odoo_proto)o->protocol, &http);
+    rc = fastepost__odoo_sync_client_new(&run.client, o);
   if (!rc)
     rc = fastepost_odoo_options_new(&run.oopts);
   if (!rc) {

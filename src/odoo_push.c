@@ -420,21 +420,15 @@ fastepost_status fastepost_odoo_push(fastepost_odoo_push_report **out, fastepost
                                      const fastepost_odoo_sync_options *o) {
   if (out)
     *out = NULL;
-  if (!conn || !o)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_push: conn and opts are required");
-  if (!o->url)
-    return fastepost__error_set(FASTEPOST_EINVALID, "fastepost_odoo_push: no Odoo URL (set_url)");
-  if (!o->key)
-    return fastepost__error_set(FASTEPOST_ENOKEY, "fastepost_odoo_push: no Odoo API key (set_api_key)");
+  int rc = fastepost__odoo_sync_check(conn, o, "fastepost_odoo_push");
+  if (rc)
+    return rc;
   if (fastepost__sync_busy_connection(conn, "the push"))
     return fastepost_error_last()->code;
   push_run run = {.conn = conn, .opts = o};
   if (!(run.report = calloc(1, sizeof *run.report)))
     return fastepost__error_oom();
-  fastepost__http_options http = {.ca_file = o->ca_file, .connect_timeout_us = o->connect_us,
-                                  .timeout_us = o->total_us};
-  int rc = fastepost__odoo_client_new(&run.client, o->url, o->database, o->user, o->key,
-                                      (fastepost__odoo_proto)o->protocol, &http);
+  rc = fastepost__odoo_sync_client_new(&run.client, o);
   for (size_t n = 0; !rc && n < o->push_limit; n++) {
     push_row row;
     memset(&row, 0, sizeof row);

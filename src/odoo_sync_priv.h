@@ -10,6 +10,7 @@
 
 #include "adapters/adapter.h"
 #include "fastepost/odoo_sync.h"
+#include "odoo_client/odoo_client.h"
 #include "util/strv.h"
 
 struct fastepost_odoo_sync_options {
@@ -28,5 +29,13 @@ struct fastepost_odoo_sync_options {
   fastepost_odoo_sync_prefer prefer;
   size_t push_limit;
 };
+
+/* The checks the pull and the push start with: conn and o given (EINVALID), a URL (EINVALID)
+ * and an API key (ENOKEY); fn names the caller in the message. */
+int fastepost__odoo_sync_check(fastepost_conn *conn, const fastepost_odoo_sync_options *o, const char *fn);
+
+/* The Odoo client the options describe (URL, database, user, key, protocol, CA file, timeouts);
+ * nothing is sent yet. */
+int fastepost__odoo_sync_client_new(fastepost__odoo_client **out, const fastepost_odoo_sync_options *o);
 
 #endif

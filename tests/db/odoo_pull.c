@@ -163,6 +163,14 @@ Test(odoo_pull, the_cursor_moves_only_after_a_committed_page) {
   fastepost_odoo_sync_options_free(o);
 }
 
+/* JSON-2 options with pages of 2 records and a progress callback (called after each page). */
+static fastepost_odoo_sync_options *pages_of_2(fastepost_progress_cb cb, void *payload) {
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
+  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, cb, payload), 0);
+  return o;
+}
+
 /* Stops after the first page. */
 static int stop_at_once(uint64_t rows, uint64_t bytes, void *payload) {
   (void)bytes;
@@ -170,15 +178,19 @@ static int stop_at_once(uint64_t rows, uint64_t bytes, void *payload) {
   return 1;
 }
 
+/* The page fetched ahead while page 1 is applied (slow here: still in flight at the stop) is
+ * waited for and dropped: neither applied nor counted. */
 Test(odoo_pull, a_stopped_pull_keeps_what_was_committed) {
   partners(5);
-  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
   uint64_t seen = 0;
-  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, stop_at_once, &seen), 0);
+  fastepost_odoo_sync_options *o = pages_of_2(stop_at_once, &seen);
+  /* fields_get and page 1 pass; page 2 answers after a second */
+  fake_odoo_do("slow", "{\"seconds\": 1, \"count\": 1, \"skip\": 2}");
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), FASTEPOST_ECANCELED);
   cr_assert_eq(seen, 2);
+  cr_assert_eq(fastepost_odoo_pull_report_fetched(r), 2);
+  cr_assert_eq(fastepost_odoo_pull_report_pages(r), 1);
   cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:02");
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 2);
   fastepost_odoo_pull_report_free(r);
@@ -197,13 +209,53 @@ static int change_record_1(uint64_t rows, uint64_t bytes, void *payload) {
 
 Test(odoo_pull, a_window_that_shifts_while_paging_loses_nothing) {
   partners(6);
-  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
-  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
-  cr_assert_eq(fastepost_odoo_sync_options_set_progress(o, change_record_1, NULL), 0);
+  fastepost_odoo_sync_options *o = pages_of_2(change_record_1, NULL);
   fastepost_odoo_pull_report *r = NULL;
   cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
   cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 6);
   cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 6);
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
+/* How many search_read requests the stand-in has seen (its log). */
+static int search_reads_seen(void) {
+  char *log = fake_odoo_admin("log", "{}");
+  int n = 0;
+  for (const char *p = log; (p = strstr(p, "/search_read")); p++)
+    n++;
+  free(log);
+  return n;
+}
+
+/* After page 1 is committed: waits (up to 10 s) for the request of page 2, which comes only if
+ * it was sent while page 1 was being applied; a sequential pull sends it after this returns. */
+static int wait_for_page_2(uint64_t rows, uint64_t bytes, void *payload) {
+  (void)bytes;
+  if (rows == 2) {
+    int seen = search_reads_seen();
+    for (int i = 0; i < 200 && seen < 2; i++) {
+      fake_odoo_sleep_ms(50);
+      seen = search_reads_seen();
+    }
+    *(int *)payload = seen;
+  }
+  return 0;
+}
+
+Test(odoo_pull, the_next_page_is_fetched_while_one_is_applied) {
+  partners(5);
+  int seen_at_page_1 = 0;
+  fastepost_odoo_sync_options *o = pages_of_2(wait_for_page_2, &seen_at_page_1);
+  fastepost_odoo_pull_report *r = NULL;
+  cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
+  cr_assert_eq(seen_at_page_1, 2, "page 2 was not asked for while page 1 was applied");
+  /* no page fetched twice, none lost: 2 + 2 + 1 */
+  cr_assert_eq(search_reads_seen(), 3);
+  cr_assert_eq(fastepost_odoo_pull_report_pages(r), 3);
+  cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 5);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers"), 5);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:05");
   fastepost_odoo_pull_report_free(r);
   fastepost_odoo_sync_options_free(o);
 }

@@ -30,12 +30,23 @@ answered: the record changed between the client's last sync and its write, so a 
 compares write_date first sees a conflict), record (one record as stored, write_date with its
 microseconds, as Odoo's native webhook would carry it).
 
+Searches page the way a database with an index does, not by filtering and sorting the whole
+store for every page: each model keeps sorted indexes on (write_date, id) and (id), dropped by
+every change to its records (write, create, admin write/bulk/unlink, reset) and rebuilt on the
+next search. A search ordered by one of them ("write_date asc, id asc", "id asc", or no order)
+whose domain is a list of range leaves on the leading field (>=, >, <=, <) bisects to its window
+and renders only the page it returns; anything else (other orders, '|', '!', other fields) takes
+the general path: filter everything, sort, slice. Both paths return the same records in the same
+order (the pull's tests run through the first, the push's and most others through the second),
+so the shortcut changes only the time a page takes, as an index does in a real Odoo.
+
 Every URL may start with /t/<tenant>/: each tenant has its own store and settings, so that tests
 running in parallel share one server without seeing each other's records.
 
 Start: fake_odoo.py PORT_FILE  (listens on 127.0.0.1, a free port written to PORT_FILE; exits
 after 30 s without a request).
 """
+import bisect
 import datetime as dt
 import json
 import sys
@@ -65,9 +76,10 @@ def reset(cfg=None):
         "records": {},  # model -> id -> dict
         "next_id": {},
         "fail": [],     # [{"status", "retry_after", "count", "body"}]
-        "slow": [],     # [{"seconds", "count"}]
+        "slow": [],     # [{"seconds", "count", "skip"?}]
         "log": [],
         "race": [],     # [{"model", "id", "values"}]: applied at the next read of that record
+        "index": {},    # (model, field) -> sorted [(field value, id)]: see search_indexed()
     })
 
 
@@ -98,6 +110,7 @@ def write_record(model, rid, values, tx_start=None, uid=None):
     if rid is None:
         rid = STATE["next_id"].get(model, 0) + 1
     STATE["next_id"][model] = max(STATE["next_id"].get(model, 0), rid)
+    drop_indexes(model)
     rec = recs.get(rid)
     if rec is None:
         rec = {"id": rid, "active": True, "create_date": stamp, "write_uid": [STATE["uid"], "Bot"]}
@@ -154,11 +167,91 @@ def matches(rec, domain):
     return result
 
 
+def drop_indexes(model):
+    """Every change to a model's records invalidates its indexes (rebuilt by the next search)."""
+    for key in [k for k in STATE["index"] if k[0] == model]:
+        del STATE["index"][key]
+
+
+def index_of(model, field):
+    """The model's records as a sorted list of (field value, id), built on first use."""
+    key = (model, field)
+    if key not in STATE["index"]:
+        recs = STATE["records"].get(model, {})
+        if field == "id":
+            STATE["index"][key] = [(rid,) for rid in sorted(recs)]
+        else:
+            STATE["index"][key] = sorted((r[field], r["id"]) for r in recs.values())
+    return STATE["index"][key]
+
+
+# The orders an index serves, as search() would parse them: (leading field, full order).
+INDEXED_ORDERS = {"write_date asc, id asc": "write_date", "write_date, id": "write_date",
+                  "id asc": "id", "id": "id"}
+AFTER = float("inf")  # sorts after every id: (v, AFTER) follows every (v, id)
+
+
+def search_indexed(model, domain, kw, active_test):
+    """The records search() would return, from an index; None when the query needs the general path.
+
+    Only for range leaves on the index's leading field: the matching records are then one
+    contiguous run of the index, and [offset:offset+limit] of that run is the page."""
+    order = " ".join((kw.get("order") or "id asc").split()).lower()
+    field = INDEXED_ORDERS.get(order)
+    if field is None or not isinstance(domain, list):
+        return None
+    lo_key, hi_key = None, None  # the run is index[bisect_left(lo_key) : bisect_left(hi_key)]
+    for t in domain:
+        if not (isinstance(t, list) and len(t) == 3 and t[0] == field and t[1] in (">=", ">", "<=", "<")):
+            return None
+        _, op, val = t
+        if field == "id":
+            if not isinstance(val, int) or isinstance(val, bool):
+                return None
+        else:
+            if not isinstance(val, str):
+                return None
+            val = parse_dt(val)  # compared at full precision, as matches() does
+        if op in (">=", ">"):
+            k = (val,) if op == ">=" else (val, AFTER)
+            lo_key = k if lo_key is None else max(lo_key, k)
+        else:
+            k = (val, AFTER) if op == "<=" else (val,)
+            hi_key = k if hi_key is None else min(hi_key, k)
+    index = index_of(model, field)
+    lo = bisect.bisect_left(index, lo_key) if lo_key is not None else 0
+    hi = bisect.bisect_left(index, hi_key) if hi_key is not None else len(index)
+    offset = int(kw.get("offset") or 0)
+    limit = int(kw.get("limit") or 0)
+    recs = STATE["records"][model] if model in STATE["records"] else {}
+    if not active_test:
+        start = lo + offset
+        stop = hi if not limit else min(hi, start + limit)
+        return [recs[entry[-1]] for entry in index[start:stop]]
+    # Archived records hidden: walk the run, as a database filters an index scan.
+    out, skipped = [], 0
+    for entry in index[lo:hi]:
+        rec = recs[entry[-1]]
+        if not rec.get("active", True):
+            continue
+        if skipped < offset:
+            skipped += 1
+            continue
+        out.append(rec)
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
 def search(model, domain, kw):
     ctx = kw.get("context") or {}
-    recs = list(STATE["records"].get(model, {}).values())
     names_active = any(isinstance(t, list) and t and t[0] == "active" for t in domain)
-    if ctx.get("active_test", True) and not names_active:
+    active_test = ctx.get("active_test", True) and not names_active
+    fast = search_indexed(model, domain, kw, active_test)
+    if fast is not None:
+        return fast
+    recs = list(STATE["records"].get(model, {}).values())
+    if active_test:
         recs = [r for r in recs if r.get("active", True)]
     recs = [r for r in recs if matches(r, domain)]
     order = kw.get("order") or "id asc"
@@ -299,7 +392,10 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             STATE = self.state
             slow = STATE["slow"].pop(0) if STATE["slow"] else None
-            if slow and slow["count"] > 1:
+            if slow and slow.get("skip", 0) > 0:  # let this many requests through first
+                STATE["slow"].insert(0, dict(slow, skip=slow["skip"] - 1))
+                slow = None
+            elif slow and slow["count"] > 1:
                 STATE["slow"].insert(0, dict(slow, count=slow["count"] - 1))
             fail = STATE["fail"].pop(0) if STATE["fail"] else None
             if fail and fail.get("skip", 0) > 0:  # let this many requests through first
@@ -439,12 +535,14 @@ class Handler(BaseHTTPRequestHandler):
                                             "phone": "+49 30 %07d" % i, "is_company": False}, start)
                 res = int(req["count"])
             elif cmd == "unlink":
-                recs = STATE["records"].get(req.get("model", "res.partner"), {})
+                model = req.get("model", "res.partner")
+                drop_indexes(model)
+                recs = STATE["records"].get(model, {})
                 res = [recs.pop(i, None) is not None for i in req["ids"]]
             elif cmd == "fail":  # {"status", "count", "retry_after"?, "skip"?, "body"?}
                 STATE["fail"].append(req)
                 res = True
-            elif cmd == "slow":
+            elif cmd == "slow":  # {"seconds", "count", "skip"?}
                 STATE["slow"].append(req)
                 res = True
             elif cmd == "log":
