@@ -155,7 +155,8 @@ const char fastepost__sync_sql_task[] =
 #define SQL_APPLY_TEXT \
   "WITH " APPLY_CTES ", " EVENT_COUNTED("'success'") ", " CUSTOMER_COUNTED APPLY_RESULT
 static const char SQL_APPLY[] = SQL_APPLY_TEXT;
-#define SQL_FINISH_TEXT "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") ", " EVENT_COUNTED("$8") FINISH_RESULT
+#define SQL_FINISH_TEXT \
+  "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") ", " EVENT_COUNTED("$8") FINISH_RESULT
 static const char SQL_FINISH[] = SQL_FINISH_TEXT;
 
 /* ---- set-based statements of a batch chunk (batch.c) ---------------------------------------
