@@ -111,7 +111,8 @@ long long fptest_count(const char *sql) { return atoll(fptest_scalar(sql)); }
 void fptest_assert_counters_exact(void) {
   cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT source, status, sum(n) AS n "
                             "FROM fastepost_event_counts GROUP BY 1, 2) c FULL JOIN (SELECT source, status, "
-                            "count(*) AS n FROM integration_events GROUP BY 1, 2) t USING (source, status) WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"),
+                            "count(*) AS n FROM integration_events GROUP BY 1, 2) t USING (source, status) "
+                            "WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"),
                0, "the event counters differ from a recount");
   cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT source, hour, status, sum(n) AS n "
                             "FROM fastepost_event_hourly_counts GROUP BY 1, 2, 3) c FULL JOIN (SELECT source, "
