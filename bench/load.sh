@@ -80,6 +80,10 @@ check "remarks (one per contact, none twice)" "$(q 'SELECT count(*) FROM remarks
 check "events (one per distinct delivery)" "$(q 'SELECT count(*) FROM integration_events')" "$unique"
 check "events not successful" "$(q "SELECT count(*) FROM integration_events WHERE status <> 'success'")" 0
 check "distinct idempotency keys" "$(q 'SELECT count(DISTINCT idempotency_key) FROM integration_events')" "$unique"
+# The statistics counters (the slots summed) against a recount: exact under concurrency too.
+check "event counters = recount" "$(q "SELECT count(*) FROM (SELECT source, status, sum(n) AS n FROM fastepost_event_counts GROUP BY 1, 2) c FULL JOIN (SELECT source, status, count(*) AS n FROM integration_events GROUP BY 1, 2) t USING (source, status) WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)")" 0
+check "hourly counters = recount" "$(q "SELECT count(*) FROM (SELECT source, hour, status, sum(n) AS n FROM fastepost_event_hourly_counts GROUP BY 1, 2, 3) c FULL JOIN (SELECT source, date_trunc('hour', created_at) AS hour, status, count(*) AS n FROM integration_events GROUP BY 1, 2, 3) t USING (source, hour, status) WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)")" 0
+check "customer counters = recount" "$(q "SELECT (SELECT sum(n) FROM fastepost_row_counts WHERE counter = 'customers') - (SELECT count(*) FROM customers) || ' ' || (SELECT sum(n) FROM fastepost_row_counts WHERE counter = 'customers_crm_synced') - (SELECT count(crm_id) FROM customers)")" "0 0"
 secs=$(echo "$end - $start" | bc)
 printf 'wall time %.1f s: %.0f deliveries/s (%d processes, %.0f per process per s)\n' "$secs" \
   "$(echo "$total / $secs" | bc -l)" "$procs" "$(echo "$total / $secs / $procs" | bc -l)"

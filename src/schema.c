@@ -139,7 +139,8 @@ static const table_def tables[] = {
 typedef struct migration {
   int version;
   const char *name;
-  const char *sql; /* NULL: generated from tables[] (migration 1 only) */
+  const char *sql;  /* NULL: generated from tables[] (migration 1 only) */
+  const char *more; /* run after sql, in the same transaction (another module's part), or NULL */
 } migration;
 
 /*
@@ -160,14 +161,15 @@ typedef struct migration {
 #define SLOT "(pg_backend_pid() % 8)::smallint"
 /* Upsert deltas (source, status, created_at, delta) from the CTE `d` into both event counters;
  * zero nets (an UPDATE that changed none of the three) write nothing. */
-#define EVENT_DELTAS(rows)                                                                      \
+#define EVENT_DELTAS(rows) EVENT_DELTAS_IN(SLOT, rows)
+#define EVENT_DELTAS_IN(slot, rows)                                                             \
   "WITH d AS (" rows "), "                                                                      \
   "totals AS (INSERT INTO fastepost_event_counts AS c (source, status, slot, n) "               \
-  "SELECT source, status, " SLOT ", sum(delta) FROM d GROUP BY source, status "                 \
+  "SELECT source, status, " slot ", sum(delta) FROM d GROUP BY source, status "                 \
   "HAVING sum(delta) <> 0 ORDER BY source, status "                                                 \
   "ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1) "         \
   "INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) "             \
-  "SELECT source, hour, status, " SLOT ", sum(delta) FROM "                                     \
+  "SELECT source, hour, status, " slot ", sum(delta) FROM "                                     \
   "(SELECT source, status, coalesce(date_trunc('hour', created_at), 'epoch') AS hour, delta "   \
   "FROM d) x GROUP BY source, hour, status HAVING sum(delta) <> 0 ORDER BY source, hour, status "   \
   "ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n"
@@ -175,8 +177,9 @@ typedef struct migration {
   "SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, created_at, " sign    \
   " AS delta FROM " table
 /* Upsert (counter, n) rows from `rows` into fastepost_row_counts. */
-#define ROW_DELTAS(rows)                                                                        \
-  "INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, " SLOT ", sum(n) "   \
+#define ROW_DELTAS(rows) ROW_DELTAS_IN(SLOT, rows)
+#define ROW_DELTAS_IN(slot, rows)                                                               \
+  "INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT counter, " slot ", sum(n) "   \
   "FROM (" rows ") x GROUP BY counter HAVING sum(n) <> 0 ORDER BY counter "                      \
   "ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n"
 #define CUSTOMER_ROWS(table, sign)                                                              \
@@ -188,10 +191,11 @@ typedef struct migration {
 #define TRIGGER_FN(name, body)                                                                  \
   "CREATE OR REPLACE FUNCTION " name "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "         \
   body "; RETURN NULL; END $$;\n"
-#define TRIGGER(name, when, table, referencing, fn)                                             \
+#define TRIGGER(name, when, table, referencing, fn) TRIGGER_IF(name, when, table, referencing, "", fn)
+#define TRIGGER_IF(name, when, table, referencing, condition, fn)                                \
   "DROP TRIGGER IF EXISTS " name " ON " table ";\n"                                             \
   "CREATE TRIGGER " name " AFTER " when " ON " table " " referencing                            \
-  " FOR EACH STATEMENT EXECUTE FUNCTION " fn "();\n"
+  " FOR EACH STATEMENT " condition "EXECUTE FUNCTION " fn "();\n"
 #define STMT_TRIGGERS(prefix, table)                                                            \
   TRIGGER(prefix "_insert", "INSERT", table, "REFERENCING NEW TABLE AS new_rows",              \
           prefix "_insert")                                                                     \
@@ -385,20 +389,88 @@ static const char push_outbox_sql[] =
 #pragma GCC diagnostic pop
 #endif
 
+/*
+ * Migration 13: counters that cost the sync core little and never make two deliveries wait.
+ * - Slots: a transaction takes the first free one of 64 counter slots, starting from its
+ *   backend's pid (fastepost_counter_slot: a transaction-level advisory lock per slot, tried
+ *   without waiting), instead of pid % 8, where 8 processes collided on a slot (the birthday
+ *   problem) and one waited for the other's commit on the same counter row. The slot is held
+ *   to the commit; a transaction may add to several slots, readers sum them all.
+ * - The sync core's apply and finish functions count their own rows in the same statement
+ *   (src/sync/statements.c) and SET fastepost.counted = 'self' for their duration; the
+ *   insert/update/delete counter triggers skip statements that run with it. Everything else
+ *   (the Rails app, psql, imports, prunes, the core's batch and failure statements) is still
+ *   counted by the triggers. TRUNCATE triggers are unchanged.
+ * Counter rows already written keep their slots: only the sums mean something. Upgrading
+ * needs nothing recounted.
+ */
+#define COUNTER_SLOT_FN "fastepost_counter_slot()"
+#define NOT_SELF "WHEN (pg_catalog.current_setting('fastepost.counted', true) IS DISTINCT FROM 'self') "
+#define STMT_TRIGGERS_COUNTED(prefix, table)                                                    \
+  TRIGGER_IF(prefix "_insert", "INSERT", table, "REFERENCING NEW TABLE AS new_rows", NOT_SELF,  \
+             prefix "_insert")                                                                  \
+  TRIGGER_IF(prefix "_update", "UPDATE", table,                                                 \
+             "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows", NOT_SELF, prefix "_update") \
+  TRIGGER_IF(prefix "_delete", "DELETE", table, "REFERENCING OLD TABLE AS old_rows", NOT_SELF,  \
+             prefix "_delete")
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+static const char counted_by_writer_sql[] =
+    "LOCK TABLE integration_events, customers, tasks IN SHARE ROW EXCLUSIVE MODE;\n"
+    /* 1718641507: the advisory lock class of the slots (two-key form: apart from the sync
+     * core's one-key locks on match keys). */
+    "CREATE OR REPLACE FUNCTION fastepost_counter_slot() RETURNS smallint LANGUAGE plpgsql AS $$\n"
+    "DECLARE first int := pg_catalog.pg_backend_pid() % 64;\n"
+    "BEGIN\n"
+    "  FOR i IN 0..63 LOOP\n"
+    "    IF pg_catalog.pg_try_advisory_xact_lock(1718641507, (first + i) % 64) THEN\n"
+    "      RETURN (first + i) % 64;\n"
+    "    END IF;\n"
+    "  END LOOP;\n"
+    "  RETURN first;\n"
+    "END $$;\n"
+    TRIGGER_FN("fastepost_count_events_insert", EVENT_DELTAS_IN(COUNTER_SLOT_FN, EVENT_ROWS("new_rows", "1")))
+    TRIGGER_FN("fastepost_count_events_update",
+               EVENT_DELTAS_IN(COUNTER_SLOT_FN, EVENT_ROWS("new_rows", "1") " UNION ALL "
+                               EVENT_ROWS("old_rows", "-1")))
+    TRIGGER_FN("fastepost_count_events_delete", EVENT_DELTAS_IN(COUNTER_SLOT_FN, EVENT_ROWS("old_rows", "-1")))
+    TRIGGER_FN("fastepost_count_customers_insert", ROW_DELTAS_IN(COUNTER_SLOT_FN, CUSTOMER_ROWS("new_rows", "")))
+    TRIGGER_FN("fastepost_count_customers_update",
+               ROW_DELTAS_IN(COUNTER_SLOT_FN, CUSTOMER_ROWS("new_rows", "") " UNION ALL "
+                             CUSTOMER_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_customers_delete", ROW_DELTAS_IN(COUNTER_SLOT_FN, CUSTOMER_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_tasks_insert", ROW_DELTAS_IN(COUNTER_SLOT_FN, TASK_ROWS("new_rows", "")))
+    TRIGGER_FN("fastepost_count_tasks_update",
+               ROW_DELTAS_IN(COUNTER_SLOT_FN, TASK_ROWS("new_rows", "") " UNION ALL " TASK_ROWS("old_rows", "-")))
+    TRIGGER_FN("fastepost_count_tasks_delete", ROW_DELTAS_IN(COUNTER_SLOT_FN, TASK_ROWS("old_rows", "-")))
+    /* CREATE OR REPLACE dropped migration 5's pinned search_path. */
+    PIN_PATHS("fastepost_count_events") PIN_PATHS("fastepost_count_customers") PIN_PATHS("fastepost_count_tasks")
+    PIN_PATH("fastepost_counter_slot")
+    STMT_TRIGGERS_COUNTED("fastepost_count_events", "integration_events")
+    STMT_TRIGGERS_COUNTED("fastepost_count_customers", "customers")
+    STMT_TRIGGERS_COUNTED("fastepost_count_tasks", "tasks");
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
 static const migration migrations[] = {
-    {1, "base tables: customers, tasks, remarks, integration_events", NULL},
-    {2, "CRM statistics counters kept by triggers", crm_counters_sql},
-    {3, "versioned CRM properties and tombstones", crm_properties_sql},
-    {4, "indexes for the event list filters", event_filter_indexes_sql},
-    {5, "counter functions keep their own search_path", pinned_search_path_sql},
-    {6, "customers by phone, lowest id first", phone_id_index_sql},
+    {1, "base tables: customers, tasks, remarks, integration_events", NULL, NULL},
+    {2, "CRM statistics counters kept by triggers", crm_counters_sql, NULL},
+    {3, "versioned CRM properties and tombstones", crm_properties_sql, NULL},
+    {4, "indexes for the event list filters", event_filter_indexes_sql, NULL},
+    {5, "counter functions keep their own search_path", pinned_search_path_sql, NULL},
+    {6, "customers by phone, lowest id first", phone_id_index_sql, NULL},
     /* src/sync/statements.c: their plans are cached per server session, also behind a transaction pooler */
-    {7, "sync function: apply a delivery", fastepost__sync_function_apply_sql},
-    {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql},
-    {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql},
-    {10, "sync function: match candidates", fastepost__sync_function_match_sql},
-    {11, "pull cursors per source and model", sync_cursors_sql},
-    {12, "push-back outbox filled by triggers on customers", push_outbox_sql},
+    {7, "sync function: apply a delivery", fastepost__sync_function_apply_sql, NULL},
+    {8, "sync function: finish a delivery that applies nothing", fastepost__sync_function_finish_sql, NULL},
+    {9, "sync function: write versioned properties", fastepost__sync_function_props_write_sql, NULL},
+    {10, "sync function: match candidates", fastepost__sync_function_match_sql, NULL},
+    {11, "pull cursors per source and model", sync_cursors_sql, NULL},
+    {12, "push-back outbox filled by triggers on customers", push_outbox_sql, NULL},
+    {13, "counters: free slots, the sync functions count their own rows", counted_by_writer_sql,
+     fastepost__sync_functions_counted_sql},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -422,9 +494,12 @@ static int base_tables_sql(fastepost__buf *b) {
 }
 
 static int migration_sql(fastepost__buf *b, const migration *m) {
-  if (m->sql)
-    return fastepost__buf_printf(b, "%s\n", m->sql);
-  return base_tables_sql(b);
+  if (!m->sql)
+    return base_tables_sql(b);
+  fastepost__buf_printf(b, "%s\n", m->sql);
+  if (m->more)
+    fastepost__buf_printf(b, "%s\n", m->more);
+  return b->oom ? FASTEPOST_ENOMEM : FASTEPOST_OK;
 }
 
 static const char migrations_table[] =

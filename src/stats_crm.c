@@ -2,7 +2,8 @@
 /*
  * CRM dashboard statistics. Every figure comes from a bounded amount of work, whatever the
  * size of the event log (docs/crm-stats.md):
- * - totals and success rates: fastepost_event_counts (sources x statuses x 8 slots rows);
+ * - totals and success rates: fastepost_event_counts (sources x statuses x slots used rows: at
+ *   most 64 slots since migration 13);
  * - the 24-hour window: the full hours from fastepost_event_hourly_counts (at most 24 hours x
  *   statuses x slots rows per source) plus an exact count of the partial first hour through
  *   the (source, created_at) index: at most one hour of events;

@@ -75,8 +75,8 @@ const char fastepost__sync_sql_task[] =
  * $8 mode ('create', 'update', 'keep'), $9 customer id, $10-$14 name, email, phone, company,
  * address, $15 active, $16 crm_source, $17 crm_id, $18 crm_updated_at, $19 changed,
  * $20 task id, $21 link the task, $22 remark body, $23 remark key. */
-#define SQL_APPLY_TEXT \
-    "WITH ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, " \
+#define APPLY_CTES \
+    "ins AS (INSERT INTO customers (name, email, phone, company, address, active, crm_source, " \
     "crm_id, crm_updated_at, last_synced_at, created_at, updated_at) " \
     "SELECT $10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, " \
     NOW7 ", " NOW7 ", " NOW7 " WHERE $8::text = 'create' RETURNING id), " \
@@ -96,16 +96,67 @@ const char fastepost__sync_sql_task[] =
     "res AS (SELECT CASE WHEN $8::text = 'create' THEN 'created' WHEN $19::boolean OR EXISTS " \
     "(SELECT 1 FROM rem) OR EXISTS (SELECT 1 FROM tsk) THEN 'updated' ELSE 'unchanged' END AS " \
     "outcome), " \
-    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text") \
+    EVENT_WRITE("'success'", "(SELECT outcome FROM res)", "(SELECT id FROM cust)", "NULL::text")
+#define APPLY_RESULT \
     "SELECT (SELECT id FROM cust), (SELECT id FROM rem), (SELECT outcome FROM res), " \
     "(SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
-static const char SQL_APPLY[] = SQL_APPLY_TEXT;
+/* Migration 7's statement; migration 13's (SQL_APPLY_COUNTED_TEXT below) replaced it. */
+#define SQL_APPLY_V7_TEXT "WITH " APPLY_CTES APPLY_RESULT
 
 /* The event of a delivery that applies nothing (stale, ignored, conflict).
  * $8 status, $9 outcome, $10 customer id, $11 error message. */
+#define FINISH_RESULT "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+#define SQL_FINISH_V8_TEXT "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") FINISH_RESULT
+
+/*
+ * The statistics counters of the rows these two statements write (migration 13). The counter
+ * triggers of migration 2 skip statements run inside the sync functions (their WHEN clause
+ * tests fastepost.counted, which those functions SET for their own duration only), so the
+ * statements add their exact deltas themselves: a few primary-key upserts instead of five
+ * trigger functions aggregating transition tables (a third of the statement's time, see
+ * bench/README.md). Rows written by anything else, the batch and failure statements of the core
+ * included, are still counted by the triggers.
+ * The old values come from the statement's snapshot: the function has locked the customer and
+ * the stored event (FOR UPDATE) before it, so no other writer changed them since.
+ * fastepost_counter_slot() gives this transaction a counter slot that no running transaction
+ * holds, so that concurrent deliveries never wait on one counter row.
+ */
+#define COUNTER_SLOT "slot AS (SELECT fastepost_counter_slot() AS slot), "
+#define COUNTER_UPSERT(name, table, keys, rows)                                                     \
+  name " AS (INSERT INTO " table " AS c (" keys ", slot, n) SELECT " keys ", s.slot, sum(d.n) FROM " \
+  rows " d, slot s GROUP BY " keys ", s.slot HAVING sum(d.n) <> 0 ORDER BY " keys " "             \
+  "ON CONFLICT (" keys ", slot) DO UPDATE SET n = c.n + excluded.n RETURNING 1)"
+/* The event row: +1 under its new status; an updated one also -1 under its old status. */
+#define EVENT_COUNTED(status)                                                                       \
+  "old_e AS (SELECT coalesce(source, '') AS source, coalesce(status, '') AS status, "               \
+  "coalesce(date_trunc('hour', created_at), 'epoch') AS hour FROM integration_events "              \
+  "WHERE id = $1::bigint AND $1::bigint <> 0), "                                                    \
+  "ev_d AS (SELECT coalesce($2::text, '') AS source, coalesce(" status "::text, '') AS status, "    \
+  "date_trunc('hour', (" NOW7 ")::timestamp(6)) AS hour, 1 AS n FROM ev_ins "                       \
+  "UNION ALL SELECT o.source, coalesce(" status "::text, ''), o.hour, 1 FROM old_e o, ev_upd "      \
+  "UNION ALL SELECT o.source, o.status, o.hour, -1 FROM old_e o, ev_upd), "                         \
+  COUNTER_SLOT                                                                                      \
+  COUNTER_UPSERT("ev_n", "fastepost_event_counts", "source, status", "ev_d") ", "                   \
+  COUNTER_UPSERT("ev_h", "fastepost_event_hourly_counts", "source, hour, status", "ev_d") " "
+/* The customer: a new one counts, and is CRM-linked when it has a crm id; an updated one is
+ * linked or unlinked by its new crm id ($17). */
+#define CUSTOMER_COUNTED                                                                            \
+  "old_c AS (SELECT crm_id IS NOT NULL AS synced FROM customers "                                   \
+  "WHERE id = $9::bigint AND $8::text = 'update'), "                                                \
+  "cu_d AS (SELECT 'customers'::text AS counter, 1 AS n FROM ins "                                  \
+  "UNION ALL SELECT 'customers_crm_synced', 1 FROM ins WHERE $17::text IS NOT NULL "                \
+  "UNION ALL SELECT 'customers_crm_synced', ($17::text IS NOT NULL)::int - o.synced::int "          \
+  "FROM old_c o, upd), "                                                                            \
+  COUNTER_UPSERT("cu_n", "fastepost_row_counts", "counter", "cu_d") " "
+/* Longer than the 4095 characters C99 promises; GCC and Clang take any length. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#endif
+#define SQL_APPLY_TEXT \
+  "WITH " APPLY_CTES ", " EVENT_COUNTED("'success'") ", " CUSTOMER_COUNTED APPLY_RESULT
+static const char SQL_APPLY[] = SQL_APPLY_TEXT;
 #define SQL_FINISH_TEXT \
-    "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") \
-    "SELECT (SELECT id FROM ev_ins UNION ALL SELECT id FROM ev_upd)"
+  "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") ", " EVENT_COUNTED("$8") FINISH_RESULT
 static const char SQL_FINISH[] = SQL_FINISH_TEXT;
 
 /* ---- set-based statements of a batch chunk (batch.c) ---------------------------------------
@@ -257,14 +308,30 @@ const char fastepost__sync_function_match_sql[] =
     SYNC_FUNCTION("fastepost_sync_match", 6, "o_rank int, o_id bigint, o_crm_source text, o_crm_id text, "
                   "o_name text, o_email text, o_phone text, o_company text, o_address text, o_active boolean, "
                   "o_newer boolean", SQL_MATCH_TEXT);
+#define APPLY_RETURNS "o_customer_id bigint, o_remark_id bigint, o_outcome text, o_event_id bigint"
 const char fastepost__sync_function_apply_sql[] =
-    SYNC_FUNCTION("fastepost_sync_apply", 23, "o_customer_id bigint, o_remark_id bigint, o_outcome text, "
-                  "o_event_id bigint", SQL_APPLY_TEXT);
+    SYNC_FUNCTION("fastepost_sync_apply", 23, APPLY_RETURNS, SQL_APPLY_V7_TEXT);
 const char fastepost__sync_function_finish_sql[] =
-    SYNC_FUNCTION("fastepost_sync_finish", 11, "o_event_id bigint", SQL_FINISH_TEXT);
+    SYNC_FUNCTION("fastepost_sync_finish", 11, "o_event_id bigint", SQL_FINISH_V8_TEXT);
 const char fastepost__sync_function_props_write_sql[] =
     SYNC_FUNCTION("fastepost_sync_props_write", 9, "o_written bigint, o_deactivated bigint, o_restored bigint",
                   SQL_PROPS_WRITE_TEXT);
+
+/* Migration 13: apply and finish count their own rows (EVENT_COUNTED above). SET makes
+ * fastepost.counted 'self' for the function's duration only: the counter triggers skip the
+ * statements run inside it and nothing else. The rows they will change are locked first. */
+#define SYNC_FUNCTION_COUNTED(name, n, returns, locks, body)                                         \
+  "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "             \
+  "LANGUAGE plpgsql SET fastepost.counted = 'self' AS $fastepost$\n#variable_conflict use_column\n" \
+  "BEGIN\n" locks "RETURN QUERY " body ";\nEND\n$fastepost$;\n"
+#define LOCK_EVENT "PERFORM 1 FROM integration_events WHERE id = $1::bigint AND $1::bigint <> 0 FOR UPDATE;\n"
+#define LOCK_CUSTOMER "PERFORM 1 FROM customers WHERE id = $9::bigint AND $8::text = 'update' FOR UPDATE;\n"
+/* props_write changes no counted value (customers.active, the properties table): it skips the
+ * triggers as it is. */
+const char fastepost__sync_functions_counted_sql[] =
+    SYNC_FUNCTION_COUNTED("fastepost_sync_apply", 23, APPLY_RETURNS, LOCK_CUSTOMER LOCK_EVENT, SQL_APPLY_TEXT)
+    SYNC_FUNCTION_COUNTED("fastepost_sync_finish", 11, "o_event_id bigint", LOCK_EVENT, SQL_FINISH_TEXT)
+    "ALTER FUNCTION fastepost_sync_props_write(" PARAMS_TEXT(9) ") SET fastepost.counted = 'self';\n";
 
 const char fastepost__sync_call_match[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
 const char fastepost__sync_call_apply[] =

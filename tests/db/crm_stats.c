@@ -47,43 +47,6 @@ static void add_event(const char *source, const char *type, const char *status, 
   fptest_exec(sql);
 }
 
-/* The counters agree with a full recount of the tables. */
-static void assert_counters_exact(void) {
-  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
-                            " SELECT source, status, sum(n) AS n FROM fastepost_event_counts"
-                            "  GROUP BY 1, 2 HAVING sum(n) <> 0"
-                            " EXCEPT SELECT source, status, count(*) FROM integration_events"
-                            "  GROUP BY 1, 2) x"),
-               0, "event counts differ from the table");
-  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
-                            " SELECT source, status, count(*) FROM integration_events GROUP BY 1, 2"
-                            " EXCEPT SELECT source, status, sum(n) FROM fastepost_event_counts"
-                            "  GROUP BY 1, 2) x"),
-               0, "events missing from the counts");
-  cr_assert_eq(fptest_count("SELECT count(*) FROM ("
-                            " (SELECT source, hour, status, sum(n) FROM fastepost_event_hourly_counts"
-                            "  GROUP BY 1, 2, 3 HAVING sum(n) <> 0"
-                            "  EXCEPT SELECT source, date_trunc('hour', created_at), status, count(*)"
-                            "  FROM integration_events GROUP BY 1, 2, 3)"
-                            " UNION ALL"
-                            " (SELECT source, date_trunc('hour', created_at), status, count(*)"
-                            "  FROM integration_events GROUP BY 1, 2, 3"
-                            "  EXCEPT SELECT source, hour, status, sum(n)"
-                            "  FROM fastepost_event_hourly_counts GROUP BY 1, 2, 3)) x"),
-               0, "hourly counts differ from the table");
-  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
-                            "WHERE counter = 'customers') - (SELECT count(*) FROM customers)"),
-               0);
-  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
-                            "WHERE counter = 'customers_crm_synced') - "
-                            "(SELECT count(crm_id) FROM customers)"),
-               0);
-  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
-                            "WHERE counter = 'tasks_pending') - "
-                            "(SELECT count(*) FROM tasks WHERE status = 'pending')"),
-               0);
-}
-
 Test(crm_stats, no_events) {
   fastepost_crm_stats *s = collect(NOW_MS);
   cr_assert_eq(fastepost_crm_stats_source_count(s), 2, "hubspot and odoo are always there");
@@ -198,7 +161,7 @@ Test(crm_stats, known_answers_and_boundaries) {
   cr_assert_eq(fastepost_crm_stats_find_source(s, "hubspot")->events_24h, 2,
                "the events at NOW and NOW + 10 min");
   fastepost_crm_stats_free(s);
-  assert_counters_exact();
+  fptest_assert_counters_exact();
 }
 
 Test(crm_stats, window_starting_on_an_hour) {
@@ -264,7 +227,7 @@ Test(crm_stats, triggers_follow_plain_sql_writes) {
               "(ARRAY['pending', 'success', 'error', 'dead'])[1 + i % 4], "
               NOW " - i * interval '7 minutes' FROM generate_series(1, 1000) i");
   add_event("odoo", "t", "pending", NOW);
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   /* Status changes (the retry worker), a source and a time change, a no-op update. */
   fptest_exec("UPDATE integration_events SET status = 'success' WHERE status = 'pending'");
   fptest_exec("UPDATE integration_events SET status = 'dead' WHERE id % 10 = 0 AND status = 'error'");
@@ -272,7 +235,7 @@ Test(crm_stats, triggers_follow_plain_sql_writes) {
               "WHERE id % 7 = 0");
   fptest_exec("UPDATE integration_events SET source = 'hubspot' WHERE id % 11 = 0");
   fptest_exec("UPDATE integration_events SET attempts = attempts + 1");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   /* The idempotent paths of the sync core: a duplicate skipped, or updated in place. */
   fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key) "
               "VALUES ('odoo', 't', 'pending', 'k1'), ('odoo', 't', 'pending', 'k2')");
@@ -283,11 +246,11 @@ Test(crm_stats, triggers_follow_plain_sql_writes) {
               "VALUES ('odoo', 't', 'dead', 'k2'), ('hubspot', 't', 'error', 'k4') "
               "ON CONFLICT (source, idempotency_key) WHERE idempotency_key IS NOT NULL "
               "DO UPDATE SET status = excluded.status");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   /* Deletes, then one source disappears entirely. */
   fptest_exec("DELETE FROM integration_events WHERE id % 3 = 0");
   fptest_exec("DELETE FROM integration_events WHERE source = 'zoho'");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   fastepost_crm_stats *s = collect(NOW_MS);
   cr_assert_null(fastepost_crm_stats_find_source(s, "zoho"), "a source without events is gone");
   cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->total_events,
@@ -305,17 +268,17 @@ Test(crm_stats, triggers_follow_plain_sql_writes) {
   fptest_exec("UPDATE tasks SET status = 'done' WHERE id % 3 = 0");
   fptest_exec("UPDATE tasks SET status = 'pending' WHERE id % 9 = 0");
   fptest_exec("DELETE FROM tasks WHERE id % 4 = 0");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
 
   /* Several writes in one transaction, rolled back: the counters roll back with them. */
   fptest_exec("BEGIN; INSERT INTO integration_events (source, event_type) VALUES ('odoo', 't'); "
               "DELETE FROM customers; ROLLBACK");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
 
   /* TRUNCATE resets. */
   fptest_exec("TRUNCATE integration_events");
   fptest_exec("TRUNCATE tasks, remarks, customers CASCADE");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   cr_assert_eq(fptest_count("SELECT count(*) FROM fastepost_event_counts"), 0);
   s = collect(NOW_MS);
   cr_assert_eq(fastepost_crm_stats_find_source(s, "odoo")->total_events, 0);
@@ -346,7 +309,7 @@ Test(crm_stats, migration_backfills_existing_rows) {
   cr_assert_eq(fastepost_schema_install(&applied, fptest_conn()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
   cr_assert_geq(applied, 1);
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   s = collect(NOW_MS);
   const fastepost_crm_source_stats *o = fastepost_crm_stats_find_source(s, "odoo");
   cr_assert_eq(o->total_events, 100);
@@ -366,7 +329,7 @@ Test(crm_stats, rebuild_after_writes_without_triggers) {
   cr_assert_eq(fptest_count("SELECT count(*) FROM fastepost_event_counts"), 0, "not counted yet");
   cr_assert_eq(fastepost_crm_stats_rebuild(fptest_conn()), FASTEPOST_OK, "%s",
                fastepost_error_last()->message);
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   fastepost_crm_stats *s = collect(NOW_MS);
   cr_assert_eq(fastepost_crm_stats_find_source(s, "hubspot")->total_events, 2);
   cr_assert_float_eq(fastepost_crm_stats_find_source(s, "hubspot")->success_rate, 50.0, 1e-9);
@@ -464,7 +427,7 @@ Test(crm_stats, counts_add_up_across_connections) {
   PQfinish(other);
   fptest_exec("UPDATE integration_events SET status = 'success' WHERE id % 2 = 0");
   fptest_exec("DELETE FROM integration_events WHERE id % 5 = 0");
-  assert_counters_exact();
+  fptest_assert_counters_exact();
   s = collect(NOW_MS);
   const fastepost_crm_source_stats *h = fastepost_crm_stats_find_source(s, "hubspot");
   cr_assert_eq(h->total_events, 8);
@@ -568,4 +531,93 @@ Test(crm_stats, cli_six_sources) {
   cr_assert(strstr(out, "monday.com") && strstr(out, "POST /api/v1/integrations/salesforce"), "%s", out);
   snprintf(args, sizeof args, "stats crm --db '%s' --source nope", fptest_current.conninfo);
   cr_assert_eq(fptest_cli(out, sizeof out, args), 2, "%s", out);
+}
+
+/* The sync functions' own statement, as the core sends it: a customer created with its event row.
+ * $17 is the crm id (NULL: not linked), $8 'create' or 'update' of customer $9. */
+static void sync_apply(const char *key, const char *mode, const char *customer, const char *crm_id) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT * FROM fastepost_sync_apply('0', 'odoo', 'res.partner', NULL, '%s', '{}', NULL, '%s', %s, "
+           "'n', NULL, NULL, NULL, NULL, NULL, 'odoo', %s, NULL, 'true', NULL, 'false', NULL, NULL)",
+           key, mode, customer, crm_id);
+  fptest_exec(sql);
+}
+
+/* Migration 13: a statement run with fastepost.counted = 'self' is left to its writer (the sync
+ * functions count their own rows); so a recount catches a sync function whose deltas are wrong,
+ * and every other writer is still counted. */
+Test(crm_stats, writes_marked_self_are_left_to_their_writer) {
+  fptest_exec("BEGIN; SET LOCAL fastepost.counted = 'self'; "
+              "INSERT INTO integration_events (source, event_type, status) VALUES ('odoo', 't', 'success'); "
+              "INSERT INTO customers (name, crm_id) VALUES ('x', '1'); COMMIT");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM fastepost_event_counts"), 0, "the triggers skipped them");
+  cr_assert_eq(fptest_count("SELECT coalesce(sum(n), 0) FROM fastepost_row_counts"), 0);
+  cr_assert_eq(fastepost_crm_stats_rebuild(fptest_conn()), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  /* The sync functions: created, linked, unlinked, an event updated from error to success. */
+  sync_apply("k1", "create", "NULL", "'res.partner:1'");
+  sync_apply("k2", "create", "NULL", "NULL");
+  fptest_assert_counters_exact();
+  long long linked = fptest_count("SELECT id FROM customers WHERE crm_id = 'res.partner:1'");
+  char id[32];
+  snprintf(id, sizeof id, "'%lld'", linked);
+  sync_apply("k3", "update", id, "NULL");
+  fptest_assert_counters_exact();
+  sync_apply("k4", "update", id, "'res.partner:9'");
+  fptest_exec("UPDATE integration_events SET status = 'error', created_at = created_at - interval '3 hours' "
+              "WHERE idempotency_key = 'k4'");
+  char sql[512];
+  snprintf(sql, sizeof sql,
+           "SELECT * FROM fastepost_sync_finish((SELECT id::text FROM integration_events WHERE idempotency_key = "
+           "'k4'), 'odoo', 't', NULL, 'k4', '{}', NULL, 'success', 'stale', %s, NULL)", id);
+  fptest_exec(sql);
+  fptest_exec("SELECT * FROM fastepost_sync_finish('0', 'odoo', 't', NULL, 'k5', '{}', '2020-01-01 10:30:00', "
+              "'success', 'ignored', NULL, NULL)");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status = 'error'"), 0);
+  fptest_assert_counters_exact();
+  /* Outside the functions, the setting is gone: plain writes are counted again. */
+  fptest_exec("INSERT INTO integration_events (source, event_type, status) VALUES ('odoo', 't', 'dead')");
+  fptest_exec("DELETE FROM customers WHERE crm_id IS NULL");
+  fptest_assert_counters_exact();
+}
+
+/* Migration 13 upgrades a database at version 12 whose counters the old triggers kept (slots by
+ * pid % 8): the sums stay exact across the upgrade, for the triggers and the sync functions. */
+Test(crm_stats, upgrade_from_version_12_keeps_the_counters) {
+  char *all = NULL;
+  cr_assert_eq(fastepost_schema_sql(&all), FASTEPOST_OK);
+  char *cut = strstr(all, "\n-- migration 13:");
+  cr_assert_not_null(cut, "migration 13 is in the schema SQL");
+  *cut = '\0';
+  /* Migrations 1-12 again (idempotent): the triggers, trigger functions and sync functions of
+   * version 12 come back. */
+  fptest_exec("SET client_min_messages = warning");
+  fptest_exec(all);
+  fastepost_free(all);
+  fptest_exec("DROP FUNCTION fastepost_counter_slot()");
+  fptest_exec("DELETE FROM fastepost_schema_migrations WHERE version >= 13");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'fastepost_count_%' "
+                            "AND tgqual IS NOT NULL"), 0, "version 12's triggers have no WHEN");
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) "
+              "SELECT 'odoo', 't', 'success', " NOW " - i * interval '1 hour' FROM generate_series(1, 30) i");
+  fptest_exec("INSERT INTO customers (name, crm_id) VALUES ('a', '1'), ('b', NULL)");
+  fptest_exec("INSERT INTO tasks (barcode) VALUES ('B1'), ('B2')");
+  sync_apply("old", "create", "NULL", "'res.partner:5'");
+  fptest_assert_counters_exact();
+  size_t applied = 0;
+  cr_assert_eq(fastepost_schema_install(&applied, fptest_conn()), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  cr_assert_eq(applied, 1, "migration 13 only");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'fastepost_count_%' "
+                            "AND tgqual IS NOT NULL"), 9, "insert, update and delete triggers of three tables");
+  fptest_assert_counters_exact();
+  fptest_exec("UPDATE integration_events SET status = 'error' WHERE id % 3 = 0");
+  fptest_exec("DELETE FROM integration_events WHERE id % 7 = 0");
+  fptest_exec("UPDATE tasks SET status = 'done' WHERE barcode = 'B1'");
+  fptest_exec("UPDATE customers SET crm_id = NULL WHERE name = 'a'");
+  sync_apply("new", "create", "NULL", "'res.partner:6'");
+  fptest_assert_counters_exact();
+  fastepost_crm_stats *s = collect(NOW_MS);
+  cr_assert_eq(fastepost_crm_stats_sync(s)->pending_tasks, 1);
+  fastepost_crm_stats_free(s);
 }

@@ -101,6 +101,7 @@ Test(events, transient_failure_is_queued_with_backoff_then_dead) {
   make_due();
   cr_assert_eq(fptest_events_retry(fptest_conn(), 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.attempted, 0, "dead events are not retried");
+  fptest_assert_counters_exact();
 }
 
 Test(events, retry_succeeds_once_the_cause_is_gone) {
@@ -122,6 +123,7 @@ Test(events, retry_succeeds_once_the_cause_is_gone) {
   cr_assert_eq(deliver(fptest_conn(), PARTNER, &r), FASTEPOST_OK);
   cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_DUPLICATE);
   fastepost_event_result_free(r);
+  fptest_assert_counters_exact();
 }
 
 Test(events, redelivery_of_a_failed_event_takes_over_its_row) {
@@ -134,6 +136,7 @@ Test(events, redelivery_of_a_failed_event_takes_over_its_row) {
   fastepost_event_result_free(r);
   cr_assert_str_eq(Q("SELECT count(*) || '|' || max(status) || '|' || max(attempts) FROM integration_events"),
                    "1|success|2");
+  fptest_assert_counters_exact();
 }
 
 Test(events, lost_connection_is_queued_after_reconnecting) {
@@ -154,6 +157,7 @@ Test(events, lost_connection_is_queued_after_reconnecting) {
   cr_assert_eq(fptest_events_retry(c, 10, NULL, NULL, &rep), FASTEPOST_OK);
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  fptest_assert_counters_exact();
 }
 
 Test(events, retry_keeps_the_event_hint) {
@@ -171,6 +175,7 @@ Test(events, retry_keeps_the_event_hint) {
   cr_assert_eq(rep.succeeded, 1);
   cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
   cr_assert_str_eq(Q("SELECT event_type FROM integration_events"), "res.partner.archive");
+  fptest_assert_counters_exact();
 }
 
 Test(events, list_with_filters) {
@@ -223,6 +228,7 @@ Test(events, list_with_filters) {
   cr_assert_eq(fastepost_retry_report_attempted(r), 0);
   fastepost_retry_report_free(r);
   cr_assert_eq(fastepost_retry_report_dead(NULL), 0);
+  fptest_assert_counters_exact();
 }
 
 /* Fork n processes that each open their own connection, wait for a common start, and deliver
@@ -284,6 +290,7 @@ Test(events, concurrent_deliveries_of_one_contact_end_with_one_customer_and_one_
   cr_assert_eq(N("SELECT count(*) FROM remarks WHERE body = 'same note'"), 1);
   cr_assert_eq(N("SELECT count(*) FROM remarks WHERE body = 'Lead: Bo deal'"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id IN ('res.partner:7', 'crm.lead:70')"), 4);
+  fptest_assert_counters_exact();
 }
 
 Test(events, concurrent_deliveries_of_different_contacts_all_land) {
@@ -299,6 +306,7 @@ Test(events, concurrent_deliveries_of_different_contacts_all_land) {
   cr_assert_eq(N("SELECT count(*) FROM customers"), 10);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), 10);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'success'"), 10);
+  fptest_assert_counters_exact();
 }
 
 Test(events, concurrent_batches_with_overlapping_contacts) {
@@ -357,6 +365,7 @@ Test(events, concurrent_batches_with_overlapping_contacts) {
   cr_assert_eq(N("SELECT count(*) FROM customers"), CONTACTS);
   cr_assert_eq(N("SELECT count(*) FROM remarks"), CONTACTS);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'success'"), 0);
+  fptest_assert_counters_exact();
 }
 
 /* ---- concurrent retries and the list's plans ------------------------------------------------ */
@@ -410,6 +419,7 @@ Test(events, concurrent_retry_runs_claim_each_event_once) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error' AND attempts = 1 "
                  "AND next_attempt_at > localtimestamp + interval '50 minutes'"),
                1);
+  fptest_assert_counters_exact();
 }
 
 /* The plan of the list's statement for these filters, as run (EXPLAIN ANALYZE), as text. */
@@ -463,6 +473,7 @@ Test(events, every_list_filter_is_one_index_probe_on_a_big_table, .timeout = 120
   cr_assert_eq(fastepost_events_list(&l, fptest_conn(), "nosuch", "dead", 5), FASTEPOST_OK);
   cr_assert_eq(fastepost_event_list_count(l), 0);
   fastepost_event_list_free(l);
+  fptest_assert_counters_exact();
 }
 
 /* Issue 11 item 6: one injected clock drives the event rows, the retry due check and the
@@ -534,4 +545,5 @@ Test(events, one_injected_clock_drives_rows_retries_and_statistics) {
   /* A clock outside what a timestamp can hold is refused before anything is claimed. */
   now = INT64_MAX;
   cr_assert_eq(fptest_events_retry(fptest_conn(), 10, fixed_clock, &now, &rep), FASTEPOST_EINVALID);
+  fptest_assert_counters_exact();
 }

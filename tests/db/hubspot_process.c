@@ -127,6 +127,7 @@ Test(hubspot_process, creation_and_property_changes_build_the_customer) {
                    "contact.propertyChange contact:501 J\xc3\xbcrgen");
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE event_type = 'company.creation' "
                  "AND outcome = 'ignored'"), 1);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, generic_object_format_and_phone_fallback) {
@@ -146,6 +147,7 @@ Test(hubspot_process, generic_object_format_and_phone_fallback) {
   cr_assert_str_eq(Q("SELECT concat_ws('|', name, phone, crm_id) FROM customers"), "Okafor|+1 555 0100|70");
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'company:71' AND outcome = 'ignored'"),
                1);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, redelivery_with_higher_attempt_number_is_a_duplicate) {
@@ -165,6 +167,7 @@ Test(hubspot_process, redelivery_with_higher_attempt_number_is_a_duplicate) {
   fastepost_event_batch_free(r);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 2);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, out_of_order_changes_last_writer_wins_per_property) {
@@ -181,6 +184,7 @@ Test(hubspot_process, out_of_order_changes_last_writer_wins_per_property) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE outcome = 'stale' AND status = 'success'"), 1);
   cr_assert_str_eq(Q("SELECT value || '|' || version FROM fastepost_crm_properties WHERE property = 'firstname'"),
                    "New|1970-01-01 00:00:03");
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, deletion_then_late_change_stays_deleted) {
@@ -201,6 +205,7 @@ Test(hubspot_process, deletion_then_late_change_stays_deleted) {
   cr_assert_str_eq(Q("SELECT concat_ws('|', count(*), bool_or(active), max(name)) FROM customers"), "1|f");
   cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'ghost@x.de'"), 0);
   cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties WHERE property = '_deleted'"), 2);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, restore_after_deletion_reactivates) {
@@ -216,6 +221,7 @@ Test(hubspot_process, restore_after_deletion_reactivates) {
   fastepost_event_batch_free(r);
   cr_assert_str_eq(Q("SELECT concat_ws('|', name, email, active) FROM customers"), "Back|r@x.de|t");
   cr_assert_eq(N("SELECT count(*) FROM fastepost_crm_properties WHERE property = '_deleted'"), 0);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, merge_retires_the_merged_contacts) {
@@ -234,6 +240,7 @@ Test(hubspot_process, merge_retires_the_merged_contacts) {
                    "20:true,21:false");
   cr_assert_str_eq(Q("SELECT value FROM fastepost_crm_properties WHERE crm_id = '21' AND property = '_deleted'"),
                    "merged into 20");
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, malformed_event_fails_alone) {
@@ -260,6 +267,7 @@ Test(hubspot_process, malformed_event_fails_alone) {
                    "error:true:true");
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status = 'error'"), 2);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 4);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, refused_requests_write_nothing) {
@@ -301,6 +309,7 @@ Test(hubspot_process, refused_requests_write_nothing) {
   fastepost_hubspot_verifier_free(v);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, failed_event_is_retried_from_its_payload) {
@@ -333,6 +342,7 @@ Test(hubspot_process, failed_event_is_retried_from_its_payload) {
   r = run(&c);
   EXPECT_OUTCOMES(r, FASTEPOST_OUTCOME_DUPLICATE);
   fastepost_event_batch_free(r);
+  fptest_assert_counters_exact();
 }
 
 /* n processes deliver the same body (with differing attemptNumbers) at once. */
@@ -384,6 +394,7 @@ Test(hubspot_process, concurrent_deliveries_are_idempotent) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'contact:60'"), 4);
   cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'other@x.de'"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE outcome = 'conflict'"), N_CHILDREN - 1);
+  fptest_assert_counters_exact();
 }
 
 /* ---- source times that cannot poison state (issue 11 item 6) ---- */
@@ -425,6 +436,7 @@ Test(hubspot_process, occurred_at_outside_the_sane_range_is_refused_and_cannot_p
   cr_assert_eq(outcome(b, 0), FASTEPOST_OUTCOME_UPDATED);
   fastepost_event_batch_free(b);
   cr_assert_str_eq(Q("SELECT name || '|' || crm_updated_at FROM customers"), "Later|2025-11-27 18:51:40");
+  fptest_assert_counters_exact();
 }
 
 Test(hubspot_process, time_range_is_configurable) {
@@ -437,4 +449,5 @@ Test(hubspot_process, time_range_is_configurable) {
   cr_assert_eq(fastepost_hubspot_options_set_time_range(o, INT64_MAX, 0), FASTEPOST_EINVALID);
   cr_assert_eq(fastepost_hubspot_options_set_time_range(o, 0, 3600000000LL), FASTEPOST_OK);
   fastepost_hubspot_options_free(o);
+  fptest_assert_counters_exact();
 }

@@ -117,6 +117,7 @@ Test(odoo, partner_creates_customer_with_every_mapping_rule) {
   cr_assert_str_eq(Q("SELECT payload->>'name' FROM integration_events"), "J\xc3\xbcrgen M\xc3\xbcller \xf0\x9f\x8c\x9f");
   cr_assert_eq(fastepost_event_result_event_id(r), N("SELECT id FROM integration_events"));
   fastepost_event_result_free(r);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, redelivery_is_a_duplicate_and_changes_nothing) {
@@ -133,6 +134,7 @@ Test(odoo, redelivery_is_a_duplicate_and_changes_nothing) {
   cr_assert_str_eq(Q("SELECT updated_at::text || last_synced_at::text FROM customers"), before);
   fastepost_event_result_free(r1);
   fastepost_event_result_free(r2);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, newer_version_updates_older_is_stale_same_is_unchanged) {
@@ -161,6 +163,7 @@ Test(odoo, newer_version_updates_older_is_stale_same_is_unchanged) {
                                           "\"write_date\": \"2024-05-04 10:00:00\"}",
                                           NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
   cr_assert_str_eq(Q("SELECT name || '|' || coalesce(phone, 'NULL') FROM customers"), "A|NULL");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, unlink_and_archive_hints_deactivate) {
@@ -174,6 +177,7 @@ Test(odoo, unlink_and_archive_hints_deactivate) {
   fastepost_event_result_free(expect("partner_ids_only.json", "archive", FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
   cr_assert_str_eq(Q("SELECT active::text FROM customers"), "false");
   cr_assert_eq(N("SELECT count(*) FROM remarks"), 1, "the same comment is not added twice");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, email_of_another_partner_is_a_conflict_and_changes_nothing) {
@@ -199,6 +203,7 @@ Test(odoo, email_of_another_partner_is_a_conflict_and_changes_nothing) {
                   FASTEPOST_ECONFLICT, FASTEPOST_OUTCOME_CONFLICT);
   cr_assert_str_eq(Q("SELECT email FROM customers WHERE crm_id = 'res.partner:1'"), "same@x.de");
   fastepost_event_result_free(r);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, email_match_links_an_existing_customer) {
@@ -214,6 +219,7 @@ Test(odoo, email_match_links_an_existing_customer) {
                                           "\"email\": \"h@x.de\"}", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_UPDATED));
   cr_assert_str_eq(Q("SELECT name || ' ' || crm_source || ' ' || crm_id FROM customers WHERE email = 'h@x.de'"),
                    "H2 hubspot contact:1");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, lead_creates_customer_and_one_remark_per_distinct_content) {
@@ -243,6 +249,7 @@ Test(odoo, lead_creates_customer_and_one_remark_per_distinct_content) {
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
   cr_assert_str_eq(Q("SELECT body FROM remarks ORDER BY id DESC LIMIT 1"),
                    "Opportunity: Parcel contract 2024\n\nNow 800 parcels.");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, lead_matches_by_partner_then_email_then_phone) {
@@ -265,6 +272,7 @@ Test(odoo, lead_matches_by_partner_then_email_then_phone) {
   fastepost_event_result_free(expect("wrapper_data.json", NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
   cr_assert_str_eq(Q("SELECT name || ' ' || crm_id FROM customers ORDER BY id DESC LIMIT 1"),
                    "Max Mustermann crm.lead:120");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, task_links) {
@@ -296,6 +304,7 @@ Test(odoo, task_links) {
                   NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED);
   cr_assert_eq(fastepost_event_result_task_id(r), 0);
   fastepost_event_result_free(r);
+  fptest_assert_counters_exact();
 }
 
 static void assert_only_error_event(const char *status_outcome) {
@@ -350,6 +359,7 @@ Test(odoo, hostile_input_is_logged_and_nothing_else_written) {
   assert_only_error_event("error|");
   fastepost_event_result_free(r);
   fastepost_odoo_options_free(o);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, ignored_deliveries_are_logged_as_success) {
@@ -361,6 +371,7 @@ Test(odoo, ignored_deliveries_are_logged_as_success) {
   fastepost_event_result_free(r);
   cr_assert_eq(N("SELECT count(*) FROM customers"), 0);
   cr_assert_eq(fastepost_status_http(FASTEPOST_OK), 200);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, form_body_and_every_fixture_shape) {
@@ -382,6 +393,7 @@ Test(odoo, form_body_and_every_fixture_shape) {
   cr_assert_str_eq(Q("SELECT name FROM customers WHERE crm_id = 'res.partner:44'"), "Anna Schmidt-Lang");
   cr_assert_str_eq(Q("SELECT coalesce(email, 'NULL') FROM customers WHERE crm_id = 'res.partner:46'"), "NULL");
   cr_assert_eq(N("SELECT count(*) FROM customers"), 6);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, batch_commits_once_and_isolates_failures) {
@@ -426,6 +438,7 @@ Test(odoo, batch_commits_once_and_isolates_failures) {
   cr_assert_eq(N("SELECT count(*) FROM remarks"), 1);
   cr_assert_str_eq(Q("SELECT count(*) FROM pg_stat_activity WHERE state LIKE 'idle in transaction%' AND datname = current_database()"), "0");
   fastepost_event_batch_free(res);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, closed_connection_is_econn) {
@@ -483,6 +496,7 @@ Test(odoo, batch_of_many_keeps_order_and_replays_a_failing_chunk) {
   cr_assert_str_eq(Q("SELECT status || ' ' || (error_message LIKE '%refused by trigger%') FROM integration_events "
                      "WHERE external_id = 'res.partner:999'"), "error true");
   fastepost_event_batch_free(res);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, refuses_to_run_inside_the_callers_transaction) {
@@ -504,6 +518,7 @@ Test(odoo, refuses_to_run_inside_the_callers_transaction) {
   fastepost__tx_rollback(c);
   cr_assert_eq(fastepost_odoo_process(NULL, c, KEY, body, strlen(body), keyed()), FASTEPOST_OK);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  fptest_assert_counters_exact();
 }
 
 /* ---- authentication: the presented key is an argument of processing (issue 11 item 1) ---- */
@@ -545,6 +560,7 @@ Test(odoo, no_key_configured_refuses_every_request) {
   unsetenv("ODOO_API_KEY");
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
   fastepost_odoo_options_free(o);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, missing_empty_and_wrong_keys_are_refused_right_key_and_rotation_pass) {
@@ -566,6 +582,7 @@ Test(odoo, missing_empty_and_wrong_keys_are_refused_right_key_and_rotation_pass)
   expect_auth(o, "third-key", FASTEPOST_EAUTH);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1, "the redeliveries were duplicates");
   fastepost_odoo_options_free(o);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, host_authenticated_is_the_only_way_around_the_key) {
@@ -577,6 +594,7 @@ Test(odoo, host_authenticated_is_the_only_way_around_the_key) {
   cr_assert_eq(fastepost_odoo_options_set_host_authenticated(o, false), FASTEPOST_OK);
   expect_auth(o, "anything", FASTEPOST_ENOKEY);
   fastepost_odoo_options_free(o);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, refused_request_is_never_spooled) {
@@ -604,6 +622,7 @@ Test(odoo, refused_request_is_never_spooled) {
   cr_assert_eq(N("SELECT count(*) FROM customers WHERE email = 'key@x.de'"), 1);
   fastepost_odoo_options_free(o);
   fastepost_spool_free(spool);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, batch_refuses_each_delivery_without_its_key) {
@@ -640,6 +659,7 @@ Test(odoo, batch_refuses_each_delivery_without_its_key) {
     cr_assert_eq(fastepost_event_result_code(fastepost_event_batch_get(res, i)), FASTEPOST_ENOKEY);
   fastepost_event_batch_free(res);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
+  fptest_assert_counters_exact();
 }
 
 /* ---- source times that cannot poison state (issue 11 item 6) ---- */
@@ -663,6 +683,7 @@ Test(odoo, write_date_outside_the_sane_range_is_refused_and_not_retried) {
   fastepost_event_result_free(expect_body("{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"Real\", "
                                           "\"email\": \"p@x.de\", \"write_date\": \"2024-08-02 11:59:00\"}",
                                           NULL, FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, time_range_is_configurable) {
@@ -678,6 +699,7 @@ Test(odoo, time_range_is_configurable) {
   cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, old, strlen(old), o), FASTEPOST_OK);
   cr_assert_eq(fastepost_odoo_process(NULL, fptest_conn(), KEY, ahead, strlen(ahead), o), FASTEPOST_EINVALID);
   fastepost_odoo_options_free(o);
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, event_rows_use_the_server_clock_unless_one_is_injected) {
@@ -692,6 +714,7 @@ Test(odoo, event_rows_use_the_server_clock_unless_one_is_injected) {
                                           FASTEPOST_OK, FASTEPOST_OUTCOME_CREATED));
   cr_assert_str_eq(Q("SELECT created_at FROM integration_events WHERE external_id = 'res.partner:6'"),
                    "2024-08-01 12:00:00.123456");
+  fptest_assert_counters_exact();
 }
 
 /* ---- bounded waits (issue 11 item 3) ---- */
@@ -726,6 +749,7 @@ Test(odoo, a_locked_customer_is_ebusy_within_the_lock_timeout_and_queued_for_ret
   cr_assert_str_eq(Q("SELECT status || ' ' || (next_attempt_at IS NOT NULL) FROM integration_events "
                      "WHERE id = (SELECT max(id) FROM integration_events)"), "error true");
   cr_assert_str_eq(Q("SELECT name FROM customers"), "Locked");
+  fptest_assert_counters_exact();
 }
 
 Test(odoo, an_advisory_lock_on_the_customer_is_ebusy_too) {
@@ -744,4 +768,5 @@ Test(odoo, an_advisory_lock_on_the_customer_is_ebusy_too) {
   cr_assert_lt(took, 0.9, "%.3f s", took);
   cr_assert_eq(st, FASTEPOST_EBUSY, "%s: %s (the advisory lock keys changed?)", fastepost_error_name(st),
                fastepost_error_last()->message);
+  fptest_assert_counters_exact();
 }

@@ -137,6 +137,7 @@ Test(webhook_process, odoo_created_then_duplicate) {
   cr_assert_eq(N("SELECT count(*) FROM customers"), 1);
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 1);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* Odoo's URL carries the key and the event hint; a form body says so in its Content-Type. */
@@ -164,6 +165,7 @@ Test(webhook_process, odoo_query_key_hint_and_form_body) {
   fastepost_webhook_request_free(req);
   free(body);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* Refused requests: 401 and nothing written (no customer, no event row, not even a failure). */
@@ -206,6 +208,7 @@ Test(webhook_process, refused_requests_write_nothing) {
   free(body);
   fastepost_webhook_config_free(cfg);
   fastepost_webhook_config_free(empty);
+  fptest_assert_counters_exact();
 }
 
 Test(webhook_process, unknown_source_and_null_arguments_are_400) {
@@ -227,6 +230,7 @@ Test(webhook_process, unknown_source_and_null_arguments_are_400) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events"), 0);
   fastepost_webhook_request_free(req);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* A HubSpot batch through the generic entry, its signature window judged by the configured
@@ -276,6 +280,7 @@ Test(webhook_process, hubspot_batch_with_the_configured_clock) {
   fastepost_free(sig);
   free(body);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* Every registered source is listed; each name is one the entry accepts. */
@@ -303,6 +308,7 @@ Test(webhook_process, every_registered_source_is_listed) {
   }
   fastepost_webhook_request_free(req);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* A malformed configuration: EINVALID naming the key, never a secret's value, and the
@@ -362,6 +368,7 @@ Test(webhook_process, malformed_configuration_names_the_key_and_hides_secrets) {
   cr_assert_eq(fastepost_webhook_config_set_spool(NULL, NULL), FASTEPOST_EINVALID);
   cr_assert_not(fastepost_webhook_config_has_source(NULL, "odoo"));
   fastepost_webhook_config_free(NULL);
+  fptest_assert_counters_exact();
 }
 
 /* Loading again replaces the sections present and keeps the others. */
@@ -380,6 +387,7 @@ Test(webhook_process, loading_replaces_only_the_sections_present) {
   fastepost_webhook_request_free(req);
   free(body);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* The JSON result alone, and with the answer (what the CLI prints). */
@@ -416,6 +424,7 @@ Test(webhook_process, json_result_and_response) {
   cr_assert_str_eq(fastepost_webhook_response_error(NULL), "");
   fastepost_webhook_request_free(req);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* No connection: with a spool, a verified request is spooled (202) and replayed later with the
@@ -480,6 +489,7 @@ Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config)
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
+  fptest_assert_counters_exact();
 }
 
 /* A relayed read() result names no model: the ?model= hint of its URL is spooled with it, so the
@@ -514,6 +524,7 @@ Test(webhook_process, spooled_model_hint_survives_the_replay) {
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
+  fptest_assert_counters_exact();
 }
 
 /* A retry reads a stored payload with the source's configuration: Odoo's barcode fields decide
@@ -552,6 +563,7 @@ Test(webhook_process, retry_reads_payloads_with_the_config) {
   fastepost_retry_report_free(r);
   fastepost_retry_options_free(o);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }
 
 /* A read-only database takes a batch's BEGIN and COMMIT but none of its writes: with a spool the
@@ -597,6 +609,7 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
+  fptest_assert_counters_exact();
 }
 
 /* A body its adapter refuses (over the configured limit, not JSON) is answered with that
@@ -626,6 +639,7 @@ Test(webhook_process, refused_body_is_never_spooled) {
   fastepost_webhook_config_free(cfg);
   fastepost_spool_free(spool);
   fptest_rmtree(dir);
+  fptest_assert_counters_exact();
 }
 
 /* Hostile bodies through the generic entry: refused as a whole with a clear code, nothing
@@ -679,4 +693,5 @@ Test(webhook_process, hostile_bodies) {
   cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE status <> 'error'"), 0);
   free(big);
   fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
 }

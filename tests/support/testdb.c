@@ -108,6 +108,29 @@ const char *fptest_scalar(const char *sql) {
 
 long long fptest_count(const char *sql) { return atoll(fptest_scalar(sql)); }
 
+void fptest_assert_counters_exact(void) {
+  cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT source, status, sum(n) AS n "
+                            "FROM fastepost_event_counts GROUP BY 1, 2) c FULL JOIN (SELECT source, status, "
+                            "count(*) AS n FROM integration_events GROUP BY 1, 2) t USING (source, status) "
+                            "WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"),
+               0, "the event counters differ from a recount");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM (SELECT source, hour, status, sum(n) AS n "
+                            "FROM fastepost_event_hourly_counts GROUP BY 1, 2, 3) c FULL JOIN (SELECT source, "
+                            "date_trunc('hour', created_at) AS hour, status, count(*) AS n FROM integration_events "
+                            "GROUP BY 1, 2, 3) t USING (source, hour, status) "
+                            "WHERE coalesce(c.n, 0) <> coalesce(t.n, 0)"),
+               0, "the hourly counters differ from a recount");
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts WHERE counter = 'customers') "
+                            "- (SELECT count(*) FROM customers)"),
+               0, "the customer counter differs from a recount");
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
+                            "WHERE counter = 'customers_crm_synced') - (SELECT count(crm_id) FROM customers)"),
+               0, "the synced customer counter differs from a recount");
+  cr_assert_eq(fptest_count("SELECT (SELECT coalesce(sum(n), 0) FROM fastepost_row_counts "
+                            "WHERE counter = 'tasks_pending') - (SELECT count(*) FROM tasks WHERE status = 'pending')"),
+               0, "the pending task counter differs from a recount");
+}
+
 const char *fptest_source_path(const char *rel) {
   static char path[4096];
   const char *root = getenv("FASTEPOST_SOURCE_DIR");

@@ -46,6 +46,10 @@ void fptest_exec(const char *sql);
 const char *fptest_scalar(const char *sql);
 /* The same as a number (atoll). */
 long long fptest_count(const char *sql);
+/* Asserts that every CRM statistics counter (the slots summed) equals a recount of its table:
+ * events per source and status, per source, hour and status; customers, CRM-linked customers,
+ * pending tasks. */
+void fptest_assert_counters_exact(void);
 /* Path of a file under the source tree; static buffer. */
 const char *fptest_source_path(const char *rel);
 /* Path of a file in the public conformance suites, which stay outside the repository:
