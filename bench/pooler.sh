@@ -47,19 +47,8 @@ done
 "$bbuild/fastepost" --db "dbname=fpb_base" schema install >/dev/null
 reset() { q "$1" "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE" >/dev/null; }
 
-# PROCS processes of DRIVER on CONNINFO, PER deliveries each: deliveries per second (wall).
-rate() { # driver conninfo procs per
-  local t0 t1 pids=() p
-  t0=$(date +%s.%N)
-  for ((p = 0; p < $3; p++)); do
-    timeout 900 "$1" "$2" "$p" "$3" "$4" $(( $3 * $4 )) >/dev/null & pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p"; done
-  t1=$(date +%s.%N)
-  echo "$3 * $4 / ($t1 - $t0)" | bc -l | xargs printf '%.0f'
-}
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+# rate, median, ratio
+. bench/lib.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
