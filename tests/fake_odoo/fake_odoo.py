@@ -49,6 +49,7 @@ after 30 s without a request).
 import bisect
 import datetime as dt
 import json
+import os
 import sys
 import threading
 import time
@@ -560,20 +561,24 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, {"result": res})
 
 
-def exit_when_idle(srv, seconds):
-    """Shared by every test of a run, the server goes once nobody has used it for a while."""
+def exit_when_idle(srv, seconds, port_file):
+    """Shared by every test of a run, the server goes once nobody has used it for a while, and
+    takes its port file with it (a later run must not find a port that nobody serves)."""
     while time.time() - LAST_SEEN[0] < seconds:
         time.sleep(1)
+    try:
+        os.unlink(port_file)
+    except OSError:
+        pass
     srv.shutdown()
 
 
 def main():
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    threading.Thread(target=exit_when_idle, args=(srv, 30), daemon=True).start()
+    threading.Thread(target=exit_when_idle, args=(srv, 30, sys.argv[1]), daemon=True).start()
     with open(sys.argv[1] + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
-    import os
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])
     srv.serve_forever()
 

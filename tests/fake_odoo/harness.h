@@ -12,9 +12,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +37,20 @@ static fake_odoo fo;
 static void fake_odoo_sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
   nanosleep(&ts, NULL);
+}
+
+/* Whether something listens on 127.0.0.1:port. The files of a run's server outlive it (it exits
+ * when idle), and with pid_max at 32768 a later run's parent pid, and the dead server's pid,
+ * can be reused: a live pid next to a port file is not proof of a server. */
+static bool fake_odoo_listening(int port) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  if (s < 0)
+    return false;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+  close(s);
+  return ok;
 }
 
 /* The port of the run's server, starting it when there is none (under a lock, since Criterion
@@ -61,6 +80,8 @@ static int fake_odoo_port(void) {
       port = 0;
     fclose(f);
   }
+  if (port > 0 && !fake_odoo_listening(port))
+    port = 0;
   if (port <= 0) {
     unlink(portfile);
     pid_t child = fork();
