@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "timing.h"
+
 static const char naive_sql[] =
     "SELECT source, count(*) AS total_events, "
     "count(*) FILTER (WHERE created_at >= (now() AT TIME ZONE 'UTC') - interval '24 hours'), "
@@ -21,22 +23,6 @@ static const char naive_sql[] =
     "count(*) FILTER (WHERE status IN ('success', 'error', 'dead')), max(created_at) "
     "FROM integration_events GROUP BY source";
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* The q-quantile of n sorted values (nearest rank). */
-static double quantile(const double *t, int n, double q) {
-  int i = (int)(n * q);
-  return t[i < n ? i : n - 1];
-}
 
 static void report(const char *name, double *t, int n) {
   double sum = 0;

@@ -14,16 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
+#include "timing.h"
 
 int main(int argc, char **argv) {
   if (argc < 3 || argc > 4) {
@@ -63,9 +54,8 @@ int main(int argc, char **argv) {
         fastepost_event_list_free(list);
       }
       qsort(t, (size_t)calls, sizeof *t, cmp);
-      int i99 = (int)(calls * 0.99);
       printf("%-10s %-9s %6zu %11.3f %11.3f %11.3f\n", sources[s] ? sources[s] : "*", statuses[k] ? statuses[k] : "*",
-             rows, t[calls / 2], t[i99 < calls ? i99 : calls - 1], t[calls - 1]);
+             rows, t[calls / 2], quantile(t, calls, 0.99), t[calls - 1]);
     }
   free(t);
   fastepost_conn_free(conn);
