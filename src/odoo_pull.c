@@ -414,9 +414,22 @@ static int prepare_records(prepared *p, json_object *records, size_t from, size_
   return rc;
 }
 
-/* Apply prepared records in one transaction; counts into the report. */
+/* Records per transaction. A transaction of the sync core holds an advisory lock per contact
+ * key of its records (up to four a record) until it commits, and PostgreSQL's lock table is
+ * shared by every session: max_locks_per_transaction x max_connections, 6,400 by default. A page
+ * of 5,000 partners in one transaction ran out of it ("out of shared memory") and its records
+ * failed unlogged; 1,000 (the core's chunk, so no speed is lost) stays well inside. */
+#define TXN_RECORDS 1000
+
+/* Apply prepared records, TXN_RECORDS per transaction; counts into the report. A record that
+ * failed without an event row of its own (its failure could not be logged either, e.g. the
+ * database refused both) fails the page: the cursor must not move past a record that nothing
+ * would retry. */
 static int commit_records(pull_run *run, prepared *p, uint64_t *updated) {
-  int rc = fastepost__adapter_run_batch(p->batch, run->conn, p->recs.items, NULL, p->n, &run->ctx);
+  int rc = FASTEPOST_OK;
+  for (size_t from = 0; !rc && from < p->n; from += TXN_RECORDS)
+    rc = fastepost__adapter_run_batch_range(p->batch, from, p->n - from < TXN_RECORDS ? p->n - from : TXN_RECORDS,
+                                            run->conn, p->recs.items, &run->ctx);
   for (size_t i = 0; !rc && i < p->n; i++) {
     const fastepost_event_result *r = fastepost_event_batch_get(p->batch, i);
     fastepost_outcome oc = fastepost_event_result_outcome(r);
@@ -426,6 +439,13 @@ static int commit_records(pull_run *run, prepared *p, uint64_t *updated) {
     if (updated)
       *updated += oc == FASTEPOST_OUTCOME_UPDATED;
   }
+  const fastepost_event_result *first = NULL;
+  size_t unlogged = rc ? 0 : fastepost__event_batch_unlogged(p->batch, &first);
+  if (unlogged)
+    rc = fastepost__error_set(fastepost_event_result_code(first),
+                              "%zu record(s) failed and were not logged (first: %s): the cursor does not move "
+                              "past them; run the pull again",
+                              unlogged, fastepost_event_result_error(first));
   return rc;
 }
 

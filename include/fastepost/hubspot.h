@@ -268,7 +268,10 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_hubspot_options_set_clock(fastepost
  *         FASTEPOST_ETOOBIG (body or event count over the limit); FASTEPOST_EPARSE (not UTF-8,
  *         not JSON, not an array); FASTEPOST_EINVALID (NULL conn or request, or inside a
  *         transaction); FASTEPOST_ECONN, FASTEPOST_EBUSY when the batch could not be committed
- *         (HubSpot should deliver it again: answer 503)
+ *         (HubSpot should deliver it again: answer 503); the code of an event that failed and
+ *         could not be logged either (e.g. FASTEPOST_EDB, 500), though the others committed:
+ *         it is in no log and no retry queue, so HubSpot must deliver the request again (the
+ *         logged events come back as duplicates)
  */
 FASTEPOST_EXTERN(fastepost_status)
 fastepost_hubspot_process(fastepost_event_batch **out, fastepost_conn *conn,

@@ -226,6 +226,13 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_process(fastepost_event_result
  * returns FASTEPOST_OK. Each delivery's key is checked as by fastepost_odoo_process(): a refused
  * delivery gets its 401 result and writes nothing; the others are processed.
  *
+ * The transaction holds an advisory lock per contact key (crm id, email, phone: up to four per
+ * delivery) until it commits, and PostgreSQL's lock table is shared by every session
+ * (max_locks_per_transaction x max_connections: 6,400 by default). Keep batches to 1,000
+ * deliveries or fewer (HubSpot sends at most 100); a batch that fills the table fails its
+ * remaining deliveries with "out of shared memory", unlogged (fastepost_odoo_pull() splits its
+ * pages for this reason).
+ *
  * @param out      receives the batch result (free with fastepost_event_batch_free()): one
  *                 result per delivery, in order (fastepost_event_batch_get()), also on failure
  *                 whenever memory allowed; may be NULL

@@ -23,8 +23,10 @@
  * bound frozen when the pull starts, page by page. Every record goes through the same mapping
  * and sync core as a webhook delivery (source `odoo`, event type `<model>.pull`): a record a
  * webhook already delivered comes out `duplicate`, `unchanged` or `stale` and changes nothing.
- * Each page is one transaction (a savepoint per record); the cursor of (odoo, model) is advanced
- * in the table fastepost_sync_cursors only after its page committed.
+ * A page is applied in transactions of at most 1,000 records (a savepoint per record); the
+ * cursor of (odoo, model) is advanced in the table fastepost_sync_cursors only after the whole
+ * page committed, and never past a record that failed without being logged (the pull then
+ * stops with that record's error).
  *
  * Push-back (fastepost_odoo_push()): changes made to Odoo-linked customers by anyone but the
  * sync core (the Rails app, psql, an import) are queued by triggers in fastepost_sync_outbox
@@ -163,7 +165,9 @@ FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_options_set_full(fastepos
 FASTEPOST_EXTERN(fastepost_status) fastepost_odoo_sync_options_set_overlap(fastepost_odoo_sync_options *opts,
                                                                            int64_t overlap_us);
 /**
- * Records per page: one request and one database transaction each.
+ * Records per page: one request each, applied in database transactions of at most 1,000
+ * records (each transaction holds an advisory lock per contact key until it commits, and the
+ * server's lock table is shared: see fastepost_odoo_process_batch()).
  * @param n  0: the default (200); at most FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE
  * @return FASTEPOST_OK; FASTEPOST_EINVALID for NULL opts or n over the limit
  */

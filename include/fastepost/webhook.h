@@ -206,7 +206,9 @@ typedef struct fastepost_webhook_response fastepost_webhook_response;
  * @param source  "odoo", "hubspot", "pipedrive", "monday", "salesforce" or "zoho"
  * @param req     the request as received
  * @param cfg     the configuration
- * @return FASTEPOST_OK (also for a batch in which some events failed: see the events);
+ * @return FASTEPOST_OK (also for a batch in which some events failed and were logged: see the
+ *         events); the code of an event that failed without being logged (its answer is not
+ *         2xx, so that the sender delivers the request again);
  *         FASTEPOST_EAUTH or FASTEPOST_ENOKEY (401); FASTEPOST_EINVALID for an unknown source,
  *         NULL arguments or a malformed body (400); FASTEPOST_ECONN, FASTEPOST_EBUSY,
  *         FASTEPOST_EDB when the database failed (nothing applied; 503/500); FASTEPOST_ENOMEM

@@ -241,6 +241,16 @@ int fastepost__event_batch_describe(fastepost_event_batch *b, size_t i, const ch
  */
 int fastepost__adapter_run_batch(fastepost_event_batch *b, fastepost_conn *conn, fastepost__sync_record *recs,
                                  const bool *skip, size_t n, const fastepost__sync_ctx *ctx);
+/* The same for recs[from..from+n) into results from..from+n (recs is the whole array), so that
+ * a caller can split a large batch into several transactions (src/odoo_pull.c). */
+int fastepost__adapter_run_batch_range(fastepost_event_batch *b, size_t from, size_t n, fastepost_conn *conn,
+                                       fastepost__sync_record *recs, const fastepost__sync_ctx *ctx);
+
+/* How many results of b failed without an event row (their failure could not be logged
+ * either: nothing will retry them), and the first of them in *first (NULL when none). A caller
+ * that acknowledges, forgets or moves past the batch's events must not do so while this is
+ * non-zero: the sender or the source has to deliver them again. */
+size_t fastepost__event_batch_unlogged(const fastepost_event_batch *b, const fastepost_event_result **first);
 
 /* Hand the batch to the caller (or free it when out is NULL) with its final status; counts the
  * failed events. Returns rc. */

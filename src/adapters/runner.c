@@ -190,6 +190,18 @@ int fastepost__event_batch_describe(fastepost_event_batch *b, size_t i, const ch
   return FASTEPOST_OK;
 }
 
+size_t fastepost__event_batch_unlogged(const fastepost_event_batch *b, const fastepost_event_result **first) {
+  size_t n = 0;
+  if (first)
+    *first = NULL;
+  for (size_t i = 0; b && i < b->count; i++) {
+    const fastepost_event_result *r = b->results[i];
+    if (r->code != FASTEPOST_OK && r->event_id == 0 && !n++ && first)
+      *first = r;
+  }
+  return n;
+}
+
 int fastepost__event_batch_finish(fastepost_event_batch **out, fastepost_event_batch *b, int rc) {
   if (b) {
     b->status = rc;
@@ -228,15 +240,16 @@ bool fastepost__adapter_unreachable(int rc, const fastepost_event_result *const 
 
 /* ---- several records in one transaction ------------------------------------------------------- */
 
-int fastepost__adapter_run_batch(fastepost_event_batch *b, fastepost_conn *conn, fastepost__sync_record *recs,
-                                 const bool *skip, size_t n, const fastepost__sync_ctx *ctx) {
+/* recs[0..n) into results[0..n) in one transaction (fastepost__adapter_run_batch). */
+static int run_results(fastepost_event_result **results, fastepost_conn *conn, fastepost__sync_record *recs,
+                       const bool *skip, size_t n, const fastepost__sync_ctx *ctx) {
   /* The results the core fills: NULL for a skipped record, which it then passes over. */
-  fastepost_event_result **accepted = b->results;
+  fastepost_event_result **accepted = results;
   if (skip) {
     if (!(accepted = calloc(n ? n : 1, sizeof *accepted)))
       return fastepost__error_oom();
     for (size_t i = 0; i < n; i++)
-      accepted[i] = skip[i] ? NULL : b->results[i];
+      accepted[i] = skip[i] ? NULL : results[i];
   }
   fastepost__sync_ctx bctx = *ctx;
   bctx.in_batch = true;
@@ -269,4 +282,16 @@ int fastepost__adapter_run_batch(fastepost_event_batch *b, fastepost_conn *conn,
   if (skip)
     free(accepted);
   return fastepost__error_set(rc, "%s", message);
+}
+
+int fastepost__adapter_run_batch(fastepost_event_batch *b, fastepost_conn *conn, fastepost__sync_record *recs,
+                                 const bool *skip, size_t n, const fastepost__sync_ctx *ctx) {
+  return run_results(b->results, conn, recs, skip, n, ctx);
+}
+
+int fastepost__adapter_run_batch_range(fastepost_event_batch *b, size_t from, size_t n, fastepost_conn *conn,
+                                       fastepost__sync_record *recs, const fastepost__sync_ctx *ctx) {
+  if (from > b->count || n > b->count - from)
+    return fastepost__error_set(FASTEPOST_EINVALID, "records %zu..%zu of a batch of %zu", from, from + n, b->count);
+  return run_results(b->results + from, conn, recs + from, NULL, n, ctx);
 }

@@ -163,6 +163,53 @@ Test(odoo_pull, the_cursor_moves_only_after_a_committed_page) {
   fastepost_odoo_sync_options_free(o);
 }
 
+/* A page as large as the API allows: 5000 partners with an email and a phone each. One
+ * transaction for all of them would hold ~15,000 advisory locks (one per contact key, to the
+ * commit), more than PostgreSQL's whole lock table by default (max_locks_per_transaction 64 x
+ * max_connections 100): "out of shared memory", and a third of the page failed unlogged. */
+Test(odoo_pull, the_largest_page_fits_in_the_servers_lock_table) {
+  fake_odoo_do("bulk", "{\"model\": \"res.partner\", \"count\": 5000, \"tx_start\": \"2026-01-01 10:00:00\"}");
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, FASTEPOST_ODOO_SYNC_MAX_PAGE_SIZE), 0);
+  fastepost_odoo_pull_report *r = NULL;
+  cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_odoo_pull_report_failed(r), 0);
+  cr_assert_eq(count(r, FASTEPOST_OUTCOME_CREATED), 5000);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status = 'success'"), 5000);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:00");
+  fptest_assert_counters_exact();
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
+/* A record whose failure cannot be logged either (here a trigger refuses its event row both
+ * times) would be lost if the cursor moved past it: the pull stops with the record's error and
+ * the cursor stays before the page, which is read again by the next pull. */
+Test(odoo_pull, a_record_that_cannot_be_logged_keeps_the_cursor_before_it) {
+  partners(6);
+  fptest_exec("CREATE FUNCTION refuse_4() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "IF NEW.external_id LIKE '%:4' THEN RAISE EXCEPTION 'event row refused'; END IF; RETURN NEW; END $$");
+  fptest_exec("CREATE TRIGGER refuse_4 BEFORE INSERT ON integration_events FOR EACH ROW EXECUTE FUNCTION refuse_4()");
+  fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);
+  cr_assert_eq(fastepost_odoo_sync_options_set_page_size(o, 2), 0);
+  fastepost_odoo_pull_report *r = NULL;
+  cr_assert_neq(pull(&r, o), 0);
+  cr_assert(strstr(fastepost_error_last()->message, "event row refused"), "%s", fastepost_error_last()->message);
+  cr_assert(strstr(fastepost_error_last()->message, "were not logged"), "%s", fastepost_error_last()->message);
+  cr_assert_not_null(r);
+  cr_assert_eq(fastepost_odoo_pull_report_failed(r), 1);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:02");
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_id = 'res.partner:5'"), 0);
+  fptest_exec("DROP TRIGGER refuse_4 ON integration_events");
+  cr_assert_eq(pull(&r, o), 0, "%s", fastepost_error_last()->message);
+  cr_assert_eq(fastepost_odoo_pull_report_failed(r), 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE crm_source = 'odoo'"), 6);
+  cr_assert_str_eq(cursor_text("res.partner"), "2026-01-01 10:00:06");
+  fptest_assert_counters_exact();
+  fastepost_odoo_pull_report_free(r);
+  fastepost_odoo_sync_options_free(o);
+}
+
 /* JSON-2 options with pages of 2 records and a progress callback (called after each page). */
 static fastepost_odoo_sync_options *pages_of_2(fastepost_progress_cb cb, void *payload) {
   fastepost_odoo_sync_options *o = fake_odoo_options(FASTEPOST_ODOO_SYNC_PROTOCOL_JSON2);

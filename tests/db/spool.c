@@ -521,3 +521,34 @@ Test(spool, replays_any_adapter_from_the_registry_a_batch_in_one_go) {
                    "spooled@x.de|hubspot|77");
   fastepost_spool_free(s);
 }
+
+/* A spooled batch whose replay commits with one event failed and unlogged (a trigger refuses its
+ * row both times) is not removed as replayed: the file would be the event's last copy. It stays
+ * in the spool, and the next replay applies the event. */
+Test(spool, a_replayed_batch_with_an_unlogged_event_keeps_its_file) {
+  fastepost_spool *s = open_spool();
+  const char body[] = "[{\"subscriptionType\":\"contact.creation\",\"objectId\":77,\"occurredAt\":1764270000000,"
+                      "\"eventId\":1},{\"subscriptionType\":\"contact.creation\",\"objectId\":78,"
+                      "\"occurredAt\":1764270000001,\"eventId\":2}]";
+  cr_assert_eq(fastepost_spool_put(NULL, s, "hubspot", NULL, NULL, body, strlen(body)), FASTEPOST_OK, "%s",
+               fastepost_error_last()->message);
+  fptest_exec("CREATE FUNCTION refuse_78() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "IF NEW.external_id LIKE '%:78' THEN RAISE EXCEPTION 'event row refused'; END IF; RETURN NEW; END $$");
+  fptest_exec("CREATE TRIGGER refuse_78 BEFORE INSERT ON integration_events FOR EACH ROW EXECUTE FUNCTION refuse_78()");
+  fptest_replay rep;
+  /* a database error: kept for the next replay, which stops here */
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_EDB);
+  cr_assert(strstr(fastepost_error_last()->message, "was not logged"), "%s", fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 0);
+  cr_assert_eq(spooled(s), 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE external_id LIKE '%:77'"), 1);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE external_id LIKE '%:78'"), 0);
+  fptest_exec("DROP TRIGGER refuse_78 ON integration_events");
+  cr_assert_eq(fptest_spool_replay(&rep, s, fptest_conn(), 0), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  cr_assert_eq(rep.replayed, 1);
+  cr_assert_eq(spooled(s), 0);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE external_id LIKE '%:78' "
+                            "AND status = 'success'"), 1);
+  fptest_assert_counters_exact();
+  fastepost_spool_free(s);
+}

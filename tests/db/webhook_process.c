@@ -283,6 +283,46 @@ Test(webhook_process, hubspot_batch_with_the_configured_clock) {
   fptest_assert_counters_exact();
 }
 
+/* An event that fails without an event row (a trigger refuses it both times: applied and
+ * logged as failed) is in no log and no retry queue: a batch with such an event is not
+ * acknowledged with 200, so that HubSpot delivers it again; the redelivery applies it, and the
+ * events that were logged come back as duplicates. */
+Test(webhook_process, a_batch_with_an_unlogged_event_is_not_acknowledged) {
+  fastepost_webhook_config *cfg = config(CONFIG);
+  int64_t now = HS_NOW_US + 1000000;
+  cr_assert_eq(fastepost_webhook_config_set_clock(cfg, fixed_clock, &now), FASTEPOST_OK);
+  size_t len;
+  char *body = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  char *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
+               FASTEPOST_OK);
+  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+  fptest_exec("CREATE FUNCTION refuse_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+              "IF NEW.external_id = 'contact:65059681032' THEN RAISE EXCEPTION 'event row refused'; END IF; "
+              "RETURN NEW; END $$");
+  fptest_exec("CREATE TRIGGER refuse_first BEFORE INSERT ON integration_events FOR EACH ROW "
+              "EXECUTE FUNCTION refuse_first()");
+  fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_EDB, 500);
+  cr_assert_not_null(strstr(fastepost_webhook_response_error(resp), "was not logged"), "%s",
+                     fastepost_webhook_response_error(resp));
+  cr_assert_not_null(strstr(fastepost_webhook_response_error(resp), "event row refused"));
+  fastepost_webhook_response_free(resp);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'contact:65059681032'"), 0);
+  fptest_exec("DROP TRIGGER refuse_first ON integration_events");
+  resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_OK, 200);
+  /* the contact's four events applied now; the fifth fails as in the test above (a day old) */
+  cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 1);
+  cr_assert_eq(N("SELECT count(*) FROM integration_events WHERE external_id = 'contact:65059681032' "
+                 "AND status = 'success'"), 4);
+  cr_assert_eq(N("SELECT count(*) FROM customers WHERE crm_source = 'hubspot'"), 1);
+  fastepost_webhook_response_free(resp);
+  fastepost_webhook_request_free(req);
+  fastepost_free(sig);
+  free(body);
+  fastepost_webhook_config_free(cfg);
+  fptest_assert_counters_exact();
+}
+
 /* Every registered source is listed; each name is one the entry accepts. */
 Test(webhook_process, every_registered_source_is_listed) {
   const char *want[] = {"odoo", "hubspot", "pipedrive", "monday", "salesforce", "zoho"};
