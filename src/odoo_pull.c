@@ -427,10 +427,13 @@ static int prepare_records(prepared *p, json_object *records, size_t from, size_
  * would retry. */
 static int commit_records(pull_run *run, prepared *p, uint64_t *updated) {
   int rc = FASTEPOST_OK;
-  for (size_t from = 0; !rc && from < p->n; from += TXN_RECORDS)
-    rc = fastepost__adapter_run_batch_range(p->batch, from, p->n - from < TXN_RECORDS ? p->n - from : TXN_RECORDS,
-                                            run->conn, p->recs.items, &run->ctx);
-  for (size_t i = 0; !rc && i < p->n; i++) {
+  size_t done = 0; /* records of the transactions that committed: counted even when a later one fails */
+  while (!rc && done < p->n) {
+    size_t k = p->n - done < TXN_RECORDS ? p->n - done : TXN_RECORDS;
+    rc = fastepost__adapter_run_batch_range(p->batch, done, k, run->conn, p->recs.items, &run->ctx);
+    done += rc ? 0 : k;
+  }
+  for (size_t i = 0; i < done; i++) {
     const fastepost_event_result *r = fastepost_event_batch_get(p->batch, i);
     fastepost_outcome oc = fastepost_event_result_outcome(r);
     if ((unsigned)oc <= FASTEPOST_OUTCOME_SPOOLED)
