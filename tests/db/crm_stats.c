@@ -164,6 +164,33 @@ Test(crm_stats, known_answers_and_boundaries) {
   fptest_assert_counters_exact();
 }
 
+/* The window's partial first hour is counted from the rows inside it, or, when more than half
+ * of that hour is inside, from the hour's counter minus the rows outside: at every offset in the
+ * hour the count equals a recount of the table. Events every 37 s for 26 h, some at the same
+ * instant, one at each hour boundary. */
+Test(crm_stats, the_partial_first_hour_at_every_offset) {
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, created_at) "
+              "SELECT 'odoo', 'res.partner', 'success', " HOUR_NOW " - i * interval '37 seconds' "
+              "FROM generate_series(0, 2530) i "
+              "UNION ALL SELECT 'odoo', 'res.partner', 'error', " HOUR_NOW " - i * interval '1 hour' "
+              "FROM generate_series(0, 26) i "
+              "UNION ALL SELECT 'odoo', 'res.partner', 'success', " HOUR_NOW " - interval '24 hours 29 minutes'");
+  /* 5 min 31.7 s steps over an hour and a bit: both sides of the half hour, and exact boundaries */
+  for (int64_t off_ms = 0; off_ms <= 3900000; off_ms += 331700) {
+    int64_t now_ms = HOUR_NOW_MS + off_ms;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM integration_events WHERE created_at >= "
+             "'epoch'::timestamp + %lld * interval '1 millisecond' - interval '24 hours'", (long long)now_ms);
+    long long want = fptest_count(sql);
+    fastepost_crm_stats *s = collect(now_ms);
+    cr_assert_eq((long long)fastepost_crm_stats_find_source(s, "odoo")->events_24h, want, "now = 12:00 + %lld ms",
+                 (long long)off_ms);
+    fastepost_crm_stats_free(s);
+  }
+  fptest_assert_counters_exact();
+}
+
 Test(crm_stats, window_starting_on_an_hour) {
   /* now = 12:00:00.000, so the window starts exactly at 12:00 yesterday: no partial hour. */
   add_event("odoo", "res.partner", "success", HOUR_NOW " - interval '24 hours'");
