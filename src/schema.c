@@ -471,6 +471,8 @@ static const migration migrations[] = {
     {12, "push-back outbox filled by triggers on customers", push_outbox_sql, NULL},
     {13, "counters: free slots, the sync functions count their own rows", counted_by_writer_sql,
      fastepost__sync_functions_counted_sql},
+    {14, "sync function: the lock and seen-key lookup of a delivery in one call", fastepost__sync_function_lock_seen_sql,
+     NULL},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

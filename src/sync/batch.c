@@ -261,7 +261,7 @@ static int run_chunk(fastepost__job *jobs, size_t k, bool *deferred, fastepost_c
     if (set_lookup(&jobs[i]))
       idx[nset++] = i;
     else
-      fastepost__job_round1(&jobs[i], r1, &n1);
+      fastepost__job_round1(&jobs[i], r1, &n1, false);
   }
   size_t i_set = n1;
   if (nset && (rc = lookup_steps(r1, &n1, bufs, vals, jobs, idx, nset)))

@@ -117,10 +117,25 @@ void fastepost__job_free(fastepost__job *j) {
   j->props_write.res = NULL;
 }
 
-/* Append the job's lookups (seen, match, task) to round one. */
-void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n) {
+/* Append the job's lookups (seen, match, task) to round one, after its lock when lock_seen. */
+void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n, bool lock_seen) {
   const fastepost__sync_record *rec = j->rec;
-  if (rec->event_id > 0 || rec->idempotency_key) {
+  if (lock_seen && j->nkeys && rec->event_id == 0 && rec->idempotency_key) {
+    /* the usual case, a new delivery: one call instead of two statements planned each time */
+    j->i_seen = (int)*n;
+    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_lock_seen",
+                                   .sql = fastepost__sync_call_lock_seen,
+                                   .nparams = 3,
+                                   .params = {fastepost__buf_cstr(&j->key_array), rec->source, rec->idempotency_key},
+                                   .expected = PGRES_TUPLES_OK};
+  } else if (lock_seen && j->nkeys) {
+    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_lock",
+                                   .sql = fastepost__sync_sql_lock,
+                                   .nparams = 1,
+                                   .params = {fastepost__buf_cstr(&j->key_array)},
+                                   .expected = PGRES_TUPLES_OK};
+  }
+  if (j->i_seen < 0 && (rec->event_id > 0 || rec->idempotency_key)) {
     j->i_seen = (int)*n;
     r1[(*n)++] = rec->event_id > 0 ? (fastepost__step){.stmt = "fastepost_sync_seen_id",
                                                        .sql = fastepost__sync_sql_seen_id,

@@ -28,13 +28,7 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   if (!ctx->in_batch)
     r1[n1++] = (fastepost__step){.sql = fastepost__sync_settings_sql(conn, settings, sizeof settings),
                                  .expected = PGRES_TUPLES_OK};
-  if (j.nkeys)
-    r1[n1++] = (fastepost__step){.stmt = "fastepost_sync_lock",
-                                 .sql = fastepost__sync_sql_lock,
-                                 .nparams = 1,
-                                 .params = {fastepost__buf_cstr(&j.key_array)},
-                                 .expected = PGRES_TUPLES_OK};
-  fastepost__job_round1(&j, r1, &n1);
+  fastepost__job_round1(&j, r1, &n1, true); /* its lock first, then the lookups */
   if ((rc = fastepost__sync_run_steps(conn, r1, n1)) || (rc = fastepost__job_decide(&j, r1, now)))
     goto done;
   if (!j.duplicate)

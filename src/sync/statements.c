@@ -333,6 +333,20 @@ const char fastepost__sync_functions_counted_sql[] =
     SYNC_FUNCTION_COUNTED("fastepost_sync_finish", 11, "o_event_id bigint", LOCK_EVENT, SQL_FINISH_TEXT)
     "ALTER FUNCTION fastepost_sync_props_write(" PARAMS_TEXT(9) ") SET fastepost.counted = 'self';\n";
 
+/* Migration 14: round one's lock statement and seen-key lookup in one call. Unnamed, they were
+ * planned at every delivery (the lookup's planning, over a table of eight indexes, cost more than
+ * running it: bench/README.md, "Single delivery against the durable-write floor"); inside a
+ * function their plans are cached per server session like the others. The lock comes first:
+ * what the lookup sees is settled once the keys are held. Returns the seen row, if any, with the
+ * columns of fastepost_sync_seen_key. $1 the keys (a text array literal), $2 source, $3 key. */
+const char fastepost__sync_function_lock_seen_sql[] =
+    "CREATE OR REPLACE FUNCTION fastepost_sync_lock_seen(text, text, text) RETURNS TABLE (o_id bigint, "
+    "o_status text, o_customer_id bigint) LANGUAGE plpgsql AS $fastepost$\nBEGIN\nPERFORM "
+    "pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k "
+    "ORDER BY 1) AS s;\nRETURN QUERY SELECT id::bigint, status::text, customer_id::bigint FROM integration_events "
+    "WHERE source = $2 AND idempotency_key = $3;\nEND\n$fastepost$;\n";
+const char fastepost__sync_call_lock_seen[] = "SELECT * FROM fastepost_sync_lock_seen($1, $2, $3)";
+
 const char fastepost__sync_call_match[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
 const char fastepost__sync_call_apply[] =
     "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "

@@ -33,6 +33,7 @@ extern const char fastepost__sync_sql_fail_id[];
 extern const char fastepost__sync_sql_props[];
 /* Calls of the schema functions (migrations 7-10) that hold the large statements. */
 extern const char fastepost__sync_call_match[];
+extern const char fastepost__sync_call_lock_seen[];
 extern const char fastepost__sync_call_apply[];
 extern const char fastepost__sync_call_finish[];
 extern const char fastepost__sync_call_props_write[];
@@ -127,8 +128,9 @@ const char *fastepost__sync_get(const PGresult *r, int row, int col);
 /* match.c */
 int fastepost__job_init(fastepost__job *j, const fastepost__sync_record *rec, fastepost_event_result *res);
 void fastepost__job_free(fastepost__job *j);
-/* Append the job's lookups (seen, match, props, task) to round one. */
-void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n);
+/* Append the job's lookups (seen, match, props, task) to round one; with lock_seen, the lock
+ * and the seen-key lookup as one call (fastepost_sync_lock_seen) when the job has both. */
+void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n, bool lock_seen);
 void fastepost__sync_read_candidates(fastepost__candidate *c, const PGresult *r);
 /* One candidate row (rank in column col, then the match's columns). */
 void fastepost__sync_read_candidate(fastepost__candidate *c, const PGresult *r, int row, int col);
