@@ -322,7 +322,7 @@ INSERT INTO fastepost_schema_migrations (version, name) VALUES (13, 'counters: f
 -- migration 14: sync function: the lock and seen-key lookup of a delivery in one call
 CREATE OR REPLACE FUNCTION fastepost_sync_lock_seen(text, text, text) RETURNS TABLE (o_id bigint, o_status text, o_customer_id bigint) LANGUAGE plpgsql AS $fastepost$
 BEGIN
-PERFORM pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s;
+PERFORM count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s;
 RETURN QUERY SELECT id::bigint, status::text, customer_id::bigint FROM integration_events WHERE source = $2 AND idempotency_key = $3;
 END
 $fastepost$;

@@ -452,7 +452,7 @@ static int commit_records(pull_run *run, prepared *p, uint64_t *updated) {
   return rc;
 }
 
-/* Apply n records (array entries from `from`) in one transaction; counts into the report. */
+/* Apply n records (array entries from `from`) as commit_records() does; counts into the report. */
 static int apply_records(pull_run *run, json_object *records, size_t from, size_t n, const char *model,
                          const char *suffix, uint64_t *updated) {
   prepared p = {0};

@@ -704,10 +704,8 @@ static int replay_one(bool *logged, bool *duplicate, const fastepost__adapter *a
     if (!rc)
       rc = fastepost__adapter_run_batch(b, conn, recs.items, NULL, recs.count, &ctx);
     /* Committed, but an event that failed without an event row would go with the file. */
-    const fastepost_event_result *lost = NULL;
-    if (!rc && fastepost__event_batch_unlogged(b, &lost))
-      rc = fastepost__error_set(fastepost_event_result_code(lost), "an event of the delivery failed and was not "
-                                "logged: %s", fastepost_event_result_error(lost));
+    if (!rc)
+      rc = fastepost__event_batch_require_logged(b, "delivery");
     *logged = rc == FASTEPOST_OK;
     *duplicate = *logged && recs.count > 0;
     for (size_t i = 0; *duplicate && i < recs.count; i++)

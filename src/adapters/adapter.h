@@ -251,6 +251,9 @@ int fastepost__adapter_run_batch_range(fastepost_event_batch *b, size_t from, si
  * that acknowledges, forgets or moves past the batch's events must not do so while this is
  * non-zero: the sender or the source has to deliver them again. */
 size_t fastepost__event_batch_unlogged(const fastepost_event_batch *b, const fastepost_event_result **first);
+/* FASTEPOST_OK, or, when an event of b failed unlogged, that event's code with the error set:
+ * "an event of the <what> failed and was not logged: <its error>". */
+int fastepost__event_batch_require_logged(const fastepost_event_batch *b, const char *what);
 
 /* Hand the batch to the caller (or free it when out is NULL) with its final status; counts the
  * failed events. Returns rc. */

@@ -219,10 +219,8 @@ fastepost_status fastepost_hubspot_process(fastepost_event_batch **out, fastepos
   rc = fastepost__adapter_run_batch(full, conn, recs.items, NULL, recs.count, &ctx);
   /* Not acknowledged while an event is in no log and no retry queue (as the generic entry,
    * webhook_process.c): HubSpot delivers the request again. */
-  const fastepost_event_result *lost = NULL;
-  if (!rc && fastepost__event_batch_unlogged(full, &lost))
-    rc = fastepost__error_set(fastepost_event_result_code(lost), "an event of the request failed and was not logged: %s",
-                              fastepost_event_result_error(lost));
+  if (!rc)
+    rc = fastepost__event_batch_require_logged(full, "request");
   fastepost__records_free(&recs);
   return fastepost__event_batch_finish(out, full, rc);
 }

@@ -202,6 +202,14 @@ size_t fastepost__event_batch_unlogged(const fastepost_event_batch *b, const fas
   return n;
 }
 
+int fastepost__event_batch_require_logged(const fastepost_event_batch *b, const char *what) {
+  const fastepost_event_result *lost = NULL;
+  if (!fastepost__event_batch_unlogged(b, &lost))
+    return FASTEPOST_OK;
+  return fastepost__error_set(lost->code, "an event of the %s failed and was not logged: %s", what,
+                              fastepost_event_result_error(lost));
+}
+
 int fastepost__event_batch_finish(fastepost_event_batch **out, fastepost_event_batch *b, int rc) {
   if (b) {
     b->status = rc;

@@ -267,10 +267,8 @@ static int run(fastepost_webhook_response *resp, fastepost_event_batch **b, fast
       /* An event that failed without an event row is in no log and no retry queue: the request
        * is answered with its error, not 2xx, so that the sender delivers it again (the events
        * that were logged come back as duplicates). */
-      const fastepost_event_result *lost = NULL;
-      if (!rc && !resp->spooled && recs.count > 1 && fastepost__event_batch_unlogged(full, &lost))
-        rc = fastepost__error_set(fastepost_event_result_code(lost), "an event of the request failed and was not "
-                                  "logged: %s", fastepost_event_result_error(lost));
+      if (!rc && !resp->spooled && recs.count > 1)
+        rc = fastepost__event_batch_require_logged(full, "request");
       /* A request of one event answers with that event's status, as a source's own call does
        * (Odoo: 400 for a body it cannot read, 409 for a conflict); a batch answers 200 and
        * lists the events that failed. */

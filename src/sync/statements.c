@@ -18,14 +18,17 @@
 
 /* Advisory locks on every match key, in a fixed order, so that concurrent deliveries touching
  * the same contact (by crm id, email or phone) run one after the other. */
-const char fastepost__sync_sql_lock[] =
-    "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "
-    "FROM unnest($1::text[]) AS k ORDER BY 1) AS s";
+#define LOCK_KEYS(keys)                                                                            \
+  "count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h "             \
+  "FROM unnest(" keys "::text[]) AS k ORDER BY 1) AS s"
+const char fastepost__sync_sql_lock[] = "SELECT " LOCK_KEYS("$1");
 
 /* The event already logged under this idempotency key (or, for a retry, this id). The lock
  * above serialises deliveries with the same key, so what this sees is settled. */
-const char fastepost__sync_sql_seen_key[] =
-    "SELECT id, status, customer_id FROM integration_events WHERE source = $1 AND idempotency_key = $2";
+#define SEEN_KEY(source, key)                                                                      \
+  "SELECT id::bigint, status::text, customer_id::bigint FROM integration_events WHERE source = "   \
+  source " AND idempotency_key = " key
+const char fastepost__sync_sql_seen_key[] = SEEN_KEY("$1", "$2");
 const char fastepost__sync_sql_seen_id[] =
     "SELECT id, status, customer_id FROM integration_events WHERE id = $1::bigint";
 
@@ -341,10 +344,8 @@ const char fastepost__sync_functions_counted_sql[] =
  * columns of fastepost_sync_seen_key. $1 the keys (a text array literal), $2 source, $3 key. */
 const char fastepost__sync_function_lock_seen_sql[] =
     "CREATE OR REPLACE FUNCTION fastepost_sync_lock_seen(text, text, text) RETURNS TABLE (o_id bigint, "
-    "o_status text, o_customer_id bigint) LANGUAGE plpgsql AS $fastepost$\nBEGIN\nPERFORM "
-    "pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k "
-    "ORDER BY 1) AS s;\nRETURN QUERY SELECT id::bigint, status::text, customer_id::bigint FROM integration_events "
-    "WHERE source = $2 AND idempotency_key = $3;\nEND\n$fastepost$;\n";
+    "o_status text, o_customer_id bigint) LANGUAGE plpgsql AS $fastepost$\nBEGIN\nPERFORM " LOCK_KEYS("$1")
+    ";\nRETURN QUERY " SEEN_KEY("$2", "$3") ";\nEND\n$fastepost$;\n";
 const char fastepost__sync_call_lock_seen[] = "SELECT * FROM fastepost_sync_lock_seen($1, $2, $3)";
 
 const char fastepost__sync_call_match[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
