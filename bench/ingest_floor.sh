@@ -27,8 +27,7 @@ py=${py:-python3}
 work=$(mktemp -d)
 db=fpbench_floor
 trap 'rm -rf "$work"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I include -I "$build/include" \
-  bench/load_driver.c -L "$build" -lfastepost -Wl,-rpath,"$PWD/$build" -o "$work/load_driver"
+bench_cc "$PWD" "$(cd "$build" && pwd)" bench/load_driver.c "$work/load_driver"
 dropdb --if-exists "$db" 2>/dev/null || true
 createdb "$db"
 "$build/fastepost" --db "dbname=$db" schema install >/dev/null

@@ -19,3 +19,16 @@ rate() { # driver conninfo procs per
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 # A / B with two decimals.
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
+
+# Build libfastepost and the fastepost CLI (Release, no tests) from the tree SOURCE into BUILD;
+# the build's output goes to BUILD.log and is shown when it fails: bench_build SOURCE BUILD
+bench_build() {
+  cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$2" -j2 --target fastepost fastepost_cli >"$2.log" 2>&1 || { cat "$2.log"; return 1; }
+}
+# Compile a benchmark driver against the library in BUILD, with the public headers of the tree
+# INCLUDE_TREE: bench_cc INCLUDE_TREE BUILD DRIVER.c OUT [more cc arguments, e.g. -lpq]
+bench_cc() {
+  cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I "$1/include" -I "$2/include" "$3" \
+    -L "$2" -lfastepost "${@:5}" -Wl,-rpath,"$2" -o "$4"
+}

@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 calls=${1:-5000} rounds=${2:-5}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres" >&2; exit 2; }
+. bench/lib.sh
 build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target fastepost_cli >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+bench_build "$root" "$build"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$build/fastepost" schema sql >"$work/all.sql"
@@ -35,7 +35,6 @@ SELECT * FROM fastepost_sync_apply('0', 'odoo', 'res.partner', 'res.partner:' ||
   'res.partner:' || :k, '2026-01-01 10:00:00', 'true', NULL, 'false', NULL, NULL);
 COMMIT;
 SQL
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 tps() { pgbench -n -M extended -c 1 -t "$calls" -f "$work/apply.sql" "$1" 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p'; }
 a=() b=()
 for ((r = 1; r <= rounds; r++)); do
@@ -45,6 +44,6 @@ done
 for db in fpab12 fpab13; do
   echo "$db counters exact: $(psql -X -qAt -d "$db" -c "SELECT (SELECT sum(n) FROM fastepost_event_counts) = (SELECT count(*) FROM integration_events) AND (SELECT sum(n) FROM fastepost_row_counts WHERE counter = 'customers_crm_synced') = (SELECT count(crm_id) FROM customers)")"
 done
-ma=$(median "${a[@]}") mb=$(median "${b[@]}")
-echo "median: version 12 $ma tps, latest $mb tps, latest / version 12 $(awk -v a="$mb" -v b="$ma" 'BEGIN {printf "%.2f", a/b}')"
+ma=$(median <<<"${a[*]}") mb=$(median <<<"${b[*]}")
+echo "median: version 12 $ma tps, latest $mb tps, latest / version 12 $(ratio "$mb" "$ma")"
 for db in fpab12 fpab13; do dropdb "$db"; done

@@ -16,20 +16,16 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 base=$1 rounds=${2:-3} total=${3:-2000}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
+. bench/lib.sh # bench_build, bench_cc, median, ratio
 build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target fastepost fastepost_cli >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
-cflags=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror)
-cc "${cflags[@]}" -I "$root/include" -I "$build/include" bench/load_driver.c -L "$build" -lfastepost \
-  -Wl,-rpath,"$build" -o "$build/load_driver"
-cc "${cflags[@]}" -I "$root/include" -I "$base/include" bench/load_driver.c -L "$base" -lfastepost \
-  -Wl,-rpath,"$base" -o "$base/load_driver_scaling"
+bench_build "$root" "$build"
+bench_cc "$root" "$build" bench/load_driver.c "$build/load_driver"
+bench_cc "$root" "$base" bench/load_driver.c "$base/load_driver_scaling"
 run() { # driver cli procs: deliveries per second (bench/load.sh checks the outcome)
   local out
   out=$(LOAD_DRIVER=$1 LOAD_CLI=$2 bench/load.sh "$3" $((total / $3)) $((total / 10)) 2>&1) || { echo "$out" >&2; echo 0; return; }
   sed -nE 's/.*: ([0-9]+) deliveries\/s.*/\1/p' <<<"$out"
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 c1=() c8=() b1=() b8=()
 for ((r = 1; r <= rounds; r++)); do
   c1+=("$(run "$build/load_driver" "$build/fastepost" 1)")
@@ -38,6 +34,5 @@ for ((r = 1; r <= rounds; r++)); do
   b8+=("$(run "$base/load_driver_scaling" "$base/fastepost" 8)")
   echo "round $r: this 1 proc ${c1[-1]}/s, 8 procs ${c8[-1]}/s; baseline 1 proc ${b1[-1]}/s, 8 procs ${b8[-1]}/s"
 done
-r() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
-mc1=$(median "${c1[@]}") mc8=$(median "${c8[@]}") mb1=$(median "${b1[@]}") mb8=$(median "${b8[@]}")
-echo "medians: this 1 proc $mc1/s, 8 procs $mc8/s (8/1 $(r "$mc8" "$mc1")); baseline 1 proc $mb1/s, 8 procs $mb8/s (8/1 $(r "$mb8" "$mb1")); this/baseline 1 proc $(r "$mc1" "$mb1"), 8 procs $(r "$mc8" "$mb8")"
+mc1=$(median <<<"${c1[*]}") mc8=$(median <<<"${c8[*]}") mb1=$(median <<<"${b1[*]}") mb8=$(median <<<"${b8[*]}")
+echo "medians: this 1 proc $mc1/s, 8 procs $mc8/s (8/1 $(ratio "$mc8" "$mc1")); baseline 1 proc $mb1/s, 8 procs $mb8/s (8/1 $(ratio "$mb8" "$mb1")); this/baseline 1 proc $(ratio "$mc1" "$mb1"), 8 procs $(ratio "$mc8" "$mb8")"

@@ -23,19 +23,14 @@ rounds=${ROUNDS:-3} per=${PER:-1000} per8=${PER8:-250}
 big_customers=${BIG_CUSTOMERS:-1000000} big_events=${BIG_EVENTS:-10000000}
 [[ -n "${FASTEPOST_TEST_POOLER_DSN:-}" ]] || { echo "run me inside scripts/with-postgres --durable --pgbouncer" >&2; exit 2; }
 
+. bench/lib.sh # bench_build, bench_cc, rate, median, ratio
 build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target fastepost fastepost_cli >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
-cflags=(-O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror)
-cc "${cflags[@]}" -I "$root/include" -I "$build/include" bench/load_driver.c -L "$build" -lfastepost \
-  -Wl,-rpath,"$build" -o "$build/load_driver"
-cc "${cflags[@]}" -I "$root/include" -I "$build/include" -I "$(pg_config --includedir)" bench/crm_stats_driver.c \
-  -L "$build" -lfastepost -lpq -Wl,-rpath,"$build" -o "$build/crm_stats_driver"
+bench_build "$root" "$build"
+bench_cc "$root" "$build" bench/load_driver.c "$build/load_driver"
+bench_cc "$root" "$build" bench/crm_stats_driver.c "$build/crm_stats_driver" -I "$(pg_config --includedir)" -lpq
 bbuild="$baseline/build/bench-pooler"
-cmake -S "$baseline" -B "$bbuild" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$bbuild" -j2 --target fastepost fastepost_cli >"$bbuild.log" 2>&1 || { cat "$bbuild.log"; exit 1; }
-cc "${cflags[@]}" -I "$baseline/include" -I "$bbuild/include" "$baseline/bench/load_driver.c" -L "$bbuild" \
-  -lfastepost -Wl,-rpath,"$bbuild" -o "$bbuild/load_driver"
+bench_build "$baseline" "$bbuild"
+bench_cc "$baseline" "$bbuild" "$baseline/bench/load_driver.c" "$bbuild/load_driver"
 
 q() { psql -X -qAt -d "$1" -c "$2"; }
 for db in fpb_cur fpb_base fpb_big; do
@@ -47,8 +42,6 @@ done
 "$bbuild/fastepost" --db "dbname=fpb_base" schema install >/dev/null
 reset() { q "$1" "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE" >/dev/null; }
 
-# rate, median, ratio
-. bench/lib.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -20,11 +20,10 @@ root=$(pwd)
 old=${1:-1000000} procs=${2:-4} per=${3:-3000}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
 
+. bench/lib.sh
 build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I "$root/include" -I "$build/include" \
-  -Wall -Wextra -Werror bench/load_driver.c -L "$build" -lfastepost -Wl,-rpath,"$build" -o "$build/load_driver"
+bench_build "$root" "$build"
+bench_cc "$root" "$build" bench/load_driver.c "$build/load_driver"
 driver=$build/load_driver cli=$build/fastepost
 
 db=fpprune$$

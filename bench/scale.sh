@@ -30,12 +30,10 @@ first=${FIRST:-10} step=${STEP:-10}
 ((first <= millions)) || first=$millions
 [[ -n "${PGHOST:-}" && -n "${FASTEPOST_TEST_PGDATA:-}" ]] || { echo "run me inside scripts/with-postgres" >&2; exit 2; }
 
+. bench/lib.sh
 build="$root/build/bench"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTEPOST_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" -j2 --target fastepost fastepost_cli >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
-cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -I "$root/include" -I "$build/include" \
-  -I "$(pg_config --includedir)" bench/crm_stats_driver.c -L "$build" -lfastepost -lpq -Wl,-rpath,"$build" \
-  -o "$build/crm_stats_driver"
+bench_build "$root" "$build"
+bench_cc "$root" "$build" bench/crm_stats_driver.c "$build/crm_stats_driver" -I "$(pg_config --includedir)" -lpq
 
 db=fpscale
 createdb "$db"
