@@ -233,16 +233,23 @@ Test(webhook_process, unknown_source_and_null_arguments_are_400) {
   fptest_assert_counters_exact();
 }
 
+/* The fixture batch of HubSpot events as HubSpot sends it: signed (v3) at HS_TS. The caller
+ * frees *body and *sig after the request. */
+static fastepost_webhook_request *hubspot_batch(char **body, char **sig) {
+  size_t len;
+  *body = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
+  *sig = NULL;
+  cr_assert_eq(fptest_hs_sign(sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, *body, len),
+               FASTEPOST_OK);
+  return fptest_hs_request("v3", "POST", HS_URI, HS_TS, *sig, *body, len);
+}
+
 /* A HubSpot batch through the generic entry, its signature window judged by the configured
  * clock, which also stamps the rows. */
 Test(webhook_process, hubspot_batch_with_the_configured_clock) {
   fastepost_webhook_config *cfg = config(CONFIG);
-  size_t len;
-  char *body = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
-  char *sig = NULL;
-  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
-               FASTEPOST_OK);
-  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+  char *body, *sig;
+  fastepost_webhook_request *req = hubspot_batch(&body, &sig);
   /* The host's clock: the request is a year old and refused as stale. */
   fastepost_webhook_response *resp = process(fptest_conn(), "hubspot", req, cfg, FASTEPOST_EAUTH, 401);
   cr_assert_not_null(strstr(fastepost_webhook_response_error(resp), "stale"));
@@ -291,12 +298,8 @@ Test(webhook_process, a_batch_with_an_unlogged_event_is_not_acknowledged) {
   fastepost_webhook_config *cfg = config(CONFIG);
   int64_t now = HS_NOW_US + 1000000;
   cr_assert_eq(fastepost_webhook_config_set_clock(cfg, fixed_clock, &now), FASTEPOST_OK);
-  size_t len;
-  char *body = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
-  char *sig = NULL;
-  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, body, len),
-               FASTEPOST_OK);
-  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, body, len);
+  char *body, *sig;
+  fastepost_webhook_request *req = hubspot_batch(&body, &sig);
   fptest_exec("CREATE FUNCTION refuse_first() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
               "IF NEW.external_id = 'contact:65059681032' THEN RAISE EXCEPTION 'event row refused'; END IF; "
               "RETURN NEW; END $$");
@@ -493,11 +496,8 @@ Test(webhook_process, spooled_without_a_connection_and_replayed_with_the_config)
   fastepost_webhook_response_free(process(NULL, "odoo", req, cfg, FASTEPOST_EAUTH, 401));
 
   /* a HubSpot batch too */
-  char *hs = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
-  char *sig = NULL;
-  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, hs, len),
-               FASTEPOST_OK);
-  fastepost_webhook_request *hreq = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, hs, len);
+  char *hs, *sig;
+  fastepost_webhook_request *hreq = hubspot_batch(&hs, &sig);
   int64_t now = HS_NOW_US;
   fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
   resp = process(NULL, "hubspot", hreq, cfg, FASTEPOST_OK, 202);
@@ -617,12 +617,8 @@ Test(webhook_process, read_only_database_spools_the_batch) {
   fastepost_webhook_config *cfg = config(CONFIG);
   int64_t now = HS_NOW_US;
   fastepost_webhook_config_set_clock(cfg, fixed_clock, &now);
-  size_t len;
-  char *hs = fixture("tests/fixtures/hubspot/contact_batch.json", &len);
-  char *sig = NULL;
-  cr_assert_eq(fptest_hs_sign(&sig, FASTEPOST_HUBSPOT_VERSION_V3, HS_SECRET, "POST", HS_URI, HS_TS, hs, len),
-               FASTEPOST_OK);
-  fastepost_webhook_request *req = fptest_hs_request("v3", "POST", HS_URI, HS_TS, sig, hs, len);
+  char *hs, *sig;
+  fastepost_webhook_request *req = hubspot_batch(&hs, &sig);
   fastepost_webhook_response *resp = process(ro, "hubspot", req, cfg, FASTEPOST_EREADONLY, 503);
   cr_assert_eq(fastepost_event_batch_failed(fastepost_webhook_response_events(resp)), 6);
   cr_assert_not(fastepost_webhook_response_spooled(resp));
