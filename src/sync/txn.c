@@ -67,12 +67,18 @@ const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ct
  * server session instead of again and again (PostgreSQL keeps custom plans while they look
  * cheaper than the generic one, and they do for data-modifying CTEs); every statement of the
  * hot path has a generic plan that probes indexes (tests/db/plans.c).
+ * enable_seqscan off: those plans are made at a session's first delivery, often on a new or
+ * emptied table, where reading the table is cheapest; cached, that plan read every row of the
+ * grown table at every delivery for the rest of the session (twice the server time per delivery
+ * at 2,000 events, and growing). With it off, a table with an index for the lookup is probed
+ * whatever its size at planning (tests/db/plans.c "plans made on empty tables").
  * fastepost.origin = 'sync' marks the transaction's writes as the sync core's own: the push-back
  * outbox triggers (migration 12) skip them, so that what came from a CRM is not sent back to it.
  * Transaction-local like the rest, it ends with the COMMIT and cannot leak through a pooler. */
 const char *fastepost__sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
   char tx[FASTEPOST__TX_SETTINGS_SIZE];
   snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
+           "pg_catalog.set_config('enable_seqscan', 'off', true), "
            FASTEPOST__ORIGIN_SYNC_SQL,
            fastepost__tx_settings_sql(conn, tx, sizeof tx));
   return buf;
