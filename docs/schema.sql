@@ -328,3 +328,96 @@ END
 $fastepost$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (14, 'sync function: the lock and seen-key lookup of a delivery in one call') ON CONFLICT DO NOTHING;
+
+-- migration 15: sync functions: apply and finish run only the statements of the branch taken
+CREATE OR REPLACE FUNCTION fastepost_sync_apply(text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text, text) RETURNS TABLE (o_customer_id bigint, o_remark_id bigint, o_outcome text, o_event_id bigint) LANGUAGE plpgsql SET fastepost.counted = 'self' AS $fastepost$
+#variable_conflict use_column
+DECLARE
+  v_now timestamp := coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC'));
+  v_eid bigint := $1::bigint;
+  v_new_eid bigint;
+  v_old_source text;
+  v_old_status text;
+  v_old_hour timestamp;
+  v_slot smallint;
+  v_cid bigint;
+  v_rid bigint;
+  v_tid bigint;
+  v_outcome text;
+  v_was_synced boolean;
+BEGIN
+IF $8 = 'update' THEN
+  SELECT c.crm_id IS NOT NULL INTO v_was_synced FROM customers c WHERE c.id = $9::bigint FOR UPDATE;
+END IF;
+IF v_eid <> 0 THEN
+  SELECT coalesce(e.source, ''), coalesce(e.status, ''), coalesce(date_trunc('hour', e.created_at), 'epoch') INTO v_old_source, v_old_status, v_old_hour FROM integration_events e WHERE e.id = v_eid FOR UPDATE;
+END IF;
+IF $8 = 'create' THEN
+  INSERT INTO customers (name, email, phone, company, address, active, crm_source, crm_id, crm_updated_at, last_synced_at, created_at, updated_at) VALUES ($10, $11, $12, $13, $14, coalesce($15::boolean, true), $16, $17, $18::timestamp, v_now, v_now, v_now) RETURNING id INTO v_cid;
+ELSIF $8 = 'update' THEN
+  UPDATE customers c SET name = $10, email = $11, phone = $12, company = $13, address = $14, active = coalesce($15::boolean, c.active), crm_source = $16, crm_id = $17, crm_updated_at = coalesce($18::timestamp, c.crm_updated_at), last_synced_at = v_now, updated_at = CASE WHEN $19::boolean THEN v_now ELSE c.updated_at END WHERE c.id = $9::bigint RETURNING c.id INTO v_cid;
+ELSIF $8 = 'keep' THEN
+  v_cid := $9::bigint;
+END IF;
+IF $22 IS NOT NULL THEN
+  INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, updated_at) VALUES (v_cid, $20::bigint, $22, $2, $23, v_now, v_now) ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id INTO v_rid;
+END IF;
+IF $21::boolean THEN
+  UPDATE tasks t SET customer_id = v_cid, updated_at = v_now WHERE t.id = $20::bigint AND t.customer_id IS NULL RETURNING t.id INTO v_tid;
+END IF;
+v_outcome := CASE WHEN $8 = 'create' THEN 'created' WHEN coalesce($19::boolean, false) OR v_rid IS NOT NULL OR v_tid IS NOT NULL THEN 'updated' ELSE 'unchanged' END;
+IF v_eid = 0 THEN
+  INSERT INTO integration_events (source, event_type, status, outcome, external_id, idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, updated_at) VALUES ($2, $3, 'success', v_outcome, $4, $5, $6::jsonb, v_cid, NULL::text, 1, v_now, v_now, v_now) RETURNING id INTO v_new_eid;
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT coalesce($2, ''), d.status, v_slot, d.n FROM (VALUES (coalesce('success'::text, ''), 1)) AS d(status, n) ORDER BY 2 ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT coalesce($2, ''), date_trunc('hour', v_now), d.status, v_slot, d.n FROM (VALUES (coalesce('success'::text, ''), 1)) AS d(status, n) ORDER BY 3 ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n;
+ELSIF v_old_source IS NOT NULL THEN
+  UPDATE integration_events e SET status = 'success', outcome = v_outcome, customer_id = v_cid, error_message = NULL::text, next_attempt_at = NULL, attempts = e.attempts + 1, processed_at = v_now, updated_at = v_now WHERE e.id = v_eid RETURNING e.id INTO v_new_eid;
+  IF coalesce('success'::text, '') <> v_old_status THEN
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT v_old_source, d.status, v_slot, d.n FROM (VALUES (coalesce('success'::text, ''), 1), (v_old_status, -1)) AS d(status, n) ORDER BY 2 ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT v_old_source, v_old_hour, d.status, v_slot, d.n FROM (VALUES (coalesce('success'::text, ''), 1), (v_old_status, -1)) AS d(status, n) ORDER BY 3 ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+END IF;
+IF $8 = 'create' AND v_cid IS NOT NULL THEN
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT d.counter, v_slot, 1 FROM (VALUES ('customers'), ('customers_crm_synced')) AS d(counter) WHERE d.counter = 'customers' OR $17 IS NOT NULL ORDER BY 1 ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n;
+ELSIF $8 = 'update' AND v_cid IS NOT NULL AND ($17 IS NOT NULL) <> v_was_synced THEN
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_row_counts AS c (counter, slot, n) VALUES ('customers_crm_synced', v_slot, CASE WHEN $17 IS NOT NULL THEN 1 ELSE -1 END) ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n;
+END IF;
+RETURN QUERY SELECT v_cid, v_rid, v_outcome, v_new_eid;
+END
+$fastepost$;
+CREATE OR REPLACE FUNCTION fastepost_sync_finish(text, text, text, text, text, text, text, text, text, text, text) RETURNS TABLE (o_event_id bigint) LANGUAGE plpgsql SET fastepost.counted = 'self' AS $fastepost$
+#variable_conflict use_column
+DECLARE
+  v_now timestamp := coalesce($7::timestamp, (statement_timestamp() AT TIME ZONE 'UTC'));
+  v_eid bigint := $1::bigint;
+  v_new_eid bigint;
+  v_old_source text;
+  v_old_status text;
+  v_old_hour timestamp;
+  v_slot smallint;
+BEGIN
+IF v_eid <> 0 THEN
+  SELECT coalesce(e.source, ''), coalesce(e.status, ''), coalesce(date_trunc('hour', e.created_at), 'epoch') INTO v_old_source, v_old_status, v_old_hour FROM integration_events e WHERE e.id = v_eid FOR UPDATE;
+END IF;
+IF v_eid = 0 THEN
+  INSERT INTO integration_events (source, event_type, status, outcome, external_id, idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, updated_at) VALUES ($2, $3, $8, $9, $4, $5, $6::jsonb, $10::bigint, $11::text, 1, v_now, v_now, v_now) RETURNING id INTO v_new_eid;
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT coalesce($2, ''), d.status, v_slot, d.n FROM (VALUES (coalesce($8::text, ''), 1)) AS d(status, n) ORDER BY 2 ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT coalesce($2, ''), date_trunc('hour', v_now), d.status, v_slot, d.n FROM (VALUES (coalesce($8::text, ''), 1)) AS d(status, n) ORDER BY 3 ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n;
+ELSIF v_old_source IS NOT NULL THEN
+  UPDATE integration_events e SET status = $8, outcome = $9, customer_id = $10::bigint, error_message = $11::text, next_attempt_at = NULL, attempts = e.attempts + 1, processed_at = v_now, updated_at = v_now WHERE e.id = v_eid RETURNING e.id INTO v_new_eid;
+  IF coalesce($8::text, '') <> v_old_status THEN
+  v_slot := coalesce(v_slot, fastepost_counter_slot());
+  INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT v_old_source, d.status, v_slot, d.n FROM (VALUES (coalesce($8::text, ''), 1), (v_old_status, -1)) AS d(status, n) ORDER BY 2 ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT v_old_source, v_old_hour, d.status, v_slot, d.n FROM (VALUES (coalesce($8::text, ''), 1), (v_old_status, -1)) AS d(status, n) ORDER BY 3 ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+END IF;
+RETURN QUERY SELECT v_new_eid;
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (15, 'sync functions: apply and finish run only the statements of the branch taken') ON CONFLICT DO NOTHING;

@@ -473,6 +473,8 @@ static const migration migrations[] = {
      fastepost__sync_functions_counted_sql},
     {14, "sync function: the lock and seen-key lookup of a delivery in one call", fastepost__sync_function_lock_seen_sql,
      NULL},
+    {15, "sync functions: apply and finish run only the statements of the branch taken",
+     fastepost__sync_functions_branched_sql, NULL},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

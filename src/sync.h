@@ -240,6 +240,8 @@ extern const char fastepost__sync_function_match_sql[];
 extern const char fastepost__sync_functions_counted_sql[];
 /* Migration 14: the lock and the seen-key lookup of a delivery in one function. */
 extern const char fastepost__sync_function_lock_seen_sql[];
+/* Migration 15: apply and finish as PL/pgSQL bodies of plain statements, run by branch. */
+extern const char fastepost__sync_functions_branched_sql[];
 
 /* Process one record; fills res (which must be non-NULL). Returns res->code. The record's
  * customer values are normalised in place first (normalize.h; its warnings join rec->warnings),

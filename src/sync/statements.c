@@ -157,10 +157,8 @@ const char fastepost__sync_sql_task[] =
 #endif
 #define SQL_APPLY_TEXT \
   "WITH " APPLY_CTES ", " EVENT_COUNTED("'success'") ", " CUSTOMER_COUNTED APPLY_RESULT
-static const char SQL_APPLY[] = SQL_APPLY_TEXT;
 #define SQL_FINISH_TEXT \
   "WITH " EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") ", " EVENT_COUNTED("$8") FINISH_RESULT
-static const char SQL_FINISH[] = SQL_FINISH_TEXT;
 
 /* ---- set-based statements of a batch chunk (batch.c) ---------------------------------------
  * A chunk holds records that share no key (sync.h), so their lookups and their writes do not
@@ -185,8 +183,8 @@ const char fastepost__sync_sql_match_many[] =
 
 /* The writes of many records whose plans need neither a remark, a task link, stored properties
  * nor an event row of their own to update (batch.c picks them): customers created and updated
- * as SQL_APPLY does, and one event row per record, with the outcome SQL_APPLY would give or,
- * for a plan that applies nothing, SQL_FINISH's status, outcome and message.
+ * as SQL_APPLY_TEXT does, and one event row per record, with the outcome it would give or,
+ * for a plan that applies nothing, SQL_FINISH_TEXT's status, outcome and message.
  * Per record: $1 source, $2 event type, $3 external id, $4 idempotency key (never NULL here:
  * the event row is found again by it), $5 payload, $6 mode ('create', 'update', 'keep', NULL:
  * nothing applied), $7 customer id, $8-$12 name, email, phone, company, address, $13 active,
@@ -348,6 +346,109 @@ const char fastepost__sync_function_lock_seen_sql[] =
     ";\nRETURN QUERY " SEEN_KEY("$2", "$3") ";\nEND\n$fastepost$;\n";
 const char fastepost__sync_call_lock_seen[] = "SELECT * FROM fastepost_sync_lock_seen($1, $2, $3)";
 
+/*
+ * Migration 15: apply and finish as PL/pgSQL bodies of plain statements, each run only when its
+ * branch is taken. As one statement of data-modifying CTEs (migration 13), every call locked and
+ * initialised all of its ~25 tables and indexes and every CTE, whether its branch ran or not
+ * (a third of a delivery's server time: bench/README.md, "Single delivery against the
+ * durable-write floor"); here a new customer with a note runs four inserts and two counter
+ * upserts, and each statement's plan is cached on its own. Same signatures, parameters, results
+ * and counting as migration 13's: the rows that change are locked and their old values read
+ * first (FOR UPDATE), and the counters get exactly the deltas EVENT_COUNTED and CUSTOMER_COUNTED
+ * give. Variables are prefixed v_ and columns qualified: #variable_conflict use_column would
+ * take a bare name for the column.
+ */
+#define PL_DECLARE(more)                                                                            \
+  "DECLARE\n  v_now timestamp := coalesce($7::timestamp, " SERVER_NOW ");\n"                        \
+  "  v_eid bigint := $1::bigint;\n  v_new_eid bigint;\n  v_old_source text;\n  v_old_status text;\n" \
+  "  v_old_hour timestamp;\n  v_slot smallint;\n" more
+/* The stored event being processed again: locked, and its counted values read. */
+#define PL_LOCK_EVENT                                                                                 \
+  "IF v_eid <> 0 THEN\n  SELECT coalesce(e.source, ''), coalesce(e.status, ''), "                     \
+  "coalesce(date_trunc('hour', e.created_at), 'epoch') INTO v_old_source, v_old_status, v_old_hour "  \
+  "FROM integration_events e WHERE e.id = v_eid FOR UPDATE;\nEND IF;\n"
+/* Add the rows (status, n) of `deltas` to both event counters under source and hour. */
+#define PL_COUNT_EVENT(source, hour, deltas)                                                          \
+  "  v_slot := coalesce(v_slot, fastepost_counter_slot());\n"                                         \
+  "  INSERT INTO fastepost_event_counts AS c (source, status, slot, n) SELECT " source ", d.status, "  \
+  "v_slot, d.n FROM (" deltas ") AS d(status, n) ORDER BY 2 "                                         \
+  "ON CONFLICT (source, status, slot) DO UPDATE SET n = c.n + excluded.n;\n"                          \
+  "  INSERT INTO fastepost_event_hourly_counts AS c (source, hour, status, slot, n) SELECT " source    \
+  ", " hour ", d.status, v_slot, d.n FROM (" deltas ") AS d(status, n) ORDER BY 3 "                   \
+  "ON CONFLICT (source, hour, status, slot) DO UPDATE SET n = c.n + excluded.n;\n"
+/* The event row with its final state (as EVENT_WRITE), counted (as EVENT_COUNTED): a new one
+ * +1 under its status in this hour; a stored one moved from its old status to the new one in
+ * the hour it was created. Its id into v_new_eid. */
+#define PL_EVENT_WRITE(status, outcome, customer, message)                                            \
+  "IF v_eid = 0 THEN\n"                                                                               \
+  "  INSERT INTO integration_events (source, event_type, status, outcome, external_id, "              \
+  "idempotency_key, payload, customer_id, error_message, attempts, processed_at, created_at, "        \
+  "updated_at) VALUES ($2, $3, " status ", " outcome ", $4, $5, $6::jsonb, " customer ", " message    \
+  ", 1, v_now, v_now, v_now) RETURNING id INTO v_new_eid;\n"                                          \
+  PL_COUNT_EVENT("coalesce($2, '')", "date_trunc('hour', v_now)",                                     \
+                 "VALUES (coalesce(" status "::text, ''), 1)")                                        \
+  "ELSIF v_old_source IS NOT NULL THEN\n"                                                             \
+  "  UPDATE integration_events e SET status = " status ", outcome = " outcome ", customer_id = "      \
+  customer ", error_message = " message ", next_attempt_at = NULL, attempts = e.attempts + 1, "       \
+  "processed_at = v_now, updated_at = v_now WHERE e.id = v_eid RETURNING e.id INTO v_new_eid;\n"     \
+  "  IF coalesce(" status "::text, '') <> v_old_status THEN\n"                                        \
+  PL_COUNT_EVENT("v_old_source", "v_old_hour",                                                        \
+                 "VALUES (coalesce(" status "::text, ''), 1), (v_old_status, -1)")                    \
+  "  END IF;\nEND IF;\n"
+#define SYNC_FUNCTION_PL(name, n, returns, declare, body)                                             \
+  "CREATE OR REPLACE FUNCTION " name "(" PARAMS_TEXT(n) ") RETURNS TABLE (" returns ") "              \
+  "LANGUAGE plpgsql SET fastepost.counted = 'self' AS $fastepost$\n#variable_conflict use_column\n"   \
+  declare "BEGIN\n" body "END\n$fastepost$;\n"
+/* The parameters are SQL_APPLY_TEXT's ($8 mode, $9 customer, $10-$14 the columns, $15 active,
+ * $16-$18 crm source, id and version, $19 changed, $20 task, $21 link it, $22-$23 remark). */
+#define PL_APPLY_BODY                                                                               \
+  "IF $8 = 'update' THEN\n  SELECT c.crm_id IS NOT NULL INTO v_was_synced FROM customers c "        \
+  "WHERE c.id = $9::bigint FOR UPDATE;\nEND IF;\n"                                                   \
+  PL_LOCK_EVENT                                                                                      \
+  "IF $8 = 'create' THEN\n"                                                                          \
+  "  INSERT INTO customers (name, email, phone, company, address, active, crm_source, crm_id, "     \
+  "crm_updated_at, last_synced_at, created_at, updated_at) VALUES ($10, $11, $12, $13, $14, "       \
+  "coalesce($15::boolean, true), $16, $17, $18::timestamp, v_now, v_now, v_now) RETURNING id INTO v_cid;\n" \
+  "ELSIF $8 = 'update' THEN\n"                                                                       \
+  "  UPDATE customers c SET name = $10, email = $11, phone = $12, company = $13, address = $14, "   \
+  "active = coalesce($15::boolean, c.active), crm_source = $16, crm_id = $17, "                     \
+  "crm_updated_at = coalesce($18::timestamp, c.crm_updated_at), last_synced_at = v_now, "           \
+  "updated_at = CASE WHEN $19::boolean THEN v_now ELSE c.updated_at END "                           \
+  "WHERE c.id = $9::bigint RETURNING c.id INTO v_cid;\n"                                             \
+  "ELSIF $8 = 'keep' THEN\n  v_cid := $9::bigint;\nEND IF;\n"                                        \
+  "IF $22 IS NOT NULL THEN\n"                                                                        \
+  "  INSERT INTO remarks (customer_id, task_id, body, source, external_key, created_at, updated_at) " \
+  "VALUES (v_cid, $20::bigint, $22, $2, $23, v_now, v_now) "                                         \
+  "ON CONFLICT (external_key) WHERE external_key IS NOT NULL DO NOTHING RETURNING id INTO v_rid;\n"  \
+  "END IF;\n"                                                                                        \
+  "IF $21::boolean THEN\n  UPDATE tasks t SET customer_id = v_cid, updated_at = v_now "             \
+  "WHERE t.id = $20::bigint AND t.customer_id IS NULL RETURNING t.id INTO v_tid;\nEND IF;\n"        \
+  "v_outcome := CASE WHEN $8 = 'create' THEN 'created' WHEN coalesce($19::boolean, false) "          \
+  "OR v_rid IS NOT NULL OR v_tid IS NOT NULL THEN 'updated' ELSE 'unchanged' END;\n"                 \
+  PL_EVENT_WRITE("'success'", "v_outcome", "v_cid", "NULL::text")                                    \
+  "IF $8 = 'create' AND v_cid IS NOT NULL THEN\n"                                                    \
+  "  v_slot := coalesce(v_slot, fastepost_counter_slot());\n"                                        \
+  "  INSERT INTO fastepost_row_counts AS c (counter, slot, n) SELECT d.counter, v_slot, 1 "          \
+  "FROM (VALUES ('customers'), ('customers_crm_synced')) AS d(counter) "                             \
+  "WHERE d.counter = 'customers' OR $17 IS NOT NULL ORDER BY 1 "                                     \
+  "ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n;\n"                                \
+  "ELSIF $8 = 'update' AND v_cid IS NOT NULL AND ($17 IS NOT NULL) <> v_was_synced THEN\n"          \
+  "  v_slot := coalesce(v_slot, fastepost_counter_slot());\n"                                        \
+  "  INSERT INTO fastepost_row_counts AS c (counter, slot, n) VALUES ('customers_crm_synced', "      \
+  "v_slot, CASE WHEN $17 IS NOT NULL THEN 1 ELSE -1 END) "                                           \
+  "ON CONFLICT (counter, slot) DO UPDATE SET n = c.n + excluded.n;\n"                                \
+  "END IF;\n"                                                                                        \
+  "RETURN QUERY SELECT v_cid, v_rid, v_outcome, v_new_eid;\n"
+/* SQL_FINISH_TEXT's parameters: $8 status, $9 outcome, $10 customer, $11 error message. */
+#define PL_FINISH_BODY                                                                              \
+  PL_LOCK_EVENT PL_EVENT_WRITE("$8", "$9", "$10::bigint", "$11::text") "RETURN QUERY SELECT v_new_eid;\n"
+const char fastepost__sync_functions_branched_sql[] =
+    SYNC_FUNCTION_PL("fastepost_sync_apply", 23, APPLY_RETURNS,
+                     PL_DECLARE("  v_cid bigint;\n  v_rid bigint;\n  v_tid bigint;\n  v_outcome text;\n"
+                                "  v_was_synced boolean;\n"),
+                     PL_APPLY_BODY)
+    SYNC_FUNCTION_PL("fastepost_sync_finish", 11, "o_event_id bigint", PL_DECLARE(""), PL_FINISH_BODY);
+
 const char fastepost__sync_call_match[] = "SELECT * FROM fastepost_sync_match($1, $2, $3, $4, $5, $6)";
 const char fastepost__sync_call_apply[] =
     "SELECT * FROM fastepost_sync_apply($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
@@ -362,16 +463,16 @@ const char fastepost__sync_call_props_write[] =
  * prepared statement lives in the server session, which a transaction pooler (PgBouncer in
  * transaction mode) hands to other clients between transactions ("prepared statement ...
  * already exists" / "does not exist"). The small ones are planned at each use (a cost measured
- * in bench/README.md); the match and the three large ones run inside the functions above, whose
- * plans the server session caches. */
+ * in bench/README.md); the match and the large ones run inside the functions above, whose
+ * plans the server session caches. Apply and finish are PL/pgSQL bodies of many statements
+ * (migration 15), not one statement to prepare here: tests/db/plans.c checks them at run time
+ * (no sequential read during deliveries on large tables). */
 const fastepost__sync_statement fastepost__sync_statements[] = {
     {"fastepost_sync_lock", fastepost__sync_sql_lock},
     {"fastepost_sync_seen_key", fastepost__sync_sql_seen_key},
     {"fastepost_sync_seen_id", fastepost__sync_sql_seen_id},
     {"fastepost_sync_match", SQL_MATCH},
     {"fastepost_sync_task", fastepost__sync_sql_task},
-    {"fastepost_sync_apply", SQL_APPLY},
-    {"fastepost_sync_finish", SQL_FINISH},
     {"fastepost_sync_props", fastepost__sync_sql_props},
     {"fastepost_sync_props_write", SQL_PROPS_WRITE},
     {"fastepost_sync_fail_new", fastepost__sync_sql_fail_new},
