@@ -31,10 +31,6 @@ bench_cc "$PWD" "$(cd "$build" && pwd)" bench/load_driver.c "$work/load_driver"
 dropdb --if-exists "$db" 2>/dev/null || true
 createdb "$db"
 "$build/fastepost" --db "dbname=$db" schema install >/dev/null
-reset() {
-  psql -X -q -d "$db" -c "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE"
-  psql -X -q -d "$db" -c "VACUUM ANALYZE customers, integration_events, remarks"
-}
 floor() { pgbench -n -c 1 -t "$n" -f bench/pgbench_upsert.sql "$db" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'; }
 python() { PYTHONPATH="$build/bindings/python" "$py" bench/odoo_ingest_python.py "dbname=$db" "$n" | xargs printf '%.0f'; }
 capi() { rate "$work/load_driver" "dbname=$db" 1 "$n"; }
@@ -45,7 +41,7 @@ for ((r = 0; r < rounds; r++)); do
   line="round $((r + 1)):"
   for ((k = 0; k < 3; k++)); do
     m=${order[(r + k) % 3]}
-    reset
+    bench_empty "$db"
     v=$($m)
     got[$m]+=" $v"
     line+=" $m $v/s"

@@ -18,8 +18,10 @@
 # more run by server time per delivery, nested ones (inside the sync functions) included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh # bench_empty
 build=${1:-build/pybench} n=${2:-2000} rounds=${3:-3}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
+[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 2; }
 [[ -d "$build/bindings/python/fastepost" ]] || { echo "$build has no Python binding: build it first" >&2; exit 2; }
 py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
 py=${py:-python3}
@@ -39,16 +41,12 @@ server_ticks() {
   echo "$s"
 }
 per() { echo "($2 - $1) * 1000 / $tick / $n" | bc -l | xargs printf '%.3f'; } # ms per delivery
-reset() {
-  psql -X -q -d "$db" -c "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE"
-  psql -X -q -d "$db" -c "VACUUM ANALYZE customers, integration_events, remarks"
-}
-deliver() { PYTHONPATH="$build/bindings/python" "$py" bench/odoo_ingest_python.py "dbname=$db" "$n"; }
+deliver=(env PYTHONPATH="$build/bindings/python" "$py" bench/odoo_ingest_python.py "dbname=$db" "$n")
 echo "fsync=$(psql -X -At -d "$db" -c 'SHOW fsync'), $n per run, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((r = 1; r <= rounds; r++)); do
-  reset
+  bench_empty "$db"
   a=$(server_ticks)
-  rate=$(PYTHONPATH="$build/bindings/python" /usr/bin/time -f '%U %S' -o "$times" "$py" bench/odoo_ingest_python.py "dbname=$db" "$n")
+  rate=$(/usr/bin/time -f '%U %S' -o "$times" "${deliver[@]}")
   b=$(server_ticks)
   read -r cu cs <"$times"
   c=$(server_ticks)
@@ -60,9 +58,9 @@ for ((r = 1; r <= rounds; r++)); do
 done
 if psql -X -At -d "$db" -c "SHOW shared_preload_libraries" | grep -q pg_stat_statements; then
   psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
-  reset
+  bench_empty "$db"
   psql -X -q -d "$db" -c "SELECT pg_stat_statements_reset()" >/dev/null
-  deliver >/dev/null
+  "${deliver[@]}" >/dev/null
   psql -X -d "$db" -c "SELECT calls, round((total_exec_time / $n)::numeric, 4) AS exec_ms, \
     round((total_plan_time / $n)::numeric, 4) AS plan_ms, toplevel, \
     left(regexp_replace(query, '\s+', ' ', 'g'), 80) AS statement FROM pg_stat_statements \
