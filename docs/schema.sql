@@ -421,3 +421,20 @@ END
 $fastepost$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (15, 'sync functions: apply and finish run only the statements of the branch taken') ON CONFLICT DO NOTHING;
+
+-- migration 16: sync function: the seen-key lookup planned for the table as it is until it has statistics
+CREATE OR REPLACE FUNCTION fastepost_sync_lock_seen(text, text, text) RETURNS TABLE (o_id bigint, o_status text, o_customer_id bigint) LANGUAGE plpgsql AS $fastepost$
+DECLARE
+  v_rows real;
+  v_locks bigint;
+BEGIN
+SELECT (SELECT c.reltuples FROM pg_catalog.pg_class c WHERE c.oid = 'integration_events'::pg_catalog.regclass), count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS s INTO v_rows, v_locks;
+IF v_rows >= 1000 THEN
+  RETURN QUERY SELECT id::bigint, status::text, customer_id::bigint FROM integration_events WHERE source = $2 AND idempotency_key = $3;
+ELSE
+  RETURN QUERY EXECUTE 'SELECT id::bigint, status::text, customer_id::bigint FROM integration_events WHERE source = $1 AND idempotency_key = $2' USING $2, $3;
+END IF;
+END
+$fastepost$;
+
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (16, 'sync function: the seen-key lookup planned for the table as it is until it has statistics') ON CONFLICT DO NOTHING;

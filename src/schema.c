@@ -475,6 +475,8 @@ static const migration migrations[] = {
      NULL},
     {15, "sync functions: apply and finish run only the statements of the branch taken",
      fastepost__sync_functions_branched_sql, NULL},
+    {16, "sync function: the seen-key lookup planned for the table as it is until it has statistics",
+     fastepost__sync_function_lock_seen_v16_sql, NULL},
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -242,6 +242,8 @@ extern const char fastepost__sync_functions_counted_sql[];
 extern const char fastepost__sync_function_lock_seen_sql[];
 /* Migration 15: apply and finish as PL/pgSQL bodies of plain statements, run by branch. */
 extern const char fastepost__sync_functions_branched_sql[];
+/* Migration 16: the seen-key lookup planned at each call until the event log has statistics. */
+extern const char fastepost__sync_function_lock_seen_v16_sql[];
 
 /* Process one record; fills res (which must be non-NULL). Returns res->code. The record's
  * customer values are normalised in place first (normalize.h; its warnings join rec->warnings),

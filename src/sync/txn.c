@@ -71,7 +71,9 @@ const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ct
  * emptied table, where reading the table is cheapest; cached, that plan read every row of the
  * grown table at every delivery for the rest of the session (twice the server time per delivery
  * at 2,000 events, and growing). With it off, a table with an index for the lookup is probed
- * whatever its size at planning (tests/db/plans.c "plans made on empty tables").
+ * whatever its size at planning (tests/db/plans.c "plans made on empty tables"). Where several
+ * indexes could serve a lookup (the event log's), a small table makes them cost the same: the
+ * seen-key lookup has its generic plan made only once the table has statistics (migration 16).
  * fastepost.origin = 'sync' marks the transaction's writes as the sync core's own: the push-back
  * outbox triggers (migration 12) skip them, so that what came from a CRM is not sent back to it.
  * Transaction-local like the rest, it ends with the COMMIT and cannot leak through a pooler. */
