@@ -7,8 +7,8 @@
 #   scripts/with-postgres --durable bench/big_ingest.sh [CUSTOMERS=1000000] [EVENTS=10000000]
 #
 # Environment: ROUNDS (5), PER (1000 deliveries per run), STATS (2000 statistics calls).
-# 1. One database stays empty; the other gets CUSTOMERS customers and EVENTS events over the
-#    past year from bench/gen_events.sh (what a row holds: its header).
+# 1. One database stays small (the 1,000 analysed rows of bench_seed in bench/lib.sh); the other
+#    gets CUSTOMERS customers and EVENTS events over the past year from bench/gen_events.sh (what a row holds: its header).
 # 2. ROUNDS rounds; in each, one process sends PER Odoo deliveries, one transaction each
 #    (bench/load_driver.c, new contacts: every delivery creates a customer, matched by email
 #    and phone against the big table first), to each database, the order alternating between
@@ -47,7 +47,7 @@ bench/gen_events.sh "dbname=fpi_big" --customers "$customers" --events "$events"
 q fpi_big "CHECKPOINT"
 max_c=$(q fpi_big "SELECT max(id) FROM customers") max_e=$(q fpi_big "SELECT max(id) FROM integration_events")
 reset() {
-  q fpi_empty "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE" >/dev/null
+  bench_empty fpi_empty
   q fpi_big "DELETE FROM remarks; DELETE FROM customers WHERE id > $max_c; DELETE FROM integration_events WHERE id > $max_e" >/dev/null
   q fpi_big "VACUUM customers, integration_events, remarks" >/dev/null
 }

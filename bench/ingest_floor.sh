@@ -6,7 +6,8 @@
 #   scripts/with-postgres --durable bench/ingest_floor.sh [BUILD=build/pybench] [N=2000] [ROUNDS=5]
 #
 # BUILD is a build tree with the Python binding (Release: see "Odoo ingest through the Python
-# binding" in bench/README.md). Each round, on emptied tables of one database:
+# binding" in bench/README.md). Each round, on the emptied and seeded tables of one database
+# (bench_empty in bench/lib.sh):
 #   (a) pgbench, one client: N x bench/pgbench_upsert.sql, one INSERT ... ON CONFLICT DO UPDATE
 #       per transaction (the floor);
 #   (b) the Python binding: N distinct Odoo deliveries through conn.odoo_process(), one

@@ -40,7 +40,7 @@ done
 "$build/fastepost" --db "dbname=fpb_cur" schema install >/dev/null
 "$build/fastepost" --db "dbname=fpb_big" schema install >/dev/null
 "$bbuild/fastepost" --db "dbname=fpb_base" schema install >/dev/null
-reset() { q "$1" "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE" >/dev/null; }
+reset() { bench_empty "$1"; }
 
 
 work=$(mktemp -d)
