@@ -348,7 +348,7 @@ static int field_list(json_object **out, fastepost__odoo_client *client, const c
 }
 
 /* One record of search_read into a sync record, through the webhook path: the body a native
- * webhook would carry ({"_model", "_id", fields...}), extracted by the adapter. */
+ * webhook would carry ({"_model", "_id", fields...}), extracted by the adapter as parsed. */
 static int build_record(fastepost__sync_record *rec, json_object *record, const char *model,
                         const fastepost_odoo_options *oopts, const char *suffix) {
   json_object *body = json_object_new_object();
@@ -359,9 +359,7 @@ static int build_record(fastepost__sync_record *rec, json_object *record, const 
   json_object *id = fastepost__json_get(record, "id");
   if (id)
     json_object_object_add(body, "_id", json_object_get(id));
-  size_t len = 0;
-  const char *text = json_object_to_json_string_length(body, JSON_C_TO_STRING_PLAIN, &len);
-  int rc = text ? fastepost__odoo_extract(rec, text, len, oopts) : fastepost__error_oom();
+  int rc = fastepost__odoo_extract_parsed(rec, body, oopts);
   json_object_put(body);
   if (rc == FASTEPOST_ENOMEM)
     return rc;

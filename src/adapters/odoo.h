@@ -39,6 +39,11 @@ struct fastepost_odoo_options {
  * canonical body and the hint. */
 int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body, size_t len,
                             const fastepost_odoo_options *opts);
+/* The same for a body already parsed (root, borrowed): the pull's search_read records, which
+ * would otherwise be written out and parsed again, one by one. No size limit: the page that
+ * holds root had the HTTP client's. */
+int fastepost__odoo_extract_parsed(fastepost__sync_record *rec, const json_object *root,
+                                   const fastepost_odoo_options *opts);
 
 /* Whether s is an Odoo model name as a hint may give it ("res.partner": lower-case letters,
  * digits, '_' and '.', starting with a letter, at most 63 bytes). */

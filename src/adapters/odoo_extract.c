@@ -319,39 +319,12 @@ static char *joined(const char *a, const char *b) {
   return fastepost__buf_detach(&buf);
 }
 
-int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes, size_t len,
-                            const fastepost_odoo_options *opts) {
-  const char *body = body_bytes;
-  fastepost_odoo_options defaults;
-  fastepost__strlist default_fields = {0};
-  if (!opts) {
-    memset(&defaults, 0, sizeof defaults);
-    defaults.max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
-    defaults.max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
-    defaults.time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
-    fastepost__odoo_set_barcode_fields(&defaults, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
-    default_fields = defaults.barcode_fields;
-    opts = &defaults;
-  }
+/* The record in root (a parsed body, borrowed) into rec: everything after the parse. opts is
+ * set (the defaults filled in by the callers). */
+static int extract_parsed(fastepost__sync_record *rec, const json_object *root_in, const fastepost_odoo_options *opts) {
+  json_object *root = (json_object *)(uintptr_t)root_in; /* json-c's getters take no const */
   const char *hint = opts->hint;
-  json_object *root = NULL;
   int rc = FASTEPOST_OK;
-  rec->event_type = joined("unknown", hint);
-
-  if (!body && len)
-    rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "the body is NULL"));
-  else if (len > opts->max_body)
-    rc = fail(rec, fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes",
-                                        len, opts->max_body));
-  else if (opts->form)
-    rc = parse_form(&root, body ? body : "", len);
-  else
-    rc = fastepost__json_parse(&root, body ? body : "", len, opts->max_depth);
-  if (rc && !rec->failure)
-    rc = fail(rec, rc);
-  if (rc)
-    goto out;
-
   fastepost__buf canon = FASTEPOST__BUF_INIT;
   fastepost__json_canonical(&canon, root);
   rec->payload = fastepost__buf_detach(&canon);
@@ -469,9 +442,59 @@ key:
     rec->idempotency_key = fastepost__strdup(hex);
   }
 out:
+  return rc;
+}
+
+/* opts, or the defaults into *defaults (their barcode fields to free) when it is NULL. */
+static const fastepost_odoo_options *options_or_defaults(const fastepost_odoo_options *opts,
+                                                         fastepost_odoo_options *defaults) {
+  memset(defaults, 0, sizeof *defaults);
+  if (opts)
+    return opts;
+  defaults->max_body = FASTEPOST_ODOO_DEFAULT_MAX_BODY;
+  defaults->max_depth = FASTEPOST_ODOO_DEFAULT_MAX_DEPTH;
+  defaults->time_range = (fastepost__time_range)FASTEPOST__TIME_RANGE_DEFAULT;
+  fastepost__odoo_set_barcode_fields(defaults, FASTEPOST_ODOO_DEFAULT_BARCODE_FIELDS);
+  return defaults;
+}
+
+int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes, size_t len,
+                            const fastepost_odoo_options *opts_in) {
+  const char *body = body_bytes;
+  fastepost_odoo_options defaults;
+  const fastepost_odoo_options *opts = options_or_defaults(opts_in, &defaults);
+  json_object *root = NULL;
+  int rc = FASTEPOST_OK;
+  rec->event_type = joined("unknown", opts->hint);
+
+  if (!body && len)
+    rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "the body is NULL"));
+  else if (len > opts->max_body)
+    rc = fail(rec, fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes",
+                                        len, opts->max_body));
+  else if (opts->form)
+    rc = parse_form(&root, body ? body : "", len);
+  else
+    rc = fastepost__json_parse(&root, body ? body : "", len, opts->max_depth);
+  if (rc && !rec->failure)
+    rc = fail(rec, rc);
+  if (!rc)
+    rc = extract_parsed(rec, root, opts);
   json_object_put(root);
-  fastepost__strlist_free(&default_fields);
+  fastepost__strlist_free(&defaults.barcode_fields);
   if (rc == FASTEPOST_OK && !rec->event_type) /* the one string every record needs */
+    rc = fail(rec, FASTEPOST_ENOMEM);
+  return rc;
+}
+
+int fastepost__odoo_extract_parsed(fastepost__sync_record *rec, const json_object *root,
+                                   const fastepost_odoo_options *opts_in) {
+  fastepost_odoo_options defaults;
+  const fastepost_odoo_options *opts = options_or_defaults(opts_in, &defaults);
+  rec->event_type = joined("unknown", opts->hint);
+  int rc = extract_parsed(rec, root, opts);
+  fastepost__strlist_free(&defaults.barcode_fields);
+  if (rc == FASTEPOST_OK && !rec->event_type)
     rc = fail(rec, FASTEPOST_ENOMEM);
   return rc;
 }
