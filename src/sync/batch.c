@@ -360,7 +360,9 @@ int fastepost__sync_process_many(fastepost_event_result **res, fastepost_conn *c
   char clock_buf[32];
   const char *now = fastepost__sync_now(clock_buf, sizeof clock_buf, ctx);
   size_t cap = n < CHUNK_MAX ? (n ? n : 1) : CHUNK_MAX;
-  fastepost__job *jobs = calloc(cap, sizeof *jobs);
+  /* Not calloc: fastepost__job_init clears each job it uses (2.6 KB), and cleared fresh pages
+   * cost a bulk import page faults on every page of records. */
+  fastepost__job *jobs = malloc(cap * sizeof *jobs);
   bool *deferred = calloc(cap, sizeof *deferred);
   if (!jobs || !deferred) {
     free(jobs);

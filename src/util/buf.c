@@ -58,10 +58,16 @@ int fastepost__buf_array_literal(fastepost__buf *buf, const char *const *items, 
     /* Always quoted: an unquoted element would be read as NULL for "NULL" and split on
      * commas and braces. Inside quotes only " and \ need a backslash. */
     fastepost__buf_putc(buf, '"');
-    for (const char *p = items[i]; *p; p++) {
-      if (*p == '"' || *p == '\\')
-        fastepost__buf_putc(buf, '\\');
-      fastepost__buf_putc(buf, *p);
+    /* By runs between the bytes to escape: a batch's array holds every record's JSON payload,
+     * and a byte at a time was a tenth of a bulk import's client time. */
+    for (const char *p = items[i];;) {
+      size_t run = strcspn(p, "\"\\");
+      fastepost__buf_append(buf, p, run);
+      p += run;
+      if (!*p)
+        break;
+      char esc[2] = {'\\', *p++};
+      fastepost__buf_append(buf, esc, 2);
     }
     fastepost__buf_putc(buf, '"');
   }
