@@ -350,11 +350,11 @@ const char fastepost__sync_call_lock_seen[] = "SELECT * FROM fastepost_sync_lock
  * Migration 16: the seen-key lookup planned for the table as it is until the event log has
  * statistics. Four indexes of integration_events start with source; on a small table without
  * statistics they all cost about the same, and the generic plan that a session made at its first
- * delivery (after a TRUNCATE, a prune, on a new database) could take (source, status, created_at,
+ * delivery (on a new database, after a TRUNCATE or a prune) could take (source, status, created_at,
  * id) and read every event of the source at every later delivery of the session, until an
  * autoanalyze had it made again (0.14 ms per delivery at 2,000 events, growing with the table:
  * bench/README.md). Until pg_class counts LOCK_SEEN_STATS_ROWS rows (-1 before the first VACUUM
- * or ANALYZE), the lookup is planned at each call (EXECUTE: about 0.05 ms); from there the static
+ * or ANALYZE), the lookup is planned at each call (EXECUTE: about 0.1 ms); from there the static
  * statement, planned once then with statistics, probes the unique index. The row count comes with
  * the lock, in the same statement.
  */
