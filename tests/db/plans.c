@@ -235,7 +235,8 @@ static void assert_no_index_walk(char *before) {
  * such a plan read every event and customer, or walked every event of the source through the
  * wrong index, at every later delivery while the tables grew (a seen-key lookup took 0.15 ms at
  * 2,000 events: bench/README.md). The sync transactions forbid sequential reads where an index
- * exists and make generic plans only once the event log has statistics (txn.c). Here the plans
+ * exists (txn.c), and plan the seen-key lookup once only when the event log has statistics
+ * (migration 16, src/sync/statements.c). Here the plans
  * are made on vacuumed empty tables (as after a TRUNCATE or a prune), the tables then fill with
  * no ANALYZE (which would have the plans made again), and the same session's deliveries must
  * read no table sequentially and walk no index. */
