@@ -236,10 +236,10 @@ static void assert_no_index_walk(char *before) {
  * wrong index, at every later delivery while the tables grew (a seen-key lookup took 0.15 ms at
  * 2,000 events: bench/README.md). The sync transactions forbid sequential reads where an index
  * exists (txn.c), and plan the seen-key lookup once only when the event log has statistics
- * (migration 16, src/sync/statements.c). Here the plans
- * are made on vacuumed empty tables (as after a TRUNCATE or a prune), the tables then fill with
- * no ANALYZE (which would have the plans made again), and the same session's deliveries must
- * read no table sequentially and walk no index. */
+ * (migration 16, src/sync/statements.c). Here the plans are made on vacuumed empty tables (as
+ * after a TRUNCATE or a prune), the tables then fill with no ANALYZE (which would have the plans
+ * made again), and the same session's deliveries must read no table sequentially and walk no
+ * index. */
 Test(plans, plans_made_on_empty_tables_still_probe_once_they_are_large, .timeout = 120) {
   empty_tables_without_autovacuum();
   deliver_every_kind(900001);
