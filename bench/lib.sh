@@ -33,27 +33,23 @@ bench_cc() {
     -L "$2" -lfastepost "${@:5}" -Wl,-rpath,"$2" -o "$4"
 }
 
-# Seed customers and the event log with 1,000 rows each of a source no benchmark sends ('seed')
-# and analyse them: the state of a database past its first minutes of traffic, once autovacuum
+# Seed customers and the event log with 1,000 rows each of a source no benchmark sends ('seed'),
+# then analyse them: the state of a database past its first minutes of traffic, once autovacuum
 # has counted its rows. Before that (a new database, or right after a TRUNCATE) the sync core
 # plans its seen-key lookup at every delivery (migration 16: about 0.1 ms more per delivery),
-# a state a live database leaves within a minute and a benchmark round would never leave:
-# bench_seed DB
+# a state a live database leaves within a minute and a benchmark round would never leave. With
+# BENCH_SEED=0 in the environment only analyse, as right after a TRUNCATE: bench_seed DB
 bench_seed() {
-  psql -X -q -d "$1" -c "INSERT INTO customers (name, email, crm_source, crm_id, created_at, updated_at)
+  [[ "${BENCH_SEED:-1}" == 0 ]] || psql -X -q -d "$1" \
+    -c "INSERT INTO customers (name, email, crm_source, crm_id, created_at, updated_at)
     SELECT 'Seed ' || g, 's' || g || '@seed.example', 'seed', 'seed:' || g, now(), now() FROM generate_series(1, 1000) g" \
     -c "INSERT INTO integration_events (source, event_type, status, idempotency_key, attempts, created_at, updated_at)
     SELECT 'seed', 'seed', 'success', 'seed-' || g, 1, now(), now() FROM generate_series(1, 1000) g"
   psql -X -q -d "$1" -c "VACUUM ANALYZE customers, integration_events, remarks"
 }
 # Empty the tables a delivery writes, then seed them (the single-delivery benchmarks start each
-# round so); with BENCH_SEED=0 in the environment only vacuum them, as right after a TRUNCATE:
-# bench_empty DB
+# round so): bench_empty DB
 bench_empty() {
   psql -X -q -d "$1" -c "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE"
-  if [[ "${BENCH_SEED:-1}" == 0 ]]; then
-    psql -X -q -d "$1" -c "VACUUM ANALYZE customers, integration_events, remarks"
-  else
-    bench_seed "$1"
-  fi
+  bench_seed "$1"
 }

@@ -40,7 +40,6 @@ done
 "$build/fastepost" --db "dbname=fpb_cur" schema install >/dev/null
 "$build/fastepost" --db "dbname=fpb_big" schema install >/dev/null
 "$bbuild/fastepost" --db "dbname=fpb_base" schema install >/dev/null
-reset() { bench_empty "$1"; }
 
 
 work=$(mktemp -d)
@@ -52,7 +51,7 @@ echo "fsync=$(q postgres 'SHOW fsync') synchronous_commit=$(q postgres 'SHOW syn
 echo "== 1. direct, one process, $per deliveries: this tree, baseline, pgbench floor"
 cur=() base=() floor=()
 for ((r = 0; r < rounds; r++)); do
-  reset fpb_cur; reset fpb_base
+  bench_empty fpb_cur; bench_empty fpb_base
   cur+=("$(rate "$build/load_driver" "dbname=fpb_cur" 1 "$per")")
   base+=("$(rate "$bbuild/load_driver" "dbname=fpb_base" 1 "$per")")
   floor+=("$(pgbench -n -c 1 -t "$per" -f "$work/upsert.sql" fpb_cur 2>/dev/null | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | xargs printf '%.0f')")
@@ -64,9 +63,9 @@ echo "   medians: this $m_cur/s, baseline $m_base/s, floor $m_floor tps; this/ba
 echo "== 2. 8 processes x $per8: direct and through PgBouncer (2 server connections)"
 direct=() pooled=()
 for ((r = 0; r < rounds; r++)); do
-  reset fpb_cur
+  bench_empty fpb_cur
   direct+=("$(rate "$build/load_driver" "dbname=fpb_cur" 8 "$per8")")
-  reset fpb_cur
+  bench_empty fpb_cur
   pooled+=("$(rate "$build/load_driver" "$FASTEPOST_TEST_POOLER_DSN dbname=fpb_cur" 8 "$per8")")
   echo "   round $((r + 1)): direct ${direct[-1]}/s  pooled ${pooled[-1]}/s"
 done
@@ -91,7 +90,7 @@ unbig() {
 }
 empty=() big=()
 for ((r = 0; r < rounds; r++)); do
-  reset fpb_cur; unbig
+  bench_empty fpb_cur; unbig
   empty+=("$(rate "$build/load_driver" "dbname=fpb_cur" 1 "$per")")
   big+=("$(rate "$build/load_driver" "dbname=fpb_big" 1 "$per")")
   echo "   round $((r + 1)): empty ${empty[-1]}/s  big ${big[-1]}/s"

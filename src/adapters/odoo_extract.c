@@ -458,28 +458,33 @@ static const fastepost_odoo_options *options_or_defaults(const fastepost_odoo_op
   return defaults;
 }
 
-int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes, size_t len,
-                            const fastepost_odoo_options *opts_in) {
-  const char *body = body_bytes;
+/* The text body parsed into *root, within opts' limits; a failure is recorded in rec. */
+static int parse_body(fastepost__sync_record *rec, json_object **root, const char *body, size_t len,
+                      const fastepost_odoo_options *opts) {
+  int rc;
+  if (!body && len)
+    return fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "the body is NULL"));
+  if (len > opts->max_body)
+    return fail(rec, fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes",
+                                          len, opts->max_body));
+  if (opts->form)
+    rc = parse_form(root, body ? body : "", len);
+  else
+    rc = fastepost__json_parse(root, body ? body : "", len, opts->max_depth);
+  return rc && !rec->failure ? fail(rec, rc) : rc;
+}
+
+/* The body into rec, with opts_in or the defaults: text, or already parsed when parsed is set
+ * (a search_read record, whose page had the HTTP client's size limit). */
+static int extract(fastepost__sync_record *rec, const char *body, size_t len, const json_object *parsed,
+                   const fastepost_odoo_options *opts_in) {
   fastepost_odoo_options defaults;
   const fastepost_odoo_options *opts = options_or_defaults(opts_in, &defaults);
   json_object *root = NULL;
-  int rc = FASTEPOST_OK;
   rec->event_type = joined("unknown", opts->hint);
-
-  if (!body && len)
-    rc = fail(rec, fastepost__error_set(FASTEPOST_EINVALID, "the body is NULL"));
-  else if (len > opts->max_body)
-    rc = fail(rec, fastepost__error_set(FASTEPOST_ETOOBIG, "body of %zu bytes exceeds the limit of %zu bytes",
-                                        len, opts->max_body));
-  else if (opts->form)
-    rc = parse_form(&root, body ? body : "", len);
-  else
-    rc = fastepost__json_parse(&root, body ? body : "", len, opts->max_depth);
-  if (rc && !rec->failure)
-    rc = fail(rec, rc);
+  int rc = parsed ? FASTEPOST_OK : parse_body(rec, &root, body, len, opts);
   if (!rc)
-    rc = extract_parsed(rec, root, opts);
+    rc = extract_parsed(rec, parsed ? parsed : root, opts);
   json_object_put(root);
   fastepost__strlist_free(&defaults.barcode_fields);
   if (rc == FASTEPOST_OK && !rec->event_type) /* the one string every record needs */
@@ -487,14 +492,12 @@ int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body_bytes,
   return rc;
 }
 
+int fastepost__odoo_extract(fastepost__sync_record *rec, const void *body, size_t len,
+                            const fastepost_odoo_options *opts) {
+  return extract(rec, body, len, NULL, opts);
+}
+
 int fastepost__odoo_extract_parsed(fastepost__sync_record *rec, const json_object *root,
-                                   const fastepost_odoo_options *opts_in) {
-  fastepost_odoo_options defaults;
-  const fastepost_odoo_options *opts = options_or_defaults(opts_in, &defaults);
-  rec->event_type = joined("unknown", opts->hint);
-  int rc = extract_parsed(rec, root, opts);
-  fastepost__strlist_free(&defaults.barcode_fields);
-  if (rc == FASTEPOST_OK && !rec->event_type)
-    rc = fail(rec, FASTEPOST_ENOMEM);
-  return rc;
+                                   const fastepost_odoo_options *opts) {
+  return extract(rec, NULL, 0, root, opts);
 }

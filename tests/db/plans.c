@@ -184,12 +184,17 @@ static void deliver_every_kind(long long id) {
   retry_stored(id);
 }
 
-/* Sequential reads of user tables so far, by every session, once the library's session has
- * sent its pending statistics (a backend holds them up to a second; this forces the flush at
- * the end of its next transaction). */
-static long long seq_scans(void) {
+/* Have the library's session send its pending statistics (a backend holds them up to a
+ * second; this forces the flush at the end of its next transaction), and the check session
+ * read them afresh. */
+static void statistics_sent(void) {
   PQclear(PQexec(fastepost__conn_pg(fptest_conn()), "SELECT pg_stat_force_next_flush()"));
   fptest_exec("SELECT pg_stat_clear_snapshot()");
+}
+
+/* Sequential reads of user tables so far, by every session. */
+static long long seq_scans(void) {
+  statistics_sent();
   return fptest_count("SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_user_tables");
 }
 
@@ -209,8 +214,7 @@ static void empty_tables_without_autovacuum(void) {
 /* Index entries read so far, per index, as a JSON object (text, to free). No temporary table:
  * making the session's temporary schema would have every cached plan made again. */
 static char *index_reads(void) {
-  PQclear(PQexec(fastepost__conn_pg(fptest_conn()), "SELECT pg_stat_force_next_flush()"));
-  fptest_exec("SELECT pg_stat_clear_snapshot()");
+  statistics_sent();
   return strdup(fptest_scalar("SELECT json_object_agg(indexrelname, idx_tup_read) FROM pg_stat_user_indexes"));
 }
 
@@ -222,8 +226,7 @@ static void assert_no_index_walk(char *before) {
                                "', '), '') FROM pg_stat_user_indexes a JOIN json_each_text('%s') b "
                                "ON b.key = a.indexrelname WHERE a.idx_tup_read - b.value::bigint > 40", before);
   cr_assert(n > 0 && (size_t)n < sizeof sql, "the query fits");
-  PQclear(PQexec(fastepost__conn_pg(fptest_conn()), "SELECT pg_stat_force_next_flush()"));
-  fptest_exec("SELECT pg_stat_clear_snapshot()");
+  statistics_sent();
   const char *walks = fptest_scalar(sql);
   cr_assert_str_empty(walks, "8 deliveries walked indexes (entries read): %s", walks);
   free(before);
