@@ -438,3 +438,14 @@ END
 $fastepost$;
 
 INSERT INTO fastepost_schema_migrations (version, name) VALUES (16, 'sync function: the seen-key lookup planned for the table as it is until it has statistics') ON CONFLICT DO NOTHING;
+
+-- migration 17: event list indexes ascending: inserts fill them instead of leaving them half empty
+DROP INDEX IF EXISTS index_integration_events_on_created_at;
+CREATE INDEX index_integration_events_on_created_at ON integration_events (created_at, id);
+DROP INDEX IF EXISTS index_integration_events_on_source_created_at_id;
+CREATE INDEX index_integration_events_on_source_created_at_id ON integration_events (source, created_at, id);
+DROP INDEX IF EXISTS index_integration_events_on_status_created_at_id;
+CREATE INDEX index_integration_events_on_status_created_at_id ON integration_events (status, created_at, id);
+DROP INDEX IF EXISTS index_integration_events_on_source_status_created_at_id;
+CREATE INDEX index_integration_events_on_source_status_created_at_id ON integration_events (source, status, created_at, id);
+INSERT INTO fastepost_schema_migrations (version, name) VALUES (17, 'event list indexes ascending: inserts fill them instead of leaving them half empty') ON CONFLICT DO NOTHING;

@@ -163,3 +163,34 @@ Test(schema, sql_matches_docs_and_installs) {
   free(doc);
   fastepost_free(sql);
 }
+
+/* Migration 17: events arrive in (created_at, id) order, and the event list's indexes must fill
+ * as they do. A descending index takes each insert on its leftmost leaf and settles at half full
+ * (the right half of every split there never gets a row again): 1.8x its rebuilt size here. Each
+ * index as 20,000 arriving events left it, against the same index rebuilt. */
+Test(schema, event_list_indexes_fill_as_events_arrive) {
+  cr_assert_eq(fastepost_schema_install(NULL, fptest_conn()), FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  fptest_exec("INSERT INTO integration_events (source, event_type, status, idempotency_key, created_at, updated_at) "
+              "SELECT 'odoo', 'res.partner.write', 'success', 'fill-' || g, "
+              "timestamp '2026-01-01' + g * interval '1 second', timestamp '2026-01-01' + g * interval '1 second' "
+              "FROM generate_series(1, 20000) g");
+  static const char *const names[] = {"index_integration_events_on_created_at",
+                                      "index_integration_events_on_source_created_at_id",
+                                      "index_integration_events_on_status_created_at_id",
+                                      "index_integration_events_on_source_status_created_at_id"};
+  enum { N = sizeof names / sizeof names[0] };
+  long long grown[N];
+  char sql[256];
+  for (size_t i = 0; i < N; i++) {
+    snprintf(sql, sizeof sql, "SELECT pg_relation_size('%s'::regclass) / 8192", names[i]);
+    grown[i] = fptest_count(sql);
+  }
+  fptest_exec("REINDEX TABLE integration_events");
+  for (size_t i = 0; i < N; i++) {
+    snprintf(sql, sizeof sql, "SELECT pg_relation_size('%s'::regclass) / 8192", names[i]);
+    long long rebuilt = fptest_count(sql);
+    cr_assert_gt(rebuilt, 10, "%s: %lld pages rebuilt", names[i], rebuilt);
+    cr_assert_leq(grown[i] * 10, rebuilt * 12, "%s: %lld pages as the events arrived, %lld rebuilt", names[i],
+                  grown[i], rebuilt);
+  }
+}
