@@ -57,6 +57,37 @@ Test(cli, schema_install_twice_then_status) {
   cr_assert(strstr(out, "\"state\":\"up_to_date\""), "%s", out);
 }
 
+/* A migration that outlasts the statement timeout (here: held up by a session that reads the
+ * event log; in production, an index build over 100M events) changes nothing and says which knob
+ * to turn; --statement-timeout turns it. */
+Test(cli, schema_install_past_the_statement_timeout_changes_nothing_and_says_why) {
+  cr_assert_eq(cli("--db '%s' schema install", fptest_current.conninfo), 0, "%s", out);
+  /* Back to schema 16, with its descending index. */
+  fptest_exec("DELETE FROM fastepost_schema_migrations WHERE version = 17");
+  fptest_exec("DROP INDEX index_integration_events_on_created_at; CREATE INDEX "
+              "index_integration_events_on_created_at ON integration_events (created_at DESC, id DESC)");
+  PGresult *r = PQexec(fptest_current.check, "BEGIN; LOCK TABLE integration_events IN ACCESS SHARE MODE");
+  cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(fptest_current.check));
+  PQclear(r);
+  int code = cli("--db '%s' schema install --statement-timeout 1", fptest_current.conninfo);
+  r = PQexec(fptest_current.check, "COMMIT");
+  PQclear(r);
+  cr_assert_eq(code, 1, "%s", out);
+  cr_assert(strstr(out, "schema migration 17") && strstr(out, "nothing was changed") &&
+                strstr(out, "--statement-timeout SECONDS"),
+            "%s", out);
+  cr_assert_eq(fptest_count("SELECT max(version) FROM fastepost_schema_migrations"), 16);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                            "'index_integration_events_on_created_at' AND indexdef LIKE '%DESC%'"),
+               1);
+  cr_assert_eq(cli("--db '%s' schema install --statement-timeout 0", fptest_current.conninfo), 2, "%s", out);
+  cr_assert_eq(cli("--db '%s' schema install --statement-timeout 600", fptest_current.conninfo), 0, "%s", out);
+  cr_assert_eq(fptest_count("SELECT max(version) FROM fastepost_schema_migrations"), 17);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM pg_indexes WHERE indexname = "
+                            "'index_integration_events_on_created_at' AND indexdef LIKE '%DESC%'"),
+               0);
+}
+
 Test(cli, database_url_is_used) {
   char args[2048];
   snprintf(args, sizeof args, "DATABASE_URL='%s' '%s' schema status", fptest_current.conninfo,
