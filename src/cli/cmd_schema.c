@@ -11,7 +11,8 @@ static int schema_install(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   size_t applied = 0;
   int current = 0, latest = 0;
-  if (timeout.text && fastepost_conn_set_statement_timeout(ctx->conn, timeout.value * INT64_C(1000000)) != FASTEPOST_OK)
+  if (timeout.text &&
+      fastepost_conn_set_statement_timeout(ctx->conn, timeout.value * INT64_C(1000000)) != FASTEPOST_OK)
     return cli_fail(ctx, "schema install");
   if (fastepost_schema_install(&applied, ctx->conn) != FASTEPOST_OK)
     return cli_fail(ctx, "schema install");
