@@ -666,7 +666,8 @@ static int apply_pending(int *applied, fastepost_conn *conn) {
     fastepost__buf_free(&sql);
     /* A migration that builds an index or backfills reads the whole table: minutes at 100M
      * events (migration 17: 45 s at 10M), past the 30-s default meant for the hot path. Say
-     * which knob the host holds; the transaction rolls back, so nothing is half done. */
+     * which knob the host holds (the CLI adds its option as a hint); the transaction rolls
+     * back, so nothing is half done. */
     if (rc == FASTEPOST_ETIMEOUT) {
       char message[512], sqlstate[6];
       snprintf(message, sizeof message, "%s", fastepost_error_last()->message);
@@ -674,8 +675,8 @@ static int apply_pending(int *applied, fastepost_conn *conn) {
       fastepost__error_set_sqlstate(rc, sqlstate,
                                     "%s; nothing was changed: the migration did not finish within the "
                                     "statement timeout (%d s); it reads whole tables (minutes at 100M "
-                                    "events): raise the timeout with fastepost_conn_set_statement_timeout() "
-                                    "or `fastepost schema install --statement-timeout SECONDS`",
+                                    "events): raise the timeout (fastepost_conn_set_statement_timeout(), "
+                                    "statement_timeout when connecting from Python or Ruby)",
                                     message, conn->statement_timeout_ms / 1000);
     }
     if (!rc) {

@@ -121,6 +121,10 @@ static const char *hint_for(const cli_ctx *ctx, const fastepost_error *e) {
   /* undefined_table, undefined_function, invalid_schema_name: our tables are not there. */
   if (!strcmp(e->sqlstate, "42P01") || !strcmp(e->sqlstate, "42883") || !strcmp(e->sqlstate, "3F000"))
     return "run `fastepost schema install` (the schema is missing or older than this version)";
+  /* The library names its own knob; the command's is an option. */
+  if (e->code == FASTEPOST_ETIMEOUT && ctx && ctx->command && !strcmp(ctx->command->group, "schema") &&
+      ctx->command->name && !strcmp(ctx->command->name, "install"))
+    return "give the migrations more time: `fastepost schema install --statement-timeout SECONDS`";
   return NULL;
 }
 

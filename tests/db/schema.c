@@ -164,6 +164,13 @@ Test(schema, sql_matches_docs_and_installs) {
   fastepost_free(sql);
 }
 
+/* Pages of an index, by name. */
+static long long index_pages(const char *name) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT pg_relation_size('%s'::regclass) / 8192", name);
+  return fptest_count(sql);
+}
+
 /* Migration 17: events arrive in (created_at, id) order, and the event list's indexes must fill
  * as they do. A descending index takes each insert on its leftmost leaf and settles at half full
  * (the right half of every split there never gets a row again): 1.8x its rebuilt size here. Each
@@ -180,15 +187,11 @@ Test(schema, event_list_indexes_fill_as_events_arrive) {
                                       "index_integration_events_on_source_status_created_at_id"};
   enum { N = sizeof names / sizeof names[0] };
   long long grown[N];
-  char sql[256];
-  for (size_t i = 0; i < N; i++) {
-    snprintf(sql, sizeof sql, "SELECT pg_relation_size('%s'::regclass) / 8192", names[i]);
-    grown[i] = fptest_count(sql);
-  }
+  for (size_t i = 0; i < N; i++)
+    grown[i] = index_pages(names[i]);
   fptest_exec("REINDEX TABLE integration_events");
   for (size_t i = 0; i < N; i++) {
-    snprintf(sql, sizeof sql, "SELECT pg_relation_size('%s'::regclass) / 8192", names[i]);
-    long long rebuilt = fptest_count(sql);
+    long long rebuilt = index_pages(names[i]);
     cr_assert_gt(rebuilt, 10, "%s: %lld pages rebuilt", names[i], rebuilt);
     cr_assert_leq(grown[i] * 10, rebuilt * 12, "%s: %lld pages as the events arrived, %lld rebuilt", names[i],
                   grown[i], rebuilt);
