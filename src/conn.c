@@ -115,6 +115,39 @@ static void set_pg(fastepost_conn *conn, PGconn *pg) {
   if (old)
     PQfreeCancel(old);
   atomic_store(&conn->cancel_requested, false);
+  /* A new server session: nothing prepared there, and maybe another route to it (a failover). */
+  conn->prepare = FASTEPOST__PREPARE_UNKNOWN;
+  conn->nprepared = 0;
+}
+
+void fastepost__conn_prepare_detect(fastepost_conn *conn, const char *server_pid) {
+  if (!conn || !conn->pg || conn->prepare != FASTEPOST__PREPARE_UNKNOWN || !server_pid)
+    return;
+  char *end = NULL;
+  long pid = strtol(server_pid, &end, 10);
+  bool direct = end && end != server_pid && *end == '\0' && pid > 0 && pid == PQbackendPID(conn->pg);
+  conn->prepare = direct ? FASTEPOST__PREPARE_ON : FASTEPOST__PREPARE_OFF;
+}
+
+bool fastepost__conn_prepare_on(const fastepost_conn *conn) {
+  return conn && conn->prepare == FASTEPOST__PREPARE_ON;
+}
+
+bool fastepost__conn_prepared_has(const fastepost_conn *conn, const char *name) {
+  for (size_t i = 0; conn && i < conn->nprepared; i++)
+    if (strcmp(conn->prepared[i], name) == 0)
+      return true;
+  return false;
+}
+
+void fastepost__conn_prepared_add(fastepost_conn *conn, const char *name) {
+  if (conn && conn->nprepared < FASTEPOST__PREPARED_MAX && !fastepost__conn_prepared_has(conn, name))
+    conn->prepared[conn->nprepared++] = name;
+}
+
+void fastepost__conn_prepare_off(fastepost_conn *conn) {
+  if (conn)
+    conn->prepare = FASTEPOST__PREPARE_OFF;
 }
 
 static int connect_pg(fastepost_conn *conn) {
@@ -429,11 +462,8 @@ int fastepost__pg_check(fastepost_conn *conn, const PGresult *res, ExecStatusTyp
 const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
   /* set_config(..., true) is SET LOCAL as one statement (with a result), so that it also fits a
    * pipeline, where each query must be a single statement. */
-  snprintf(buf, size,
-           "SELECT pg_catalog.set_config('statement_timeout', '%d', true), "
-           "pg_catalog.set_config('lock_timeout', '%d', true), "
-           "pg_catalog.set_config('TimeZone', 'UTC', true)",
-           conn ? conn->statement_timeout_ms : 0, conn ? conn->lock_timeout_ms : 0);
+  snprintf(buf, size, FASTEPOST__TX_SETTINGS("'%d'", "'%d'"), conn ? conn->statement_timeout_ms : 0,
+           conn ? conn->lock_timeout_ms : 0);
   return buf;
 }
 

@@ -37,6 +37,9 @@ void fastepost__error_prefix(const char *fmt, ...) FASTEPOST__PRINTF(1, 2);
 
 /* ---- conn.c -------------------------------------------------------------------------------- */
 
+enum { FASTEPOST__PREPARE_UNKNOWN, FASTEPOST__PREPARE_ON, FASTEPOST__PREPARE_OFF };
+#define FASTEPOST__PREPARED_MAX 16
+
 struct fastepost_conn {
   PGconn *pg;              /* NULL after fastepost_conn_close() */
   char *conninfo;          /* kept for fastepost_conn_reset(); never logged */
@@ -50,12 +53,36 @@ struct fastepost_conn {
   PGcancel *cancel;        /* made at connect time; NULL when closed */
   pid_t pid;               /* the process that connected: a forked child must not use pg */
   atomic_bool cancel_requested; /* a query_canceled (57014) then means ECANCELED, not ETIMEOUT */
+  /* Named prepared statements of the sync core's per-event path (see fastepost__conn_prepare_*
+   * below). Both reset whenever a new PGconn is installed: they belong to its server session. */
+  int prepare; /* FASTEPOST__PREPARE_UNKNOWN, _ON or _OFF */
+  const char *prepared[FASTEPOST__PREPARED_MAX]; /* names prepared in this session (literals) */
+  size_t nprepared;
 };
 
 /* The live libpq connection, or NULL with an error recorded: ECONN when closed, lost or opened
  * in another process (after fork); ECANCELED when fastepost_conn_cancel() asked while the
  * caller's transaction was open between two statements. Call it before each round trip. */
 PGconn *fastepost__conn_pg(fastepost_conn *conn);
+
+/*
+ * Named prepared statements, only where they are safe. A statement prepared by name lives in the
+ * server session, and behind a transaction pooler (PgBouncer in transaction mode) the next
+ * transaction may run in another session, where the name is missing or is another client's.
+ * So the sync core prepares its per-event calls only once it knows that it talks to its server
+ * directly: a pooler answers the connection with a cancel key of its own, so PQbackendPID()
+ * equals the pid the server reports only without one in between. The sync transaction's settings
+ * statement reports that pid (src/sync/txn.c); until then, and for good when they differ, every
+ * statement is sent unnamed, as before.
+ * detect: from the pid the server reported (text), once per session; on: whether to prepare;
+ * has/add: whether `name` (a string literal, one SQL text per name) is prepared in this session;
+ * off: never again on this session (a prepared statement was missing or taken: 26000, 42P05).
+ */
+void fastepost__conn_prepare_detect(fastepost_conn *conn, const char *server_pid);
+bool fastepost__conn_prepare_on(const fastepost_conn *conn);
+bool fastepost__conn_prepared_has(const fastepost_conn *conn, const char *name);
+void fastepost__conn_prepared_add(fastepost_conn *conn, const char *name);
+void fastepost__conn_prepare_off(fastepost_conn *conn);
 
 /*
  * Turn a libpq result into a status. OK when PQresultStatus is `expected`; otherwise records
@@ -121,6 +148,12 @@ void fastepost__tx_rollback(fastepost_conn *conn);
  */
 #define FASTEPOST__TX_SETTINGS_SIZE 256
 const char *fastepost__tx_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
+/* Its text, with the two timeouts (in ms, as SQL text) where the arguments say: "'%d'" for
+ * printf, "$1" for a parameter. */
+#define FASTEPOST__TX_SETTINGS(statement_ms, lock_ms)                                             \
+  "SELECT pg_catalog.set_config('statement_timeout', " statement_ms ", true), "                   \
+  "pg_catalog.set_config('lock_timeout', " lock_ms ", true), "                                     \
+  "pg_catalog.set_config('TimeZone', 'UTC', true)"
 
 /* Marks a transaction's writes as the sync core's own (one select-list item, SET LOCAL
  * semantics): the push-back outbox triggers of migration 12 skip them, so that what came from a

@@ -266,7 +266,7 @@ static int run_chunk(fastepost__job *jobs, size_t k, bool *deferred, fastepost_c
   size_t i_set = n1;
   if (nset && (rc = lookup_steps(r1, &n1, bufs, vals, jobs, idx, nset)))
     goto done;
-  if ((rc = fastepost__sync_run_steps(conn, r1, n1)))
+  if ((rc = fastepost__sync_run_steps(conn, r1, n1, false)))
     goto done;
   if (nset)
     lookup_bind(jobs, idx, nset, r1[i_set].res, r1[i_set + 1].res);
@@ -302,7 +302,7 @@ static int run_chunk(fastepost__job *jobs, size_t k, bool *deferred, fastepost_c
   if (nset2 && (rc = write_step(r2, &n2, bufs + LOOKUP_ARRAYS, vals, jobs, idx2, nset2, now)))
     goto done;
   r2[n2++] = (fastepost__step){.sql = "RELEASE SAVEPOINT fastepost_chunk", .expected = PGRES_COMMAND_OK};
-  if ((rc = fastepost__sync_run_steps(conn, r2, n2)))
+  if ((rc = fastepost__sync_run_steps(conn, r2, n2, false)))
     goto done;
   for (size_t i = 0, s = 0; i < k; i++) {
     if (jobs[i].duplicate || deferred[i])

@@ -311,7 +311,7 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
   snprintf(j->cid, sizeof j->cid, "%lld", (long long)(p->target ? p->target->id : 0));
   snprintf(j->tid_s, sizeof j->tid_s, "%lld", (long long)j->tid);
   if (p->mode) {
-    j->apply = (fastepost__step){.stmt = "fastepost_sync_apply",
+    j->apply = (fastepost__step){.stmt = "fastepost_sync_apply", .call = true,
                                  .sql = fastepost__sync_call_apply,
                                  .nparams = 23,
                                  .params = {j->ev,
@@ -341,7 +341,7 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
   } else {
     bool conflict = p->outcome == FASTEPOST_OUTCOME_CONFLICT;
     j->apply = (fastepost__step){
-        .stmt = "fastepost_sync_finish",
+        .stmt = "fastepost_sync_finish", .call = true,
         .sql = fastepost__sync_call_finish,
         .nparams = 11,
         .params = {j->ev, rec->source, rec->event_type, rec->external_id, rec->idempotency_key, rec->payload,
@@ -356,7 +356,7 @@ int fastepost__job_decide(fastepost__job *j, const fastepost__step *r1, const ch
                                                    (!rec->ignore_reason || rec->props_only)));
   if (j->write_props)
     j->props_write = (fastepost__step){
-        .stmt = "fastepost_sync_props_write",
+        .stmt = "fastepost_sync_props_write", .call = true,
         .sql = fastepost__sync_call_props_write,
         .nparams = 9,
         .params = {rec->source, rec->crm_id, rec->version, fastepost__buf_cstr(&j->prop_names),

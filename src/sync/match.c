@@ -123,7 +123,7 @@ void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n, bo
   if (lock_seen && j->nkeys && rec->event_id == 0 && rec->idempotency_key) {
     /* the usual case, a new delivery: one call instead of two statements planned each time */
     j->i_seen = (int)*n;
-    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_lock_seen",
+    r1[(*n)++] = (fastepost__step){.stmt = "fastepost_sync_lock_seen", .call = true,
                                    .sql = fastepost__sync_call_lock_seen,
                                    .nparams = 3,
                                    .params = {fastepost__buf_cstr(&j->key_array), rec->source, rec->idempotency_key},
@@ -151,7 +151,7 @@ void fastepost__job_round1(fastepost__job *j, fastepost__step *r1, size_t *n, bo
   if (j->want_customer) {
     j->i_match = (int)*n;
     r1[(*n)++] = (fastepost__step){
-        .stmt = "fastepost_sync_match",
+        .stmt = "fastepost_sync_match", .call = true,
         .sql = fastepost__sync_call_match,
         .nparams = 6,
         .params = {rec->link_crm_id, rec->crm_id, j->email, j->phone, rec->source, rec->version},

@@ -11,10 +11,11 @@
 
 #include "normalize.h"
 
-/* One event in its own transaction (or savepoint, in a batch): two round trips. Returns a
- * database status; a conflict is committed like any outcome and reported through res->code. */
+/* One event in its own transaction (or savepoint, in a batch): two round trips, the calls sent
+ * by name when `named` (pipeline.c). Returns a database status; a conflict is committed like any
+ * outcome and reported through res->code. */
 static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fastepost__sync_record *rec,
-                   const fastepost__sync_ctx *ctx, const char *now) {
+                   const fastepost__sync_ctx *ctx, const char *now, bool named) {
   fastepost__job j;
   fastepost__step r1[7] = {{0}}, r2[3] = {{0}};
   size_t n1 = 0, n2 = 0;
@@ -24,12 +25,15 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
   r1[n1++] = (fastepost__step){.sql = ctx->in_batch ? "SAVEPOINT fastepost_event" : "BEGIN",
                                .expected = PGRES_COMMAND_OK};
   /* A batch sets these once for its transaction. */
-  char settings[512];
+  char timeouts[2][16];
   if (!ctx->in_batch)
-    r1[n1++] = (fastepost__step){.sql = fastepost__sync_settings_sql(conn, settings, sizeof settings),
-                                 .expected = PGRES_TUPLES_OK};
+    r1[n1++] = fastepost__sync_settings_step(conn, timeouts);
   fastepost__job_round1(&j, r1, &n1, true); /* its lock first, then the lookups */
-  if ((rc = fastepost__sync_run_steps(conn, r1, n1)) || (rc = fastepost__job_decide(&j, r1, now)))
+  if ((rc = fastepost__sync_run_steps(conn, r1, n1, named)))
+    goto done;
+  if (!ctx->in_batch) /* the settings report the server's pid */
+    fastepost__conn_prepare_detect(conn, fastepost__sync_get(r1[1].res, 0, PQnfields(r1[1].res) - 1));
+  if ((rc = fastepost__job_decide(&j, r1, now)))
     goto done;
   if (!j.duplicate)
     r2[n2++] = j.apply;
@@ -39,7 +43,7 @@ static int attempt(fastepost_event_result *res, fastepost_conn *conn, const fast
                                       : j.duplicate ? "ROLLBACK"
                                                     : "COMMIT",
                                .expected = PGRES_COMMAND_OK};
-  if ((rc = fastepost__sync_run_steps(conn, r2, n2)))
+  if ((rc = fastepost__sync_run_steps(conn, r2, n2, named)))
     goto done;
   j.apply.res = j.duplicate ? NULL : r2[0].res;
   r2[0].res = j.duplicate ? r2[0].res : NULL;
@@ -49,6 +53,24 @@ done:
   fastepost__sync_steps_clear(r2, n2);
   fastepost__job_free(&j);
   return rc;
+}
+
+/* Whether the failure recorded last is a prepared statement of ours missing from the session
+ * (26000) or its name already taken there (42P05), on a connection still usable. */
+static bool prepared_lost(fastepost_conn *conn) {
+  const char *state = fastepost_error_last()->sqlstate;
+  return conn->pg && PQstatus(conn->pg) == CONNECTION_OK &&
+         (strcmp(state, "26000") == 0 || strcmp(state, "42P05") == 0);
+}
+
+/* Undo a failed attempt: its savepoint in a batch (gone, for the next attempt to make again),
+ * else its transaction. */
+static void undo(fastepost_conn *conn, const fastepost__sync_ctx *ctx) {
+  if (ctx->in_batch)
+    fastepost__exec(conn, "ROLLBACK TO SAVEPOINT fastepost_event; RELEASE SAVEPOINT fastepost_event",
+                    "rolling back the event");
+  else
+    fastepost__tx_rollback(conn);
 }
 
 int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
@@ -76,8 +98,19 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
   }
 
   int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
+  bool named = fastepost__conn_prepare_on(conn);
   if (rc == FASTEPOST_OK)
-    rc = attempt(res, conn, rec, ctx, now);
+    rc = attempt(res, conn, rec, ctx, now, named);
+  if (rc != FASTEPOST_OK && named && prepared_lost(conn)) {
+    /* One of our prepared statements was missing from the session, or its name taken (someone
+     * ran DEALLOCATE or DISCARD on this connection, or a pooler we could not see is in between):
+     * nothing was applied. Undo, stop preparing on this session, and run the event again. */
+    fastepost__conn_prepare_off(conn);
+    undo(conn, ctx);
+    res->outcome = FASTEPOST_OUTCOME_NONE;
+    res->customer_id = res->remark_id = res->task_id = 0;
+    rc = attempt(res, conn, rec, ctx, now, false);
+  }
   if (rc == FASTEPOST_OK)
     return res->code;
 

@@ -55,12 +55,20 @@ typedef struct fastepost__step {
   const char *params[FASTEPOST__SYNC_MAX_PARAMS];
   ExecStatusType expected;
   PGresult *res;
+  /* A call of a schema function (or the settings): its plan is the same whatever the tables
+   * hold, so it may be prepared by name. Not a statement that reads a table: prepared, its
+   * generic plan would be made once, on whatever the tables held then (tests/db/plans.c). */
+  bool call;
+  bool parse; /* sent with its Prepare (pipeline.c) */
 } fastepost__step;
 
 void fastepost__sync_steps_clear(fastepost__step *steps, size_t n);
 /* Send every step in one pipeline and collect the results: one round trip. Returns OK, or the
- * first failing step's error. Results stay in steps[i].res for the caller to read and clear. */
-int fastepost__sync_run_steps(fastepost_conn *conn, fastepost__step *steps, size_t n);
+ * first failing step's error. Results stay in steps[i].res for the caller to read and clear.
+ * named: send the calls (step.call) as prepared statements, each prepared in the pipeline at
+ * its first use in the session; only where fastepost__conn_prepare_on() says so,
+ * and only by a caller that retries unnamed when one is missing (process.c). */
+int fastepost__sync_run_steps(fastepost_conn *conn, fastepost__step *steps, size_t n, bool named);
 
 /* ---- one event as a job ----------------------------------------------------------------- */
 
@@ -155,8 +163,11 @@ int fastepost__sync_log_failure(fastepost_event_result *res, fastepost_conn *con
 /* txn.c */
 /* The "now" parameter: the injected clock's time, or NULL for the server's clock. */
 const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ctx *ctx);
-/* The transaction's settings (timeouts, UTC, generic plans) as one statement. */
+/* The transaction's settings (timeouts, UTC, generic plans) as one statement: its text, or a
+ * step with the timeouts as parameters (written into timeouts[0] and [1]) that can be prepared;
+ * its last column is the server's pid. */
 const char *fastepost__sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size);
+fastepost__step fastepost__sync_settings_step(const fastepost_conn *conn, char (*timeouts)[16]);
 /* Whether conn cannot start a transaction of our own, with the error set. */
 bool fastepost__sync_busy_connection(fastepost_conn *conn, const char *what);
 

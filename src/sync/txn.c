@@ -76,14 +76,31 @@ const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ct
  * seen-key lookup has its generic plan made only once the table has statistics (migration 16).
  * fastepost.origin = 'sync' marks the transaction's writes as the sync core's own: the push-back
  * outbox triggers (migration 12) skip them, so that what came from a CRM is not sent back to it.
- * Transaction-local like the rest, it ends with the COMMIT and cannot leak through a pooler. */
+ * Transaction-local like the rest, it ends with the COMMIT and cannot leak through a pooler.
+ * The last column, the server process's pid, tells whether anything stands between this client
+ * and its server (fastepost__conn_prepare_detect, internal.h). */
+#define SYNC_SETTINGS(statement_ms, lock_ms)                                                       \
+  FASTEPOST__TX_SETTINGS(statement_ms, lock_ms) ", "                                               \
+  "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "                         \
+  "pg_catalog.set_config('enable_seqscan', 'off', true), " FASTEPOST__ORIGIN_SYNC_SQL ", "         \
+  "pg_catalog.pg_backend_pid()"
+const char fastepost__sync_sql_settings[] = SYNC_SETTINGS("$1", "$2");
+
 const char *fastepost__sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
-  char tx[FASTEPOST__TX_SETTINGS_SIZE];
-  snprintf(buf, size, "%s, pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "
-           "pg_catalog.set_config('enable_seqscan', 'off', true), "
-           FASTEPOST__ORIGIN_SYNC_SQL,
-           fastepost__tx_settings_sql(conn, tx, sizeof tx));
+  snprintf(buf, size, SYNC_SETTINGS("'%d'", "'%d'"), conn ? conn->statement_timeout_ms : 0,
+           conn ? conn->lock_timeout_ms : 0);
   return buf;
+}
+
+fastepost__step fastepost__sync_settings_step(const fastepost_conn *conn, char (*timeouts)[16]) {
+  snprintf(timeouts[0], sizeof timeouts[0], "%d", conn ? conn->statement_timeout_ms : 0);
+  snprintf(timeouts[1], sizeof timeouts[1], "%d", conn ? conn->lock_timeout_ms : 0);
+  return (fastepost__step){.stmt = "fastepost_sync_settings",
+                           .call = true,
+                           .sql = fastepost__sync_sql_settings,
+                           .nparams = 2,
+                           .params = {timeouts[0], timeouts[1]},
+                           .expected = PGRES_TUPLES_OK};
 }
 
 /* Whether conn cannot start a transaction of our own, with the error set: inside the caller's

@@ -770,3 +770,108 @@ Test(odoo, an_advisory_lock_on_the_customer_is_ebusy_too) {
                fastepost_error_last()->message);
   fptest_assert_counters_exact();
 }
+
+/* ---- named prepared statements (src/sync/pipeline.c) ----------------------------------------- */
+
+/* Deliver partner `id` (with a note, so that a batch applies it through the per-event path). */
+static void deliver_partner(int id) {
+  char body[256];
+  snprintf(body, sizeof body,
+           "{\"_id\": %d, \"_model\": \"res.partner\", \"name\": \"P%d\", \"email\": \"p%d@prep.example\", "
+           "\"comment\": \"note %d\"}", id, id, id, id);
+  fastepost_event_result *r = NULL;
+  cr_assert_eq(fastepost_odoo_process(&r, fptest_conn(), KEY, body, strlen(body), keyed()), FASTEPOST_OK,
+               "partner %d: %s", id, fastepost_error_last()->message);
+  cr_assert_eq(fastepost_event_result_outcome(r), FASTEPOST_OUTCOME_CREATED, "partner %d", id);
+  cr_assert_eq(fastepost_event_result_warning_count(r), 0, "partner %d", id);
+  fastepost_event_result_free(r);
+}
+
+/* Whether the library's connection reaches its server directly (no pooler in between): the pid
+ * of the session equals the one libpq got at connect time. Found here on its own, not through
+ * the library's detection. */
+static bool direct_connection(void) {
+  PGresult *res;
+  cr_assert_eq(fastepost__query(&res, fptest_conn(), "SELECT pg_backend_pid()", 0, NULL, PGRES_TUPLES_OK, "pid"),
+               FASTEPOST_OK);
+  bool direct = atoi(PQgetvalue(res, 0, 0)) == PQbackendPID(fastepost__conn_pg(fptest_conn()));
+  PQclear(res);
+  return direct;
+}
+
+/* The sync core's statements prepared in the library's session (through a pooler: in whichever
+ * session answers). */
+static long long prepared_in_session(void) {
+  PGresult *res;
+  cr_assert_eq(fastepost__query(&res, fptest_conn(),
+                                "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'fastepost_sync_%'", 0,
+                                NULL, PGRES_TUPLES_OK, "prepared"),
+               FASTEPOST_OK);
+  long long n = atoll(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return n;
+}
+
+static void expect_partners_applied_once(int n) {
+  cr_assert_eq(fptest_count("SELECT count(*) FROM customers WHERE email LIKE '%@prep.example'"), n);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM remarks"), n);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status = 'success'"), n);
+  cr_assert_eq(fptest_count("SELECT count(*) FROM integration_events WHERE status <> 'success'"), 0);
+  fptest_assert_counters_exact();
+}
+
+Test(odoo, calls_are_prepared_by_name_only_on_a_direct_connection) {
+  for (int i = 1; i <= 3; i++)
+    deliver_partner(i);
+  bool direct = direct_connection();
+  /* The first delivery finds out (its settings report the server's pid), the second prepares
+   * the settings, lock_seen, match and apply. Through PgBouncer nothing is ever prepared. */
+  cr_assert_eq(fastepost__conn_prepare_on(fptest_conn()), direct);
+  if (direct)
+    cr_assert_eq(prepared_in_session(), 4);
+  else
+    cr_assert_eq(prepared_in_session(), 0);
+  expect_partners_applied_once(3);
+}
+
+Test(odoo, a_prepared_statement_dropped_from_the_session_is_sent_again_unnamed) {
+  deliver_partner(1);
+  deliver_partner(2);
+  /* Someone runs DEALLOCATE ALL on the connection: the next delivery meets 26000 (prepared
+   * statement does not exist), undoes, and runs again unnamed, once, with nothing lost or
+   * doubled and no failure logged. */
+  cr_assert_eq(fastepost__exec(fptest_conn(), "DEALLOCATE ALL", "deallocate"), FASTEPOST_OK);
+  deliver_partner(3);
+  cr_assert(!fastepost__conn_prepare_on(fptest_conn()));
+  deliver_partner(4);
+  cr_assert_eq(prepared_in_session(), 0);
+  expect_partners_applied_once(4);
+  /* Within a batch, the per-event path of a record with a note: its savepoint is undone. */
+  fastepost_conn_reset(fptest_conn());
+  deliver_partner(5); /* a new session: found out again */
+  deliver_partner(6);
+  cr_assert_eq(fastepost__exec(fptest_conn(), "DEALLOCATE ALL", "deallocate"), FASTEPOST_OK);
+  const char *bodies[] = {
+      "{\"_id\": 7, \"_model\": \"res.partner\", \"name\": \"P7\", \"email\": \"p7@prep.example\", \"comment\": \"a\"}",
+      "{\"_id\": 8, \"_model\": \"res.partner\", \"name\": \"P8\", \"email\": \"p8@prep.example\", \"comment\": \"b\"}",
+  };
+  size_t lens[] = {strlen(bodies[0]), strlen(bodies[1])};
+  fastepost_event_batch *res = NULL;
+  cr_assert_eq(fastepost_odoo_process_batch(&res, fptest_conn(), keys(2), (const void *const *)bodies, lens, 2, keyed()),
+               FASTEPOST_OK, "%s", fastepost_error_last()->message);
+  for (size_t i = 0; i < 2; i++)
+    cr_assert_eq(fastepost_event_result_outcome(fastepost_event_batch_get(res, i)), FASTEPOST_OUTCOME_CREATED,
+                 "delivery %zu: %s", i, fastepost_event_result_error(fastepost_event_batch_get(res, i)));
+  fastepost_event_batch_free(res);
+  expect_partners_applied_once(8);
+}
+
+Test(odoo, a_statement_name_taken_in_the_session_turns_preparing_off) {
+  /* The host prepared a statement of the same name on this connection: our Prepare fails with
+   * 42P05 in the second delivery's pipeline, which is undone and run again unnamed. */
+  cr_assert_eq(fastepost__exec(fptest_conn(), "PREPARE fastepost_sync_apply AS SELECT 1", "prepare"), FASTEPOST_OK);
+  for (int i = 1; i <= 3; i++)
+    deliver_partner(i);
+  cr_assert(!fastepost__conn_prepare_on(fptest_conn()));
+  expect_partners_applied_once(3);
+}
