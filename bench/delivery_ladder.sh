@@ -21,9 +21,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 build=${1:-build/pybench} n=${2:-2000} rounds=${3:-3}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
-[[ -d "$build/bindings/python/fastepost" ]] || { echo "$build has no Python binding: build it first" >&2; exit 2; }
-py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
-py=${py:-python3}
+py=$(bench_python "$build") || exit 2
 work=$(mktemp -d)
 db=fpbench_ladder
 trap 'rm -rf "$work"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
@@ -47,17 +45,7 @@ python() { PYTHONPATH="$build/bindings/python" "$py" bench/odoo_ingest_python.py
 steps=(floor rows calls1 calls2 calls2x python)
 declare -A got
 echo "fsync=$(psql -X -At -d "$db" -c 'SHOW fsync'), $n per run, $rounds rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for ((r = 0; r < rounds; r++)); do
-  line="round $((r + 1)):"
-  for ((k = 0; k < ${#steps[@]}; k++)); do
-    m=${steps[(r + k) % ${#steps[@]}]}
-    bench_empty "$db"
-    v=$($m)
-    got[$m]+=" $v"
-    line+=" $m $v"
-  done
-  echo "$line"
-done
+bench_rounds "$db" "$rounds" "${steps[@]}"
 mf=$(median <<<"${got[floor]}")
 for m in "${steps[@]}"; do
   mm=$(median <<<"${got[$m]}")

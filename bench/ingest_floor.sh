@@ -22,9 +22,7 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 build=${1:-build/pybench} n=${2:-2000} rounds=${3:-5}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
-[[ -d "$build/bindings/python/fastepost" ]] || { echo "$build has no Python binding: build it first" >&2; exit 2; }
-py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
-py=${py:-python3}
+py=$(bench_python "$build") || exit 2
 work=$(mktemp -d)
 db=fpbench_floor
 trap 'rm -rf "$work"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
@@ -36,19 +34,8 @@ floor() { pgbench -n -c 1 -t "$n" -f bench/pgbench_upsert.sql "$db" 2>/dev/null 
 python() { PYTHONPATH="$build/bindings/python" "$py" bench/odoo_ingest_python.py "dbname=$db" "$n" | xargs printf '%.0f'; }
 capi() { rate "$work/load_driver" "dbname=$db" 1 "$n"; }
 echo "fsync=$(psql -X -At -d "$db" -c 'SHOW fsync'), $n per run, $rounds rounds, load $(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A got=([floor]="" [python]="" [capi]="")
-order=(floor python capi)
-for ((r = 0; r < rounds; r++)); do
-  line="round $((r + 1)):"
-  for ((k = 0; k < 3; k++)); do
-    m=${order[(r + k) % 3]}
-    bench_empty "$db"
-    v=$($m)
-    got[$m]+=" $v"
-    line+=" $m $v/s"
-  done
-  echo "$line"
-done
+declare -A got
+bench_rounds "$db" "$rounds" floor python capi
 mf=$(median <<<"${got[floor]}") mp=$(median <<<"${got[python]}") mc=$(median <<<"${got[capi]}")
 echo "medians: (a) pgbench floor $mf tps, (b) Python binding $mp /s, (c) C API $mc /s"
 echo "(b)/(a) $(ratio "$mp" "$mf")   (c)/(a) $(ratio "$mc" "$mf")   load $(cut -d' ' -f1-3 /proc/loadavg)"

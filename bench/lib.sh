@@ -20,6 +20,15 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) 
 # A / B with two decimals.
 ratio() { echo "$1 / $2" | bc -l | xargs printf '%.2f'; }
 
+# The Python interpreter that BUILD's binding was built for (CMake's Python3_EXECUTABLE): the
+# same one must run it. Fails when BUILD has no Python binding: py=$(bench_python BUILD) || exit 2
+bench_python() {
+  [[ -d "$1/bindings/python/fastepost" ]] || { echo "$1 has no Python binding: build it first" >&2; return 2; }
+  local py
+  py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$1/CMakeCache.txt")
+  echo "${py:-python3}"
+}
+
 # Build libfastepost and the fastepost CLI (Release, no tests) from the tree SOURCE into BUILD;
 # the build's output goes to BUILD.log and is shown when it fails: bench_build SOURCE BUILD
 bench_build() {
@@ -52,4 +61,24 @@ bench_seed() {
 bench_empty() {
   psql -X -q -d "$1" -c "TRUNCATE customers, remarks, tasks, integration_events RESTART IDENTITY CASCADE"
   bench_seed "$1"
+}
+
+# Run the shell functions STEP... ROUNDS times on the emptied and seeded tables of DB
+# (bench_empty before each), the order rotating from round to round so that a slow minute of
+# the shared disk does not always fall on the same step; print each round; each step's figures
+# go to the associative array `got` (declare -A got first): bench_rounds DB ROUNDS STEP...
+bench_rounds() {
+  local db=$1 rounds=$2 r k m v line
+  shift 2
+  for ((r = 0; r < rounds; r++)); do
+    line="round $((r + 1)):"
+    for ((k = 0; k < $#; k++)); do
+      m=${@:$(((r + k) % $# + 1)):1}
+      bench_empty "$db"
+      v=$($m)
+      got[$m]+=" $v"
+      line+=" $m $v"
+    done
+    echo "$line"
+  done
 }

@@ -12,9 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
 base=$1 new=$2 events=${3:-2000} rounds=${4:-5}
-py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$new/CMakeCache.txt")
-py=${py:-python3}
 . bench/lib.sh
+py=$(bench_python "$new") || exit 2
 for side in base new; do
   dropdb --if-exists "fpbench_py_$side" 2>/dev/null || true
   createdb "fpbench_py_$side"

@@ -18,13 +18,11 @@
 # more run by server time per delivery, nested ones (inside the sync functions) included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/lib.sh # bench_empty
+. bench/lib.sh # bench_empty, bench_python
 build=${1:-build/pybench} n=${2:-2000} rounds=${3:-3}
 [[ -n "${PGHOST:-}" ]] || { echo "run me inside scripts/with-postgres --durable" >&2; exit 2; }
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 2; }
-[[ -d "$build/bindings/python/fastepost" ]] || { echo "$build has no Python binding: build it first" >&2; exit 2; }
-py=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
-py=${py:-python3}
+py=$(bench_python "$build") || exit 2
 db=fpbench_cpu
 times=$(mktemp)
 trap 'rm -f "$times"; dropdb --if-exists "$db" 2>/dev/null || true' EXIT
