@@ -148,6 +148,8 @@ typedef struct fastepost__strlist {
 int fastepost__strlist_add(fastepost__strlist *list, const char *s);
 int fastepost__strlist_addf(fastepost__strlist *list, const char *fmt, ...) FASTEPOST__PRINTF(2, 3);
 void fastepost__strlist_free(fastepost__strlist *list);
+/* Drop the items from `count` on (kept: the first `count`). */
+void fastepost__strlist_truncate(fastepost__strlist *list, size_t count);
 
 /* The normalised record. Every char * is owned and freed by fastepost__sync_record_clear(),
  * except source, which points to a static string. */

@@ -99,14 +99,17 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
 
   int rc = fastepost__conn_pg(conn) ? FASTEPOST_OK : fastepost_error_last()->code;
   bool named = fastepost__conn_prepare_on(conn);
+  size_t warnings = res->warnings.count;
   if (rc == FASTEPOST_OK)
     rc = attempt(res, conn, rec, ctx, now, named);
   if (rc != FASTEPOST_OK && named && prepared_lost(conn)) {
     /* One of our prepared statements was missing from the session, or its name taken (someone
      * ran DEALLOCATE or DISCARD on this connection, or a pooler we could not see is in between):
-     * nothing was applied. Undo, stop preparing on this session, and run the event again. */
+     * nothing was applied. Undo, stop preparing on this session, and run the event again, its
+     * result as if the first attempt had not been. */
     fastepost__conn_prepare_off(conn);
     undo(conn, ctx);
+    fastepost__strlist_truncate(&res->warnings, warnings);
     res->outcome = FASTEPOST_OUTCOME_NONE;
     res->customer_id = res->remark_id = res->task_id = 0;
     rc = attempt(res, conn, rec, ctx, now, false);

@@ -37,6 +37,11 @@ void fastepost__strlist_free(fastepost__strlist *list) {
   list->count = 0;
 }
 
+void fastepost__strlist_truncate(fastepost__strlist *list, size_t count) {
+  while (list->count > count)
+    free(list->items[--list->count]);
+}
+
 void fastepost__sync_record_init(fastepost__sync_record *rec, const char *source) {
   memset(rec, 0, sizeof *rec);
   rec->source = source;
