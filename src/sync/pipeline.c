@@ -14,10 +14,10 @@ void fastepost__sync_steps_clear(fastepost__step *steps, size_t n) {
  * s->parse), else unnamed, parsed and planned again. */
 static int send_step(fastepost_conn *conn, PGconn *pg, fastepost__step *s, bool named) {
   s->parse = false;
-  if (!named || !s->call ||
-      (!fastepost__conn_prepared_has(conn, s->stmt) && conn->nprepared >= FASTEPOST__PREPARED_MAX))
+  bool prepared = named && s->call && fastepost__conn_prepared_has(conn, s->stmt);
+  if (!named || !s->call || (!prepared && conn->nprepared >= FASTEPOST__PREPARED_MAX))
     return PQsendQueryParams(pg, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
-  if (!fastepost__conn_prepared_has(conn, s->stmt)) {
+  if (!prepared) {
     if (!PQsendPrepare(pg, s->stmt, s->sql, s->nparams, NULL))
       return 0;
     s->parse = true;

@@ -55,6 +55,12 @@ done:
   return rc;
 }
 
+/* What a failed attempt reported of its outcome, gone: nothing of it was committed. */
+static void forget_outcome(fastepost_event_result *res) {
+  res->outcome = FASTEPOST_OUTCOME_NONE;
+  res->customer_id = res->remark_id = res->task_id = 0;
+}
+
 /* Whether the failure recorded last is a prepared statement of ours missing from the session
  * (26000) or its name already taken there (42P05), on a connection still usable. */
 static bool prepared_lost(fastepost_conn *conn) {
@@ -110,8 +116,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
     fastepost__conn_prepare_off(conn);
     undo(conn, ctx);
     fastepost__strlist_truncate(&res->warnings, warnings);
-    res->outcome = FASTEPOST_OUTCOME_NONE;
-    res->customer_id = res->remark_id = res->task_id = 0;
+    forget_outcome(res);
     rc = attempt(res, conn, rec, ctx, now, false);
   }
   if (rc == FASTEPOST_OK)
@@ -122,8 +127,7 @@ int fastepost__sync_process(fastepost_event_result *res, fastepost_conn *conn,
   snprintf(message, sizeof message, "%s", fastepost_error_last()->message);
   char sqlstate[6];
   snprintf(sqlstate, sizeof sqlstate, "%s", fastepost_error_last()->sqlstate);
-  res->outcome = FASTEPOST_OUTCOME_NONE;
-  res->customer_id = res->remark_id = res->task_id = 0;
+  forget_outcome(res);
   if (ctx->in_batch) {
     if (conn->pg && PQstatus(conn->pg) == CONNECTION_OK) {
       fastepost__exec(conn, "ROLLBACK TO SAVEPOINT fastepost_event", "rolling back the event");

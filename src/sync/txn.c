@@ -84,7 +84,7 @@ const char *fastepost__sync_now(char *buf, size_t size, const fastepost__sync_ct
   "pg_catalog.set_config('plan_cache_mode', 'force_generic_plan', true), "                         \
   "pg_catalog.set_config('enable_seqscan', 'off', true), " FASTEPOST__ORIGIN_SYNC_SQL ", "         \
   "pg_catalog.pg_backend_pid()"
-const char fastepost__sync_sql_settings[] = SYNC_SETTINGS("$1", "$2");
+static const char sql_settings[] = SYNC_SETTINGS("$1", "$2");
 
 const char *fastepost__sync_settings_sql(const fastepost_conn *conn, char *buf, size_t size) {
   snprintf(buf, size, SYNC_SETTINGS("'%d'", "'%d'"), conn ? conn->statement_timeout_ms : 0,
@@ -97,7 +97,7 @@ fastepost__step fastepost__sync_settings_step(const fastepost_conn *conn, char (
   snprintf(timeouts[1], sizeof timeouts[1], "%d", conn ? conn->lock_timeout_ms : 0);
   return (fastepost__step){.stmt = "fastepost_sync_settings",
                            .call = true,
-                           .sql = fastepost__sync_sql_settings,
+                           .sql = sql_settings,
                            .nparams = 2,
                            .params = {timeouts[0], timeouts[1]},
                            .expected = PGRES_TUPLES_OK};
